@@ -1,0 +1,124 @@
+"""Plain value types shared by every layer: messages in, replies out, parsed intents.
+
+Nothing here touches the database or a messenger. Adapters translate their events into
+`IncomingMessage` and render `Reply` objects; the dialogue sits in between.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date
+
+
+class Part(str, enum.Enum):
+    """Which part of the day a booking covers."""
+
+    FULL = "full"
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+    HOURS = "hours"  # explicit start-end time
+
+
+class Status(str, enum.Enum):
+    """Life cycle of a booking."""
+
+    CONFIRMED = "confirmed"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+    WAITLISTED = "waitlisted"
+
+
+ACTIVE_STATUSES = (Status.CONFIRMED.value, Status.CHECKED_IN.value)
+
+
+class RoleKind(str, enum.Enum):
+    EMPLOYEE = "employee"
+    EMPLOYER_ADMIN = "employer_admin"
+    OPERATOR = "operator"
+    PLATFORM_ADMIN = "platform_admin"
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceRef:
+    """What the parser needs to know about a configured space."""
+
+    slug: str
+    name: str
+    town: str
+
+
+@dataclass(slots=True)
+class Intent:
+    """The parser's understanding of one message (see `deskbot parse`)."""
+
+    intent: str = "unknown"
+    dates: list[date] = field(default_factory=list)
+    part: str | None = None  # "full" | "morning" | "afternoon" | None
+    start: str | None = None  # "HH:MM"
+    end: str | None = None  # "HH:MM"
+    space: str | None = None  # configured slug
+    desks: int = 1
+    lang: str = "de"
+    # extras the dialogue may use; not part of the JSON contract
+    space_guess: list[str] = field(default_factory=list)  # "meinten Sie ...?" candidates
+    space_text: str | None = None  # the words that looked like a space name but matched none
+    date_text_unreadable: bool = False  # the message seemed to name a date we could not read
+    args: list[str] = field(default_factory=list)  # remaining words (e.g. an invite code)
+
+    def to_json(self) -> dict:
+        return {
+            "intent": self.intent,
+            "dates": [d.isoformat() for d in sorted(set(self.dates))],
+            "part": self.part,
+            "start": self.start,
+            "end": self.end,
+            "space": self.space,
+            "desks": self.desks,
+            "lang": self.lang,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One message or button press from a user, as any transport delivers it."""
+
+    transport: str  # "terminal" | "telegram" | "matrix"
+    user_id: str  # the sender's id within the transport
+    chat_id: str  # where the answer goes (DM, group or room)
+    text: str = ""
+    display_name: str = ""
+    lang_hint: str | None = None  # e.g. Telegram's language_code
+    is_group: bool = False
+    addressed: bool = True  # in groups: was the bot mentioned / commanded?
+    callback: str | None = None  # data of a pressed button (choice), if any
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button (Telegram), numbered option (Matrix, terminal)."""
+
+    label: str
+    data: str  # opaque callback token, resolved by the dialogue
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    filename: str
+    mime: str
+    data: bytes
+
+
+@dataclass(slots=True)
+class Reply:
+    """What the bot answers. `choices` is a list of rows of buttons."""
+
+    text: str
+    choices: list[list[Choice]] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    edit: bool = False  # replace the message whose button was pressed instead of sending anew
+    html: str | None = None  # optional formatted variant
+
+    def flat_choices(self) -> list[Choice]:
+        return [c for row in self.choices for c in row]
