@@ -1,0 +1,77 @@
+"""The composition root: settings -> database -> services -> dialogue. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.booking import BookingService
+from bot.clock import Clock
+from bot.domain import SpaceRef
+from bot.members import Members
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.storage.models import Space
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Core:
+    """Everything a transport or the scheduler needs, wired once."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    booking: BookingService
+    members: Members
+    _space_refs: tuple[SpaceRef, ...] | None = field(default=None, repr=False)
+
+    def space_refs(self) -> tuple[SpaceRef, ...]:
+        """Spaces as the parser sees them (cached; call `refresh_spaces()` after changing spaces)."""
+        if self._space_refs is None:
+            with self.db.session() as s:
+                self._space_refs = tuple(SpaceRef(sp.slug, sp.name, sp.town)
+                                         for sp in s.scalars(select(Space).where(Space.active).order_by(Space.slug)))
+        return self._space_refs
+
+    def refresh_spaces(self) -> None:
+        self._space_refs = None
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_core(settings: Settings, *, clock: Clock | None = None, migrate: bool = True, load_world: bool = True) -> Core:
+    """Open the store (migrating it), load the world file on first start, wire the services."""
+    clock = clock or Clock(settings.timezone)
+    db = Database(settings.effective_database_url)
+    if migrate:
+        db.migrate()
+    core = Core(
+        settings=settings,
+        db=db,
+        clock=clock,
+        booking=BookingService(db, clock, horizon_days=settings.booking_horizon_days, noshow_refund=settings.noshow_refund,
+                               evening_reminder=settings.reminder_evening_time, morning_reminder=settings.reminder_morning_time),
+        members=Members(db, clock, settings.default_language),
+    )
+    if load_world:
+        ensure_world(core, settings.world_file)
+    return core
+
+
+def ensure_world(core: Core, path: Path) -> bool:
+    """Load the world file if the store has no spaces yet. Returns True if it loaded."""
+    from bot.world import load_world, read_world
+
+    with core.db.session() as s:
+        if s.scalar(select(func.count(Space.id))):
+            return False
+        counts = load_world(s, read_world(path), now=core.clock.now())
+    log.info("loaded world %s: %s", path, counts)
+    core.refresh_spaces()
+    return True

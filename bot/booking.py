@@ -1,0 +1,842 @@
+"""The booking service: book, cancel, check in, availability, contingents, waitlist.
+
+Outcomes are returned as values (`Booked`, `Full`, `Closed`, `NoContingent`, ...), never raised.
+Each booked day is its own unit of work, so "every Tuesday in December" books what it can and
+says why the rest failed. The guarantees under concurrency come from the database (see
+storage/models.py): this module asks it to insert, and maps a refused insert to an outcome.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.domain import ACTIVE_STATUSES, Part, Status
+from bot.storage.db import Database
+from bot.storage.models import (
+    Booking,
+    ContingentAccount,
+    Desk,
+    Employer,
+    Member,
+    Role,
+    Space,
+    SpaceClosure,
+    minute_ordinal,
+)
+from bot.storage.outbox import cancel_for_booking, enqueue, notify_space
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+NOON = 13 * 60  # morning ends / afternoon starts at 13:00
+HALF_DAY_MAX_MINUTES = 5 * 60  # an hourly booking of up to 5 h counts as half a day
+
+
+# ---------------------------------------------------------------------------------------------
+# value objects handed to the dialogue
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceInfo:
+    id: int
+    slug: str
+    name: str
+    town: str
+    address: str
+    day_price_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class BookingInfo:
+    id: int
+    space: SpaceInfo
+    day: date
+    part: str
+    start_min: int
+    end_min: int
+    desk_label: str | None
+    status: str
+    payer: str
+    seat: int
+    group_ref: str
+    opening: tuple[int, int] | None = None
+
+    @property
+    def start(self) -> str:
+        return fmt_min(self.start_min)
+
+    @property
+    def end(self) -> str:
+        return fmt_min(self.end_min)
+
+
+@dataclass(frozen=True, slots=True)
+class Remaining:
+    """Contingent left this month, in half days. None in a field = that limit does not apply."""
+
+    month: str
+    employer_name: str
+    member_left: int | None
+    member_granted: int | None
+    pool_left: int | None
+    pool_granted: int | None
+
+    @property
+    def effective_left(self) -> int | None:
+        vals = [v for v in (self.member_left, self.pool_left) if v is not None]
+        return min(vals) if vals else None
+
+
+@dataclass(slots=True)
+class Booked:
+    bookings: list[BookingInfo]
+    remaining: Remaining | None
+    promoted: bool = False
+
+    @property
+    def booking(self) -> BookingInfo:
+        return self.bookings[0]
+
+
+@dataclass(slots=True)
+class Waitlisted:
+    booking: BookingInfo
+    position: int
+
+
+@dataclass(slots=True)
+class Full:
+    space: SpaceInfo
+    day: date
+    free: int = 0  # for team bookings: how many desks are free
+
+
+@dataclass(slots=True)
+class Closed:
+    space: SpaceInfo
+    day: date
+    reason: str  # "weekday" | "holiday" | "closure"
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class OutsideHours:
+    space: SpaceInfo
+    day: date
+    opening: tuple[int, int]
+
+
+@dataclass(slots=True)
+class InPast:
+    day: date
+
+
+@dataclass(slots=True)
+class TooFarAhead:
+    day: date
+    last_day: date
+
+
+@dataclass(slots=True)
+class NoContingent:
+    day: date
+    remaining: Remaining
+
+
+@dataclass(slots=True)
+class AlreadyBooked:
+    day: date
+    existing: BookingInfo | None
+
+
+@dataclass(slots=True)
+class UnknownSpace:
+    slug: str
+
+
+BookOutcome = Booked | Waitlisted | Full | Closed | OutsideHours | InPast | TooFarAhead | NoContingent | AlreadyBooked | UnknownSpace
+
+
+@dataclass(slots=True)
+class CancelResult:
+    cancelled: list[BookingInfo] = field(default_factory=list)
+    refunded_halves: int = 0
+    not_refunded: list[BookingInfo] = field(default_factory=list)  # cancelled after the cutoff
+
+
+@dataclass(slots=True)
+class CheckedIn:
+    booking: BookingInfo
+    walk_in: bool = False
+
+
+@dataclass(slots=True)
+class AlreadyCheckedIn:
+    booking: BookingInfo
+
+
+@dataclass(slots=True)
+class NothingToCheckIn:
+    space: SpaceInfo | None = None
+
+
+@dataclass(slots=True)
+class TooEarlyToCheckIn:
+    booking: BookingInfo
+    opens_at: str
+
+
+@dataclass(slots=True)
+class Availability:
+    space: SpaceInfo
+    day: date
+    free: int
+    total: int
+    closed: str | None = None  # reason if closed
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def fmt_min(m: int) -> str:
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def parse_hhmm(s: str) -> int:
+    h, _, m = s.partition(":")
+    return int(h) * 60 + int(m or 0)
+
+
+def halves_for(part: str, start_min: int, end_min: int) -> int:
+    if part in (Part.MORNING.value, Part.AFTERNOON.value):
+        return 1
+    if part == Part.HOURS.value and end_min - start_min <= HALF_DAY_MAX_MINUTES:
+        return 1
+    return 2
+
+
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+@lru_cache(maxsize=64)
+def _holidays(region: str, year: int) -> dict[date, str]:
+    import holidays  # imported lazily: the package is large
+
+    return dict(holidays.country_holidays("DE", subdiv=region, years=year, language="de"))
+
+
+def holiday_name(region: str, day: date) -> str | None:
+    return _holidays(region, day.year).get(day)
+
+
+def space_info(space: Space) -> SpaceInfo:
+    return SpaceInfo(space.id, space.slug, space.name, space.town, space.address, space.day_price_cents)
+
+
+def opening_of(space: Space, day: date) -> tuple[int, int] | None:
+    hours = (space.opening_hours or {}).get(WEEKDAY_KEYS[day.weekday()])
+    if not hours:
+        return None
+    return parse_hhmm(hours[0]), parse_hhmm(hours[1])
+
+
+def booking_info(b: Booking, space: Space | None = None, desk_label: str | None = None) -> BookingInfo:
+    space = space or b.space
+    label = desk_label if desk_label is not None else (b.desk.label if b.desk_id and b.desk else None)
+    return BookingInfo(
+        id=b.id, space=space_info(space), day=b.day, part=b.part, start_min=b.start_min, end_min=b.end_min,
+        desk_label=label, status=b.status, payer=b.payer, seat=b.seat, group_ref=b.group_ref,
+        opening=opening_of(space, b.day),
+    )
+
+
+def _constraint_name(exc: IntegrityError) -> str:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    for name in ("bookings_desk_no_overlap", "bookings_member_no_overlap", "ck_contingent_not_overdrawn"):
+        if name in text:
+            return name
+    return text
+
+
+class BookingService:
+    """All booking rules. One instance per process; each call is its own unit of work."""
+
+    def __init__(self, db: Database, clock: Clock, *, horizon_days: int = 60, noshow_refund: bool = False,
+                 evening_reminder: str = "18:00", morning_reminder: str = "07:30") -> None:
+        self.db = db
+        self.clock = clock
+        self.horizon_days = horizon_days
+        self.noshow_refund = noshow_refund
+        self.evening_reminder = parse_hhmm(evening_reminder)
+        self.morning_reminder = parse_hhmm(morning_reminder)
+
+    # --- time ---------------------------------------------------------------------------
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.clock.tz
+
+    def local_dt(self, day: date, minute: int) -> datetime:
+        """Aware local datetime of a wall-clock minute on a day (DST handled by zoneinfo)."""
+        return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=self.tz)
+
+    # --- lookups ------------------------------------------------------------------------
+    def spaces(self) -> list[SpaceInfo]:
+        with self.db.session() as s:
+            return [space_info(sp) for sp in s.scalars(select(Space).where(Space.active).order_by(Space.slug))]
+
+    def get_space(self, slug: str) -> SpaceInfo | None:
+        with self.db.session() as s:
+            sp = s.scalar(select(Space).where(Space.slug == slug))
+            return space_info(sp) if sp else None
+
+    def closed_reason(self, s: Session, space: Space, day: date) -> tuple[str, str] | None:
+        closure = s.scalar(select(SpaceClosure).where(SpaceClosure.space_id == space.id, SpaceClosure.day == day))
+        if closure is not None:
+            return "closure", closure.reason
+        name = holiday_name(space.holiday_region, day)
+        if name:
+            return "holiday", name
+        if opening_of(space, day) is None:
+            return "weekday", ""
+        return None
+
+    def _interval(self, space: Space, day: date, part: str | None, start: str | None, end: str | None):
+        """(part, start_min, end_min) or an OutsideHours outcome."""
+        opening = opening_of(space, day)
+        assert opening is not None
+        o, c = opening
+        if start or end:
+            s0 = parse_hhmm(start) if start else o
+            s1 = parse_hhmm(end) if end else c
+            if s0 < o or s1 > c or s1 <= s0:
+                return OutsideHours(space_info(space), day, opening)
+            return Part.HOURS.value, s0, s1
+        part = part or Part.FULL.value
+        if part == Part.MORNING.value:
+            if o >= NOON:
+                return OutsideHours(space_info(space), day, opening)
+            return part, o, min(NOON, c)
+        if part == Part.AFTERNOON.value:
+            if c <= NOON:
+                return OutsideHours(space_info(space), day, opening)
+            return part, max(NOON, o), c
+        return Part.FULL.value, o, c
+
+    # --- contingent ---------------------------------------------------------------------
+    def _employment(self, s: Session, member_id: int) -> tuple[Employer, Role] | None:
+        row = s.execute(
+            select(Employer, Role)
+            .join(Role, Role.employer_id == Employer.id)
+            .where(Role.member_id == member_id, Role.kind == "employee", Employer.active)
+            .order_by(Role.id)
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def _account(self, s: Session, employer_id: int, scope: str, month: str, granted: int) -> ContingentAccount:
+        acct = s.scalar(
+            select(ContingentAccount).where(
+                ContingentAccount.employer_id == employer_id, ContingentAccount.scope == scope, ContingentAccount.month == month
+            )
+        )
+        if acct is not None:
+            return acct
+        try:
+            with s.begin_nested():
+                acct = ContingentAccount(employer_id=employer_id, scope=scope, month=month, granted_halves=granted, used_halves=0)
+                s.add(acct)
+                s.flush()
+            return acct
+        except IntegrityError:  # made concurrently by another booker
+            return s.scalars(
+                select(ContingentAccount).where(
+                    ContingentAccount.employer_id == employer_id, ContingentAccount.scope == scope, ContingentAccount.month == month
+                )
+            ).one()
+
+    def _accounts_for(self, s: Session, emp: Employer, role: Role, member_id: int, month: str):
+        member_granted = role.contingent_override_halves if role.contingent_override_halves is not None else emp.days_per_employee_halves
+        macct = self._account(s, emp.id, f"member:{member_id}", month, member_granted) if member_granted is not None else None
+        pacct = self._account(s, emp.id, "pool", month, emp.pool_halves) if emp.pool_halves is not None else None
+        return macct, pacct
+
+    def _charge(self, s: Session, acct_ids: list[int], halves: int) -> bool:
+        """Atomically take `halves` from each account; False (nothing taken) if any would overdraw."""
+        for acct_id in acct_ids:
+            res = s.execute(
+                update(ContingentAccount)
+                .where(ContingentAccount.id == acct_id, ContingentAccount.used_halves + halves <= ContingentAccount.granted_halves)
+                .values(used_halves=ContingentAccount.used_halves + halves)
+            )
+            if res.rowcount != 1:
+                return False
+        return True
+
+    def _refund(self, s: Session, b: Booking) -> int:
+        if not b.charged_halves:
+            return 0
+        for acct_id in (b.member_account_id, b.pool_account_id):
+            if acct_id is not None:
+                s.execute(
+                    update(ContingentAccount)
+                    .where(ContingentAccount.id == acct_id)
+                    .values(used_halves=func.max(ContingentAccount.used_halves - b.charged_halves, 0)
+                            if self.db.dialect == "sqlite" else
+                            func.greatest(ContingentAccount.used_halves - b.charged_halves, 0))
+                )
+        refunded, b.charged_halves = b.charged_halves, 0
+        return refunded
+
+    def _remaining(self, s: Session, member_id: int, month: str) -> Remaining | None:
+        emp_role = self._employment(s, member_id)
+        if emp_role is None:
+            return None
+        emp, role = emp_role
+        macct, pacct = self._accounts_for(s, emp, role, member_id, month)
+        s.flush()
+        return Remaining(
+            month=month,
+            employer_name=emp.name,
+            member_left=None if macct is None else macct.granted_halves - macct.used_halves,
+            member_granted=None if macct is None else macct.granted_halves,
+            pool_left=None if pacct is None else pacct.granted_halves - pacct.used_halves,
+            pool_granted=None if pacct is None else pacct.granted_halves,
+        )
+
+    def remaining(self, member_id: int, month: str | None = None) -> Remaining | None:
+        """The member's contingent left in a month (default: this month); None if no employer pays."""
+        month = month or month_key(self.clock.today())
+        with self.db.session() as s:
+            return self._remaining(s, member_id, month)
+
+    def employer_remaining(self, employer_id: int, month: str | None = None) -> dict:
+        """Pool and per-employee figures of one employer for a month."""
+        month = month or month_key(self.clock.today())
+        with self.db.session() as s:
+            emp = s.get(Employer, employer_id)
+            if emp is None:
+                return {}
+            employees = s.execute(
+                select(Member, Role).join(Role, Role.member_id == Member.id)
+                .where(Role.kind == "employee", Role.employer_id == employer_id, Member.deleted_at.is_(None))
+                .order_by(Member.display_name)
+            ).all()
+            rows = []
+            for member, role in employees:
+                macct, _ = self._accounts_for(s, emp, role, member.id, month)
+                rows.append({
+                    "member_id": member.id, "name": member.display_name,
+                    "granted": macct.granted_halves if macct else None, "used": macct.used_halves if macct else None,
+                })
+            pool = self._account(s, emp.id, "pool", month, emp.pool_halves) if emp.pool_halves is not None else None
+            return {
+                "employer": emp.name, "month": month, "employees": rows,
+                "pool_granted": pool.granted_halves if pool else None, "pool_used": pool.used_halves if pool else None,
+            }
+
+    # --- booking ------------------------------------------------------------------------
+    def book(self, member_id: int, space_slug: str, days: list[date], *, part: str | None = None, start: str | None = None,
+             end: str | None = None, desks: int = 1, pay_self: bool = False) -> list[BookOutcome]:
+        """Book each day in its own transaction; one outcome per day, in date order."""
+        group_ref = secrets.token_hex(6)
+        out: list[BookOutcome] = []
+        for day in sorted(set(days)):
+            out.append(self._book_day(member_id, space_slug, day, part, start, end, max(1, desks), pay_self, group_ref))
+        return out
+
+    def _precheck(self, s: Session, space: Space, day: date, part, start, end):
+        now = self.clock.now()
+        today = now.date()
+        if day < today:
+            return InPast(day)
+        last = today + timedelta(days=self.horizon_days)
+        if day > last:
+            return TooFarAhead(day, last)
+        closed = self.closed_reason(s, space, day)
+        if closed:
+            return Closed(space_info(space), day, closed[0], closed[1])
+        iv = self._interval(space, day, part, start, end)
+        if isinstance(iv, OutsideHours):
+            return iv
+        if day == today and now.hour * 60 + now.minute >= iv[2]:
+            return InPast(day)
+        return iv
+
+    def _free_desks(self, s: Session, space_id: int, t0: int, t1: int) -> list[Desk]:
+        busy = (
+            select(Booking.id)
+            .where(Booking.desk_id == Desk.id, Booking.status.in_(ACTIVE_STATUSES), Booking.t0 < t1, Booking.t1 > t0)
+            .exists()
+        )
+        return list(s.scalars(select(Desk).where(Desk.space_id == space_id, Desk.active, ~busy).order_by(Desk.id)))
+
+    def _overlapping_own(self, s: Session, member_id: int, t0: int, t1: int) -> Booking | None:
+        return s.scalar(
+            select(Booking).where(
+                Booking.member_id == member_id, Booking.seat == 0, Booking.status.in_(ACTIVE_STATUSES),
+                Booking.t0 < t1, Booking.t1 > t0,
+            )
+        )
+
+    def _book_day(self, member_id, space_slug, day, part, start, end, desks, pay_self, group_ref) -> BookOutcome:
+        try:
+            with self.db.session() as s:
+                space = s.scalar(select(Space).where(Space.slug == space_slug, Space.active))
+                if space is None:
+                    return UnknownSpace(space_slug)
+                pre = self._precheck(s, space, day, part, start, end)
+                if not isinstance(pre, tuple):
+                    return pre
+                part_v, m0, m1 = pre
+                t0, t1 = minute_ordinal(day, m0), minute_ordinal(day, m1)
+                own = self._overlapping_own(s, member_id, t0, t1)
+                if own is not None:
+                    return AlreadyBooked(day, booking_info(own))
+                result = self._place(s, member_id, space, day, part_v, m0, m1, desks, pay_self, group_ref, Status.CONFIRMED)
+                if isinstance(result, list):
+                    rem = self._remaining(s, member_id, month_key(day))
+                    infos = [booking_info(b, space) for b in result]
+                    self._after_booked(s, result[0], space)
+                    return Booked(infos, rem)
+                if isinstance(result, Full) or isinstance(result, NoContingent):
+                    s.rollback()
+                return result
+        except IntegrityError as exc:
+            if _constraint_name(exc) == "bookings_member_no_overlap":
+                return AlreadyBooked(day, None)
+            raise
+
+    def _place(self, s: Session, member_id: int, space: Space, day: date, part: str, m0: int, m1: int, desks: int,
+               pay_self: bool, group_ref: str, status: Status, existing: Booking | None = None):
+        """Charge the contingent and take `desks` free desks; a list of bookings, or Full / NoContingent."""
+        t0, t1 = minute_ordinal(day, m0), minute_ordinal(day, m1)
+        halves = halves_for(part, m0, m1) * desks
+        now = self.clock.now()
+        emp_role = None if pay_self else self._employment(s, member_id)
+        macct = pacct = None
+        if emp_role is not None:
+            emp, role = emp_role
+            macct, pacct = self._accounts_for(s, emp, role, member_id, month_key(day))
+            if macct is None and pacct is None:
+                emp_role = None  # the employer pays nothing: the member pays the space
+        if emp_role is not None:
+            ids = [a.id for a in (macct, pacct) if a is not None]
+            try:
+                with s.begin_nested():
+                    if not self._charge(s, ids, halves):
+                        raise _Overdrawn()
+            except (_Overdrawn, IntegrityError):
+                return NoContingent(day, self._remaining(s, member_id, month_key(day)))
+        candidates = self._free_desks(s, space.id, t0, t1)
+        if len(candidates) < desks:
+            return Full(space_info(space), day, free=len(candidates))
+        placed: list[Booking] = []
+        seat = 0
+        for desk in candidates:
+            if len(placed) == desks:
+                break
+            try:
+                with s.begin_nested():
+                    if existing is not None and seat == 0:
+                        b = existing
+                        b.desk_id, b.status, b.updated_at = desk.id, status.value, now
+                    else:
+                        b = Booking(
+                            member_id=member_id, space_id=space.id, desk_id=desk.id, day=day, part=part,
+                            start_min=m0, end_min=m1, t0=t0, t1=t1, seat=seat, group_ref=group_ref, status=status.value,
+                            created_at=now, updated_at=now,
+                        )
+                        s.add(b)
+                    b.payer = "employer" if emp_role else "self"
+                    b.employer_id = emp_role[0].id if emp_role else None
+                    b.charged_halves = halves_for(part, m0, m1) if emp_role else 0
+                    b.member_account_id = macct.id if (emp_role and macct) else None
+                    b.pool_account_id = pacct.id if (emp_role and pacct) else None
+                    b.price_cents = space.day_price_cents * halves_for(part, m0, m1) // 2
+                    s.flush()
+                placed.append(b)
+                seat += 1
+            except IntegrityError as exc:
+                if _constraint_name(exc) == "bookings_member_no_overlap":
+                    raise
+                continue  # somebody took this desk a moment ago: try the next one
+        if len(placed) < desks:
+            return Full(space_info(space), day, free=len(placed))
+        for b in placed:
+            b.desk = s.get(Desk, b.desk_id)
+        return placed
+
+    def _after_booked(self, s: Session, b: Booking, space: Space) -> None:
+        """Notices caused by a new booking: reminders for the booker, arrival push for today."""
+        now = self.clock.now()
+        evening = self.local_dt(b.day - timedelta(days=1), self.evening_reminder)
+        if evening > now:
+            enqueue(s, "reminder_evening", f"rem-eve:{b.id}", due_at=evening, now=now, member_id=b.member_id,
+                    booking_id=b.id, payload={"booking_id": b.id})
+        morning = self.local_dt(b.day, min(self.morning_reminder, b.start_min))
+        if morning > now:
+            enqueue(s, "reminder_morning", f"rem-mor:{b.id}", due_at=morning, now=now, member_id=b.member_id,
+                    booking_id=b.id, payload={"booking_id": b.id})
+        if b.day == now.date():
+            notify_space(s, space.id, "arrival_new", f"arr-new:{b.id}", now=now, booking_id=b.id,
+                         payload={"booking_id": b.id})
+
+    def join_waitlist(self, member_id: int, space_slug: str, day: date, *, part: str | None = None,
+                      start: str | None = None, end: str | None = None) -> BookOutcome:
+        with self.db.session() as s:
+            space = s.scalar(select(Space).where(Space.slug == space_slug, Space.active))
+            if space is None:
+                return UnknownSpace(space_slug)
+            pre = self._precheck(s, space, day, part, start, end)
+            if not isinstance(pre, tuple):
+                return pre
+            part_v, m0, m1 = pre
+            t0, t1 = minute_ordinal(day, m0), minute_ordinal(day, m1)
+            own = self._overlapping_own(s, member_id, t0, t1)
+            if own is not None:
+                return AlreadyBooked(day, booking_info(own))
+            dup = s.scalar(select(Booking).where(Booking.member_id == member_id, Booking.space_id == space.id,
+                                                 Booking.day == day, Booking.status == Status.WAITLISTED.value))
+            now = self.clock.now()
+            if dup is None:
+                dup = Booking(member_id=member_id, space_id=space.id, desk_id=None, day=day, part=part_v, start_min=m0,
+                              end_min=m1, t0=t0, t1=t1, seat=0, group_ref="", status=Status.WAITLISTED.value,
+                              created_at=now, updated_at=now)
+                s.add(dup)
+                s.flush()
+            position = s.scalar(select(func.count(Booking.id)).where(
+                Booking.space_id == space.id, Booking.day == day, Booking.status == Status.WAITLISTED.value,
+                Booking.id <= dup.id))
+            return Waitlisted(booking_info(dup, space), int(position or 1))
+
+    def _promote_waitlist(self, s: Session, space: Space, day: date) -> list[Booking]:
+        """Give freed desks to the waitlist, first come first served. Runs in the caller's transaction."""
+        promoted = []
+        now = self.clock.now()
+        waiting = s.scalars(select(Booking).where(Booking.space_id == space.id, Booking.day == day,
+                                                  Booking.status == Status.WAITLISTED.value).order_by(Booking.id)).all()
+        for w in waiting:
+            if self.local_dt(day, w.end_min) <= now:
+                w.status, w.updated_at = Status.CANCELLED.value, now
+                continue
+            if self._overlapping_own(s, w.member_id, w.t0, w.t1) is not None:
+                continue  # they booked elsewhere meanwhile; leave them on the list
+            try:
+                with s.begin_nested():
+                    res = self._place(s, w.member_id, space, day, w.part, w.start_min, w.end_min, 1, False, w.group_ref,
+                                      Status.CONFIRMED, existing=w)
+                    if not isinstance(res, list):
+                        raise _NotPlaced()
+            except (_NotPlaced, IntegrityError):
+                s.refresh(w)
+                continue
+            promoted.append(w)
+            enqueue(s, "waitlist_promoted", f"wl-prom:{w.id}", due_at=now, now=now, member_id=w.member_id,
+                    booking_id=w.id, payload={"booking_id": w.id})
+            self._after_booked(s, w, space)
+        return promoted
+
+    # --- cancel -------------------------------------------------------------------------
+    def refundable(self, space: Space, b: Booking) -> bool:
+        start = self.local_dt(b.day, b.start_min)
+        return self.clock.now() < start - timedelta(hours=space.cancel_cutoff_hours)
+
+    def cancel(self, member_id: int, *, booking_ids: list[int] | None = None, days: list[date] | None = None,
+               space_slug: str | None = None, all_future: bool = False) -> CancelResult:
+        """Cancel the member's future bookings that match (and waitlist entries). Refunds before the cutoff."""
+        now = self.clock.now()
+        result = CancelResult()
+        with self.db.session() as s:
+            q = select(Booking).where(
+                Booking.member_id == member_id,
+                Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value)),
+                Booking.day >= now.date(),
+            )
+            if booking_ids:
+                q = q.where(Booking.id.in_(booking_ids))
+            if days:
+                q = q.where(Booking.day.in_(days))
+            if space_slug:
+                q = q.where(Booking.space_id == select(Space.id).where(Space.slug == space_slug).scalar_subquery())
+            if not (booking_ids or days or space_slug or all_future):
+                return result
+            if self.db.is_postgres:
+                q = q.with_for_update()
+            freed: set[tuple[int, date]] = set()
+            for b in s.scalars(q.order_by(Booking.day, Booking.start_min, Booking.seat)).all():
+                if self.local_dt(b.day, b.end_min) <= now:
+                    continue  # over already
+                space = s.get(Space, b.space_id)
+                was_active = b.status == Status.CONFIRMED.value
+                info_before = booking_info(b, space)
+                b.status, b.cancelled_at, b.updated_at = Status.CANCELLED.value, now, now
+                cancel_for_booking(s, b.id)
+                if was_active:
+                    if self.refundable(space, b):
+                        result.refunded_halves += self._refund(s, b)
+                    elif b.charged_halves:
+                        result.not_refunded.append(info_before)
+                    freed.add((space.id, b.day))
+                    if b.day == now.date():
+                        notify_space(s, space.id, "arrival_cancelled", f"arr-cxl:{b.id}", now=now, booking_id=None,
+                                     payload={"booking_id": b.id})
+                result.cancelled.append(info_before)
+            s.flush()
+            for space_id, day in sorted(freed):
+                self._promote_waitlist(s, s.get(Space, space_id), day)
+        return result
+
+    def undo(self, member_id: int, booking_ids: list[int]) -> CancelResult:
+        """Take back a booking just made: always refunded (it is the same minute)."""
+        with self.db.session() as s:
+            for b in s.scalars(select(Booking).where(Booking.id.in_(booking_ids), Booking.member_id == member_id)):
+                if b.status == Status.CONFIRMED.value:
+                    self._refund(s, b)
+        return self.cancel(member_id, booking_ids=booking_ids)
+
+    # --- queries ------------------------------------------------------------------------
+    def my_bookings(self, member_id: int, *, from_day: date | None = None, limit: int = 50) -> list[BookingInfo]:
+        """Upcoming bookings (confirmed, checked in, waitlisted), soonest first."""
+        from_day = from_day or self.clock.today()
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Booking, Space, Desk.label)
+                .join(Space, Space.id == Booking.space_id)
+                .outerjoin(Desk, Desk.id == Booking.desk_id)
+                .where(Booking.member_id == member_id, Booking.day >= from_day,
+                       Booking.status.in_(ACTIVE_STATUSES + (Status.WAITLISTED.value,)))
+                .order_by(Booking.day, Booking.start_min, Booking.seat)
+                .limit(limit)
+            ).all()
+            return [booking_info(b, sp, label) for b, sp, label in rows]
+
+    def availability(self, day: date, space_slug: str | None = None, *, part: str | None = None,
+                     start: str | None = None, end: str | None = None) -> list[Availability]:
+        """Free desks per space for a day (and part or hours), in one query for all spaces."""
+        with self.db.session() as s:
+            q = select(Space).where(Space.active).order_by(Space.slug)
+            if space_slug:
+                q = q.where(Space.slug == space_slug)
+            spaces = s.scalars(q).all()
+            totals = dict(s.execute(select(Desk.space_id, func.count(Desk.id)).where(Desk.active)
+                                    .group_by(Desk.space_id)).all())
+            out: list[Availability] = []
+            intervals = {}
+            for sp in spaces:
+                closed = self.closed_reason(s, sp, day)
+                if closed:
+                    out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0), closed=closed[1] or closed[0]))
+                    continue
+                iv = self._interval(sp, day, part, start, end)
+                if isinstance(iv, OutsideHours):
+                    out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0), closed="hours"))
+                    continue
+                intervals[sp.id] = (minute_ordinal(day, iv[1]), minute_ordinal(day, iv[2]))
+                out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0)))
+            if intervals:
+                conds = [and_(Booking.space_id == sid, Booking.t0 < t1, Booking.t1 > t0) for sid, (t0, t1) in intervals.items()]
+                busy = dict(s.execute(
+                    select(Booking.space_id, func.count(func.distinct(Booking.desk_id)))
+                    .where(Booking.day == day, Booking.status.in_(ACTIVE_STATUSES), or_(*conds))
+                    .group_by(Booking.space_id)
+                ).all())
+                for a in out:
+                    if a.space.id in intervals:
+                        a.free = max(0, a.total - busy.get(a.space.id, 0))
+            return out
+
+    # --- check-in -----------------------------------------------------------------------
+    def check_in(self, member_id: int, space_slug: str | None = None):
+        """Check in to today's booking (at that space, if named). With a space and no booking,
+        a free desk is booked on the spot (walk-in, e.g. by the QR code at the door)."""
+        now = self.clock.now()
+        today = now.date()
+        minute = now.hour * 60 + now.minute
+        with self.db.session() as s:
+            space = s.scalar(select(Space).where(Space.slug == space_slug)) if space_slug else None
+            q = select(Booking).where(Booking.member_id == member_id, Booking.day == today, Booking.seat == 0,
+                                      Booking.status.in_(ACTIVE_STATUSES), Booking.end_min > minute)
+            if space is not None:
+                q = q.where(Booking.space_id == space.id)
+            b = s.scalar(q.order_by(Booking.start_min))
+            if b is not None:
+                bspace = s.get(Space, b.space_id)
+                if b.status == Status.CHECKED_IN.value:
+                    return AlreadyCheckedIn(booking_info(b, bspace))
+                opens = b.start_min - 60
+                if minute < opens:
+                    return TooEarlyToCheckIn(booking_info(b, bspace), fmt_min(opens))
+                self._mark_checked_in(s, b, bspace, now)
+                return CheckedIn(booking_info(b, bspace))
+        if space is None:
+            return NothingToCheckIn(None)
+        # walk-in: book the rest of today, then check in
+        with self.db.session() as s:
+            sp = s.get(Space, space.id)
+            opening = opening_of(sp, today)
+            if opening is None or minute >= opening[1] or self.closed_reason(s, sp, today):
+                return NothingToCheckIn(space_info(sp))
+        start = fmt_min(max(opening[0], (minute // 15) * 15))
+        outcome = self.book(member_id, space.slug, [today], start=start, end=fmt_min(opening[1]))[0]
+        if not isinstance(outcome, Booked):
+            return outcome
+        with self.db.session() as s:
+            b = s.get(Booking, outcome.booking.id)
+            sp = s.get(Space, b.space_id)
+            self._mark_checked_in(s, b, sp, now)
+            return CheckedIn(booking_info(b, sp), walk_in=True)
+
+    def _mark_checked_in(self, s: Session, b: Booking, space: Space, now: datetime) -> None:
+        b.status, b.checked_in_at, b.updated_at = Status.CHECKED_IN.value, now, now
+        cancel_for_booking(s, b.id, ("reminder_morning",))
+        notify_space(s, space.id, "arrival_checkin", f"arr-in:{b.id}", now=now, booking_id=b.id,
+                     payload={"booking_id": b.id})
+
+    # --- no-shows -----------------------------------------------------------------------
+    def release_no_shows(self) -> list[int]:
+        """Bookings not checked in by their space's deadline become no-shows; desks go to the waitlist."""
+        now = self.clock.now()
+        released: list[int] = []
+        with self.db.session() as s:
+            q = select(Booking, Space).join(Space, Space.id == Booking.space_id).where(
+                Booking.status == Status.CONFIRMED.value, Booking.day <= now.date())
+            if self.db.is_postgres:
+                q = q.with_for_update(of=Booking, skip_locked=True)
+            freed: set[tuple[int, date]] = set()
+            for b, space in s.execute(q).all():
+                deadline = self.local_dt(b.day, b.start_min) + timedelta(minutes=space.checkin_deadline_minutes)
+                if now < min(deadline, self.local_dt(b.day, b.end_min)):
+                    continue
+                b.status, b.updated_at = Status.NO_SHOW.value, now
+                if self.noshow_refund:
+                    self._refund(s, b)
+                cancel_for_booking(s, b.id)
+                released.append(b.id)
+                enqueue(s, "no_show", f"noshow:{b.id}", due_at=now, now=now, member_id=b.member_id, booking_id=b.id,
+                        payload={"booking_id": b.id, "refunded": self.noshow_refund})
+                if self.local_dt(b.day, b.end_min) > now:
+                    freed.add((space.id, b.day))
+            s.flush()
+            for space_id, day in sorted(freed):
+                self._promote_waitlist(s, s.get(Space, space_id), day)
+        return released
+
+
+class _Overdrawn(Exception):
+    pass
+
+
+class _NotPlaced(Exception):
+    pass
+
+
+def utc(dt: datetime) -> datetime:
+    return dt.astimezone(timezone.utc)

@@ -1,0 +1,2 @@
+"""Feature modules beyond the core booking flow. Importing this package registers their intent and
+button handlers on `bot.dialogue.Dialogue` (aiogram-style: one module per feature)."""

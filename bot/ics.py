@@ -1,0 +1,30 @@
+"""Calendar files (.ics) for booking confirmations, made with the icalendar library."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from bot.booking import BookingInfo
+
+
+def booking_ics(bookings: list[BookingInfo], tz: ZoneInfo, lang: str = "de") -> bytes:
+    """One VEVENT per booking, in local time with the zone named (Outlook/Google read TZID)."""
+    from icalendar import Calendar, Event
+
+    cal = Calendar()
+    cal.add("prodid", "-//deskbot//Kreis Coesfeld//DE")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    for b in bookings:
+        ev = Event()
+        ev.add("uid", f"booking-{b.id}@deskbot")
+        title = f"Coworking {b.space.town}" if lang == "en" else f"Coworking in {b.space.town}"
+        ev.add("summary", title + (f" – desk {b.desk_label}" if lang == "en" else f" – Platz {b.desk_label}"))
+        ev.add("location", f"{b.space.name}, {b.space.address}")
+        ev.add("dtstart", datetime.combine(b.day, time(b.start_min // 60, b.start_min % 60), tzinfo=tz))
+        ev.add("dtend", datetime.combine(b.day, time(b.end_min // 60, b.end_min % 60), tzinfo=tz))
+        ev.add("dtstamp", datetime.now(timezone.utc))
+        ev.add("status", "CANCELLED" if b.status == "cancelled" else "CONFIRMED")
+        cal.add_component(ev)
+    return cal.to_ical()

@@ -1,0 +1,208 @@
+"""Members, chat identities, roles, invite codes and button tokens."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.clock import Clock
+from bot.storage.db import Database
+from bot.storage.models import ChatChannel, Employer, Identity, InviteCode, Member, PendingAction, Role, Space
+
+TOKEN_TTL = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    id: int
+    display_name: str
+    lang: str
+    roles: tuple[tuple[str, int | None, int | None], ...]  # (kind, employer_id, space_id)
+    prefs: dict
+    is_new: bool = False
+
+    def has(self, kind: str) -> bool:
+        return any(r[0] == kind for r in self.roles)
+
+    def employer_ids(self, kind: str = "employee") -> list[int]:
+        return [r[1] for r in self.roles if r[0] == kind and r[1] is not None]
+
+    def space_ids(self) -> list[int]:
+        return [r[2] for r in self.roles if r[0] == "operator" and r[2] is not None]
+
+
+@dataclass(slots=True)
+class Redeemed:
+    kind: str
+    employer_name: str | None = None
+    space_name: str | None = None
+    space_slug: str | None = None
+    already: bool = False
+
+
+@dataclass(slots=True)
+class CodeRefused:
+    reason: str  # "unknown" | "expired" | "used_up"
+
+
+def _view(s: Session, m: Member, is_new: bool = False) -> MemberView:
+    roles = tuple((r.kind, r.employer_id, r.space_id) for r in s.scalars(select(Role).where(Role.member_id == m.id)))
+    return MemberView(m.id, m.display_name, m.lang, roles, dict(m.prefs or {}), is_new)
+
+
+class Members:
+    def __init__(self, db: Database, clock: Clock, default_lang: str = "de") -> None:
+        self.db = db
+        self.clock = clock
+        self.default_lang = default_lang
+
+    def resolve(self, transport: str, external_id: str, chat_id: str, display_name: str = "",
+                lang_hint: str | None = None) -> MemberView:
+        """The member behind a chat account, made on first contact."""
+        now = self.clock.now()
+        with self.db.session() as s:
+            ident = s.scalar(select(Identity).where(Identity.transport == transport, Identity.external_id == external_id))
+            if ident is not None:
+                m = s.get(Member, ident.member_id)
+                if m.deleted_at is not None:  # erased earlier, then wrote again: a fresh start
+                    m.deleted_at = None
+                    m.display_name = display_name or m.display_name
+                if ident.chat_id != chat_id and chat_id:
+                    ident.chat_id = chat_id
+                ident.last_used_at = now
+                ident.blocked_at = None
+                if display_name and not m.display_name:
+                    m.display_name = display_name
+                m.last_seen_at = now
+                return _view(s, m)
+            lang = self.default_lang
+            if lang_hint:
+                lang = "en" if not lang_hint.lower().startswith("de") else "de"
+            try:
+                with s.begin_nested():
+                    m = Member(display_name=display_name or external_id, lang=lang, prefs={}, created_at=now, last_seen_at=now)
+                    s.add(m)
+                    s.flush()
+                    s.add(Identity(member_id=m.id, transport=transport, external_id=external_id, chat_id=chat_id or external_id,
+                                   last_used_at=now))
+                    s.flush()
+            except IntegrityError:  # the same account's first two messages raced; the other one won
+                ident = s.scalars(select(Identity).where(Identity.transport == transport, Identity.external_id == external_id)).one()
+                return _view(s, s.get(Member, ident.member_id))
+            return _view(s, m, is_new=True)
+
+    def view(self, member_id: int) -> MemberView:
+        with self.db.session() as s:
+            return _view(s, s.get(Member, member_id))
+
+    def set_lang(self, member_id: int, lang: str) -> None:
+        with self.db.session() as s:
+            s.get(Member, member_id).lang = lang
+
+    def set_pref(self, member_id: int, key: str, value) -> dict:
+        with self.db.session() as s:
+            m = s.get(Member, member_id)
+            prefs = dict(m.prefs or {})
+            prefs[key] = value
+            m.prefs = prefs
+            return prefs
+
+    def redeem(self, member_id: int, code_text: str, *, transport: str | None = None, chat_id: str | None = None,
+               is_group: bool = False) -> Redeemed | CodeRefused:
+        """Use an invite code: employee / employer admin of its employer, operator of its space, platform admin.
+        An operator code sent in a group registers that group for the space's notices."""
+        now = self.clock.now()
+        code_text = code_text.strip()
+        with self.db.session() as s:
+            code = s.scalar(select(InviteCode).where(InviteCode.code == code_text))
+            if code is None:
+                code = s.scalar(select(InviteCode).where(InviteCode.code == code_text.upper()))
+            if code is None:
+                return CodeRefused("unknown")
+            if code.expires_at is not None and code.expires_at <= now:
+                return CodeRefused("expired")
+            scope = f"employer:{code.employer_id}" if code.employer_id else (f"space:{code.space_id}" if code.space_id else "")
+            emp = s.get(Employer, code.employer_id) if code.employer_id else None
+            space = s.get(Space, code.space_id) if code.space_id else None
+            result = Redeemed(code.kind, emp.name if emp else None, space.name if space else None, space.slug if space else None)
+            existing = s.scalar(select(Role).where(Role.member_id == member_id, Role.kind == code.kind, Role.scope == scope))
+            if is_group and code.kind == "operator" and space is not None and transport and chat_id:
+                if existing is None:
+                    return CodeRefused("unknown")  # only an operator can register a group
+                if s.scalar(select(ChatChannel).where(ChatChannel.transport == transport, ChatChannel.chat_id == chat_id,
+                                                      ChatChannel.space_id == space.id)) is None:
+                    s.add(ChatChannel(space_id=space.id, transport=transport, chat_id=chat_id, created_at=now))
+                result.kind = "group"
+                return result
+            if existing is not None:
+                result.already = True
+                return result
+            # the database refuses the use beyond max_uses (CHECK), also under concurrency
+            res = s.execute(
+                update(InviteCode)
+                .where(InviteCode.id == code.id, (InviteCode.max_uses.is_(None)) | (InviteCode.uses < InviteCode.max_uses))
+                .values(uses=InviteCode.uses + 1)
+            )
+            if res.rowcount != 1:
+                return CodeRefused("used_up")
+            if code.kind == "employee":
+                # one employer at a time: a new employee code moves the member
+                for old in s.scalars(select(Role).where(Role.member_id == member_id, Role.kind == "employee")):
+                    s.delete(old)
+            s.add(Role(member_id=member_id, kind=code.kind, scope=scope, employer_id=code.employer_id, space_id=code.space_id,
+                       created_at=now))
+            return result
+
+    # --- button tokens --------------------------------------------------------------------
+    def issue(self, member_id: int, action: dict, ttl: timedelta = TOKEN_TTL) -> str:
+        """A button for this member only: the token names a stored action."""
+        now = self.clock.now()
+        token = secrets.token_urlsafe(12)
+        with self.db.session() as s:
+            s.add(PendingAction(token=token, member_id=member_id, action=action, created_at=now, expires_at=now + ttl))
+        return "a:" + token
+
+    def issue_many(self, member_id: int, actions: list[dict], ttl: timedelta = TOKEN_TTL) -> list[str]:
+        now = self.clock.now()
+        tokens = [secrets.token_urlsafe(12) for _ in actions]
+        with self.db.session() as s:
+            s.add_all(PendingAction(token=t, member_id=member_id, action=a, created_at=now, expires_at=now + ttl)
+                      for t, a in zip(tokens, actions))
+        return ["a:" + t for t in tokens]
+
+    def redeem_token(self, member_id: int, data: str, *, group: str | None = None) -> dict | str:
+        """The action behind a pressed button, marked used (with the rest of its group) in one go.
+        Returns an error key instead when it is not this member's, used, expired or unknown."""
+        if not data.startswith("a:"):
+            return "unknown"
+        token = data[2:]
+        now = self.clock.now()
+        with self.db.session() as s:
+            pa = s.get(PendingAction, token)
+            if pa is None:
+                return "unknown"
+            if pa.member_id != member_id:
+                return "foreign"
+            if pa.expires_at <= now:
+                return "expired"
+            res = s.execute(update(PendingAction).where(PendingAction.token == token, PendingAction.used_at.is_(None))
+                            .values(used_at=now))
+            if res.rowcount != 1:
+                return "used"
+            action = dict(pa.action)
+            grp = action.get("group")
+            if grp:  # the other buttons of the same message are spent too
+                s.execute(update(PendingAction).where(PendingAction.member_id == member_id, PendingAction.used_at.is_(None),
+                                                      PendingAction.action["group"].as_string() == grp).values(used_at=now))
+            return action
+
+    def purge_tokens(self, older_than: datetime) -> int:
+        with self.db.session() as s:
+            from sqlalchemy import delete
+
+            return s.execute(delete(PendingAction).where(PendingAction.expires_at < older_than)).rowcount or 0

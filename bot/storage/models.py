@@ -1,0 +1,343 @@
+"""SQLAlchemy 2.0 models. The schema itself is made by the Alembic migrations in `migrations/`.
+
+Integrity that must hold under concurrency is the database's job, not Python's:
+- a desk is never given twice for overlapping times: PostgreSQL exclusion constraint
+  `bookings_desk_no_overlap` (btree_gist), on SQLite a trigger of the same name;
+- a member never holds two overlapping bookings: `bookings_member_no_overlap` (same two forms);
+- a contingent never goes below zero: CHECK (used_halves <= granted_halves) on contingent_accounts,
+  charged with a conditional UPDATE;
+- invite codes are never used more than allowed: CHECK (max_uses IS NULL OR uses <= max_uses);
+- an outbox row is sent once: unique dedupe_key, claimed with FOR UPDATE SKIP LOCKED on PostgreSQL.
+
+Contingents are counted in half days (`*_halves`) so that half days count 0.5 without floats.
+Booking times are local wall-clock minutes: `t0`/`t1` = days since 2000-01-01 * 1440 + minute of day.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    TypeDecorator,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+EPOCH = date(2000, 1, 1)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def minute_ordinal(day: date, minute_of_day: int) -> int:
+    """Local wall-clock minute number used for overlap constraints."""
+    return (day - EPOCH).days * 1440 + minute_of_day
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Space(Base):
+    __tablename__ = "spaces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    town: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+    # {"mon": ["08:00", "18:00"], ..., "sun": null}
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    holiday_region: Mapped[str] = mapped_column(String(8), default="NW")
+    day_price_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # free cancellation until this many hours before the booking starts
+    cancel_cutoff_hours: Mapped[int] = mapped_column(Integer, default=12)
+    # a booking must be checked in within this many minutes after it starts, else no-show
+    checkin_deadline_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    lat: Mapped[float | None] = mapped_column(default=None)
+    lon: Mapped[float | None] = mapped_column(default=None)
+
+    desks: Mapped[list[Desk]] = relationship(back_populates="space", order_by="Desk.id")
+
+
+class SpaceClosure(Base):
+    """A day an operator closes the space (event, own holiday)."""
+
+    __tablename__ = "space_closures"
+    __table_args__ = (UniqueConstraint("space_id", "day", name="uq_closure_space_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Desk(Base):
+    __tablename__ = "desks"
+    __table_args__ = (UniqueConstraint("space_id", "label", name="uq_desk_label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(50))
+    features: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    space: Mapped[Space] = relationship(back_populates="desks")
+
+
+class Employer(Base):
+    __tablename__ = "employers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # contingent policy, in half days per month; either or both may be set
+    days_per_employee_halves: Mapped[int | None] = mapped_column(Integer, default=None)
+    pool_halves: Mapped[int | None] = mapped_column(Integer, default=None)
+    alert_percent: Mapped[int] = mapped_column(Integer, default=20)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class InviteCode(Base):
+    __tablename__ = "invite_codes"
+    __table_args__ = (
+        CheckConstraint("max_uses IS NULL OR uses <= max_uses", name="ck_invite_uses"),
+        CheckConstraint("uses >= 0", name="ck_invite_uses_nonneg"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # employee | employer_admin | operator | platform_admin
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id", ondelete="CASCADE"))
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    max_uses: Mapped[int | None] = mapped_column(Integer)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    lang: Mapped[str] = mapped_column(String(5), default="de")
+    commute_km: Mapped[float | None] = mapped_column(default=None)  # one way, stated by the member
+    # notification preferences and other per-user settings
+    prefs: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # GDPR erasure
+
+    identities: Mapped[list[Identity]] = relationship(back_populates="member")
+    roles: Mapped[list[Role]] = relationship(back_populates="member")
+
+
+class Identity(Base):
+    """One chat account of a member (a member may have several: Telegram and Matrix)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("transport", "external_id", name="uq_identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    transport: Mapped[str] = mapped_column(String(20))
+    external_id: Mapped[str] = mapped_column(String(255))
+    chat_id: Mapped[str] = mapped_column(String(255))  # the direct chat to send notices to
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # user blocked the bot
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    member: Mapped[Member] = relationship(back_populates="identities")
+
+
+class Role(Base):
+    """employee of X, employer admin of X, operator of space Y, platform admin."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("member_id", "kind", "scope", name="uq_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[str] = mapped_column(String(40), default="")  # "employer:3", "space:5" or ""
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id", ondelete="CASCADE"), index=True)
+    space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    # per-employee override of the employer's days per month, in half days
+    contingent_override_halves: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    member: Mapped[Member] = relationship(back_populates="roles")
+
+
+class ContingentAccount(Base):
+    """What an employer grants for one month: one row per employee (`member:<id>`) and one `pool` row."""
+
+    __tablename__ = "contingent_accounts"
+    __table_args__ = (
+        UniqueConstraint("employer_id", "scope", "month", name="uq_contingent_account"),
+        CheckConstraint("used_halves >= 0", name="ck_contingent_nonneg"),
+        CheckConstraint("used_halves <= granted_halves", name="ck_contingent_not_overdrawn"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(40))  # "pool" | "member:<id>"
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    granted_halves: Mapped[int] = mapped_column(Integer)
+    used_halves: Mapped[int] = mapped_column(Integer, default=0)
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("t1 > t0", name="ck_booking_interval"),
+        CheckConstraint("charged_halves >= 0", name="ck_booking_charge"),
+        CheckConstraint(
+            "status IN ('confirmed','checked_in','cancelled','no_show','waitlisted')", name="ck_booking_status"
+        ),
+        CheckConstraint("part IN ('full','morning','afternoon','hours')", name="ck_booking_part"),
+        CheckConstraint("status = 'waitlisted' OR desk_id IS NOT NULL", name="ck_booking_desk"),
+        Index("ix_bookings_member_day", "member_id", "day"),
+        Index("ix_bookings_space_day_status", "space_id", "day", "status"),
+        Index("ix_bookings_desk_day", "desk_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
+    desk_id: Mapped[int | None] = mapped_column(ForeignKey("desks.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    part: Mapped[str] = mapped_column(String(10))
+    start_min: Mapped[int] = mapped_column(Integer)
+    end_min: Mapped[int] = mapped_column(Integer)
+    t0: Mapped[int] = mapped_column(Integer)
+    t1: Mapped[int] = mapped_column(Integer)
+    seat: Mapped[int] = mapped_column(Integer, default=0)  # 0: the member's own desk, 1..n-1: team desks
+    group_ref: Mapped[str] = mapped_column(String(32), default="")  # one request booking several desks
+    status: Mapped[str] = mapped_column(String(12))
+    payer: Mapped[str] = mapped_column(String(10), default="self")  # employer | self
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id", ondelete="SET NULL"))
+    charged_halves: Mapped[int] = mapped_column(Integer, default=0)
+    member_account_id: Mapped[int | None] = mapped_column(ForeignKey("contingent_accounts.id"))
+    pool_account_id: Mapped[int | None] = mapped_column(ForeignKey("contingent_accounts.id"))
+    price_cents: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    space: Mapped[Space] = relationship()
+    desk: Mapped[Desk | None] = relationship()
+    member: Mapped[Member] = relationship()
+
+
+class ChatChannel(Base):
+    """A group (Telegram) or room (Matrix) registered by an operator for a space's notices."""
+
+    __tablename__ = "chat_channels"
+    __table_args__ = (UniqueConstraint("transport", "chat_id", "space_id", name="uq_chat_channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    transport: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PendingAction(Base):
+    """What a button stands for. The button carries only the random token: it cannot be forged
+    to act for another member (checked against the presser) and works once (`used_at`)."""
+
+    __tablename__ = "pending_actions"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    action: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Outbox(Base):
+    """Everything sent later or to someone else. Written in the transaction of the change that
+    caused it; delivered by the scheduler."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "due_at"),
+        CheckConstraint("status IN ('pending','sent','dead','cancelled')", name="ck_outbox_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    recipient_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    transport: Mapped[str | None] = mapped_column(String(20))  # None: the member's preferred identity
+    chat_id: Mapped[str | None] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkCode(Base):
+    """One-time code for linking a second chat account (`/link`)."""
+
+    __tablename__ = "link_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditLog(Base):
+    """Who changed what (admin and operator actions)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,194 @@
+"""The world file (spaces, desks, employers, invite codes) and loading it into the store.
+
+Loading is idempotent: spaces, employers and codes are matched by slug / code and updated in place,
+so the file can be edited and loaded again (`deskbot world load`). Nothing is deleted by a load.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.domain import SpaceRef
+from bot.storage.models import Desk, Employer, InviteCode, Space
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+class WorldError(Exception):
+    """The world file is malformed; the message names the place."""
+
+
+def _parse_hours(value: str | None) -> list[str] | None:
+    if value in (None, "", "closed", "geschlossen"):
+        return None
+    m = _HOURS.match(str(value).strip())
+    if not m:
+        raise ValueError(f"opening hours must look like 08:00-18:00, got {value!r}")
+    h0, m0, h1, m1 = map(int, m.groups())
+    if not (0 <= h0 < 24 and 0 <= h1 <= 24 and m0 < 60 and m1 < 60 and h0 * 60 + m0 < h1 * 60 + m1):
+        raise ValueError(f"opening hours out of range: {value!r}")
+    return [f"{h0:02d}:{m0:02d}", f"{h1:02d}:{m1:02d}"]
+
+
+class CodeSpec(BaseModel):
+    code: str
+    kind: str = "employee"
+    max_uses: int | None = None
+    expires: datetime | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in ("employee", "employer_admin", "operator", "platform_admin"):
+            raise ValueError("kind must be employee, employer_admin, operator or platform_admin")
+        return v
+
+
+class SpaceSpec(BaseModel):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    town: str
+    address: str = ""
+    desks: int | list[str] = 3
+    desk_features: dict[str, list[str]] = Field(default_factory=dict)
+    opening_hours: dict[str, str | None] | None = None
+    day_price_eur: float | None = None
+    cancel_cutoff_hours: int | None = None
+    checkin_deadline_minutes: int | None = None
+    holiday_region: str | None = None
+    operator_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+class EmployerSpec(BaseModel):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    days_per_employee: float | None = None
+    pool_days: float | None = None
+    alert_percent: int = 20
+    invite_codes: list[CodeSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _policy(self) -> EmployerSpec:
+        for v in (self.days_per_employee, self.pool_days):
+            if v is not None and (v < 0 or (v * 2) != int(v * 2)):
+                raise ValueError("contingent days must be whole or half days, not negative")
+        return self
+
+
+class WorldSpec(BaseModel):
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    spaces: list[SpaceSpec] = Field(default_factory=list)
+    employers: list[EmployerSpec] = Field(default_factory=list)
+    platform_admin_codes: list[CodeSpec] = Field(default_factory=list)
+
+
+def read_world(path: Path) -> WorldSpec:
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise WorldError(f"world file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise WorldError(f"{path}: not valid YAML: {exc}") from None
+    try:
+        return WorldSpec.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise WorldError(f"{path}: {where}: {err['msg']}") from None
+
+
+def space_refs_from_file(path: Path) -> list[SpaceRef]:
+    """The spaces as the parser needs them, without touching a database."""
+    return [SpaceRef(s.slug, s.name, s.town) for s in read_world(path).spaces]
+
+
+def _hours_map(spec: dict[str, str | None]) -> dict[str, list[str] | None]:
+    out: dict[str, list[str] | None] = {}
+    for day in WEEKDAYS:
+        out[day] = _parse_hours(spec.get(day))
+    return out
+
+
+def load_world(session: Session, world: WorldSpec, *, now: datetime | None = None) -> dict[str, int]:
+    """Insert or update everything in the world spec. Returns counts of what changed."""
+    now = now or datetime.now(timezone.utc)
+    d = world.defaults
+    counts = {"spaces": 0, "desks": 0, "employers": 0, "codes": 0}
+    spaces_by_slug = {s.slug: s for s in session.scalars(select(Space))}
+    for spec in world.spaces:
+        try:
+            hours = _hours_map(spec.opening_hours or d.get("opening_hours") or {})
+        except ValueError as exc:
+            raise WorldError(f"space {spec.slug}: {exc}") from None
+        space = spaces_by_slug.get(spec.slug)
+        if space is None:
+            space = Space(slug=spec.slug)
+            session.add(space)
+            counts["spaces"] += 1
+        space.name, space.town, space.address = spec.name, spec.town, spec.address
+        space.opening_hours = hours
+        space.day_price_cents = round(100 * float(spec.day_price_eur if spec.day_price_eur is not None else d.get("day_price_eur", 0)))
+        space.cancel_cutoff_hours = spec.cancel_cutoff_hours if spec.cancel_cutoff_hours is not None else int(d.get("cancel_cutoff_hours", 12))
+        space.checkin_deadline_minutes = (
+            spec.checkin_deadline_minutes if spec.checkin_deadline_minutes is not None else int(d.get("checkin_deadline_minutes", 120))
+        )
+        space.holiday_region = spec.holiday_region or d.get("holiday_region", "NW")
+        space.timezone = d.get("timezone", "Europe/Berlin")
+        space.lat, space.lon = spec.lat, spec.lon
+        session.flush()
+        labels = spec.desks if isinstance(spec.desks, list) else [str(i) for i in range(1, spec.desks + 1)]
+        existing = {desk.label: desk for desk in session.scalars(select(Desk).where(Desk.space_id == space.id))}
+        for label in labels:
+            desk = existing.get(label)
+            if desk is None:
+                desk = Desk(space_id=space.id, label=label)
+                session.add(desk)
+                counts["desks"] += 1
+            desk.features = spec.desk_features.get(label, [])
+            desk.active = True
+        if spec.operator_code:
+            counts["codes"] += _upsert_code(session, CodeSpec(code=spec.operator_code, kind="operator"), now, space_id=space.id)
+    employers = {e.slug: e for e in session.scalars(select(Employer))}
+    for spec in world.employers:
+        emp = employers.get(spec.slug)
+        if emp is None:
+            emp = Employer(slug=spec.slug)
+            session.add(emp)
+            counts["employers"] += 1
+        emp.name = spec.name
+        emp.days_per_employee_halves = None if spec.days_per_employee is None else int(spec.days_per_employee * 2)
+        emp.pool_halves = None if spec.pool_days is None else int(spec.pool_days * 2)
+        emp.alert_percent = spec.alert_percent
+        session.flush()
+        for code in spec.invite_codes:
+            counts["codes"] += _upsert_code(session, code, now, employer_id=emp.id)
+    for code in world.platform_admin_codes:
+        counts["codes"] += _upsert_code(session, code.model_copy(update={"kind": "platform_admin"}), now)
+    session.flush()
+    return counts
+
+
+def _upsert_code(session: Session, spec: CodeSpec, now: datetime, *, employer_id: int | None = None, space_id: int | None = None) -> int:
+    code = session.scalar(select(InviteCode).where(InviteCode.code == spec.code))
+    created = 0
+    if code is None:
+        code = InviteCode(code=spec.code, uses=0, created_at=now)
+        session.add(code)
+        created = 1
+    code.kind = spec.kind
+    code.employer_id, code.space_id = employer_id, space_id
+    code.max_uses = spec.max_uses
+    if spec.expires is not None:
+        code.expires_at = spec.expires if spec.expires.tzinfo else spec.expires.replace(tzinfo=timezone.utc)
+    return created
