@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -65,8 +66,10 @@ OpHandler = Callable[["Dialogue", Ctx, dict], list[Reply]]
 class Dialogue:
     """Turns messages into replies. Thread-safe: every call opens its own units of work."""
 
-    intent_handlers: dict[str, Handler] = {}
-    op_handlers: dict[str, OpHandler] = {}
+    intent_handlers: dict[str, Handler] = {}  # intent name -> handler (overrides the built-in ones)
+    op_handlers: dict[str, OpHandler] = {}  # button op -> handler
+    command_handlers: dict[str, Handler] = {}  # "/link" -> handler, for feature commands the parser does not know
+    observers: list[Callable[[IncomingMessage, str, float], None]] = []  # (message, intent, seconds) e.g. metrics
 
     def __init__(self, core: Core) -> None:
         self.core = core
@@ -77,17 +80,30 @@ class Dialogue:
     # ------------------------------------------------------------------ entry point
     def handle(self, msg: IncomingMessage) -> list[Reply]:
         """Answer one message. Never raises: a failure becomes a friendly apology, nothing half-done."""
+        started = time.perf_counter()
+        ctx_box: list[Ctx] = []
         try:
-            return self._handle(msg)
+            return self._handle(msg, ctx_box)
         except Exception:
             log.exception("failed to handle message from %s:%s", msg.transport, msg.user_id)
-            return [Reply(t(msg.lang_hint if msg.lang_hint in ("de", "en") else "de", "error"))]
+            lang = ctx_box[0].lang if ctx_box else ("en" if (msg.lang_hint or "").startswith("en") else "de")
+            return [Reply(t(lang, "error"))]
+        finally:
+            intent = "error"
+            if ctx_box:
+                intent = "button" if msg.callback else (ctx_box[0].intent.intent if ctx_box[0].intent else "other")
+            for obs in self.observers:
+                try:
+                    obs(msg, intent, time.perf_counter() - started)
+                except Exception:  # an observer must never break a conversation
+                    log.exception("observer failed")
 
-    def _handle(self, msg: IncomingMessage) -> list[Reply]:
+    def _handle(self, msg: IncomingMessage, ctx_box: list[Ctx]) -> list[Reply]:
         if msg.is_group and not msg.addressed and not msg.callback:
             return []
         member = self.members.resolve(msg.transport, msg.user_id, msg.chat_id, msg.display_name, msg.lang_hint)
         ctx = Ctx(msg, member, member.lang, self.core.clock.now())
+        ctx_box.append(ctx)
         limit = self.core.settings.max_message_length
         if len(msg.text) > limit:
             return [Reply(t(ctx.lang, "too_long", n=len(msg.text), max=limit))]
@@ -98,6 +114,10 @@ class Dialogue:
             return self._on_button(ctx, msg.callback)
         from bot.intents import parse
 
+        command = msg.text.strip().split(maxsplit=1)[0].split("@", 1)[0].lower() if msg.text.strip().startswith("/") else ""
+        if command in self.command_handlers:
+            ctx.intent = Intent(intent=command.lstrip("/"), args=msg.text.strip().split()[1:], lang=ctx.lang)
+            return self.command_handlers[command](self, ctx)
         intent = parse(msg.text, ctx.now, self.core.space_refs())
         ctx.intent = intent
         if member.is_new and intent.intent not in ("start", "language") and intent.lang != member.lang and msg.lang_hint is None:
