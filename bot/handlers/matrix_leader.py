@@ -1,0 +1,128 @@
+"""Leader election for the Matrix sync loop: exactly one instance per PostgreSQL database syncs.
+
+`PgAdvisoryLeader(url)` keeps a *dedicated* psycopg connection and tries
+``pg_try_advisory_lock(key)`` every `retry_interval` seconds. The holder pings its connection every
+`check_interval` seconds; when the holder process dies, PostgreSQL drops the session and the lock
+frees, so another instance takes over within about `retry_interval` seconds. When the holder's own
+connection breaks (network, pg_terminate_backend) it notices on the next ping, reports the loss
+(`lost` event) and goes back to trying.
+
+Usage with MatrixTransport: ``MatrixTransport(..., lock=leader.hold)``. ``leader.hold()`` is an async
+context manager: entering blocks until this instance is leader and yields an `asyncio.Event` that
+is set when leadership is lost; leaving releases the lock. With SQLite there is only one instance:
+pass ``lock=None``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+
+log = logging.getLogger(__name__)
+
+DEFAULT_KEY_NAME = "deskbot.matrix.sync"
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock from a name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def psycopg_conninfo(url: str) -> str:
+    """Accept SQLAlchemy URLs (postgresql+psycopg://...) as well as plain libpq URLs."""
+    scheme, sep, rest = url.partition("://")
+    if sep and "+" in scheme:
+        scheme = scheme.split("+", 1)[0]
+    if scheme == "postgres":
+        scheme = "postgresql"
+    return f"{scheme}{sep}{rest}" if sep else url
+
+
+class PgAdvisoryLeader:
+    def __init__(
+        self,
+        url: str,
+        *,
+        key: int | str = DEFAULT_KEY_NAME,
+        retry_interval: float = 2.0,
+        check_interval: float = 2.0,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self.conninfo = psycopg_conninfo(url)
+        self.key = key if isinstance(key, int) else advisory_key(key)
+        self.retry_interval = retry_interval
+        self.check_interval = check_interval
+        self.connect_timeout = connect_timeout
+        self.conn = None  # psycopg.AsyncConnection while leader
+        self.is_leader = False
+
+    async def _connect(self):
+        import psycopg
+
+        return await psycopg.AsyncConnection.connect(
+            self.conninfo, autocommit=True, connect_timeout=max(1, int(self.connect_timeout))
+        )
+
+    async def try_acquire(self) -> bool:
+        """One attempt. Keeps the connection open when the lock was taken."""
+        conn = None
+        try:
+            conn = await self._connect()
+            cur = await conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,))
+            row = await cur.fetchone()
+            if row and row[0]:
+                self.conn = conn
+                self.is_leader = True
+                return True
+        except Exception as e:  # noqa: BLE001 - any failure just means "not leader now"
+            log.warning("advisory lock attempt failed: %s", e)
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+        return False
+
+    async def acquire(self) -> None:
+        """Block until this instance holds the lock."""
+        while not await self.try_acquire():
+            await asyncio.sleep(self.retry_interval)
+        log.info("became leader (advisory lock %s)", self.key)
+
+    async def _watch(self, lost: asyncio.Event) -> None:
+        while True:
+            await asyncio.sleep(self.check_interval)
+            try:
+                assert self.conn is not None
+                await asyncio.wait_for(self.conn.execute("SELECT 1"), timeout=self.check_interval + 5)
+            except Exception as e:  # noqa: BLE001
+                log.warning("lost leadership: %s", e)
+                self.is_leader = False
+                lost.set()
+                return
+
+    async def release(self) -> None:
+        conn, self.conn = self.conn, None
+        self.is_leader = False
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator[asyncio.Event]:
+        await self.acquire()
+        lost = asyncio.Event()
+        watcher = asyncio.create_task(self._watch(lost))
+        try:
+            yield lost
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(BaseException):
+                await watcher
+            await self.release()
+
+    def backend_pid(self) -> int | None:
+        return self.conn.info.backend_pid if self.conn is not None else None
