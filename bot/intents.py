@@ -1,0 +1,1206 @@
+"""Free-text understanding: one chat message -> `Intent` (German and English).
+
+`parse(text, now, spaces)` is pure (no I/O, no DB) and fast: everything (regexes, the space-name
+index, the typo lexicon) is compiled once per `spaces` tuple in a `_Parser` kept in an LRU cache.
+`rapidfuzz` is imported lazily, so importing this module stays cheap.
+
+How a message is read
+---------------------
+1. Slash command (``/book@DeskBot args`` -> ``book`` + args); the arguments go through the same rules.
+2. The text is folded (lower case, ä->ae, ö->oe, ü->ue, ß->ss, accents dropped, emoji removed) and
+   every unknown word of 4+ letters is typo-corrected against a small lexicon (date words, verbs,
+   space names) with rapidfuzz (same first letter required, ratio >= 80; >= 88 for 4 letters).
+3. Entities are cut out of the text one after another (desks, dates, parts of day, times, space),
+   then the intent is chosen by keywords; a message naming only a date and/or a space is ``book``.
+
+Date rules (all relative to ``now.date()``, the local date of the aware ``now``)
+--------------------------------------------------------------------------------
+* heute/today, morgen/tomorrow (``heute morgen`` = today morning, ``morgen früh`` = tomorrow morning),
+  übermorgen/the day after tomorrow, gestern/yesterday, ``in N Tagen/Wochen``, ``in a week``.
+* A bare weekday ("Montag", "Mo", "Mon") is the next such day *after* today (1..7 days ahead):
+  on a Monday, "Montag" means the Monday a week later (for today one says "heute").
+  "diesen/kommenden Montag", "this/coming Monday" = the next such day from today on (today included).
+  "nächsten Montag", "next Monday", "Montag nächste Woche", "Monday next week" = that weekday in the
+  next calendar week (Mon-Sun weeks); "übernächste Woche" / "week after next" = two weeks ahead.
+* A weekday written right next to an explicit date ("Di 1.12.", "Dienstag, den 1.12.") is a label and
+  adds no date of its own.
+* "nächste Woche" / "die ganze nächste Woche" without a weekday = Mon-Fri of next week;
+  "diese Woche" / "this week" = the remaining Mon-Fri days from today on; "KW 49" = Mon-Fri of ISO week 49.
+* Ranges "Mo-Fr", "Montag bis Mittwoch", "vom 1. bis 3. Dezember", "1.12.-3.12.", "heute bis Freitag"
+  list every day from the first to the last (weekends included when the range spans them, except
+  weekday ranges which only span the named weekdays' interval).
+* Recurrence ("jeden Freitag", "every Monday", "alle Dienstage", "dienstags", "jeden Tag" = Mon-Fri):
+  with a month ("im Dezember", "next month") every such day of that month from today on; with a week
+  context that week; otherwise the next 4 occurrences (first one chosen by the bare-weekday rule).
+* Day-month without year ("3.12.", "1. Dezember", "Dec 1st"): this year, unless that date lies more
+  than 90 days in the past, then next year (so "20.11." on 23.11. stays in the past, "5.1." in late
+  December is next January). Two-digit years are 20xx.
+* "am 24." / "on the 24th": this month if the day has not passed yet (today counts), else the next
+  month that has that day.
+* Named days (Heiligabend, Silvester, Neujahr, Weihnachten, Christmas Eve, New Year's Eve, Easter-based
+  holidays, ...) = the next occurrence from today on.
+* Explicitly named past days stay as given; weekends and holidays are listed like any other day.
+* Something that clearly tried to be a date but could not be read ("am 35.13.", "on Blursday") sets
+  ``date_text_unreadable``.
+
+Extras: ``args`` carries the invite code for ``start``, the language code for ``language`` and
+``["all"]`` for "cancel all bookings".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Sequence
+
+from bot.domain import Intent, SpaceRef
+
+__all__ = ["parse"]
+
+# ---------------------------------------------------------------------------------------------
+# vocabulary
+# ---------------------------------------------------------------------------------------------
+
+_WEEKDAYS: dict[str, int] = {}
+for _i, _forms in enumerate(
+    [
+        ("montag", "mo", "monday", "mon"),
+        ("dienstag", "di", "tuesday", "tue", "tues"),
+        ("mittwoch", "mi", "wednesday", "wed"),
+        ("donnerstag", "do", "thursday", "thu", "thur", "thurs"),
+        ("freitag", "fr", "friday", "fri"),
+        ("samstag", "sonnabend", "sa", "saturday", "sat"),
+        ("sonntag", "so", "sunday", "sun"),
+    ]
+):
+    for _f in _forms:
+        _WEEKDAYS[_f] = _i
+
+_MONTHS: dict[str, int] = {}
+for _i, _forms in enumerate(
+    [
+        ("januar", "jaenner", "january", "jan"),
+        ("februar", "feber", "february", "feb"),
+        ("maerz", "marz", "march", "mar", "mrz"),
+        ("april", "apr"),
+        ("mai", "may"),
+        ("juni", "june", "jun"),
+        ("juli", "july", "jul"),
+        ("august", "aug"),
+        ("september", "sept", "sep"),
+        ("oktober", "october", "okt", "oct"),
+        ("november", "nov"),
+        ("dezember", "december", "dez", "dec"),
+    ],
+    start=1,
+):
+    for _f in _forms:
+        _MONTHS[_f] = _i
+
+_NUMWORDS = {
+    "ein": 1, "eine": 1, "einen": 1, "einer": 1, "einem": 1, "eins": 1, "zwei": 2, "drei": 3,
+    "vier": 4, "fuenf": 5, "funf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10,
+    "elf": 11, "zwoelf": 12, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+_ZU = {"zweit": 2, "dritt": 3, "viert": 4, "fuenft": 5, "funft": 5, "sechst": 6, "siebt": 7, "acht": 8}
+
+# words typo correction may aim at (date words, verbs, parts of day); space names are added per parser
+_LEXICON = (
+    "heute today morgen uebermorgen tomorrow gestern yesterday "
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag "
+    "monday tuesday wednesday thursday friday saturday sunday "
+    "januar februar maerz april juni juli august september oktober november dezember "
+    "january february march june july october december "
+    "naechste naechsten woche wochen week weeks next "
+    "buchen buche reservieren reserviere book reserve stornieren storniere stornierung storno "
+    "absagen cancel einchecken checkin kontingent contingent hilfe help buchungen bookings "
+    "verfuegbar available availability warteliste waitlist einstellungen settings "
+    "vormittag vormittags nachmittag nachmittags morgens morning afternoon ganztags ganztaegig "
+    "angekommen arrived rueckgaengig plaetze arbeitsplatz schreibtisch personen people "
+    "silvester heiligabend neujahr weihnachten christmas"
+).split()
+
+# common words that must never be "corrected" into a space or keyword
+_STOP = set(
+    """
+    hallo hello hey moin servus danke thanks thank bitte please gerne gern liebe lieber team
+    ich mich mir mein meine meinen meiner meines wir uns unser unsere du dich dir dein sie ihr ihnen
+    einen eine einem einer eines der die das den dem des ein und oder aber auch noch schon doch mal
+    nicht kein keine keinen nichts nur sehr mehr viel viele wie was wer wo wann warum welche welcher
+    welches wieviel wieviele fuer mit ohne von vom bis zum zur nach bei beim aus auf unter ueber
+    haben habe hast hat hatte haette haetten hatten bin bist ist sind sein war waere wird werde
+    werden kann kannst koennte koenntest koennen moechte moechten will wollen wollte brauche
+    brauchen braucht bekommen kriege krieg gibt geben geht gehen mache machen soll sollte
+    heute morgen morgens abend abends tag tage tagen woche wochen monat monate monaten jahr
+    uhr zeit platz plaetze plaetzen arbeitsplatz arbeitsplaetze tisch tische schreibtisch
+    buero office home work coworking space spaces hub zentrum city stadt haus
+    person personen leute kollegen kollegin kolleginnen mitarbeiter colleague colleagues people
+    offen ofen often open oben eben neben gegen gerade jetzt dann denn wenn dass weil also
+    the this that these those there their they them then than what when where which while who
+    with without from into onto about after before until till have has had having would could
+    should will shall does doing done dont cant wont isnt arent need needs want wants like
+    just only also some many much more most other another any anything every each all both
+    desk desks seat seats spot spots place places room table booking bookings book booked
+    your yours mine ours here where whole entire full half free make made take come going
+    sende sender sendung senden? essen
+    """.replace("?", "").split()
+)
+
+# ---------------------------------------------------------------------------------------------
+# regexes (on folded lower-case text)
+# ---------------------------------------------------------------------------------------------
+
+_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_NUM_RE = r"\d{1,2}|" + "|".join(sorted(_NUMWORDS, key=len, reverse=True))
+_WD_RE = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
+
+_R = re.compile
+_SLASH = _R(r"^\s*/([A-Za-zÄÖÜäöüß_]+)(?:@\w+)?\b\s*(.*)$", re.S)
+_CODE = _R(r"^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+$|^(?=.*\d)(?=.*[A-Z])[A-Z0-9]{6,}$")
+_WORDS = _R(r"[a-z0-9']+")
+_TIMEISH = _R(r"(?i)^\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|uhr|h)?\s*-\s*\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|uhr|h)?$")
+_TOKEN = _R(r"\w+|\s+|.", re.S)
+
+_GREETING = _R(r"\b(?:guten\s+(?:morgen|tag|abend)|good\s+(?:morning|afternoon|evening)|moin(?:\s+moin)?)\b")
+_ISO = _R(r"(?<![\d.])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")
+_DESKS_PLUS = _R(
+    rf"\b(?:mit|with|plus|und|and|\+)\s+({_NUM_RE})\s+(?:weiteren\s+|other\s+|more\s+)?"
+    r"(?:kollegen|kolleginnen|kolleg\w*|colleagues?|coworkers?|mitarbeiter\w*|leuten|others|anderen)\b"
+)
+_DESKS = _R(
+    rf"(?<![\d.:])\b({_NUM_RE})\s+(?:(?:freie?[nrs]?|weitere|more|extra|free|einzelne)\s+)?"
+    r"(?:arbeits)?(?:plaetze|plaetzen|platz|schreibtische|schreibtischen|tische|desks|desk|seats|seat|spots|"
+    r"personen|person|persons|leute|people|pers|mitarbeiter|kollegen|places)\b"
+)
+_DESKS_ZU = _R(r"\bzu\s+(" + "|".join(_ZU) + r")\b")
+_DESKS_OFUS = _R(rf"\b({_NUM_RE})\s+of\s+us\b")
+
+_NAMED = _R(
+    r"\b(?:(?P<xmaseve>heilig(?:en)?\s*abend|heiligabend|christmas\s+eve|x-?mas\s+eve)"
+    r"|(?P<nye>silvester|new\s+year'?s?\s+eve|nye)"
+    r"|(?P<xmas2>(?:2\.|zweiter|zweiten)\s+weihnachts(?:feier)?tag|boxing\s+day|st\.?\s+stephen'?s\s+day)"
+    r"|(?P<xmas>(?:1\.|erster|ersten)\s+weihnachts(?:feier)?tag|weihnachten|christmas(?:\s+day)?|x-?mas)"
+    r"|(?P<newyear>neujahr(?:stag)?|new\s+year'?s?(?:\s+day)?)"
+    r"|(?P<unity>tag\s+der\s+deutschen\s+einheit)"
+    r"|(?P<allsaints>allerheiligen|all\s+saints'?\s+day)"
+    r"|(?P<labour>tag\s+der\s+arbeit|labou?r\s+day|may\s+day)"
+    r"|(?P<goodfri>karfreitag|good\s+friday)"
+    r"|(?P<eastermon>ostermontag|easter\s+monday)"
+    r"|(?P<ascension>(?:christi\s+)?himmelfahrt|ascension(?:\s+day)?)"
+    r"|(?P<whitmon>pfingstmontag|whit\s+monday)"
+    r"|(?P<corpus>fronleichnam|corpus\s+christi))\b"
+)
+
+# numeric day ranges with a month: "1.-3.12.", "vom 1. bis 3. Dezember", "1-3 December", "Dec 1-3"
+_DRANGE_NUM = _R(
+    r"(?<![\d.])(\d{1,2})\.?\s*(?:-|bis(?:\s+zum)?|to|until|till|through)\s*(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?(?![\d])"
+)
+_DRANGE_MON = _R(
+    rf"(?<![\d.])(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:-|bis(?:\s+zum)?|to|until|till|through)\s*(?:the\s+)?"
+    rf"(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({_MONTH_RE})\b\.?(?:\s*,?\s*(\d{{4}}))?"
+)
+_DRANGE_MON2 = _R(
+    rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|until|till|through)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(?:\s*,?\s*(\d{{4}}))?"
+)
+_DNUM = _R(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})\.(?:(\d{4}|\d{2})(?![\d]))?")
+_DNUM_NODOT = _R(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})(?![\d.:])(?!\s*(?:uhr|h\b|-|bis|to|am\b|pm\b))")
+_DSLASH = _R(r"(?<![\d./])(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])")
+_DMON = _R(
+    rf"(?<![\d.])(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({_MONTH_RE})\b\.?(?:\s*,?\s*(\d{{4}})(?!\s*(?:uhr|:)))?"
+)
+_MOND = _R(rf"\b({_MONTH_RE})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?![\d.:])(?:\s*,?\s*(\d{{4}}))?")
+_DAYOF = _R(
+    r"\b(?:am|den|dem|on\s+the|on|the|zum|ab\s+dem|fuer\s+den)\s+(\d{1,2})(?:\.|st\b|nd\b|rd\b|th\b)(?!\d)"
+    r"|(?<![\d.])\b(\d{1,2})(?:st|nd|rd|th)\b"
+)
+_BADNUM = _R(r"(?:\b(?:am|den|on|the|vom|bis|zum)\s+)?(?<![\d.])\d{1,3}\.\d{1,3}\.(?:\d{2,4})?|\b(?:am|den)\s+\d{3}\.(?!\d)")
+
+_REL = _R(
+    r"\b(?:(?P<dat>(?:the\s+)?day\s+after\s+tomorrow|ue?bermorgen|overmorrow)"
+    r"|(?P<todaymorning>heute\s+(?:morgen|frueh)|this\s+morning)"
+    r"|(?P<today>heute|today|tdy|2day|tonight|heut)"
+    r"|(?P<tomorrow>morgen|tomorrow|tmrw|tmr|tmw|2morrow|tomorow|tommorow|tommorrow|morgn)"
+    r"|(?P<yesterday>gestern|yesterday))\b"
+)
+_INN = _R(
+    rf"\b(?:in|nach|after|heute\s+in)\s+({_NUM_RE}|einer|einem)\s+(tag|tagen|tage|days?|wochen?|weeks?|monat|monaten|months?)\b"
+)
+_KW = _R(r"\b(?:kw|kalenderwoche|cw|calendar\s+week|week|woche)\s*(\d{1,2})\b")
+_WEEKCTX = _R(
+    r"\b(?:(?P<mod>uebernaechste[nrs]?|naechste[nrs]?|kommende[nrs]?|folgende[nrs]?|next|following|coming|"
+    r"this|diese[nrs]?|current|laufende[nrs]?|aktuelle[nrs]?)\s+(?:ganze[nrs]?\s+|whole\s+|entire\s+|full\s+)?"
+    r"(?:kalender|arbeits|work)?(?:woche|week)\b(?:\s+after\s+next)?"
+    r"|(?P<after>week\s+after\s+next)"
+    r"|(?P<whole>(?:die\s+|the\s+)?(?:ganze|whole|entire|full)\s+(?:woche|week)|rest\s+(?:der|of\s+the)\s+(?:woche|week)))"
+)
+_MONTHCTX = _R(
+    rf"\b(?:(?:im|in|for|during|throughout|ganzen|whole|den|the|all\s+of|of)\s+)?({_MONTH_RE})\b\.?(?:\s+(\d{{4}}))?"
+    r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current)\s+(?:monat|month)\b"
+)
+_RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle|immer|all)\b")
+_EVERYDAY = _R(
+    r"\b(?:(?:jeden|every|each|alle)\s+(?:tag|day|werktag|weekday|arbeitstag|working\s+day|wochentag)e?n?|taeglich|daily|werktags)\b"
+)
+_WD_LONG = "|".join(sorted((k for k in _WEEKDAYS if len(k) > 4), key=len, reverse=True))
+_WD_SHORT = "|".join(sorted((k for k in _WEEKDAYS if len(k) <= 4), key=len, reverse=True))
+_WDAY = _R(
+    rf"\b(?:(?P<wd>{_WD_LONG})(?P<pl>s|e|en)?(?P<part>vormittags?|nachmittags?|morgens?|abends?|frueh|mittag)?"
+    rf"|(?P<wds>{_WD_SHORT}))\b(?P<dot>\.)?"
+)
+_THIS_NEXT = _R(r"(?:\b(?P<m>diese[nrms]?|kommende[nrms]?|this|coming|naechste[nrms]?|next)\s+)$")
+
+_PART_FULL = _R(
+    r"\b(?:ganztags?|ganztaegige?[nrsm]?|ganzt\w*|(?:den\s+|einen\s+)?ganzen\s+tag|ganzer\s+tag|"
+    r"(?:den\s+)?vollen\s+tag|full[\s-]?day|all[\s-]?day|(?:the\s+)?whole\s+day|(?:the\s+)?entire\s+day|"
+    r"vormittags?\s+und\s+nachmittags?|morning\s+and\s+afternoon)\b"
+)
+_PART_AM = _R(
+    r"\b(?:vormittags?|morgens|frueh|am\s+morgen|in\s+the\s+morning|mornings?|forenoon|a\.m\.)(?=\W|$)"
+)
+_PART_PM = _R(r"\b(?:nachmittags?|afternoons?|abends?|evenings?|p\.m\.)(?=\W|$)")
+
+_T = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|uhr|h)?"
+_TRANGE = _R(
+    rf"(?<![\d.:/])(?:\b(?:von|from|zwischen|between)\s+)?{_T}\s*(?:-|bis|to|until|till|und|and)\s*{_T}(?:\s*uhr)?(?![\d])"
+)
+_TSTART = _R(rf"\b(?:ab|from|starting(?:\s+at)?|um|at|gegen|around|so\s+um|start)\s+(?:ca\.?\s+)?{_T}(?![\d])")
+_TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
+_TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
+
+_PREP_PLACE = _R(r"\b(?:in|nach|at|im|bei|near|to|fuer)\s+([a-z][a-z'-]{2,})\b")
+
+_RANGE_GAP = _R(r"^\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inkl\.?))?|to|until|till|through|thru|through\s+to)\s*$")
+_LABEL_GAP = _R(r"^[\s,(]*(?:den|der|the)?[\s,(]*$")
+_LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
+
+# intent keywords (folded tokens)
+_K_CANCEL = {
+    "storno", "stornieren", "storniere", "stornier", "stornierung", "storniert", "stornieren?",
+    "absagen", "absage", "cancel", "cancle", "cancell", "canceln", "cancelled", "canceled", "cancellation",
+    "loeschen", "loesche", "loesch", "delete", "remove", "streichen", "streiche", "abbestellen",
+    "abmelden", "freigeben", "zurueckziehen", "zurueckgeben", "release", "unbook",
+}
+_K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", "not", "don't", "dont", "unable", "nich"}
+_K_COME = {"kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
+           "attend", "hinkommen", "da", "dabei"}
+_K_CHECKIN = {"einchecken", "checkin", "eingecheckt", "checke", "angekommen", "arrived", "ankunft", "arrival"}
+_K_CONT = {"kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
+_K_LISTN = {"buchungen", "buchung", "bookings", "booking", "reservierungen", "reservierung", "reservations",
+            "reservation", "termine"}
+_K_LISTM = {"meine", "meiner", "my", "show", "zeige", "zeig", "anzeigen", "list", "liste", "alle", "all",
+            "welche", "which", "uebersicht", "overview", "upcoming", "anstehende", "aktuelle", "current"}
+_K_AVAIL = {"frei", "freie", "freier", "freies", "freien", "free", "available", "availability", "verfuegbar",
+            "verfuegbarkeit", "belegt", "belegung", "auslastung", "occupancy", "occupied", "busy", "vacant"}
+_K_BOOK = {"buchen", "buche", "bucht", "buch", "reservieren", "reserviere", "reservier", "book", "reserve",
+           "booke", "buchung", "buchen?"}
+_K_DESK = {"platz", "plaetze", "arbeitsplatz", "schreibtisch", "tisch", "desk", "desks", "seat", "spot"}
+_K_HELP = {"hilfe", "help", "hilf", "befehle", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
+_K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten",
+            "tag", "morning", "good", "evening", "abend", "bot", "deskbot"}
+_K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
+               "profil", "profile"}
+_K_UNDO = {"rueckgaengig", "undo", "widerrufen"}
+_K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist"}
+_K_LANG = {"english": "en", "englisch": "en", "englisch?": "en", "deutsch": "de", "german": "de",
+           "germany": "de"}
+_K_LANGREQ = {"please", "bitte", "auf", "in", "speak", "sprich", "sprechen", "sprache", "language", "switch",
+              "wechsel", "wechseln", "umstellen", "antworte", "reply", "answer", "talk", "change", "to", "lieber",
+              "rather", "use", "nutze", "schreib", "write", "mit", "mir"}
+_K_ALL = {"alle", "all", "saemtliche", "everything", "alles"}
+
+_EN = set(
+    """the a an i i'm my me you is are am was do does did can could would should will what where when which
+    who how why please thanks thank hi hello desk desks seat book booking bookings booked cancel
+    today tomorrow tmrw tomorow tommorow yesterday on at for in of to from and with any anything there
+    free available availability morning afternoon evening next week weeks every each day days this that
+    whole all full monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs
+    fri sat sun january february march june july october december have has left much many
+    make it can't cannot arrived here help quota contingent people persons team my waitlist settings
+    language english put list show after two three four five one month jan feb mar apr may jun jul aug sep
+    sept oct nov dec eve christmas new year year's years nye xmas easter first second third""".split()
+)
+_DE = set(
+    """ich mir mich mein meine meinen wir uns du bitte danke hallo moin servus platz plaetze buchen buche
+    buchung buchungen stornieren storniere storno absagen heute morgen uebermorgen ubermorgen gestern
+    fuer am im und oder nicht ist sind was wo wann wie viele frei freie freien noch einen eine ein der die
+    das den dem zu zum zur von vom bis ab uhr vormittag vormittags nachmittag nachmittags morgens ganztags
+    ganztaegig naechste naechsten naechster woche wochen tag tage tagen jeden jede alle montag dienstag
+    mittwoch donnerstag freitag samstag sonntag mo di mi fr sa januar februar maerz juni juli oktober
+    dezember kontingent hilfe einchecken angekommen bin habe haette kann kommen schaffe es doch personen
+    leute dritt zweit viert warteliste einstellungen sprache deutsch anzeigen gebucht bleiben noch
+    brauche moechte gerne""".split()
+)
+
+# ---------------------------------------------------------------------------------------------
+# small helpers
+# ---------------------------------------------------------------------------------------------
+
+_FOLD_TABLE = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ẞ": "SS",
+     "–": "-", "—": "-", "‑": "-", "−": "-", "’": "'", "‘": "'", "´": "'", "`": "'"}
+)
+_PUNCT = set(".:-/+,;?!'&()#@\"")
+
+
+def _fold_word(word: str) -> str:
+    """Lower-case ASCII form of one word (umlauts -> ae/oe/ue, accents dropped)."""
+    w = word.translate(_FOLD_TABLE)
+    if not w.isascii():
+        w = unicodedata.normalize("NFKD", w).encode("ascii", "ignore").decode()
+    return w.lower()
+
+
+def _num(tok: str) -> int:
+    return int(tok) if tok.isdigit() else _NUMWORDS.get(tok, 1)
+
+
+def _blank(m: re.Match) -> str:
+    return " " * (m.end() - m.start())
+
+
+def _safe_date(y: int, m: int, d: int) -> date | None:
+    try:
+        return date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _year_for(today: date, month: int, day: int) -> int:
+    """Year of a day-month without year: this year unless > 90 days past, then next year."""
+    d = _safe_date(today.year, month, day)
+    if d is None:  # e.g. 29.2. in a non-leap year: try next years
+        for y in range(today.year + 1, today.year + 5):
+            if _safe_date(y, month, day):
+                return y
+        return today.year
+    return today.year + 1 if (today - d).days > 90 else today.year
+
+
+def _year2(y: str | None, today: date, month: int, day: int) -> int:
+    if not y:
+        return _year_for(today, month, day)
+    yi = int(y)
+    return 2000 + yi if yi < 100 else yi
+
+
+def _easter(year: int) -> date:
+    """Gregorian Easter Sunday (anonymous Gauss/Meeus algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741
+    m = (a + 11 * h + 22 * l) // 451
+    month = (h + l - 7 * m + 114) // 31
+    day = (h + l - 7 * m + 114) % 31 + 1
+    return date(year, month, day)
+
+
+_EASTER_OFFS = {"goodfri": -2, "eastermon": 1, "ascension": 39, "whitmon": 50, "corpus": 60}
+_FIXED = {"xmaseve": (12, 24), "nye": (12, 31), "xmas": (12, 25), "xmas2": (12, 26), "newyear": (1, 1),
+          "unity": (10, 3), "allsaints": (11, 1), "labour": (5, 1)}
+
+
+def _named_day(key: str, today: date) -> date:
+    for y in (today.year, today.year + 1):
+        if key in _FIXED:
+            d = date(y, *_FIXED[key])
+        else:
+            d = _easter(y) + timedelta(days=_EASTER_OFFS[key])
+        if d >= today:
+            return d
+    return d
+
+
+def _add_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    y += d.year
+    m += 1
+    for day in (d.day, 30, 29, 28):
+        r = _safe_date(y, m, day)
+        if r:
+            return r
+    return d  # pragma: no cover
+
+
+def _hhmm(h: str, mi: str | None, suf: str | None) -> tuple[int, int] | None:
+    hi, mn = int(h), int(mi) if mi else 0
+    if suf:
+        suf = suf.replace(".", "")
+    if suf == "pm" and hi < 12:
+        hi += 12
+    elif suf == "am" and hi == 12:
+        hi = 0
+    if hi > 24 or mn > 59 or (hi == 24 and mn):
+        return None
+    return hi, mn
+
+
+def _fmt(t: tuple[int, int]) -> str:
+    return f"{t[0]:02d}:{t[1]:02d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# the parser
+# ---------------------------------------------------------------------------------------------
+
+
+class _Item:
+    __slots__ = ("start", "end", "kind", "dates", "wd", "mod", "label")
+
+    def __init__(self, start: int, end: int, kind: str, dates=None, wd: int = -1, mod: str = ""):
+        self.start, self.end, self.kind = start, end, kind
+        self.dates: list[date] = dates or []
+        self.wd, self.mod = wd, mod
+        self.label = False
+
+
+class _Parser:
+    """Everything precompiled for one tuple of configured spaces."""
+
+    def __init__(self, spaces: tuple[SpaceRef, ...]):
+        from rapidfuzz import fuzz, process  # lazy: keeps `import bot.intents` cheap
+
+        self._fuzz, self._process = fuzz, process
+        keys: dict[str, str | None] = {}
+
+        def add(key: str, slug: str) -> None:
+            key = " ".join(_fold_word(w) for w in re.findall(r"\w+", key))
+            if len(key) < 3:
+                return
+            for k in {key, key.replace("ae", "a").replace("oe", "o").replace("ue", "u")}:
+                if keys.get(k, slug) != slug:
+                    keys[k] = None  # ambiguous between spaces
+                else:
+                    keys[k] = slug
+
+        generic = {"coworking", "co", "working", "space", "hub", "buero", "office", "das", "der", "die", "am",
+                   "im", "an", "in", "alte", "alter", "altes", "neue", "neuer", "neues", "zentrum", "center",
+                   "haus", "the", "de", "von", "bei", "und", "workspace", "desk", "desks", "bahnhof", "station"}
+        word_count: dict[str, int] = {}
+        for sp in spaces:
+            for w in {_fold_word(x) for x in re.findall(r"\w+", f"{sp.name} {sp.town}")}:
+                word_count[w] = word_count.get(w, 0) + 1
+        for sp in spaces:
+            add(sp.slug.replace("-", " ").replace("_", " "), sp.slug)
+            add(sp.slug.replace("-", "").replace("_", ""), sp.slug)
+            add(sp.name, sp.slug)
+            add(sp.town, sp.slug)
+            for w in re.findall(r"\w+", f"{sp.name} {sp.town}"):
+                fw = _fold_word(w)
+                if len(fw) >= 4 and fw not in generic and word_count.get(fw) == 1 and fw not in _STOP:
+                    add(fw, sp.slug)
+        self.space_keys = {k: v for k, v in keys.items() if v}
+        self.max_key_words = max((k.count(" ") + 1 for k in self.space_keys), default=1)
+        single = [k for k in self.space_keys if " " not in k]
+        lex = set(_LEXICON) | set(single)
+        self.lex_by_letter: dict[str, list[str]] = {}
+        for w in lex:
+            self.lex_by_letter.setdefault(w[0], []).append(w)
+        self.known = (
+            set(_STOP) | set(_LEXICON) | set(self.space_keys) | set(_WEEKDAYS) | set(_MONTHS)
+            | set(_NUMWORDS) | _K_CANCEL | _K_NEG | _K_COME | _K_CHECKIN | _K_CONT | _K_LISTN | _K_LISTM
+            | _K_AVAIL | _K_BOOK | _K_DESK | _K_HELP | _K_GREET | _K_SETTINGS | _K_UNDO | _K_WAIT
+            | set(_K_LANG) | _K_LANGREQ | _EN | _DE | _NOT_DAYS
+            | {k + suf for k in _WEEKDAYS if len(k) > 4 for suf in ("s", "e", "en")}
+        )
+        self.guess_keys = list(self.space_keys)
+        self._corr_cache: dict[str, str] = {}
+
+    # -- normalisation ---------------------------------------------------------------------
+
+    def _correct(self, w: str) -> str:
+        """Typo-correct one folded word against the lexicon (cached)."""
+        hit = self._corr_cache.get(w)
+        if hit is not None:
+            return hit
+        out = w
+        cands = self.lex_by_letter.get(w[0])
+        if cands:
+            cutoff = 88 if len(w) == 4 else 80
+            best = self._process.extractOne(w, cands, scorer=self._fuzz.ratio, score_cutoff=cutoff)
+            if best:
+                out = best[0]
+        if len(self._corr_cache) < 20000:
+            self._corr_cache[w] = out
+        return out
+
+    def _normalise(self, text: str) -> tuple[str, list[tuple[int, int, str, bool]]]:
+        """Folded, corrected working text plus (start, end, original word, capitalised) per word."""
+        out: list[str] = []
+        words: list[tuple[int, int, str, bool]] = []
+        pos = 0
+        known = self.known
+        for m in _TOKEN.finditer(text):
+            tok = m.group()
+            if tok[0].isspace():
+                piece = " "
+            elif tok[0].isalnum() or tok[0] == "_":
+                piece = _fold_word(tok)
+                if piece and piece not in known and len(piece) >= 4 and piece.isalpha():
+                    piece = self._correct(piece)
+                if piece:
+                    words.append((pos, pos + len(piece), tok, tok[0].isupper()))
+            elif tok in _PUNCT:
+                piece = tok
+            else:
+                t = tok.translate(_FOLD_TABLE)
+                piece = t if t in _PUNCT else " "
+            out.append(piece)
+            pos += len(piece)
+        return "".join(out), words
+
+    # -- main ------------------------------------------------------------------------------
+
+    def parse(self, text: str, now: datetime) -> Intent:
+        today = now.date()
+        it = Intent()
+        text = text or ""
+        cmd_intent = None
+        cmd_lang = None
+        body = text
+        m = _SLASH.match(text)
+        if m:
+            cmd = _fold_word(m.group(1))
+            cmd_intent, cmd_lang = _COMMANDS.get(cmd, ("unknown", None))
+            body = m.group(2)
+            if cmd_intent in ("start",):
+                it.intent = "start"
+                it.args = body.split()
+                it.lang = "de"
+                return it
+        stripped = body.strip().strip(".!")
+        if not cmd_intent and _CODE.match(stripped) and any(c.isdigit() for c in stripped) \
+                and sum(c.isalpha() for c in stripped) >= 3 and not _ISO.search(stripped) \
+                and not _TIMEISH.search(stripped):
+            it.intent, it.args = "start", [stripped]
+            return it
+
+        s, words = self._normalise(body)
+        toks = _WORDS.findall(s)
+        tokset = set(toks)
+        w = s  # working copy, entities get blanked out
+
+        # ---- language ----
+        en = sum(1 for t in toks if t in _EN)
+        de = sum(1 for t in toks if t in _DE)
+        if cmd_lang == "en":
+            en += 1
+        elif cmd_lang == "de":
+            de += 1
+        it.lang = "en" if en > de else "de"
+
+        # ---- greetings ----
+        w = _GREETING.sub(_blank, w)
+
+        # ---- desks ----
+        desks: list[int] = []
+
+        def _d_plus(mm):
+            desks.append(_num(mm.group(1)) + 1)
+            return _blank(mm)
+
+        def _d(mm):
+            desks.append(_num(mm.group(1)))
+            return _blank(mm)
+
+        w = _DESKS_PLUS.sub(_d_plus, w)
+        w = _DESKS.sub(_d, w)
+        w = _DESKS_ZU.sub(lambda mm: (desks.append(_ZU[mm.group(1)]), _blank(mm))[1], w)
+        w = _DESKS_OFUS.sub(_d, w)
+        if desks:
+            it.desks = max(1, min(max(desks), 99))
+
+        # ---- dates ----
+        items: list[_Item] = []
+        unreadable = False
+        part_hint: str | None = None
+
+        def add(mm, ds, kind="date", wd=-1, mod=""):
+            items.append(_Item(mm.start(), mm.end(), kind, ds, wd, mod))
+            return _blank(mm)
+
+        def _iso(mm):
+            nonlocal unreadable
+            d = _safe_date(int(mm.group(1)), int(mm.group(2)), int(mm.group(3)))
+            if d is None:
+                unreadable = True
+                return _blank(mm)
+            return add(mm, [d])
+
+        w = _ISO.sub(_iso, w)
+
+        def _named(mm):
+            return add(mm, [_named_day(mm.lastgroup, today)])
+
+        w = _NAMED.sub(_named, w)
+
+        def _span(d1: date | None, d2: date | None, mm) -> str:
+            nonlocal unreadable
+            if d1 is None or d2 is None:
+                unreadable = True
+                return _blank(mm)
+            if d2 < d1:
+                d2 = _safe_date(d2.year + 1, d2.month, d2.day) or d2
+            n = (d2 - d1).days
+            if n < 0 or n > 62:
+                unreadable = True
+                return _blank(mm)
+            return add(mm, [d1 + timedelta(days=k) for k in range(n + 1)])
+
+        def _drange_num(mm):
+            a, b, mo = int(mm.group(1)), int(mm.group(2)), int(mm.group(3))
+            if not 1 <= mo <= 12:
+                nonlocal unreadable
+                unreadable = True
+                return _blank(mm)
+            y = _year2(mm.group(4), today, mo, b)
+            return _span(_safe_date(y, mo, a), _safe_date(y, mo, b), mm)
+
+        def _drange_mon(mm):
+            a, b, mo = int(mm.group(1)), int(mm.group(2)), _MONTHS[mm.group(3)]
+            y = _year2(mm.group(4), today, mo, b)
+            return _span(_safe_date(y, mo, a), _safe_date(y, mo, b), mm)
+
+        def _drange_mon2(mm):
+            mo, a, b = _MONTHS[mm.group(1)], int(mm.group(2)), int(mm.group(3))
+            y = _year2(mm.group(4), today, mo, b)
+            return _span(_safe_date(y, mo, a), _safe_date(y, mo, b), mm)
+
+        w = _DRANGE_NUM.sub(_drange_num, w)
+        w = _DRANGE_MON.sub(_drange_mon, w)
+        w = _DRANGE_MON2.sub(_drange_mon2, w)
+
+        def _dm(day: int, mo: int, y: str | None, mm):
+            nonlocal unreadable
+            if not (1 <= mo <= 12 and 1 <= day <= 31):
+                unreadable = True
+                return _blank(mm)
+            d = _safe_date(_year2(y, today, mo, day), mo, day)
+            if d is None:
+                unreadable = True
+                return _blank(mm)
+            return add(mm, [d])
+
+        w = _DNUM.sub(lambda mm: _dm(int(mm.group(1)), int(mm.group(2)), mm.group(3), mm), w)
+
+        def _dnum_nodot(mm):
+            day, mo = int(mm.group(1)), int(mm.group(2))
+            if 1 <= mo <= 12 and 1 <= day <= 31:
+                return _dm(day, mo, None, mm)
+            return mm.group()
+
+        w = _DNUM_NODOT.sub(_dnum_nodot, w)
+
+        def _dslash(mm):
+            day, mo = int(mm.group(1)), int(mm.group(2))
+            if 1 <= mo <= 12 and 1 <= day <= 31:
+                return _dm(day, mo, mm.group(3), mm)
+            return mm.group()
+
+        w = _DSLASH.sub(_dslash, w)
+        w = _DMON.sub(lambda mm: _dm(int(mm.group(1)), _MONTHS[mm.group(2)], mm.group(3), mm), w)
+        w = _MOND.sub(lambda mm: _dm(int(mm.group(2)), _MONTHS[mm.group(1)], mm.group(3), mm), w)
+
+        def _bad(mm):
+            nonlocal unreadable
+            unreadable = True
+            return _blank(mm)
+
+        w = _BADNUM.sub(_bad, w)
+
+        def _rel(mm):
+            nonlocal part_hint
+            g = mm.lastgroup
+            if g == "dat":
+                return add(mm, [today + timedelta(days=2)])
+            if g == "todaymorning":
+                part_hint = "morning"
+                return add(mm, [today])
+            if g == "today":
+                return add(mm, [today])
+            if g == "tomorrow":
+                # "am Morgen" = in the morning
+                pre = w[max(0, mm.start() - 4):mm.start()]
+                if pre.endswith("am ") and mm.group() == "morgen":
+                    part_hint = "morning"
+                    return _blank(mm)
+                return add(mm, [today + timedelta(days=1)])
+            return add(mm, [today - timedelta(days=1)])
+
+        # "am morgen" check needs the text before the match: do the substitution on a snapshot
+        w = _REL.sub(_rel, w)
+
+        def _inn(mm):
+            n = _num(mm.group(1))
+            unit = mm.group(2)
+            if unit.startswith(("tag", "day")):
+                d = today + timedelta(days=n)
+            elif unit.startswith(("woch", "week")):
+                d = today + timedelta(days=7 * n)
+            else:
+                d = _add_months(today, n)
+            return add(mm, [d])
+
+        w = _INN.sub(_inn, w)
+
+        def _kw(mm):
+            nonlocal unreadable
+            n = int(mm.group(1))
+            y = today.year
+            try:
+                mon = date.fromisocalendar(y, n, 1)
+                if (today - mon).days > 90:
+                    mon = date.fromisocalendar(y + 1, n, 1)
+            except ValueError:
+                unreadable = True
+                return _blank(mm)
+            return add(mm, [mon + timedelta(days=k) for k in range(5)])
+
+        w = _KW.sub(_kw, w)
+
+        def _dayof(mm):
+            nonlocal unreadable
+            day = int(mm.group(1) or mm.group(2))
+            if not 1 <= day <= 31:
+                unreadable = True
+                return _blank(mm)
+            y, mo = today.year, today.month
+            if day < today.day:
+                mo += 1
+            for _ in range(3):
+                if mo > 12:
+                    y, mo = y + 1, mo - 12
+                d = _safe_date(y, mo, day)
+                if d:
+                    return add(mm, [d])
+                mo += 1
+            unreadable = True  # pragma: no cover
+            return _blank(mm)
+
+        w = _DAYOF.sub(_dayof, w)
+
+        # week / month context
+        week_off: int | None = None
+        week_whole = False
+
+        def _weekctx(mm):
+            nonlocal week_off, week_whole
+            mod = mm.group("mod") or ""
+            if mm.group("after") or mm.group().endswith("after next") or mod.startswith("uebernaechst"):
+                week_off = 2
+            elif mm.group("whole"):
+                week_off = 0 if week_off is None else week_off
+                week_whole = True
+            elif mod.startswith(("naechst", "kommend", "folgend", "next", "following", "coming")):
+                week_off = 1
+            else:
+                week_off = 0
+            return _blank(mm)
+
+        w = _WEEKCTX.sub(_weekctx, w)
+
+        month_ctx: tuple[int, int] | None = None
+
+        def _monthctx(mm):
+            nonlocal month_ctx
+            if mm.group(1):
+                mo = _MONTHS[mm.group(1)]
+                if mm.group(1) in ("may", "mar", "jun", "jul", "aug") and not re.match(r"\s*(?:im|in|for|during|the|of)\b", mm.group()):
+                    return mm.group()
+                y = int(mm.group(2)) if mm.group(2) else (today.year if mo >= today.month else today.year + 1)
+                month_ctx = (y, mo)
+            else:
+                mod = mm.group("mod")
+                d = _add_months(today.replace(day=1), 0 if mod.startswith(("dies", "this", "current")) else 1)
+                month_ctx = (d.year, d.month)
+            return _blank(mm)
+
+        w = _MONTHCTX.sub(_monthctx, w)
+
+        everyday = False
+
+        def _everyday(mm):
+            nonlocal everyday
+            everyday = True
+            return _blank(mm)
+
+        w = _EVERYDAY.sub(_everyday, w)
+        recur = everyday
+
+        wd_items: list[_Item] = []
+
+        def _wday(mm):
+            nonlocal recur, part_hint
+            tok = mm.group("wd") or mm.group("wds")
+            wd = _WEEKDAYS[tok]
+            st = mm.start()
+            if len(tok) <= 2:
+                before = s[:st].rstrip()
+                after = s[mm.end():].lstrip()
+                pv = before.split()[-1] if before else ""
+                nx = after.split()[0].strip("?!.,") if after else ""
+                if tok == "do" and (pv in _DO_BEFORE or nx in _DO_AFTER):
+                    return mm.group()
+                if tok == "so" and not (
+                    mm.group("dot") or pv in ("am", "on", "jeden", "und", "bis", "oder")
+                    or before.endswith(("-", "+", "/", ",", "&")) or after.startswith(("-", "+", "/", "&"))
+                    or nx in ("und", "bis", "oder")
+                ):
+                    return mm.group()
+                if tok == "mi" and pv in ("gib", "give"):
+                    return mm.group()
+            if mm.group("pl") and mm.group("pl") != "en" or (mm.group("pl") == "en" and tok == "montag"):
+                recur = True
+            part = mm.group("part")
+            if part:
+                part_hint = "afternoon" if part.startswith(("nach", "abend")) else "morning"
+            pre = _THIS_NEXT.search(w[:st])
+            mod = ""
+            if pre:
+                mod = "this" if pre.group("m").startswith(("dies", "komm", "this", "com")) else "next"
+                mod_spans.append((pre.start(), pre.end()))
+            item = _Item(pre.start() if pre else st, mm.end(), "wd", None, wd, mod)
+            items.append(item)
+            wd_items.append(item)
+            return _blank(mm)
+
+        mod_spans: list[tuple[int, int]] = []
+        w = _WDAY.sub(_wday, w)
+        for a, b in mod_spans:
+            w = w[:a] + " " * (b - a) + w[b:]
+
+        if _RECUR.search(w) and wd_items:
+            recur = True
+
+        # resolve weekday items
+        items.sort(key=lambda x: x.start)
+        explicit = [x for x in items if x.kind == "date"]
+        for x in wd_items:
+            # a weekday written next to an explicit date is only a label
+            for y in explicit:
+                gap = s[x.end:y.start] if x.end <= y.start else s[y.end:x.start]
+                if _LABEL_GAP.match(gap) and len(gap) <= 6:
+                    x.label = True
+                    break
+        for x in wd_items:
+            if x.label:
+                continue
+            if recur and month_ctx:
+                x.dates = _weekdays_in_month(month_ctx, x.wd, today)
+            elif week_off is not None:
+                x.dates = [_monday(today) + timedelta(days=7 * week_off + x.wd)]
+            elif x.mod == "next":
+                x.dates = [_monday(today) + timedelta(days=7 + x.wd)]
+            elif x.mod == "this":
+                x.dates = [today + timedelta(days=(x.wd - today.weekday()) % 7)]
+            else:
+                first = today + timedelta(days=(x.wd - today.weekday() - 1) % 7 + 1)
+                x.dates = [first + timedelta(days=7 * k) for k in range(4 if recur else 1)]
+        if recur and month_ctx and not wd_items and everyday:
+            wd_items = []
+            for k in range(5):
+                x = _Item(0, 0, "wd", _weekdays_in_month(month_ctx, k, today), k)
+                items.append(x)
+        dates: list[date] = []
+        seq = sorted((x for x in items if not x.label), key=lambda x: x.start)
+        used_range = set()
+        for a, b in zip(seq, seq[1:]):
+            if a.dates and b.dates and _RANGE_GAP.match(s[a.end:b.start]):
+                d1 = min(a.dates)
+                if b.kind == "wd" and not recur:
+                    d2 = d1 + timedelta(days=(b.wd - d1.weekday()) % 7)
+                else:
+                    d2 = max(b.dates)
+                    if d2 < d1 and b.kind == "wd":
+                        d2 += timedelta(days=7)
+                if d1 <= d2 and (d2 - d1).days <= 62:
+                    dates.extend(d1 + timedelta(days=k) for k in range((d2 - d1).days + 1))
+                    used_range.add(id(a))
+                    used_range.add(id(b))
+        for x in seq:
+            if id(x) not in used_range:
+                dates.extend(x.dates)
+        if not dates and week_off is not None:
+            mon = _monday(today) + timedelta(days=7 * week_off)
+            dates = [mon + timedelta(days=k) for k in range(5) if week_off > 0 or mon + timedelta(days=k) >= today]
+            if not dates and week_off == 0 and week_whole:
+                dates = [mon + timedelta(days=7 + k) for k in range(5)]
+        elif not dates and everyday and month_ctx is None:
+            start = today + timedelta(days=1)
+            dates = [start + timedelta(days=k) for k in range(7) if (start + timedelta(days=k)).weekday() < 5]
+        it.dates = sorted(set(dates))
+
+        # ---- parts of day ----
+        part = None
+
+        def _pf(mm):
+            nonlocal part
+            part = "full"
+            return _blank(mm)
+
+        w = _PART_FULL.sub(_pf, w)
+        am = _PART_AM.search(w)
+        pm = _PART_PM.search(w)
+        if am:
+            w = _PART_AM.sub(_blank, w)
+        if pm:
+            w = _PART_PM.sub(_blank, w)
+        if part is None:
+            if (am or part_hint == "morning") and (pm or part_hint == "afternoon"):
+                part = "full"
+            elif am or part_hint == "morning":
+                part = "morning"
+            elif pm or part_hint == "afternoon":
+                part = "afternoon"
+
+        # ---- times ----
+        start = end = None
+
+        def _trange(mm):
+            nonlocal start, end
+            g = mm.groups()
+            sep = mm.group()
+            if re.search(r"\b(?:und|and)\b", sep) and not re.match(r"\s*(?:zwischen|between)", sep):
+                return mm.group()
+            s1, s2 = g[2], g[5]
+            if s1 in ("am", "a.m.") and not g[1] and not s2:
+                pass
+            t1 = _hhmm(g[0], g[1], s1)
+            t2 = _hhmm(g[3], g[4], s2)
+            if not t1 or not t2:
+                return mm.group()
+            if not s1 and s2 and s2.replace(".", "") == "pm" and t1[0] < 12 and (t1[0] + 12, t1[1]) < t2:
+                t1 = (t1[0] + 12, t1[1])
+            if t2 <= t1 and t2[0] < 12 and not s2:
+                t2 = (t2[0] + 12, t2[1])
+            if t2 <= t1:
+                return mm.group()
+            start, end = _fmt(t1), _fmt(t2)
+            return _blank(mm)
+
+        w = _TRANGE.sub(_trange, w)
+
+        def _tstart(mm):
+            nonlocal start
+            t = _hhmm(mm.group(1), mm.group(2), mm.group(3))
+            if not t or start:
+                return mm.group()
+            if not mm.group(3) and not mm.group(2) and t[0] < 7:
+                t = (t[0] + 12, t[1])
+            start = _fmt(t)
+            return _blank(mm)
+
+        def _tend(mm):
+            nonlocal end
+            t = _hhmm(mm.group(1), mm.group(2), mm.group(3))
+            if not t or end:
+                return mm.group()
+            if not mm.group(3) and t[0] < 7:
+                t = (t[0] + 12, t[1])
+            end = _fmt(t)
+            return _blank(mm)
+
+        w = _TSTART.sub(_tstart, w)
+        w = _TEND.sub(_tend, w)
+
+        def _tbare(mm):
+            nonlocal start
+            if mm.group(4):
+                t = _hhmm(mm.group(4), mm.group(5), None)
+            else:
+                t = _hhmm(mm.group(1), mm.group(2), mm.group(3))
+            if not t or start:
+                return mm.group()
+            start = _fmt(t)
+            return _blank(mm)
+
+        w = _TBARE.sub(_tbare, w)
+        it.start, it.end = start, end
+        if start or end:
+            part = None if part != "full" or not (start and end) else None
+        it.part = part
+
+        # ---- space ----
+        wtoks = [(mm.group(), mm.start(), mm.end()) for mm in _WORDS.finditer(w)]
+        space = None
+        n = len(wtoks)
+        i = 0
+        while i < n and space is None:
+            for k in range(min(self.max_key_words, n - i), 0, -1):
+                key = " ".join(t[0] for t in wtoks[i:i + k])
+                slug = self.space_keys.get(key)
+                if slug:
+                    if key == "senden" and self._senden_is_verb(wtoks, i, tokset):
+                        continue
+                    space = slug
+                    w = w[:wtoks[i][1]] + " " * (wtoks[i + k - 1][2] - wtoks[i][1]) + w[wtoks[i + k - 1][2]:]
+                    break
+            i += 1
+        it.space = space
+        if space is None:
+            for mm in _PREP_PLACE.finditer(w):
+                word = mm.group(1)
+                if word in self.known or word in _WEEKDAYS or word in _MONTHS:
+                    continue
+                orig = next((o for (a, b, o, cap) in words if a == mm.start(1)), None)
+                cap = next((cap for (a, b, o, cap) in words if a == mm.start(1)), False)
+                guesses = self._process.extract(word, self.guess_keys, scorer=self._fuzz.ratio, limit=6,
+                                                score_cutoff=60)
+                slugs: list[str] = []
+                for g in guesses:
+                    sl = self.space_keys[g[0]]
+                    if sl not in slugs:
+                        slugs.append(sl)
+                if cap or slugs:
+                    it.space_text = orig or word
+                    it.space_guess = slugs[:3]
+                    break
+
+        # ---- unreadable date words ("Blursday", "am Blurstag") ----
+        if not it.dates:
+            for t in _WORDS.findall(w):
+                if len(t) >= 6 and (t.endswith("day") or t.endswith("tag")) and t not in _NOT_DAYS:
+                    unreadable = True
+                    break
+        it.date_text_unreadable = unreadable and not it.dates
+
+        # ---- intent ----
+        if cmd_intent:
+            it.intent = cmd_intent
+            if cmd_intent == "language":
+                code = _lang_code(tokset)
+                it.args = [code] if code else []
+                if code:
+                    it.lang = code
+            elif cmd_intent == "cancel" and tokset & _K_ALL and not it.dates:
+                it.args = ["all"]
+            return it
+        it.intent = self._classify(toks, tokset, it, s)
+        if it.intent == "language":
+            code = _lang_code(tokset)
+            it.args = [code]
+            it.lang = code
+        elif it.intent == "cancel" and tokset & _K_ALL and (tokset & _K_LISTN) and not it.dates:
+            it.args = ["all"]
+        return it
+
+    @staticmethod
+    def _senden_is_verb(wtoks, i, tokset) -> bool:
+        """'senden' is the town unless it ends a sentence like 'kannst du mir die Liste senden'."""
+        if i != len(wtoks) - 1:
+            return False
+        return bool(tokset & {"mir", "uns", "per", "mail", "email", "zusenden", "link", "liste", "bestaetigung",
+                              "nachricht", "datei", "pdf", "rechnung"})
+
+    def _classify(self, toks: list[str], ts: set[str], it: Intent, s: str) -> str:
+        if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
+            if not (it.dates or it.space):
+                return "language"
+        if ts & _K_SETTINGS:
+            return "settings"
+        if ts & _K_UNDO or "mach das rueckgaengig" in s:
+            return "undo"
+        if ts & _K_WAIT or "waiting list" in s or "wait list" in s:
+            return "waitlist"
+        if ts & _K_CANCEL or (ts & _K_NEG and ts & _K_COME) or "doch nicht" in s or "nicht mehr" in s \
+                or "call off" in s or ({"sag", "sage"} & ts and toks and toks[-1] == "ab"):
+            return "cancel"
+        if ts & _K_CHECKIN or re.search(r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+)?(?:da|hier)\b|"
+                                        r"\bi'?\s*a?m\s+here\b|\bi\s+am\s+here\b", s):
+            return "checkin"
+        if ts & _K_CONT or re.search(r"\b(?:wie\s*viele|how\s+many)\s+(?:\w+\s+)?(?:tage|days)\b|"
+                                     r"\b(?:tage|days)\s+(?:\w+\s+)?(?:uebrig|left|remaining|bleiben)", s):
+            return "contingent"
+        if ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"}) \
+                or re.search(r"\b(?:was|wo|wann|what|where|when|which|welche)\b.*\b(?:gebucht|booked|reserviert|reserved)\b", s) \
+                or re.search(r"\b(?:meine|my)\s+(?:termine|plaetze|desks)\b", s):
+            return "list"
+        has_book = bool(ts & _K_BOOK)
+        if ts & _K_AVAIL and not has_book or re.search(r"\bany\s+(?:desks?|seats?|spots?|places?)\b|"
+                                                          r"\bgibt\s+es\b.*\b(?:plaetze|platz\s+frei)\b|\bare\s+there\b.*\b(?:desks|seats|spots|places)\b", s) and not has_book:
+            return "availability"
+        if has_book:
+            return "book"
+        if ts & _K_HELP or re.search(r"\bwas\s+kannst\s+du\b|\bwhat\s+can\s+you\s+do\b|\bwie\s+funktioniert\b|"
+                                     r"\bhow\s+(?:does\s+(?:this|it)|do\s+i)\b|\bwas\s+kann\s+(?:ich|der\s+bot)\b|"
+                                     r"\bwhat\s+do\s+you\s+do\b|\bwie\s+geht\s+das\b|^\s*\?+\s*$", s):
+            return "help"
+        if it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1 \
+                or ts & _K_DESK or it.date_text_unreadable:
+            return "book"
+        if toks and all(t in _K_GREET for t in toks):
+            return "help"
+        return "unknown"
+
+
+_DO_BEFORE = {"you", "i", "we", "they", "can", "could", "to", "how", "what", "please", "will", "would", "why",
+              "where", "when", "did", "does", "should", "i'll", "we'll", "lets", "let's", "not", "dont",
+              "don't", "u", "ya"}
+_DO_AFTER = {"you", "i", "we", "they", "not", "it", "this", "that", "the", "a", "my", "me", "so", "anything",
+             "something", "u"}
+_NOT_DAYS = {"birthday", "holiday", "holidays", "someday", "everyday", "weekday", "geburtstag", "feiertag",
+             "wochentag", "werktag", "arbeitstag", "ganztag", "halbtag", "feiertage", "vortag", "dienstag",
+             "freitag", "samstag", "sonntag", "montag", "donnerstag", "mittwoch", "monday", "tuesday",
+             "wednesday", "thursday", "friday", "saturday", "sunday", "today", "heiligabend", "nachmittag",
+             "vormittag", "mittag", "feierabend", "gestern"}
+
+_COMMANDS: dict[str, tuple[str, str | None]] = {
+    "book": ("book", "en"), "buchen": ("book", "de"), "buche": ("book", "de"), "reserve": ("book", "en"),
+    "reservieren": ("book", "de"),
+    "cancel": ("cancel", "en"), "storno": ("cancel", "de"), "stornieren": ("cancel", "de"),
+    "storniere": ("cancel", "de"), "absagen": ("cancel", "de"),
+    "mybookings": ("list", "en"), "bookings": ("list", "en"), "buchungen": ("list", "de"),
+    "meine": ("list", "de"), "list": ("list", "en"), "liste": ("list", "de"), "my": ("list", "en"),
+    "free": ("availability", "en"), "frei": ("availability", "de"), "available": ("availability", "en"),
+    "verfuegbar": ("availability", "de"), "availability": ("availability", "en"),
+    "checkin": ("checkin", None), "einchecken": ("checkin", "de"), "check": ("checkin", None),
+    "contingent": ("contingent", "en"), "kontingent": ("contingent", "de"), "quota": ("contingent", "en"),
+    "help": ("help", "en"), "hilfe": ("help", "de"),
+    "start": ("start", None),
+    "language": ("language", "en"), "sprache": ("language", "de"), "lang": ("language", None),
+    "settings": ("settings", "en"), "einstellungen": ("settings", "de"),
+    "waitlist": ("waitlist", "en"), "warteliste": ("waitlist", "de"),
+    "undo": ("undo", "en"), "rueckgaengig": ("undo", "de"),
+}
+
+
+def _lang_code(ts: set[str]) -> str | None:
+    for t in ts:
+        if t in _K_LANG:
+            return _K_LANG[t]
+        if t in ("en", "de"):
+            return t
+    return None
+
+
+def _monday(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def _weekdays_in_month(ym: tuple[int, int], wd: int, today: date) -> list[date]:
+    y, m = ym
+    d = date(y, m, 1)
+    d += timedelta(days=(wd - d.weekday()) % 7)
+    out = []
+    while d.month == m:
+        if d >= today:
+            out.append(d)
+        d += timedelta(days=7)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _parser_for(spaces: tuple[SpaceRef, ...]) -> _Parser:
+    return _Parser(spaces)
+
+
+def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
+    """Understand one chat message. `now` is timezone-aware; dates are relative to its local date."""
+    sp = spaces if isinstance(spaces, tuple) else tuple(spaces)
+    return _parser_for(sp).parse(text, now)
