@@ -371,11 +371,9 @@ def _safe_date(y: int, m: int, d: int) -> date | None:
 def _year_for(today: date, month: int, day: int) -> int:
     """Year of a day-month without year: this year unless > 90 days past, then next year."""
     d = _safe_date(today.year, month, day)
-    if d is None:  # e.g. 29.2. in a non-leap year: try next years
-        for y in range(today.year + 1, today.year + 5):
-            if _safe_date(y, month, day):
-                return y
-        return today.year
+    if d is None:  # 29.2. in a non-leap year: next year if that is a leap year and near, else invalid
+        nxt = _safe_date(today.year + 1, month, day)
+        return today.year + 1 if nxt and (nxt - today).days <= 180 else today.year
     return today.year + 1 if (today - d).days > 90 else today.year
 
 
@@ -1095,8 +1093,9 @@ class _Parser:
         """'senden' is the town unless it ends a sentence like 'kannst du mir die Liste senden'."""
         if i != len(wtoks) - 1:
             return False
-        return bool(tokset & {"mir", "uns", "per", "mail", "email", "zusenden", "link", "liste", "bestaetigung",
-                              "nachricht", "datei", "pdf", "rechnung"})
+        return bool(tokset & {"per", "mail", "email", "e-mail", "link", "liste", "bestaetigung", "nachricht",
+                              "datei", "pdf", "rechnung", "uebersicht", "info", "infos", "details", "code",
+                              "einladung", "kalender", "ics", "buchungsbestaetigung", "quittung", "beleg"})
 
     def _classify(self, toks: list[str], ts: set[str], it: Intent, s: str) -> str:
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
@@ -1119,10 +1118,10 @@ class _Parser:
             return "contingent"
         if ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"}) \
                 or re.search(r"\b(?:was|wo|wann|what|where|when|which|welche)\b.*\b(?:gebucht|booked|reserviert|reserved)\b", s) \
-                or re.search(r"\b(?:meine|my)\s+(?:termine|plaetze|desks)\b", s):
+                or re.search(r"\b(?:meine|my)\s+(?:termine|plaetze|desks)\b|\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)", s):
             return "list"
         has_book = bool(ts & _K_BOOK)
-        if ts & _K_AVAIL and not has_book or re.search(r"\bany\s+(?:desks?|seats?|spots?|places?)\b|"
+        if ts & _K_AVAIL and not has_book or re.search(r"\b(?:wie\s+(?:voll|leer|belegt)|how\s+(?:full|busy|crowded))\b|\bany\s+(?:desks?|seats?|spots?|places?)\b|"
                                                           r"\bgibt\s+es\b.*\b(?:plaetze|platz\s+frei)\b|\bare\s+there\b.*\b(?:desks|seats|spots|places)\b", s) and not has_book:
             return "availability"
         if has_book:

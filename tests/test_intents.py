@@ -1,0 +1,335 @@
+"""Unit tests for the tricky pieces of `bot.intents.parse` (dates, times, desks, spaces, intents)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, datetime
+
+import pytest
+
+from bot.domain import SpaceRef
+from bot.intents import parse
+from tests.nlu_spaces import BERLIN, NOW, SPACES
+
+
+def p(text: str, now: datetime = NOW, spaces=SPACES):
+    return parse(text, now, spaces)
+
+
+def at(y: int, m: int, d: int, h: int = 9) -> datetime:
+    return datetime(y, m, d, h, 0, tzinfo=BERLIN)
+
+
+def ds(*isos: str) -> list[date]:
+    return [date.fromisoformat(x) for x in isos]
+
+
+# ---------------------------------------------------------------- relative days, weekdays
+
+
+@pytest.mark.parametrize(
+    "text,now,expected",
+    [
+        ("morgen", at(2026, 12, 31), ["2027-01-01"]),
+        ("übermorgen", at(2026, 12, 30), ["2027-01-01"]),
+        ("tomorrow", at(2027, 2, 28), ["2027-03-01"]),
+        ("tomorrow", at(2028, 2, 28), ["2028-02-29"]),
+        ("in 3 Tagen", at(2026, 12, 30), ["2027-01-02"]),
+        ("in two weeks", at(2026, 12, 28), ["2027-01-11"]),
+        ("heute", at(2026, 3, 29, 3), ["2026-03-29"]),  # DST switch night
+    ],
+)
+def test_relative_days_cross_month_and_year(text, now, expected):
+    assert p(text, now).dates == ds(*expected)
+
+
+def test_now_local_date_is_used():
+    # 23:30 in Berlin is still Monday there
+    assert p("morgen", datetime(2026, 11, 23, 23, 30, tzinfo=BERLIN)).dates == ds("2026-11-24")
+
+
+def test_bare_weekday_is_next_day_after_today():
+    # now is Monday 2026-11-23
+    assert p("Montag").dates == ds("2026-11-30")
+    assert p("Dienstag").dates == ds("2026-11-24")
+    assert p("So.").dates == ds("2026-11-29")
+    assert p("Sonntag", at(2026, 11, 29)).dates == ds("2026-12-06")
+
+
+def test_this_and_next_weekday():
+    assert p("diesen Montag").dates == ds("2026-11-23")
+    assert p("kommenden Mittwoch").dates == ds("2026-11-25")
+    assert p("nächsten Dienstag").dates == ds("2026-12-01")
+    assert p("next Wednesday").dates == ds("2026-12-02")
+    assert p("Wednesday next week").dates == ds("2026-12-02")
+    assert p("Montag nächste Woche").dates == ds("2026-11-30")
+    # on a Saturday "next Monday" is the Monday after (start of the next calendar week)
+    assert p("next Monday", at(2026, 11, 28)).dates == ds("2026-11-30")
+
+
+def test_weekday_label_next_to_date_adds_nothing():
+    assert p("Di 1.12. Senden").dates == ds("2026-12-01")
+    assert p("Dienstag, den 8.12.").dates == ds("2026-12-08")
+
+
+def test_ambiguous_do_and_so():
+    assert p("what can you do?").dates == []
+    assert p("Do Duelmen").dates == ds("2026-11-26")
+    assert p("So geht das nicht").dates == []
+    assert p("Sa und So").dates == ds("2026-11-28", "2026-11-29")
+
+
+# ---------------------------------------------------------------- explicit dates
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("3.12.", "2026-12-03"),
+        ("03.12.2026", "2026-12-03"),
+        ("3.12.26", "2026-12-03"),
+        ("2026-12-03", "2026-12-03"),
+        ("1. Dezember", "2026-12-01"),
+        ("1 Dez", "2026-12-01"),
+        ("Dec 1st", "2026-12-01"),
+        ("December 1", "2026-12-01"),
+        ("2 December", "2026-12-02"),
+        ("the 3rd of December", "2026-12-03"),
+        ("20.11.", "2026-11-20"),  # explicitly named past day stays
+        ("5.1.", "2027-01-05"),  # far in the past this year -> next year
+    ],
+)
+def test_explicit_dates(text, expected):
+    assert p(text).dates == ds(expected)
+
+
+def test_day_of_month_rollover():
+    assert p("am 24.").dates == ds("2026-11-24")
+    assert p("am 23.").dates == ds("2026-11-23")  # today counts
+    assert p("am 22.").dates == ds("2026-12-22")
+    assert p("am 31.").dates == ds("2026-12-31")  # November has no 31st
+    assert p("am 5.", at(2026, 12, 28)).dates == ds("2027-01-05")
+    assert p("am 29.", at(2027, 1, 30)).dates == ds("2027-03-29")  # no 29 Feb 2027
+    assert p("on the 15th").dates == ds("2026-12-15")
+
+
+def test_named_days_next_occurrence():
+    assert p("Silvester").dates == ds("2026-12-31")
+    assert p("Heiligabend").dates == ds("2026-12-24")
+    assert p("Neujahr").dates == ds("2027-01-01")
+    assert p("Christmas Eve", at(2026, 12, 28)).dates == ds("2027-12-24")
+    assert p("New Year's Eve").dates == ds("2026-12-31")
+    assert p("Ostermontag", at(2026, 3, 29)).dates == ds("2026-04-06")
+
+
+def test_lists_ranges_and_weeks():
+    assert p("Di und Do").dates == ds("2026-11-24", "2026-11-26")
+    assert p("Tue and Thu").dates == ds("2026-11-24", "2026-11-26")
+    assert p("Do + Fr").dates == ds("2026-11-26", "2026-11-27")
+    assert p("Mo-Fr").dates == ds("2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04")
+    assert p("vom 1. bis 3. Dezember").dates == ds("2026-12-01", "2026-12-02", "2026-12-03")
+    assert p("29.12.-2.1.").dates == ds("2026-12-29", "2026-12-30", "2026-12-31", "2027-01-01", "2027-01-02")
+    week = ds("2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04")
+    assert p("die ganze nächste Woche").dates == week
+    assert p("the whole next week").dates == week
+    assert p("KW 49").dates == week
+    assert p("diese Woche", at(2026, 11, 25)).dates == ds("2026-11-25", "2026-11-26", "2026-11-27")
+
+
+def test_recurrences():
+    assert p("jeden Freitag im Dezember").dates == ds("2026-12-04", "2026-12-11", "2026-12-18", "2026-12-25")
+    assert p("every Monday in December").dates == ds("2026-12-07", "2026-12-14", "2026-12-21", "2026-12-28")
+    assert p("alle Dienstage im Januar").dates == ds("2027-01-05", "2027-01-12", "2027-01-19", "2027-01-26")
+    # without a month: the next 4 occurrences
+    assert p("jeden Montag").dates == ds("2026-11-30", "2026-12-07", "2026-12-14", "2026-12-21")
+    # within the current month only days from today on
+    assert p("jeden Dienstag im November", at(2026, 11, 20)).dates == ds("2026-11-24")
+
+
+def test_unreadable_dates():
+    for text in ("am 35.13.", "on Blursday", "31.11.", "30.2."):
+        it = p(text)
+        assert it.dates == [] and it.date_text_unreadable, text
+    assert not p("morgen Olfen").date_text_unreadable
+
+
+# ---------------------------------------------------------------- parts and times
+
+
+@pytest.mark.parametrize(
+    "text,start,end",
+    [
+        ("9-13", "09:00", "13:00"),
+        ("9–13 Uhr", "09:00", "13:00"),
+        ("von 8 bis 12 Uhr", "08:00", "12:00"),
+        ("ab 13 Uhr", "13:00", None),
+        ("bis 12", None, "12:00"),
+        ("10am to 2pm", "10:00", "14:00"),
+        ("1pm to 5pm", "13:00", "17:00"),
+        ("1-5pm", "13:00", "17:00"),
+        ("9:30–16:00", "09:30", "16:00"),
+        ("8.30-12", "08:30", "12:00"),
+        ("zwischen 9 und 12", "09:00", "12:00"),
+        ("from 9 to 1", "09:00", "13:00"),
+    ],
+)
+def test_time_ranges(text, start, end):
+    it = p("morgen " + text)
+    assert (it.start, it.end) == (start, end)
+    assert it.dates == ds("2026-11-24")
+    assert it.part is None
+
+
+def test_times_are_not_dates_and_dates_not_times():
+    it = p("3.12. Olfen")
+    assert it.dates == ds("2026-12-03") and it.start is None
+    it = p("morgen 2 Plätze")
+    assert it.desks == 2 and it.start is None
+
+
+@pytest.mark.parametrize(
+    "text,dates,part",
+    [
+        ("morgen früh", ["2026-11-24"], "morning"),
+        ("morgen vormittag", ["2026-11-24"], "morning"),
+        ("morgens Olfen", [], "morning"),
+        ("heute morgen", ["2026-11-23"], "morning"),
+        ("Guten Morgen, übermorgen", ["2026-11-25"], None),
+        ("nachmittags", [], "afternoon"),
+        ("Freitagnachmittag", ["2026-11-27"], "afternoon"),
+        ("ganztägig", [], "full"),
+        ("den ganzen Tag", [], "full"),
+        ("all day", [], "full"),
+        ("tomorrow morning", ["2026-11-24"], "morning"),
+    ],
+)
+def test_parts(text, dates, part):
+    it = p(text)
+    assert it.dates == ds(*dates)
+    assert it.part == part
+
+
+@pytest.mark.parametrize(
+    "text,n",
+    [("2 Plätze", 2), ("4 Plätze", 4), ("3 desks for my team", 3), ("für 3 Personen", 3), ("zu dritt", 3),
+     ("for 2 people", 2), ("ich und 2 Kollegen", 3), ("einen Platz", 1), ("morgen", 1)],
+)
+def test_desks(text, n):
+    assert p(text).desks == n
+
+
+# ---------------------------------------------------------------- spaces
+
+
+@pytest.mark.parametrize(
+    "text,slug",
+    [("Dülmen", "duelmen"), ("Duelmen", "duelmen"), ("Dulmen", "duelmen"), ("dülmen", "duelmen"),
+     ("Lüdinghausn", "luedinghausen"), ("Coesfled", "coesfeld"), ("in Senden", "senden"),
+     ("Coworking Olfen", "olfen"), ("nottuln", "nottuln")],
+)
+def test_fuzzy_spaces(text, slug):
+    assert p("morgen " + text).space == slug
+
+
+def test_space_by_name():
+    spaces = SPACES + (SpaceRef("weberei", "Alte Weberei", "Gronau"),)
+    assert p("morgen in der Alten Weberei", spaces=spaces).space == "weberei"
+    assert p("morgen Alte Weberei", spaces=spaces).space == "weberei"
+    assert p("morgen Gronau", spaces=spaces).space == "weberei"
+
+
+def test_unknown_place():
+    it = p("morgen in Münster")
+    assert it.space is None and it.space_text == "Münster"
+    it = p("morgen in Olfenbach")
+    assert it.space is None and it.space_guess and it.space_guess[0] == "olfen"
+
+
+def test_no_false_space_from_common_words():
+    for text in ("Ist morgen offen?", "morgen", "Was kostet ein Döner?", "Kannst du mir die Rechnung senden?"):
+        assert p(text).space is None, text
+
+
+# ---------------------------------------------------------------- intents
+
+
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("/start ACME-2026", "start"),
+        ("ACME-2026", "start"),
+        ("/sprache en", "language"),
+        ("English please", "language"),
+        ("auf Deutsch", "language"),
+        ("/settings", "settings"),
+        ("/einstellungen", "settings"),
+        ("auf die Warteliste", "waitlist"),
+        ("put me on the waitlist", "waitlist"),
+        ("rückgängig", "undo"),
+        ("Ich kann morgen doch nicht kommen", "cancel"),
+        ("Ich schaffe es übermorgen nicht", "cancel"),
+        ("I can't make it tomorrow", "cancel"),
+        ("cancle friday", "cancel"),
+        ("stornierne morgen", "cancel"),
+        ("buhce morgen olfen", "book"),
+        ("morgen Dülmen", "book"),
+        ("Hallo, hätte ich am 26.11. einen Platz in Nottuln?", "book"),
+        ("Ist morgen in Olfen was frei?", "availability"),
+        ("any desks available tomorrow?", "availability"),
+        ("/free", "availability"),
+        ("/book@DeskBot", "book"),
+        ("/mybookings", "list"),
+        ("/quota", "contingent"),
+        ("Bin angekommen", "checkin"),
+        ("what can you do?", "help"),
+        ("Was kostet ein Döner?", "unknown"),
+        ("qwertz", "unknown"),
+        ("danke", "unknown"),
+    ],
+)
+def test_intents(text, intent):
+    assert p(text).intent == intent
+
+
+def test_extras():
+    assert p("/start ACME-2026").args == ["ACME-2026"]
+    assert p("ACME-2026").args == ["ACME-2026"]
+    it = p("/language de")
+    assert it.args == ["de"] and it.lang == "de"
+    assert p("English please").args == ["en"]
+    it = p("alle Buchungen stornieren")
+    assert it.intent == "cancel" and it.dates == [] and it.args == ["all"]
+
+
+def test_slash_command_arguments():
+    it = p("/book duelmen 2026-11-26")
+    assert (it.intent, it.space, it.dates) == ("book", "duelmen", ds("2026-11-26"))
+    it = p("/buchen senden übermorgen")
+    assert (it.intent, it.space, it.dates) == ("book", "senden", ds("2026-11-25"))
+    it = p("/cancel@DeskBot 2026-12-01")
+    assert (it.intent, it.dates) == ("cancel", ds("2026-12-01"))
+
+
+def test_lang_guess():
+    assert p("morgen Olfen").lang == "de"
+    assert p("tomorrow Olfen").lang == "en"
+    assert p("Olfen").lang == "de"
+    assert p("qwertz").lang == "de"
+
+
+def test_json_contract():
+    j = p("Freitag Dülmen, 4 Plätze 9-13").to_json()
+    assert j == {"intent": "book", "dates": ["2026-11-27"], "part": None, "start": "09:00", "end": "13:00",
+                 "space": "duelmen", "desks": 4, "lang": "de"}
+
+
+def test_import_is_cheap():
+    code = "import sys, bot.intents; print('rapidfuzz' in sys.modules, 'dateparser' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_robust_against_odd_input():
+    for text in ("", "   ", "🙂🙂", "/", "//", "@@@", "9999-99-99", "1" * 500, "a" * 2000, "\x00\n\t"):
+        assert p(text).intent in ("unknown", "help", "book")
