@@ -8,14 +8,16 @@ storage/models.py): this module asks it to insert, and maps a refused insert to 
 
 from __future__ import annotations
 
+import random
 import secrets
+import time as _time
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
@@ -470,13 +472,19 @@ class BookingService:
             return InPast(day)
         return iv
 
-    def _free_desks(self, s: Session, space_id: int, t0: int, t1: int) -> list[Desk]:
+    def _free_desks(self, s: Session, space_id: int, t0: int, t1: int, *, wait: bool = False) -> list[Desk]:
         busy = (
             select(Booking.id)
             .where(Booking.desk_id == Desk.id, Booking.status.in_(ACTIVE_STATUSES), Booking.t0 < t1, Booking.t1 > t0)
             .exists()
         )
-        return list(s.scalars(select(Desk).where(Desk.space_id == space_id, Desk.active, ~busy).order_by(Desk.id)))
+        q = select(Desk).where(Desk.space_id == space_id, Desk.active, ~busy).order_by(Desk.id)
+        if self.db.is_postgres:
+            # concurrent bookers each take a different free desk instead of queueing on the same one
+            # (skip_locked); if that leaves too few, wait for the others (wait=True). The exclusion
+            # constraint stays the guarantee either way.
+            q = q.with_for_update(skip_locked=not wait)
+        return list(s.scalars(q))
 
     def _overlapping_own(self, s: Session, member_id: int, t0: int, t1: int) -> Booking | None:
         return s.scalar(
@@ -486,9 +494,24 @@ class BookingService:
             )
         )
 
-    def _book_day(self, member_id, space_slug, day, part, start, end, desks, pay_self, group_ref) -> BookOutcome:
+    def _book_day(self, *args) -> BookOutcome:
+        for attempt in range(6):
+            try:
+                return self._book_day_once(*args)
+            except OperationalError as exc:
+                # PostgreSQL may pick this transaction as a deadlock victim (exclusion constraints can
+                # deadlock between two conflicting inserts): nothing was written, so simply try again
+                code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+                if code not in ("40P01", "40001") or attempt == 5:
+                    raise
+                _time.sleep(0.01 * (attempt + 1) + random.random() * 0.02)
+        raise AssertionError("unreachable")
+
+    def _book_day_once(self, member_id, space_slug, day, part, start, end, desks, pay_self, group_ref) -> BookOutcome:
         try:
             with self.db.session() as s:
+                if self.db.is_postgres:  # one booking request per member at a time (lock order: member, accounts, desks)
+                    s.execute(select(Member.id).where(Member.id == member_id).with_for_update())
                 space = s.scalar(select(Space).where(Space.slug == space_slug, Space.active))
                 if space is None:
                     return UnknownSpace(space_slug)
@@ -536,6 +559,8 @@ class BookingService:
             except (_Overdrawn, IntegrityError):
                 return NoContingent(day, self._remaining(s, member_id, month_key(day)))
         candidates = self._free_desks(s, space.id, t0, t1)
+        if len(candidates) < desks and self.db.is_postgres:
+            candidates = self._free_desks(s, space.id, t0, t1, wait=True)
         if len(candidates) < desks:
             return Full(space_info(space), day, free=len(candidates))
         placed: list[Booking] = []
