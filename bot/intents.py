@@ -153,128 +153,139 @@ _STOP = set(
 # regexes (on folded lower-case text)
 # ---------------------------------------------------------------------------------------------
 
-_MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_NUM_RE = r"\d{1,2}|" + "|".join(sorted(_NUMWORDS, key=len, reverse=True))
-_WD_RE = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
+_REGEXES_READY = False
 
-_R = re.compile
-_SLASH = _R(r"^\s*/([A-Za-zÄÖÜäöüß_]+)(?:@\w+)?\b\s*(.*)$", re.S)
-_CODE = _R(r"^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+$|^(?=.*\d)(?=.*[A-Z])[A-Z0-9]{6,}$")
-_WORDS = _R(r"[a-z0-9']+")
-_TIMEISH = _R(r"(?i)^\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|uhr|h)?\s*-\s*\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|uhr|h)?$")
-_TOKEN = _R(r"\w+|\s+|.", re.S)
 
-_GREETING = _R(r"\b(?:guten\s+(?:morgen|tag|abend)|good\s+(?:morning|afternoon|evening)|moin(?:\s+moin)?)\b")
-_ISO = _R(r"(?<![\d.])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")
-_DESKS_PLUS = _R(
-    rf"\b(?:mit|with|plus|und|and|\+)\s+({_NUM_RE})\s+(?:weiteren\s+|other\s+|more\s+)?"
-    r"(?:kollegen|kolleginnen|kolleg\w*|colleagues?|coworkers?|mitarbeiter\w*|leuten|others|anderen)\b"
-)
-_DESKS = _R(
-    rf"(?<![\d.:])\b({_NUM_RE})\s+(?:(?:freie?[nrs]?|weitere|more|extra|free|einzelne)\s+)?"
-    r"(?:arbeits)?(?:plaetze|plaetzen|platz|schreibtische|schreibtischen|tische|desks|desk|seats|seat|spots|"
-    r"personen|person|persons|leute|people|pers|mitarbeiter|kollegen|places)\b"
-)
-_DESKS_ZU = _R(r"\bzu\s+(" + "|".join(_ZU) + r")\b")
-_DESKS_OFUS = _R(rf"\b({_NUM_RE})\s+of\s+us\b")
+def _compile_regexes() -> None:
+    """Compile all patterns (once, on the first parser build, so importing stays cheap)."""
+    global _REGEXES_READY, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_MON, _DRANGE_MON2, _DNUM, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
+    if _REGEXES_READY:
+        return
+    _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+    _NUM_RE = r"\d{1,2}|" + "|".join(sorted(_NUMWORDS, key=len, reverse=True))
+    _WD_RE = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 
-_NAMED = _R(
-    r"\b(?:(?P<xmaseve>heilig(?:en)?\s*abend|heiligabend|christmas\s+eve|x-?mas\s+eve)"
-    r"|(?P<nye>silvester|new\s+year'?s?\s+eve|nye)"
-    r"|(?P<xmas2>(?:2\.|zweiter|zweiten)\s+weihnachts(?:feier)?tag|boxing\s+day|st\.?\s+stephen'?s\s+day)"
-    r"|(?P<xmas>(?:1\.|erster|ersten)\s+weihnachts(?:feier)?tag|weihnachten|christmas(?:\s+day)?|x-?mas)"
-    r"|(?P<newyear>neujahr(?:stag)?|new\s+year'?s?(?:\s+day)?)"
-    r"|(?P<unity>tag\s+der\s+deutschen\s+einheit)"
-    r"|(?P<allsaints>allerheiligen|all\s+saints'?\s+day)"
-    r"|(?P<labour>tag\s+der\s+arbeit|labou?r\s+day|may\s+day)"
-    r"|(?P<goodfri>karfreitag|good\s+friday)"
-    r"|(?P<eastermon>ostermontag|easter\s+monday)"
-    r"|(?P<ascension>(?:christi\s+)?himmelfahrt|ascension(?:\s+day)?)"
-    r"|(?P<whitmon>pfingstmontag|whit\s+monday)"
-    r"|(?P<corpus>fronleichnam|corpus\s+christi))\b"
-)
+    _R = re.compile
+    _SLASH = _R(r"^\s*/([A-Za-zÄÖÜäöüß_]+)(?:@\w+)?\b\s*(.*)$", re.S)
+    _CODE = _R(r"^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)+$|^(?=.*\d)(?=.*[A-Z])[A-Z0-9]{6,}$")
+    _WORDS = _R(r"[a-z0-9']+")
+    _TIMEISH = _R(r"(?i)^\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|uhr|h)?\s*-\s*\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|uhr|h)?$")
+    _TOKEN = _R(r"\w+|\s+|.", re.S)
 
-# numeric day ranges with a month: "1.-3.12.", "vom 1. bis 3. Dezember", "1-3 December", "Dec 1-3"
-_DRANGE_NUM = _R(
-    r"(?<![\d.])(\d{1,2})\.?\s*(?:-|bis(?:\s+zum)?|to|until|till|through)\s*(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?(?![\d])"
-)
-_DRANGE_MON = _R(
-    rf"(?<![\d.])(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:-|bis(?:\s+zum)?|to|until|till|through)\s*(?:the\s+)?"
-    rf"(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({_MONTH_RE})\b\.?(?:\s*,?\s*(\d{{4}}))?"
-)
-_DRANGE_MON2 = _R(
-    rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|until|till|through)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(?:\s*,?\s*(\d{{4}}))?"
-)
-_DNUM = _R(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})\.(?:(\d{4}|\d{2})(?![\d]))?")
-_DNUM_NODOT = _R(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})(?![\d.:])(?!\s*(?:uhr|h\b|-|bis|to|am\b|pm\b))")
-_DSLASH = _R(r"(?<![\d./])(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])")
-_DMON = _R(
-    rf"(?<![\d.])(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({_MONTH_RE})\b\.?(?:\s*,?\s*(\d{{4}})(?!\s*(?:uhr|:)))?"
-)
-_MOND = _R(rf"\b({_MONTH_RE})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?![\d.:])(?:\s*,?\s*(\d{{4}}))?")
-_DAYOF = _R(
-    r"\b(?:am|den|dem|on\s+the|on|the|zum|ab\s+dem|fuer\s+den)\s+(\d{1,2})(?:\.|st\b|nd\b|rd\b|th\b)(?!\d)"
-    r"|(?<![\d.])\b(\d{1,2})(?:st|nd|rd|th)\b"
-)
-_BADNUM = _R(r"(?:\b(?:am|den|on|the|vom|bis|zum)\s+)?(?<![\d.])\d{1,3}\.\d{1,3}\.(?:\d{2,4})?|\b(?:am|den)\s+\d{3}\.(?!\d)")
+    _GREETING = _R(r"\b(?:guten\s+(?:morgen|tag|abend)|good\s+(?:morning|afternoon|evening)|moin(?:\s+moin)?)\b")
+    _ISO = _R(r"(?<![\d.])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")
+    _DESKS_PLUS = _R(
+        rf"\b(?:mit|with|plus|und|and|\+)\s+({_NUM_RE})\s+(?:weiteren\s+|other\s+|more\s+)?"
+        r"(?:kollegen|kolleginnen|kolleg\w*|colleagues?|coworkers?|mitarbeiter\w*|leuten|others|anderen)\b"
+    )
+    _DESKS = _R(
+        rf"(?<![\d.:])\b({_NUM_RE})\s+(?:(?:freie?[nrs]?|weitere|more|extra|free|einzelne)\s+)?"
+        r"(?:arbeits)?(?:plaetze|plaetzen|platz|schreibtische|schreibtischen|tische|desks|desk|seats|seat|spots|"
+        r"personen|person|persons|leute|people|pers|mitarbeiter|kollegen|places)\b"
+    )
+    _DESKS_ZU = _R(r"\bzu\s+(" + "|".join(_ZU) + r")\b")
+    _DESKS_OFUS = _R(rf"\b({_NUM_RE})\s+of\s+us\b")
 
-_REL = _R(
-    r"\b(?:(?P<dat>(?:the\s+)?day\s+after\s+tomorrow|ue?bermorgen|overmorrow)"
-    r"|(?P<todaymorning>heute\s+(?:morgen|frueh)|this\s+morning)"
-    r"|(?P<today>heute|today|tdy|2day|tonight|heut)"
-    r"|(?P<tomorrow>morgen|tomorrow|tmrw|tmr|tmw|2morrow|tomorow|tommorow|tommorrow|morgn)"
-    r"|(?P<yesterday>gestern|yesterday))\b"
-)
-_INN = _R(
-    rf"\b(?:in|nach|after|heute\s+in)\s+({_NUM_RE}|einer|einem)\s+(tag|tagen|tage|days?|wochen?|weeks?|monat|monaten|months?)\b"
-)
-_KW = _R(r"\b(?:kw|kalenderwoche|cw|calendar\s+week|week|woche)\s*(\d{1,2})\b")
-_WEEKCTX = _R(
-    r"\b(?:(?P<mod>uebernaechste[nrs]?|naechste[nrs]?|kommende[nrs]?|folgende[nrs]?|next|following|coming|"
-    r"this|diese[nrs]?|current|laufende[nrs]?|aktuelle[nrs]?)\s+(?:ganze[nrs]?\s+|whole\s+|entire\s+|full\s+)?"
-    r"(?:kalender|arbeits|work)?(?:woche|week)\b(?:\s+after\s+next)?"
-    r"|(?P<after>week\s+after\s+next)"
-    r"|(?P<whole>(?:die\s+|the\s+)?(?:ganze|whole|entire|full)\s+(?:woche|week)|rest\s+(?:der|of\s+the)\s+(?:woche|week)))"
-)
-_MONTHCTX = _R(
-    rf"\b(?:(?:im|in|for|during|throughout|ganzen|whole|den|the|all\s+of|of)\s+)?({_MONTH_RE})\b\.?(?:\s+(\d{{4}}))?"
-    r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current)\s+(?:monat|month)\b"
-)
-_RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle|immer|all)\b")
-_EVERYDAY = _R(
-    r"\b(?:(?:jeden|every|each|alle)\s+(?:tag|day|werktag|weekday|arbeitstag|working\s+day|wochentag)e?n?|taeglich|daily|werktags)\b"
-)
-_WD_LONG = "|".join(sorted((k for k in _WEEKDAYS if len(k) > 4), key=len, reverse=True))
-_WD_SHORT = "|".join(sorted((k for k in _WEEKDAYS if len(k) <= 4), key=len, reverse=True))
-_WDAY = _R(
-    rf"\b(?:(?P<wd>{_WD_LONG})(?P<pl>s|e|en)?(?P<part>vormittags?|nachmittags?|morgens?|abends?|frueh|mittag)?"
-    rf"|(?P<wds>{_WD_SHORT}))\b(?P<dot>\.)?"
-)
-_THIS_NEXT = _R(r"(?:\b(?P<m>diese[nrms]?|kommende[nrms]?|this|coming|naechste[nrms]?|next)\s+)$")
+    _NAMED = _R(
+        r"\b(?:(?P<xmaseve>heilig(?:en)?\s*abend|heiligabend|christmas\s+eve|x-?mas\s+eve)"
+        r"|(?P<nye>silvester|new\s+year'?s?\s+eve|nye)"
+        r"|(?P<xmas2>(?:2\.|zweiter|zweiten)\s+weihnachts(?:feier)?tag|boxing\s+day|st\.?\s+stephen'?s\s+day)"
+        r"|(?P<xmas>(?:1\.|erster|ersten)\s+weihnachts(?:feier)?tag|weihnachten|christmas(?:\s+day)?|x-?mas)"
+        r"|(?P<newyear>neujahr(?:stag)?|new\s+year'?s?(?:\s+day)?)"
+        r"|(?P<unity>tag\s+der\s+deutschen\s+einheit)"
+        r"|(?P<allsaints>allerheiligen|all\s+saints'?\s+day)"
+        r"|(?P<labour>tag\s+der\s+arbeit|labou?r\s+day|may\s+day)"
+        r"|(?P<goodfri>karfreitag|good\s+friday)"
+        r"|(?P<eastermon>ostermontag|easter\s+monday)"
+        r"|(?P<ascension>(?:christi\s+)?himmelfahrt|ascension(?:\s+day)?)"
+        r"|(?P<whitmon>pfingstmontag|whit\s+monday)"
+        r"|(?P<corpus>fronleichnam|corpus\s+christi))\b"
+    )
 
-_PART_FULL = _R(
-    r"\b(?:ganztags?|ganztaegige?[nrsm]?|ganzt\w*|(?:den\s+|einen\s+)?ganzen\s+tag|ganzer\s+tag|"
-    r"(?:den\s+)?vollen\s+tag|full[\s-]?day|all[\s-]?day|(?:the\s+)?whole\s+day|(?:the\s+)?entire\s+day|"
-    r"vormittags?\s+und\s+nachmittags?|morning\s+and\s+afternoon)\b"
-)
-_PART_AM = _R(
-    r"\b(?:vormittags?|morgens|frueh|am\s+morgen|in\s+the\s+morning|mornings?|forenoon|a\.m\.)(?=\W|$)"
-)
-_PART_PM = _R(r"\b(?:nachmittags?|afternoons?|abends?|evenings?|p\.m\.)(?=\W|$)")
+    # numeric day ranges with a month: "1.-3.12.", "vom 1. bis 3. Dezember", "1-3 December", "Dec 1-3"
+    _DRANGE_NUM = _R(
+        r"(?<![\d.])(\d{1,2})\.?\s*(?:-|bis(?:\s+zum)?|to|until|till|through)\s*(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?(?![\d])"
+    )
+    _DRANGE_MON = _R(
+        rf"(?<![\d.])(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:-|bis(?:\s+zum)?|to|until|till|through)\s*(?:the\s+)?"
+        rf"(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({_MONTH_RE})\b\.?(?:\s*,?\s*(\d{{4}}))?"
+    )
+    _DRANGE_MON2 = _R(
+        rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|until|till|through)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(?:\s*,?\s*(\d{{4}}))?"
+    )
+    _DNUM = _R(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})\.(?:(\d{4}|\d{2})(?![\d]))?")
+    _DNUM_NODOT = _R(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})(?![\d.:])(?!\s*(?:uhr|h\b|-|bis|to|am\b|pm\b))")
+    _DSLASH = _R(r"(?<![\d./])(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])")
+    _DMON = _R(
+        rf"(?<![\d.])(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({_MONTH_RE})\b\.?(?:\s*,?\s*(\d{{4}})(?!\s*(?:uhr|:)))?"
+    )
+    _MOND = _R(rf"\b({_MONTH_RE})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?![\d.:])(?:\s*,?\s*(\d{{4}}))?")
+    _DAYOF = _R(
+        r"\b(?:am|den|dem|on\s+the|on|the|zum|ab\s+dem|fuer\s+den)\s+(\d{1,2})(?:\.|st\b|nd\b|rd\b|th\b)(?!\d)"
+        r"|(?<![\d.])\b(\d{1,2})(?:st|nd|rd|th)\b"
+    )
+    _BADNUM = _R(r"(?:\b(?:am|den|on|the|vom|bis|zum)\s+)?(?<![\d.])\d{1,3}\.\d{1,3}\.(?:\d{2,4})?|\b(?:am|den)\s+\d{3}\.(?!\d)")
 
-_T = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|uhr|h)?"
-_TRANGE = _R(
-    rf"(?<![\d.:/])(?:\b(?:von|from|zwischen|between)\s+)?{_T}\s*(?:-|bis|to|until|till|und|and)\s*{_T}(?:\s*uhr)?(?![\d])"
-)
-_TSTART = _R(rf"\b(?:ab|from|starting(?:\s+at)?|um|at|gegen|around|so\s+um|start)\s+(?:ca\.?\s+)?{_T}(?![\d])")
-_TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
-_TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
+    _REL = _R(
+        r"\b(?:(?P<dat>(?:the\s+)?day\s+after\s+tomorrow|ue?bermorgen|overmorrow)"
+        r"|(?P<todaymorning>heute\s+(?:morgen|frueh)|this\s+morning)"
+        r"|(?P<today>heute|today|tdy|2day|tonight|heut)"
+        r"|(?P<tomorrow>morgen|tomorrow|tmrw|tmr|tmw|2morrow|tomorow|tommorow|tommorrow|morgn)"
+        r"|(?P<yesterday>gestern|yesterday))\b"
+    )
+    _INN = _R(
+        rf"\b(?:in|nach|after|heute\s+in)\s+({_NUM_RE}|einer|einem)\s+(tag|tagen|tage|days?|wochen?|weeks?|monat|monaten|months?)\b"
+    )
+    _KW = _R(r"\b(?:kw|kalenderwoche|cw|calendar\s+week|week|woche)\s*(\d{1,2})\b")
+    _WEEKCTX = _R(
+        r"\b(?:(?P<mod>uebernaechste[nrs]?|naechste[nrs]?|kommende[nrs]?|folgende[nrs]?|next|following|coming|"
+        r"this|diese[nrs]?|current|laufende[nrs]?|aktuelle[nrs]?)\s+(?:ganze[nrs]?\s+|whole\s+|entire\s+|full\s+)?"
+        r"(?:kalender|arbeits|work)?(?:woche|week)\b(?:\s+after\s+next)?"
+        r"|(?P<after>week\s+after\s+next)"
+        r"|(?P<whole>(?:die\s+|the\s+)?(?:ganze|whole|entire|full)\s+(?:woche|week)|rest\s+(?:der|of\s+the)\s+(?:woche|week)))"
+    )
+    _MONTHCTX = _R(
+        rf"\b(?:(?:im|in|for|during|throughout|ganzen|whole|den|the|all\s+of|of)\s+)?({_MONTH_RE})\b\.?(?:\s+(\d{{4}}))?"
+        r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current)\s+(?:monat|month)\b"
+    )
+    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle|immer|all)\b")
+    _EVERYDAY = _R(
+        r"\b(?:(?:jeden|every|each|alle)\s+(?:tag|day|werktag|weekday|arbeitstag|working\s+day|wochentag)e?n?|taeglich|daily|werktags)\b"
+    )
+    _WD_LONG = "|".join(sorted((k for k in _WEEKDAYS if len(k) > 4), key=len, reverse=True))
+    _WD_SHORT = "|".join(sorted((k for k in _WEEKDAYS if len(k) <= 4), key=len, reverse=True))
+    _WDAY = _R(
+        rf"\b(?:(?P<wd>{_WD_LONG})(?P<pl>s|e|en)?(?P<part>vormittags?|nachmittags?|morgens?|abends?|frueh|mittag)?"
+        rf"|(?P<wds>{_WD_SHORT}))\b(?P<dot>\.)?"
+    )
+    _THIS_NEXT = _R(r"(?:\b(?P<m>diese[nrms]?|kommende[nrms]?|this|coming|naechste[nrms]?|next)\s+)$")
 
-_PREP_PLACE = _R(r"\b(?:in|nach|at|im|bei|near|to|fuer)\s+([a-z][a-z'-]{2,})\b")
+    _PART_FULL = _R(
+        r"\b(?:ganztags?|ganztaegige?[nrsm]?|ganzt\w*|(?:den\s+|einen\s+)?ganzen\s+tag|ganzer\s+tag|"
+        r"(?:den\s+)?vollen\s+tag|full[\s-]?day|all[\s-]?day|(?:the\s+)?whole\s+day|(?:the\s+)?entire\s+day|"
+        r"vormittags?\s+und\s+nachmittags?|morning\s+and\s+afternoon)\b"
+    )
+    _PART_AM = _R(
+        r"\b(?:vormittags?|morgens|frueh|am\s+morgen|in\s+the\s+morning|mornings?|forenoon|a\.m\.)(?=\W|$)"
+    )
+    _PART_PM = _R(r"\b(?:nachmittags?|afternoons?|abends?|evenings?|p\.m\.)(?=\W|$)")
 
-_RANGE_GAP = _R(r"^\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inkl\.?))?|to|until|till|through|thru|through\s+to)\s*$")
-_LABEL_GAP = _R(r"^[\s,(]*(?:den|der|the)?[\s,(]*$")
-_LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
+    _T = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|uhr|h)?"
+    _TRANGE = _R(
+        rf"(?<![\d.:/])(?:\b(?:von|from|zwischen|between)\s+)?{_T}\s*(?:-|bis|to|until|till|und|and)\s*{_T}(?:\s*uhr)?(?![\d])"
+    )
+    _TSTART = _R(rf"\b(?:ab|from|starting(?:\s+at)?|um|at|gegen|around|so\s+um|start)\s+(?:ca\.?\s+)?{_T}(?![\d])")
+    _HALB = _R(r"\b(?:(?:ab|um|gegen|so\s+um)\s+)?halb\s+(\d{1,2})\b(?!\s*(?:-|bis))")
+    _TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
+    _TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
+
+    _PREP_PLACE = _R(r"\b(?:in|nach|at|im|bei|near|to|fuer)\s+([a-z][a-z'-]{2,})\b")
+
+    _RANGE_GAP = _R(r"^\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inkl\.?))?|to|until|till|through|thru|through\s+to)\s*$")
+    _LABEL_GAP = _R(r"^[\s,(]*(?:den|der|the)?[\s,(]*$")
+    _LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
+    _REGEXES_READY = True
+
 
 # intent keywords (folded tokens)
 _K_CANCEL = {
@@ -463,6 +474,8 @@ class _Parser:
 
     def __init__(self, spaces: tuple[SpaceRef, ...]):
         from rapidfuzz import fuzz, process  # lazy: keeps `import bot.intents` cheap
+
+        _compile_regexes()
 
         self._fuzz, self._process = fuzz, process
         keys: dict[str, str | None] = {}
@@ -1004,6 +1017,16 @@ class _Parser:
             end = _fmt(t)
             return _blank(mm)
 
+        def _halb(mm):
+            nonlocal start
+            if start:
+                return mm.group()
+            h = int(mm.group(1)) - 1
+            if 0 <= h <= 23:
+                start = _fmt((h + 12 if h < 6 else h, 30))
+            return _blank(mm)
+
+        w = _HALB.sub(_halb, w)
         w = _TSTART.sub(_tstart, w)
         w = _TEND.sub(_tend, w)
 
@@ -1082,8 +1105,8 @@ class _Parser:
         it.intent = self._classify(toks, tokset, it, s)
         if it.intent == "language":
             code = _lang_code(tokset)
-            it.args = [code]
-            it.lang = code
+            it.args = [code] if code else []
+            it.lang = code or it.lang
         elif it.intent == "cancel" and tokset & _K_ALL and (tokset & _K_LISTN) and not it.dates:
             it.args = ["all"]
         return it
@@ -1098,6 +1121,8 @@ class _Parser:
                               "einladung", "kalender", "ics", "buchungsbestaetigung", "quittung", "beleg"})
 
     def _classify(self, toks: list[str], ts: set[str], it: Intent, s: str) -> str:
+        if ts & {"sprache", "language"} and len(toks) <= 3:
+            return "language"
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
             if not (it.dates or it.space):
                 return "language"
@@ -1110,19 +1135,25 @@ class _Parser:
         if ts & _K_CANCEL or (ts & _K_NEG and ts & _K_COME) or "doch nicht" in s or "nicht mehr" in s \
                 or "call off" in s or ({"sag", "sage"} & ts and toks and toks[-1] == "ab"):
             return "cancel"
-        if ts & _K_CHECKIN or re.search(r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+)?(?:da|hier)\b|"
+        if ts & _K_CHECKIN or re.search(r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier)\b|"
+                                        r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|"
+                                        r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+the\s+(?:office|coworking)|"
                                         r"\bi'?\s*a?m\s+here\b|\bi\s+am\s+here\b", s):
             return "checkin"
-        if ts & _K_CONT or re.search(r"\b(?:wie\s*viele|how\s+many)\s+(?:\w+\s+)?(?:tage|days)\b|"
-                                     r"\b(?:tage|days)\s+(?:\w+\s+)?(?:uebrig|left|remaining|bleiben)", s):
+        if ts & _K_CONT or re.search(r"\b(?:wie\s*viele|how\s+many)\s+(?:\w+\s+)?(?:\w*tage|days)\b|"
+                                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend)\b", s):
             return "contingent"
         if ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"}) \
                 or re.search(r"\b(?:was|wo|wann|what|where|when|which|welche)\b.*\b(?:gebucht|booked|reserviert|reserved)\b", s) \
                 or re.search(r"\b(?:meine|my)\s+(?:termine|plaetze|desks)\b|\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)", s):
             return "list"
         has_book = bool(ts & _K_BOOK)
+        if re.match(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b", s) \
+                and not (it.dates or it.space or it.start):
+            return "help"
         if ts & _K_AVAIL and not has_book or re.search(r"\b(?:wie\s+(?:voll|leer|belegt)|how\s+(?:full|busy|crowded))\b|\bany\s+(?:desks?|seats?|spots?|places?)\b|"
-                                                          r"\bgibt\s+es\b.*\b(?:plaetze|platz\s+frei)\b|\bare\s+there\b.*\b(?:desks|seats|spots|places)\b", s) and not has_book:
+                                                          r"\b(?:is|ist)\s+(?:there|da|dort|noch)\s+(?:\w+\s+){0,4}?(?:any\s+|noch\s+)?(?:room|space|platz)\b(?!\s+(?:fuer|for)\s+(?:mich|me))|"
+            r"\bgibt\s+es\b.*\b(?:plaetze|platz\s+frei)\b|\bare\s+there\b.*\b(?:desks|seats|spots|places)\b", s) and not has_book:
             return "availability"
         if has_book:
             return "book"
