@@ -158,7 +158,7 @@ _REGEXES_READY = False
 
 def _compile_regexes() -> None:
     """Compile all patterns (once, on the first parser build, so importing stays cheap)."""
-    global _REGEXES_READY, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_MON, _DRANGE_MON2, _DNUM, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
+    global _REGEXES_READY, _NOON, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_MON, _DRANGE_MON2, _DNUM, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
     if _REGEXES_READY:
         return
     _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -276,13 +276,14 @@ def _compile_regexes() -> None:
     )
     _TSTART = _R(rf"\b(?:ab|from|starting(?:\s+at)?|um|at|gegen|around|so\s+um|start)\s+(?:ca\.?\s+)?{_T}(?![\d])")
     _HALB = _R(r"\b(?:(?:ab|um|gegen|so\s+um)\s+)?halb\s+(\d{1,2})\b(?!\s*(?:-|bis))")
+    _NOON = _R(r"\b(?:noon|midday|mittag)\b")
     _TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
     _TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
 
     _PREP_PLACE = _R(r"\b(?:in|nach|at|im|bei|near|to|fuer)\s+([a-z][a-z'-]{2,})\b")
 
     _RANGE_GAP = _R(r"^\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inkl\.?))?|to|until|till|through|thru|through\s+to)\s*$")
-    _LABEL_GAP = _R(r"^[\s,(]*(?:den|der|the)?[\s,(]*$")
+    _LABEL_GAP = _R(r"^[\s,(]*(?:den|der|dem|the)?[\s,(]*$")
     _LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
     _REGEXES_READY = True
 
@@ -851,6 +852,11 @@ class _Parser:
             tok = mm.group("wd") or mm.group("wds")
             wd = _WEEKDAYS[tok]
             st = mm.start()
+            if tok in ("sat", "sun", "wed"):
+                before = s[:st].rstrip()
+                pv = before.split()[-1] if before else ""
+                if pv in _PRONOUNS:
+                    return mm.group()
             if len(tok) <= 2:
                 before = s[:st].rstrip()
                 after = s[mm.end():].lstrip()
@@ -869,7 +875,7 @@ class _Parser:
             if mm.group("pl") and mm.group("pl") != "en" or (mm.group("pl") == "en" and tok == "montag"):
                 recur = True
             part = mm.group("part")
-            if part:
+            if part and part != "mittag":
                 part_hint = "afternoon" if part.startswith(("nach", "abend")) else "morning"
             pre = _THIS_NEXT.search(w[:st])
             mod = ""
@@ -995,6 +1001,7 @@ class _Parser:
             start, end = _fmt(t1), _fmt(t2)
             return _blank(mm)
 
+        w = _NOON.sub(lambda mm: "12pm" + " " * (len(mm.group()) - 4), w)
         w = _TRANGE.sub(_trange, w)
 
         def _tstart(mm):
@@ -1107,7 +1114,8 @@ class _Parser:
             code = _lang_code(tokset)
             it.args = [code] if code else []
             it.lang = code or it.lang
-        elif it.intent == "cancel" and tokset & _K_ALL and (tokset & _K_LISTN) and not it.dates:
+        elif it.intent == "cancel" and tokset & _K_ALL and (tokset & (_K_LISTN | {"alles", "everything"})) \
+                and not it.dates:
             it.args = ["all"]
         return it
 
@@ -1169,6 +1177,7 @@ class _Parser:
         return "unknown"
 
 
+_PRONOUNS = {"i", "you", "we", "they", "he", "she", "it", "the", "a", "in", "im", "u"}
 _DO_BEFORE = {"you", "i", "we", "they", "can", "could", "to", "how", "what", "please", "will", "would", "why",
               "where", "when", "did", "does", "should", "i'll", "we'll", "lets", "let's", "not", "dont",
               "don't", "u", "ya"}
