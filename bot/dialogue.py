@@ -125,7 +125,7 @@ class Dialogue:
             ctx.lang = intent.lang
         handler = self.intent_handlers.get(intent.intent) or BUILTIN_INTENTS.get(intent.intent) or Dialogue.on_unknown
         replies = handler(self, ctx)
-        if member.is_new and intent.intent not in ("start", "help"):
+        if member.is_new and intent.intent != "start":
             replies.insert(0, Reply(t(ctx.lang, "welcome", name=member.display_name)))
         return replies
 
@@ -346,14 +346,14 @@ class Dialogue:
                                                 "text/calendar", ics)])
 
     def remaining_text(self, lang: str, rem) -> str:
-        month = rem.month
+        month = i18n.fmt_month(rem.month, lang)
         parts = []
         if rem.member_left is not None:
             parts.append(t(lang, "remaining_member", employer=rem.employer_name, month=month,
-                           left=fmt_days(rem.member_left, lang), granted=fmt_days(rem.member_granted, lang)))
+                           left=i18n.fmt_num(rem.member_left, lang), granted=i18n.fmt_num(rem.member_granted, lang)))
         if rem.pool_left is not None:
             parts.append(t(lang, "remaining_pool", employer=rem.employer_name, month=month,
-                           left=fmt_days(rem.pool_left, lang), granted=fmt_days(rem.pool_granted, lang)))
+                           left=i18n.fmt_num(rem.pool_left, lang), granted=i18n.fmt_num(rem.pool_granted, lang)))
         return "\n".join(parts)
 
     def explain(self, ctx: Ctx, o, request: dict) -> Reply:

@@ -30,6 +30,28 @@ def fmt_days(n_halves: int | None, lang: str) -> str:
     return f"{num} Tag" + ("" if n_halves == 2 else "e")
 
 
+MONTHS = {
+    "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"),
+}
+
+
+def fmt_month(key: str, lang: str) -> str:
+    """'2026-11' -> 'November 2026'."""
+    year, month = key.split("-")
+    return f"{MONTHS.get(lang, MONTHS['de'])[int(month) - 1]} {year}"
+
+
+def fmt_num(n_halves: int | None, lang: str) -> str:
+    """Half days as a plain number: 13 -> '6,5' (de) / '6.5' (en)."""
+    if n_halves is None:
+        return "–"
+    whole, half = divmod(n_halves, 2)
+    if not half:
+        return str(whole)
+    return f"{whole},5" if lang == "de" else f"{whole}.5"
+
+
 def fmt_eur(cents: int, lang: str) -> str:
     if lang == "en":
         return f"€{cents / 100:.2f}"
@@ -70,8 +92,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "booked_line": "• {day}{part}, Platz {desk}",
         "promoted": "🎉 Ein Platz ist frei geworden! Du bist von der Warteliste nachgerückt: {space}, {day}{part}, Platz {desk}.",
         "remaining": "Dein Kontingent ({employer}) für {month}: noch {left}.",
-        "remaining_pool": "Firmenkontingent {employer} für {month}: noch {left} von {granted}.",
-        "remaining_member": "Dein Kontingent bei {employer} für {month}: noch {left} von {granted}.",
+        "remaining_pool": "Firmenkontingent {employer} im {month}: noch {left} von {granted} Tagen frei.",
+        "remaining_member": "Dein Kontingent bei {employer} im {month}: noch {left} von {granted} Tagen.",
         "pays_self": "Du zahlst selbst: {price} pro Tag vor Ort.",
         "no_employer": "Du bist keinem Arbeitgeber zugeordnet, daher zahlst du deine Buchungen selbst vor Ort. Hast du einen Einladungscode? Schick ihn mir.",
         "full": "😕 {space} ist am {day} ausgebucht.",
@@ -160,8 +182,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "booked_line": "• {day}{part}, desk {desk}",
         "promoted": "🎉 A desk became free! You moved up from the waitlist: {space}, {day}{part}, desk {desk}.",
         "remaining": "Your contingent ({employer}) for {month}: {left} left.",
-        "remaining_pool": "Company contingent {employer} for {month}: {left} of {granted} left.",
-        "remaining_member": "Your contingent at {employer} for {month}: {left} of {granted} left.",
+        "remaining_pool": "Company contingent {employer} in {month}: {left} of {granted} days left.",
+        "remaining_member": "Your contingent at {employer} in {month}: {left} of {granted} days left.",
         "pays_self": "You pay yourself: {price} per day on site.",
         "no_employer": "You're not linked to an employer, so you pay your bookings yourself on site. Got an invite code? Send it to me.",
         "full": "😕 {space} is fully booked on {day}.",
