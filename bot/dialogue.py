@@ -118,6 +118,11 @@ class Dialogue:
         if command in self.command_handlers:
             ctx.intent = Intent(intent=command.lstrip("/"), args=msg.text.strip().split()[1:], lang=ctx.lang)
             return self.command_handlers[command](self, ctx)
+        words = msg.text.split()
+        if len(words) == 1 and not words[0].startswith("/") and self.members.is_code(words[0]):
+            # an invite code sent as a message (e.g. "OP-OLFEN", which would otherwise read as a town)
+            ctx.intent = Intent(intent="start", args=[words[0]], lang=ctx.lang)
+            return self.redeem_code(ctx, words[0])
         intent = parse(msg.text, ctx.now, self.core.space_refs())
         ctx.intent = intent
         if member.is_new and intent.intent not in ("start", "language") and intent.lang != member.lang and msg.lang_hint is None:

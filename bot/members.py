@@ -112,6 +112,13 @@ class Members:
             m.prefs = prefs
             return prefs
 
+    def is_code(self, text: str) -> bool:
+        """Is this word an invite code we know (any case)?"""
+        if len(text) < 4 or len(text) > 64:
+            return False
+        with self.db.session() as s:
+            return s.scalar(select(InviteCode.id).where(InviteCode.code.in_({text, text.upper()}))) is not None
+
     def redeem(self, member_id: int, code_text: str, *, transport: str | None = None, chat_id: str | None = None,
                is_group: bool = False) -> Redeemed | CodeRefused:
         """Use an invite code: employee / employer admin of its employer, operator of its space, platform admin.

@@ -1,0 +1,162 @@
+"""Dialogue tests written as chat scripts: send -> expected reply (terminal transport, SQLite)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.domain import IncomingMessage
+from tests.conftest import TZ
+
+
+def test_onboarding_book_list_cancel_checkin_contingent(chat, clock):
+    r = chat.send("anna", "STADTWERKE-2026")
+    assert "Mitarbeiter:in von Stadtwerke Münsterland" in r
+    assert "noch 8 von 8 Tagen" in r
+    r = chat.send("anna", "morgen Dülmen")
+    assert "✅ Gebucht: Coworking Dülmen, Di, 24.11., Platz 1." in r
+    assert "Marktstraße 18, 48249 Dülmen" in r and "07:30–19:00" in r
+    assert "noch 7 von 8 Tagen" in r
+    assert chat.last["anna"][0].attachments[0].data.startswith(b"BEGIN:VCALENDAR")
+    r = chat.send("anna", "/buchungen")
+    assert "Di, 24.11. – Coworking Dülmen, Platz 1" in r
+    r = chat.send("anna", "wie viele Tage habe ich noch?")
+    assert "noch 7 von 8 Tagen" in r
+    clock.set(datetime(2026, 11, 24, 8, 0, tzinfo=TZ))
+    r = chat.send("anna", "einchecken")
+    assert "eingecheckt" in r and "Dülmen" in r
+    r = chat.send("anna", "/buchen senden übermorgen")
+    assert "Gebucht: Coworking Senden, Do, 26.11." in r
+    r = chat.send("anna", "Ich kann übermorgen doch nicht kommen")
+    assert "Storniert: Do, 26.11. Coworking Senden" in r and "1 Tag wieder" in r
+
+
+def test_english_user_gets_english(chat):
+    r = chat.send("tom", "book Coesfeld Tue and Thu", lang_hint="en")
+    assert "✅ Booked at Coworking Coesfeld" in r
+    assert "Tue 24 Nov" in r and "Thu 26 Nov" in r
+    assert "You pay yourself: €18.00" in r
+    r = chat.send("tom", "cancel Thursday")
+    assert "Cancelled: Thu 26 Nov Coworking Coesfeld" in r
+
+
+def test_undo_button_and_no_replay(chat):
+    chat.send("anna", "KREIS-2026")
+    chat.send("anna", "Freitag Olfen")
+    undo = chat.choices("anna")[0]
+    r = chat.press_data("anna", undo.data)
+    assert "Rückgängig gemacht" in r
+    assert chat.send("anna", "meine Buchungen").startswith("Du hast keine kommenden Buchungen")
+    assert "schon erledigt" in chat.press_data("anna", undo.data)
+
+
+def test_forged_and_foreign_buttons_fail(chat):
+    chat.send("anna", "Freitag Olfen")
+    undo = chat.choices("anna")[0]
+    chat.send("mallory", "hallo")
+    assert "gehört zu jemand anderem" in chat.press_data("mallory", undo.data)
+    assert "kenne ich nicht" in chat.press_data("mallory", "a:AAAAAAAAAAAAAAAA")
+    assert "kenne ich nicht" in chat.press_data("mallory", "cancel:1")
+    assert "Olfen" in chat.send("anna", "meine Buchungen")
+
+
+def test_no_space_asks_with_recent_first(chat):
+    chat.send("anna", "Freitag Nottuln")
+    r = chat.send("anna", "morgen nachmittags")
+    assert "In welchem Coworking" in r
+    labels = [c.label for c in chat.choices("anna")]
+    assert labels[0] == "⭐ Nottuln" and len(labels) == 11
+    r = chat.press("anna", "Nottuln")
+    assert "Gebucht: Coworking Nottuln, Di, 24.11., nachmittags" in r
+
+
+def test_unknown_space_did_you_mean(chat):
+    r = chat.send("anna", "morgen in Dülmnen")
+    # a close typo is simply understood
+    assert "Gebucht: Coworking Dülmen" in r
+    r = chat.send("anna", "morgen in Münster")
+    assert "„Münster“ kenne ich nicht" in r and "Coesfeld" in r
+
+
+def test_full_space_offers_alternatives_and_waitlist(chat):
+    chat.send("a", "morgen Rosendahl")
+    chat.send("b", "morgen Rosendahl")
+    r = chat.send("c", "morgen Rosendahl")
+    assert "ausgebucht" in r and "Frei am" in r
+    labels = [c.label for c in chat.choices("c")]
+    assert "Auf die Warteliste" in labels
+    r = chat.press("c", "Warteliste")
+    assert "Warteliste für Coworking Rosendahl" in r
+    chat.send("b", "morgen stornieren")
+    assert "Rosendahl, Platz" in chat.send("c", "meine Buchungen")
+
+
+def test_closed_and_past_days_are_explained(chat):
+    assert "Feiertag: Erster Weihnachtstag" in chat.send("anna", "25.12. Coesfeld")
+    assert "hat am So, 29.11. geschlossen" in chat.send("anna", "29.11. Coesfeld")
+    assert "Vergangenheit" in chat.send("anna", "20.11. Coesfeld")
+
+
+def test_recurrence_with_holidays_books_the_rest(chat):
+    r = chat.send("anna", "jeden Donnerstag im Dezember in Senden")
+    assert "Do, 03.12." in r and "Do, 31.12." in r
+    # Christmas Eve is no public holiday in NRW; all five Thursdays are booked
+    assert r.count("Platz") == 5
+
+
+def test_nonsense_gets_help_not_a_trace(chat):
+    r = chat.send("anna", "qwertz")
+    assert "nicht verstanden" in r and "morgen Dülmen" in r
+    r = chat.send("anna", "Was kostet ein Döner?")
+    assert "nicht verstanden" in r
+    r = chat.send("anna", "x" * 5000)
+    assert "zu lang" in r
+
+
+def test_invite_code_errors_are_friendly(chat):
+    assert "kenne ich nicht" in chat.send("anna", "/start NOPE-123")
+    assert "Stadtwerke" in chat.send("anna", "/start STADTWERKE-2026")
+    assert "schon eingelöst" in chat.send("anna", "/start STADTWERKE-2026")
+
+
+def test_operator_code_and_group_registration(chat):
+    r = chat.send("olga", "OP-OLFEN")
+    assert "Betreiber:in von Coworking Olfen" in r
+    r = chat.send("olga", "/start OP-OLFEN", chat_id="group-1", is_group=True)
+    assert "Gruppe bekommt jetzt die Ankunftsmeldungen" in r
+    # a stranger cannot register a group with a leaked code
+    r = chat.send("mallory", "/start OP-OLFEN", chat_id="group-2", is_group=True)
+    assert "kenne ich nicht" in r
+
+
+def test_group_messages_need_addressing(chat):
+    msg = IncomingMessage("terminal", "anna", "grp", "morgen Olfen", is_group=True, addressed=False)
+    assert chat.dialogue.handle(msg) == []
+
+
+def test_language_switch(chat):
+    chat.send("anna", "hallo")
+    assert "English from now on" in chat.send("anna", "/language en")
+    assert "Booked" in chat.send("anna", "morgen Olfen")
+    assert "Deutsch" in chat.send("anna", "/sprache de")
+
+
+def test_errors_inside_become_apology(chat, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("db on fire")
+
+    monkeypatch.setattr(chat.dialogue.booking, "book", boom)
+    r = chat.send("anna", "morgen Olfen")
+    assert "schiefgegangen" in r and "nichts wurde verändert" in r
+    assert "Traceback" not in r
+
+
+def test_no_contingent_offers_pay_self(chat, sqlite_core):
+    from sqlalchemy import text
+
+    with sqlite_core.db.session() as s:
+        s.execute(text("UPDATE employers SET pool_halves = 1 WHERE slug = 'agrartech'"))
+    chat.send("anna", "AGRAR-2026")
+    r = chat.send("anna", "morgen Olfen")
+    assert "reicht für Di, 24.11. nicht mehr" in r
+    r = chat.press("anna", "Selbst zahlen")
+    assert "Gebucht" in r and "Du zahlst selbst" in r
