@@ -422,6 +422,22 @@ class TelegramEmulator:
             self._kick_webhook()
         return update
 
+    def add_chat(
+        self,
+        chat_id: int | str,
+        user_id: int | str | None = None,
+        *,
+        chat_type: str = "private",
+        first_name: str | None = None,
+        language_code: str | None = None,
+        title: str | None = None,
+    ) -> None:
+        """Make a chat known (a user who wrote to the bot some time ago) without queuing an update."""
+        chat_id = int(chat_id)
+        user_id = chat_id if user_id is None else int(user_id)
+        user = self._user(user_id, first_name, language_code, None)
+        self._chat(chat_id, chat_type, user, title)
+
     def inject_message(
         self,
         chat_id: int | str,
