@@ -84,7 +84,8 @@ def _make_scheduler(core: Core, dialogue, transports: dict):
     return Scheduler(core, dialogue, transports)
 
 
-async def _stop(what: str, coro_fn, timeout: float = STOP_TIMEOUT) -> None:
+async def _stop(what: str, coro_fn, timeout: float | None = None) -> None:
+    timeout = STOP_TIMEOUT if timeout is None else timeout
     started = time.monotonic()
     try:
         await asyncio.wait_for(coro_fn(), timeout)
