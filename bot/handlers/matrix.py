@@ -324,14 +324,17 @@ class MatrixTransport:
                     async with self._lock() as lost:
                         lead = asyncio.create_task(self._lead())
                         lost_wait = asyncio.create_task(lost.wait())
-                        done, _ = await asyncio.wait({lead, lost_wait}, return_when=asyncio.FIRST_COMPLETED)
-                        for t in (lead, lost_wait):
-                            t.cancel()
-                            with contextlib.suppress(BaseException):
-                                await t
-                        for t in done:
-                            if t is lead and not t.cancelled() and t.exception():
-                                raise t.exception()  # type: ignore[misc]
+                        try:
+                            await asyncio.wait({lead, lost_wait}, return_when=asyncio.FIRST_COMPLETED)
+                        finally:
+                            for t in (lead, lost_wait):
+                                t.cancel()
+                            for t in (lead, lost_wait):
+                                with contextlib.suppress(BaseException):
+                                    await t
+                        if lead.done() and not lead.cancelled() and lead.exception():
+                            raise lead.exception()  # type: ignore[misc]
+                        log.warning("lost the sync leadership; waiting to regain it")
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -551,6 +554,7 @@ class MatrixTransport:
         msg = self._incoming(room_id, ev)
         if msg is None:
             return
+        log.debug("handling %s in %s", ev.event_id, room_id)
         try:
             replies = await asyncio.to_thread(self.dialogue.handle, msg)
         except Exception:
@@ -697,41 +701,72 @@ class MatrixTransport:
         return content
 
     async def _send_event(self, job: _Job, content: dict, tid: str, started: float) -> str:
+        """Send one event. While the account is throttled, rooms queue at a FIFO gate; the room at the
+        head keeps the gate until its event went out, so each freed slot goes to the room that has
+        waited longest (a room with a long backlog cannot starve the others)."""
+        while True:
+            wait = self._blocked_until - time.monotonic()
+            self._check_budget(job, started, wait)
+            if wait <= 0 and self._gate_users == 0:
+                resp = await self._room_send(job, content, tid)
+                if resp is not None:
+                    return resp
+                continue  # throttled now: go through the gate
+            self._gate_users += 1
+            try:
+                if job.max_wait is None:
+                    await self._gate.acquire()
+                else:  # the time spent queueing behind other rooms counts against the budget
+                    budget = job.max_wait - (time.monotonic() - started)
+                    try:
+                        await asyncio.wait_for(self._gate.acquire(), max(budget, 0.001))
+                    except asyncio.TimeoutError:
+                        raise RetryLater(max(self.throttled_for(), 5.0)) from None
+                try:
+                    while True:
+                        wait = self._blocked_until - time.monotonic()
+                        self._check_budget(job, started, wait)
+                        if wait > 0:
+                            await asyncio.sleep(wait)
+                        resp = await self._room_send(job, content, tid)
+                        if resp is not None:
+                            return resp
+                finally:
+                    self._gate.release()
+            finally:
+                self._gate_users -= 1
+
+    def throttled_for(self) -> float:
+        """Seconds until the homeserver lets us send again (0 when not rate limited)."""
+        return max(0.0, self._blocked_until - time.monotonic())
+
+    @staticmethod
+    def _check_budget(job: _Job, started: float, wait: float) -> None:
+        if wait > 0 and job.max_wait is not None and (time.monotonic() - started) + wait > job.max_wait:
+            raise RetryLater(wait)
+
+    async def _room_send(self, job: _Job, content: dict, tid: str) -> str | None:
+        """event id on success, None when rate limited (``_blocked_until`` updated), else raises."""
         from nio import RoomSendResponse
         from nio.exceptions import LocalProtocolError
 
-        while True:
-            wait = self._blocked_until - time.monotonic()
-            if wait > 0 and job.max_wait is not None and (time.monotonic() - started) + wait > job.max_wait:
-                raise RetryLater(wait)
-            throttled = wait > 0 or self._gate_users > 0
-            if throttled:
-                self._gate_users += 1
-            try:
-                async with self._gate if throttled else contextlib.nullcontext():
-                    wait = self._blocked_until - time.monotonic()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                    try:
-                        resp = await self.client.room_send(
-                            job.room_id, "m.room.message", content, tx_id=tid, ignore_unverified_devices=True
-                        )
-                    except LocalProtocolError as e:
-                        raise RecipientGone(str(e)) from e
-            finally:
-                if throttled:
-                    self._gate_users -= 1
-            if isinstance(resp, RoomSendResponse):
-                return resp.event_id
-            code = getattr(resp, "status_code", None)
-            if code == "M_LIMIT_EXCEEDED":
-                retry = (getattr(resp, "retry_after_ms", None) or 5000) / 1000
-                self._blocked_until = max(self._blocked_until, time.monotonic() + retry)
-                log.info("rate limited in %s, retry after %.1fs", job.room_id, retry)
-                continue
-            if code in _GONE_CODES:
-                raise RecipientGone(f"{code}: {getattr(resp, 'message', '')}")
-            raise SendError(f"room_send failed: {resp}")
+        try:
+            resp = await self.client.room_send(
+                job.room_id, "m.room.message", content, tx_id=tid, ignore_unverified_devices=True
+            )
+        except LocalProtocolError as e:
+            raise RecipientGone(str(e)) from e
+        if isinstance(resp, RoomSendResponse):
+            return resp.event_id
+        code = getattr(resp, "status_code", None)
+        if code == "M_LIMIT_EXCEEDED":
+            retry = (getattr(resp, "retry_after_ms", None) or 5000) / 1000
+            self._blocked_until = max(self._blocked_until, time.monotonic() + retry)
+            log.info("rate limited in %s, retry after %.1fs", job.room_id, retry)
+            return None
+        if code in _GONE_CODES:
+            raise RecipientGone(f"{code}: {getattr(resp, 'message', '')}")
+        raise SendError(f"room_send failed: {resp}")
 
     async def send(self, chat_id: str, reply: Reply, *, dedupe_key: str | None = None) -> None:
         """Outbox entry point: deliver `reply` to room `chat_id` (as m.notice)."""
