@@ -106,7 +106,7 @@ def parse(
     from zoneinfo import ZoneInfo
 
     from bot.intents import parse as parse_text
-    from bot.settings import default_world_file
+    from bot.paths import default_world_file
     from bot.world import WorldError, space_refs_from_file
 
     tz = ZoneInfo("Europe/Berlin")

@@ -14,21 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def default_data_dir() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("deskbot", appauthor=False))
-
-
-def default_world_file() -> Path:
-    """The demo world shipped in `config/` (repo checkout or Docker image)."""
-    for candidate in (Path.cwd() / "config" / "demo_world.yaml", REPO_ROOT / "config" / "demo_world.yaml"):
-        if candidate.exists():
-            return candidate
-    return REPO_ROOT / "config" / "demo_world.yaml"
+from bot.paths import REPO_ROOT, default_data_dir, default_world_file  # noqa: F401  (re-exported)
 
 
 class SettingsError(Exception):

@@ -9,15 +9,14 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from bot.domain import SpaceRef
-from bot.storage.models import Desk, Employer, InviteCode, Space
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
@@ -122,6 +121,9 @@ def _hours_map(spec: dict[str, str | None]) -> dict[str, list[str] | None]:
 
 def load_world(session: Session, world: WorldSpec, *, now: datetime | None = None) -> dict[str, int]:
     """Insert or update everything in the world spec. Returns counts of what changed."""
+    from sqlalchemy import select
+
+    from bot.storage.models import Desk, Employer, Space
     now = now or datetime.now(timezone.utc)
     d = world.defaults
     counts = {"spaces": 0, "desks": 0, "employers": 0, "codes": 0}
@@ -180,6 +182,10 @@ def load_world(session: Session, world: WorldSpec, *, now: datetime | None = Non
 
 
 def _upsert_code(session: Session, spec: CodeSpec, now: datetime, *, employer_id: int | None = None, space_id: int | None = None) -> int:
+    from sqlalchemy import select
+
+    from bot.storage.models import InviteCode
+
     code = session.scalar(select(InviteCode).where(InviteCode.code == spec.code))
     created = 0
     if code is None:
