@@ -27,6 +27,8 @@ How it works
   budget; callback answers, command setup and getUpdates are not limited. On a 429 the chat
   (or, for chat-less calls, the whole bot) is paused for ``retry_after`` and the request is retried.
   Network errors (5xx, timeouts, connection failures) are retried with exponential backoff.
+* A reply that cannot go out within ``max_reply_wait`` (120 s; Telegram asked for a longer pause)
+  is dropped with a warning rather than holding the chat.
 * `send()` never waits longer than ``max_send_wait`` (the outbox reschedules instead): it raises
   `RetryLater` when the limiter or Telegram asks for a longer wait or retries are exhausted,
   `RecipientGone` (and calls ``on_blocked``) on 403 or "chat not found", `SendError` on other
@@ -399,6 +401,7 @@ class TelegramTransport:
         on_blocked: Callable[[str], None] | None = None,
         limits: FloodLimits | None = None,
         max_send_wait: float = 30.0,
+        max_reply_wait: float = 120.0,
         network_retries: int = 4,
         network_backoff: float = 0.5,
         poll_timeout: float = 10.0,
@@ -416,6 +419,7 @@ class TelegramTransport:
         self.webhook_secret = webhook_secret
         self.on_blocked = on_blocked
         self.max_send_wait = max_send_wait
+        self.max_reply_wait = max_reply_wait
         self.network_retries = network_retries
         self.network_backoff = network_backoff
         self.poll_timeout = poll_timeout
@@ -595,15 +599,16 @@ class TelegramTransport:
 
     async def _dispatch(self, msg: IncomingMessage, source: int | None) -> None:
         replies = await asyncio.to_thread(self.dialogue.handle, msg)
+        policy = SendPolicy(deadline=asyncio.get_running_loop().time() + self.max_reply_wait)
         edit_target = source
         for reply in replies:
             try:
                 edited = False
                 if reply.edit and edit_target is not None:
-                    edited = await self._edit(int(msg.chat_id), edit_target, reply)
+                    edited = await self._edit(int(msg.chat_id), edit_target, reply, policy)
                     edit_target = None  # further edit replies go out as new messages
                 if not edited:
-                    await self._send_reply(int(msg.chat_id), reply, INTERACTIVE, dedupe_key=None)
+                    await self._send_reply(int(msg.chat_id), reply, policy, dedupe_key=None)
             except (Forbidden, RecipientGone):
                 await self._notify_gone(msg.chat_id)
                 return
@@ -611,7 +616,7 @@ class TelegramTransport:
                 if _chat_not_found(exc):
                     await self._notify_gone(msg.chat_id)
                     return
-                log.warning("telegram: reply to chat %s failed: %s", msg.chat_id, exc)
+                log.warning("telegram: reply to chat %s dropped: %s", msg.chat_id, exc)
 
     async def _notify_gone(self, chat_id: str) -> None:
         if self.on_blocked is None:
@@ -679,7 +684,7 @@ class TelegramTransport:
             await self._call(bot.send_document, policy, chat_id=chat_id, document=att.data,
                              filename=att.filename, reply_markup=markup)  # fmt: skip
 
-    async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> bool:
+    async def _edit(self, chat_id: int, message_id: int, reply: Reply, policy: SendPolicy) -> bool:
         """Edit the message carrying the pressed button. False: send a new message instead."""
         if reply.attachments or len(reply.text) > MessageLimit.MAX_TEXT_LENGTH or not reply.text:
             return False
@@ -689,7 +694,7 @@ class TelegramTransport:
         attempts.append((reply.text, None))
         for text, mode in attempts:
             try:
-                await self._call(bot.edit_message_text, INTERACTIVE, chat_id=chat_id, message_id=message_id,
+                await self._call(bot.edit_message_text, policy, chat_id=chat_id, message_id=message_id,
                                  text=text, parse_mode=mode, reply_markup=markup)  # fmt: skip
                 return True
             except BadRequest as exc:
