@@ -288,3 +288,20 @@ def test_entrypoint_runs_serves_health_and_stops_on_sigterm(entrypoint, tmp_path
     assert "Traceback" not in log, log
     # the container would now be reported unhealthy
     assert subprocess.run(hc, env=check_env, capture_output=True, timeout=15).returncode != 0
+
+
+# ------------------------------------------------------------------------------------- guides
+@pytest.mark.parametrize("name", ["employees", "employers", "operators", "admin"])
+def test_guides_exist_in_german_and_english(name):
+    text = (REPO / "docs" / f"guide-{name}.md").read_text()
+    assert "## Deutsch" in text and "## English" in text
+    de, _, en = text.partition("## English")
+    assert len(de) > 1500 and len(en) > 1500
+
+
+def test_admin_guide_documents_every_setting():
+    from bot.settings import Settings
+
+    text = (REPO / "docs" / "guide-admin.md").read_text()
+    missing = [f"DESKBOT_{n.upper()}" for n in Settings.model_fields if f"`DESKBOT_{n.upper()}`" not in text]
+    assert not missing, f"docs/guide-admin.md does not document {missing}"
