@@ -1,0 +1,454 @@
+"""Identity and privacy in the chat: `/link` (one person, several chat accounts), `/export` (everything
+stored about you, as JSON), `/delete` / `/loeschen` (erase personal data, with a confirm button),
+`/pendeln` / `/commute` (one-way commute distance for the CO2 statistics), the retention purge and the
+per-user flood throttle.
+
+Erasure keeps the bookings, anonymised (they belong to no name or chat account any more), because
+employers are billed for them and the district's statistics count them. Everything that identifies
+the person goes: display name, chat identities, roles, settings, commute distance, link codes,
+buttons, pending notices. Future bookings are cancelled (refunded).
+
+Flood throttle: a sliding one-minute window per member, kept in memory of the `Dialogue` instance.
+With several bot instances (processes) each has its own window, so the effective limit is per
+instance. Only typed messages count; button presses are bounded by the buttons issued.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections import deque
+from datetime import datetime, timedelta
+from threading import Lock
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.authz import Forbidden, grants, require_platform_admin
+from bot.dialogue import Ctx, Dialogue
+from bot.domain import Attachment, Reply, Status
+from bot.features.roles import audit, refusal
+from bot.storage.models import (
+    AuditLog,
+    Booking,
+    ContingentAccount,
+    Employer,
+    Identity,
+    LinkCode,
+    Member,
+    Outbox,
+    PendingAction,
+    Role,
+    Space,
+)
+from bot.storage.outbox import cancel_for_booking
+
+LINK_TTL = timedelta(minutes=15)
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "link_code": "🔗 Dein Verknüpfungscode: {code}\nSchick aus deinem anderen Chat-Konto (z. B. Matrix oder Telegram) an mich: "
+                     "/link {code}\nDer Code gilt 15 Minuten und nur einmal.",
+        "link_unknown": "Diesen Code kenne ich nicht. Schreib /link in deinem ersten Konto, dann bekommst du einen neuen Code.",
+        "link_expired": "Dieser Code ist abgelaufen (er gilt 15 Minuten). Schreib /link in deinem ersten Konto für einen neuen.",
+        "link_used": "Dieser Code wurde schon benutzt. Schreib /link in deinem ersten Konto für einen neuen.",
+        "link_self": "Dieses Konto ist schon mit diesem Profil verbunden – alles in Ordnung.",
+        "link_done": "✅ Verknüpft! Dieses Konto gehört jetzt zum Profil „{name}“. Buchungen, Kontingent und Einstellungen sind "
+                     "von beiden Konten aus dieselben.",
+        "link_done_conflict": "{n} Buchungen dieses Kontos überschnitten sich mit Buchungen des Profils und wurden storniert.",
+        "export_caption": "📎 Alles, was ich über dich gespeichert habe ({n} Buchungen). Löschen kannst du es mit /loeschen.",
+        "delete_confirm": "Willst du deine Daten wirklich löschen?\nDein Name, deine Chat-Konten, Rollen (z. B. Firmen-Zugehörigkeit), "
+                          "Einstellungen und dein Pendelweg werden gelöscht, künftige Buchungen ({n}) storniert. Vergangene "
+                          "Buchungen bleiben ohne Namen für Abrechnung und Statistik. Das lässt sich nicht rückgängig machen.",
+        "btn_delete": "Ja, alles löschen",
+        "btn_keep": "Nein, behalten",
+        "deleted": "Erledigt: Deine Daten sind gelöscht. 👋 Wenn du mir wieder schreibst, fange ich ganz neu an.",
+        "kept": "Alles bleibt, wie es war. 👍",
+        "commute_set": "Danke! Gespeichert: {km} km einfacher Weg. Jeder Tag im Coworking statt im Büro spart {both} km und etwa "
+                       "{co2} kg CO₂.",
+        "commute_show": "Dein Pendelweg: {km} km einfacher Weg. Ändern: /pendeln <km>, löschen: /pendeln löschen.",
+        "commute_none": "Wie weit ist dein Weg zur Arbeit (einfach, in km)? Schreib z. B. /pendeln 23 – damit zählen wir, wie viele "
+                        "Kilometer und wie viel CO₂ das Coworking spart. Die Angabe ist freiwillig.",
+        "commute_cleared": "Dein Pendelweg ist gelöscht.",
+        "commute_bad": "„{value}“ kann ich nicht als Kilometer lesen. Schreib z. B. /pendeln 23 (0,5 bis 500 km).",
+        "stats_caption": "📊 Wirkung von deskbot (bis {day})",
+        "stats_nochart": "(Diagramm nicht verfügbar: matplotlib ist nicht installiert.)",
+    },
+    "en": {
+        "link_code": "🔗 Your linking code: {code}\nSend this to me from your other chat account (e.g. Matrix or Telegram): "
+                     "/link {code}\nThe code works once, for 15 minutes.",
+        "link_unknown": "I don't know this code. Send /link from your first account to get a new one.",
+        "link_expired": "This code has expired (it lasts 15 minutes). Send /link from your first account for a new one.",
+        "link_used": "This code has already been used. Send /link from your first account for a new one.",
+        "link_self": "This account already belongs to this profile – all good.",
+        "link_done": "✅ Linked! This account now belongs to the profile “{name}”. Bookings, contingent and settings are the same "
+                     "from both accounts.",
+        "link_done_conflict": "{n} bookings of this account overlapped with the profile's bookings and were cancelled.",
+        "export_caption": "📎 Everything I have stored about you ({n} bookings). To erase it, send /delete.",
+        "delete_confirm": "Do you really want to delete your data?\nYour name, chat accounts, roles (e.g. your employer), settings and "
+                          "commute distance are deleted, future bookings ({n}) cancelled. Past bookings stay without a name for "
+                          "billing and statistics. This cannot be undone.",
+        "btn_delete": "Yes, delete everything",
+        "btn_keep": "No, keep",
+        "deleted": "Done: your data is deleted. 👋 If you write to me again, I'll start afresh.",
+        "kept": "Everything stays as it was. 👍",
+        "commute_set": "Thanks! Saved: {km} km one way. Every day at a coworking space instead of the office saves {both} km and "
+                       "about {co2} kg of CO₂.",
+        "commute_show": "Your commute: {km} km one way. Change: /commute <km>, delete: /commute delete.",
+        "commute_none": "How far is your way to work (one way, in km)? Send e.g. /commute 23 – so we can count the kilometres and "
+                        "CO₂ that coworking saves. It's voluntary.",
+        "commute_cleared": "Your commute distance is deleted.",
+        "commute_bad": "I can't read “{value}” as kilometres. Send e.g. /commute 23 (0.5 to 500 km).",
+        "stats_caption": "📊 deskbot's impact (up to {day})",
+        "stats_nochart": "(No chart: matplotlib is not installed.)",
+    },
+}
+
+
+def tr(lang: str, key: str, **kw) -> str:
+    table = TEXTS.get(lang) or TEXTS["de"]
+    text = table.get(key) or TEXTS["de"][key]
+    return text.format(**kw) if kw else text
+
+
+def _num(x: float, lang: str) -> str:
+    s = f"{x:.1f}".rstrip("0").rstrip(".")
+    return s.replace(".", ",") if lang == "de" else s
+
+
+# ---------------------------------------------------------------------------------------------
+# erasure (shared by /delete, the retention purge and `deskbot admin`)
+
+
+def erase_member(core, member_id: int, now: datetime, *, reason: str = "request") -> bool:
+    """Remove a member's personal data; keep their bookings anonymised. Returns False if already erased."""
+    booking = core.booking
+    with core.db.session() as s:
+        m = s.get(Member, member_id)
+        if m is None or m.deleted_at is not None:
+            return False
+        future = s.scalars(select(Booking).where(
+            Booking.member_id == member_id, Booking.day >= now.date(),
+            Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value)))).all()
+        minute = now.hour * 60 + now.minute
+        for b in future:
+            if b.day == now.date() and b.end_min <= minute:
+                continue
+            if b.status == Status.CONFIRMED.value:
+                booking._refund(s, b)  # noqa: SLF001 - nobody is left to come
+            b.status, b.cancelled_at, b.updated_at = Status.CANCELLED.value, now, now
+            cancel_for_booking(s, b.id)
+        s.execute(update(Outbox).where(Outbox.recipient_member_id == member_id, Outbox.status == "pending")
+                  .values(status="cancelled"))
+        s.execute(delete(Identity).where(Identity.member_id == member_id))
+        s.execute(delete(Role).where(Role.member_id == member_id))
+        s.execute(delete(PendingAction).where(PendingAction.member_id == member_id))
+        s.execute(delete(LinkCode).where(LinkCode.member_id == member_id))
+        m.display_name = ""
+        m.prefs = {}
+        m.commute_km = None
+        m.deleted_at = now
+        audit(s, None, "member_erased", now, member_id=member_id, reason=reason, cancelled=len(future))
+    return True
+
+
+def purge_inactive(core, now: datetime | None = None, *, dry_run: bool = False) -> list[int]:
+    """Erase members not seen for longer than `settings.retention_days`. Returns their ids."""
+    now = now or core.clock.now()
+    cutoff = now - timedelta(days=core.settings.retention_days)
+    with core.db.session() as s:
+        ids = list(s.scalars(select(Member.id).where(
+            Member.deleted_at.is_(None),
+            or_(Member.last_seen_at < cutoff, Member.last_seen_at.is_(None) & (Member.created_at < cutoff)),
+        ).order_by(Member.id)))
+    if not dry_run:
+        for mid in ids:
+            erase_member(core, mid, now, reason="retention")
+    return ids
+
+
+# ---------------------------------------------------------------------------------------------
+# export
+
+
+def export_member(core, member_id: int) -> dict:
+    """Everything stored about one member, as plain JSON-able data."""
+    with core.db.session() as s:
+        m = s.get(Member, member_id)
+        iso = lambda v: v.isoformat() if v is not None else None  # noqa: E731
+        employers = {e.id: e for e in s.scalars(select(Employer))}
+        spaces = {sp.id: sp for sp in s.scalars(select(Space))}
+        out = {
+            "exported_at": iso(core.clock.now()),
+            "member": {"id": m.id, "display_name": m.display_name, "lang": m.lang, "commute_km": m.commute_km,
+                       "prefs": m.prefs or {}, "created_at": iso(m.created_at), "last_seen_at": iso(m.last_seen_at)},
+            "identities": [{"transport": i.transport, "external_id": i.external_id, "chat_id": i.chat_id,
+                            "last_used_at": iso(i.last_used_at), "blocked_at": iso(i.blocked_at)}
+                           for i in s.scalars(select(Identity).where(Identity.member_id == member_id))],
+            "roles": [{"kind": r.kind, "employer": employers[r.employer_id].name if r.employer_id in employers else None,
+                       "space": spaces[r.space_id].slug if r.space_id in spaces else None,
+                       "contingent_override_days": None if r.contingent_override_halves is None else r.contingent_override_halves / 2,
+                       "since": iso(r.created_at)}
+                      for r in s.scalars(select(Role).where(Role.member_id == member_id))],
+            "bookings": [{"id": b.id, "space": spaces[b.space_id].slug, "day": b.day.isoformat(), "part": b.part,
+                          "start": f"{b.start_min // 60:02d}:{b.start_min % 60:02d}",
+                          "end": f"{b.end_min // 60:02d}:{b.end_min % 60:02d}", "seat": b.seat, "status": b.status,
+                          "payer": b.payer,
+                          "employer": employers[b.employer_id].name if b.employer_id in employers else None,
+                          "days_charged": b.charged_halves / 2, "price_eur": b.price_cents / 100,
+                          "created_at": iso(b.created_at), "checked_in_at": iso(b.checked_in_at),
+                          "cancelled_at": iso(b.cancelled_at)}
+                         for b in s.scalars(select(Booking).where(Booking.member_id == member_id).order_by(Booking.day, Booking.id))],
+            "contingent_accounts": [{"employer": employers[a.employer_id].name if a.employer_id in employers else None,
+                                     "month": a.month, "granted_days": a.granted_halves / 2, "used_days": a.used_halves / 2}
+                                    for a in s.scalars(select(ContingentAccount).where(
+                                        ContingentAccount.scope == f"member:{member_id}").order_by(ContingentAccount.month))],
+            "pending_notices": [{"kind": o.kind, "due_at": iso(o.due_at), "payload": o.payload}
+                                for o in s.scalars(select(Outbox).where(Outbox.recipient_member_id == member_id,
+                                                                        Outbox.status == "pending"))],
+            "actions_taken": [{"at": iso(a.at), "action": a.action, "detail": a.detail}
+                              for a in s.scalars(select(AuditLog).where(AuditLog.actor_member_id == member_id)
+                                                 .order_by(AuditLog.id))],
+        }
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# linking two chat accounts
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+def link_code(core, member_id: int, now: datetime) -> str:
+    with core.db.session() as s:
+        s.execute(delete(LinkCode).where(LinkCode.member_id == member_id, LinkCode.used_at.is_(None)))
+        for _ in range(5):
+            code = _new_code()
+            try:
+                with s.begin_nested():
+                    s.add(LinkCode(code=code, member_id=member_id, expires_at=now + LINK_TTL))
+                    s.flush()
+                return code
+            except IntegrityError:
+                continue
+    raise RuntimeError("could not make a unique link code")
+
+
+def merge_members(core, s, source_id: int, target_id: int, now: datetime) -> int:
+    """Move everything of `source` to `target` (in the caller's transaction); source ends erased.
+    Returns how many of source's bookings could not move (overlap) and were cancelled."""
+    s.execute(update(Identity).where(Identity.member_id == source_id).values(member_id=target_id))
+    target_roles = {(r.kind, r.scope) for r in s.scalars(select(Role).where(Role.member_id == target_id))}
+    for r in s.scalars(select(Role).where(Role.member_id == source_id)).all():
+        if (r.kind, r.scope) in target_roles or (r.kind == "employee" and any(k == "employee" for k, _ in target_roles)):
+            s.delete(r)
+        else:
+            r.member_id = target_id
+    s.flush()
+    # contingent accounts: the member's own ones move to the target, or are added to the target's
+    for acct in s.scalars(select(ContingentAccount).where(ContingentAccount.scope == f"member:{source_id}")).all():
+        tgt = s.scalar(select(ContingentAccount).where(ContingentAccount.employer_id == acct.employer_id,
+                                                       ContingentAccount.month == acct.month,
+                                                       ContingentAccount.scope == f"member:{target_id}"))
+        if tgt is None:
+            acct.scope = f"member:{target_id}"
+        else:
+            tgt.used_halves += acct.used_halves
+            tgt.granted_halves = max(tgt.granted_halves, tgt.used_halves)
+            s.execute(update(Booking).where(Booking.member_account_id == acct.id).values(member_account_id=tgt.id))
+            s.flush()
+            s.delete(acct)
+    s.flush()
+    conflicts = 0
+    for b in s.scalars(select(Booking).where(Booking.member_id == source_id).order_by(Booking.id)).all():
+        try:
+            with s.begin_nested():
+                b.member_id = target_id
+                s.flush()
+        except IntegrityError:
+            s.refresh(b)
+            if b.status in (Status.CONFIRMED.value, Status.WAITLISTED.value):
+                if b.status == Status.CONFIRMED.value:
+                    core.booking._refund(s, b)  # noqa: SLF001
+                b.status, b.cancelled_at, b.updated_at = Status.CANCELLED.value, now, now
+                cancel_for_booking(s, b.id)
+                conflicts += 1
+    s.execute(update(Outbox).where(Outbox.recipient_member_id == source_id, Outbox.status == "pending")
+              .values(recipient_member_id=target_id))
+    s.execute(delete(PendingAction).where(PendingAction.member_id == source_id))
+    s.execute(delete(LinkCode).where(LinkCode.member_id == source_id))
+    src, tgt_m = s.get(Member, source_id), s.get(Member, target_id)
+    if tgt_m.commute_km is None:
+        tgt_m.commute_km = src.commute_km
+    tgt_m.prefs = {**(src.prefs or {}), **(tgt_m.prefs or {})}
+    src.display_name, src.prefs, src.commute_km, src.deleted_at = "", {}, None, now
+    audit(s, target_id, "identity_link", now, merged_member_id=source_id, conflicts=conflicts)
+    return conflicts
+
+
+def redeem_link(core, member_id: int, code: str, now: datetime) -> tuple[str, str | None, int]:
+    """(outcome, target name, conflicts); outcome: done | unknown | expired | used | self."""
+    code = code.strip().upper()
+    with core.db.session() as s:
+        lc = s.get(LinkCode, code)
+        if lc is None:
+            return "unknown", None, 0
+        if lc.member_id == member_id:
+            return "self", None, 0
+        if lc.used_at is not None:
+            return "used", None, 0
+        if lc.expires_at <= now:
+            return "expired", None, 0
+        target = s.get(Member, lc.member_id)
+        if target is None or target.deleted_at is not None:
+            return "unknown", None, 0
+        # spend the code first, conditionally: a replay (or a race) finds it used
+        res = s.execute(update(LinkCode).where(LinkCode.code == code, LinkCode.used_at.is_(None)).values(used_at=now))
+        if res.rowcount != 1:
+            return "used", None, 0
+        conflicts = merge_members(core, s, member_id, lc.member_id, now)
+        return "done", target.display_name, conflicts
+
+
+# ---------------------------------------------------------------------------------------------
+# chat commands
+
+
+def _args(ctx: Ctx) -> list[str]:
+    return list(ctx.intent.args) if ctx.intent and ctx.intent.args else []
+
+
+def cmd_link(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    lang = ctx.lang
+    args = _args(ctx)
+    if not args:
+        return [Reply(tr(lang, "link_code", code=link_code(dlg.core, ctx.member.id, ctx.now)))]
+    outcome, name, conflicts = redeem_link(dlg.core, ctx.member.id, args[0], ctx.now)
+    if outcome != "done":
+        return [Reply(tr(lang, f"link_{outcome}"))]
+    text = tr(lang, "link_done", name=name or "")
+    if conflicts:
+        text += "\n" + tr(lang, "link_done_conflict", n=conflicts)
+    return [Reply(text)]
+
+
+def cmd_export(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    data = export_member(dlg.core, ctx.member.id)
+    body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    return [Reply(tr(ctx.lang, "export_caption", n=len(data["bookings"])),
+                  attachments=[Attachment(f"deskbot-export-{ctx.member.id}.json", "application/json", body)])]
+
+
+def cmd_delete(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    lang = ctx.lang
+    with dlg.core.db.session() as s:
+        n = len(s.scalars(select(Booking.id).where(
+            Booking.member_id == ctx.member.id, Booking.day >= ctx.now.date(), Booking.seat == 0,
+            Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value)))).all())
+    opts = [(tr(lang, "btn_delete"), {"op": "privacy_delete"}), (tr(lang, "btn_keep"), {"op": "privacy_keep"})]
+    return [Reply(tr(lang, "delete_confirm", n=n), dlg.choices(ctx, opts))]
+
+
+def op_delete(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    erase_member(dlg.core, ctx.member.id, ctx.now)
+    return [Reply(tr(ctx.lang, "deleted"))]
+
+
+def op_keep(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    return [Reply(tr(ctx.lang, "kept"))]
+
+
+_KM_RE = re.compile(r"^(\d{1,3}(?:[.,]\d{1,2})?)\s*(?:km)?$", re.I)
+_CLEAR = {"löschen", "loeschen", "delete", "clear", "aus", "off", "-", "none", "keine"}
+
+
+def cmd_commute(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    lang = ctx.lang
+    value = " ".join(_args(ctx)).strip()
+    with dlg.core.db.session() as s:
+        m = s.get(Member, ctx.member.id)
+        if not value:
+            if m.commute_km is None:
+                return [Reply(tr(lang, "commute_none"))]
+            return [Reply(tr(lang, "commute_show", km=_num(m.commute_km, lang)))]
+        if value.lower() in _CLEAR:
+            m.commute_km = None
+            return [Reply(tr(lang, "commute_cleared"))]
+        match = _KM_RE.match(value)
+        km = float(match.group(1).replace(",", ".")) if match else -1
+        if not 0.5 <= km <= 500:
+            return [Reply(tr(lang, "commute_bad", value=value))]
+        m.commute_km = km
+    factor = dlg.core.settings.co2_kg_per_km
+    return [Reply(tr(lang, "commute_set", km=_num(km, lang), both=_num(2 * km, lang), co2=_num(2 * km * factor, lang)))]
+
+
+def cmd_stats(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    from bot import stats
+
+    lang = ctx.lang
+    try:
+        with dlg.core.db.session() as s:
+            require_platform_admin(grants(s, ctx.member.id))
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    rep = stats.impact_report(dlg.core)
+    text = tr(lang, "stats_caption", day=rep.to_day.isoformat()) + "\n" + rep.summary_text(lang)
+    attachments = [Attachment("deskbot-impact.csv", "text/csv", rep.to_csv().encode("utf-8-sig"))]
+    png = rep.chart_png(lang)
+    if png is None:
+        text += "\n" + tr(lang, "stats_nochart")
+    else:
+        attachments.insert(0, Attachment("deskbot-impact.png", "image/png", png))
+    return [Reply(text, attachments=attachments)]
+
+
+# ---------------------------------------------------------------------------------------------
+# flood throttle
+
+
+class FloodWindow:
+    """Sliding one-minute window of message times per member (in memory, per Dialogue instance)."""
+
+    def __init__(self) -> None:
+        self._lock = Lock()
+        self._seen: dict[int, deque[float]] = {}
+
+    def allow(self, member_id: int, at: float, limit: int, window: float = 60.0) -> bool:
+        with self._lock:
+            q = self._seen.setdefault(member_id, deque())
+            while q and q[0] <= at - window:
+                q.popleft()
+            if len(q) >= limit:
+                return False
+            q.append(at)
+            if len(self._seen) > 50_000:  # forget idle members now and then
+                for mid in [k for k, v in self._seen.items() if not v or v[-1] <= at - window]:
+                    del self._seen[mid]
+            return True
+
+
+def throttle(dlg: Dialogue, ctx: Ctx) -> bool:
+    """`Dialogue.throttle`: False (polite "slow down") past `settings.flood_messages_per_minute`.
+    Bound as a method, so it sees the dialogue's settings; time is the bot's clock."""
+    if ctx.msg.callback:
+        return True
+    window = dlg.__dict__.get("_flood")
+    if window is None:
+        window = dlg.__dict__.setdefault("_flood", FloodWindow())
+    return window.allow(ctx.member.id, ctx.now.timestamp(), dlg.core.settings.flood_messages_per_minute)
+
+
+Dialogue.throttle = throttle
+Dialogue.command_handlers.update({
+    "/link": cmd_link, "/verknuepfen": cmd_link, "/verknüpfen": cmd_link,
+    "/export": cmd_export, "/daten": cmd_export,
+    "/delete": cmd_delete, "/loeschen": cmd_delete, "/löschen": cmd_delete,
+    "/pendeln": cmd_commute, "/commute": cmd_commute, "/pendelweg": cmd_commute,
+    "/stats": cmd_stats, "/statistik": cmd_stats,
+})
+Dialogue.op_handlers.update({"privacy_delete": op_delete, "privacy_keep": op_keep})

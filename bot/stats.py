@@ -1,0 +1,260 @@
+"""Impact statistics: the district's success measures.
+
+- Utilisation per space and ISO week: booked desk-days (confirmed or checked in; half days count 0.5)
+  divided by capacity (active desks x open days: opening hours, minus public holidays and closures).
+- Participation per month: employers whose staff booked on the company, those employees, and all
+  members who booked (cancelled and waitlisted bookings do not count).
+- Commute avoided per month: an attended day is a member's own booking (seat 0) that was checked in,
+  or confirmed on a day that is over; one per member and day. Avoided km = 2 x the member's stated
+  one-way commute distance (`Member.commute_km`) per attended day; CO2 = km x `settings.co2_kg_per_km`.
+  Days of members who stated no distance (or erased their data) are counted but add no km.
+
+All figures come from bookings, which stay (anonymised) after a member's erasure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from bot.booking import halves_for, holiday_name, month_key, opening_of
+from bot.domain import Status
+from bot.storage.models import Booking, Desk, Member, Space, SpaceClosure
+
+COUNTED = (Status.CONFIRMED.value, Status.CHECKED_IN.value)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekUtil:
+    space: str  # slug
+    name: str
+    week: str  # ISO week, e.g. 2026-W48
+    booked: float  # desk-days
+    capacity: int  # desk-days
+
+    @property
+    def pct(self) -> float | None:
+        return None if not self.capacity else round(100 * self.booked / self.capacity, 1)
+
+
+@dataclass(slots=True)
+class MonthImpact:
+    month: str
+    employers: int = 0
+    employees: int = 0
+    members: int = 0
+    attended_days: int = 0
+    days_without_km: int = 0
+    km_avoided: float = 0.0
+    co2_kg: float = 0.0
+
+
+@dataclass(slots=True)
+class ImpactReport:
+    from_day: date
+    to_day: date
+    co2_kg_per_km: float
+    weeks: list[WeekUtil] = field(default_factory=list)
+    months: list[MonthImpact] = field(default_factory=list)
+
+    # --- totals ------------------------------------------------------------------------
+    @property
+    def total_km(self) -> float:
+        return round(sum(m.km_avoided for m in self.months), 1)
+
+    @property
+    def total_co2(self) -> float:
+        return round(sum(m.co2_kg for m in self.months), 1)
+
+    @property
+    def total_attended(self) -> int:
+        return sum(m.attended_days for m in self.months)
+
+    def week_labels(self) -> list[str]:
+        return sorted({w.week for w in self.weeks})
+
+    def overall_by_week(self) -> dict[str, float | None]:
+        out: dict[str, float | None] = {}
+        for wk in self.week_labels():
+            rows = [w for w in self.weeks if w.week == wk]
+            cap = sum(w.capacity for w in rows)
+            out[wk] = round(100 * sum(w.booked for w in rows) / cap, 1) if cap else None
+        return out
+
+    # --- renderings ----------------------------------------------------------------------
+    def summary_text(self, lang: str = "de") -> str:
+        de = lang != "en"
+        num = (lambda x: f"{x:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")) if de else (lambda x: f"{x:,.1f}")
+        lines = []
+        overall = self.overall_by_week()
+        if overall:
+            last = list(overall.items())[-4:]
+            lines.append(("Auslastung (alle Spaces): " if de else "Utilisation (all spaces): ")
+                         + ", ".join(f"{wk[-3:]} {'–' if p is None else num(p) + ' %'}" for wk, p in last))
+        for m in self.months[-3:]:
+            if de:
+                lines.append(f"{m.month}: {m.employers} Arbeitgeber, {m.employees} Beschäftigte, {m.members} Nutzer:innen, "
+                             f"{m.attended_days} Coworking-Tage, {num(m.km_avoided)} km und {num(m.co2_kg)} kg CO₂ vermieden")
+            else:
+                lines.append(f"{m.month}: {m.employers} employers, {m.employees} employees, {m.members} members, "
+                             f"{m.attended_days} coworking days, {num(m.km_avoided)} km and {num(m.co2_kg)} kg CO₂ avoided")
+        lines.append((f"Gesamt {self.from_day.isoformat()} – {self.to_day.isoformat()}: {num(self.total_km)} km, "
+                      f"{num(self.total_co2)} kg CO₂") if de else
+                     (f"Total {self.from_day.isoformat()} – {self.to_day.isoformat()}: {num(self.total_km)} km, "
+                      f"{num(self.total_co2)} kg CO₂"))
+        return "\n".join(lines)
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["kind", "period", "space", "booked_desk_days", "capacity_desk_days", "utilisation_pct",
+                    "employers", "employees", "members", "attended_days", "days_without_km", "km_avoided", "co2_kg"])
+        for u in self.weeks:
+            w.writerow(["utilisation", u.week, u.space, f"{u.booked:g}", u.capacity, "" if u.pct is None else u.pct,
+                        "", "", "", "", "", "", ""])
+        for m in self.months:
+            w.writerow(["month", m.month, "", "", "", "", m.employers, m.employees, m.members, m.attended_days,
+                        m.days_without_km, round(m.km_avoided, 1), round(m.co2_kg, 1)])
+        return buf.getvalue()
+
+    def chart_png(self, lang: str = "de") -> bytes | None:
+        """Three panels: utilisation per week, participation per month, CO2 avoided per month.
+        None if matplotlib is not installed."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg", force=False)
+            import matplotlib.pyplot as plt
+        except ImportError:
+            return None
+        de = lang != "en"
+        fig, axes = plt.subplots(3, 1, figsize=(8, 10), dpi=100)
+        weeks = self.week_labels()
+        ax = axes[0]
+        spaces = sorted({w.space for w in self.weeks})
+        by = {(w.space, w.week): w.pct for w in self.weeks}
+        x = list(range(len(weeks)))
+        for sp in spaces:
+            ax.plot(x, [by.get((sp, wk)) if by.get((sp, wk)) is not None else float("nan") for wk in weeks],
+                    linewidth=1, alpha=0.6, label=sp)
+        overall = self.overall_by_week()
+        ax.plot(x, [overall[wk] if overall[wk] is not None else float("nan") for wk in weeks], color="black",
+                linewidth=2.5, label="Σ")
+        ax.set_xticks(x, [wk[-3:] for wk in weeks], fontsize=7)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("%")
+        ax.set_title("Auslastung je Space und Kalenderwoche" if de else "Utilisation per space and ISO week")
+        ax.legend(fontsize=6, ncol=4, loc="upper left")
+        months = [m.month for m in self.months]
+        mx = list(range(len(months)))
+        ax = axes[1]
+        width = 0.27
+        ax.bar([i - width for i in mx], [m.employers for m in self.months], width, label="Arbeitgeber" if de else "employers")
+        ax.bar(mx, [m.employees for m in self.months], width, label="Beschäftigte" if de else "employees")
+        ax.bar([i + width for i in mx], [m.members for m in self.months], width, label="Nutzer:innen" if de else "members")
+        ax.set_xticks(mx, months, fontsize=8)
+        ax.set_title("Teilnahme je Monat" if de else "Participation per month")
+        ax.legend(fontsize=7)
+        ax = axes[2]
+        ax.bar(mx, [m.co2_kg for m in self.months], color="tab:green")
+        ax.set_xticks(mx, months, fontsize=8)
+        ax.set_ylabel("kg CO₂")
+        ax2 = ax.twinx()
+        ax2.plot(mx, [m.km_avoided for m in self.months], color="tab:blue", marker="o")
+        ax2.set_ylabel("km")
+        ax.set_title("Vermiedene Pendelkilometer und CO₂" if de else "Commute km and CO₂ avoided")
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        plt.close(fig)
+        return buf.getvalue()
+
+
+def iso_week(d: date) -> str:
+    y, w, _ = d.isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def default_range(today: date, weeks: int = 12) -> tuple[date, date]:
+    monday = today - timedelta(days=today.weekday())
+    return monday - timedelta(weeks=weeks - 1), today
+
+
+def impact_report(core, from_day: date | None = None, to_day: date | None = None) -> ImpactReport:
+    today = core.clock.today()
+    if from_day is None or to_day is None:
+        d0, d1 = default_range(today)
+        from_day, to_day = from_day or d0, to_day or d1
+    return compute(core.db, from_day, to_day, today=today, co2_kg_per_km=core.settings.co2_kg_per_km)
+
+
+def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: float) -> ImpactReport:
+    rep = ImpactReport(from_day, to_day, co2_kg_per_km)
+    with db.session() as s:
+        spaces = list(s.scalars(select(Space).order_by(Space.slug)))
+        desks: dict[int, int] = defaultdict(int)
+        for sid in s.scalars(select(Desk.space_id).where(Desk.active)):
+            desks[sid] += 1
+        closures = {(sid, d) for sid, d in s.execute(select(SpaceClosure.space_id, SpaceClosure.day)
+                                                     .where(SpaceClosure.day >= from_day, SpaceClosure.day <= to_day))}
+        rows = s.execute(
+            select(Booking.space_id, Booking.member_id, Booking.day, Booking.part, Booking.start_min, Booking.end_min,
+                   Booking.status, Booking.seat, Booking.payer, Booking.employer_id, Member.commute_km)
+            .join(Member, Member.id == Booking.member_id)
+            .where(Booking.day >= from_day, Booking.day <= to_day,
+                   Booking.status.in_(COUNTED + (Status.NO_SHOW.value,)))
+        ).all()
+    # utilisation
+    booked: dict[tuple[int, str], float] = defaultdict(float)
+    for r in rows:
+        if r.status in COUNTED:
+            booked[(r.space_id, iso_week(r.day))] += halves_for(r.part, r.start_min, r.end_min) / 2
+    capacity: dict[tuple[int, str], int] = defaultdict(int)
+    weeks_seen: list[str] = []
+    day = from_day
+    while day <= to_day:
+        wk = iso_week(day)
+        if wk not in weeks_seen:
+            weeks_seen.append(wk)
+        for sp in spaces:
+            if opening_of(sp, day) is None or (sp.id, day) in closures or holiday_name(sp.holiday_region, day):
+                continue
+            capacity[(sp.id, wk)] += desks.get(sp.id, 0)
+        day += timedelta(days=1)
+    for sp in spaces:
+        if not sp.active and not any(booked.get((sp.id, wk)) for wk in weeks_seen):
+            continue
+        for wk in weeks_seen:
+            rep.weeks.append(WeekUtil(sp.slug, sp.name, wk, booked.get((sp.id, wk), 0.0), capacity.get((sp.id, wk), 0)))
+    # participation and commute, per month
+    months: dict[str, MonthImpact] = {}
+    d = date(from_day.year, from_day.month, 1)
+    while d <= to_day:
+        months[month_key(d)] = MonthImpact(month_key(d))
+        d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    employers: dict[str, set] = defaultdict(set)
+    employees: dict[str, set] = defaultdict(set)
+    members: dict[str, set] = defaultdict(set)
+    attended: dict[str, dict[tuple[int, date], float | None]] = defaultdict(dict)
+    for r in rows:
+        mk = month_key(r.day)
+        if r.status in COUNTED:
+            members[mk].add(r.member_id)
+            if r.payer == "employer" and r.employer_id is not None:
+                employers[mk].add(r.employer_id)
+                employees[mk].add(r.member_id)
+        if r.seat == 0 and (r.status == Status.CHECKED_IN.value or (r.status == Status.CONFIRMED.value and r.day < today)):
+            attended[mk][(r.member_id, r.day)] = r.commute_km
+    for mk, m in months.items():
+        m.employers, m.employees, m.members = len(employers[mk]), len(employees[mk]), len(members[mk])
+        m.attended_days = len(attended[mk])
+        m.days_without_km = sum(1 for km in attended[mk].values() if km is None)
+        m.km_avoided = round(sum(2 * km for km in attended[mk].values() if km is not None), 1)
+        m.co2_kg = round(m.km_avoided * co2_kg_per_km, 1)
+    rep.months = list(months.values())
+    return rep
