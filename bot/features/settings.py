@@ -1,0 +1,313 @@
+"""`/settings` · `/einstellungen`: which notices a member gets, and when.
+
+By buttons (overview with one toggle per notice kind, time and weekday menus) or by text:
+
+    /einstellungen                       overview with buttons
+    /einstellungen erinnerung 19:00      evening reminder at 19:00 (and on)
+    /einstellungen erinnerung aus        no evening reminder
+    /einstellungen morgens aus           no morning reminder (with the check-in button)
+    /einstellungen pendeln 18:30 mo-fr   nudge "tomorrow coworking instead of commuting?" (on)
+    /einstellungen pendeln aus
+    /settings arrivals off · digest on · waitlist off · noshow off · alerts off · report on · copy on
+
+Stored in `Member.prefs` (layout in `bot/notices.py`); the scheduler reads them at delivery time.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.dialogue import Ctx, Dialogue
+from bot.domain import Reply
+from bot.notices import NOTICE_DEFAULTS, notice_switches, nudge_prefs, register as register_notice_ops
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_WORDS = {
+    "mo": 0, "mon": 0, "montag": 0, "monday": 0, "di": 1, "tue": 1, "dienstag": 1, "tuesday": 1,
+    "mi": 2, "wed": 2, "mittwoch": 2, "wednesday": 2, "do": 3, "thu": 3, "donnerstag": 3, "thursday": 3,
+    "fr": 4, "fri": 4, "freitag": 4, "friday": 4, "sa": 5, "sat": 5, "samstag": 5, "saturday": 5,
+    "so": 6, "sun": 6, "sonntag": 6, "sunday": 6,
+}
+ALIASES = {
+    "reminder_evening": ("erinnerung", "erinnerungen", "reminder", "reminders", "abends", "vorabend", "evening"),
+    "reminder_morning": ("morgens", "morgen", "morning", "checkin", "check-in"),
+    "nudge": ("pendeln", "nudge", "vorschlag", "anstoß", "anstoss", "anstupser", "pendler", "commute"),
+    "arrivals": ("ankunft", "ankünfte", "ankuenfte", "arrivals", "arrival"),
+    "digest": ("tagesliste", "tagesübersicht", "digest", "übersicht"),
+    "waitlist": ("warteliste", "waitlist", "nachrücken"),
+    "no_show": ("noshow", "no-show", "verfallen", "nichterscheinen"),
+    "contingent_alert": ("kontingent", "kontingentwarnung", "alerts", "alert", "alarm", "warnung", "contingent"),
+    "monthly_report": ("bericht", "monatsbericht", "report", "reports"),
+    "employer_copy": ("kopie", "kopien", "copy", "copies"),
+}
+ON = {"an", "ein", "on", "ja", "yes", "einschalten", "aktiv"}
+OFF = {"aus", "off", "nein", "no", "ausschalten", "stop"}
+TIME_RE = re.compile(r"^(\d{1,2})(?::|\.|h)?(\d{2})?(?:uhr|h)?$")
+
+TX = {
+    "de": {
+        "head": "⚙️ Deine Benachrichtigungen:",
+        "reminder_evening": "Erinnerung am Vorabend ({time} Uhr)",
+        "reminder_morning": "Erinnerung am Morgen mit Check-in-Knopf",
+        "waitlist": "Nachrücken von der Warteliste",
+        "no_show": "Hinweis bei verfallener Buchung",
+        "nudge": "Pendel-Vorschlag „Morgen im Coworking?“ ({time} Uhr, {days})",
+        "arrivals": "Ankunftsmeldungen (Betreiber)",
+        "digest": "Tagesliste zur Öffnungszeit (Betreiber)",
+        "contingent_alert": "Kontingent-Warnung (Arbeitgeber)",
+        "monthly_report": "Monatsbericht (Arbeitgeber)",
+        "employer_copy": "Kopie jeder Buchung (Arbeitgeber)",
+        "hint": "Tippe auf einen Knopf zum Umschalten, oder schreib z. B. „/einstellungen erinnerung 19:00“ oder „/einstellungen pendeln 18:30 mo-fr“.",
+        "btn_time": "🕕 Erinnerungszeit",
+        "btn_nudge_time": "🚲 Vorschlag: Uhrzeit",
+        "btn_nudge_days": "🚲 Vorschlag: Tage",
+        "btn_back": "↩️ Zurück",
+        "pick_time": "Um wie viel Uhr?",
+        "pick_days": "An welchen Tagen (für den Folgetag)?",
+        "saved": "✔️ Gespeichert.",
+        "unknown": "Das kenne ich nicht als Einstellung. Möglich: erinnerung, morgens, pendeln, warteliste, noshow, ankunft, tagesliste, kontingent, bericht, kopie – jeweils mit an/aus oder einer Uhrzeit.",
+        "bad_time": "Die Uhrzeit konnte ich nicht lesen. Schreib sie z. B. so: 19:00.",
+        "every_day": "täglich",
+        "none": "keine Tage",
+    },
+    "en": {
+        "head": "⚙️ Your notifications:",
+        "reminder_evening": "Reminder the evening before ({time})",
+        "reminder_morning": "Morning reminder with check-in button",
+        "waitlist": "Moved up from the waitlist",
+        "no_show": "Notice when a booking lapsed",
+        "nudge": "Commute nudge \"coworking tomorrow?\" ({time}, {days})",
+        "arrivals": "Arrival notices (operator)",
+        "digest": "Daily list at opening time (operator)",
+        "contingent_alert": "Contingent alert (employer)",
+        "monthly_report": "Monthly report (employer)",
+        "employer_copy": "Copy of every booking (employer)",
+        "hint": "Tap a button to switch, or write e.g. \"/settings reminder 19:00\" or \"/settings nudge 18:30 mon-fri\".",
+        "btn_time": "🕕 Reminder time",
+        "btn_nudge_time": "🚲 Nudge: time",
+        "btn_nudge_days": "🚲 Nudge: days",
+        "btn_back": "↩️ Back",
+        "pick_time": "At what time?",
+        "pick_days": "On which days (for the next day)?",
+        "saved": "✔️ Saved.",
+        "unknown": "I don't know that setting. Possible: reminder, morning, nudge, waitlist, noshow, arrivals, digest, alerts, report, copy – each with on/off or a time.",
+        "bad_time": "I couldn't read the time. Write it e.g. like 19:00.",
+        "every_day": "daily",
+        "none": "no days",
+    },
+}
+SHORT_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
+SHORT_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAY_PRESETS = (("mon", "tue", "wed", "thu", "fri"), ("mon", "tue", "wed", "thu"), ("mon", "wed", "fri"), ("tue", "thu"))
+TIME_PRESETS = ("17:00", "18:00", "19:00", "20:00", "21:00")
+NUDGE_TIME_PRESETS = ("06:30", "17:00", "18:30", "20:00")
+
+
+def tx(lang: str, key: str, **kw) -> str:
+    s = (TX.get(lang) or TX["de"]).get(key) or TX["de"][key]
+    return s.format(**kw) if kw else s
+
+
+def parse_time(word: str) -> str | None:
+    m = TIME_RE.match(word.strip().lower())
+    if not m:
+        return None
+    h, mi = int(m.group(1)), int(m.group(2) or 0)
+    if not (0 <= h < 24 and 0 <= mi < 60):
+        return None
+    return f"{h:02d}:{mi:02d}"
+
+
+def parse_days(words: list[str]) -> list[str] | None:
+    """"mo-fr", "mo,mi,fr", "di do", "werktags", "täglich"; None if no day word."""
+    found: set[int] = set()
+    seen = False
+    for w in words:
+        w = w.lower().strip(",.")
+        if w in ("werktags", "weekdays", "wochentags"):
+            found |= {0, 1, 2, 3, 4}
+            seen = True
+            continue
+        if w in ("täglich", "taeglich", "daily", "jeden", "alle"):
+            found |= set(range(7))
+            seen = True
+            continue
+        for part in re.split(r"[,+/]", w):
+            if not part:
+                continue
+            if "-" in part or "–" in part:
+                a, _, b = re.split(r"([-–])", part, maxsplit=1)
+                if a in DAY_WORDS and b in DAY_WORDS:
+                    i, j = DAY_WORDS[a], DAY_WORDS[b]
+                    rng = range(i, j + 1) if i <= j else list(range(i, 7)) + list(range(0, j + 1))
+                    found |= set(rng)
+                    seen = True
+            elif part in DAY_WORDS:
+                found.add(DAY_WORDS[part])
+                seen = True
+    return [WEEKDAYS[i] for i in sorted(found)] if seen else None
+
+
+def days_text(days: list[str], lang: str) -> str:
+    idx = sorted(WEEKDAYS.index(d) for d in days if d in WEEKDAYS)
+    if not idx:
+        return tx(lang, "none")
+    if len(idx) == 7:
+        return tx(lang, "every_day")
+    names = SHORT_EN if lang == "en" else SHORT_DE
+    if idx == list(range(idx[0], idx[-1] + 1)) and len(idx) > 2:
+        return f"{names[idx[0]]}–{names[idx[-1]]}"
+    return ", ".join(names[i] for i in idx)
+
+
+# ---------------------------------------------------------------------------------------------
+# storing
+
+
+def _prefs(dlg: Dialogue, member_id: int) -> dict:
+    return dict(dlg.members.view(member_id).prefs or {})
+
+
+def set_switch(dlg: Dialogue, member_id: int, key: str, on: bool) -> None:
+    prefs = _prefs(dlg, member_id)
+    if key == "nudge":
+        n = dict(prefs.get("nudge") or {})
+        n["on"] = on
+        dlg.members.set_pref(member_id, "nudge", n)
+        return
+    notices = dict(prefs.get("notices") or {})
+    notices[key] = on
+    if key == "employer_copy" and on:
+        notices["employer_copy_since"] = dlg.core.clock.now().isoformat()
+    dlg.members.set_pref(member_id, "notices", notices)
+
+
+def set_reminder_time(dlg: Dialogue, member_id: int, hhmm: str) -> None:
+    dlg.members.set_pref(member_id, "reminder_time", hhmm)
+    set_switch(dlg, member_id, "reminder_evening", True)
+
+
+def set_nudge(dlg: Dialogue, member_id: int, *, time: str | None = None, days: list[str] | None = None,
+              on: bool | None = None) -> None:
+    n = dict(_prefs(dlg, member_id).get("nudge") or {})
+    if time is not None:
+        n["time"] = time
+    if days is not None:
+        n["days"] = days
+    if on is not None:
+        n["on"] = on
+    elif time is not None or days is not None:
+        n["on"] = True
+    dlg.members.set_pref(member_id, "nudge", n)
+
+
+# ---------------------------------------------------------------------------------------------
+# views
+
+
+def _applicable(ctx: Ctx) -> list[str]:
+    keys = ["reminder_evening", "reminder_morning", "waitlist", "no_show", "nudge"]
+    if ctx.member.has("operator"):
+        keys += ["arrivals", "digest"]
+    if ctx.member.has("employer_admin"):
+        keys += ["contingent_alert", "monthly_report", "employer_copy"]
+    return keys
+
+
+def overview(dlg: Dialogue, ctx: Ctx, prefix: str | None = None) -> list[Reply]:
+    lang = ctx.lang
+    prefs = _prefs(dlg, ctx.member.id)
+    sw = notice_switches(prefs)
+    rtime = prefs.get("reminder_time") or dlg.core.settings.reminder_evening_time
+    np = nudge_prefs(prefs)
+    lines = [prefix] if prefix else []
+    lines.append(tx(lang, "head"))
+    opts: list[tuple[str, dict]] = []
+    for key in _applicable(ctx):
+        label = tx(lang, key, time=rtime if key == "reminder_evening" else np["time"], days=days_text(np["days"], lang))
+        on = sw.get(key, NOTICE_DEFAULTS.get(key, False))
+        lines.append(("✅ " if on else "⬜ ") + label)
+        short = label.split(" (")[0]
+        opts.append((("🔕 " if on else "🔔 ") + short, {"op": "settings_set", "key": key, "value": not on}))
+    opts.append((tx(lang, "btn_time"), {"op": "settings_menu", "menu": "reminder_time"}))
+    opts.append((tx(lang, "btn_nudge_time"), {"op": "settings_menu", "menu": "nudge_time"}))
+    opts.append((tx(lang, "btn_nudge_days"), {"op": "settings_menu", "menu": "nudge_days"}))
+    lines.append("")
+    lines.append(tx(lang, "hint"))
+    return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=1))]
+
+
+def on_settings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    args = [a.lower() for a in (ctx.intent.args if ctx.intent else [])]
+    if args and args[0] in ("/settings", "/einstellungen", "settings", "einstellungen"):
+        args = args[1:]
+    if not args:
+        return overview(dlg, ctx)
+    key = next((k for k, names in ALIASES.items() if args[0] in names), None)
+    rest = args[1:] if key else args
+    if key is None:  # "/einstellungen 19:00" = reminder time
+        if rest and parse_time(rest[0]):
+            key = "reminder_evening"
+        else:
+            return [Reply(tx(ctx.lang, "unknown"))]
+    on = True if any(w in ON for w in rest) else (False if any(w in OFF for w in rest) else None)
+    times = [parse_time(w) for w in rest if w not in ON | OFF]
+    tm = next((x for x in times if x), None)
+    words_left = [w for w in rest if w not in ON | OFF and not parse_time(w) and w != "uhr"]
+    days = parse_days(words_left) if key == "nudge" else None
+    if key == "nudge":
+        if tm is None and days is None and on is None:
+            return [Reply(tx(ctx.lang, "bad_time"))] if words_left else overview(dlg, ctx)
+        set_nudge(dlg, ctx.member.id, time=tm, days=days, on=on)
+    elif key == "reminder_evening" and tm is not None:
+        set_reminder_time(dlg, ctx.member.id, tm)
+        if on is False:
+            set_switch(dlg, ctx.member.id, key, False)
+    elif on is not None:
+        set_switch(dlg, ctx.member.id, key, on)
+    elif words_left or rest:
+        return [Reply(tx(ctx.lang, "bad_time" if key == "reminder_evening" else "unknown"))]
+    else:  # "/einstellungen erinnerung": toggle
+        set_switch(dlg, ctx.member.id, key, not notice_switches(_prefs(dlg, ctx.member.id)).get(key, True))
+    return overview(dlg, ctx, prefix=tx(ctx.lang, "saved"))
+
+
+def op_settings_set(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    key, value = a.get("key"), a.get("value")
+    if key == "reminder_time":
+        set_reminder_time(dlg, ctx.member.id, str(value))
+    elif key == "nudge_time":
+        set_nudge(dlg, ctx.member.id, time=str(value))
+    elif key == "nudge_days":
+        set_nudge(dlg, ctx.member.id, days=list(value))
+    elif key in NOTICE_DEFAULTS or key == "nudge":
+        set_switch(dlg, ctx.member.id, key, bool(value))
+    return overview(dlg, ctx, prefix=tx(ctx.lang, "saved"))
+
+
+def op_settings_menu(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    lang = ctx.lang
+    menu = a.get("menu")
+    if menu == "nudge_days":
+        opts = [(days_text(list(p), lang), {"op": "settings_set", "key": "nudge_days", "value": list(p)}) for p in DAY_PRESETS]
+        text = tx(lang, "pick_days")
+    else:
+        presets = NUDGE_TIME_PRESETS if menu == "nudge_time" else TIME_PRESETS
+        key = "nudge_time" if menu == "nudge_time" else "reminder_time"
+        opts = [(p, {"op": "settings_set", "key": key, "value": p}) for p in presets]
+        text = tx(lang, "pick_time")
+    opts.append((tx(lang, "btn_back"), {"op": "settings_back"}))
+    return [Reply(text, dlg.choices(ctx, opts, per_row=3))]
+
+
+def op_settings_back(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    return overview(dlg, ctx)
+
+
+Dialogue.command_handlers["/settings"] = on_settings
+Dialogue.command_handlers["/einstellungen"] = on_settings
+Dialogue.intent_handlers["settings"] = on_settings
+Dialogue.op_handlers["settings_set"] = op_settings_set
+Dialogue.op_handlers["settings_menu"] = op_settings_menu
+Dialogue.op_handlers["settings_back"] = op_settings_back
+register_notice_ops()  # checkin_btn, nudge_no
