@@ -367,6 +367,17 @@ async def test_graceful_stop_answers_updates_in_flight(emu):
     assert emu.pending_updates == 0  # the offset was confirmed: no replay after a restart
 
 
+async def test_stop_does_not_wait_out_a_long_pause(emu):
+    t = TelegramTransport(FakeDialogue(), token=emu.token, base_url=emu.base_url, poll_timeout=2)
+    await t.start()
+    emu.fail_next(1, status=429, retry_after=30, chat_id=ANNA)
+    emu.inject_message(ANNA, ANNA, "hallo")
+    await emu.wait_for(lambda: emu.count_429 == 1)
+    t0 = time.monotonic()
+    await t.stop()
+    assert time.monotonic() - t0 < 2 and not emu.sent_to(ANNA)
+
+
 async def test_webhook_round_trip(emu, make):
     port = free_port()
     d = FakeDialogue()

@@ -27,6 +27,8 @@ How it works
   budget; callback answers, command setup and getUpdates are not limited. On a 429 the chat
   (or, for chat-less calls, the whole bot) is paused for ``retry_after`` and the request is retried.
   Network errors (5xx, timeouts, connection failures) are retried with exponential backoff.
+* ``stop()``: replies in flight still go out, unless their chat is paused for more than
+  ``FloodLimiter.stop_grace`` (5 s); those are dropped so shutdown stays quick.
 * A reply that cannot go out within ``max_reply_wait`` (120 s; Telegram asked for a longer pause)
   is dropped with a warning rather than holding the chat.
 * `send()` never waits longer than ``max_send_wait`` (the outbox reschedules instead): it raises
@@ -207,6 +209,8 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
         self._bulk: _Gcra
         self._chats: dict[int | str, _Gcra] = {}
         self.hits_429 = 0
+        self.stop_grace = 5.0
+        self._stopping: asyncio.Event | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -243,11 +247,29 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
             self._chats[chat_id] = g
         return g
 
-    @staticmethod
-    async def _sleep_until(t: float) -> None:
-        delay = t - asyncio.get_running_loop().time()
-        if delay > 0:
-            await asyncio.sleep(delay)
+    def begin_stop(self) -> None:
+        """From now on a wait longer than ``stop_grace`` ends at once with RetryAfter, so that a
+        shutdown is not held up by a chat Telegram paused for minutes."""
+        if self._stopping is None:
+            self._stopping = asyncio.Event()
+        self._stopping.set()
+
+    def _too_long_for_stop(self, t: float) -> bool:
+        stopping = self._stopping is not None and self._stopping.is_set()
+        return stopping and t - asyncio.get_running_loop().time() > self.stop_grace
+
+    async def _sleep_until(self, t: float) -> None:
+        loop = asyncio.get_running_loop()
+        if self._stopping is None:
+            self._stopping = asyncio.Event()
+        while (delay := t - loop.time()) > 0:
+            if self._too_long_for_stop(t):
+                raise RetryAfter(max(1, int(delay + 0.999)))
+            if self._stopping.is_set():
+                await asyncio.sleep(delay)
+                return
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
 
     async def _acquire(self, chat_id: Any, endpoint: str, policy: SendPolicy) -> None:
         loop = asyncio.get_running_loop()
@@ -292,6 +314,8 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
                 attempt += 1
                 log.info("telegram 429 on %s chat=%s: retry after %.1fs (attempt %d)", endpoint, chat_id, wait, attempt)
                 if attempt > policy.max_429_retries or (policy.deadline is not None and until > policy.deadline):
+                    raise
+                if self._too_long_for_stop(until):
                     raise
 
 
@@ -490,6 +514,7 @@ class TelegramTransport:
         self._started = False
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
+        self.limiter.begin_stop()  # replies in flight still go out unless Telegram paused them long
         if self.app.running:
             await self.app.stop()  # waits for updates in flight
         await self.app.shutdown()
