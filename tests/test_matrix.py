@@ -444,3 +444,37 @@ async def test_only_leader_syncs(synapse, synapse_user, human: Human, tmp_path):
     finally:
         await t1.stop()
         await t2.stop()
+
+
+# ------------------------------------------------------------------------------- real dialogue
+
+
+@pytest.mark.synapse
+async def test_real_dialogue_over_encrypted_matrix(synapse, synapse_user, human: Human, chat, tmp_path):
+    """The real core (SQLite, demo world, fixed clock) behind the Matrix transport."""
+    user = synapse_user("deskbot")
+    t = make_transport(synapse, user, tmp_path / "bot", chat.dialogue)
+    await t.start()
+    await t.wait_synced()
+    try:
+        room = await human.dm(user.user_id, encrypted=True)
+
+        def from_bot(part):
+            return lambda ev: ev.sender == user.user_id and part in (getattr(ev, "body", "") or "")
+
+        await human.say(room, "STADTWERKE-2026")
+        await human.wait_for(room, from_bot("Stadtwerke Münsterland"))
+        await human.say(room, "Freitag Nottuln")
+        await human.wait_for(room, from_bot("✅ Gebucht: Coworking Nottuln, Fr, 27.11."))
+        ics = await human.wait_for(room, lambda ev: ev.sender == user.user_id
+                                   and ev.source["content"].get("msgtype") == "m.file")
+        assert "file" in ics.source["content"]  # encrypted attachment (.ics)
+        await human.say(room, "morgen nachmittags")
+        ask = await human.wait_for(room, from_bot("In welchem Coworking"))
+        assert "1️⃣ ⭐ Nottuln" in ask.body and "\n11. " in ask.body
+        await human.say(room, "1")
+        done = await human.wait_for(room, from_bot("Gebucht: Coworking Nottuln, Di, 24.11., nachmittags"))
+        if done.body.startswith("* "):  # the dialogue asked to edit the question: m.replace
+            assert done.source["content"]["m.relates_to"] == {"rel_type": "m.replace", "event_id": ask.event_id}
+    finally:
+        await t.stop()
