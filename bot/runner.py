@@ -101,10 +101,14 @@ async def run_forever(core: Core, stop_event: asyncio.Event | None = None) -> No
     """Run until `stop_event` is set or SIGTERM/SIGINT arrives; then stop everything in order."""
     from bot.dialogue import Dialogue
     from bot.logging_setup import setup_from_settings
-    from bot.metrics import Metrics
 
     settings = core.settings
     setup_from_settings(settings)
+    try:
+        from bot.metrics import Metrics
+    except ImportError as exc:  # prometheus_client missing: run anyway, /metrics answers 404
+        log.error("metrics disabled: %s (install prometheus_client)", exc)
+        Metrics = None  # noqa: N806
     stop_event = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
 
@@ -123,7 +127,7 @@ async def run_forever(core: Core, stop_event: asyncio.Event | None = None) -> No
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / not Unix
             pass
 
-    metrics = Metrics(core).install()
+    metrics = Metrics(core).install() if Metrics is not None else None
     dialogue = Dialogue(core)
     health = None
     transports: dict = {}
@@ -137,7 +141,8 @@ async def run_forever(core: Core, stop_event: asyncio.Event | None = None) -> No
             await health.start()
 
         transports = build_transports(core, dialogue)
-        metrics.transports = transports
+        if metrics is not None:
+            metrics.transports = transports
         if health is not None:
             health.transports = transports
         if not transports:
@@ -173,7 +178,8 @@ async def run_forever(core: Core, stop_event: asyncio.Event | None = None) -> No
             await _stop(f"transport {name}", tr.stop)
         if health is not None:
             await _stop("health server", health.stop, 5.0)
-        metrics.uninstall()
+        if metrics is not None:
+            metrics.uninstall()
         for sig in installed:
             try:
                 loop.remove_signal_handler(sig)

@@ -428,3 +428,47 @@ def test_postgres_backup_with_pg_dump(pg_url, tmp_path):
         pytest.skip(str(exc))
     listing = subprocess.run(["pg_restore", "--list", str(out)], capture_output=True, text=True)
     assert listing.returncode == 0 and "alembic_version" in listing.stdout
+
+
+async def test_run_forever_with_telegram_end_to_end(sqlite_core, restore_logging):
+    """The real Telegram transport (against the Bot API emulator): a message is answered and counted,
+    then the bot stops cleanly."""
+    import time as _time
+
+    import aiohttp
+    from tg_emulator import TelegramEmulator
+
+    from bot import runner
+
+    async with TelegramEmulator() as emu:
+        port = free_port()
+        sqlite_core.settings.http_port = port
+        sqlite_core.settings.telegram_token = emu.token
+        sqlite_core.settings.telegram_base_url = emu.base_url
+        stop = asyncio.Event()
+        task = asyncio.create_task(runner.run_forever(sqlite_core, stop))
+        url = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(url + "/healthz") as r:
+                        body = await r.json()
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.05)
+            assert body["status"] == "ok" and "telegram" in body["checks"]["transports"], body
+            emu.inject_message(4711, 4711, "hilfe", first_name="Anna", language_code="de")
+            await emu.wait_for(lambda: len(emu.sent_to(4711)) >= 1)
+            for _ in range(100):
+                async with http.get(url + "/metrics") as r:
+                    text = await r.text()
+                if 'deskbot_messages_total{intent=' in text and 'transport="telegram"' in text:
+                    break
+                await asyncio.sleep(0.05)
+            assert 'transport="telegram"' in text and "deskbot_message_handling_seconds_count" in text
+        t0 = _time.monotonic()
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        assert _time.monotonic() - t0 < 12
