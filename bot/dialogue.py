@@ -222,8 +222,8 @@ class Dialogue:
         request = {"op": "book", "space": it.space, "dates": [d.isoformat() for d in it.dates], "part": it.part,
                    "start": it.start, "end": it.end, "desks": it.desks}
         if not it.dates:
-            if it.space is None and not (it.part or it.start):
-                return self.on_unknown(ctx) if it.intent != "book" else self.ask_date(ctx, request)
+            if it.space is None:
+                return self.quick_book(ctx, request)
             return self.ask_date(ctx, request)
         if it.space is None:
             return self.ask_space(ctx, request)
@@ -279,14 +279,27 @@ class Dialogue:
 
         return holiday_name("NW", d) is not None
 
+    def quick_book(self, ctx: Ctx, request: dict) -> list[Reply]:
+        """Neither day nor place named: one-tap buttons for the usual spaces x the next working days."""
+        refs = {r.slug: r for r in self.core.space_refs()}
+        recent = [s for s in self.recent_spaces(ctx.member.id, limit=2) if s in refs]
+        if not recent:
+            return self.ask_date(ctx, request)
+        days = self.next_open_days(None, n=3)
+        opts = [(f"{fmt_day(d, ctx.lang)} {refs[slug].town}", dict(request, space=slug, dates=[d.isoformat()]))
+                for slug in recent for d in days]
+        return [Reply(t(ctx.lang, "ask_when_where"), self.choices(ctx, opts, per_row=len(days)))]
+
     def ask_date(self, ctx: Ctx, request: dict) -> list[Reply]:
         days = self.next_open_days(request.get("space"))
         opts = [(fmt_day(d, ctx.lang), dict(request, dates=[d.isoformat()])) for d in days]
         refs = {r.slug: r for r in self.core.space_refs()}
         if request.get("space"):
             text = t(ctx.lang, "ask_date", space=refs[request["space"]].name)
-        else:
+        elif ctx.intent is not None and ctx.intent.date_text_unreadable:
             text = t(ctx.lang, "date_unreadable")
+        else:
+            text = t(ctx.lang, "ask_when")
         return [Reply(text, self.choices(ctx, opts, per_row=3))]
 
     def do_book(self, ctx: Ctx, request: dict) -> list[Reply]:

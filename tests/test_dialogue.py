@@ -160,3 +160,19 @@ def test_no_contingent_offers_pay_self(chat, sqlite_core):
     assert "reicht für Di, 24.11. nicht mehr" in r
     r = chat.press("anna", "Selbst zahlen")
     assert "Gebucht" in r and "Du zahlst selbst" in r
+
+
+def test_book_without_day_or_place_offers_quick_buttons(chat):
+    r = chat.send("anna", "/buchen")
+    assert "Für welchen Tag" in r
+    assert [c.label for c in chat.choices("anna")][:3] == ["Mo, 23.11.", "Di, 24.11.", "Mi, 25.11."]
+    r = chat.press("anna", "Di, 24.11.")
+    assert "In welchem Coworking" in r
+    assert "Gebucht: Coworking Olfen, Di, 24.11." in chat.press("anna", "Olfen")
+    chat.send("anna", "Freitag Senden")
+    r = chat.send("anna", "/buchen")
+    assert "Wann und wo" in r
+    labels = [c.label for c in chat.choices("anna")]
+    assert labels == ["Mo, 23.11. Senden", "Di, 24.11. Senden", "Mi, 25.11. Senden",
+                      "Mo, 23.11. Olfen", "Di, 24.11. Olfen", "Mi, 25.11. Olfen"]
+    assert "schon eine Buchung" in chat.press("anna", "Di, 24.11. Senden")
