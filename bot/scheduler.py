@@ -212,28 +212,30 @@ class Delivery:
         stats.dead += 1
 
     # --- send -----------------------------------------------------------------------------
-    async def _send_one(self, row: RowView, target: Target, reply, stats: DeliveryStats) -> None:
+    async def _send_one(self, row: RowView, target: Target, reply, stats: DeliveryStats) -> str:
+        """Send one row and mark it; returns "sent", "retry" or "gone"."""
         tr = self.transports[target.transport]
         try:
             await asyncio.wait_for(tr.send(target.chat_id, reply, dedupe_key=row.dedupe_key), self.send_timeout)
         except RecipientGone as exc:
             await asyncio.to_thread(self._mark_gone, row, target, str(exc) or type(exc).__name__, stats)
-            return
+            return "gone"
         except RetryLater as exc:  # rate limit / not the active instance: not a failure, no attempt counted
             wait = max(1.0, float(exc.retry_after or 1.0))
             now = self.core.clock.now()
             await asyncio.to_thread(self._mark, row.id, last_error=f"retry later: {exc}"[:2000],
                                     next_retry_at=now + timedelta(seconds=wait))
             stats.retried += 1
-            return
+            return "retry"
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # SendError, timeouts, bugs: retry with backoff
             err = f"{type(exc).__name__}: {exc}"
             await asyncio.to_thread(self._mark_failed, row, err, stats)
-            return
+            return "retry"
         await asyncio.to_thread(self._mark, row.id, status="sent", sent_at=self.core.clock.now(), last_error=None)
         stats.sent += 1
+        return "sent"
 
     async def deliver_due(self, now: datetime | None = None) -> DeliveryStats:
         """Claim one batch of due rows and deliver it. Returns what happened."""
@@ -268,8 +270,14 @@ class Delivery:
 
         async def chat_worker(items: list[tuple[RowView, Target, Any]]) -> None:
             async with sem:
+                gone = False
                 for row, target, reply in items:  # one chat: in order, one at a time
-                    await self._send_one(row, target, reply, stats)
+                    if gone:  # the chat is gone: the rest of its batch is not tried
+                        await asyncio.to_thread(self._mark, row.id, status="dead", attempts=row.attempts + 1,
+                                                last_error="no reachable chat (blocked the bot or no account)")
+                        stats.dead += 1
+                        continue
+                    gone = await self._send_one(row, target, reply, stats) == "gone"
 
         await asyncio.gather(*(chat_worker(items) for items in by_target.values()))
         return stats
@@ -448,7 +456,7 @@ class Periodic:
                 if wd not in (np.get("days") or []):
                     continue
                 fire = self.local(today, np.get("time") or "18:30")
-                if not (_utc(fire) <= now_u < _utc(fire + NUDGE_GRACE)):
+                if not (_utc(fire) <= now_u < _utc(fire) + NUDGE_GRACE):  # grace in real time, not wall time
                     continue
                 key = f"nudge:{mid}:{target.isoformat()}"
                 if s.scalar(select(Outbox.id).where(Outbox.dedupe_key == key)) is not None:
