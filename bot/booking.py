@@ -24,6 +24,7 @@ from bot.clock import Clock
 from bot.domain import ACTIVE_STATUSES, Part, Status
 from bot.storage.db import Database
 from bot.storage.models import (
+    EPOCH,
     Booking,
     ContingentAccount,
     Desk,
@@ -234,6 +235,11 @@ def _holidays(region: str, year: int) -> dict[date, str]:
     import holidays  # imported lazily: the package is large
 
     return dict(holidays.country_holidays("DE", subdiv=region, years=year, language="de"))
+
+
+def day_of(t0: int) -> date:
+    """The day of a minute ordinal (inverse of `minute_ordinal`): bookings never cross midnight."""
+    return EPOCH + timedelta(days=t0 // 1440)
 
 
 def holiday_name(region: str, day: date) -> str | None:
@@ -473,9 +479,12 @@ class BookingService:
         return iv
 
     def _free_desks(self, s: Session, space_id: int, t0: int, t1: int, *, wait: bool = False) -> list[Desk]:
+        # a booking lies within its day, so only that day's bookings can overlap: `day` lets the
+        # (desk_id, day) index find them instead of scanning the desk's whole history
         busy = (
             select(Booking.id)
-            .where(Booking.desk_id == Desk.id, Booking.status.in_(ACTIVE_STATUSES), Booking.t0 < t1, Booking.t1 > t0)
+            .where(Booking.desk_id == Desk.id, Booking.day == day_of(t0), Booking.status.in_(ACTIVE_STATUSES),
+                   Booking.t0 < t1, Booking.t1 > t0)
             .exists()
         )
         q = select(Desk).where(Desk.space_id == space_id, Desk.active, ~busy).order_by(Desk.id)
@@ -489,8 +498,8 @@ class BookingService:
     def _overlapping_own(self, s: Session, member_id: int, t0: int, t1: int) -> Booking | None:
         return s.scalar(
             select(Booking).where(
-                Booking.member_id == member_id, Booking.seat == 0, Booking.status.in_(ACTIVE_STATUSES),
-                Booking.t0 < t1, Booking.t1 > t0,
+                Booking.member_id == member_id, Booking.day == day_of(t0), Booking.seat == 0,
+                Booking.status.in_(ACTIVE_STATUSES), Booking.t0 < t1, Booking.t1 > t0,
             )
         )
 
