@@ -122,6 +122,17 @@ def _num(x: float, lang: str) -> str:
 # erasure (shared by /delete, the retention purge and `deskbot admin`)
 
 
+def not_started(s, member_id: int, now: datetime, *, seat0: bool = False) -> list[Booking]:
+    """The member's confirmed or waitlisted bookings that have not begun yet (those get cancelled on
+    erasure; bookings under way or over stay, anonymised, for billing)."""
+    q = select(Booking).where(Booking.member_id == member_id, Booking.day >= now.date(),
+                              Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value)))
+    if seat0:
+        q = q.where(Booking.seat == 0)
+    minute = now.hour * 60 + now.minute
+    return [b for b in s.scalars(q.order_by(Booking.day, Booking.id)) if b.day > now.date() or b.start_min > minute]
+
+
 def erase_member(core, member_id: int, now: datetime, *, reason: str = "request") -> bool:
     """Remove a member's personal data; keep their bookings anonymised. Returns False if already erased."""
     booking = core.booking
@@ -129,13 +140,8 @@ def erase_member(core, member_id: int, now: datetime, *, reason: str = "request"
         m = s.get(Member, member_id)
         if m is None or m.deleted_at is not None:
             return False
-        future = s.scalars(select(Booking).where(
-            Booking.member_id == member_id, Booking.day >= now.date(),
-            Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value)))).all()
-        minute = now.hour * 60 + now.minute
+        future = not_started(s, member_id, now)
         for b in future:
-            if b.day == now.date() and b.end_min <= minute:
-                continue
             if b.status == Status.CONFIRMED.value:
                 booking._refund(s, b)  # noqa: SLF001 - nobody is left to come
             b.status, b.cancelled_at, b.updated_at = Status.CANCELLED.value, now, now
@@ -346,9 +352,7 @@ def cmd_export(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
 def cmd_delete(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     lang = ctx.lang
     with dlg.core.db.session() as s:
-        n = len(s.scalars(select(Booking.id).where(
-            Booking.member_id == ctx.member.id, Booking.day >= ctx.now.date(), Booking.seat == 0,
-            Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value)))).all())
+        n = len(not_started(s, ctx.member.id, ctx.now, seat0=True))
     opts = [(tr(lang, "btn_delete"), {"op": "privacy_delete"}), (tr(lang, "btn_keep"), {"op": "privacy_keep"})]
     return [Reply(tr(lang, "delete_confirm", n=n), dlg.choices(ctx, opts))]
 
