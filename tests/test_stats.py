@@ -1,0 +1,119 @@
+"""Impact statistics: utilisation per space and ISO week, participation, commute km and CO2 avoided."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot import stats
+from bot.features.roles import close_day
+from bot.storage.models import Member, Space
+from conftest import TZ
+
+
+@pytest.fixture
+def week(chat):
+    """Week 48 of 2026: Anna (23 km, Stadtwerke) Tue (checked in) + Wed (no-show) Coesfeld, Bert (10 km, AgrarTech)
+    Tue morning Dülmen (checked in), Carl (no distance, self-paid) Wed Coesfeld (checked in), Eve (5 km) Thu Coesfeld
+    (confirmed, never released: counts once the day is over), Dora books and cancels. Clock ends Fri 27 Nov, 12:00."""
+    core = chat.dialogue.core
+    chat.send("anna", "/start STADTWERKE-2026")
+    chat.send("bert", "/start AGRAR-2026")
+    chat.send("anna", "/pendeln 23")
+    chat.send("bert", "/pendeln 10")
+    chat.send("eve", "/pendeln 5")
+    assert "Gebucht" in chat.send("anna", "Di und Mi in Coesfeld")
+    assert "Gebucht" in chat.send("bert", "Dienstag vormittags Dülmen")
+    assert "Gebucht" in chat.send("carl", "Mittwoch Coesfeld")
+    assert "Gebucht" in chat.send("dora", "Donnerstag Coesfeld")
+    assert "Gebucht" in chat.send("eve", "Donnerstag Coesfeld")
+    chat.send("dora", "Donnerstag stornieren")
+    core.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=TZ))
+    assert "eingecheckt" in chat.send("anna", "einchecken")
+    assert "eingecheckt" in chat.send("bert", "einchecken")
+    core.clock.set(datetime(2026, 11, 25, 9, 0, tzinfo=TZ))
+    assert "eingecheckt" in chat.send("carl", "einchecken")
+    core.clock.set(datetime(2026, 11, 25, 11, 0, tzinfo=TZ))
+    assert len(core.booking.release_no_shows()) == 1  # Anna did not come on Wednesday
+    core.clock.set(datetime(2026, 11, 27, 12, 0, tzinfo=TZ))
+    return chat
+
+
+def test_commute_and_participation(week):
+    core = week.dialogue.core
+    rep = stats.impact_report(core, date(2026, 11, 23), date(2026, 11, 29))
+    (nov,) = rep.months
+    assert nov.month == "2026-11"
+    assert (nov.employers, nov.employees, nov.members) == (2, 2, 4)
+    # Anna Tue 2x23 + Bert Tue 2x10 + Eve Thu 2x5; Carl Wed has no distance; Anna's no-show counts nothing
+    assert nov.attended_days == 4 and nov.days_without_km == 1
+    assert nov.km_avoided == 76 and nov.co2_kg == pytest.approx(76 * core.settings.co2_kg_per_km)
+    assert rep.total_km == 76
+
+
+def test_utilisation_per_space_and_week_with_closure(week):
+    core = week.dialogue.core
+    rep = stats.impact_report(core, date(2026, 11, 23), date(2026, 11, 29))
+    by = {(w.space, w.week): w for w in rep.weeks}
+    coes = by[("coesfeld", "2026-W48")]
+    assert (coes.booked, coes.capacity) == (3.0, 8 * 5)  # Anna Tue, Carl Wed, Eve Thu; Mon-Fri open
+    due = by[("duelmen", "2026-W48")]
+    assert (due.booked, due.capacity) == (0.5, 6 * 6)  # half a day; Dülmen is open on Saturdays
+    with core.db.session() as s:
+        coesfeld = s.scalar(select(Space.id).where(Space.slug == "coesfeld"))
+    close_day(core, None, coesfeld, date(2026, 11, 27), "Feier", core.clock.now(), check=False)
+    rep = stats.impact_report(core, date(2026, 11, 23), date(2026, 11, 29))
+    coes = next(w for w in rep.weeks if w.space == "coesfeld")
+    assert coes.capacity == 8 * 4 and coes.pct == pytest.approx(100 * 3 / 32, abs=0.1)
+
+
+def test_holidays_reduce_capacity(sqlite_core):
+    rep = stats.impact_report(sqlite_core, date(2026, 12, 21), date(2026, 12, 27))
+    coes = next(w for w in rep.weeks if w.space == "coesfeld")
+    assert coes.capacity == 8 * 4  # Fri 25 Dec is a holiday (26 Dec is a Saturday)
+
+
+def test_co2_factor_is_a_setting(week):
+    core = week.dialogue.core
+    rep = stats.compute(core.db, date(2026, 11, 23), date(2026, 11, 29), today=core.clock.today(), co2_kg_per_km=0.2)
+    assert rep.total_co2 == pytest.approx(15.2)
+
+
+def test_erased_member_still_counts_days_but_not_km(week):
+    from bot.features.privacy import erase_member
+
+    core = week.dialogue.core
+    with core.db.session() as s:
+        anna = s.scalar(select(Member.id).where(Member.display_name == "Anna"))
+    erase_member(core, anna, core.clock.now())
+    (nov,) = stats.impact_report(core, date(2026, 11, 23), date(2026, 11, 29)).months
+    assert nov.attended_days == 4 and nov.km_avoided == 30 and nov.days_without_km == 2
+
+
+def test_csv_and_chart(week):
+    rep = stats.impact_report(week.dialogue.core, date(2026, 11, 16), date(2026, 11, 29))
+    rows = list(csv.DictReader(io.StringIO(rep.to_csv())))
+    util = [r for r in rows if r["kind"] == "utilisation" and r["space"] == "coesfeld"]
+    assert [r["period"] for r in util] == ["2026-W47", "2026-W48"] and util[1]["booked_desk_days"] == "3"
+    month = next(r for r in rows if r["kind"] == "month")
+    assert month["km_avoided"] == "76.0" and month["employers"] == "2"
+    pytest.importorskip("matplotlib")
+    png = rep.chart_png("de")
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    assert "76,0 km" in rep.summary_text("de") and "76.0 km" in rep.summary_text("en")
+
+
+def test_stats_by_chat_for_platform_admin_only(week):
+    assert "Plattform-Admins" in week.send("anna", "/stats")
+    assert not week.last["anna"][0].attachments
+    week.send("root", "/start KREIS-PLATFORM-ADMIN")
+    reply = week.send("root", "/stats")
+    assert "Wirkung" in reply and "76,0 km" in reply
+    names = [a.filename for a in week.last["root"][0].attachments]
+    assert "deskbot-impact.csv" in names
+    if "deskbot-impact.png" not in names:
+        assert "matplotlib" in reply
