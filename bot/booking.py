@@ -257,6 +257,18 @@ def opening_of(space: Space, day: date) -> tuple[int, int] | None:
     return parse_hhmm(hours[0]), parse_hhmm(hours[1])
 
 
+def _closed_given(space: Space, day: date, closure_reason: str | None) -> tuple[str, str] | None:
+    """Why a space is closed on a day, given its closure row's reason (None: no closure row)."""
+    if closure_reason is not None:
+        return "closure", closure_reason
+    name = holiday_name(space.holiday_region, day)
+    if name:
+        return "holiday", name
+    if opening_of(space, day) is None:
+        return "weekday", ""
+    return None
+
+
 def booking_info(b: Booking, space: Space | None = None, desk_label: str | None = None) -> BookingInfo:
     space = space or b.space
     label = desk_label if desk_label is not None else (b.desk.label if b.desk_id and b.desk else None)
@@ -308,14 +320,14 @@ class BookingService:
 
     def closed_reason(self, s: Session, space: Space, day: date) -> tuple[str, str] | None:
         closure = s.scalar(select(SpaceClosure).where(SpaceClosure.space_id == space.id, SpaceClosure.day == day))
-        if closure is not None:
-            return "closure", closure.reason
-        name = holiday_name(space.holiday_region, day)
-        if name:
-            return "holiday", name
-        if opening_of(space, day) is None:
-            return "weekday", ""
-        return None
+        return _closed_given(space, day, closure.reason if closure is not None else None)
+
+    def closed_reasons(self, s: Session, spaces: list[Space], day: date) -> dict[int, tuple[str, str] | None]:
+        """`closed_reason` for many spaces with one query."""
+        ids = [sp.id for sp in spaces]
+        closures = dict(s.execute(select(SpaceClosure.space_id, SpaceClosure.reason)
+                                  .where(SpaceClosure.day == day, SpaceClosure.space_id.in_(ids))).all()) if ids else {}
+        return {sp.id: _closed_given(sp, day, closures.get(sp.id)) for sp in spaces}
 
     def _interval(self, space: Space, day: date, part: str | None, start: str | None, end: str | None):
         """(part, start_min, end_min) or an OutsideHours outcome."""
@@ -760,12 +772,15 @@ class BookingService:
             if space_slug:
                 q = q.where(Space.slug == space_slug)
             spaces = s.scalars(q).all()
-            totals = dict(s.execute(select(Desk.space_id, func.count(Desk.id)).where(Desk.active)
-                                    .group_by(Desk.space_id)).all())
+            tq = select(Desk.space_id, func.count(Desk.id)).where(Desk.active).group_by(Desk.space_id)
+            if space_slug:
+                tq = tq.where(Desk.space_id.in_([sp.id for sp in spaces]))
+            totals = dict(s.execute(tq).all())
+            closed_by_space = self.closed_reasons(s, spaces, day)  # one query, not one per space
             out: list[Availability] = []
             intervals = {}
             for sp in spaces:
-                closed = self.closed_reason(s, sp, day)
+                closed = closed_by_space[sp.id]
                 if closed:
                     out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0), closed=closed[1] or closed[0]))
                     continue
@@ -776,7 +791,11 @@ class BookingService:
                 intervals[sp.id] = (minute_ordinal(day, iv[1]), minute_ordinal(day, iv[2]))
                 out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0)))
             if intervals:
-                conds = [and_(Booking.space_id == sid, Booking.t0 < t1, Booking.t1 > t0) for sid, (t0, t1) in intervals.items()]
+                by_interval: dict[tuple[int, int], list[int]] = {}
+                for sid, iv in intervals.items():  # spaces with the same hours share one condition
+                    by_interval.setdefault(iv, []).append(sid)
+                conds = [and_(Booking.space_id.in_(sids), Booking.t0 < t1, Booking.t1 > t0)
+                         for (t0, t1), sids in by_interval.items()]
                 busy = dict(s.execute(
                     select(Booking.space_id, func.count(func.distinct(Booking.desk_id)))
                     .where(Booking.day == day, Booking.status.in_(ACTIVE_STATUSES), or_(*conds))
@@ -846,7 +865,10 @@ class BookingService:
                 q = q.with_for_update(of=Booking, skip_locked=True)
             freed: set[tuple[int, date]] = set()
             for b, space in s.execute(q).all():
-                deadline = self.local_dt(b.day, b.start_min) + timedelta(minutes=space.checkin_deadline_minutes)
+                # a desk given from the waitlist late in the day gets its own grace period (a confirmed
+                # booking's updated_at is when it got its desk)
+                start = max(self.local_dt(b.day, b.start_min), b.updated_at)
+                deadline = start + timedelta(minutes=space.checkin_deadline_minutes)
                 if now < min(deadline, self.local_dt(b.day, b.end_min)):
                     continue
                 b.status, b.updated_at = Status.NO_SHOW.value, now
