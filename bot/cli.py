@@ -92,7 +92,9 @@ def chat(
         pump, on_clock = driver.pump, driver.catch_up
     except ImportError:
         pass
-    TerminalChat(dialogue, clock, user=user, on_clock=on_clock, pump=pump).run()
+    terminal = TerminalChat(dialogue, clock, user=user, on_clock=on_clock, pump=pump)
+    transport.chat = terminal
+    terminal.run()
     core.close()
 
 

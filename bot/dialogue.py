@@ -101,7 +101,8 @@ class Dialogue:
     def _handle(self, msg: IncomingMessage, ctx_box: list[Ctx]) -> list[Reply]:
         if msg.is_group and not msg.addressed and not msg.callback:
             return []
-        member = self.members.resolve(msg.transport, msg.user_id, msg.chat_id, msg.display_name, msg.lang_hint)
+        member = self.members.resolve(msg.transport, msg.user_id, msg.chat_id, msg.display_name, msg.lang_hint,
+                                      is_group=msg.is_group)
         ctx = Ctx(msg, member, member.lang, self.core.clock.now())
         ctx_box.append(ctx)
         limit = self.core.settings.max_message_length

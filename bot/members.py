@@ -62,7 +62,7 @@ class Members:
         self.default_lang = default_lang
 
     def resolve(self, transport: str, external_id: str, chat_id: str, display_name: str = "",
-                lang_hint: str | None = None) -> MemberView:
+                lang_hint: str | None = None, *, is_group: bool = False) -> MemberView:
         """The member behind a chat account, made on first contact."""
         now = self.clock.now()
         with self.db.session() as s:
@@ -72,8 +72,8 @@ class Members:
                 if m.deleted_at is not None:  # erased earlier, then wrote again: a fresh start
                     m.deleted_at = None
                     m.display_name = display_name or m.display_name
-                if ident.chat_id != chat_id and chat_id:
-                    ident.chat_id = chat_id
+                if ident.chat_id != chat_id and chat_id and not is_group:
+                    ident.chat_id = chat_id  # a group is never the member's direct chat
                 ident.last_used_at = now
                 ident.blocked_at = None
                 if display_name and not m.display_name:
@@ -88,7 +88,8 @@ class Members:
                     m = Member(display_name=display_name or external_id, lang=lang, prefs={}, created_at=now, last_seen_at=now)
                     s.add(m)
                     s.flush()
-                    s.add(Identity(member_id=m.id, transport=transport, external_id=external_id, chat_id=chat_id or external_id,
+                    direct = external_id if (is_group or not chat_id) else chat_id
+                    s.add(Identity(member_id=m.id, transport=transport, external_id=external_id, chat_id=direct,
                                    last_used_at=now))
                     s.flush()
             except IntegrityError:  # the same account's first two messages raced; the other one won

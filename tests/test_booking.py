@@ -319,3 +319,20 @@ def test_button_tokens_are_bound_and_single_use(core):
     assert core.members.redeem_token(a, tok) == {"op": "keep"}
     assert core.members.redeem_token(a, tok) == "used"
     assert core.members.redeem_token(a, "a:forged") == "unknown"
+
+
+def test_late_waitlist_promotion_gets_its_own_checkin_grace(core, clock):
+    anna, bob, carl = member(core, "anna"), member(core, "bob"), member(core, "carl")
+    clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=TZ))
+    core.booking.book(anna, "rosendahl", [TUE])
+    core.booking.book(bob, "rosendahl", [TUE])
+    core.booking.join_waitlist(carl, "rosendahl", TUE)
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=TZ))
+    core.booking.check_in(anna)
+    clock.set(datetime(2026, 11, 24, 9, 45, tzinfo=TZ))
+    core.booking.cancel(bob, days=[TUE])  # bob cancels late; carl moves up at 09:45
+    assert [b.status for b in core.booking.my_bookings(carl)] == ["confirmed"]
+    clock.set(datetime(2026, 11, 24, 10, 30, tzinfo=TZ))  # past 08:00 + 2 h, but within 2 h of the promotion
+    assert core.booking.release_no_shows() == []
+    clock.set(datetime(2026, 11, 24, 11, 46, tzinfo=TZ))
+    assert len(core.booking.release_no_shows()) == 1

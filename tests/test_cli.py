@@ -90,3 +90,13 @@ def test_unreachable_database_is_one_line(tmp_path):
     r = deskbot("chat", input="", env={"DESKBOT_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
     assert r.returncode == 2
     assert r.stderr.startswith("deskbot: DESKBOT_DATABASE_URL: cannot open the database")
+
+
+def test_chat_clock_brings_reminders_with_answerable_buttons(tmp_path):
+    script = "STADTWERKE-2026\nmorgen Dülmen\n/now 2026-11-23 18:01\n/now 2026-11-24 07:31\n1\n"
+    r = deskbot("chat", "--fresh", "--now", "2026-11-23T08:00", input=script, env={"DESKBOT_DATA_DIR": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert out.index("📨 [an/to anna] 🔔 Erinnerung") < out.index("(Uhr/clock: Tue 2026-11-24 07:31 CET)")
+    assert "[1] ✅ Einchecken" in out
+    assert "Du bist eingecheckt (Platz 1)" in out.split("anna> 1")[-1]

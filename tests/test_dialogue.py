@@ -176,3 +176,17 @@ def test_book_without_day_or_place_offers_quick_buttons(chat):
     assert labels == ["Mo, 23.11. Senden", "Di, 24.11. Senden", "Mi, 25.11. Senden",
                       "Mo, 23.11. Olfen", "Di, 24.11. Olfen", "Mi, 25.11. Olfen"]
     assert "schon eine Buchung" in chat.press("anna", "Di, 24.11. Senden")
+
+
+def test_writing_in_a_group_keeps_the_direct_chat(chat, sqlite_core):
+    from sqlalchemy import select
+
+    from bot.storage.models import Identity
+
+    chat.send("olga", "OP-OLFEN")
+    chat.send("olga", "/start OP-OLFEN", chat_id="group-1", is_group=True)
+    with sqlite_core.db.session() as s:
+        assert s.scalar(select(Identity.chat_id).where(Identity.external_id == "olga")) == "olga"
+    chat.send("nina", "/hilfe", chat_id="group-1", is_group=True)  # first contact in a group
+    with sqlite_core.db.session() as s:
+        assert s.scalar(select(Identity.chat_id).where(Identity.external_id == "nina")) == "nina"

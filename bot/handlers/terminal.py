@@ -29,6 +29,8 @@ class TerminalTransport:
     def __init__(self, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
         self.delivered: list[tuple[str, Reply]] = []
+        # the chat window of the user now typing: their notices' buttons become answerable numbers
+        self.chat: TerminalChat | None = None
 
     async def start(self) -> None:
         return None
@@ -38,7 +40,10 @@ class TerminalTransport:
 
     async def send(self, chat_id: str, reply: Reply, *, dedupe_key: str | None = None) -> None:
         self.delivered.append((chat_id, reply))
-        self.out.write(f"📨 [an/to {chat_id}] " + render(reply).replace("\n", "\n   ") + "\n")
+        numbered = None
+        if self.chat is not None and chat_id == self.chat.user and reply.choices:
+            numbered = self.chat.choices = []  # the newest message's buttons are the ones to answer
+        self.out.write(f"📨 [an/to {chat_id}] " + render(reply, numbered).replace("\n", "\n   ") + "\n")
         self.out.flush()
 
 
