@@ -431,6 +431,23 @@ class BookingService:
             pool_granted=None if pacct is None else pacct.granted_halves,
         )
 
+    def _remaining_after_place(self, s: Session, member_id: int, month: str) -> Remaining | None:
+        """`_remaining` right after `_place` charged the accounts: the same figures from the objects
+        `_place` already holds (the charge UPDATE synchronised them), without reading them again."""
+        charged = s.info.pop("charged", None)
+        if charged is None:
+            return self._remaining(s, member_id, month)
+        emp, macct, pacct = charged
+        s.flush()
+        return Remaining(
+            month=month,
+            employer_name=emp.name,
+            member_left=None if macct is None else macct.granted_halves - macct.used_halves,
+            member_granted=None if macct is None else macct.granted_halves,
+            pool_left=None if pacct is None else pacct.granted_halves - pacct.used_halves,
+            pool_granted=None if pacct is None else pacct.granted_halves,
+        )
+
     def remaining(self, member_id: int, month: str | None = None) -> Remaining | None:
         """The member's contingent left in a month (default: this month); None if no employer pays."""
         month = month or month_key(self.clock.today())
@@ -546,7 +563,7 @@ class BookingService:
                     return AlreadyBooked(day, booking_info(own))
                 result = self._place(s, member_id, space, day, part_v, m0, m1, desks, pay_self, group_ref, Status.CONFIRMED)
                 if isinstance(result, list):
-                    rem = self._remaining(s, member_id, month_key(day))
+                    rem = self._remaining_after_place(s, member_id, month_key(day))
                     infos = [booking_info(b, space) for b in result]
                     self._after_booked(s, result[0], space)
                     return Booked(infos, rem)
@@ -564,6 +581,7 @@ class BookingService:
         t0, t1 = minute_ordinal(day, m0), minute_ordinal(day, m1)
         halves = halves_for(part, m0, m1) * desks
         now = self.clock.now()
+        s.info.pop("charged", None)
         emp_role = None if pay_self else self._employment(s, member_id)
         macct = pacct = None
         if emp_role is not None:
@@ -579,6 +597,7 @@ class BookingService:
                         raise _Overdrawn()
             except (_Overdrawn, IntegrityError):
                 return NoContingent(day, self._remaining(s, member_id, month_key(day)))
+            s.info["charged"] = (emp_role[0], macct, pacct)  # for _remaining_after_place
         candidates = self._free_desks(s, space.id, t0, t1)
         if len(candidates) < desks and self.db.is_postgres:
             candidates = self._free_desks(s, space.id, t0, t1, wait=True)

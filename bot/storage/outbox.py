@@ -9,10 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.storage.models import ChatChannel, Outbox, Role
+
+_INSERTS = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 def enqueue(
@@ -28,10 +32,11 @@ def enqueue(
     chat_id: str | None = None,
     booking_id: int | None = None,
 ) -> bool:
-    """Add one outbox row unless a row with this dedupe key exists. Returns True if added."""
-    if s.scalar(select(Outbox.id).where(Outbox.dedupe_key == dedupe_key)) is not None:
-        return False
-    row = Outbox(
+    """Add one outbox row unless a row with this dedupe key exists. Returns True if added.
+
+    One statement (INSERT ... ON CONFLICT (dedupe_key) DO NOTHING) instead of look-up + savepoint +
+    insert: the same outcome, also when a concurrent writer inserts the same key first."""
+    values = dict(
         dedupe_key=dedupe_key,
         kind=kind,
         recipient_member_id=member_id,
@@ -44,9 +49,19 @@ def enqueue(
         attempts=0,
         created_at=now,
     )
+    insert = _INSERTS.get(s.get_bind().dialect.name)
+    if insert is None:  # another dialect: the portable way
+        return _enqueue_portable(s, values)
+    res = s.execute(insert(Outbox).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    return res.rowcount == 1
+
+
+def _enqueue_portable(s: Session, values: dict[str, Any]) -> bool:
+    if s.scalar(select(Outbox.id).where(Outbox.dedupe_key == values["dedupe_key"])) is not None:
+        return False
     try:
         with s.begin_nested():
-            s.add(row)
+            s.add(Outbox(**values))
             s.flush()
     except IntegrityError:  # a concurrent writer got there first: same notice, keep one
         return False
