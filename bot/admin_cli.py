@@ -27,6 +27,15 @@ roles_app = typer.Typer(no_args_is_help=True, help="Roles: grant or revoke.")
 admin_app.add_typer(codes_app, name="codes")
 admin_app.add_typer(roles_app, name="roles")
 
+
+def _register_backup() -> None:
+    from bot.backup import backup_cmd
+
+    admin_app.command("backup", help="Back up the database (SQLite online backup; pg_dump for PostgreSQL).")(backup_cmd)
+
+
+_register_backup()
+
 KINDS = ("employee", "employer_admin", "operator", "platform_admin")
 PROGRESS_MIN_ROWS = 200  # show a progress bar from this many rows on
 
@@ -685,3 +694,33 @@ def retention(dry_run: Annotated[bool, typer.Option("--dry-run", help="only list
                + (": " + ", ".join(f"#{i}" for i in ids[:50]) if ids else ""))
     core.close()
 
+
+
+outbox_app = typer.Typer(no_args_is_help=True, help="The outbox: notices that gave up (dead letters), and replaying them.")
+admin_app.add_typer(outbox_app, name="outbox")
+
+
+@outbox_app.command("dead")
+def outbox_dead(kind: Annotated[Optional[str], typer.Option(help="only this kind, e.g. reminder_evening")] = None,
+                limit: int = 200) -> None:
+    """List notices that failed for good (newest first)."""
+    from bot.scheduler import list_dead
+
+    core = _core()
+    rows = list_dead(core, limit=limit, kind=kind)
+    t = _table(f"Dead notices ({len(rows)})", "id", "kind", "recipient", "attempts", "last error")
+    for r in rows:
+        t.add_row(str(r.id), r.kind, r.recipient, str(r.attempts), (r.last_error or "")[:80])
+    _console().print(t)
+    core.close()
+
+
+@outbox_app.command("replay")
+def outbox_replay(ids: Annotated[list[int], typer.Argument(help="outbox row ids (see `outbox dead`)")]) -> None:
+    """Queue dead notices again (attempts reset); the scheduler sends them on its next round."""
+    from bot.scheduler import replay
+
+    core = _core()
+    n = replay(core, list(ids))
+    typer.echo(f"requeued {n} of {len(ids)}")
+    core.close()

@@ -168,7 +168,10 @@ def run() -> None:
 
     from bot.runner import run_forever
 
+    from bot.logging_setup import setup_from_settings
+
     settings = _settings()
+    setup_from_settings(settings)
     core = _core(settings)
     try:
         asyncio.run(run_forever(core))

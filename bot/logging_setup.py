@@ -22,7 +22,7 @@ _STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"mes
 
 # chatty third-party loggers: their INFO lines are noise in production
 _QUIET = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "aiohttp.access": logging.WARNING,
-          "apscheduler": logging.WARNING, "nio": logging.WARNING, "peewee": logging.WARNING,
+          "apscheduler": logging.WARNING, "nio": logging.WARNING, "peewee": logging.WARNING, "alembic": logging.WARNING,
           "telegram.ext.Updater": logging.INFO}
 
 

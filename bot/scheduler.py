@@ -349,6 +349,7 @@ class Periodic:
     def __init__(self, core, dialogue=None) -> None:
         self.core = core
         self.dialogue = dialogue
+        self._retention_day: date | None = None
 
     @property
     def tz(self):
@@ -362,13 +363,23 @@ class Periodic:
         now = (now or self.core.clock.now()).astimezone(self.tz)
         out: dict[str, int] = {}
         for name in ("release_no_shows", "align_reminders", "digests", "nudges", "contingent_alerts", "monthly_reports",
-                     "employer_copies"):
+                     "employer_copies", "retention"):
             try:
                 out[name] = getattr(self, name)(now)
             except Exception:  # one broken job must not stop the others
                 log.exception("periodic job %s failed", name)
                 out[name] = -1
         return out
+
+    # --- retention ------------------------------------------------------------------------
+    def retention(self, now: datetime) -> int:
+        """Once a day: erase personal data of members inactive longer than DESKBOT_RETENTION_DAYS."""
+        if self._retention_day == now.date():
+            return 0
+        from bot.features.privacy import purge_inactive
+
+        self._retention_day = now.date()
+        return len(purge_inactive(self.core, now))
 
     # --- no-shows -------------------------------------------------------------------------
     def release_no_shows(self, now: datetime) -> int:
@@ -626,6 +637,17 @@ class Scheduler:
         self._aps = None
         self._deliver_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task] = set()
+        self.last_tick: float | None = None  # monotonic time of the last finished delivery round
+
+    def alive(self) -> bool:
+        """For /healthz: APScheduler runs and a delivery round finished recently."""
+        import time as _t
+
+        if self._aps is None or not self._aps.running:
+            return False
+        if self.last_tick is None:
+            return True  # just started
+        return _t.monotonic() - self.last_tick < max(30.0, 10 * self.deliver_every)
 
     async def start(self) -> None:
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -647,8 +669,12 @@ class Scheduler:
         return await asyncio.shield(task)
 
     async def _deliver(self) -> DeliveryStats:
+        import time as _t
+
         async with self._deliver_lock:
-            return await self.delivery.deliver_all(self.core.clock.now())
+            stats = await self.delivery.deliver_all(self.core.clock.now())
+        self.last_tick = _t.monotonic()
+        return stats
 
     async def _deliver_job(self) -> None:
         if self.delivery.stopping:

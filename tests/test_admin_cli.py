@@ -184,3 +184,38 @@ def test_help_lists_commands(env):
     out = run("--help")
     for cmd in ("spaces", "employers", "codes", "roles", "import", "report", "qr", "retention"):
         assert cmd in out
+
+
+def test_outbox_dead_letters_and_replay(loaded):
+    from datetime import datetime, timezone
+
+    from bot.app import build_core
+    from bot.settings import Settings
+    from bot.storage.models import Outbox
+
+    core = build_core(Settings(), load_world=False)
+    now = datetime.now(timezone.utc)
+    with core.db.session() as s:
+        s.add(Outbox(dedupe_key="t:1", kind="reminder_evening", transport="telegram", chat_id="42", payload={},
+                     due_at=now, status="dead", attempts=8, last_error="Forbidden: bot was blocked", created_at=now))
+        s.add(Outbox(dedupe_key="t:2", kind="digest", transport="telegram", chat_id="43", payload={},
+                     due_at=now, status="sent", attempts=1, created_at=now))
+    out = run("outbox", "dead")
+    assert "reminder_evening" in out and "blocked" in out and "digest" not in out
+    row_id = core.db.engine.connect().exec_driver_sql("SELECT id FROM outbox WHERE dedupe_key='t:1'").scalar()
+    assert "requeued 1 of 1" in run("outbox", "replay", str(row_id))
+    with core.db.session() as s:
+        r = s.get(Outbox, row_id)
+        assert (r.status, r.attempts) == ("pending", 0)
+    assert "Dead notices (0)" in run("outbox", "dead")
+    core.close()
+
+
+def test_backup_command(loaded, tmp_path):
+    import sqlite3
+
+    out_file = tmp_path / "backup.sqlite3"
+    run("backup", str(out_file))
+    con = sqlite3.connect(out_file)
+    assert con.execute("SELECT count(*) FROM spaces").fetchone()[0] == 11
+    con.close()

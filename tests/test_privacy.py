@@ -172,3 +172,17 @@ def test_link_reply_language(chat, lang_hint, expect):
     assert expect in chat.send("zoe", "/link", lang_hint=lang_hint)
     with chat.dialogue.core.db.session() as s:
         assert s.scalar(select(LinkCode.code)) is not None
+
+
+def test_scheduler_runs_retention_once_a_day(chat):
+    from bot.scheduler import Periodic
+
+    core = chat.dialogue.core
+    chat.send("old", "hallo")
+    old = mid(core, "terminal", "old")
+    core.clock.advance(timedelta(days=core.settings.retention_days + 1))
+    periodic = Periodic(core)
+    assert periodic.run_due(core.clock.now())["retention"] == 1
+    assert periodic.run_due(core.clock.now())["retention"] == 0  # once per day
+    with core.db.session() as s:
+        assert s.get(Member, old).deleted_at is not None
