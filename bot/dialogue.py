@@ -160,7 +160,11 @@ class Dialogue:
 
     # ------------------------------------------------------------------ intents
     def on_help(self, ctx: Ctx) -> list[Reply]:
-        return [Reply(t(ctx.lang, "help"))]
+        lines = [t(ctx.lang, "help"), t(ctx.lang, "help_more")]
+        for kind in ("employer_admin", "operator", "platform_admin"):
+            if ctx.member.has(kind):
+                lines.append(t(ctx.lang, f"help_{kind}"))
+        return [Reply("\n\n".join(lines))]
 
     def on_unknown(self, ctx: Ctx) -> list[Reply]:
         return [Reply(t(ctx.lang, "unknown"))]

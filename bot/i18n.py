@@ -68,6 +68,10 @@ TEXTS: dict[str, dict[str, str]] = {
                 "• „übermorgen 9-13 Uhr Senden“ • „2 Plätze Mi in Nottuln“\n"
                 "Außerdem: „meine Buchungen“, „Freitag stornieren“, „was ist morgen frei?“, „einchecken“, „wie viele Tage habe ich noch?“\n"
                 "Befehle: /buchen /storno /buchungen /frei /checkin /kontingent /einstellungen /sprache /hilfe",
+        "help_more": "Konto: /link (Telegram und Matrix verbinden) · /pendeln 23 (Arbeitsweg in km) · /export (meine Daten) · /loeschen",
+        "help_employer_admin": "Für Firmen-Admins: /firma (Kontingent der Firma) · /team (wer hat was gebucht) · /team kontingent NAME TAGE · /team einladen · /team entfernen NAME · /team csv",
+        "help_operator": "Für Betreiber:innen: /ankuenfte (heute und morgen) · /belegung (diese Woche) · /schliessen TAG GRUND · /qr (Check-in-QR-Code)",
+        "help_platform_admin": "Für Plattform-Admins: /stats (Wirkung: Auslastung, vermiedene km und CO₂)",
         "unknown": "Das habe ich leider nicht verstanden. 🤔 Versuch es z. B. mit „morgen Dülmen“ oder „meine Buchungen“. /hilfe zeigt alles.",
         "too_long": "Deine Nachricht ist mir zu lang ({n} Zeichen, höchstens {max}). Schreib mir bitte kürzer, z. B. „morgen Dülmen“.",
         "slow_down": "Langsam bitte 🙂 – du hast mir gerade sehr viele Nachrichten geschickt. Versuch es in einer Minute wieder.",
@@ -160,6 +164,10 @@ TEXTS: dict[str, dict[str, str]] = {
                 "• \"day after tomorrow 9-13 Senden\" • \"2 desks Wed in Nottuln\"\n"
                 "Also: \"my bookings\", \"cancel Friday\", \"what's free tomorrow?\", \"check in\", \"how many days do I have left?\"\n"
                 "Commands: /book /cancel /mybookings /free /checkin /contingent /settings /language /help",
+        "help_more": "Account: /link (connect Telegram and Matrix) · /commute 23 (one-way km) · /export (my data) · /delete",
+        "help_employer_admin": "For company admins: /company (contingent) · /team (who booked what) · /team contingent NAME DAYS · /team invite · /team remove NAME · /team csv",
+        "help_operator": "For operators: /arrivals (today and tomorrow) · /occupancy (this week) · /close DAY REASON · /qr (check-in QR code)",
+        "help_platform_admin": "For platform admins: /stats (impact: utilisation, km and CO₂ avoided)",
         "unknown": "Sorry, I didn't get that. 🤔 Try e.g. \"tomorrow Dülmen\" or \"my bookings\". /help shows everything.",
         "too_long": "Your message is too long for me ({n} characters, at most {max}). Please keep it short, e.g. \"tomorrow Dülmen\".",
         "slow_down": "Slow down please 🙂 – you sent me a lot of messages just now. Try again in a minute.",

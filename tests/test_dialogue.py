@@ -190,3 +190,14 @@ def test_writing_in_a_group_keeps_the_direct_chat(chat, sqlite_core):
     chat.send("nina", "/hilfe", chat_id="group-1", is_group=True)  # first contact in a group
     with sqlite_core.db.session() as s:
         assert s.scalar(select(Identity.chat_id).where(Identity.external_id == "nina")) == "nina"
+
+
+def test_help_shows_the_commands_of_ones_roles(chat):
+    r = chat.send("anna", "/hilfe")
+    assert "/link" in r and "/firma" not in r and "/ankuenfte" not in r
+    chat.send("olga", "OP-OLFEN")
+    r = chat.send("olga", "/hilfe")
+    assert "/ankuenfte" in r and "/qr" in r and "/firma" not in r
+    chat.send("eva", "STADTWERKE-ADMIN")
+    r = chat.send("eva", "/help", lang_hint="en")
+    assert "/team" in r and "/ankuenfte" not in r
