@@ -233,6 +233,9 @@ class Booking(Base):
         Index("ix_bookings_member_day", "member_id", "day"),
         Index("ix_bookings_space_day_status", "space_id", "day", "status"),
         Index("ix_bookings_desk_day", "desk_id", "day"),
+        # for the overlap checks (SQLite triggers): only bookings ending after the new one starts (0002)
+        Index("ix_bookings_desk_t1", "desk_id", "t1"),
+        Index("ix_bookings_member_t1", "member_id", "t1"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
