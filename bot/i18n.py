@@ -254,7 +254,15 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def t(lang: str, key: str, **kw) -> str:
-    table = TEXTS.get(lang) or TEXTS["de"]
-    text = table.get(key) or TEXTS["de"][key]
-    return text.format(**kw) if kw else text
+def translator(texts: dict[str, dict[str, str]]):
+    """A `t(lang, key, **kw)` over one table of texts: the user's language, German as the fallback."""
+
+    def translate(lang: str, key: str, **kw) -> str:
+        table = texts.get(lang) or texts["de"]
+        text = table.get(key) or texts["de"][key]
+        return text.format(**kw) if kw else text
+
+    return translate
+
+
+t = translator(TEXTS)

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.domain import Attachment, Choice, Reply
-from bot.i18n import PART, fmt_day, fmt_days, fmt_eur, t
+from bot.i18n import PART, fmt_day, fmt_days, fmt_eur, t, translator
 
 log = logging.getLogger(__name__)
 
@@ -166,10 +166,7 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def nt(lang: str, key: str, **kw) -> str:
-    table = TEXTS.get(lang) or TEXTS["de"]
-    text = table.get(key) or TEXTS["de"][key]
-    return text.format(**kw) if kw else text
+nt = translator(TEXTS)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from bot.storage.models import (
     Space,
 )
 from bot.storage.outbox import cancel_for_booking
+from bot.i18n import translator
 
 LINK_TTL = timedelta(minutes=15)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -107,10 +108,7 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def tr(lang: str, key: str, **kw) -> str:
-    table = TEXTS.get(lang) or TEXTS["de"]
-    text = table.get(key) or TEXTS["de"][key]
-    return text.format(**kw) if kw else text
+tr = translator(TEXTS)
 
 
 def _num(x: float, lang: str) -> str:

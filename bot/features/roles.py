@@ -41,7 +41,7 @@ from bot.authz import (
 from bot.booking import fmt_min, month_key
 from bot.dialogue import Ctx, Dialogue
 from bot.domain import ACTIVE_STATUSES, Attachment, Reply, Status
-from bot.i18n import fmt_day, fmt_days
+from bot.i18n import fmt_day, fmt_days, translator
 from bot.storage.models import (
     AuditLog,
     Booking,
@@ -268,10 +268,7 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def tr(lang: str, key: str, **kw) -> str:
-    table = TEXTS.get(lang) or TEXTS["de"]
-    text = table.get(key) or TEXTS["de"][key]
-    return text.format(**kw) if kw else text
+tr = translator(TEXTS)
 
 
 def refusal(lang: str, exc: Forbidden) -> list[Reply]:
