@@ -66,9 +66,11 @@ class Members:
         """The member behind a chat account, made on first contact."""
         now = self.clock.now()
         with self.db.session() as s:
-            ident = s.scalar(select(Identity).where(Identity.transport == transport, Identity.external_id == external_id))
-            if ident is not None:
-                m = s.get(Member, ident.member_id)
+            # identity and member in one round trip (the foreign key guarantees the member row)
+            row = s.execute(select(Identity, Member).join(Member, Member.id == Identity.member_id)
+                            .where(Identity.transport == transport, Identity.external_id == external_id)).first()
+            if row is not None:
+                ident, m = row
                 if m.deleted_at is not None:  # erased earlier, then wrote again: a fresh start
                     m.deleted_at = None
                     m.display_name = display_name or m.display_name
