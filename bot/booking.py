@@ -507,6 +507,20 @@ class BookingService:
             return InPast(day)
         return iv
 
+    def _request(self, s: Session, member_id: int, space_slug: str, day: date, part, start, end):
+        """(space, part, start_min, end_min) of a valid request, or the outcome saying why not."""
+        space = s.scalar(select(Space).where(Space.slug == space_slug, Space.active))
+        if space is None:
+            return UnknownSpace(space_slug)
+        pre = self._precheck(s, space, day, part, start, end)
+        if not isinstance(pre, tuple):
+            return pre
+        part_v, m0, m1 = pre
+        own = self._overlapping_own(s, member_id, minute_ordinal(day, m0), minute_ordinal(day, m1))
+        if own is not None:
+            return AlreadyBooked(day, booking_info(own))
+        return space, part_v, m0, m1
+
     def _free_desks(self, s: Session, space_id: int, t0: int, t1: int, *, wait: bool = False) -> list[Desk]:
         # a booking lies within its day, so only that day's bookings can overlap: `day` lets the
         # (desk_id, day) index find them instead of scanning the desk's whole history
@@ -550,17 +564,10 @@ class BookingService:
             with self.db.session() as s:
                 if self.db.is_postgres:  # one booking request per member at a time (lock order: member, accounts, desks)
                     s.execute(select(Member.id).where(Member.id == member_id).with_for_update())
-                space = s.scalar(select(Space).where(Space.slug == space_slug, Space.active))
-                if space is None:
-                    return UnknownSpace(space_slug)
-                pre = self._precheck(s, space, day, part, start, end)
-                if not isinstance(pre, tuple):
-                    return pre
-                part_v, m0, m1 = pre
-                t0, t1 = minute_ordinal(day, m0), minute_ordinal(day, m1)
-                own = self._overlapping_own(s, member_id, t0, t1)
-                if own is not None:
-                    return AlreadyBooked(day, booking_info(own))
+                req = self._request(s, member_id, space_slug, day, part, start, end)
+                if not isinstance(req, tuple):
+                    return req
+                space, part_v, m0, m1 = req
                 result = self._place(s, member_id, space, day, part_v, m0, m1, desks, pay_self, group_ref, Status.CONFIRMED)
                 if isinstance(result, list):
                     rem = self._remaining_after_place(s, member_id, month_key(day))
@@ -657,17 +664,11 @@ class BookingService:
     def join_waitlist(self, member_id: int, space_slug: str, day: date, *, part: str | None = None,
                       start: str | None = None, end: str | None = None) -> BookOutcome:
         with self.db.session() as s:
-            space = s.scalar(select(Space).where(Space.slug == space_slug, Space.active))
-            if space is None:
-                return UnknownSpace(space_slug)
-            pre = self._precheck(s, space, day, part, start, end)
-            if not isinstance(pre, tuple):
-                return pre
-            part_v, m0, m1 = pre
+            req = self._request(s, member_id, space_slug, day, part, start, end)
+            if not isinstance(req, tuple):
+                return req
+            space, part_v, m0, m1 = req
             t0, t1 = minute_ordinal(day, m0), minute_ordinal(day, m1)
-            own = self._overlapping_own(s, member_id, t0, t1)
-            if own is not None:
-                return AlreadyBooked(day, booking_info(own))
             dup = s.scalar(select(Booking).where(Booking.member_id == member_id, Booking.space_id == space.id,
                                                  Booking.day == day, Booking.status == Status.WAITLISTED.value))
             now = self.clock.now()
