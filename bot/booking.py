@@ -8,6 +8,7 @@ storage/models.py): this module asks it to insert, and maps a refused insert to 
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import time as _time
@@ -16,7 +17,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import String, and_, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -213,6 +214,7 @@ def fmt_min(m: int) -> str:
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
+@lru_cache(maxsize=1024)
 def parse_hhmm(s: str) -> int:
     h, _, m = s.partition(":")
     return int(h) * 60 + int(m or 0)
@@ -255,6 +257,40 @@ def opening_of(space: Space, day: date) -> tuple[int, int] | None:
     if not hours:
         return None
     return parse_hhmm(hours[0]), parse_hhmm(hours[1])
+
+
+# what space_info / opening_of / _closed_given / _interval read of a space; opening_hours as its JSON
+# text, decoded once per distinct text (most spaces share their hours)
+_SPACE_COLS = (Space.id, Space.slug, Space.name, Space.town, Space.address, Space.day_price_cents,
+               cast(Space.opening_hours, String).label("hours_json"), Space.holiday_region)
+_HOURS_DECODED: dict[str, dict] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _SpaceRow:
+    """The columns of a Space that availability needs, read like a Space."""
+
+    id: int
+    slug: str
+    name: str
+    town: str
+    address: str
+    day_price_cents: int
+    opening_hours: dict | None
+    holiday_region: str
+
+
+def _space_rows(rows) -> list[_SpaceRow]:
+    out = []
+    for r in rows:
+        text = r.hours_json
+        hours = _HOURS_DECODED.get(text) if text is not None else None
+        if hours is None and text is not None:
+            hours = json.loads(text)
+            if len(_HOURS_DECODED) < 4096:
+                _HOURS_DECODED[text] = hours
+        out.append(_SpaceRow(r.id, r.slug, r.name, r.town, r.address, r.day_price_cents, hours, r.holiday_region))
+    return out
 
 
 def _closed_given(space: Space, day: date, closure_reason: str | None) -> tuple[str, str] | None:
@@ -322,11 +358,14 @@ class BookingService:
         closure = s.scalar(select(SpaceClosure).where(SpaceClosure.space_id == space.id, SpaceClosure.day == day))
         return _closed_given(space, day, closure.reason if closure is not None else None)
 
-    def closed_reasons(self, s: Session, spaces: list[Space], day: date) -> dict[int, tuple[str, str] | None]:
-        """`closed_reason` for many spaces with one query."""
+    def closed_reasons(self, s: Session, spaces: list[Space], day: date, *, all_spaces: bool = False) -> dict[int, tuple[str, str] | None]:
+        """`closed_reason` for many spaces with one query (`all_spaces`: the list holds every space, so
+        the day's closures need no id list)."""
         ids = [sp.id for sp in spaces]
-        closures = dict(s.execute(select(SpaceClosure.space_id, SpaceClosure.reason)
-                                  .where(SpaceClosure.day == day, SpaceClosure.space_id.in_(ids))).all()) if ids else {}
+        q = select(SpaceClosure.space_id, SpaceClosure.reason).where(SpaceClosure.day == day)
+        if not all_spaces:
+            q = q.where(SpaceClosure.space_id.in_(ids))
+        closures = dict(s.execute(q).all()) if ids else {}
         return {sp.id: _closed_given(sp, day, closures.get(sp.id)) for sp in spaces}
 
     def _interval(self, space: Space, day: date, part: str | None, start: str | None, end: str | None):
@@ -788,15 +827,17 @@ class BookingService:
                      start: str | None = None, end: str | None = None) -> list[Availability]:
         """Free desks per space for a day (and part or hours), in one query for all spaces."""
         with self.db.session() as s:
-            q = select(Space).where(Space.active).order_by(Space.slug)
+            # plain rows with the columns used here (read by attribute like a Space): loading hundreds
+            # of ORM objects cost more than the whole query
+            q = select(*_SPACE_COLS).where(Space.active).order_by(Space.slug)
             if space_slug:
                 q = q.where(Space.slug == space_slug)
-            spaces = s.scalars(q).all()
+            spaces = _space_rows(s.execute(q))
             tq = select(Desk.space_id, func.count(Desk.id)).where(Desk.active).group_by(Desk.space_id)
             if space_slug:
                 tq = tq.where(Desk.space_id.in_([sp.id for sp in spaces]))
             totals = dict(s.execute(tq).all())
-            closed_by_space = self.closed_reasons(s, spaces, day)  # one query, not one per space
+            closed_by_space = self.closed_reasons(s, spaces, day, all_spaces=not space_slug)  # one query, not one per space
             out: list[Availability] = []
             intervals = {}
             for sp in spaces:
@@ -814,8 +855,14 @@ class BookingService:
                 by_interval: dict[tuple[int, int], list[int]] = {}
                 for sid, iv in intervals.items():  # spaces with the same hours share one condition
                     by_interval.setdefault(iv, []).append(sid)
-                conds = [and_(Booking.space_id.in_(sids), Booking.t0 < t1, Booking.t1 > t0)
-                         for (t0, t1), sids in by_interval.items()]
+                if len(by_interval) == 1 and not space_slug:
+                    # one interval for all: count every space's bookings and read only those asked
+                    # (a list of hundreds of ids costs more to send and parse than the extra groups)
+                    (t0, t1), = by_interval
+                    conds = [and_(Booking.t0 < t1, Booking.t1 > t0)]
+                else:
+                    conds = [and_(Booking.space_id.in_(sids), Booking.t0 < t1, Booking.t1 > t0)
+                             for (t0, t1), sids in by_interval.items()]
                 busy = dict(s.execute(
                     select(Booking.space_id, func.count(func.distinct(Booking.desk_id)))
                     .where(Booking.day == day, Booking.status.in_(ACTIVE_STATUSES), or_(*conds))

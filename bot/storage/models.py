@@ -236,6 +236,8 @@ class Booking(Base):
         # for the overlap checks (SQLite triggers): only bookings ending after the new one starts (0002)
         Index("ix_bookings_desk_t1", "desk_id", "t1"),
         Index("ix_bookings_member_t1", "member_id", "t1"),
+        # availability over all spaces: the day's bookings (0003)
+        Index("ix_bookings_day_space", "day", "space_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
