@@ -358,15 +358,15 @@ class BookingService:
         closure = s.scalar(select(SpaceClosure).where(SpaceClosure.space_id == space.id, SpaceClosure.day == day))
         return _closed_given(space, day, closure.reason if closure is not None else None)
 
-    def closed_reasons(self, s: Session, spaces: list[Space], day: date, *, all_spaces: bool = False) -> dict[int, tuple[str, str] | None]:
-        """`closed_reason` for many spaces with one query (`all_spaces`: the list holds every space, so
-        the day's closures need no id list)."""
-        ids = [sp.id for sp in spaces]
+    def day_closures(self, s: Session, space_ids: list[int], day: date, *, all_spaces: bool = False) -> dict[int, str]:
+        """{space_id: reason} of the closure rows of a day, in one query (`all_spaces`: the ids are every
+        space, so none need be sent)."""
+        if not space_ids:
+            return {}
         q = select(SpaceClosure.space_id, SpaceClosure.reason).where(SpaceClosure.day == day)
         if not all_spaces:
-            q = q.where(SpaceClosure.space_id.in_(ids))
-        closures = dict(s.execute(q).all()) if ids else {}
-        return {sp.id: _closed_given(sp, day, closures.get(sp.id)) for sp in spaces}
+            q = q.where(SpaceClosure.space_id.in_(space_ids))
+        return dict(s.execute(q).all())
 
     def _interval(self, space: Space, day: date, part: str | None, start: str | None, end: str | None):
         """(part, start_min, end_min) or an OutsideHours outcome."""
@@ -837,15 +837,26 @@ class BookingService:
             if space_slug:
                 tq = tq.where(Desk.space_id.in_([sp.id for sp in spaces]))
             totals = dict(s.execute(tq).all())
-            closed_by_space = self.closed_reasons(s, spaces, day, all_spaces=not space_slug)  # one query, not one per space
+            closures = self.day_closures(s, [sp.id for sp in spaces], day, all_spaces=not space_slug)  # one query
             out: list[Availability] = []
             intervals = {}
+            # without a closure row, closed-or-interval depends only on the hours and the holiday region,
+            # which most spaces share: work it out once per distinct pair
+            verdicts: dict[tuple[int, str], tuple] = {}
             for sp in spaces:
-                closed = closed_by_space[sp.id]
+                reason = closures.get(sp.id)
+                if reason is not None:
+                    closed, iv = _closed_given(sp, day, reason), None
+                else:
+                    key = (id(sp.opening_hours), sp.holiday_region)
+                    verdict = verdicts.get(key)
+                    if verdict is None:
+                        c = _closed_given(sp, day, None)
+                        verdict = verdicts[key] = (c, None if c else self._interval(sp, day, part, start, end))
+                    closed, iv = verdict
                 if closed:
                     out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0), closed=closed[1] or closed[0]))
                     continue
-                iv = self._interval(sp, day, part, start, end)
                 if isinstance(iv, OutsideHours):
                     out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0), closed="hours"))
                     continue
