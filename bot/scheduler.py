@@ -505,13 +505,14 @@ class Periodic:
         month = month_key(now.date())
         n = 0
         with self.core.db.session() as s:
+            # the threshold is checked by the database: only accounts below it are loaded
+            left_expr = ContingentAccount.granted_halves - ContingentAccount.used_halves
             rows = s.execute(select(ContingentAccount, Employer).join(Employer, Employer.id == ContingentAccount.employer_id)
                              .where(ContingentAccount.month == month, ContingentAccount.alerted.is_(False),
-                                    ContingentAccount.granted_halves > 0)).all()
+                                    ContingentAccount.granted_halves > 0,
+                                    left_expr * 100 < ContingentAccount.granted_halves * Employer.alert_percent)).all()
             for acct, emp in rows:
                 left = acct.granted_halves - acct.used_halves
-                if left * 100 >= acct.granted_halves * emp.alert_percent:
-                    continue
                 res = s.execute(update(ContingentAccount).where(ContingentAccount.id == acct.id,
                                                                 ContingentAccount.alerted.is_(False)).values(alerted=True))
                 if res.rowcount != 1:
