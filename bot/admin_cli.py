@@ -358,6 +358,7 @@ def roles_grant(
     """Give a member a role."""
     from sqlalchemy import select
 
+    from bot.members import assign_role
     from bot.storage.models import Member, Role
 
     core = _core()
@@ -370,10 +371,7 @@ def roles_grant(
         if s.scalar(select(Role.id).where(Role.member_id == member_id, Role.kind == kind, Role.scope == scope)):
             typer.echo(f"#{member_id} already has {kind} {scope}".rstrip())
             return
-        if kind == "employee":  # one employer at a time, as with invite codes
-            for old in s.scalars(select(Role).where(Role.member_id == member_id, Role.kind == "employee")):
-                s.delete(old)
-        s.add(Role(member_id=member_id, kind=kind, scope=scope, employer_id=eid, space_id=sid, created_at=now))
+        assign_role(s, member_id, kind, scope, employer_id=eid, space_id=sid, now=now)  # one employer at a time
         _audit(s, "role_grant", now, member_id=member_id, kind=kind, scope=scope)
     typer.echo(f"granted {kind} {scope} to #{member_id}".replace("  ", " "))
     core.close()

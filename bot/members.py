@@ -50,6 +50,17 @@ class CodeRefused:
     reason: str  # "unknown" | "expired" | "used_up"
 
 
+def assign_role(s: Session, member_id: int, kind: str, scope: str, *, employer_id: int | None, space_id: int | None,
+                now: datetime) -> Role:
+    """Give a member a role. One employer at a time: a new employee role replaces the old one."""
+    if kind == "employee":
+        for old in s.scalars(select(Role).where(Role.member_id == member_id, Role.kind == "employee")):
+            s.delete(old)
+    role = Role(member_id=member_id, kind=kind, scope=scope, employer_id=employer_id, space_id=space_id, created_at=now)
+    s.add(role)
+    return role
+
+
 def _view(s: Session, m: Member, is_new: bool = False) -> MemberView:
     roles = tuple((r.kind, r.employer_id, r.space_id) for r in s.scalars(select(Role).where(Role.member_id == m.id)))
     return MemberView(m.id, m.display_name, m.lang, roles, dict(m.prefs or {}), is_new)
@@ -160,12 +171,7 @@ class Members:
             )
             if res.rowcount != 1:
                 return CodeRefused("used_up")
-            if code.kind == "employee":
-                # one employer at a time: a new employee code moves the member
-                for old in s.scalars(select(Role).where(Role.member_id == member_id, Role.kind == "employee")):
-                    s.delete(old)
-            s.add(Role(member_id=member_id, kind=code.kind, scope=scope, employer_id=code.employer_id, space_id=code.space_id,
-                       created_at=now))
+            assign_role(s, member_id, code.kind, scope, employer_id=code.employer_id, space_id=code.space_id, now=now)
             return result
 
     # --- button tokens --------------------------------------------------------------------
