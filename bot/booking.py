@@ -13,7 +13,7 @@ import random
 import secrets
 import time as _time
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -102,7 +102,6 @@ class Remaining:
 class Booked:
     bookings: list[BookingInfo]
     remaining: Remaining | None
-    promoted: bool = False
 
     @property
     def booking(self) -> BookingInfo:
@@ -971,6 +970,3 @@ class _Overdrawn(Exception):
 class _NotPlaced(Exception):
     pass
 
-
-def utc(dt: datetime) -> datetime:
-    return dt.astimezone(timezone.utc)

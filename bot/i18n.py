@@ -153,7 +153,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "token_unknown": "Diesen Knopf kenne ich nicht (mehr). Schreib mir einfach, was du möchtest.",
         "group_hello": "Hallo! Ein:e Betreiber:in kann diese Gruppe mit dem Betreiber-Code für Ankunftsmeldungen anmelden.",
         "summary_failed": "Nicht gebucht:",
-        "other_day": "anderer Tag",
     },
     "en": {
         "welcome": "Hi {name}! 👋 I'm deskbot. I book you a desk in a coworking space near home – instead of commuting.\n"
@@ -249,7 +248,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "token_unknown": "I don't know this button (any more). Just tell me what you'd like.",
         "group_hello": "Hi! An operator can register this group for arrival notices with their operator code.",
         "summary_failed": "Not booked:",
-        "other_day": "another day",
     },
 }
 

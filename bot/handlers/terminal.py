@@ -11,7 +11,6 @@ message per line, replies printed, exit at end of input.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -154,7 +153,3 @@ class TerminalChat:
             if not self.handle_line(line):
                 break
 
-
-def run_async(coro):
-    """Run a coroutine from the terminal's synchronous loop."""
-    return asyncio.run(coro)
