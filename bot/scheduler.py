@@ -26,19 +26,17 @@ import os
 import random
 import socket
 import threading
-import traceback
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 
 from bot.notices import RowView, Skip, nudge_prefs, notice_enabled, render
 from bot.storage.models import (
     Booking,
-    ChatChannel,
     ContingentAccount,
     Employer,
     Identity,
@@ -379,6 +377,7 @@ class Periodic:
         from bot.features.privacy import purge_inactive
 
         self._retention_day = now.date()
+        self.core.members.purge_tokens(now - timedelta(days=1))  # buttons expired for a day or more
         return len(purge_inactive(self.core, now))
 
     # --- no-shows -------------------------------------------------------------------------

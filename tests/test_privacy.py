@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from bot.dialogue import Dialogue
 from bot.features.privacy import FloodWindow, purge_inactive
@@ -181,8 +181,15 @@ def test_scheduler_runs_retention_once_a_day(chat):
     chat.send("old", "hallo")
     old = mid(core, "terminal", "old")
     core.clock.advance(timedelta(days=core.settings.retention_days + 1))
+    from bot.storage.models import PendingAction
+
+    core.members.issue(mid(core, "terminal", "old"), {"op": "keep"}, ttl=timedelta(minutes=1))  # long expired by now
+    with core.db.session() as s:
+        s.execute(update(PendingAction).values(expires_at=core.clock.now() - timedelta(days=2)))
     periodic = Periodic(core)
     assert periodic.run_due(core.clock.now())["retention"] == 1
+    with core.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(PendingAction)) == 0  # expired buttons purged
     assert periodic.run_due(core.clock.now())["retention"] == 0  # once per day
     with core.db.session() as s:
         assert s.get(Member, old).deleted_at is not None
