@@ -93,6 +93,10 @@ class IncomingMessage:
     is_group: bool = False
     addressed: bool = True  # in groups: was the bot mentioned / commanded?
     callback: str | None = None  # data of a pressed button (choice), if any
+    # the messenger's id of this update ("tg:<update_id>", a Matrix event id): the dialogue records it in
+    # the same unit of work as the change and the reply, so a redelivered update is never handled twice
+    update_key: str | None = None
+    edited: bool = False  # an edit of an earlier message (Matrix m.replace, Telegram edited_message)
 
 
 @dataclass(frozen=True, slots=True)
