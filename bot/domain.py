@@ -123,6 +123,11 @@ class Reply:
     attachments: list[Attachment] = field(default_factory=list)
     edit: bool = False  # replace the message whose button was pressed instead of sending anew
     html: str | None = None  # optional formatted variant
+    alert: bool = False  # a short answer to a button press (Telegram: callback alert), not a chat message
+    # the reply's outbox row: the dialogue stores every direct answer in the outbox in the same unit of work as
+    # the change; the transport calls `Dialogue.mark_sent([outbox_id])` once it went out, and whatever is not
+    # marked by then (a crash, a stop) is delivered by the scheduler from the outbox
+    outbox_id: int | None = None
 
     def flat_choices(self) -> list[Choice]:
         return [c for row in self.choices for c in row]
