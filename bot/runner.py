@@ -56,7 +56,7 @@ def build_transports(core: Core, dialogue) -> dict:
         store = s.matrix_store_dir or (s.data_dir / "matrix")
         transports["matrix"] = MatrixTransport(
             dialogue, homeserver=s.matrix_homeserver, user_id=s.matrix_user_id, access_token=s.matrix_access_token or None,
-            password=s.matrix_password or None, store_dir=store, allowed_homeservers=s.matrix_allowed_homeservers or None,
+            password=s.matrix_password or None, db=core.db, store_dir=store, allowed_homeservers=s.matrix_allowed_homeservers or None,
             lock=lock,
         )
     return transports

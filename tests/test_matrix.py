@@ -30,6 +30,7 @@ from bot.handlers.matrix import (
     txn_id,
 )
 from bot.handlers.matrix_leader import PgAdvisoryLeader, psycopg_conninfo
+from bot.storage.db import Database
 from bot.transport import RecipientGone, RetryLater, Transport
 from tests.synapse_fixture import MatrixUser, SynapseServer, synapse, synapse_user  # noqa: F401
 
@@ -173,9 +174,24 @@ async def human(synapse: SynapseServer, synapse_user, tmp_path):
     await h.close()
 
 
+_DBS: dict[str, object] = {}
+
+
+def db_for(store: Path):
+    """The transport's database for a test: one migrated SQLite file per `store` path (shared by the
+    transports of one test, like a deployment's PostgreSQL)."""
+    key = str(store)
+    if key not in _DBS:
+        store.mkdir(parents=True, exist_ok=True)
+        db = Database(f"sqlite:///{store / 'deskbot.sqlite3'}")
+        db.migrate()
+        _DBS[key] = db
+    return _DBS[key]
+
+
 def make_transport(synapse: SynapseServer, bot: MatrixUser, store: Path, dialogue, **kw) -> MatrixTransport:
     args = dict(homeserver=synapse.base_url, user_id=bot.user_id, access_token=bot.access_token, password=None,
-                store_dir=store, allowed_homeservers=None)
+                db=db_for(store), allowed_homeservers=None)
     args.update(kw)
     return MatrixTransport(dialogue, **args)
 
@@ -260,7 +276,9 @@ async def test_restart_answers_missed_message_exactly_once(synapse, synapse_user
     await t1.start()
     await t1.wait_synced()
     assert t1.logins == 1
-    assert oct((store / "matrix_state.json").stat().st_mode & 0o777) == "0o600"
+    assert not list(store.glob("*.json")) and not (store / "crypto").exists()  # everything is in the database
+    session = t1.state.session()
+    assert session is not None and session.device_id == t1.client.device_id
     room = await human.dm(user.user_id, encrypted=True)
     await human.say(room, "menu")
     await human.wait_text(room, user.user_id, "Welcher Ort?\n\n1️⃣ Coesfeld\n2️⃣ Dülmen")
@@ -293,7 +311,7 @@ async def test_send_dedupe_key_yields_one_event(bot, human: Human, synapse, tmp_
     await transport.send(room, Reply(text="Erinnerung: morgen 9 Uhr"), dedupe_key="outbox-18")
     await transport.stop()
     # after a "crash": a new process (same store, same device) repeats the send
-    t2 = make_transport(synapse, user, transport.store_dir, FakeDialogue())
+    t2 = make_transport(synapse, user, tmp_path / "bot", FakeDialogue())
     await t2.start()
     await t2.send(room, Reply(text="Erinnerung: morgen 9 Uhr"), dedupe_key="outbox-17")
     ev = await human.wait_text(room, user.user_id, "Erinnerung: morgen 9 Uhr")
@@ -424,7 +442,7 @@ async def test_only_leader_syncs(synapse, synapse_user, human: Human, tmp_path):
     l1 = PgAdvisoryLeader(PG_URL, key=key, retry_interval=0.5, check_interval=0.5)
     l2 = PgAdvisoryLeader(PG_URL, key=key, retry_interval=0.5, check_interval=0.5)
     d1, d2 = FakeDialogue(), FakeDialogue()
-    store = tmp_path / "bot"  # shared volume: same device, same crypto store
+    store = tmp_path / "bot"  # one database for both: same device, same crypto store
     t1 = make_transport(synapse, user, store, d1, lock=l1.hold)
     await t1.start()
     await t1.wait_synced()

@@ -1,34 +1,41 @@
-"""Matrix transport (matrix-nio, E2E with libolm).
+"""Matrix transport (matrix-nio >= 0.26, end-to-end encryption with vodozemac).
 
 How it works
 ------------
-* Login: the password is used at most once. Access token, device id and the sync token are kept in
-  ``store_dir/matrix_state.json`` (mode 0600); later starts reuse them (Synapse allows only a few
-  logins per IP). If a token is given instead of a password, ``whoami`` supplies the device id.
-  nio's crypto store (SQLite, Olm account, Megolm sessions) lives in ``store_dir/crypto``.
-* Sync: our own loop (not ``sync_forever``). The very first sync (no stored token) is a
-  ``full_state`` sync whose timelines are *not* answered (no replies to history). Afterwards the
-  sync token is persisted *after* the batch has been handled (nio's own ``store_sync_tokens`` saves
-  it before the callbacks ran, which can lose a message on a crash; we pass ``since`` ourselves).
-  Each handled event id is also persisted together with the replies it produced, so a restart
-  neither answers twice nor loses a message; replies carry a transaction id derived from the
-  incoming event id, so even a replay inside the crash window shows up only once.
-  Limited (gappy) timelines are back-filled with ``/messages`` up to the previous token.
-* Invites are joined when the server part of the inviter's user id is allowed
-  (`allowed_homeservers`; ``None`` = only the bot's own homeserver, ``["*"]`` = any), otherwise
-  rejected. In a freshly joined room we answer only messages sent after the invite reached us
-  (so the first message of an Element DM, which is sent before we join, is answered) and never
-  our own events or notices (bots talk in notices; this avoids bot loops).
-* Choices are rendered as numbered lines (1️⃣ ...); a bare number (``2``, ``2.``, ``2️⃣``) or a
-  keycap reaction on the message becomes ``IncomingMessage(callback=<choice data>)``. The current
-  choices per room are persisted.
-* Sending: one sender task per room (order within a room is kept). nio is configured with
-  ``max_limit_exceeded=0`` so it never sleeps on 429 itself; we honour ``retry_after_ms`` with a
-  shared fair (FIFO) gate, so while the bot is throttled rooms take turns instead of one room's
-  backlog starving the others, and the sync loop never waits for a send. `send()` (outbox) raises
-  `RetryLater` when the wait would exceed `max_send_wait` (30 s), `RecipientGone` on
-  M_FORBIDDEN / unknown room, `SendError` otherwise. Transaction ids are
-  ``sha256(dedupe_key:part)`` so a repeated send is de-duplicated by the homeserver.
+* All state is in the database (`bot/handlers/matrix_store.py`): session (access token, device id,
+  sync token), nio's crypto store, replies still to send, offered choices, invites still to join,
+  undecryptable events and the ids of handled events. Instances share nothing on disk; whoever leads
+  builds a *fresh* nio client from the database, so a takeover continues with the current Olm account
+  and Megolm sessions. A file store of deskbot's matrix-nio 0.25 days (``store_dir``) is imported once.
+* Login: the password is used at most once (Synapse allows only a few logins per IP); later starts
+  and other instances reuse the stored token and device. With a token instead of a password,
+  ``whoami`` supplies the device id.
+* Sync: our own loop. Each leadership starts with a ``full_state`` sync without ``since`` whose
+  timelines are *not* answered; it re-learns the rooms and lists every pending invite. Its ``timeout``
+  differs on every start, so Synapse's 2-minute response cache cannot hand a restart the stale first
+  sync of an earlier start. Then incremental syncs continue from the stored token; the token is stored
+  *after* the batch was handled. Limited timelines are back-filled with ``/messages``.
+* Every message handed to the dialogue carries ``update_key=<event id>``. The event id is recorded in
+  the database in one transaction with the replies still to send; a redelivered event is skipped.
+  Replies carry a transaction id derived from the event id, so a replay shows up once.
+* Undecryptable events are stored, their keys requested, and they are retried after every sync; after
+  `undecryptable_notice_after` the sender is told (once) to send the message again; after a day the
+  row goes (with a warning in the log).
+* Invites are joined when the inviter's homeserver is allowed (`allowed_homeservers`; ``None`` = only
+  the bot's own homeserver, ``["*"]`` = any), otherwise rejected. Joins that hit the join limit
+  (429) are retried after ``retry_after_ms``; invites are kept in the database until joined.
+* Rooms: a message is for the bot when it mentions it (``m.mentions``, an Element pill, "@deskbot",
+  the bot's display name at the start) or starts with "/" or is a single code-like word; the mention
+  is stripped before the dialogue sees the text. A bare number (``2``, ``2.``, ``2️⃣``) or a keycap
+  reaction answers only the sender's *own* pending choice. An edit (``m.replace``) is passed on with
+  ``edited=True`` and the new text (never as a choice); redactions are ignored. At most one
+  "slow down" reply per room and minute.
+* Sending: one sender task per room (order within a room is kept). nio never sleeps on 429 itself
+  (``max_limit_exceeded=0``); we honour ``retry_after_ms`` with a shared fair (FIFO) gate. Replies to a
+  room that is joined but not synced yet are retried, not dropped. `send()` (outbox) raises
+  `RetryLater` when the wait would exceed `max_send_wait` (30 s), `RecipientGone` on M_FORBIDDEN /
+  unknown room, `SendError` otherwise. ``stop()`` stops syncing, then lets queued replies go out for up
+  to `stop_grace` seconds; what is left stays in the database for the next leader.
 * Several instances: pass ``lock=PgAdvisoryLeader(url).hold``; only the holder syncs and sends.
   Non-leaders raise `RetryLater` from `send()`.
 
@@ -50,9 +57,9 @@ import hashlib
 import html
 import json
 import logging
-import os
 import re
 import time
+import random
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -60,15 +67,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.handlers.matrix_store import MatrixState, import_legacy_store
 from bot.domain import Attachment, Choice, IncomingMessage, Reply
 from bot.transport import RecipientGone, RetryLater, SendError
 
 log = logging.getLogger(__name__)
 
-STATE_FILE = "matrix_state.json"
 KEYCAPS = ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣", "6️⃣", "7️⃣", "8️⃣", "9️⃣", "🔟"]
 _GONE_CODES = {"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN_TOKEN"}
-_HANDLED_KEEP = 500
+_HANDLED_KEEP = 2000  # in-memory cache in front of matrix_handled_events
 _NUMBER_RE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
@@ -155,6 +162,64 @@ def reply_from_json(d: dict) -> Reply:
     )
 
 
+_CODE_RE = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+$")
+_PILL_RE = re.compile(r'<a\s+href="https://matrix\.to/#/([^"?]+)[^"]*"\s*>(.*?)</a>', re.I | re.S)
+
+
+def mention_info(content: dict, bot_user_id: str, bot_display: str | None) -> tuple[str, bool]:
+    """(text without the mention of the bot, was the bot mentioned). Knows ``m.mentions``, an Element
+    pill (``<a href="https://matrix.to/#/@bot:hs">deskbot</a>: …``), "@deskbot[:hs]" and the bot's
+    display name at the start of the message."""
+    import urllib.parse
+
+    text = strip_reply_fallback(content.get("body", "") or "")
+    mentioned = bot_user_id in ((content.get("m.mentions") or {}).get("user_ids") or [])
+    names: set[str] = {bot_user_id, "@" + bot_user_id[1:].split(":", 1)[0]}
+    if bot_display:
+        names.add(bot_display)
+    for target, label in _PILL_RE.findall(content.get("formatted_body", "") or ""):
+        if urllib.parse.unquote(target) == bot_user_id:
+            mentioned = True
+            names.add(html.unescape(re.sub(r"<[^>]+>", "", label)).strip())
+    names.discard("")
+    alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    lead = re.compile(rf"^\s*(?:{alts})(?![\w.-])\s*[:,]?\s*", re.I)
+    stripped, n = lead.subn("", text, count=1)
+    if n:
+        mentioned = True
+    if bot_user_id.lower() in stripped.lower():  # the full id anywhere in the text
+        mentioned = True
+        stripped = re.sub(re.escape(bot_user_id) + r"\s*[:,]?\s*", "", stripped, flags=re.I)
+    return stripped.strip(), mentioned
+
+
+def replaced_event(content: dict) -> str | None:
+    """The event id an edit (m.replace) replaces, else None."""
+    rel = content.get("m.relates_to") or {}
+    return rel.get("event_id") if rel.get("rel_type") == "m.replace" else None
+
+
+_SLOW_DOWN_TEXTS: set[str] | None = None
+
+
+def is_slow_down(reply: Reply) -> bool:
+    global _SLOW_DOWN_TEXTS
+    if _SLOW_DOWN_TEXTS is None:
+        try:
+            from bot.i18n import t
+
+            _SLOW_DOWN_TEXTS = {t("de", "slow_down"), t("en", "slow_down")}
+        except Exception:  # noqa: BLE001 - no texts, no throttle of the throttle
+            _SLOW_DOWN_TEXTS = set()
+    return reply.text in _SLOW_DOWN_TEXTS and not reply.choices
+
+
+UNDECRYPTABLE = {
+    "de": "🔒 Eine verschlüsselte Nachricht von dir (%s UTC) konnte ich nicht entschlüsseln. Bitte schick sie noch einmal.",
+    "en": "🔒 I could not decrypt an encrypted message of yours (%s UTC). Please send it again.",
+}
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -166,28 +231,15 @@ class _Job:
     msgtype: str = "m.text"
     max_wait: float | None = None  # None: wait as long as the homeserver says
     future: asyncio.Future | None = None
-    pending_id: str | None = None  # key in persisted pending sends
+    pending_id: str | None = None  # key of the persisted pending send (kind "pending")
     edit_of: str | None = None
+    choices_key: str | None = None  # where the sent choice message's event id is remembered
 
 
-class _StateFile:
-    """Small JSON state (0600), written atomically."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.data: dict[str, Any] = {}
-        if path.exists():
-            self.data = json.loads(path.read_text())
-
-    def save(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+def _engine_of(db):
+    if db is None:
+        raise ValueError("MatrixTransport needs the database (db=Engine or bot.storage.db.Database)")
+    return getattr(db, "engine", db)
 
 
 class MatrixTransport:
@@ -201,28 +253,38 @@ class MatrixTransport:
         user_id: str,
         access_token: str | None = None,
         password: str | None = None,
-        store_dir: Path,
+        db=None,
+        store_dir: Path | None = None,
         allowed_homeservers: list[str] | None = None,
         lock: Callable | None = None,
         device_name: str = "deskbot",
         max_send_wait: float = 30.0,
         sync_timeout_ms: int = 30_000,
+        stop_grace: float = 8.0,
+        slow_down_interval: float = 60.0,
+        undecryptable_notice_after: float = 120.0,
     ) -> None:
         self.dialogue = dialogue
         self.homeserver = homeserver.rstrip("/")
         self.user_id = user_id
         self._access_token = access_token
         self._password = password
-        self.store_dir = Path(store_dir)
+        self.state = MatrixState(_engine_of(db), user_id)
+        self.store_dir = Path(store_dir) if store_dir else None  # only read for the one-time import
         self.allowed_homeservers = allowed_homeservers
         self._lock = lock
         self.device_name = device_name
         self.max_send_wait = max_send_wait
         self.sync_timeout_ms = sync_timeout_ms
+        self.stop_grace = stop_grace
+        self.slow_down_interval = slow_down_interval
+        self.undecryptable_notice_after = undecryptable_notice_after
 
-        self.client = None  # nio.AsyncClient after start()
-        self.state: _StateFile | None = None
+        self.client = None  # nio.AsyncClient while leading (or after start() without a lock)
         self._task: asyncio.Task | None = None
+        self._sync_task: asyncio.Task | None = None
+        self._joiner: asyncio.Task | None = None
+        self._join_wakeup = asyncio.Event()
         self._senders: dict[str, asyncio.Task] = {}
         self._queues: dict[str, asyncio.Queue[_Job]] = {}
         self._gate = asyncio.Lock()  # FIFO: rooms take turns while throttled
@@ -232,35 +294,37 @@ class MatrixTransport:
         self._handled: OrderedDict[str, None] = OrderedDict()
         self._synced = asyncio.Event()  # set after the first sync of this leadership
         self._leader = False
-        self._undecrypted: list[tuple[str, Any, float]] = []
+        self._draining = False
+        self._slow_down_sent: dict[str, float] = {}
         self.logins = 0  # for tests / metrics
+        self.became_leader_at: float | None = None  # monotonic, for takeover measurements
+        self.first_sync_at: float | None = None
 
     # -------------------------------------------------------------------------------- lifecycle
     async def start(self) -> None:
-        from nio import AsyncClient, AsyncClientConfig
-
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.store_dir, 0o700)
-        (self.store_dir / "crypto").mkdir(exist_ok=True)
-        self.state = _StateFile(self.store_dir / STATE_FILE)
-        if self.state.data.get("user_id") not in (None, self.user_id):
-            self.state.data = {}  # store belongs to another account
-        self._handled = OrderedDict((e, None) for e in self.state.data.get("handled", []))
-        config = AsyncClientConfig(
-            store_sync_tokens=False,  # we persist the token ourselves, after handling (see docstring)
-            encryption_enabled=True,
-            max_limit_exceeded=0,  # never let nio sleep on 429; we schedule retries
-            max_timeouts=None,
-            request_timeout=self.sync_timeout_ms / 1000 + 30,
-        )
-        self.client = AsyncClient(
-            self.homeserver, self.user_id, store_path=str(self.store_dir / "crypto"), config=config
-        )
-        await self._login()
+        if self.store_dir is not None:
+            await asyncio.to_thread(import_legacy_store, self.state, self.store_dir)
+        if self._lock is None:  # one instance: fail fast on bad credentials
+            await self._open_client()
         self._task = asyncio.create_task(self._run(), name="matrix-sync")
 
     async def stop(self) -> None:
-        tasks = [t for t in [self._task, *self._senders.values()] if t is not None]
+        """Stop syncing, let queued replies go out for up to `stop_grace` s, then stop everything.
+        Unsent replies stay in the database and are sent by the next leader."""
+        self._draining = True
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._sync_task
+        queues = [q for q in self._queues.values()]
+        if queues and self.stop_grace > 0:
+            try:
+                await asyncio.wait_for(asyncio.gather(*(q.join() for q in queues)), self.stop_grace)
+            except asyncio.TimeoutError:
+                left = sum(q.qsize() for q in queues)
+                log.warning("matrix: %d replies not sent within the %.0f s grace; they stay queued in the "
+                            "database", left, self.stop_grace)
+        tasks = [t for t in [self._task, self._joiner, *self._senders.values()] if t is not None]
         for t in tasks:
             t.cancel()
         for t in tasks:
@@ -269,50 +333,64 @@ class MatrixTransport:
         self._task = None
         self._senders.clear()
         self._queues.clear()
-        if self.client is not None:
-            await self.client.close()
-            self.client = None
+        await self._close_client()
+        self._draining = False
 
     async def wait_synced(self, timeout: float = 30) -> None:
         await asyncio.wait_for(self._synced.wait(), timeout)
 
     # ------------------------------------------------------------------------------------ login
-    async def _login(self) -> None:
-        from nio import LoginResponse, WhoamiResponse
+    async def _open_client(self) -> None:
+        """A fresh nio client on the database: the crypto state is loaded as it is *now*."""
+        from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 
-        assert self.client is not None and self.state is not None
-        d = self.state.data
-        if d.get("access_token") and d.get("device_id"):
-            self.client.restore_login(self.user_id, d["device_id"], d["access_token"])
-            resp = await self.client.whoami()
+        await self._close_client()
+        config = AsyncClientConfig(
+            store=self.state.crypto_store_class(),
+            store_sync_tokens=False,  # we persist the token ourselves, after handling (see docstring)
+            encryption_enabled=True,
+            max_limit_exceeded=0,  # never let nio sleep on 429; we schedule retries
+            max_timeouts=None,
+            request_timeout=self.sync_timeout_ms / 1000 + 30,
+        )
+        # store_path is not used by the database store, but nio skips loading a store without one
+        client = AsyncClient(self.homeserver, self.user_id, store_path="database", config=config)
+        self.client = client
+        session = await asyncio.to_thread(self.state.session)
+        if session is not None:
+            client.restore_login(self.user_id, session.device_id, session.access_token)
+            resp = await client.whoami()
             if isinstance(resp, WhoamiResponse):
                 return
             if getattr(resp, "status_code", None) != "M_UNKNOWN_TOKEN":
                 raise SendError(f"whoami failed: {resp}")
             log.warning("stored Matrix token is no longer valid; logging in again")
-            d.clear()
+            await asyncio.to_thread(self.state.forget_session)
+            await client.close()
+            client = self.client = AsyncClient(self.homeserver, self.user_id, store_path="database", config=config)
         if self._access_token:
-            self.client.access_token = self._access_token
-            self.client.user_id = self.user_id
-            resp = await self.client.whoami()
+            client.access_token = self._access_token
+            client.user_id = self.user_id
+            resp = await client.whoami()
             if not isinstance(resp, WhoamiResponse) or not resp.device_id:
                 raise SendError(f"access token rejected or without device: {resp}")
-            self.client.restore_login(self.user_id, resp.device_id, self._access_token)
+            device_id, token = resp.device_id, self._access_token
         elif self._password:
-            resp = await self.client.login(self._password, device_name=self.device_name)
+            resp = await client.login(self._password, device_name=self.device_name)
             self.logins += 1
             if not isinstance(resp, LoginResponse):
                 raise SendError(f"Matrix login failed: {resp}")
+            device_id, token = resp.device_id, resp.access_token
         else:
             raise SendError("Matrix: neither a stored session, an access token nor a password")
-        d.update(
-            user_id=self.user_id,
-            device_id=self.client.device_id,
-            access_token=self.client.access_token,
-            homeserver=self.homeserver,
-        )
-        d.pop("next_batch", None)
-        self.state.save()
+        await asyncio.to_thread(self.state.save_session, device_id, token, self.homeserver)
+        client.restore_login(self.user_id, device_id, token)
+
+    async def _close_client(self) -> None:
+        client, self.client = self.client, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.close()
 
     # ------------------------------------------------------------------------------------- sync
     async def _run(self) -> None:
@@ -342,22 +420,31 @@ class MatrixTransport:
                 await asyncio.sleep(5)
 
     async def _lead(self) -> None:
-        # Another instance may have led until now (shared store_dir): take its state from disk.
-        assert self.state is not None and self.client is not None
-        self.state = _StateFile(self.state.path)
-        self._handled = OrderedDict((e, None) for e in self.state.data.get("handled", []))
-        if self._lock is not None:
-            self.client.restore_login(self.user_id, self.client.device_id, self.client.access_token)
+        self.became_leader_at = time.monotonic()
+        if self._lock is not None or self.client is None:
+            await self._open_client()  # another instance may have led until now: its state is in the DB
+        self._handled.clear()
         self._leader = True
+        self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync-loop")
+        self._joiner = asyncio.create_task(self._join_loop(), name="matrix-join")
         try:
-            await self._sync_loop()
+            try:
+                await self._sync_task
+            except asyncio.CancelledError:
+                if not self._draining:
+                    raise
+                await asyncio.Event().wait()  # stop() drains the senders, then cancels us
         finally:
             self._leader = False
             self._synced.clear()
-            for t in self._senders.values():
-                t.cancel()
+            for t in [self._joiner, *self._senders.values()]:
+                if t is not None:
+                    t.cancel()
+            self._joiner = None
             self._senders.clear()
             self._queues.clear()
+            if self._lock is not None:
+                await self._close_client()
 
     async def _sync(self, **kw):
         from nio import SyncResponse
@@ -374,24 +461,30 @@ class MatrixTransport:
             backoff = min(backoff * 2, 60)
 
     async def _sync_loop(self) -> None:
-        assert self.client is not None and self.state is not None
-        # 1. Every start: a full-state sync, timelines not answered. nio keeps room state only in
-        #    memory, so this is how we learn our rooms (membership, encryption) again.
+        assert self.client is not None
+        # 1. Every leadership: a full-state sync, timelines not answered. nio keeps room state only in
+        #    memory, so this is how we learn our rooms (membership, encryption) and all pending invites.
+        #    A timeout of its own per start: Synapse caches sync responses for 2 minutes by request, and
+        #    a cached first sync would miss invites and rooms joined since (a restart within 2 minutes).
         resp = await self._sync(
-            timeout=0, since=None, full_state=True,
+            timeout=random.randint(1, 60_000), since=None, full_state=True,
             sync_filter={"room": {"timeline": {"limit": 1}}, "presence": {"not_types": ["*"]}},
         )
+        self.first_sync_at = time.monotonic()
         await self._crypto_housekeeping()
         await self._handle_invites(resp)
-        since = self.state.data.get("next_batch") or resp.next_batch
-        self.state.data["next_batch"] = since
-        self.state.save()
+        session = await asyncio.to_thread(self.state.session)
+        since = (session.next_batch if session else None) or resp.next_batch
+        await asyncio.to_thread(self.state.save_next_batch, since)
         self._synced.set()
-        for pid, job in list((self.state.data.get("pending") or {}).items()):
+        for pid, job in (await asyncio.to_thread(self.state.items, "pending")).items():
             self._enqueue(_Job(job["room_id"], reply_from_json(job["reply"]), job["base"],
-                               job.get("msgtype", "m.text"), pending_id=pid, edit_of=job.get("edit_of")))
+                               job.get("msgtype", "m.text"), pending_id=pid, edit_of=job.get("edit_of"),
+                               choices_key=job.get("choices_key")))
+        await self._retry_undecrypted()
         # 2. Incremental syncs from the persisted token: everything here is answered.
         sync_filter = {"room": {"timeline": {"limit": 50}}, "presence": {"not_types": ["*"]}}
+        purged = time.monotonic()
         while True:
             resp = await self._sync(timeout=self.sync_timeout_ms, sync_filter=sync_filter, since=since)
             await self._crypto_housekeeping()
@@ -399,9 +492,10 @@ class MatrixTransport:
             await self._handle_rooms(resp, since)
             await self._retry_undecrypted()
             since = resp.next_batch
-            self.state.data["next_batch"] = since
-            self.state.data["handled"] = list(self._handled)
-            self.state.save()
+            await asyncio.to_thread(self.state.save_next_batch, since)
+            if time.monotonic() - purged > 3600:
+                purged = time.monotonic()
+                await asyncio.to_thread(self.state.purge_handled)
 
     async def _crypto_housekeeping(self) -> None:
         c = self.client
@@ -417,27 +511,67 @@ class MatrixTransport:
             except Exception as e:  # noqa: BLE001 - next sync retries
                 log.warning("crypto housekeeping: %s", e)
 
+    # ---------------------------------------------------------------------------------- invites
     async def _handle_invites(self, resp) -> None:
         from nio import InviteMemberEvent
 
-        invites = self.state.data.setdefault("invites", {})
+        new = False
         for room_id, info in resp.rooms.invite.items():
             inviter = None
             for ev in info.invite_state:
                 if isinstance(ev, InviteMemberEvent) and ev.state_key == self.user_id and ev.membership == "invite":
                     inviter = ev.sender
             if inviter and invite_allowed(inviter, self.user_id, self.allowed_homeservers):
-                invites.setdefault(room_id, int(time.time() * 1000))
-                r = await self.client.join(room_id)
-                log.info("joined %s (invited by %s): %s", room_id, inviter, type(r).__name__)
+                if await asyncio.to_thread(self.state.get, "invite", room_id) is None:
+                    await asyncio.to_thread(self.state.put, "invite", room_id,
+                                            {"inviter": inviter, "ts": int(time.time() * 1000), "next": 0})
+                    new = True
             else:
                 log.info("rejecting invite to %s from %s", room_id, inviter)
                 await self.client.room_leave(room_id)
-        # forget stale invite timestamps
-        cutoff = time.time() * 1000 - 7 * 86400_000
-        for rid in [r for r, ts in invites.items() if ts < cutoff]:
-            invites.pop(rid)
+        if new:
+            self._join_wakeup.set()
 
+    async def _join_loop(self) -> None:
+        """Join the stored invites; on 429 wait `retry_after_ms`, on other errors back off."""
+        from nio import JoinResponse
+
+        while True:
+            invites = await asyncio.to_thread(self.state.items, "invite")
+            now = time.time()
+            next_due = None
+            for room_id, inv in sorted(invites.items(), key=lambda kv: kv[1]["ts"]):
+                if inv.get("next", 0) > now:
+                    next_due = min(next_due or inv["next"], inv["next"])
+                    continue
+                r = await self.client.join(room_id)
+                if isinstance(r, JoinResponse):
+                    log.info("joined %s (invited by %s)", room_id, inv["inviter"])
+                    await asyncio.to_thread(self.state.put, "joined_at", room_id, inv["ts"])
+                    await asyncio.to_thread(self.state.drop, "invite", room_id)
+                    continue
+                code = getattr(r, "status_code", None)
+                if code == "M_LIMIT_EXCEEDED":
+                    wait = (getattr(r, "retry_after_ms", None) or 1000) / 1000
+                    log.info("join limit: retrying %s in %.1f s", room_id, wait)
+                    await asyncio.sleep(wait)  # the limit is per account: everyone waits
+                    break
+                if code in ("M_FORBIDDEN", "M_NOT_FOUND"):
+                    log.info("invite to %s is gone (%s)", room_id, code)
+                    await asyncio.to_thread(self.state.drop, "invite", room_id)
+                    continue
+                attempts = inv.get("attempts", 0) + 1
+                delay = min(2 ** attempts, 600)
+                log.warning("join %s failed (%s); retrying in %d s", room_id, r, delay)
+                await asyncio.to_thread(self.state.put, "invite", room_id,
+                                        {**inv, "attempts": attempts, "next": time.time() + delay})
+            else:
+                self._join_wakeup.clear()
+                timeout = None if next_due is None else max(0.1, next_due - time.time())
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._join_wakeup.wait(), timeout)
+
+    # ------------------------------------------------------------------------------------ rooms
     async def _handle_rooms(self, resp, since: str | None) -> None:
         per_room: dict[str, list] = {}
         for room_id, info in resp.rooms.join.items():
@@ -466,92 +600,139 @@ class MatrixTransport:
     async def _handle_room_events(self, room_id: str, events: list) -> None:
         from nio import MegolmEvent, RoomMemberEvent
 
-        joined_at = self.state.data.get("invites", {}).get(room_id)
+        joined_at = await asyncio.to_thread(self.state.get, "joined_at", room_id)
         own_join_seen = False
         for ev in events:
             if isinstance(ev, RoomMemberEvent) and ev.state_key == self.user_id and ev.membership == "join":
                 own_join_seen = True
-            if isinstance(ev, MegolmEvent):
-                self._undecrypted.append((room_id, ev, time.monotonic()))
-                with contextlib.suppress(Exception):
-                    await self.client.request_room_key(ev)
-                continue
             if joined_at is not None and not own_join_seen and ev.server_timestamp < joined_at - 5000:
                 continue  # history of a room we were just invited to, older than the invite
+            if isinstance(ev, MegolmEvent):
+                await self._store_undecrypted(room_id, ev)
+                continue
             await self._handle_event(room_id, ev)
 
-    async def _retry_undecrypted(self) -> None:
-        keep = []
-        for room_id, ev, since in self._undecrypted:
-            try:
-                dec = self.client.decrypt_event(ev)
-            except Exception:  # noqa: BLE001
-                dec = None
-            if dec is not None and not isinstance(dec, type(ev)):
-                await self._handle_event(room_id, dec)
-            elif time.monotonic() - since < 600:
-                keep.append((room_id, ev, since))
-            else:
-                log.warning("could not decrypt %s in %s; giving up", ev.event_id, room_id)
-        self._undecrypted = keep
+    async def _store_undecrypted(self, room_id: str, ev) -> None:
+        if ev.event_id in self._handled or ev.sender == self.user_id:
+            return
+        source = dict(ev.source)
+        source.setdefault("room_id", room_id)
+        await asyncio.to_thread(self.state.put, "undecrypted", ev.event_id,
+                                {"room_id": room_id, "source": source, "since": time.time(), "told": False})
+        log.info("could not decrypt %s in %s yet; keys requested", ev.event_id, room_id)
+        with contextlib.suppress(Exception):
+            await self.client.request_room_key(ev)
 
-    def _incoming(self, room_id: str, ev) -> IncomingMessage | None:
-        """Translate a (decrypted) event into an IncomingMessage; None for events we ignore."""
+    async def _retry_undecrypted(self) -> None:
+        """Undecryptable events from the database: handled once their keys arrived; the sender is told
+        after `undecryptable_notice_after`; given up (with a warning) after a day."""
+        from nio import MegolmEvent
+        from nio.exceptions import EncryptionError
+
+        rows = await asyncio.to_thread(self.state.items, "undecrypted")
+        for event_id, row in rows.items():
+            ev = MegolmEvent.from_dict(row["source"])
+            dec = None
+            if isinstance(ev, MegolmEvent):
+                ev.room_id = row["room_id"]
+                try:
+                    dec = self.client.decrypt_event(ev)
+                except (EncryptionError, Exception):  # noqa: BLE001 - keys not here yet
+                    dec = None
+            if dec is not None and not isinstance(dec, MegolmEvent):
+                await self._handle_event(row["room_id"], dec)
+                await asyncio.to_thread(self.state.drop, "undecrypted", event_id)
+                continue
+            age = time.time() - row["since"]
+            if age > 86400:
+                log.warning("could not decrypt %s in %s for a day; giving up", event_id, row["room_id"])
+                await asyncio.to_thread(self.state.drop, "undecrypted", event_id)
+            elif age > self.undecryptable_notice_after and not row.get("told"):
+                row["told"] = True
+                await asyncio.to_thread(self.state.put, "undecrypted", event_id, row)
+                with contextlib.suppress(Exception):
+                    await self.client.request_room_key(ev)
+                at = time.strftime("%H:%M", time.gmtime(row["source"].get("origin_server_ts", 0) / 1000))
+                text = UNDECRYPTABLE["de"] % at + "\n" + UNDECRYPTABLE["en"] % at
+                self._enqueue(_Job(row["room_id"], Reply(text=text), f"undecryptable:{event_id}", "m.notice"))
+
+    # ------------------------------------------------------------------------------------ events
+    def _choices_key(self, room_id: str, user_id: str) -> str:
+        return f"{room_id}|{user_id}"
+
+    def _incoming(self, room_id: str, ev, choices: dict) -> tuple[IncomingMessage | None, str | None]:
+        """(IncomingMessage, key of the choice answered) for an event, (None, None) for events we ignore."""
         from nio import RoomMessageText, UnknownEvent
 
         if ev.sender == self.user_id:
-            return None
+            return None, None
         room = self.client.rooms.get(room_id)
         display = room.user_name(ev.sender) if room else ev.sender
         is_group = bool(room and room.member_count > 2)
-        callback = None
-        text = ""
-        content = ev.source.get("content", {})
-        if isinstance(ev, RoomMessageText):
-            text = strip_reply_fallback(ev.body)
-            n = parse_choice_number(text)
-            if n is not None:
-                callback = self._choice_data(room_id, n)
-        elif (isinstance(ev, UnknownEvent) and ev.type == "m.reaction") or ev.source.get("type") == "m.reaction":
+        content = ev.source.get("content", {}) or {}
+        if isinstance(ev, RoomMessageText) or (ev.source.get("type") == "m.room.message"
+                                                and content.get("msgtype") in ("m.text", None)
+                                                and "body" in content):
+            edited = replaced_event(content) is not None
+            if edited:
+                content = content.get("m.new_content") or {}
+                if not isinstance(content.get("body"), str):
+                    return None, None
+            bot_display = room.user_name(self.user_id) if room else None
+            text, mentioned = mention_info(content, self.user_id, bot_display)
+            callback = ckey = None
+            if not edited:
+                n = parse_choice_number(text)
+                if n is not None:
+                    callback, ckey = self._choice_data(room_id, ev.sender, n, choices, is_group)
+            words = text.split()
+            addressed = (not is_group or mentioned or callback is not None or text.startswith("/")
+                         or (len(words) == 1 and bool(_CODE_RE.match(words[0]))))
+            return IncomingMessage(
+                transport="matrix", user_id=ev.sender, chat_id=room_id, text="" if callback else text,
+                display_name=display, is_group=is_group, addressed=addressed, callback=callback,
+                update_key=ev.event_id, edited=edited,
+            ), ckey
+        if (isinstance(ev, UnknownEvent) and ev.type == "m.reaction") or ev.source.get("type") == "m.reaction":
             rel = content.get("m.relates_to", {})
             n = parse_choice_number(rel.get("key", ""))
             if n is None:
-                return None
-            callback = self._choice_data(room_id, n, rel.get("event_id"))
+                return None, None
+            callback, ckey = self._choice_data(room_id, ev.sender, n, choices, is_group, rel.get("event_id"))
             if callback is None:
-                return None
-        else:
-            return None  # notices, emotes, state, media: not for the dialogue
-        addressed = True
-        if is_group and callback is None:
-            mentions = content.get("m.mentions", {}).get("user_ids", [])
-            local = self.user_id[1:].split(":", 1)[0].lower()
-            low = (text + " " + content.get("formatted_body", "")).lower()
-            addressed = self.user_id in mentions or self.user_id.lower() in low or local in low
-        return IncomingMessage(
-            transport="matrix",
-            user_id=ev.sender,
-            chat_id=room_id,
-            text="" if callback else text,
-            display_name=display,
-            is_group=is_group,
-            addressed=addressed,
-            callback=callback,
-        )
+                return None, None
+            return IncomingMessage(
+                transport="matrix", user_id=ev.sender, chat_id=room_id, text="", display_name=display,
+                is_group=is_group, addressed=True, callback=callback, update_key=ev.event_id,
+            ), ckey
+        return None, None  # notices, emotes, redactions, state, media: not for the dialogue
 
-    def _choice_data(self, room_id: str, n: int, event_id: str | None = None) -> str | None:
-        ch = self.state.data.get("choices", {}).get(room_id)
-        if not ch:
-            return None
-        if event_id is not None and event_id not in ch.get("events", []):
-            return None
-        opts = ch.get("options", [])
-        return opts[n - 1][1] if 1 <= n <= len(opts) else None
+    def _choice_data(self, room_id: str, sender: str, n: int, choices: dict, is_group: bool,
+                     event_id: str | None = None) -> tuple[str | None, str | None]:
+        """The sender's own offered choice n. Choices sent through the outbox (`send`) belong to the
+        room ("*"); in a group room they are answered by reaction only."""
+        keys = [self._choices_key(room_id, sender)]
+        if not is_group or event_id is not None:
+            keys.append(self._choices_key(room_id, "*"))
+        for key in keys:
+            ch = choices.get(key)
+            if not ch:
+                continue
+            if event_id is not None and event_id not in ch.get("events", []):
+                continue
+            opts = ch.get("options", [])
+            if 1 <= n <= len(opts):
+                return opts[n - 1][1], key
+        return None, None
 
     async def _handle_event(self, room_id: str, ev) -> None:
         if ev.event_id in self._handled:
             return
-        msg = self._incoming(room_id, ev)
+        if await asyncio.to_thread(self.state.is_handled, ev.event_id):
+            self._remember_handled(ev.event_id)
+            return
+        choices = await asyncio.to_thread(self.state.items, "choices", room_id + "|")
+        msg, ckey = self._incoming(room_id, ev, choices)
         if msg is None:
             return
         log.debug("handling %s in %s", ev.event_id, room_id)
@@ -560,35 +741,56 @@ class MatrixTransport:
         except Exception:
             log.exception("dialogue failed on %s", ev.event_id)
             replies = []
+        replies = self._quieten(room_id, replies)
         edit_of = None
-        if msg.callback is not None:
-            edit_of = self.state.data.get("choices", {}).get(room_id, {}).get("events", [None])[-1]
-        pending = self.state.data.setdefault("pending", {})
+        if msg.callback is not None and ckey:
+            edit_of = (choices.get(ckey, {}).get("events") or [None])[-1]
+        pending: dict[str, dict] = {}
         jobs = []
+        new_choices: dict[str, Any] = {}
+        own_key = self._choices_key(room_id, msg.user_id)
         for i, reply in enumerate(replies):
+            if reply.alert and not reply.text:
+                continue
             base = f"{ev.event_id}:{i}"
             pid = txn_id(base, 0)[:16]
+            ck = own_key if reply.flat_choices() else None
             job = _Job(room_id, reply, base, "m.text", pending_id=pid,
-                       edit_of=edit_of if reply.edit else None)
+                       edit_of=edit_of if reply.edit else None, choices_key=ck)
             pending[pid] = {"room_id": room_id, "reply": reply_to_json(reply), "base": base,
-                            "msgtype": "m.text", "edit_of": job.edit_of}
+                            "msgtype": "m.text", "edit_of": job.edit_of, "choices_key": ck}
+            if ck:
+                new_choices[ck] = {"options": [[c.label, c.data] for c in reply.flat_choices()], "events": []}
             jobs.append(job)
-        self._remember_choices(room_id, replies)
-        self._handled[ev.event_id] = None
-        while len(self._handled) > _HANDLED_KEEP:
-            self._handled.popitem(last=False)
-        self.state.data["handled"] = list(self._handled)
-        self.state.save()
+        recorded = await asyncio.to_thread(self.state.mark_handled, ev.event_id, room_id, pending, new_choices)
+        self._remember_handled(ev.event_id)
+        if not recorded:
+            log.warning("event %s was recorded by another instance meanwhile; not answering twice", ev.event_id)
+            return
         for job in jobs:
             self._enqueue(job)
+        self._after_handled(reply_count=len(jobs))
 
-    def _remember_choices(self, room_id: str, replies: list[Reply]) -> None:
-        for reply in replies:
-            if reply.flat_choices():
-                self.state.data.setdefault("choices", {})[room_id] = {
-                    "options": [[c.label, c.data] for c in reply.flat_choices()],
-                    "events": [],
-                }
+    def _after_handled(self, reply_count: int) -> None:
+        """Hook for dialogue bookkeeping (e.g. Dialogue.mark_sent); nothing by default."""
+
+    def _remember_handled(self, event_id: str) -> None:
+        self._handled[event_id] = None
+        while len(self._handled) > _HANDLED_KEEP:
+            self._handled.popitem(last=False)
+
+    def _quieten(self, room_id: str, replies: list[Reply]) -> list[Reply]:
+        """At most one "slow down" reply per room and `slow_down_interval`."""
+        out = []
+        now = time.monotonic()
+        for r in replies:
+            if is_slow_down(r):
+                last = self._slow_down_sent.get(room_id)
+                if last is not None and now - last < self.slow_down_interval:
+                    continue
+                self._slow_down_sent[room_id] = now
+            out.append(r)
+        return out
 
     # ---------------------------------------------------------------------------------- sending
     def _enqueue(self, job: _Job) -> None:
@@ -602,21 +804,40 @@ class MatrixTransport:
         while True:
             job = await q.get()
             try:
+                await self._send_job(room_id, job)
+            finally:
+                q.task_done()
+
+    async def _send_job(self, room_id: str, job: _Job) -> None:
+        delay = 1.0
+        while True:
+            try:
                 event_ids = await self._deliver(job)
                 if job.future and not job.future.done():
                     job.future.set_result(event_ids)
+                break
             except asyncio.CancelledError:
                 if job.future and not job.future.done():
                     job.future.set_exception(RetryLater(5, "matrix transport stopping"))
                 raise
+            except RetryLater as e:
+                if job.future is not None:  # the outbox reschedules it
+                    if not job.future.done():
+                        job.future.set_exception(e)
+                    return
+                # a direct reply: never dropped; wait and try again (it stays in the database meanwhile)
+                wait = max(e.retry_after, delay)
+                delay = min(delay * 2, 60)
+                log.info("reply to %s not sent yet (%s); retrying in %.1f s", room_id, e, wait)
+                await asyncio.sleep(wait)
             except Exception as e:  # noqa: BLE001
                 if job.future and not job.future.done():
                     job.future.set_exception(e if isinstance(e, SendError) else SendError(str(e)))
                 elif not isinstance(e, RecipientGone):
                     log.warning("dropping reply to %s after error: %s", room_id, e)
-            if job.pending_id and self.state is not None:
-                self.state.data.get("pending", {}).pop(job.pending_id, None)
-                self.state.save()
+                break
+        if job.pending_id:
+            await asyncio.to_thread(self.state.drop, "pending", job.pending_id)
 
     async def _deliver(self, job: _Job) -> list[str]:
         room = await self._room(job.room_id)
@@ -639,11 +860,11 @@ class MatrixTransport:
         started = time.monotonic()
         for part, content in enumerate(contents):
             event_ids.append(await self._send_event(job, content, txn_id(job.base, part), started))
-        if job.reply.flat_choices() and event_ids:
-            ch = self.state.data.setdefault("choices", {}).get(job.room_id)
+        if job.reply.flat_choices() and event_ids and job.choices_key:
+            ch = await asyncio.to_thread(self.state.get, "choices", job.choices_key)
             if ch is not None:
-                ch.setdefault("events", []).append(event_ids[0])
-                ch["events"] = ch["events"][-5:]
+                ch["events"] = (ch.get("events", []) + [event_ids[0]])[-5:]
+                await asyncio.to_thread(self.state.put, "choices", job.choices_key, ch)
         return event_ids
 
     async def _room(self, room_id: str):
@@ -782,8 +1003,13 @@ class MatrixTransport:
             raise RetryLater(wait)
         fut = asyncio.get_running_loop().create_future()
         base = f"outbox:{dedupe_key}" if dedupe_key else f"random:{uuid.uuid4()}"
-        self._remember_choices(chat_id, [reply])
-        self._enqueue(_Job(chat_id, reply, base, "m.notice", max_wait=self.max_send_wait, future=fut))
+        ck = None
+        if reply.flat_choices():
+            ck = self._choices_key(chat_id, "*")
+            await asyncio.to_thread(self.state.put, "choices", ck,
+                                    {"options": [[c.label, c.data] for c in reply.flat_choices()], "events": []})
+        self._enqueue(_Job(chat_id, reply, base, "m.notice", max_wait=self.max_send_wait, future=fut,
+                           choices_key=ck))
         try:
             await asyncio.wait_for(asyncio.shield(fut), self.max_send_wait + 30)
         except asyncio.TimeoutError:

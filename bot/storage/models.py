@@ -346,3 +346,46 @@ class AuditLog(Base):
     actor_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- Matrix transport state (issue 15) ---
+# Everything the Matrix transport must remember lives here, so that instances share nothing on disk and
+# a takeover continues with the current session, sync position and crypto state.
+
+
+class MatrixAccount(Base):
+    """The bot's Matrix session: logged in once, reused by every start and every instance."""
+
+    __tablename__ = "matrix_accounts"
+
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    access_token: Mapped[str] = mapped_column(Text)
+    homeserver: Mapped[str] = mapped_column(String(255))
+    next_batch: Mapped[str | None] = mapped_column(Text)  # sync token, saved after the batch was handled
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MatrixItem(Base):
+    """Keyed state of the Matrix transport. `account` is the user id, or "user_id/device_id" for the
+    crypto store (Olm account, Olm and Megolm sessions, device keys, key requests); `kind` names the
+    sort of item (e.g. "olm.account", "megolm.inbound", "pending", "choices", "invite", "undecrypted")."""
+
+    __tablename__ = "matrix_items"
+
+    account: Mapped[str] = mapped_column(String(320), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MatrixHandledEvent(Base):
+    """Matrix events already handed to the dialogue: a redelivered event (restart, takeover) is skipped."""
+
+    __tablename__ = "matrix_handled_events"
+
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    account: Mapped[str] = mapped_column(String(255))
+    room_id: Mapped[str] = mapped_column(String(255))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
