@@ -7,7 +7,10 @@ so `deskbot --help` and `deskbot parse` start fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -19,33 +22,74 @@ world_app = typer.Typer(no_args_is_help=True, help="The world file: spaces, desk
 app.add_typer(world_app, name="world")
 
 
+def _die(line: str) -> None:
+    from bot.settings import one_line
+
+    typer.echo(f"deskbot: {one_line(line)}", err=True)
+    raise typer.Exit(2)
+
+
 def _settings(**overrides):
     from bot.settings import SettingsError, load_settings
 
     try:
         return load_settings(**overrides)
     except SettingsError as exc:
-        typer.echo(f"deskbot: {exc}", err=True)
-        raise typer.Exit(2) from None
+        _die(str(exc))
 
 
-def _core(settings, clock=None):
-    from bot.app import build_core
+def startup_error_line(exc: BaseException, settings=None) -> str | None:
+    """The one line (naming the setting) for a configuration or start-up error, None for a bug."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, NoSuchModuleError, OperationalError
+
+    from bot.runner import StartupError
+    from bot.settings import SettingsError, one_line
     from bot.storage.db import DatabaseTooNew
     from bot.world import WorldError
 
-    try:
-        return build_core(settings, clock=clock)
-    except (DatabaseTooNew, WorldError) as exc:
-        typer.echo(f"deskbot: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except Exception as exc:  # e.g. database unreachable
-        from sqlalchemy.exc import OperationalError
+    world = str(settings.world_file) if settings is not None else None
+    if isinstance(exc, (SettingsError, StartupError)):
+        return str(exc)
+    if isinstance(exc, DatabaseTooNew):
+        return f"DESKBOT_DATABASE_URL: {exc}"
+    if isinstance(exc, WorldError):
+        return f"DESKBOT_WORLD_FILE: {exc}"
+    if isinstance(exc, UnicodeDecodeError):  # the world file is the only text file read at start
+        return f"DESKBOT_WORLD_FILE: {world or 'the world file'}: not UTF-8 text ({exc.reason})"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        if world is not None and str(exc.filename) == world:
+            return f"DESKBOT_WORLD_FILE: cannot read {world}: {exc.strerror}"
+        return f"DESKBOT_DATABASE_URL / DESKBOT_DATA_DIR: cannot create {exc.filename}: {exc.strerror}"
+    if isinstance(exc, DBAPIError):
+        # the driver's message (psycopg: host, port, reason; never the password), not SQLAlchemy's with the SQL
+        reason = one_line(exc.orig if exc.orig is not None else exc)
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            return f"DESKBOT_DATABASE_URL: cannot open the database: {reason}"
+        return f"DESKBOT_DATABASE_URL: the database refused the start-up (schema migration): {reason}"
+    if isinstance(exc, NoSuchModuleError):
+        return f"DESKBOT_DATABASE_URL: {one_line(exc)}"
+    return None
 
-        if isinstance(exc, OperationalError):
-            typer.echo(f"deskbot: DESKBOT_DATABASE_URL: cannot open the database: {exc.orig}", err=True)
-            raise typer.Exit(2) from None
+
+@contextmanager
+def startup_errors(settings=None) -> Iterator[None]:
+    """Turn configuration and start-up errors into one line on stderr and exit code 2."""
+    try:
+        yield
+    except (typer.Exit, KeyboardInterrupt):
         raise
+    except Exception as exc:
+        line = startup_error_line(exc, settings)
+        if line is None:
+            raise
+        _die(line)
+
+
+def _core(settings, clock=None, **kw):
+    from bot.app import build_core
+
+    with startup_errors(settings):
+        return build_core(settings, clock=clock, **kw)
 
 
 def _parse_now(value: str | None, tz):
@@ -67,21 +111,41 @@ def chat(
     db: Annotated[Optional[str], typer.Option(help="database URL (default: DESKBOT_DATABASE_URL or the SQLite file)")] = None,
 ) -> None:
     """Chat with the bot in the terminal, on SQLite and the demo world. No token, no server."""
+    import shutil
     import tempfile
 
     from bot.clock import FixedClock, OffsetClock
+
+    overrides = {}
+    tmpdir = None
+    if fresh:
+        if db:
+            _die("--fresh and --db exclude each other (--fresh always starts on a new temporary SQLite file)")
+        if os.environ.get("DESKBOT_DATABASE_URL") or os.environ.get("DESKBOT_DATABASE_HOST"):
+            typer.echo("deskbot: --fresh ignores DESKBOT_DATABASE_URL/DESKBOT_DATABASE_HOST: it uses a new temporary "
+                       "SQLite database, removed on exit (leave out --fresh to use the configured one)", err=True)
+        tmpdir = tempfile.mkdtemp(prefix="deskbot-")  # 0700
+        overrides["database_url"] = f"sqlite:///{tmpdir}/chat.sqlite3"
+    elif db:
+        overrides["database_url"] = db
+    try:
+        settings = _settings(**overrides)
+        start = _parse_now(now, settings.tz)
+        clock = FixedClock(start, settings.tz) if start else OffsetClock(settings.tz)
+        core = _core(settings, clock)
+        try:
+            _chat_loop(core, clock, user)
+        finally:
+            core.close()
+    finally:
+        if tmpdir is not None:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def _chat_loop(core, clock, user: str) -> None:
     from bot.dialogue import Dialogue
     from bot.handlers.terminal import TerminalChat, TerminalTransport
 
-    overrides = {}
-    if fresh:
-        overrides["database_url"] = f"sqlite:///{tempfile.mkdtemp(prefix='deskbot-')}/chat.sqlite3"
-    elif db:
-        overrides["database_url"] = db
-    settings = _settings(**overrides)
-    start = _parse_now(now, settings.tz)
-    clock = FixedClock(start, settings.tz) if start else OffsetClock(settings.tz)
-    core = _core(settings, clock)
     dialogue = Dialogue(core)
     transport = TerminalTransport()
     pump = on_clock = None
@@ -94,8 +158,10 @@ def chat(
         pass
     terminal = TerminalChat(dialogue, clock, user=user, on_clock=on_clock, pump=pump)
     transport.chat = terminal
-    terminal.run()
-    core.close()
+    try:
+        terminal.run()
+    except KeyboardInterrupt:
+        typer.echo("")
 
 
 @app.command()
@@ -131,33 +197,29 @@ def parse(
 @app.command()
 def migrate() -> None:
     """Bring the database schema to this version (done by `run` and `chat` too)."""
-    from bot.storage.db import Database, DatabaseTooNew
+    from bot.storage.db import Database
 
     settings = _settings()
-    db = Database(settings.effective_database_url)
-    try:
+    with startup_errors(settings):
+        db = Database(settings.effective_database_url)
         db.migrate()
-    except DatabaseTooNew as exc:
-        typer.echo(f"deskbot: {exc}", err=True)
-        raise typer.Exit(2) from None
     typer.echo(f"schema at revision {db.current_revision()}")
 
 
 @world_app.command("load")
 def world_load(path: Annotated[Optional[Path], typer.Argument(help="world file (default: DESKBOT_WORLD_FILE)")] = None) -> None:
     """Load (or update) spaces, desks, employers and codes from a world file."""
-    from bot.app import build_core
-    from bot.world import WorldError, load_world, read_world
+    from bot.world import load_world, read_world
 
     settings = _settings()
-    core = build_core(settings, load_world=False)
+    core = _core(settings, load_world=False)
     try:
-        spec = read_world(path or settings.world_file)
-        with core.db.session() as s:
-            counts = load_world(s, spec, now=core.clock.now())
-    except WorldError as exc:
-        typer.echo(f"deskbot: {exc}", err=True)
-        raise typer.Exit(2) from None
+        with startup_errors(settings):
+            spec = read_world(path or settings.world_file)
+            with core.db.session() as s:
+                counts = load_world(s, spec, now=core.clock.now())
+    finally:
+        core.close()
     typer.echo("loaded: " + ", ".join(f"{v} new {k}" for k, v in counts.items()))
 
 
@@ -166,15 +228,20 @@ def run() -> None:
     """Run the bot: every transport whose settings are present, the scheduler, health and metrics."""
     import asyncio
 
-    from bot.runner import run_forever
-
     from bot.logging_setup import setup_from_settings
+    from bot.runner import StartupError, install_redaction, run_forever
+    from bot.settings import SettingsError
 
     settings = _settings()
+    with startup_errors(settings):
+        settings.check_for_run()  # before touching the database: a half-configured transport
     setup_from_settings(settings)
+    install_redaction(settings)
     core = _core(settings)
     try:
         asyncio.run(run_forever(core))
+    except (StartupError, SettingsError) as exc:  # a rejected token / login: not retried
+        _die(str(exc))
     except KeyboardInterrupt:
         pass
     finally:

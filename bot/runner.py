@@ -13,6 +13,13 @@ docker-compose.yml gives 30 s, each step below is capped so the whole stop fits)
 3. transports stop taking updates and finish the ones in flight (their replies still go out);
 4. the health server closes; the log says "deskbot stopped" and `run_forever` returns (exit 0).
 
+Start-up errors: a transport whose server cannot be reached (network down, Telegram or the
+homeserver unreachable) is retried with exponential backoff (1 s, 2 s, 4 s ... at most 60 s), one
+log line per attempt, until it starts or the bot is stopped. A rejected credential (Telegram's
+InvalidToken, a refused Matrix login) is not retried: `StartupError`, one line naming the setting,
+`deskbot run` exits 2. Secrets (bot token, passwords, the webhook secret) are masked in every log line
+(`install_redaction`).
+
 With PostgreSQL the Matrix transport gets a leader lock (`PgAdvisoryLeader`), so several instances
 can run side by side and exactly one of them syncs Matrix.
 """
@@ -20,6 +27,7 @@ can run side by side and exactly one of them syncs Matrix.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -30,6 +38,115 @@ from bot.app import Core
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 10.0  # per component
+START_BACKOFF = 1.0  # first wait before a transport's start is tried again
+START_BACKOFF_MAX = 60.0
+
+
+class StartupError(Exception):
+    """`deskbot run` cannot start; the message is one line naming the setting (exit code 2)."""
+
+
+# ------------------------------------------------------------------------------------- secrets in logs
+class RedactingFormatter(logging.Formatter):
+    """Wraps a handler's formatter and masks the given secrets in the finished line (traceback included)."""
+
+    def __init__(self, inner: logging.Formatter, secrets: list[str]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.secrets = sorted({x for x in secrets if x and len(x) >= 4}, key=len, reverse=True)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(self.inner.format(record))
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+
+def secrets_of(settings) -> list[str]:
+    """Values that must never appear in a log line."""
+    out = [settings.telegram_token, settings.telegram_webhook_secret, settings.matrix_password,
+           settings.matrix_access_token, getattr(settings, "database_password", None)]
+    token = settings.telegram_token or ""
+    if ":" in token:
+        out.append(token.split(":", 1)[1])  # the secret half alone (the bot id before the colon is public)
+    try:
+        from sqlalchemy.engine import make_url
+
+        out.append(make_url(settings.effective_database_url).password)
+    except Exception:  # pragma: no cover - settings validated the URL already
+        pass
+    return [x for x in out if x]
+
+
+def install_redaction(settings) -> None:
+    """Mask the settings' secrets in everything the root logger's handlers write."""
+    secrets = secrets_of(settings)
+    if not secrets:
+        return
+    for handler in logging.getLogger().handlers:
+        fmt = handler.formatter or logging.Formatter()
+        if isinstance(fmt, RedactingFormatter):
+            fmt = fmt.inner
+        handler.setFormatter(RedactingFormatter(fmt, secrets))
+
+
+# ------------------------------------------------------------------------------------- transport start
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _rejected_credential(name: str, exc: BaseException) -> str | None:
+    """The StartupError line when `exc` means a setting is wrong (retrying cannot help), else None."""
+    kind = type(exc).__name__
+    if name == "telegram" and kind == "InvalidToken":
+        return "DESKBOT_TELEGRAM_TOKEN: Telegram rejected the token (InvalidToken); get the right one from @BotFather"
+    if name == "telegram" and isinstance(exc, OSError) and exc.errno in (98, 99, 13):  # in use / cannot assign / denied
+        return f"DESKBOT_TELEGRAM_WEBHOOK_PORT: cannot listen for webhooks: {_one_line(exc)}"
+    if name == "matrix" and (kind in ("LoginError", "MatrixLoginError") or "M_FORBIDDEN" in str(exc)
+                             or "M_UNKNOWN_TOKEN" in str(exc)
+                             or "login failed" in str(exc) or "access token rejected" in str(exc)):
+        return ("DESKBOT_MATRIX_PASSWORD / DESKBOT_MATRIX_ACCESS_TOKEN: the homeserver refused the login "
+                f"({_one_line(exc)})")
+    return None
+
+
+def _transient(exc: BaseException) -> bool:
+    """A network-level failure worth retrying (server unreachable, timeout, 5xx)."""
+    kinds = {c.__name__ for c in type(exc).__mro__}
+    return bool(kinds & {"NetworkError", "TimedOut", "ClientError", "ClientConnectionError", "ServerDisconnectedError",
+                         "OSError", "TimeoutError", "ConnectError", "TransportError", "LocalProtocolError"})
+
+
+async def start_with_retry(name: str, transport, stop_event: asyncio.Event) -> bool:
+    """Start `transport`, retrying network failures with backoff; False if stopped before it started."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            await transport.start()
+            return True
+        except Exception as exc:
+            fatal = _rejected_credential(name, exc)
+            if fatal:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(transport.stop(), STOP_TIMEOUT)
+                raise StartupError(fatal) from None
+            if not _transient(exc):
+                raise
+            delay = min(START_BACKOFF_MAX, START_BACKOFF * 2 ** (attempt - 1))
+            log.warning("transport %s: cannot start, attempt %d (%s); next try in %.0fs",
+                        name, attempt, _one_line(exc), delay)
+        with contextlib.suppress(Exception):  # drop half-opened clients before the next try
+            await asyncio.wait_for(transport.stop(), STOP_TIMEOUT)
+        try:
+            await asyncio.wait_for(stop_event.wait(), delay)
+            return False
+        except asyncio.TimeoutError:
+            pass
 
 
 def build_transports(core: Core, dialogue) -> dict:
@@ -104,7 +221,9 @@ async def run_forever(core: Core, stop_event: asyncio.Event | None = None) -> No
     from bot.logging_setup import setup_from_settings
 
     settings = core.settings
+    settings.check_for_run()
     setup_from_settings(settings)
+    install_redaction(settings)
     try:
         from bot.metrics import Metrics
     except ImportError as exc:  # prometheus_client missing: run anyway, /metrics answers 404
@@ -157,7 +276,8 @@ async def run_forever(core: Core, stop_event: asyncio.Event | None = None) -> No
         for name, tr in transports.items():
             if stop_event.is_set():
                 break
-            await tr.start()
+            if not await start_with_retry(name, tr, stop_event):
+                break
             started[name] = tr
             log.info("transport %s started", name)
 

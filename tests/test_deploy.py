@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 DEMO_WORLD = REPO / "config" / "demo_world.yaml"
 SAMPLE_ENV = {"POSTGRES_PASSWORD": "pw-for-tests", "DESKBOT_TELEGRAM_TOKEN": "123:abc"}
+URL_HOSTILE_PASSWORD = "p@ss:w/rd#1%?&"
 
 
 # ------------------------------------------------------------------------------------- helpers
@@ -146,9 +147,11 @@ def test_compose_names_the_settings_and_points_at_postgres():
     pg, bot = raw["services"]["postgres"], raw["services"]["deskbot"]
     assert pg["image"].startswith("postgres:15")
     assert any(v.split(":", 1)[0] == "pgdata" for v in pg["volumes"]), "postgres data on a named volume"
-    assert "pg_isready" in " ".join(pg["healthcheck"]["test"])
+    assert "pg_isready -h 127.0.0.1" in " ".join(pg["healthcheck"]["test"]), "the first-init server must not count"
     assert bot["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert bot["build"] == "." and bot.get("stop_grace_period")
+    for port in bot["ports"]:
+        assert str(port).startswith("127.0.0.1:"), f"published on all interfaces: {port}"
 
     env = env_dict(bot["environment"])
     for name in ("DESKBOT_DATABASE_URL", "DESKBOT_TELEGRAM_TOKEN", "DESKBOT_MATRIX_HOMESERVER", "DESKBOT_MATRIX_USER_ID",
@@ -159,37 +162,49 @@ def test_compose_names_the_settings_and_points_at_postgres():
     assert set(env) == fields, f"settings missing from compose: {fields - set(env)}"
     # no secret written into the file itself: every secret comes from .env / the shell
     for name in ("DESKBOT_TELEGRAM_TOKEN", "DESKBOT_MATRIX_PASSWORD", "DESKBOT_MATRIX_ACCESS_TOKEN",
-                 "DESKBOT_TELEGRAM_WEBHOOK_SECRET"):
+                 "DESKBOT_TELEGRAM_WEBHOOK_SECRET", "DESKBOT_DATABASE_PASSWORD"):
         assert env[name].startswith("${"), name
     assert "${POSTGRES_PASSWORD" in pg["environment"]["POSTGRES_PASSWORD"]
 
-    resolved = load_compose(SAMPLE_ENV)
-    bot_env = env_dict(resolved["services"]["deskbot"]["environment"])
-    pg_env = resolved["services"]["postgres"]["environment"]
-    url = make_url(bot_env["DESKBOT_DATABASE_URL"])
-    assert url.drivername == "postgresql+psycopg"
-    assert url.host == "postgres" and (url.port or 5432) == 5432
-    assert url.username == pg_env["POSTGRES_USER"] and url.database == pg_env["POSTGRES_DB"]
-    assert url.password == pg_env["POSTGRES_PASSWORD"] == "pw-for-tests"
-    assert bot_env["DESKBOT_TELEGRAM_TOKEN"] == "123:abc" and bot_env["DESKBOT_MATRIX_HOMESERVER"] == ""
     with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
         load_compose({})  # no password, no start
 
-    # the resolved environment is a valid configuration for the bot
+    # the resolved environment is a valid configuration for the bot, whose database URL (built from
+    # the parts) points at the postgres service, also with a password full of URL characters
+    for password in ("pw-for-tests", URL_HOSTILE_PASSWORD):
+        resolved = load_compose({**SAMPLE_ENV, "POSTGRES_PASSWORD": password})
+        bot_env = env_dict(resolved["services"]["deskbot"]["environment"])
+        pg_env = resolved["services"]["postgres"]["environment"]
+        s = settings_from_env(bot_env)
+        url = make_url(s.effective_database_url)
+        assert url.drivername == "postgresql+psycopg"
+        assert url.host == "postgres" and (url.port or 5432) == 5432
+        assert url.username == pg_env["POSTGRES_USER"] and url.database == pg_env["POSTGRES_DB"]
+        assert url.password == pg_env["POSTGRES_PASSWORD"] == password
+        assert bot_env["DESKBOT_TELEGRAM_TOKEN"] == "123:abc" and bot_env["DESKBOT_MATRIX_HOMESERVER"] == ""
+        assert s.http_port == 8080 and s.telegram_token == "123:abc" and s.matrix_homeserver == ""
+        assert s.effective_database_url.startswith("postgresql+psycopg://deskbot:")
+        s.check_for_run()  # polling, no Matrix: nothing half configured
+
+    # a DESKBOT_DATABASE_URL in .env wins over the parts
+    resolved = load_compose({**SAMPLE_ENV, "DESKBOT_DATABASE_URL": "postgresql+psycopg://a:b@elsewhere/x"})
+    s = settings_from_env(env_dict(resolved["services"]["deskbot"]["environment"]))
+    assert make_url(s.effective_database_url).host == "elsewhere"
+
+
+def settings_from_env(env: dict[str, str]):
     from bot.settings import load_settings
 
     old = {k: v for k, v in os.environ.items() if k.startswith("DESKBOT_")}
     try:
         for k in old:
             del os.environ[k]
-        os.environ.update(bot_env)
-        s = load_settings()
+        os.environ.update(env)
+        return load_settings()
     finally:
-        for k in bot_env:
+        for k in env:
             os.environ.pop(k, None)
         os.environ.update(old)
-    assert s.http_port == 8080 and s.telegram_token == "123:abc" and s.matrix_homeserver == ""
-    assert s.effective_database_url.startswith("postgresql+psycopg://deskbot:")
 
 
 # ------------------------------------------------------------------------------------- Dockerfile
@@ -197,7 +212,9 @@ def test_dockerfile_structure():
     ins = parse_dockerfile(REPO / "Dockerfile")
     st = stages(ins)
     assert len(st) >= 2, "multi-stage build"
-    assert " AS builder" in st[0][0][1] and "wheel" in " ".join(a for k, a in st[0] if k == "RUN")
+    builder_runs = " ".join(a for k, a in st[0] if k == "RUN")
+    assert " AS builder" in st[0][0][1] and "venv /opt/venv" in builder_runs
+    assert "--require-hashes" in builder_runs and "-r requirements.lock" in builder_runs, "installs the lock file"
     final = st[-1]
     assert final[0][1].split()[0] == "python:3.11-slim"
     kinds = [k for k, _ in final]
@@ -205,11 +222,14 @@ def test_dockerfile_structure():
     assert users and users[-1].split(":")[0] not in ("root", "0")
     assert kinds.index("USER") > max(i for i, k in enumerate(kinds) if k in ("RUN", "COPY"))
     assert any(k == "COPY" and "config/" in a for k, a in final)
-    assert any(k == "COPY" and "--from=builder" in a for k, a in final)
+    assert any(k == "COPY" and "--from=builder" in a and "/opt/venv" in a for k, a in final)
+    # no wheel or pip layer in the image: nothing is installed in the final stage
+    assert not any(k == "RUN" and ("pip " in a or "/wheels" in a) for k, a in final)
     assert any(k == "VOLUME" for k in kinds)
     assert any(k == "EXPOSE" and "8080" in a.split() for k, a in final)
     envs = " ".join(a for k, a in final if k == "ENV")
     assert "DESKBOT_HTTP_PORT=8080" in envs
+    assert "MPLCONFIGDIR=/tmp/" in envs and "PATH=/opt/venv/bin:" in envs
     entry = exec_form(next(a for k, a in reversed(final) if k == "ENTRYPOINT"))
     cmd = exec_form(next(a for k, a in reversed(final) if k == "CMD"))
     assert entry + cmd == ["deskbot", "run"]
@@ -218,6 +238,8 @@ def test_dockerfile_structure():
     ignore = (REPO / ".dockerignore").read_text().split()
     for must in (".git", ".venv", ".env", "*.sqlite3"):
         assert must in ignore, must
+    for needed in ("requirements.lock", "setup.py", "MANIFEST.in", "README.md", "pyproject.toml", "config"):
+        assert needed not in ignore and (REPO / needed).exists(), needed
 
 
 # ------------------------------------------------------------------------------------- the container command, on the host

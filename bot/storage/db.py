@@ -23,15 +23,33 @@ class DatabaseTooNew(Exception):
     """The database was migrated by a newer deskbot than this one."""
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
+CONNECT_TIMEOUT = 5  # seconds: a database that does not answer must not hold start-up (or a user) for long
+STATEMENT_TIMEOUT_MS = 30_000  # PostgreSQL statement_timeout; SQLite busy_timeout (waiting for the write lock)
+
+
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, connect_timeout: float = CONNECT_TIMEOUT,
+                statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> Engine:
+    """An engine with bounded waits; SQL parameters (message texts, names) never reach logs or errors.
+
+    PostgreSQL: `connect_timeout` (covers the whole handshake, so a port that accepts but never answers
+    fails after a few seconds) and `statement_timeout`, both overridable in the URL
+    (`?connect_timeout=10&options=-c%20statement_timeout%3D60000`). SQLite: the file and its directory
+    are created 0600 / 0700; `busy_timeout` bounds the wait for the write lock.
+    """
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
-        if u.database and u.database != ":memory:":
-            Path(u.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if u.database and u.database != ":memory:" and not u.database.startswith("file:"):
+            from bot.paths import private_dir, private_file
+
+            db_file = Path(u.database).expanduser()
+            private_dir(db_file.parent)
+            private_file(db_file)  # before SQLite creates it with the umask's 0644
+        busy_seconds = statement_timeout_ms / 1000
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"timeout": 60, "check_same_thread": False, "isolation_level": None},
+            hide_parameters=True,
+            connect_args={"timeout": busy_seconds, "check_same_thread": False, "isolation_level": None},
         )
 
         @event.listens_for(engine, "connect")
@@ -40,7 +58,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=60000")
+            cur.execute(f"PRAGMA busy_timeout={int(statement_timeout_ms)}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -50,7 +68,13 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
         return engine
     if u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2"):
         u = u.set(drivername="postgresql+psycopg")
-    return create_engine(u, echo=echo, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    connect_args: dict = {}
+    if "connect_timeout" not in u.query:
+        connect_args["connect_timeout"] = max(1, int(connect_timeout))
+    if "statement_timeout" not in str(u.query.get("options", "")):
+        connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+    return create_engine(u, echo=echo, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, pool_timeout=10,
+                         hide_parameters=True, connect_args=connect_args)
 
 
 class Database:
