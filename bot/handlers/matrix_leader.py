@@ -1,9 +1,9 @@
 """Leader election for the Matrix sync loop: exactly one instance per PostgreSQL database syncs.
 
-`PgAdvisoryLeader(url)` keeps a *dedicated* psycopg connection and tries
-``pg_try_advisory_lock(key)`` every `retry_interval` seconds. The holder pings its connection every
-`check_interval` seconds; when the holder process dies, PostgreSQL drops the session and the lock
-frees, so another instance takes over within about `retry_interval` seconds. When the holder's own
+`PgAdvisoryLeader(url)` keeps a *dedicated* psycopg connection and waits in
+``pg_advisory_lock(key)`` on it. The holder pings its connection every `check_interval` seconds;
+when the holder process dies, PostgreSQL drops the session and the lock frees, and the waiting
+instance gets it at once (measured: well under a second after a kill -9). When the holder's own
 connection breaks (network, pg_terminate_backend) it notices on the next ping, reports the loss
 (`lost` event) and goes back to trying.
 
@@ -85,8 +85,29 @@ class PgAdvisoryLeader:
         return False
 
     async def acquire(self) -> None:
-        """Block until this instance holds the lock."""
-        while not await self.try_acquire():
+        """Block until this instance holds the lock: waits in ``pg_advisory_lock`` on its own connection,
+        so PostgreSQL hands the lock over the moment the holder's session ends (a kill -9 closes its
+        socket at once); a broken connection is retried every `retry_interval` seconds."""
+        while True:
+            if await self.try_acquire():
+                break
+            conn = None
+            try:
+                conn = await self._connect()
+                await conn.execute("SELECT pg_advisory_lock(%s)", (self.key,))
+                self.conn = conn
+                self.is_leader = True
+                break
+            except asyncio.CancelledError:
+                if conn is not None:
+                    with contextlib.suppress(BaseException):
+                        await conn.close()
+                raise
+            except Exception as e:  # noqa: BLE001 - retry
+                log.warning("waiting for the advisory lock failed: %s", e)
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
             await asyncio.sleep(self.retry_interval)
         log.info("became leader (advisory lock %s)", self.key)
 
