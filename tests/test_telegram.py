@@ -103,11 +103,12 @@ async def test_text_round_trip(emu, make):
     d = FakeDialogue()
     t = await make(d)
     assert isinstance(t, Transport) and t.bot_username == emu.bot_username
-    emu.inject_message(ANNA, ANNA, "hallo", first_name="Anna", language_code="de", username="anna_c")
+    up = emu.inject_message(ANNA, ANNA, "hallo", first_name="Anna", language_code="de", username="anna_c")
     await emu.wait_for(lambda: texts_to(emu, ANNA) == ["echo: hallo"])
     (m,) = d.got
     assert m == IncomingMessage(transport="telegram", user_id=str(ANNA), chat_id=str(ANNA), text="hallo",
-                                display_name="Anna", lang_hint="de", is_group=False, addressed=True)  # fmt: skip
+                                display_name="Anna", lang_hint="de", is_group=False, addressed=True,
+                                update_key=f"tg:{up['update_id']}")  # fmt: skip
     emu.inject_message(ANNA, ANNA, "/buchen@deskbot_test_bot morgen")
     await emu.wait_for(lambda: "echo: /buchen morgen" in texts_to(emu, ANNA))
 
@@ -215,7 +216,8 @@ async def test_html_and_fallback_and_long_text(emu, make):
 
 async def test_fanout_with_own_limiter_stays_under_limits(emu, make):
     """100 `send()` calls to 25 private chats at Telegram's real limits: our pacing keeps the
-    emulator from ever answering 429 (bulk share 25/s, 1/s per chat after a burst of 3)."""
+    emulator from ever answering 429 (bulk may use all of the 30/s no reply needs: a burst of 25, then
+    30/s with a 3 % margin; 1/s per chat after a burst of 3)."""
     emu.enforce_limits = True
     t = await make()
     chats = list(range(5000, 5025))
@@ -226,7 +228,7 @@ async def test_fanout_with_own_limiter_stays_under_limits(emu, make):
     elapsed = time.monotonic() - t0
     assert emu.count_429 == 0 and t.limiter.hits_429 == 0
     assert Counter(c.chat_id for c in emu.sent) == {c: 4 for c in chats}
-    assert (100 - 25) / 25 * 0.9 < elapsed < 10  # a burst of 25, then 25/s
+    assert (100 - 25) / 30 * 0.95 < elapsed < 10  # a burst of 25, then 30/s
 
 
 async def test_fanout_survives_429_storm(emu, make):

@@ -1,43 +1,47 @@
-"""Telegram transport (python-telegram-bot 22).
+"""Telegram transport (python-telegram-bot 22: its `ExtBot` for the Bot API, our own update loop).
 
 How it works
 ------------
-* One PTB `Application`, started by hand (``initialize()``, ``start()``, then
-  ``updater.start_polling()`` or ``updater.start_webhook()``), never ``run_polling()``, so it lives
-  inside the bot's own event loop next to the other transports. ``stop()`` stops the updater, then
-  the application (which waits until every update already fetched has been handled and answered),
-  then shuts down.
-* Concurrency: updates are processed concurrently across chats but one at a time per chat
-  (`PerChatUpdateProcessor`), so a user's messages are answered in order while one chat's slow
-  dialogue or throttled send never blocks another chat.
-* Incoming: text messages and commands become `IncomingMessage`. In groups the bot reacts only
-  when addressed (a command without ``@bot`` or with ``@<our username>``, an ``@<our username>``
-  mention, or a reply to one of the bot's messages); the command suffix and the mention are
-  stripped from the text. ``/start <payload>`` deep links pass through as that text. Button presses
-  become ``IncomingMessage(callback=data)``; the callback query is answered at once.
-* Outgoing: `Reply.choices` -> inline keyboard; ``Reply.html`` is sent with ``parse_mode=HTML``
-  (falling back to the plain ``text`` if Telegram cannot parse it); ``Reply.edit`` edits the
-  message that carried the pressed button ("message is not modified" is ignored; a message that
-  can no longer be edited gets a new message instead); ``.ics`` / other files -> sendDocument,
-  PNG/JPEG -> sendPhoto. Texts over 4096 characters are split, the keyboard goes on the last part.
-* Flood limits: `FloodLimiter`, a PTB `BaseRateLimiter`, paces every send (GCRA / token bucket,
-  reservations are FIFO): per bot 30 msg/s, of which `send()` (scheduler fan-out) may use at most
-  `bulk_per_s` (25/s) so interactive replies always find room; per private chat 1 msg/s with a
-  burst of 3; per group 20 msg/min with a burst of 20. Edits count only against the per-bot
-  budget; callback answers, command setup and getUpdates are not limited. On a 429 the chat
-  (or, for chat-less calls, the whole bot) is paused for ``retry_after`` and the request is retried.
-  Network errors (5xx, timeouts, connection failures) are retried with exponential backoff.
-* ``stop()``: replies in flight still go out, unless their chat is paused for more than
-  ``FloodLimiter.stop_grace`` (5 s); those are dropped so shutdown stays quick.
-* A reply that cannot go out within ``max_reply_wait`` (120 s; Telegram asked for a longer pause)
-  is dropped with a warning rather than holding the chat.
-* `send()` never waits longer than ``max_send_wait`` (the outbox reschedules instead): it raises
-  `RetryLater` when the limiter or Telegram asks for a longer wait or retries are exhausted,
-  `RecipientGone` (and calls ``on_blocked``) on 403 or "chat not found", `SendError` on other
-  permanent errors. Parts of a multi-message reply already delivered under a ``dedupe_key`` are
-  not sent again when the outbox retries (process-local memory; the Bot API has no idempotency).
-* ``on_blocked(chat_id)`` is also called when Telegram reports (``my_chat_member``) that a user
-  blocked the bot or the bot was removed from a group.
+* Incoming, polling: one loop calls getUpdates. The offset (which confirms every update below it to
+  Telegram) never moves past an update whose dialogue call has not returned: while updates are being
+  handled, getUpdates is asked from the oldest of them (what comes back again is skipped), and only
+  once they are handled does the offset move on. A kill at any moment therefore loses no update; an
+  update whose handling had begun is redelivered and the dialogue's ``update_key`` ("tg:<update_id>")
+  makes the second delivery a no-op.
+* Incoming, webhook: our own aiohttp server, on 127.0.0.1 unless configured otherwise, refuses a request
+  without the right ``X-Telegram-Bot-Api-Secret-Token`` with 403 (constant-time comparison; webhook mode
+  needs a secret) and answers 200 only after the dialogue returned (the reply is then in the outbox
+  even if sending fails). A redelivered ``update_id`` is answered from a small in-process memory (and
+  across instances by the dialogue's ``update_key``).
+* Per chat: updates are handled one at a time, in order; the dialogue's replies then go to the chat's
+  send chain, so sending (1 message/s per chat) never holds up the next dialogue call or another chat.
+  At most ``max_pending_per_chat`` (10) updates per chat may be pending (accepted, reply not yet sent);
+  above that updates are dropped (and confirmed) with at most one "slow down" notice per chat and minute.
+* Buttons: the callback query is answered as soon as the dialogue returned (or after
+  ``callback_answer_after`` seconds with an empty answer if it is slow), never behind the chat's sends; a
+  429 on it waits for that query alone. A reply with ``alert=True`` is the callback answer
+  (show_alert), not a chat message. A reply with ``edit=True`` edits the message carrying the pressed
+  button; when it cannot (a document, a long text), the spent keyboard is removed and a new message sent.
+* Outgoing: `Reply.choices` -> inline keyboard; ``Reply.html`` with ``parse_mode=HTML`` (plain ``text``
+  if Telegram cannot parse it); texts over 4096 UTF-16 units are split at line boundaries, the keyboard
+  on the last part; ``.ics`` / other files -> sendDocument, PNG/JPEG -> sendPhoto.
+* Pacing: `FloodLimiter` (bot/handlers/telegram_send.py): 30 messages/s per bot served round robin
+  across chats (every chat's first part before anyone's second), interactive replies before `send()`'s
+  bulk, 1/s per private chat (burst 3), 20/min per group. No delay beyond these limits.
+* Failures: 429 -> the chat waits ``retry_after`` and the message is retried; network errors are
+  retried with backoff, except a send that timed out after the request went out: it may have arrived,
+  so it is not retried (logged, counted in ``stats["maybe_sent"]``). A reply sent is confirmed with
+  ``dialogue.mark_sent([outbox_id, ...])``; one not sent within ``max_reply_wait`` or by stop time stays
+  in the outbox and the scheduler delivers it.
+* `send()` (the scheduler's outbox) never waits longer than ``max_send_wait``: it raises `RetryLater`
+  when Telegram or the limiter asks for a longer wait or retries are exhausted, `RecipientGone` (and
+  calls ``on_blocked``) on 403 or "chat not found", `SendError` on other permanent errors. Parts of a
+  multi-message reply already delivered under a ``dedupe_key`` are not sent again.
+* ``stop()``: no new updates; updates accepted are handled; sends drain for up to ``stop_grace``
+  (5 s), what is left stays in the outbox (logged with its count); the polling offset is confirmed.
+* The bot token and the webhook secret never reach the log: a filter redacts them from every record
+  of the Bot API's loggers (httpx logs each request URL) and from tracebacks; an `InvalidToken` at
+  start-up is re-raised without the token.
 """
 
 from __future__ import annotations
@@ -45,55 +49,62 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dtm
+import hmac
 import io
 import logging
 import re
-import warnings
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
+import httpx
+from aiohttp import web
 from telegram import (
     BotCommand,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType, MessageLimit, ParseMode
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
+    InvalidToken,
     NetworkError,
     RetryAfter,
     TelegramError,
+    TimedOut,
 )
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    BaseRateLimiter,
-    BaseUpdateProcessor,
-    CallbackQueryHandler,
-    ChatMemberHandler,
-    ContextTypes,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import ExtBot
+from telegram.request import HTTPXRequest
 
 from bot.domain import Attachment, IncomingMessage, Reply
+from bot.handlers.telegram_send import (
+    EDIT_ENDPOINTS,
+    INTERACTIVE,
+    SEND_ENDPOINTS,
+    FloodLimiter,
+    FloodLimits,
+    SendPolicy,
+    retry_after_seconds,
+)
+from bot.handlers.telegram_text import MAX_TEXT_UTF16, TokenRedactor, split_text, utf16_len
 from bot.transport import RecipientGone, RetryLater, SendError
 
 log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
-SEND_ENDPOINTS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage"})
-EDIT_ENDPOINTS = frozenset({"editMessageText", "editMessageReplyMarkup", "editMessageCaption", "deleteMessage"})
 DEEP_LINK_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
 CHECKIN_PREFIX = "checkin-"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 # (command, English description, German command, German description)
 COMMANDS: list[tuple[str, str, str, str]] = [
@@ -107,6 +118,12 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("language", "Language", "sprache", "Sprache"),
     ("help", "Help", "hilfe", "Hilfe"),
 ]
+
+SLOW_DOWN = {
+    "de": "Langsam bitte 🙂 – zu viele Nachrichten auf einmal. Die letzten habe ich nicht gelesen.",
+    "en": "Slow down please 🙂 – too many messages at once. I did not read the last ones.",
+}
+SLOW_DOWN_BOTH = "Langsam bitte 🙂 – zu viele Nachrichten auf einmal. / Slow down please – too many messages at once."
 
 
 class DialogueLike(Protocol):
@@ -145,216 +162,6 @@ def checkin_qr_png(bot_username: str, slug: str, *, scale: int = 12) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# rate limiting
-
-
-@dataclass(frozen=True)
-class FloodLimits:
-    global_per_s: float = 30.0
-    bulk_per_s: float = 25.0  # share of the per-bot budget `send()` may use
-    private_per_s: float = 1.0
-    private_burst: int = 3
-    group_per_min: float = 20.0
-    group_burst: int = 20
-    safety: float = 1.03  # space requests slightly wider than the nominal rate
-
-
-@dataclass(frozen=True)
-class SendPolicy:
-    """Passed as PTB's ``rate_limit_args``."""
-
-    bulk: bool = False
-    deadline: float | None = None  # loop time; wait beyond it -> RetryAfter raised without sending
-    max_429_retries: int = 8
-
-
-INTERACTIVE = SendPolicy()
-
-
-class _Gcra:
-    """Generic cell rate algorithm == token bucket with FIFO reservations."""
-
-    __slots__ = ("interval", "tau", "tat")
-
-    def __init__(self, per_s: float, burst: int, safety: float) -> None:
-        self.interval = safety / per_s
-        self.tau = (max(1, burst) - 1) * self.interval
-        self.tat = 0.0
-
-    def start_time(self, now: float) -> float:
-        return max(now, max(self.tat, now) - self.tau)
-
-    def reserve(self, now: float) -> float:
-        start = self.start_time(now)
-        self.tat = max(self.tat, now) + self.interval
-        return start
-
-    def pause_until(self, t: float) -> None:
-        self.tat = max(self.tat, t + self.tau)
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ra = exc.retry_after
-    return ra.total_seconds() if isinstance(ra, dtm.timedelta) else float(ra)
-
-
-class FloodLimiter(BaseRateLimiter[SendPolicy]):
-    """Paces sends below Telegram's flood limits and retries 429s (see module doc)."""
-
-    def __init__(self, limits: FloodLimits | None = None) -> None:
-        self.limits = limits or FloodLimits()
-        self._global: _Gcra
-        self._bulk: _Gcra
-        self._chats: dict[int | str, _Gcra] = {}
-        self.hits_429 = 0
-        self.stop_grace = 5.0
-        self._stopping: asyncio.Event | None = None
-        self._reset()
-
-    def _reset(self) -> None:
-        lim = self.limits
-        self._global = _Gcra(lim.global_per_s, max(1, int(lim.global_per_s)), lim.safety)
-        self._bulk = _Gcra(lim.bulk_per_s, max(1, int(lim.bulk_per_s)), lim.safety)
-        self._chats.clear()
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-    @staticmethod
-    def _is_private(chat_id: int | str) -> bool:
-        try:
-            return int(chat_id) > 0
-        except (TypeError, ValueError):
-            return False  # "@channel" usernames
-
-    def _chat(self, chat_id: int | str) -> _Gcra:
-        g = self._chats.get(chat_id)
-        if g is None:
-            if len(self._chats) > 4096:  # forget idle chats
-                now = asyncio.get_running_loop().time()
-                for k in [k for k, v in self._chats.items() if v.tat < now]:
-                    del self._chats[k]
-            lim = self.limits
-            if self._is_private(chat_id):
-                g = _Gcra(lim.private_per_s, lim.private_burst, lim.safety)
-            else:
-                g = _Gcra(lim.group_per_min / 60.0, lim.group_burst, lim.safety)
-            self._chats[chat_id] = g
-        return g
-
-    def begin_stop(self) -> None:
-        """From now on a wait longer than ``stop_grace`` ends at once with RetryAfter, so that a
-        shutdown is not held up by a chat Telegram paused for minutes."""
-        if self._stopping is None:
-            self._stopping = asyncio.Event()
-        self._stopping.set()
-
-    def _too_long_for_stop(self, t: float) -> bool:
-        stopping = self._stopping is not None and self._stopping.is_set()
-        return stopping and t - asyncio.get_running_loop().time() > self.stop_grace
-
-    async def _sleep_until(self, t: float) -> None:
-        loop = asyncio.get_running_loop()
-        if self._stopping is None:
-            self._stopping = asyncio.Event()
-        while (delay := t - loop.time()) > 0:
-            if self._too_long_for_stop(t):
-                raise RetryAfter(max(1, int(delay + 0.999)))
-            if self._stopping.is_set():
-                await asyncio.sleep(delay)
-                return
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), delay)
-
-    async def _acquire(self, chat_id: Any, endpoint: str, policy: SendPolicy) -> None:
-        loop = asyncio.get_running_loop()
-        if endpoint in SEND_ENDPOINTS and chat_id is not None:
-            chat = self._chat(chat_id)
-            start = chat.start_time(loop.time())
-            if policy.deadline is not None and start > policy.deadline:
-                raise RetryAfter(max(1, int(start - loop.time() + 0.999)))
-            await self._sleep_until(chat.reserve(loop.time()))
-            if policy.bulk:
-                await self._sleep_until(self._bulk.reserve(loop.time()))
-        if endpoint in SEND_ENDPOINTS or endpoint in EDIT_ENDPOINTS:
-            await self._sleep_until(self._global.reserve(loop.time()))
-
-    async def process_request(
-        self,
-        callback: Callable[..., Awaitable[Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: SendPolicy | None,
-    ) -> Any:
-        policy = rate_limit_args or INTERACTIVE
-        chat_id = data.get("chat_id")
-        with contextlib.suppress(TypeError, ValueError):
-            chat_id = int(chat_id)  # type: ignore[arg-type]
-        loop = asyncio.get_running_loop()
-        attempt = 0
-        while True:
-            await self._acquire(chat_id, endpoint, policy)
-            try:
-                return await callback(*args, **kwargs)
-            except RetryAfter as exc:
-                self.hits_429 += 1
-                wait = retry_after_seconds(exc)
-                until = loop.time() + wait
-                if chat_id is not None and (endpoint in SEND_ENDPOINTS or endpoint in EDIT_ENDPOINTS):
-                    self._chat(chat_id).pause_until(until)
-                else:
-                    self._global.pause_until(until)
-                attempt += 1
-                log.info("telegram 429 on %s chat=%s: retry after %.1fs (attempt %d)", endpoint, chat_id, wait, attempt)
-                if attempt > policy.max_429_retries or (policy.deadline is not None and until > policy.deadline):
-                    raise
-                if self._too_long_for_stop(until):
-                    raise
-
-
-# ---------------------------------------------------------------------------------------------
-# update processing: concurrent across chats, serial within a chat
-
-
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[Any, asyncio.Lock] = {}
-        self._users: dict[Any, int] = {}
-
-    async def initialize(self) -> None:
-        pass
-
-    async def shutdown(self) -> None:
-        pass
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = None
-        if isinstance(update, Update) and update.effective_chat is not None:
-            key = update.effective_chat.id
-        if key is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        self._users[key] = self._users.get(key, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._users[key] -= 1
-            if not self._users[key]:
-                del self._users[key]
-                del self._locks[key]
-
-
-# ---------------------------------------------------------------------------------------------
 # rendering
 
 
@@ -366,23 +173,22 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
     )
 
 
-def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
-    """Split at paragraph / line / word boundaries into parts of at most ``limit`` characters."""
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        cut = max(rest.rfind("\n\n", 0, limit), rest.rfind("\n", 0, limit), rest.rfind(" ", 0, limit))
-        if cut <= limit // 2:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
-    if rest or not parts:
-        parts.append(rest)
-    return parts
-
-
 def _is_photo(att: Attachment) -> bool:
     return att.mime in ("image/png", "image/jpeg") or att.filename.lower().endswith((".png", ".jpg", ".jpeg"))
+
+
+def _chat_not_found(exc: TelegramError) -> bool:
+    m = str(exc).lower()
+    return "chat not found" in m or "user not found" in m or "peer_id_invalid" in m
+
+
+def _maybe_sent(exc: TimedOut) -> bool:
+    """A timeout after the request went out: Telegram may have acted on it. Connect and pool timeouts
+    happen before anything was sent."""
+    cause = exc.__cause__
+    if isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return False
+    return "pool timeout" not in str(exc).lower()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,7 +198,7 @@ def _is_photo(att: Attachment) -> bool:
 class _Delivered:
     """Remembers which parts of a reply went out under a dedupe key (bounded LRU)."""
 
-    def __init__(self, size: int = 2048) -> None:
+    def __init__(self, size: int = 4096) -> None:
         self._d: OrderedDict[str, set[int]] = OrderedDict()
         self._size = size
 
@@ -406,6 +212,43 @@ class _Delivered:
         self._d.move_to_end(key)
         while len(self._d) > self._size:
             self._d.popitem(last=False)
+
+
+@dataclass(eq=False)
+class _Item:
+    """One accepted update on its way through the dialogue and out."""
+
+    update_id: int
+    chat_key: int
+    msg: IncomingMessage
+    done: asyncio.Future  # resolved when the dialogue returned (webhook: then the 200)
+    received: float
+    query: CallbackQuery | None = None
+    source: int | None = None  # message id carrying the pressed button
+    answered: bool = False
+    timer: asyncio.TimerHandle | None = None
+
+
+@dataclass(eq=False)
+class _Chat:
+    key: int
+    queue: deque[_Item] = field(default_factory=deque)
+    pending: int = 0  # accepted and not yet through the send chain
+    worker: asyncio.Task | None = None
+    tail: asyncio.Task | None = None  # the last delivery of the chain
+
+
+class _App:
+    """What bench code used of PTB's Application: ``initialize()``, ``shutdown()``, ``bot``."""
+
+    def __init__(self, bot: ExtBot) -> None:
+        self.bot = bot
+
+    async def initialize(self) -> None:
+        await self.bot.initialize()
+
+    async def shutdown(self) -> None:
+        await self.bot.shutdown()
 
 
 class TelegramTransport:
@@ -430,15 +273,25 @@ class TelegramTransport:
         network_backoff: float = 0.5,
         poll_timeout: float = 10.0,
         set_commands: bool = True,
+        max_pending_per_chat: int = 10,
+        flood_notice_every: float = 60.0,
+        callback_answer_after: float = 2.0,
+        stop_grace: float = 5.0,
+        read_timeout: float = 5.0,
     ) -> None:
         if mode not in ("polling", "webhook"):
             raise ValueError(f"telegram mode must be 'polling' or 'webhook', not {mode!r}")
-        if mode == "webhook" and not webhook_url:
-            raise ValueError("telegram webhook mode needs webhook_url")
+        if mode == "webhook":
+            if not webhook_url:
+                raise ValueError("telegram webhook mode needs webhook_url (DESKBOT_TELEGRAM_WEBHOOK_URL)")
+            if not webhook_secret:
+                raise ValueError("telegram webhook mode needs a secret (DESKBOT_TELEGRAM_WEBHOOK_SECRET)")
+            if not SECRET_RE.fullmatch(webhook_secret):
+                raise ValueError("telegram webhook secret: 1-256 characters of A-Z a-z 0-9 _ -")
         self.dialogue = dialogue
         self.mode = mode
         self.webhook_url = webhook_url
-        self.webhook_listen = webhook_listen
+        self.webhook_listen = webhook_listen or "127.0.0.1"
         self.webhook_port = webhook_port
         self.webhook_secret = webhook_secret
         self.on_blocked = on_blocked
@@ -448,95 +301,308 @@ class TelegramTransport:
         self.network_backoff = network_backoff
         self.poll_timeout = poll_timeout
         self.set_commands = set_commands
+        self.max_pending_per_chat = max_pending_per_chat
+        self.flood_notice_every = flood_notice_every
+        self.callback_answer_after = callback_answer_after
+        self.stop_grace = stop_grace
         self.limiter = FloodLimiter(limits)
-        self.processor = PerChatUpdateProcessor(256)
+        self.limiter.stop_grace = stop_grace
+        self.stats: dict[str, int] = dict.fromkeys(
+            ("updates", "duplicates", "dropped_flood", "flood_notices", "sent", "maybe_sent", "left_to_outbox",
+             "lost", "callback_answers", "webhook_refused"), 0)
+        self._redactor = TokenRedactor(token, webhook_secret)
         self._delivered = _Delivered()
+        self._chats: dict[int, _Chat] = {}
+        self._inflight: dict[int, _Item] = {}  # update_id -> item, until its dialogue call returned
+        self._recent: OrderedDict[int, asyncio.Future] = OrderedDict()  # update_id -> its item's `done`
+        self._notice_at: OrderedDict[int, float] = OrderedDict()
+        self._max_seen = -1
+        self._confirmed = 0  # the offset Telegram was last given
+        self._handled: asyncio.Event | None = None
+        self._poll_task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._web: web.AppRunner | None = None
+        self._mark_ids: list[int] = []
+        self._mark_task: asyncio.Task | None = None
         self._started = False
+        self._stopping = False
 
-        builder = (
-            ApplicationBuilder()
-            .token(token)
-            .rate_limiter(self.limiter)
-            .concurrent_updates(self.processor)
-            .job_queue(None)
+        if base_url and base_url.endswith("/bot"):
+            base_file_url = base_url[: -len("/bot")] + "/file/bot"
+        else:
+            base_file_url = None
+        self.bot = ExtBot(
+            token,
+            base_url=base_url or "https://api.telegram.org/bot",
+            base_file_url=base_file_url or "https://api.telegram.org/file/bot",
+            request=HTTPXRequest(connection_pool_size=256, read_timeout=read_timeout, pool_timeout=5.0),
+            get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=read_timeout),
+            rate_limiter=self.limiter,
         )
-        if base_url:
-            builder = builder.base_url(base_url)
-            if base_url.endswith("/bot"):
-                builder = builder.base_file_url(base_url[: -len("/bot")] + "/file/bot")
-        self.app: Application = builder.build()
-        self.app.add_handler(
-            MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.VIA_BOT, self._on_message)
-        )
-        self.app.add_handler(CallbackQueryHandler(self._on_callback))
-        self.app.add_handler(ChatMemberHandler(self._on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
-        self.app.add_error_handler(self._on_error)
+        self.app = _App(self.bot)
 
     # ----------------------------------------------------------------- life cycle
 
     @property
     def bot_username(self) -> str:
-        return self.app.bot.username
+        return self.bot.username
 
     async def start(self) -> None:
-        await self.app.initialize()  # getMe
+        self._redactor.install()
+        self._handled = asyncio.Event()
+        self._stopping = False
+        try:
+            await self.bot.initialize()  # getMe
+        except InvalidToken:
+            self._redactor.uninstall()
+            raise InvalidToken("the bot token was rejected by Telegram (DESKBOT_TELEGRAM_TOKEN)") from None
+        except TelegramError as exc:
+            self._redactor.uninstall()
+            raise NetworkError(f"telegram: getMe failed: {self._redactor.redact(str(exc))}") from None
         if self.set_commands:
             await self._set_commands()
-        await self.app.start()
-        assert self.app.updater is not None
         if self.mode == "polling":
-            await self.app.updater.start_polling(
-                poll_interval=0.0,
-                timeout=dtm.timedelta(seconds=self.poll_timeout),
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-                error_callback=self._polling_error,
-            )
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self._poll_task = asyncio.get_running_loop().create_task(self._poll_loop(), name="telegram-poll")
         else:
-            url_path = urlsplit(self.webhook_url or "").path.lstrip("/")
-            await self.app.updater.start_webhook(
-                listen=self.webhook_listen,
-                port=self.webhook_port,
-                url_path=url_path,
-                webhook_url=self.webhook_url,
-                secret_token=self.webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-                drop_pending_updates=False,
-            )
+            await self._start_webhook_server()
+            await self.bot.set_webhook(url=self.webhook_url, secret_token=self.webhook_secret,  # type: ignore[arg-type]
+                                       allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)  # fmt: skip
         self._started = True
         log.info("telegram: @%s started (%s)", self.bot_username, self.mode)
 
     async def stop(self) -> None:
         if not self._started:
             with contextlib.suppress(Exception):
-                await self.app.shutdown()
+                await self.bot.shutdown()
+            self._redactor.uninstall()
             return
         self._started = False
-        if self.app.updater is not None and self.app.updater.running:
-            await self.app.updater.stop()
-        self.limiter.begin_stop()  # replies in flight still go out unless Telegram paused them long
-        if self.app.running:
-            await self.app.stop()  # waits for updates in flight
-        await self.app.shutdown()
+        self._stopping = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.stop_grace
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._poll_task
+            self._poll_task = None
+        self.limiter.begin_stop(deadline)  # a send that could only go out after the grace is left to the outbox
+        # updates accepted are handled (dialogue calls are quick); then the offset is confirmed
+        workers = [c.worker for c in self._chats.values() if c.worker is not None]
+        if workers:
+            await asyncio.wait(workers, timeout=max(0.1, deadline - loop.time()))
+        if self.mode == "polling":
+            await self._confirm_offset()
+        tails = [c.tail for c in self._chats.values() if c.tail is not None and not c.tail.done()]
+        if tails:
+            await asyncio.wait(tails, timeout=max(0.0, deadline - loop.time()))
+        self.limiter.abort_waiting()
+        tails = [t for t in tails if not t.done()]
+        if tails:
+            await asyncio.wait(tails, timeout=2.0)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=1.0)
+        if self._mark_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._mark_task), 2.0)
+        if self.stats["left_to_outbox"] or self.stats["lost"]:
+            log.warning("telegram: stopped with %d replies left to the outbox (%d without an outbox row, lost)",
+                        self.stats["left_to_outbox"], self.stats["lost"])  # fmt: skip
+        if self._web is not None:
+            await self._web.cleanup()
+            self._web = None
+        with contextlib.suppress(Exception):
+            await self.bot.shutdown()
+        self._redactor.uninstall()
 
     async def _set_commands(self) -> None:
         en = [BotCommand(cmd, desc) for cmd, desc, _, _ in COMMANDS]
         de = [BotCommand(cmd, desc) for _, _, cmd, desc in COMMANDS]
-        await self.app.bot.set_my_commands(en)
-        await self.app.bot.set_my_commands(de, language_code="de")
+        await self.bot.set_my_commands(en)
+        await self.bot.set_my_commands(de, language_code="de")
 
-    def _polling_error(self, exc: TelegramError) -> None:
-        log.warning("telegram polling error: %s", exc)
+    def _spawn(self, coro: Any) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("telegram: error while handling an update", exc_info=context.error)
+    # ----------------------------------------------------------------- polling
+
+    def _offset(self) -> int:
+        """Every update below this is handled: the oldest one still in the dialogue, else the next new one."""
+        if self._inflight:
+            return min(self._inflight)
+        return self._max_seen + 1
+
+    async def _poll_loop(self) -> None:
+        assert self._handled is not None
+        backoff = self.network_backoff
+        while not self._stopping:
+            offset = self._offset()
+            busy = bool(self._inflight)
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset or None, timeout=0 if busy else self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+            except asyncio.CancelledError:
+                raise
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_after_seconds(exc))
+                continue
+            except (Conflict, InvalidToken, TelegramError) as exc:
+                log.warning("telegram: getUpdates failed (%s: %s); retry in %.1fs", type(exc).__name__,
+                            self._redactor.redact(str(exc)), backoff)  # fmt: skip
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            except Exception:
+                log.exception("telegram: getUpdates failed; retry in %.1fs", backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = self.network_backoff
+            self._confirmed = max(self._confirmed, offset)
+            fresh = False
+            for update in updates:
+                if update.update_id <= self._max_seen:
+                    continue  # still being handled: asked again only so as not to confirm it
+                self._max_seen = update.update_id
+                fresh = True
+                self._accept(update)
+            if not fresh and self._inflight:
+                # nothing new while the offset is held back: wait for a dialogue call to return (or a
+                # moment, to look for new updates again)
+                self._handled.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._handled.wait(), 0.05)
+
+    async def _confirm_offset(self) -> None:
+        offset = self._offset()
+        if self._max_seen < 0 or offset <= self._confirmed:
+            return
+        try:
+            await self.bot.get_updates(offset=offset, timeout=0, limit=1, allowed_updates=ALLOWED_UPDATES)
+            self._confirmed = offset
+        except TelegramError as exc:
+            log.warning("telegram: could not confirm updates below %d (%s); they will be redelivered",
+                        offset, self._redactor.redact(str(exc)))  # fmt: skip
+
+    # ----------------------------------------------------------------- webhook
+
+    async def _start_webhook_server(self) -> None:
+        path = "/" + urlsplit(self.webhook_url or "").path.lstrip("/")
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post(path, self._on_webhook)
+        self._web = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._web.setup()
+        site = web.TCPSite(self._web, self.webhook_listen, self.webhook_port)
+        await site.start()
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        secret = self.webhook_secret or ""
+        got = request.headers.get(SECRET_HEADER, "")
+        if not secret or not hmac.compare_digest(got.encode(), secret.encode()):
+            self.stats["webhook_refused"] += 1
+            log.warning("telegram webhook: request without the right secret token refused (from %s)", request.remote)
+            return web.Response(status=403, text="forbidden")
+        if self._stopping:
+            return web.Response(status=503, text="stopping")  # Telegram redelivers it (to another instance)
+        try:
+            update = Update.de_json(await request.json(), self.bot)
+        except Exception:
+            return web.Response(status=400, text="not an update")
+        if update is None:
+            return web.Response(status=400, text="not an update")
+        done = self._accept(update)
+        try:
+            await asyncio.shield(done)
+        except Exception:
+            return web.Response(status=500, text="not handled")
+        return web.Response(status=200)
 
     # ----------------------------------------------------------------- incoming
+
+    def _accept(self, update: Update) -> asyncio.Future:
+        """Take one update: returns a future resolved once its dialogue call returned (or it was dropped)."""
+        loop = asyncio.get_running_loop()
+        uid = update.update_id
+        seen = self._recent.get(uid)
+        if seen is not None:
+            self.stats["duplicates"] += 1
+            return seen
+        done: asyncio.Future = loop.create_future()
+        self._recent[uid] = done
+        while len(self._recent) > 4096:
+            self._recent.popitem(last=False)
+        self.stats["updates"] += 1
+        item = self._item(update, done)
+        if item is None:
+            done.set_result(None)
+            return done
+        chat = self._chats.get(item.chat_key)
+        if chat is None:
+            chat = self._chats[item.chat_key] = _Chat(item.chat_key)
+        if chat.pending >= self.max_pending_per_chat:
+            done.set_result(None)
+            self._drop_flood(item)
+            return done
+        chat.pending += 1
+        chat.queue.append(item)
+        self._inflight[uid] = item
+        if item.query is not None:
+            item.timer = loop.call_later(self.callback_answer_after, lambda: self._spawn(self._answer(item)))
+        if chat.worker is None:
+            chat.worker = loop.create_task(self._chat_worker(chat))
+        return done
+
+    def _item(self, update: Update, done: asyncio.Future) -> _Item | None:
+        now = asyncio.get_running_loop().time()
+        key = f"tg:{update.update_id}"
+        if update.my_chat_member is not None:
+            cmu = update.my_chat_member
+            if cmu.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+                log.info("telegram: bot blocked / removed in chat %s", cmu.chat.id)
+                self._spawn(self._notify_gone(str(cmu.chat.id)))
+            return None
+        query = update.callback_query
+        if query is not None:
+            if not query.data or query.message is None:
+                self._spawn(self._answer_now(query))
+                return None
+            chat = query.message.chat
+            msg = IncomingMessage(
+                transport=self.name, user_id=str(query.from_user.id), chat_id=str(chat.id),
+                display_name=query.from_user.full_name, lang_hint=query.from_user.language_code,
+                is_group=chat.type != ChatType.PRIVATE, addressed=True, callback=query.data, update_key=key,
+            )  # fmt: skip
+            source = query.message.message_id if isinstance(query.message, Message) else None
+            return _Item(update.update_id, chat.id, msg, done, now, query=query, source=source)
+        message = update.message
+        user = update.effective_user
+        if message is None or user is None or message.chat is None or user.is_bot or message.text is None:
+            return None
+        if message.via_bot is not None:
+            return None
+        chat = message.chat
+        is_group = chat.type != ChatType.PRIVATE
+        if is_group:
+            addressed, text = self._addressed(message)
+            if not addressed:
+                return None
+        else:
+            addressed, text = True, self._strip_own_suffix(message)
+        msg = IncomingMessage(
+            transport=self.name, user_id=str(user.id), chat_id=str(chat.id), text=text,
+            display_name=user.full_name, lang_hint=user.language_code, is_group=is_group, addressed=addressed,
+            update_key=key,
+        )  # fmt: skip
+        return _Item(update.update_id, chat.id, msg, done, now)
 
     def _addressed(self, message: Message) -> tuple[bool, str]:
         """(addressed, cleaned text) for a group message."""
         text = message.text or ""
-        me = (self.app.bot.username or "").lower()
+        me = (self.bot.username or "").lower()
         addressed = False
         cut: list[tuple[str, str]] = []  # (entity text, replacement)
         kinds = [MessageEntity.BOT_COMMAND, MessageEntity.MENTION, MessageEntity.TEXT_MENTION]
@@ -550,10 +616,10 @@ class TelegramTransport:
             elif ent.type == MessageEntity.MENTION and value[1:].lower() == me:
                 addressed = True
                 cut.append((value, ""))
-            elif ent.type == MessageEntity.TEXT_MENTION and ent.user and ent.user.id == self.app.bot.id:
+            elif ent.type == MessageEntity.TEXT_MENTION and ent.user and ent.user.id == self.bot.id:
                 addressed = True
         reply_to = message.reply_to_message
-        if reply_to is not None and reply_to.from_user is not None and reply_to.from_user.id == self.app.bot.id:
+        if reply_to is not None and reply_to.from_user is not None and reply_to.from_user.id == self.bot.id:
             addressed = True
         for old, new in cut:
             text = text.replace(old, new, 1)
@@ -561,87 +627,124 @@ class TelegramTransport:
 
     def _strip_own_suffix(self, message: Message) -> str:
         text = message.text or ""
-        me = self.app.bot.username or ""
+        me = self.bot.username or ""
         if me and text.startswith("/"):
             first, sep, rest = text.partition(" ")
             if first.lower().endswith("@" + me.lower()):
                 text = first[: -len(me) - 1] + sep + rest
         return text
 
-    async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        message = update.effective_message
-        user = update.effective_user
-        chat = update.effective_chat
-        if message is None or user is None or chat is None or user.is_bot:
-            return
-        is_group = chat.type != ChatType.PRIVATE
-        if is_group:
-            addressed, text = self._addressed(message)
-            if not addressed:
-                return
-        else:
-            addressed, text = True, self._strip_own_suffix(message)
-        msg = IncomingMessage(
-            transport=self.name,
-            user_id=str(user.id),
-            chat_id=str(chat.id),
-            text=text,
-            display_name=user.full_name,
-            lang_hint=user.language_code,
-            is_group=is_group,
-            addressed=addressed,
-        )
-        await self._dispatch(msg, source=None)
+    async def _chat_worker(self, chat: _Chat) -> None:
+        """Hand the chat's updates to the dialogue one at a time, in order; replies go to the send chain."""
+        loop = asyncio.get_running_loop()
+        assert self._handled is not None
+        try:
+            while chat.queue:
+                item = chat.queue.popleft()
+                try:
+                    replies = await asyncio.to_thread(self.dialogue.handle, item.msg)
+                except Exception as exc:  # Dialogue.handle never raises; anything else is not confirmed
+                    log.exception("telegram: dialogue failed on update %s", item.update_id)
+                    self._inflight.pop(item.update_id, None)
+                    self._recent.pop(item.update_id, None)
+                    chat.pending -= 1
+                    if not item.done.done():
+                        item.done.set_exception(exc)
+                    self._handled.set()
+                    continue
+                self._inflight.pop(item.update_id, None)
+                if not item.done.done():
+                    item.done.set_result(None)
+                self._handled.set()
+                replies = list(replies or [])
+                if item.query is not None:
+                    replies = await self._callback_replies(item, replies)
+                prev = chat.tail
+                chat.tail = loop.create_task(self._deliver(chat, item, replies, prev))
+        finally:
+            chat.worker = None
 
-    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        query = update.callback_query
-        if query is None:
-            return
-        with contextlib.suppress(TelegramError):
-            await query.answer()  # stop the client's spinner right away
-        if not query.data or query.message is None:
-            return
-        chat = query.message.chat
-        msg = IncomingMessage(
-            transport=self.name,
-            user_id=str(query.from_user.id),
-            chat_id=str(chat.id),
-            display_name=query.from_user.full_name,
-            lang_hint=query.from_user.language_code,
-            is_group=chat.type != ChatType.PRIVATE,
-            addressed=True,
-            callback=query.data,
-        )
-        await self._dispatch(msg, source=query.message.message_id if isinstance(query.message, Message) else None)
+    async def _callback_replies(self, item: _Item, replies: list[Reply]) -> list[Reply]:
+        """Answer the button press now (with the alert, if the dialogue gave one); the rest goes to the chat."""
+        alerts = [r for r in replies if r.alert]
+        rest = [r for r in replies if not r.alert]
+        if item.timer is not None:
+            item.timer.cancel()
+        if not item.answered:
+            text = alerts[0].text[:200] if alerts else None
+            self._spawn(self._answer(item, text, bool(alerts)))
+            if alerts:
+                self._mark([r.outbox_id for r in alerts if r.outbox_id is not None])
+        elif alerts:  # the spinner was stopped already (slow dialogue): a private chat gets it as a message
+            if item.msg.is_group:
+                log.info("telegram: alert for chat %s dropped (callback answered already)", item.chat_key)
+                self._mark([r.outbox_id for r in alerts if r.outbox_id is not None])
+            else:
+                rest = [Reply(a.text, outbox_id=a.outbox_id) for a in alerts] + rest
+        return rest
 
-    async def _on_my_chat_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        cmu = update.my_chat_member
-        if cmu is None:
+    async def _answer(self, item: _Item, text: str | None = None, alert: bool = False) -> None:
+        """answerCallbackQuery for this press only: a 429 waits for this query, nobody else."""
+        if item.answered or item.query is None:
             return
-        if cmu.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-            log.info("telegram: bot blocked / removed in chat %s", cmu.chat.id)
-            await self._notify_gone(str(cmu.chat.id))
-
-    async def _dispatch(self, msg: IncomingMessage, source: int | None) -> None:
-        replies = await asyncio.to_thread(self.dialogue.handle, msg)
-        policy = SendPolicy(deadline=asyncio.get_running_loop().time() + self.max_reply_wait)
-        edit_target = source
-        for reply in replies:
+        item.answered = True
+        loop = asyncio.get_running_loop()
+        expires = item.received + 14.0  # Telegram lets a query expire after about 15 s
+        while True:
             try:
-                edited = False
-                if reply.edit and edit_target is not None:
-                    edited = await self._edit(int(msg.chat_id), edit_target, reply, policy)
-                    edit_target = None  # further edit replies go out as new messages
-                if not edited:
-                    await self._send_reply(int(msg.chat_id), reply, policy, dedupe_key=None)
-            except (Forbidden, RecipientGone):
-                await self._notify_gone(msg.chat_id)
+                await self.bot.answer_callback_query(item.query.id, text=text, show_alert=alert or None)
+                self.stats["callback_answers"] += 1
                 return
-            except TelegramError as exc:
-                if _chat_not_found(exc):
-                    await self._notify_gone(msg.chat_id)
+            except RetryAfter as exc:
+                wait = retry_after_seconds(exc)
+                self.limiter.hits_429 += 1
+                if loop.time() + wait > expires:
+                    log.info("telegram: callback answer gave up (retry after %.0fs)", wait)
                     return
-                log.warning("telegram: reply to chat %s dropped: %s", msg.chat_id, exc)
+                await asyncio.sleep(wait)
+            except NetworkError as exc:
+                if loop.time() + 0.5 > expires:
+                    return
+                log.info("telegram: callback answer: network error (%s), retrying", exc)
+                await asyncio.sleep(0.5)
+            except TelegramError as exc:
+                log.info("telegram: callback answer failed: %s", exc)
+                return
+
+    async def _answer_now(self, query: CallbackQuery, text: str | None = None) -> None:
+        with contextlib.suppress(TelegramError):
+            await self.bot.answer_callback_query(query.id, text=text)
+
+    def _drop_flood(self, item: _Item) -> None:
+        self.stats["dropped_flood"] += 1
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        last = self._notice_at.get(item.chat_key)
+        notice = last is None or now - last >= self.flood_notice_every
+        if notice:
+            self._notice_at[item.chat_key] = now
+            self._notice_at.move_to_end(item.chat_key)
+            while len(self._notice_at) > 4096:
+                self._notice_at.popitem(last=False)
+        if item.query is not None:
+            self._spawn(self._answer_now(item.query, SLOW_DOWN_BOTH[:200] if notice else None))
+        elif notice:
+            self._spawn(self._flood_notice(item))
+        if notice:
+            log.info("telegram: chat %s has %d updates pending; dropping the rest for now", item.chat_key,
+                     self.max_pending_per_chat)  # fmt: skip
+
+    async def _flood_notice(self, item: _Item) -> None:
+        self.stats["flood_notices"] += 1
+        text = SLOW_DOWN_BOTH
+        lang_of = getattr(self.dialogue, "language_of", None)
+        if lang_of is not None:
+            with contextlib.suppress(Exception):
+                lang = await asyncio.to_thread(lang_of, item.msg)
+                text = SLOW_DOWN.get(lang or "", SLOW_DOWN_BOTH)
+        policy = SendPolicy(deadline=asyncio.get_running_loop().time() + self.max_reply_wait)
+        with contextlib.suppress(TelegramError):
+            await self._send_text(item.chat_key, text, None, None, policy)
 
     async def _notify_gone(self, chat_id: str) -> None:
         if self.on_blocked is None:
@@ -651,10 +754,94 @@ class TelegramTransport:
         except Exception:
             log.exception("telegram: on_blocked(%s) failed", chat_id)
 
+    # ----------------------------------------------------------------- delivery of direct replies
+
+    async def _deliver(self, chat: _Chat, item: _Item, replies: list[Reply], prev: asyncio.Task | None) -> None:
+        """Send one update's replies after the chat's earlier ones (its place in the chain)."""
+        try:
+            if prev is not None:
+                with contextlib.suppress(BaseException):
+                    await asyncio.shield(prev)
+            await self._send_replies(item, replies)
+        except Exception:
+            log.exception("telegram: delivery to chat %s failed", item.chat_key)
+        finally:
+            chat.pending -= 1
+            if chat.pending <= 0 and not chat.queue and chat.worker is None and chat.tail is asyncio.current_task():
+                self._chats.pop(chat.key, None)
+
+    def _left(self, replies: list[Reply], why: str, chat_id: int) -> None:
+        """These replies were not sent: they stay in the outbox (or, without an outbox row, are lost)."""
+        if not replies:
+            return
+        rows = [r.outbox_id for r in replies if r.outbox_id is not None]
+        lost = len(replies) - len(rows)
+        self.stats["left_to_outbox"] += len(rows)
+        self.stats["lost"] += lost
+        if lost:
+            log.warning("telegram: %d replies to chat %s dropped: not sent (%s) and not in the outbox", lost, chat_id, why)
+        if rows:
+            log.info("telegram: %d replies to chat %s left to the outbox (%s): rows %s", len(rows), chat_id, why, rows)
+
+    async def _send_replies(self, item: _Item, replies: list[Reply]) -> None:
+        chat_id = item.chat_key
+        policy = SendPolicy(deadline=asyncio.get_running_loop().time() + self.max_reply_wait)
+        edit_target = item.source
+        keyboard_spent = item.query is not None and bool(replies) and replies[0].edit
+        for i, reply in enumerate(replies):
+            try:
+                edited = False
+                if reply.edit and edit_target is not None:
+                    edited = await self._edit(chat_id, edit_target, reply, policy)
+                    if not edited and keyboard_spent:
+                        await self._remove_keyboard(chat_id, edit_target, policy)
+                    edit_target = None  # further edit replies go out as new messages
+                if not edited:
+                    await self._send_reply(chat_id, reply, policy, dedupe_key=None)
+                self.stats["sent"] += 1
+                if reply.outbox_id is not None:
+                    self._mark([reply.outbox_id])
+            except (Forbidden, RecipientGone):
+                await self._notify_gone(str(chat_id))
+                self._left(replies[i:], "recipient gone", chat_id)
+                return
+            except RetryAfter:
+                self._left(replies[i:], "flood wait beyond the reply deadline or stop", chat_id)
+                return
+            except BadRequest as exc:
+                if _chat_not_found(exc):
+                    await self._notify_gone(str(chat_id))
+                    self._left(replies[i:], "chat not found", chat_id)
+                    return
+                log.warning("telegram: reply to chat %s refused: %s", chat_id, exc)
+                self._left([reply], "refused", chat_id)
+            except TelegramError as exc:  # network errors after retries
+                log.warning("telegram: reply to chat %s not sent: %s", chat_id, self._redactor.redact(str(exc)))
+                self._left(replies[i:], "network", chat_id)
+                return
+
+    def _mark(self, ids: list[int]) -> None:
+        """Tell the dialogue these outbox rows went out (batched, in a worker thread)."""
+        if not ids or getattr(self.dialogue, "mark_sent", None) is None:
+            return
+        self._mark_ids.extend(ids)
+        if self._mark_task is None or self._mark_task.done():
+            self._mark_task = asyncio.get_running_loop().create_task(self._flush_marks())
+
+    async def _flush_marks(self) -> None:
+        fn = getattr(self.dialogue, "mark_sent", None)
+        while self._mark_ids and fn is not None:
+            ids, self._mark_ids = self._mark_ids, []
+            try:
+                await asyncio.to_thread(fn, ids)
+            except Exception:
+                log.exception("telegram: mark_sent(%d rows) failed; the outbox will send them again", len(ids))
+
     # ----------------------------------------------------------------- outgoing
 
-    async def _call(self, fn: Callable[..., Awaitable[Any]], policy: SendPolicy, **kwargs: Any) -> Any:
-        """One Bot API call with network-error retries (429s are retried by the limiter)."""
+    async def _call(self, fn: Callable[..., Any], policy: SendPolicy, *, creates: bool, **kwargs: Any) -> Any:
+        """One Bot API call with network-error retries (429s are retried by the limiter). A message-creating
+        call that timed out after the request went out is not retried: it may have arrived (None)."""
         loop = asyncio.get_running_loop()
         delay = self.network_backoff
         for attempt in range(self.network_retries + 1):
@@ -662,33 +849,42 @@ class TelegramTransport:
                 return await fn(**kwargs, rate_limit_args=policy)
             except BadRequest:
                 raise
-            except NetworkError as exc:  # 5xx, timeouts, connection errors
+            except TimedOut as exc:
+                if creates and _maybe_sent(exc):
+                    self.stats["maybe_sent"] += 1
+                    log.warning("telegram: %s to chat %s timed out after it was sent; not retried (it may have "
+                                "arrived)", fn.__name__, kwargs.get("chat_id"))  # fmt: skip
+                    return None
+                if attempt == self.network_retries or (policy.deadline is not None and loop.time() + delay > policy.deadline):
+                    raise
+                log.info("telegram: timeout before sending, retry in %.1fs", delay)
+            except NetworkError as exc:  # 5xx, connection errors
                 if attempt == self.network_retries:
                     raise
                 if policy.deadline is not None and loop.time() + delay > policy.deadline:
                     raise
-                log.info("telegram network error (%s), retry in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+                log.info("telegram network error (%s), retry in %.1fs", self._redactor.redact(str(exc)), delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
         raise AssertionError("unreachable")
 
-    async def _send_text(self, chat_id: int, text: str, html: str | None, markup: Any, policy: SendPolicy) -> Message:
-        bot = self.app.bot
+    async def _send_text(self, chat_id: int | str, text: str, html: str | None, markup: Any, policy: SendPolicy) -> Any:
+        bot = self.bot
         if html is not None:
             try:
-                return await self._call(bot.send_message, policy, chat_id=chat_id, text=html,
+                return await self._call(bot.send_message, policy, creates=True, chat_id=chat_id, text=html,
                                         parse_mode=ParseMode.HTML, reply_markup=markup)  # fmt: skip
             except BadRequest as exc:
                 if "can't parse entities" not in str(exc).lower():
                     raise
                 log.warning("telegram: HTML rejected (%s); sending plain text", exc)
-        return await self._call(bot.send_message, policy, chat_id=chat_id, text=text, reply_markup=markup)
+        return await self._call(bot.send_message, policy, creates=True, chat_id=chat_id, text=text, reply_markup=markup)
 
-    async def _send_reply(self, chat_id: int, reply: Reply, policy: SendPolicy, dedupe_key: str | None) -> None:
+    async def _send_reply(self, chat_id: int | str, reply: Reply, policy: SendPolicy, dedupe_key: str | None) -> None:
         markup = _markup(reply)
         part = 0
-        use_html = reply.html is not None and len(reply.html) <= MessageLimit.MAX_TEXT_LENGTH
-        texts = [reply.text] if use_html else (split_text(reply.text) if reply.text else [])
+        use_html = reply.html is not None and utf16_len(reply.html) <= MAX_TEXT_UTF16
+        texts = [reply.text or reply.html or ""] if use_html else (split_text(reply.text) if reply.text else [])
         for i, text in enumerate(texts):
             last = i == len(texts) - 1
             if not self._delivered.done(dedupe_key, part):
@@ -701,26 +897,28 @@ class TelegramTransport:
                 self._delivered.mark(dedupe_key, part)
             part += 1
 
-    async def _send_attachment(self, chat_id: int, att: Attachment, policy: SendPolicy, markup: Any) -> None:
-        bot = self.app.bot
+    async def _send_attachment(self, chat_id: int | str, att: Attachment, policy: SendPolicy, markup: Any) -> None:
+        bot = self.bot
         if _is_photo(att):
-            await self._call(bot.send_photo, policy, chat_id=chat_id, photo=att.data, filename=att.filename, reply_markup=markup)
+            await self._call(bot.send_photo, policy, creates=True, chat_id=chat_id, photo=att.data,
+                             filename=att.filename, reply_markup=markup)  # fmt: skip
         else:
-            await self._call(bot.send_document, policy, chat_id=chat_id, document=att.data,
+            await self._call(bot.send_document, policy, creates=True, chat_id=chat_id, document=att.data,
                              filename=att.filename, reply_markup=markup)  # fmt: skip
 
     async def _edit(self, chat_id: int, message_id: int, reply: Reply, policy: SendPolicy) -> bool:
         """Edit the message carrying the pressed button. False: send a new message instead."""
-        if reply.attachments or len(reply.text) > MessageLimit.MAX_TEXT_LENGTH or not reply.text:
+        if reply.attachments or not reply.text or utf16_len(reply.text) > MAX_TEXT_UTF16:
             return False
         markup = _markup(reply)
-        bot = self.app.bot
-        attempts = [(reply.html, ParseMode.HTML)] if reply.html else []
+        attempts: list[tuple[str, str | None]] = []
+        if reply.html and utf16_len(reply.html) <= MAX_TEXT_UTF16:
+            attempts.append((reply.html, ParseMode.HTML))
         attempts.append((reply.text, None))
         for text, mode in attempts:
             try:
-                await self._call(bot.edit_message_text, policy, chat_id=chat_id, message_id=message_id,
-                                 text=text, parse_mode=mode, reply_markup=markup)  # fmt: skip
+                await self._call(self.bot.edit_message_text, policy, creates=False, chat_id=chat_id,
+                                 message_id=message_id, text=text, parse_mode=mode, reply_markup=markup)  # fmt: skip
                 return True
             except BadRequest as exc:
                 err = str(exc).lower()
@@ -734,13 +932,23 @@ class TelegramTransport:
                 return False
         return False
 
+    async def _remove_keyboard(self, chat_id: int, message_id: int, policy: SendPolicy) -> None:
+        """The pressed button's keyboard is spent but the answer comes as a new message: take it away."""
+        try:
+            await self._call(self.bot.edit_message_reply_markup, policy, creates=False, chat_id=chat_id,
+                             message_id=message_id, reply_markup=None)  # fmt: skip
+        except BadRequest as exc:
+            if _chat_not_found(exc):
+                raise
+            log.debug("telegram: keyboard of %s in %s not removed: %s", message_id, chat_id, exc)
+
     async def send(self, chat_id: str, reply: Reply, *, dedupe_key: str | None = None) -> None:
         loop = asyncio.get_running_loop()
         policy = SendPolicy(bulk=True, deadline=loop.time() + self.max_send_wait)
         cid: int | str = int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
         try:
             try:
-                await self._send_reply(cid, reply, policy, dedupe_key)  # type: ignore[arg-type]
+                await self._send_reply(cid, reply, policy, dedupe_key)
             except ChatMigrated as exc:
                 log.warning("telegram: chat %s migrated to %s", chat_id, exc.new_chat_id)
                 await self._send_reply(exc.new_chat_id, reply, policy, dedupe_key)
@@ -755,21 +963,18 @@ class TelegramTransport:
                 raise RecipientGone(str(exc)) from exc
             raise SendError(str(exc)) from exc
         except NetworkError as exc:
-            raise RetryLater(max(1.0, self.network_backoff * 4), str(exc)) from exc
+            raise RetryLater(max(1.0, self.network_backoff * 4), self._redactor.redact(str(exc))) from exc
         except TelegramError as exc:
-            raise SendError(str(exc)) from exc
-
-
-def _chat_not_found(exc: TelegramError) -> bool:
-    m = str(exc).lower()
-    return "chat not found" in m or "user not found" in m or "peer_id_invalid" in m
+            raise SendError(self._redactor.redact(str(exc))) from exc
 
 
 __all__ = [
     "COMMANDS",
+    "EDIT_ENDPOINTS",
+    "INTERACTIVE",
+    "SEND_ENDPOINTS",
     "FloodLimiter",
     "FloodLimits",
-    "PerChatUpdateProcessor",
     "SendPolicy",
     "TelegramTransport",
     "checkin_link",
@@ -777,4 +982,5 @@ __all__ = [
     "deep_link",
     "invite_link",
     "split_text",
+    "utf16_len",
 ]

@@ -1,0 +1,409 @@
+"""Fair pacing of the Telegram transport's sends (a python-telegram-bot `BaseRateLimiter`).
+
+Telegram allows about 30 messages per second per bot token, 1 per second in a private chat (a short
+burst of about 3 is tolerated) and 20 per minute in a group. Every Bot API call of the transport goes
+through `FloodLimiter.process_request`:
+
+* Message-creating calls (sendMessage, sendDocument, sendPhoto, ...) take a ticket in their chat's
+  queue, one FIFO per (chat, class). Class 0 are interactive replies, class 1 bulk (`send()`, i.e. the
+  scheduler's outbox: notices, reminders). The dispatcher grants tickets one at a time within the
+  bot-wide budget and picks, among the chats whose own budget allows a send now, the ticket with the
+  lowest (class, round): a chat's k-th queued part is in round k, so every chat's first part goes out
+  before anyone's second part (round robin, start-time fair queueing), and bulk only gets what the
+  interactive replies leave. Within a chat and class the order is kept.
+* Edits (editMessageText, ...) take a ticket too (class 0) but only count against the bot-wide budget.
+* Everything else (getUpdates, answerCallbackQuery, setMyCommands, ...) is not paced.
+
+On a 429 the chat (for chat-less calls: nothing, the caller decides) is paused for ``retry_after`` and
+the ticket goes back to the head of its queue, keeping its round, so no other chat is held up. No
+delay is added beyond these limits: with an empty queue a send is granted at once.
+
+``SendPolicy.deadline`` bounds the wait: a ticket that cannot be granted before it ends raises
+`RetryAfter` without sending (the outbox reschedules; an interactive reply stays in the outbox).
+``abort_waiting()`` (at stop, after the stop grace) ends every waiting ticket the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dtm
+import heapq
+import itertools
+import logging
+import math
+import warnings
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger("bot.handlers.telegram")
+
+SEND_ENDPOINTS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage"})
+EDIT_ENDPOINTS = frozenset({"editMessageText", "editMessageReplyMarkup", "editMessageCaption", "deleteMessage"})
+
+
+@dataclass(frozen=True)
+class FloodLimits:
+    global_per_s: float = 30.0
+    global_burst: int = 25  # of Telegram's ~30: a few cells of slack against network jitter
+    bulk_per_s: float = 30.0  # bulk (`send()`) may use the whole budget the interactive replies leave
+    private_per_s: float = 1.0
+    private_burst: int = 3
+    group_per_min: float = 20.0
+    group_burst: int = 20
+    safety: float = 1.03  # space requests slightly wider than the nominal rate
+
+
+@dataclass(frozen=True)
+class SendPolicy:
+    """Passed as PTB's ``rate_limit_args``."""
+
+    bulk: bool = False
+    deadline: float | None = None  # loop time; a wait beyond it -> RetryAfter raised without sending
+    max_429_retries: int = 8
+
+
+INTERACTIVE = SendPolicy()
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ra = exc.retry_after
+    return ra.total_seconds() if isinstance(ra, dtm.timedelta) else float(ra)
+
+
+def _retry_after(seconds: float) -> RetryAfter:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return RetryAfter(max(1, math.ceil(seconds)))
+
+
+class _Gcra:
+    """Generic cell rate algorithm (a token bucket): ``ready(now)`` is when the next cell may go."""
+
+    __slots__ = ("interval", "tau", "tat")
+
+    def __init__(self, per_s: float, burst: int, safety: float) -> None:
+        self.interval = safety / per_s
+        self.tau = (max(1, burst) - 1) * self.interval
+        self.tat = 0.0
+
+    def ready(self, now: float) -> float:
+        return max(now, self.tat - self.tau)
+
+    def take(self, now: float) -> None:
+        self.tat = max(self.tat, now) + self.interval
+
+    def pause_until(self, t: float) -> None:
+        self.tat = max(self.tat, t + self.tau)
+
+
+class _Ticket:
+    __slots__ = ("lane", "round", "seq", "future", "bulk")
+
+    def __init__(self, lane: _Lane, rnd: int, seq: int, future: asyncio.Future, bulk: bool) -> None:
+        self.lane = lane
+        self.round = rnd
+        self.seq = seq
+        self.future = future
+        self.bulk = bulk
+
+
+class _Lane:
+    """One FIFO of tickets: a (chat, class), or the edits of a class (no per-chat budget)."""
+
+    __slots__ = ("key", "cls", "chat", "queue", "last_round", "scheduled")
+
+    def __init__(self, key: Any, cls: int, chat: _Gcra | None) -> None:
+        self.key = key
+        self.cls = cls
+        self.chat = chat
+        self.queue: deque[_Ticket] = deque()
+        self.last_round = 0
+        self.scheduled = False  # its head is in the ready or the waiting heap
+
+
+class FloodLimiter(BaseRateLimiter[SendPolicy]):
+    """Paces sends below Telegram's limits, fairly across chats (see module doc)."""
+
+    def __init__(self, limits: FloodLimits | None = None) -> None:
+        self.limits = limits or FloodLimits()
+        self.hits_429 = 0
+        self.granted = 0
+        self.stop_grace = 5.0
+        self._global: _Gcra
+        self._bulk: _Gcra
+        self._chats: dict[Any, _Gcra] = {}
+        self._lanes: dict[tuple[Any, int, bool], _Lane] = {}
+        self._seq = itertools.count()
+        self._ready: list[tuple[int, int, int, _Lane]] = []  # (cls, round, seq, lane)
+        self._waiting: list[tuple[float, int, _Lane]] = []  # (chat ready time, seq, lane)
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task | None = None
+        self._aborting = False
+        self._stop_at: float | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        lim = self.limits
+        self._global = _Gcra(lim.global_per_s, min(lim.global_burst, max(1, int(lim.global_per_s))), lim.safety)
+        self._bulk = _Gcra(lim.bulk_per_s, max(1, int(lim.bulk_per_s)), lim.safety)
+        self._chats.clear()
+
+    async def initialize(self) -> None:
+        self._aborting = False
+        self._stop_at = None
+
+    async def shutdown(self) -> None:
+        self.abort_waiting()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+            self._task = None
+
+    # ------------------------------------------------------------------ budgets
+
+    @staticmethod
+    def _is_private(chat_id: Any) -> bool:
+        try:
+            return int(chat_id) > 0
+        except (TypeError, ValueError):
+            return False  # "@channel" usernames
+
+    def _chat(self, chat_id: Any) -> _Gcra:
+        g = self._chats.get(chat_id)
+        if g is None:
+            if len(self._chats) > 8192:  # forget idle chats
+                now = asyncio.get_running_loop().time()
+                busy = {lane.key for lane in self._lanes.values()}
+                for k in [k for k, v in self._chats.items() if v.tat < now and k not in busy]:
+                    del self._chats[k]
+            lim = self.limits
+            if self._is_private(chat_id):
+                g = _Gcra(lim.private_per_s, lim.private_burst, lim.safety)
+            else:
+                g = _Gcra(lim.group_per_min / 60.0, lim.group_burst, lim.safety)
+            self._chats[chat_id] = g
+        return g
+
+    def chat_ready_in(self, chat_id: Any) -> float:
+        """Seconds until this chat may get its next message (0: now)."""
+        now = asyncio.get_running_loop().time()
+        return max(0.0, self._chat(chat_id).ready(now) - now)
+
+    def backlog(self) -> int:
+        return sum(len(lane.queue) for lane in self._lanes.values())
+
+    # ------------------------------------------------------------------ the dispatcher
+
+    def _schedule(self, lane: _Lane, now: float) -> None:
+        """Put the lane's head into the ready heap (its chat may send now) or the waiting heap."""
+        if lane.scheduled or not lane.queue:
+            return
+        lane.scheduled = True
+        head = lane.queue[0]
+        t = lane.chat.ready(now) if lane.chat is not None else now
+        if t <= now:
+            heapq.heappush(self._ready, (lane.cls, head.round, head.seq, lane))
+        else:
+            heapq.heappush(self._waiting, (t, head.seq, lane))
+
+    def _kick(self) -> None:
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="telegram-sender")
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        assert self._wake is not None
+        while True:
+            now = loop.time()
+            while self._waiting and self._waiting[0][0] <= now:  # chats whose budget came back
+                _, _, lane = heapq.heappop(self._waiting)
+                lane.scheduled = False
+                self._schedule(lane, now)
+            if self._ready:
+                wait = self._global.ready(now) - now
+                if wait <= 0:
+                    cls, rnd, seq, lane = heapq.heappop(self._ready)
+                    lane.scheduled = False
+                    if lane.chat is not None and lane.chat.ready(now) > now:  # paused by a 429 meanwhile
+                        self._schedule(lane, now)
+                        continue
+                    if cls == 1 and self._bulk.ready(now) > now:
+                        lane.scheduled = True
+                        heapq.heappush(self._waiting, (self._bulk.ready(now), seq, lane))
+                        continue
+                    if not lane.queue:
+                        continue
+                    ticket = lane.queue.popleft()
+                    self._grant(ticket, now)
+                    self._schedule(lane, now)
+                    continue
+            else:
+                wait = (self._waiting[0][0] - now) if self._waiting else None
+            if wait is None and not any(lane.queue for lane in self._lanes.values()):
+                self._gc_lanes()
+            self._wake.clear()
+            if wait is None:
+                await self._wake.wait()
+            else:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+
+    def _grant(self, ticket: _Ticket, now: float) -> None:
+        if ticket.future.done():  # given up (deadline, abort) while queued
+            return
+        self._global.take(now)
+        lane = ticket.lane
+        if lane.chat is not None:
+            lane.chat.take(now)
+        if ticket.bulk:
+            self._bulk.take(now)
+        self.granted += 1
+        ticket.future.set_result(None)
+
+    def _gc_lanes(self) -> None:
+        for k in [k for k, lane in self._lanes.items() if not lane.queue and not lane.scheduled]:
+            del self._lanes[k]
+
+    def _lane(self, chat_id: Any, cls: int, paced: bool) -> _Lane:
+        key = (chat_id, cls, paced)
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane(chat_id, cls, self._chat(chat_id) if paced else None)
+        return lane
+
+    async def _acquire(self, chat_id: Any, endpoint: str, policy: SendPolicy, again: _Ticket | None) -> _Ticket:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        if self._aborting:
+            raise _retry_after(self.stop_grace)
+        paced = endpoint in SEND_ENDPOINTS and chat_id is not None
+        cls = 1 if policy.bulk else 0
+        lane = self._lane(chat_id, cls, paced) if paced else self._lane(None, cls, False)
+        if paced and policy.deadline is not None:
+            start = lane.chat.ready(now)  # type: ignore[union-attr]
+            if start > policy.deadline:
+                raise _retry_after(start - now)
+        if paced and self._stop_at is not None:
+            start = lane.chat.ready(now) + len(lane.queue) * lane.chat.interval  # type: ignore[union-attr]
+            if start > self._stop_at:
+                raise _retry_after(start - now)
+        if again is not None:  # a 429'd ticket goes back to the head, keeping its round
+            ticket = _Ticket(lane, again.round, again.seq, loop.create_future(), again.bulk)
+            lane.queue.appendleft(ticket)
+            if lane.scheduled:  # the heap entry of the old head is stale now
+                lane.scheduled = False
+                self._ready = [e for e in self._ready if e[3] is not lane]
+                self._waiting = [e for e in self._waiting if e[2] is not lane]
+                heapq.heapify(self._ready)
+                heapq.heapify(self._waiting)
+        else:
+            # round = the part's place in its chat's backlog: a chat with nothing queued starts at round 1,
+            # so every chat's first part goes before anyone's second part
+            rnd = lane.last_round + 1 if lane.queue else 1
+            lane.last_round = rnd
+            ticket = _Ticket(lane, rnd, next(self._seq), loop.create_future(), policy.bulk)
+            lane.queue.append(ticket)
+        self._schedule(lane, now)
+        self._kick()
+        fut = ticket.future
+        try:
+            if policy.deadline is None:
+                await fut
+            else:
+                await asyncio.wait_for(asyncio.shield(fut), max(0.0, policy.deadline - now))
+        except asyncio.TimeoutError:
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                return ticket  # granted just as the deadline passed
+            self._drop(ticket)
+            left = (lane.chat.ready(loop.time()) - loop.time()) if lane.chat is not None else 1.0
+            raise _retry_after(max(1.0, left)) from None
+        except asyncio.CancelledError:
+            self._drop(ticket)
+            raise
+        return ticket
+
+    @staticmethod
+    def _drop(ticket: _Ticket) -> None:
+        if not ticket.future.done():
+            ticket.future.cancel()
+        with contextlib.suppress(ValueError):
+            ticket.lane.queue.remove(ticket)
+
+    def begin_stop(self, deadline: float | None = None) -> None:
+        """From now on a message that could only go out after ``deadline`` (default: ``stop_grace`` from now)
+        is not waited for: its wait ends at once with RetryAfter (an interactive reply stays in the outbox)."""
+        now = asyncio.get_running_loop().time()
+        self._stop_at = deadline if deadline is not None else now + self.stop_grace
+        for lane in self._lanes.values():
+            if lane.chat is None:
+                continue
+            start = lane.chat.ready(now)
+            keep: deque[_Ticket] = deque()
+            for i, ticket in enumerate(lane.queue):
+                if start + i * lane.chat.interval > self._stop_at and not ticket.future.done():
+                    ticket.future.set_exception(_retry_after(start + i * lane.chat.interval - now))
+                else:
+                    keep.append(ticket)
+            lane.queue = keep
+
+    def abort_waiting(self) -> None:
+        """End every waiting ticket with RetryAfter (stop: what is not sent by now stays in the outbox)."""
+        self._aborting = True
+        for lane in self._lanes.values():
+            for ticket in lane.queue:
+                if not ticket.future.done():
+                    ticket.future.set_exception(_retry_after(1))
+            lane.queue.clear()
+
+    async def process_request(
+        self,
+        callback: Callable[..., Awaitable[Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: SendPolicy | None,
+    ) -> Any:
+        if endpoint not in SEND_ENDPOINTS and endpoint not in EDIT_ENDPOINTS:
+            return await callback(*args, **kwargs)  # not paced; a 429 goes back to the caller
+        policy = rate_limit_args or INTERACTIVE
+        chat_id = data.get("chat_id")
+        with contextlib.suppress(TypeError, ValueError):
+            chat_id = int(chat_id)  # type: ignore[arg-type]
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        ticket: _Ticket | None = None
+        while True:
+            ticket = await self._acquire(chat_id, endpoint, policy, ticket if attempt else None)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                self.hits_429 += 1
+                wait = retry_after_seconds(exc)
+                until = loop.time() + wait
+                if chat_id is not None:
+                    self._chat(chat_id).pause_until(until)
+                else:
+                    self._global.pause_until(until)
+                attempt += 1
+                log.info("telegram 429 on %s chat=%s: retry after %.1fs (attempt %d)", endpoint, chat_id, wait, attempt)
+                if attempt > policy.max_429_retries or (policy.deadline is not None and until > policy.deadline):
+                    raise
+                if self._aborting or (self._stop_at is not None and until > self._stop_at):
+                    raise
+
+
+__all__ = ["EDIT_ENDPOINTS", "INTERACTIVE", "SEND_ENDPOINTS", "FloodLimiter", "FloodLimits", "SendPolicy",
+           "retry_after_seconds"]
