@@ -66,6 +66,16 @@ class Intent:
     space_text: str | None = None  # the words that looked like a space name but matched none
     date_text_unreadable: bool = False  # the message seemed to name a date we could not read
     args: list[str] = field(default_factory=list)  # remaining words (e.g. an invite code)
+    # understanding (issue 13): how sure the parser is, and slots of the newer intents
+    confidence: float = 1.0  # 0..1; below bot.intents.CONFIDENT the dialogue asks instead of acting
+    alternative: str | None = None  # the runner-up intent when two readings are close (for buttons)
+    question: bool = False  # the message is phrased as a question (a question never changes anything)
+    colleague: str | None = None  # "für Carl morgen Dülmen": book on behalf of this first name
+    name: str | None = None  # member_contingent: whose contingent ("wie viel hat Anna noch?")
+    month: str | None = None  # "YYYY-MM" for month questions ("Kontingent im Dezember", "/team Dezember")
+    part_guessed: bool = False  # "halbtags": part is "morning" by default, the dialogue may ask which half
+    space_fuzzy: bool = False  # space read from a typo ("Dülman"): confirm with "Meintest du ...?"
+    topic: str | None = None  # availability questions: "hours" | "price" | None (free desks)
 
     def to_json(self) -> dict:
         return {
@@ -77,6 +87,7 @@ class Intent:
             "space": self.space,
             "desks": self.desks,
             "lang": self.lang,
+            "confidence": round(self.confidence, 2),
         }
 
 

@@ -57,7 +57,10 @@ from typing import Sequence
 
 from bot.domain import Intent, SpaceRef
 
-__all__ = ["parse"]
+__all__ = ["CONFIDENT", "parse"]
+
+# At or above this confidence the dialogue may act on a parsed intent; below it, it asks with buttons.
+CONFIDENT = 0.75
 
 # ---------------------------------------------------------------------------------------------
 # vocabulary
@@ -239,7 +242,7 @@ def _compile_regexes() -> None:
     _KW = _R(r"\b(?:kw|kalenderwoche|cw|calendar\s+week|week|woche)\s*(\d{1,2})\b")
     _WEEKCTX = _R(
         r"\b(?:(?P<mod>uebernaechste[nrs]?|naechste[nrs]?|kommende[nrs]?|folgende[nrs]?|next|following|coming|"
-        r"this|diese[nrs]?|current|laufende[nrs]?|aktuelle[nrs]?)\s+(?:ganze[nrs]?\s+|whole\s+|entire\s+|full\s+)?"
+        r"this|diese[nrs]?|current|laufende[nrs]?|aktuelle[nrs]?|letzte[nrs]?|vergangene[nrs]?|last|past)\s+(?:ganze[nrs]?\s+|whole\s+|entire\s+|full\s+)?"
         r"(?:kalender|arbeits|work)?(?:woche|week)\b(?:\s+after\s+next)?"
         r"|(?P<after>week\s+after\s+next)"
         r"|(?P<whole>(?:die\s+|the\s+)?(?:ganze|whole|entire|full)\s+(?:woche|week)|rest\s+(?:der|of\s+the)\s+(?:woche|week)))"
@@ -258,7 +261,8 @@ def _compile_regexes() -> None:
         rf"\b(?:(?P<wd>{_WD_LONG})(?P<pl>s|e|en)?(?P<part>vormittags?|nachmittags?|morgens?|abends?|frueh|mittag)?"
         rf"|(?P<wds>{_WD_SHORT}))\b(?P<dot>\.)?"
     )
-    _THIS_NEXT = _R(r"(?:\b(?P<m>diese[nrms]?|kommende[nrms]?|this|coming|naechste[nrms]?|next)\s+)$")
+    _THIS_NEXT = _R(r"(?:\b(?P<m>diese[nrms]?|kommende[nrms]?|this|coming|naechste[nrms]?|next|letzte[nrms]?|"
+                    r"vergangene[nrms]?|last|past)\s+)$")
 
     _PART_FULL = _R(
         r"\b(?:ganztags?|ganztaegige?[nrsm]?|ganzt\w*|(?:den\s+|einen\s+)?ganzen\s+tag|ganzer\s+tag|"
@@ -285,7 +289,107 @@ def _compile_regexes() -> None:
     _RANGE_GAP = _R(r"^\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inkl\.?))?|to|until|till|through|thru|through\s+to)\s*$")
     _LABEL_GAP = _R(r"^[\s,(]*(?:den|der|dem|the)?[\s,(]*$")
     _LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
+    _compile_more()
     _REGEXES_READY = True
+
+
+_HOURWORDS = {
+    "eins": 1, "ein": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5, "funf": 5, "sechs": 6, "sieben": 7,
+    "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwoelf": 12, "zwolf": 12, "one": 1, "two": 2, "three": 3,
+    "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+}
+
+
+def _compile_more() -> None:
+    """Patterns added for issue 13 (lists of days, counted series, colloquial times, ...)."""
+    global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
+        _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
+        _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE
+    _R = re.compile
+    _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
+                      r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
+    _CHITCHAT = _R(_CHITCHAT_SRC)
+    _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere\s+(?:super|toll|gut|nett)\b")
+    _UNDO_PHRASE = _R(r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bnimm\s+das\s+zurueck\b|\btake\s+(?:that|it)\s+back\b")
+    _CONT_RE = _R(
+        r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
+        r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
+        r"\b(?:bezahlte|paid)\s+(?:\w+\s+)?(?:tage|days)\b|\bremaining\s+days\b|"
+        r"\bwie\s*viel\w*\s+(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:noch|still|left)\b|"
+        r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b|"
+        r"\b(?:mein|my)\s+(?:guthaben|budget|kontingent)\b|\b(?:budget|guthaben)\b|\bkonti\w*"
+    )
+    _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
+    _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer)\s+([a-z]+)\b")
+    _CANCEL_PHRASE = _R(
+        r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
+        r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
+        r"\bnimm\s+mich\s+(?:\w+\s+){0,4}?raus\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
+        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
+    )
+    _CHECKIN_RE = _R(
+        r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier|drin)\b|\bjetzt\s+da\b|"
+        r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|\bvor\s+ort\b|"
+        r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+(?:the|my)\s+(?:office|coworking|desk)|\bat\s+my\s+desk\b|"
+        r"\bi'?\s*a?m\s+here\b|\bi\s+am\s+here\b|\bhere\s+now\b|\bgot\s+here\b|\bsitze\b|\bhingesetzt\b|"
+        r"\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b|\beingetroffen\b|\bi'?ve\s+arrived\b|"
+        r"\bi\s+am\s+in\s+the\s+office\b|\bjust\s+arrived\b"
+    )
+    _LIST_RE = _R(
+        r"\b(?:was|wo|wann|what|where|when|which|welche)\b.*\b(?:gebucht|booked|reserviert|reserved)\b|"
+        r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
+        r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)|"
+        r"\b(?:habe|hab|have|bin|am)\s+(?:ich|i)\b.*\b(?:gebucht|booked|reserviert|eingetragen|reserved)\b|"
+        r"\bwann\s+bin\s+ich\b|\bcoming\s+up\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b|^\s*liste\s*$"
+    )
+    _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
+    _HELP_RE = _R(
+        r"\bwas\s+kannst\s+du\b|\bwhat\s+can\s+you\s+do\b|\bwie\s+funktioniert\b|"
+        r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|"
+        r"\bwhat\s+do\s+you\s+do\b|\bwie\s+geht\s+das\b|^\s*\?+\s*$|\bkeine\s+ahnung\b|\bhow\s+do\s+i\s+use\b|"
+        r"\bverstehe?\s+(?:das\s+|dich\s+)?nicht\b|\bi'?\s*a?m\s+lost\b|\bwas\s+muss\s+ich\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
+        r"\berklaer\w*\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
+    )
+    _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt)\s+([a-z]+)\b")
+    _AVAIL_RE = _R(
+        r"\bwie\s+(?:voll|leer|belegt)\b|\bhow\s+(?:full|busy|crowded)\b|\bany\s+(?:desks?|seats?|spots?|places?|space|room|chance)\b|"
+        r"\b(?:is|ist)\s+(?:there|da|dort|noch)\s+(?:\w+\s+){0,4}?(?:any\s+|noch\s+)?(?:room|space|platz)\b|"
+        r"\bgibt\s+es\b.*\b(?:plaetze|platz)\b|\bare\s+there\b.*\b(?:desks|seats|spots|places)\b|"
+        r"\b(?:viel|wieviel)\s+(?:ist\s+)?(?:\w+\s+){0,3}?los\b|\bbooked\s+(?:out|up)\b|\bnoch\s+(?:was\s+)?zu\s+kriegen\b|"
+        r"\bnoch\s+(?:platz|plaetze|was)\b.*\?|\bwhat'?s\s+available\b"
+    )
+    _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
+    _PRICE_RE = _R(r"\bhow\s+much\s+is\s+(?:a|one)\b|\bwas\s+kostet\b")
+    _DAYOFF_RE = _R(r"\bhab\w*\s+(?:\w+\s+)?frei\b(?!\s*\?)(?!.*\?)")
+    _ACQUIRE_RE = _R(
+        r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
+        r"\bhaette\s+ich\b|\b(?:can|could|may)\s+i\s+(?:get|have|grab)\b"
+    )
+    ordsuf = r"(?:\.(?![\d])|st\b|nd\b|rd\b|th\b)"
+    sep = r"\s*(?:,|und|and|&|\+)\s*(?:(?:am|den|the|on\s+the)\s+)?"
+    _DLIST = _R(
+        rf"(?<![\d.:])\b(?:(?:am|den|on\s+the|the|on)\s+)?(\d{{1,2}}){ordsuf}(?:{sep}\d{{1,2}}{ordsuf})*"
+        rf"{sep}(\d{{1,2}})(?:\.(\d{{1,2}})\.(\d{{4}}|\d{{2}})?(?!\d)|{ordsuf}(?:\s*(?:of\s+)?({_MONTH_RE})\b\.?)?)"
+    )
+    _DLIST_ITEM = _R(r"(?<![\d.])(\d{1,2})(?=\.|st|nd|rd|th)")
+    _SERIES = _R(
+        rf"\b(?:(?:die|the|for\s+the)\s+)?(?:naechsten|kommenden|folgenden|next|coming|following)\s+({_NUM_RE})\s+"
+        rf"(?:(?P<wd>{_WD_LONG})(?:e|en|s)?|(?P<weeks>wochen|weeks))\b"
+    )
+    hw = "|".join(sorted(_HOURWORDS, key=len, reverse=True))
+    _COLLOQ = _R(rf"\b(?:(?P<q>dreiviertel|viertel)\s+(?:(?P<rel>nach|vor|after|past|to)\s+)?|(?P<h>halb)\s+)(?P<n>{hw}|\d{{1,2}})\b")
+    unitless = r"(?!\s*(?:tage|tagen|tag|wochen|woche|personen|person|plaetze|platz|leute|kollegen|people|desks?|weeks?|days?|of|mal|x)\b)"
+    _HOURW_AFTER = _R(rf"\b(?:um|ab|bis|von|gegen|from|at|until|till|zwischen|between)\s+({hw})\b{unitless}")
+    _HOURW_RANGE = _R(rf"(\d{{1,2}}(?::\d\d)?)\s*(?:-|bis|to|und|and)\s*({hw})\b{unitless}")
+    _HOURW_UHR = _R(rf"\b({hw})\s+uhr\b")
+    _HALFDAY = _R(r"\b(?:halbtags?|halbtaegig\w*|(?:einen\s+)?halbe[nr]?\s+tag|half[\s-]?(?:a[\s-])?day)\b")
+    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of)\s+({_NUM_RE})\b(?!\s*(?:uhr|:))")
+    _DESKS_PAIR = _R(r"\b(?:fuer|for)\s+([a-z]{2,})\s+(?:und|and|&)\s+(?:mich|me|myself)\b")
+    _FOR_NAME = _R(
+        r"\b(?:fuer|for)\s+(?:(?:meine[nmr]?|my|unsere[nmr]?|our|den|die|der)\s+)?"
+        r"(?:(?:kolleg\w*|colleague|coworker|mitarbeiter\w*|chef\w*|boss)\s+)?([a-z][a-z'-]+)\b"
+    )
 
 
 # intent keywords (folded tokens)
@@ -322,6 +426,81 @@ _K_LANGREQ = {"please", "bitte", "auf", "in", "speak", "sprich", "sprechen", "sp
               "wechsel", "wechseln", "umstellen", "antworte", "reply", "answer", "talk", "change", "to", "lieber",
               "rather", "use", "nutze", "schreib", "write", "mit", "mir"}
 _K_ALL = {"alle", "all", "saemtliche", "everything", "alles"}
+
+# --- cues of issue 13: questions vs requests, small talk, the newer intents -------------------
+_Q_START = {
+    "ist", "sind", "gibt", "gibts", "hat", "haben", "habt", "hast", "geht", "gehts", "kann", "koennte",
+    "kriegt", "kriegen", "wird", "gaebe", "haettet", "hattet", "wer", "wo", "wann", "wie", "was",
+    "welche", "welcher", "welches", "wieviel", "wieviele", "weisst", "meinst", "ob", "lohnt", "sitzt", "kommt",
+    "is", "are", "any", "does", "do", "did", "will", "was", "were", "who", "whos", "who's", "where", "when",
+    "what", "whats", "what's", "how", "which", "anyone", "anybody",
+}
+_Q_START2 = {"kannst du", "koenntest du", "can you", "could you", "would you", "will you", "kann man"}
+_K_AVAIL = _K_AVAIL | {"voll", "full", "ausgebucht", "belegt", "crowded", "packed", "vacancy", "kapazitaet",
+                       "kapazitaeten", "capacity", "eng", "taken", "gone", "luft"}
+_K_QDOMAIN = {"noch", "was", "etwas", "anything", "something", "platz", "plaetze", "tisch", "room", "space",
+              "aus", "sieht", "schaut", "geht", "gehts", "possible", "moeglich", "chance", "chancen", "left",
+              "uebrig", "kriegen", "kriegt", "bekommen", "get", "still", "los", "spot", "desk", "desks"}
+_FILLER = {
+    "ich", "i", "mir", "mich", "me", "my", "mein", "meine", "wir", "we", "uns", "us", "du", "you", "dir",
+    "in", "im", "am", "um", "an", "at", "on", "the", "a", "an", "fuer", "for", "den", "der", "die", "das",
+    "dem", "des", "ein", "einen", "eine", "einem", "nen", "ne", "n", "und", "and", "oder", "or", "noch",
+    "nochmal", "wieder", "again", "mal", "doch", "ja", "ok", "okay", "yes", "bitte", "please", "pls", "plz",
+    "bis", "ab", "von", "vom", "zum", "zur", "nach", "to", "from", "uhr", "coworking", "buero", "office",
+    "space", "hub", "einmal", "wie", "immer", "as", "usual", "gleiche", "same", "zeit", "time", "es", "it",
+    "ist", "is", "is", "da", "there", "dort", "hier", "here", "so", "auch", "too", "also", "gern", "gerne",
+    "hallo", "hello", "hi", "hey", "moin", "servus", "tag", "guten", "good", "morning", "dann", "then",
+    "ca", "etwa", "about", "around", "gegen", "bei", "with", "mit", "klar", "mittags", "mittag", "noon",
+    "geht", "passt", "gut", "fine", "wars", "s", "sein", "bin", "am", "m", "mach", "machen", "zu",
+    "was", "etwas", "something", "brauch", "bräuchte", "nur", "just", "wochen", "weeks", "woche", "week",
+    "arbeiten", "work", "working", "sitzen", "sitting", "sit", "kommen", "komme", "fahre", "fahren", "come",
+    "coming", "go", "going", "eintragen", "ein", "trag", "schreib", "into", "down", "up", "of", "off",
+}
+_REQ = {
+    "brauche", "brauch", "brauchen", "braeuchte", "benoetige", "benoetigen", "moechte", "moechten", "will",
+    "wollen", "wollte", "wuerde", "wuerden", "haette", "gern", "gerne", "bitte", "please", "pls", "plz",
+    "need", "needs", "want", "wanna", "like", "gib", "give", "grab", "sign", "put", "freihalten", "einmal",
+    "kannst", "koenntest", "could", "would", "trag", "eintragen", "schreib", "nehme", "take", "lass", "let",
+}
+_TOPIC = {
+    "wetter", "regen", "regnen", "regnet", "schnee", "schneien", "schneit", "sonne", "sonnig", "nebel",
+    "neblig", "glatt", "glatteis", "kalt", "warm", "heiss", "gewitter", "sturm", "weather", "rain", "raining",
+    "snow", "sunny", "fog", "foggy", "cold", "hot", "storm", "stau", "bus", "busse", "zug", "bahn", "streik",
+    "baustelle", "radweg", "strassen", "strasse", "verkehr", "traffic", "train", "strike", "roadworks",
+    "parken", "park", "parking", "parkplatz", "einkaufen", "shopping", "shop", "markt", "weihnachtsmarkt",
+    "stadtfest", "kirmes", "kino", "konzert", "party", "fest", "feier", "fussball", "spiel", "spielt",
+    "match", "gewonnen", "verloren", "football", "soccer", "game", "won", "lost", "schalke", "preussen",
+    "bvb", "borussia", "kaffee", "kuchen", "baecker", "essen", "italiener", "restaurant", "cafe", "pizza",
+    "mittagessen", "coffee", "lunch", "food", "dinner", "arzt", "zahnarzt", "werkstatt", "auto", "doctor",
+    "dentist", "car", "geburtstag", "hochzeit", "oma", "opa", "eltern", "tochter", "sohn", "familie",
+    "birthday", "wedding", "family", "wochenende", "weekend", "schloss", "wildpferde", "schoen", "toll",
+    "nervt", "lovely", "beautiful", "muede", "tired", "wohne", "wohnen", "live", "gruesse", "greetings",
+    "witz", "joke", "mensch", "human", "robot", "roboter", "wlan", "wifi", "internet", "katze", "hund",
+    "juhu", "yay", "haha", "lol", "gesehen", "guckt", "gucken", "nett", "nette", "ruhig", "quiet", "late",
+    "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
+}
+_CHITCHAT_SRC = (
+    r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bhow\s+are\s+you\b|"
+    r"\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bbist\s+du\s+(?:ein|eine|echt)\b|\bare\s+you\s+(?:a|an|real)\b|"
+    r"\berzaehl\w*\b.*\bwitz\b|\btell\s+me\s+a\s+joke\b|\bwie\s+war\s+dein\b|\bwhat'?s\s+up\b"
+)
+_NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
+              "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
+_K_REMIND = {"erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
+             "notifications", "notification", "erinnere", "erinnern", "remind", "benachrichtige"}
+_K_THANKS = {"danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
+             "cheers", "dankschoen", "vielendank"}
+_K_COMPANY = {"firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firmenkontingent", "firmenpool",
+              "pool"}
+_K_STAFF = {"mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
+            "leute", "belegschaft", "angestellten"}
+_K_ABSENCE = {"urlaub", "urlaubs", "vacation", "holiday", "holidays", "krankgeschrieben", "abwesend",
+              "abwesenheit", "elternzeit", "ooo", "leave", "dienstreise", "verreist", "absent", "away"}
+_K_WHO = {"wer", "who", "whos", "who's", "jemand", "jemanden", "anyone", "anybody", "someone", "somebody", "wem"}
+_K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
+           "vorhin", "neulich"}
+_K_HOURS = {"oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
+_K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "costs"}
 
 _EN = set(
     """the a an i i'm my me you is are am was do does did can could would should will what where when which
@@ -519,6 +698,9 @@ class _Parser:
             | set(_NUMWORDS) | _K_CANCEL | _K_NEG | _K_COME | _K_CHECKIN | _K_CONT | _K_LISTN | _K_LISTM
             | _K_AVAIL | _K_BOOK | _K_DESK | _K_HELP | _K_GREET | _K_SETTINGS | _K_UNDO | _K_WAIT
             | set(_K_LANG) | _K_LANGREQ | _EN | _DE | _NOT_DAYS
+            | _Q_START | _K_QDOMAIN | _FILLER | _REQ | _TOPIC | _NOT_NAMES | _K_REMIND | _K_THANKS | _K_COMPANY
+            | _K_STAFF | _K_ABSENCE | _K_WHO | _K_PAST | _K_HOURS | _K_PRICE | set(_HOURWORDS)
+            | {"halbtags", "halbtag", "halbtaegig", "halben", "halber", "viertel", "dreiviertel", "halb"}
             | {k + suf for k in _WEEKDAYS if len(k) > 4 for suf in ("s", "e", "en")}
         )
         self.guess_keys = list(self.space_keys)
@@ -542,10 +724,11 @@ class _Parser:
             self._corr_cache[w] = out
         return out
 
-    def _normalise(self, text: str) -> tuple[str, list[tuple[int, int, str, bool]]]:
+    def _normalise(self, text: str) -> tuple[str, list[tuple[int, int, str, bool]], list[tuple[int, int, str]]]:
         """Folded, corrected working text plus (start, end, original word, capitalised) per word."""
         out: list[str] = []
         words: list[tuple[int, int, str, bool]] = []
+        corrected: list[tuple[int, int, str]] = []
         pos = 0
         known = self.known
         for m in _TOKEN.finditer(text):
@@ -555,7 +738,10 @@ class _Parser:
             elif tok[0].isalnum() or tok[0] == "_":
                 piece = _fold_word(tok)
                 if piece and piece not in known and len(piece) >= 4 and piece.isalpha():
-                    piece = self._correct(piece)
+                    fixed = self._correct(piece)
+                    if fixed != piece:
+                        corrected.append((pos, pos + len(fixed), fixed))
+                    piece = fixed
                 if piece:
                     words.append((pos, pos + len(piece), tok, tok[0].isupper()))
             elif tok in _PUNCT:
@@ -565,7 +751,7 @@ class _Parser:
                 piece = t if t in _PUNCT else " "
             out.append(piece)
             pos += len(piece)
-        return "".join(out), words
+        return "".join(out), words, corrected
 
     # -- main ------------------------------------------------------------------------------
 
@@ -593,7 +779,7 @@ class _Parser:
             it.intent, it.args = "start", [stripped]
             return it
 
-        s, words = self._normalise(body)
+        s, words, corrected = self._normalise(body)
         toks = _WORDS.findall(s)
         tokset = set(toks)
         w = s  # working copy, entities get blanked out
@@ -625,6 +811,15 @@ class _Parser:
         w = _DESKS.sub(_d, w)
         w = _DESKS_ZU.sub(lambda mm: (desks.append(_ZU[mm.group(1)]), _blank(mm))[1], w)
         w = _DESKS_OFUS.sub(_d, w)
+        w = _DESKS_UNS.sub(_d, w)
+
+        def _d_pair(mm):
+            if mm.group(1) in self.known:
+                return mm.group()
+            desks.append(2)
+            return _blank(mm)
+
+        w = _DESKS_PAIR.sub(_d_pair, w)
         if desks:
             it.desks = max(1, min(max(desks), 99))
 
@@ -683,6 +878,49 @@ class _Parser:
             mo, a, b = _MONTHS[mm.group(1)], int(mm.group(2)), int(mm.group(3))
             y = _year2(mm.group(4), today, mo, b)
             return _span(_safe_date(y, mo, a), _safe_date(y, mo, b), mm)
+
+        def _dlist(mm):
+            nonlocal unreadable
+            txt = mm.group()
+            if mm.group(3):  # "am 1., 3. und 4.12.": the month is written on the last day
+                mo = int(mm.group(3))
+                days = [int(x) for x in _DLIST_ITEM.findall(txt[:mm.start(2) - mm.start()])] + [int(mm.group(2))]
+                if not 1 <= mo <= 12:
+                    unreadable = True
+                    return _blank(mm)
+                y = _year2(mm.group(4), today, mo, days[0])
+                months = [(y, mo)]
+            else:
+                days = [int(x) for x in _DLIST_ITEM.findall(txt)]
+                if mm.group(5):
+                    mo = _MONTHS[mm.group(5)]
+                    months = [(_year_for(today, mo, days[0]), mo)]
+                else:  # this month if the first day has not passed, else the next month(s) having the days
+                    y, mo = today.year, today.month + (1 if days[0] < today.day else 0)
+                    months = [((y + (mo + k - 1) // 12), (mo + k - 1) % 12 + 1) for k in range(3)]
+            for y, mo in months:
+                ds = [_safe_date(y, mo, d) for d in days]
+                if all(ds):
+                    return add(mm, ds)
+            unreadable = True
+            return _blank(mm)
+
+        w = _DLIST.sub(_dlist, w)
+
+        def _series(mm):
+            nonlocal series_weeks
+            n = _num(mm.group(1))
+            if not 1 <= n <= 12:
+                return mm.group()
+            if mm.group("weeks"):
+                series_weeks = n
+                return _blank(mm)
+            wd = _WEEKDAYS[mm.group("wd")]
+            first = today + timedelta(days=(wd - today.weekday() - 1) % 7 + 1)
+            return add(mm, [first + timedelta(days=7 * k) for k in range(n)])
+
+        series_weeks: int | None = None
+        w = _SERIES.sub(_series, w)
 
         w = _DRANGE_NUM.sub(_drange_num, w)
         w = _DRANGE_MON.sub(_drange_mon, w)
@@ -755,6 +993,8 @@ class _Parser:
                 d = today + timedelta(days=n)
             elif unit.startswith(("woch", "week")):
                 d = today + timedelta(days=7 * n)
+                items.append(_Item(mm.start(), mm.end(), "inn", [d], n))
+                return _blank(mm)
             else:
                 d = _add_months(today, n)
             return add(mm, [d])
@@ -811,6 +1051,8 @@ class _Parser:
                 week_whole = True
             elif mod.startswith(("naechst", "kommend", "folgend", "next", "following", "coming")):
                 week_off = 1
+            elif mod.startswith(("letzt", "vergangen", "last", "past")):
+                week_off = -1
             else:
                 week_off = 0
             return _blank(mm)
@@ -880,7 +1122,9 @@ class _Parser:
             pre = _THIS_NEXT.search(w[:st])
             mod = ""
             if pre:
-                mod = "this" if pre.group("m").startswith(("dies", "komm", "this", "com")) else "next"
+                pm = pre.group("m")
+                mod = "this" if pm.startswith(("dies", "komm", "this", "com")) else (
+                    "last" if pm.startswith(("letzt", "vergangen", "last", "past")) else "next")
                 mod_spans.append((pre.start(), pre.end()))
             item = _Item(pre.start() if pre else st, mm.end(), "wd", None, wd, mod)
             items.append(item)
@@ -896,6 +1140,15 @@ class _Parser:
             recur = True
 
         # resolve weekday items
+        inn_weeks = None
+        if series_weeks and wd_items:
+            recur = True
+        inn = [x for x in items if x.kind == "inn"]
+        for x in inn:
+            x.kind = "date"
+        if inn and wd_items and len(inn) == 1:
+            inn_weeks = inn[0].wd
+            items.remove(inn[0])
         items.sort(key=lambda x: x.start)
         explicit = [x for x in items if x.kind == "date"]
         for x in wd_items:
@@ -912,13 +1165,17 @@ class _Parser:
                 x.dates = _weekdays_in_month(month_ctx, x.wd, today)
             elif week_off is not None:
                 x.dates = [_monday(today) + timedelta(days=7 * week_off + x.wd)]
+            elif inn_weeks is not None:  # "in drei Wochen am Freitag": that weekday in the week N weeks ahead
+                x.dates = [_monday(today) + timedelta(days=7 * inn_weeks + x.wd)]
             elif x.mod == "next":
                 x.dates = [_monday(today) + timedelta(days=7 + x.wd)]
+            elif x.mod == "last":
+                x.dates = [today - timedelta(days=(today.weekday() - x.wd - 1) % 7 + 1)]
             elif x.mod == "this":
                 x.dates = [today + timedelta(days=(x.wd - today.weekday()) % 7)]
             else:
                 first = today + timedelta(days=(x.wd - today.weekday() - 1) % 7 + 1)
-                x.dates = [first + timedelta(days=7 * k) for k in range(4 if recur else 1)]
+                x.dates = [first + timedelta(days=7 * k) for k in range((series_weeks or 4) if recur else 1)]
         if recur and month_ctx and not wd_items and everyday:
             wd_items = []
             for k in range(5):
@@ -945,7 +1202,7 @@ class _Parser:
                 dates.extend(x.dates)
         if not dates and week_off is not None:
             mon = _monday(today) + timedelta(days=7 * week_off)
-            dates = [mon + timedelta(days=k) for k in range(5) if week_off > 0 or mon + timedelta(days=k) >= today]
+            dates = [mon + timedelta(days=k) for k in range(5) if week_off != 0 or mon + timedelta(days=k) >= today]
             if not dates and week_off == 0 and week_whole:
                 dates = [mon + timedelta(days=7 + k) for k in range(5)]
         elif not dates and everyday and month_ctx is None:
@@ -962,6 +1219,9 @@ class _Parser:
             return _blank(mm)
 
         w = _PART_FULL.sub(_pf, w)
+        half = bool(_HALFDAY.search(w))
+        if half:
+            w = _HALFDAY.sub(_blank, w)
         am = _PART_AM.search(w)
         pm = _PART_PM.search(w)
         if am:
@@ -975,6 +1235,9 @@ class _Parser:
                 part = "morning"
             elif pm or part_hint == "afternoon":
                 part = "afternoon"
+            elif half:  # "halbtags" without saying which half: the morning, and the dialogue may ask
+                part = "morning"
+                it.part_guessed = True
 
         # ---- times ----
         start = end = None
@@ -1001,6 +1264,32 @@ class _Parser:
             start, end = _fmt(t1), _fmt(t2)
             return _blank(mm)
 
+        # colloquial times become digits first: "Viertel nach acht" -> 8:15, "halb neun" -> 8:30, "um acht" -> 8
+        def _pad(mm, txt: str, grp: int = 0) -> str:
+            a, b = mm.start(grp) - mm.start(), mm.end(grp) - mm.start()
+            g = mm.group()
+            return g[:a] + txt + " " * (b - a - len(txt)) + g[b:]
+
+        def _colloq(mm):
+            n = mm.group("n")
+            h = int(n) if n.isdigit() else _HOURWORDS[n]
+            if not 1 <= h <= 24:
+                return mm.group()
+            if mm.group("h") or mm.group("q") == "dreiviertel" or mm.group("rel") in ("vor", "to"):
+                h -= 1
+            mi = 30 if mm.group("h") else (45 if mm.group("q") == "dreiviertel" or mm.group("rel") in ("vor", "to")
+                                           else 15)
+            if mm.group("q") == "viertel" and not mm.group("rel"):  # regional "viertel neun" = 8:15
+                h, mi = h - 1, 15
+            if h <= 0:
+                h += 12
+            txt = f"{h}:{mi:02d}"
+            return txt + " " * (len(mm.group()) - len(txt))
+
+        w = _COLLOQ.sub(_colloq, w)
+        w = _HOURW_AFTER.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
+        w = _HOURW_RANGE.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(2)]), 2), w)
+        w = _HOURW_UHR.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
         w = _NOON.sub(lambda mm: "12pm" + " " * (len(mm.group()) - 4), w)
         w = _TRANGE.sub(_trange, w)
 
@@ -1067,10 +1356,37 @@ class _Parser:
                     if key == "senden" and self._senden_is_verb(wtoks, i, tokset):
                         continue
                     space = slug
-                    w = w[:wtoks[i][1]] + " " * (wtoks[i + k - 1][2] - wtoks[i][1]) + w[wtoks[i + k - 1][2]:]
+                    a0, b0 = wtoks[i][1], wtoks[i + k - 1][2]
+                    for (ca, cb, _fixed) in corrected:
+                        if ca < b0 and cb > a0:  # read through a typo ("Duelman"): the dialogue confirms it
+                            it.space_fuzzy = True
+                            it.space_guess = [slug]
+                            it.space_text = next((o for (a, b, o, cap) in words if a == ca), None)
+                    w = w[:a0] + " " * (b0 - a0) + w[b0:]
                     break
             i += 1
         it.space = space
+
+        # ---- a colleague or member named by a capitalised first name ----
+        def _name_at(pos: int) -> str | None:
+            for (a, b, o, cap) in words:
+                if a == pos:
+                    return o if cap and o.isalpha() and _fold_word(o) not in self.known else None
+            return None
+
+        for mm in _FOR_NAME.finditer(w):
+            nm = _name_at(mm.start(1))
+            if nm and not re.match(r"\s*(?:und|and|&)\s+(?:mich|me)\b", w[mm.end():]):
+                it.colleague = nm
+                break
+        names = [o for (a, b, o, cap) in words if cap and a > 0 and o.isalpha() and len(o) >= 3
+                 and _fold_word(o) not in self.known and w[a:b].strip()]
+
+        # ---- month of a month question ("Kontingent im Dezember", "/team Dezember") ----
+        if month_ctx is not None:
+            it.month = f"{month_ctx[0]:04d}-{month_ctx[1]:02d}"
+        elif re.search(r"\b(?:diese[nrms]?|this|current|laufende[nrms]?)\s+(?:monat|month)\b", s):
+            it.month = f"{today.year:04d}-{today.month:02d}"
         if space is None:
             for mm in _PREP_PLACE.finditer(w):
                 word = mm.group(1)
@@ -1108,8 +1424,18 @@ class _Parser:
                     it.lang = code
             elif cmd_intent == "cancel" and tokset & _K_ALL and not it.dates:
                 it.args = ["all"]
+            elif cmd_intent == "settings":
+                it.args = [x.lower() for x in body.split()]
             return it
-        it.intent = self._classify(toks, tokset, it, s)
+        self._today = today
+        it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words)
+        if it.space_fuzzy or it.part_guessed:
+            conf = min(conf, 0.7)
+        if it.date_text_unreadable:
+            conf = min(conf, 0.6)
+        it.confidence = conf
+        if it.intent == "settings":
+            it.args = [x.lower() for x in re.findall(r"[\wÄÖÜäöüß:.-]+", body) if x.strip(".")]
         if it.intent == "language":
             code = _lang_code(tokset)
             it.args = [code] if code else []
@@ -1128,53 +1454,133 @@ class _Parser:
                               "datei", "pdf", "rechnung", "uebersicht", "info", "infos", "details", "code",
                               "einladung", "kalender", "ics", "buchungsbestaetigung", "quittung", "beleg"})
 
-    def _classify(self, toks: list[str], ts: set[str], it: Intent, s: str) -> str:
+    def _classify(self, toks: list[str], ts: set[str], it: Intent, s: str, w: str, text: str,
+                  words: list) -> tuple[str, float, str | None]:
+        """Intent, confidence and runner-up from principled cues (see the module docstring)."""
+        lead = w.lstrip()
+        first_kept = bool(toks) and len(s) - len(s.lstrip()) == len(w) - len(lead) and lead.startswith(toks[0])
+        q = "?" in text or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
+        it.question = q
+        has_book = bool(ts & _K_BOOK) or bool(_BOOK_PHRASE.search(s))
+        ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
+                    or it.date_text_unreadable)
+        rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
+                and t not in _REQ and not t.isdigit() and len(t) > 1]
+        topic = bool(ts & _TOPIC) or bool(_CHITCHAT.search(s))
+        req = bool(ts & _REQ) or bool(_REQ_PHRASE.search(s))
+        desk = bool(ts & _K_DESK)
+
+        def name_after(rx) -> str | None:
+            for mm in rx.finditer(s):
+                for (a, b, o, cap) in words:
+                    if a == mm.start(1):
+                        f = _fold_word(o)
+                        if cap and o.isalpha() and len(o) >= 3 and f not in self.known and f not in _TOPIC \
+                                and f not in _NOT_NAMES and w[a:b].strip():
+                            return o
+            return None
+
+        # --- intents named by their own words -------------------------------------------------
         if ts & {"sprache", "language"} and len(toks) <= 3:
-            return "language"
+            return "language", 0.95, None
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
             if not (it.dates or it.space):
-                return "language"
-        if ts & _K_SETTINGS:
-            return "settings"
-        if ts & _K_UNDO or "mach das rueckgaengig" in s:
-            return "undo"
+                return "language", 0.9, None
+        if ts & _K_SETTINGS or (ts & _K_REMIND and not (has_book and it.dates)):
+            return "settings", 0.9, None
+        if ts & _K_UNDO or _UNDO_PHRASE.search(s):
+            return "undo", 0.95, None
+        if ts & _K_THANKS and len(toks) <= 8 and not (has_book or ts & _K_CANCEL or it.space):
+            return "thanks", 0.95, None
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s:
-            return "waitlist"
-        if ts & _K_CANCEL or (ts & _K_NEG and ts & _K_COME) or "doch nicht" in s or "nicht mehr" in s \
-                or "call off" in s or ({"sag", "sage"} & ts and toks and toks[-1] == "ab"):
-            return "cancel"
-        if ts & _K_CHECKIN or re.search(r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier)\b|"
-                                        r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|"
-                                        r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+the\s+(?:office|coworking)|"
-                                        r"\bi'?\s*a?m\s+here\b|\bi\s+am\s+here\b", s):
-            return "checkin"
-        if ts & _K_CONT or re.search(r"\b(?:wie\s*viele|how\s+many)\s+(?:\w+\s+)?(?:\w*tage|days)\b|"
-                                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend)\b", s):
-            return "contingent"
+            return "waitlist", 0.9, None
+        company = bool(ts & _K_COMPANY) or any(t.startswith(("firmen", "unternehmens")) for t in toks)
+        contish = bool(ts & _K_CONT) or any("kontingent" in t or "contingent" in t for t in toks) \
+            or bool(_CONT_RE.search(s))
+        if company and (contish or ts & {"pool", "budget"} or any(t.startswith("firmen") for t in toks)) \
+                and not ts & {"gebucht", "booked", "buchungen", "bookings"}:
+            return "company_contingent", 0.9, "contingent"
+        if ts & _K_STAFF and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}):
+            return "team_bookings", 0.9, "list"
+        if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s):
+            nm = name_after(_NAME_CONT)
+            if nm and not it.space:
+                it.name = nm
+                return "member_contingent", 0.85, "contingent"
+        cancel = bool(ts & _K_CANCEL) or bool(ts & _K_NEG and ts & _K_COME) \
+            or bool(_CANCEL_PHRASE.search(s) and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
+            or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
+            or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
+        if cancel and not (q and ts & {"wie", "how"} and not it.dates):
+            return "cancel", 0.9, None
+        if ts & _K_ABSENCE or (ts & {"krank", "sick", "ill"} and it.dates):
+            return "absence", 0.85, "cancel"
+        past_only = bool(it.dates) and max(it.dates) < self._today
+        past_tense = bool(ts & _K_PAST) or (it.lang == "en" and "was" in ts)
+        if (ts & _K_CHECKIN or _CHECKIN_RE.search(s)) and not (it.dates and any(d != self._today for d in it.dates)) \
+                and not ts & {"wer", "who", "whos", "who's"}:
+            return "checkin", 0.9, None
+        if contish:
+            return "contingent", 0.9, None
         if ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"}) \
-                or re.search(r"\b(?:was|wo|wann|what|where|when|which|welche)\b.*\b(?:gebucht|booked|reserviert|reserved)\b", s) \
-                or re.search(r"\b(?:meine|my)\s+(?:termine|plaetze|desks)\b|\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)", s):
-            return "list"
-        has_book = bool(ts & _K_BOOK)
-        if re.match(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b", s) \
-                and not (it.dates or it.space or it.start):
-            return "help"
-        if ts & _K_AVAIL and not has_book or re.search(r"\b(?:wie\s+(?:voll|leer|belegt)|how\s+(?:full|busy|crowded))\b|\bany\s+(?:desks?|seats?|spots?|places?)\b|"
-                                                          r"\b(?:is|ist)\s+(?:there|da|dort|noch)\s+(?:\w+\s+){0,4}?(?:any\s+|noch\s+)?(?:room|space|platz)\b(?!\s+(?:fuer|for)\s+(?:mich|me))|"
-            r"\bgibt\s+es\b.*\b(?:plaetze|platz\s+frei)\b|\bare\s+there\b.*\b(?:desks|seats|spots|places)\b", s) and not has_book:
-            return "availability"
+                or _LIST_RE.search(s):
+            return "list", 0.85, None
+        if _HELP_START.match(s) and not (it.dates or it.space or it.start) or ts & _K_HELP or _HELP_RE.search(s):
+            if not (has_book and ents):
+                return "help", 0.85, None
+        # --- who is where ----------------------------------------------------------------------
+        if not topic and (ts & _K_WHO or (ts & {"kollegen", "colleagues", "kolleginnen"} and q)
+                          or (q and (it.dates or it.space) and name_after(_NAME_WHO))):
+            return "who", 0.85, "availability"
+        # --- past days never book --------------------------------------------------------------
+        if past_only or (past_tense and not it.dates and ents):
+            if (has_book or not rest) and not topic and not past_tense:
+                return "past_day", 0.85, None
+            return "smalltalk", 0.8, None
+        # --- booking verb ------------------------------------------------------------------------
         if has_book:
-            return "book"
-        if ts & _K_HELP or re.search(r"\bwas\s+kannst\s+du\b|\bwhat\s+can\s+you\s+do\b|\bwie\s+funktioniert\b|"
-                                     r"\bhow\s+(?:does\s+(?:this|it)|do\s+i)\b|\bwas\s+kann\s+(?:ich|der\s+bot)\b|"
-                                     r"\bwhat\s+do\s+you\s+do\b|\bwie\s+geht\s+das\b|^\s*\?+\s*$", s):
-            return "help"
-        if it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1 \
-                or ts & _K_DESK or it.date_text_unreadable:
-            return "book"
+            if q and (ts & {"man", "one", "possible", "moeglich", "noch"} and not ts & {"du", "you", "mir", "me"}):
+                return "availability", 0.7, "book"
+            return "book", (0.8 if q else 0.95), None
+        wts = set(_WORDS.findall(w))
+        avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s))
+        hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s))
+        price = bool(wts & _K_PRICE) or bool(_PRICE_RE.search(s))
+        if hours or price:
+            if it.space or desk or ts & {"tag", "day", "coworking"}:
+                it.topic = "hours" if hours else "price"
+                return "availability", 0.85, None
+        if avail and not (_DAYOFF_RE.search(s)):
+            if topic and not desk:
+                return "smalltalk", 0.65, "availability"
+            return "availability", (0.9 if q else 0.8), "book"
+        if q:
+            if _ACQUIRE_RE.search(s) and (ents or desk):
+                return "book", 0.7, "availability"
+            if topic and ents:
+                return "smalltalk", 0.75, None
+            if ents and (ts & _K_QDOMAIN or desk or not rest):
+                return "availability", 0.75, "book"
+            if ents:
+                return "smalltalk", 0.6, "availability"
+            if _CHITCHAT.search(s) or topic:
+                it.topic = "smalltalk"
+            return "unknown", 0.5, None
+        if ents or desk:
+            if req and not topic:
+                return "book", 0.85 if ents else 0.7, None
+            if not rest and not topic:
+                full = bool(it.dates) and bool(it.space)
+                return "book", 0.9 if full else 0.8, None
+            if topic or len(rest) >= 2:
+                return "smalltalk", 0.65, "book"
+            return "book", 0.55, "smalltalk"
+        if topic:
+            it.topic = "smalltalk"
+            return "unknown", 0.6, None
         if toks and all(t in _K_GREET for t in toks):
-            return "help"
-        return "unknown"
+            return "help", 0.7, None
+        return "unknown", 0.5, None
 
 
 _PRONOUNS = {"i", "you", "we", "they", "he", "she", "it", "the", "a", "in", "im", "u"}
@@ -1206,6 +1612,8 @@ _COMMANDS: dict[str, tuple[str, str | None]] = {
     "settings": ("settings", "en"), "einstellungen": ("settings", "de"),
     "waitlist": ("waitlist", "en"), "warteliste": ("waitlist", "de"),
     "undo": ("undo", "en"), "rueckgaengig": ("undo", "de"),
+    "firma": ("company_contingent", "de"), "company": ("company_contingent", "en"),
+    "team": ("team_bookings", None), "urlaub": ("absence", "de"), "danke": ("thanks", "de"),
 }
 
 

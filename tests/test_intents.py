@@ -285,7 +285,7 @@ def test_no_false_space_from_common_words():
         ("what can you do?", "help"),
         ("Was kostet ein Döner?", "unknown"),
         ("qwertz", "unknown"),
-        ("danke", "unknown"),
+        ("danke", "thanks"),
     ],
 )
 def test_intents(text, intent):
@@ -321,7 +321,7 @@ def test_lang_guess():
 def test_json_contract():
     j = p("Freitag Dülmen, 4 Plätze 9-13").to_json()
     assert j == {"intent": "book", "dates": ["2026-11-27"], "part": None, "start": "09:00", "end": "13:00",
-                 "space": "duelmen", "desks": 4, "lang": "de"}
+                 "space": "duelmen", "desks": 4, "lang": "de", "confidence": 0.9}
 
 
 def test_import_is_cheap():

@@ -47,3 +47,36 @@ def test_own_corpus_is_large_and_bilingual() -> None:
     assert len(lines) >= 250
     assert {ex["expect"].get("lang") for ex in lines} >= {"de", "en"}
     assert len({ex.get("now") for ex in lines}) >= 5
+
+
+# ---------------------------------------------------------------- the user-side corpus (issue 13)
+
+USER = Path(__file__).resolve().parent / "corpus/user_messages.jsonl"
+
+
+def test_user_corpus_accuracy_per_split() -> None:
+    """Dev and held-out parts each >= 97 % (all expected keys of a line must match)."""
+    from bench.eval_parser import evaluate, load
+
+    lines = load(USER)
+    assert len(lines) >= 600
+    assert {ex["split"] for ex in lines} == {"dev", "heldout"}
+    r = evaluate(lines)
+    for sp in ("dev", "heldout"):
+        ok = sum(c[0] for c in r["per"][sp].values())
+        n = sum(c[1] for c in r["per"][sp].values())
+        print(f"{sp}: {ok}/{n} = {ok / n:.1%}")
+        if sp == "dev":
+            for f in r["fails"][sp]:
+                print("FAIL", f)
+        assert ok / n >= 0.97, sp
+
+
+def test_no_confident_booking_from_questions_or_small_talk() -> None:
+    """No line whose expected intent is not "book" parses as "book" at or above CONFIDENT."""
+    from bench.eval_parser import evaluate, load
+
+    for path in (USER, OWN, SHARED):
+        if path.exists():
+            r = evaluate(load(path))
+            assert r["risky"] == [], r["risky"]
