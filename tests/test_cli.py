@@ -22,7 +22,7 @@ def test_parse_one_message_prints_the_contract():
     r = deskbot("parse", "Freitag Dülmen, 4 Plätze", "--now", "2026-11-23T08:00")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"intent": "book", "dates": ["2026-11-27"], "part": None, "start": None, "end": None,
-                                    "space": "duelmen", "desks": 4, "lang": "de"}
+                                    "space": "duelmen", "desks": 4, "lang": "de", "confidence": 0.9}
 
 
 def test_parse_json_lines_from_stdin_in_order():
