@@ -210,9 +210,10 @@ def limited_synapse(tmp_path_factory):
 
 @pytest.mark.synapse
 @pytest.mark.slow
-async def test_join_limit_and_restart_within_two_minutes(limited_synapse: SynapseServer, sqlite_db, tmp_path):
+async def test_join_limit_and_restart_within_two_minutes(limited_synapse: SynapseServer, sqlite_db, tmp_path, caplog):
     """6 invites against rc_joins burst 2: every DM is joined (after retry_after_ms) and answered, also
     when the bot restarts twice within two minutes while invites are still waiting."""
+    caplog.set_level("INFO", logger="bot.handlers.matrix")
     server = limited_synapse
     bot = server.register(f"deskbot_{secrets.token_hex(3)}")  # the bot keeps the join limit
     humans = []
@@ -253,7 +254,7 @@ async def test_join_limit_and_restart_within_two_minutes(limited_synapse: Synaps
         print(f"\n6 DMs joined and answered under rc_joins 0.5/s burst 2 after {time.monotonic() - t_start:.1f}s")
         assert sorted(m.text for m in d.seen) == sorted(f"hallo von {h.user.localpart}" for h in humans)
         assert t2.state.items("invite") == {}
-        assert "M_LIMIT_EXCEEDED" in server.log_tail(100000) or True  # Synapse logs no 429s at INFO
+        assert "join limit: retrying" in caplog.text  # the 429s happened and were waited out
     finally:
         if t2 is not None:
             await t2.stop()
