@@ -387,7 +387,7 @@ def roles_revoke(
     """Take a role away. For an employee: bookings from tomorrow on become self-paid (as in the chat)."""
     from sqlalchemy import select
 
-    from bot.features.roles import remove_employee
+    from bot.features.employer.chat import remove_employee
     from bot.storage.models import Role
 
     core = _core()
@@ -637,7 +637,7 @@ def qr(
     """The space's check-in QR code (a t.me deep link: scanning checks in, or books a walk-in desk)."""
     from sqlalchemy import select
 
-    from bot.features.roles import checkin_link, qr_png
+    from bot.features.operator.chat import checkin_link, qr_png
     from bot.storage.models import Space
 
     core = _core()
@@ -660,7 +660,7 @@ def close(
     """Close a space for a day: bookings cancelled with refund, everyone booked is told."""
     from sqlalchemy import func, select
 
-    from bot.features.roles import close_day
+    from bot.features.operator.chat import close_day
     from bot.storage.models import Booking, Space
 
     d = _parse_day(day, "DAY")

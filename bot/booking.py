@@ -353,6 +353,62 @@ class BookingService:
             sp = s.scalar(select(Space).where(Space.slug == slug))
             return space_info(sp) if sp else None
 
+    def space_hours(self, slug: str) -> dict[str, list[str]]:
+        """The space's weekly opening hours, {"mon": ["08:00", "18:00"], ...} (closed days absent)."""
+        with self.db.session() as s:
+            hours = s.scalar(select(Space.opening_hours).where(Space.slug == slug))
+            return dict(hours or {})
+
+    def cancel_cutoff_hours(self, slug: str) -> int:
+        with self.db.session() as s:
+            return int(s.scalar(select(Space.cancel_cutoff_hours).where(Space.slug == slug)) or 0)
+
+    def open_days(self, slug: str | None, n: int = 5, *, within: int = 21) -> list[date]:
+        """The next `n` days on which the space (or, without one, any active space) is open and can still be
+        booked: its own opening hours, holiday region and closures; today only while it is still open."""
+        now = self.clock.now()
+        today = now.date()
+        minute = now.hour * 60 + now.minute
+        days = [today + timedelta(days=i) for i in range(within)]
+        with self.db.session() as s:
+            q = select(Space).where(Space.active)
+            if slug:
+                q = q.where(Space.slug == slug)
+            spaces = list(s.scalars(q))
+            closed = set(s.execute(select(SpaceClosure.space_id, SpaceClosure.day).where(
+                SpaceClosure.day >= today, SpaceClosure.day <= days[-1])).all())
+        out: list[date] = []
+        for d in days:
+            for sp in spaces:
+                if (sp.id, d) in closed or _closed_given(sp, d, None):
+                    continue
+                opening = opening_of(sp, d)
+                if opening is None or (d == today and minute >= opening[1]):
+                    continue
+                out.append(d)
+                break
+            if len(out) == n:
+                break
+        return out
+
+    def recent_spaces(self, member_id: int, limit: int = 3) -> list[str]:
+        """The slugs of the spaces the member booked most recently, newest first."""
+        with self.db.session() as s:
+            rows = s.execute(select(Space.slug).join(Booking, Booking.space_id == Space.id)
+                             .where(Booking.member_id == member_id).order_by(Booking.id.desc()).limit(50)).scalars()
+            seen: list[str] = []
+            for slug in rows:
+                if slug not in seen:
+                    seen.append(slug)
+            return seen[:limit]
+
+    def group_ids(self, b: BookingInfo) -> list[int]:
+        """All seats of a team booking on its day (a single booking: itself)."""
+        if not b.group_ref:
+            return [b.id]
+        with self.db.session() as s:
+            return list(s.scalars(select(Booking.id).where(Booking.group_ref == b.group_ref, Booking.day == b.day)))
+
     def closed_reason(self, s: Session, space: Space, day: date) -> tuple[str, str] | None:
         closure = s.scalar(select(SpaceClosure).where(SpaceClosure.space_id == space.id, SpaceClosure.day == day))
         return _closed_given(space, day, closure.reason if closure is not None else None)
@@ -598,27 +654,33 @@ class BookingService:
         raise AssertionError("unreachable")
 
     def _book_day_once(self, member_id, space_slug, day, part, start, end, desks, pay_self, group_ref) -> BookOutcome:
-        try:
-            with self.db.session() as s:
-                if self.db.is_postgres:  # one booking request per member at a time (lock order: member, accounts, desks)
-                    s.execute(select(Member.id).where(Member.id == member_id).with_for_update())
-                req = self._request(s, member_id, space_slug, day, part, start, end)
-                if not isinstance(req, tuple):
-                    return req
-                space, part_v, m0, m1 = req
-                result = self._place(s, member_id, space, day, part_v, m0, m1, desks, pay_self, group_ref, Status.CONFIRMED)
-                if isinstance(result, list):
-                    rem = self._remaining_after_place(s, member_id, month_key(day))
-                    infos = [booking_info(b, space) for b in result]
-                    self._after_booked(s, result[0], space)
-                    return Booked(infos, rem)
-                if isinstance(result, Full) or isinstance(result, NoContingent):
-                    s.rollback()
-                return result
-        except IntegrityError as exc:
-            if _constraint_name(exc) == "bookings_member_no_overlap":
-                return AlreadyBooked(day, None)
-            raise
+        with self.db.session() as s:
+            if self.db.is_postgres and s.info.get("member_locked") != member_id:
+                # one booking request per member at a time (lock order: member, accounts, desks); held to the end
+                # of the unit of work, so once per message is enough
+                s.execute(select(Member.id).where(Member.id == member_id).with_for_update())
+                s.info["member_locked"] = member_id
+            try:
+                # a day that cannot be booked leaves nothing behind, and the other days of the message stand
+                with s.begin_nested() as day_tx:
+                    req = self._request(s, member_id, space_slug, day, part, start, end)
+                    if not isinstance(req, tuple):
+                        return req
+                    space, part_v, m0, m1 = req
+                    result = self._place(s, member_id, space, day, part_v, m0, m1, desks, pay_self, group_ref,
+                                         Status.CONFIRMED)
+                    if isinstance(result, list):
+                        rem = self._remaining_after_place(s, member_id, month_key(day))
+                        infos = [booking_info(b, space) for b in result]
+                        self._after_booked(s, result[0], space)
+                        return Booked(infos, rem)
+                    if isinstance(result, (Full, NoContingent)):
+                        day_tx.rollback()
+                    return result
+            except IntegrityError as exc:
+                if _constraint_name(exc) == "bookings_member_no_overlap":
+                    return AlreadyBooked(day, None)
+                raise
 
     def _place(self, s: Session, member_id: int, space: Space, day: date, part: str, m0: int, m1: int, desks: int,
                pay_self: bool, group_ref: str, status: Status, existing: Booking | None = None):
@@ -930,6 +992,76 @@ class BookingService:
         notify_space(s, space.id, "arrival_checkin", f"arr-in:{b.id}", now=now, booking_id=b.id,
                      payload={"booking_id": b.id})
 
+    # --- state changes other features ask for (inside their unit of work) ----------------------
+    def void(self, s: Session, bookings: list[Booking], now: datetime, *, refund: bool = True) -> int:
+        """Cancel bookings that nobody will use (erasure, a closed day, a merge conflict); confirmed ones are
+        refunded in full when `refund`. Their pending notices are dropped. Returns the half days refunded."""
+        halves = 0
+        for b in bookings:
+            if b.status == Status.CONFIRMED.value and refund:
+                halves += self._refund(s, b)
+            b.status, b.cancelled_at, b.updated_at = Status.CANCELLED.value, now, now
+            cancel_for_booking(s, b.id)
+        return halves
+
+    def mark_checked_in(self, s: Session, b: Booking, space: Space, now: datetime) -> None:
+        """Check a booking in (by the member, a QR code or their operator): the arrival notice, no morning reminder."""
+        self._mark_checked_in(s, b, space, now)
+
+    def mark_no_show(self, s: Session, b: Booking, now: datetime, *, by_operator: bool = False) -> list[Booking]:
+        """The no-show rule: the booking (with its team seats) lapses, is refunded only if the district's setting
+        says so, the member is told, and a desk freed before the day ends goes to the waitlist."""
+        group = s.scalars(select(Booking).where(
+            Booking.member_id == b.member_id, Booking.day == b.day, Booking.status == Status.CONFIRMED.value,
+            (Booking.id == b.id) | ((Booking.group_ref == b.group_ref) & (Booking.group_ref != "")))).all()
+        for x in group:
+            x.status, x.updated_at = Status.NO_SHOW.value, now
+            if self.noshow_refund:
+                self._refund(s, x)
+            cancel_for_booking(s, x.id)
+        payload = {"booking_id": b.id, "refunded": self.noshow_refund}
+        if by_operator:
+            payload["by_operator"] = True
+        enqueue(s, "no_show", f"noshow:{b.id}", due_at=now, now=now, member_id=b.member_id, booking_id=b.id, payload=payload)
+        s.flush()
+        if self.local_dt(b.day, b.end_min) > now:
+            self._promote_waitlist(s, s.get(Space, b.space_id), b.day)
+        return list(group)
+
+    def move_to_self_paid(self, s: Session, member_id: int, employer_id: int, from_day: date,
+                          now: datetime) -> tuple[list[Booking], int]:
+        """The member no longer works for the employer: their employer-paid bookings from `from_day` on are
+        refunded to the employer and become self-paid. Returns (bookings moved, half days refunded)."""
+        moved, halves = [], 0
+        for b in s.scalars(select(Booking).where(
+                Booking.member_id == member_id, Booking.employer_id == employer_id, Booking.payer == "employer",
+                Booking.day >= from_day, Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value)))):
+            halves += self._refund(s, b)
+            b.payer, b.employer_id, b.member_account_id, b.pool_account_id = "self", None, None, None
+            b.updated_at = now
+            moved.append(b)
+        return moved, halves
+
+    def close_day(self, s: Session, space_id: int, day: date, reason: str, now: datetime) -> dict[int, list[int]] | None:
+        """Close a space for a day: the closure row, and its confirmed and waitlisted bookings cancelled with a
+        full refund (the space closed, not the member). {member_id: booking ids}, or None if already closed."""
+        try:
+            with s.begin_nested():
+                s.add(SpaceClosure(space_id=space_id, day=day, reason=reason))
+                s.flush()
+        except IntegrityError:
+            return None
+        q = select(Booking).where(Booking.space_id == space_id, Booking.day == day,
+                                  Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value)))
+        if self.db.is_postgres:
+            q = q.with_for_update()
+        per_member: dict[int, list[int]] = {}
+        bookings = s.scalars(q.order_by(Booking.id)).all()
+        self.void(s, bookings, now)
+        for b in bookings:
+            per_member.setdefault(b.member_id, []).append(b.id)
+        return per_member
+
     # --- no-shows -----------------------------------------------------------------------
     def release_no_shows(self) -> list[int]:
         """Bookings not checked in by their space's deadline become no-shows; desks go to the waitlist."""
@@ -940,26 +1072,16 @@ class BookingService:
                 Booking.status == Status.CONFIRMED.value, Booking.day <= now.date())
             if self.db.is_postgres:
                 q = q.with_for_update(of=Booking, skip_locked=True)
-            freed: set[tuple[int, date]] = set()
             for b, space in s.execute(q).all():
+                if b.status != Status.CONFIRMED.value:
+                    continue  # lapsed with its team seat just now
                 # a desk given from the waitlist late in the day gets its own grace period (a confirmed
                 # booking's updated_at is when it got its desk)
                 start = max(self.local_dt(b.day, b.start_min), b.updated_at)
                 deadline = start + timedelta(minutes=space.checkin_deadline_minutes)
                 if now < min(deadline, self.local_dt(b.day, b.end_min)):
                     continue
-                b.status, b.updated_at = Status.NO_SHOW.value, now
-                if self.noshow_refund:
-                    self._refund(s, b)
-                cancel_for_booking(s, b.id)
-                released.append(b.id)
-                enqueue(s, "no_show", f"noshow:{b.id}", due_at=now, now=now, member_id=b.member_id, booking_id=b.id,
-                        payload={"booking_id": b.id, "refunded": self.noshow_refund})
-                if self.local_dt(b.day, b.end_min) > now:
-                    freed.add((space.id, b.day))
-            s.flush()
-            for space_id, day in sorted(freed):
-                self._promote_waitlist(s, s.get(Space, space_id), day)
+                released += [x.id for x in self.mark_no_show(s, b, now)]
         return released
 
 

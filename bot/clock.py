@@ -68,3 +68,21 @@ class OffsetClock(Clock):
 
     def advance(self, delta: timedelta) -> None:
         self._offset += delta
+
+
+def local_at(tz, day, hhmm: str | int) -> datetime:
+    """The aware local datetime of a wall-clock time ("18:30" or minutes after midnight) on a day (DST by zoneinfo)."""
+    from datetime import time as _time
+
+    if isinstance(hhmm, int):
+        minute = hhmm
+    else:
+        h, _, m = str(hhmm).partition(":")
+        minute = int(h) * 60 + int(m or 0)
+    return datetime.combine(day, _time(minute // 60, minute % 60), tzinfo=tz)
+
+
+def as_utc(dt: datetime) -> datetime:
+    from datetime import timezone
+
+    return dt.astimezone(timezone.utc)

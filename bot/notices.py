@@ -15,7 +15,7 @@ Member preferences (``Member.prefs``)::
      "nudge": {"on": false, "time": "18:30", "days": ["mon", "tue", "wed", "thu", "fri"],
                "spaces": ["coesfeld"]}}           # days = weekdays of the day proposed (tomorrow)
 
-This module also registers the button ops of notices: ``checkin_btn`` (morning reminder) and
+The drafters live with their features (`bot/features/*/notices.py`), declared in their routers;
 ``nudge_no`` (the "no" of a nudge).
 """
 
@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.domain import Attachment, Choice, Reply
-from bot.i18n import PART, fmt_day, fmt_days, fmt_eur, t, translator
+from bot.i18n import PART, translator
 
 log = logging.getLogger(__name__)
 
@@ -205,11 +205,11 @@ class Skip:
     reason: str
 
 
-def _utc(dt: datetime) -> datetime:
+def utc(dt: datetime) -> datetime:
     return dt.astimezone(timezone.utc)
 
 
-def _part_text(lang: str, b) -> str:
+def part_text(lang: str, b) -> str:
     from bot.booking import fmt_min
 
     if b.part == "hours":
@@ -219,7 +219,7 @@ def _part_text(lang: str, b) -> str:
     return ", " + PART[lang][b.part]
 
 
-def _part_plain(lang: str, b) -> str:
+def part_plain(lang: str, b) -> str:
     from bot.booking import fmt_min
 
     if b.part == "hours":
@@ -227,7 +227,7 @@ def _part_plain(lang: str, b) -> str:
     return PART[lang][b.part]
 
 
-def _group_ids(s, b) -> list[int]:
+def group_ids(s, b) -> list[int]:
     from bot.storage.models import Booking
 
     if not b.group_ref:
@@ -236,7 +236,7 @@ def _group_ids(s, b) -> list[int]:
                                                    Booking.status.in_(("confirmed", "waitlisted")))))
 
 
-def _employer_label(s, b, lang: str) -> str:
+def employer_label(s, b, lang: str) -> str:
     from bot.storage.models import Employer, Role
 
     emp_id = b.employer_id
@@ -248,15 +248,24 @@ def _employer_label(s, b, lang: str) -> str:
     return emp.name if emp else nt(lang, "self_paying")
 
 
-def _member_name(m, lang: str) -> str:
+def member_name(m, lang: str) -> str:
     if m is None or m.deleted_at is not None:
         return nt(lang, "deleted")
     return m.display_name or f"#{m.id}"
 
 
-def draft(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    """What to send for this row now (or why not). Opens its own units of work, one at a time."""
-    fn = _DRAFTERS.get(row.kind)
+def draft(core, row: RowView, lang: str, now: datetime, drafters: dict | None = None) -> Draft | Skip | Reply:
+    """What to send for this row now (or why not), by the drafter of the feature that declared the row's kind."""
+    if drafters is None:
+        from bot.features import default_routers
+        from bot.router import Routes
+
+        drafters = Routes.merge(default_routers()).notices
+    if row.kind == "reply":  # a direct answer its transport could not confirm: sent as it was made
+        from bot.dialogue import reply_from_payload
+
+        return reply_from_payload(row.payload)
+    fn = drafters.get(row.kind)
     if fn is None:
         if "text" in row.payload:  # generic notice enqueued by other features
             return Draft(str(row.payload["text"]))
@@ -264,7 +273,7 @@ def draft(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
     return fn(core, row, lang, now)
 
 
-def _booking_bundle(core, booking_id: int | None):
+def booking_bundle(core, booking_id: int | None):
     from bot.booking import opening_of
     from bot.storage.models import Booking, Desk, Member, Space
 
@@ -277,220 +286,12 @@ def _booking_bundle(core, booking_id: int | None):
         sp = s.get(Space, b.space_id)
         desk = s.get(Desk, b.desk_id) if b.desk_id else None
         m = s.get(Member, b.member_id)
-        emp = _employer_label(s, b, "de")
-        emp_en = _employer_label(s, b, "en")
-        ids = _group_ids(s, b)
+        emp = employer_label(s, b, "de")
+        emp_en = employer_label(s, b, "en")
+        ids = group_ids(s, b)
         s.expunge_all()
     return {"b": b, "space": sp, "desk": desk.label if desk else "–", "member": m, "opening": opening_of(sp, b.day),
             "employer": {"de": emp, "en": emp_en}, "ids": ids}
-
-
-def _d_reminder_evening(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    from bot.booking import fmt_min
-
-    x = _booking_bundle(core, row.booking_id or row.payload.get("booking_id"))
-    if x is None or x["b"].status != "confirmed":
-        return Skip("booking no longer active")
-    b, sp = x["b"], x["space"]
-    if _utc(now) >= _utc(core.booking.local_dt(b.day, b.start_min)):
-        return Skip("expired: booking has started")
-    today = now.astimezone(core.clock.tz).date()
-    when = nt(lang, "tomorrow") if b.day == today + timedelta(days=1) else (
-        nt(lang, "today") if b.day == today else nt(lang, "on_day"))
-    opening = x["opening"] or (b.start_min, b.end_min)
-    text = nt(lang, "rem_evening", when=when, day=fmt_day(b.day, lang), space=sp.name, part=_part_text(lang, b), desk=x["desk"],
-              address=sp.address, open=fmt_min(opening[0]), close=fmt_min(opening[1]))
-    return Draft(text, [[(nt(lang, "cancel_button"), {"op": "cancel", "ids": x["ids"]})]])
-
-
-def _d_reminder_morning(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    from bot.booking import fmt_min
-
-    x = _booking_bundle(core, row.booking_id or row.payload.get("booking_id"))
-    if x is None or x["b"].status != "confirmed":
-        return Skip("booking no longer active")
-    b, sp = x["b"], x["space"]
-    if _utc(now) >= _utc(core.booking.local_dt(b.day, b.end_min)):
-        return Skip("expired: booking is over")
-    deadline = min(b.start_min + sp.checkin_deadline_minutes, b.end_min)
-    opening = x["opening"] or (b.start_min, b.end_min)
-    text = nt(lang, "rem_morning", space=sp.name, part=_part_text(lang, b), desk=x["desk"], open=fmt_min(opening[0]),
-              close=fmt_min(opening[1]), deadline=fmt_min(deadline))
-    buttons = [[(nt(lang, "checkin_button"), {"op": "checkin_btn", "booking_id": b.id, "space": sp.slug}),
-                (nt(lang, "cancel_button"), {"op": "cancel", "ids": x["ids"]})]]
-    return Draft(text, buttons)
-
-
-def _d_arrival(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    x = _booking_bundle(core, row.payload.get("booking_id") or row.booking_id)
-    if x is None:
-        return Skip("booking gone")
-    b, sp = x["b"], x["space"]
-    if b.day != now.astimezone(core.clock.tz).date():
-        return Skip("expired: not today any more")
-    key = {"arrival_new": "arr_new", "arrival_checkin": "arr_checkin", "arrival_cancelled": "arr_cancelled"}[row.kind]
-    text = nt(lang, key, space=sp.name, name=_member_name(x["member"], lang), employer=x["employer"].get(lang, x["employer"]["de"]),
-              part=_part_plain(lang, b), desk=x["desk"])
-    return Draft(text)
-
-
-def _d_digest(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    from bot.booking import opening_of
-    from bot.storage.models import Booking, Desk, Member, Space
-
-    day = date.fromisoformat(row.payload["day"])
-    with core.db.session() as s:
-        sp = s.get(Space, int(row.payload["space_id"]))
-        if sp is None:
-            return Skip("space gone")
-        opening = opening_of(sp, day)
-        if opening is None or _utc(now) >= _utc(core.booking.local_dt(day, opening[1])):
-            return Skip("expired: space closed for the day")
-        rows = s.execute(
-            select(Booking, Member, Desk.label).join(Member, Member.id == Booking.member_id)
-            .outerjoin(Desk, Desk.id == Booking.desk_id)
-            .where(Booking.space_id == sp.id, Booking.day == day, Booking.status.in_(("confirmed", "checked_in")))
-            .order_by(Booking.start_min, Member.display_name, Booking.seat)
-        ).all()
-        lines = []
-        for b, m, label in rows:
-            line = nt(lang, "digest_line", name=_member_name(m, lang), employer=_employer_label(s, b, lang),
-                      part=_part_plain(lang, b), desk=label or "–")
-            if b.status == "checked_in":
-                line += nt(lang, "checked_in_mark")
-            lines.append(line)
-        name = sp.name
-    if not lines:
-        return Draft(nt(lang, "digest_none", space=name, day=fmt_day(day, lang)))
-    return Draft("\n".join([nt(lang, "digest_head", space=name, day=fmt_day(day, lang), n=len(lines))] + lines))
-
-
-def _d_promoted(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    x = _booking_bundle(core, row.booking_id or row.payload.get("booking_id"))
-    if x is None or x["b"].status not in ("confirmed", "checked_in"):
-        return Skip("booking no longer active")
-    b, sp = x["b"], x["space"]
-    if _utc(now) >= _utc(core.booking.local_dt(b.day, b.end_min)):
-        return Skip("expired: booking is over")
-    text = t(lang, "promoted", space=sp.name, day=fmt_day(b.day, lang), part=_part_text(lang, b), desk=x["desk"])
-    return Draft(text, [[(nt(lang, "cancel_button"), {"op": "cancel", "ids": x["ids"]})]])
-
-
-def _d_no_show(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    x = _booking_bundle(core, row.booking_id or row.payload.get("booking_id"))
-    if x is None:
-        return Skip("booking gone")
-    b, sp = x["b"], x["space"]
-    text = nt(lang, "no_show", space=sp.name, day=fmt_day(b.day, lang))
-    if row.payload.get("refunded") and b.payer == "employer":
-        text += "\n" + nt(lang, "no_show_refund")
-    elif b.payer == "employer":
-        text += "\n" + nt(lang, "no_show_charged")
-    return Draft(text)
-
-
-def _d_nudge(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    from bot.storage.models import Booking, Member, Space
-
-    day = date.fromisoformat(row.payload["day"])
-    if _utc(now) >= _utc(core.booking.local_dt(day, 0)):
-        return Skip("expired: the day has come")
-    with core.db.session() as s:
-        booked = s.scalar(select(Booking.id).where(Booking.member_id == row.member_id, Booking.day == day,
-                                                   Booking.status.in_(("confirmed", "checked_in", "waitlisted"))))
-        m = s.get(Member, row.member_id)
-        km = m.commute_km if m else None
-        towns = dict(s.execute(select(Space.slug, Space.town)).all())
-    if booked is not None:
-        return Skip("already booked that day")
-    avail = {a.space.slug: a for a in core.booking.availability(day)}
-    buttons: list[tuple[str, dict]] = []
-    for slug in row.payload.get("spaces") or []:
-        a = avail.get(slug)
-        if a is None or a.closed or a.free <= 0:
-            continue
-        buttons.append((nt(lang, "nudge_space", town=towns.get(slug, slug), free=a.free),
-                        {"op": "book", "space": slug, "dates": [day.isoformat()], "part": None, "start": None, "end": None,
-                         "desks": 1}))
-    if not buttons:
-        return Skip("no free desk in the usual spaces")
-    text = nt(lang, "nudge", day=fmt_day(day, lang))
-    if km:
-        co2 = 2 * km * core.settings.co2_kg_per_km
-        text += "\n" + nt(lang, "nudge_co2", km=f"{2 * km:.0f}", co2=f"{co2:.1f}".replace(".", "," if lang == "de" else "."))
-    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([(nt(lang, "nudge_no"), {"op": "nudge_no", "day": day.isoformat()})])
-    return Draft(text, rows)
-
-
-def _d_alert(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    from bot.storage.models import ContingentAccount, Employer, Member
-
-    with core.db.session() as s:
-        acct = s.get(ContingentAccount, int(row.payload["account_id"]))
-        if acct is None:
-            return Skip("account gone")
-        emp = s.get(Employer, acct.employer_id)
-        left, granted = acct.granted_halves - acct.used_halves, acct.granted_halves
-        name = None
-        if acct.scope.startswith("member:"):
-            name = _member_name(s.get(Member, int(acct.scope.split(":", 1)[1])), lang)
-        emp_name, month = emp.name if emp else "?", acct.month
-    kw = dict(employer=emp_name, month=month, left=fmt_days(left, lang), granted=fmt_days(granted, lang))
-    if name is None:
-        return Draft(nt(lang, "alert_pool", **kw))
-    return Draft(nt(lang, "alert_member", name=name, **kw))
-
-
-def _d_report(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    from bot.reports import build_report
-
-    rep = build_report(core, int(row.payload["employer_id"]), row.payload["month"], lang=lang)
-    text = nt(lang, "report", employer=rep.employer_name, month=rep.month, days=_fmt_num(rep.total_days, lang),
-              cost=fmt_eur(rep.total_cents, lang))
-    lines = [nt(lang, "report_line", name=e.name, days=_fmt_num(e.days, lang), cost=fmt_eur(e.cents, lang))
-             for e in rep.employees[:20]]
-    if lines:
-        text += "\n" + "\n".join(lines)
-    atts = [Attachment(rep.csv_filename, "text/csv", rep.csv_bytes)]
-    if rep.png_bytes:
-        atts.append(Attachment(rep.png_filename, "image/png", rep.png_bytes))
-    else:
-        text += "\n" + nt(lang, "report_no_chart")
-    return Draft(text, attachments=atts)
-
-
-def _fmt_num(x: float, lang: str) -> str:
-    s = f"{x:g}"
-    return s.replace(".", ",") if lang == "de" else s
-
-
-def _d_copy(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
-    x = _booking_bundle(core, row.payload.get("booking_id") or row.booking_id)
-    if x is None:
-        return Skip("booking gone")
-    b, sp = x["b"], x["space"]
-    key = {"booked": "copy_booked", "cancelled": "copy_cancelled", "no_show": "copy_no_show"}.get(row.payload.get("event", ""))
-    if key is None:
-        return Skip("unknown change")
-    return Draft(nt(lang, key, name=_member_name(x["member"], lang), space=sp.name, day=fmt_day(b.day, lang),
-                    part=_part_text(lang, b)))
-
-
-_DRAFTERS = {
-    "reminder_evening": _d_reminder_evening,
-    "reminder_morning": _d_reminder_morning,
-    "arrival_new": _d_arrival,
-    "arrival_checkin": _d_arrival,
-    "arrival_cancelled": _d_arrival,
-    "digest": _d_digest,
-    "waitlist_promoted": _d_promoted,
-    "no_show": _d_no_show,
-    "nudge": _d_nudge,
-    "contingent_alert": _d_alert,
-    "monthly_report": _d_report,
-    "employer_copy": _d_copy,
-}
 
 
 def finish(core, d: Draft, member_id: int | None) -> Reply:
@@ -508,42 +309,12 @@ def finish(core, d: Draft, member_id: int | None) -> Reply:
     return Reply(d.text, choices, list(d.attachments))
 
 
-def render(core, row: RowView, lang: str, now: datetime) -> Reply | Skip:
-    d = draft(core, row, lang, now)
-    if isinstance(d, Skip):
+def render(core, row: RowView, lang: str, now: datetime, drafters: dict | None = None) -> Reply | Skip:
+    """The row as a reply in the recipient's language, its buttons issued as tokens; or Skip."""
+    d = draft(core, row, lang, now, drafters)
+    if isinstance(d, (Skip, Reply)):
         return d
     return finish(core, d, row.member_id)
 
 
-# ---------------------------------------------------------------------------------------------
-# button ops of notices
 
-
-def op_checkin_btn(dlg, ctx, a: dict) -> list[Reply]:
-    from bot.booking import AlreadyCheckedIn, CheckedIn, NothingToCheckIn, TooEarlyToCheckIn
-
-    lang = ctx.lang
-    o = dlg.booking.check_in(ctx.member.id, a.get("space"))
-    if isinstance(o, CheckedIn):
-        b = o.booking
-        return [Reply(t(lang, "checked_in", space=b.space.name, desk=b.desk_label, end=b.end))]
-    if isinstance(o, AlreadyCheckedIn):
-        return [Reply(t(lang, "already_checked_in", space=o.booking.space.name))]
-    if isinstance(o, TooEarlyToCheckIn):  # the token is spent: offer the button again
-        again = dlg.choices(ctx, [(nt(lang, "checkin_button"), {"op": "checkin_btn", "booking_id": a.get("booking_id"),
-                                                                 "space": a.get("space")})])
-        return [Reply(t(lang, "too_early", space=o.booking.space.name, at=o.opens_at), again)]
-    if isinstance(o, NothingToCheckIn):
-        return [Reply(t(lang, "nothing_to_check_in"))]
-    return [dlg.explain(ctx, o, {"space": a.get("space")})]
-
-
-def op_nudge_no(dlg, ctx, a: dict) -> list[Reply]:
-    return [Reply(nt(ctx.lang, "nudge_no_reply"))]
-
-
-def register() -> None:
-    from bot.dialogue import Dialogue
-
-    Dialogue.op_handlers.setdefault("checkin_btn", op_checkin_btn)
-    Dialogue.op_handlers.setdefault("nudge_no", op_nudge_no)

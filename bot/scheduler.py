@@ -29,23 +29,13 @@ import threading
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import or_, select, update
 
-from bot.notices import RowView, Skip, nudge_prefs, notice_enabled, render
-from bot.storage.models import (
-    Booking,
-    ContingentAccount,
-    Employer,
-    Identity,
-    Member,
-    Outbox,
-    Role,
-    Space,
-)
-from bot.storage.outbox import enqueue, notify_space
+from bot.notices import RowView, Skip, notice_enabled, render
+from bot.storage.models import Identity, Member, Outbox
 from bot.transport import RecipientGone, RetryLater
 
 log = logging.getLogger(__name__)
@@ -55,10 +45,6 @@ BACKOFF_BASE = 10.0  # seconds; attempt n waits BACKOFF_BASE * 2**(n-1), capped,
 BACKOFF_CAP = 3600.0
 LEASE = timedelta(seconds=120)  # longer than any send may take (transports cap their waits at 30 s)
 SEND_TIMEOUT = 90.0  # a send that hangs longer is abandoned (and retried) before the lease runs out
-NUDGE_GRACE = timedelta(hours=1)  # a nudge not sent within this after its time is skipped (bot was down)
-REPORT_HOUR = 7  # monthly report: 07:00 on the 1st (for the previous month)
-REPORT_DAYS = 3  # ... or on the 2nd/3rd if the bot was down on the 1st
-WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def _utc(dt: datetime) -> datetime:
@@ -103,7 +89,14 @@ class Delivery:
     """Sends due outbox rows through the transports. Safe to run in several processes at once."""
 
     def __init__(self, core, transports: dict, *, worker_id: str | None = None, concurrency: int = 16, batch: int = 100,
-                 lease: timedelta = LEASE, max_attempts: int = MAX_ATTEMPTS, send_timeout: float = SEND_TIMEOUT) -> None:
+                 lease: timedelta = LEASE, max_attempts: int = MAX_ATTEMPTS, send_timeout: float = SEND_TIMEOUT,
+                 drafters: dict | None = None) -> None:
+        if drafters is None:
+            from bot.features import default_routers
+            from bot.router import Routes
+
+            drafters = Routes.merge(default_routers()).notices
+        self.drafters = drafters
         self.core = core
         self.transports = dict(transports)
         self.worker_id = worker_id or default_worker_id()
@@ -172,7 +165,7 @@ class Delivery:
                 if row.transport not in self.transports:
                     return "fail", f"transport {row.transport} not running"
                 target = Target(row.transport, row.chat_id, None)
-        reply = render(self.core, row, lang, now)
+        reply = render(self.core, row, lang, now, self.drafters)
         if isinstance(reply, Skip):
             return "cancelled", reply.reason
         return target, reply
@@ -342,243 +335,35 @@ def replay(core, ids: list[int]) -> int:
 
 
 class Periodic:
-    """Everything due at a moment. Each method is idempotent; `run_due(now)` calls them all."""
+    """Everything due at a moment: the jobs the feature routers declare. Each is idempotent; `run_due(now)`
+    calls them all."""
 
     def __init__(self, core, dialogue=None) -> None:
+        from bot.features import default_routers
+        from bot.router import Routes
+
         self.core = core
         self.dialogue = dialogue
-        self._retention_day: date | None = None
+        self.routes = dialogue.routes if dialogue is not None else Routes.merge(default_routers())
 
     @property
     def tz(self):
         return self.core.clock.tz
 
-    def local(self, day: date, hhmm: str | int) -> datetime:
-        minute = hhmm if isinstance(hhmm, int) else _minutes(hhmm)
-        return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=self.tz)
-
     def run_due(self, now: datetime | None = None) -> dict[str, int]:
         now = (now or self.core.clock.now()).astimezone(self.tz)
         out: dict[str, int] = {}
-        for name in ("release_no_shows", "align_reminders", "digests", "nudges", "contingent_alerts", "monthly_reports",
-                     "employer_copies", "retention"):
+        for job in self.routes.jobs:
             try:
-                out[name] = getattr(self, name)(now)
+                out[job.name] = job.run(self.core, now)
             except Exception:  # one broken job must not stop the others
-                log.exception("periodic job %s failed", name)
-                out[name] = -1
+                log.exception("periodic job %s failed", job.name)
+                out[job.name] = -1
         return out
-
-    # --- retention ------------------------------------------------------------------------
-    def retention(self, now: datetime) -> int:
-        """Once a day: erase personal data of members inactive longer than DESKBOT_RETENTION_DAYS."""
-        if self._retention_day == now.date():
-            return 0
-        from bot.features.privacy import purge_inactive
-
-        self._retention_day = now.date()
-        self.core.members.purge_tokens(now - timedelta(days=1))  # buttons expired for a day or more
-        return len(purge_inactive(self.core, now))
-
-    # --- no-shows -------------------------------------------------------------------------
-    def release_no_shows(self, now: datetime) -> int:
-        return len(self.core.booking.release_no_shows())
-
-    # --- personal reminder time -------------------------------------------------------------
-    def align_reminders(self, now: datetime) -> int:
-        """Move pending evening reminders to each member's chosen time (booking.py enqueues them at
-        the default time), and add the reminder for tomorrow's bookings made after the default time
-        when the member's time is still ahead."""
-        default = self.core.settings.reminder_evening_time
-        now_u = _utc(now)
-        changed = 0
-        with self.core.db.session() as s:
-            custom = {mid: p.get("reminder_time") for mid, p in s.execute(select(Member.id, Member.prefs)).all()
-                      if p and p.get("reminder_time") and p.get("reminder_time") != default}
-            if not custom:
-                return 0
-            rows = s.execute(select(Outbox, Booking.day).join(Booking, Booking.id == Outbox.booking_id).where(
-                Outbox.status == "pending", Outbox.kind == "reminder_evening", Outbox.claimed_by.is_(None),
-                Outbox.recipient_member_id.in_(list(custom)))).all()
-            for row, day in rows:
-                want = _utc(self.local(day - timedelta(days=1), custom[row.recipient_member_id]))
-                if row.due_at != want:
-                    row.due_at = want
-                    changed += 1
-            tomorrow = now.date() + timedelta(days=1)
-            for b in s.scalars(select(Booking).where(Booking.day == tomorrow, Booking.status == "confirmed", Booking.seat == 0,
-                                                     Booking.member_id.in_(list(custom)))):
-                want = self.local(b.day - timedelta(days=1), custom[b.member_id])
-                if _utc(want) > now_u:
-                    changed += enqueue(s, "reminder_evening", f"rem-eve:{b.id}", due_at=want, now=now, member_id=b.member_id,
-                                       booking_id=b.id, payload={"booking_id": b.id})
-        return changed
-
-    # --- operator digest ----------------------------------------------------------------------
-    def digests(self, now: datetime) -> int:
-        """At each space's opening time (once per open day): who comes today, to its operators and groups."""
-        today = now.date()
-        now_u = _utc(now)
-        n = 0
-        with self.core.db.session() as s:
-            for sp in s.scalars(select(Space).where(Space.active)):
-                from bot.booking import opening_of
-
-                opening = opening_of(sp, today)
-                if opening is None:
-                    continue
-                fire, close = self.local(today, opening[0]), self.local(today, opening[1])
-                if not (_utc(fire) <= now_u < _utc(close)):
-                    continue
-                if self.core.booking.closed_reason(s, sp, today):
-                    continue
-                n += notify_space(s, sp.id, "digest", f"digest:{sp.id}:{today.isoformat()}", now=now, due_at=fire,
-                                  payload={"space_id": sp.id, "day": today.isoformat()})
-        return n
-
-    # --- nudges -----------------------------------------------------------------------------
-    def _usual_spaces(self, s, member_id: int, prefs: dict) -> list[str]:
-        chosen = [x for x in (nudge_prefs(prefs).get("spaces") or []) if isinstance(x, str)]
-        if chosen:
-            return chosen[:3]
-        counts: dict[str, int] = {}
-        for slug in s.scalars(select(Space.slug).join(Booking, Booking.space_id == Space.id)
-                              .where(Booking.member_id == member_id, Booking.seat == 0).order_by(Booking.id.desc()).limit(30)):
-            counts[slug] = counts.get(slug, 0) + 1
-        return sorted(counts, key=lambda k: -counts[k])[:3]
-
-    def nudges(self, now: datetime) -> int:
-        """At each opted-in member's time, the day before one of their weekdays: "tomorrow coworking
-        instead of commuting?". Skipped (row kept as `cancelled` with the reason) on NRW holidays,
-        when all their usual spaces are closed, or when they have booked that day already."""
-        from bot.booking import holiday_name
-
-        today = now.date()
-        target = today + timedelta(days=1)
-        wd = WEEKDAY_KEYS[target.weekday()]
-        now_u = _utc(now)
-        n = 0
-        with self.core.db.session() as s:
-            members = [(mid, p) for mid, p in s.execute(select(Member.id, Member.prefs).where(Member.deleted_at.is_(None))).all()
-                       if p and nudge_prefs(p).get("on")]
-            for mid, prefs in members:
-                np = nudge_prefs(prefs)
-                if wd not in (np.get("days") or []):
-                    continue
-                fire = self.local(today, np.get("time") or "18:30")
-                if not (_utc(fire) <= now_u < _utc(fire) + NUDGE_GRACE):  # grace in real time, not wall time
-                    continue
-                key = f"nudge:{mid}:{target.isoformat()}"
-                if s.scalar(select(Outbox.id).where(Outbox.dedupe_key == key)) is not None:
-                    continue
-                reason = None
-                spaces = self._usual_spaces(s, mid, prefs)
-                if holiday_name("NW", target):
-                    reason = f"holiday: {holiday_name('NW', target)}"
-                elif s.scalar(select(Booking.id).where(Booking.member_id == mid, Booking.day == target,
-                                                       Booking.status.in_(("confirmed", "checked_in", "waitlisted")))):
-                    reason = "already booked"
-                else:
-                    open_spaces = []
-                    for slug in spaces:
-                        sp = s.scalar(select(Space).where(Space.slug == slug, Space.active))
-                        if sp is not None and not self.core.booking.closed_reason(s, sp, target):
-                            open_spaces.append(slug)
-                    spaces = open_spaces
-                    if not spaces:
-                        reason = "usual spaces closed (or none known)"
-                added = enqueue(s, "nudge", key, due_at=fire, now=now, member_id=mid,
-                                payload={"day": target.isoformat(), "spaces": spaces})
-                if added and reason:
-                    s.execute(update(Outbox).where(Outbox.dedupe_key == key).values(status="cancelled",
-                                                                                    last_error=f"skipped: {reason}"))
-                elif added:
-                    n += 1
-        return n
-
-    # --- contingent alerts ------------------------------------------------------------------
-    def contingent_alerts(self, now: datetime) -> int:
-        """Tell the employer admins once per account and month when less than `alert_percent` is left."""
-        from bot.booking import month_key
-
-        month = month_key(now.date())
-        n = 0
-        with self.core.db.session() as s:
-            # the threshold is checked by the database: only accounts below it are loaded
-            left_expr = ContingentAccount.granted_halves - ContingentAccount.used_halves
-            rows = s.execute(select(ContingentAccount, Employer).join(Employer, Employer.id == ContingentAccount.employer_id)
-                             .where(ContingentAccount.month == month, ContingentAccount.alerted.is_(False),
-                                    ContingentAccount.granted_halves > 0,
-                                    left_expr * 100 < ContingentAccount.granted_halves * Employer.alert_percent)).all()
-            for acct, emp in rows:
-                left = acct.granted_halves - acct.used_halves
-                res = s.execute(update(ContingentAccount).where(ContingentAccount.id == acct.id,
-                                                                ContingentAccount.alerted.is_(False)).values(alerted=True))
-                if res.rowcount != 1:
-                    continue  # another instance did it
-                admins = s.scalars(select(Role.member_id).where(Role.kind == "employer_admin", Role.employer_id == emp.id)).all()
-                for admin in admins:
-                    n += enqueue(s, "contingent_alert", f"alert:{acct.id}:m{admin}", due_at=now, now=now, member_id=admin,
-                                 payload={"account_id": acct.id, "employer_id": emp.id, "scope": acct.scope, "month": month,
-                                          "left": left, "granted": acct.granted_halves})
-        return n
-
-    # --- monthly report ---------------------------------------------------------------------
-    def monthly_reports(self, now: datetime) -> int:
-        from bot.reports import previous_month
-
-        today = now.date()
-        if today.day > REPORT_DAYS:
-            return 0
-        first = today.replace(day=1)
-        fire = self.local(first, REPORT_HOUR * 60)
-        if _utc(now) < _utc(fire):
-            return 0
-        month = previous_month(first)
-        n = 0
-        with self.core.db.session() as s:
-            for emp in s.scalars(select(Employer).where(Employer.active)):
-                admins = s.scalars(select(Role.member_id).where(Role.kind == "employer_admin", Role.employer_id == emp.id)).all()
-                for admin in admins:
-                    n += enqueue(s, "monthly_report", f"report:{emp.id}:{month}:m{admin}", due_at=fire, now=now,
-                                 member_id=admin, payload={"employer_id": emp.id, "month": month})
-        return n
-
-    # --- copies to employer admins ----------------------------------------------------------
-    def employer_copies(self, now: datetime) -> int:
-        """A copy of each booking / cancellation / no-show of an employee to the employer admins who
-        switched it on (only changes after they did)."""
-        n = 0
-        with self.core.db.session() as s:
-            admins = s.execute(select(Role.member_id, Role.employer_id, Member.prefs).join(Member, Member.id == Role.member_id)
-                               .where(Role.kind == "employer_admin", Member.deleted_at.is_(None))).all()
-            wanted: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
-            for mid, emp_id, prefs in admins:
-                notices = (prefs or {}).get("notices") or {}
-                if notices.get("employer_copy"):
-                    since = notices.get("employer_copy_since")
-                    since_dt = datetime.fromisoformat(since) if since else now - timedelta(days=1)
-                    wanted[emp_id].append((mid, since_dt))
-            if not wanted:
-                return 0
-            horizon = _utc(now) - timedelta(days=1)
-            for b in s.scalars(select(Booking).where(Booking.employer_id.in_(list(wanted)), Booking.seat == 0,
-                                                     Booking.updated_at >= horizon)):
-                event = {"confirmed": "booked", "checked_in": "booked", "cancelled": "cancelled", "no_show": "no_show"}.get(b.status)
-                if event is None:
-                    continue
-                for admin, since in wanted[b.employer_id]:
-                    if admin == b.member_id or _utc(b.updated_at) <= _utc(since):
-                        continue
-                    n += enqueue(s, "employer_copy", f"copy:{b.id}:{event}:m{admin}", due_at=now, now=now, member_id=admin,
-                                 booking_id=None, payload={"booking_id": b.id, "event": event})
-        return n
 
     # --- what happens between two moments (for catching up step by step) --------------------
     def fire_times(self, start: datetime, end: datetime) -> list[datetime]:
         """Moments in (start, end] at which some periodic work or a notice falls due, sorted."""
-        from bot.booking import opening_of
-
         s_u, e_u = _utc(start), _utc(end)
         times: set[datetime] = set()
 
@@ -587,27 +372,13 @@ class Periodic:
             if s_u < u <= e_u:
                 times.add(u)
 
-        d0 = start.astimezone(self.tz).date()
-        d1 = end.astimezone(self.tz).date()
-        days = [d0 + timedelta(days=i) for i in range((d1 - d0).days + 1)]
+        for job in self.routes.jobs:
+            if job.fire_times is not None:
+                for dt in job.fire_times(self.core, start, end):
+                    add(dt)
         with self.core.db.session() as s:
-            spaces = s.scalars(select(Space).where(Space.active)).all()
-            nudgers = [nudge_prefs(p) for (p,) in s.execute(select(Member.prefs)).all() if p and nudge_prefs(p).get("on")]
-            for day in days:
-                for sp in spaces:
-                    op = opening_of(sp, day)
-                    if op:
-                        add(self.local(day, op[0]))
-                for np in nudgers:
-                    add(self.local(day, np.get("time") or "18:30"))
-                if day.day == 1:
-                    add(self.local(day, REPORT_HOUR * 60))
             for due, retry in s.execute(select(Outbox.due_at, Outbox.next_retry_at).where(Outbox.status == "pending")).all():
                 add(max(due, retry or due))
-            for b, sp in s.execute(select(Booking, Space).join(Space, Space.id == Booking.space_id).where(
-                    Booking.status == "confirmed", Booking.day >= d0, Booking.day <= d1)).all():
-                deadline = self.local(b.day, b.start_min) + timedelta(minutes=sp.checkin_deadline_minutes)
-                add(min(_utc(deadline), _utc(self.local(b.day, b.end_min))))
         return sorted(times)
 
 
@@ -625,12 +396,10 @@ class Scheduler:
 
     def __init__(self, core, dialogue, transports: dict, *, worker_id: str | None = None, deliver_every: float = 2.0,
                  tick_every: float = 60.0, concurrency: int = 16, batch: int = 100, lease: timedelta = LEASE) -> None:
-        from bot import notices
-
-        notices.register()
         self.core = core
         self.dialogue = dialogue
-        self.delivery = Delivery(core, transports, worker_id=worker_id, concurrency=concurrency, batch=batch, lease=lease)
+        self.delivery = Delivery(core, transports, worker_id=worker_id, concurrency=concurrency, batch=batch, lease=lease,
+                                 drafters=dialogue.routes.notices if dialogue is not None else None)
         self.periodic = Periodic(core, dialogue)
         self.deliver_every = deliver_every
         self.tick_every = tick_every
@@ -747,10 +516,8 @@ class TerminalDriver:
     _last: datetime = field(init=False)
 
     def __post_init__(self) -> None:
-        from bot import notices
-
-        notices.register()
-        self.delivery = Delivery(self.core, self.transports, worker_id=self.worker_id, concurrency=8)
+        self.delivery = Delivery(self.core, self.transports, worker_id=self.worker_id, concurrency=8,
+                                 drafters=self.dialogue.routes.notices if self.dialogue is not None else None)
         self.periodic = Periodic(self.core, self.dialogue)
         self._last = self.core.clock.now()
 

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.dialogue import Dialogue
-from bot.features.privacy import FloodWindow, purge_inactive
+from bot.features.privacy import purge_inactive
+from bot.throttle import FloodWindow
 from bot.storage.models import Booking, Identity, LinkCode, Member, Role
 from conftest import Chat
 
@@ -147,6 +148,7 @@ def test_flood_throttle(sqlite_core):
     for i in range(limit):
         assert "Langsam" not in chat.send("anna", "/pendeln"), i
     assert "Langsam" in chat.send("anna", "/pendeln")
+    assert chat.send("anna", "/pendeln") == ""  # told once per minute, then silence
     assert "Langsam" not in chat.send("bert", "/pendeln")  # per member
     core.clock.advance(timedelta(seconds=61))
     assert "Langsam" not in chat.send("anna", "/pendeln")
@@ -155,11 +157,13 @@ def test_flood_throttle(sqlite_core):
 
 
 def test_flood_window_slides():
-    w = FloodWindow()
-    assert all(w.allow(1, t, 3) for t in (0.0, 10.0, 20.0))
-    assert not w.allow(1, 30.0, 3)
-    assert w.allow(1, 60.5, 3)  # the message at 0.0 left the window
-    assert not w.allow(1, 61.0, 3)
+    w = FloodWindow(3)
+    assert all(w.allow(1, t) for t in (0.0, 10.0, 20.0))
+    assert not w.allow(1, 30.0)
+    assert w.should_warn(1, 30.0) and not w.should_warn(1, 40.0)  # one "slow down" per window
+    assert w.allow(1, 60.5)  # the message at 0.0 left the window
+    assert not w.allow(1, 61.0)
+    assert w.should_warn(1, 95.0)
 
 
 def test_too_long_message_is_refused(chat):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import stats
-from bot.features.roles import close_day
+from bot.features.operator.chat import close_day
 from bot.storage.models import Member, Space
 from conftest import TZ
 

@@ -1,4 +1,25 @@
-"""Feature modules beyond the core booking flow. Importing this package registers their intent and
-button handlers on `bot.dialogue.Dialogue` (aiogram-style: one module per feature)."""
-from bot.features import settings  # noqa: E402,F401  (/settings, /einstellungen; notice buttons)
-from bot.features import roles, privacy  # noqa: E402,F401  (issue 7: employer/operator views, privacy)
+"""The feature slices. Each package holds one area's chat router, its rules (a service working inside the
+message's unit of work, or `bot.booking` for booking state), its notices and its jobs:
+
+* `account`  — /start and invite codes, help, language, the "not understood" answer
+* `booking`  — book, waitlist, cancel, undo, my bookings, availability, check-in, reminders, nudges
+* `employer` — the company's contingent, team, reports, low-contingent alerts, copies for admins
+* `operator` — arrivals, occupancy, closing a day, QR code, the morning digest
+* `privacy`  — link, export, erase, retention, commute distance, impact statistics
+* `settings` — notices on/off, reminder time, nudges
+
+`default_routers()` is the list the composition root hands to `Dialogue`; nothing registers itself by
+being imported.
+"""
+
+from __future__ import annotations
+
+from bot.router import Router
+
+
+def default_routers() -> list[Router]:
+    """Every feature's router, in the order their help paragraphs appear."""
+    from bot.features import account, booking, employer, operator, privacy, settings
+
+    return [account.router(), booking.router(), employer.router(), operator.router(), privacy.router(),
+            settings.router()]

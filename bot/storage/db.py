@@ -8,6 +8,7 @@ updates and exclusion constraints (see models.py).
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,12 +79,19 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, connect_tim
 
 
 class Database:
-    """Owns the engine and hands out units of work."""
+    """Owns the engine and hands out units of work.
+
+    `unit_of_work()` opens the one transaction of a whole message: every `session()` block entered
+    inside it (member resolution, the booking, its outbox rows, the button tokens) joins that
+    transaction instead of committing on its own, so the message commits completely or not at all.
+    Outside a unit of work (scheduler jobs, the admin CLI) each `session()` block is its own unit.
+    """
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._current: contextvars.ContextVar[Session | None] = contextvars.ContextVar(f"uow-{id(self)}", default=None)
 
     @property
     def dialect(self) -> str:
@@ -95,7 +103,13 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One unit of work: commits when the block ends normally, rolls back otherwise."""
+        """One unit of work: commits when the block ends normally, rolls back otherwise.
+        Inside `unit_of_work()` it is the enclosing transaction's session (no commit of its own; an
+        exception propagates and rolls the whole unit back)."""
+        current = self._current.get()
+        if current is not None:
+            yield current
+            return
         s = self._sessions()
         try:
             yield s
@@ -105,6 +119,27 @@ class Database:
             raise
         finally:
             s.close()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """The transaction of one message: commits once at the end, rolls back unless the block ends normally."""
+        if self._current.get() is not None:
+            raise RuntimeError("a unit of work is already open in this context")
+        s = self._sessions()
+        token = self._current.set(s)
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            self._current.reset(token)
+            s.close()
+
+    @property
+    def in_unit_of_work(self) -> bool:
+        return self._current.get() is not None
 
     def dispose(self) -> None:
         self.engine.dispose()

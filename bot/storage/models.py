@@ -229,7 +229,8 @@ class Booking(Base):
             "status IN ('confirmed','checked_in','cancelled','no_show','waitlisted')", name="ck_booking_status"
         ),
         CheckConstraint("part IN ('full','morning','afternoon','hours')", name="ck_booking_part"),
-        CheckConstraint("status = 'waitlisted' OR desk_id IS NOT NULL", name="ck_booking_desk"),
+        # a waitlist entry has no desk, also once cancelled (0005)
+        CheckConstraint("desk_id IS NOT NULL OR status IN ('waitlisted','cancelled')", name="ck_booking_desk"),
         Index("ix_bookings_member_day", "member_id", "day"),
         Index("ix_bookings_space_day_status", "space_id", "day", "status"),
         Index("ix_bookings_desk_day", "desk_id", "day"),
@@ -323,6 +324,17 @@ class Outbox(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HandledUpdate(Base):
+    """A messenger update (Telegram update_id, Matrix event id) that was handled: recorded in the same
+    transaction as the change and the reply it caused, so a redelivery is a no-op (0005)."""
+
+    __tablename__ = "handled_updates"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    transport: Mapped[str] = mapped_column(String(20))
+    handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class LinkCode(Base):

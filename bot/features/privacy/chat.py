@@ -18,17 +18,17 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections import deque
 from datetime import datetime, timedelta
-from threading import Lock
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.authz import Forbidden, grants, require_platform_admin
-from bot.dialogue import Ctx, Dialogue
 from bot.domain import Attachment, Reply, Status
-from bot.features.roles import audit, refusal
+from bot.features.staff import audit, refusal
+from bot.i18n import translator
+from bot.router import Ctx, Job, Router
 from bot.storage.models import (
     AuditLog,
     Booking,
@@ -42,8 +42,9 @@ from bot.storage.models import (
     Role,
     Space,
 )
-from bot.storage.outbox import cancel_for_booking
-from bot.i18n import translator
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.dialogue import Dialogue
 
 LINK_TTL = timedelta(minutes=15)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -139,11 +140,7 @@ def erase_member(core, member_id: int, now: datetime, *, reason: str = "request"
         if m is None or m.deleted_at is not None:
             return False
         future = not_started(s, member_id, now)
-        for b in future:
-            if b.status == Status.CONFIRMED.value:
-                booking._refund(s, b)  # noqa: SLF001 - nobody is left to come
-            b.status, b.cancelled_at, b.updated_at = Status.CANCELLED.value, now, now
-            cancel_for_booking(s, b.id)
+        booking.void(s, future, now)  # nobody is left to come
         s.execute(update(Outbox).where(Outbox.recipient_member_id == member_id, Outbox.status == "pending")
                   .values(status="cancelled"))
         s.execute(delete(Identity).where(Identity.member_id == member_id))
@@ -276,10 +273,7 @@ def merge_members(core, s, source_id: int, target_id: int, now: datetime) -> int
         except IntegrityError:
             s.refresh(b)
             if b.status in (Status.CONFIRMED.value, Status.WAITLISTED.value):
-                if b.status == Status.CONFIRMED.value:
-                    core.booking._refund(s, b)  # noqa: SLF001
-                b.status, b.cancelled_at, b.updated_at = Status.CANCELLED.value, now, now
-                cancel_for_booking(s, b.id)
+                core.booking.void(s, [b], now)
                 conflicts += 1
     s.execute(update(Outbox).where(Outbox.recipient_member_id == source_id, Outbox.status == "pending")
               .values(recipient_member_id=target_id))
@@ -409,48 +403,39 @@ def cmd_stats(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     return [Reply(text, attachments=attachments)]
 
 
-# ---------------------------------------------------------------------------------------------
-# flood throttle
-
-
-class FloodWindow:
-    """Sliding one-minute window of message times per member (in memory, per Dialogue instance)."""
+class Retention:
+    """Once a day: erase members inactive longer than DESKBOT_RETENTION_DAYS, drop spent button tokens and the
+    record of handled updates older than a week (a redelivery comes within minutes, not weeks)."""
 
     def __init__(self) -> None:
-        self._lock = Lock()
-        self._seen: dict[int, deque[float]] = {}
+        self.day = None
 
-    def allow(self, member_id: int, at: float, limit: int, window: float = 60.0) -> bool:
-        with self._lock:
-            q = self._seen.setdefault(member_id, deque())
-            while q and q[0] <= at - window:
-                q.popleft()
-            if len(q) >= limit:
-                return False
-            q.append(at)
-            if len(self._seen) > 50_000:  # forget idle members now and then
-                for mid in [k for k, v in self._seen.items() if not v or v[-1] <= at - window]:
-                    del self._seen[mid]
-            return True
+    def run(self, core, now: datetime) -> int:
+        if self.day == now.date():
+            return 0
+        from sqlalchemy import delete
 
+        from bot.storage.models import HandledUpdate
 
-def throttle(dlg: Dialogue, ctx: Ctx) -> bool:
-    """`Dialogue.throttle`: False (polite "slow down") past `settings.flood_messages_per_minute`.
-    Bound as a method, so it sees the dialogue's settings; time is the bot's clock."""
-    if ctx.msg.callback:
-        return True
-    window = dlg.__dict__.get("_flood")
-    if window is None:
-        window = dlg.__dict__.setdefault("_flood", FloodWindow())
-    return window.allow(ctx.member.id, ctx.now.timestamp(), dlg.core.settings.flood_messages_per_minute)
+        self.day = now.date()
+        core.members.purge_tokens(now - timedelta(days=1))  # buttons expired for a day or more
+        with core.db.session() as s:
+            s.execute(delete(HandledUpdate).where(HandledUpdate.handled_at < now - timedelta(days=7)))
+        return len(purge_inactive(core, now))
 
 
-Dialogue.throttle = throttle
-Dialogue.command_handlers.update({
-    "/link": cmd_link, "/verknuepfen": cmd_link, "/verknüpfen": cmd_link,
-    "/export": cmd_export, "/daten": cmd_export,
-    "/delete": cmd_delete, "/loeschen": cmd_delete, "/löschen": cmd_delete,
-    "/pendeln": cmd_commute, "/commute": cmd_commute, "/pendelweg": cmd_commute,
-    "/stats": cmd_stats, "/statistik": cmd_stats,
-})
-Dialogue.op_handlers.update({"privacy_delete": op_delete, "privacy_keep": op_keep})
+def router() -> Router:
+    """Privacy and account data: /link, /export, /loeschen, /pendeln, /statistik."""
+    return Router(
+        "privacy",
+        commands={
+            "/link": cmd_link, "/verknuepfen": cmd_link, "/verknüpfen": cmd_link,
+            "/export": cmd_export, "/daten": cmd_export,
+            "/delete": cmd_delete, "/loeschen": cmd_delete, "/löschen": cmd_delete,
+            "/pendeln": cmd_commute, "/commute": cmd_commute, "/pendelweg": cmd_commute,
+            "/stats": cmd_stats, "/statistik": cmd_stats,
+        },
+        buttons={"privacy_delete": op_delete, "privacy_keep": op_keep},
+        jobs=[Job("retention", Retention().run)],
+        help_keys={"platform_admin": "help_platform_admin"},
+    )

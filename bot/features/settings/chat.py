@@ -16,10 +16,14 @@ Stored in `Member.prefs` (layout in `bot/notices.py`); the scheduler reads them 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from bot.dialogue import Ctx, Dialogue
 from bot.domain import Reply
-from bot.notices import NOTICE_DEFAULTS, notice_switches, nudge_prefs, register as register_notice_ops
+from bot.notices import NOTICE_DEFAULTS, notice_switches, nudge_prefs
+from bot.router import Ctx, Router
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.dialogue import Dialogue
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_WORDS = {
@@ -304,10 +308,11 @@ def op_settings_back(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
     return overview(dlg, ctx)
 
 
-Dialogue.command_handlers["/settings"] = on_settings
-Dialogue.command_handlers["/einstellungen"] = on_settings
-Dialogue.intent_handlers["settings"] = on_settings
-Dialogue.op_handlers["settings_set"] = op_settings_set
-Dialogue.op_handlers["settings_menu"] = op_settings_menu
-Dialogue.op_handlers["settings_back"] = op_settings_back
-register_notice_ops()  # checkin_btn, nudge_no
+def router() -> Router:
+    """/einstellungen: notices on/off, reminder time, nudges."""
+    return Router(
+        "settings",
+        commands={"/settings": on_settings, "/einstellungen": on_settings},
+        intents={"settings": on_settings},
+        buttons={"settings_set": op_settings_set, "settings_menu": op_settings_menu, "settings_back": op_settings_back},
+    )

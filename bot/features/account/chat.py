@@ -1,0 +1,93 @@
+"""Account basics: /start and invite codes, help, language, and the answer to what is not understood."""
+
+from __future__ import annotations
+
+from bot.domain import Reply
+from bot.features.booking.chat import do_checkin
+from bot.features.booking.replies import remaining_text
+from bot.i18n import t
+from bot.members import CodeRefused
+from bot.router import Ctx, Router
+
+
+def router() -> Router:
+    """/start, codes, /hilfe, /sprache and the fallbacks."""
+    return Router(
+        "account",
+        intents={"help": on_help, "unknown": on_unknown, "language": on_language, "start": on_start},
+        buttons={"lang": op_lang, "keep": op_keep},
+    )
+
+
+def on_help(dlg, ctx: Ctx) -> list[Reply]:
+    """What the bot can do, with a paragraph for each of the member's roles."""
+    lines = [t(ctx.lang, "help"), t(ctx.lang, "help_more")]
+    for router in dlg.routes.routers:  # each feature adds the paragraph of the roles it serves
+        for kind, key in router.help_keys.items():
+            if ctx.member.has(kind):
+                lines.append(t(ctx.lang, key))
+    return [Reply("\n\n".join(lines))]
+
+
+def on_unknown(dlg, ctx: Ctx) -> list[Reply]:
+    return [Reply(t(ctx.lang, "unknown"))]
+
+
+def on_language(dlg, ctx: Ctx) -> list[Reply]:
+    it = ctx.intent
+    wanted = None
+    for a in (it.args if it else []):
+        a = a.lower()
+        if a in ("de", "deutsch", "german"):
+            wanted = "de"
+        elif a in ("en", "english", "englisch"):
+            wanted = "en"
+    if wanted is None and it is not None and it.lang in ("de", "en") and not it.args:
+        wanted = it.lang if it.lang != ctx.lang else None
+    if wanted is None:
+        return [Reply("Sprache / language?", dlg.choices(ctx, [("Deutsch", {"op": "lang", "lang": "de"}),
+                                                                  ("English", {"op": "lang", "lang": "en"})]))]
+    return _set_lang(dlg, ctx, wanted)
+
+
+def _set_lang(dlg, ctx: Ctx, lang: str) -> list[Reply]:
+    dlg.members.set_lang(ctx.member.id, lang)
+    ctx.lang = lang
+    return [Reply(t(lang, "lang_set"))]
+
+
+def on_start(dlg, ctx: Ctx) -> list[Reply]:
+    """/start: welcome, or a deep link (invite code, check-in QR code)."""
+    args = ctx.intent.args if ctx.intent else []
+    payload = args[0] if args else ""
+    if payload.lower().startswith("checkin-"):
+        return do_checkin(dlg, ctx, payload.split("-", 1)[1].lower())
+    if payload:
+        return redeem_code(dlg, ctx, payload)
+    if ctx.msg.is_group:
+        return [Reply(t(ctx.lang, "group_hello"))]
+    return [Reply(t(ctx.lang, "welcome", name=ctx.member.display_name) + "\n\n" + t(ctx.lang, "help"))]
+
+
+def redeem_code(dlg, ctx: Ctx, code: str) -> list[Reply]:
+    res = dlg.members.redeem(ctx.member.id, code, transport=ctx.msg.transport, chat_id=ctx.msg.chat_id,
+                              is_group=ctx.msg.is_group)
+    if isinstance(res, CodeRefused):
+        return [Reply(t(ctx.lang, f"code_{res.reason}", code=code))]
+    if res.already:
+        return [Reply(t(ctx.lang, "code_already"))]
+    text = t(ctx.lang, f"code_ok_{res.kind}", employer=res.employer_name or "", space=res.space_name or "")
+    replies = [Reply(text)]
+    if res.kind == "employee":
+        rem = dlg.booking.remaining(ctx.member.id)
+        if rem is not None:
+            replies[0].text += "\n" + remaining_text(ctx.lang, rem)
+    return replies
+
+
+def op_lang(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    return _set_lang(dlg, ctx, a["lang"])
+
+
+def op_keep(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    return [Reply(t(ctx.lang, "kept"))]

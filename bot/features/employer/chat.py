@@ -1,0 +1,564 @@
+"""Employer admins in the chat: /firma (the company's contingent and each employee's), /team (who booked
+what, change a contingent, invite codes, remove an employee, CSV export), and the company view when an
+admin asks about "the contingent". Only their own employer's figures (checked against the database).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from bot.authz import (
+    Forbidden,
+    admin_employers,
+    employer_bookings,
+    find_staff,
+    grants,
+    require_employer,
+    staff_of,
+)
+from bot.booking import fmt_min, month_key
+from bot.domain import Attachment, Reply, Status
+from bot.features.staff import (
+    _args,
+    _month_range,
+    _name,
+    _parse_month,
+    _part_label,
+    _Pick,
+    _pick_reply,
+    audit,
+    bot_username,
+    month_label,
+    num_days,
+    refusal,
+    texts_with,
+)
+from bot.i18n import fmt_day, fmt_days, translator
+from bot.router import Ctx, Router
+from bot.storage.models import (
+    Booking,
+    ContingentAccount,
+    Desk,
+    Employer,
+    InviteCode,
+    Member,
+    Role,
+    Space,
+)
+from bot.storage.outbox import enqueue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.dialogue import Dialogue
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "company_head": "🏢 {employer} – {month}",
+        "company_pool": "Firmenkontingent: noch {left} von {granted} Tagen.",
+        "company_none": "Noch niemand ist eingetragen. Mit /team einladen bekommst du einen Einladungscode für dein Team.",
+        "company_staff": "Mitarbeiter:innen ({n}):",
+        "company_line_limit": "• {name} (#{id}): noch {left} von {granted} Tagen",
+        "company_line_nolimit": "• {name} (#{id}): {used} gebucht",
+        "company_help": "Mehr: /team – wer hat was gebucht · /team kontingent <Name> <Tage> · /team einladen · "
+                        "/team entfernen <Name> · /team csv",
+        "btn_team": "📋 Buchungen",
+        "btn_csv": "📎 CSV",
+        "btn_invite": "🔗 Einladungscode",
+        "team_head": "📋 Von {employer} bezahlte Buchungen im {month}:",
+        "team_empty": "Im {month} hat noch niemand von {employer} über die Firma gebucht.",
+        "team_more": "… und {n} weitere – alles steht in der CSV (/team csv).",
+        "team_private": "(Selbst bezahlte Buchungen deiner Leute sind privat und hier nicht zu sehen.)",
+        "status_checked_in": "✅",
+        "status_no_show": "❌ nicht erschienen",
+        "usage_team": "So geht's: /team (Buchungen) · /team kontingent <Name oder #Nr> <Tage|standard> · "
+                      "/team einladen [Personen] [Tage gültig] · /team entfernen <Name oder #Nr> · /team csv [JJJJ-MM]",
+        "not_found": "Unter deinen Mitarbeiter:innen finde ich „{ref}“ nicht. /firma zeigt alle mit Nummer (#).",
+        "ambiguous": "Das passt auf mehrere: {names}. Schreib bitte die Nummer, z. B. „#{first}“.",
+        "bad_days": "„{value}“ kann ich nicht als Tage lesen. Schreib z. B. „/team kontingent Anna 8“ (halbe Tage: 7,5) oder "
+                    "„standard“ für die Firmenregel.",
+        "contingent_set": "Erledigt: {name} (#{id}) hat ab {month} {days} pro Monat.",
+        "contingent_default": "Erledigt: Für {name} (#{id}) gilt wieder die Firmenregel ({days} pro Monat).",
+        "contingent_default_none": "Erledigt: Für {name} (#{id}) gilt wieder die Firmenregel (kein eigenes Limit, nur das Firmenkontingent).",
+        "contingent_now": "Diesen Monat genutzt: {used}, übrig: {left}.",
+        "contingent_clamped": "{name} hat diesen Monat schon {used} genutzt – weniger kann ich nicht ansetzen, also ist für diesen "
+                              "Monat nichts mehr übrig. Ab nächstem Monat gilt der neue Wert.",
+        "invite_made": "🔗 Neuer Einladungscode für {employer}: {code}\nGültig bis {until} für höchstens {n} Personen.\n"
+                       "Neue Kolleg:innen schicken mir einfach den Code – oder öffnen {link}",
+        "bad_invite": "So geht's: /team einladen [Anzahl Personen] [Tage gültig], z. B. „/team einladen 10 14“ "
+                      "(1–500 Personen, 1–90 Tage).",
+        "remove_confirm": "Soll {name} (#{id}) nicht mehr zu {employer} gehören?\nGebuchte Tage ab morgen ({n}) bleiben gebucht, "
+                          "zahlt {employer} aber nicht mehr – {name} zahlt sie dann selbst vor Ort oder storniert sie. "
+                          "{name} bekommt eine Nachricht.",
+        "btn_remove": "Ja, entfernen",
+        "removed": "Erledigt: {name} gehört nicht mehr zu {employer}. {n} gebuchte Tage ab morgen sind jetzt selbst bezahlt, "
+                   "{days} zurück ins Kontingent.",
+        "removed_already": "{name} gehört schon nicht mehr zu {employer} – nichts zu tun.",
+        "csv_caption": "📎 Buchungen von {employer} im {month} ({n} Zeilen).",
+        "bad_month": "„{value}“ verstehe ich nicht als Monat. Schreib ihn so: 2026-11.",
+        "kept": "Alles bleibt, wie es war. 👍",
+        "notice_employment_ended": "ℹ️ Du gehörst nicht mehr zu {employer}. Buchungen zahlst du ab jetzt selbst vor Ort.",
+        "notice_employment_days": "Deine gebuchten Tage ab morgen ({days}) bleiben gebucht – brauchst du sie nicht mehr, "
+                                  "storniere sie mit /storno.",
+    },
+    "en": {
+        "company_head": "🏢 {employer} – {month}",
+        "company_pool": "Company contingent: {left} of {granted} days left.",
+        "company_none": "Nobody has joined yet. /team invite gives you an invite code for your team.",
+        "company_staff": "Employees ({n}):",
+        "company_line_limit": "• {name} (#{id}): {left} of {granted} days left",
+        "company_line_nolimit": "• {name} (#{id}): {used} booked",
+        "company_help": "More: /team – who booked what · /team contingent <name> <days> · /team invite · "
+                        "/team remove <name> · /team csv",
+        "btn_team": "📋 Bookings",
+        "btn_csv": "📎 CSV",
+        "btn_invite": "🔗 Invite code",
+        "team_head": "📋 Bookings paid by {employer} in {month}:",
+        "team_empty": "Nobody from {employer} has booked on the company in {month} yet.",
+        "team_more": "… and {n} more – the CSV has everything (/team csv).",
+        "team_private": "(Bookings your people pay themselves are private and not shown here.)",
+        "status_checked_in": "✅",
+        "status_no_show": "❌ no-show",
+        "usage_team": "How to: /team (bookings) · /team contingent <name or #no> <days|default> · "
+                      "/team invite [people] [days valid] · /team remove <name or #no> · /team csv [YYYY-MM]",
+        "not_found": "I can't find “{ref}” among your employees. /company lists everyone with their number (#).",
+        "ambiguous": "That matches several people: {names}. Please use the number, e.g. “#{first}”.",
+        "bad_days": "I can't read “{value}” as days. Write e.g. “/team contingent Anna 8” (half days: 7.5) or “default” for "
+                    "the company rule.",
+        "contingent_set": "Done: {name} (#{id}) has {days} per month from {month} on.",
+        "contingent_default": "Done: {name} (#{id}) is back on the company rule ({days} per month).",
+        "contingent_default_none": "Done: {name} (#{id}) is back on the company rule (no personal limit, only the company contingent).",
+        "contingent_now": "Used this month: {used}, left: {left}.",
+        "contingent_clamped": "{name} has already used {used} this month – I can't set it lower, so nothing is left for this month. "
+                              "The new value applies from next month.",
+        "invite_made": "🔗 New invite code for {employer}: {code}\nValid until {until} for up to {n} people.\n"
+                       "New colleagues just send me the code – or open {link}",
+        "bad_invite": "How to: /team invite [number of people] [days valid], e.g. “/team invite 10 14” (1–500 people, 1–90 days).",
+        "remove_confirm": "Remove {name} (#{id}) from {employer}?\nDays booked from tomorrow on ({n}) stay booked but {employer} no "
+                          "longer pays – {name} pays on site or cancels them. {name} will be told.",
+        "btn_remove": "Yes, remove",
+        "removed": "Done: {name} no longer belongs to {employer}. {n} booked days from tomorrow on are now self-paid, "
+                   "{days} back in the contingent.",
+        "removed_already": "{name} no longer belongs to {employer} – nothing to do.",
+        "csv_caption": "📎 Bookings of {employer} in {month} ({n} rows).",
+        "bad_month": "I don't understand “{value}” as a month. Write it like 2026-11.",
+        "kept": "Everything stays as it was. 👍",
+        "notice_employment_ended": "ℹ️ You no longer belong to {employer}. From now on you pay your bookings yourself on site.",
+        "notice_employment_days": "Your days booked from tomorrow on ({days}) stay booked – if you don't need them, cancel "
+                                  "with /cancel.",
+    },
+}
+
+
+tr = translator(texts_with(TEXTS))
+
+
+def router() -> Router:
+    """Employer admins: /firma, /team, contingents, invite codes, removing staff."""
+    from bot.features.employer import jobs, notices
+
+    return Router(
+        "employer",
+        commands={"/firma": cmd_company, "/company": cmd_company, "/team": cmd_team},
+        buttons={"emp_team": op_emp_team, "emp_csv": op_emp_csv, "emp_invite": op_emp_invite,
+                 "emp_remove": op_emp_remove, "roles_keep": op_roles_keep},
+        preempts={"contingent": on_contingent},
+        notices=notices.DRAFTERS,
+        jobs=jobs.JOBS,
+        help_keys={"employer_admin": "help_employer_admin"},
+    )
+
+
+def _pick_employer(s, g, args: list[str], cmd: str) -> tuple[Employer, list[str]]:
+    """The employer a command is about: named by slug as first argument, or the only one."""
+    if args and s.scalar(select(Employer.id).where(Employer.slug == args[0].lower())) is not None:
+        return admin_employers(s, g, args[0])[0], args[1:]
+    emps = admin_employers(s, g)  # raises Forbidden for non-admins
+    if g.admin_of:
+        emps = [e for e in emps if e.id in g.admin_of]
+    if len(emps) == 1:
+        return emps[0], args
+    raise _Pick([e.slug for e in emps])
+
+
+def _used_by_member(s, employer_id: int, month: str) -> dict[int, int]:
+    first, last = _month_range(month)
+    rows = s.execute(
+        select(Booking.member_id, func.sum(Booking.charged_halves))
+        .where(Booking.employer_id == employer_id, Booking.payer == "employer", Booking.day >= first, Booking.day <= last)
+        .group_by(Booking.member_id)
+    ).all()
+    return {mid: int(h or 0) for mid, h in rows}
+
+
+def company_view(dlg: Dialogue, ctx: Ctx, args: list[str] | None = None, cmd: str = "/firma") -> list[Reply]:
+    lang = ctx.lang
+    args = list(args or [])
+    month = month_key(ctx.now.date())
+    if args and _parse_month(args[-1]):
+        month = _parse_month(args.pop())
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            emp, _ = _pick_employer(s, g, args, cmd)
+            emp_id, emp_name = emp.id, emp.name
+            staff_of(s, g, emp_id)  # authorisation, again, right before the figures are read
+            used = _used_by_member(s, emp_id, month)
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    except _Pick as p:
+        return _pick_reply(lang, cmd, p.slugs)
+    data = dlg.booking.employer_remaining(emp_id, month)
+    lines = [tr(lang, "company_head", employer=emp_name, month=month_label(month, lang))]
+    if data.get("pool_granted") is not None:
+        lines.append(tr(lang, "company_pool", left=num_days(data["pool_granted"] - data["pool_used"], lang),
+                        granted=num_days(data["pool_granted"], lang)))
+    staff = data.get("employees", [])
+    if not staff:
+        lines.append(tr(lang, "company_none"))
+    else:
+        lines.append(tr(lang, "company_staff", n=len(staff)))
+        for row in staff[:80]:
+            if row["granted"] is not None:
+                lines.append(tr(lang, "company_line_limit", name=row["name"] or "?", id=row["member_id"],
+                                left=num_days(row["granted"] - row["used"], lang), granted=num_days(row["granted"], lang)))
+            else:
+                lines.append(tr(lang, "company_line_nolimit", name=row["name"] or "?", id=row["member_id"],
+                                used=fmt_days(used.get(row["member_id"], 0), lang)))
+    lines.append(tr(lang, "company_help"))
+    opts = [(tr(lang, "btn_team"), {"op": "emp_team", "employer_id": emp_id, "month": month}),
+            (tr(lang, "btn_csv"), {"op": "emp_csv", "employer_id": emp_id, "month": month}),
+            (tr(lang, "btn_invite"), {"op": "emp_invite", "employer_id": emp_id})]
+    return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=3))]
+
+
+def _status_mark(lang: str, b: Booking, today: date) -> str:
+    if b.status == Status.CHECKED_IN.value:
+        return " " + tr(lang, "status_checked_in")
+    if b.status == Status.NO_SHOW.value:
+        return " " + tr(lang, "status_no_show")
+    return ""
+
+
+_BILLED = (Status.CONFIRMED.value, Status.CHECKED_IN.value, Status.NO_SHOW.value)
+
+
+def _billed_rows(s, g, employer_id: int, month: str):
+    first, last = _month_range(month)
+    q = employer_bookings(g, employer_id, first, last)
+    q = q.where((Booking.status.in_(_BILLED)) | ((Booking.status == Status.CANCELLED.value) & (Booking.charged_halves > 0)))
+    q = q.join(Member, Member.id == Booking.member_id).join(Space, Space.id == Booking.space_id) \
+         .outerjoin(Desk, Desk.id == Booking.desk_id) \
+         .add_columns(Member, Space, Desk.label).order_by(Booking.day, Member.display_name, Booking.start_min, Booking.seat)
+    return s.execute(q).all()
+
+
+def team_view(dlg: Dialogue, ctx: Ctx, employer_id: int, month: str) -> list[Reply]:
+    lang = ctx.lang
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            require_employer(g, employer_id)
+            emp = s.get(Employer, employer_id)
+            rows = [r for r in _billed_rows(s, g, employer_id, month) if r[0].status != Status.CANCELLED.value]
+            today = ctx.now.date()
+            per: dict[int, list[str]] = {}
+            names: dict[int, str] = {}
+            for b, m, sp, _label in rows:
+                if b.seat:
+                    continue
+                names[m.id] = _name(m, lang)
+                per.setdefault(m.id, []).append(f"{fmt_day(b.day, lang)} {sp.town} {_part_label(lang, b)}{_status_mark(lang, b, today)}")
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    ml = month_label(month, lang)
+    if not per:
+        return [Reply(tr(lang, "team_empty", employer=emp.name, month=ml) + "\n" + tr(lang, "team_private"))]
+    lines = [tr(lang, "team_head", employer=emp.name, month=ml)]
+    shown = 0
+    total = sum(len(v) for v in per.values())
+    for mid, items in sorted(per.items(), key=lambda kv: names[kv[0]].lower()):
+        if shown >= 60:
+            break
+        lines.append(f"• {names[mid]} (#{mid}): " + ", ".join(items))
+        shown += len(items)
+    if shown < total:
+        lines.append(tr(lang, "team_more", n=total - shown))
+    lines.append(tr(lang, "team_private"))
+    return [Reply("\n".join(lines))]
+
+
+def csv_export(dlg: Dialogue, ctx: Ctx, employer_id: int, month: str) -> list[Reply]:
+    lang = ctx.lang
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            require_employer(g, employer_id)
+            emp = s.get(Employer, employer_id)
+            rows = _billed_rows(s, g, employer_id, month)
+            buf = io.StringIO()
+            w = csv.writer(buf, delimiter=";" if lang == "de" else ",")
+            w.writerow(["date", "employee_id", "employee", "space", "desk", "part", "start", "end", "status",
+                        "days_charged", "price_eur"])
+            for b, m, sp, label in rows:
+                w.writerow([b.day.isoformat(), m.id, _name(m, lang), sp.slug, label or "", b.part, fmt_min(b.start_min),
+                            fmt_min(b.end_min), b.status, f"{b.charged_halves / 2:g}", f"{b.price_cents / 100:.2f}"])
+            emp_slug, emp_name = emp.slug, emp.name
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    data = buf.getvalue().encode("utf-8-sig")
+    return [Reply(tr(lang, "csv_caption", employer=emp_name, month=month_label(month, lang), n=len(rows)),
+                  attachments=[Attachment(f"deskbot-{emp_slug}-{month}.csv", "text/csv", data)])]
+
+
+_DAYS_RE = re.compile(r"^\d{1,2}(?:[.,]5|[.,]0)?$")
+SUB_CONTINGENT = {"kontingent", "contingent", "tage", "days", "limit"}
+SUB_INVITE = {"einladen", "einladung", "invite", "code", "link"}
+SUB_REMOVE = {"entfernen", "remove", "loeschen", "löschen", "raus"}
+SUB_CSV = {"csv", "export"}
+SUB_DEFAULT = {"standard", "default", "reset", "firmenregel"}
+
+
+def cmd_company(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    cmd = "/company" if ctx.lang == "en" else "/firma"
+    return company_view(dlg, ctx, _args(ctx), cmd)
+
+
+def cmd_team(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    lang = ctx.lang
+    args = _args(ctx)
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            emp, rest = _pick_employer(s, g, args, "/team")
+            emp_id = emp.id
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    except _Pick as p:
+        return _pick_reply(lang, "/team", p.slugs)
+    sub = rest[0].lower() if rest else ""
+    month = month_key(ctx.now.date())
+    if not rest or _parse_month(sub):
+        return team_view(dlg, ctx, emp_id, _parse_month(sub) or month)
+    if sub in SUB_CSV:
+        if len(rest) > 1:
+            month = _parse_month(rest[1])
+            if month is None:
+                return [Reply(tr(lang, "bad_month", value=rest[1]))]
+        return csv_export(dlg, ctx, emp_id, month)
+    if sub in SUB_CONTINGENT and len(rest) >= 3:
+        return set_contingent(dlg, ctx, emp_id, " ".join(rest[1:-1]), rest[-1])
+    if sub in SUB_INVITE:
+        nums = rest[1:]
+        if len(nums) > 2 or not all(n.isdigit() for n in nums):
+            return [Reply(tr(lang, "bad_invite"))]
+        uses = int(nums[0]) if nums else 20
+        days = int(nums[1]) if len(nums) > 1 else 14
+        if not (1 <= uses <= 500 and 1 <= days <= 90):
+            return [Reply(tr(lang, "bad_invite"))]
+        return make_invite(dlg, ctx, emp_id, uses, days)
+    if sub in SUB_REMOVE and len(rest) >= 2:
+        return ask_remove(dlg, ctx, emp_id, " ".join(rest[1:]))
+    return [Reply(tr(lang, "usage_team"))]
+
+
+def _resolve_staff(s, g, lang: str, employer_id: int, ref: str):
+    """(member, role) or a reply explaining why not."""
+    found = find_staff(s, g, employer_id, ref)
+    if found is None:
+        return [Reply(tr(lang, "not_found", ref=ref))]
+    if isinstance(found, list):
+        names = ", ".join(f"{m.display_name} (#{m.id})" for m, _ in found[:8])
+        return [Reply(tr(lang, "ambiguous", names=names, first=found[0][0].id))]
+    return found
+
+
+def set_contingent(dlg: Dialogue, ctx: Ctx, employer_id: int, ref: str, value: str) -> list[Reply]:
+    lang = ctx.lang
+    v = value.strip().lower()
+    if v in SUB_DEFAULT:
+        halves = None
+    elif _DAYS_RE.match(v) and float(v.replace(",", ".")) <= 31:
+        halves = int(round(float(v.replace(",", ".")) * 2))
+    else:
+        return [Reply(tr(lang, "bad_days", value=value))]
+    now = ctx.now
+    month = month_key(now.date())
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            found = _resolve_staff(s, g, lang, employer_id, ref)
+            if isinstance(found, list):
+                return found
+            m, role = found
+            emp = s.get(Employer, employer_id)
+            before = role.contingent_override_halves
+            role.contingent_override_halves = halves
+            granted = halves if halves is not None else emp.days_per_employee_halves
+            clamped = None
+            used_now = None
+            left_now = None
+            if granted is not None:
+                accts = s.scalars(select(ContingentAccount).where(
+                    ContingentAccount.employer_id == employer_id, ContingentAccount.scope == f"member:{m.id}",
+                    ContingentAccount.month >= month)).all()
+                for acct in accts:
+                    # never below what is used already (the CHECK constraint would refuse it anyway)
+                    acct.granted_halves = max(granted, acct.used_halves)
+                    if acct.month == month:
+                        used_now, left_now = acct.used_halves, acct.granted_halves - acct.used_halves
+                        if acct.used_halves > granted:
+                            clamped = acct.used_halves
+                if used_now is None:
+                    used_now, left_now = 0, granted
+            audit(s, ctx.member.id, "contingent_override", now, employer_id=employer_id, member_id=m.id,
+                  before=before, after=halves)
+            name, mid = m.display_name, m.id
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    if halves is not None:
+        text = tr(lang, "contingent_set", name=name, id=mid, month=month_label(month, lang), days=fmt_days(halves, lang))
+    elif granted is not None:
+        text = tr(lang, "contingent_default", name=name, id=mid, days=fmt_days(granted, lang))
+    else:
+        text = tr(lang, "contingent_default_none", name=name, id=mid)
+    if clamped is not None:
+        text += "\n" + tr(lang, "contingent_clamped", name=name, used=fmt_days(clamped, lang))
+    elif used_now is not None:
+        text += "\n" + tr(lang, "contingent_now", used=fmt_days(used_now, lang), left=fmt_days(left_now, lang))
+    return [Reply(text)]
+
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def make_invite(dlg: Dialogue, ctx: Ctx, employer_id: int, uses: int, days: int) -> list[Reply]:
+    lang = ctx.lang
+    now = ctx.now
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            require_employer(g, employer_id)
+            emp = s.get(Employer, employer_id)
+            prefix = re.sub(r"[^A-Z0-9]", "", emp.slug.upper())[:12] or "TEAM"
+            code = f"{prefix}-{''.join(secrets.choice(_CODE_ALPHABET) for _ in range(8))}"
+            until = now + timedelta(days=days)
+            s.add(InviteCode(code=code, kind="employee", employer_id=employer_id, expires_at=until, max_uses=uses, uses=0,
+                             created_at=now))
+            audit(s, ctx.member.id, "invite_create", now, employer_id=employer_id, code=code, max_uses=uses, days=days)
+            emp_name = emp.name
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    link = f"https://t.me/{bot_username(dlg.core.settings)}?start={code}"
+    return [Reply(tr(lang, "invite_made", employer=emp_name, code=code, until=fmt_day(until.date(), lang), n=uses, link=link))]
+
+
+def ask_remove(dlg: Dialogue, ctx: Ctx, employer_id: int, ref: str) -> list[Reply]:
+    lang = ctx.lang
+    tomorrow = ctx.now.date() + timedelta(days=1)
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            found = _resolve_staff(s, g, lang, employer_id, ref)
+            if isinstance(found, list):
+                return found
+            m, _ = found
+            emp = s.get(Employer, employer_id)
+            n = s.scalar(select(func.count(Booking.id)).where(
+                Booking.member_id == m.id, Booking.employer_id == employer_id, Booking.payer == "employer",
+                Booking.day >= tomorrow, Booking.status == Status.CONFIRMED.value, Booking.seat == 0)) or 0
+            name, mid, emp_name = m.display_name, m.id, emp.name
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    opts = [(tr(lang, "btn_remove"), {"op": "emp_remove", "employer_id": employer_id, "member_id": mid}),
+            (tr(lang, "btn_cancel"), {"op": "roles_keep"})]
+    return [Reply(tr(lang, "remove_confirm", name=name, id=mid, employer=emp_name, n=n), dlg.choices(ctx, opts))]
+
+
+def remove_employee(core, actor_id: int | None, employer_id: int, member_id: int, now: datetime,
+                    *, check: bool = True) -> tuple[str, int, int] | None:
+    """Delete the employee role; bookings from tomorrow on become self-paid (refunded to the employer's
+    contingent) and the member is told (outbox `employment_ended`). Returns (name, bookings, halves)
+    or None if they were no employee there. `check=False` is for the platform admin's CLI."""
+    tomorrow = now.date() + timedelta(days=1)
+    with core.db.session() as s:
+        if check:
+            g = grants(s, actor_id)
+            require_employer(g, employer_id)
+        role = s.scalar(select(Role).where(Role.member_id == member_id, Role.kind == "employee", Role.employer_id == employer_id))
+        m = s.get(Member, member_id)
+        if role is None or m is None:
+            return None
+        emp = s.get(Employer, employer_id)
+        s.delete(role)
+        moved, halves = core.booking.move_to_self_paid(s, member_id, employer_id, tomorrow, now)
+        seat0 = [b for b in moved if b.seat == 0]
+        lang = m.lang if m.lang in TEXTS else "de"
+        text = tr(lang, "notice_employment_ended", employer=emp.name)
+        if seat0:
+            text += "\n" + tr(lang, "notice_employment_days",
+                              days=", ".join(fmt_day(d, lang) for d in sorted({b.day for b in seat0})))
+        enqueue(s, "employment_ended", f"emp-end:{employer_id}:{member_id}:{int(now.timestamp())}", due_at=now, now=now,
+                member_id=member_id, payload={"text": text, "employer": emp.name, "employer_id": employer_id,
+                                              "booking_ids": [b.id for b in seat0],
+                                              "days": sorted({b.day.isoformat() for b in seat0})})
+        audit(s, actor_id, "employee_remove", now, employer_id=employer_id, member_id=member_id,
+              self_paid_booking_ids=[b.id for b in moved], refunded_halves=halves)
+        return m.display_name, len(seat0), halves
+
+
+def op_emp_team(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    return team_view(dlg, ctx, int(a["employer_id"]), a.get("month") or month_key(ctx.now.date()))
+
+
+def op_emp_csv(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    return csv_export(dlg, ctx, int(a["employer_id"]), a.get("month") or month_key(ctx.now.date()))
+
+
+def op_emp_invite(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    return make_invite(dlg, ctx, int(a["employer_id"]), 20, 14)
+
+
+def op_emp_remove(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    lang = ctx.lang
+    employer_id, member_id = int(a["employer_id"]), int(a["member_id"])
+    try:
+        res = remove_employee(dlg.core, ctx.member.id, employer_id, member_id, ctx.now)
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    with dlg.core.db.session() as s:
+        emp_name = s.get(Employer, employer_id).name
+        name = _name(s.get(Member, member_id), lang)
+    if res is None:
+        return [Reply(tr(lang, "removed_already", name=name, employer=emp_name))]
+    _, n, halves = res
+    return [Reply(tr(lang, "removed", name=name, employer=emp_name, n=n, days=fmt_days(halves, lang)))]
+
+
+def op_roles_keep(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    return [Reply(tr(ctx.lang, "kept"))]
+
+
+def on_contingent(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    """An employer admin asking about the contingent gets the company view too."""
+    from bot.features.booking.replies import remaining_text
+
+    with dlg.core.db.session() as s:
+        g = grants(s, ctx.member.id)
+    if not g.admin_of:
+        return None
+    replies: list[Reply] = []
+    rem = dlg.booking.remaining(ctx.member.id)
+    if rem is not None:
+        replies.append(Reply(remaining_text(ctx.lang, rem)))
+    for emp_id in sorted(g.admin_of)[:3]:
+        with dlg.core.db.session() as s:
+            slug = s.get(Employer, emp_id).slug
+        replies += company_view(dlg, ctx, [slug] if len(g.admin_of) > 1 else [])
+    return replies
+

@@ -1,0 +1,483 @@
+"""Operators in the chat: /ankuenfte (today's and tomorrow's arrivals, tick off check-ins and no-shows),
+/belegung (occupancy), /schliessen (close a day: refunds and a notice to everyone booked), /qr (the
+check-in code at the door). Only their own spaces (checked against the database).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from bot.authz import (
+    Forbidden,
+    booking_for_operator,
+    grants,
+    operated_spaces,
+    require_space,
+    space_bookings,
+)
+from bot.booking import fmt_min
+from bot.domain import ACTIVE_STATUSES, Attachment, Reply, Status
+from bot.features.staff import (
+    _args,
+    _name,
+    _Pick,
+    _pick_reply,
+    audit,
+    bot_username,
+    refusal,
+    texts_with,
+)
+from bot.i18n import fmt_day, translator
+from bot.router import Ctx, Router
+from bot.storage.models import (
+    Booking,
+    Desk,
+    Member,
+    Space,
+    SpaceClosure,
+)
+from bot.storage.outbox import enqueue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.dialogue import Dialogue
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        "arrivals_head": "📍 {space} – Ankünfte",
+        "arrivals_none_day": "  (niemand)",
+        "today": "Heute, {day}:",
+        "tomorrow": "Morgen, {day}:",
+        "arr_line": "• {time} {name}, Platz {desk}{status}",
+        "arr_expected": " – erwartet",
+        "arr_in": " – ✅ da",
+        "arr_noshow": " – ❌ nicht erschienen",
+        "arr_wait": "• Warteliste: {name} ({time})",
+        "arrivals_buttons": "Tipp: Mit den Knöpfen hakst du Ankünfte von Hand ab.",
+        "btn_arrived": "✅ {name}",
+        "btn_noshow": "❌ {name}",
+        "no_own_booking": "Du hast heute keine eigene Buchung. Hier die Ankünfte deiner Räume zum Abhaken:",
+        "marked_in": "✅ {name} ist als angekommen eingetragen.",
+        "marked_already": "{name} ist schon eingecheckt.",
+        "marked_noshow": "❌ {name} ist als nicht erschienen eingetragen; der Platz ist wieder frei.",
+        "mark_not_today": "Von Hand abhaken geht nur für heute. Schreib /ankuenfte für die aktuelle Liste.",
+        "mark_too_early": "{name}s Buchung beginnt erst um {time} – als nicht erschienen kann ich sie erst danach eintragen.",
+        "mark_gone": "Diese Buchung ist nicht mehr offen (storniert oder schon erledigt).",
+        "occ_head": "📊 {space} – Belegung KW {week}",
+        "occ_line": "{day}: {used}/{total} {bar}",
+        "occ_closed": "{day}: geschlossen{detail}",
+        "occ_sum": "Woche: {pct} % der Plätze an offenen Tagen belegt.",
+        "usage_close": "So geht's: /schliessen [Space] <Tag> [Grund], z. B. „/schliessen 24.12. Betriebsferien“ oder "
+                       "„/schliessen coesfeld morgen Veranstaltung“.",
+        "close_past": "Der {day} ist schon vorbei – schließen kann ich nur heute oder künftige Tage.",
+        "close_already": "{space} ist am {day} schon geschlossen.",
+        "close_confirm": "{space} am {day} schließen{reason}?\n{n} Buchungen werden storniert und gutgeschrieben; alle Betroffenen "
+                         "bekommen eine Nachricht.",
+        "btn_close": "Ja, {day} schließen",
+        "closed_done": "Erledigt: {space} ist am {day} geschlossen. {n} Buchungen von {m} Personen storniert und gutgeschrieben, "
+                       "alle wurden benachrichtigt.",
+        "closed_checked_in": "{n} Personen sind heute schon eingecheckt – deren Buchungen habe ich stehen lassen.",
+        "qr_caption": "QR-Code zum Einchecken in {space}. Häng ihn an die Tür: Wer ihn scannt, ist eingecheckt (oder bucht "
+                      "spontan einen freien Platz).\n{link}",
+        "notice_space_closed": "📢 {space} ist am {day} leider geschlossen{reason}. Deine Buchung dort ist storniert, es wird "
+                               "nichts berechnet. Schreib mir z. B. „was ist am {date} frei?“, dann buchen wir woanders.",
+    },
+    "en": {
+        "arrivals_head": "📍 {space} – arrivals",
+        "arrivals_none_day": "  (nobody)",
+        "today": "Today, {day}:",
+        "tomorrow": "Tomorrow, {day}:",
+        "arr_line": "• {time} {name}, desk {desk}{status}",
+        "arr_expected": " – expected",
+        "arr_in": " – ✅ here",
+        "arr_noshow": " – ❌ no-show",
+        "arr_wait": "• Waiting list: {name} ({time})",
+        "arrivals_buttons": "Tip: use the buttons to mark arrivals by hand.",
+        "btn_arrived": "✅ {name}",
+        "btn_noshow": "❌ {name}",
+        "no_own_booking": "You have no booking of your own today. Here are your spaces' arrivals to tick off:",
+        "marked_in": "✅ {name} is marked as arrived.",
+        "marked_already": "{name} is already checked in.",
+        "marked_noshow": "❌ {name} is marked as a no-show; the desk is free again.",
+        "mark_not_today": "Marking by hand works for today only. Send /arrivals for the current list.",
+        "mark_too_early": "{name}'s booking only starts at {time} – I can mark a no-show after that.",
+        "mark_gone": "This booking is no longer open (cancelled or already done).",
+        "occ_head": "📊 {space} – occupancy week {week}",
+        "occ_line": "{day}: {used}/{total} {bar}",
+        "occ_closed": "{day}: closed{detail}",
+        "occ_sum": "Week: {pct} % of desks taken on open days.",
+        "usage_close": "How to: /close [space] <day> [reason], e.g. “/close 24.12. company holidays” or “/close coesfeld "
+                       "tomorrow event”.",
+        "close_past": "{day} is over already – I can only close today or future days.",
+        "close_already": "{space} is already closed on {day}.",
+        "close_confirm": "Close {space} on {day}{reason}?\n{n} bookings will be cancelled and refunded; everyone affected is told.",
+        "btn_close": "Yes, close {day}",
+        "closed_done": "Done: {space} is closed on {day}. {n} bookings of {m} people cancelled and refunded, everyone was told.",
+        "closed_checked_in": "{n} people have already checked in today – I left their bookings alone.",
+        "qr_caption": "QR code for checking in at {space}. Put it on the door: scanning it checks you in (or books a free "
+                      "desk on the spot).\n{link}",
+        "notice_space_closed": "📢 Sorry, {space} is closed on {day}{reason}. Your booking there is cancelled and nothing is "
+                               "charged. Ask me e.g. “what's free on {date}?” and we'll book somewhere else.",
+    },
+}
+
+
+tr = translator(texts_with(TEXTS))
+
+
+def router() -> Router:
+    """Operators: /ankuenfte, /belegung, /schliessen, /qr."""
+    from bot.features.operator import jobs, notices
+
+    return Router(
+        "operator",
+        commands={"/ankuenfte": cmd_arrivals, "/ankünfte": cmd_arrivals, "/arrivals": cmd_arrivals,
+                  "/belegung": cmd_occupancy, "/occupancy": cmd_occupancy,
+                  "/schliessen": cmd_close, "/schließen": cmd_close, "/close": cmd_close, "/qr": cmd_qr},
+        buttons={"arr_in": op_arr_in, "arr_noshow": op_arr_noshow, "close_day": op_close_day},
+        preempts={"checkin": on_checkin},
+        notices=notices.DRAFTERS,
+        jobs=jobs.JOBS,
+        help_keys={"operator": "help_operator"},
+    )
+
+
+def _pick_spaces(s, g, args: list[str], cmd: str, *, single: bool = False) -> tuple[list[Space], list[str]]:
+    """The spaces a command is about: named by slug as first argument, or the member's own."""
+    if args and s.scalar(select(Space.id).where(Space.slug == args[0].lower())) is not None:
+        return operated_spaces(s, g, args[0]), args[1:]
+    spaces = operated_spaces(s, g)  # raises Forbidden for non-operators
+    if g.operator_of:
+        spaces = [sp for sp in spaces if sp.id in g.operator_of]
+    elif len(spaces) > 1:  # a platform admin names the space
+        raise _Pick([sp.slug for sp in spaces])
+    if single and len(spaces) > 1:
+        raise _Pick([sp.slug for sp in spaces])
+    return spaces, args
+
+
+def _arrival_lines(dlg: Dialogue, s, g, lang: str, spaces: list[Space], now: datetime):
+    today, tomorrow = now.date(), now.date() + timedelta(days=1)
+    rows = s.execute(
+        space_bookings(g, [sp.id for sp in spaces], today, tomorrow)
+        .where(Booking.status.in_(ACTIVE_STATUSES + (Status.NO_SHOW.value, Status.WAITLISTED.value)))
+        .join(Member, Member.id == Booking.member_id).outerjoin(Desk, Desk.id == Booking.desk_id)
+        .add_columns(Member, Desk.label).order_by(Booking.day, Booking.start_min, Booking.member_id, Booking.seat)
+    ).all()
+    lines: list[str] = []
+    buttons: list[tuple[str, dict]] = []
+    minute = now.hour * 60 + now.minute
+    for sp in spaces:
+        if lines:
+            lines.append("")
+        lines.append(tr(lang, "arrivals_head", space=sp.name))
+        for day, key in ((today, "today"), (tomorrow, "tomorrow")):
+            lines.append(tr(lang, key, day=fmt_day(day, lang)))
+            groups: dict[tuple, list] = {}
+            for b, m, label in rows:
+                if b.space_id == sp.id and b.day == day:
+                    groups.setdefault((b.member_id, b.group_ref or b.id, b.status == Status.WAITLISTED.value), []).append((b, m, label))
+            if not groups:
+                lines.append(tr(lang, "arrivals_none_day"))
+            for items in groups.values():
+                b, m, _ = items[0]
+                name = _name(m, lang)
+                time_s = f"{fmt_min(b.start_min)}–{fmt_min(b.end_min)}"
+                if b.status == Status.WAITLISTED.value:
+                    lines.append(tr(lang, "arr_wait", name=name, time=time_s))
+                    continue
+                desks = ", ".join(label or "?" for _, _, label in items)
+                status = {Status.CHECKED_IN.value: "arr_in", Status.NO_SHOW.value: "arr_noshow"}.get(b.status, "arr_expected")
+                lines.append(tr(lang, "arr_line", time=time_s, name=name, desk=desks, status=tr(lang, status)))
+                if day == today and b.status == Status.CONFIRMED.value and b.seat == 0 and b.end_min > minute and len(buttons) < 16:
+                    short = name[:18]
+                    buttons.append((tr(lang, "btn_arrived", name=short), {"op": "arr_in", "booking_id": b.id}))
+                    if minute >= b.start_min:
+                        buttons.append((tr(lang, "btn_noshow", name=short), {"op": "arr_noshow", "booking_id": b.id}))
+    if buttons:
+        lines.append("")
+        lines.append(tr(lang, "arrivals_buttons"))
+    return lines, buttons
+
+
+def arrivals_view(dlg: Dialogue, ctx: Ctx, args: list[str] | None = None, head: str | None = None,
+                  space_ids: list[int] | None = None) -> list[Reply]:
+    lang = ctx.lang
+    cmd = "/arrivals" if lang == "en" else "/ankuenfte"
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            if space_ids is not None:
+                for sid in space_ids:
+                    require_space(g, sid)
+                spaces = [s.get(Space, sid) for sid in space_ids]
+            else:
+                spaces, _ = _pick_spaces(s, g, list(args or []), cmd)
+            lines, buttons = _arrival_lines(dlg, s, g, lang, spaces, ctx.now)
+            ids = [sp.id for sp in spaces]
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    except _Pick as p:
+        return _pick_reply(lang, cmd, p.slugs, "pick_space")
+    if head:
+        lines.insert(0, head)
+    for _, action in buttons:
+        action["spaces"] = ids
+    return [Reply("\n".join(lines), dlg.choices(ctx, buttons, per_row=2))]
+
+
+def _mark(dlg: Dialogue, ctx: Ctx, a: dict, noshow: bool) -> list[Reply]:
+    lang = ctx.lang
+    now = ctx.now
+    minute = now.hour * 60 + now.minute
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            b = booking_for_operator(s, g, int(a["booking_id"]))
+            m = s.get(Member, b.member_id)
+            name = _name(m, lang)
+            space = s.get(Space, b.space_id)
+            if b.day != now.date():
+                text = tr(lang, "mark_not_today")
+            elif b.status == Status.CHECKED_IN.value and not noshow:
+                text = tr(lang, "marked_already", name=name)
+            elif b.status != Status.CONFIRMED.value:
+                text = tr(lang, "mark_gone")
+            elif not noshow:
+                dlg.booking.mark_checked_in(s, b, space, now)
+                audit(s, ctx.member.id, "manual_checkin", now, booking_id=b.id)
+                text = tr(lang, "marked_in", name=name)
+            elif minute < b.start_min:
+                text = tr(lang, "mark_too_early", name=name, time=fmt_min(b.start_min))
+            else:
+                group = dlg.booking.mark_no_show(s, b, now, by_operator=True)
+                audit(s, ctx.member.id, "manual_noshow", now, booking_ids=[x.id for x in group])
+                text = tr(lang, "marked_noshow", name=name)
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    return arrivals_view(dlg, ctx, head=text + "\n", space_ids=a.get("spaces") or [b.space_id])
+
+
+def op_arr_in(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    return _mark(dlg, ctx, a, noshow=False)
+
+
+def op_arr_noshow(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    return _mark(dlg, ctx, a, noshow=True)
+
+
+def cmd_arrivals(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    return arrivals_view(dlg, ctx, _args(ctx))
+
+
+def cmd_occupancy(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    lang = ctx.lang
+    cmd = "/occupancy" if lang == "en" else "/belegung"
+    today = ctx.now.date()
+    monday = today - timedelta(days=today.weekday())
+    sunday = monday + timedelta(days=6)
+    out: list[str] = []
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            spaces, _ = _pick_spaces(s, g, _args(ctx), cmd)
+            busy = {}
+            for sid, day, n in s.execute(
+                space_bookings(g, [sp.id for sp in spaces], monday, sunday)
+                .where(Booking.status.in_(ACTIVE_STATUSES))
+                .with_only_columns(Booking.space_id, Booking.day, func.count(func.distinct(Booking.desk_id)))
+                .group_by(Booking.space_id, Booking.day)
+            ):
+                busy[(sid, day)] = int(n)
+            totals = dict(s.execute(select(Desk.space_id, func.count(Desk.id)).where(Desk.active).group_by(Desk.space_id)).all())
+            for sp in spaces:
+                total = int(totals.get(sp.id, 0))
+                if out:
+                    out.append("")
+                out.append(tr(lang, "occ_head", space=sp.name, week=monday.isocalendar()[1]))
+                used_sum = cap = 0
+                for i in range(7):
+                    day = monday + timedelta(days=i)
+                    closed = dlg.booking.closed_reason(s, sp, day)
+                    if closed:
+                        if closed[0] != "weekday":
+                            detail = f" ({closed[1]})" if closed[1] else ""
+                            out.append(tr(lang, "occ_closed", day=fmt_day(day, lang), detail=detail))
+                        continue
+                    used = busy.get((sp.id, day), 0)
+                    used_sum += used
+                    cap += total
+                    bar = "▓" * used + "░" * max(0, total - used) if total <= 20 else ""
+                    out.append(tr(lang, "occ_line", day=fmt_day(day, lang), used=used, total=total, bar=bar))
+                if cap:
+                    out.append(tr(lang, "occ_sum", pct=round(100 * used_sum / cap)))
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    except _Pick as p:
+        return _pick_reply(lang, cmd, p.slugs, "pick_space")
+    return [Reply("\n".join(out))]
+
+
+_WEEKDAY_WORDS = {
+    "montag": 0, "mo": 0, "monday": 0, "mon": 0, "dienstag": 1, "di": 1, "tuesday": 1, "tue": 1,
+    "mittwoch": 2, "mi": 2, "wednesday": 2, "wed": 2, "donnerstag": 3, "do": 3, "thursday": 3, "thu": 3,
+    "freitag": 4, "fr": 4, "friday": 4, "fri": 4, "samstag": 5, "sa": 5, "saturday": 5, "sat": 5,
+    "sonntag": 6, "so": 6, "sunday": 6, "sun": 6,
+}
+_DM_RE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?(\d{2}|\d{4})?$")
+
+
+def parse_day(word: str, today: date) -> date | None:
+    """A single day word: 2026-12-24, 24.12., 24.12.2026, heute/today, morgen/tomorrow, übermorgen, a weekday."""
+    w = word.strip().lower().rstrip(",")
+    if w in ("heute", "today"):
+        return today
+    if w in ("morgen", "tomorrow"):
+        return today + timedelta(days=1)
+    if w in ("übermorgen", "uebermorgen"):
+        return today + timedelta(days=2)
+    if w in _WEEKDAY_WORDS:
+        return today + timedelta(days=(_WEEKDAY_WORDS[w] - today.weekday()) % 7)
+    try:
+        return date.fromisoformat(w)
+    except ValueError:
+        pass
+    m = _DM_RE.match(w)
+    if m:
+        d, mo, y = int(m.group(1)), int(m.group(2)), m.group(3)
+        year = (int(y) + 2000 if len(y) == 2 else int(y)) if y else today.year
+        try:
+            day = date(year, mo, d)
+        except ValueError:
+            return None
+        if not y and day < today - timedelta(days=31):
+            day = date(year + 1, mo, d)
+        return day
+    return None
+
+
+def cmd_close(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    lang = ctx.lang
+    cmd = "/close" if lang == "en" else "/schliessen"
+    today = ctx.now.date()
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            spaces, rest = _pick_spaces(s, g, _args(ctx), cmd, single=True)
+            sp = spaces[0]
+            day = parse_day(rest[0], today) if rest else None
+            if day is None:
+                return [Reply(tr(lang, "usage_close"))]
+            reason = " ".join(rest[1:])[:200]
+            if day < today:
+                return [Reply(tr(lang, "close_past", day=fmt_day(day, lang)))]
+            if s.scalar(select(SpaceClosure.id).where(SpaceClosure.space_id == sp.id, SpaceClosure.day == day)):
+                return [Reply(tr(lang, "close_already", space=sp.name, day=fmt_day(day, lang)))]
+            n = s.scalar(select(func.count(Booking.id)).where(
+                Booking.space_id == sp.id, Booking.day == day,
+                Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value)))) or 0
+            sp_id, sp_name = sp.id, sp.name
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    except _Pick as p:
+        return _pick_reply(lang, cmd, p.slugs, "pick_space")
+    d = fmt_day(day, lang)
+    opts = [(tr(lang, "btn_close", day=d), {"op": "close_day", "space_id": sp_id, "day": day.isoformat(), "reason": reason}),
+            (tr(lang, "btn_cancel"), {"op": "roles_keep"})]
+    return [Reply(tr(lang, "close_confirm", space=sp_name, day=d, reason=f" ({reason})" if reason else "", n=n),
+                  dlg.choices(ctx, opts))]
+
+
+def close_day(core, actor_id: int | None, space_id: int, day: date, reason: str, now: datetime,
+              *, check: bool = True) -> tuple[str, int, int, int] | None:
+    """Close a space for a day: a SpaceClosure row; confirmed and waitlisted bookings cancelled with full
+    refund; one `space_closed` notice per person. Returns (space name, bookings, people, left checked in),
+    or None when already closed."""
+    with core.db.session() as s:
+        if check:
+            require_space(grants(s, actor_id), space_id)
+        sp = s.get(Space, space_id)
+        per_member = core.booking.close_day(s, space_id, day, reason, now)
+        if per_member is None:
+            return None
+        langs = dict(s.execute(select(Member.id, Member.lang).where(Member.id.in_(list(per_member) or [0]))).all())
+        for mid, ids in per_member.items():
+            lang = langs.get(mid) if langs.get(mid) in TEXTS else "de"
+            text = tr(lang, "notice_space_closed", space=sp.name, day=fmt_day(day, lang),
+                      reason=f" ({reason})" if reason else "", date=f"{day.day}.{day.month}." if lang == "de" else day.isoformat())
+            enqueue(s, "space_closed", f"closed:{space_id}:{day.isoformat()}:m{mid}", due_at=now, now=now, member_id=mid,
+                    payload={"text": text, "space_id": space_id, "space": sp.name, "slug": sp.slug, "day": day.isoformat(),
+                             "reason": reason, "booking_ids": ids, "refunded": True})
+        checked_in = s.scalar(select(func.count(func.distinct(Booking.member_id))).where(
+            Booking.space_id == space_id, Booking.day == day, Booking.status == Status.CHECKED_IN.value)) or 0
+        audit(s, actor_id, "space_close", now, space_id=space_id, day=day.isoformat(), reason=reason,
+              cancelled=sum(len(v) for v in per_member.values()))
+        return sp.name, sum(len(v) for v in per_member.values()), len(per_member), int(checked_in)
+
+
+def op_close_day(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
+    lang = ctx.lang
+    day = date.fromisoformat(a["day"])
+    try:
+        res = close_day(dlg.core, ctx.member.id, int(a["space_id"]), day, a.get("reason", ""), ctx.now)
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    d = fmt_day(day, lang)
+    if res is None:
+        with dlg.core.db.session() as s:
+            name = s.get(Space, int(a["space_id"])).name
+        return [Reply(tr(lang, "close_already", space=name, day=d))]
+    name, n, m, checked = res
+    text = tr(lang, "closed_done", space=name, day=d, n=n, m=m)
+    if checked:
+        text += "\n" + tr(lang, "closed_checked_in", n=checked)
+    return [Reply(text)]
+
+
+def checkin_link(settings, slug: str) -> str:
+    return f"https://t.me/{bot_username(settings)}?start=checkin-{slug}"
+
+
+def qr_png(link: str, scale: int = 8) -> bytes:
+    import segno
+
+    buf = io.BytesIO()
+    segno.make(link, error="m").save(buf, kind="png", scale=scale, border=4)
+    return buf.getvalue()
+
+
+def cmd_qr(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    lang = ctx.lang
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            spaces, _ = _pick_spaces(s, g, _args(ctx), "/qr")
+            items = [(sp.slug, sp.name) for sp in spaces[:5]]
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    except _Pick as p:
+        return _pick_reply(lang, "/qr", p.slugs, "pick_space")
+    replies = []
+    for slug, name in items:
+        link = checkin_link(dlg.core.settings, slug)
+        replies.append(Reply(tr(lang, "qr_caption", space=name, link=link),
+                             attachments=[Attachment(f"checkin-{slug}.png", "image/png", qr_png(link))]))
+    return replies
+
+
+def on_checkin(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    """An operator without a booking of their own today gets their arrivals to tick off."""
+    if ctx.intent is None or ctx.intent.space is None:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            own = s.scalar(select(Booking.id).where(Booking.member_id == ctx.member.id, Booking.day == ctx.now.date(),
+                                                    Booking.status.in_(ACTIVE_STATUSES)).limit(1))
+        if g.operator_of and own is None:
+            return arrivals_view(dlg, ctx, head=tr(ctx.lang, "no_own_booking"),
+                                 space_ids=sorted(g.operator_of))
+    return None
+
