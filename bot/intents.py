@@ -178,7 +178,7 @@ def _compile_regexes() -> None:
     _GREETING = _R(r"\b(?:guten\s+(?:morgen|tag|abend)|good\s+(?:morning|afternoon|evening)|moin(?:\s+moin)?)\b")
     _ISO = _R(r"(?<![\d.])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")
     _DESKS_PLUS = _R(
-        rf"\b(?:mit|with|plus|und|and|\+)\s+({_NUM_RE})\s+(?:weiteren\s+|other\s+|more\s+)?"
+        rf"(?:\b(?:mit|with|plus|und|and)|\+)\s*({_NUM_RE})\s+(?:weiteren\s+|other\s+|more\s+)?"
         r"(?:kollegen|kolleginnen|kolleg\w*|colleagues?|coworkers?|mitarbeiter\w*|leuten|others|anderen)\b"
     )
     _DESKS = _R(
@@ -293,6 +293,8 @@ def _compile_regexes() -> None:
     _REGEXES_READY = True
 
 
+_HAS_DIGIT = re.compile(r"\d").search  # compiling one tiny pattern at import costs nothing noticeable
+
 _HOURWORDS = {
     "eins": 1, "ein": 1, "zwei": 2, "drei": 3, "vier": 4, "fuenf": 5, "funf": 5, "sechs": 6, "sieben": 7,
     "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwoelf": 12, "zwolf": 12, "one": 1, "two": 2, "three": 3,
@@ -305,7 +307,7 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE
     _R = re.compile
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
@@ -325,14 +327,14 @@ def _compile_more() -> None:
     _CANCEL_PHRASE = _R(
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
-        r"\bnimm\s+mich\s+(?:\w+\s+){0,4}?raus\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
+        r"\bnimm\s+mich\s+(?:\w+\s+){0,4}?raus\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
         r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _CHECKIN_RE = _R(
         r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier|drin)\b|\bjetzt\s+da\b|"
         r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|\bvor\s+ort\b|"
         r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+(?:the|my)\s+(?:office|coworking|desk)|\bat\s+my\s+desk\b|"
-        r"\bi'?\s*a?m\s+here\b|\bi\s+am\s+here\b|\bhere\s+now\b|\bgot\s+here\b|\bsitze\b|\bhingesetzt\b|"
+        r"\bi'?\s*a?m\s+here\b|^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+here\b|\bhere\s+now\b|\bgot\s+here\b|\bsitze\b|\bhingesetzt\b|"
         r"\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b|\beingetroffen\b|\bi'?ve\s+arrived\b|"
         r"\bi\s+am\s+in\s+the\s+office\b|\bjust\s+arrived\b"
     )
@@ -341,7 +343,7 @@ def _compile_more() -> None:
         r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
         r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)|"
         r"\b(?:habe|hab|have|bin|am)\s+(?:ich|i)\b.*\b(?:gebucht|booked|reserviert|eingetragen|reserved)\b|"
-        r"\bwann\s+bin\s+ich\b|\bcoming\s+up\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b|^\s*liste\s*$"
+        r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b.*\b(?:gebucht|eingebucht|eingetragen)\b|\beingebucht\b|\bcoming\s+up\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b|^\s*liste\s*$"
     )
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _HELP_RE = _R(
@@ -349,7 +351,7 @@ def _compile_more() -> None:
         r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|"
         r"\bwhat\s+do\s+you\s+do\b|\bwie\s+geht\s+das\b|^\s*\?+\s*$|\bkeine\s+ahnung\b|\bhow\s+do\s+i\s+use\b|"
         r"\bverstehe?\s+(?:das\s+|dich\s+)?nicht\b|\bi'?\s*a?m\s+lost\b|\bwas\s+muss\s+ich\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
-        r"\berklaer\w*\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
+        r"\berklaer\w*\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
     )
     _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt)\s+([a-z]+)\b")
     _AVAIL_RE = _R(
@@ -357,11 +359,14 @@ def _compile_more() -> None:
         r"\b(?:is|ist)\s+(?:there|da|dort|noch)\s+(?:\w+\s+){0,4}?(?:any\s+|noch\s+)?(?:room|space|platz)\b|"
         r"\bgibt\s+es\b.*\b(?:plaetze|platz)\b|\bare\s+there\b.*\b(?:desks|seats|spots|places)\b|"
         r"\b(?:viel|wieviel)\s+(?:ist\s+)?(?:\w+\s+){0,3}?los\b|\bbooked\s+(?:out|up)\b|\bnoch\s+(?:was\s+)?zu\s+kriegen\b|"
-        r"\bnoch\s+(?:platz|plaetze|was)\b.*\?|\bwhat'?s\s+available\b"
+        r"\bnoch\s+(?:platz|plaetze|was)\b.*\?|\bwhat'?s\s+available\b|\bwie\s*viele\s+(?:leute|personen|menschen)\b|"
+        r"\bhow\s+many\s+(?:people|persons)\b"
     )
     _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
     _PRICE_RE = _R(r"\bhow\s+much\s+is\s+(?:a|one)\b|\bwas\s+kostet\b")
     _DAYOFF_RE = _R(r"\bhab\w*\s+(?:\w+\s+)?frei\b(?!\s*\?)(?!.*\?)")
+    _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|can\s+you|could\s+you|would\s+you|will\s+you)\b"
+                    r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
         r"\bhaette\s+ich\b|\b(?:can|could|may)\s+i\s+(?:get|have|grab)\b"
@@ -385,7 +390,10 @@ def _compile_more() -> None:
     _HOURW_UHR = _R(rf"\b({hw})\s+uhr\b")
     _HALFDAY = _R(r"\b(?:halbtags?|halbtaegig\w*|(?:einen\s+)?halbe[nr]?\s+tag|half[\s-]?(?:a[\s-])?day)\b")
     _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of)\s+({_NUM_RE})\b(?!\s*(?:uhr|:))")
-    _DESKS_PAIR = _R(r"\b(?:fuer|for)\s+([a-z]{2,})\s+(?:und|and|&)\s+(?:mich|me|myself)\b")
+    _DESKS_PAIR = _R(
+        r"\b(?:fuer|for)\s+([a-z]{2,})\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
+        r"\b(?:mich|me|myself)\s+(?:und|and|&|\+)\s+(?:(?:meine[nmr]?|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss)|([a-z]{2,}))\b"
+    )
     _FOR_NAME = _R(
         r"\b(?:fuer|for)\s+(?:(?:meine[nmr]?|my|unsere[nmr]?|our|den|die|der)\s+)?"
         r"(?:(?:kolleg\w*|colleague|coworker|mitarbeiter\w*|chef\w*|boss)\s+)?([a-z][a-z'-]+)\b"
@@ -438,7 +446,7 @@ _Q_START = {
 _Q_START2 = {"kannst du", "koenntest du", "can you", "could you", "would you", "will you", "kann man"}
 _K_AVAIL = _K_AVAIL | {"voll", "full", "ausgebucht", "belegt", "crowded", "packed", "vacancy", "kapazitaet",
                        "kapazitaeten", "capacity", "eng", "taken", "gone", "luft"}
-_K_QDOMAIN = {"noch", "was", "etwas", "anything", "something", "platz", "plaetze", "tisch", "room", "space",
+_K_QDOMAIN = {"lage", "situation", "look", "looks", "looking", "noch", "was", "etwas", "anything", "something", "platz", "plaetze", "tisch", "room", "space",
               "aus", "sieht", "schaut", "geht", "gehts", "possible", "moeglich", "chance", "chancen", "left",
               "uebrig", "kriegen", "kriegt", "bekommen", "get", "still", "los", "spot", "desk", "desks"}
 _FILLER = {
@@ -448,7 +456,7 @@ _FILLER = {
     "nochmal", "wieder", "again", "mal", "doch", "ja", "ok", "okay", "yes", "bitte", "please", "pls", "plz",
     "bis", "ab", "von", "vom", "zum", "zur", "nach", "to", "from", "uhr", "coworking", "buero", "office",
     "space", "hub", "einmal", "wie", "immer", "as", "usual", "gleiche", "same", "zeit", "time", "es", "it",
-    "ist", "is", "is", "da", "there", "dort", "hier", "here", "so", "auch", "too", "also", "gern", "gerne",
+    "da", "there", "dort", "hier", "here", "so", "auch", "too", "also", "gern", "gerne",
     "hallo", "hello", "hi", "hey", "moin", "servus", "tag", "guten", "good", "morning", "dann", "then",
     "ca", "etwa", "about", "around", "gegen", "bei", "with", "mit", "klar", "mittags", "mittag", "noon",
     "geht", "passt", "gut", "fine", "wars", "s", "sein", "bin", "am", "m", "mach", "machen", "zu",
@@ -459,7 +467,7 @@ _FILLER = {
 _REQ = {
     "brauche", "brauch", "brauchen", "braeuchte", "benoetige", "benoetigen", "moechte", "moechten", "will",
     "wollen", "wollte", "wuerde", "wuerden", "haette", "gern", "gerne", "bitte", "please", "pls", "plz",
-    "need", "needs", "want", "wanna", "like", "gib", "give", "grab", "sign", "put", "freihalten", "einmal",
+    "need", "needs", "want", "wanna", "like", "love", "wish", "wuensche", "gib", "give", "grab", "sign", "put", "freihalten", "einmal",
     "kannst", "koenntest", "could", "would", "trag", "eintragen", "schreib", "nehme", "take", "lass", "let",
 }
 _TOPIC = {
@@ -499,6 +507,11 @@ _K_ABSENCE = {"urlaub", "urlaubs", "vacation", "holiday", "holidays", "krankgesc
 _K_WHO = {"wer", "who", "whos", "who's", "jemand", "jemanden", "anyone", "anybody", "someone", "somebody", "wem"}
 _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
            "vorhin", "neulich"}
+_BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag")
+_NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung"}
+_REQ_STEMS = ("brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
+_INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
+           "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh"}
 _K_HOURS = {"oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
 _K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "costs"}
 
@@ -807,23 +820,30 @@ class _Parser:
             desks.append(_num(mm.group(1)))
             return _blank(mm)
 
-        w = _DESKS_PLUS.sub(_d_plus, w)
+        if tokset & {"mit", "with", "plus", "und", "and"} or "+" in w:
+            w = _DESKS_PLUS.sub(_d_plus, w)
         w = _DESKS.sub(_d, w)
-        w = _DESKS_ZU.sub(lambda mm: (desks.append(_ZU[mm.group(1)]), _blank(mm))[1], w)
-        w = _DESKS_OFUS.sub(_d, w)
-        w = _DESKS_UNS.sub(_d, w)
+        if "zu" in tokset:
+            w = _DESKS_ZU.sub(lambda mm: (desks.append(_ZU[mm.group(1)]), _blank(mm))[1], w)
+        if "us" in tokset:
+            w = _DESKS_OFUS.sub(_d, w)
+        if tokset & {"uns", "wir", "we", "team", "group", "party"}:
+            w = _DESKS_UNS.sub(_d, w)
 
         def _d_pair(mm):
-            if mm.group(1) in self.known:
+            nm = mm.group(1) or mm.group(2)
+            if nm and nm in self.known:
                 return mm.group()
             desks.append(2)
             return _blank(mm)
 
-        w = _DESKS_PAIR.sub(_d_pair, w)
+        if tokset & {"mich", "me", "myself"}:
+            w = _DESKS_PAIR.sub(_d_pair, w)
         if desks:
             it.desks = max(1, min(max(desks), 99))
 
-        # ---- dates ----
+        # ---- dates ----  (patterns needing a digit are skipped for texts without one)
+        dig = _HAS_DIGIT(w) is not None
         items: list[_Item] = []
         unreadable = False
         part_hint: str | None = None
@@ -840,7 +860,8 @@ class _Parser:
                 return _blank(mm)
             return add(mm, [d])
 
-        w = _ISO.sub(_iso, w)
+        if dig:
+            w = _ISO.sub(_iso, w)
 
         def _named(mm):
             return add(mm, [_named_day(mm.lastgroup, today)])
@@ -905,7 +926,8 @@ class _Parser:
             unreadable = True
             return _blank(mm)
 
-        w = _DLIST.sub(_dlist, w)
+        if dig:
+            w = _DLIST.sub(_dlist, w)
 
         def _series(mm):
             nonlocal series_weeks
@@ -920,11 +942,15 @@ class _Parser:
             return add(mm, [first + timedelta(days=7 * k) for k in range(n)])
 
         series_weeks: int | None = None
-        w = _SERIES.sub(_series, w)
+        if tokset & {"naechsten", "kommenden", "folgenden", "next", "coming", "following"}:
+            w = _SERIES.sub(_series, w)
 
-        w = _DRANGE_NUM.sub(_drange_num, w)
-        w = _DRANGE_MON.sub(_drange_mon, w)
-        w = _DRANGE_MON2.sub(_drange_mon2, w)
+        if dig:
+            w = _DRANGE_NUM.sub(_drange_num, w)
+        if dig:
+            w = _DRANGE_MON.sub(_drange_mon, w)
+        if dig:
+            w = _DRANGE_MON2.sub(_drange_mon2, w)
 
         def _dm(day: int, mo: int, y: str | None, mm):
             nonlocal unreadable
@@ -937,7 +963,8 @@ class _Parser:
                 return _blank(mm)
             return add(mm, [d])
 
-        w = _DNUM.sub(lambda mm: _dm(int(mm.group(1)), int(mm.group(2)), mm.group(3), mm), w)
+        if dig:
+            w = _DNUM.sub(lambda mm: _dm(int(mm.group(1)), int(mm.group(2)), mm.group(3), mm), w)
 
         def _dnum_nodot(mm):
             day, mo = int(mm.group(1)), int(mm.group(2))
@@ -945,7 +972,8 @@ class _Parser:
                 return _dm(day, mo, None, mm)
             return mm.group()
 
-        w = _DNUM_NODOT.sub(_dnum_nodot, w)
+        if dig:
+            w = _DNUM_NODOT.sub(_dnum_nodot, w)
 
         def _dslash(mm):
             day, mo = int(mm.group(1)), int(mm.group(2))
@@ -953,16 +981,20 @@ class _Parser:
                 return _dm(day, mo, mm.group(3), mm)
             return mm.group()
 
-        w = _DSLASH.sub(_dslash, w)
-        w = _DMON.sub(lambda mm: _dm(int(mm.group(1)), _MONTHS[mm.group(2)], mm.group(3), mm), w)
-        w = _MOND.sub(lambda mm: _dm(int(mm.group(2)), _MONTHS[mm.group(1)], mm.group(3), mm), w)
+        if dig:
+            w = _DSLASH.sub(_dslash, w)
+        if dig:
+            w = _DMON.sub(lambda mm: _dm(int(mm.group(1)), _MONTHS[mm.group(2)], mm.group(3), mm), w)
+        if dig:
+            w = _MOND.sub(lambda mm: _dm(int(mm.group(2)), _MONTHS[mm.group(1)], mm.group(3), mm), w)
 
         def _bad(mm):
             nonlocal unreadable
             unreadable = True
             return _blank(mm)
 
-        w = _BADNUM.sub(_bad, w)
+        if dig:
+            w = _BADNUM.sub(_bad, w)
 
         def _rel(mm):
             nonlocal part_hint
@@ -999,7 +1031,8 @@ class _Parser:
                 d = _add_months(today, n)
             return add(mm, [d])
 
-        w = _INN.sub(_inn, w)
+        if tokset & {"in", "nach", "after"}:
+            w = _INN.sub(_inn, w)
 
         def _kw(mm):
             nonlocal unreadable
@@ -1014,7 +1047,8 @@ class _Parser:
                 return _blank(mm)
             return add(mm, [mon + timedelta(days=k) for k in range(5)])
 
-        w = _KW.sub(_kw, w)
+        if dig:
+            w = _KW.sub(_kw, w)
 
         def _dayof(mm):
             nonlocal unreadable
@@ -1035,7 +1069,8 @@ class _Parser:
             unreadable = True  # pragma: no cover
             return _blank(mm)
 
-        w = _DAYOF.sub(_dayof, w)
+        if dig:
+            w = _DAYOF.sub(_dayof, w)
 
         # week / month context
         week_off: int | None = None
@@ -1057,7 +1092,8 @@ class _Parser:
                 week_off = 0
             return _blank(mm)
 
-        w = _WEEKCTX.sub(_weekctx, w)
+        if "woche" in w or "week" in w:
+            w = _WEEKCTX.sub(_weekctx, w)
 
         month_ctx: tuple[int, int] | None = None
 
@@ -1219,7 +1255,7 @@ class _Parser:
             return _blank(mm)
 
         w = _PART_FULL.sub(_pf, w)
-        half = bool(_HALFDAY.search(w))
+        half = ("halb" in w or "half" in w) and bool(_HALFDAY.search(w))
         if half:
             w = _HALFDAY.sub(_blank, w)
         am = _PART_AM.search(w)
@@ -1286,12 +1322,20 @@ class _Parser:
             txt = f"{h}:{mi:02d}"
             return txt + " " * (len(mm.group()) - len(txt))
 
-        w = _COLLOQ.sub(_colloq, w)
-        w = _HOURW_AFTER.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
-        w = _HOURW_RANGE.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(2)]), 2), w)
-        w = _HOURW_UHR.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
-        w = _NOON.sub(lambda mm: "12pm" + " " * (len(mm.group()) - 4), w)
-        w = _TRANGE.sub(_trange, w)
+        hourw = not tokset.isdisjoint(_HOURWORDS)
+        if tokset & {"viertel", "dreiviertel", "halb"}:
+            w = _COLLOQ.sub(_colloq, w)
+        if hourw:
+            w = _HOURW_AFTER.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
+        if hourw:
+            w = _HOURW_RANGE.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(2)]), 2), w)
+        if hourw:
+            w = _HOURW_UHR.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
+        dig = _HAS_DIGIT(w) is not None
+        if tokset & {"noon", "midday", "mittag"}:
+            w = _NOON.sub(lambda mm: "12pm" + " " * (len(mm.group()) - 4), w)
+        if dig:
+            w = _TRANGE.sub(_trange, w)
 
         def _tstart(mm):
             nonlocal start
@@ -1322,9 +1366,12 @@ class _Parser:
                 start = _fmt((h + 12 if h < 6 else h, 30))
             return _blank(mm)
 
-        w = _HALB.sub(_halb, w)
-        w = _TSTART.sub(_tstart, w)
-        w = _TEND.sub(_tend, w)
+        if dig:
+            w = _HALB.sub(_halb, w)
+        if dig:
+            w = _TSTART.sub(_tstart, w)
+        if dig:
+            w = _TEND.sub(_tend, w)
 
         def _tbare(mm):
             nonlocal start
@@ -1337,7 +1384,8 @@ class _Parser:
             start = _fmt(t)
             return _blank(mm)
 
-        w = _TBARE.sub(_tbare, w)
+        if dig:
+            w = _TBARE.sub(_tbare, w)
         it.start, it.end = start, end
         if start or end:
             part = None if part != "full" or not (start and end) else None
@@ -1459,15 +1507,18 @@ class _Parser:
         """Intent, confidence and runner-up from principled cues (see the module docstring)."""
         lead = w.lstrip()
         first_kept = bool(toks) and len(s) - len(s.lstrip()) == len(w) - len(lead) and lead.startswith(toks[0])
-        q = "?" in text or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
+        tail = text.rstrip(" \t\n.!)\U0001F300-\U0001FAFF\u2600-\u27BF")
+        req = bool(ts & _REQ) or bool(_REQ_PHRASE.search(s)) or any(t.startswith(_REQ_STEMS) for t in toks)
+        q = tail.endswith("?") or ("?" in text and not req) \
+            or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
         it.question = q
-        has_book = bool(ts & _K_BOOK) or bool(_BOOK_PHRASE.search(s))
+        has_book = bool(ts & _K_BOOK) or bool(_BOOK_PHRASE.search(s)) \
+            or any(t.startswith(_BOOK_STEMS) and t not in _NOT_BOOK for t in toks)
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
                 and t not in _REQ and not t.isdigit() and len(t) > 1]
         topic = bool(ts & _TOPIC) or bool(_CHITCHAT.search(s))
-        req = bool(ts & _REQ) or bool(_REQ_PHRASE.search(s))
         desk = bool(ts & _K_DESK)
 
         def name_after(rx) -> str | None:
@@ -1497,7 +1548,7 @@ class _Parser:
         company = bool(ts & _K_COMPANY) or any(t.startswith(("firmen", "unternehmens")) for t in toks)
         contish = bool(ts & _K_CONT) or any("kontingent" in t or "contingent" in t for t in toks) \
             or bool(_CONT_RE.search(s))
-        if company and (contish or ts & {"pool", "budget"} or any(t.startswith("firmen") for t in toks)) \
+        if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (contish or ts & {"pool", "budget"} or any(t.startswith("firmen") for t in toks)) \
                 and not ts & {"gebucht", "booked", "buchungen", "bookings"}:
             return "company_contingent", 0.9, "contingent"
         if ts & _K_STAFF and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}):
@@ -1511,10 +1562,14 @@ class _Parser:
             or bool(_CANCEL_PHRASE.search(s) and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
+        absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates)
+        strong_cancel = bool(ts & _K_CANCEL) or bool(_CANCEL_PHRASE.search(s))
+        if absence and not strong_cancel:
+            return "absence", 0.85, "cancel"
         if cancel and not (q and ts & {"wie", "how"} and not it.dates):
             return "cancel", 0.9, None
-        if ts & _K_ABSENCE or (ts & {"krank", "sick", "ill"} and it.dates):
-            return "absence", 0.85, "cancel"
+        if absence:
+            return "absence", 0.8, "cancel"
         past_only = bool(it.dates) and max(it.dates) < self._today
         past_tense = bool(ts & _K_PAST) or (it.lang == "en" and "was" in ts)
         if (ts & _K_CHECKIN or _CHECKIN_RE.search(s)) and not (it.dates and any(d != self._today for d in it.dates)) \
@@ -1555,24 +1610,24 @@ class _Parser:
                 return "smalltalk", 0.65, "availability"
             return "availability", (0.9 if q else 0.8), "book"
         if q:
-            if _ACQUIRE_RE.search(s) and (ents or desk):
+            if (_ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s)) and (ents or desk):
                 return "book", 0.7, "availability"
             if topic and ents:
                 return "smalltalk", 0.75, None
             if ents and (ts & _K_QDOMAIN or desk or not rest):
                 return "availability", 0.75, "book"
-            if ents:
-                return "smalltalk", 0.6, "availability"
+            if ents:  # a question naming a day or a place, about nothing else we know: most likely availability
+                return "availability", 0.6, "smalltalk"
             if _CHITCHAT.search(s) or topic:
                 it.topic = "smalltalk"
             return "unknown", 0.5, None
         if ents or desk:
-            if req and not topic:
-                return "book", 0.85 if ents else 0.7, None
-            if not rest and not topic:
+            if not rest and not topic:  # a bare "day + place" fragment
                 full = bool(it.dates) and bool(it.space)
                 return "book", 0.9 if full else 0.8, None
-            if topic or len(rest) >= 2:
+            if (req or it.colleague or (desk and ents)) and (not topic or (it.dates and it.space)):
+                return "book", 0.85 if ents else 0.7, None
+            if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ):
                 return "smalltalk", 0.65, "book"
             return "book", 0.55, "smalltalk"
         if topic:
