@@ -15,6 +15,9 @@ Restore (SQLite): stop the bot, copy the backup over the database file (delete s
 ``-wal``/``-shm`` files next to it), start the bot. Restore (PostgreSQL):
 ``pg_restore --clean --if-exists --no-owner -d <url> deskbot.dump`` into a stopped deployment.
 
+Backups hold personal data: every backup file is created 0600, and a backup directory deskbot creates is
+0700 (an existing directory keeps its mode).
+
 CLI: `backup_cmd` is a plain Typer command function; register it with
 ``admin_app.command("backup")(backup_cmd)`` (or run ``python -m bot.backup OUT``).
 """
@@ -31,6 +34,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from bot.paths import private_dir, private_file
+
 
 class BackupError(Exception):
     """The backup could not be made; the message is one line (or the command to run instead)."""
@@ -40,9 +45,9 @@ def _target(out: Path | str, suffix: str) -> Path:
     """A directory (existing, or given with a trailing slash) gets a time-stamped file name."""
     out_path = Path(out).expanduser()
     if out_path.is_dir() or str(out).endswith(("/", os.sep)):
-        out_path.mkdir(parents=True, exist_ok=True)
+        private_dir(out_path)
         return out_path / f"deskbot-{datetime.now():%Y%m%d-%H%M%S}{suffix}"
-    out_path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(out_path.parent)
     return out_path
 
 
@@ -56,6 +61,7 @@ def sqlite_backup(db_file: Path, out_path: Path | str) -> Path:
         raise BackupError("the backup file must not be the database itself")
     tmp = target.with_name(target.name + ".partial")
     tmp.unlink(missing_ok=True)
+    private_file(tmp)  # SQLite would create it with the umask's mode (0644)
     src = sqlite3.connect(db_file, timeout=60)
     try:
         dst = sqlite3.connect(tmp)
@@ -106,6 +112,8 @@ def postgres_backup(url: str, out_path: Path | str, *, run: bool | None = None) 
         raise BackupError("PostgreSQL: pg_dump is not installed here; run it where it is, e.g. "
                           f"PGPASSWORD=... {shown}  (restore with pg_restore)")
     tmp = target.with_name(target.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    private_file(tmp)  # pg_dump truncates and writes the existing file: it keeps 0600
     argv = [a if not a.startswith("--file=") else f"--file={tmp}" for a in argv]
     proc = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True)
     if proc.returncode != 0:

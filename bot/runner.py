@@ -289,11 +289,12 @@ async def run_forever(core: Core, stop_event: asyncio.Event | None = None) -> No
             if health is not None:
                 health.scheduler = scheduler
 
-        if health is not None:
-            health.phase = "running"
-        log.info("deskbot running: transports=%s, database=%s, http_port=%s",
-                 ",".join(transports) or "none", core.db.dialect, settings.http_port)
-        await stop_event.wait()
+        if not stop_event.is_set():  # (stopped while a transport's start was being retried: never "running")
+            if health is not None:
+                health.phase = "running"
+            log.info("deskbot running: transports=%s, database=%s, http_port=%s",
+                     ",".join(started) or "none", core.db.dialect, settings.http_port)
+            await stop_event.wait()
     finally:
         log.info("shutting down")
         if health is not None:

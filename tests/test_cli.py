@@ -100,3 +100,246 @@ def test_chat_clock_brings_reminders_with_answerable_buttons(tmp_path):
     assert out.index("📨 [an/to anna] 🔔 Erinnerung") < out.index("(Uhr/clock: Tue 2026-11-24 07:31 CET)")
     assert "[1] ✅ Einchecken" in out
     assert "Du bist eingecheckt (Platz 1)" in out.split("anna> 1")[-1]
+
+
+# ------------------------------------------------------------------------------------- start-up errors: one line, exit 2
+import re  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer  # noqa: E402
+
+DEMO_WORLD = REPO / "config" / "demo_world.yaml"
+TOKEN = "123456:AAH-very-secret-part_xyz"
+
+
+def _store(tmp_path: Path, **env: str) -> dict:
+    base = {"DESKBOT_DATA_DIR": str(tmp_path / "data"), "DESKBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "DESKBOT_WORLD_FILE": str(DEMO_WORLD)}
+    return {**base, **env}
+
+
+def one_error_line(r, *, starts: str) -> str:
+    """The run failed with exit 2 and exactly one stderr line (no traceback), starting with `starts`."""
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith(f"deskbot: {starts}"), lines[0]
+    return lines[0]
+
+
+def test_webhook_mode_needs_a_url_and_a_secret(tmp_path):
+    env = _store(tmp_path, DESKBOT_TELEGRAM_TOKEN=TOKEN, DESKBOT_TELEGRAM_MODE="webhook")
+    one_error_line(deskbot("run", env=env), starts="DESKBOT_TELEGRAM_WEBHOOK_URL:")
+    env["DESKBOT_TELEGRAM_WEBHOOK_URL"] = "https://bot.example/telegram"
+    line = one_error_line(deskbot("run", env=env), starts="DESKBOT_TELEGRAM_WEBHOOK_SECRET:")
+    assert "forged" in line
+    env["DESKBOT_TELEGRAM_WEBHOOK_SECRET"] = "not allowed!"
+    one_error_line(deskbot("run", env=env), starts="DESKBOT_TELEGRAM_WEBHOOK_SECRET:")
+    assert not (tmp_path / "db.sqlite3").exists(), "refused before touching the database"
+
+
+def test_half_configured_matrix_names_only_what_is_missing(tmp_path):
+    r = deskbot("run", env=_store(tmp_path, DESKBOT_MATRIX_HOMESERVER="https://matrix.example"))
+    line = one_error_line(r, starts="DESKBOT_MATRIX_USER_ID:")
+    missing = line.split("missing:", 1)[1]
+    assert "DESKBOT_MATRIX_HOMESERVER" not in missing and "DESKBOT_MATRIX_PASSWORD" in missing
+    r = deskbot("run", env=_store(tmp_path, DESKBOT_MATRIX_USER_ID="@bot:example", DESKBOT_MATRIX_PASSWORD="pw-secret"))
+    line = one_error_line(r, starts="DESKBOT_MATRIX_HOMESERVER:")
+    assert "USER_ID" not in line.split("missing:", 1)[1] and "pw-secret" not in line
+
+
+def test_bad_database_url_is_one_line_without_the_password(tmp_path):
+    for url in ("nonsense", "postgresql+psycopg://u:hunter2@[bad", "mysql://u:hunter2@db/x"):
+        r = deskbot("migrate", env={"DESKBOT_DATABASE_URL": url, "DESKBOT_DATA_DIR": str(tmp_path)})
+        line = one_error_line(r, starts="DESKBOT_DATABASE_URL:")
+        assert "hunter2" not in line
+
+
+def test_unreadable_world_file_is_one_line(tmp_path):
+    not_utf8 = tmp_path / "latin1.yaml"
+    not_utf8.write_bytes("spaces: [{slug: a, name: 'K\xf6ln', town: x}]\n".encode("latin-1"))
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("spaces: [\n  - {slug: a\n")
+    for i, (world, expect) in enumerate([(tmp_path / "missing.yaml", "not found"), (tmp_path, "cannot read"),
+                                         (not_utf8, "not UTF-8"), (bad_yaml, "not valid YAML")]):
+        env = _store(tmp_path, DESKBOT_WORLD_FILE=str(world), DESKBOT_DATABASE_URL=f"sqlite:///{tmp_path}/w{i}.sqlite3")
+        line = one_error_line(deskbot("chat", input="", env=env), starts="DESKBOT_WORLD_FILE:")
+        assert expect in line, line
+
+
+def test_hung_database_times_out_in_seconds(tmp_path):
+    """A port that accepts connections but never answers (issue 14: start-up hung 45 s in silence)."""
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(16)  # the kernel completes the TCP handshake; nobody ever answers
+        port = srv.getsockname()[1]
+        t0 = time.monotonic()
+        r = deskbot("migrate", env={"DESKBOT_DATABASE_URL": f"postgresql+psycopg://u:hunter2@127.0.0.1:{port}/x"})
+        took = time.monotonic() - t0
+    line = one_error_line(r, starts="DESKBOT_DATABASE_URL: cannot open the database")
+    assert "hunter2" not in line
+    assert took < 20, f"took {took:.1f}s"
+
+
+def test_unreachable_database_is_exactly_one_line(tmp_path):
+    r = deskbot("run", env=_store(tmp_path, DESKBOT_DATABASE_URL="postgresql+psycopg://nobody:pw@127.0.0.1:1/none"))
+    one_error_line(r, starts="DESKBOT_DATABASE_URL: cannot open the database")
+
+
+def test_fresh_says_it_ignores_the_database_url_and_cleans_up(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {"DESKBOT_DATABASE_URL": "postgresql+psycopg://u:pw@127.0.0.1:1/x", "DESKBOT_DATA_DIR": str(tmp_path), "TMPDIR": str(tmp)}
+    r = deskbot("chat", "--fresh", "--now", "2026-11-23T08:00", input="morgen Olfen\n", env=env)
+    assert r.returncode == 0, r.stderr
+    assert "--fresh ignores DESKBOT_DATABASE_URL" in r.stderr
+    assert list(tmp.iterdir()) == []
+    r = deskbot("chat", "--fresh", "--db", "sqlite:///x.sqlite3", input="", env={"TMPDIR": str(tmp)})
+    one_error_line(r, starts="--fresh and --db")
+    assert list(tmp.iterdir()) == []
+
+
+# ------------------------------------------------------------------------------------- Telegram at start
+def _run_until(env: dict, pattern: str, *, cwd: Path, timeout: float = 30.0):
+    """Start `deskbot run`, wait until stderr matches `pattern` (or it exits), then SIGTERM it."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("DESKBOT_")}
+    e.update(env)
+    log = cwd / "run.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=e, cwd=REPO, stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            if re.search(pattern, log.read_text()):
+                break
+            time.sleep(0.1)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return rc, log.read_text()
+
+
+def test_telegram_unreachable_at_start_is_retried_with_one_line_per_attempt(tmp_path, monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # nothing listens here once closed
+    env = _store(tmp_path, DESKBOT_TELEGRAM_TOKEN=TOKEN, DESKBOT_TELEGRAM_BASE_URL=f"http://127.0.0.1:{closed}/bot")
+    rc, log = _run_until(env, r"attempt 2\b.*\n", cwd=tmp_path)
+    attempts = [line for line in log.splitlines() if "transport telegram: cannot start, attempt" in line]
+    assert len(attempts) >= 2, log
+    assert "attempt 1 " in attempts[0] and "next try in 1s" in attempts[0] and "next try in 2s" in attempts[1]
+    assert "Traceback" not in log and len(log.splitlines()) < 30, log
+    assert TOKEN.split(":")[1] not in log
+    assert rc == 0, log  # SIGTERM during the back-off: a clean stop
+    assert "deskbot stopped" in log
+
+
+class _RejectingBotAPI(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        body = b'{"ok": false, "error_code": 401, "description": "Unauthorized"}'
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST
+
+    def log_message(self, *args):
+        pass
+
+
+def test_rejected_token_is_one_line_and_never_logged(tmp_path):
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _RejectingBotAPI)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        env = _store(tmp_path, DESKBOT_TELEGRAM_TOKEN=TOKEN, DESKBOT_TELEGRAM_BASE_URL=f"http://127.0.0.1:{srv.server_port}/bot",
+                     DESKBOT_LOG_LEVEL="DEBUG")
+        r = deskbot("run", env=env)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert r.returncode == 2, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("deskbot: DESKBOT_TELEGRAM_TOKEN: Telegram rejected the token"), r.stderr
+    assert "Traceback" not in r.stderr
+    secret = TOKEN.split(":")[1]
+    assert secret not in r.stderr + r.stdout, "the token was logged (DEBUG level included)"
+
+
+# ------------------------------------------------------------------------------------- what never reaches a log
+def test_log_lines_mask_secrets_also_in_tracebacks_and_json():
+    import io
+    import logging
+
+    from bot.logging_setup import JsonFormatter
+    from bot.runner import RedactingFormatter, secrets_of
+    from bot.settings import Settings
+
+    s = Settings(telegram_token=TOKEN, matrix_password="matrix-pw-1", database_url="postgresql+psycopg://u:db-pw-2@h/x")
+    secrets = secrets_of(s)
+    for inner in (logging.Formatter("%(message)s"), JsonFormatter()):
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(RedactingFormatter(inner, secrets))
+        lg = logging.getLogger("test.redact")
+        lg.addHandler(handler)
+        lg.propagate = False
+        try:
+            try:
+                raise RuntimeError(f"The token `{TOKEN}` was rejected; db-pw-2")
+            except RuntimeError:
+                lg.exception("https://api.telegram.org/bot%s/getMe failed, pw %s", TOKEN, "matrix-pw-1")
+        finally:
+            lg.removeHandler(handler)
+        out = stream.getvalue()
+        for secret in (TOKEN, TOKEN.split(":")[1], "matrix-pw-1", "db-pw-2"):
+            assert secret not in out, (secret, out)
+        assert "getMe failed" in out and "***" in out
+
+
+def test_sql_parameters_are_hidden_from_errors(tmp_path):
+    from sqlalchemy import text
+
+    from bot.storage.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (name TEXT UNIQUE)"))
+        conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": "Anna Private-Name"})
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": "Anna Private-Name"})
+    except Exception as exc:  # IntegrityError
+        assert "Private-Name" not in str(exc) and "hidden" in str(exc)
+    else:
+        raise AssertionError("no IntegrityError")
+    finally:
+        engine.dispose()
+    assert make_engine("postgresql+psycopg://u@127.0.0.1/x").hide_parameters
+
+
+def test_sqlite_files_and_backups_are_private(tmp_path):
+    from bot.backup import sqlite_backup
+    from bot.storage.db import Database
+
+    db_file = tmp_path / "new" / "dir" / "deskbot.sqlite3"
+    db = Database(f"sqlite:///{db_file}")
+    db.migrate()
+    db.dispose()
+    assert oct(db_file.stat().st_mode & 0o777) == "0o600"
+    assert oct(db_file.parent.stat().st_mode & 0o777) == "0o700"
+    assert oct((tmp_path / "new").stat().st_mode & 0o777) == "0o700"
+    for side in db_file.parent.glob("deskbot.sqlite3-*"):  # -wal / -shm take the database file's mode
+        assert side.stat().st_mode & 0o077 == 0, side
+    out = sqlite_backup(db_file, str(tmp_path / "backups") + "/")
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    assert oct(out.parent.stat().st_mode & 0o777) == "0o700"
+    single = sqlite_backup(db_file, tmp_path / "one" / "b.sqlite3")
+    assert oct(single.stat().st_mode & 0o777) == "0o600"
