@@ -234,6 +234,7 @@ def _compile_regexes() -> None:
         r"|(?P<todaymorning>heute\s+(?:morgen|frueh)|this\s+morning)"
         r"|(?P<today>heute|today|tdy|2day|tonight|heut)"
         r"|(?P<tomorrow>morgen|tomorrow|tmrw|tmr|tmw|2morrow|tomorow|tommorow|tommorrow|morgn)"
+        r"|(?P<dby>vorgestern|(?:the\s+)?day\s+before\s+yesterday)"
         r"|(?P<yesterday>gestern|yesterday))\b"
     )
     _INN = _R(
@@ -307,7 +308,8 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, \
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE
     _R = re.compile
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
@@ -328,7 +330,7 @@ def _compile_more() -> None:
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
         r"\bnimm\s+mich\s+(?:\w+\s+){0,4}?raus\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
-        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
+        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _CHECKIN_RE = _R(
         r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier|drin)\b|\bjetzt\s+da\b|"
@@ -343,7 +345,7 @@ def _compile_more() -> None:
         r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
         r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)|"
         r"\b(?:habe|hab|have|bin|am)\s+(?:ich|i)\b.*\b(?:gebucht|booked|reserviert|eingetragen|reserved)\b|"
-        r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b.*\b(?:gebucht|eingebucht|eingetragen)\b|\beingebucht\b|\bcoming\s+up\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b|^\s*liste\s*$"
+        r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b|\bwhere\s+am\s+i\b|\bwo\s+bin\s+ich\b.*\b(?:gebucht|eingebucht|eingetragen)\b|\beingebucht\b|\bcoming\s+up\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b|^\s*liste\s*$"
     )
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _HELP_RE = _R(
@@ -351,7 +353,7 @@ def _compile_more() -> None:
         r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|"
         r"\bwhat\s+do\s+you\s+do\b|\bwie\s+geht\s+das\b|^\s*\?+\s*$|\bkeine\s+ahnung\b|\bhow\s+do\s+i\s+use\b|"
         r"\bverstehe?\s+(?:das\s+|dich\s+)?nicht\b|\bi'?\s*a?m\s+lost\b|\bwas\s+muss\s+ich\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
-        r"\berklaer\w*\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
+        r"\berklaer\w*\b|\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bweiss\s+nicht,?\s+(?:wie|was)\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
     )
     _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt)\s+([a-z]+)\b")
     _AVAIL_RE = _R(
@@ -365,6 +367,9 @@ def _compile_more() -> None:
     _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
     _PRICE_RE = _R(r"\bhow\s+much\s+is\s+(?:a|one)\b|\bwas\s+kostet\b")
     _DAYOFF_RE = _R(r"\bhab\w*\s+(?:\w+\s+)?frei\b(?!\s*\?)(?!.*\?)")
+    _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
+    _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
+    _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|can\s+you|could\s+you|would\s+you|will\s+you)\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
@@ -379,7 +384,7 @@ def _compile_more() -> None:
     )
     _DLIST_ITEM = _R(r"(?<![\d.])(\d{1,2})(?=\.|st|nd|rd|th)")
     _SERIES = _R(
-        rf"\b(?:(?:die|the|for\s+the)\s+)?(?:naechsten|kommenden|folgenden|next|coming|following)\s+({_NUM_RE})\s+"
+        rf"\b(?:(?:die|the|for\s+the)\s+)?(?:naechsten?|kommenden?|folgenden?|next|coming|following)\s+({_NUM_RE})\s+"
         rf"(?:(?P<wd>{_WD_LONG})(?:e|en|s)?|(?P<weeks>wochen|weeks))\b"
     )
     hw = "|".join(sorted(_HOURWORDS, key=len, reverse=True))
@@ -414,7 +419,7 @@ _K_CHECKIN = {"einchecken", "checkin", "eingecheckt", "checke", "angekommen", "a
 _K_CONT = {"kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
 _K_LISTN = {"buchungen", "buchung", "bookings", "booking", "reservierungen", "reservierung", "reservations",
             "reservation", "termine"}
-_K_LISTM = {"meine", "meiner", "my", "show", "zeige", "zeig", "anzeigen", "list", "liste", "alle", "all",
+_K_LISTM = {"what", "have", "habe", "hab", "hast", "naechsten", "next", "kommenden", "meine", "meiner", "my", "show", "zeige", "zeig", "anzeigen", "list", "liste", "alle", "all",
             "welche", "which", "uebersicht", "overview", "upcoming", "anstehende", "aktuelle", "current"}
 _K_AVAIL = {"frei", "freie", "freier", "freies", "freien", "free", "available", "availability", "verfuegbar",
             "verfuegbarkeit", "belegt", "belegung", "auslastung", "occupancy", "occupied", "busy", "vacant"}
@@ -475,7 +480,7 @@ _TOPIC = {
     "neblig", "glatt", "glatteis", "kalt", "warm", "heiss", "gewitter", "sturm", "weather", "rain", "raining",
     "snow", "sunny", "fog", "foggy", "cold", "hot", "storm", "stau", "bus", "busse", "zug", "bahn", "streik",
     "baustelle", "radweg", "strassen", "strasse", "verkehr", "traffic", "train", "strike", "roadworks",
-    "parken", "park", "parking", "parkplatz", "einkaufen", "shopping", "shop", "markt", "weihnachtsmarkt",
+    "parken", "park", "parking", "parkplatz", "parkplaetze", "parkhaus", "einkaufen", "shopping", "shop", "markt", "weihnachtsmarkt",
     "stadtfest", "kirmes", "kino", "konzert", "party", "fest", "feier", "fussball", "spiel", "spielt",
     "match", "gewonnen", "verloren", "football", "soccer", "game", "won", "lost", "schalke", "preussen",
     "bvb", "borussia", "kaffee", "kuchen", "baecker", "essen", "italiener", "restaurant", "cafe", "pizza",
@@ -490,7 +495,7 @@ _TOPIC = {
 _CHITCHAT_SRC = (
     r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bhow\s+are\s+you\b|"
     r"\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bbist\s+du\s+(?:ein|eine|echt)\b|\bare\s+you\s+(?:a|an|real)\b|"
-    r"\berzaehl\w*\b.*\bwitz\b|\btell\s+me\s+a\s+joke\b|\bwie\s+war\s+dein\b|\bwhat'?s\s+up\b"
+    r"\berzaehl\w*\b.*\bwitz\b|\bwie\s+weit\b|\bhow\s+far\b|\bentfernung\b|\bdistance\b|\btell\s+me\s+a\s+joke\b|\bwie\s+war\s+dein\b|\bwhat'?s\s+up\b"
 )
 _NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
@@ -510,6 +515,8 @@ _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were"
 _BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag")
 _NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung"}
 _REQ_STEMS = ("brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
+_TOPIC_HEADS = ("markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "essen",
+                "umzug", "konzert", "party", "kaffee", "urlaub", "ausflug", "training")
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh"}
 _K_HOURS = {"oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
@@ -942,7 +949,8 @@ class _Parser:
             return add(mm, [first + timedelta(days=7 * k) for k in range(n)])
 
         series_weeks: int | None = None
-        if tokset & {"naechsten", "kommenden", "folgenden", "next", "coming", "following"}:
+        if tokset & {"naechsten", "kommenden", "folgenden", "naechste", "kommende", "folgende", "next", "coming",
+                     "following"}:
             w = _SERIES.sub(_series, w)
 
         if dig:
@@ -1013,6 +1021,8 @@ class _Parser:
                     part_hint = "morning"
                     return _blank(mm)
                 return add(mm, [today + timedelta(days=1)])
+            if g == "dby":
+                return add(mm, [today - timedelta(days=2)])
             return add(mm, [today - timedelta(days=1)])
 
         # "am morgen" check needs the text before the match: do the substitution on a snapshot
@@ -1396,23 +1406,35 @@ class _Parser:
         space = None
         n = len(wtoks)
         i = 0
-        while i < n and space is None:
+        found: list[tuple[str, int, int]] = []
+        while i < n:
+            step = 1
             for k in range(min(self.max_key_words, n - i), 0, -1):
                 key = " ".join(t[0] for t in wtoks[i:i + k])
                 slug = self.space_keys.get(key)
                 if slug:
                     if key == "senden" and self._senden_is_verb(wtoks, i, tokset):
                         continue
-                    space = slug
-                    a0, b0 = wtoks[i][1], wtoks[i + k - 1][2]
+                    found.append((slug, wtoks[i][1], wtoks[i + k - 1][2]))
+                    step = k
+                    break
+            i += step
+        if found:
+            pick = found[0]
+            if len({f[0] for f in found}) > 1:  # "nicht Olfen, sondern Dülmen", "lieber Senden statt Olfen"
+                keep = [f for f in found if not _NEG_PLACE.search(w[max(0, f[1] - 14):f[1]])
+                        and not _NEG_PLACE_AFTER.match(w[f[2]:f[2] + 16])]
+                pref = [f for f in keep if _PREF_PLACE.search(w[max(0, f[1] - 14):f[1]])]
+                pick = (pref or keep or found)[0]
+            space = pick[0]
+            for (slug, a0, b0) in found:
+                if slug == space:
                     for (ca, cb, _fixed) in corrected:
                         if ca < b0 and cb > a0:  # read through a typo ("Duelman"): the dialogue confirms it
                             it.space_fuzzy = True
                             it.space_guess = [slug]
                             it.space_text = next((o for (a, b, o, cap) in words if a == ca), None)
-                    w = w[:a0] + " " * (b0 - a0) + w[b0:]
-                    break
-            i += 1
+                w = w[:a0] + " " * (b0 - a0) + w[b0:]
         it.space = space
 
         # ---- a colleague or member named by a capitalised first name ----
@@ -1518,7 +1540,8 @@ class _Parser:
                     or it.date_text_unreadable)
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
                 and t not in _REQ and not t.isdigit() and len(t) > 1]
-        topic = bool(ts & _TOPIC) or bool(_CHITCHAT.search(s))
+        topic = bool(ts & _TOPIC) or bool(_CHITCHAT.search(s)) \
+            or any(len(t) > 6 and t.endswith(_TOPIC_HEADS) for t in rest)
         desk = bool(ts & _K_DESK)
 
         def name_after(rx) -> str | None:
@@ -1540,6 +1563,8 @@ class _Parser:
         if ts & _K_SETTINGS or (ts & _K_REMIND and not (has_book and it.dates)):
             return "settings", 0.9, None
         if ts & _K_UNDO or _UNDO_PHRASE.search(s):
+            if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"
+                return "cancel", 0.85, "undo"
             return "undo", 0.95, None
         if ts & _K_THANKS and len(toks) <= 8 and not (has_book or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
@@ -1551,7 +1576,8 @@ class _Parser:
         if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (contish or ts & {"pool", "budget"} or any(t.startswith("firmen") for t in toks)) \
                 and not ts & {"gebucht", "booked", "buchungen", "bookings"}:
             return "company_contingent", 0.9, "contingent"
-        if ts & _K_STAFF and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}):
+        staff = bool(ts & _K_STAFF) or any(t.startswith(("team", "mitarbeit")) for t in toks)
+        if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}):
             return "team_bookings", 0.9, "list"
         if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s):
             nm = name_after(_NAME_CONT)
@@ -1584,7 +1610,9 @@ class _Parser:
             if not (has_book and ents):
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
-        if not topic and (ts & _K_WHO or (ts & {"kollegen", "colleagues", "kolleginnen"} and q)
+        if not topic and (ts & _K_WHO or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
+                                                 or any(t.startswith("team") for t in toks))
+                                          and (it.dates or it.space) and not desk and not _HOWMUCH.search(s))
                           or (q and (it.dates or it.space) and name_after(_NAME_WHO))):
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
@@ -1612,6 +1640,9 @@ class _Parser:
         if q:
             if (_ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s)) and (ents or desk):
                 return "book", 0.7, "availability"
+            if ents and not topic and (not rest and it.dates and it.space and not ts & _Q_START
+                                       or req and ts & {"ich", "i", "mir", "me", "wir", "we"}):
+                return "book", 0.7, "availability"  # "morgen Olfen?", "würde gern ..., geht das?": ask first
             if topic and ents:
                 return "smalltalk", 0.75, None
             if ents and (ts & _K_QDOMAIN or desk or not rest):
