@@ -333,3 +333,149 @@ def test_import_is_cheap():
 def test_robust_against_odd_input():
     for text in ("", "   ", "🙂🙂", "/", "//", "@@@", "9999-99-99", "1" * 500, "a" * 2000, "\x00\n\t"):
         assert p(text).intent in ("unknown", "help", "book")
+
+
+# ---------------------------------------------------------------- issue 13: confidence, questions, new intents
+
+from bot.intents import CONFIDENT  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ist Freitag in Senden noch was zu kriegen?", "Is Havixbeck full on Monday?", "geht morgen was in Olfen?",
+     "Wer ist morgen in Dülmen?", "war gestern in Dülmen einkaufen", "Morgen soll es in Olfen regnen",
+     "Der Bus nach Senden fällt morgen aus", "danke", "super, danke!", "gestern Dülmen",
+     "Schalke spielt Freitag, wer guckt mit?", "Wie weit ist es von Dülmen nach Senden?"],
+)
+def test_questions_and_small_talk_never_confident_bookings(text):
+    it = p(text)
+    assert not (it.intent == "book" and it.confidence >= CONFIDENT), (it.intent, it.confidence)
+
+
+@pytest.mark.parametrize(
+    "text,intent",
+    [("Ist Freitag in Senden noch was zu kriegen?", "availability"), ("Is Havixbeck full on Monday?", "availability"),
+     ("geht morgen was in Olfen?", "availability"), ("Wer ist morgen in Dülmen?", "who"),
+     ("who's in Olfen on Friday?", "who"), ("war gestern in Dülmen einkaufen", "smalltalk"),
+     ("Preußen hat am Samstag in Münster gewonnen", "smalltalk"), ("danke", "thanks"), ("super, danke!", "thanks"),
+     ("sitze jetzt am Schreibtisch", "checkin"), ("I'm at my desk", "checkin"),
+     ("schaffe es Freitag doch nicht nach Olfen", "cancel"), ("streich den Mittwoch", "cancel"),
+     ("wie viele bezahlte Tage bleiben mir", "contingent"), ("how many paid days do I have left", "contingent"),
+     ("Kontigent", "contingent"), ("keine Ahnung, wie das geht", "help"), ("how do I use you", "help"),
+     ("rückgängig", "undo"), ("undo", "undo"), ("Urlaub vom 14. bis 18.12.", "absence"),
+     ("Erinnerung 19:30", "settings"), ("Erinnerungen aus", "settings"), ("/einstellungen morgens 06:45", "settings"),
+     ("Kontingent der Firma", "company_contingent"), ("/firma Dezember", "company_contingent"),
+     ("Buchungen der Mitarbeiter", "team_bookings"), ("/team Dezember", "team_bookings"),
+     ("wie viel hat Anna noch?", "member_contingent"), ("gestern Dülmen", "past_day"),
+     ("buche gestern Olfen", "past_day")],
+)
+def test_issue13_intents(text, intent):
+    assert p(text).intent == intent
+
+
+def test_bare_fragment_is_confident_booking_and_unclear_message_is_not():
+    for text in ("morgen Dülmen", "Fr Olfen vormittags", "morgen Olfen bitte", "book Senden tomorrow"):
+        it = p(text)
+        assert it.intent == "book" and it.confidence >= CONFIDENT, text
+    it = p("morgen Olfen Fahrrad")  # a word we do not know next to day + place: ask, do not act
+    assert it.confidence < CONFIDENT
+    it = p("Hätte ich am 26.11. einen Platz in Nottuln?")  # a polite request phrased as a question: ask first
+    assert it.intent == "book" and it.confidence < CONFIDENT and it.question
+
+
+def test_availability_topics():
+    assert p("Wann hat Havixbeck geöffnet?").topic == "hours"
+    assert p("Was kostet ein Tag in Coesfeld?").topic == "price"
+    it = p("wie geht's dir?")
+    assert it.intent == "unknown" and it.topic == "smalltalk"
+
+
+def test_slots_of_new_intents():
+    it = p("für Carl morgen Dülmen")
+    assert (it.intent, it.colleague, it.space, it.dates) == ("book", "Carl", "duelmen", ds("2026-11-24"))
+    assert p("Kannst du für meine Kollegin Jana Donnerstag in Coesfeld buchen?").colleague == "Jana"
+    assert p("morgen Dülmen für mich").colleague is None
+    assert p("für Lisa und mich Donnerstag Havixbeck").desks == 2
+    assert p("wie viel hat Anna noch?").name == "Anna"
+    assert p("Kontingent im Dezember").month == "2026-12"
+    assert p("how many days left in January?").month == "2027-01"
+    assert p("/team Dezember").month == "2026-12"
+    assert p("Urlaub vom 14. bis 18.12.").dates == ds("2026-12-14", "2026-12-15", "2026-12-16", "2026-12-17",
+                                                         "2026-12-18")
+    assert p("Erinnerung 19:30").args == ["erinnerung", "19:30"]
+    assert p("Erinnerungen aus").args == ["erinnerungen", "aus"]
+    assert p("/einstellungen morgens 06:45").args == ["morgens", "06:45"]
+
+
+def test_typo_in_space_name_is_flagged_for_did_you_mean():
+    it = p("morgen Dülman")
+    assert it.space == "duelmen" and it.space_fuzzy and it.space_guess == ["duelmen"] and it.space_text == "Dülman"
+    assert it.confidence < CONFIDENT
+    it = p("morgen Dulmen")  # umlaut written without dots is no typo
+    assert it.space == "duelmen" and not it.space_fuzzy
+
+
+def test_half_day_is_morning_with_a_flag():
+    it = p("morgen halbtags in Olfen")
+    assert it.part == "morning" and it.part_guessed and it.confidence < CONFIDENT
+    assert not p("morgen vormittags in Olfen").part_guessed
+
+
+@pytest.mark.parametrize(
+    "text,start,end",
+    [("Viertel nach acht bis zwölf", "08:15", "12:00"), ("halb neun", "08:30", None),
+     ("ab halb neun", "08:30", None), ("halb neun bis halb eins", "08:30", "12:30"),
+     ("Viertel vor neun bis 14 Uhr", "08:45", "14:00"), ("um acht", "08:00", None),
+     ("von acht bis zwölf", "08:00", "12:00"), ("halb neun bis fünf", "08:30", "17:00"),
+     ("ab 3", "15:00", None), ("dreiviertel neun", "08:45", None)],
+)
+def test_colloquial_times(text, start, end):
+    it = p("morgen Olfen " + text)
+    assert (it.start, it.end) == (start, end)
+    assert it.dates == ds("2026-11-24")
+
+
+def test_time_range_before_place():
+    it = p("Fr 9–13 Olfen")
+    assert (it.dates, it.start, it.end, it.space) == (ds("2026-11-27"), "09:00", "13:00", "olfen")
+
+
+def test_team_sizes():
+    assert p("wir kommen zu fünft morgen nach Dülmen").desks == 5
+    assert p("book Senden tomorrow for 4 of us").desks == 4
+    assert p("Für uns drei morgen Havixbeck").desks == 3
+    assert p("team of 5, Thursday, Dülmen").desks == 5
+    assert p("me + 3 colleagues in Senden on Friday").desks == 4
+
+
+def test_lists_series_and_relative_weeks():
+    assert p("am 8., 10. und 15.").dates == ds("2026-12-08", "2026-12-10", "2026-12-15")
+    assert p("am 1., 3. und 4.12.").dates == ds("2026-12-01", "2026-12-03", "2026-12-04")
+    assert p("on the 2nd, 4th and 9th").dates == ds("2026-12-02", "2026-12-04", "2026-12-09")
+    assert p("die kommenden vier Mittwoche").dates == ds("2026-11-25", "2026-12-02", "2026-12-09", "2026-12-16")
+    assert p("next 3 Mondays").dates == ds("2026-11-30", "2026-12-07", "2026-12-14")
+    assert p("dienstags, die nächsten 4 Wochen").dates == ds("2026-11-24", "2026-12-01", "2026-12-08", "2026-12-15")
+    assert p("in drei Wochen am Freitag").dates == ds("2026-12-18")
+    assert p("Friday in two weeks").dates == ds("2026-12-11")
+    assert p("letzten Freitag").dates == ds("2026-11-20")
+    assert p("vorgestern").dates == ds("2026-11-21")
+
+
+def test_mutation_gaps_of_issue_14():
+    assert p("Olfen am 5th").dates == ds("2026-12-05")  # ordinal without "the": the next 5th
+    assert p("the 5th").dates == ds("2026-12-05")
+    assert p("3/12 in Senden").dates == ds("2026-12-03")  # slash date = day/month
+    assert p("am 31. in Olfen").dates == ds("2026-12-31")  # November has no 31st: the next month that has it
+    assert p("am 31.", at(2027, 1, 31)).dates == ds("2027-01-31")
+    assert p("am 31.", at(2027, 2, 1)).dates == ds("2027-03-31")
+    assert p("in einem Monat", at(2027, 1, 31)).dates == ds("2027-02-28")  # clamped to the month's last day
+    assert p("in einem Monat", at(2028, 1, 31)).dates == ds("2028-02-29")
+    assert p("in a month", at(2026, 11, 23)).dates == ds("2026-12-23")
+    it = p("morgen ab 3")
+    assert it.start == "15:00"  # a bare hour before 7 means the afternoon
+    assert p("morgen ab 9").start == "09:00"
+
+
+def test_not_this_place_but_that():
+    assert p("nicht Olfen, sondern Dülmen morgen bitte").space == "duelmen"
+    assert p("lieber Senden statt Olfen").space == "senden"
