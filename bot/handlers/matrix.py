@@ -299,9 +299,12 @@ class MatrixTransport:
         self.logins = 0  # for tests / metrics
         self.became_leader_at: float | None = None  # monotonic, for takeover measurements
         self.first_sync_at: float | None = None
+        self.timings: dict[str, float] = {}  # wall clock of the last takeover's steps (leader, client, first_sync, ready)
 
     # -------------------------------------------------------------------------------- lifecycle
     async def start(self) -> None:
+        import nio  # noqa: F401 - imported now, not at takeover time (the import alone takes 0.5-1 s)
+
         if self.store_dir is not None:
             await asyncio.to_thread(import_legacy_store, self.state, self.store_dir)
         if self._lock is None:  # one instance: fail fast on bad credentials
@@ -358,7 +361,8 @@ class MatrixTransport:
         self.client = client
         session = await asyncio.to_thread(self.state.session)
         if session is not None:
-            client.restore_login(self.user_id, session.device_id, session.access_token)
+            client.restore_login(self.user_id, session.device_id, session.access_token)  # loads the crypto store
+            self.timings["store"] = time.time()
             resp = await client.whoami()
             if isinstance(resp, WhoamiResponse):
                 return
@@ -421,8 +425,10 @@ class MatrixTransport:
 
     async def _lead(self) -> None:
         self.became_leader_at = time.monotonic()
+        self.timings = {"leader": time.time()}
         if self._lock is not None or self.client is None:
             await self._open_client()  # another instance may have led until now: its state is in the DB
+        self.timings["client"] = time.time()
         self._handled.clear()
         self._leader = True
         self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync-loop")
@@ -471,11 +477,13 @@ class MatrixTransport:
             sync_filter={"room": {"timeline": {"limit": 1}}, "presence": {"not_types": ["*"]}},
         )
         self.first_sync_at = time.monotonic()
+        self.timings["first_sync"] = time.time()
         await self._crypto_housekeeping()
         await self._handle_invites(resp)
         session = await asyncio.to_thread(self.state.session)
         since = (session.next_batch if session else None) or resp.next_batch
         await asyncio.to_thread(self.state.save_next_batch, since)
+        self.timings["ready"] = time.time()
         self._synced.set()
         for pid, job in (await asyncio.to_thread(self.state.items, "pending")).items():
             self._enqueue(_Job(job["room_id"], reply_from_json(job["reply"]), job["base"],
