@@ -193,7 +193,7 @@ def _compile_regexes() -> None:
         r"\b(?:(?P<xmaseve>heilig(?:en)?\s*abend|heiligabend|christmas\s+eve|x-?mas\s+eve)"
         r"|(?P<nye>silvester|new\s+year'?s?\s+eve|nye)"
         r"|(?P<xmas2>(?:2\.|zweiter|zweiten)\s+weihnachts(?:feier)?tag|boxing\s+day|st\.?\s+stephen'?s\s+day)"
-        r"|(?P<xmas>(?:1\.|erster|ersten)\s+weihnachts(?:feier)?tag|weihnachten|christmas(?:\s+day)?|x-?mas)"
+        r"|(?P<xmas>(?:1\.|erster|ersten)\s+weihnachts(?:feier)?tag|weihnachten|christmas(?:\s+day)?|x-?mas)(?!\s+(?:market|party|tree|markt|feier))"
         r"|(?P<newyear>neujahr(?:stag)?|new\s+year'?s?(?:\s+day)?)"
         r"|(?P<unity>tag\s+der\s+deutschen\s+einheit)"
         r"|(?P<allsaints>allerheiligen|all\s+saints'?\s+day)"
@@ -252,7 +252,7 @@ def _compile_regexes() -> None:
         rf"\b(?:(?:im|in|for|during|throughout|ganzen|whole|den|the|all\s+of|of)\s+)?({_MONTH_RE})\b\.?(?:\s+(\d{{4}}))?"
         r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current)\s+(?:monat|month)\b"
     )
-    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle|immer|all)\b")
+    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle|(?<!wie\s)immer|(?<!after\s)all)\b")
     _EVERYDAY = _R(
         r"\b(?:(?:jeden|every|each|alle)\s+(?:tag|day|werktag|weekday|arbeitstag|working\s+day|wochentag)e?n?|taeglich|daily|werktags)\b"
     )
@@ -308,7 +308,7 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, \
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE
     _R = re.compile
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
@@ -336,7 +336,7 @@ def _compile_more() -> None:
         r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier|drin)\b|\bjetzt\s+da\b|"
         r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|\bvor\s+ort\b|"
         r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+(?:the|my)\s+(?:office|coworking|desk)|\bat\s+my\s+desk\b|"
-        r"\bi'?\s*a?m\s+here\b|^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+here\b|\bhere\s+now\b|\bgot\s+here\b|\bsitze\b|\bhingesetzt\b|"
+        r"\bi'?\s*a?m\s+here\b|\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+\w+(?:\s+\w+)?\s+(?:now|already)\b|\bbin\s+(?:jetzt|nun|gerade|schon)\s+(?:in|im)\b|^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+here\b|\bhere\s+now\b|\bgot\s+here\b|\bsitze\b|\bhingesetzt\b|"
         r"\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b|\beingetroffen\b|\bi'?ve\s+arrived\b|"
         r"\bi\s+am\s+in\s+the\s+office\b|\bjust\s+arrived\b"
     )
@@ -353,7 +353,7 @@ def _compile_more() -> None:
         r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|"
         r"\bwhat\s+do\s+you\s+do\b|\bwie\s+geht\s+das\b|^\s*\?+\s*$|\bkeine\s+ahnung\b|\bhow\s+do\s+i\s+use\b|"
         r"\bverstehe?\s+(?:das\s+|dich\s+)?nicht\b|\bi'?\s*a?m\s+lost\b|\bwas\s+muss\s+ich\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
-        r"\berklaer\w*\b|\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bweiss\s+nicht,?\s+(?:wie|was)\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
+        r"\berklaer\w*\b|\bi\s+don'?t\s+(?:get|understand)\b|\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bweiss\s+nicht,?\s+(?:wie|was)\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
     )
     _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt)\s+([a-z]+)\b")
     _AVAIL_RE = _R(
@@ -370,6 +370,7 @@ def _compile_more() -> None:
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead)\s+(?:(?:in|nach|im|to|at)\s+)?$")
+    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bdays?\s+off\b|\btake\s+(?:\w+\s+)?off\b(?!\s+for)")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|can\s+you|could\s+you|would\s+you|will\s+you)\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
@@ -409,7 +410,7 @@ def _compile_more() -> None:
 _K_CANCEL = {
     "storno", "stornieren", "storniere", "stornier", "stornierung", "storniert", "stornieren?",
     "absagen", "absage", "cancel", "cancle", "cancell", "canceln", "cancelled", "canceled", "cancellation",
-    "loeschen", "loesche", "loesch", "delete", "remove", "streichen", "streiche", "abbestellen",
+    "austragen", "austrage", "revoke", "loeschen", "loesche", "loesch", "delete", "remove", "streichen", "streiche", "abbestellen",
     "abmelden", "freigeben", "zurueckziehen", "zurueckgeben", "release", "unbook",
 }
 _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", "not", "don't", "dont", "unable", "nich"}
@@ -431,7 +432,7 @@ _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "
             "tag", "morning", "good", "evening", "abend", "bot", "deskbot"}
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
                "profil", "profile"}
-_K_UNDO = {"rueckgaengig", "undo", "widerrufen"}
+_K_UNDO = {"rueckgaengig", "undo", "widerrufen", "revert", "zuruecknehmen"}
 _K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist"}
 _K_LANG = {"english": "en", "englisch": "en", "englisch?": "en", "deutsch": "de", "german": "de",
            "germany": "de"}
@@ -489,6 +490,7 @@ _TOPIC = {
     "birthday", "wedding", "family", "wochenende", "weekend", "schloss", "wildpferde", "schoen", "toll",
     "nervt", "lovely", "beautiful", "muede", "tired", "wohne", "wohnen", "live", "gruesse", "greetings",
     "witz", "joke", "mensch", "human", "robot", "roboter", "wlan", "wifi", "internet", "katze", "hund",
+    "market", "icy", "kaputt", "broken", "gefahren", "rad", "fahrrad", "school", "schule", "kids", "kinder",
     "juhu", "yay", "haha", "lol", "gesehen", "guckt", "gucken", "nett", "nette", "ruhig", "quiet", "late",
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
 }
@@ -1204,6 +1206,8 @@ class _Parser:
                 if _LABEL_GAP.match(gap) and len(gap) <= 6:
                     x.label = True
                     break
+        if week_whole and week_off == 0 and any(x.mod == "next" for x in wd_items):
+            week_off = 1
         for x in wd_items:
             if x.label:
                 continue
@@ -1254,6 +1258,9 @@ class _Parser:
         elif not dates and everyday and month_ctx is None:
             start = today + timedelta(days=1)
             dates = [start + timedelta(days=k) for k in range(7) if (start + timedelta(days=k)).weekday() < 5]
+        if week_whole and len(set(dates)) == 1 and dates[0].weekday() < 5:  # "ab nächsten Montag die ganze Woche"
+            d0 = dates[0]
+            dates = [d0 + timedelta(days=k) for k in range(5 - d0.weekday())]
         it.dates = sorted(set(dates))
 
         # ---- parts of day ----
@@ -1588,7 +1595,8 @@ class _Parser:
             or bool(_CANCEL_PHRASE.search(s) and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
-        absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates)
+        absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates) \
+            or bool(_OFF_RE.search(s))
         strong_cancel = bool(ts & _K_CANCEL) or bool(_CANCEL_PHRASE.search(s))
         if absence and not strong_cancel:
             return "absence", 0.85, "cancel"
@@ -1629,6 +1637,8 @@ class _Parser:
         avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s))
         hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s))
         price = bool(wts & _K_PRICE) or bool(_PRICE_RE.search(s))
+        if (hours or price) and topic and not desk:
+            return "smalltalk", 0.7, "availability"
         if hours or price:
             if it.space or desk or ts & {"tag", "day", "coworking"}:
                 it.topic = "hours" if hours else "price"
