@@ -23,6 +23,9 @@ def run_migrations_online() -> None:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # the engine's statement_timeout guards users' queries; an index build on a big store may take longer
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
         connection.commit()
 
