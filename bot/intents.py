@@ -294,6 +294,7 @@ def _compile_regexes() -> None:
     _REGEXES_READY = True
 
 
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
 _HAS_DIGIT = re.compile(r"\d").search  # compiling one tiny pattern at import costs nothing noticeable
 
 _HOURWORDS = {
@@ -330,13 +331,13 @@ def _compile_more() -> None:
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
         r"\bnimm\s+mich\s+(?:\w+\s+){0,4}?raus\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
-        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
+        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _CHECKIN_RE = _R(
         r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier|drin)\b|\bjetzt\s+da\b|"
         r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|\bvor\s+ort\b|"
         r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+(?:the|my)\s+(?:office|coworking|desk)|\bat\s+my\s+desk\b|"
-        r"\bi'?\s*a?m\s+here\b|\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+\w+(?:\s+\w+)?\s+(?:now|already)\b|\bbin\s+(?:jetzt|nun|gerade|schon)\s+(?:in|im)\b|^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+here\b|\bhere\s+now\b|\bgot\s+here\b|\bsitze\b|\bhingesetzt\b|"
+        r"\bi'?\s*a?m\s+here\b|\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b|\bgot\s+to\s+(?:my|the)\s+(?:desk|office|space)\b|\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+\w+(?:\s+\w+)?\s+(?:now|already)\b|\bbin\s+(?:jetzt|nun|gerade|schon)\s+(?:in|im)\b|^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+here\b|\bhere\s+now\b|\bgot\s+here\b|\bsitze\b|\bhingesetzt\b|"
         r"\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b|\beingetroffen\b|\bi'?ve\s+arrived\b|"
         r"\bi\s+am\s+in\s+the\s+office\b|\bjust\s+arrived\b"
     )
@@ -345,7 +346,7 @@ def _compile_more() -> None:
         r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
         r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)|"
         r"\b(?:habe|hab|have|bin|am)\s+(?:ich|i)\b.*\b(?:gebucht|booked|reserviert|eingetragen|reserved)\b|"
-        r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b|\bwhere\s+am\s+i\b|\bwo\s+bin\s+ich\b.*\b(?:gebucht|eingebucht|eingetragen)\b|\beingebucht\b|\bcoming\s+up\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b|^\s*liste\s*$"
+        r"\bwann\s+bin\s+ich\b|\bwas\s+steht\s+(?:bei\s+mir\s+)?(?:\w+\s+){0,3}?an\b|\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b|\bwo\s+bin\s+ich\b|\bwhere\s+am\s+i\b|\bwo\s+bin\s+ich\b.*\b(?:gebucht|eingebucht|eingetragen)\b|\beingebucht\b|\bcoming\s+up\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b|^\s*liste\s*$"
     )
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _HELP_RE = _R(
@@ -371,7 +372,8 @@ def _compile_more() -> None:
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bdays?\s+off\b|\btake\s+(?:\w+\s+)?off\b(?!\s+for)")
-    _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|can\s+you|could\s+you|would\s+you|will\s+you)\b"
+    _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
+                    r"would\s+you|will\s+you)\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
@@ -402,7 +404,8 @@ def _compile_more() -> None:
     )
     _FOR_NAME = _R(
         r"\b(?:fuer|for)\s+(?:(?:meine[nmr]?|my|unsere[nmr]?|our|den|die|der)\s+)?"
-        r"(?:(?:kolleg\w*|colleague|coworker|mitarbeiter\w*|chef\w*|boss)\s+)?([a-z][a-z'-]+)\b"
+        r"(?:(?:kolleg\w*|colleague|coworker|mitarbeiter\w*|chef\w*|boss)\s+)?(?:(?:herrn?|frau|mr|mrs|ms|dr)\.?\s+)?"
+        r"([a-z][a-z'-]+)\b"
     )
 
 
@@ -432,7 +435,7 @@ _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "
             "tag", "morning", "good", "evening", "abend", "bot", "deskbot"}
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
                "profil", "profile"}
-_K_UNDO = {"rueckgaengig", "undo", "widerrufen", "revert", "zuruecknehmen"}
+_K_UNDO = {"rueckgaengig", "undo", "widerrufen", "revert", "zuruecknehmen", "ungeschehen"}
 _K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist"}
 _K_LANG = {"english": "en", "englisch": "en", "englisch?": "en", "deutsch": "de", "german": "de",
            "germany": "de"}
@@ -450,7 +453,7 @@ _Q_START = {
     "what", "whats", "what's", "how", "which", "anyone", "anybody",
 }
 _Q_START2 = {"kannst du", "koenntest du", "can you", "could you", "would you", "will you", "kann man"}
-_K_AVAIL = _K_AVAIL | {"voll", "full", "ausgebucht", "belegt", "crowded", "packed", "vacancy", "kapazitaet",
+_K_AVAIL = _K_AVAIL | {"ruhig", "quiet", "leer", "empty", "voll", "full", "ausgebucht", "belegt", "crowded", "packed", "vacancy", "kapazitaet",
                        "kapazitaeten", "capacity", "eng", "taken", "gone", "luft"}
 _K_QDOMAIN = {"lage", "situation", "look", "looks", "looking", "noch", "was", "etwas", "anything", "something", "platz", "plaetze", "tisch", "room", "space",
               "aus", "sieht", "schaut", "geht", "gehts", "possible", "moeglich", "chance", "chancen", "left",
@@ -491,7 +494,8 @@ _TOPIC = {
     "nervt", "lovely", "beautiful", "muede", "tired", "wohne", "wohnen", "live", "gruesse", "greetings",
     "witz", "joke", "mensch", "human", "robot", "roboter", "wlan", "wifi", "internet", "katze", "hund",
     "market", "icy", "kaputt", "broken", "gefahren", "rad", "fahrrad", "school", "schule", "kids", "kinder",
-    "juhu", "yay", "haha", "lol", "gesehen", "guckt", "gucken", "nett", "nette", "ruhig", "quiet", "late",
+    "juhu", "yay", "haha", "lol", "gesehen", "guckt", "gucken", "nett", "nette", "late", "feiern", "feiert", "gefeiert", "gewinnt", "gewinnen", "verliert", "vs", "think",
+    "glaube", "finde", "nicest", "best", "beste", "schoenste",
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
 }
 _CHITCHAT_SRC = (
@@ -519,6 +523,7 @@ _NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebuch
 _REQ_STEMS = ("brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
 _TOPIC_HEADS = ("markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "essen",
                 "umzug", "konzert", "party", "kaffee", "urlaub", "ausflug", "training")
+_HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh"}
 _K_HOURS = {"oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
@@ -759,6 +764,8 @@ class _Parser:
                 piece = " "
             elif tok[0].isalnum() or tok[0] == "_":
                 piece = _fold_word(tok)
+                if piece and piece not in known and _ELONGATED.search(piece):  # "dankeee", "hiii"
+                    piece = _ELONGATED.sub(r"\1", piece)
                 if piece and piece not in known and len(piece) >= 4 and piece.isalpha():
                     fixed = self._correct(piece)
                     if fixed != piece:
@@ -1504,8 +1511,8 @@ class _Parser:
             elif cmd_intent == "settings":
                 it.args = [x.lower() for x in body.split()]
             return it
-        self._today = today
-        it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words)
+        it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words, today)
+
         if it.space_fuzzy or it.part_guessed:
             conf = min(conf, 0.7)
         if it.date_text_unreadable:
@@ -1532,7 +1539,7 @@ class _Parser:
                               "einladung", "kalender", "ics", "buchungsbestaetigung", "quittung", "beleg"})
 
     def _classify(self, toks: list[str], ts: set[str], it: Intent, s: str, w: str, text: str,
-                  words: list) -> tuple[str, float, str | None]:
+                  words: list, today: date) -> tuple[str, float, str | None]:
         """Intent, confidence and runner-up from principled cues (see the module docstring)."""
         lead = w.lstrip()
         first_kept = bool(toks) and len(s) - len(s.lstrip()) == len(w) - len(lead) and lead.startswith(toks[0])
@@ -1553,8 +1560,14 @@ class _Parser:
 
         def name_after(rx) -> str | None:
             for mm in rx.finditer(s):
+                start = mm.start(1)
+                if mm.group(1) in _HONORIFIC:  # "Kontingent von Herrn Meier"
+                    nxt = re.match(r"\.?\s+([a-z]+)", s[mm.end(1):])
+                    if not nxt:
+                        continue
+                    start = mm.end(1) + nxt.start(1)
                 for (a, b, o, cap) in words:
-                    if a == mm.start(1):
+                    if a == start:
                         f = _fold_word(o)
                         if cap and o.isalpha() and len(o) >= 3 and f not in self.known and f not in _TOPIC \
                                 and f not in _NOT_NAMES and w[a:b].strip():
@@ -1573,7 +1586,7 @@ class _Parser:
             if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"
                 return "cancel", 0.85, "undo"
             return "undo", 0.95, None
-        if ts & _K_THANKS and len(toks) <= 8 and not (has_book or ts & _K_CANCEL or it.space):
+        if ts & _K_THANKS and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s:
             return "waitlist", 0.9, None
@@ -1604,9 +1617,9 @@ class _Parser:
             return "cancel", 0.9, None
         if absence:
             return "absence", 0.8, "cancel"
-        past_only = bool(it.dates) and max(it.dates) < self._today
+        past_only = bool(it.dates) and max(it.dates) < today
         past_tense = bool(ts & _K_PAST) or (it.lang == "en" and "was" in ts)
-        if (ts & _K_CHECKIN or _CHECKIN_RE.search(s)) and not (it.dates and any(d != self._today for d in it.dates)) \
+        if (ts & _K_CHECKIN or _CHECKIN_RE.search(s)) and not (it.dates and any(d != today for d in it.dates)) \
                 and not ts & {"wer", "who", "whos", "who's"}:
             return "checkin", 0.9, None
         if contish:
@@ -1630,7 +1643,8 @@ class _Parser:
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
         if has_book:
-            if q and (ts & {"man", "one", "possible", "moeglich", "noch"} and not ts & {"du", "you", "mir", "me"}):
+            if q and (ts & {"man", "one", "possible", "moeglich", "noch"} and not ts & {"du", "you", "mir", "me"}
+                      or set(_WORDS.findall(w)) & _K_AVAIL):
                 return "availability", 0.7, "book"
             return "book", (0.8 if q else 0.95), None
         wts = set(_WORDS.findall(w))
@@ -1666,7 +1680,8 @@ class _Parser:
             if not rest and not topic:  # a bare "day + place" fragment
                 full = bool(it.dates) and bool(it.space)
                 return "book", 0.9 if full else 0.8, None
-            if (req or it.colleague or (desk and ents)) and (not topic or (it.dates and it.space)):
+            if (req or it.colleague or (desk and ents) or _ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s)) \
+                    and (not topic or (it.dates and it.space)):
                 return "book", 0.85 if ents else 0.7, None
             if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ):
                 return "smalltalk", 0.65, "book"
