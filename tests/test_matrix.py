@@ -483,7 +483,10 @@ async def test_real_dialogue_over_encrypted_matrix(synapse, synapse_user, human:
         await human.say(room, "STADTWERKE-2026")
         await human.wait_for(room, from_bot("Stadtwerke Münsterland"))
         await human.say(room, "Freitag Nottuln")
-        await human.wait_for(room, from_bot("✅ Gebucht: Coworking Nottuln, Fr, 27.11."))
+        booked = await human.wait_for(room, from_bot("✅ Gebucht: Coworking Nottuln, Fr, 27.11."))
+        if "In den Kalender" in booked.body:  # the calendar file is offered as a choice
+            n = [line for line in booked.body.splitlines() if "In den Kalender" in line][0].split()[0]
+            await human.say(room, str(["1️⃣", "2️⃣", "3️⃣", "4️⃣"].index(n) + 1))
         ics = await human.wait_for(room, lambda ev: ev.sender == user.user_id
                                    and ev.source["content"].get("msgtype") == "m.file")
         assert "file" in ics.source["content"]  # encrypted attachment (.ics)

@@ -443,3 +443,62 @@ async def test_stop_drains_queued_replies(synapse, synapse_user, sqlite_db, tmp_
         assert tr.state.items("pending") == {}
     finally:
         await human.close()
+
+
+@pytest.mark.synapse
+async def test_team_room_registration_with_the_real_dialogue(synapse, synapse_user, chat, sqlite_db, tmp_path):
+    """The guide's steps with the real core: invite the bot into the team room, send the operator code
+    (plain, then "@deskbot OP-…" for a second space); the room is registered for both spaces' notices,
+    and "/hilfe" and "@deskbot /ankuenfte" are answered there without "not understood"."""
+    from sqlalchemy import select as sselect
+
+    from bot.storage.models import ChatChannel
+
+    bot = synapse_user("deskbot")
+    olga = Human(synapse, synapse_user("olga"), tmp_path / "olga")
+    paul = Human(synapse, synapse_user("paul"), tmp_path / "paul")
+    tr = transport(synapse, bot, sqlite_db, chat.dialogue)
+    await olga.sync(0)
+    await paul.sync(0)
+    await tr.start()
+    await tr.wait_synced()
+    try:
+        # Access: the operator code in a direct chat makes olga an operator (of two spaces here)
+        dm = await olga.dm(bot.user_id, encrypted=True)
+        for code in ("OP-COESFELD", "OP-DUELMEN"):
+            await olga.say(dm, code)
+            await olga.wait_for(dm, lambda ev, c=code: ev.sender == bot.user_id and c.split("-")[1].title()[:4]
+                                in (getattr(ev, "body", "") or "").replace("ü", "ue").title(), timeout=20)
+        # Arrival notices in the team room: invite the bot, send the code there
+        room = await group_room(olga, [paul.user.user_id], bot.user_id)
+        await paul.sync()
+        await paul.client.join(room)
+        await wait_until(lambda: tr.client.rooms.get(room) and tr.client.rooms[room].member_count == 3,
+                         what="bot sees three members")
+
+        def from_bot(after: int):
+            return lambda ev: ev.sender == bot.user_id and ev.server_timestamp >= after
+
+        async def ask(text: str) -> str:
+            sent = await olga.say(room, text)
+            await olga.sync(0)
+            ts = [e for r, e in olga.inbox if getattr(e, "event_id", None) == sent]
+            after = ts[0].server_timestamp if ts else 0
+            ev = await olga.wait_for(room, from_bot(after), timeout=20)
+            return ev.body
+
+        first = await ask("OP-COESFELD")
+        second = await ask(f"@{bot.localpart} OP-DUELMEN")
+        helptext = await ask("/hilfe")
+        arrivals = await ask(f"@{bot.localpart} /ankuenfte")
+        with chat.dialogue.core.db.session() as s:
+            channels = s.scalars(sselect(ChatChannel).where(ChatChannel.chat_id == room)).all()
+            assert len(channels) == 2 and {c.transport for c in channels} == {"matrix"}
+        assert "Ankunftsmeldungen für Coworking Coesfeld" in first and "Coworking Dülmen" in second
+        assert "/hilfe" in helptext and "Coworking Coesfeld – Ankünfte" in arrivals
+        for body in (first, second, helptext, arrivals):
+            assert "Für welchen Tag" not in body and "nicht verstanden" not in body.lower()
+    finally:
+        await tr.stop()
+        await olga.close()
+        await paul.close()

@@ -234,6 +234,7 @@ class _Job:
     pending_id: str | None = None  # key of the persisted pending send (kind "pending")
     edit_of: str | None = None
     choices_key: str | None = None  # where the sent choice message's event id is remembered
+    outbox_id: int | None = None  # the dialogue's outbox row of this direct reply (marked sent after delivery)
 
 
 def _engine_of(db):
@@ -488,7 +489,7 @@ class MatrixTransport:
         for pid, job in (await asyncio.to_thread(self.state.items, "pending")).items():
             self._enqueue(_Job(job["room_id"], reply_from_json(job["reply"]), job["base"],
                                job.get("msgtype", "m.text"), pending_id=pid, edit_of=job.get("edit_of"),
-                               choices_key=job.get("choices_key")))
+                               choices_key=job.get("choices_key"), outbox_id=job.get("outbox_id")))
         await self._retry_undecrypted()
         # 2. Incremental syncs from the persisted token: everything here is answered.
         sync_filter = {"room": {"timeline": {"limit": 50}}, "presence": {"not_types": ["*"]}}
@@ -759,14 +760,22 @@ class MatrixTransport:
         own_key = self._choices_key(room_id, msg.user_id)
         for i, reply in enumerate(replies):
             if reply.alert and not reply.text:
+                if reply.outbox_id is not None:
+                    await self._mark_sent(reply.outbox_id)
                 continue
-            base = f"{ev.event_id}:{i}"
+            if reply.outbox_id is not None:
+                # the dialogue keeps this reply in its outbox too (dedupe key "reply:matrix:<event>:<i>"): the
+                # same transaction id as the scheduler's send of that row, so Synapse shows it once either way
+                base = "outbox:" + f"reply:matrix:{ev.event_id}:{i}"[:200]
+            else:
+                base = f"{ev.event_id}:{i}"
             pid = txn_id(base, 0)[:16]
             ck = own_key if reply.flat_choices() else None
             job = _Job(room_id, reply, base, "m.text", pending_id=pid,
-                       edit_of=edit_of if reply.edit else None, choices_key=ck)
+                       edit_of=edit_of if reply.edit else None, choices_key=ck, outbox_id=reply.outbox_id)
             pending[pid] = {"room_id": room_id, "reply": reply_to_json(reply), "base": base,
-                            "msgtype": "m.text", "edit_of": job.edit_of, "choices_key": ck}
+                            "msgtype": "m.text", "edit_of": job.edit_of, "choices_key": ck,
+                            "outbox_id": reply.outbox_id}
             if ck:
                 new_choices[ck] = {"options": [[c.label, c.data] for c in reply.flat_choices()], "events": []}
             jobs.append(job)
@@ -777,10 +786,17 @@ class MatrixTransport:
             return
         for job in jobs:
             self._enqueue(job)
-        self._after_handled(reply_count=len(jobs))
 
-    def _after_handled(self, reply_count: int) -> None:
-        """Hook for dialogue bookkeeping (e.g. Dialogue.mark_sent); nothing by default."""
+    async def _mark_sent(self, outbox_id: int) -> None:
+        """Tell the dialogue its outbox row of a direct reply went out (else the scheduler sends it again,
+        with the same transaction id)."""
+        fn = getattr(self.dialogue, "mark_sent", None)
+        if fn is None:
+            return
+        try:
+            await asyncio.to_thread(fn, [outbox_id])
+        except Exception:  # noqa: BLE001 - the outbox resends it; Synapse de-duplicates by transaction id
+            log.exception("matrix: mark_sent(%s) failed", outbox_id)
 
     def _remember_handled(self, event_id: str) -> None:
         self._handled[event_id] = None
@@ -823,6 +839,8 @@ class MatrixTransport:
                 event_ids = await self._deliver(job)
                 if job.future and not job.future.done():
                     job.future.set_result(event_ids)
+                if job.outbox_id is not None:
+                    await self._mark_sent(job.outbox_id)
                 break
             except asyncio.CancelledError:
                 if job.future and not job.future.done():
