@@ -502,3 +502,45 @@ async def test_team_room_registration_with_the_real_dialogue(synapse, synapse_us
         await tr.stop()
         await olga.close()
         await paul.close()
+
+
+@pytest.mark.synapse
+async def test_edit_with_the_real_dialogue_books_once_and_says_so(synapse, synapse_user, chat, sqlite_db, tmp_path):
+    """The issue's case: "morgen Olfen" edited to "übermorgen Olfen" must not add a second booking; the bot
+    says that the edit changed nothing."""
+    from sqlalchemy import func
+    from sqlalchemy import select as sselect
+
+    from bot.storage.models import Booking
+
+    bot = synapse_user("deskbot")
+    human = Human(synapse, synapse_user("anna"), tmp_path / "anna")
+    tr = transport(synapse, bot, sqlite_db, chat.dialogue)
+    await human.sync(0)
+    await tr.start()
+    await tr.wait_synced()
+    try:
+        room = await human.dm(bot.user_id, encrypted=True)
+
+        def from_bot(part):
+            return lambda ev: ev.sender == bot.user_id and part in (getattr(ev, "body", "") or "")
+
+        await human.say(room, "STADTWERKE-2026")
+        await human.wait_for(room, from_bot("Stadtwerke Münsterland"))
+        first = await human.say(room, "morgen Olfen")
+        await human.wait_for(room, from_bot("Gebucht: Coworking Olfen"))
+        r = await human.client.room_send(room, "m.room.message", {
+            "msgtype": "m.text", "body": "* übermorgen Olfen",
+            "m.new_content": {"msgtype": "m.text", "body": "übermorgen Olfen"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": first},
+        }, ignore_unverified_devices=True)
+        assert isinstance(r, RoomSendResponse)
+        await human.wait_for(room, from_bot(text_of("de", "edit_refused")[:30]))
+        await human.say(room, "meine Buchungen")
+        await human.wait_for(room, from_bot("Olfen"))
+        with chat.dialogue.core.db.session() as s:
+            n = s.scalar(sselect(func.count()).select_from(Booking).where(Booking.status == "confirmed"))
+        assert n == 1
+    finally:
+        await tr.stop()
+        await human.close()
