@@ -75,7 +75,7 @@ class Intent:
     month: str | None = None  # "YYYY-MM" for month questions ("Kontingent im Dezember", "/team Dezember")
     part_guessed: bool = False  # "halbtags": part is "morning" by default, the dialogue may ask which half
     space_fuzzy: bool = False  # space read from a typo ("Dülman"): confirm with "Meintest du ...?"
-    topic: str | None = None  # availability questions: "hours" | "price" | None (free desks)
+    topic: str | None = None  # availability: "hours" | "price" | None (free desks); unknown: "smalltalk"
 
     def to_json(self) -> dict:
         return {

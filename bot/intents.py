@@ -10,8 +10,8 @@ How a message is read
 2. The text is folded (lower case, ä->ae, ö->oe, ü->ue, ß->ss, accents dropped, emoji removed) and
    every unknown word of 4+ letters is typo-corrected against a small lexicon (date words, verbs,
    space names) with rapidfuzz (same first letter required, ratio >= 80; >= 88 for 4 letters).
-3. Entities are cut out of the text one after another (desks, dates, parts of day, times, space),
-   then the intent is chosen by keywords; a message naming only a date and/or a space is ``book``.
+3. Entities are cut out of the text one after another (desks, dates, parts of day, times, space, a
+   colleague's name, a month), then the intent, its confidence and a runner-up are chosen (below).
 
 Date rules (all relative to ``now.date()``, the local date of the aware ``now``)
 --------------------------------------------------------------------------------
@@ -43,8 +43,30 @@ Date rules (all relative to ``now.date()``, the local date of the aware ``now``)
 * Something that clearly tried to be a date but could not be read ("am 35.13.", "on Blursday") sets
   ``date_text_unreadable``.
 
-Extras: ``args`` carries the invite code for ``start``, the language code for ``language`` and
-``["all"]`` for "cancel all bookings".
+Extras: ``args`` carries the invite code for ``start``, the language code for ``language``,
+``["all"]`` for "cancel all bookings" and the lower-cased words for ``settings`` ("Erinnerung 19:30" ->
+``["erinnerung", "19:30"]``).
+
+Intent and confidence (issue 13)
+--------------------------------
+After the entities are cut out, the intent is chosen from principled cues, in this order: the intent's own
+words (settings/reminders, undo, thanks, waitlist, employer views, absence, cancel, check-in, contingent,
+list, help), then "who is where", then past days, then the booking decision:
+
+* a booking verb (buchen, reservieren, book, eintragen, ...) -> ``book``; as an impersonal question
+  ("Kann man morgen noch buchen?") or next to an availability word ("... or is it full?") -> ``availability``;
+* a question (final "?", or an interrogative first word: ist/gibt/geht/hat/wer/wie/is/are/any/...) is never
+  a confident booking: availability words, opening hours and prices -> ``availability``; small-talk topics
+  -> ``smalltalk``; "kann ich ... haben", "can I get", "hätte ich" -> ``book`` below CONFIDENT (ask first);
+* a statement: a bare "day + place" fragment (nothing left but fillers) or a request ("brauche", "möchte",
+  "bitte", "I need", a desk word, a colleague) -> ``book``; a statement with other content (a verb, a
+  topic: weather, buses, football, shops) -> ``smalltalk``; one unknown word -> ``book`` below CONFIDENT.
+
+Messages about past days never ``book``: a request for a past day is ``past_day``, a story is
+``smalltalk``. Small talk naming no day or place stays ``unknown`` with ``topic="smalltalk"``.
+``confidence`` is at most 0.7 when the space came from a typo (``space_fuzzy``, "Meintest du ...?"), the
+part from "halbtags" (``part="morning"``, ``part_guessed``) or a date could not be read. The dialogue acts
+only at ``confidence >= CONFIDENT`` and otherwise asks with buttons (``alternative`` = the runner-up).
 """
 
 from __future__ import annotations
@@ -523,6 +545,16 @@ _NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebuch
 _REQ_STEMS = ("brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
 _TOPIC_HEADS = ("markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "essen",
                 "umzug", "konzert", "party", "kaffee", "urlaub", "ausflug", "training")
+# cheap gates: a cue regex is only tried when one of these words occurs
+_G_CHECKIN = {"check", "checking", "bin", "jetzt", "i'm", "im", "i", "am", "at", "here", "got", "sitze", "hingesetzt",
+              "eingetroffen", "vor", "i've", "just", "now", "hier", "ive"}
+_G_HELP = {"was", "what", "wie", "how", "keine", "verstehe", "versteh", "i'm", "im", "i", "bedienung", "weiss",
+           "erklaer", "erklaere", "erklaeren", "erklaerst", "erklaerung", "explain", "lost", "don't", "dont"}
+_G_LIST = {"was", "wo", "wann", "what", "where", "when", "which", "welche", "meine", "my", "meiner", "habe", "hab",
+           "have", "bin", "am", "coming", "liste", "steht", "eingebucht", "i"}
+_G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
+          "can", "could", "would", "will", "may", "krieg", "krieg'", "kriege", "kriegen", "bekomme", "bekomm",
+          "haette"}
 _HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh"}
@@ -1619,15 +1651,16 @@ class _Parser:
             return "absence", 0.8, "cancel"
         past_only = bool(it.dates) and max(it.dates) < today
         past_tense = bool(ts & _K_PAST) or (it.lang == "en" and "was" in ts)
-        if (ts & _K_CHECKIN or _CHECKIN_RE.search(s)) and not (it.dates and any(d != today for d in it.dates)) \
+        if (ts & _K_CHECKIN or not ts.isdisjoint(_G_CHECKIN) and _CHECKIN_RE.search(s)) and not (it.dates and any(d != today for d in it.dates)) \
                 and not ts & {"wer", "who", "whos", "who's"}:
             return "checkin", 0.9, None
         if contish:
             return "contingent", 0.9, None
         if ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"}) \
-                or _LIST_RE.search(s):
+                or not ts.isdisjoint(_G_LIST) and _LIST_RE.search(s):
             return "list", 0.85, None
-        if _HELP_START.match(s) and not (it.dates or it.space or it.start) or ts & _K_HELP or _HELP_RE.search(s):
+        if _HELP_START.match(s) and not (it.dates or it.space or it.start) or ts & _K_HELP \
+                or ("?" in s or not ts.isdisjoint(_G_HELP)) and _HELP_RE.search(s):
             if not (has_book and ents):
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
@@ -1662,7 +1695,7 @@ class _Parser:
                 return "smalltalk", 0.65, "availability"
             return "availability", (0.9 if q else 0.8), "book"
         if q:
-            if (_ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s)) and (ents or desk):
+            if (ents or desk) and not ts.isdisjoint(_G_ASK) and (_ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s)):
                 return "book", 0.7, "availability"
             if ents and not topic and (not rest and it.dates and it.space and not ts & _Q_START
                                        or req and ts & {"ich", "i", "mir", "me", "wir", "we"}):
@@ -1680,7 +1713,8 @@ class _Parser:
             if not rest and not topic:  # a bare "day + place" fragment
                 full = bool(it.dates) and bool(it.space)
                 return "book", 0.9 if full else 0.8, None
-            if (req or it.colleague or (desk and ents) or _ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s)) \
+            if (req or it.colleague or (desk and ents)
+                    or not ts.isdisjoint(_G_ASK) and (_ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s))) \
                     and (not topic or (it.dates and it.space)):
                 return "book", 0.85 if ents else 0.7, None
             if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ):
