@@ -36,7 +36,7 @@ from bot.storage.models import (
     SpaceClosure,
     minute_ordinal,
 )
-from bot.storage.outbox import cancel_for_booking, enqueue, notify_space
+from bot.storage.outbox import cancel_for_booking, defer, enqueue, notify_space
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NOON = 13 * 60  # morning ends / afternoon starts at 13:00
@@ -292,6 +292,16 @@ def _space_rows(rows) -> list[_SpaceRow]:
     return out
 
 
+def _space_rows_hours(text: str) -> dict:
+    """Opening hours decoded from their JSON text (cached per distinct text, as in `_space_rows`)."""
+    hours = _HOURS_DECODED.get(text)
+    if hours is None:
+        hours = json.loads(text)
+        if len(_HOURS_DECODED) < 4096:
+            _HOURS_DECODED[text] = hours
+    return hours
+
+
 def _closed_given(space: Space, day: date, closure_reason: str | None) -> tuple[str, str] | None:
     """Why a space is closed on a day, given its closure row's reason (None: no closure row)."""
     if closure_reason is not None:
@@ -320,6 +330,120 @@ def _constraint_name(exc: IntegrityError) -> str:
         if name in text:
             return name
     return text
+
+
+
+# ---------------------------------------------------------------------------------------------
+# the one-desk booking path: a handful of statements, each built once per dialect (see `_book_fast`)
+
+_ACTIVE_SQL = "('confirmed','checked_in')"
+_FAST: dict[str, dict] = {}
+
+
+def _p(dialect: str, name: str, pg_type: str) -> str:
+    """A bind parameter; on PostgreSQL with its type spelled out (a bare parameter in a SELECT list would be text)."""
+    return f"CAST(:{name} AS {pg_type})" if dialect == "postgresql" else f":{name}"
+
+
+def _fast_statements(dialect: str) -> dict:
+    """The statements of `_book_fast` for a dialect (SQLite / PostgreSQL), built on first use."""
+    st = _FAST.get(dialect)
+    if st is not None:
+        return st
+    from sqlalchemy import Boolean, Date, Integer, Text, bindparam, column, text
+
+    from bot.storage.models import UTCDateTime
+
+    pg = dialect == "postgresql"
+    busy = ("SELECT 1 FROM bookings b WHERE b.desk_id = d.id AND b.day = :day AND b.status IN " + _ACTIVE_SQL +
+            " AND b.t0 < :t1 AND b.t1 > :t0")
+    # everything the checks of one day need, in one round trip: the member (locked on PostgreSQL: one
+    # booking request per member at a time; lock order member, accounts, desks), the space, the day's
+    # closure, an own overlapping booking, whether a desk is free, the employer paying (the member's first
+    # employee role of an active employer) and its member and pool accounts of the month
+    request = text(
+        "SELECT m.id AS member_id, sp.id AS space_id, sp.slug AS slug, sp.name AS name, sp.town AS town, "
+        "sp.address AS address, sp.day_price_cents AS day_price_cents, CAST(sp.opening_hours AS TEXT) AS hours_json, "
+        "sp.holiday_region AS holiday_region, "
+        "(SELECT c.reason FROM space_closures c WHERE c.space_id = sp.id AND c.day = :day) AS closure, "
+        "(SELECT b.id FROM bookings b WHERE b.member_id = m.id AND b.day = :day AND b.seat = 0 AND b.status IN "
+        + _ACTIVE_SQL + " AND b.t0 < :t1 AND b.t1 > :t0 LIMIT 1) AS own_id, "
+        "EXISTS (SELECT 1 FROM desks d WHERE d.space_id = sp.id AND d.active AND NOT EXISTS (" + busy + ")) AS has_free, "
+        "e.id AS emp_id, e.name AS emp_name, e.days_per_employee_halves AS per_employee, e.pool_halves AS pool, "
+        "r.contingent_override_halves AS override, ma.id AS m_id, ma.granted_halves AS m_granted, "
+        "ma.used_halves AS m_used, pa.id AS p_id, pa.granted_halves AS p_granted, pa.used_halves AS p_used "
+        "FROM members m "
+        "LEFT JOIN spaces sp ON sp.slug = :slug AND sp.active "
+        "LEFT JOIN roles r ON r.id = (SELECT r2.id FROM roles r2 JOIN employers e2 ON e2.id = r2.employer_id "
+        "WHERE r2.member_id = m.id AND r2.kind = 'employee' AND e2.active ORDER BY r2.id LIMIT 1) "
+        "LEFT JOIN employers e ON e.id = r.employer_id "
+        "LEFT JOIN contingent_accounts ma ON ma.employer_id = e.id AND ma.scope = :mscope AND ma.month = :month "
+        "LEFT JOIN contingent_accounts pa ON pa.employer_id = e.id AND pa.scope = 'pool' AND pa.month = :month "
+        "WHERE m.id = :member_id" + (" FOR UPDATE OF m" if pg else "")
+    ).bindparams(bindparam("day", type_=Date())).columns(
+        *(column(n, t) for n, t in (
+            ("member_id", Integer), ("space_id", Integer), ("slug", Text), ("name", Text), ("town", Text),
+            ("address", Text), ("day_price_cents", Integer), ("hours_json", Text), ("holiday_region", Text),
+            ("closure", Text), ("own_id", Integer), ("has_free", Boolean), ("emp_id", Integer), ("emp_name", Text),
+            ("per_employee", Integer), ("pool", Integer), ("override", Integer),
+            ("m_id", Integer), ("m_granted", Integer), ("m_used", Integer),
+            ("p_id", Integer), ("p_granted", Integer), ("p_used", Integer))))
+    # the charge: creates a missing account of the month already charged, or takes from an existing one only
+    # if it stays within its grant (the CHECK constraint is the guarantee); the accounts that took it come back
+    charge = {}
+    for n in (1, 2):
+        rows = ", ".join(f"(:employer_id, :scope{i}, :month, :granted{i}, :halves, :alerted)" for i in range(n))
+        charge[n] = text(
+            "INSERT INTO contingent_accounts (employer_id, scope, month, granted_halves, used_halves, alerted) "
+            f"VALUES {rows} ON CONFLICT (employer_id, scope, month) DO UPDATE "
+            "SET used_halves = contingent_accounts.used_halves + excluded.used_halves "
+            "WHERE contingent_accounts.used_halves + excluded.used_halves <= contingent_accounts.granted_halves "
+            "RETURNING id, scope, granted_halves, used_halves"
+        ).bindparams(bindparam("alerted", type_=Boolean()))
+    # the booking on the first free desk (PostgreSQL: skipping desks other bookers hold right now), with the
+    # desk's label; no row = no free desk. The overlap constraints stay the guarantee.
+    cols = ("member_id, space_id, desk_id, day, part, start_min, end_min, t0, t1, seat, group_ref, status, payer, "
+            "employer_id, charged_halves, member_account_id, pool_account_id, price_cents, created_at, updated_at")
+    ts = "TIMESTAMP WITH TIME ZONE"
+    vals = ", ".join([
+        _p(dialect, "member_id", "INTEGER"), "d.space_id", "d.id", _p(dialect, "day", "DATE"),
+        _p(dialect, "part", "VARCHAR"), _p(dialect, "m0", "INTEGER"), _p(dialect, "m1", "INTEGER"),
+        _p(dialect, "t0", "INTEGER"), _p(dialect, "t1", "INTEGER"), "0", _p(dialect, "group_ref", "VARCHAR"),
+        "'confirmed'", _p(dialect, "payer", "VARCHAR"), _p(dialect, "employer_id", "INTEGER"),
+        _p(dialect, "charged", "INTEGER"), _p(dialect, "macct", "INTEGER"), _p(dialect, "pacct", "INTEGER"),
+        _p(dialect, "price", "INTEGER"), _p(dialect, "now", ts), _p(dialect, "now", ts)])
+    insert_sql = (
+        f"INSERT INTO bookings ({cols}) SELECT {vals} FROM desks d "
+        "WHERE d.space_id = :space_id AND d.active AND NOT EXISTS (" + busy + ") ORDER BY d.id LIMIT 1"
+        + (" FOR UPDATE OF d SKIP LOCKED" if pg else "")
+        + " RETURNING id, desk_id, (SELECT dl.label FROM desks dl WHERE dl.id = bookings.desk_id)")
+    insert = text(insert_sql).bindparams(bindparam("day", type_=Date()), bindparam("now", type_=UTCDateTime()))
+    # PostgreSQL, when every free desk is held by other bookers: wait for them (then look again)
+    wait = text("SELECT d.id FROM desks d WHERE d.space_id = :space_id AND d.active AND NOT EXISTS (" + busy + ") "
+                "ORDER BY d.id FOR UPDATE OF d").bindparams(bindparam("day", type_=Date()))
+    refund = text("UPDATE contingent_accounts SET used_halves = used_halves - :halves WHERE id = :id")
+    st = _FAST[dialect] = {"request": request, "charge": charge, "insert": insert, "wait": wait, "refund": refund}
+    return st
+
+
+def _space_row_of(row) -> _SpaceRow:
+    """The space of a `_book_fast` request row."""
+    hours = _space_rows_hours(row.hours_json) if row.hours_json is not None else None
+    return _SpaceRow(row.space_id, row.slug, row.name, row.town, row.address, row.day_price_cents, hours,
+                     row.holiday_region)
+
+
+class ConflictRetry(OperationalError):
+    """A concurrent writer took what this transaction was about to take (a desk a moment ago, PostgreSQL):
+    the database refused the insert and the transaction is aborted. Like a serialization failure
+    (SQLSTATE 40001, which it carries) the whole unit of work is simply run again: `Dialogue.handle`
+    retries a message on it; outside a unit of work `BookingService` retries the day itself."""
+
+    class _Orig(Exception):
+        sqlstate = "40001"
+
+    def __init__(self, cause: IntegrityError) -> None:
+        super().__init__(cause.statement, None, self._Orig(str(cause.orig)), hide_parameters=True)
 
 
 class BookingService:
@@ -641,27 +765,33 @@ class BookingService:
         )
 
     def _book_day(self, *args) -> BookOutcome:
-        for attempt in range(6):
+        attempts = 10
+        for attempt in range(attempts):
             try:
                 return self._book_day_once(*args)
+            except ConflictRetry:
+                if self.db.in_unit_of_work or attempt == attempts - 1:
+                    raise  # the whole message is run again (Dialogue.handle)
             except OperationalError as exc:
                 # PostgreSQL may pick this transaction as a deadlock victim (exclusion constraints can
                 # deadlock between two conflicting inserts): nothing was written, so simply try again
                 code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-                if code not in ("40P01", "40001") or attempt == 5:
+                if code not in ("40P01", "40001") or attempt == attempts - 1 or self.db.in_unit_of_work:
                     raise
-                _time.sleep(0.01 * (attempt + 1) + random.random() * 0.02)
+            _time.sleep(0.01 * (attempt + 1) + random.random() * 0.02)
         raise AssertionError("unreachable")
 
     def _book_day_once(self, member_id, space_slug, day, part, start, end, desks, pay_self, group_ref) -> BookOutcome:
         with self.db.session() as s:
+            if desks == 1 and self.db.dialect in ("sqlite", "postgresql"):
+                return self._book_fast(s, member_id, space_slug, day, part, start, end, pay_self, group_ref)
             if self.db.is_postgres and s.info.get("member_locked") != member_id:
                 # one booking request per member at a time (lock order: member, accounts, desks); held to the end
                 # of the unit of work, so once per message is enough
                 s.execute(select(Member.id).where(Member.id == member_id).with_for_update())
                 s.info["member_locked"] = member_id
             try:
-                # a day that cannot be booked leaves nothing behind, and the other days of the message stand
+                # a team booking that cannot be placed leaves nothing behind, and the other days of the message stand
                 with s.begin_nested() as day_tx:
                     req = self._request(s, member_id, space_slug, day, part, start, end)
                     if not isinstance(req, tuple):
@@ -681,6 +811,126 @@ class BookingService:
                 if _constraint_name(exc) == "bookings_member_no_overlap":
                     return AlreadyBooked(day, None)
                 raise
+
+    @staticmethod
+    def _fast_request(conn, st, member_id: int, slug: str, day: date, m0: int, m1: int):
+        """The request row of `_book_fast`, its overlap checks for the minutes m0..m1 of the day."""
+        return conn.execute(st["request"], {
+            "member_id": member_id, "slug": slug, "day": day, "t0": minute_ordinal(day, m0),
+            "t1": minute_ordinal(day, m1), "mscope": f"member:{member_id}", "month": month_key(day)}).first()
+
+    def _book_fast(self, s: Session, member_id: int, slug: str, day: date, part, start, end, pay_self: bool,
+                   group_ref: str) -> BookOutcome:
+        """One desk for one day, in at most four statements: the request row (all checks; a second one only when
+        the member has another booking that day or no desk is free all day), the charge, the booking on a free
+        desk, and (with the message's other rows, later) its reminders. A day that cannot be
+        booked writes nothing: every check is made before the first write; only a concurrent booker (PostgreSQL)
+        can make a write come back empty, and then the charge is given back. A refused insert (constraint) is a
+        `ConflictRetry`."""
+        conn = s.connection()
+        st = _fast_statements(self.db.dialect)
+        now = self.clock.now()
+        today = now.date()
+        # the overlap checks are asked for the whole day first (the interval depends on the space's hours, which
+        # come with the same row): no own booking that day and a desk free all day settle them for any part of it
+        row = self._fast_request(conn, st, member_id, slug, day, 0, 1440)
+        if row is None:
+            raise LookupError(f"no member {member_id}")
+        if row.space_id is None:
+            return UnknownSpace(slug)
+        space = _space_row_of(row)
+        if day < today:
+            return InPast(day)
+        last = today + timedelta(days=self.horizon_days)
+        if day > last:
+            return TooFarAhead(day, last)
+        closed = _closed_given(space, day, row.closure)
+        if closed:
+            return Closed(space_info(space), day, closed[0], closed[1])
+        iv = self._interval(space, day, part, start, end)
+        if isinstance(iv, OutsideHours):
+            return iv
+        if day == today and now.hour * 60 + now.minute >= iv[2]:
+            return InPast(day)
+        part_v, m0, m1 = iv
+        if row.own_id is not None or not row.has_free:  # not settled by the whole day: ask for the interval itself
+            row = self._fast_request(conn, st, member_id, slug, day, m0, m1)
+        if row.own_id is not None:
+            own = s.get(Booking, row.own_id)
+            return AlreadyBooked(day, booking_info(own) if own is not None else None)
+        if not row.has_free:
+            return Full(space_info(space), day, free=0)
+        month = month_key(day)
+        halves = halves_for(part_v, m0, m1)
+        # who pays: the employer if it grants anything this month, else the member
+        member_granted = row.override if row.override is not None else row.per_employee
+        pays = row.emp_id is not None and (member_granted is not None or row.pool is not None)
+        accounts = []  # (scope, granted, used) the charge applies to, as the request row saw them
+        if row.emp_id is not None:
+            if member_granted is not None:
+                accounts.append((f"member:{member_id}", row.m_granted if row.m_id is not None else member_granted,
+                                 row.m_used or 0))
+            if row.pool is not None:
+                accounts.append(("pool", row.p_granted if row.p_id is not None else row.pool, row.p_used or 0))
+
+        def remaining(figures: dict[str, tuple[int, int]]) -> Remaining:
+            mf, pf = figures.get(f"member:{member_id}"), figures.get("pool")
+            return Remaining(month=month, employer_name=row.emp_name,
+                             member_left=None if mf is None else mf[0] - mf[1], member_granted=None if mf is None else mf[0],
+                             pool_left=None if pf is None else pf[0] - pf[1], pool_granted=None if pf is None else pf[0])
+
+        seen = {scope: (g, u) for scope, g, u in accounts}
+        charged: dict[str, tuple[int, int, int]] = {}  # scope -> (id, granted, used after)
+        if pays and not pay_self:
+            if any(u + halves > g for _, g, u in accounts):
+                return NoContingent(day, remaining(seen))
+            params = {"employer_id": row.emp_id, "month": month, "halves": halves, "alerted": False}
+            for i, (scope, g, _) in enumerate(accounts):
+                params[f"scope{i}"], params[f"granted{i}"] = scope, g
+            for acct_id, scope, g, u in conn.execute(st["charge"][len(accounts)], params).all():
+                charged[scope] = (acct_id, g, u)
+            if len(charged) != len(accounts):  # a concurrent booker took the rest a moment ago (PostgreSQL)
+                self._give_back(conn, st, charged, halves)
+                return NoContingent(day, self._remaining(s, member_id, month))
+        else:
+            pays = False
+        values = {
+            "member_id": member_id, "space_id": space.id, "day": day, "part": part_v, "m0": m0, "m1": m1,
+            "t0": minute_ordinal(day, m0), "t1": minute_ordinal(day, m1), "group_ref": group_ref,
+            "payer": "employer" if pays else "self", "employer_id": row.emp_id if pays else None,
+            "charged": halves if pays else 0,
+            "macct": charged[f"member:{member_id}"][0] if f"member:{member_id}" in charged else None,
+            "pacct": charged["pool"][0] if "pool" in charged else None,
+            "price": space.day_price_cents * halves // 2, "now": now,
+        }
+        try:
+            got = conn.execute(st["insert"], values).first()
+            if got is None and self.db.is_postgres:
+                # every free desk is held by another booker right now: wait for them, then look again
+                conn.execute(st["wait"], values).all()
+                got = conn.execute(st["insert"], values).first()
+        except IntegrityError as exc:
+            raise ConflictRetry(exc) from exc
+        if got is None:
+            self._give_back(conn, st, charged, halves)
+            return Full(space_info(space), day, free=0)
+        booking_id, _desk_id, label = got
+        self._after_booked_ids(s, booking_id, member_id, day, m0, space.id, deferred=True)
+        info = BookingInfo(id=booking_id, space=space_info(space), day=day, part=part_v, start_min=m0, end_min=m1,
+                           desk_label=label, status=Status.CONFIRMED.value, payer=values["payer"], seat=0,
+                           group_ref=group_ref, opening=opening_of(space, day))
+        if pays:
+            rem = remaining({scope: (g, u) for scope, (_, g, u) in charged.items()})
+        elif row.emp_id is not None:
+            rem = remaining(seen)  # the member paid; what the employer grants is shown all the same
+        else:
+            rem = None
+        return Booked([info], rem)
+
+    @staticmethod
+    def _give_back(conn, st, charged: dict, halves: int) -> None:
+        for acct_id, _, _ in charged.values():
+            conn.execute(st["refund"], {"halves": halves, "id": acct_id})
 
     def _place(self, s: Session, member_id: int, space: Space, day: date, part: str, m0: int, m1: int, desks: int,
                pay_self: bool, group_ref: str, status: Status, existing: Booking | None = None):
@@ -748,18 +998,24 @@ class BookingService:
 
     def _after_booked(self, s: Session, b: Booking, space: Space) -> None:
         """Notices caused by a new booking: reminders for the booker, arrival push for today."""
+        self._after_booked_ids(s, b.id, b.member_id, b.day, b.start_min, space.id)
+
+    def _after_booked_ids(self, s: Session, booking_id: int, member_id: int, day: date, start_min: int, space_id: int,
+                          *, deferred: bool = False) -> None:
+        """`_after_booked` by ids; `deferred`: the rows go with the transaction's other deferred outbox rows."""
         now = self.clock.now()
-        evening = self.local_dt(b.day - timedelta(days=1), self.evening_reminder)
+        put = defer if deferred else enqueue
+        evening = self.local_dt(day - timedelta(days=1), self.evening_reminder)
         if evening > now:
-            enqueue(s, "reminder_evening", f"rem-eve:{b.id}", due_at=evening, now=now, member_id=b.member_id,
-                    booking_id=b.id, payload={"booking_id": b.id})
-        morning = self.local_dt(b.day, min(self.morning_reminder, b.start_min))
+            put(s, "reminder_evening", f"rem-eve:{booking_id}", due_at=evening, now=now, member_id=member_id,
+                booking_id=booking_id, payload={"booking_id": booking_id})
+        morning = self.local_dt(day, min(self.morning_reminder, start_min))
         if morning > now:
-            enqueue(s, "reminder_morning", f"rem-mor:{b.id}", due_at=morning, now=now, member_id=b.member_id,
-                    booking_id=b.id, payload={"booking_id": b.id})
-        if b.day == now.date():
-            notify_space(s, space.id, "arrival_new", f"arr-new:{b.id}", now=now, booking_id=b.id,
-                         payload={"booking_id": b.id})
+            put(s, "reminder_morning", f"rem-mor:{booking_id}", due_at=morning, now=now, member_id=member_id,
+                booking_id=booking_id, payload={"booking_id": booking_id})
+        if day == now.date():
+            notify_space(s, space_id, "arrival_new", f"arr-new:{booking_id}", now=now, booking_id=booking_id,
+                         payload={"booking_id": booking_id}, deferred=deferred)
 
     def join_waitlist(self, member_id: int, space_slug: str, day: date, *, part: str | None = None,
                       start: str | None = None, end: str | None = None) -> BookOutcome:
@@ -860,13 +1116,66 @@ class BookingService:
                 self._promote_waitlist(s, s.get(Space, space_id), day)
         return result
 
-    def undo(self, member_id: int, booking_ids: list[int]) -> CancelResult:
-        """Take back a booking just made: always refunded (it is the same minute)."""
+    def undo(self, member_id: int, booking_ids: list[int]) -> CancelResult | None:
+        """Take back a booking just made. The same refund rule as a cancellation: once a booking's cutoff has
+        passed, undo has expired (None) and only a cancellation without refund is left."""
         with self.db.session() as s:
-            for b in s.scalars(select(Booking).where(Booking.id.in_(booking_ids), Booking.member_id == member_id)):
-                if b.status == Status.CONFIRMED.value:
-                    self._refund(s, b)
+            rows = s.execute(select(Booking, Space).join(Space, Space.id == Booking.space_id).where(
+                Booking.id.in_(booking_ids), Booking.member_id == member_id,
+                Booking.status == Status.CONFIRMED.value)).all()
+            if any(not self.refundable(sp, b) for b, sp in rows):
+                return None
         return self.cancel(member_id, booking_ids=booking_ids)
+
+    def cancel_preview(self, member_id: int, *, days: list[date] | None = None, space_slug: str | None = None,
+                       booking_ids: list[int] | None = None) -> tuple[list[BookingInfo], list[BookingInfo]]:
+        """What `cancel` with these filters would cancel: (bookings, those past their refund cutoff)."""
+        now = self.clock.now()
+        with self.db.session() as s:
+            q = (select(Booking, Space, Desk.label).join(Space, Space.id == Booking.space_id)
+                 .outerjoin(Desk, Desk.id == Booking.desk_id)
+                 .where(Booking.member_id == member_id, Booking.day >= now.date(),
+                        Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value))))
+            if booking_ids:
+                q = q.where(Booking.id.in_(booking_ids))
+            if days:
+                q = q.where(Booking.day.in_(days))
+            if space_slug:
+                q = q.where(Space.slug == space_slug)
+            found, late = [], []
+            for b, sp, label in s.execute(q.order_by(Booking.day, Booking.start_min, Booking.seat)).all():
+                if self.local_dt(b.day, b.end_min) <= now:
+                    continue
+                info = booking_info(b, sp, label)
+                found.append(info)
+                if b.status == Status.CONFIRMED.value and b.charged_halves and not self.refundable(sp, b):
+                    late.append(info)
+            return found, late
+
+    def last_booking(self, member_id: int, *, within_minutes: int = 60) -> BookingInfo | None:
+        """The member's most recent still confirmed booking, made within the last minutes (for a typed undo)."""
+        now = self.clock.now()
+        with self.db.session() as s:
+            row = s.execute(select(Booking, Space, Desk.label).join(Space, Space.id == Booking.space_id)
+                            .outerjoin(Desk, Desk.id == Booking.desk_id)
+                            .where(Booking.member_id == member_id, Booking.status == Status.CONFIRMED.value,
+                                   Booking.seat == 0, Booking.created_at >= now - timedelta(minutes=within_minutes))
+                            .order_by(Booking.id.desc()).limit(1)).first()
+            return booking_info(*row) if row else None
+
+    def colleagues_on(self, member_id: int, employer_ids: list[int], day: date, *,
+                      space_slug: str | None = None) -> list[tuple[str, str]]:
+        """(name, space) of colleagues of the same employers booked on `day` who agreed to share it."""
+        with self.db.session() as s:
+            q = (select(Member.display_name, Member.prefs, Space.name).join(Booking, Booking.member_id == Member.id)
+                 .join(Space, Space.id == Booking.space_id).join(Role, and_(Role.member_id == Member.id,
+                                                                            Role.kind == "employee"))
+                 .where(Role.employer_id.in_(employer_ids), Booking.day == day, Booking.seat == 0,
+                        Booking.status.in_(ACTIVE_STATUSES), Member.id != member_id, Member.deleted_at.is_(None))
+                 .order_by(Space.name, Member.display_name))
+            if space_slug:
+                q = q.where(Space.slug == space_slug)
+            return [(name, space) for name, prefs, space in s.execute(q).all() if (prefs or {}).get("share_presence")]
 
     # --- queries ------------------------------------------------------------------------
     def my_bookings(self, member_id: int, *, from_day: date | None = None, limit: int = 50) -> list[BookingInfo]:

@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Ctx", "Dialogue", "clean_message"]
 
+PENDING_TTL = timedelta(minutes=30)  # a question not answered within this is forgotten
+CHANGE_OPS = frozenset({"book", "cancel", "undo", "waitlist", "cancel_ask"})  # buttons that change bookings
+YES = frozenset({"ja", "jo", "jep", "jawohl", "genau", "klar", "ok", "okay", "yes", "yep", "yeah", "sure", "gerne", "bitte"})
+NO = frozenset({"nein", "nee", "no", "nope", "lieber nicht", "abbrechen", "cancel"})
 REPLY_LEASE = timedelta(seconds=120)  # a direct answer not marked sent by then is delivered by the scheduler
 MAX_NAME = 200  # members.display_name
 
@@ -142,13 +146,9 @@ class Dialogue:
 
     def _first_delivery(self, s, msg: IncomingMessage) -> bool:
         """Record the update as handled (in this unit of work); False if it was handled before."""
-        try:
-            with s.begin_nested():
-                s.execute(insert(HandledUpdate).values(key=msg.update_key[:200], transport=msg.transport,
-                                                       handled_at=self.core.clock.now()))
-        except IntegrityError:
-            return False
-        return True
+        from bot.storage.outbox import record_update
+
+        return record_update(s, msg.update_key, msg.transport, self.core.clock.now())
 
     def _store_replies(self, s, msg: IncomingMessage, ctx_box: list[Ctx], replies: list[Reply]) -> None:
         """The direct answers as outbox rows, leased to this process: sent at once by the transport, or by the
@@ -156,15 +156,14 @@ class Dialogue:
         now = self.core.clock.now()
         member_id = ctx_box[0].member.id if ctx_box else None
         lang = ctx_box[0].lang if ctx_box else None
-        rows = []
-        for i, r in enumerate(replies):
-            rows.append(dict(
-                dedupe_key=f"reply:{msg.transport}:{msg.update_key}:{i}"[:200], kind="reply", recipient_member_id=None,
-                transport=msg.transport, chat_id=msg.chat_id, payload=reply_payload(r, member_id, lang), booking_id=None,
-                due_at=now, status="pending", attempts=0, created_at=now, claimed_by="inline",
-                claimed_until=now + REPLY_LEASE))
-        result = s.execute(insert(Outbox).returning(Outbox.id, sort_by_parameter_order=True), rows)
-        for r, (row_id,) in zip(replies, result.all()):
+        from bot.storage.outbox import outbox_row, store_replies
+
+        rows = [outbox_row("reply", f"reply:{msg.transport}:{msg.update_key}:{i}"[:200], due_at=now, now=now,
+                           payload=reply_payload(r, member_id, lang), transport=msg.transport, chat_id=msg.chat_id,
+                           claimed_by="inline", claimed_until=now + REPLY_LEASE)
+                for i, r in enumerate(replies)]
+        # one statement with the outbox rows the message's change deferred (reminders, arrival notices)
+        for r, row_id in zip(replies, store_replies(s, rows)):
             r.outbox_id = row_id
 
     def mark_sent(self, outbox_ids: list[int]) -> None:
@@ -195,15 +194,20 @@ class Dialogue:
         if msg.callback:
             return self._on_button(ctx, msg.callback)
         text = msg.text.strip()
+        pending = self._pending(ctx)
+        if pending is not None and not text.startswith("/"):
+            answered = self._typed_answer(ctx, pending, text)
+            if answered is not None:
+                return self._finish(ctx, answered)
         command = text.split(maxsplit=1)[0].split("@", 1)[0].lower() if text.startswith("/") else ""
         if command in self.routes.commands:
             ctx.intent = Intent(intent=command.lstrip("/"), args=text.split()[1:], lang=ctx.lang)
-            return self.routes.commands[command](self, ctx)
+            return self._finish(ctx, self.routes.commands[command](self, ctx))
         words = text.split()
         if len(words) == 1 and not words[0].startswith("/") and self.members.is_code(words[0]):
             # an invite code sent as a message (e.g. "OP-OLFEN", which would otherwise read as a town)
             ctx.intent = Intent(intent="start", args=[words[0]], lang=ctx.lang)
-            return self.routes.answer(self, ctx, "start")
+            return self._finish(ctx, self.routes.answer(self, ctx, "start"))
         from bot.intents import parse
 
         intent = parse(msg.text, ctx.now, self.core.space_refs())
@@ -218,19 +222,101 @@ class Dialogue:
                 replies[0].text = welcome + "\n\n" + replies[0].text
             else:
                 replies = [Reply(welcome)]
+        return self._finish(ctx, replies)
+
+    # ------------------------------------------------------------------ the pending question
+    def _finish(self, ctx: Ctx, replies: list[Reply]) -> list[Reply]:
+        """Remember the question this answer asks (or forget the one answered or passed over)."""
+        had = "pending" in (ctx.member.prefs or {})
+        if ctx.asked and ctx.offered:
+            self._save_pending(ctx, {
+                "at": ctx.now.isoformat(), "options": [[label, tok] for label, tok in ctx.offered],
+                "request": ctx.pending_request, "slot": ctx.pending_slot})
+        elif had:
+            self._save_pending(ctx, None)
         return replies
 
+    def _save_pending(self, ctx: Ctx, value: dict | None) -> None:
+        from bot.storage.models import Member
+
+        with self.core.db.session() as s:
+            m = s.get(Member, ctx.member.id)
+            prefs = dict(m.prefs or {})
+            if value is None:
+                prefs.pop("pending", None)
+            else:
+                prefs["pending"] = value
+            m.prefs = prefs
+
+    def _pending(self, ctx: Ctx) -> dict | None:
+        from datetime import datetime
+
+        p = (ctx.member.prefs or {}).get("pending")
+        if not isinstance(p, dict):
+            return None
+        try:
+            if datetime.fromisoformat(p["at"]) + PENDING_TTL < ctx.now:
+                return None
+        except (KeyError, TypeError, ValueError):
+            return None
+        return p
+
+    def _typed_answer(self, ctx: Ctx, pending: dict, text: str) -> list[Reply] | None:
+        """A typed answer to the bot's last question: an option's number or words, yes/no, or the missing slot."""
+        options = [(str(label), str(tok)) for label, tok in pending.get("options") or []]
+        low = " ".join(text.lower().strip(" .!?").split())
+        pick: str | None = None
+        if low.isdigit() and 1 <= int(low) <= len(options):
+            pick = options[int(low) - 1][1]
+        elif options and (low in YES or low.rstrip(",") in YES):
+            pick = options[0][1]
+        elif options and low in NO:
+            keep = [tok for label, tok in options if _folded(label) in {"nein", "no", "behalten", "keep"}
+                    or any(w in _folded(label) for w in ("nein", "keep", "behalten", "abbrechen"))]
+            if keep:
+                pick = keep[0]
+        else:
+            hits = [tok for label, tok in options if low and _matches(low, label)]
+            if len(hits) == 1:
+                pick = hits[0]
+        if pick is not None:
+            replies = self._on_button(ctx, pick)
+            for r in replies:
+                r.edit = False  # a typed answer gets a new message
+            return replies
+        request = pending.get("request")
+        slot = pending.get("slot")
+        if not request or not slot:
+            return None
+        from bot.intents import parse
+
+        it = parse(text, ctx.now, self.core.space_refs())
+        if slot == "space" and it.space and not it.dates:
+            merged = dict(request, space=it.space)
+        elif slot == "dates" and it.dates and not it.space:
+            merged = dict(request, dates=[d.isoformat() for d in it.dates])
+        else:
+            return None
+        ctx.intent = it
+        handler = self.routes.buttons.get(merged.get("op", ""))
+        return handler(self, ctx, merged) if handler else None
+
     # ------------------------------------------------------------------ buttons
-    def choices(self, ctx: Ctx, options: list[tuple[str, dict]], per_row: int = 2) -> list[list[Choice]]:
-        """Issue one token per option; all options of one message spend together."""
+    def choices(self, ctx: Ctx, options: list[tuple[str, dict]], per_row: int = 2, *, ask: bool = True) -> list[list[Choice]]:
+        """Issue one token per option; all options of one message spend together. `ask`: the buttons answer a
+        question the bot asks, so a typed answer (number, words, yes/no) works as well as a press."""
         if not options:
             return []
         for _, action in options:
             if action.get("op") not in self.routes.buttons:
                 raise RouterConflict(f"button kind {action.get('op')!r} is offered but no router answers it")
         group = secrets.token_hex(4)
-        tokens = self.members.issue_many(ctx.member.id, [dict(a, group=group) for _, a in options])
+        issued = ctx.now.isoformat()
+        tokens = self.members.issue_many(ctx.member.id, [dict(a, group=group, issued=issued) for _, a in options])
         buttons = [Choice(label, tok) for (label, _), tok in zip(options, tokens)]
+        if ask:
+            ctx.asked = True
+            ctx.offered = [(b.label, b.data) for b in buttons]
         return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
 
     def _on_button(self, ctx: Ctx, data: str) -> list[Reply]:
@@ -240,14 +326,46 @@ class Dialogue:
         handler = self.routes.buttons.get(action.get("op", ""))
         if handler is None:
             return [Reply(t(ctx.lang, "token_unknown"))]
+        if action.get("op") in CHANGE_OPS and self._changed_since(ctx.member.id, action.get("issued")):
+            return [Reply(t(ctx.lang, "token_stale"))]
         replies = handler(self, ctx, action)
         if replies:
             replies[0].edit = True
         return replies
 
+    def _changed_since(self, member_id: int, issued: str | None) -> bool:
+        """Did the member's bookings change after this button was issued? (A later action makes it stale.)"""
+        if not issued:
+            return False
+        from datetime import datetime
+
+        from sqlalchemy import select
+
+        from bot.storage.models import Booking
+
+        with self.core.db.session() as s:
+            return s.scalar(select(Booking.id).where(Booking.member_id == member_id,
+                                                     Booking.updated_at > datetime.fromisoformat(issued)).limit(1)) is not None
+
     # ------------------------------------------------------------------ shared by the features
     def intent_handler(self, name: str):
         return self.routes.intents[name]
+
+
+def _folded(label: str) -> str:
+    return "".join(ch for ch in label.lower() if ch.isalnum() or ch.isspace()).strip()
+
+
+def _matches(typed: str, label: str) -> bool:
+    """Does a typed answer name this option? ("warteliste" ~ "🕐 Auf die Warteliste", "olfen" ~ "⭐ Olfen")."""
+    folded = _folded(label)
+    typed = _folded(typed)
+    if not typed or not folded:
+        return False
+    if typed == folded or (len(typed) >= 4 and typed in folded):
+        return True
+    words = [w for w in folded.split() if len(w) >= 3]
+    return bool(words) and all(w in typed.split() for w in words)
 
 
 def reply_payload(r: Reply, member_id: int | None, lang: str | None) -> dict:

@@ -38,6 +38,12 @@ class Ctx:
     lang: str
     now: datetime
     intent: Intent | None = None
+    # the question this answer asks (set by `Dialogue.choices(..., ask=True)`): its options are remembered so a
+    # typed answer ("2", "Warteliste", "ja", or the missing place or day) continues it
+    asked: bool = False
+    offered: list[tuple[str, str]] = field(default_factory=list)  # (label, token) of the question's buttons
+    pending_request: dict | None = None  # the booking request still missing a slot (place or day)
+    pending_slot: str | None = None  # "space" | "dates"
 
 
 Handler = Callable[["Dialogue", Ctx], list[Reply]]

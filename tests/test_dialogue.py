@@ -16,6 +16,8 @@ def test_onboarding_book_list_cancel_checkin_contingent(chat, clock):
     assert "✅ Gebucht: Coworking Dülmen, Di, 24.11., Platz 1." in r
     assert "Marktstraße 18, 48249 Dülmen" in r and "07:30–19:00" in r
     assert "noch 7 von 8 Tagen" in r
+    assert len(chat.last["anna"]) == 1 and not chat.last["anna"][0].attachments  # one message per answer
+    assert "Kalender" in chat.press("anna", "In den Kalender")  # the .ics on demand
     assert chat.last["anna"][0].attachments[0].data.startswith(b"BEGIN:VCALENDAR")
     r = chat.send("anna", "/buchungen")
     assert "Di, 24.11. – Coworking Dülmen, Platz 1" in r
@@ -71,7 +73,9 @@ def test_no_space_asks_with_recent_first(chat):
 
 def test_unknown_space_did_you_mean(chat):
     r = chat.send("anna", "morgen in Dülmnen")
-    # a close typo is simply understood
+    # a typo is not booked on a guess: the bot asks, and a typed "ja" answers
+    assert "Meintest du Dülmen?" in r and "Gebucht" not in r
+    r = chat.send("anna", "ja")
     assert "Gebucht: Coworking Dülmen" in r
     r = chat.send("anna", "morgen in Münster")
     assert "„Münster“ kenne ich nicht" in r and "Coesfeld" in r
@@ -98,6 +102,9 @@ def test_closed_and_past_days_are_explained(chat):
 
 def test_recurrence_with_holidays_books_the_rest(chat):
     r = chat.send("anna", "jeden Donnerstag im Dezember in Senden")
+    # no booking verb: five days of contingent are not spent on a guess
+    assert "buchen, oder nur wissen" in r and "Gebucht" not in r
+    r = chat.send("anna", "ja, buchen")
     assert "Do, 03.12." in r and "Do, 31.12." in r
     # Christmas Eve is no public holiday in NRW; all five Thursdays are booked
     assert r.count("Platz") == 5

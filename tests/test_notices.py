@@ -134,7 +134,9 @@ def test_arrival_new_and_cancelled_to_operator_and_group(w_both):
     assert set(by_chat) == {"olga", "grp-duelmen"}
     for msgs in by_chat.values():
         assert msgs == ["🆕 Neue Buchung für heute in Coworking Dülmen: Anna (Stadtwerke Münsterland (Demo)), nachmittags, Platz 1."]
-    w.send("anna", "/storno heute")
+    assert "Storno-Frist" in w.send("anna", "/storno heute")  # past the cutoff: asked first
+    w.chat.press("anna", "Ja, stornieren")
+    w.driver.pump()
     cancelled = texts(w.new("grp-duelmen"))
     assert "Anna (Stadtwerke Münsterland (Demo)) hat für heute in Coworking Dülmen storniert (nachmittags)" in cancelled
 
@@ -274,7 +276,7 @@ def test_employer_copy_when_switched_on(w):
     w.send("anna", "/buchen morgen coesfeld")
     assert w.new("boss") == []  # off by default
     out = w.send("boss", "/einstellungen kopie an")
-    assert "✅ Kopie jeder Buchung (Arbeitgeber)" in out
+    assert "Gespeichert – Kopie jeder Buchung (Arbeitgeber): an" in out  # one line, not the whole menu
     w.clock.set(datetime(2026, 11, 23, 8, 1, tzinfo=TZ))  # only changes after the switch count
     w.send("anna", "/buchen mittwoch coesfeld")
     w.send("anna", "/storno mittwoch")
@@ -286,7 +288,7 @@ def test_employer_copy_when_switched_on(w):
 def test_switched_off_kind_is_cancelled_at_delivery(w):
     w.send("anna", "/buchen morgen coesfeld")
     out = w.send("anna", "/einstellungen erinnerung aus")
-    assert "⬜ Erinnerung am Vorabend" in out
+    assert "Gespeichert – Erinnerung am Vorabend (18:00 Uhr): aus" in out
     w.at(2026, 11, 24, 7, 30)
     assert [r.text.split("!")[0] for r in w.new("anna")] == ["☀️ Guten Morgen"]
     rows = {r.kind: (r.status, r.last_error) for r in w.rows()}

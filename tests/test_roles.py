@@ -195,7 +195,7 @@ def test_csv_export_of_month(world1):
     assert rows[0][:3] == ["date", "employee_id", "employee"]
     assert rows[1][2] == "Anna" and rows[1][3] == "coesfeld" and rows[1][-2] == "1"
     assert att.filename == "deskbot-stadtwerke-2026-11.csv"
-    assert "verstehe ich nicht als Monat" in world1.send("boss", "/team csv November")
+    assert "verstehe ich nicht als Monat" in world1.send("boss", "/team csv Brumaire")
 
 
 def test_english_company_view(world1):

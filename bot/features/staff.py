@@ -127,11 +127,40 @@ def _month_range(month: str) -> tuple[date, date]:
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
-def _parse_month(value: str) -> str | None:
-    m = _MONTH_RE.match(value.strip())
-    if not m or not 1 <= int(m.group(2)) <= 12:
+_MONTH_WORDS = {name.lower(): i + 1 for names in MONTHS.values() for i, name in enumerate(names)}
+_MONTH_WORDS.update({name.lower()[:3]: i + 1 for names in MONTHS.values() for i, name in enumerate(names)})
+_MONTH_WORDS.update({"maerz": 3, "mrz": 3, "sept": 9, "okt": 10, "dez": 12})
+
+
+def looks_like_month(value: str) -> bool:
+    """"2026-12", "12/2026" or a month's name: meant as a month, valid or not."""
+    v = value.strip().lower().strip(".,?!")
+    return bool(_MONTH_RE.match(v) or re.match(r"^\d{1,2}/\d{4}$", v) or v in _MONTH_WORDS)
+
+
+def _parse_month(value: str, today: date | None = None) -> str | None:
+    """"2026-12", "12/2026", "Dezember", "dec" -> "2026-12" (a name means the nearest such month: within the
+    next five or the last six months). None if it is not a month between 2000 and 2100."""
+    v = value.strip().lower().strip(".,?!")
+    m = _MONTH_RE.match(v)
+    if m:
+        year, month = int(m.group(1)), int(m.group(2))
+    elif (m2 := re.match(r"^(\d{1,2})/(\d{4})$", v)):
+        month, year = int(m2.group(1)), int(m2.group(2))
+    elif v in _MONTH_WORDS:
+        today = today or date.today()
+        month = _MONTH_WORDS[v]
+        year = today.year
+        diff = (month - today.month) % 12
+        if diff > 5:  # more than five months ahead: the last one, not the next
+            year = today.year if month <= today.month else today.year - 1
+        elif month < today.month:
+            year = today.year + 1
+    else:
         return None
-    return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        return None
+    return f"{year:04d}-{month:02d}"
 
 
 def _pick_reply(lang: str, cmd: str, slugs: list[str], key: str = "pick_employer") -> list[Reply]:

@@ -14,7 +14,8 @@ def router() -> Router:
     """/start, codes, /hilfe, /sprache and the fallbacks."""
     return Router(
         "account",
-        intents={"help": on_help, "unknown": on_unknown, "language": on_language, "start": on_start},
+        intents={"help": on_help, "unknown": on_unknown, "language": on_language, "start": on_start,
+                 "thanks": on_thanks, "smalltalk": on_smalltalk},
         buttons={"lang": op_lang, "keep": op_keep},
     )
 
@@ -91,3 +92,13 @@ def op_lang(dlg, ctx: Ctx, a: dict) -> list[Reply]:
 
 def op_keep(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     return [Reply(t(ctx.lang, "kept"))]
+
+
+def on_thanks(dlg, ctx: Ctx) -> list[Reply]:
+    """"danke": you're welcome."""
+    return [Reply(t(ctx.lang, "thanks"))]
+
+
+def on_smalltalk(dlg, ctx: Ctx) -> list[Reply]:
+    """Small talk that names a town or a day (weather, shops, football): a friendly word, never a booking."""
+    return [Reply(t(ctx.lang, "smalltalk"))]

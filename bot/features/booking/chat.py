@@ -13,18 +13,20 @@ from bot.booking import (
     Booked,
     BookingInfo,
     CheckedIn,
+    Closed,
     NothingToCheckIn,
     TooEarlyToCheckIn,
 )
-from bot.domain import Intent, Reply
+from bot.domain import Attachment, Intent, Reply
 from bot.features.booking.replies import (
     cancelled_reply,
     confirmation,
     explain,
+    hours_text,
     part_text,
     remaining_text,
 )
-from bot.i18n import fmt_day, t
+from bot.i18n import fmt_day, fmt_eur, t
 from bot.router import Ctx, Router
 
 
@@ -35,30 +37,122 @@ def router() -> Router:
     return Router(
         "booking",
         intents={"book": on_book, "waitlist": on_waitlist, "cancel": on_cancel, "list": on_list,
-                 "availability": on_availability, "checkin": on_checkin, "contingent": on_contingent},
-        buttons={"book": op_book, "undo": op_undo, "cancel": op_cancel, "waitlist": op_waitlist, "avail": op_avail,
+                 "availability": on_availability, "checkin": on_checkin, "contingent": on_contingent,
+                 "past_day": on_past_day, "undo": on_undo, "absence": on_absence, "who": on_who},
+        buttons={"book": op_book, "undo": op_undo, "cancel": op_cancel, "cancel_ask": op_cancel_ask, "ics": op_ics,
+                 "waitlist": op_waitlist, "avail": op_avail,
                  **notices.BUTTONS},
         notices=notices.DRAFTERS,
         jobs=jobs.JOBS,
     )
 
 
+def _request_of(it: Intent, op: str = "book") -> dict:
+    return {"op": op, "space": it.space, "dates": [d.isoformat() for d in it.dates], "part": it.part,
+            "start": it.start, "end": it.end, "desks": it.desks}
+
+
 def on_book(dlg, ctx: Ctx) -> list[Reply]:
+    """A booking request. Books only when the message clearly asks for it; otherwise asks with buttons."""
+    from bot.intents import CONFIDENT
+
     it = ctx.intent
     assert it is not None
+    if it.question:  # a question never changes anything: it is answered, and one button then acts
+        return on_availability(dlg, ctx)
+    if it.colleague:
+        return [Reply(t(ctx.lang, "for_colleague", name=it.colleague))]
     if it.date_text_unreadable and not it.dates:
         return [Reply(t(ctx.lang, "date_unreadable"))]
     if it.space is None and it.space_text:
         return ask_space_guess(dlg, ctx, it)
-    request = {"op": "book", "space": it.space, "dates": [d.isoformat() for d in it.dates], "part": it.part,
-               "start": it.start, "end": it.end, "desks": it.desks}
+    request = _request_of(it)
+    if it.space_fuzzy and it.space:  # read from a typo ("Dülman"): confirm the place first
+        ref = next((r for r in dlg.core.space_refs() if r.slug == it.space), None)
+        town = ref.town if ref else it.space
+        opts = [(town, dict(request))] + [(r.town, dict(request, space=r.slug)) for r in dlg.core.space_refs()
+                                           if r.slug in (it.space_guess or []) and r.slug != it.space][:2]
+        return [Reply(t(ctx.lang, "did_you_mean_one", town=town), dlg.choices(ctx, opts, per_row=3))]
     if not it.dates:
         if it.space is None:
             return quick_book(dlg, ctx, request)
         return ask_date(dlg, ctx, request)
     if it.space is None:
         return ask_space(dlg, ctx, request)
+    if it.part_guessed:  # "halbtags": which half?
+        opts = [(t(ctx.lang, "btn_morning"), dict(request, part="morning")),
+                (t(ctx.lang, "btn_afternoon"), dict(request, part="afternoon"))]
+        return [Reply(t(ctx.lang, "ask_half"), dlg.choices(ctx, opts))]
+    if it.confidence < CONFIDENT:  # unsure it is a request: ask instead of spending the contingent on a guess
+        return ask_book_or_look(dlg, ctx, request)
     return do_book(dlg, ctx, request)
+
+
+def ask_book_or_look(dlg, ctx: Ctx, request: dict) -> list[Reply]:
+    refs = {r.slug: r for r in dlg.core.space_refs()}
+    days = [date.fromisoformat(d) for d in request["dates"]]
+    day_text = ", ".join(fmt_day(d, ctx.lang) for d in days[:3]) + (" …" if len(days) > 3 else "")
+    opts = [(t(ctx.lang, "btn_book_it"), dict(request)),
+            (t(ctx.lang, "btn_just_look"), dict(request, op="avail"))]
+    return [Reply(t(ctx.lang, "ask_book_or_info", space=refs[request["space"]].name, day=day_text),
+                  dlg.choices(ctx, opts))]
+
+
+def on_past_day(dlg, ctx: Ctx) -> list[Reply]:
+    """A message about a day gone by: never booked, never cancelled."""
+    it = ctx.intent
+    past = [d for d in (it.dates if it else []) if d < ctx.now.date()]
+    if past:
+        return [Reply(t(ctx.lang, "past_day", day=fmt_day(past[0], ctx.lang)))]
+    return [Reply(t(ctx.lang, "past_day_plain"))]
+
+
+def on_undo(dlg, ctx: Ctx) -> list[Reply]:
+    """Typed "rückgängig" / "undo": the member's last booking, after asking."""
+    last = dlg.booking.last_booking(ctx.member.id, within_minutes=60)
+    if last is None:
+        return [Reply(t(ctx.lang, "nothing_to_undo"))]
+    what = f"{fmt_day(last.day, ctx.lang)} {last.space.name}{part_text(ctx.lang, last)}"
+    ids = dlg.booking.group_ids(last)
+    opts = [(t(ctx.lang, "btn_yes_undo"), {"op": "undo", "ids": ids}), (t(ctx.lang, "btn_keep"), {"op": "keep"})]
+    return [Reply(t(ctx.lang, "undo_confirm", what=what), dlg.choices(ctx, opts))]
+
+
+def on_absence(dlg, ctx: Ctx) -> list[Reply]:
+    """"Urlaub vom 14. bis 18.12.": recorded as an absence (no nudges then); never a booking."""
+    it = ctx.intent
+    days = sorted(d for d in (it.dates if it else []) if d >= ctx.now.date())
+    if not days:
+        return [Reply(t(ctx.lang, "absence_none"))]
+    first, last = days[0], days[-1]
+    today = ctx.now.date().isoformat()
+    kept = [a for a in (ctx.member.prefs or {}).get("absences") or [] if isinstance(a, list) and len(a) == 2 and a[1] >= today]
+    dlg.members.set_pref(ctx.member.id, "absences", kept + [[first.isoformat(), last.isoformat()]])
+    span = fmt_day(first, ctx.lang) if first == last else f"{fmt_day(first, ctx.lang)} – {fmt_day(last, ctx.lang)}"
+    text = t(ctx.lang, "absence_saved", span=span)
+    booked = [b for b in dlg.booking.my_bookings(ctx.member.id) if first <= b.day <= last and b.seat == 0]
+    if booked:
+        text += "\n" + t(ctx.lang, "absence_booked", days=", ".join(fmt_day(b.day, ctx.lang) for b in booked[:5]),
+                         first=f"{booked[0].day.day}.{booked[0].day.month}." if ctx.lang == "de" else booked[0].day.isoformat())
+    return [Reply(text)]
+
+
+def on_who(dlg, ctx: Ctx) -> list[Reply]:
+    """"Wer ist morgen in Dülmen?": colleagues of the same employer who agreed to share their days."""
+    it = ctx.intent
+    day = it.dates[0] if it and it.dates else ctx.now.date()
+    employers = ctx.member.employer_ids("employee")
+    if not employers:
+        return [Reply(t(ctx.lang, "who_no_employer"))]
+    rows = dlg.booking.colleagues_on(ctx.member.id, employers, day, space_slug=it.space if it else None)
+    dstr = fmt_day(day, ctx.lang)
+    if not rows:
+        lines = [t(ctx.lang, "who_none", day=dstr)]
+    else:
+        lines = [t(ctx.lang, "who_head", day=dstr)] + [t(ctx.lang, "who_line", name=n, space=sp) for n, sp in rows[:10]]
+    if not (ctx.member.prefs or {}).get("share_presence"):
+        lines.append(t(ctx.lang, "who_share_hint"))
+    return [Reply("\n".join(lines))]
 
 
 def ask_space_guess(dlg, ctx: Ctx, it: Intent) -> list[Reply]:
@@ -82,6 +176,7 @@ def ask_space(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     days = ", ".join(fmt_day(date.fromisoformat(d), ctx.lang) for d in request["dates"][:5])
     if len(request["dates"]) > 5:
         days += " …"
+    ctx.pending_request, ctx.pending_slot = dict(request), "space"  # a typed town answers this
     return [Reply(t(ctx.lang, "ask_space", days=days), dlg.choices(ctx, opts, per_row=3))]
 
 
@@ -107,6 +202,7 @@ def ask_date(dlg, ctx: Ctx, request: dict) -> list[Reply]:
         text = t(ctx.lang, "date_unreadable")
     else:
         text = t(ctx.lang, "ask_when")
+    ctx.pending_request, ctx.pending_slot = dict(request), "dates"  # a typed day answers this
     return [Reply(text, dlg.choices(ctx, opts, per_row=3))]
 
 
@@ -119,17 +215,26 @@ def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
                                  pay_self=bool(request.get("pay_self")))
     booked = [o for o in outcomes if isinstance(o, Booked)]
     failed = [o for o in outcomes if not isinstance(o, Booked)]
-    replies: list[Reply] = []
+    # one message per answer: the confirmation, then why the other days did not work (closed weekdays in one line)
+    closed_days = [o for o in failed if isinstance(o, Closed) and o.reason == "weekday"]
+    others = [o for o in failed if o not in closed_days]
+    parts: list[Reply] = []
     if booked:
-        replies.append(confirmation(dlg, ctx, booked))
-    for o in failed:
-        replies.append(explain(dlg, ctx, o, request))
-    if len(replies) > 3:  # many failures (e.g. holidays in a recurrence): say them in one message
-        head, rest = replies[:1], replies[1:]
-        merged = Reply(t(ctx.lang, "summary_failed") + "\n" + "\n".join("• " + r.text for r in rest),
-                       [row for r in rest for row in r.choices][:4])
-        replies = head + [merged]
-    return replies
+        parts.append(confirmation(dlg, ctx, booked))
+    if closed_days and (booked or others or len(closed_days) > 1):
+        parts.append(Reply(t(ctx.lang, "closed_days_note", days=", ".join(fmt_day(o.day, ctx.lang) for o in closed_days))))
+        closed_days = []
+    for o in closed_days + others[:MAX_EXPLAINED]:
+        parts.append(explain(dlg, ctx, o, request))
+    if len(others) > MAX_EXPLAINED:
+        parts.append(Reply(t(ctx.lang, "summary_failed") + " " + ", ".join(fmt_day(o.day, ctx.lang) for o in others[MAX_EXPLAINED:])))
+    if len(parts) == 1:
+        return parts
+    return [Reply("\n\n".join(p.text for p in parts), [row for p in parts for row in p.choices][:6],
+                  [a for p in parts for a in p.attachments])]
+
+
+MAX_EXPLAINED = 3  # days explained one by one; the rest are named in one line
 
 
 def op_waitlist(dlg, ctx: Ctx, a: dict) -> list[Reply]:
@@ -149,6 +254,7 @@ def on_waitlist(dlg, ctx: Ctx) -> list[Reply]:
 
 
 def on_cancel(dlg, ctx: Ctx) -> list[Reply]:
+    """Cancel by text. One refundable day goes at once; several days, or a day past its refund cutoff, ask first."""
     it = ctx.intent
     assert it is not None
     all_future = "all" in it.args or "alle" in it.args
@@ -161,14 +267,39 @@ def on_cancel(dlg, ctx: Ctx) -> list[Reply]:
         return [Reply(t(ctx.lang, "cancel_all_confirm", n=len(mine)), dlg.choices(ctx, opts))]
     if not it.dates and not it.space:
         return cancel_menu(dlg, ctx)
-    res = dlg.booking.cancel(ctx.member.id, days=it.dates or None, space_slug=it.space)
-    if not res.cancelled:
+    found, late = dlg.booking.cancel_preview(ctx.member.id, days=it.dates or None, space_slug=it.space)
+    if not found:
         replies = [Reply(t(ctx.lang, "nothing_to_cancel"))]
         menu = cancel_menu(dlg, ctx)
         if menu and menu[0].choices:
-            replies.append(menu[0])
+            replies[0].text += "\n" + menu[0].text
+            replies[0].choices = menu[0].choices
         return replies
+    if len({(b.day, b.space.slug) for b in found}) > 1 or late:
+        return confirm_cancel(dlg, ctx, found, late)
+    res = dlg.booking.cancel(ctx.member.id, booking_ids=[b.id for b in found])
     return [cancelled_reply(dlg, ctx, res)]
+
+
+def confirm_cancel(dlg, ctx: Ctx, found: list[BookingInfo], late: list[BookingInfo]) -> list[Reply]:
+    """Ask before cancelling several days, or a day that is no longer refunded."""
+    lang = ctx.lang
+    items = []
+    for b in found:
+        item = f"{fmt_day(b.day, lang)} {b.space.name}{part_text(lang, b)}"
+        if b.seat == 0 and item not in items:
+            items.append(item)
+    if len(items) == 1:
+        text = t(lang, "cancel_confirm_one", item=items[0])
+    else:
+        shown = items[:10] + (["…"] if len(items) > 10 else [])
+        text = t(lang, "cancel_confirm_many", n=len(items), items="\n".join("• " + x for x in shown))
+    if late:
+        text += "\n" + t(lang, "cancel_confirm_late", items=", ".join(sorted({fmt_day(b.day, lang) for b in late})),
+                         hours=dlg.booking.cancel_cutoff_hours(late[0].space.slug))
+    opts = [(t(lang, "btn_yes_cancel"), {"op": "cancel", "ids": [b.id for b in found]}),
+            (t(lang, "btn_keep"), {"op": "keep"})]
+    return [Reply(text, dlg.choices(ctx, opts))]
 
 
 def cancel_menu(dlg, ctx: Ctx) -> list[Reply]:
@@ -176,8 +307,16 @@ def cancel_menu(dlg, ctx: Ctx) -> list[Reply]:
     if not mine:
         return [Reply(t(ctx.lang, "list_empty"))]
     opts = [(t(ctx.lang, "cancel_button", day=fmt_day(b.day, ctx.lang), space=b.space.town),
-             {"op": "cancel", "ids": dlg.booking.group_ids(b)}) for b in mine[:12]]
+             {"op": "cancel_ask", "ids": dlg.booking.group_ids(b)}) for b in mine[:12]]
     return [Reply(t(ctx.lang, "choose_cancel"), dlg.choices(ctx, opts, per_row=1))]
+
+
+def op_cancel_ask(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    """A booking picked from a list: confirm first (and say if it is past the refund cutoff)."""
+    found, late = dlg.booking.cancel_preview(ctx.member.id, booking_ids=[int(i) for i in a["ids"]])
+    if not found:
+        return [Reply(t(ctx.lang, "nothing_to_cancel"))]
+    return confirm_cancel(dlg, ctx, found, late)
 
 
 def op_cancel(dlg, ctx: Ctx, a: dict) -> list[Reply]:
@@ -189,9 +328,24 @@ def op_cancel(dlg, ctx: Ctx, a: dict) -> list[Reply]:
 
 def op_undo(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     res = dlg.booking.undo(ctx.member.id, [int(i) for i in a["ids"]])
+    if res is None:  # past the refund cutoff: undo has expired like the refund
+        return [Reply(t(ctx.lang, "undo_expired"))]
     if not res.cancelled:
         return [Reply(t(ctx.lang, "nothing_to_cancel"))]
     return [Reply(t(ctx.lang, "undone"))]
+
+
+def op_ics(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    """📅 In den Kalender: the calendar file of a booking, on demand."""
+    from bot.ics import booking_ics
+
+    wanted = {int(i) for i in a["ids"]}
+    infos = [b for b in dlg.booking.my_bookings(ctx.member.id) if b.id in wanted and b.seat == 0]
+    if not infos:
+        return [Reply(t(ctx.lang, "nothing_to_cancel"))]
+    ics = booking_ics(infos, dlg.core.clock.tz, ctx.lang)
+    name = "deskbot-buchung.ics" if ctx.lang == "de" else "deskbot-booking.ics"
+    return [Reply(t(ctx.lang, "ics_here"), attachments=[Attachment(name, "text/calendar", ics)])]
 
 
 def on_list(dlg, ctx: Ctx) -> list[Reply]:
@@ -208,7 +362,7 @@ def on_list(dlg, ctx: Ctx) -> list[Reply]:
         key = {"waitlisted": "list_line_wait", "checked_in": "list_line_checked"}.get(b.status, "list_line")
         lines.append(t(lang, key, day=fmt_day(b.day, lang), part=part_text(lang, b), space=b.space.name,
                        desk=", ".join(x.desk_label or "" for x in bs)))
-    opts = [(t(lang, "cancel_button", day=fmt_day(bs[0].day, lang), space=bs[0].space.town), {"op": "cancel", "ids": [x.id for x in bs]})
+    opts = [(t(lang, "cancel_button", day=fmt_day(bs[0].day, lang), space=bs[0].space.town), {"op": "cancel_ask", "ids": [x.id for x in bs]})
             for bs in groups.values() if bs[0].status in ("confirmed", "waitlisted")][:12]
     return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=1))]
 
@@ -219,7 +373,22 @@ def on_availability(dlg, ctx: Ctx) -> list[Reply]:
     if it.space is None and it.space_text:
         return ask_space_guess(dlg, ctx, it)
     day = it.dates[0] if it.dates else dlg.core.clock.today()
+    if it.topic in ("hours", "price") and it.space:
+        return space_facts(dlg, ctx, it.space, it.topic, day)
     return availability_reply(dlg, ctx, day, it.space, it.part, it.start, it.end)
+
+
+def space_facts(dlg, ctx: Ctx, slug: str, topic: str, day: date) -> list[Reply]:
+    """Opening hours or price of a space, with a button to book it."""
+    info = dlg.booking.get_space(slug)
+    if info is None:
+        return [Reply(t(ctx.lang, "unknown_space"))]
+    if topic == "hours":
+        text = t(ctx.lang, "space_hours", space=info.name, hours=hours_text(dlg, slug, ctx.lang))
+    else:
+        text = t(ctx.lang, "space_price", space=info.name, price=fmt_eur(info.day_price_cents, ctx.lang))
+    request = {"op": "book", "space": slug, "dates": [day.isoformat()], "part": None, "start": None, "end": None, "desks": 1}
+    return [Reply(text, dlg.choices(ctx, [(t(ctx.lang, "book_button", space=info.town), request)]))]
 
 
 def availability_reply(dlg, ctx, day, space, part, start, end) -> list[Reply]:
@@ -270,7 +439,9 @@ def do_checkin(dlg, ctx: Ctx, slug: str | None) -> list[Reply]:
 
 
 def on_contingent(dlg, ctx: Ctx) -> list[Reply]:
-    rem = dlg.booking.remaining(ctx.member.id)
+    """The member's contingent left this month, or in the month asked about ("im Dezember")."""
+    it = ctx.intent
+    rem = dlg.booking.remaining(ctx.member.id, it.month if it is not None and it.month else None)
     if rem is None:
         return [Reply(t(ctx.lang, "no_employer"))]
     return [Reply(remaining_text(ctx.lang, rem))]

@@ -30,10 +30,12 @@ def align_reminders(core, now: datetime) -> int:
     now_u = as_utc(now)
     changed = 0
     with core.db.session() as s:
-        custom = {mid: p.get("reminder_time") for mid, p in s.execute(select(Member.id, Member.prefs)).all()
-                  if p and p.get("reminder_time") and p.get("reminder_time") != default}
+        all_prefs = [(mid, p) for mid, p in s.execute(select(Member.id, Member.prefs)).all() if p]
+        changed += _align_morning(core, s, all_prefs)
+        custom = {mid: p.get("reminder_time") for mid, p in all_prefs
+                  if p.get("reminder_time") and p.get("reminder_time") != default}
         if not custom:
-            return 0
+            return changed
         rows = s.execute(select(Outbox, Booking.day).join(Booking, Booking.id == Outbox.booking_id).where(
             Outbox.status == "pending", Outbox.kind == "reminder_evening", Outbox.claimed_by.is_(None),
             Outbox.recipient_member_id.in_(list(custom)))).all()
@@ -49,6 +51,24 @@ def align_reminders(core, now: datetime) -> int:
             if as_utc(want) > now_u:
                 changed += enqueue(s, "reminder_evening", f"rem-eve:{b.id}", due_at=want, now=now, member_id=b.member_id,
                                    booking_id=b.id, payload={"booking_id": b.id})
+    return changed
+
+
+def _align_morning(core, s, all_prefs) -> int:
+    """Pending morning reminders at each member's chosen morning time (never after the booking starts)."""
+    custom = {mid: p["reminder_morning_time"] for mid, p in all_prefs if p.get("reminder_morning_time")}
+    if not custom:
+        return 0
+    changed = 0
+    rows = s.execute(select(Outbox, Booking.day, Booking.start_min).join(Booking, Booking.id == Outbox.booking_id).where(
+        Outbox.status == "pending", Outbox.kind == "reminder_morning", Outbox.claimed_by.is_(None),
+        Outbox.recipient_member_id.in_(list(custom)))).all()
+    for row, day, start_min in rows:
+        h, _, m = custom[row.recipient_member_id].partition(":")
+        want = as_utc(local_at(core.clock.tz, day, min(int(h) * 60 + int(m or 0), start_min)))
+        if row.due_at != want:
+            row.due_at = want
+            changed += 1
     return changed
 
 
@@ -68,8 +88,6 @@ def nudges(core, now: datetime) -> int:
     instead of commuting?". Skipped (row kept as `cancelled` with the reason) on NRW holidays,
     when all their usual spaces are closed, or when they have booked that day already."""
     today = now.date()
-    target = today + timedelta(days=1)
-    wd = WEEKDAY_KEYS[target.weekday()]
     now_u = as_utc(now)
     n = 0
     with core.db.session() as s:
@@ -77,9 +95,11 @@ def nudges(core, now: datetime) -> int:
                    if p and nudge_prefs(p).get("on")]
         for mid, prefs in members:
             np = nudge_prefs(prefs)
-            if wd not in (np.get("days") or []):
-                continue
             fire = local_at(core.clock.tz, today, np.get("time") or "18:30")
+            # a morning nudge (05:00-12:00) proposes today, any other tomorrow
+            target = today if 5 <= fire.hour < 12 else today + timedelta(days=1)
+            if WEEKDAY_KEYS[target.weekday()] not in (np.get("days") or []):
+                continue
             if not (as_utc(fire) <= now_u < as_utc(fire) + NUDGE_GRACE):  # grace in real time, not wall time
                 continue
             key = f"nudge:{mid}:{target.isoformat()}"
@@ -88,7 +108,9 @@ def nudges(core, now: datetime) -> int:
             reason = None
             spaces = _usual_spaces(core, s, mid, prefs)
             holiday = _holiday_of(s, spaces, target)
-            if holiday:
+            if is_absent(prefs, target):
+                reason = "absent (vacation)"
+            elif holiday:
                 reason = f"holiday: {holiday}"
             elif s.scalar(select(Booking.id).where(Booking.member_id == mid, Booking.day == target,
                                                    Booking.status.in_(("confirmed", "checked_in", "waitlisted")))):
@@ -110,6 +132,17 @@ def nudges(core, now: datetime) -> int:
             elif added:
                 n += 1
     return n
+
+
+def is_absent(prefs: dict | None, day: date) -> bool:
+    """Has the member said they are away on this day ("Urlaub vom 14. bis 18.12.")?"""
+    for span in (prefs or {}).get("absences") or []:
+        try:
+            if date.fromisoformat(span[0]) <= day <= date.fromisoformat(span[1]):
+                return True
+        except (TypeError, ValueError, IndexError):
+            continue
+    return False
 
 
 def _holiday_of(s, slugs: list[str], day: date) -> str | None:

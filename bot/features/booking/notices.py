@@ -84,7 +84,8 @@ def _d_nudge(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
     from bot.storage.models import Booking, Member, Space
 
     day = date.fromisoformat(row.payload["day"])
-    if utc(now) >= utc(core.booking.local_dt(day, 0)):
+    today = now.astimezone(core.clock.tz).date()
+    if day < today or (day > today and utc(now) >= utc(core.booking.local_dt(day, 0))):
         return Skip("expired: the day has come")
     with core.db.session() as s:
         booked = s.scalar(select(Booking.id).where(Booking.member_id == row.member_id, Booking.day == day,
@@ -105,7 +106,7 @@ def _d_nudge(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
                          "desks": 1}))
     if not buttons:
         return Skip("no free desk in the usual spaces")
-    text = nt(lang, "nudge", day=fmt_day(day, lang))
+    text = nt(lang, "nudge_today" if day == today else "nudge", day=fmt_day(day, lang))
     if km:
         co2 = 2 * km * core.settings.co2_kg_per_km
         text += "\n" + nt(lang, "nudge_co2", km=f"{2 * km:.0f}", co2=f"{co2:.1f}".replace(".", "," if lang == "de" else "."))

@@ -17,7 +17,7 @@ from bot.booking import (
     Waitlisted,
     fmt_min,
 )
-from bot.domain import Attachment, Reply
+from bot.domain import Reply
 from bot.i18n import fmt_day, fmt_days, fmt_eur, t
 from bot.router import Ctx
 
@@ -58,12 +58,10 @@ def confirmation(dlg, ctx: Ctx, booked: list[Booked]) -> Reply:
     elif first.payer == "self":
         text += "\n" + t(lang, "pays_self", price=fmt_eur(first.space.day_price_cents, lang))
     ids = [b.id for o in booked for b in o.bookings]
-    buttons = dlg.choices(ctx, [(t(lang, "undo"), {"op": "undo", "ids": ids})])
-    from bot.ics import booking_ics
-
-    ics = booking_ics([b for o in booked for b in o.bookings if b.seat == 0], dlg.core.clock.tz, lang)
-    return Reply(text, buttons, [Attachment("deskbot-buchung.ics" if lang == "de" else "deskbot-booking.ics",
-                                            "text/calendar", ics)])
+    seat0 = [b.id for o in booked for b in o.bookings if b.seat == 0]
+    buttons = dlg.choices(ctx, [(t(lang, "undo"), {"op": "undo", "ids": ids}),
+                                (t(lang, "ics_button"), {"op": "ics", "ids": seat0})], ask=False)
+    return Reply(text, buttons)
 
 
 def remaining_text(lang: str, rem) -> str:

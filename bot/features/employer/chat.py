@@ -30,6 +30,7 @@ from bot.features.staff import (
     _month_range,
     _name,
     _parse_month,
+    looks_like_month,
     _part_label,
     _Pick,
     _pick_reply,
@@ -100,7 +101,8 @@ TEXTS: dict[str, dict[str, str]] = {
                    "{days} zurück ins Kontingent.",
         "removed_already": "{name} gehört schon nicht mehr zu {employer} – nichts zu tun.",
         "csv_caption": "📎 Buchungen von {employer} im {month} ({n} Zeilen).",
-        "bad_month": "„{value}“ verstehe ich nicht als Monat. Schreib ihn so: 2026-11.",
+        "bad_month": "„{value}“ verstehe ich nicht als Monat. Schreib ihn so: 2026-11 oder „Dezember“.",
+        "member_remaining": "{name} ({employer}) hat im {month} noch {left} von {granted} Tagen.",
         "kept": "Alles bleibt, wie es war. 👍",
         "notice_employment_ended": "ℹ️ Du gehörst nicht mehr zu {employer}. Buchungen zahlst du ab jetzt selbst vor Ort.",
         "notice_employment_days": "Deine gebuchten Tage ab morgen ({days}) bleiben gebucht – brauchst du sie nicht mehr, "
@@ -146,7 +148,8 @@ TEXTS: dict[str, dict[str, str]] = {
                    "{days} back in the contingent.",
         "removed_already": "{name} no longer belongs to {employer} – nothing to do.",
         "csv_caption": "📎 Bookings of {employer} in {month} ({n} rows).",
-        "bad_month": "I don't understand “{value}” as a month. Write it like 2026-11.",
+        "bad_month": "I don't understand “{value}” as a month. Write it like 2026-11 or \"December\".",
+        "member_remaining": "{name} ({employer}) has {left} of {granted} days left in {month}.",
         "kept": "Everything stays as it was. 👍",
         "notice_employment_ended": "ℹ️ You no longer belong to {employer}. From now on you pay your bookings yourself on site.",
         "notice_employment_days": "Your days booked from tomorrow on ({days}) stay booked – if you don't need them, cancel "
@@ -167,6 +170,8 @@ def router() -> Router:
         commands={"/firma": cmd_company, "/company": cmd_company, "/team": cmd_team},
         buttons={"emp_team": op_emp_team, "emp_csv": op_emp_csv, "emp_invite": op_emp_invite,
                  "emp_remove": op_emp_remove, "roles_keep": op_roles_keep},
+        intents={"company_contingent": on_company_contingent, "team_bookings": on_team_bookings,
+                 "member_contingent": on_member_contingent},
         preempts={"contingent": on_contingent},
         notices=notices.DRAFTERS,
         jobs=jobs.JOBS,
@@ -200,8 +205,11 @@ def company_view(dlg: Dialogue, ctx: Ctx, args: list[str] | None = None, cmd: st
     lang = ctx.lang
     args = list(args or [])
     month = month_key(ctx.now.date())
-    if args and _parse_month(args[-1]):
-        month = _parse_month(args.pop())
+    if args and looks_like_month(args[-1]):
+        month = _parse_month(args[-1], ctx.now.date())
+        if month is None:
+            return [Reply(tr(lang, "bad_month", value=args[-1][:20]))]
+        args.pop()
     try:
         with dlg.core.db.session() as s:
             g = grants(s, ctx.member.id)
@@ -343,11 +351,16 @@ def cmd_team(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
         return _pick_reply(lang, "/team", p.slugs)
     sub = rest[0].lower() if rest else ""
     month = month_key(ctx.now.date())
-    if not rest or _parse_month(sub):
-        return team_view(dlg, ctx, emp_id, _parse_month(sub) or month)
+    if rest and looks_like_month(sub):
+        wanted = _parse_month(sub, ctx.now.date())
+        if wanted is None:
+            return [Reply(tr(lang, "bad_month", value=rest[0][:20]))]
+        return team_view(dlg, ctx, emp_id, wanted)
+    if not rest:
+        return team_view(dlg, ctx, emp_id, month)
     if sub in SUB_CSV:
         if len(rest) > 1:
-            month = _parse_month(rest[1])
+            month = _parse_month(rest[1], ctx.now.date())
             if month is None:
                 return [Reply(tr(lang, "bad_month", value=rest[1]))]
         return csv_export(dlg, ctx, emp_id, month)
@@ -562,3 +575,51 @@ def on_contingent(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
         replies += company_view(dlg, ctx, [slug] if len(g.admin_of) > 1 else [])
     return replies
 
+
+
+def _month_args(ctx: Ctx) -> list[str]:
+    it = ctx.intent
+    return [it.month] if it is not None and it.month else []
+
+
+def on_company_contingent(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    """"Kontingent der Firma (im Dezember)": the company view (admins only)."""
+    return company_view(dlg, ctx, _month_args(ctx))
+
+
+def on_team_bookings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    """"Buchungen der Mitarbeiter": who booked what this month (or the month named)."""
+    ctx.intent.args = _month_args(ctx)
+    return cmd_team(dlg, ctx)
+
+
+def on_member_contingent(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    """"Wie viel hat Anna (im Dezember) noch?": one employee's contingent, for their employer's admins."""
+    from bot.features.booking.replies import remaining_text
+
+    lang = ctx.lang
+    it = ctx.intent
+    name = (it.name if it is not None else None) or ""
+    month = it.month if it is not None and it.month else month_key(ctx.now.date())
+    if not name:
+        return company_view(dlg, ctx, [month])
+    try:
+        with dlg.core.db.session() as s:
+            g = grants(s, ctx.member.id)
+            emp, _ = _pick_employer(s, g, [], "/team")
+            found = _resolve_staff(s, g, lang, emp.id, name)
+            if isinstance(found, list):
+                return found
+            member_id = found[0].id
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    except _Pick as p:
+        return _pick_reply(lang, "/team", p.slugs)
+    rem = dlg.booking.remaining(member_id, month)
+    if rem is None:
+        return [Reply(tr(lang, "not_found", ref=name))]
+    who = found[0].display_name
+    if rem.member_left is None:  # no personal contingent: the pool is what counts
+        return [Reply(remaining_text(lang, rem))]
+    return [Reply(tr(lang, "member_remaining", name=who, employer=rem.employer_name, month=month_label(month, lang),
+                     left=num_days(rem.member_left, lang), granted=num_days(rem.member_granted, lang)))]

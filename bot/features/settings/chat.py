@@ -33,7 +33,9 @@ DAY_WORDS = {
     "so": 6, "sun": 6, "sonntag": 6, "sunday": 6,
 }
 ALIASES = {
-    "reminder_evening": ("erinnerung", "erinnerungen", "reminder", "reminders", "abends", "vorabend", "evening"),
+    "reminder_evening": ("erinnerung", "reminder", "abends", "vorabend", "evening"),
+    "reminders": ("erinnerungen", "reminders"),  # both reminders at once
+    "share_presence": ("sichtbar", "sichtbarkeit", "visible", "visibility", "teilen", "share"),
     "reminder_morning": ("morgens", "morgen", "morning", "checkin", "check-in"),
     "nudge": ("pendeln", "nudge", "vorschlag", "anstoß", "anstoss", "anstupser", "pendler", "commute"),
     "arrivals": ("ankunft", "ankünfte", "ankuenfte", "arrivals", "arrival"),
@@ -69,6 +71,15 @@ TX = {
         "pick_time": "Um wie viel Uhr?",
         "pick_days": "An welchen Tagen (für den Folgetag)?",
         "saved": "✔️ Gespeichert.",
+        "saved_line": "✔️ Gespeichert – {label}",
+        "state_on": "an",
+        "state_off": "aus",
+        "btn_all_settings": "⚙️ Alle Einstellungen",
+        "reminder_morning_at": "Erinnerung am Morgen um {time} Uhr",
+        "saved_reminders_on": "✔️ Gespeichert – Erinnerungen (Vorabend und Morgen): an",
+        "saved_reminders_off": "✔️ Gespeichert – Erinnerungen (Vorabend und Morgen): aus",
+        "saved_share_on": "✔️ Gespeichert – Kolleg:innen deiner Firma sehen, an welchen Tagen du wo im Coworking bist.",
+        "saved_share_off": "✔️ Gespeichert – deine Coworking-Tage bleiben für Kolleg:innen unsichtbar.",
         "unknown": "Das kenne ich nicht als Einstellung. Möglich: erinnerung, morgens, pendeln, warteliste, noshow, ankunft, tagesliste, kontingent, bericht, kopie – jeweils mit an/aus oder einer Uhrzeit.",
         "bad_time": "Die Uhrzeit konnte ich nicht lesen. Schreib sie z. B. so: 19:00.",
         "every_day": "täglich",
@@ -94,6 +105,15 @@ TX = {
         "pick_time": "At what time?",
         "pick_days": "On which days (for the next day)?",
         "saved": "✔️ Saved.",
+        "saved_line": "✔️ Saved – {label}",
+        "state_on": "on",
+        "state_off": "off",
+        "btn_all_settings": "⚙️ All settings",
+        "reminder_morning_at": "Morning reminder at {time}",
+        "saved_reminders_on": "✔️ Saved – reminders (evening and morning): on",
+        "saved_reminders_off": "✔️ Saved – reminders (evening and morning): off",
+        "saved_share_on": "✔️ Saved – colleagues from your company see on which days you cowork where.",
+        "saved_share_off": "✔️ Saved – your coworking days stay hidden from colleagues.",
         "unknown": "I don't know that setting. Possible: reminder, morning, nudge, waitlist, noshow, arrivals, digest, alerts, report, copy – each with on/off or a time.",
         "bad_time": "I couldn't read the time. Write it e.g. like 19:00.",
         "every_day": "daily",
@@ -259,6 +279,22 @@ def on_settings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     tm = next((x for x in times if x), None)
     words_left = [w for w in rest if w not in ON | OFF and not parse_time(w) and w != "uhr"]
     days = parse_days(words_left) if key == "nudge" else None
+    if key == "reminders":
+        if on is None:
+            return [Reply(tx(ctx.lang, "unknown"))]
+        set_switch(dlg, ctx.member.id, "reminder_evening", on)
+        set_switch(dlg, ctx.member.id, "reminder_morning", on)
+        return [Reply(tx(ctx.lang, "saved_reminders_" + ("on" if on else "off")))]
+    if key == "share_presence":
+        if on is None:
+            on = not bool(_prefs(dlg, ctx.member.id).get("share_presence"))
+        dlg.members.set_pref(ctx.member.id, "share_presence", on)
+        return [Reply(tx(ctx.lang, "saved_share_" + ("on" if on else "off")))]
+    if key == "reminder_morning" and tm is not None:
+        dlg.members.set_pref(ctx.member.id, "reminder_morning_time", tm)
+        if on is not None:
+            set_switch(dlg, ctx.member.id, key, on)
+        return [Reply(tx(ctx.lang, "saved_line", label=tx(ctx.lang, "reminder_morning_at", time=tm)))]
     if key == "nudge":
         if tm is None and days is None and on is None:
             return [Reply(tx(ctx.lang, "bad_time"))] if words_left else overview(dlg, ctx)
@@ -273,7 +309,20 @@ def on_settings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
         return [Reply(tx(ctx.lang, "bad_time" if key == "reminder_evening" else "unknown"))]
     else:  # "/einstellungen erinnerung": toggle
         set_switch(dlg, ctx.member.id, key, not notice_switches(_prefs(dlg, ctx.member.id)).get(key, True))
-    return overview(dlg, ctx, prefix=tx(ctx.lang, "saved"))
+    return [saved_line(dlg, ctx, key)]
+
+
+def saved_line(dlg: Dialogue, ctx: Ctx, key: str) -> Reply:
+    """One line saying what is now set (not the whole menu again)."""
+    lang = ctx.lang
+    prefs = _prefs(dlg, ctx.member.id)
+    np = nudge_prefs(prefs)
+    rtime = prefs.get("reminder_time") or dlg.core.settings.reminder_evening_time
+    label = tx(lang, key, time=rtime if key == "reminder_evening" else np["time"], days=days_text(np["days"], lang))
+    on = np["on"] if key == "nudge" else notice_switches(prefs).get(key, NOTICE_DEFAULTS.get(key, False))
+    state = tx(lang, "state_on" if on else "state_off")
+    return Reply(tx(lang, "saved_line", label=f"{label}: {state}"),
+                 dlg.choices(ctx, [(tx(lang, "btn_all_settings"), {"op": "settings_back"})], ask=False))
 
 
 def op_settings_set(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
