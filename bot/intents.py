@@ -398,7 +398,8 @@ def _compile_more() -> None:
                     r"would\s+you|will\s+you)\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
-        r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
+        r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen)\b|"
+        r"\b(?:can|could|may)\s+i\s+(?:come|work|sit)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
         r"\bhaette\s+ich\b|\b(?:can|could|may)\s+i\s+(?:get|have|grab)\b"
     )
     ordsuf = r"(?:\.(?![\d])|st\b|nd\b|rd\b|th\b)"
@@ -494,6 +495,8 @@ _FILLER = {
     "was", "etwas", "something", "brauch", "bräuchte", "nur", "just", "wochen", "weeks", "woche", "week",
     "arbeiten", "work", "working", "sitzen", "sitting", "sit", "kommen", "komme", "fahre", "fahren", "come",
     "coming", "go", "going", "eintragen", "ein", "trag", "schreib", "into", "down", "up", "of", "off",
+    "jeden", "jede", "jedem", "every", "each", "alle", "all", "ganze", "ganzen", "whole", "entire", "komplett",
+    "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "dann", "halt", "eben",
 }
 _REQ = {
     "brauche", "brauch", "brauchen", "braeuchte", "benoetige", "benoetigen", "moechte", "moechten", "will",
@@ -1584,8 +1587,9 @@ class _Parser:
             or any(t.startswith(_BOOK_STEMS) and t not in _NOT_BOOK for t in toks)
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
+        unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
-                and t not in _REQ and not t.isdigit() and len(t) > 1]
+                and t not in _REQ and not t.isdigit() and len(t) > 1 and t != unknown_place]
         topic = bool(ts & _TOPIC) or bool(_CHITCHAT.search(s)) \
             or any(len(t) > 6 and t.endswith(_TOPIC_HEADS) for t in rest)
         desk = bool(ts & _K_DESK)

@@ -479,3 +479,14 @@ def test_mutation_gaps_of_issue_14():
 def test_not_this_place_but_that():
     assert p("nicht Olfen, sondern Dülmen morgen bitte").space == "duelmen"
     assert p("lieber Senden statt Olfen").space == "senden"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["jeden Dienstag im Dezember in Coesfeld", "every Tuesday in December in Coesfeld", "die ganze nächste Woche Nottuln",
+     "the whole next week in Billerbeck", "Wir sind zu dritt, morgen Olfen", "2 Plätze Mi in Nottuln",
+     "übermorgen 9-13 Uhr Senden", "Dec 3 Nottuln", "tomorrow through friday Coesfeld", "Freitag vormittags in Olfen"],
+)
+def test_guide_style_fragments_are_confident_bookings(text):
+    it = p(text)
+    assert it.intent == "book" and it.confidence >= CONFIDENT, (it.intent, it.confidence)
