@@ -275,6 +275,13 @@ def draft(core, row: RowView, lang: str, now: datetime, drafters: dict | None = 
     return fn(core, row, lang, now)
 
 
+def text_notice(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
+    """A notice whose text was written (in the recipient's language) when it was enqueued."""
+    if "text" not in row.payload:
+        return Skip("notice without text")
+    return Draft(str(row.payload["text"]))
+
+
 def booking_bundle(core, booking_id: int | None):
     from bot.booking import opening_of
     from bot.storage.models import Booking, Desk, Member, Space

@@ -15,6 +15,7 @@ from bot.notices import (
     member_name,
     nt,
     part_text,
+    text_notice,
 )
 
 
@@ -72,4 +73,6 @@ def _d_copy(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
                     part=part_text(lang, b)))
 
 
-DRAFTERS = {"contingent_alert": _d_alert, "monthly_report": _d_report, "employer_copy": _d_copy}
+DRAFTERS = {
+    "employment_ended": text_notice,  # written with its text when enqueued
+    "contingent_alert": _d_alert, "monthly_report": _d_report, "employer_copy": _d_copy}

@@ -17,6 +17,7 @@ from bot.notices import (
     member_name,
     nt,
     part_plain,
+    text_notice,
     utc,
 )
 
@@ -65,4 +66,6 @@ def _d_digest(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
     return Draft("\n".join([nt(lang, "digest_head", space=name, day=fmt_day(day, lang), n=len(lines))] + lines))
 
 
-DRAFTERS = {"arrival_new": _d_arrival, "arrival_checkin": _d_arrival, "arrival_cancelled": _d_arrival, "digest": _d_digest}
+DRAFTERS = {
+    "space_closed": text_notice,  # written with its text when enqueued
+    "arrival_new": _d_arrival, "arrival_checkin": _d_arrival, "arrival_cancelled": _d_arrival, "digest": _d_digest}
