@@ -53,6 +53,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import html
 import json
@@ -694,9 +695,7 @@ class MatrixTransport:
                 n = parse_choice_number(text)
                 if n is not None:
                     callback, ckey = self._choice_data(room_id, ev.sender, n, choices, is_group)
-            words = text.split()
-            addressed = (not is_group or mentioned or callback is not None or text.startswith("/")
-                         or (len(words) == 1 and bool(_CODE_RE.match(words[0]))))
+            addressed = not is_group or mentioned or callback is not None or text.startswith("/")
             return IncomingMessage(
                 transport="matrix", user_id=ev.sender, chat_id=room_id, text="" if callback else text,
                 display_name=display, is_group=is_group, addressed=addressed, callback=callback,
@@ -744,6 +743,8 @@ class MatrixTransport:
         msg, ckey = self._incoming(room_id, ev, choices)
         if msg is None:
             return
+        if msg.is_group and not msg.addressed and await self._is_code(msg.text):
+            msg = dataclasses.replace(msg, addressed=True)  # "or just the code" (operator guide)
         log.debug("handling %s in %s", ev.event_id, room_id)
         try:
             replies = await asyncio.to_thread(self.dialogue.handle, msg)
@@ -786,6 +787,20 @@ class MatrixTransport:
             return
         for job in jobs:
             self._enqueue(job)
+
+    async def _is_code(self, text: str) -> bool:
+        """A single word that is a known invite/operator code: in a room it is for the bot unaddressed."""
+        words = text.split()
+        if len(words) != 1 or not _CODE_RE.match(words[0]):
+            return False
+        check = getattr(getattr(self.dialogue, "members", None), "is_code", None)
+        if check is None:
+            return True  # no code registry to ask: a code-like word counts as one
+        try:
+            return bool(await asyncio.to_thread(check, words[0]))
+        except Exception:  # noqa: BLE001
+            log.exception("matrix: code check failed")
+            return False
 
     async def _mark_sent(self, outbox_id: int) -> None:
         """Tell the dialogue its outbox row of a direct reply went out (else the scheduler sends it again,
