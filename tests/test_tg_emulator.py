@@ -309,3 +309,30 @@ async def test_json_body_and_form_both_accepted(emu):
         async with s.post(f"{emu.api_url}/sendMessage", data=form) as r:
             assert r.status == 200
     assert [c.text for c in emu.sent] == ["json", "form"]
+
+
+async def test_length_counted_in_utf16_units(emu, bot):
+    emu.inject_message(USER, USER, "hi")
+    emoji = "😀" * 2048  # 2048 characters, 4096 UTF-16 units: just fits
+    await bot.send_message(USER, emoji)
+    with pytest.raises(BadRequest, match="(?i)too long"):
+        await bot.send_message(USER, emoji + "x")  # 2049 characters, 4097 units
+    assert len(emu.sent_to(USER)) == 1
+
+
+async def test_delay_next_after_the_call_took_effect(emu):
+    from telegram.error import TimedOut
+    from telegram.request import HTTPXRequest
+
+    emu.inject_message(USER, USER, "hi")
+    async with Bot(emu.token, base_url=emu.base_url, request=HTTPXRequest(read_timeout=0.2)) as bot:
+        emu.delay_next(1, seconds=0.6, method="sendMessage")
+        with pytest.raises(TimedOut):
+            await bot.send_message(USER, "late answer")
+        assert [c.text for c in emu.sent_to(USER)] == ["late answer"]  # it did arrive
+        emu.delay_next(1, seconds=0.6, after=False, method="sendMessage")
+        with pytest.raises(TimedOut):
+            await bot.send_message(USER, "slow to take effect")
+        assert len(emu.sent_to(USER)) == 1
+        await asyncio.sleep(0.7)
+        assert len(emu.sent_to(USER)) == 2

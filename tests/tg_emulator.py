@@ -12,6 +12,9 @@ api.telegram.org:
 
 PTB appends the token to ``base_url``; requests arrive at ``/bot<token>/<method>``.
 
+Faults: ``fail_next`` (an error answer), ``delay_next`` (a late answer, after or before the call took
+effect). Message length is checked in UTF-16 code units, as Telegram counts it.
+
 Implemented methods: getMe, getUpdates (long poll, offset confirmation, allowed_updates),
 sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendDocument,
 sendPhoto, setMyCommands, getMyCommands, deleteMyCommands, setWebhook, deleteWebhook,
@@ -110,6 +113,15 @@ class Limits:
     private_burst: float = 3.0
     group_per_minute: float = 20.0
     group_burst: float = 20.0
+
+
+@dataclass
+class _Delay:
+    seconds: float
+    after: bool  # True: the call takes effect, then the answer is late (a client timeout is "maybe sent")
+    method: str | None
+    chat_id: int | None
+    remaining: int
 
 
 @dataclass
@@ -333,6 +345,7 @@ class TelegramEmulator:
         self._cb_ids = itertools.count(7_000_000_000_000_000)
         self._file_ids = itertools.count(1)
         self._faults: list[_Fault] = []
+        self._delays: list[_Delay] = []
         self._global_bucket: _Bucket | None = None
         self._chat_buckets: dict[int, _Bucket] = {}
 
@@ -543,6 +556,34 @@ class TelegramEmulator:
             _Fault(status, retry_after, description, method, None if chat_id is None else int(chat_id), n)
         )
 
+    def delay_next(
+        self,
+        n: int = 1,
+        *,
+        seconds: float,
+        after: bool = True,
+        method: str | None = None,
+        chat_id: int | str | None = None,
+    ) -> None:
+        """The next ``n`` matching calls (not getUpdates) are slow by ``seconds``: with ``after`` (the
+        default) the call takes effect at once and only its answer is late, so a client that times out
+        cannot know whether it was sent; otherwise the call waits before it takes effect."""
+        self._delays.append(_Delay(seconds, after, method, None if chat_id is None else int(chat_id), n))
+
+    def _take_delay(self, method: str, params: dict) -> _Delay | None:
+        if method == "getUpdates":
+            return None
+        for d in self._delays:
+            if d.method is not None and d.method != method:
+                continue
+            if d.chat_id is not None and params.get("chat_id") != d.chat_id:
+                continue
+            d.remaining -= 1
+            if d.remaining <= 0:
+                self._delays.remove(d)
+            return d
+        return None
+
     # ----------------------------------------------------------------- test API: inspection
 
     def sent_to(self, chat_id: int | str, method: str | None = None) -> list[SentCall]:
@@ -633,6 +674,9 @@ class TelegramEmulator:
         fault = self._take_fault(method, params)
         if fault is not None:
             return self._fault_response(method, params, fault, now)
+        delay = self._take_delay(method, params)
+        if delay is not None and not delay.after:
+            await asyncio.sleep(delay.seconds)
         try:
             result = await handler(params, files)
         except ApiError as e:
@@ -643,6 +687,8 @@ class TelegramEmulator:
             return self._error(e)
         self.calls.append(ApiCall(method, params, 200, None, now))
         self._changed.set()
+        if delay is not None and delay.after:
+            await asyncio.sleep(delay.seconds)
         return web.json_response({"ok": True, "result": result})
 
     @staticmethod
@@ -751,7 +797,7 @@ class TelegramEmulator:
         if required and not plain.strip():
             raise _bad("message text is empty")
         limit = 4096 if key == "text" else 1024
-        if len(plain) > limit:
+        if _utf16_len(plain) > limit:  # Telegram counts UTF-16 code units (an emoji outside the BMP is 2)
             raise _bad("message is too long" if key == "text" else "message caption is too long")
         return plain
 

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dtm
+import dataclasses
 import hmac
 import io
 import logging
@@ -236,6 +236,7 @@ class _Chat:
     pending: int = 0  # accepted and not yet through the send chain
     worker: asyncio.Task | None = None
     tail: asyncio.Task | None = None  # the last delivery of the chain
+    parts: int = 0  # messages sent since the chat's backlog was last empty (the fair sender's round)
 
 
 class _App:
@@ -311,6 +312,7 @@ class TelegramTransport:
             ("updates", "duplicates", "dropped_flood", "flood_notices", "sent", "maybe_sent", "left_to_outbox",
              "lost", "callback_answers", "webhook_refused"), 0)
         self._redactor = TokenRedactor(token, webhook_secret)
+        self._redactor.install()  # before the ExtBot exists: it logs its URLs (with the token) at DEBUG
         self._delivered = _Delivered()
         self._chats: dict[int, _Chat] = {}
         self._inflight: dict[int, _Item] = {}  # update_id -> item, until its dialogue call returned
@@ -348,7 +350,7 @@ class TelegramTransport:
         return self.bot.username
 
     async def start(self) -> None:
-        self._redactor.install()
+        self._redactor.install()  # again (idempotent): a stop() took it away
         self._handled = asyncio.Event()
         self._stopping = False
         try:
@@ -762,7 +764,7 @@ class TelegramTransport:
             if prev is not None:
                 with contextlib.suppress(BaseException):
                     await asyncio.shield(prev)
-            await self._send_replies(item, replies)
+            await self._send_replies(item, replies, chat)
         except Exception:
             log.exception("telegram: delivery to chat %s failed", item.chat_key)
         finally:
@@ -783,21 +785,22 @@ class TelegramTransport:
         if rows:
             log.info("telegram: %d replies to chat %s left to the outbox (%s): rows %s", len(rows), chat_id, why, rows)
 
-    async def _send_replies(self, item: _Item, replies: list[Reply]) -> None:
+    async def _send_replies(self, item: _Item, replies: list[Reply], chat: _Chat | None = None) -> None:
         chat_id = item.chat_key
         policy = SendPolicy(deadline=asyncio.get_running_loop().time() + self.max_reply_wait)
+        counter = chat
         edit_target = item.source
         keyboard_spent = item.query is not None and bool(replies) and replies[0].edit
         for i, reply in enumerate(replies):
             try:
                 edited = False
                 if reply.edit and edit_target is not None:
-                    edited = await self._edit(chat_id, edit_target, reply, policy)
+                    edited = await self._edit(chat_id, edit_target, reply, self._part(policy, counter))
                     if not edited and keyboard_spent:
-                        await self._remove_keyboard(chat_id, edit_target, policy)
+                        await self._remove_keyboard(chat_id, edit_target, self._part(policy, counter))
                     edit_target = None  # further edit replies go out as new messages
                 if not edited:
-                    await self._send_reply(chat_id, reply, policy, dedupe_key=None)
+                    await self._send_reply(chat_id, reply, policy, dedupe_key=None, counter=counter)
                 self.stats["sent"] += 1
                 if reply.outbox_id is not None:
                     self._mark([reply.outbox_id])
@@ -880,7 +883,16 @@ class TelegramTransport:
                 log.warning("telegram: HTML rejected (%s); sending plain text", exc)
         return await self._call(bot.send_message, policy, creates=True, chat_id=chat_id, text=text, reply_markup=markup)
 
-    async def _send_reply(self, chat_id: int | str, reply: Reply, policy: SendPolicy, dedupe_key: str | None) -> None:
+    @staticmethod
+    def _part(policy: SendPolicy, counter: _Chat | None) -> SendPolicy:
+        """The policy for the chat's next message: its round in the fair sender."""
+        if counter is None:
+            return policy
+        counter.parts += 1
+        return dataclasses.replace(policy, round=counter.parts)
+
+    async def _send_reply(self, chat_id: int | str, reply: Reply, policy: SendPolicy, dedupe_key: str | None,
+                          counter: _Chat | None = None) -> None:  # fmt: skip
         markup = _markup(reply)
         part = 0
         use_html = reply.html is not None and utf16_len(reply.html) <= MAX_TEXT_UTF16
@@ -888,12 +900,13 @@ class TelegramTransport:
         for i, text in enumerate(texts):
             last = i == len(texts) - 1
             if not self._delivered.done(dedupe_key, part):
-                await self._send_text(chat_id, text, reply.html if use_html else None, markup if last else None, policy)
+                await self._send_text(chat_id, text, reply.html if use_html else None, markup if last else None,
+                                      self._part(policy, counter))  # fmt: skip
                 self._delivered.mark(dedupe_key, part)
             part += 1
         for att in reply.attachments:
             if not self._delivered.done(dedupe_key, part):
-                await self._send_attachment(chat_id, att, policy, markup if not texts else None)
+                await self._send_attachment(chat_id, att, self._part(policy, counter), markup if not texts else None)
                 self._delivered.mark(dedupe_key, part)
             part += 1
 

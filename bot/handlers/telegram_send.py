@@ -8,9 +8,10 @@ through `FloodLimiter.process_request`:
   queue, one FIFO per (chat, class). Class 0 are interactive replies, class 1 bulk (`send()`, i.e. the
   scheduler's outbox: notices, reminders). The dispatcher grants tickets one at a time within the
   bot-wide budget and picks, among the chats whose own budget allows a send now, the ticket with the
-  lowest (class, round): a chat's k-th queued part is in round k, so every chat's first part goes out
-  before anyone's second part (round robin, start-time fair queueing), and bulk only gets what the
-  interactive replies leave. Within a chat and class the order is kept.
+  lowest (class, round): a chat's k-th part since its backlog was last empty is in round k (the
+  transport numbers the parts of its replies, ``SendPolicy.round``), so every chat's first part goes
+  out before anyone's second part (round robin), and bulk only gets what the interactive replies leave.
+  Within a chat and class the order is kept.
 * Edits (editMessageText, ...) take a ticket too (class 0) but only count against the bot-wide budget.
 * Everything else (getUpdates, answerCallbackQuery, setMyCommands, ...) is not paced.
 
@@ -66,6 +67,7 @@ class SendPolicy:
     bulk: bool = False
     deadline: float | None = None  # loop time; a wait beyond it -> RetryAfter raised without sending
     max_429_retries: int = 8
+    round: int | None = None  # the part's place in its chat's current backlog (1 = the first); None: count it here
 
 
 INTERACTIVE = SendPolicy()
@@ -311,7 +313,7 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
         else:
             # round = the part's place in its chat's backlog: a chat with nothing queued starts at round 1,
             # so every chat's first part goes before anyone's second part
-            rnd = lane.last_round + 1 if lane.queue else 1
+            rnd = policy.round if policy.round is not None else (lane.last_round + 1 if lane.queue else 1)
             lane.last_round = rnd
             ticket = _Ticket(lane, rnd, next(self._seq), loop.create_future(), policy.bulk)
             lane.queue.append(ticket)
