@@ -255,7 +255,7 @@ def _compile_regexes() -> None:
         r"\b(?:(?P<dat>(?:the\s+)?day\s+after\s+tomorrow|ue?bermorgen|overmorrow)"
         r"|(?P<todaymorning>heute\s+(?:morgen|frueh)|this\s+morning)"
         r"|(?P<today>heute|today|tdy|2day|tonight|heut)"
-        r"|(?P<tomorrow>morgen|tomorrow|tmrw|tmr|tmw|2morrow|tomorow|tommorow|tommorrow|morgn)"
+        r"|(?P<tomorrow>morgen|tomorrow|tmrw|tmr|tmw|2morrow|tomorow|tommorow|tommorrow|morgn|mrgn|moign|morge)"
         r"|(?P<dby>vorgestern|(?:the\s+)?day\s+before\s+yesterday)"
         r"|(?P<yesterday>gestern|yesterday))\b"
     )
@@ -274,7 +274,7 @@ def _compile_regexes() -> None:
         rf"\b(?:(?:im|in|for|during|throughout|ganzen|whole|den|the|all\s+of|of)\s+)?({_MONTH_RE})\b\.?(?:\s+(\d{{4}}))?"
         r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current)\s+(?:monat|month)\b"
     )
-    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle|(?<!wie\s)immer|(?<!after\s)all)\b")
+    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle|(?<!wie\s)immer|(?<!after\s)all(?![\s-]day))\b")
     _EVERYDAY = _R(
         r"\b(?:(?:jeden|every|each|alle)\s+(?:tag|day|werktag|weekday|arbeitstag|working\s+day|wochentag)e?n?|taeglich|daily|werktags)\b"
     )
@@ -317,6 +317,25 @@ def _compile_regexes() -> None:
 
 
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
+_ORD_DE = ["erst", "zweit", "dritt", "viert", "fuenft", "sechst", "siebt", "acht", "neunt", "zehnt", "elft",
+           "zwoelft", "dreizehnt", "vierzehnt", "fuenfzehnt", "sechzehnt", "siebzehnt", "achtzehnt", "neunzehnt"]
+_ORD_EN = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+           "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+           "eighteenth", "nineteenth"]
+_ORDINALS: dict[str, int] = {}
+for _i, (_de, _en) in enumerate(zip(_ORD_DE, _ORD_EN), start=1):
+    _ORDINALS[_en] = _i
+    for _suf in ("e", "en", "er", "es", "em"):
+        _ORDINALS[_de + _suf] = _i
+for _i, _de in enumerate(["zwanzigst", "einundzwanzigst", "zweiundzwanzigst", "dreiundzwanzigst",
+                          "vierundzwanzigst", "fuenfundzwanzigst", "sechsundzwanzigst", "siebenundzwanzigst",
+                          "achtundzwanzigst", "neunundzwanzigst", "dreissigst", "einunddreissigst"], start=20):
+    for _suf in ("e", "en", "er", "es", "em"):
+        _ORDINALS[_de + _suf] = _i
+_ORDINALS.update({"twentieth": 20, "thirtieth": 30})
+for _i, _u in enumerate(["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"], 1):
+    _ORDINALS[f"twenty-{_u}"] = 20 + _i
+_ORDINALS["thirty-first"] = 31
 _HAS_DIGIT = re.compile(r"\d").search  # compiling one tiny pattern at import costs nothing noticeable
 
 _HOURWORDS = {
@@ -331,7 +350,7 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, \
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _ORDWORD, _ORDWORD_GATE, _WHO_RE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE
     _R = re.compile
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
@@ -353,7 +372,7 @@ def _compile_more() -> None:
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
         r"\bnimm\s+mich\s+(?:\w+\s+){0,4}?raus\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
-        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
+        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _CHECKIN_RE = _R(
         r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier|drin)\b|\bjetzt\s+da\b|"
@@ -376,9 +395,9 @@ def _compile_more() -> None:
         r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|"
         r"\bwhat\s+do\s+you\s+do\b|\bwie\s+geht\s+das\b|^\s*\?+\s*$|\bkeine\s+ahnung\b|\bhow\s+do\s+i\s+use\b|"
         r"\bverstehe?\s+(?:das\s+|dich\s+)?nicht\b|\bi'?\s*a?m\s+lost\b|\bwas\s+muss\s+ich\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
-        r"\berklaer\w*\b|\bi\s+don'?t\s+(?:get|understand)\b|\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bweiss\s+nicht,?\s+(?:wie|was)\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
+        r"\berklaer\w*\b|\bwas\s+(?:soll|kann|muss)\s+ich\s+(?:hier\s+)?(?:tun|machen|schreiben)\b|\bi\s+don'?t\s+(?:get|understand)\b|\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bweiss\s+nicht,?\s+(?:wie|was)\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
     )
-    _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt)\s+([a-z]+)\b")
+    _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether)\s+([a-z]+)\b")
     _AVAIL_RE = _R(
         r"\bwie\s+(?:voll|leer|belegt)\b|\bhow\s+(?:full|busy|crowded)\b|\bany\s+(?:desks?|seats?|spots?|places?|space|room|chance)\b|"
         r"\b(?:is|ist)\s+(?:there|da|dort|noch)\s+(?:\w+\s+){0,4}?(?:any\s+|noch\s+)?(?:room|space|platz)\b|"
@@ -394,11 +413,17 @@ def _compile_more() -> None:
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bdays?\s+off\b|\btake\s+(?:\w+\s+)?off\b(?!\s+for)")
+    ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
+    _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
+    _ORDWORD_GATE = _R(r"(?:st|t)(?:e[nrsm]?)?\s+(?:of\s+)?[a-z]|(?:th|first|second|third)\b")
+    _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will)\s+(?:mein|meine|my|unser|unsere|our)\s+"
+                 r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
                     r"would\s+you|will\s+you)\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen)\b|"
+        r"\bis\s+it\s+ok(?:ay)?\s+if\s+i\b|\bok(?:ay)?\s+wenn\s+ich\b|\bgeht\s+(?:es|das)\s+(?:klar\s+)?wenn\s+ich\b|"
         r"\b(?:can|could|may)\s+i\s+(?:come|work|sit)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
         r"\bhaette\s+ich\b|\b(?:can|could|may)\s+i\s+(?:get|have|grab)\b"
     )
@@ -423,11 +448,13 @@ def _compile_more() -> None:
     _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of)\s+({_NUM_RE})\b(?!\s*(?:uhr|:))")
     _DESKS_PAIR = _R(
         r"\b(?:fuer|for)\s+([a-z]{2,})\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
-        r"\b(?:mich|me|myself)\s+(?:und|and|&|\+)\s+(?:(?:meine[nmr]?|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss)|([a-z]{2,}))\b"
+        r"\b(?:mich|me|myself|ich|i)\s+(?:und|and|&|\+)\s+(?:(?:meine[nmr]?|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|"
+        r"praktikant\w*|azubi\w*)|([a-z]{2,}))\b"
     )
     _FOR_NAME = _R(
         r"\b(?:fuer|for)\s+(?:(?:meine[nmr]?|my|unsere[nmr]?|our|den|die|der)\s+)?"
-        r"(?:(?:kolleg\w*|colleague|coworker|mitarbeiter\w*|chef\w*|boss)\s+)?(?:(?:herrn?|frau|mr|mrs|ms|dr)\.?\s+)?"
+        r"(?:(?:kolleg\w*|colleague|coworker|mitarbeiter\w*|chef\w*|boss|praktikant\w*|azubi\w*|auszubildende\w*|"
+        r"intern|trainee|vorgesetzte\w*|teamleit\w*|partner\w*)\s+)?(?:(?:herrn?|frau|mr|mrs|ms|dr)\.?\s+)?"
         r"([a-z][a-z'-]+)\b"
     )
 
@@ -515,7 +542,7 @@ _TOPIC = {
     "bvb", "borussia", "kaffee", "kuchen", "baecker", "essen", "italiener", "restaurant", "cafe", "pizza",
     "mittagessen", "coffee", "lunch", "food", "dinner", "arzt", "zahnarzt", "werkstatt", "auto", "doctor",
     "dentist", "car", "geburtstag", "hochzeit", "oma", "opa", "eltern", "tochter", "sohn", "familie",
-    "birthday", "wedding", "family", "wochenende", "weekend", "schloss", "wildpferde", "schoen", "toll",
+    "birthday", "wedding", "family", "schloss", "wildpferde", "schoen", "toll",
     "nervt", "lovely", "beautiful", "muede", "tired", "wohne", "wohnen", "live", "gruesse", "greetings",
     "witz", "joke", "mensch", "human", "robot", "roboter", "wlan", "wifi", "internet", "katze", "hund",
     "market", "icy", "kaputt", "broken", "gefahren", "rad", "fahrrad", "school", "schule", "kids", "kinder",
@@ -532,7 +559,7 @@ _NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
 _K_REMIND = {"erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
              "notifications", "notification", "erinnere", "erinnern", "remind", "benachrichtige"}
-_K_THANKS = {"danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
+_K_THANKS = {"dankoe", "danki", "dankee", "danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
              "cheers", "dankschoen", "vielendank"}
 _K_COMPANY = {"firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firmenkontingent", "firmenpool",
               "pool"}
@@ -557,7 +584,7 @@ _G_LIST = {"was", "wo", "wann", "what", "where", "when", "which", "welche", "mei
            "have", "bin", "am", "coming", "liste", "steht", "eingebucht", "i"}
 _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
           "can", "could", "would", "will", "may", "krieg", "krieg'", "kriege", "kriegen", "bekomme", "bekomm",
-          "haette"}
+          "haette", "ok", "okay", "wenn"}
 _HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh"}
@@ -888,7 +915,7 @@ class _Parser:
             desks.append(2)
             return _blank(mm)
 
-        if tokset & {"mich", "me", "myself"}:
+        if tokset & {"mich", "me", "myself", "ich", "i"}:
             w = _DESKS_PAIR.sub(_d_pair, w)
         if desks:
             it.desks = max(1, min(max(desks), 99))
@@ -918,6 +945,10 @@ class _Parser:
             return add(mm, [_named_day(mm.lastgroup, today)])
 
         w = _NAMED.sub(_named, w)
+        if _ORDWORD_GATE.search(w):  # "am zweiten Dezember", "the twelfth of December" -> digits
+            w = _ORDWORD.sub(lambda mm: (lambda n: n + " " * (len(mm.group(1)) - len(n)) + mm.group()[len(mm.group(1)):])(
+                f"{_ORDINALS[mm.group(1)]}."), w)
+            dig = _HAS_DIGIT(w) is not None
 
         def _span(d1: date | None, d2: date | None, mm) -> str:
             nonlocal unreadable
@@ -1671,6 +1702,7 @@ class _Parser:
         if not topic and (ts & _K_WHO or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or any(t.startswith("team") for t in toks))
                                           and (it.dates or it.space) and not desk and not _HOWMUCH.search(s))
+                          or (q and (it.dates or it.space) and _WHO_RE.search(s))
                           or (q and (it.dates or it.space) and name_after(_NAME_WHO))):
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------

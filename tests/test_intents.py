@@ -490,3 +490,17 @@ def test_not_this_place_but_that():
 def test_guide_style_fragments_are_confident_bookings(text):
     it = p(text)
     assert it.intent == "book" and it.confidence >= CONFIDENT, (it.intent, it.confidence)
+
+
+def test_ordinal_words_before_a_month_and_other_probe5_readings():
+    assert p("am zweiten Dezember in Senden").dates == ds("2026-12-02")
+    assert p("the twelfth of December in Coesfeld").dates == ds("2026-12-12")
+    assert p("am einunddreissigsten Dezember").dates == ds("2026-12-31")
+    assert p("Need Senden all day Wednesday").dates == ds("2026-11-25")  # "all day" is no recurrence
+    assert p("ich und meine Kollegin morgen Olfen").desks == 2
+    assert p("Olfen morgen, für meine Praktikantin Lea").colleague == "Lea"
+    assert p("Ist mein Chef morgen in Coesfeld?").intent == "who"
+    assert p("Do you know if Anna is in Senden on Friday?").intent == "who"
+    assert p("free up my desk for Friday").intent == "cancel"
+    it = p("is it ok if I come to Senden on Friday?")
+    assert it.intent == "book" and it.confidence < CONFIDENT
