@@ -6,15 +6,48 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, Integer, String, column, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.storage.db import Database
-from bot.storage.models import ChatChannel, Employer, Identity, InviteCode, Member, PendingAction, Role, Space
+from bot.storage.models import (
+    ChatChannel,
+    Employer,
+    Identity,
+    InviteCode,
+    Member,
+    PendingAction,
+    Role,
+    Space,
+    UTCDateTime,
+)
 
 TOKEN_TTL = timedelta(days=7)
+# "last seen" / "last used" are written only when older than this (or when something else changes), so a
+# member's steady stream of messages writes nothing for bookkeeping
+TOUCH_EVERY = timedelta(hours=1)
+
+# the identity, its member and the member's roles in one statement (one row per role; a member without
+# roles gives one row with NULL role columns)
+_RESOLVE = text(
+    "SELECT i.id, i.chat_id, i.blocked_at, i.last_used_at, m.id, m.display_name, m.lang, m.prefs, m.deleted_at, "
+    "m.last_seen_at, r.kind, r.employer_id, r.space_id "
+    "FROM identities i JOIN members m ON m.id = i.member_id LEFT JOIN roles r ON r.member_id = m.id "
+    "WHERE i.transport = :transport AND i.external_id = :external_id ORDER BY r.id"
+).columns(column("ident_id", Integer), column("chat_id", String), column("blocked_at", UTCDateTime()),
+          column("last_used_at", UTCDateTime()), column("member_id", Integer), column("display_name", String),
+          column("lang", String), column("prefs", JSON), column("deleted_at", UTCDateTime()),
+          column("last_seen_at", UTCDateTime()), column("role_kind", String), column("role_employer_id", Integer),
+          column("role_space_id", Integer))
+_IDENTITIES = Identity.__table__
+_MEMBERS = Member.__table__
+_TOKEN_INSERT = insert(PendingAction.__table__)
+
+
+def _stale(at: datetime | None, now: datetime) -> bool:
+    return at is None or abs(now - at) >= TOUCH_EVERY
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,22 +110,31 @@ class Members:
         """The member behind a chat account, made on first contact."""
         now = self.clock.now()
         with self.db.session() as s:
-            # identity and member in one round trip (the foreign key guarantees the member row)
-            row = s.execute(select(Identity, Member).join(Member, Member.id == Identity.member_id)
-                            .where(Identity.transport == transport, Identity.external_id == external_id)).first()
-            if row is not None:
-                ident, m = row
-                if m.deleted_at is not None:  # erased earlier, then wrote again: a fresh start
-                    m.deleted_at = None
-                    m.display_name = display_name or m.display_name
-                if ident.chat_id != chat_id and chat_id and not is_group:
-                    ident.chat_id = chat_id  # a group is never the member's direct chat
-                ident.last_used_at = now
-                ident.blocked_at = None
-                if display_name and not m.display_name:
-                    m.display_name = display_name
-                m.last_seen_at = now
-                return _view(s, m)
+            conn = s.connection()
+            rows = conn.execute(_RESOLVE, {"transport": transport, "external_id": external_id}).all()
+            if rows:
+                r0 = rows[0]
+                member_id, name = r0.member_id, r0.display_name
+                ident_values: dict = {}
+                if r0.chat_id != chat_id and chat_id and not is_group:
+                    ident_values["chat_id"] = chat_id  # a group is never the member's direct chat
+                if r0.blocked_at is not None:
+                    ident_values["blocked_at"] = None
+                if ident_values or _stale(r0.last_used_at, now):
+                    ident_values["last_used_at"] = now
+                    conn.execute(update(_IDENTITIES).where(_IDENTITIES.c.id == r0.ident_id).values(**ident_values))
+                member_values: dict = {}
+                if r0.deleted_at is not None:  # erased earlier, then wrote again: a fresh start
+                    member_values["deleted_at"] = None
+                    name = display_name or name
+                    member_values["display_name"] = name
+                elif display_name and not name:
+                    name = member_values["display_name"] = display_name
+                if member_values or _stale(r0.last_seen_at, now):
+                    member_values["last_seen_at"] = now
+                    conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == member_id).values(**member_values))
+                roles = tuple((r.role_kind, r.role_employer_id, r.role_space_id) for r in rows if r.role_kind is not None)
+                return MemberView(member_id, name, r0.lang, roles, dict(r0.prefs or {}))
             lang = self.default_lang
             if lang_hint:
                 lang = "en" if not lang_hint.lower().startswith("de") else "de"
@@ -186,9 +228,13 @@ class Members:
     def issue_many(self, member_id: int, actions: list[dict], ttl: timedelta = TOKEN_TTL) -> list[str]:
         now = self.clock.now()
         tokens = [secrets.token_urlsafe(12) for _ in actions]
+        if not actions:
+            return []
         with self.db.session() as s:
-            s.add_all(PendingAction(token=t, member_id=member_id, action=a, created_at=now, expires_at=now + ttl)
-                      for t, a in zip(tokens, actions))
+            # one Core INSERT (executemany for several): no ORM objects for rows nobody reads back here
+            s.connection().execute(_TOKEN_INSERT, [
+                dict(token=t, member_id=member_id, action=a, created_at=now, expires_at=now + ttl, used_at=None)
+                for t, a in zip(tokens, actions)])
         return ["a:" + t for t in tokens]
 
     def redeem_token(self, member_id: int, data: str, *, group: str | None = None) -> dict | str:

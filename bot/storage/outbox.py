@@ -1,6 +1,13 @@
 """Writing outbox rows: in the same transaction as the change that causes them.
 
 Delivery (claiming due rows, retries, dead letters) lives in `bot/scheduler.py`.
+
+`enqueue` writes its row at once. `defer` only remembers the row in the session (`session.info`):
+all rows deferred in one transaction (a booking's reminders and arrival notices, the message's
+direct answers) go to the database in ONE multi-row `INSERT ... ON CONFLICT (dedupe_key) DO NOTHING`
+— written by `flush_deferred` (the dialogue calls it with the reply rows), or at the latest right before
+the commit, and before any other ORM statement of that session, so a later query or update of the
+outbox in the same transaction sees them. A rollback drops them with everything else.
 """
 
 from __future__ import annotations
@@ -8,11 +15,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, event, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import ChatChannel, Outbox, Role
+from bot.storage.models import ChatChannel, Outbox, Role, UTCDateTime
 
 
 def enqueue(
@@ -48,6 +55,8 @@ def enqueue(
     stmt = _insert_stmt(s.get_bind().dialect.name)
     if stmt is None:  # another dialect: the portable way
         return _enqueue_portable(s, values)
+    if s.info.get(_DEFERRED):
+        flush_deferred(s)  # the rows deferred earlier come first (same dedupe keys: the first one wins)
     s.flush()  # as the ORM statements did (autoflush): rows this one refers to are written first
     return s.execute(stmt, values).rowcount == 1
 
@@ -80,6 +89,88 @@ def _enqueue_portable(s: Session, values: dict[str, Any]) -> bool:
     return True
 
 
+# --- deferred rows: one multi-row INSERT per transaction -------------------------------------------
+
+_DEFERRED = "outbox_deferred"
+_ROW_COLS = _COLS + ("claimed_by", "claimed_until")
+_MULTI: dict[tuple[int, bool], Any] = {}
+
+
+def _multi_insert(n: int, returning: bool):
+    """INSERT of n rows ... ON CONFLICT DO NOTHING [RETURNING id, dedupe_key], built once per (n, returning)."""
+    stmt = _MULTI.get((n, returning))
+    if stmt is None:
+        rows = ", ".join("(" + ", ".join(f":{c}_{i}" for c in _ROW_COLS) + ")" for i in range(n))
+        sql = f"INSERT INTO outbox ({', '.join(_ROW_COLS)}) VALUES {rows} ON CONFLICT (dedupe_key) DO NOTHING"
+        if returning:
+            sql += " RETURNING id, dedupe_key"
+        stmt = text(sql).bindparams(*(bindparam(f"{c}_{i}", type_=Outbox.__table__.c[c].type)
+                                      for i in range(n) for c in _ROW_COLS))
+        if len(_MULTI) < 128:
+            _MULTI[(n, returning)] = stmt
+    return stmt
+
+
+def outbox_row(kind: str, dedupe_key: str, *, due_at: datetime, now: datetime, payload: dict[str, Any] | None = None,
+               member_id: int | None = None, transport: str | None = None, chat_id: str | None = None,
+               booking_id: int | None = None, claimed_by: str | None = None,
+               claimed_until: datetime | None = None) -> dict[str, Any]:
+    """The values of one outbox row (for `defer` and `flush_deferred`)."""
+    return dict(dedupe_key=dedupe_key, kind=kind, recipient_member_id=member_id, transport=transport, chat_id=chat_id,
+                payload=payload or {}, booking_id=booking_id, due_at=due_at, status="pending", attempts=0,
+                created_at=now, claimed_by=claimed_by, claimed_until=claimed_until)
+
+
+def defer(s: Session, kind: str, dedupe_key: str, **kw) -> None:
+    """Like `enqueue`, but the row is written with the transaction's other deferred rows in one statement
+    (see the module docstring). Only for rows no savepoint rollback can follow."""
+    rows = s.info.get(_DEFERRED)
+    if rows is None:
+        rows = s.info[_DEFERRED] = []
+    rows.append(outbox_row(kind, dedupe_key, **kw))
+
+
+def flush_deferred(s: Session, extra: list[dict[str, Any]] | None = None, *, returning: bool = False) -> dict[str, int]:
+    """Write the deferred rows (and `extra` rows) in one INSERT ... ON CONFLICT (dedupe_key) DO NOTHING.
+    With `returning`: {dedupe_key: id} of the rows written (a key that existed already is absent)."""
+    rows = s.info.pop(_DEFERRED, None) or []
+    if extra:
+        rows = rows + extra
+    if not rows:
+        return {}
+    if s.get_bind().dialect.name not in ("sqlite", "postgresql"):  # pragma: no cover - other stores
+        out = {}
+        for r in rows:
+            vals = {k: v for k, v in r.items()}
+            if _enqueue_portable(s, vals):
+                out[r["dedupe_key"]] = s.scalar(select(Outbox.id).where(Outbox.dedupe_key == r["dedupe_key"]))
+        return out
+    params = {f"{c}_{i}": r[c] for i, r in enumerate(rows) for c in _ROW_COLS}
+    result = s.connection().execute(_multi_insert(len(rows), returning), params)
+    if not returning:
+        return {}
+    return {key: row_id for row_id, key in result.all()}
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _deferred_before_statement(state) -> None:
+    """Any ORM statement of the session sees the rows deferred so far."""
+    if state.session.info.get(_DEFERRED):
+        flush_deferred(state.session)
+
+
+@event.listens_for(Session, "before_commit")
+def _deferred_before_commit(s: Session) -> None:
+    if s.info.get(_DEFERRED):
+        flush_deferred(s)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _deferred_dropped(s: Session, transaction) -> None:
+    if transaction.parent is None and not transaction.nested:  # the outermost transaction: committed or rolled back
+        s.info.pop(_DEFERRED, None)
+
+
 def cancel_for_booking(s: Session, booking_id: int, kinds: tuple[str, ...] | None = None) -> int:
     """Withdraw pending notices about a booking (e.g. its reminders, after a cancellation)."""
     stmt = update(Outbox).where(Outbox.booking_id == booking_id, Outbox.status == "pending")
@@ -90,9 +181,21 @@ def cancel_for_booking(s: Session, booking_id: int, kinds: tuple[str, ...] | Non
 
 def notify_space(
     s: Session, space_id: int, kind: str, key: str, *, now: datetime, payload: dict[str, Any], due_at: datetime | None = None,
-    booking_id: int | None = None,
+    booking_id: int | None = None, deferred: bool = False,
 ) -> int:
-    """Send a notice to everyone watching a space: its registered groups/rooms and its operators."""
+    """Send a notice to everyone watching a space: its registered groups/rooms and its operators.
+    `deferred`: the rows are written with the transaction's other deferred rows (`defer`); returns the
+    number of recipients then."""
+    if deferred:
+        rows = s.connection().execute(_WATCHERS, {"space_id": space_id}).all()
+        for ch_id, transport, chat_id, member_id in rows:
+            if ch_id is not None:
+                defer(s, kind, f"{key}:ch{ch_id}", due_at=due_at or now, now=now, payload=payload, transport=transport,
+                      chat_id=chat_id, booking_id=booking_id)
+            else:
+                defer(s, kind, f"{key}:m{member_id}", due_at=due_at or now, now=now, payload=payload,
+                      member_id=member_id, booking_id=booking_id)
+        return len(rows)
     n = 0
     for ch in s.scalars(select(ChatChannel).where(ChatChannel.space_id == space_id)):
         n += enqueue(
@@ -106,3 +209,33 @@ def notify_space(
             member_id=member_id, booking_id=booking_id,
         )
     return n
+
+
+# the space's registered chats and its operators, in one statement (for `notify_space(deferred=True)`)
+_WATCHERS = text(
+    "SELECT id, transport, chat_id, NULL FROM chat_channels WHERE space_id = :space_id "
+    "UNION ALL SELECT NULL, NULL, NULL, member_id FROM roles WHERE kind = 'operator' AND space_id = :space_id"
+)
+
+
+# --- the inbox side: a messenger update handled once -------------------------------------------------
+
+_HANDLED = text(
+    'INSERT INTO handled_updates ("key", transport, handled_at) VALUES (:key, :transport, :handled_at) '
+    'ON CONFLICT ("key") DO NOTHING'
+).bindparams(bindparam("handled_at", type_=UTCDateTime()))
+
+
+def record_update(s: Session, key: str, transport: str, now: datetime) -> bool:
+    """Mark a messenger update as handled in this transaction; False if it was handled before.
+
+    One statement, no savepoint: a concurrent transaction recording the same key makes this one wait for
+    it, then skip (it committed) or insert (it rolled back)."""
+    return s.connection().execute(_HANDLED, {"key": key[:200], "transport": transport, "handled_at": now}).rowcount == 1
+
+
+def store_replies(s: Session, rows: list[dict[str, Any]]) -> list[int | None]:
+    """The direct answers' outbox rows, written with the transaction's deferred rows in one statement;
+    the id of each (None where its dedupe key existed already)."""
+    ids = flush_deferred(s, rows, returning=True)
+    return [ids.get(r["dedupe_key"]) for r in rows]
