@@ -350,13 +350,13 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _ORDWORD, _ORDWORD_GATE, _WHO_RE, \
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _ORDWORD, _ORDWORD_GATE, _WHO_RE, _MY_PEOPLE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE
     _R = re.compile
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
     _CHITCHAT = _R(_CHITCHAT_SRC)
-    _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere\s+(?:super|toll|gut|nett)\b")
+    _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
     _UNDO_PHRASE = _R(r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bnimm\s+das\s+zurueck\b|\btake\s+(?:that|it)\s+back\b")
     _CONT_RE = _R(
         r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
@@ -387,7 +387,8 @@ def _compile_more() -> None:
         r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
         r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)|"
         r"\b(?:habe|hab|have|bin|am)\s+(?:ich|i)\b.*\b(?:gebucht|booked|reserviert|eingetragen|reserved)\b|"
-        r"\bwann\s+bin\s+ich\b|\bwas\s+steht\s+(?:bei\s+mir\s+)?(?:\w+\s+){0,3}?an\b|\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b|\bwo\s+bin\s+ich\b|\bwhere\s+am\s+i\b|\bwo\s+bin\s+ich\b.*\b(?:gebucht|eingebucht|eingetragen)\b|\beingebucht\b|\bcoming\s+up\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b|^\s*liste\s*$"
+        r"\bwann\s+bin\s+ich\b|\bwhat'?s\s+booked\b|\bwas\s+ist\s+(?:fuer\s+mich\s+)?gebucht\b|"
+        r"\b(?:hab|habe|have|do)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:einen\s+|a\s+|ne\s+|nen\s+)?(?:platz|desk|buchung|booking|seat|tisch)\b|\bwas\s+steht\s+(?:bei\s+mir\s+)?(?:\w+\s+){0,3}?an\b|\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b|\bwo\s+bin\s+ich\b|\bwhere\s+am\s+i\b|\bwo\s+bin\s+ich\b.*\b(?:gebucht|eingebucht|eingetragen)\b|\beingebucht\b|\bcoming\s+up\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b|^\s*liste\s*$"
     )
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _HELP_RE = _R(
@@ -416,6 +417,7 @@ def _compile_more() -> None:
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
     _ORDWORD_GATE = _R(r"(?:st|t)(?:e[nrsm]?)?\s+(?:of\s+)?[a-z]|(?:th|first|second|third)\b")
+    _MY_PEOPLE = _R(r"\b(?:meine|my|unsere|our)\s+leute\b|\bmy\s+people\b")
     _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will)\s+(?:mein|meine|my|unser|unsere|our)\s+"
                  r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
@@ -480,7 +482,7 @@ _K_AVAIL = {"frei", "freie", "freier", "freies", "freien", "free", "available", 
 _K_BOOK = {"buchen", "buche", "bucht", "buch", "reservieren", "reserviere", "reservier", "book", "reserve",
            "booke", "buchung", "buchen?"}
 _K_DESK = {"platz", "plaetze", "arbeitsplatz", "schreibtisch", "tisch", "desk", "desks", "seat", "spot"}
-_K_HELP = {"hilfe", "help", "hilf", "befehle", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
+_K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
 _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten",
             "tag", "morning", "good", "evening", "abend", "bot", "deskbot"}
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
@@ -523,8 +525,9 @@ _FILLER = {
     "arbeiten", "work", "working", "sitzen", "sitting", "sit", "kommen", "komme", "fahre", "fahren", "come",
     "coming", "go", "going", "eintragen", "ein", "trag", "schreib", "into", "down", "up", "of", "off",
     "jeden", "jede", "jedem", "every", "each", "alle", "all", "ganze", "ganzen", "whole", "entire", "komplett",
-    "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "dann", "halt", "eben",
-}
+    "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "dann", "halt", "eben", "tage", "days", "day",
+    "spontan", "kurzfristig",
+} | set(_NUMWORDS)
 _REQ = {
     "brauche", "brauch", "brauchen", "braeuchte", "benoetige", "benoetigen", "moechte", "moechten", "will",
     "wollen", "wollte", "wuerde", "wuerden", "haette", "gern", "gerne", "bitte", "please", "pls", "plz",
@@ -553,7 +556,7 @@ _TOPIC = {
 _CHITCHAT_SRC = (
     r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bhow\s+are\s+you\b|"
     r"\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bbist\s+du\s+(?:ein|eine|echt)\b|\bare\s+you\s+(?:a|an|real)\b|"
-    r"\berzaehl\w*\b.*\bwitz\b|\bwie\s+weit\b|\bhow\s+far\b|\bentfernung\b|\bdistance\b|\btell\s+me\s+a\s+joke\b|\bwie\s+war\s+dein\b|\bwhat'?s\s+up\b"
+    r"\berzaehl\w*\b.*\bwitz\b|\bdid\s+you\s+know\b|\bwusstest\s+du\b|\bweisst\s+du\s+(?:was|dass)\b|\bwie\s+weit\b|\bhow\s+far\b|\bentfernung\b|\bdistance\b|\btell\s+me\s+a\s+joke\b|\bwie\s+war\s+dein\b|\bwhat'?s\s+up\b"
 )
 _NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
@@ -580,7 +583,7 @@ _G_CHECKIN = {"check", "checking", "bin", "jetzt", "i'm", "im", "i", "am", "at",
               "eingetroffen", "vor", "i've", "just", "now", "hier", "ive"}
 _G_HELP = {"was", "what", "wie", "how", "keine", "verstehe", "versteh", "i'm", "im", "i", "bedienung", "weiss",
            "erklaer", "erklaere", "erklaeren", "erklaerst", "erklaerung", "explain", "lost", "don't", "dont"}
-_G_LIST = {"was", "wo", "wann", "what", "where", "when", "which", "welche", "meine", "my", "meiner", "habe", "hab",
+_G_LIST = {"what's", "whats", "was", "wo", "wann", "what", "where", "when", "which", "welche", "meine", "my", "meiner", "habe", "hab",
            "have", "bin", "am", "coming", "liste", "steht", "eingebucht", "i"}
 _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
           "can", "could", "would", "will", "may", "krieg", "krieg'", "kriege", "kriegen", "bekomme", "bekomm",
@@ -1611,7 +1614,10 @@ class _Parser:
         first_kept = bool(toks) and len(s) - len(s.lstrip()) == len(w) - len(lead) and lead.startswith(toks[0])
         tail = text.rstrip(" \t\n.!)\U0001F300-\U0001FAFF\u2600-\u27BF")
         req = bool(ts & _REQ) or bool(_REQ_PHRASE.search(s)) or any(t.startswith(_REQ_STEMS) for t in toks)
-        q = tail.endswith("?") or ("?" in text and not req) \
+        after_q = text.rsplit("?", 1)[1] if "?" in text else ""
+        if after_q.strip() and any(_fold_word(x) in _K_BOOK for x in re.findall(r"\w+", after_q)):
+            tail = after_q  # "Heute Coesfeld möglich? Dann buchen": the request comes last
+        q = tail.endswith("?") or ("?" in text and not req and tail is not after_q) \
             or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
         it.question = q
         has_book = bool(ts & _K_BOOK) or bool(_BOOK_PHRASE.search(s)) \
@@ -1663,8 +1669,10 @@ class _Parser:
         if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (contish or ts & {"pool", "budget"} or any(t.startswith("firmen") for t in toks)) \
                 and not ts & {"gebucht", "booked", "buchungen", "bookings"}:
             return "company_contingent", 0.9, "contingent"
-        staff = bool(ts & _K_STAFF) or any(t.startswith(("team", "mitarbeit")) for t in toks)
-        if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}):
+        staff = bool(ts & (_K_STAFF - {"leute"})) or any(t.startswith(("team", "mitarbeit")) for t in toks) \
+            or bool(_MY_PEOPLE.search(s))
+        if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}) \
+                and not (it.space and it.dates):
             return "team_bookings", 0.9, "list"
         if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s):
             nm = name_after(_NAME_CONT)
