@@ -19,6 +19,7 @@ from bot.handlers.matrix_leader import PgAdvisoryLeader
 from bot.i18n import t as text_of
 from bot.storage.db import Database
 from bot.storage.models import MatrixItem
+from bot.transport import RetryLater
 from tests.synapse_fixture import SynapseServer, start_synapse, synapse, synapse_user  # noqa: F401
 from tests.test_matrix import ENCRYPTION, FakeDialogue, Human
 
@@ -128,7 +129,7 @@ async def test_takeover_keeps_answering_an_encrypted_dm(synapse, synapse_user, p
         await human.say(room, "vorher")
         ev = await human.wait_text(room, bot.user_id, "echo: vorher")
         assert ev.decrypted
-        with pytest.raises(Exception):
+        with pytest.raises(RetryLater):
             await t2.send(room, Reply(text="x"))  # the standby does not send
         t0 = time.monotonic()
         await crash(t1)

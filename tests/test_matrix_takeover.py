@@ -85,7 +85,7 @@ async def test_kill_9_of_the_leader_during_encrypted_dms(synapse, synapse_user, 
     bot = synapse_user("deskbot")
     key = f"deskbot.kill9.{os.getpid()}.{time.time()}"
     status = [tmp_path / "a.json", tmp_path / "b.json"]
-    args = lambda i: [pg_url, synapse.base_url, bot.user_id, bot.access_token, key, str(status[i]), "ab"[i]]  # noqa: E731
+    args = lambda i: [pg_url, synapse.base_url, bot.user_id, bot.access_token, key, str(status[i]), "ab"[i]]
     procs = [_spawn(args(0), tmp_path / "a.log")]
     humans: list[Human] = []
     try:

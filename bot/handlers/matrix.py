@@ -56,11 +56,10 @@ import contextlib
 import dataclasses
 import hashlib
 import html
-import json
 import logging
+import random
 import re
 import time
-import random
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -68,8 +67,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.handlers.matrix_store import MatrixState, import_legacy_store
 from bot.domain import Attachment, Choice, IncomingMessage, Reply
+from bot.handlers.matrix_store import MatrixState, import_legacy_store
 from bot.transport import RecipientGone, RetryLater, SendError
 
 log = logging.getLogger(__name__)
@@ -164,7 +163,7 @@ def reply_from_json(d: dict) -> Reply:
 
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)+$")
-_PILL_RE = re.compile(r'<a\s+href="https://matrix\.to/#/([^"?]+)[^"]*"\s*>(.*?)</a>', re.I | re.S)
+_PILL_RE = re.compile(r'<a\s+href="https://matrix\.to/#/([^"?]+)[^"]*"\s*>(.*?)</a>', re.IGNORECASE | re.DOTALL)
 
 
 def mention_info(content: dict, bot_user_id: str, bot_display: str | None) -> tuple[str, bool]:
@@ -184,13 +183,13 @@ def mention_info(content: dict, bot_user_id: str, bot_display: str | None) -> tu
             names.add(html.unescape(re.sub(r"<[^>]+>", "", label)).strip())
     names.discard("")
     alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    lead = re.compile(rf"^\s*(?:{alts})(?![\w.-])\s*[:,]?\s*", re.I)
+    lead = re.compile(rf"^\s*(?:{alts})(?![\w.-])\s*[:,]?\s*", re.IGNORECASE)
     stripped, n = lead.subn("", text, count=1)
     if n:
         mentioned = True
     if bot_user_id.lower() in stripped.lower():  # the full id anywhere in the text
         mentioned = True
-        stripped = re.sub(re.escape(bot_user_id) + r"\s*[:,]?\s*", "", stripped, flags=re.I)
+        stripped = re.sub(re.escape(bot_user_id) + r"\s*[:,]?\s*", "", stripped, flags=re.IGNORECASE)
     return stripped.strip(), mentioned
 
 
@@ -325,7 +324,7 @@ class MatrixTransport:
         if queues and self.stop_grace > 0:
             try:
                 await asyncio.wait_for(asyncio.gather(*(q.join() for q in queues)), self.stop_grace)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 left = sum(q.qsize() for q in queues)
                 log.warning("matrix: %d replies not sent within the %.0f s grace; they stay queued in the "
                             "database", left, self.stop_grace)
@@ -798,7 +797,7 @@ class MatrixTransport:
             return True  # no code registry to ask: a code-like word counts as one
         try:
             return bool(await asyncio.to_thread(check, words[0]))
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("matrix: code check failed")
             return False
 
@@ -810,7 +809,7 @@ class MatrixTransport:
             return
         try:
             await asyncio.to_thread(fn, [outbox_id])
-        except Exception:  # noqa: BLE001 - the outbox resends it; Synapse de-duplicates by transaction id
+        except Exception:
             log.exception("matrix: mark_sent(%s) failed", outbox_id)
 
     def _remember_handled(self, event_id: str) -> None:
@@ -982,7 +981,7 @@ class MatrixTransport:
                     budget = job.max_wait - (time.monotonic() - started)
                     try:
                         await asyncio.wait_for(self._gate.acquire(), max(budget, 0.001))
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         raise RetryLater(max(self.throttled_for(), 5.0)) from None
                 try:
                     while True:
@@ -1037,7 +1036,7 @@ class MatrixTransport:
         if not self._synced.is_set():
             try:
                 await asyncio.wait_for(self._synced.wait(), 10)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise RetryLater(10, "matrix transport not synced yet") from None
         wait = self._blocked_until - time.monotonic()
         if wait > self.max_send_wait:
@@ -1053,5 +1052,5 @@ class MatrixTransport:
                            choices_key=ck))
         try:
             await asyncio.wait_for(asyncio.shield(fut), self.max_send_wait + 30)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise RetryLater(self.max_send_wait) from None
