@@ -284,7 +284,7 @@ def _compile_regexes() -> None:
         rf"\b(?:(?P<wd>{_WD_LONG})(?P<pl>s|e|en)?(?P<part>vormittags?|nachmittags?|morgens?|abends?|frueh|mittag)?"
         rf"|(?P<wds>{_WD_SHORT}))\b(?P<dot>\.)?"
     )
-    _THIS_NEXT = _R(r"(?:\b(?P<m>diese[nrms]?|kommende[nrms]?|this|coming|naechste[nrms]?|next|letzte[nrms]?|"
+    _THIS_NEXT = _R(r"(?:\b(?P<m>diese[nrms]?|kommende[nrms]?|this|coming|uebernaechste[nrms]?|naechste[nrms]?|next|letzte[nrms]?|"
                     r"vergangene[nrms]?|last|past)\s+)$")
 
     _PART_FULL = _R(
@@ -447,7 +447,11 @@ def _compile_more() -> None:
     _HOURW_RANGE = _R(rf"(\d{{1,2}}(?::\d\d)?)\s*(?:-|bis|to|und|and)\s*({hw})\b{unitless}")
     _HOURW_UHR = _R(rf"\b({hw})\s+uhr\b")
     _HALFDAY = _R(r"\b(?:halbtags?|halbtaegig\w*|(?:einen\s+)?halbe[nr]?\s+tag|half[\s-]?(?:a[\s-])?day)\b")
-    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of)\s+({_NUM_RE})\b(?!\s*(?:uhr|:))")
+    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of)\s+({_NUM_RE})\b(?!\s*(?:uhr|:))|"
+                    r"(?<![\d.:])\b(\d{1,2})\s*x\s+(?:platz|plaetze|desks?|tische?|seats?)\b|"
+                    rf"\b(?:fuer|for)\s+(\d{{1,2}}|{'|'.join(k for k in _NUMWORDS if _NUMWORDS[k] > 1)})\b"
+                    rf"(?!\s*(?:uhr|h\b|tage?n?|days?|wochen?|weeks?|stunden|hours?|monate?n?|months?|:|\.\d|pm\b|-|bis|to\b"
+                    rf"|am\b(?!\s+(?:{_WD_RE}|\d))))")
     _DESKS_PAIR = _R(
         r"\b(?:fuer|for)\s+([a-z]{2,})\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
         r"\b(?:mich|me|myself|ich|i)\s+(?:und|and|&|\+)\s+(?:(?:meine[nmr]?|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|"
@@ -908,8 +912,8 @@ class _Parser:
             w = _DESKS_ZU.sub(lambda mm: (desks.append(_ZU[mm.group(1)]), _blank(mm))[1], w)
         if "us" in tokset:
             w = _DESKS_OFUS.sub(_d, w)
-        if tokset & {"uns", "wir", "we", "team", "group", "party"}:
-            w = _DESKS_UNS.sub(_d, w)
+        if tokset & {"uns", "wir", "we", "team", "group", "party", "fuer", "for", "x"} or "x " in w:
+            w = _DESKS_UNS.sub(lambda mm: (desks.append(_num(mm.group(1) or mm.group(2) or mm.group(3))), _blank(mm))[1], w)
 
         def _d_pair(mm):
             nm = mm.group(1) or mm.group(2)
@@ -1248,7 +1252,8 @@ class _Parser:
             if pre:
                 pm = pre.group("m")
                 mod = "this" if pm.startswith(("dies", "komm", "this", "com")) else (
-                    "last" if pm.startswith(("letzt", "vergangen", "last", "past")) else "next")
+                    "last" if pm.startswith(("letzt", "vergangen", "last", "past")) else (
+                        "next2" if pm.startswith("uebernaechst") else "next"))
                 mod_spans.append((pre.start(), pre.end()))
             item = _Item(pre.start() if pre else st, mm.end(), "wd", None, wd, mod)
             items.append(item)
@@ -1295,6 +1300,8 @@ class _Parser:
                 x.dates = [_monday(today) + timedelta(days=7 * inn_weeks + x.wd)]
             elif x.mod == "next":
                 x.dates = [_monday(today) + timedelta(days=7 + x.wd)]
+            elif x.mod == "next2":  # "übernächsten Freitag": in the week after next
+                x.dates = [_monday(today) + timedelta(days=14 + x.wd)]
             elif x.mod == "last":
                 x.dates = [today - timedelta(days=(today.weekday() - x.wd - 1) % 7 + 1)]
             elif x.mod == "this":
@@ -1480,8 +1487,10 @@ class _Parser:
         if dig:
             w = _TBARE.sub(_tbare, w)
         it.start, it.end = start, end
-        if start or end:
-            part = None if part != "full" or not (start and end) else None
+        if start and end:  # explicit hours replace the part of day
+            part = None
+        elif (start or end) and part == "full":
+            part = None
         it.part = part
 
         # ---- space ----
@@ -1627,7 +1636,7 @@ class _Parser:
         unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
                 and t not in _REQ and not t.isdigit() and len(t) > 1 and t != unknown_place]
-        topic = bool(ts & _TOPIC) or bool(_CHITCHAT.search(s)) \
+        topic = not _TOPIC.isdisjoint(_WORDS.findall(w)) or bool(_CHITCHAT.search(s)) \
             or any(len(t) > 6 and t.endswith(_TOPIC_HEADS) for t in rest)
         desk = bool(ts & _K_DESK)
 

@@ -504,3 +504,16 @@ def test_ordinal_words_before_a_month_and_other_probe5_readings():
     assert p("free up my desk for Friday").intent == "cancel"
     it = p("is it ok if I come to Senden on Friday?")
     assert it.intent == "book" and it.confidence < CONFIDENT
+
+
+def test_probe7_slot_readings():
+    assert p("übernächsten Freitag Havixbeck").dates == ds("2026-12-11")
+    assert p("Plätze für 3 morgen in Olfen").desks == 3
+    assert p("Olfen für 2 am Mittwoch").desks == 2
+    assert p("2x Platz morgen Coesfeld").desks == 2
+    assert p("party of four, Dülmen, Thursday").intent == "book"
+    assert p("morgen für 9 Uhr Olfen").desks == 1
+    assert p("Olfen für 2 Tage").desks == 1
+    it = p("in Senden morgen Vormittag ab 9")  # a start time keeps the named part of day
+    assert (it.part, it.start) == ("morning", "09:00")
+    assert p("morgen vormittag 9-12 Olfen").part is None  # explicit hours replace it
