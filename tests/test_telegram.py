@@ -409,15 +409,22 @@ async def test_real_dialogue_invite_book_undo(emu, make, sqlite_core):
     emu.inject_message(ANNA, ANNA, "/start STADTWERKE-2026", first_name="Anna", language_code="de")
     await emu.wait_for(lambda: any("Stadtwerke Münsterland" in (c.text or "") for c in emu.sent_to(ANNA)))
     emu.inject_message(ANNA, ANNA, "morgen Dülmen")
-    (doc,) = await emu.wait_for(lambda: emu.sent_to(ANNA, "sendDocument"))
-    assert doc.files[0].data.startswith(b"BEGIN:VCALENDAR") and doc.files[0].filename.endswith(".ics")
-    (booked,) = [c for c in emu.sent_to(ANNA, "sendMessage") if "Gebucht" in c.text]
+    (booked,) = await emu.wait_for(lambda: [c for c in emu.sent_to(ANNA, "sendMessage") if "Gebucht" in c.text])
     assert "Coworking Dülmen" in booked.text and booked.button_data()
     assert all(len(d.encode()) <= 64 for d in booked.button_data())
+    assert not emu.sent_to(ANNA, "sendDocument")  # one message per booking; the calendar file on demand
     emu.press_button(ANNA, ANNA, booked.message_id, booked.button_data()[0])
     await emu.wait_for(lambda: any("Rückgängig gemacht" in (c.text or "") for c in emu.sent_to(ANNA)))
     emu.inject_message(ANNA, ANNA, "/buchungen")
     await emu.wait_for(lambda: any("keine kommenden Buchungen" in (c.text or "") for c in emu.sent_to(ANNA)))
+    # book again and ask for the calendar file: a document, and the spent keyboard is taken off the message
+    emu.inject_message(ANNA, ANNA, "morgen Dülmen")
+    again = await emu.wait_for(lambda: [c for c in emu.sent_to(ANNA, "sendMessage") if "Gebucht" in c.text][1:])
+    cal = again[0].button_data()[again[0].button_labels().index("📅 In den Kalender")]
+    emu.press_button(ANNA, ANNA, again[0].message_id, cal)
+    (doc,) = await emu.wait_for(lambda: emu.sent_to(ANNA, "sendDocument"))
+    assert doc.files[0].data.startswith(b"BEGIN:VCALENDAR") and doc.files[0].filename.endswith(".ics")
+    await emu.wait_for(lambda: "reply_markup" not in emu.message(ANNA, again[0].message_id))
 
 
 async def test_real_dialogue_english_and_group(emu, make, sqlite_core):
