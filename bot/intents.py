@@ -316,6 +316,8 @@ def _compile_regexes() -> None:
     _REGEXES_READY = True
 
 
+_MONTH_GATE = set(_MONTHS) | {"monat", "month"}
+_EVERYDAY_GATE = {"jeden", "every", "each", "alle", "taeglich", "daily", "werktags"}
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
 _ORD_DE = ["erst", "zweit", "dritt", "viert", "fuenft", "sechst", "siebt", "acht", "neunt", "zehnt", "elft",
            "zwoelft", "dreizehnt", "vierzehnt", "fuenfzehnt", "sechzehnt", "siebzehnt", "achtzehnt", "neunzehnt"]
@@ -892,7 +894,8 @@ class _Parser:
         it.lang = "en" if en > de else "de"
 
         # ---- greetings ----
-        w = _GREETING.sub(_blank, w)
+        if tokset & {"guten", "good", "moin"}:
+            w = _GREETING.sub(_blank, w)
 
         # ---- desks ----
         desks: list[int] = []
@@ -907,7 +910,8 @@ class _Parser:
 
         if tokset & {"mit", "with", "plus", "und", "and"} or "+" in w:
             w = _DESKS_PLUS.sub(_d_plus, w)
-        w = _DESKS.sub(_d, w)
+        if not tokset.isdisjoint(_NUMWORDS) or _HAS_DIGIT(w):
+            w = _DESKS.sub(_d, w)
         if "zu" in tokset:
             w = _DESKS_ZU.sub(lambda mm: (desks.append(_ZU[mm.group(1)]), _blank(mm))[1], w)
         if "us" in tokset:
@@ -1203,7 +1207,8 @@ class _Parser:
                 month_ctx = (d.year, d.month)
             return _blank(mm)
 
-        w = _MONTHCTX.sub(_monthctx, w)
+        if not tokset.isdisjoint(_MONTH_GATE):
+            w = _MONTHCTX.sub(_monthctx, w)
 
         everyday = False
 
@@ -1212,7 +1217,8 @@ class _Parser:
             everyday = True
             return _blank(mm)
 
-        w = _EVERYDAY.sub(_everyday, w)
+        if not tokset.isdisjoint(_EVERYDAY_GATE):
+            w = _EVERYDAY.sub(_everyday, w)
         recur = everyday
 
         wd_items: list[_Item] = []
@@ -1536,13 +1542,11 @@ class _Parser:
                     return o if cap and o.isalpha() and _fold_word(o) not in self.known else None
             return None
 
-        for mm in _FOR_NAME.finditer(w):
+        for mm in (_FOR_NAME.finditer(w) if tokset & {"fuer", "for"} else ()):
             nm = _name_at(mm.start(1))
             if nm and not re.match(r"\s*(?:und|and|&)\s+(?:mich|me)\b", w[mm.end():]):
                 it.colleague = nm
                 break
-        names = [o for (a, b, o, cap) in words if cap and a > 0 and o.isalpha() and len(o) >= 3
-                 and _fold_word(o) not in self.known and w[a:b].strip()]
 
         # ---- month of a month question ("Kontingent im Dezember", "/team Dezember") ----
         if month_ctx is not None:
