@@ -1,0 +1,174 @@
+"""Issue 12: a one-day booking message is one transaction of at most 8 SQL statements, on both stores.
+
+Counted with SQLAlchemy engine events (`before_cursor_execute`: every statement sent, including SQLite's
+`BEGIN IMMEDIATE`; `commit`: every commit), around one whole `Dialogue.handle` of a known employee with a
+messenger update key (so the handled mark and the durable reply rows are counted too). And a day that cannot
+be booked (a full space, a contingent used up) changes nothing in the database.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import event, func, select, text
+
+from bot.dialogue import Dialogue
+from bot.domain import IncomingMessage
+from bot.storage.models import Booking, ContingentAccount, Desk, Employer, HandledUpdate, Outbox, PendingAction, Space
+
+BUDGET = 8
+
+
+class Counter:
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+        self.commits = 0
+        event.listen(engine, "before_cursor_execute", self._stmt)
+        event.listen(engine, "commit", self._commit)
+
+    def _stmt(self, conn, cursor, statement, params, context, executemany) -> None:
+        self.statements.append(statement)
+
+    def _commit(self, conn) -> None:
+        self.commits += 1
+
+    def reset(self) -> None:
+        self.statements.clear()
+        self.commits = 0
+
+    def close(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._stmt)
+        event.remove(self.engine, "commit", self._commit)
+
+    def show(self) -> str:
+        return "\n".join(s.split("\n")[0][:120] for s in self.statements)
+
+
+@pytest.fixture
+def counted(core):
+    dlg = Dialogue(core)
+    counter = Counter(core.db.engine)
+    yield dlg, counter
+    counter.close()
+
+
+def _send(dlg, user: str, text_: str, key: str) -> list:
+    return dlg.handle(IncomingMessage("telegram", user, user, text_, display_name=user.capitalize(), update_key=key))
+
+
+def test_one_day_employer_paid_booking_is_one_commit_of_at_most_8_statements(counted, core, clock):
+    dlg, counter = counted
+    _send(dlg, "anna", "hallo", "u1")
+    _send(dlg, "anna", "STADTWERKE-2026", "u2")  # an employee: the contingent is charged (member + pool accounts)
+    clock.advance(timedelta(minutes=5))
+    for i, msg in enumerate(("morgen Dülmen", "übermorgen Olfen")):  # the first also opens the month's accounts
+        counter.reset()
+        replies = _send(dlg, "anna", msg, f"u{3 + i}")
+        assert replies and replies[0].text.startswith("✅"), replies[0].text if replies else replies
+        assert "Kontingent" in replies[0].text
+        assert replies[0].outbox_id is not None  # the durable direct answer is part of the same transaction
+        assert counter.commits == 1, counter.show()
+        assert len(counter.statements) <= BUDGET, f"{len(counter.statements)} statements:\n{counter.show()}"
+        assert not any(s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")) for s in counter.statements), counter.show()
+    with core.db.session() as s:
+        bookings = s.execute(select(Booking.day, Booking.payer, Booking.charged_halves, Booking.member_account_id,
+                                    Booking.pool_account_id).where(Booking.status == "confirmed")
+                             .order_by(Booking.day)).all()
+        assert [(b.day, b.payer, b.charged_halves) for b in bookings] == [
+            (date(2026, 11, 24), "employer", 2), (date(2026, 11, 25), "employer", 2)]
+        assert all(b.member_account_id is not None for b in bookings)
+        kinds = sorted(s.scalars(select(Outbox.kind).where(Outbox.kind.like("reminder_%"))))
+        assert kinds == ["reminder_evening"] * 2 + ["reminder_morning"] * 2
+        assert s.scalar(select(func.count()).select_from(HandledUpdate)) == 4
+        # the charge is exact: the used half days are what the bookings charged
+        emp_id = s.scalar(select(Employer.id).where(Employer.slug == "stadtwerke"))
+        used = dict(s.execute(select(ContingentAccount.scope, ContingentAccount.used_halves)
+                              .where(ContingentAccount.employer_id == emp_id)).all())
+        assert set(used.values()) == {4}
+
+
+def test_a_redelivered_booking_message_changes_nothing_and_answers_nothing(counted, core, clock):
+    dlg, counter = counted
+    _send(dlg, "anna", "STADTWERKE-2026", "u1")
+    assert _send(dlg, "anna", "morgen Dülmen", "u2")[0].text.startswith("✅")
+    before = _snapshot(core)
+    counter.reset()
+    assert _send(dlg, "anna", "morgen Dülmen", "u2") == []
+    assert counter.commits == 1 and len(counter.statements) <= 2, counter.show()  # BEGIN (SQLite) + the mark
+    assert _snapshot(core) == before
+
+
+def _snapshot(core) -> dict:
+    with core.db.session() as s:
+        out = {}
+        for table in ("bookings", "contingent_accounts", "outbox", "pending_actions", "handled_updates", "members",
+                      "identities"):
+            out[table] = sorted(tuple(str(v) for v in r) for r in s.execute(text(f"SELECT * FROM {table}")).all())
+        return out
+
+
+def _fill(core, slug: str, day: date) -> None:
+    """Every desk of the space booked on the day by somebody else."""
+    with core.db.session() as s:
+        space = s.scalar(select(Space).where(Space.slug == slug))
+        desks = s.scalars(select(Desk.id).where(Desk.space_id == space.id, Desk.active)).all()
+    for i, _ in enumerate(desks):
+        mid = core.members.resolve("terminal", f"filler{i}", f"filler{i}", f"Filler {i}").id
+        assert type(core.booking.book(mid, slug, [day])[0]).__name__ == "Booked"
+
+
+def test_a_failed_day_changes_nothing(counted, core, clock):
+    """A full space and a used-up contingent: nothing written, not even a fresh account of the month."""
+    dlg, counter = counted
+    day = date(2026, 11, 24)
+    _fill(core, "rosendahl", day)
+    _send(dlg, "anna", "STADTWERKE-2026", "u1")
+    # full: the space has no desk left (anna's employer has not opened an account this month yet)
+    before = _snapshot(core)
+    counter.reset()
+    replies = _send(dlg, "anna", "morgen Rosendahl", "u2")
+    assert replies and "ausgebucht" in replies[0].text, replies[0].text
+    assert counter.commits == 1
+    after = _snapshot(core)
+    # what a failed day may leave is the message's own trace: the handled mark, the durable reply rows, the
+    # buttons offered (tokens) and the question they ask (members.prefs); no booking state
+    for table in ("bookings", "contingent_accounts", "identities"):
+        assert after[table] == before[table], table
+    assert [r for r in after["outbox"] if r not in before["outbox"]] and all(
+        "reply" in r for r in after["outbox"] if r not in before["outbox"])
+    # no contingent: the employee's days are used up
+    anna = _member_id(core, "anna")
+    with core.db.session() as s:
+        emp = s.scalar(select(Employer).where(Employer.slug == "stadtwerke"))
+        for scope in (f"member:{anna}", "pool"):
+            s.execute(text("INSERT INTO contingent_accounts (employer_id, scope, month, granted_halves, used_halves, alerted) "
+                           "VALUES (:e, :s, '2026-11', 2, 2, :f) ON CONFLICT (employer_id, scope, month) DO UPDATE "
+                           "SET granted_halves = 2, used_halves = 2"), {"e": emp.id, "s": scope, "f": False})
+    before = _snapshot(core)
+    replies = _send(dlg, "anna", "morgen Dülmen", "u3")
+    assert replies and "Kontingent reicht" in replies[0].text, replies[0].text
+    after = _snapshot(core)
+    for table in ("bookings", "contingent_accounts", "identities"):
+        assert after[table] == before[table], table
+    assert all("reply" in r for r in after["outbox"] if r not in before["outbox"])
+    assert not [r for r in after["outbox"] if r not in before["outbox"] and "reminder" in str(r)]
+
+
+def _member_id(core, user: str) -> int:
+    return core.members.resolve("telegram", user, user, user.capitalize()).id
+
+
+def test_last_seen_is_written_at_most_hourly(counted, core, clock):
+    dlg, counter = counted
+    _send(dlg, "anna", "hallo", "u1")
+    clock.advance(timedelta(minutes=10))
+    counter.reset()
+    _send(dlg, "anna", "hilfe", "u2")
+    assert not any(s.lstrip().upper().startswith("UPDATE") for s in counter.statements), counter.show()
+    clock.advance(timedelta(hours=1))
+    counter.reset()
+    _send(dlg, "anna", "hilfe", "u3")
+    updates = [s for s in counter.statements if s.lstrip().upper().startswith("UPDATE")]
+    assert len(updates) == 2, counter.show()  # identities.last_used_at and members.last_seen_at
