@@ -219,3 +219,37 @@ def test_backup_command(loaded, tmp_path):
     con = sqlite3.connect(out_file)
     assert con.execute("SELECT count(*) FROM spaces").fetchone()[0] == 11
     con.close()
+
+
+def test_employer_report_csv_and_chart(loaded, tmp_path):
+    from datetime import timedelta
+
+    from bot.app import build_core
+    from bot.booking import Booked
+    from bot.settings import Settings
+
+    core = build_core(Settings(), load_world=False)
+    anna = core.members.resolve("terminal", "anna", "anna", "Anna").id
+    assert "granted" in run("roles", "grant", str(anna), "employee", "--employer", "stadtwerke")
+    today = core.clock.today()
+    booked = next(d for d in (today + timedelta(days=i) for i in range(1, 15))
+                  if isinstance(core.booking.book(anna, "coesfeld", [d])[0], Booked))
+    core.close()
+    month = booked.strftime("%Y-%m")
+    out = run("report", "--employer", "stadtwerke", "--month", month, "--csv", str(tmp_path / "e.csv"),
+              "--chart", str(tmp_path / "e.png"))
+    assert f"Stadtwerke Münsterland (Demo) – {month}" in out and "Anna" in out and "total" in out
+    assert "CSV written to" in out and "chart written to" in out
+    text = (tmp_path / "e.csv").read_bytes().decode("utf-8-sig")
+    assert text.startswith("Mitarbeiter:in;Coworking;Tage;Kosten EUR") and "\r\nAnna;" in text and "Summe;;1;" in text
+    assert (tmp_path / "e.png").read_bytes().startswith(b"\x89PNG")
+    out = run("report", "--employer", "stadtwerke", "--month", month, "--lang", "en")  # default names, in the cwd
+    name = f"deskbot-{month}-stadtwerke-muensterland-demo"
+    assert (tmp_path / f"{name}.csv").read_text(encoding="utf-8-sig").startswith("employee,space,days,cost_eur")
+    assert (tmp_path / f"{name}.png").exists() and f"{name}.csv" in out
+    for args, needle in ((["--employer", "nobody", "--month", month], "see `deskbot admin employers`"),
+                         (["--employer", "stadtwerke", "--month", "2026-13"], "expected a month"),
+                         (["--month", month], "--month needs --employer"),
+                         (["--employer", "stadtwerke", "--from", "2026-11-01"], "with --employer use --month")):
+        res = runner.invoke(admin_app, ["report", *args])
+        assert res.exit_code == 2 and needle in res.output, (args, res.output)
