@@ -137,7 +137,7 @@ _LEXICON = (
     "heute today morgen uebermorgen tomorrow gestern yesterday "
     "montag dienstag mittwoch donnerstag freitag samstag sonntag "
     "monday tuesday wednesday thursday friday saturday sunday "
-    "januar februar maerz april juni juli august september oktober november dezember "
+    "januar februar maerz april august september oktober november dezember "
     "january february march june july october december "
     "naechste naechsten woche wochen week weeks next "
     "buchen buche reservieren reserviere book reserve stornieren storniere stornierung storno "
@@ -359,28 +359,31 @@ def _compile_more() -> None:
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
     _CHITCHAT = _R(_CHITCHAT_SRC)
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
-    _UNDO_PHRASE = _R(r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bnimm\s+das\s+zurueck\b|\btake\s+(?:that|it)\s+back\b")
+    _UNDO_PHRASE = _R(r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bnimm\s+das\s+zurueck\b|\btake\s+(?:that|it)\s+back\b|"
+                      r"^\s*zurueck\b|\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bthat\s+was\s+a\s+mistake\b|"
+                      r"\bmy\s+mistake\b|^\s*oops\b|^\s*ups\b")
     _CONT_RE = _R(
         r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
         r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
         r"\b(?:bezahlte|paid)\s+(?:\w+\s+)?(?:tage|days)\b|\bremaining\s+days\b|"
         r"\bwie\s*viel\w*\s+(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:noch|still|left)\b|"
         r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b|"
-        r"\b(?:mein|my)\s+(?:guthaben|budget|kontingent)\b|\b(?:budget|guthaben)\b|\bkonti\w*"
+        r"\b(?:mein|my)\s+(?:guthaben|budget|kontingent)\b|\b(?:budget|guthaben)\b|\bkonti\w*|\bresttag\w*|"
+        r"\bnoch\s+an\s+tagen\b|\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)|\bdays?\s+(?:do\s+i\s+get|per\s+month)\b"
     )
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
     _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer)\s+([a-z]+)\b")
     _CANCEL_PHRASE = _R(
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
-        r"\bnimm\s+mich\s+(?:\w+\s+){0,4}?raus\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
+        r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
         r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _CHECKIN_RE = _R(
         r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier|drin)\b|\bjetzt\s+da\b|"
         r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|\bvor\s+ort\b|"
         r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+(?:the|my)\s+(?:office|coworking|desk)|\bat\s+my\s+desk\b|"
-        r"\bi'?\s*a?m\s+here\b|\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b|\bgot\s+to\s+(?:my|the)\s+(?:desk|office|space)\b|\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+\w+(?:\s+\w+)?\s+(?:now|already)\b|\bbin\s+(?:jetzt|nun|gerade|schon)\s+(?:in|im)\b|^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+here\b|\bhere\s+now\b|\bgot\s+here\b|\bsitze\b|\bhingesetzt\b|"
+        r"\bi'?\s*a?m\s+here\b|\bjust\s+got\s+in\b|\bplatz\s+(?:\w+\s+){0,3}?bezogen\b|\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b|\bgot\s+to\s+(?:my|the)\s+(?:desk|office|space)\b|\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+\w+(?:\s+\w+)?\s+(?:now|already)\b|\bbin\s+(?:jetzt|nun|gerade|schon)\s+(?:in|im)\b|^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+here\b|\bhere\s+now\b|\bgot\s+here\b|\bsitze\b|\bhingesetzt\b|"
         r"\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b|\beingetroffen\b|\bi'?ve\s+arrived\b|"
         r"\bi\s+am\s+in\s+the\s+office\b|\bjust\s+arrived\b"
     )
@@ -398,7 +401,7 @@ def _compile_more() -> None:
         r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|"
         r"\bwhat\s+do\s+you\s+do\b|\bwie\s+geht\s+das\b|^\s*\?+\s*$|\bkeine\s+ahnung\b|\bhow\s+do\s+i\s+use\b|"
         r"\bverstehe?\s+(?:das\s+|dich\s+)?nicht\b|\bi'?\s*a?m\s+lost\b|\bwas\s+muss\s+ich\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
-        r"\berklaer\w*\b|\bwas\s+(?:soll|kann|muss)\s+ich\s+(?:hier\s+)?(?:tun|machen|schreiben)\b|\bi\s+don'?t\s+(?:get|understand)\b|\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bweiss\s+nicht,?\s+(?:wie|was)\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
+        r"\berklaer\w*\b|\bblick\w*\s+(?:\w+\s+)?nicht\s+durch\b|\bno\s+idea\b|\bkeinen\s+plan\b|\bwas\s+(?:soll|kann|muss)\s+ich\s+(?:hier\s+)?(?:tun|machen|schreiben)\b|\bi\s+don'?t\s+(?:get|understand)\b|\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bweiss\s+nicht,?\s+(?:wie|was)\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
     )
     _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether)\s+([a-z]+)\b")
     _AVAIL_RE = _R(
@@ -532,12 +535,12 @@ _FILLER = {
     "coming", "go", "going", "eintragen", "ein", "trag", "schreib", "into", "down", "up", "of", "off",
     "jeden", "jede", "jedem", "every", "each", "alle", "all", "ganze", "ganzen", "whole", "entire", "komplett",
     "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "dann", "halt", "eben", "tage", "days", "day",
-    "spontan", "kurzfristig",
+    "spontan", "kurzfristig", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues", "also",
 } | set(_NUMWORDS)
 _REQ = {
     "brauche", "brauch", "brauchen", "braeuchte", "benoetige", "benoetigen", "moechte", "moechten", "will",
     "wollen", "wollte", "wuerde", "wuerden", "haette", "gern", "gerne", "bitte", "please", "pls", "plz",
-    "need", "needs", "want", "wanna", "like", "love", "wish", "wuensche", "gib", "give", "grab", "sign", "put", "freihalten", "einmal",
+    "need", "needs", "want", "wanna", "like", "love", "wish", "wuensche", "looking", "anfrage", "request", "suche", "suchen", "gib", "give", "grab", "sign", "put", "freihalten", "einmal",
     "kannst", "koenntest", "could", "would", "trag", "eintragen", "schreib", "nehme", "take", "lass", "let",
 }
 _TOPIC = {
@@ -581,13 +584,13 @@ _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were"
            "vorhin", "neulich"}
 _BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag")
 _NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung"}
-_REQ_STEMS = ("brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
+_REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
 _TOPIC_HEADS = ("markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "essen",
                 "umzug", "konzert", "party", "kaffee", "urlaub", "ausflug", "training")
 # cheap gates: a cue regex is only tried when one of these words occurs
-_G_CHECKIN = {"check", "checking", "bin", "jetzt", "i'm", "im", "i", "am", "at", "here", "got", "sitze", "hingesetzt",
+_G_CHECKIN = {"bezogen", "got", "check", "checking", "bin", "jetzt", "i'm", "im", "i", "am", "at", "here", "got", "sitze", "hingesetzt",
               "eingetroffen", "vor", "i've", "just", "now", "hier", "ive"}
-_G_HELP = {"was", "what", "wie", "how", "keine", "verstehe", "versteh", "i'm", "im", "i", "bedienung", "weiss",
+_G_HELP = {"blick", "blicke", "idea", "plan", "was", "what", "wie", "how", "keine", "verstehe", "versteh", "i'm", "im", "i", "bedienung", "weiss",
            "erklaer", "erklaere", "erklaeren", "erklaerst", "erklaerung", "explain", "lost", "don't", "dont"}
 _G_LIST = {"what's", "whats", "was", "wo", "wann", "what", "where", "when", "which", "welche", "meine", "my", "meiner", "habe", "hab",
            "have", "bin", "am", "coming", "liste", "steht", "eingebucht", "i"}
@@ -1770,10 +1773,12 @@ class _Parser:
             if not rest and not topic:  # a bare "day + place" fragment
                 full = bool(it.dates) and bool(it.space)
                 return "book", 0.9 if full else 0.8, None
-            if (req or it.colleague or (desk and ents)
+            if (req or it.colleague
                     or not ts.isdisjoint(_G_ASK) and (_ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s))) \
                     and (not topic or (it.dates and it.space)):
                 return "book", 0.85 if ents else 0.7, None
+            if desk and ents and not topic:  # "ein Platz ... <words we do not know>": most likely a request, ask
+                return "book", 0.7, "smalltalk"
             if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ):
                 return "smalltalk", 0.65, "book"
             return "book", 0.55, "smalltalk"
