@@ -16,7 +16,7 @@ $(BIN)/deskbot: pyproject.toml requirements-test.lock setup.py
 install: $(BIN)/deskbot
 
 chat: install
-	$(BIN)/deskbot chat
+	$(BIN)/deskbot chat --fresh --now 2026-11-23T08:00
 
 test: install
 	bash scripts/ensure-postgres.sh

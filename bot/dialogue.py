@@ -192,7 +192,7 @@ class Dialogue:
                 return [Reply(t(ctx.lang, "slow_down"))]
             return []
         if msg.callback:
-            return self._on_button(ctx, msg.callback)
+            return self._finish(ctx, self._on_button(ctx, msg.callback))
         text = msg.text.strip()
         pending = self._pending(ctx)
         if pending is not None and not text.startswith("/"):

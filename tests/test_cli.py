@@ -47,13 +47,14 @@ def test_parse_uses_the_configured_spaces(tmp_path):
 
 
 def test_chat_with_piped_input(tmp_path):
-    script = "KREIS-2026\nmorgen Dülmen\nmeine Buchungen\n1\n/as bob\n/now 2026-11-24 09:00\neinchecken\n"
+    script = "KREIS-2026\nmorgen Dülmen\nmeine Buchungen\n1\n1\n/as bob\n/now 2026-11-24 09:00\neinchecken\n"
     r = deskbot("chat", "--fresh", "--now", "2026-11-23T08:00", input=script, env={"DESKBOT_DATA_DIR": str(tmp_path)})
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "anna> morgen Dülmen" in out
     assert "✅ Gebucht: Coworking Dülmen, Di, 24.11., Platz 1." in out
     assert "[1] ❌ Di, 24.11. Dülmen" in out
+    assert "Di, 24.11. Coworking Dülmen stornieren?" in out  # picking from the list asks first
     assert "Storniert: Di, 24.11. Coworking Dülmen" in out
     assert "(du bist jetzt bob" in out
     assert "keine Buchung zum Einchecken" in out

@@ -101,10 +101,7 @@ def test_closed_and_past_days_are_explained(chat):
 
 
 def test_recurrence_with_holidays_books_the_rest(chat):
-    r = chat.send("anna", "jeden Donnerstag im Dezember in Senden")
-    # no booking verb: five days of contingent are not spent on a guess
-    assert "buchen, oder nur wissen" in r and "Gebucht" not in r
-    r = chat.send("anna", "ja, buchen")
+    r = chat.send("anna", "buche jeden Donnerstag im Dezember in Senden")
     assert "Do, 03.12." in r and "Do, 31.12." in r
     # Christmas Eve is no public holiday in NRW; all five Thursdays are booked
     assert r.count("Platz") == 5
@@ -208,3 +205,22 @@ def test_help_shows_the_commands_of_ones_roles(chat):
     chat.send("eva", "STADTWERKE-ADMIN")
     r = chat.send("eva", "/help", lang_hint="en")
     assert "/team" in r and "/ankuenfte" not in r
+
+
+def test_an_unsure_request_is_asked_not_booked(chat):
+    """Below the parser's confidence threshold nothing is booked: the bot asks, and one answer books."""
+    from bot.features.booking.chat import ask_book_or_look
+
+    chat.send("anna", "hallo")
+    dlg = chat.dialogue
+    from bot.router import Ctx
+
+    member = dlg.members.resolve("terminal", "anna", "anna")
+    with dlg.core.db.unit_of_work():
+        ctx = Ctx(None, member, "de", dlg.core.clock.now())  # type: ignore[arg-type]
+        r = ask_book_or_look(dlg, ctx, {"op": "book", "space": "senden", "dates": ["2026-12-03"], "part": None,
+                                        "start": None, "end": None, "desks": 1})
+        dlg._finish(ctx, r)
+    assert "buchen, oder nur wissen" in r[0].text
+    assert not dlg.booking.my_bookings(member.id)  # asking booked nothing
+    assert "Gebucht: Coworking Senden" in chat.send("anna", "ja")  # the typed answer books

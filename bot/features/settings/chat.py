@@ -312,6 +312,17 @@ def on_settings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     return [saved_line(dlg, ctx, key)]
 
 
+def typed_setting(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    """"Ankünfte aus", "Bericht aus", "digest off" without /einstellungen: a setting's name and on/off (or a time)."""
+    words = [w.lower().strip(".,!") for w in ctx.msg.text.split()]
+    if not 2 <= len(words) <= 4 or not any(words[0] in names for names in ALIASES.values()):
+        return None
+    if not any(w in ON | OFF or parse_time(w) for w in words[1:]):
+        return None
+    ctx.intent.args = words
+    return on_settings(dlg, ctx)
+
+
 def saved_line(dlg: Dialogue, ctx: Ctx, key: str) -> Reply:
     """One line saying what is now set (not the whole menu again)."""
     lang = ctx.lang
@@ -363,5 +374,6 @@ def router() -> Router:
         "settings",
         commands={"/settings": on_settings, "/einstellungen": on_settings},
         intents={"settings": on_settings},
+        preempts={"unknown": typed_setting},
         buttons={"settings_set": op_settings_set, "settings_menu": op_settings_menu, "settings_back": op_settings_back},
     )
