@@ -352,7 +352,7 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _ORDWORD, _ORDWORD_GATE, _WHO_RE, _MY_PEOPLE, \
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _TAIL_JUNK, _ORDWORD, _ORDWORD_GATE, _WHO_RE, _MY_PEOPLE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE
     _R = re.compile
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
@@ -425,6 +425,7 @@ def _compile_more() -> None:
     _MY_PEOPLE = _R(r"\b(?:meine|my|unsere|our)\s+leute\b|\bmy\s+people\b")
     _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will)\s+(?:mein|meine|my|unser|unsere|our)\s+"
                  r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
+    _TAIL_JUNK = _R("[\\s.!)\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]+$")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
                     r"would\s+you|will\s+you)\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
@@ -510,7 +511,7 @@ _Q_START = {
     "ist", "sind", "gibt", "gibts", "hat", "haben", "habt", "hast", "geht", "gehts", "kann", "koennte",
     "kriegt", "kriegen", "wird", "gaebe", "haettet", "hattet", "wer", "wo", "wann", "wie", "was",
     "welche", "welcher", "welches", "wieviel", "wieviele", "weisst", "meinst", "ob", "lohnt", "sitzt", "kommt",
-    "is", "are", "any", "does", "do", "did", "will", "was", "were", "who", "whos", "who's", "where", "when",
+    "is", "are", "any", "does", "do", "did", "will", "were", "who", "whos", "who's", "where", "when",
     "what", "whats", "what's", "how", "which", "anyone", "anybody",
 }
 _Q_START2 = {"kannst du", "koenntest du", "can you", "could you", "would you", "will you", "kann man"}
@@ -521,7 +522,7 @@ _K_QDOMAIN = {"lage", "situation", "look", "looks", "looking", "noch", "was", "e
               "uebrig", "kriegen", "kriegt", "bekommen", "get", "still", "los", "spot", "desk", "desks"}
 _FILLER = {
     "ich", "i", "mir", "mich", "me", "my", "mein", "meine", "wir", "we", "uns", "us", "du", "you", "dir",
-    "in", "im", "am", "um", "an", "at", "on", "the", "a", "an", "fuer", "for", "den", "der", "die", "das",
+    "in", "im", "am", "um", "an", "at", "on", "the", "a", "fuer", "for", "den", "der", "die", "das",
     "dem", "des", "ein", "einen", "eine", "einem", "nen", "ne", "n", "und", "and", "oder", "or", "noch",
     "nochmal", "wieder", "again", "mal", "doch", "ja", "ok", "okay", "yes", "bitte", "please", "pls", "plz",
     "bis", "ab", "von", "vom", "zum", "zur", "nach", "to", "from", "uhr", "coworking", "buero", "office",
@@ -529,13 +530,13 @@ _FILLER = {
     "da", "there", "dort", "hier", "here", "so", "auch", "too", "also", "gern", "gerne",
     "hallo", "hello", "hi", "hey", "moin", "servus", "tag", "guten", "good", "morning", "dann", "then",
     "ca", "etwa", "about", "around", "gegen", "bei", "with", "mit", "klar", "mittags", "mittag", "noon",
-    "geht", "passt", "gut", "fine", "wars", "s", "sein", "bin", "am", "m", "mach", "machen", "zu",
+    "geht", "passt", "gut", "fine", "wars", "s", "sein", "bin", "m", "mach", "machen", "zu",
     "was", "etwas", "something", "brauch", "bräuchte", "nur", "just", "wochen", "weeks", "woche", "week",
     "arbeiten", "work", "working", "sitzen", "sitting", "sit", "kommen", "komme", "fahre", "fahren", "come",
-    "coming", "go", "going", "eintragen", "ein", "trag", "schreib", "into", "down", "up", "of", "off",
+    "coming", "go", "going", "eintragen", "trag", "schreib", "into", "down", "up", "of", "off",
     "jeden", "jede", "jedem", "every", "each", "alle", "all", "ganze", "ganzen", "whole", "entire", "komplett",
-    "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "dann", "halt", "eben", "tage", "days", "day",
-    "spontan", "kurzfristig", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues", "also",
+    "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "halt", "eben", "tage", "days", "day",
+    "spontan", "kurzfristig", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
     "brauche", "brauch", "brauchen", "braeuchte", "benoetige", "benoetigen", "moechte", "moechten", "will",
@@ -588,7 +589,7 @@ _REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoeti
 _TOPIC_HEADS = ("markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "essen",
                 "umzug", "konzert", "party", "kaffee", "urlaub", "ausflug", "training")
 # cheap gates: a cue regex is only tried when one of these words occurs
-_G_CHECKIN = {"bezogen", "got", "check", "checking", "bin", "jetzt", "i'm", "im", "i", "am", "at", "here", "got", "sitze", "hingesetzt",
+_G_CHECKIN = {"bezogen", "got", "check", "checking", "bin", "jetzt", "i'm", "im", "i", "am", "at", "here", "sitze", "hingesetzt",
               "eingetroffen", "vor", "i've", "just", "now", "hier", "ive"}
 _G_HELP = {"blick", "blicke", "idea", "plan", "was", "what", "wie", "how", "keine", "verstehe", "versteh", "i'm", "im", "i", "bedienung", "weiss",
            "erklaer", "erklaere", "erklaeren", "erklaerst", "erklaerung", "explain", "lost", "don't", "dont"}
@@ -684,7 +685,7 @@ def _easter(year: int) -> date:
     g = (b - f + 1) // 3
     h = (19 * a + b - d - g + 15) % 30
     i, k = c // 4, c % 4
-    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741
+    l = (32 + 2 * e + 2 * i - h - k) % 7
     m = (a + 11 * h + 22 * l) // 451
     month = (h + l - 7 * m + 114) // 31
     day = (h + l - 7 * m + 114) % 31 + 1
@@ -960,8 +961,7 @@ class _Parser:
 
         w = _NAMED.sub(_named, w)
         if _ORDWORD_GATE.search(w):  # "am zweiten Dezember", "the twelfth of December" -> digits
-            w = _ORDWORD.sub(lambda mm: (lambda n: n + " " * (len(mm.group(1)) - len(n)) + mm.group()[len(mm.group(1)):])(
-                f"{_ORDINALS[mm.group(1)]}."), w)
+            w = _ORDWORD.sub(lambda mm: f"{_ORDINALS[mm.group(1)]}.".ljust(len(mm.group(1))), w)
             dig = _HAS_DIGIT(w) is not None
 
         def _span(d1: date | None, d2: date | None, mm) -> str:
@@ -1628,7 +1628,7 @@ class _Parser:
         """Intent, confidence and runner-up from principled cues (see the module docstring)."""
         lead = w.lstrip()
         first_kept = bool(toks) and len(s) - len(s.lstrip()) == len(w) - len(lead) and lead.startswith(toks[0])
-        tail = text.rstrip(" \t\n.!)\U0001F300-\U0001FAFF\u2600-\u27BF")
+        tail = _TAIL_JUNK.sub("", text)  # trailing spaces, "!", ")", emoji
         req = bool(ts & _REQ) or bool(_REQ_PHRASE.search(s)) or any(t.startswith(_REQ_STEMS) for t in toks)
         after_q = text.rsplit("?", 1)[1] if "?" in text else ""
         if after_q.strip() and any(_fold_word(x) in _K_BOOK for x in re.findall(r"\w+", after_q)):

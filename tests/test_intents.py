@@ -337,7 +337,7 @@ def test_robust_against_odd_input():
 
 # ---------------------------------------------------------------- issue 13: confidence, questions, new intents
 
-from bot.intents import CONFIDENT  # noqa: E402
+from bot.intents import CONFIDENT
 
 
 @pytest.mark.parametrize(
