@@ -206,7 +206,7 @@ def _compile_regexes() -> None:
     _DESKS = _R(
         rf"(?<![\d.:])\b({_NUM_RE})\s+(?:(?:freie?[nrs]?|weitere|more|extra|free|einzelne)\s+)?"
         r"(?:arbeits)?(?:plaetze|plaetzen|platz|schreibtische|schreibtischen|tische|desks|desk|seats|seat|spots|"
-        r"personen|person|persons|leute|people|pers|mitarbeiter|kollegen|places)\b"
+        r"personen|person|persons|leute|people|pers|ppl|mitarbeiter|kollegen|places)\b"
     )
     _DESKS_ZU = _R(r"\bzu\s+(" + "|".join(_ZU) + r")\b")
     _DESKS_OFUS = _R(rf"\b({_NUM_RE})\s+of\s+us\b")
@@ -316,6 +316,12 @@ def _compile_regexes() -> None:
     _REGEXES_READY = True
 
 
+_ABBREV = {
+    "vorm": "vormittags", "vormitt": "vormittags", "nachm": "nachmittags", "nachmitt": "nachmittags",
+    "nae": "naechste", "naechst": "naechste", "uebern": "uebermorgen", "ganzt": "ganztags", "angek": "angekommen",
+    "kont": "kontingent", "canc": "cancel", "ppl": "people", "dnk": "danke", "thnx": "thanks", "tnx": "thanks",
+    "tks": "thanks", "nxt": "next", "wk": "week", "bk": "book", "stor": "storno",
+}
 _MONTH_GATE = set(_MONTHS) | {"monat", "month"}
 _EVERYDAY_GATE = {"jeden", "every", "each", "alle", "taeglich", "daily", "werktags"}
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
@@ -352,7 +358,7 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _TAIL_JUNK, _ORDWORD, _ORDWORD_GATE, _WHO_RE, _MY_PEOPLE, \
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _TAIL_JUNK, _AMPM_END, _NOW_DAY, _ORDWORD, _ORDWORD_GATE, _WHO_RE, _MY_PEOPLE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE
     _R = re.compile
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
@@ -425,6 +431,8 @@ def _compile_more() -> None:
     _MY_PEOPLE = _R(r"\b(?:meine|my|unsere|our)\s+leute\b|\bmy\s+people\b")
     _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will)\s+(?:mein|meine|my|unser|unsere|our)\s+"
                  r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
+    _AMPM_END = _R(r"(?<![\d:.])\s(am|pm)\s*[.!?]*\s*$")
+    _NOW_DAY = _R(r"\b(?:jetzt\s+gleich|gleich\s+jetzt|ab\s+sofort|sofort|right\s+now|right\s+away|asap)\b")
     _TAIL_JUNK = _R("[\\s.!)\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]+$")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
                     r"would\s+you|will\s+you)\b"
@@ -572,7 +580,7 @@ _NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
 _K_REMIND = {"erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
              "notifications", "notification", "erinnere", "erinnern", "remind", "benachrichtige"}
-_K_THANKS = {"dankoe", "danki", "dankee", "danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
+_K_THANKS = {"thnx", "tnx", "tks", "dankoe", "danki", "dankee", "danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
              "cheers", "dankschoen", "vielendank"}
 _K_COMPANY = {"firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firmenkontingent", "firmenpool",
               "pool"}
@@ -833,12 +841,20 @@ class _Parser:
         corrected: list[tuple[int, int, str]] = []
         pos = 0
         known = self.known
+        abbrev = False
         for m in _TOKEN.finditer(text):
             tok = m.group()
             if tok[0].isspace():
                 piece = " "
             elif tok[0].isalnum() or tok[0] == "_":
                 piece = _fold_word(tok)
+                if piece in _ABBREV:  # chat abbreviations: "vorm.", "übern.", "nä. Woche", "canc", "ppl"
+                    piece = _ABBREV[piece]
+                    abbrev = True
+                    out.append(piece)
+                    words.append((pos, pos + len(piece), tok, tok[0].isupper()))
+                    pos += len(piece)
+                    continue
                 if piece and piece not in known and _ELONGATED.search(piece):  # "dankeee", "hiii"
                     piece = _ELONGATED.sub(r"\1", piece)
                 if piece and piece not in known and len(piece) >= 4 and piece.isalpha():
@@ -848,11 +864,14 @@ class _Parser:
                     piece = fixed
                 if piece:
                     words.append((pos, pos + len(piece), tok, tok[0].isupper()))
+            elif tok == "." and abbrev:  # the dot of an abbreviation
+                piece = " "
             elif tok in _PUNCT:
                 piece = tok
             else:
                 t = tok.translate(_FOLD_TABLE)
                 piece = t if t in _PUNCT else " "
+            abbrev = False
             out.append(piece)
             pos += len(piece)
         return "".join(out), words, corrected
@@ -1116,6 +1135,8 @@ class _Parser:
 
         # "am morgen" check needs the text before the match: do the substitution on a snapshot
         w = _REL.sub(_rel, w)
+        if tokset & {"jetzt", "gleich", "sofort", "now", "away", "asap"}:
+            w = _NOW_DAY.sub(lambda mm: add(mm, [today]), w)
 
         def _inn(mm):
             n = _num(mm.group(1))
@@ -1365,6 +1386,10 @@ class _Parser:
 
         w = _PART_FULL.sub(_pf, w)
         half = ("halb" in w or "half" in w) and bool(_HALFDAY.search(w))
+        ampm = _AMPM_END.search(w)
+        if ampm:
+            part_hint = part_hint or ("morning" if ampm.group(1) == "am" else "afternoon")
+            w = w[:ampm.start(1)] + "  " + w[ampm.end(1):]
         if half:
             w = _HALFDAY.sub(_blank, w)
         am = _PART_AM.search(w)
@@ -1710,10 +1735,11 @@ class _Parser:
             return "absence", 0.8, "cancel"
         past_only = bool(it.dates) and max(it.dates) < today
         past_tense = bool(ts & _K_PAST) or (it.lang == "en" and "was" in ts)
-        if (ts & _K_CHECKIN or not ts.isdisjoint(_G_CHECKIN) and _CHECKIN_RE.search(s)) and not (it.dates and any(d != today for d in it.dates)) \
+        if (ts & _K_CHECKIN or not ts.isdisjoint(_G_CHECKIN) and _CHECKIN_RE.search(s)
+                or toks in (["da"], ["hier"], ["here"], ["bin", "da"], ["bin", "hier"])) and not (it.dates and any(d != today for d in it.dates)) \
                 and not ts & {"wer", "who", "whos", "who's"}:
             return "checkin", 0.9, None
-        if contish:
+        if contish or toks in (["tage"], ["days"], ["tage", "noch"], ["days", "left"]):
             return "contingent", 0.9, None
         if ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"}) \
                 or not ts.isdisjoint(_G_LIST) and _LIST_RE.search(s):

@@ -517,3 +517,17 @@ def test_probe7_slot_readings():
     it = p("in Senden morgen Vormittag ab 9")  # a start time keeps the named part of day
     assert (it.part, it.start) == ("morning", "09:00")
     assert p("morgen vormittag 9-12 Olfen").part is None  # explicit hours replace it
+
+
+def test_chat_abbreviations():
+    it = p("mo olfen vorm.")
+    assert (it.dates, it.space, it.part) == (ds("2026-11-30"), "olfen", "morning")
+    assert p("nä. woche mi senden").dates == ds("2026-12-02")
+    assert p("übern. coesfeld").dates == ds("2026-11-25")
+    assert p("fri olfen pm").part == "afternoon"
+    assert p("thu coesfeld 2 ppl").desks == 2
+    assert p("canc fri").intent == "cancel"
+    assert p("jetzt gleich in Dülmen").dates == ds("2026-11-23")
+    for text, intent in (("da!", "checkin"), ("angek.", "checkin"), ("kont?", "contingent"), ("tage?", "contingent"),
+                         ("dnk", "thanks")):
+        assert p(text).intent == intent, text
