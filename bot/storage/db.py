@@ -59,6 +59,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, connect_tim
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages (erasure)
             cur.execute(f"PRAGMA busy_timeout={int(statement_timeout_ms)}")
             cur.close()
 
@@ -76,6 +77,17 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, connect_tim
         connect_args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
     return create_engine(u, echo=echo, pool_size=pool_size, max_overflow=10, pool_pre_ping=True, pool_timeout=10,
                          hide_parameters=True, connect_args=connect_args)
+
+
+def after_commit(s: Session, fn) -> None:
+    """Run `fn()` once the transaction of `s` (the message's unit of work, or this session) has committed and its
+    connection is back in the pool; dropped if it rolls back."""
+    s.info.setdefault("after_commit", []).append(fn)
+
+
+def _run_after_commit(s: Session) -> None:
+    for fn in s.info.pop("after_commit", []):
+        fn()
 
 
 class Database:
@@ -116,9 +128,11 @@ class Database:
             s.commit()
         except BaseException:
             s.rollback()
+            s.info.pop("after_commit", None)
             raise
         finally:
             s.close()
+        _run_after_commit(s)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -132,10 +146,12 @@ class Database:
             s.commit()
         except BaseException:
             s.rollback()
+            s.info.pop("after_commit", None)
             raise
         finally:
             self._current.reset(token)
             s.close()
+        _run_after_commit(s)
 
     @property
     def in_unit_of_work(self) -> bool:

@@ -16,7 +16,7 @@ def router() -> Router:
         "account",
         intents={"help": on_help, "unknown": on_unknown, "language": on_language, "start": on_start,
                  "thanks": on_thanks, "smalltalk": on_smalltalk},
-        buttons={"lang": op_lang, "keep": op_keep},
+        buttons={"lang": op_lang, "keep": op_keep, "switch_employer": op_switch_employer},
     )
 
 
@@ -71,6 +71,46 @@ def on_start(dlg, ctx: Ctx) -> list[Reply]:
 
 
 def redeem_code(dlg, ctx: Ctx, code: str) -> list[Reply]:
+    """Use an invite code. Switching to another employer with bookings the old one pays asks first what becomes
+    of them: kept and paid by the member, or cancelled."""
+    from bot.features.account.service import employer_switch
+
+    switch = employer_switch(dlg.core, ctx.member.id, code, ctx.member.employer_ids("employee"), ctx.now.date())
+    if switch is not None:
+        old_id, old_name, ids = switch
+        opts = [(t(ctx.lang, "btn_switch_self"), {"op": "switch_employer", "code": code, "mode": "self", "old": old_id}),
+                (t(ctx.lang, "btn_switch_cancel"), {"op": "switch_employer", "code": code, "mode": "cancel", "old": old_id}),
+                (t(ctx.lang, "btn_keep"), {"op": "keep"})]
+        return [Reply(t(ctx.lang, "switch_employer_ask", employer=old_name, n=len(ids)), dlg.choices(ctx, opts, per_row=1))]
+    return _redeem(dlg, ctx, code)
+
+
+def op_switch_employer(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    """The answer to the switch question: the old employer's future days move (self-paid or cancelled), then the
+    new code is redeemed — in the same unit of work, so either all of it happens or nothing."""
+    from sqlalchemy import select
+
+    from bot.storage.models import Booking
+
+    old = int(a["old"])
+    today = ctx.now.date()
+    if a.get("mode") == "cancel":
+        with dlg.core.db.session() as s:
+            ids = list(s.scalars(select(Booking.id).where(
+                Booking.member_id == ctx.member.id, Booking.employer_id == old, Booking.payer == "employer",
+                Booking.day >= today)))
+        res = dlg.booking.cancel(ctx.member.id, booking_ids=ids) if ids else None
+        note = t(ctx.lang, "switch_cancelled", n=len({(b.day, b.space.slug) for b in res.cancelled}) if res else 0)
+    else:
+        with dlg.core.db.session() as s:
+            moved, _ = dlg.booking.move_to_self_paid(s, ctx.member.id, old, today, ctx.now)
+        note = t(ctx.lang, "switch_self_paid", n=len([b for b in moved if b.seat == 0]))
+    replies = _redeem(dlg, ctx, a["code"])
+    replies[0].text = note + "\n" + replies[0].text
+    return replies
+
+
+def _redeem(dlg, ctx: Ctx, code: str) -> list[Reply]:
     res = dlg.members.redeem(ctx.member.id, code, transport=ctx.msg.transport, chat_id=ctx.msg.chat_id,
                               is_group=ctx.msg.is_group)
     if isinstance(res, CodeRefused):

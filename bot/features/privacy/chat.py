@@ -29,6 +29,7 @@ from bot.domain import Attachment, Reply, Status
 from bot.features.staff import audit, refusal
 from bot.i18n import translator
 from bot.router import Ctx, Job, Router
+from bot.storage.db import after_commit
 from bot.storage.models import (
     AuditLog,
     Booking,
@@ -141,8 +142,9 @@ def erase_member(core, member_id: int, now: datetime, *, reason: str = "request"
             return False
         future = not_started(s, member_id, now)
         booking.void(s, future, now)  # nobody is left to come
-        s.execute(update(Outbox).where(Outbox.recipient_member_id == member_id, Outbox.status == "pending")
-                  .values(status="cancelled"))
+        # notices and stored answers carry texts about the member: gone, not just cancelled
+        s.execute(delete(Outbox).where(Outbox.recipient_member_id == member_id))
+        s.execute(delete(Outbox).where(Outbox.kind == "reply", Outbox.payload["member_id"].as_integer() == member_id))
         s.execute(delete(Identity).where(Identity.member_id == member_id))
         s.execute(delete(Role).where(Role.member_id == member_id))
         s.execute(delete(PendingAction).where(PendingAction.member_id == member_id))
@@ -152,7 +154,23 @@ def erase_member(core, member_id: int, now: datetime, *, reason: str = "request"
         m.commute_km = None
         m.deleted_at = now
         audit(s, None, "member_erased", now, member_id=member_id, reason=reason, cancelled=len(future))
+        after_commit(s, lambda: _scrub_sqlite(core))
     return True
+
+
+def _scrub_sqlite(core) -> None:
+    """SQLite keeps old page images in the write-ahead log: fold it into the database file and truncate it, so an
+    erased member's data is not left on disk (every connection runs with secure_delete, see make_engine, so the
+    freed pages themselves are overwritten)."""
+    if core.db.dialect != "sqlite":
+        return
+    raw = core.db.engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
+    try:
+        cur = raw.cursor()
+        cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cur.close()
+    finally:
+        raw.close()
 
 
 def purge_inactive(core, now: datetime | None = None, *, dry_run: bool = False) -> list[int]:
@@ -209,6 +227,19 @@ def export_member(core, member_id: int) -> dict:
             "pending_notices": [{"kind": o.kind, "due_at": iso(o.due_at), "payload": o.payload}
                                 for o in s.scalars(select(Outbox).where(Outbox.recipient_member_id == member_id,
                                                                         Outbox.status == "pending"))],
+            "notices_sent": [{"kind": o.kind, "status": o.status, "due_at": iso(o.due_at), "sent_at": iso(o.sent_at),
+                              "payload": o.payload}
+                             for o in s.scalars(select(Outbox).where(
+                                 or_(Outbox.recipient_member_id == member_id,
+                                     (Outbox.kind == "reply") & (Outbox.payload["member_id"].as_integer() == member_id)),
+                                 Outbox.status != "pending").order_by(Outbox.id))],
+            "button_actions": [{"action": a.action, "created_at": iso(a.created_at), "expires_at": iso(a.expires_at),
+                                "used_at": iso(a.used_at)}
+                               for a in s.scalars(select(PendingAction).where(PendingAction.member_id == member_id)
+                                                  .order_by(PendingAction.created_at))],
+            "audit_about_you": [{"at": iso(a.at), "action": a.action, "detail": a.detail}
+                                for a in s.scalars(select(AuditLog).where(
+                                    AuditLog.detail["member_id"].as_integer() == member_id).order_by(AuditLog.id))],
             "actions_taken": [{"at": iso(a.at), "action": a.action, "detail": a.detail}
                               for a in s.scalars(select(AuditLog).where(AuditLog.actor_member_id == member_id)
                                                  .order_by(AuditLog.id))],
