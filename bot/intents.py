@@ -358,7 +358,7 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _TAIL_JUNK, _AMPM_END, _NOW_DAY, _ORDWORD, _ORDWORD_GATE, _WHO_RE, _MY_PEOPLE, \
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _TAIL_JUNK, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _ORDWORD, _ORDWORD_GATE, _WHO_RE, _MY_PEOPLE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE
     _R = re.compile
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
@@ -372,7 +372,7 @@ def _compile_more() -> None:
         r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
         r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
         r"\b(?:bezahlte|paid)\s+(?:\w+\s+)?(?:tage|days)\b|\bremaining\s+days\b|"
-        r"\bwie\s*viel\w*\s+(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:noch|still|left)\b|"
+        r"\bwie\s*viel\w*\s+(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left)\b|"
         r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b|"
         r"\b(?:mein|my)\s+(?:guthaben|budget|kontingent)\b|\b(?:budget|guthaben)\b|\bkonti\w*|\bresttag\w*|"
         r"\bnoch\s+an\s+tagen\b|\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)|\bdays?\s+(?:do\s+i\s+get|per\s+month)\b"
@@ -382,7 +382,7 @@ def _compile_more() -> None:
     _CANCEL_PHRASE = _R(
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
-        r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
+        r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
         r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _CHECKIN_RE = _R(
@@ -409,13 +409,14 @@ def _compile_more() -> None:
         r"\bverstehe?\s+(?:das\s+|dich\s+)?nicht\b|\bi'?\s*a?m\s+lost\b|\bwas\s+muss\s+ich\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
         r"\berklaer\w*\b|\bblick\w*\s+(?:\w+\s+)?nicht\s+durch\b|\bno\s+idea\b|\bkeinen\s+plan\b|\bwas\s+(?:soll|kann|muss)\s+ich\s+(?:hier\s+)?(?:tun|machen|schreiben)\b|\bi\s+don'?t\s+(?:get|understand)\b|\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bweiss\s+nicht,?\s+(?:wie|was)\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
     )
-    _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether)\s+([a-z]+)\b")
+    _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether)\s+(?:(?:der|die|den)\s+)?([a-z]+)\b")
     _AVAIL_RE = _R(
         r"\bwie\s+(?:voll|leer|belegt)\b|\bhow\s+(?:full|busy|crowded)\b|\bany\s+(?:desks?|seats?|spots?|places?|space|room|chance)\b|"
         r"\b(?:is|ist)\s+(?:there|da|dort|noch)\s+(?:\w+\s+){0,4}?(?:any\s+|noch\s+)?(?:room|space|platz)\b|"
         r"\bgibt\s+es\b.*\b(?:plaetze|platz)\b|\bare\s+there\b.*\b(?:desks|seats|spots|places)\b|"
         r"\b(?:viel|wieviel)\s+(?:ist\s+)?(?:\w+\s+){0,3}?los\b|\bbooked\s+(?:out|up)\b|\bnoch\s+(?:was\s+)?zu\s+kriegen\b|"
-        r"\bnoch\s+(?:platz|plaetze|was)\b.*\?|\bwhat'?s\s+available\b|\bwie\s*viele\s+(?:leute|personen|menschen)\b|"
+        r"\bnoch\s+(?:platz|plaetze|was)\b.*\?|\bwhat'?s\s+available\b|"
+        r"\b(?:has|have|hat|haben)\s+(?:\w+\s+)?(?:room|space|capacity|kapazitaet\w*)\b|\bwie\s*viele\s+(?:leute|personen|menschen)\b|"
         r"\bhow\s+many\s+(?:people|persons)\b"
     )
     _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
@@ -424,7 +425,9 @@ def _compile_more() -> None:
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead)\s+(?:(?:in|nach|im|to|at)\s+)?$")
-    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bdays?\s+off\b|\btake\s+(?:\w+\s+)?off\b(?!\s+for)")
+    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bdays?\s+off\b|\btake\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
+                 r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b")
+    _AWAY_RE = _R(r"\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
     _ORDWORD_GATE = _R(r"(?:st|t)(?:e[nrsm]?)?\s+(?:of\s+)?[a-z]|(?:th|first|second|third)\b")
@@ -433,6 +436,8 @@ def _compile_more() -> None:
                  r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
     _AMPM_END = _R(r"(?<![\d:.])\s(am|pm)\s*[.!?]*\s*$")
     _NOW_DAY = _R(r"\b(?:jetzt\s+gleich|gleich\s+jetzt|ab\s+sofort|sofort|right\s+now|right\s+away|asap)\b")
+    _INDIRECT_Q = _R(r"\b(?:checking|check)\s+(?:if|whether)\b|\bwondering\s+(?:if|whether)\b|"
+                     r"\b(?:frage|fragen)\s*,?\s+ob\b|\bwissen\s*,?\s+ob\b|\bi\s+wonder\b")
     _TAIL_JUNK = _R("[\\s.!)\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]+$")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
                     r"would\s+you|will\s+you)\b"
@@ -544,7 +549,7 @@ _FILLER = {
     "coming", "go", "going", "eintragen", "trag", "schreib", "into", "down", "up", "of", "off",
     "jeden", "jede", "jedem", "every", "each", "alle", "all", "ganze", "ganzen", "whole", "entire", "komplett",
     "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "halt", "eben", "tage", "days", "day",
-    "spontan", "kurzfristig", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
+    "spontan", "kurzfristig", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
     "brauche", "brauch", "brauchen", "braeuchte", "benoetige", "benoetigen", "moechte", "moechten", "will",
@@ -1658,7 +1663,7 @@ class _Parser:
         after_q = text.rsplit("?", 1)[1] if "?" in text else ""
         if after_q.strip() and any(_fold_word(x) in _K_BOOK for x in re.findall(r"\w+", after_q)):
             tail = after_q  # "Heute Coesfeld möglich? Dann buchen": the request comes last
-        q = tail.endswith("?") or ("?" in text and not req and tail is not after_q) \
+        q = tail.endswith("?") or ("?" in text and not req and tail is not after_q) or bool(_INDIRECT_Q.search(s)) \
             or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
         it.question = q
         has_book = bool(ts & _K_BOOK) or bool(_BOOK_PHRASE.search(s)) \
@@ -1725,7 +1730,8 @@ class _Parser:
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
         absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates) \
-            or bool(_OFF_RE.search(s))
+            or bool(_OFF_RE.search(s)) or any(t.endswith("reise") for t in toks) \
+            or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
         strong_cancel = bool(ts & _K_CANCEL) or bool(_CANCEL_PHRASE.search(s))
         if absence and not strong_cancel:
             return "absence", 0.85, "cancel"
@@ -1741,6 +1747,8 @@ class _Parser:
             return "checkin", 0.9, None
         if contish or toks in (["tage"], ["days"], ["tage", "noch"], ["days", "left"]):
             return "contingent", 0.9, None
+        if _HELP_START.match(s) and not (it.dates or it.space or it.start):  # "How do I cancel a booking?"
+            return "help", 0.85, None
         if ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"}) \
                 or not ts.isdisjoint(_G_LIST) and _LIST_RE.search(s):
             return "list", 0.85, None
@@ -1762,7 +1770,7 @@ class _Parser:
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
         if has_book:
-            if q and (ts & {"man", "one", "possible", "moeglich", "noch"} and not ts & {"du", "you", "mir", "me"}
+            if q and (ts & {"man", "one", "noch"} and not ts & {"du", "you", "mir", "me"}
                       or set(_WORDS.findall(w)) & _K_AVAIL):
                 return "availability", 0.7, "book"
             return "book", (0.8 if q else 0.95), None
