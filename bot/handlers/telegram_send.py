@@ -54,7 +54,7 @@ class FloodLimits:
     global_burst: int = 25  # of Telegram's ~30: a few cells of slack against network jitter
     bulk_per_s: float = 30.0  # bulk (`send()`) may use the whole budget the interactive replies leave
     private_per_s: float = 1.0
-    private_burst: int = 3
+    private_burst: int = 2  # Telegram tolerates ~3: one cell of slack against network jitter
     group_per_min: float = 20.0
     group_burst: int = 20
     safety: float = 1.03  # space requests slightly wider than the nominal rate
