@@ -172,11 +172,14 @@ async def test_undecryptable_event_kept_until_its_keys_come(synapse, synapse_use
         saved = conn.execute(select(megolm).where(megolm.c.kind == "megolm.inbound")).mappings().all()
         conn.execute(delete(megolm).where(megolm.c.kind == "megolm.inbound"))
     assert saved
-    t2 = transport(synapse, bot, sqlite_db, d)
+    t2 = transport(synapse, bot, sqlite_db, d, undecryptable_notice_after=1.0, sync_timeout_ms=500)
     await t2.start()
     await t2.wait_synced()
     await human.say(room, "geheim")
     await wait_until(lambda: t2.state.items("undecrypted"), what="the undecryptable event in the database")
+    # not silently lost: after a while the sender is told (once) in both languages
+    notice = await human.wait_for(room, lambda ev: ev.sender == bot.user_id and "🔒" in (getattr(ev, "body", "") or ""))
+    assert "nicht entschlüsseln" in notice.body and "could not decrypt" in notice.body
     assert [m.text for m in d.seen] == ["eins"]
     await t2.stop()
     with sqlite_db.engine.begin() as conn:  # the keys arrive (a forwarded key would land here too)
