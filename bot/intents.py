@@ -358,7 +358,7 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _TAIL_JUNK, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _ORDWORD, _ORDWORD_GATE, _WHO_RE, _MY_PEOPLE, \
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE
     _R = re.compile
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
@@ -368,15 +368,17 @@ def _compile_more() -> None:
     _UNDO_PHRASE = _R(r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bnimm\s+das\s+zurueck\b|\btake\s+(?:that|it)\s+back\b|"
                       r"^\s*zurueck\b|\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bthat\s+was\s+a\s+mistake\b|"
                       r"\bmy\s+mistake\b|^\s*oops\b|^\s*ups\b")
-    _CONT_RE = _R(
-        r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
-        r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
-        r"\b(?:bezahlte|paid)\s+(?:\w+\s+)?(?:tage|days)\b|\bremaining\s+days\b|"
-        r"\bwie\s*viel\w*\s+(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left)\b|"
-        r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b|"
-        r"\b(?:mein|my)\s+(?:guthaben|budget|kontingent)\b|\b(?:budget|guthaben)\b|\bkonti\w*|\bresttag\w*|"
-        r"\bnoch\s+an\s+tagen\b|\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)|\bdays?\s+(?:do\s+i\s+get|per\s+month)\b"
-    )
+    _CONT_RE = _Cues([
+        (_DAYWORDS, r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
+                    r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
+                    r"\b(?:bezahlte|paid)\s+(?:\w+\s+)?(?:tage|days)\b|\bremaining\s+days\b|"
+                    r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b"),
+        (("wie", "wieviel", "wieviele"), r"\bwie\s*viel\w*\s+(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left)\b|"
+                                         r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b"),
+        (("budget", "guthaben"), r"\b(?:budget|guthaben)\b"),
+        (("noch",), r"\bnoch\s+an\s+tagen\b"),
+        (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
+    ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
     _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer)\s+([a-z]+)\b")
     _CANCEL_PHRASE = _R(
@@ -385,30 +387,60 @@ def _compile_more() -> None:
         r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
         r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
-    _CHECKIN_RE = _R(
-        r"\bcheck(?:ing)?[\s-]+in\b|\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier|drin)\b|\bjetzt\s+da\b|"
-        r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|\bvor\s+ort\b|"
-        r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+(?:the|my)\s+(?:office|coworking|desk)|\bat\s+my\s+desk\b|"
-        r"\bi'?\s*a?m\s+here\b|\bjust\s+got\s+in\b|\bplatz\s+(?:\w+\s+){0,3}?bezogen\b|\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b|\bgot\s+to\s+(?:my|the)\s+(?:desk|office|space)\b|\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+\w+(?:\s+\w+)?\s+(?:now|already)\b|\bbin\s+(?:jetzt|nun|gerade|schon)\s+(?:in|im)\b|^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+here\b|\bhere\s+now\b|\bgot\s+here\b|\bsitze\b|\bhingesetzt\b|"
-        r"\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b|\beingetroffen\b|\bi'?ve\s+arrived\b|"
-        r"\bi\s+am\s+in\s+the\s+office\b|\bjust\s+arrived\b"
-    )
-    _LIST_RE = _R(
-        r"\b(?:was|wo|wann|what|where|when|which|welche)\b.*\b(?:gebucht|booked|reserviert|reserved)\b|"
-        r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
-        r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)|"
-        r"\b(?:habe|hab|have|bin|am)\s+(?:ich|i)\b.*\b(?:gebucht|booked|reserviert|eingetragen|reserved)\b|"
-        r"\bwann\s+bin\s+ich\b|\bwhat'?s\s+booked\b|\bwas\s+ist\s+(?:fuer\s+mich\s+)?gebucht\b|"
-        r"\b(?:hab|habe|have|do)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:einen\s+|a\s+|ne\s+|nen\s+)?(?:platz|desk|buchung|booking|seat|tisch)\b|\bwas\s+steht\s+(?:bei\s+mir\s+)?(?:\w+\s+){0,3}?an\b|\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b|\bwo\s+bin\s+ich\b|\bwhere\s+am\s+i\b|\bwo\s+bin\s+ich\b.*\b(?:gebucht|eingebucht|eingetragen)\b|\beingebucht\b|\bcoming\s+up\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b|^\s*liste\s*$"
-    )
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
-    _HELP_RE = _R(
-        r"\bwas\s+kannst\s+du\b|\bwhat\s+can\s+you\s+do\b|\bwie\s+funktioniert\b|"
-        r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|"
-        r"\bwhat\s+do\s+you\s+do\b|\bwie\s+geht\s+das\b|^\s*\?+\s*$|\bkeine\s+ahnung\b|\bhow\s+do\s+i\s+use\b|"
-        r"\bverstehe?\s+(?:das\s+|dich\s+)?nicht\b|\bi'?\s*a?m\s+lost\b|\bwas\s+muss\s+ich\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
-        r"\berklaer\w*\b|\bblick\w*\s+(?:\w+\s+)?nicht\s+durch\b|\bno\s+idea\b|\bkeinen\s+plan\b|\bwas\s+(?:soll|kann|muss)\s+ich\s+(?:hier\s+)?(?:tun|machen|schreiben)\b|\bi\s+don'?t\s+(?:get|understand)\b|\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bweiss\s+nicht,?\s+(?:wie|was)\b|\bwas\s+geht\s+hier\b|\bwhat\s+can\s+i\s+do\s+here\b|\bbedienung\b|\bwhat\s+are\s+the\s+commands\b|\bhow\s+does\s+this\s+work\b|\bwie\s+mach\s+ich\b"
-    )
+    _CHECKIN_RE = _Cues([
+        (("check", "checking"), r"\bcheck(?:ing)?[\s-]+in\b"),
+        (("bin",), r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier|drin)\b|"
+                   r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|"
+                   r"\bbin\s+(?:jetzt|nun|gerade|schon)\s+(?:in|im)\b|\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b"),
+        (("jetzt",), r"\bjetzt\s+da\b"),
+        (("vor",), r"\bvor\s+ort\b"),
+        (("i'm", "im", "i", "am"), r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+(?:the|my)\s+(?:office|coworking|desk)|\bi'?\s*a?m\s+here\b|"
+                                   r"\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+\w+(?:\s+\w+)?\s+(?:now|already)\b|"
+                                   r"^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+in\s+the\s+office\b"),
+        (("my",), r"\bat\s+my\s+desk\b"),
+        (("got", "just"), r"\bjust\s+got\s+in\b|\bgot\s+to\s+(?:my|the)\s+(?:desk|office|space)\b|\bgot\s+here\b|\bjust\s+arrived\b"),
+        (("bezogen",), r"\bplatz\s+(?:\w+\s+){0,3}?bezogen\b"),
+        (("hier", "jetzt", "now"), r"\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b"),
+        (("here",), r"\bhere\s+now\b"),
+        (("sitze", "hingesetzt", "eingetroffen"), r"\bsitze\b|\bhingesetzt\b|\beingetroffen\b"),
+        (("i've", "ive"), r"\bi'?ve\s+arrived\b"),
+    ])
+    _LIST_RE = _Cues([
+        (("gebucht", "booked", "reserviert", "reserved", "eingetragen"),
+         r"\b(?:was|wo|wann|what|where|when|which|welche)\b.*\b(?:gebucht|booked|reserviert|reserved)\b|"
+         r"\b(?:habe|hab|have|bin|am)\s+(?:ich|i)\b.*\b(?:gebucht|booked|reserviert|eingetragen|reserved)\b|"
+         r"\bwhat'?s\s+booked\b|\bwas\s+ist\s+(?:fuer\s+mich\s+)?gebucht\b"),
+        (("meine", "my", "meiner"), r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
+                                    r"\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b"),
+        (("book", "reserve"), r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)"),
+        (("bin",), r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b"),
+        (("hab", "habe", "have", "do"), r"\b(?:hab|habe|have|do)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:einen\s+|a\s+|ne\s+|nen\s+)?"
+                                        r"(?:platz|desk|buchung|booking|seat|tisch)\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b"),
+        (("steht",), r"\bwas\s+steht\s+(?:bei\s+mir\s+)?(?:\w+\s+){0,3}?an\b"),
+        (("am",), r"\bwhere\s+am\s+i\b"),
+        (("eingebucht",), r"\beingebucht\b"),
+        (("coming",), r"\bcoming\s+up\b"),
+        (("liste",), r"^\s*liste\s*$"),
+    ])
+    _HELP_RE = _Cues([
+        (("was",), r"\bwas\s+kannst\s+du\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|\bwas\s+muss\s+ich\b|"
+                   r"\bwas\s+(?:soll|kann|muss)\s+ich\s+(?:hier\s+)?(?:tun|machen|schreiben)\b|"
+                   r"\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bwas\s+geht\s+hier\b"),
+        (("what",), r"\bwhat\s+can\s+you\s+do\b|\bwhat\s+do\s+you\s+do\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
+                    r"\bwhat\s+can\s+i\s+do\s+here\b|\bwhat\s+are\s+the\s+commands\b"),
+        (("wie",), r"\bwie\s+funktioniert\b|\bwie\s+geht\s+das\b|\bwie\s+mach\s+ich\b"),
+        (("how",), r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bhow\s+do\s+i\s+use\b|\bhow\s+does\s+this\s+work\b"),
+        (("keine", "keinen"), r"\bkeine\s+ahnung\b|\bkeinen\s+plan\b"),
+        (("verstehe", "versteh"), r"\bverstehe?\s+(?:das\s+|dich\s+)?nicht\b"),
+        (("lost",), r"\bi'?\s*a?m\s+lost\b"),
+        (("erklaer", "erklaere", "erklaeren", "erklaerst", "erklaerung"), r"\berklaer\w*\b"),
+        (("blick", "blicke"), r"\bblick\w*\s+(?:\w+\s+)?nicht\s+durch\b"),
+        (("idea",), r"\bno\s+idea\b"),
+        (("don't", "dont"), r"\bi\s+don'?t\s+(?:get|understand)\b"),
+        (("weiss",), r"\bweiss\s+nicht,?\s+(?:wie|was)\b"),
+        (("bedienung",), r"\bbedienung\b"),
+    ])
     _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether)\s+(?:(?:der|die|den)\s+)?([a-z]+)\b")
     _AVAIL_RE = _R(
         r"\bwie\s+(?:voll|leer|belegt)\b|\bhow\s+(?:full|busy|crowded)\b|\bany\s+(?:desks?|seats?|spots?|places?|space|room|chance)\b|"
@@ -430,7 +462,6 @@ def _compile_more() -> None:
     _AWAY_RE = _R(r"\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
-    _ORDWORD_GATE = _R(r"(?:st|t)(?:e[nrsm]?)?\s+(?:of\s+)?[a-z]|(?:th|first|second|third)\b")
     _MY_PEOPLE = _R(r"\b(?:meine|my|unsere|our)\s+leute\b|\bmy\s+people\b")
     _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will)\s+(?:mein|meine|my|unser|unsere|our)\s+"
                  r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
@@ -438,7 +469,6 @@ def _compile_more() -> None:
     _NOW_DAY = _R(r"\b(?:jetzt\s+gleich|gleich\s+jetzt|ab\s+sofort|sofort|right\s+now|right\s+away|asap)\b")
     _INDIRECT_Q = _R(r"\b(?:checking|check)\s+(?:if|whether)\b|\bwondering\s+(?:if|whether)\b|"
                      r"\b(?:frage|fragen)\s*,?\s+ob\b|\bwissen\s*,?\s+ob\b|\bi\s+wonder\b")
-    _TAIL_JUNK = _R("[\\s.!)\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]+$")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
                     r"would\s+you|will\s+you)\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
@@ -602,15 +632,46 @@ _REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoeti
 _TOPIC_HEADS = ("markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "essen",
                 "umzug", "konzert", "party", "kaffee", "urlaub", "ausflug", "training")
 # cheap gates: a cue regex is only tried when one of these words occurs
-_G_CHECKIN = {"bezogen", "got", "check", "checking", "bin", "jetzt", "i'm", "im", "i", "am", "at", "here", "sitze", "hingesetzt",
-              "eingetroffen", "vor", "i've", "just", "now", "hier", "ive"}
-_G_HELP = {"blick", "blicke", "idea", "plan", "was", "what", "wie", "how", "keine", "verstehe", "versteh", "i'm", "im", "i", "bedienung", "weiss",
-           "erklaer", "erklaere", "erklaeren", "erklaerst", "erklaerung", "explain", "lost", "don't", "dont"}
-_G_LIST = {"what's", "whats", "was", "wo", "wann", "what", "where", "when", "which", "welche", "meine", "my", "meiner", "habe", "hab",
-           "have", "bin", "am", "coming", "liste", "steht", "eingebucht", "i"}
+_DAYWORDS = {"tage", "tagen", "days", "day", "bookings", "buchungen", "arbeitstage", "buerotage", "coworkingtage",
+             "resttage", "homeofficetage"}
+_WD_PREFIX = {k[:2] for k in _WEEKDAYS}
+_REL_WORDS = {"day", "uebermorgen", "ubermorgen", "overmorrow", "heute", "this", "today", "tdy", "2day", "tonight",
+              "heut", "morgen", "tomorrow", "tmrw", "tmr", "tmw", "2morrow", "tomorow", "tommorow", "tommorrow", "morgn",
+              "mrgn", "moign", "morge", "vorgestern", "gestern", "yesterday"}
+_AM_WORDS = {"vormittag", "vormittags", "morgens", "frueh", "morgen", "morning", "mornings", "forenoon", "a"}
+_PM_WORDS = {"nachmittag", "nachmittags", "afternoon", "afternoons", "abend", "abends", "evening", "evenings", "p"}
+_FULL_WORDS = {"vollen", "full", "all", "whole", "entire", "vormittag", "vormittags", "morning"}
+_RECUR_WORDS = {"jeden", "jede", "jedem", "every", "each", "alle", "immer", "all"}
+_TAIL_CHARS = set(" \t\n.!)\ufe0f")
+
+
+def _strip_tail(text: str) -> str:
+    """The text without trailing spaces, "!", ")", emoji (so "Olfen morgen? 🙏" still ends with "?")."""
+    i = len(text)
+    while i and (text[i - 1] in _TAIL_CHARS or ord(text[i - 1]) >= 0x2600):
+        i -= 1
+    return text[:i]
+
+
+_G_UNDO = {"mach", "macht", "machen", "mache", "nimm", "take", "zurueck", "das", "that", "my", "oops", "ups"}
+_NAMED_STEMS = ("heilig", "christ", "xmas", "x", "silvester", "new", "nye", "weihnacht", "neujahr", "tag", "allerheilig",
+                "all", "labo", "may", "karfreit", "good", "oster", "easter", "himmelfahrt", "ascension", "pfingst",
+                "whit", "fronleich", "corpus", "boxing", "st", "zweite", "erste", "1", "2")
 _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
           "can", "could", "would", "will", "may", "krieg", "krieg'", "kriege", "kriegen", "bekomme", "bekomm",
           "haette", "ok", "okay", "wenn"}
+class _Cues:
+    """Alternatives of one cue, each tried only when one of its trigger words occurs (fast on short texts)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[tuple[tuple[str, ...], str]]):
+        self.parts = [(frozenset(words), re.compile(rx)) for words, rx in parts]
+
+    def search(self, s: str, ts: set[str]) -> bool:
+        return any(not ts.isdisjoint(words) and rx.search(s) for words, rx in self.parts)
+
+
 _HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh"}
@@ -901,7 +962,7 @@ class _Parser:
                 it.lang = "de"
                 return it
         stripped = body.strip().strip(".!")
-        if not cmd_intent and _CODE.match(stripped) and any(c.isdigit() for c in stripped) \
+        if not cmd_intent and " " not in stripped and any(c.isdigit() for c in stripped) and _CODE.match(stripped) \
                 and sum(c.isalpha() for c in stripped) >= 3 and not _ISO.search(stripped) \
                 and not _TIMEISH.search(stripped):
             it.intent, it.args = "start", [stripped]
@@ -910,6 +971,8 @@ class _Parser:
         s, words, corrected = self._normalise(body)
         toks = _WORDS.findall(s)
         tokset = set(toks)
+        if "'" in s:  # "tomorrow's", "friday's": the word before the apostrophe counts too
+            tokset |= {t.split("'", 1)[0] for t in toks if "'" in t}
         w = s  # working copy, entities get blanked out
 
         # ---- language ----
@@ -983,8 +1046,9 @@ class _Parser:
         def _named(mm):
             return add(mm, [_named_day(mm.lastgroup, today)])
 
-        w = _NAMED.sub(_named, w)
-        if _ORDWORD_GATE.search(w):  # "am zweiten Dezember", "the twelfth of December" -> digits
+        if any(t.startswith(_NAMED_STEMS) for t in toks):
+            w = _NAMED.sub(_named, w)
+        if not tokset.isdisjoint(_ORDINALS):  # "am zweiten Dezember", "the twelfth of December" -> digits
             w = _ORDWORD.sub(lambda mm: f"{_ORDINALS[mm.group(1)]}.".ljust(len(mm.group(1))), w)
             dig = _HAS_DIGIT(w) is not None
 
@@ -1139,7 +1203,8 @@ class _Parser:
             return add(mm, [today - timedelta(days=1)])
 
         # "am morgen" check needs the text before the match: do the substitution on a snapshot
-        w = _REL.sub(_rel, w)
+        if not tokset.isdisjoint(_REL_WORDS):
+            w = _REL.sub(_rel, w)
         if tokset & {"jetzt", "gleich", "sofort", "now", "away", "asap"}:
             w = _NOW_DAY.sub(lambda mm: add(mm, [today]), w)
 
@@ -1296,11 +1361,12 @@ class _Parser:
             return _blank(mm)
 
         mod_spans: list[tuple[int, int]] = []
-        w = _WDAY.sub(_wday, w)
+        if any(t[:2] in _WD_PREFIX for t in toks):
+            w = _WDAY.sub(_wday, w)
         for a, b in mod_spans:
             w = w[:a] + " " * (b - a) + w[b:]
 
-        if _RECUR.search(w) and wd_items:
+        if wd_items and not tokset.isdisjoint(_RECUR_WORDS) and _RECUR.search(w):
             recur = True
 
         # resolve weekday items
@@ -1389,16 +1455,17 @@ class _Parser:
             part = "full"
             return _blank(mm)
 
-        w = _PART_FULL.sub(_pf, w)
+        if not tokset.isdisjoint(_FULL_WORDS) or any(t.startswith("ganz") for t in toks):
+            w = _PART_FULL.sub(_pf, w)
         half = ("halb" in w or "half" in w) and bool(_HALFDAY.search(w))
-        ampm = _AMPM_END.search(w)
+        ampm = _AMPM_END.search(w) if tokset & {"am", "pm"} else None
         if ampm:
             part_hint = part_hint or ("morning" if ampm.group(1) == "am" else "afternoon")
             w = w[:ampm.start(1)] + "  " + w[ampm.end(1):]
         if half:
             w = _HALFDAY.sub(_blank, w)
-        am = _PART_AM.search(w)
-        pm = _PART_PM.search(w)
+        am = _PART_AM.search(w) if not tokset.isdisjoint(_AM_WORDS) else None
+        pm = _PART_PM.search(w) if not tokset.isdisjoint(_PM_WORDS) else None
         if am:
             w = _PART_AM.sub(_blank, w)
         if pm:
@@ -1658,7 +1725,7 @@ class _Parser:
         """Intent, confidence and runner-up from principled cues (see the module docstring)."""
         lead = w.lstrip()
         first_kept = bool(toks) and len(s) - len(s.lstrip()) == len(w) - len(lead) and lead.startswith(toks[0])
-        tail = _TAIL_JUNK.sub("", text)  # trailing spaces, "!", ")", emoji
+        tail = _strip_tail(text)
         req = bool(ts & _REQ) or bool(_REQ_PHRASE.search(s)) or any(t.startswith(_REQ_STEMS) for t in toks)
         after_q = text.rsplit("?", 1)[1] if "?" in text else ""
         if after_q.strip() and any(_fold_word(x) in _K_BOOK for x in re.findall(r"\w+", after_q)):
@@ -1666,7 +1733,9 @@ class _Parser:
         q = tail.endswith("?") or ("?" in text and not req and tail is not after_q) or bool(_INDIRECT_Q.search(s)) \
             or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
         it.question = q
-        has_book = bool(ts & _K_BOOK) or bool(_BOOK_PHRASE.search(s)) \
+        has_book = bool(ts & _K_BOOK) \
+            or any(t.startswith(("trag", "schreib", "eintrag", "sign", "put", "book", "mach")) for t in toks) \
+            and bool(_BOOK_PHRASE.search(s)) \
             or any(t.startswith(_BOOK_STEMS) and t not in _NOT_BOOK for t in toks)
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
@@ -1701,7 +1770,7 @@ class _Parser:
                 return "language", 0.9, None
         if ts & _K_SETTINGS or (ts & _K_REMIND and not (has_book and it.dates)):
             return "settings", 0.9, None
-        if ts & _K_UNDO or _UNDO_PHRASE.search(s):
+        if ts & _K_UNDO or not ts.isdisjoint(_G_UNDO) and _UNDO_PHRASE.search(s):
             if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"
                 return "cancel", 0.85, "undo"
             return "undo", 0.95, None
@@ -1710,8 +1779,9 @@ class _Parser:
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s:
             return "waitlist", 0.9, None
         company = bool(ts & _K_COMPANY) or any(t.startswith(("firmen", "unternehmens")) for t in toks)
-        contish = bool(ts & _K_CONT) or any("kontingent" in t or "contingent" in t for t in toks) \
-            or bool(_CONT_RE.search(s))
+        contish = bool(ts & _K_CONT) or any("kontingent" in t or "contingent" in t or t.startswith(("konti", "resttag"))
+                                            for t in toks) \
+            or _CONT_RE.search(s, ts if ts.isdisjoint(_DAYWORDS) else ts | {"tage"})
         if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (contish or ts & {"pool", "budget"} or any(t.startswith("firmen") for t in toks)) \
                 and not ts & {"gebucht", "booked", "buchungen", "bookings"}:
             return "company_contingent", 0.9, "contingent"
@@ -1725,14 +1795,15 @@ class _Parser:
             if nm and not it.space:
                 it.name = nm
                 return "member_contingent", 0.85, "contingent"
+        cphrase = bool(_CANCEL_PHRASE.search(s))
         cancel = bool(ts & _K_CANCEL) or bool(ts & _K_NEG and ts & _K_COME) \
-            or bool(_CANCEL_PHRASE.search(s) and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
+            or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
         absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates) \
             or bool(_OFF_RE.search(s)) or any(t.endswith("reise") for t in toks) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
-        strong_cancel = bool(ts & _K_CANCEL) or bool(_CANCEL_PHRASE.search(s))
+        strong_cancel = bool(ts & _K_CANCEL) or cphrase
         if absence and not strong_cancel:
             return "absence", 0.85, "cancel"
         if cancel and not (q and ts & {"wie", "how"} and not it.dates):
@@ -1741,7 +1812,7 @@ class _Parser:
             return "absence", 0.8, "cancel"
         past_only = bool(it.dates) and max(it.dates) < today
         past_tense = bool(ts & _K_PAST) or (it.lang == "en" and "was" in ts)
-        if (ts & _K_CHECKIN or not ts.isdisjoint(_G_CHECKIN) and _CHECKIN_RE.search(s)
+        if (ts & _K_CHECKIN or _CHECKIN_RE.search(s, ts)
                 or toks in (["da"], ["hier"], ["here"], ["bin", "da"], ["bin", "hier"])) and not (it.dates and any(d != today for d in it.dates)) \
                 and not ts & {"wer", "who", "whos", "who's"}:
             return "checkin", 0.9, None
@@ -1750,10 +1821,10 @@ class _Parser:
         if _HELP_START.match(s) and not (it.dates or it.space or it.start):  # "How do I cancel a booking?"
             return "help", 0.85, None
         if ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"}) \
-                or not ts.isdisjoint(_G_LIST) and _LIST_RE.search(s):
+                or _LIST_RE.search(s, ts):
             return "list", 0.85, None
         if _HELP_START.match(s) and not (it.dates or it.space or it.start) or ts & _K_HELP \
-                or ("?" in s or not ts.isdisjoint(_G_HELP)) and _HELP_RE.search(s):
+                or _HELP_RE.search(s, ts) or "?" in s and s.strip().strip("?") == "":
             if not (has_book and ents):
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
