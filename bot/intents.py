@@ -1781,7 +1781,7 @@ class _Parser:
         company = bool(ts & _K_COMPANY) or any(t.startswith(("firmen", "unternehmens")) for t in toks)
         contish = bool(ts & _K_CONT) or any("kontingent" in t or "contingent" in t or t.startswith(("konti", "resttag"))
                                             for t in toks) \
-            or _CONT_RE.search(s, ts if ts.isdisjoint(_DAYWORDS) else ts | {"tage"})
+            or _CONT_RE.search(s, ts | {"tage"} if any(t.endswith(("tage", "tagen")) for t in toks) else ts)
         if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (contish or ts & {"pool", "budget"} or any(t.startswith("firmen") for t in toks)) \
                 and not ts & {"gebucht", "booked", "buchungen", "bookings"}:
             return "company_contingent", 0.9, "contingent"
