@@ -146,7 +146,8 @@ def bot_one(dialogue, r: Req) -> bool:
 
     msg = IncomingMessage("telegram", r.ext, r.ext, r.text, display_name=f"Member {r.member_id}")
     replies = dialogue.handle(msg)
-    return bool(replies and replies[0].attachments and replies[0].text.startswith("✅"))
+    # the confirmation with its buttons (undo, and since 59f051b the .ics behind a button instead of attached)
+    return bool(replies and replies[0].text.startswith("✅") and replies[0].choices)
 
 
 # ------------------------------------------------------------------------------------------ baseline

@@ -12,6 +12,7 @@ import json
 import random
 import secrets
 import time as _time
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -37,6 +38,7 @@ from bot.storage.models import (
     minute_ordinal,
 )
 from bot.storage.outbox import cancel_for_booking, defer, enqueue, notify_space
+from bot.storage.sql import connection, dialect_of, run
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NOON = 13 * 60  # morning ends / afternoon starts at 13:00
@@ -340,90 +342,78 @@ _ACTIVE_SQL = "('confirmed','checked_in')"
 _FAST: dict[str, dict] = {}
 
 
-def _p(dialect: str, name: str, pg_type: str) -> str:
-    """A bind parameter; on PostgreSQL with its type spelled out (a bare parameter in a SELECT list would be text)."""
-    return f"CAST(:{name} AS {pg_type})" if dialect == "postgresql" else f":{name}"
-
-
 def _fast_statements(dialect: str) -> dict:
-    """The statements of `_book_fast` for a dialect (SQLite / PostgreSQL), built on first use."""
+    """The statements of `_book_fast` for a dialect, as driver SQL (bot/storage/sql.py), built on first use."""
     st = _FAST.get(dialect)
     if st is not None:
         return st
-    from sqlalchemy import Boolean, Date, Integer, Text, bindparam, column, text
-
-    from bot.storage.models import UTCDateTime
-
-    pg = dialect == "postgresql"
-    busy = ("SELECT 1 FROM bookings b WHERE b.desk_id = d.id AND b.day = :day AND b.status IN " + _ACTIVE_SQL +
-            " AND b.t0 < :t1 AND b.t1 > :t0")
+    d = dialect_of(dialect)
+    # parameters: day, t1, t0
+    busy = ("SELECT 1 FROM bookings b WHERE b.desk_id = d.id AND b.day = ? AND b.status IN " + _ACTIVE_SQL +
+            " AND b.t0 < ? AND b.t1 > ?")
     # everything the checks of one day need, in one round trip: the member (locked on PostgreSQL: one
     # booking request per member at a time; lock order member, accounts, desks), the space, the day's
     # closure, an own overlapping booking, whether a desk is free, the employer paying (the member's first
-    # employee role of an active employer) and its member and pool accounts of the month
-    request = text(
+    # employee role of an active employer) and its member and pool accounts of the month.
+    # parameters: day | day, t1, t0 | day, t1, t0 | slug | mscope, month | month | member_id
+    request = (
         "SELECT m.id AS member_id, sp.id AS space_id, sp.slug AS slug, sp.name AS name, sp.town AS town, "
         "sp.address AS address, sp.day_price_cents AS day_price_cents, CAST(sp.opening_hours AS TEXT) AS hours_json, "
         "sp.holiday_region AS holiday_region, "
-        "(SELECT c.reason FROM space_closures c WHERE c.space_id = sp.id AND c.day = :day) AS closure, "
-        "(SELECT b.id FROM bookings b WHERE b.member_id = m.id AND b.day = :day AND b.seat = 0 AND b.status IN "
-        + _ACTIVE_SQL + " AND b.t0 < :t1 AND b.t1 > :t0 LIMIT 1) AS own_id, "
+        "(SELECT c.reason FROM space_closures c WHERE c.space_id = sp.id AND c.day = ?) AS closure, "
+        "(SELECT b.id FROM bookings b WHERE b.member_id = m.id AND b.day = ? AND b.seat = 0 AND b.status IN "
+        + _ACTIVE_SQL + " AND b.t0 < ? AND b.t1 > ? LIMIT 1) AS own_id, "
         "EXISTS (SELECT 1 FROM desks d WHERE d.space_id = sp.id AND d.active AND NOT EXISTS (" + busy + ")) AS has_free, "
         "e.id AS emp_id, e.name AS emp_name, e.days_per_employee_halves AS per_employee, e.pool_halves AS pool, "
         "r.contingent_override_halves AS override, ma.id AS m_id, ma.granted_halves AS m_granted, "
         "ma.used_halves AS m_used, pa.id AS p_id, pa.granted_halves AS p_granted, pa.used_halves AS p_used "
         "FROM members m "
-        "LEFT JOIN spaces sp ON sp.slug = :slug AND sp.active "
+        "LEFT JOIN spaces sp ON sp.slug = ? AND sp.active "
         "LEFT JOIN roles r ON r.id = (SELECT r2.id FROM roles r2 JOIN employers e2 ON e2.id = r2.employer_id "
         "WHERE r2.member_id = m.id AND r2.kind = 'employee' AND e2.active ORDER BY r2.id LIMIT 1) "
         "LEFT JOIN employers e ON e.id = r.employer_id "
-        "LEFT JOIN contingent_accounts ma ON ma.employer_id = e.id AND ma.scope = :mscope AND ma.month = :month "
-        "LEFT JOIN contingent_accounts pa ON pa.employer_id = e.id AND pa.scope = 'pool' AND pa.month = :month "
-        "WHERE m.id = :member_id" + (" FOR UPDATE OF m" if pg else "")
-    ).bindparams(bindparam("day", type_=Date())).columns(
-        *(column(n, t) for n, t in (
-            ("member_id", Integer), ("space_id", Integer), ("slug", Text), ("name", Text), ("town", Text),
-            ("address", Text), ("day_price_cents", Integer), ("hours_json", Text), ("holiday_region", Text),
-            ("closure", Text), ("own_id", Integer), ("has_free", Boolean), ("emp_id", Integer), ("emp_name", Text),
-            ("per_employee", Integer), ("pool", Integer), ("override", Integer),
-            ("m_id", Integer), ("m_granted", Integer), ("m_used", Integer),
-            ("p_id", Integer), ("p_granted", Integer), ("p_used", Integer))))
+        "LEFT JOIN contingent_accounts ma ON ma.employer_id = e.id AND ma.scope = ? AND ma.month = ? "
+        "LEFT JOIN contingent_accounts pa ON pa.employer_id = e.id AND pa.scope = 'pool' AND pa.month = ? "
+        "WHERE m.id = ?" + (" FOR UPDATE OF m" if d.pg else ""))
     # the charge: creates a missing account of the month already charged, or takes from an existing one only
-    # if it stays within its grant (the CHECK constraint is the guarantee); the accounts that took it come back
+    # if it stays within its grant (the CHECK constraint is the guarantee); the accounts that took it come back.
+    # parameters per account: employer_id, scope, month, granted, halves
     charge = {}
     for n in (1, 2):
-        rows = ", ".join(f"(:employer_id, :scope{i}, :month, :granted{i}, :halves, :alerted)" for i in range(n))
-        charge[n] = text(
+        charge[n] = d.sql(
             "INSERT INTO contingent_accounts (employer_id, scope, month, granted_halves, used_halves, alerted) "
-            f"VALUES {rows} ON CONFLICT (employer_id, scope, month) DO UPDATE "
+            f"VALUES {', '.join(['(?, ?, ?, ?, ?, false)'] * n)} ON CONFLICT (employer_id, scope, month) DO UPDATE "
             "SET used_halves = contingent_accounts.used_halves + excluded.used_halves "
             "WHERE contingent_accounts.used_halves + excluded.used_halves <= contingent_accounts.granted_halves "
-            "RETURNING id, scope, granted_halves, used_halves"
-        ).bindparams(bindparam("alerted", type_=Boolean()))
+            "RETURNING id, scope, granted_halves, used_halves")
     # the booking on the first free desk (PostgreSQL: skipping desks other bookers hold right now), with the
     # desk's label; no row = no free desk. The overlap constraints stay the guarantee.
+    # parameters: member_id, day, part, m0, m1, t0, t1, group_ref, payer, employer_id, charged, macct, pacct,
+    # price, now, now | space_id | day, t1, t0
     cols = ("member_id, space_id, desk_id, day, part, start_min, end_min, t0, t1, seat, group_ref, status, payer, "
             "employer_id, charged_halves, member_account_id, pool_account_id, price_cents, created_at, updated_at")
-    ts = "TIMESTAMP WITH TIME ZONE"
-    vals = ", ".join([
-        _p(dialect, "member_id", "INTEGER"), "d.space_id", "d.id", _p(dialect, "day", "DATE"),
-        _p(dialect, "part", "VARCHAR"), _p(dialect, "m0", "INTEGER"), _p(dialect, "m1", "INTEGER"),
-        _p(dialect, "t0", "INTEGER"), _p(dialect, "t1", "INTEGER"), "0", _p(dialect, "group_ref", "VARCHAR"),
-        "'confirmed'", _p(dialect, "payer", "VARCHAR"), _p(dialect, "employer_id", "INTEGER"),
-        _p(dialect, "charged", "INTEGER"), _p(dialect, "macct", "INTEGER"), _p(dialect, "pacct", "INTEGER"),
-        _p(dialect, "price", "INTEGER"), _p(dialect, "now", ts), _p(dialect, "now", ts)])
-    insert_sql = (
+    i, ts = d.cast("INTEGER"), d.cast("TIMESTAMP WITH TIME ZONE")
+    vals = ", ".join([i, "d.space_id", "d.id", d.cast("DATE"), d.cast("VARCHAR"), i, i, i, i, "0", d.cast("VARCHAR"),
+                      "'confirmed'", d.cast("VARCHAR"), i, i, i, i, i, ts, ts])
+    insert = d.sql(
         f"INSERT INTO bookings ({cols}) SELECT {vals} FROM desks d "
-        "WHERE d.space_id = :space_id AND d.active AND NOT EXISTS (" + busy + ") ORDER BY d.id LIMIT 1"
-        + (" FOR UPDATE OF d SKIP LOCKED" if pg else "")
+        "WHERE d.space_id = ? AND d.active AND NOT EXISTS (" + busy + ") ORDER BY d.id LIMIT 1"
+        + (" FOR UPDATE OF d SKIP LOCKED" if d.pg else "")
         + " RETURNING id, desk_id, (SELECT dl.label FROM desks dl WHERE dl.id = bookings.desk_id)")
-    insert = text(insert_sql).bindparams(bindparam("day", type_=Date()), bindparam("now", type_=UTCDateTime()))
-    # PostgreSQL, when every free desk is held by other bookers: wait for them (then look again)
-    wait = text("SELECT d.id FROM desks d WHERE d.space_id = :space_id AND d.active AND NOT EXISTS (" + busy + ") "
-                "ORDER BY d.id FOR UPDATE OF d").bindparams(bindparam("day", type_=Date()))
-    refund = text("UPDATE contingent_accounts SET used_halves = used_halves - :halves WHERE id = :id")
-    st = _FAST[dialect] = {"request": request, "charge": charge, "insert": insert, "wait": wait, "refund": refund}
+    # PostgreSQL, when every free desk is held by other bookers: wait for them (then look again).
+    # parameters: space_id | day, t1, t0
+    wait = d.sql("SELECT d.id FROM desks d WHERE d.space_id = ? AND d.active AND NOT EXISTS (" + busy + ") "
+                 "ORDER BY d.id FOR UPDATE OF d")
+    refund = d.sql("UPDATE contingent_accounts SET used_halves = used_halves - ? WHERE id = ?")
+    st = _FAST[dialect] = {"d": d, "request": d.sql(request), "charge": charge, "insert": insert, "wait": wait,
+                           "refund": refund}
     return st
+
+
+_RequestRow = namedtuple("_RequestRow", (
+    "member_id", "space_id", "slug", "name", "town", "address", "day_price_cents", "hours_json", "holiday_region",
+    "closure", "own_id", "has_free", "emp_id", "emp_name", "per_employee", "pool", "override",
+    "m_id", "m_granted", "m_used", "p_id", "p_granted", "p_used"))
 
 
 def _space_row_of(row) -> _SpaceRow:
@@ -815,9 +805,10 @@ class BookingService:
     @staticmethod
     def _fast_request(conn, st, member_id: int, slug: str, day: date, m0: int, m1: int):
         """The request row of `_book_fast`, its overlap checks for the minutes m0..m1 of the day."""
-        return conn.execute(st["request"], {
-            "member_id": member_id, "slug": slug, "day": day, "t0": minute_ordinal(day, m0),
-            "t1": minute_ordinal(day, m1), "mscope": f"member:{member_id}", "month": month_key(day)}).first()
+        dd, t0, t1, month = st["d"].day(day), minute_ordinal(day, m0), minute_ordinal(day, m1), month_key(day)
+        row = run(conn, st["request"], (dd, dd, t1, t0, dd, t1, t0, slug, f"member:{member_id}", month, month,
+                                         member_id)).fetchone()
+        return None if row is None else _RequestRow._make(row)
 
     def _book_fast(self, s: Session, member_id: int, slug: str, day: date, part, start, end, pay_self: bool,
                    group_ref: str) -> BookOutcome:
@@ -827,7 +818,7 @@ class BookingService:
         booked writes nothing: every check is made before the first write; only a concurrent booker (PostgreSQL)
         can make a write come back empty, and then the charge is given back. A refused insert (constraint) is a
         `ConflictRetry`."""
-        conn = s.connection()
+        conn = connection(s)
         st = _fast_statements(self.db.dialect)
         now = self.clock.now()
         today = now.date()
@@ -884,31 +875,28 @@ class BookingService:
         if pays and not pay_self:
             if any(u + halves > g for _, g, u in accounts):
                 return NoContingent(day, remaining(seen))
-            params = {"employer_id": row.emp_id, "month": month, "halves": halves, "alerted": False}
-            for i, (scope, g, _) in enumerate(accounts):
-                params[f"scope{i}"], params[f"granted{i}"] = scope, g
-            for acct_id, scope, g, u in conn.execute(st["charge"][len(accounts)], params).all():
+            params = tuple(v for scope, g, _ in accounts for v in (row.emp_id, scope, month, g, halves))
+            for acct_id, scope, g, u in run(conn, st["charge"][len(accounts)], params).fetchall():
                 charged[scope] = (acct_id, g, u)
             if len(charged) != len(accounts):  # a concurrent booker took the rest a moment ago (PostgreSQL)
                 self._give_back(conn, st, charged, halves)
                 return NoContingent(day, self._remaining(s, member_id, month))
         else:
             pays = False
-        values = {
-            "member_id": member_id, "space_id": space.id, "day": day, "part": part_v, "m0": m0, "m1": m1,
-            "t0": minute_ordinal(day, m0), "t1": minute_ordinal(day, m1), "group_ref": group_ref,
-            "payer": "employer" if pays else "self", "employer_id": row.emp_id if pays else None,
-            "charged": halves if pays else 0,
-            "macct": charged[f"member:{member_id}"][0] if f"member:{member_id}" in charged else None,
-            "pacct": charged["pool"][0] if "pool" in charged else None,
-            "price": space.day_price_cents * halves // 2, "now": now,
-        }
+        d = st["d"]
+        payer = "employer" if pays else "self"
+        mscope = f"member:{member_id}"
+        t0, t1, dd = minute_ordinal(day, m0), minute_ordinal(day, m1), d.day(day)
+        values = (member_id, dd, part_v, m0, m1, t0, t1, group_ref, payer, row.emp_id if pays else None,
+                  halves if pays else 0, charged[mscope][0] if mscope in charged else None,
+                  charged["pool"][0] if "pool" in charged else None, space.day_price_cents * halves // 2,
+                  d.ts(now), d.ts(now), space.id, dd, t1, t0)
         try:
-            got = conn.execute(st["insert"], values).first()
-            if got is None and self.db.is_postgres:
+            got = run(conn, st["insert"], values).fetchone()
+            if got is None and d.pg:
                 # every free desk is held by another booker right now: wait for them, then look again
-                conn.execute(st["wait"], values).all()
-                got = conn.execute(st["insert"], values).first()
+                run(conn, st["wait"], (space.id, dd, t1, t0)).fetchall()
+                got = run(conn, st["insert"], values).fetchone()
         except IntegrityError as exc:
             raise ConflictRetry(exc) from exc
         if got is None:
@@ -917,7 +905,7 @@ class BookingService:
         booking_id, _desk_id, label = got
         self._after_booked_ids(s, booking_id, member_id, day, m0, space.id, deferred=True)
         info = BookingInfo(id=booking_id, space=space_info(space), day=day, part=part_v, start_min=m0, end_min=m1,
-                           desk_label=label, status=Status.CONFIRMED.value, payer=values["payer"], seat=0,
+                           desk_label=label, status=Status.CONFIRMED.value, payer=payer, seat=0,
                            group_ref=group_ref, opening=opening_of(space, day))
         if pays:
             rem = remaining({scope: (g, u) for scope, (_, g, u) in charged.items()})
@@ -930,7 +918,7 @@ class BookingService:
     @staticmethod
     def _give_back(conn, st, charged: dict, halves: int) -> None:
         for acct_id, _, _ in charged.values():
-            conn.execute(st["refund"], {"halves": halves, "id": acct_id})
+            run(conn, st["refund"], (halves, acct_id))
 
     def _place(self, s: Session, member_id: int, space: Space, day: date, part: str, m0: int, m1: int, desks: int,
                pay_self: bool, group_ref: str, status: Status, existing: Booking | None = None):

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import JSON, Integer, String, column, insert, select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,8 +21,8 @@ from bot.storage.models import (
     PendingAction,
     Role,
     Space,
-    UTCDateTime,
 )
+from bot.storage.sql import connection, dialect_of, run
 
 TOKEN_TTL = timedelta(days=7)
 # "last seen" / "last used" are written only when older than this (or when something else changes), so a
@@ -30,20 +30,17 @@ TOKEN_TTL = timedelta(days=7)
 TOUCH_EVERY = timedelta(hours=1)
 
 # the identity, its member and the member's roles in one statement (one row per role; a member without
-# roles gives one row with NULL role columns)
-_RESOLVE = text(
-    "SELECT i.id, i.chat_id, i.blocked_at, i.last_used_at, m.id, m.display_name, m.lang, m.prefs, m.deleted_at, "
-    "m.last_seen_at, r.kind, r.employer_id, r.space_id "
+# roles gives one row with NULL role columns); driver SQL, see bot/storage/sql.py
+_RESOLVE = (
+    "SELECT i.id AS ident_id, i.chat_id AS chat_id, i.blocked_at AS blocked_at, i.last_used_at AS last_used_at, "
+    "m.id AS member_id, m.display_name AS display_name, m.lang AS lang, m.prefs AS prefs, m.deleted_at AS deleted_at, "
+    "m.last_seen_at AS last_seen_at, r.kind AS role_kind, r.employer_id AS role_employer_id, r.space_id AS role_space_id "
     "FROM identities i JOIN members m ON m.id = i.member_id LEFT JOIN roles r ON r.member_id = m.id "
-    "WHERE i.transport = :transport AND i.external_id = :external_id ORDER BY r.id"
-).columns(column("ident_id", Integer), column("chat_id", String), column("blocked_at", UTCDateTime()),
-          column("last_used_at", UTCDateTime()), column("member_id", Integer), column("display_name", String),
-          column("lang", String), column("prefs", JSON), column("deleted_at", UTCDateTime()),
-          column("last_seen_at", UTCDateTime()), column("role_kind", String), column("role_employer_id", Integer),
-          column("role_space_id", Integer))
-_IDENTITIES = Identity.__table__
-_MEMBERS = Member.__table__
-_TOKEN_INSERT = insert(PendingAction.__table__)
+    "WHERE i.transport = ? AND i.external_id = ? ORDER BY r.id"
+)
+_TOUCH_IDENTITY = "UPDATE identities SET chat_id = ?, blocked_at = NULL, last_used_at = ? WHERE id = ?"
+_TOUCH_MEMBER = "UPDATE members SET deleted_at = NULL, display_name = ?, last_seen_at = ? WHERE id = ?"
+_TOKEN_INSERT = "INSERT INTO pending_actions (token, member_id, action, created_at, expires_at) VALUES (?, ?, {}, ?, ?)"
 
 
 def _stale(at: datetime | None, now: datetime) -> bool:
@@ -110,31 +107,27 @@ class Members:
         """The member behind a chat account, made on first contact."""
         now = self.clock.now()
         with self.db.session() as s:
-            conn = s.connection()
-            rows = conn.execute(_RESOLVE, {"transport": transport, "external_id": external_id}).all()
+            conn = connection(s)
+            d = dialect_of(conn.dialect.name)
+            rows = run(conn, d.sql(_RESOLVE), (transport, external_id)).fetchall()
             if rows:
-                r0 = rows[0]
-                member_id, name = r0.member_id, r0.display_name
-                ident_values: dict = {}
-                if r0.chat_id != chat_id and chat_id and not is_group:
-                    ident_values["chat_id"] = chat_id  # a group is never the member's direct chat
-                if r0.blocked_at is not None:
-                    ident_values["blocked_at"] = None
-                if ident_values or _stale(r0.last_used_at, now):
-                    ident_values["last_used_at"] = now
-                    conn.execute(update(_IDENTITIES).where(_IDENTITIES.c.id == r0.ident_id).values(**ident_values))
-                member_values: dict = {}
-                if r0.deleted_at is not None:  # erased earlier, then wrote again: a fresh start
-                    member_values["deleted_at"] = None
-                    name = display_name or name
-                    member_values["display_name"] = name
+                (ident_id, old_chat, blocked_at, last_used_at, member_id, name, lang, prefs, deleted_at,
+                 last_seen_at) = rows[0][:10]
+                new_chat = old_chat
+                if old_chat != chat_id and chat_id and not is_group:
+                    new_chat = chat_id  # a group is never the member's direct chat
+                # bookkeeping only when something changed or it is older than TOUCH_EVERY
+                if new_chat != old_chat or blocked_at is not None or _stale(d.ts_out(last_used_at), now):
+                    run(conn, d.sql(_TOUCH_IDENTITY), (new_chat, d.ts(now), ident_id))
+                changed = False
+                if deleted_at is not None:  # erased earlier, then wrote again: a fresh start
+                    name, changed = display_name or name, True
                 elif display_name and not name:
-                    name = member_values["display_name"] = display_name
-                if member_values or _stale(r0.last_seen_at, now):
-                    member_values["last_seen_at"] = now
-                    conn.execute(update(_MEMBERS).where(_MEMBERS.c.id == member_id).values(**member_values))
-                roles = tuple((r.role_kind, r.role_employer_id, r.role_space_id) for r in rows if r.role_kind is not None)
-                return MemberView(member_id, name, r0.lang, roles, dict(r0.prefs or {}))
+                    name, changed = display_name, True
+                if changed or _stale(d.ts_out(last_seen_at), now):
+                    run(conn, d.sql(_TOUCH_MEMBER), (name, d.ts(now), member_id))
+                roles = tuple(r[10:13] for r in rows if r[10] is not None)
+                return MemberView(member_id, name, lang, roles, dict(d.js_out(prefs) or {}))
             lang = self.default_lang
             if lang_hint:
                 lang = "en" if not lang_hint.lower().startswith("de") else "de"
@@ -231,10 +224,15 @@ class Members:
         if not actions:
             return []
         with self.db.session() as s:
-            # one Core INSERT (executemany for several): no ORM objects for rows nobody reads back here
-            s.connection().execute(_TOKEN_INSERT, [
-                dict(token=t, member_id=member_id, action=a, created_at=now, expires_at=now + ttl, used_at=None)
-                for t, a in zip(tokens, actions)])
+            # one driver INSERT (executemany for several): no ORM objects for rows nobody reads back here
+            conn = connection(s)
+            d = dialect_of(conn.dialect.name)
+            rows = [(t, member_id, d.js(a), d.ts(now), d.ts(now + ttl)) for t, a in zip(tokens, actions)]
+            sql = d.sql(_TOKEN_INSERT.format(d.cast("JSON")))
+            if len(rows) == 1:
+                run(conn, sql, rows[0])
+            else:
+                run(conn, sql, rows, many=True)
         return ["a:" + t for t in tokens]
 
     def redeem_token(self, member_id: int, data: str, *, group: str | None = None) -> dict | str:

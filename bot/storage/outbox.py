@@ -19,7 +19,8 @@ from sqlalchemy import bindparam, event, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.storage.models import ChatChannel, Outbox, Role, UTCDateTime
+from bot.storage.models import ChatChannel, Outbox, Role
+from bot.storage.sql import connection, dialect_of, run
 
 
 def enqueue(
@@ -93,22 +94,21 @@ def _enqueue_portable(s: Session, values: dict[str, Any]) -> bool:
 
 _DEFERRED = "outbox_deferred"
 _ROW_COLS = _COLS + ("claimed_by", "claimed_until")
-_MULTI: dict[tuple[int, bool], Any] = {}
+_MULTI: dict[tuple[str, int, bool], str] = {}
 
 
-def _multi_insert(n: int, returning: bool):
-    """INSERT of n rows ... ON CONFLICT DO NOTHING [RETURNING id, dedupe_key], built once per (n, returning)."""
-    stmt = _MULTI.get((n, returning))
-    if stmt is None:
-        rows = ", ".join("(" + ", ".join(f":{c}_{i}" for c in _ROW_COLS) + ")" for i in range(n))
-        sql = f"INSERT INTO outbox ({', '.join(_ROW_COLS)}) VALUES {rows} ON CONFLICT (dedupe_key) DO NOTHING"
-        if returning:
-            sql += " RETURNING id, dedupe_key"
-        stmt = text(sql).bindparams(*(bindparam(f"{c}_{i}", type_=Outbox.__table__.c[c].type)
-                                      for i in range(n) for c in _ROW_COLS))
-        if len(_MULTI) < 128:
-            _MULTI[(n, returning)] = stmt
-    return stmt
+def _multi_insert(dialect, n: int, returning: bool) -> str:
+    """INSERT of n rows ... ON CONFLICT DO NOTHING [RETURNING id, dedupe_key] as driver SQL, built once."""
+    key = (dialect.name, n, returning)
+    sql = _MULTI.get(key)
+    if sql is None:
+        one = "(" + ", ".join(dialect.cast("JSON") if c == "payload" else "?" for c in _ROW_COLS) + ")"
+        sql = (f"INSERT INTO outbox ({', '.join(_ROW_COLS)}) VALUES {', '.join([one] * n)} "
+               "ON CONFLICT (dedupe_key) DO NOTHING" + (" RETURNING id, dedupe_key" if returning else ""))
+        sql = dialect.sql(sql)
+        if len(_MULTI) < 256:
+            _MULTI[key] = sql
+    return sql
 
 
 def outbox_row(kind: str, dedupe_key: str, *, due_at: datetime, now: datetime, payload: dict[str, Any] | None = None,
@@ -145,11 +145,16 @@ def flush_deferred(s: Session, extra: list[dict[str, Any]] | None = None, *, ret
             if _enqueue_portable(s, vals):
                 out[r["dedupe_key"]] = s.scalar(select(Outbox.id).where(Outbox.dedupe_key == r["dedupe_key"]))
         return out
-    params = {f"{c}_{i}": r[c] for i, r in enumerate(rows) for c in _ROW_COLS}
-    result = s.connection().execute(_multi_insert(len(rows), returning), params)
+    d = dialect_of(s.get_bind().dialect.name)
+    params: list[Any] = []
+    for r in rows:
+        params += (r["dedupe_key"], r["kind"], r["recipient_member_id"], r["transport"], r["chat_id"], d.js(r["payload"]),
+                   r["booking_id"], d.ts(r["due_at"]), "pending", 0, d.ts(r["created_at"]), r["claimed_by"],
+                   d.ts(r["claimed_until"]))
+    cursor = run(connection(s), _multi_insert(d, len(rows), returning), tuple(params))
     if not returning:
         return {}
-    return {key: row_id for row_id, key in result.all()}
+    return {key: row_id for row_id, key in cursor.fetchall()}
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -187,7 +192,7 @@ def notify_space(
     `deferred`: the rows are written with the transaction's other deferred rows (`defer`); returns the
     number of recipients then."""
     if deferred:
-        rows = s.connection().execute(_WATCHERS, {"space_id": space_id}).all()
+        rows = connection(s).execute(_WATCHERS, {"space_id": space_id}).all()
         for ch_id, transport, chat_id, member_id in rows:
             if ch_id is not None:
                 defer(s, kind, f"{key}:ch{ch_id}", due_at=due_at or now, now=now, payload=payload, transport=transport,
@@ -220,10 +225,7 @@ _WATCHERS = text(
 
 # --- the inbox side: a messenger update handled once -------------------------------------------------
 
-_HANDLED = text(
-    'INSERT INTO handled_updates ("key", transport, handled_at) VALUES (:key, :transport, :handled_at) '
-    'ON CONFLICT ("key") DO NOTHING'
-).bindparams(bindparam("handled_at", type_=UTCDateTime()))
+_HANDLED = 'INSERT INTO handled_updates ("key", transport, handled_at) VALUES (?, ?, ?) ON CONFLICT ("key") DO NOTHING'
 
 
 def record_update(s: Session, key: str, transport: str, now: datetime) -> bool:
@@ -231,7 +233,8 @@ def record_update(s: Session, key: str, transport: str, now: datetime) -> bool:
 
     One statement, no savepoint: a concurrent transaction recording the same key makes this one wait for
     it, then skip (it committed) or insert (it rolled back)."""
-    return s.connection().execute(_HANDLED, {"key": key[:200], "transport": transport, "handled_at": now}).rowcount == 1
+    d = dialect_of(s.get_bind().dialect.name)
+    return run(connection(s), d.sql(_HANDLED), (key[:200], transport, d.ts(now))).rowcount == 1
 
 
 def store_replies(s: Session, rows: list[dict[str, Any]]) -> list[int | None]:
