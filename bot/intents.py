@@ -358,7 +358,7 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE
     _R = re.compile
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
@@ -385,7 +385,7 @@ def _compile_more() -> None:
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
         r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
-        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
+        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _CHECKIN_RE = _Cues([
@@ -400,7 +400,7 @@ def _compile_more() -> None:
                                    r"^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+in\s+the\s+office\b")),
         (("my",), r"\bat\s+my\s+desk\b"),
         (("got", "just"), r"\bjust\s+got\s+in\b|\bgot\s+to\s+(?:my|the)\s+(?:desk|office|space)\b|\bgot\s+here\b|\bjust\s+arrived\b"),
-        (("bezogen",), r"\bplatz\s+(?:\w+\s+){0,3}?bezogen\b"),
+        (("bezogen", "genommen"), r"\bplatz\s+(?:\w+\s+){0,3}?(?:bezogen|genommen)\b"),
         (("hier", "jetzt", "now"), r"\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b"),
         (("here",), r"\bhere\s+now\b"),
         (("sitze", "hingesetzt", "eingetroffen"), r"\bsitze\b|\bhingesetzt\b|\beingetroffen\b"),
@@ -424,7 +424,7 @@ def _compile_more() -> None:
         (("liste",), r"^\s*liste\s*$"),
     ])
     _HELP_RE = _Cues([
-        (("was",), (r"\bwas\s+kannst\s+du\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|\bwas\s+muss\s+ich\b|"
+        (("was",), (r"\bwas\s+kannst\s+du\b|\bwas\s+du\s+(?:alles\s+)?kannst\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|\bwas\s+muss\s+ich\b|"
                    r"\bwas\s+(?:soll|kann|muss)\s+ich\s+(?:hier\s+)?(?:tun|machen|schreiben)\b|"
                    r"\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bwas\s+geht\s+hier\b")),
         (("what",), (r"\bwhat\s+can\s+you\s+do\b|\bwhat\s+do\s+you\s+do\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
@@ -465,6 +465,8 @@ def _compile_more() -> None:
     _MY_PEOPLE = _R(r"\b(?:meine|my|unsere|our)\s+leute\b|\bmy\s+people\b")
     _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will)\s+(?:mein|meine|my|unser|unsere|our)\s+"
                  r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
+    _FROM_BEFORE = _R(r"\b(?:ab|von|vom|from)\s+$")
+    _LOOSE_GAP = _R(r"^\s*(?:[^\s\d]+\s+){1,4}?(?:bis|until|till|to)\s+(?:zum\s+|einschliesslich\s+)?$")
     _AMPM_END = _R(r"(?<![\d:.])\s(am|pm)\s*[.!?]*\s*$")
     _NOW_DAY = _R(r"\b(?:jetzt\s+gleich|gleich\s+jetzt|ab\s+sofort|sofort|right\s+now|right\s+away|asap)\b")
     _INDIRECT_Q = _R(r"\b(?:checking|check)\s+(?:if|whether)\b|\bwondering\s+(?:if|whether)\b|"
@@ -525,7 +527,7 @@ _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", 
 _K_COME = {"kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
            "attend", "hinkommen", "da", "dabei"}
 _K_CHECKIN = {"einchecken", "checkin", "eingecheckt", "checke", "angekommen", "arrived", "ankunft", "arrival"}
-_K_CONT = {"kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
+_K_CONT = {"topf", "pott", "kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
 _K_LISTN = {"buchungen", "buchung", "bookings", "booking", "reservierungen", "reservierung", "reservations",
             "reservation", "termine"}
 _K_LISTM = {"what", "have", "habe", "hab", "hast", "naechsten", "next", "kommenden", "meine", "meiner", "my", "show", "zeige", "zeig", "anzeigen", "list", "liste", "alle", "all",
@@ -579,7 +581,7 @@ _FILLER = {
     "coming", "go", "going", "eintragen", "trag", "schreib", "into", "down", "up", "of", "off",
     "jeden", "jede", "jedem", "every", "each", "alle", "all", "ganze", "ganzen", "whole", "entire", "komplett",
     "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "halt", "eben", "tage", "days", "day",
-    "spontan", "kurzfristig", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
+    "spontan", "kurzfristig", "ueber", "mittag", "mittags", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
     "brauche", "brauch", "brauchen", "braeuchte", "benoetige", "benoetigen", "moechte", "moechten", "will",
@@ -603,13 +605,13 @@ _TOPIC = {
     "witz", "joke", "mensch", "human", "robot", "roboter", "wlan", "wifi", "internet", "katze", "hund",
     "market", "icy", "kaputt", "broken", "gefahren", "rad", "fahrrad", "school", "schule", "kids", "kinder",
     "juhu", "yay", "haha", "lol", "gesehen", "guckt", "gucken", "nett", "nette", "late", "feiern", "feiert", "gefeiert", "gewinnt", "gewinnen", "verliert", "vs", "think",
-    "glaube", "finde", "nicest", "best", "beste", "schoenste",
+    "glaube", "finde", "nicest", "best", "beste", "schoenste", "schoener", "schoenes", "schoene", "schoenen",
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
 }
 _CHITCHAT_SRC = (
     r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bhow\s+are\s+you\b|"
     r"\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bbist\s+du\s+(?:ein|eine|echt)\b|\bare\s+you\s+(?:a|an|real)\b|"
-    r"\berzaehl\w*\b.*\bwitz\b|\bdid\s+you\s+know\b|\bwusstest\s+du\b|\bweisst\s+du\s+(?:was|dass)\b|\bwie\s+weit\b|\bhow\s+far\b|\bentfernung\b|\bdistance\b|\btell\s+me\s+a\s+joke\b|\bwie\s+war\s+dein\b|\bwhat'?s\s+up\b"
+    r"\berzaehl\w*\b.*\bwitz\b|^\s*was\s+fuer\s+(?:ein|eine|einen)\b[^?]*$|\bdid\s+you\s+know\b|\bwusstest\s+du\b|\bweisst\s+du\s+(?:was|dass)\b|\bwie\s+weit\b|\bhow\s+far\b|\bentfernung\b|\bdistance\b|\btell\s+me\s+a\s+joke\b|\bwie\s+war\s+dein\b|\bwhat'?s\s+up\b"
 )
 _NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
@@ -1419,7 +1421,9 @@ class _Parser:
         seq = sorted((x for x in items if not x.label), key=lambda x: x.start)
         used_range = set()
         for a, b in zip(seq, seq[1:]):
-            if a.dates and b.dates and _RANGE_GAP.match(s[a.end:b.start]):
+            if a.dates and b.dates and (_RANGE_GAP.match(s[a.end:b.start])
+                                        or _FROM_BEFORE.search(s[max(0, a.start - 6):a.start])
+                                        and _LOOSE_GAP.match(s[a.end:b.start])):  # "ab Mittwoch im Urlaub bis Freitag"
                 d1 = min(a.dates)
                 if b.kind == "wd" and not recur:
                     d2 = d1 + timedelta(days=(b.wd - d1.weekday()) % 7)
@@ -1730,8 +1734,9 @@ class _Parser:
         after_q = text.rsplit("?", 1)[1] if "?" in text else ""
         if after_q.strip() and any(_fold_word(x) in _K_BOOK for x in re.findall(r"\w+", after_q)):
             tail = after_q  # "Heute Coesfeld möglich? Dann buchen": the request comes last
-        q = tail.endswith("?") or ("?" in text and not req and tail is not after_q) or bool(_INDIRECT_Q.search(s)) \
-            or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
+        q = tail is not after_q and (
+            tail.endswith("?") or ("?" in text and not req) or bool(_INDIRECT_Q.search(s))
+            or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2)))
         it.question = q
         has_book = bool(ts & _K_BOOK) \
             or any(t.startswith(("trag", "schreib", "eintrag", "sign", "put", "book", "mach")) for t in toks) \
@@ -1814,7 +1819,7 @@ class _Parser:
         past_tense = bool(ts & _K_PAST) or (it.lang == "en" and "was" in ts)
         if (ts & _K_CHECKIN or _CHECKIN_RE.search(s, ts)
                 or toks in (["da"], ["hier"], ["here"], ["bin", "da"], ["bin", "hier"])) and not (it.dates and any(d != today for d in it.dates)) \
-                and not ts & {"wer", "who", "whos", "who's"}:
+                and ts.isdisjoint(_K_WHO):
             return "checkin", 0.9, None
         if contish or toks in (["tage"], ["days"], ["tage", "noch"], ["days", "left"]):
             return "contingent", 0.9, None
