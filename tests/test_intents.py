@@ -531,3 +531,11 @@ def test_chat_abbreviations():
     for text, intent in (("da!", "checkin"), ("angek.", "checkin"), ("kont?", "contingent"), ("tage?", "contingent"),
                          ("dnk", "thanks")):
         assert p(text).intent == intent, text
+
+
+def test_request_after_a_question_and_loose_ranges():
+    it = p("Ist morgen in Olfen was frei? Dann bitte buchen")
+    assert it.intent == "book" and it.confidence >= CONFIDENT and not it.question
+    assert p("Ich bin ab Mittwoch im Urlaub bis Freitag").dates == ds("2026-11-25", "2026-11-26", "2026-11-27")
+    assert p("Ist schon jemand in Senden eingecheckt?").intent == "who"
+    assert p("Olfen morgen noch frei? 🙏").question
