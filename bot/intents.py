@@ -1849,7 +1849,7 @@ class _Parser:
             if q and (ts & {"man", "one", "noch"} and not ts & {"du", "you", "mir", "me"}
                       or set(_WORDS.findall(w)) & _K_AVAIL):
                 return "availability", 0.7, "book"
-            return "book", (0.8 if q else 0.95), None
+            return "book", (0.95 if not q else 0.8 if ents or desk else 0.7), None
         wts = set(_WORDS.findall(w))
         avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s))
         hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s))
