@@ -159,7 +159,7 @@ async def test_kill_9_of_the_leader_during_encrypted_dms(synapse, synapse_user, 
               f"answers: {len(wrong)}; steps after the kill: {steps}")
         assert not wrong, list(wrong.items())[:3]
         assert changes == USERS * ROUNDS
-        assert takeover < 3  # target 1 s; measured 0.87-0.94 s on the 2-core test machine
+        assert takeover < 3  # target 1 s; measured 0.4-0.9 s on the 2-core test machine, 1.6-2.1 s at load 6
     finally:
         for p in procs:
             if p.poll() is None:
