@@ -366,7 +366,7 @@ def _compile_more() -> None:
     _CHITCHAT = _R(_CHITCHAT_SRC)
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
     _UNDO_PHRASE = _R(r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bnimm\s+das\s+zurueck\b|\btake\s+(?:that|it)\s+back\b|"
-                      r"^\s*zurueck\b|\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bthat\s+was\s+a\s+mistake\b|"
+                      r"^\s*(?:nein,?\s+|no,?\s+)?zurueck\b|\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bthat\s+was\s+a\s+mistake\b|"
                       r"\bmy\s+mistake\b|^\s*oops\b|^\s*ups\b")
     _CONT_RE = _Cues([
         (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
@@ -475,7 +475,7 @@ def _compile_more() -> None:
                     r"would\s+you|will\s+you)\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
-        r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen)\b|"
+        r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen|unterkommen)\b|"
         r"\bis\s+it\s+ok(?:ay)?\s+if\s+i\b|\bok(?:ay)?\s+wenn\s+ich\b|\bgeht\s+(?:es|das)\s+(?:klar\s+)?wenn\s+ich\b|"
         r"\b(?:can|could|may)\s+i\s+(?:come|work|sit)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
         r"\bhaette\s+ich\b|\b(?:can|could|may)\s+i\s+(?:get|have|grab)\b"
@@ -605,7 +605,7 @@ _TOPIC = {
     "witz", "joke", "mensch", "human", "robot", "roboter", "wlan", "wifi", "internet", "katze", "hund",
     "market", "icy", "kaputt", "broken", "gefahren", "rad", "fahrrad", "school", "schule", "kids", "kinder",
     "juhu", "yay", "haha", "lol", "gesehen", "guckt", "gucken", "nett", "nette", "late", "feiern", "feiert", "gefeiert", "gewinnt", "gewinnen", "verliert", "vs", "think",
-    "glaube", "finde", "nicest", "best", "beste", "schoenste", "schoener", "schoenes", "schoene", "schoenen",
+    "glaube", "finde", "nice", "walk", "spaziergang", "wandern", "grillen", "nicest", "best", "beste", "schoenste", "schoener", "schoenes", "schoene", "schoenen",
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
 }
 _CHITCHAT_SRC = (
@@ -629,7 +629,8 @@ _K_WHO = {"wer", "who", "whos", "who's", "jemand", "jemanden", "anyone", "anybod
 _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
            "vorhin", "neulich"}
 _BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag")
-_NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung"}
+_NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung", "reserviert",
+             "reserved", "reservierung", "reservierungen", "reservation", "reservations", "eingetragen", "storniert"}
 _REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
 _TOPIC_HEADS = ("markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "essen",
                 "umzug", "konzert", "party", "kaffee", "urlaub", "ausflug", "training")
@@ -655,7 +656,7 @@ def _strip_tail(text: str) -> str:
     return text[:i]
 
 
-_G_UNDO = {"mach", "macht", "machen", "mache", "nimm", "take", "zurueck", "das", "that", "my", "oops", "ups"}
+_G_UNDO = {"nein", "no", "mach", "macht", "machen", "mache", "nimm", "take", "zurueck", "das", "that", "my", "oops", "ups"}
 _NAMED_STEMS = ("heilig", "christ", "xmas", "x", "silvester", "new", "nye", "weihnacht", "neujahr", "tag", "allerheilig",
                 "all", "labo", "may", "karfreit", "good", "oster", "easter", "himmelfahrt", "ascension", "pfingst",
                 "whit", "fronleich", "corpus", "boxing", "st", "zweite", "erste", "1", "2")
@@ -877,7 +878,7 @@ class _Parser:
             | _K_AVAIL | _K_BOOK | _K_DESK | _K_HELP | _K_GREET | _K_SETTINGS | _K_UNDO | _K_WAIT
             | set(_K_LANG) | _K_LANGREQ | _EN | _DE | _NOT_DAYS
             | _Q_START | _K_QDOMAIN | _FILLER | _REQ | _TOPIC | _NOT_NAMES | _K_REMIND | _K_THANKS | _K_COMPANY
-            | _K_STAFF | _K_ABSENCE | _K_WHO | _K_PAST | _K_HOURS | _K_PRICE | set(_HOURWORDS)
+            | _K_STAFF | _K_ABSENCE | _K_WHO | _K_PAST | _K_HOURS | _K_PRICE | set(_HOURWORDS) | _NOT_BOOK
             | {"halbtags", "halbtag", "halbtaegig", "halben", "halber", "viertel", "dreiviertel", "halb"}
             | {k + suf for k in _WEEKDAYS if len(k) > 4 for suf in ("s", "e", "en")}
         )
@@ -1773,7 +1774,8 @@ class _Parser:
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
             if not (it.dates or it.space):
                 return "language", 0.9, None
-        if ts & _K_SETTINGS or (ts & _K_REMIND and not (has_book and it.dates)):
+        if ts & _K_SETTINGS or ((ts & _K_REMIND or any(t.startswith(("erinner", "remind")) for t in toks))
+                                 and not (has_book and it.dates)):
             return "settings", 0.9, None
         if ts & _K_UNDO or not ts.isdisjoint(_G_UNDO) and _UNDO_PHRASE.search(s):
             if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"
