@@ -264,7 +264,9 @@ class Dialogue:
     def _typed_answer(self, ctx: Ctx, pending: dict, text: str) -> list[Reply] | None:
         """A typed answer to the bot's last question: an option's number or words, yes/no, or the missing slot."""
         options = [(str(label), str(tok)) for label, tok in pending.get("options") or []]
-        low = " ".join(text.lower().strip(" .!?").split())
+        if "?" in text or len(text.split()) > 4:
+            return None  # a question or a whole new message is not an answer to the pending question
+        low = " ".join(text.lower().strip(" .!").split())
         pick: str | None = None
         if low.isdigit() and 1 <= int(low) <= len(options):
             pick = options[int(low) - 1][1]
@@ -291,6 +293,8 @@ class Dialogue:
         from bot.intents import parse
 
         it = parse(text, ctx.now, self.core.space_refs())
+        if it.question or it.intent not in ("book", "availability", "unknown"):
+            return None
         if slot == "space" and it.space and not it.dates:
             merged = dict(request, space=it.space)
         elif slot == "dates" and it.dates and not it.space:

@@ -224,3 +224,14 @@ def test_an_unsure_request_is_asked_not_booked(chat):
     assert "buchen, oder nur wissen" in r[0].text
     assert not dlg.booking.my_bookings(member.id)  # asking booked nothing
     assert "Gebucht: Coworking Senden" in chat.send("anna", "ja")  # the typed answer books
+
+
+def test_a_question_after_the_bot_asked_is_answered_not_taken_as_the_answer(chat):
+    chat.send("anna", "KREIS-2026")
+    r = chat.send("anna", "morgen")  # the bot asks where, with a button per town
+    assert "Senden" in " ".join(c.label for c in chat.choices("anna"))
+    r = chat.send("anna", "Ist morgen in Senden noch was frei?")
+    assert "Gebucht" not in r
+    assert chat.send("anna", "meine Buchungen").startswith("Du hast keine")
+    chat.send("anna", "morgen")
+    assert "Gebucht: Coworking Senden" in chat.send("anna", "Senden")  # a typed town answers the question

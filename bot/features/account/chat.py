@@ -31,6 +31,9 @@ def on_help(dlg, ctx: Ctx) -> list[Reply]:
 
 
 def on_unknown(dlg, ctx: Ctx) -> list[Reply]:
+    """Not understood: an example to copy (small talk without a day or place gets a friendly word instead)."""
+    if ctx.intent is not None and ctx.intent.topic == "smalltalk":
+        return on_smalltalk(dlg, ctx)
     return [Reply(t(ctx.lang, "unknown"))]
 
 
