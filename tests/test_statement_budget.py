@@ -172,3 +172,15 @@ def test_last_seen_is_written_at_most_hourly(counted, core, clock):
     _send(dlg, "anna", "hilfe", "u3")
     updates = [s for s in counter.statements if s.lstrip().upper().startswith("UPDATE")]
     assert len(updates) == 2, counter.show()  # identities.last_used_at and members.last_seen_at
+
+
+def test_a_refused_insert_retries_the_whole_message():
+    """A desk taken concurrently (PostgreSQL) aborts the transaction: `ConflictRetry` carries SQLSTATE 40001,
+    so `Dialogue.handle` runs the message again like any serialization failure."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from bot.booking import ConflictRetry
+    from bot.dialogue import _retryable
+
+    exc = ConflictRetry(IntegrityError("INSERT INTO bookings ...", None, Exception("bookings_desk_no_overlap")))
+    assert isinstance(exc, OperationalError) and _retryable(exc)

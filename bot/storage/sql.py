@@ -25,6 +25,7 @@ class Dialect:
             raise ValueError(f"no driver SQL for {name}")
         self.name = name
         self.pg = name == "postgresql"
+        self._last_ts: tuple[datetime | None, str] = (None, "")
 
     def sql(self, text: str) -> str:
         """`?` placeholders as the driver wants them (psycopg: %s)."""
@@ -36,11 +37,14 @@ class Dialect:
 
     def ts(self, dt: datetime | None) -> Any:
         """An aware datetime as `UTCDateTime` stores it."""
-        if dt is None:
-            return None
-        if self.pg:
+        if dt is None or self.pg:
             return dt
-        return dt.astimezone(_UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        last = self._last_ts
+        if last[0] is dt:  # the same "now" is stored several times per message
+            return last[1]
+        out = dt.astimezone(_UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        self._last_ts = (dt, out)
+        return out
 
     def ts_out(self, v: Any) -> datetime | None:
         if v is None:
