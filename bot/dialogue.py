@@ -113,7 +113,7 @@ class Dialogue:
                     with self.core.db.unit_of_work() as s:
                         if msg.update_key and not self._first_delivery(s, msg):
                             log.info("update %s was handled already; not again", msg.update_key)
-                            return []
+                            return self._unsent_replies(s, msg)
                         replies = self._handle(msg, ctx_box)
                         if msg.update_key and replies:
                             self._store_replies(s, msg, ctx_box, replies)
@@ -165,6 +165,25 @@ class Dialogue:
         # one statement with the outbox rows the message's change deferred (reminders, arrival notices)
         for r, row_id in zip(replies, store_replies(s, rows)):
             r.outbox_id = row_id
+
+    def _unsent_replies(self, s, msg: IncomingMessage) -> list[Reply]:
+        """A redelivered update: nothing is handled again, but its answers not yet sent (the process that made them
+        died) are handed to the transport at once instead of waiting for their lease to run out."""
+        from sqlalchemy import select
+
+        now = self.core.clock.now()
+        keys = [f"reply:{msg.transport}:{msg.update_key}:{i}"[:200] for i in range(12)]
+        rows = s.scalars(select(Outbox).where(Outbox.dedupe_key.in_(keys), Outbox.status == "pending")
+                         .order_by(Outbox.id)).all()
+        out = []
+        for row in rows:
+            if row.claimed_by not in (None, "inline") and row.claimed_until is not None and row.claimed_until > now:
+                continue  # the scheduler is sending it right now
+            row.claimed_by, row.claimed_until = "inline", now + REPLY_LEASE
+            reply = reply_from_payload(row.payload or {})
+            reply.outbox_id = row.id
+            out.append(reply)
+        return out
 
     def mark_sent(self, outbox_ids: list[int]) -> None:
         """The transport delivered these direct answers."""

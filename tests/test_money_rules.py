@@ -123,3 +123,18 @@ def test_erasure_removes_stored_answers_and_notices(chat):
         left = [o for o in s.scalars(select(Outbox)) if (o.payload or {}).get("member_id") == member_id
                 or o.recipient_member_id == member_id]
         assert left == []
+
+
+def test_a_redelivered_update_changes_nothing_and_hands_back_unsent_answers(chat):
+    from bot.domain import IncomingMessage
+
+    dlg = chat.dialogue
+    msg = IncomingMessage("telegram", "55", "55", "buche morgen Olfen", display_name="Ute", update_key="tg:900")
+    first = dlg.handle(msg)
+    assert "Gebucht" in first[0].text and first[0].outbox_id
+    again = dlg.handle(msg)  # the process died before sending: the same answer comes back, nothing is booked twice
+    assert [r.text for r in again] == [r.text for r in first] and again[0].outbox_id == first[0].outbox_id
+    dlg.mark_sent([first[0].outbox_id])
+    assert dlg.handle(msg) == []  # sent: a further redelivery is silent
+    with dlg.core.db.session() as s:
+        assert len(s.scalars(select(Booking)).all()) == 1
