@@ -126,7 +126,7 @@ def test_operator_code_and_group_registration(chat):
     r = chat.send("olga", "OP-OLFEN")
     assert "Betreiber:in von Coworking Olfen" in r
     r = chat.send("olga", "/start OP-OLFEN", chat_id="group-1", is_group=True)
-    assert "Gruppe bekommt jetzt die Ankunftsmeldungen" in r
+    assert "Gruppenchat bekommt jetzt die Ankunftsmeldungen" in r
     # a stranger cannot register a group with a leaked code
     r = chat.send("mallory", "/start OP-OLFEN", chat_id="group-2", is_group=True)
     assert "kenne ich nicht" in r
