@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import subprocess
 import sys
@@ -186,7 +187,7 @@ def child() -> None:
 # parent: deskbot
 
 
-async def run(cases: list[str]) -> list[dict]:
+async def run(cases: list[str], concurrency: int | None = None) -> list[dict]:
     from bot.app import build_core
     from bot.clock import FixedClock
     from bot.dialogue import Dialogue
@@ -215,7 +216,7 @@ async def run(cases: list[str]) -> list[dict]:
 
         dialogue.handle = timed_handle  # type: ignore[method-assign]
         tr = TelegramTransport(dialogue, token=info["token"], base_url=info["base_url"], poll_timeout=10,
-                               set_commands=False)  # fmt: skip
+                               set_commands=False, dialogue_concurrency=concurrency)  # fmt: skip
         await tr.start()
         loop = asyncio.get_running_loop()
         try:
@@ -229,6 +230,9 @@ async def run(cases: list[str]) -> list[dict]:
                 res["limiter_429"] = tr.limiter.hits_429
                 res["dialogue_handle_p50_ms"] = pct(handle_times, 50)
                 res["dialogue_handle_p95_ms"] = pct(handle_times, 95)
+                res["dialogue_handle_max_ms"] = pct(handle_times, 100)
+                res["load_avg"] = os.getloadavg()[0]
+                res["dialogue_concurrency"] = concurrency
                 out.append(res)
                 print(json.dumps(res), flush=True)
         finally:
@@ -244,6 +248,7 @@ def main() -> None:
     ap.add_argument("--child", action="store_true")
     ap.add_argument("--only", default="burst,inflight,serial")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--concurrency", type=int, default=None, help="dialogue calls at once (default: the thread pool)")
     args = ap.parse_args()
     if args.child:
         child()
@@ -251,7 +256,7 @@ def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    res = asyncio.run(run(args.only.split(",")))
+    res = asyncio.run(run(args.only.split(","), args.concurrency))
     if args.json:
         args.json.write_text(json.dumps(res, indent=1))
 

@@ -281,6 +281,7 @@ class TelegramTransport:
         callback_answer_after: float = 2.0,
         stop_grace: float = 5.0,
         read_timeout: float = 5.0,
+        dialogue_concurrency: int | None = None,
     ) -> None:
         if mode not in ("polling", "webhook"):
             raise ValueError(f"telegram mode must be 'polling' or 'webhook', not {mode!r}")
@@ -308,6 +309,10 @@ class TelegramTransport:
         self.flood_notice_every = flood_notice_every
         self.callback_answer_after = callback_answer_after
         self.stop_grace = stop_grace
+        # how many dialogue calls may run at once (None: as many as asyncio's worker threads); SQLite has one
+        # writer, so a few concurrent calls finish sooner than many that wait for each other's locks
+        self.dialogue_concurrency = dialogue_concurrency
+        self._dialogue_slots: asyncio.Semaphore | None = None
         self.limiter = FloodLimiter(limits)
         self.limiter.stop_grace = stop_grace
         self.stats: dict[str, int] = dict.fromkeys(
@@ -467,16 +472,14 @@ class TelegramTransport:
                 continue
             backoff = self.network_backoff
             self._confirmed = max(self._confirmed, offset)
-            fresh = False
             for update in updates:
                 if update.update_id <= self._max_seen:
                     continue  # still being handled: asked again only so as not to confirm it
                 self._max_seen = update.update_id
-                fresh = True
                 self._accept(update)
-            if not fresh and self._inflight:
-                # nothing new while the offset is held back: wait for a dialogue call to return (or a
-                # moment, to look for new updates again)
+            if self._inflight and len(updates) < 100:
+                # the offset is held back: asking again now would only bring back what is being handled, so
+                # wait for a dialogue call to return (or a moment, to look for new updates again)
                 self._handled.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._handled.wait(), 0.05)
@@ -646,7 +649,7 @@ class TelegramTransport:
             while chat.queue:
                 item = chat.queue.popleft()
                 try:
-                    replies = await asyncio.to_thread(self.dialogue.handle, item.msg)
+                    replies = await self._handle(item.msg)
                 except Exception as exc:  # Dialogue.handle never raises; anything else is not confirmed
                     log.exception("telegram: dialogue failed on update %s", item.update_id)
                     self._inflight.pop(item.update_id, None)
@@ -667,6 +670,16 @@ class TelegramTransport:
                 chat.tail = loop.create_task(self._deliver(chat, item, replies, prev))
         finally:
             chat.worker = None
+            if chat.pending <= 0 and not chat.queue and (chat.tail is None or chat.tail.done()):
+                self._chats.pop(chat.key, None)
+
+    async def _handle(self, msg: IncomingMessage) -> list[Reply]:
+        if self.dialogue_concurrency is None:
+            return await asyncio.to_thread(self.dialogue.handle, msg)
+        if self._dialogue_slots is None:
+            self._dialogue_slots = asyncio.Semaphore(self.dialogue_concurrency)
+        async with self._dialogue_slots:
+            return await asyncio.to_thread(self.dialogue.handle, msg)
 
     async def _callback_replies(self, item: _Item, replies: list[Reply]) -> list[Reply]:
         """Answer the button press now (with the alert, if the dialogue gave one); the rest goes to the chat."""
