@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain import IncomingMessage
+from bot.features.operator.chat import qr_png
 from bot.storage.models import Booking, ContingentAccount, Member, Outbox, Role, SpaceClosure
 from conftest import TZ, Chat
 
@@ -254,11 +255,23 @@ def test_occupancy_and_qr(world1):
     core = core_of(world1)
     occ = world1.send("op", "/belegung")
     assert "KW 48" in occ and "Di, 24.11.: 1/8" in occ
+    core.settings.telegram_bot_username = ""
+    assert "DESKBOT_TELEGRAM_BOT_USERNAME" in world1.send("op", "/qr")  # no link to a guessed bot
+    assert not world1.last["op"][0].attachments
     core.settings.telegram_bot_username = "kreisbot"
     reply = world1.send("op", "/qr")
     assert "https://t.me/kreisbot?start=checkin-coesfeld" in reply
     att = world1.last["op"][0].attachments[0]
     assert att.mime == "image/png" and att.data.startswith(b"\x89PNG")
+    from io import BytesIO
+
+    from PIL import Image
+
+    img = Image.open(BytesIO(att.data))
+    plain = Image.open(BytesIO(qr_png("https://t.me/kreisbot?start=checkin-coesfeld")))
+    assert img.height > plain.height and img.width == plain.width  # the space's name printed under the code
+    band = img.crop((0, plain.height, img.width, img.height)).convert("L")
+    assert min(band.getdata()) < 100  # dark text pixels in the caption band
     # the QR link checks in (walk-in) through the ordinary /start handler
     msg = IncomingMessage("terminal", "walker", "walker", "/start checkin-coesfeld", display_name="Walker")
     assert "Coesfeld" in "\n".join(r.text for r in world1.dialogue.handle(msg))

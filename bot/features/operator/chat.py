@@ -83,6 +83,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "closed_checked_in": "{n} Personen sind heute schon eingecheckt – deren Buchungen habe ich stehen lassen.",
         "qr_caption": "QR-Code zum Einchecken in {space}. Häng ihn an die Tür: Wer ihn scannt, ist eingecheckt (oder bucht "
                       "spontan einen freien Platz).\n{link}",
+        "qr_no_username": "Für den QR-Code muss der Telegram-Name des Bots eingestellt sein (DESKBOT_TELEGRAM_BOT_USERNAME, z. B. my_desk_bot) – sonst würde der Code womöglich einen fremden Bot öffnen. Bitte die Plattform-Admins, ihn zu setzen.",
         "notice_space_closed": "📢 {space} ist am {day} leider geschlossen{reason}. Deine Buchung dort ist storniert, es wird "
                                "nichts berechnet. Schreib mir z. B. „was ist am {date} frei?“, dann buchen wir woanders.",
     },
@@ -120,6 +121,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "closed_checked_in": "{n} people have already checked in today – I left their bookings alone.",
         "qr_caption": "QR code for checking in at {space}. Put it on the door: scanning it checks you in (or books a free "
                       "desk on the spot).\n{link}",
+        "qr_no_username": "The QR code needs the bot's Telegram name to be configured (DESKBOT_TELEGRAM_BOT_USERNAME, e.g. my_desk_bot) – otherwise it might open somebody else's bot. Please ask the platform admins to set it.",
         "notice_space_closed": "📢 Sorry, {space} is closed on {day}{reason}. Your booking there is cancelled and nothing is "
                                "charged. Ask me e.g. “what's free on {date}?” and we'll book somewhere else.",
     },
@@ -442,12 +444,32 @@ def checkin_link(settings, slug: str) -> str:
     return f"https://t.me/{bot_username(settings)}?start=checkin-{slug}"
 
 
-def qr_png(link: str, scale: int = 8) -> bytes:
+def qr_png(link: str, scale: int = 8, caption: str | None = None) -> bytes:
+    """The check-in QR code as PNG; with a caption (the space's name) printed under it, for the door."""
     import segno
 
     buf = io.BytesIO()
     segno.make(link, error="m").save(buf, kind="png", scale=scale, border=4)
-    return buf.getvalue()
+    if not caption:
+        return buf.getvalue()
+    from matplotlib import font_manager
+    from PIL import Image, ImageDraw, ImageFont
+
+    qr = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    size = max(14, qr.width // 14)
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+    draw = ImageDraw.Draw(qr)
+    while draw.textlength(caption, font=font) > qr.width - 2 * scale and size > 8:
+        size -= 1
+        font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), size)
+    band = int(size * 2.2)
+    out = Image.new("RGB", (qr.width, qr.height + band), "white")
+    out.paste(qr, (0, 0))
+    text_w = ImageDraw.Draw(out).textlength(caption, font=font)
+    ImageDraw.Draw(out).text(((qr.width - text_w) / 2, qr.height - scale * 2), caption, fill="black", font=font)
+    png = io.BytesIO()
+    out.save(png, format="PNG")
+    return png.getvalue()
 
 
 def cmd_qr(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
@@ -461,11 +483,14 @@ def cmd_qr(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
         return refusal(lang, exc)
     except _Pick as p:
         return _pick_reply(lang, "/qr", p.slugs, "pick_space")
+    if not getattr(dlg.core.settings, "telegram_bot_username", None):
+        # a t.me link to a guessed name could open somebody else's bot
+        return [Reply(tr(lang, "qr_no_username"))]
     replies = []
     for slug, name in items:
         link = checkin_link(dlg.core.settings, slug)
         replies.append(Reply(tr(lang, "qr_caption", space=name, link=link),
-                             attachments=[Attachment(f"checkin-{slug}.png", "image/png", qr_png(link))]))
+                             attachments=[Attachment(f"checkin-{slug}.png", "image/png", qr_png(link, caption=name))]))
     return replies
 
 
