@@ -290,3 +290,17 @@ def test_operator_group_sees_names_only_of_own_space_bookings_today(world1):
     core.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=TZ))
     arr = world1.send("op", "/ankuenfte")
     assert "Heute, Di, 24.11." in arr and "Anna" in arr and "Bert" not in arr
+
+
+def test_late_cancellations_show_in_team_as_in_firma(chat, clock):
+    from datetime import datetime
+
+    chat.send("boss", "STADTWERKE-ADMIN")
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "buche morgen Coesfeld")
+    clock.set(datetime(2026, 11, 24, 7, 0, tzinfo=clock.now().tzinfo))  # past the 12 h cutoff
+    chat.send("anna", "storno heute")
+    chat.send("anna", "ja")
+    team = chat.send("boss", "/team")
+    assert "Anna" in team and "spät storniert" in team
+    assert "Anna" in chat.send("boss", "/firma")

@@ -77,6 +77,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "team_private": "(Selbst bezahlte Buchungen deiner Leute sind privat und hier nicht zu sehen.)",
         "status_checked_in": "✅",
         "status_no_show": "❌ nicht erschienen",
+        "status_cancelled_late": "↩️ spät storniert (berechnet)",
         "usage_team": "So geht's: /team (Buchungen) · /team kontingent <Name oder #Nr> <Tage|standard> · "
                       "/team einladen [Personen] [Tage gültig] · /team entfernen <Name oder #Nr> · /team csv [JJJJ-MM]",
         "not_found": "Unter deinen Mitarbeiter:innen finde ich „{ref}“ nicht. /firma zeigt alle mit Nummer (#).",
@@ -126,6 +127,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "team_private": "(Bookings your people pay themselves are private and not shown here.)",
         "status_checked_in": "✅",
         "status_no_show": "❌ no-show",
+        "status_cancelled_late": "↩️ cancelled late (charged)",
         "usage_team": "How to: /team (bookings) · /team contingent <name or #no> <days|default> · "
                       "/team invite [people] [days valid] · /team remove <name or #no> · /team csv [YYYY-MM]",
         "not_found": "I can't find “{ref}” among your employees. /company lists everyone with their number (#).",
@@ -250,6 +252,8 @@ def _status_mark(lang: str, b: Booking, today: date) -> str:
         return " " + tr(lang, "status_checked_in")
     if b.status == Status.NO_SHOW.value:
         return " " + tr(lang, "status_no_show")
+    if b.status == Status.CANCELLED.value:
+        return " " + tr(lang, "status_cancelled_late")
     return ""
 
 
@@ -273,7 +277,8 @@ def team_view(dlg: Dialogue, ctx: Ctx, employer_id: int, month: str) -> list[Rep
             g = grants(s, ctx.member.id)
             require_employer(g, employer_id)
             emp = s.get(Employer, employer_id)
-            rows = [r for r in _billed_rows(s, g, employer_id, month) if r[0].status != Status.CANCELLED.value]
+            # late cancellations still cost the contingent (as /firma counts them), so they are shown, marked
+            rows = _billed_rows(s, g, employer_id, month)
             today = ctx.now.date()
             per: dict[int, list[str]] = {}
             names: dict[int, str] = {}
