@@ -17,27 +17,40 @@ from tests.conftest import TZ
 
 PROCESSES = 4
 THREADS = 30  # 4 x 30 = 120 concurrent bookers
+# Bookings in flight at once per process. Each holds one pooled connection; the engine's pool has 15
+# (5 + 10 overflow) and gives up after 10 s, so with all 30 threads inside `book` a loaded machine made
+# threads time out waiting for a connection (the process crashed, the test failed once under load). With
+# at most 8 in flight a thread never waits for the pool, and 4 x 8 = 32 connections stay well below the
+# server's max_connections (100) that other test runs share. 32 transactions still race for 8 desks.
+IN_FLIGHT = 8
+WAIT = 240  # seconds: the longest a barrier or a process may take on a loaded machine before it is a failure
 DAY = date(2026, 11, 26)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3 * WAIT)]
 
 
 def _worker(url: str, jobs: list[tuple[int, str, str]], barrier, results) -> None:
-    """One process: THREADS bookers that start together (barrier across all processes)."""
+    """One process: THREADS bookers that start together (barrier across all processes). An exception is
+    reported as the outcome ("error: ..."), so a failure names its cause instead of a crashed process."""
     from bot.booking import BookingService
     from bot.clock import FixedClock
     from bot.storage.db import Database
 
     db = Database(url)
     svc = BookingService(db, FixedClock(datetime(2026, 11, 23, 8, 0, tzinfo=TZ)))
-    local_barrier = threading.Barrier(len(jobs))
-    barrier.wait()
+    local_barrier = threading.Barrier(len(jobs), timeout=WAIT)
+    in_flight = threading.BoundedSemaphore(IN_FLIGHT)
+    barrier.wait(WAIT)
 
     def one(job):
         member_id, slug, day = job
-        local_barrier.wait()
-        outcome = svc.book(member_id, slug, [date.fromisoformat(day)])[0]
-        return member_id, type(outcome).__name__
+        try:
+            local_barrier.wait()
+            with in_flight:
+                outcome = svc.book(member_id, slug, [date.fromisoformat(day)])[0]
+            return member_id, type(outcome).__name__
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which fails on it
+            return member_id, f"error: {type(exc).__name__}: {exc}"[:500]
 
     with ThreadPoolExecutor(max_workers=len(jobs)) as ex:
         for r in ex.map(one, jobs):
@@ -45,20 +58,32 @@ def _worker(url: str, jobs: list[tuple[int, str, str]], barrier, results) -> Non
     db.dispose()
 
 
-def _run(url: str, jobs: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
+def _run(core, jobs: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
+    # no pooled connection of this process may be inherited by the forked bookers (a child sharing the
+    # parent's socket can break it): close them first; the test's later reads open new ones
+    core.db.engine.dispose()
     ctx = mp.get_context("fork")
     manager = ctx.Manager()
     results = manager.list()
     barrier = ctx.Barrier(PROCESSES)
     chunks = [jobs[i::PROCESSES] for i in range(PROCESSES)]
-    procs = [ctx.Process(target=_worker, args=(url, chunk, barrier, results)) for chunk in chunks]
+    procs = [ctx.Process(target=_worker, args=(core.db.url, chunk, barrier, results)) for chunk in chunks]
     for p in procs:
         p.start()
-    for p in procs:
-        p.join(180)
-        assert p.exitcode == 0, "a booking process crashed"
-    out = list(results)
-    manager.shutdown()
+    try:
+        for p in procs:
+            p.join(WAIT)
+            assert p.exitcode is not None, f"a booking process took more than {WAIT} s"
+            assert p.exitcode == 0, f"a booking process crashed (exit code {p.exitcode})"
+        out = list(results)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+        manager.shutdown()
+    errors = sorted({k for _, k in out if k.startswith("error")})
+    assert not errors, f"{len(errors)} kinds of errors in the bookers: {errors[:5]}"
+    assert len(out) == len(jobs)
     return out
 
 
@@ -86,7 +111,7 @@ def _assert_no_desk_overlap(core) -> None:
 def test_120_bookers_fight_for_8_desks(core):
     """Self-paying bookers, one space, one day: exactly as many bookings as desks."""
     members = _members(core, PROCESSES * THREADS)
-    results = _run(core.db.url, [(m, "coesfeld", DAY.isoformat()) for m in members])
+    results = _run(core, [(m, "coesfeld", DAY.isoformat()) for m in members])
     kinds = [k for _, k in results]
     with core.db.session() as s:
         desks = s.scalar(select(func.count(Desk.id)).join(Space).where(Space.slug == "coesfeld"))
@@ -104,7 +129,7 @@ def test_contingent_never_overdrawn(core):
     slugs = ["ascheberg", "billerbeck", "coesfeld", "duelmen", "luedinghausen", "nottuln", "senden", "olfen"]
     days = [date(2026, 11, d) for d in (24, 25, 26, 27)] + [date(2026, 11, 30)]
     jobs = [(m, slugs[i % len(slugs)], days[(i // len(slugs)) % len(days)].isoformat()) for i, m in enumerate(members)]
-    results = _run(core.db.url, jobs)
+    results = _run(core, jobs)
     kinds = [k for _, k in results]
     with core.db.session() as s:
         emp = s.scalar(select(Employer).where(Employer.slug == "agrartech"))
@@ -124,7 +149,7 @@ def test_one_member_many_parallel_requests_gets_one_booking(core):
     slugs = ["ascheberg", "billerbeck", "coesfeld", "duelmen", "havixbeck", "luedinghausen", "nordkirchen", "nottuln",
              "olfen", "rosendahl", "senden"]
     jobs = [(member, slugs[i % len(slugs)], DAY.isoformat()) for i in range(PROCESSES * THREADS)]
-    results = _run(core.db.url, jobs)
+    results = _run(core, jobs)
     kinds = [k for _, k in results]
     assert kinds.count("Booked") == 1
     assert set(kinds) == {"Booked", "AlreadyBooked"}

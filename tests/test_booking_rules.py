@@ -1,0 +1,387 @@
+"""The money rules of `BookingService`, pinned at their boundaries (issue 14, item 11).
+
+Each test holds down one rule a mutation run found unguarded: what a no-show costs, which employer's pool
+pays, half days refunded as halves, the 5-hour line between a half and a full day, undo and the exact
+cutoff minute, the waitlist after a no-show, the promoted member's seat, 13:00 in availability, and
+times with minutes. Only public methods and the stored rows are read. Runs on SQLite and PostgreSQL.
+The demo world (config/demo_world.yaml): cutoff 12 h, check-in deadline 120 min, Dülmen opens 07:30,
+Rosendahl has 2 desks, Stadtwerke grants 8 days per employee, AgrarTech a pool of 40 days, the
+Kreisverwaltung 6 days per employee and a pool of 300.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from bot.booking import (
+    AlreadyBooked,
+    Booked,
+    BookingService,
+    CancelResult,
+    CheckedIn,
+    Full,
+    InPast,
+    NoContingent,
+    OutsideHours,
+    TooEarlyToCheckIn,
+    Waitlisted,
+)
+from bot.storage.models import Booking, ContingentAccount, Employer, Outbox
+from tests.conftest import TZ
+
+MON, TUE, WED, THU, FRI = (date(2026, 11, d) for d in (23, 24, 25, 26, 27))
+
+
+def at(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hh, mm, tzinfo=TZ)
+
+
+def member(core, name: str, code: str | None = None) -> int:
+    m = core.members.resolve("terminal", name, name, name.capitalize())
+    if code:
+        core.members.redeem(m.id, code)
+    return m.id
+
+
+def left(core, mid: int) -> int | None:
+    return core.booking.remaining(mid).effective_left
+
+
+def row(core, booking_id: int) -> Booking:
+    with core.db.session() as s:
+        return s.get(Booking, booking_id)
+
+
+def pool(core, employer_slug: str, month: str = "2026-11") -> ContingentAccount | None:
+    with core.db.session() as s:
+        emp = s.scalar(select(Employer).where(Employer.slug == employer_slug))
+        return s.scalar(select(ContingentAccount).where(ContingentAccount.employer_id == emp.id,
+                                                        ContingentAccount.scope == "pool",
+                                                        ContingentAccount.month == month))
+
+
+def notices(core, kind: str, member_id: int) -> list[Outbox]:
+    with core.db.session() as s:
+        return list(s.scalars(select(Outbox).where(Outbox.kind == kind, Outbox.recipient_member_id == member_id)))
+
+
+# ---------------------------------------------------------------- no-shows
+
+
+def test_a_no_show_keeps_its_charge_by_default(core, clock):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [o] = core.booking.book(anna, "coesfeld", [TUE])
+    assert left(core, anna) == 14
+    clock.set(at(TUE, 10, 0))  # 08:00 + 120 min
+    assert core.booking.release_no_shows() == [o.booking.id]
+    assert row(core, o.booking.id).status == "no_show"
+    assert left(core, anna) == 14  # the day is gone
+    [n] = notices(core, "no_show", anna)
+    assert n.payload["refunded"] is False
+
+
+def test_a_no_show_is_refunded_when_the_district_says_so(core, clock):
+    svc = BookingService(core.db, clock, noshow_refund=True)
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [o] = svc.book(anna, "coesfeld", [TUE])
+    assert left(core, anna) == 14
+    clock.set(at(TUE, 10, 0))
+    assert svc.release_no_shows() == [o.booking.id]
+    assert left(core, anna) == 16
+    [n] = notices(core, "no_show", anna)
+    assert n.payload["refunded"] is True
+
+
+def test_the_no_show_deadline_is_to_the_minute(core, clock):
+    anna = member(core, "anna")
+    [o] = core.booking.book(anna, "duelmen", [TUE])  # Dülmen opens 07:30: deadline 09:30
+    clock.set(at(TUE, 9, 29))
+    assert core.booking.release_no_shows() == []
+    clock.set(at(TUE, 9, 30))
+    assert core.booking.release_no_shows() == [o.booking.id]
+
+
+def test_the_waitlist_moves_up_after_a_no_show_release(core, clock):
+    anna, bob = member(core, "anna"), member(core, "bob")
+    carl, dora = member(core, "carl", "STADTWERKE-2026"), member(core, "dora")
+    core.booking.book(anna, "rosendahl", [TUE])  # Rosendahl has 2 desks
+    core.booking.book(bob, "rosendahl", [TUE])
+    wc = core.booking.join_waitlist(carl, "rosendahl", TUE)
+    wd = core.booking.join_waitlist(dora, "rosendahl", TUE)
+    assert (wc.position, wd.position) == (1, 2)
+    clock.set(at(TUE, 9, 0))
+    core.booking.check_in(anna)
+    clock.set(at(TUE, 10, 0))
+    assert len(core.booking.release_no_shows()) == 1  # bob
+    [b] = core.booking.my_bookings(carl)
+    assert (b.id, b.status, b.seat, b.payer) == (wc.booking.id, "confirmed", 0, "employer")
+    assert b.desk_label == "2"  # bob's desk
+    assert left(core, carl) == 14  # charged when promoted
+    assert notices(core, "waitlist_promoted", carl)
+    assert [x.status for x in core.booking.my_bookings(dora)] == ["waitlisted"]  # first come, first served
+
+
+# ---------------------------------------------------------------- which account pays
+
+
+def test_the_pool_charged_is_the_members_employers(core):
+    kreis = member(core, "kora", "KREIS-2026")
+    core.booking.book(kreis, "senden", [TUE])  # the Kreisverwaltung's pool of the month exists now
+    assert pool(core, "kreisverwaltung").used_halves == 2
+    anna = member(core, "anna", "AGRAR-2026")
+    [o] = core.booking.book(anna, "coesfeld", [TUE])
+    assert o.remaining.pool_granted == 80 and o.remaining.pool_left == 78
+    [o] = core.booking.book(anna, "coesfeld", [WED], desks=2)  # a team booking takes the other path
+    assert isinstance(o, Booked) and o.remaining.pool_left == 74
+    assert (pool(core, "agrartech").granted_halves, pool(core, "agrartech").used_halves) == (80, 6)
+    assert (pool(core, "kreisverwaltung").granted_halves, pool(core, "kreisverwaltung").used_halves) == (600, 2)
+    r = core.booking.remaining(anna)
+    assert (r.pool_granted, r.pool_left, r.member_left) == (80, 74, None)
+    with core.db.session() as s:
+        agrar = s.scalar(select(Employer.id).where(Employer.slug == "agrartech"))
+        rows = list(s.scalars(select(Booking).where(Booking.member_id == anna)))
+    assert {(b.payer, b.employer_id, b.charged_halves) for b in rows} == {("employer", agrar, 2)}
+
+
+def test_per_employee_and_pool_both_bind(core):
+    anna = member(core, "anna", "KREIS-2026")  # 6 days each, pool 300
+    out = core.booking.book(anna, "coesfeld", [TUE, WED, THU, FRI, date(2026, 11, 30)])
+    assert all(isinstance(o, Booked) for o in out)
+    r = core.booking.remaining(anna)
+    assert (r.member_left, r.pool_left, r.effective_left) == (2, 590, 2)
+    [o] = core.booking.book(anna, "senden", [date(2026, 11, 24)], start="08:00", end="09:00")
+    assert isinstance(o, AlreadyBooked)
+    [o] = core.booking.book(anna, "duelmen", [date(2026, 11, 28)], part="morning")  # Saturday morning
+    assert isinstance(o, Booked) and o.remaining.member_left == 1
+    with core.db.session() as s:
+        s.execute(ContingentAccount.__table__.update().where(ContingentAccount.scope == "pool")
+                  .values(used_halves=599))  # the pool nearly used up by others
+    [o] = core.booking.book(member(core, "bea", "KREIS-2026"), "olfen", [WED])
+    assert isinstance(o, NoContingent) and o.remaining.pool_left == 1 and o.remaining.member_left == 12
+    [o] = core.booking.book(member(core, "cem", "KREIS-2026"), "olfen", [WED], part="afternoon")
+    assert isinstance(o, Booked) and o.remaining.pool_left == 0
+
+
+def test_the_last_half_day_fits_a_half_but_not_a_whole(core):
+    anna = member(core, "anna", "STADTWERKE-2026")  # 16 halves
+    core.booking.book(anna, "havixbeck", [TUE, WED], desks=3)  # 12
+    core.booking.book(anna, "coesfeld", [THU])  # 2
+    [o] = core.booking.book(anna, "coesfeld", [FRI], part="morning")
+    assert o.remaining.member_left == 1
+    [o] = core.booking.book(anna, "coesfeld", [date(2026, 11, 30)])
+    assert isinstance(o, NoContingent) and o.remaining.member_left == 1
+    [o] = core.booking.book(anna, "coesfeld", [date(2026, 11, 30)], part="morning")
+    assert isinstance(o, Booked) and o.remaining.member_left == 0
+    [o] = core.booking.book(anna, "coesfeld", [date(2026, 11, 30)], part="afternoon")
+    assert isinstance(o, NoContingent) and o.remaining.member_left == 0
+    [o] = core.booking.book(anna, "coesfeld", [date(2026, 11, 30)], part="afternoon", pay_self=True)
+    assert isinstance(o, Booked) and o.booking.payer == "self"
+    assert left(core, anna) == 0
+
+
+# ---------------------------------------------------------------- halves
+
+
+def test_the_half_day_line_is_five_hours_to_the_minute(core):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [o] = core.booking.book(anna, "coesfeld", [TUE], start="09:00", end="14:00")  # exactly 5 h: a half
+    assert o.booking.part == "hours" and o.remaining.member_left == 15
+    [o] = core.booking.book(anna, "coesfeld", [WED], start="09:00", end="14:01")  # 5 h 1 min: a whole day
+    assert o.remaining.member_left == 13
+    [o] = core.booking.book(anna, "duelmen", [THU], start="07:45", end="12:45")  # 5 h with minutes: a half
+    assert o.remaining.member_left == 12
+    [o] = core.booking.book(anna, "duelmen", [FRI], start="07:30", end="13:15")  # 5 h 45: a whole day
+    assert o.remaining.member_left == 10
+    assert [row(core, b.id).charged_halves for b in core.booking.my_bookings(anna)] == [1, 2, 1, 2]
+
+
+def test_a_cancelled_half_day_comes_back_as_a_half(core):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    core.booking.book(anna, "coesfeld", [TUE])
+    core.booking.book(anna, "coesfeld", [WED], part="morning")
+    core.booking.book(anna, "olfen", [THU], start="09:15", end="12:30")
+    assert left(core, anna) == 12
+    res = core.booking.cancel(anna, days=[WED])
+    assert res.refunded_halves == 1 and left(core, anna) == 13
+    res = core.booking.cancel(anna, days=[THU])
+    assert res.refunded_halves == 1 and left(core, anna) == 14
+
+
+def test_a_cancelled_team_half_day_comes_back_seat_by_seat(core):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    core.booking.book(anna, "coesfeld", [TUE])
+    [o] = core.booking.book(anna, "havixbeck", [WED], part="afternoon", desks=2)
+    assert isinstance(o, Booked) and len(o.bookings) == 2 and o.remaining.member_left == 12
+    assert [row(core, b.id).charged_halves for b in o.bookings] == [1, 1]
+    res = core.booking.cancel(anna, days=[WED])
+    assert len(res.cancelled) == 2 and res.refunded_halves == 2 and left(core, anna) == 14
+
+
+def test_the_price_is_the_day_price_per_half(core):
+    anna = member(core, "anna")  # no employer: pays the space, 18.00 a day in Coesfeld
+    [full] = core.booking.book(anna, "coesfeld", [TUE])
+    [half] = core.booking.book(anna, "coesfeld", [WED], start="10:00", end="12:00")
+    [team] = core.booking.book(anna, "coesfeld", [THU], part="morning", desks=2)
+    assert row(core, full.booking.id).price_cents == 1800
+    assert row(core, half.booking.id).price_cents == 900
+    assert [row(core, b.id).price_cents for b in team.bookings] == [900, 900]
+    assert {(row(core, b.id).payer, row(core, b.id).charged_halves) for b in team.bookings} == {("self", 0)}
+
+
+# ---------------------------------------------------------------- cutoff and undo
+
+
+def test_the_cutoff_is_exact_to_the_minute(core, clock):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    core.booking.book(anna, "duelmen", [TUE, WED])  # 07:30: cutoffs Mon 19:30 and Tue 19:30
+    clock.set(at(MON, 19, 29))
+    res = core.booking.cancel(anna, days=[TUE])
+    assert res.refunded_halves == 2 and res.not_refunded == []
+    clock.set(at(TUE, 19, 30))
+    found, late = core.booking.cancel_preview(anna, days=[WED])
+    assert len(found) == 1 and len(late) == 1
+    res = core.booking.cancel(anna, days=[WED])
+    assert len(res.cancelled) == 1 and res.refunded_halves == 0 and len(res.not_refunded) == 1
+    assert left(core, anna) == 14
+
+
+def test_undo_refunds_until_the_cutoff_minute_and_then_expires(core, clock):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [t] = core.booking.book(anna, "duelmen", [TUE])
+    [w] = core.booking.book(anna, "duelmen", [WED])
+    assert left(core, anna) == 12
+    clock.set(at(MON, 19, 29))
+    res = core.booking.undo(anna, [t.booking.id])
+    assert isinstance(res, CancelResult) and res.refunded_halves == 2 and len(res.cancelled) == 1
+    assert left(core, anna) == 14
+    clock.set(at(TUE, 19, 30))  # Wednesday's cutoff
+    assert core.booking.undo(anna, [w.booking.id]) is None
+    b = row(core, w.booking.id)
+    assert (b.status, b.charged_halves) == ("confirmed", 2)
+    assert left(core, anna) == 14
+    # someone else's booking: nothing happens
+    bob = member(core, "bob")
+    clock.set(at(MON, 8, 0))
+    [x] = core.booking.book(bob, "olfen", [THU])
+    res = core.booking.undo(anna, [x.booking.id])
+    assert res is not None and res.cancelled == []
+    assert row(core, x.booking.id).status == "confirmed"
+
+
+def test_a_booking_that_is_over_cannot_be_cancelled(core, clock):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [o] = core.booking.book(anna, "coesfeld", [TUE], part="morning")  # 08:00-13:00
+    clock.set(at(TUE, 13, 0))
+    assert core.booking.cancel(anna, days=[TUE]).cancelled == []
+    assert row(core, o.booking.id).status == "confirmed"
+
+
+# ---------------------------------------------------------------- waitlist
+
+
+def test_a_promoted_member_takes_their_own_waitlist_row(core):
+    anna, bob, carl = member(core, "anna"), member(core, "bob"), member(core, "carl", "KREIS-2026")
+    core.booking.book(anna, "rosendahl", [TUE], part="morning")
+    core.booking.book(bob, "rosendahl", [TUE], part="morning")
+    w = core.booking.join_waitlist(carl, "rosendahl", TUE, part="morning")
+    assert isinstance(w, Waitlisted) and w.booking.desk_label is None
+    again = core.booking.join_waitlist(carl, "rosendahl", TUE, part="morning")
+    assert again.booking.id == w.booking.id and again.position == 1
+    core.booking.cancel(anna, days=[TUE])
+    mine = core.booking.my_bookings(carl)
+    assert [(b.id, b.status, b.seat, b.desk_label, b.part) for b in mine] == [(w.booking.id, "confirmed", 0, "1", "morning")]
+    b = row(core, w.booking.id)
+    assert (b.payer, b.charged_halves) == ("employer", 1)
+    assert left(core, carl) == 11
+    with core.db.session() as s:
+        assert s.scalar(select(Booking.id).where(Booking.member_id == carl, Booking.id != w.booking.id)) is None
+
+
+def test_a_waitlister_booked_elsewhere_is_passed_over(core):
+    anna, bob, carl, dora = (member(core, n) for n in ("anna", "bob", "carl", "dora"))
+    core.booking.book(anna, "rosendahl", [TUE])
+    core.booking.book(bob, "rosendahl", [TUE])
+    core.booking.join_waitlist(carl, "rosendahl", TUE)
+    wd = core.booking.join_waitlist(dora, "rosendahl", TUE)
+    core.booking.book(carl, "olfen", [TUE])  # carl found a desk elsewhere meanwhile
+    core.booking.cancel(bob, days=[TUE])
+    assert [(b.id, b.status) for b in core.booking.my_bookings(dora)] == [(wd.booking.id, "confirmed")]
+    assert sorted(b.status for b in core.booking.my_bookings(carl)) == ["confirmed", "waitlisted"]
+
+
+def test_a_waitlist_entry_whose_time_is_over_lapses(core, clock):
+    anna, bob, carl = (member(core, n) for n in ("anna", "bob", "carl"))
+    clock.set(at(TUE, 7, 0))
+    core.booking.book(anna, "rosendahl", [TUE], part="morning")
+    core.booking.book(bob, "rosendahl", [TUE])
+    w = core.booking.join_waitlist(carl, "rosendahl", TUE, part="morning")
+    clock.set(at(TUE, 13, 0))  # the morning is over
+    core.booking.cancel(bob, days=[TUE])
+    assert row(core, w.booking.id).status == "cancelled"
+
+
+# ---------------------------------------------------------------- 13:00 and minutes
+
+
+def test_morning_ends_and_afternoon_starts_at_13(core):
+    anna, bob, carl = member(core, "anna"), member(core, "bob"), member(core, "carl")
+    [m] = core.booking.book(anna, "rosendahl", [TUE], part="morning")
+    [a] = core.booking.book(bob, "olfen", [TUE], part="afternoon")
+    assert (m.booking.start, m.booking.end, a.booking.start, a.booking.end) == ("08:00", "13:00", "13:00", "18:00")
+    core.booking.book(bob, "rosendahl", [TUE], start="12:00", end="13:00")
+    [am] = core.booking.availability(TUE, "rosendahl", part="morning")
+    [pm] = core.booking.availability(TUE, "rosendahl", part="afternoon")
+    assert (am.free, pm.free, pm.total) == (0, 2, 2)  # a booking ending at 13:00 leaves the afternoon free
+    core.booking.book(carl, "rosendahl", [TUE], start="13:00", end="13:30")
+    [pm] = core.booking.availability(TUE, "rosendahl", part="afternoon")
+    [am] = core.booking.availability(TUE, "rosendahl", part="morning")
+    assert (am.free, pm.free) == (0, 1)
+    by = {x.space.slug: x for x in core.booking.availability(TUE, part="afternoon")}
+    assert by["rosendahl"].free == 1 and by["olfen"].free == 2
+    [x] = core.booking.availability(TUE, "rosendahl", start="12:30", end="13:00")
+    assert x.free == 0
+    [x] = core.booking.availability(TUE, "rosendahl", start="13:30", end="14:00")
+    assert x.free == 2
+
+
+def test_times_with_minutes(core, clock):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [o] = core.booking.book(anna, "duelmen", [TUE], start="07:45", end="11:15")
+    b = o.booking
+    assert (b.part, b.start, b.end, b.start_min, b.end_min, b.opening) == ("hours", "07:45", "11:15", 465, 675, (450, 1140))
+    assert isinstance(core.booking.book(anna, "duelmen", [WED], start="07:15", end="09:00")[0], OutsideHours)
+    assert isinstance(core.booking.book(anna, "duelmen", [WED], start="18:30", end="19:01")[0], OutsideHours)
+    assert isinstance(core.booking.book(anna, "duelmen", [WED], start="18:30", end="19:00")[0], Booked)
+    assert isinstance(core.booking.book(anna, "duelmen", [TUE], start="11:00", end="11:30")[0], AlreadyBooked)
+    assert isinstance(core.booking.book(anna, "duelmen", [TUE], start="11:15", end="11:45")[0], Booked)
+    with core.db.session() as s:
+        due = {r.kind: r.due_at for r in s.scalars(select(Outbox).where(Outbox.booking_id == b.id))}
+    assert due["reminder_morning"].astimezone(TZ) == at(TUE, 7, 30)
+    clock.set(at(TUE, 6, 44))
+    assert isinstance(core.booking.check_in(anna), TooEarlyToCheckIn)
+    r = core.booking.check_in(anna)
+    assert r.opens_at == "06:45"
+    clock.set(at(TUE, 6, 45))
+    assert isinstance(core.booking.check_in(anna), CheckedIn)
+
+
+def test_a_walk_in_starts_on_the_quarter_hour_and_today_ends_at_closing(core, clock):
+    anna, bob = member(core, "anna"), member(core, "bob")
+    clock.set(at(TUE, 9, 37))
+    o = core.booking.check_in(anna, "olfen")
+    assert isinstance(o, CheckedIn) and o.walk_in and (o.booking.start, o.booking.end) == ("09:30", "18:00")
+    clock.set(at(TUE, 17, 59))
+    assert isinstance(core.booking.book(bob, "coesfeld", [TUE], start="17:00", end="18:00")[0], Booked)
+    clock.set(at(TUE, 18, 0))
+    assert isinstance(core.booking.book(member(core, "carl"), "coesfeld", [TUE])[0], InPast)
+
+
+def test_a_full_space_says_how_many_desks_are_free(core):
+    anna, bob = member(core, "anna"), member(core, "bob")
+    core.booking.book(anna, "rosendahl", [TUE], start="09:30", end="10:30")
+    [o] = core.booking.book(bob, "rosendahl", [TUE], desks=2)
+    assert isinstance(o, Full) and o.free == 1
+    [o] = core.booking.book(bob, "rosendahl", [TUE], start="10:30", end="12:00", desks=2)
+    assert isinstance(o, Booked) and len(o.bookings) == 2

@@ -1,0 +1,155 @@
+"""The date and time rules of `bot.intents.parse`, pinned at their edges (issue 14, item 11).
+
+A mutation run found these unguarded: ordinals ("5th"), "ab 3", slash dates ("3/12"), the 31st of a
+month and "in einem Monat" at the end of January. Each case here is one rule a user relies on when the
+bot books for them; `now` is Monday 2026-11-23 09:00 Europe/Berlin unless a case says otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from bot.intents import CONFIDENT, parse
+from tests.nlu_spaces import BERLIN, SPACES
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)  # a Monday
+
+
+def p(text: str, now: datetime = NOW):
+    return parse(text, now, SPACES)
+
+
+def at(y: int, m: int, d: int, h: int = 9) -> datetime:
+    return datetime(y, m, d, h, 0, tzinfo=BERLIN)
+
+
+def ds(*isos: str) -> list[date]:
+    return [date.fromisoformat(x) for x in isos]
+
+
+# ---------------------------------------------------------------- ordinals
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("5th", "2026-12-05"),  # a bare ordinal: the next 5th
+    ("22nd", "2026-12-22"),  # yesterday's number: next month
+    ("23rd", "2026-11-23"),  # today counts
+    ("Olfen 24th", "2026-11-24"),
+    ("1st Olfen", "2026-12-01"),
+    ("the 11th", "2026-12-11"),
+    ("on the 12th", "2026-12-12"),
+    ("am 13th", "2026-12-13"),
+    ("3rd Dezember", "2026-12-03"),
+    ("December 5th", "2026-12-05"),
+    ("5th of December", "2026-12-05"),
+    ("am zweiten Dezember", "2026-12-02"),
+    ("the twelfth of December", "2026-12-12"),
+    ("twenty-first of December", "2026-12-21"),
+])
+def test_ordinals(text, expected):
+    it = p(text)
+    assert it.intent == "book" and it.dates == ds(expected)
+
+
+def test_two_ordinals():
+    assert p("the 5th and 6th").dates == ds("2026-12-05", "2026-12-06")
+
+
+# ---------------------------------------------------------------- hours without am/pm
+
+
+@pytest.mark.parametrize("text,start,end", [
+    ("ab 3", "15:00", None),  # office hours: a bare 1..6 is the afternoon
+    ("ab 6", "18:00", None),
+    ("ab 7", "07:00", None),  # 7 and later are taken as said
+    ("ab 9", "09:00", None),
+    ("ab 13", "13:00", None),
+    ("ab 15:30", "15:30", None),
+    ("um 3", "15:00", None),
+    ("bis 3", None, "15:00"),
+    ("bis 16:45", None, "16:45"),
+    ("9-3", "09:00", "15:00"),
+    ("von 9 bis 3", "09:00", "15:00"),
+    ("9:30 bis 11:45", "09:30", "11:45"),
+    ("9.30-11.45", "09:30", "11:45"),
+    ("9am-2:30pm", "09:00", "14:30"),
+])
+def test_times_without_am_pm(text, start, end):
+    it = p(f"morgen {text} Olfen")
+    assert (it.intent, it.dates, it.space) == ("book", ds("2026-11-24"), "olfen")
+    assert (it.start, it.end) == (start, end)
+
+
+def test_ab_3_alone_and_with_a_date():
+    assert (p("ab 3").start, p("ab 3").dates) == ("15:00", [])
+    it = p("3/12 ab 3")
+    assert (it.dates, it.start) == (ds("2026-12-03"), "15:00")
+
+
+# ---------------------------------------------------------------- slash dates
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("3/12", "2026-12-03"),  # day/month, as in German
+    ("3/1", "2027-01-03"),  # past this year: next year
+    ("31/1", "2027-01-31"),
+    ("31/12", "2026-12-31"),
+    ("13/12", "2026-12-13"),
+    ("3/12/2027", "2027-12-03"),
+    ("3/12/27", "2027-12-03"),
+])
+def test_slash_dates(text, expected):
+    assert p(text).dates == ds(expected)
+
+
+@pytest.mark.parametrize("text", ["1/31", "32/1", "3/13", "0/5"])
+def test_slash_dates_that_are_no_dates(text):
+    it = p(text)
+    assert it.dates == [] and it.intent != "book"
+
+
+def test_slash_date_with_a_space_books():
+    it = p("3/12 Olfen")
+    assert (it.intent, it.dates, it.space) == ("book", ds("2026-12-03"), "olfen")
+    assert it.confidence >= CONFIDENT
+
+
+# ---------------------------------------------------------------- the 31st and other days of the month
+
+
+@pytest.mark.parametrize("now,text,expected", [
+    (NOW, "am 31.", "2026-12-31"),  # November has no 31st
+    (at(2026, 11, 30), "am 31. Olfen", "2026-12-31"),
+    (at(2026, 12, 31), "am 31.", "2026-12-31"),  # today
+    (at(2027, 1, 1), "am 31.", "2027-01-31"),
+    (at(2027, 2, 2), "am 31.", "2027-03-31"),  # February has none
+    (at(2027, 4, 2), "the 31st", "2027-05-31"),  # nor April
+    (at(2027, 6, 1), "am 31.", "2027-07-31"),
+    (at(2026, 12, 31), "am 30.", "2027-01-30"),  # across the year
+    (at(2027, 2, 2), "am 30.", "2027-03-30"),
+    (at(2026, 12, 28), "am 5.", "2027-01-05"),
+])
+def test_day_of_month(now, text, expected):
+    assert p(text, now).dates == ds(expected)
+
+
+# ---------------------------------------------------------------- in n days, weeks, months
+
+
+@pytest.mark.parametrize("now,text,expected", [
+    (at(2027, 1, 31), "in einem Monat", "2027-02-28"),  # no 31 February: its last day
+    (at(2028, 1, 31), "in einem Monat", "2028-02-29"),  # a leap year
+    (at(2027, 1, 29), "in einem Monat", "2027-02-28"),
+    (at(2027, 3, 31), "in a month", "2027-04-30"),
+    (at(2027, 5, 31), "in einem Monat", "2027-06-30"),
+    (at(2026, 12, 15), "in einem Monat", "2027-01-15"),  # across the year
+    (at(2026, 12, 31), "in 2 Monaten", "2027-02-28"),
+    (NOW, "in 3 Tagen", "2026-11-26"),
+    (NOW, "in zwei Wochen", "2026-12-07"),
+    (NOW, "in 1 Woche", "2026-11-30"),
+])
+def test_in_n_units(now, text, expected):
+    it = p(text, now)
+    assert it.intent == "book" and it.dates == ds(expected)
