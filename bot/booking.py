@@ -1283,6 +1283,30 @@ class BookingService:
             self._mark_checked_in(s, b, sp, now)
             return CheckedIn(booking_info(b, sp), walk_in=True)
 
+    def move_and_check_in(self, member_id: int, booking_id: int, space_slug: str):
+        """Today's booking moves to the space the member is at: the old one is cancelled with a full refund (the
+        member still comes, elsewhere), the rest of today is booked there and checked in. If the new space has
+        no desk, nothing changes (the caller's unit of work rolls back with the outcome)."""
+        now = self.clock.now()
+        with self.db.session() as s:
+            b = s.scalar(select(Booking).where(Booking.id == booking_id, Booking.member_id == member_id,
+                                               Booking.day == now.date(), Booking.status == Status.CONFIRMED.value))
+            if b is None:
+                return NothingToCheckIn(None)
+            with s.begin_nested() as move:
+                group = s.scalars(select(Booking).where(Booking.member_id == member_id, Booking.day == b.day,
+                                                        Booking.status == Status.CONFIRMED.value,
+                                                        (Booking.id == b.id) | ((Booking.group_ref == b.group_ref)
+                                                                                & (Booking.group_ref != "")))).all()
+                self.void(s, list(group), now)
+                s.flush()
+                o = self.check_in(member_id, space_slug)
+                if not isinstance(o, CheckedIn):
+                    move.rollback()
+                    return o
+            self._promote_waitlist(s, s.get(Space, b.space_id), b.day)
+            return o
+
     def _mark_checked_in(self, s: Session, b: Booking, space: Space, now: datetime) -> None:
         b.status, b.checked_in_at, b.updated_at = Status.CHECKED_IN.value, now, now
         cancel_for_booking(s, b.id, ("reminder_morning",))

@@ -228,12 +228,16 @@ def fmt_num(n_halves: int | None, lang: str) -> str:
     return format_decimal(n_halves / 2, format="#,##0.#", locale=_locale(lang))
 
 
+def days_count(n_halves: int) -> int:
+    """The count that chooses the plural form for a number of half days (a half day is never singular)."""
+    return n_halves // 2 if n_halves % 2 == 0 else 2
+
+
 def fmt_days(n_halves: int | None, lang: str) -> str:
     """Half days with the unit: '1 Tag', '6,5 Tage' / '1 day', '0.5 days'."""
     if n_halves is None:
         return "–"
-    count = n_halves // 2 if n_halves % 2 == 0 else 2  # a half day is never the singular
-    return fill(lookup_plural(lang, "format", "days", count), {"n": fmt_num(n_halves, lang)})
+    return fill(lookup_plural(lang, "format", "days", days_count(n_halves)), {"n": fmt_num(n_halves, lang)})
 
 
 def fmt_eur(cents: int, lang: str) -> str:
@@ -395,6 +399,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "btn_switch_cancel": "Stornieren",
         "switch_self_paid": "✔️ {n} künftige Buchung(en) zahlst du jetzt selbst.",
         "switch_cancelled": "✔️ {n} künftige Buchung(en) storniert.",
+        "checkin_elsewhere": "Du hast heute in {booked} gebucht, bist aber in {here}. Soll ich deine Buchung hierher verlegen und dich einchecken?",
+        "btn_move_here": "✅ Nach {space} verlegen",
+        "moved_checked_in": "✅ Verlegt und eingecheckt: {space}, Platz {desk} (bis {end} Uhr). Die alte Buchung ist storniert.",
         "token_stale": "Dieser Knopf ist veraltet – seitdem hat sich an deinen Buchungen etwas geändert. Schreib mir einfach, was du möchtest (z. B. „meine Buchungen“).",
         "edit_refused": "✏️ Bearbeitete Nachrichten übernehme ich nicht – es wurde nichts geändert. Schreib mir bitte eine neue Nachricht (z. B. „storno morgen“ und dann „übermorgen Olfen“).",
         "thanks": "Gern geschehen! 😊",
@@ -531,6 +538,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "btn_switch_cancel": "Cancel them",
         "switch_self_paid": "✔️ You now pay {n} future booking(s) yourself.",
         "switch_cancelled": "✔️ {n} future booking(s) cancelled.",
+        "checkin_elsewhere": "You booked {booked} today but you are at {here}. Shall I move your booking here and check you in?",
+        "btn_move_here": "✅ Move to {space}",
+        "moved_checked_in": "✅ Moved and checked in: {space}, desk {desk} (until {end}). The old booking is cancelled.",
         "token_stale": "This button is outdated – your bookings have changed since. Just tell me what you'd like (e.g. \"my bookings\").",
         "edit_refused": "✏️ I don't take edited messages – nothing was changed. Please send a new message (e.g. \"cancel tomorrow\", then \"day after tomorrow Olfen\").",
         "thanks": "You're welcome! 😊",

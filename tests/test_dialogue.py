@@ -235,3 +235,18 @@ def test_a_question_after_the_bot_asked_is_answered_not_taken_as_the_answer(chat
     assert chat.send("anna", "meine Buchungen").startswith("Du hast keine")
     chat.send("anna", "morgen")
     assert "Gebucht: Coworking Senden" in chat.send("anna", "Senden")  # a typed town answers the question
+
+
+def test_check_in_at_another_space_offers_to_move_todays_booking(chat, clock):
+    from bot.domain import IncomingMessage
+
+    chat.send("anna", "KREIS-2026")
+    chat.send("anna", "buche morgen Dülmen")
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=TZ))
+    r = chat.send("anna", "/start checkin-olfen")  # the QR code at Olfen's door
+    assert "Dülmen" in r and "verlegen" in r and "eingecheckt" not in r.split("?")[0]
+    r = chat.press("anna", "Nach Olfen verlegen")
+    assert "Verlegt und eingecheckt: Coworking Olfen" in r
+    mine = chat.send("anna", "meine Buchungen")
+    assert "Olfen" in mine and "Dülmen" not in mine
+    assert "noch 5 von 6" in chat.send("anna", "wie viele Tage habe ich noch?")  # charged once, not twice

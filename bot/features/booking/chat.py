@@ -39,7 +39,7 @@ def router() -> Router:
         intents={"book": on_book, "waitlist": on_waitlist, "cancel": on_cancel, "list": on_list,
                  "availability": on_availability, "checkin": on_checkin, "contingent": on_contingent,
                  "past_day": on_past_day, "undo": on_undo, "absence": on_absence, "who": on_who},
-        buttons={"book": op_book, "undo": op_undo, "cancel": op_cancel, "cancel_ask": op_cancel_ask, "ics": op_ics,
+        buttons={"book": op_book, "undo": op_undo, "move_checkin": op_move_checkin, "cancel": op_cancel, "cancel_ask": op_cancel_ask, "ics": op_ics,
                  "waitlist": op_waitlist, "avail": op_avail,
                  **notices.BUTTONS},
         notices=notices.DRAFTERS,
@@ -422,6 +422,16 @@ def on_checkin(dlg, ctx: Ctx) -> list[Reply]:
 
 def do_checkin(dlg, ctx: Ctx, slug: str | None) -> list[Reply]:
     lang = ctx.lang
+    if slug:  # at another space than booked today: offer to move the booking here
+        today = [b for b in dlg.booking.my_bookings(ctx.member.id, from_day=ctx.now.date())
+                 if b.day == ctx.now.date() and b.seat == 0 and b.status == "confirmed"]
+        if today and all(b.space.slug != slug for b in today):
+            here = dlg.booking.get_space(slug)
+            if here is not None:
+                b = today[0]
+                opts = [(t(lang, "btn_move_here", space=here.town), {"op": "move_checkin", "from": b.id, "space": slug}),
+                        (t(lang, "btn_keep"), {"op": "keep"})]
+                return [Reply(t(lang, "checkin_elsewhere", booked=b.space.name, here=here.name), dlg.choices(ctx, opts))]
     o = dlg.booking.check_in(ctx.member.id, slug)
     if isinstance(o, CheckedIn):
         b = o.booking
@@ -449,3 +459,12 @@ def on_contingent(dlg, ctx: Ctx) -> list[Reply]:
 
 def op_book(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     return do_book(dlg, ctx, a)
+
+
+def op_move_checkin(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    """Move today's booking to the space the member is at, and check in there — all or nothing."""
+    o = dlg.booking.move_and_check_in(ctx.member.id, int(a["from"]), a["space"])
+    if isinstance(o, CheckedIn):
+        b = o.booking
+        return [Reply(t(ctx.lang, "moved_checked_in", space=b.space.name, desk=b.desk_label, end=b.end))]
+    return [explain(dlg, ctx, o, {"space": a["space"]})]
