@@ -285,8 +285,8 @@ async def test_callback_answered_outside_the_chat_chain(emu, make):
     t0 = time.monotonic()
     up = emu.press_button(ANNA, ANNA, kb.message_id, "tok-mo")
     cb_id = up["callback_query"]["id"]
-    await emu.wait_for(lambda: cb_id in emu.callback_answers, timeout=1.0)
-    assert time.monotonic() - t0 < 0.5  # not behind the 3 s pause of the chat's sends
+    await emu.wait_for(lambda: cb_id in emu.callback_answers, timeout=2.0)
+    assert time.monotonic() - t0 < 1.0  # not behind the 3 s pause of the chat's sends
     await emu.wait_for(lambda: "echo: first" in texts_to(emu, ANNA), timeout=6)
     await emu.wait_for(lambda: emu.message(ANNA, kb.message_id)["text"] == "ok: tok-mo")
     assert t.stats["callback_answers"] == 1
@@ -301,8 +301,8 @@ async def test_callback_429_pauses_only_that_query(emu, make):
     await emu.wait_for(lambda: emu.count_429 == 1)
     t0 = time.monotonic()
     emu.inject_message(BEN, BEN, "quick")
-    await emu.wait_for(lambda: texts_to(emu, BEN), timeout=1)
-    assert time.monotonic() - t0 < 0.5
+    await emu.wait_for(lambda: texts_to(emu, BEN), timeout=2)
+    assert time.monotonic() - t0 < 1.0  # the 1.5 s pause of Anna's query holds nobody else up
     await emu.wait_for(lambda: up["callback_query"]["id"] in emu.callback_answers, timeout=4)
     assert time.monotonic() - t0 > 1.0  # it waited its retry_after, then went out
 
@@ -353,9 +353,9 @@ async def test_interactive_replies_before_bulk(emu, make):
     await asyncio.sleep(0.3)
     t0 = time.monotonic()
     emu.inject_message(ANNA, ANNA, "hallo")
-    await emu.wait_for(lambda: texts_to(emu, ANNA), timeout=1.5)
-    assert time.monotonic() - t0 < 0.5
-    assert sum(1 for c in emu.sent if c.chat_id in chats) <= 10  # most of the bulk still waits
+    await emu.wait_for(lambda: texts_to(emu, ANNA), timeout=2)
+    assert time.monotonic() - t0 < 1.0  # the bulk needs 3 s
+    assert sum(1 for c in emu.sent if c.chat_id in chats) <= 20  # the rest of the bulk still waits
     await asyncio.gather(*bulk)
 
 
