@@ -57,6 +57,18 @@ class SpaceInfo:
     town: str
     address: str
     day_price_cents: int
+    lat: float | None = None
+    lon: float | None = None
+
+    def km_to(self, other: SpaceInfo) -> float | None:
+        """Straight-line distance to another space (None without coordinates)."""
+        if None in (self.lat, self.lon, other.lat, other.lon):
+            return None
+        from math import asin, cos, radians, sin, sqrt
+
+        dlat, dlon = radians(other.lat - self.lat), radians(other.lon - self.lon)
+        a = sin(dlat / 2) ** 2 + cos(radians(self.lat)) * cos(radians(other.lat)) * sin(dlon / 2) ** 2
+        return 2 * 6371.0 * asin(sqrt(a))
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +262,8 @@ def holiday_name(region: str, day: date) -> str | None:
 
 
 def space_info(space: Space) -> SpaceInfo:
-    return SpaceInfo(space.id, space.slug, space.name, space.town, space.address, space.day_price_cents)
+    return SpaceInfo(space.id, space.slug, space.name, space.town, space.address, space.day_price_cents,
+                     space.lat, space.lon)
 
 
 def opening_of(space: Space, day: date) -> tuple[int, int] | None:
@@ -263,7 +276,7 @@ def opening_of(space: Space, day: date) -> tuple[int, int] | None:
 # what space_info / opening_of / _closed_given / _interval read of a space; opening_hours as its JSON
 # text, decoded once per distinct text (most spaces share their hours)
 _SPACE_COLS = (Space.id, Space.slug, Space.name, Space.town, Space.address, Space.day_price_cents,
-               cast(Space.opening_hours, String).label("hours_json"), Space.holiday_region)
+               cast(Space.opening_hours, String).label("hours_json"), Space.holiday_region, Space.lat, Space.lon)
 _HOURS_DECODED: dict[str, dict] = {}
 
 
@@ -279,6 +292,8 @@ class _SpaceRow:
     day_price_cents: int
     opening_hours: dict | None
     holiday_region: str
+    lat: float | None = None
+    lon: float | None = None
 
 
 def _space_rows(rows) -> list[_SpaceRow]:
@@ -290,7 +305,8 @@ def _space_rows(rows) -> list[_SpaceRow]:
             hours = json.loads(text)
             if len(_HOURS_DECODED) < 4096:
                 _HOURS_DECODED[text] = hours
-        out.append(_SpaceRow(r.id, r.slug, r.name, r.town, r.address, r.day_price_cents, hours, r.holiday_region))
+        out.append(_SpaceRow(r.id, r.slug, r.name, r.town, r.address, r.day_price_cents, hours, r.holiday_region,
+                             r.lat, r.lon))
     return out
 
 

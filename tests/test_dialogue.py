@@ -250,3 +250,13 @@ def test_check_in_at_another_space_offers_to_move_todays_booking(chat, clock):
     mine = chat.send("anna", "meine Buchungen")
     assert "Olfen" in mine and "Dülmen" not in mine
     assert "noch 5 von 6" in chat.send("anna", "wie viele Tage habe ich noch?")  # charged once, not twice
+
+
+def test_a_full_space_suggests_the_nearest_alternatives(chat):
+    for i in range(2):  # Rosendahl has two desks
+        chat.send(f"f{i}", "buche morgen Rosendahl")
+    r = chat.send("anna", "buche morgen Rosendahl")
+    assert "ausgebucht" in r
+    alternatives = next(line for line in r.split("\n") if line.startswith("Frei am"))
+    assert alternatives.index("Coesfeld") < alternatives.index("Billerbeck") < alternatives.index("Nottuln")
+    assert "Ascheberg" not in alternatives and "7 km)" in alternatives

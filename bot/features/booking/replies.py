@@ -85,11 +85,18 @@ def explain(dlg, ctx: Ctx, o, request: dict) -> Reply:
         text = t(lang, "full_team", space=o.space.name, day=day, free=o.free, n=desks) if desks > 1 else \
             t(lang, "full", space=o.space.name, day=day)
         opts: list[tuple[str, dict]] = []
-        alts = [a for a in dlg.booking.availability(o.day, part=request.get("part"), start=request.get("start"),
-                                                      end=request.get("end"))
-                if a.free >= desks and a.space.slug != o.space.slug and not a.closed]
+        every = dlg.booking.availability(o.day, part=request.get("part"), start=request.get("start"), end=request.get("end"))
+        here = next((a.space for a in every if a.space.slug == o.space.slug), o.space)
+        alts = [a for a in every if a.free >= desks and a.space.slug != o.space.slug and not a.closed]
+        # nearest first: a full Rosendahl suggests Coesfeld and Billerbeck, not Ascheberg 40 km away
+        alts.sort(key=lambda a: (here.km_to(a.space) if here.km_to(a.space) is not None else 1e9, -a.free))
+
+        def label(a) -> str:
+            km = here.km_to(a.space)
+            return f"{a.space.town} ({a.free}" + (f", {km:.0f} km)" if km is not None else ")")
+
         if alts:
-            text += "\n" + t(lang, "full_alternatives", day=day) + " " + ", ".join(f"{a.space.town} ({a.free})" for a in alts[:4])
+            text += "\n" + t(lang, "full_alternatives", day=day) + " " + ", ".join(label(a) for a in alts[:4])
             opts += [(t(lang, "book_button", space=a.space.town), dict(request, space=a.space.slug, dates=[o.day.isoformat()]))
                      for a in alts[:3]]
         if desks == 1:
