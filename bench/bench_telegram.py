@@ -3,7 +3,7 @@ enforced (30 messages/s per bot, 1/s per private chat after a burst of 3); deskb
 its real transport (polling) and its real dialogue (SQLite, demo world, clock Mon 2026-11-23 08:00).
 
     .venv/bin/python bench/bench_telegram.py                    # all three cases
-    .venv/bin/python bench/bench_telegram.py --only burst       # burst | inflight | serial
+    .venv/bin/python bench/bench_telegram.py --only burst       # burst | inflight | serial | flood
 
 The emulator and the users run in a child process (its own event loop and GIL, as Telegram would be);
 latencies are measured there on CLOCK_MONOTONIC, from the update being queued to the message arriving:
@@ -11,7 +11,8 @@ latencies are measured there on CLOCK_MONOTONIC, from the update being queued to
 * burst:    200 new users each send one booking at a random moment within 3 s;
 * inflight: 10 users, each sends a booking, waits for the answer, then the next (at most 1 a second,
             the per-chat limit), 15 rounds;
-* serial:   one user at a time, 100 bookings by 100 users, each waiting for the answer.
+* serial:   one user at a time, 100 bookings by 100 users, each waiting for the answer;
+* flood:    one chat sends 500 messages at once while 50 other users write one each over 5 s.
 
 "first" = the first message of the answer, "complete" = its last (quiet for 1 s after).
 """
@@ -70,7 +71,7 @@ def child() -> None:
         uid = [USER0]
         while line := (await reader.readline()).decode().strip():
             case = line
-            res = await {"burst": burst, "inflight": inflight, "serial": serial}[case](emu, uid)
+            res = await {"burst": burst, "inflight": inflight, "serial": serial, "flood": flood}[case](emu, uid)
             print(json.dumps(res), flush=True)
         await emu.stop()
 
@@ -121,6 +122,29 @@ def child() -> None:
             emu.inject_message(chat, chat, booking_text(k), first_name=f"U{k}", language_code="de")
         await quiet(emu)
         return {"case": "burst", **report(emu, users, t0, before, n0)}
+
+    async def flood(emu, uid, spam: int = 500, others: int = 50, window: float = 5.0) -> dict:
+        """One chat sends 500 messages at once; 50 other users write one message each over 5 s."""
+        before, n0 = emu.count_429, len(emu.sent)
+        uid[0] += 1
+        spammer = uid[0]
+        t0 = time.monotonic()
+        for k in range(spam):
+            emu.inject_message(spammer, spammer, f"/hilfe {k}", language_code="de")
+        users: dict[int, float] = {}
+        for k in range(others):
+            await asyncio.sleep(window / others)
+            chat = uid[0] = uid[0] + 1
+            users[chat] = time.monotonic()
+            emu.inject_message(chat, chat, booking_text(5000 + k), language_code="de")
+        await quiet(emu)
+        lat = [sends(emu, c, at)[0].at - at for c, at in users.items() if sends(emu, c, at)]
+        spam_got = sends(emu, spammer, t0)
+        return {"case": "flood", "spam": spam, "others": others, "answered": len(lat),
+                "others_p50_ms": pct(lat, 50), "others_p99_ms": pct(lat, 99), "others_max_ms": pct(lat, 100),
+                "spammer_messages_got": len(spam_got),
+                "slow_down_notices": sum("angsam" in (c.text or "") for c in spam_got),
+                "count_429": emu.count_429 - before, "sends": len(emu.sent) - n0}
 
     async def converse(emu, chat: int, text: str) -> tuple[float, float]:
         """Send one message, wait for the answer to be complete (no new message for 0.3 s)."""
@@ -246,7 +270,7 @@ async def run(cases: list[str], concurrency: int | None = None) -> list[dict]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--child", action="store_true")
-    ap.add_argument("--only", default="burst,inflight,serial")
+    ap.add_argument("--only", default="burst,inflight,serial,flood")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--concurrency", type=int, default=None, help="dialogue calls at once (default: the thread pool)")
     args = ap.parse_args()

@@ -371,3 +371,23 @@ async def test_send_timed_out_after_reaching_telegram_is_not_repeated(emu, make,
     await asyncio.sleep(1.0)
     assert texts_to(emu, BEN) == ["Erinnerung"] and texts_to(emu, ANNA) == ["echo: hallo"]
     assert "may have arrived" in caplog.text
+
+
+async def test_stop_during_a_burst_drops_nothing_silently(emu):
+    """SIGTERM while 60 users wait (the bot-wide budget lowered to 10/s so most replies are still queued): every
+    reply is either sent and marked, or left unmarked in the outbox; updates not handled stay unconfirmed."""
+    d = Script()
+    t = TelegramTransport(d, token=emu.token, base_url=emu.base_url, poll_timeout=2, stop_grace=0.5,
+                          limits=FloodLimits(global_per_s=10, global_burst=1))  # fmt: skip
+    await t.start()
+    users = list(range(8000, 8060))
+    for u in users:
+        emu.inject_message(u, u, f"hallo {u}")
+    await emu.wait_for(lambda: len(emu.sent) >= 5)
+    await t.stop()
+    sent = {c.chat_id for c in emu.sent}
+    handled = {int(m.chat_id) for m in d.got}
+    assert sent <= handled and len(sent) < len(handled)
+    assert len(d.marked) == len(sent)  # what went out is marked sent ...
+    assert t.stats["left_to_outbox"] == len(handled) - len(sent) and t.stats["lost"] == 0  # ... the rest stays due
+    assert emu.pending_updates == len(users) - len(handled)  # nothing confirmed that was not handled

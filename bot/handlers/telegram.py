@@ -472,17 +472,41 @@ class TelegramTransport:
                 continue
             backoff = self.network_backoff
             self._confirmed = max(self._confirmed, offset)
+            fresh = 0
             for update in updates:
                 if update.update_id <= self._max_seen:
                     continue  # still being handled: asked again only so as not to confirm it
                 self._max_seen = update.update_id
+                fresh += 1
                 self._accept(update)
+            if len(updates) >= 100 and not fresh and self._inflight:
+                self._unblind()
             if self._inflight and len(updates) < 100:
                 # the offset is held back: asking again now would only bring back what is being handled, so
                 # wait for a dialogue call to return (or a moment, to look for new updates again)
                 self._handled.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._handled.wait(), 0.05)
+
+    def _unblind(self) -> None:
+        """A full page of updates we hold already: what comes after them cannot be seen until the oldest one
+        is handled. That is a flood (one chat's queued updates, then hundreds more it sent that were
+        dropped): drop that chat's updates that wait behind the one being handled, so the offset can move."""
+        item = self._inflight[min(self._inflight)]
+        chat = self._chats.get(item.chat_key)
+        if chat is None or not chat.queue:
+            return
+        waiting = list(chat.queue)
+        chat.queue.clear()
+        for it in waiting:
+            self._inflight.pop(it.update_id, None)
+            chat.pending -= 1
+            if it.timer is not None:
+                it.timer.cancel()
+            if not it.done.done():
+                it.done.set_result(None)
+            self._drop_flood(it)
+        log.info("telegram: chat %s floods; %d queued updates dropped so newer ones can be read", chat.key, len(waiting))
 
     async def _confirm_offset(self) -> None:
         offset = self._offset()
