@@ -238,7 +238,7 @@ def test_contingent_alert_to_employer_admins(w_both):
     assert [r for r in w.new("boss") if "Kontingent" in r.text] == []
     w.send("anna", "/buchen übermorgen coesfeld")  # 6 of 8 left: 75 % < 80 %
     alerts = [r.text for r in w.new("boss") if "Kontingent" in r.text]
-    assert alerts == ["⚠️ Das Kontingent von Anna (Stadtwerke Münsterland (Demo)) für 2026-11 ist fast aufgebraucht: noch 6 Tage von 8 Tage."]
+    assert alerts == ["⚠️ Das Kontingent von Anna (Stadtwerke Münsterland (Demo)) für November 2026 ist fast aufgebraucht: noch 6 Tage von 8 Tage."]
     w.send("anna", "/buchen donnerstag coesfeld")
     assert [r for r in w.new("boss") if "Kontingent" in r.text] == []  # once per account and month
 
@@ -345,3 +345,23 @@ def test_settings_text_variants(w):
     assert "Ankunftsmeldungen" not in w.send("anna", "/einstellungen")  # operator switches only for operators
     w.send("anna", "OP-OLFEN")
     assert "Ankunftsmeldungen (Betreiber)" in w.send("anna", "/einstellungen")
+
+
+def test_contingent_alert_for_a_month_booked_ahead(w_both):
+    """A month booked ahead gets its alert when it is booked, not when it begins (issue 17)."""
+    w = w_both
+    with w.core.db.session() as s:
+        s.execute(update(Employer).where(Employer.slug == "stadtwerke").values(alert_percent=80))
+    w.send("boss", "STADTWERKE-ADMIN")
+    w.send("anna", "STADTWERKE-2026")
+    w.send("anna", "buche 7.12. und 8.12. Coesfeld")
+    w.driver.run_due()
+    w.driver.pump()
+    alerts = [r.text for r in w.new("boss") if "Kontingent" in r.text]
+    assert len(alerts) == 1 and "Dezember 2026" in alerts[0]
+
+
+def test_a_series_over_two_months_shows_both_months(w):
+    w.send("anna", "STADTWERKE-2026")
+    out = w.send("anna", "buche 30.11. und 1.12. Coesfeld")
+    assert "November 2026: noch 7" in out and "Dezember 2026: noch 7" in out

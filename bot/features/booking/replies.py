@@ -52,9 +52,11 @@ def confirmation(dlg, ctx: Ctx, booked: list[Booked]) -> Reply:
             desks = ", ".join(x.desk_label or "" for x in o.bookings)
             lines.append(t(lang, "booked_line", day=fmt_day(b.day, lang), part=part_text(lang, b), desk=desks))
         text = "\n".join(lines)
-    rem = booked[-1].remaining
-    if first.payer == "employer" and rem is not None:
-        text += "\n" + remaining_text(lang, rem)
+    if first.payer == "employer":
+        # a series over two months shows what is left in each of them (the last figure of each month)
+        per_month = {o.remaining.month: o.remaining for o in booked if o.remaining is not None}
+        for rem in per_month.values():
+            text += "\n" + remaining_text(lang, rem)
     elif first.payer == "self":
         text += "\n" + t(lang, "pays_self", price=fmt_eur(first.space.day_price_cents, lang))
     ids = [b.id for o in booked for b in o.bookings]

@@ -17,7 +17,8 @@ REPORT_DAYS = 3  # ... or on the 2nd/3rd if the bot was down on the 1st
 
 
 def contingent_alerts(core, now: datetime) -> int:
-    """Tell the employer admins once per account and month when less than `alert_percent` is left."""
+    """Tell the employer admins once per account and month when less than `alert_percent` is left — for future
+    months as soon as they are booked ahead, not only when they begin."""
     from bot.booking import month_key
 
     month = month_key(now.date())
@@ -26,7 +27,8 @@ def contingent_alerts(core, now: datetime) -> int:
         # the threshold is checked by the database: only accounts below it are loaded
         left_expr = ContingentAccount.granted_halves - ContingentAccount.used_halves
         rows = s.execute(select(ContingentAccount, Employer).join(Employer, Employer.id == ContingentAccount.employer_id)
-                         .where(ContingentAccount.month == month, ContingentAccount.alerted.is_(False),
+                         # this month and every month already booked ahead
+                         .where(ContingentAccount.month >= month, ContingentAccount.alerted.is_(False),
                                 ContingentAccount.granted_halves > 0,
                                 left_expr * 100 < ContingentAccount.granted_halves * Employer.alert_percent)).all()
         for acct, emp in rows:
@@ -38,7 +40,7 @@ def contingent_alerts(core, now: datetime) -> int:
             admins = s.scalars(select(Role.member_id).where(Role.kind == "employer_admin", Role.employer_id == emp.id)).all()
             for admin in admins:
                 n += enqueue(s, "contingent_alert", f"alert:{acct.id}:m{admin}", due_at=now, now=now, member_id=admin,
-                             payload={"account_id": acct.id, "employer_id": emp.id, "scope": acct.scope, "month": month,
+                             payload={"account_id": acct.id, "employer_id": emp.id, "scope": acct.scope, "month": acct.month,
                                       "left": left, "granted": acct.granted_halves})
     return n
 

@@ -32,7 +32,9 @@ def _d_alert(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
         if acct.scope.startswith("member:"):
             name = member_name(s.get(Member, int(acct.scope.split(":", 1)[1])), lang)
         emp_name, month = emp.name if emp else "?", acct.month
-    kw = dict(employer=emp_name, month=month, left=fmt_days(left, lang), granted=fmt_days(granted, lang))
+    from bot.i18n import fmt_month
+
+    kw = dict(employer=emp_name, month=fmt_month(month, lang), left=fmt_days(left, lang), granted=fmt_days(granted, lang))
     if name is None:
         return Draft(nt(lang, "alert_pool", **kw))
     return Draft(nt(lang, "alert_member", name=name, **kw))
