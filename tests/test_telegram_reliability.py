@@ -41,6 +41,8 @@ class Script:
         with self.lock:
             self.got.append(msg)
         text = msg.text
+        if text.startswith("slow"):
+            time.sleep(0.5)
         if text.startswith("block"):
             self.entered.set()
             self.gate.wait(10)
@@ -190,6 +192,25 @@ async def test_webhook_200_only_after_the_dialogue_and_duplicates_handled_once(e
     await asyncio.sleep(0.2)
     assert d.texts() == ["block webhook"] and d.got[0].update_key == f"tg:{up['update_id']}"
     assert texts_to(emu, ANNA) == ["echo: block webhook"]
+
+
+async def test_webhook_chats_handled_side_by_side(emu, make):
+    """Telegram holds up to 40 webhook requests open at once; each waits for its dialogue call (0.5 s here), and
+    different chats are handled side by side, while one chat's updates keep their order."""
+    port = free_port()
+    d = Script()
+    await make(d, mode="webhook", webhook_url=f"http://127.0.0.1:{port}/hook", webhook_port=port,
+               webhook_secret=SECRET)  # fmt: skip
+    users = list(range(9000, 9008))
+    t0 = time.monotonic()
+    for u in users:
+        emu.inject_message(u, u, "slow hallo")
+    emu.inject_message(ANNA, ANNA, "slow eins")
+    emu.inject_message(ANNA, ANNA, "slow zwei")
+    await emu.wait_for(lambda: all(emu.sent_to(u) for u in users) and len(emu.sent_to(ANNA)) == 2, timeout=5)
+    assert time.monotonic() - t0 < 2.5  # 8 chats x 0.5 s one after another would take 4 s
+    assert texts_to(emu, ANNA) == ["echo: slow eins", "echo: slow zwei"]
+    assert {w["status"] for w in emu.webhook_deliveries} == {200} and len(emu.webhook_deliveries) == 10
 
 
 async def test_stop_leaves_unsent_replies_to_the_outbox(emu, caplog):

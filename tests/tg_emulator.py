@@ -12,6 +12,9 @@ api.telegram.org:
 
 PTB appends the token to ``base_url``; requests arrive at ``/bot<token>/<method>``.
 
+Webhooks: after setWebhook, queued updates are POSTed to the bot like Telegram does: up to
+``max_connections`` (40) requests at once, one at a time per chat, an update leaving the queue on a 2xx.
+
 Faults: ``fail_next`` (an error answer), ``delay_next`` (a late answer, after or before the call took
 effect). Message length is checked in UTF-16 code units, as Telegram counts it.
 
@@ -1102,25 +1105,31 @@ class TelegramEmulator:
         else:
             self._new_updates.set()
 
+    @staticmethod
+    def _update_chat(update: dict) -> int | None:
+        for kind in ("message", "edited_message", "my_chat_member"):
+            if kind in update:
+                return update[kind].get("chat", {}).get("id")
+        if "callback_query" in update:
+            return update["callback_query"].get("message", {}).get("chat", {}).get("id")
+        return None
+
     async def _webhook_loop(self) -> None:
-        """Deliver queued updates in order, one at a time, retrying failed ones with a backoff.
-        An update leaves the queue once the bot's server answered 2xx."""
+        """Deliver queued updates like Telegram: up to ``max_connections`` requests at once, one at a time per
+        chat and in order within a chat; a failed one is retried with a backoff. An update leaves the queue
+        once the bot's server answered 2xx."""
         if self._session is None:
             self._session = ClientSession(timeout=ClientTimeout(total=10))
-        backoff = 0.05
-        while self._webhook and not self._closing:
-            pending = self._deliverable()
-            if not pending:
-                self._new_updates.clear()
-                await self._new_updates.wait()
-                continue
-            update = pending[0]
-            hook = self._webhook
+        busy_chats: set[Any] = set()
+        tasks: set[asyncio.Task] = set()
+        backoff = [0.05]
+
+        async def deliver(update: dict, chat: Any, hook: dict) -> None:
             headers = {"Content-Type": "application/json"}
             if hook["secret_token"]:
                 headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
             try:
-                async with self._session.post(hook["url"], data=json.dumps(update), headers=headers) as resp:
+                async with self._session.post(hook["url"], data=json.dumps(update), headers=headers) as resp:  # type: ignore[union-attr]
                     status = resp.status
                     await resp.read()
             except (OSError, asyncio.TimeoutError) as exc:
@@ -1130,9 +1139,40 @@ class TelegramEmulator:
             if 200 <= status < 300:
                 with contextlib.suppress(ValueError):
                     self._updates.remove(update)
-                backoff = 0.05
+                backoff[0] = 0.05
             else:
                 if status:
                     self._webhook_last_error = f"Wrong response from the webhook: {status}"
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 1.0)
+                await asyncio.sleep(backoff[0])
+                backoff[0] = min(backoff[0] * 2, 1.0)
+            self._webhook_inflight.discard(update["update_id"])
+            busy_chats.discard(chat)
+            self._new_updates.set()
+
+        try:
+            while self._webhook and not self._closing:
+                hook = self._webhook
+                started = False
+                for update in self._deliverable():
+                    if len(self._webhook_inflight) >= hook["max_connections"]:
+                        break
+                    chat = self._update_chat(update)
+                    if update["update_id"] in self._webhook_inflight or chat in busy_chats:
+                        if chat is not None:
+                            busy_chats.add(chat)  # later updates of this chat wait for the earlier one
+                        continue
+                    self._webhook_inflight.add(update["update_id"])
+                    busy_chats.add(chat)
+                    task = asyncio.get_running_loop().create_task(deliver(update, chat, hook))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                    started = True
+                # chats that only had an update in flight must not stay marked busy for the next round
+                busy_chats.intersection_update(
+                    {self._update_chat(u) for u in self._updates if u["update_id"] in self._webhook_inflight})
+                if not started:
+                    self._new_updates.clear()
+                    await self._new_updates.wait()
+        finally:
+            for task in list(tasks):
+                task.cancel()
