@@ -125,14 +125,14 @@ class Translator:
     def __call__(self, lang: str, key: str, **kw) -> str:
         return fill(self.text(lang, key), kw)
 
-    def n(self, lang: str, key: str, n: int, **kw) -> str:
-        """The plural message `key` for the count `n` (ngettext); `{n}` is the count unless given."""
+    def n(self, lang: str, key: str, count: int, /, **kw) -> str:
+        """The plural message `key` for `count` (ngettext); `{n}` is the count unless `n=` is given."""
         plural = key + "\x00plural"
         for code in _chain(lang):
             for ctx in self.contexts:
-                text = catalogue(code).npgettext(ctx, key, plural, int(n))
+                text = catalogue(code).npgettext(ctx, key, plural, int(count))
                 if text is not key and text is not plural:
-                    kw.setdefault("n", fmt_int(n, lang))
+                    kw.setdefault("n", fmt_int(count, lang))
                     return fill(text, kw)
         raise KeyError(f"no plural text {key!r} in {'/'.join(self.contexts)}")
 
@@ -402,6 +402,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "checkin_elsewhere": "Du hast heute in {booked} gebucht, bist aber in {here}. Soll ich deine Buchung hierher verlegen und dich einchecken?",
         "btn_move_here": "✅ Nach {space} verlegen",
         "moved_checked_in": "✅ Verlegt und eingecheckt: {space}, Platz {desk} (bis {end} Uhr). Die alte Buchung ist storniert.",
+        "impact_none": "Noch kein Coworking-Tag – der erste zählt! 🌱 Buch z. B. „morgen Dülmen“.",
+        "impact_days": "🌱 Coworking statt Pendeln – Tage diesen Monat: {month}, insgesamt: {total}.",
+        "impact_km": "🚗 Nicht gefahren: {km_month} km diesen Monat, {km_total} km insgesamt – etwa {co2_month} kg bzw. {co2_total} kg CO₂.",
+        "impact_no_commute": "Wie weit ist dein Arbeitsweg? Mit „/pendeln 23“ (km, einfach) rechne ich dir km und CO₂ aus.",
+        "impact_streak": "🔥 {n} Wochen in Folge mit Coworking – weiter so!",
+        "impact_badges": "🏅 {badges}",
+        "badge_first_day": "Erster Coworking-Tag",
+        "badge_five_days": "5 Tage",
+        "badge_twenty_days": "20 Tage",
+        "badge_km_100": "100 km gespart",
+        "badge_km_500": "500 km gespart",
+        "weekly_summary": "📅 Deine Woche – Coworking-Tage: {days}, nicht gefahren: {km} km. Danke! 🌱",
         "token_stale": "Dieser Knopf ist veraltet – seitdem hat sich an deinen Buchungen etwas geändert. Schreib mir einfach, was du möchtest (z. B. „meine Buchungen“).",
         "edit_refused": "✏️ Bearbeitete Nachrichten übernehme ich nicht – es wurde nichts geändert. Schreib mir bitte eine neue Nachricht (z. B. „storno morgen“ und dann „übermorgen Olfen“).",
         "thanks": "Gern geschehen! 😊",
@@ -541,6 +553,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "checkin_elsewhere": "You booked {booked} today but you are at {here}. Shall I move your booking here and check you in?",
         "btn_move_here": "✅ Move to {space}",
         "moved_checked_in": "✅ Moved and checked in: {space}, desk {desk} (until {end}). The old booking is cancelled.",
+        "impact_none": "No coworking day yet – the first one counts! 🌱 Book e.g. \"tomorrow Dülmen\".",
+        "impact_days": "🌱 Coworking instead of commuting – days this month: {month}, in total: {total}.",
+        "impact_km": "🚗 Not driven: {km_month} km this month, {km_total} km in total – about {co2_month} kg and {co2_total} kg of CO₂.",
+        "impact_no_commute": "How far is your commute? With \"/commute 23\" (km, one way) I work out km and CO₂ for you.",
+        "impact_streak": "🔥 {n} weeks in a row with coworking – keep it up!",
+        "impact_badges": "🏅 {badges}",
+        "badge_first_day": "First coworking day",
+        "badge_five_days": "5 days",
+        "badge_twenty_days": "20 days",
+        "badge_km_100": "100 km saved",
+        "badge_km_500": "500 km saved",
+        "weekly_summary": "📅 Your week – coworking days: {days}, not driven: {km} km. Thank you! 🌱",
         "token_stale": "This button is outdated – your bookings have changed since. Just tell me what you'd like (e.g. \"my bookings\").",
         "edit_refused": "✏️ I don't take edited messages – nothing was changed. Please send a new message (e.g. \"cancel tomorrow\", then \"day after tomorrow Olfen\").",
         "thanks": "You're welcome! 😊",

@@ -617,6 +617,10 @@ _NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
 _K_REMIND = {"erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
              "notifications", "notification", "erinnere", "erinnern", "remind", "benachrichtige"}
+# personal impact and incentives: "wie viel CO₂ habe ich gespart?", "meine Bilanz", "my badges"
+_K_IMPACT = {"co2", "kohlendioxid", "emission", "emissionen", "bilanz", "umweltbilanz", "impact", "abzeichen", "badge",
+             "badges", "streak", "serienrekord", "klimabilanz", "footprint"}
+_K_IMPACT_WHAT = {"km", "kilometer", "kilometers", "kilometres", "kg", "co2", "miles", "fahrt", "fahrten", "sprit", "benzin"}
 _K_THANKS = {"thnx", "tnx", "tks", "dankoe", "danki", "dankee", "danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
              "cheers", "dankschoen", "vielendank"}
 _K_COMPANY = {"firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firmenkontingent", "firmenpool",
@@ -958,6 +962,8 @@ class _Parser:
         if m:
             cmd = _fold_word(m.group(1))
             cmd_intent, cmd_lang = _COMMANDS.get(cmd, ("unknown", None))
+            if cmd in ("bilanz", "impact", "abzeichen", "badges"):
+                cmd_intent, cmd_lang = "impact", ("en" if cmd in ("impact", "badges") else "de")
             body = m.group(2)
             if cmd_intent in ("start",):
                 it.intent = "start"
@@ -1785,6 +1791,9 @@ class _Parser:
             return "thanks", 0.95, None
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s:
             return "waitlist", 0.9, None
+        if (ts & _K_IMPACT or (any(t.startswith(("gespart", "eingespart", "spare", "saved", "sav")) for t in toks)
+                               and ts & _K_IMPACT_WHAT)) and not (has_book and (it.dates or it.space)):
+            return "impact", 0.9, None
         company = bool(ts & _K_COMPANY) or any(t.startswith(("firmen", "unternehmens")) for t in toks)
         contish = bool(ts & _K_CONT) or any("kontingent" in t or "contingent" in t or t.startswith(("konti", "resttag"))
                                             for t in toks) \

@@ -49,6 +49,7 @@ KIND_PREF: dict[str, str | None] = {
     "monthly_report": "monthly_report",
     "employer_copy": "employer_copy",
     "nudge": "nudge",
+    "weekly_summary": "weekly_summary",
 }
 
 NOTICE_DEFAULTS: dict[str, bool] = {
@@ -61,6 +62,7 @@ NOTICE_DEFAULTS: dict[str, bool] = {
     "contingent_alert": True,
     "monthly_report": True,
     "employer_copy": False,
+    "weekly_summary": False,
 }
 
 NUDGE_DEFAULTS: dict[str, Any] = {"on": False, "time": "18:30", "days": ["mon", "tue", "wed", "thu", "fri"], "spaces": []}

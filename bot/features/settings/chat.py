@@ -45,6 +45,7 @@ ALIASES = {
     "contingent_alert": ("kontingent", "kontingentwarnung", "alerts", "alert", "alarm", "warnung", "contingent"),
     "monthly_report": ("bericht", "monatsbericht", "report", "reports"),
     "employer_copy": ("kopie", "kopien", "copy", "copies"),
+    "weekly_summary": ("wochenbericht", "wochenübersicht", "wochenuebersicht", "weekly", "summary", "wochenbilanz"),
 }
 ON = {"an", "ein", "on", "ja", "yes", "einschalten", "aktiv"}
 OFF = {"aus", "off", "nein", "no", "ausschalten", "stop"}
@@ -63,6 +64,7 @@ TX = {
         "contingent_alert": "Kontingent-Warnung (Arbeitgeber)",
         "monthly_report": "Monatsbericht (Arbeitgeber)",
         "employer_copy": "Kopie jeder Buchung (Arbeitgeber)",
+        "weekly_summary": "Wochenbericht am Montag (Coworking-Tage und km der Vorwoche)",
         "hint": "Tippe auf einen Knopf zum Umschalten, oder schreib z. B. „/einstellungen erinnerung 19:00“ oder „/einstellungen pendeln 18:30 mo-fr“.",
         "btn_time": "🕕 Erinnerungszeit",
         "btn_nudge_time": "🚲 Vorschlag: Uhrzeit",
@@ -97,6 +99,7 @@ TX = {
         "contingent_alert": "Contingent alert (employer)",
         "monthly_report": "Monthly report (employer)",
         "employer_copy": "Copy of every booking (employer)",
+        "weekly_summary": "Weekly summary on Monday (last week's coworking days and km)",
         "hint": "Tap a button to switch, or write e.g. \"/settings reminder 19:00\" or \"/settings nudge 18:30 mon-fri\".",
         "btn_time": "🕕 Reminder time",
         "btn_nudge_time": "🚲 Nudge: time",
@@ -230,7 +233,7 @@ def set_nudge(dlg: Dialogue, member_id: int, *, time: str | None = None, days: l
 
 
 def _applicable(ctx: Ctx) -> list[str]:
-    keys = ["reminder_evening", "reminder_morning", "waitlist", "no_show", "nudge"]
+    keys = ["reminder_evening", "reminder_morning", "waitlist", "no_show", "nudge", "weekly_summary"]
     if ctx.member.has("operator"):
         keys += ["arrivals", "digest"]
     if ctx.member.has("employer_admin"):
