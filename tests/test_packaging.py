@@ -81,6 +81,8 @@ def test_wheel_carries_the_package_data(wheel):
         {Path(n).name for n in versions}
     packaged = zipfile.ZipFile(wheel).read("bot/data/demo_world.yaml")
     assert packaged == (REPO / "config" / "demo_world.yaml").read_bytes(), "the wheel's demo world is config/'s"
+    for po in (REPO / "bot" / "locales").glob("*/LC_MESSAGES/*.po"):  # compiled by setup.py's build step
+        assert str(po.relative_to(REPO).with_suffix(".mo")) in names, po
     assert not any(n.startswith(("tests/", "config/", "bench/")) for n in names)
 
 
