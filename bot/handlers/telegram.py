@@ -713,9 +713,8 @@ class TelegramTransport:
             item.timer.cancel()
         if not item.answered:
             text = alerts[0].text[:200] if alerts else None
-            self._spawn(self._answer(item, text, bool(alerts)))
-            if alerts:
-                self._mark([r.outbox_id for r in alerts if r.outbox_id is not None])
+            rows = [r.outbox_id for r in alerts if r.outbox_id is not None]
+            self._spawn(self._answer(item, text, bool(alerts), rows))
         elif alerts:  # the spinner was stopped already (slow dialogue): a private chat gets it as a message
             if item.msg.is_group:
                 log.info("telegram: alert for chat %s dropped (callback answered already)", item.chat_key)
@@ -724,11 +723,14 @@ class TelegramTransport:
                 rest = [Reply(a.text, outbox_id=a.outbox_id) for a in alerts] + rest
         return rest
 
-    async def _answer(self, item: _Item, text: str | None = None, alert: bool = False) -> None:
+    async def _answer(self, item: _Item, text: str | None = None, alert: bool = False,
+                      rows: list[int] | None = None) -> None:  # fmt: skip
         """answerCallbackQuery for this press only: a 429 waits for this query, nobody else."""
         if item.answered or item.query is None:
             return
         item.answered = True
+        # an alert is delivered by this answer or not at all: its outbox row must never become a chat message
+        self._mark(rows or [])
         loop = asyncio.get_running_loop()
         expires = item.received + 14.0  # Telegram lets a query expire after about 15 s
         while True:
