@@ -65,6 +65,13 @@ def catalogue(lang: str) -> gettext.GNUTranslations:
     return gettext.GNUTranslations(io.BytesIO(compile_po(po)))
 
 
+def reload() -> None:
+    """Read the catalogues again (after a .po file changed in a running process, e.g. in tests)."""
+    catalogue.cache_clear()
+    for f in (fmt_day, fmt_month, fmt_int, fmt_num, fmt_days, fmt_eur):
+        f.cache_clear()
+
+
 def _chain(lang: str) -> tuple[str, ...]:
     lang = lang_of(lang)
     return (lang,) if lang == DEFAULT_LANG else (lang, DEFAULT_LANG)
@@ -198,6 +205,7 @@ def _locale(lang: str) -> str:
     return CLDR_LOCALE[lang_of(lang)]
 
 
+@lru_cache(maxsize=4096)
 def fmt_day(d: date, lang: str) -> str:
     """A day, short: 'Fr, 21.05.' (de) / 'Fri 21 May' (en)."""
     from babel.dates import format_date
@@ -205,6 +213,7 @@ def fmt_day(d: date, lang: str) -> str:
     return format_date(d, lookup(lang, "format", "day"), locale=_locale(lang))
 
 
+@lru_cache(maxsize=4096)
 def fmt_month(key: str, lang: str) -> str:
     """'2026-11' -> 'November 2026'."""
     from babel.dates import format_date
@@ -213,12 +222,14 @@ def fmt_month(key: str, lang: str) -> str:
     return format_date(date(int(year), int(month), 1), lookup(lang, "format", "month"), locale=_locale(lang))
 
 
+@lru_cache(maxsize=4096)
 def fmt_int(n: int, lang: str) -> str:
     from babel.numbers import format_decimal
 
     return format_decimal(int(n), locale=_locale(lang))
 
 
+@lru_cache(maxsize=4096)
 def fmt_num(n_halves: int | None, lang: str) -> str:
     """Half days as a plain number: 13 -> '6,5' (de) / '6.5' (en)."""
     if n_halves is None:
@@ -233,6 +244,7 @@ def days_count(n_halves: int) -> int:
     return n_halves // 2 if n_halves % 2 == 0 else 2
 
 
+@lru_cache(maxsize=4096)
 def fmt_days(n_halves: int | None, lang: str) -> str:
     """Half days with the unit: '1 Tag', '6,5 Tage' / '1 day', '0.5 days'."""
     if n_halves is None:
@@ -240,6 +252,7 @@ def fmt_days(n_halves: int | None, lang: str) -> str:
     return fill(lookup_plural(lang, "format", "days", days_count(n_halves)), {"n": fmt_num(n_halves, lang)})
 
 
+@lru_cache(maxsize=4096)
 def fmt_eur(cents: int, lang: str) -> str:
     """'12,50 €' (de) / '€12.50' (en); a plain space where CLDR puts a no-break space."""
     from babel.numbers import format_currency
@@ -414,6 +427,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "badge_km_100": "100 km gespart",
         "badge_km_500": "500 km gespart",
         "weekly_summary": "📅 Deine Woche – Coworking-Tage: {days}, nicht gefahren: {km} km. Danke! 🌱",
+        "colleague_not_found": "{name} finde ich nicht unter den Kolleg:innen deiner Firma – für andere kann ich nicht buchen. {name} kann mir aber selbst schreiben.",
+        "colleague_needs_day_place": "Für {name} buche ich gern – schreib Tag und Ort dazu, z. B. „für {name} morgen Dülmen“.",
+        "ask_book_for": "Für {name}: {space} am {days} buchen? Es zählt auf {name}s Kontingent, und {name} bekommt Bescheid.",
+        "btn_book_for": "✅ Für {name} buchen",
+        "booked_for": "✅ Für {name} gebucht: {space}, {days}. {name} bekommt Bescheid und kann ablehnen.",
+        "booked_for_you": "📌 {name} hat für dich gebucht: {space}, {day}{part}, Platz {desk}. Passt es nicht, lehn einfach ab.",
+        "btn_decline": "❌ Ablehnen",
+        "booking_declined": "{name} hat die Buchung abgelehnt – sie ist storniert.",
         "token_stale": "Dieser Knopf ist veraltet – seitdem hat sich an deinen Buchungen etwas geändert. Schreib mir einfach, was du möchtest (z. B. „meine Buchungen“).",
         "edit_refused": "✏️ Bearbeitete Nachrichten übernehme ich nicht – es wurde nichts geändert. Schreib mir bitte eine neue Nachricht (z. B. „storno morgen“ und dann „übermorgen Olfen“).",
         "thanks": "Gern geschehen! 😊",
@@ -565,6 +586,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "badge_km_100": "100 km saved",
         "badge_km_500": "500 km saved",
         "weekly_summary": "📅 Your week – coworking days: {days}, not driven: {km} km. Thank you! 🌱",
+        "colleague_not_found": "I can't find {name} among your company's colleagues – I can't book for others. {name} can write to me directly, though.",
+        "colleague_needs_day_place": "Happy to book for {name} – add the day and place, e.g. \"for {name} tomorrow Dülmen\".",
+        "ask_book_for": "For {name}: book {space} on {days}? It counts on {name}'s contingent, and {name} is told.",
+        "btn_book_for": "✅ Book for {name}",
+        "booked_for": "✅ Booked for {name}: {space}, {days}. {name} is told and can decline.",
+        "booked_for_you": "📌 {name} booked for you: {space}, {day}{part}, desk {desk}. If it doesn't suit you, just decline.",
+        "btn_decline": "❌ Decline",
+        "booking_declined": "{name} declined the booking – it is cancelled.",
         "token_stale": "This button is outdated – your bookings have changed since. Just tell me what you'd like (e.g. \"my bookings\").",
         "edit_refused": "✏️ I don't take edited messages – nothing was changed. Please send a new message (e.g. \"cancel tomorrow\", then \"day after tomorrow Olfen\").",
         "thanks": "You're welcome! 😊",
