@@ -713,6 +713,30 @@ class BookingService:
             out.append(self._book_day(member_id, space_slug, day, part, start, end, max(1, desks), pay_self, group_ref))
         return out
 
+    def book_for(self, booker_id: int, member_id: int, space_slug: str, days: list[date], *, part: str | None = None,
+                 start: str | None = None, end: str | None = None) -> list[BookOutcome]:
+        """A booking made by a colleague (the caller checked they share an employer): the member's own contingent
+        pays, as if they had booked; they are told who booked it and can decline."""
+        outcomes = self.book(member_id, space_slug, days, part=part, start=start, end=end)
+        booked = [o for o in outcomes if isinstance(o, Booked)]
+        if booked:
+            now = self.clock.now()
+            ids = [b.id for o in booked for b in o.bookings]
+            with self.db.session() as s:
+                enqueue(s, "booked_for_you", f"booked-for:{ids[0]}", due_at=now, now=now, member_id=member_id,
+                        booking_id=ids[0], payload={"booking_ids": ids, "by": booker_id})
+        return outcomes
+
+    def decline(self, member_id: int, booking_ids: list[int], *, booked_by: int) -> CancelResult:
+        """The member declines bookings a colleague made for them: cancelled by the ordinary rule, booker told."""
+        res = self.cancel(member_id, booking_ids=booking_ids)
+        if res.cancelled:
+            now = self.clock.now()
+            with self.db.session() as s:
+                enqueue(s, "booking_declined", f"declined:{booking_ids[0]}", due_at=now, now=now, member_id=booked_by,
+                        payload={"booking_ids": booking_ids, "member_id": member_id})
+        return res
+
     def _precheck(self, s: Session, space: Space, day: date, part, start, end):
         now = self.clock.now()
         today = now.date()

@@ -260,3 +260,36 @@ def test_a_full_space_suggests_the_nearest_alternatives(chat):
     alternatives = next(line for line in r.split("\n") if line.startswith("Frei am"))
     assert alternatives.index("Coesfeld") < alternatives.index("Billerbeck") < alternatives.index("Nottuln")
     assert "Ascheberg" not in alternatives and "7 km)" in alternatives
+
+
+def test_booking_for_a_colleague_charges_them_tells_them_and_they_can_decline(sqlite_core, clock):
+    import io
+
+    from bot.dialogue import Dialogue
+    from bot.handlers.terminal import TerminalTransport
+    from bot.scheduler import TerminalDriver
+    from tests.conftest import Chat
+
+    dlg = Dialogue(sqlite_core)
+    chat = Chat(dlg)
+    tr = TerminalTransport(io.StringIO())
+    driver = TerminalDriver(sqlite_core, dlg, {"terminal": tr})
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("carl", "STADTWERKE-2026")
+    chat.send("xena", "AGRAR-2026")
+    assert "finde ich nicht" in chat.send("anna", "für Xena morgen Dülmen")  # another employer: refused
+    r = chat.send("anna", "für Carl morgen Dülmen")
+    assert "Carls Kontingent" in r and "Gebucht" not in r
+    r = chat.press("anna", "Für Carl buchen")
+    assert "Für Carl gebucht" in r
+    assert "Dülmen" in chat.send("carl", "meine Buchungen")
+    assert chat.send("anna", "meine Buchungen").startswith("Du hast keine")
+    assert "noch 7 von 8" in chat.send("carl", "wie viele Tage habe ich noch?")
+    driver.pump()
+    notice = next(r for c, r in tr.delivered if c == "carl" and "hat für dich gebucht" in r.text)
+    assert "Anna hat für dich gebucht" in notice.text
+    r = chat.press_data("carl", notice.flat_choices()[0].data)
+    assert "Storniert" in r
+    driver.pump()
+    assert any(c == "anna" and "abgelehnt" in r.text for c, r in tr.delivered)
+    assert "noch 8 von 8" in chat.send("carl", "wie viele Tage habe ich noch?")

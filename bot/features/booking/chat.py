@@ -39,7 +39,8 @@ def router() -> Router:
         intents={"book": on_book, "waitlist": on_waitlist, "cancel": on_cancel, "list": on_list,
                  "availability": on_availability, "checkin": on_checkin, "contingent": on_contingent,
                  "past_day": on_past_day, "undo": on_undo, "absence": on_absence, "who": on_who},
-        buttons={"book": op_book, "undo": op_undo, "move_checkin": op_move_checkin, "cancel": op_cancel, "cancel_ask": op_cancel_ask, "ics": op_ics,
+        buttons={"book": op_book, "undo": op_undo, "move_checkin": op_move_checkin, "book_for": op_book_for,
+                 "decline": op_decline, "cancel": op_cancel, "cancel_ask": op_cancel_ask, "ics": op_ics,
                  "waitlist": op_waitlist, "avail": op_avail,
                  **notices.BUTTONS},
         notices=notices.DRAFTERS,
@@ -61,7 +62,7 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
     if it.question:  # a question never changes anything: it is answered, and one button then acts
         return on_availability(dlg, ctx)
     if it.colleague:
-        return [Reply(t(ctx.lang, "for_colleague", name=it.colleague))]
+        return ask_book_for(dlg, ctx, it)
     if it.date_text_unreadable and not it.dates:
         return [Reply(t(ctx.lang, "date_unreadable"))]
     if it.space is None and it.space_text:
@@ -86,6 +87,57 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
     if it.confidence < CONFIDENT:  # unsure it is a request: ask instead of spending the contingent on a guess
         return ask_book_or_look(dlg, ctx, request)
     return do_book(dlg, ctx, request)
+
+
+def ask_book_for(dlg, ctx: Ctx, it: Intent) -> list[Reply]:
+    """"für Carl morgen Dülmen": a colleague of the same employer, charged to their contingent, after asking."""
+    from bot.features.booking.colleagues import find_colleagues
+
+    lang = ctx.lang
+    found = find_colleagues(dlg.core, ctx.member.id, ctx.member.employer_ids("employee"), it.colleague or "")
+    if not found:
+        return [Reply(t(lang, "colleague_not_found", name=it.colleague))]
+    if not it.dates or not it.space:
+        return [Reply(t(lang, "colleague_needs_day_place", name=found[0][1]))]
+    request = dict(_request_of(it), op="book_for")
+    days = ", ".join(fmt_day(d, lang) for d in it.dates[:3]) + (" …" if len(it.dates) > 3 else "")
+    space = next((r.name for r in dlg.core.space_refs() if r.slug == it.space), it.space)
+    opts = [(t(lang, "btn_book_for", name=name), dict(request, for_id=mid)) for mid, name in found[:4]]
+    opts.append((t(lang, "btn_keep"), {"op": "keep"}))
+    return [Reply(t(lang, "ask_book_for", name=found[0][1] if len(found) == 1 else it.colleague, space=space, days=days),
+                  dlg.choices(ctx, opts, per_row=1))]
+
+
+def op_book_for(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    """Book for the colleague picked: their contingent pays, they are told and can decline."""
+    from bot.features.booking.colleagues import find_colleagues  # noqa: F401  (same rule as when asked)
+
+    lang = ctx.lang
+    target = int(a["for_id"])
+    mine = set(ctx.member.employer_ids("employee"))
+    target_view = dlg.members.view(target)
+    if not mine or not mine & set(target_view.employer_ids("employee")):
+        return [Reply(t(lang, "colleague_not_found", name=target_view.display_name))]
+    days = [date.fromisoformat(d) for d in a["dates"]]
+    outcomes = dlg.booking.book_for(ctx.member.id, target, a["space"], days, part=a.get("part"), start=a.get("start"),
+                                    end=a.get("end"))
+    booked = [o for o in outcomes if isinstance(o, Booked)]
+    lines = []
+    if booked:
+        lines.append(t(lang, "booked_for", name=target_view.display_name, space=booked[0].booking.space.name,
+                       days=", ".join(fmt_day(o.booking.day, lang) for o in booked)))
+    for o in outcomes:
+        if not isinstance(o, Booked):
+            lines.append(explain(dlg, ctx, o, a).text)
+    return [Reply("\n".join(lines))]
+
+
+def op_decline(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    """The colleague declines a booking made for them: cancelled with the refund rule, the booker is told."""
+    res = dlg.booking.decline(ctx.member.id, [int(i) for i in a["ids"]], booked_by=int(a["by"]))
+    if not res.cancelled:
+        return [Reply(t(ctx.lang, "nothing_to_cancel"))]
+    return [cancelled_reply(dlg, ctx, res)]
 
 
 def ask_book_or_look(dlg, ctx: Ctx, request: dict) -> list[Reply]:

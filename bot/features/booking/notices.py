@@ -14,6 +14,7 @@ from bot.notices import (
     RowView,
     Skip,
     booking_bundle,
+    member_name,
     nt,
     part_text,
     utc,
@@ -144,7 +145,33 @@ def op_nudge_no(dlg, ctx, a: dict) -> list[Reply]:
     return [Reply(nt(ctx.lang, "nudge_no_reply"))]
 
 
+def _d_booked_for_you(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
+    """A colleague booked for you: what, by whom, and a button to decline."""
+    from bot.storage.models import Member
+
+    x = booking_bundle(core, row.booking_id or (row.payload.get("booking_ids") or [None])[0])
+    if x is None or x["b"].status not in ("confirmed", "waitlisted"):
+        return Skip("booking no longer active")
+    with core.db.session() as s:
+        by = s.get(Member, int(row.payload["by"]))
+        by_name = member_name(by, lang)
+    b, sp = x["b"], x["space"]
+    text = t(lang, "booked_for_you", name=by_name, space=sp.name, day=fmt_day(b.day, lang), part=part_text(lang, b),
+             desk=x["desk"])
+    return Draft(text, [[(t(lang, "btn_decline"), {"op": "decline", "ids": row.payload["booking_ids"], "by": by.id if by else 0})]])
+
+
+def _d_declined(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
+    from bot.storage.models import Member
+
+    with core.db.session() as s:
+        who = member_name(s.get(Member, int(row.payload["member_id"])), lang)
+    return Draft(t(lang, "booking_declined", name=who))
+
+
 DRAFTERS = {
+    "booked_for_you": _d_booked_for_you,
+    "booking_declined": _d_declined,
     "reminder_evening": _d_reminder_evening,
     "reminder_morning": _d_reminder_morning,
     "waitlist_promoted": _d_promoted,
