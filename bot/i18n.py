@@ -244,6 +244,13 @@ def days_count(n_halves: int) -> int:
     return n_halves // 2 if n_halves % 2 == 0 else 2
 
 
+def fmt_decimal(x: float, lang: str, places: int = 1) -> str:
+    """A number with at most `places` decimals, grouped per CLDR: 1234.5 -> '1.234,5' (de) / '1,234.5' (en)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(x, format="#,##0" + ("." + "#" * places if places else ""), locale=_locale(lang))
+
+
 @lru_cache(maxsize=4096)
 def fmt_days(n_halves: int | None, lang: str) -> str:
     """Half days with the unit: '1 Tag', '6,5 Tage' / '1 day', '0.5 days'."""
