@@ -1,8 +1,8 @@
 """Booking path: a chat message through `Dialogue.handle` to the reply, against a plain-driver baseline.
 
 The bot side is the real thing: an `IncomingMessage` such as "Lindendorf am 3.12." from a known
-Telegram member goes through `Dialogue.handle` (member resolve, parse, booking transaction with
-contingent charge, desk choice, reminders in the outbox, undo button token, .ics attachment).
+Telegram member goes through `Dialogue.handle` (member resolve, parse, booking with contingent charge,
+desk choice, reminders in the outbox, the undo and .ics button tokens: one transaction since issue 12).
 
 The baseline does the same database work with the plain driver (sqlite3 / psycopg), hand-written:
 the same statements against the same schema and indexes (resolve the identity, touch it and the
