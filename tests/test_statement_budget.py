@@ -15,7 +15,15 @@ from sqlalchemy import event, func, select, text
 
 from bot.dialogue import Dialogue
 from bot.domain import IncomingMessage
-from bot.storage.models import Booking, ContingentAccount, Desk, Employer, HandledUpdate, Outbox, PendingAction, Space
+from bot.storage.models import (
+    Booking,
+    ContingentAccount,
+    Desk,
+    Employer,
+    HandledUpdate,
+    Outbox,
+    Space,
+)
 
 BUDGET = 8
 
