@@ -375,7 +375,7 @@ def _fast_statements(dialect: str) -> dict:
     request = (
         "SELECT m.id AS member_id, sp.id AS space_id, sp.slug AS slug, sp.name AS name, sp.town AS town, "
         "sp.address AS address, sp.day_price_cents AS day_price_cents, CAST(sp.opening_hours AS TEXT) AS hours_json, "
-        "sp.holiday_region AS holiday_region, "
+        "sp.holiday_region AS holiday_region, sp.lat AS lat, sp.lon AS lon, "
         "(SELECT c.reason FROM space_closures c WHERE c.space_id = sp.id AND c.day = ?) AS closure, "
         "(SELECT b.id FROM bookings b WHERE b.member_id = m.id AND b.day = ? AND b.seat = 0 AND b.status IN "
         + _ACTIVE_SQL + " AND b.t0 < ? AND b.t1 > ? LIMIT 1) AS own_id, "
@@ -428,7 +428,7 @@ def _fast_statements(dialect: str) -> dict:
 
 _RequestRow = namedtuple("_RequestRow", (
     "member_id", "space_id", "slug", "name", "town", "address", "day_price_cents", "hours_json", "holiday_region",
-    "closure", "own_id", "has_free", "emp_id", "emp_name", "per_employee", "pool", "override",
+    "lat", "lon", "closure", "own_id", "has_free", "emp_id", "emp_name", "per_employee", "pool", "override",
     "m_id", "m_granted", "m_used", "p_id", "p_granted", "p_used"))
 
 
@@ -436,7 +436,7 @@ def _space_row_of(row) -> _SpaceRow:
     """The space of a `_book_fast` request row."""
     hours = _space_rows_hours(row.hours_json) if row.hours_json is not None else None
     return _SpaceRow(row.space_id, row.slug, row.name, row.town, row.address, row.day_price_cents, hours,
-                     row.holiday_region)
+                     row.holiday_region, row.lat, row.lon)
 
 
 class ConflictRetry(OperationalError):

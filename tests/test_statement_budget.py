@@ -195,3 +195,13 @@ def test_a_refused_insert_retries_the_whole_message():
 
     exc = ConflictRetry(IntegrityError("INSERT INTO bookings ...", None, Exception("bookings_desk_no_overlap")))
     assert isinstance(exc, OperationalError) and _retryable(exc)
+
+
+def test_the_fast_path_tells_the_same_as_the_orm_path(core):
+    """What `_book_fast` reports of a space and a booking is what the ORM reads (coordinates included)."""
+    mid = core.members.resolve("terminal", "zoe", "zoe", "Zoe").id
+    (o,) = core.booking.book(mid, "rosendahl", [date(2026, 11, 24)])
+    assert o.booking.space == core.booking.get_space("rosendahl")
+    assert o.booking.space.lat is not None
+    (mine,) = core.booking.my_bookings(mid)
+    assert mine == o.booking
