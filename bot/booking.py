@@ -1180,6 +1180,15 @@ class BookingService:
                     late.append(info)
             return found, late
 
+    def bookings_by_id(self, member_id: int, booking_ids: list[int]) -> list[BookingInfo]:
+        """The member's own bookings with these ids (any status), for calendar files."""
+        with self.db.session() as s:
+            rows = s.execute(select(Booking, Space, Desk.label).join(Space, Space.id == Booking.space_id)
+                             .outerjoin(Desk, Desk.id == Booking.desk_id)
+                             .where(Booking.member_id == member_id, Booking.id.in_(booking_ids))
+                             .order_by(Booking.day)).all()
+            return [booking_info(b, sp, label) for b, sp, label in rows]
+
     def last_booking(self, member_id: int, *, within_minutes: int = 60) -> BookingInfo | None:
         """The member's most recent still confirmed booking, made within the last minutes (for a typed undo)."""
         now = self.clock.now()

@@ -111,7 +111,8 @@ class HealthServer:
     """Serves /healthz and /metrics. `transports` and `scheduler` may be filled in after creation."""
 
     def __init__(self, core=None, *, port: int, host: str = "0.0.0.0", transports: Mapping[str, object] | None = None,
-                 scheduler=None, metrics=None, scheduler_stale_after: float = 180.0) -> None:
+                 scheduler=None, metrics=None, scheduler_stale_after: float = 180.0,
+                 routes: Mapping[str, object] | None = None) -> None:
         self.core = core
         self.port = port
         self.host = host
@@ -125,6 +126,8 @@ class HealthServer:
         self.app.router.add_get("/healthz", self.handle_health)
         self.app.router.add_get("/metrics", self.handle_metrics)
         self.app.router.add_get("/", self.handle_root)
+        for path, make_handler in (routes or {}).items():  # the features' pages (e.g. the calendar feed)
+            self.app.router.add_get(path, make_handler(core))
 
     async def check(self) -> tuple[bool, dict[str, Any]]:
         checks = {

@@ -71,6 +71,8 @@ class Router:
     notices: dict[str, Drafter] = field(default_factory=dict)  # outbox kind -> drafter
     jobs: list[Job] = field(default_factory=list)
     help_keys: dict[str, str] = field(default_factory=dict)  # role kind -> text key of its help paragraph
+    # HTTP GET path on `deskbot run`'s port -> factory(core) of an aiohttp handler (e.g. the calendar feed)
+    http: dict[str, Callable] = field(default_factory=dict)
     # intent -> handler asked before the intent's owner; it answers for its role (an employer admin asking about
     # "the contingent" also gets the company view) or returns None to let the owner answer
     preempts: dict[str, Callable[["Dialogue", Ctx], list[Reply] | None]] = field(default_factory=dict)
@@ -91,6 +93,7 @@ class Routes:
     notices: dict[str, Drafter] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
     preempts: dict[str, list[Callable]] = field(default_factory=dict)
+    http: dict[str, Callable] = field(default_factory=dict)
     owner: dict[str, str] = field(default_factory=dict)  # "intent:book" -> router name
 
     @classmethod
@@ -105,6 +108,10 @@ class Routes:
                         raise RouterConflict(f"{tag} is claimed by both {routes.owner[tag]!r} and {r.name!r}")
                     routes.owner[tag] = r.name
                     target[key] = fn
+            for path, fn in r.http.items():
+                if path in routes.http:
+                    raise RouterConflict(f"HTTP path {path!r} is claimed twice")
+                routes.http[path] = fn
             for intent, fn in r.preempts.items():
                 routes.preempts.setdefault(intent, []).append(fn)
             for job in r.jobs:

@@ -262,7 +262,7 @@ async def run_forever(core: Core, stop_event: asyncio.Event | None = None) -> No
         if settings.http_port is not None:
             from bot.health import HealthServer
 
-            health = HealthServer(core, port=settings.http_port, metrics=metrics)
+            health = HealthServer(core, port=settings.http_port, metrics=metrics, routes=dialogue.routes.http)
             await health.start()
 
         transports = build_transports(core, dialogue)

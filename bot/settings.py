@@ -63,6 +63,9 @@ class Settings(BaseSettings):
 
     # Operations
     http_port: int | None = None
+    # where `deskbot run`'s HTTP port is reachable from outside (e.g. https://bot.example.org), for the
+    # personal calendar feed links (/kalender); empty: /kalender says the feed is not set up
+    public_url: str = ""
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
 

@@ -32,14 +32,16 @@ from bot.router import Ctx, Router
 
 def router() -> Router:
     """The booking feature's intents and buttons (its notices and jobs: `notices.py`, `jobs.py`)."""
-    from bot.features.booking import jobs, notices
+    from bot.features.booking import calendar, jobs, notices
 
     return Router(
         "booking",
+        commands={"/kalender": calendar.cmd_calendar, "/calendar": calendar.cmd_calendar},
+        http={calendar.FEED_PATH: calendar.feed_handler},
         intents={"book": on_book, "waitlist": on_waitlist, "cancel": on_cancel, "list": on_list,
                  "availability": on_availability, "checkin": on_checkin, "contingent": on_contingent,
                  "past_day": on_past_day, "undo": on_undo, "absence": on_absence, "who": on_who},
-        buttons={"book": op_book, "undo": op_undo, "move_checkin": op_move_checkin, "book_for": op_book_for,
+        buttons={"ics_cancel": op_ics_cancel, "book": op_book, "undo": op_undo, "move_checkin": op_move_checkin, "book_for": op_book_for,
                  "decline": op_decline, "cancel": op_cancel, "cancel_ask": op_cancel_ask, "ics": op_ics,
                  "waitlist": op_waitlist, "avail": op_avail,
                  **notices.BUTTONS},
@@ -385,6 +387,19 @@ def op_undo(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     if not res.cancelled:
         return [Reply(t(ctx.lang, "nothing_to_cancel"))]
     return [Reply(t(ctx.lang, "undone"))]
+
+
+def op_ics_cancel(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    """📅 Aus dem Kalender entfernen: the cancelling calendar file (METHOD:CANCEL) of cancelled bookings."""
+    from bot.booking import BookingInfo  # noqa: F401
+    from bot.ics import booking_ics
+
+    infos = dlg.booking.bookings_by_id(ctx.member.id, [int(i) for i in a["ids"]])
+    if not infos:
+        return [Reply(t(ctx.lang, "nothing_to_cancel"))]
+    ics = booking_ics(infos, dlg.core.clock.tz, ctx.lang, method="CANCEL")
+    name = "deskbot-storno.ics" if ctx.lang == "de" else "deskbot-cancel.ics"
+    return [Reply(t(ctx.lang, "ics_cancel_here"), attachments=[Attachment(name, "text/calendar", ics)])]
 
 
 def op_ics(dlg, ctx: Ctx, a: dict) -> list[Reply]:

@@ -165,4 +165,6 @@ def cancelled_reply(dlg, ctx: Ctx, res) -> Reply:
         late = ", ".join(sorted({fmt_day(b.day, lang) for b in res.not_refunded}))
         hours = dlg.booking.cancel_cutoff_hours(res.not_refunded[0].space.slug)
         text += "\n" + t(lang, "cancelled_late", items=late, hours=hours)
-    return Reply(text)
+    ids = [b.id for b in res.cancelled if b.seat == 0 and b.status != "waitlisted"]
+    buttons = dlg.choices(ctx, [(t(lang, "ics_cancel_button"), {"op": "ics_cancel", "ids": ids})], ask=False) if ids else []
+    return Reply(text, buttons)
