@@ -5,9 +5,11 @@
 - Participation per month: employers whose staff booked on the company, those employees, and all
   members who booked (cancelled and waitlisted bookings do not count).
 - Commute avoided per month: an attended day is a member's own booking (seat 0) that was checked in,
-  or confirmed on a day that is over; one per member and day. Avoided km = 2 x the member's stated
-  one-way commute distance (`Member.commute_km`) per attended day; CO2 = km x `settings.co2_kg_per_km`.
-  Days of members who stated no distance (or erased their data) are counted but add no km.
+  or confirmed on a day that is over; one per member and day, and a half day counts half. Avoided km =
+  the home→office round trip minus the home→coworking round trip: 2 x (`Member.commute_km` − the
+  coworking distance the member gave with /pendeln, `prefs["cowork_km"]`, 0 if not given), per attended
+  day; CO2 = km x `settings.co2_kg_per_km`. Days of members who stated no distance (or erased their data)
+  are counted but add no km.
 
 All figures come from bookings, which stay (anonymised) after a member's erasure.
 """
@@ -48,7 +50,7 @@ class MonthImpact:
     employers: int = 0
     employees: int = 0
     members: int = 0
-    attended_days: int = 0
+    attended_days: float = 0  # half days count half
     days_without_km: int = 0
     km_avoided: float = 0.0
     co2_kg: float = 0.0
@@ -99,10 +101,10 @@ class ImpactReport:
         for m in self.months[-3:]:
             if de:
                 lines.append(f"{m.month}: {m.employers} Arbeitgeber, {m.employees} Beschäftigte, {m.members} Nutzer:innen, "
-                             f"{m.attended_days} Coworking-Tage, {num(m.km_avoided)} km und {num(m.co2_kg)} kg CO₂ vermieden")
+                             f"{num(m.attended_days) if m.attended_days % 1 else m.attended_days} Coworking-Tage, {num(m.km_avoided)} km und {num(m.co2_kg)} kg CO₂ vermieden")
             else:
                 lines.append(f"{m.month}: {m.employers} employers, {m.employees} employees, {m.members} members, "
-                             f"{m.attended_days} coworking days, {num(m.km_avoided)} km and {num(m.co2_kg)} kg CO₂ avoided")
+                             f"{num(m.attended_days) if m.attended_days % 1 else m.attended_days} coworking days, {num(m.km_avoided)} km and {num(m.co2_kg)} kg CO₂ avoided")
         lines.append((f"Gesamt {self.from_day.isoformat()} – {self.to_day.isoformat()}: {num(self.total_km)} km, "
                       f"{num(self.total_co2)} kg CO₂") if de else
                      (f"Total {self.from_day.isoformat()} – {self.to_day.isoformat()}: {num(self.total_km)} km, "
@@ -204,7 +206,7 @@ def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: flo
                                                      .where(SpaceClosure.day >= from_day, SpaceClosure.day <= to_day))}
         rows = s.execute(
             select(Booking.space_id, Booking.member_id, Booking.day, Booking.part, Booking.start_min, Booking.end_min,
-                   Booking.status, Booking.seat, Booking.payer, Booking.employer_id, Member.commute_km)
+                   Booking.status, Booking.seat, Booking.payer, Booking.employer_id, Member.commute_km, Member.prefs)
             .join(Member, Member.id == Booking.member_id)
             .where(Booking.day >= from_day, Booking.day <= to_day,
                    Booking.status.in_(COUNTED + (Status.NO_SHOW.value,)))
@@ -240,7 +242,7 @@ def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: flo
     employers: dict[str, set] = defaultdict(set)
     employees: dict[str, set] = defaultdict(set)
     members: dict[str, set] = defaultdict(set)
-    attended: dict[str, dict[tuple[int, date], float | None]] = defaultdict(dict)
+    attended: dict[str, dict[tuple[int, date], tuple[float, float | None]]] = defaultdict(dict)
     for r in rows:
         mk = month_key(r.day)
         if r.status in COUNTED:
@@ -249,12 +251,17 @@ def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: flo
                 employers[mk].add(r.employer_id)
                 employees[mk].add(r.member_id)
         if r.seat == 0 and (r.status == Status.CHECKED_IN.value or (r.status == Status.CONFIRMED.value and r.day < today)):
-            attended[mk][(r.member_id, r.day)] = r.commute_km
+            weight = halves_for(r.part, r.start_min, r.end_min) / 2
+            net = None if r.commute_km is None else max(0.0, r.commute_km - float((r.prefs or {}).get("cowork_km") or 0))
+            before = attended[mk].get((r.member_id, r.day), (0.0, net))[0]
+            attended[mk][(r.member_id, r.day)] = (min(1.0, before + weight), net)
     for mk, m in months.items():
         m.employers, m.employees, m.members = len(employers[mk]), len(employees[mk]), len(members[mk])
-        m.attended_days = len(attended[mk])
-        m.days_without_km = sum(1 for km in attended[mk].values() if km is None)
-        m.km_avoided = round(sum(2 * km for km in attended[mk].values() if km is not None), 1)
+        days = attended[mk].values()
+        whole = sum(w for w, _ in days)
+        m.attended_days = int(whole) if whole == int(whole) else whole
+        m.days_without_km = sum(1 for _, km in days if km is None)
+        m.km_avoided = round(sum(2 * km * w for w, km in days if km is not None), 1)
         m.co2_kg = round(m.km_avoided * co2_kg_per_km, 1)
     rep.months = list(months.values())
     return rep

@@ -49,10 +49,19 @@ def test_commute_and_participation(week):
     (nov,) = rep.months
     assert nov.month == "2026-11"
     assert (nov.employers, nov.employees, nov.members) == (2, 2, 4)
-    # Anna Tue 2x23 + Bert Tue 2x10 + Eve Thu 2x5; Carl Wed has no distance; Anna's no-show counts nothing
-    assert nov.attended_days == 4 and nov.days_without_km == 1
-    assert nov.km_avoided == 76 and nov.co2_kg == pytest.approx(76 * core.settings.co2_kg_per_km)
-    assert rep.total_km == 76
+    # Anna Tue 2x23 + Bert Tue morning (a half day: half of 2x10) + Eve Thu 2x5; Carl Wed has no distance;
+    # Anna's no-show counts nothing
+    assert nov.attended_days == 3.5 and nov.days_without_km == 1
+    assert nov.km_avoided == 66 and nov.co2_kg == pytest.approx(66 * core.settings.co2_kg_per_km)
+    assert rep.total_km == 66
+
+
+def test_the_way_to_the_coworking_space_is_subtracted(week):
+    """km avoided = home→office round trip minus home→coworking round trip (issue 17's corrected method)."""
+    core = week.dialogue.core
+    assert "3 km" in week.send("anna", "/pendeln 23 3")
+    (nov,) = stats.impact_report(core, date(2026, 11, 23), date(2026, 11, 29)).months
+    assert nov.km_avoided == 66 - 2 * 3
 
 
 def test_utilisation_per_space_and_week_with_closure(week):
@@ -80,7 +89,7 @@ def test_holidays_reduce_capacity(sqlite_core):
 def test_co2_factor_is_a_setting(week):
     core = week.dialogue.core
     rep = stats.compute(core.db, date(2026, 11, 23), date(2026, 11, 29), today=core.clock.today(), co2_kg_per_km=0.2)
-    assert rep.total_co2 == pytest.approx(15.2)
+    assert rep.total_co2 == pytest.approx(13.2)
 
 
 def test_erased_member_still_counts_days_but_not_km(week):
@@ -91,7 +100,7 @@ def test_erased_member_still_counts_days_but_not_km(week):
         anna = s.scalar(select(Member.id).where(Member.display_name == "Anna"))
     erase_member(core, anna, core.clock.now())
     (nov,) = stats.impact_report(core, date(2026, 11, 23), date(2026, 11, 29)).months
-    assert nov.attended_days == 4 and nov.km_avoided == 30 and nov.days_without_km == 2
+    assert nov.attended_days == 3.5 and nov.km_avoided == 20 and nov.days_without_km == 2
 
 
 def test_csv_and_chart(week):
@@ -100,11 +109,12 @@ def test_csv_and_chart(week):
     util = [r for r in rows if r["kind"] == "utilisation" and r["space"] == "coesfeld"]
     assert [r["period"] for r in util] == ["2026-W47", "2026-W48"] and util[1]["booked_desk_days"] == "3"
     month = next(r for r in rows if r["kind"] == "month")
-    assert month["km_avoided"] == "76.0" and month["employers"] == "2"
+    assert month["km_avoided"] == "66.0" and month["employers"] == "2"
     pytest.importorskip("matplotlib")
     png = rep.chart_png("de")
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
-    assert "76,0 km" in rep.summary_text("de") and "76.0 km" in rep.summary_text("en")
+    assert "66,0 km" in rep.summary_text("de") and "66.0 km" in rep.summary_text("en")
+    assert "3,5 Coworking-Tage" in rep.summary_text("de")
 
 
 def test_stats_by_chat_for_platform_admin_only(week):
@@ -112,7 +122,7 @@ def test_stats_by_chat_for_platform_admin_only(week):
     assert not week.last["anna"][0].attachments
     week.send("root", "/start KREIS-PLATFORM-ADMIN")
     reply = week.send("root", "/stats")
-    assert "Wirkung" in reply and "76,0 km" in reply
+    assert "Wirkung" in reply and "66,0 km" in reply
     names = [a.filename for a in week.last["root"][0].attachments]
     assert "deskbot-impact.csv" in names
     if "deskbot-impact.png" not in names:

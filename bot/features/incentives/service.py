@@ -3,8 +3,8 @@ streak of weeks in a row and the badges earned. Friendly by design: a badge is o
 without coworking is simply not mentioned.
 
 Method (as the district's statistics, `bot.stats`): a coworking day is an own booking (seat 0) that was
-checked in, or confirmed on a day that is over; a half day counts half. Avoided km = 2 x the one-way commute
-distance the member gave with /pendeln, per day; CO₂ = km x DESKBOT_CO2_KG_PER_KM.
+checked in, or confirmed on a day that is over; a half day counts half. Avoided km = 2 x (home→office minus
+home→coworking, both given with /pendeln), per day; CO₂ = km x DESKBOT_CO2_KG_PER_KM.
 """
 
 from __future__ import annotations
@@ -55,10 +55,18 @@ def _day_weights(core, member_id: int, today: date, since: date | None = None) -
         return weights
 
 
+def _net_km(core, member_id: int) -> float | None:
+    """One-way km not driven per coworking day: home→office minus home→coworking (as the district counts it)."""
+    with core.db.session() as s:
+        row = s.execute(select(Member.commute_km, Member.prefs).where(Member.id == member_id)).first()
+    if row is None or row.commute_km is None:
+        return None
+    return max(0.0, row.commute_km - float((row.prefs or {}).get("cowork_km") or 0))
+
+
 def personal_impact(core, member_id: int, today: date) -> Impact:
     weights = _day_weights(core, member_id, today)
-    with core.db.session() as s:
-        km = s.scalar(select(Member.commute_km).where(Member.id == member_id))
+    km = _net_km(core, member_id)
     factor = core.settings.co2_kg_per_km
     first = today.replace(day=1)
     imp = Impact(commute_km=km)
@@ -82,7 +90,6 @@ def personal_impact(core, member_id: int, today: date) -> Impact:
 def week_summary(core, member_id: int, monday: date) -> tuple[float, float]:
     """(days, km) coworked in the week starting on `monday`."""
     weights = _day_weights(core, member_id, monday + timedelta(days=6), since=monday)
-    with core.db.session() as s:
-        km = s.scalar(select(Member.commute_km).where(Member.id == member_id)) or 0
+    km = _net_km(core, member_id) or 0
     days = sum(weights.values())
     return days, 2 * km * days

@@ -76,6 +76,8 @@ TEXTS: dict[str, dict[str, str]] = {
                         "Kilometer und wie viel CO₂ das Coworking spart. Die Angabe ist freiwillig.",
         "commute_cleared": "Dein Pendelweg ist gelöscht.",
         "commute_bad": "„{value}“ kann ich nicht als Kilometer lesen. Schreib z. B. /pendeln 23 (0,5 bis 500 km).",
+        "commute_cowork": "Weg zum Coworking: {km} km einfach – der wird abgezogen.",
+        "commute_ask_cowork": "Wie weit ist dein Weg zum Coworking? Mit „/pendeln {{büro}} {{coworking}}“, z. B. „/pendeln 23 4“, rechne ich genauer (sonst zählt der ganze Weg zum Büro).",
         "stats_caption": "📊 Wirkung von deskbot (bis {day})",
         "stats_nochart": "(Diagramm nicht verfügbar: matplotlib ist nicht installiert.)",
     },
@@ -104,6 +106,8 @@ TEXTS: dict[str, dict[str, str]] = {
                         "CO₂ that coworking saves. It's voluntary.",
         "commute_cleared": "Your commute distance is deleted.",
         "commute_bad": "I can't read “{value}” as kilometres. Send e.g. /commute 23 (0.5 to 500 km).",
+        "commute_cowork": "Way to the coworking space: {km} km one way – that is subtracted.",
+        "commute_ask_cowork": "How far is your way to the coworking space? With \"/commute {{office}} {{coworking}}\", e.g. \"/commute 23 4\", I count more exactly (otherwise the whole way to the office counts).",
         "stats_caption": "📊 deskbot's impact (up to {day})",
         "stats_nochart": "(No chart: matplotlib is not installed.)",
     },
@@ -405,13 +409,27 @@ def cmd_commute(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
         if value.lower() in _CLEAR:
             m.commute_km = None
             return [Reply(tr(lang, "commute_cleared"))]
-        match = _KM_RE.match(value)
-        km = float(match.group(1).replace(",", ".")) if match else -1
-        if not 0.5 <= km <= 500:
+        parts = [p for p in value.replace("/", " ").split() if p.lower() not in ("km", "und", "and", "+")]
+        if not parts:
             return [Reply(tr(lang, "commute_bad", value=value))]
+        kms = []
+        for part in parts[:2]:
+            match = _KM_RE.match(part)
+            kms.append(float(match.group(1).replace(",", ".")) if match else -1)
+        if len(parts) > 2 or not 0.5 <= kms[0] <= 500 or (len(kms) == 2 and not 0 <= kms[1] <= 500):
+            return [Reply(tr(lang, "commute_bad", value=value))]
+        km = kms[0]
         m.commute_km = km
+        prefs = dict(m.prefs or {})
+        if len(kms) == 2:
+            prefs["cowork_km"] = kms[1]
+        m.prefs = prefs
+        cowork = prefs.get("cowork_km")
     factor = dlg.core.settings.co2_kg_per_km
-    return [Reply(tr(lang, "commute_set", km=_num(km, lang), both=_num(2 * km, lang), co2=_num(2 * km * factor, lang)))]
+    saved = 2 * max(0.0, km - (cowork or 0.0))
+    text = tr(lang, "commute_set", km=_num(km, lang), both=_num(saved, lang), co2=_num(saved * factor, lang))
+    text += "\n" + (tr(lang, "commute_cowork", km=_num(cowork, lang)) if cowork is not None else tr(lang, "commute_ask_cowork"))
+    return [Reply(text)]
 
 
 def cmd_stats(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
