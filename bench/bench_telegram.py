@@ -239,8 +239,9 @@ async def run(cases: list[str], concurrency: int | None = None) -> list[dict]:
                 handle_times.append(time.perf_counter() - t)
 
         dialogue.handle = timed_handle  # type: ignore[method-assign]
+        extra = {} if concurrency is None else {"dialogue_concurrency": concurrency}
         tr = TelegramTransport(dialogue, token=info["token"], base_url=info["base_url"], poll_timeout=10,
-                               set_commands=False, dialogue_concurrency=concurrency)  # fmt: skip
+                               set_commands=False, **extra)  # fmt: skip
         await tr.start()
         loop = asyncio.get_running_loop()
         try:
@@ -250,7 +251,7 @@ async def run(cases: list[str], concurrency: int | None = None) -> list[dict]:
                 proc.stdin.flush()
                 line = await loop.run_in_executor(None, proc.stdout.readline)
                 res = json.loads(line)
-                res["transport_stats"] = {k: v for k, v in tr.stats.items() if v}
+                res["transport_stats"] = {k: v for k, v in getattr(tr, "stats", {}).items() if v}
                 res["limiter_429"] = tr.limiter.hits_429
                 res["dialogue_handle_p50_ms"] = pct(handle_times, 50)
                 res["dialogue_handle_p95_ms"] = pct(handle_times, 95)
