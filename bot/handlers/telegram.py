@@ -33,8 +33,9 @@ How it works
 * Failures: 429 -> the chat waits ``retry_after`` and the message is retried; network errors are
   retried with backoff, except a send that timed out after the request went out: it may have arrived,
   so it is not retried (logged, counted in ``stats["maybe_sent"]``). A reply sent is confirmed with
-  ``dialogue.mark_sent([outbox_id, ...])``; one not sent within ``max_reply_wait`` or by stop time stays
-  in the outbox and the scheduler delivers it.
+  ``dialogue.mark_sent([outbox_id, ...])``; one not sent within ``max_reply_wait`` (90 s from the dialogue's
+  return, inside the dialogue's 120 s lease on the row) or by stop time stays in the outbox and the
+  scheduler delivers it.
 * `send()` (the scheduler's outbox) never waits longer than ``max_send_wait``: it raises `RetryLater`
   when Telegram or the limiter asks for a longer wait or retries are exhausted, `RecipientGone` (and
   calls ``on_blocked``) on 403 or "chat not found", `SendError` on other permanent errors. Parts of a
@@ -229,6 +230,7 @@ class _Item:
     source: int | None = None  # message id carrying the pressed button
     answered: bool = False
     timer: asyncio.TimerHandle | None = None
+    handled_at: float = 0.0  # loop time the dialogue returned (its reply's outbox lease started then)
 
 
 @dataclass(eq=False)
@@ -271,7 +273,7 @@ class TelegramTransport:
         on_blocked: Callable[[str], None] | None = None,
         limits: FloodLimits | None = None,
         max_send_wait: float = 30.0,
-        max_reply_wait: float = 120.0,
+        max_reply_wait: float = 90.0,  # below the dialogue's REPLY_LEASE (120 s), or the scheduler sends it too
         network_retries: int = 4,
         network_backoff: float = 0.5,
         poll_timeout: float = 10.0,
@@ -405,15 +407,15 @@ class TelegramTransport:
         tails = [c.tail for c in self._chats.values() if c.tail is not None and not c.tail.done()]
         if tails:
             await asyncio.wait(tails, timeout=max(0.0, deadline - loop.time()))
-        self.limiter.abort_waiting()
+        self.limiter.abort_waiting()  # the rest stays in the outbox; all of stop() stays under ~grace + 3 s
         tails = [t for t in tails if not t.done()]
         if tails:
-            await asyncio.wait(tails, timeout=2.0)
+            await asyncio.wait(tails, timeout=1.0)
         if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=1.0)
+            await asyncio.wait(list(self._tasks), timeout=0.5)
         if self._mark_task is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(asyncio.shield(self._mark_task), 2.0)
+                await asyncio.wait_for(asyncio.shield(self._mark_task), 1.0)
         if self.stats["left_to_outbox"] or self.stats["lost"]:
             log.warning("telegram: stopped with %d replies left to the outbox (%d without an outbox row, lost)",
                         self.stats["left_to_outbox"], self.stats["lost"])  # fmt: skip
@@ -684,6 +686,7 @@ class TelegramTransport:
                     self._handled.set()
                     continue
                 self._inflight.pop(item.update_id, None)
+                item.handled_at = loop.time()
                 if not item.done.done():
                     item.done.set_result(None)
                 self._handled.set()
@@ -828,7 +831,8 @@ class TelegramTransport:
 
     async def _send_replies(self, item: _Item, replies: list[Reply], chat: _Chat | None = None) -> None:
         chat_id = item.chat_key
-        policy = SendPolicy(deadline=asyncio.get_running_loop().time() + self.max_reply_wait)
+        # counted from the dialogue's return: past it the reply's outbox lease may end and the scheduler sends it
+        policy = SendPolicy(deadline=(item.handled_at or asyncio.get_running_loop().time()) + self.max_reply_wait)
         counter = chat
         edit_target = item.source
         keyboard_spent = item.query is not None and bool(replies) and replies[0].edit
