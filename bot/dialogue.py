@@ -29,14 +29,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import ClassVar
 
-from sqlalchemy import insert, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from bot.app import Core
 from bot.domain import Choice, IncomingMessage, Intent, Reply
 from bot.i18n import t
 from bot.router import Ctx, Router, RouterConflict, Routes
-from bot.storage.models import HandledUpdate, Outbox
+from bot.storage.models import Outbox
 from bot.throttle import FloodWindow
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ class Dialogue:
 
         self.routes.check(notices=KIND_PREF)  # every notice a member can switch has a drafter
         self.flood = FloodWindow(core.settings.flood_messages_per_minute)
+        self._parsed: dict = {}
 
     # ------------------------------------------------------------------ entry point
     def handle(self, msg: IncomingMessage) -> list[Reply]:
@@ -148,7 +149,8 @@ class Dialogue:
         """Record the update as handled (in this unit of work); False if it was handled before."""
         from bot.storage.outbox import record_update
 
-        return record_update(s, msg.update_key, msg.transport, self.core.clock.now())
+        return record_update(s, msg.update_key, msg.transport, self.core.clock.now(),
+                             chat_key=f"{msg.transport}:{msg.chat_id}")
 
     def _store_replies(self, s, msg: IncomingMessage, ctx_box: list[Ctx], replies: list[Reply]) -> None:
         """The direct answers as outbox rows, leased to this process: sent at once by the transport, or by the
@@ -227,9 +229,7 @@ class Dialogue:
             # an invite code sent as a message (e.g. "OP-OLFEN", which would otherwise read as a town)
             ctx.intent = Intent(intent="start", args=[words[0]], lang=ctx.lang)
             return self._finish(ctx, self.routes.answer(self, ctx, "start"))
-        from bot.intents import parse
-
-        intent = parse(msg.text, ctx.now, self.core.space_refs())
+        intent = self.parse(msg.text, ctx.now)
         ctx.intent = intent
         if member.is_new and intent.intent not in ("start", "language") and intent.lang != member.lang and msg.lang_hint is None:
             self.members.set_lang(member.id, intent.lang)
@@ -355,6 +355,25 @@ class Dialogue:
         if replies:
             replies[0].edit = True
         return replies
+
+    def parse(self, text: str, now) -> Intent:
+        """`bot.intents.parse`, remembered for the same text within the same minute (the usual phrases repeat:
+        "morgen Dülmen"); each caller gets its own copy, since handlers may fill in slots."""
+        import copy
+
+        from bot.intents import parse
+
+        spaces = self.core.space_refs()
+        key = (text, now.replace(second=0, microsecond=0), id(spaces))
+        hit = self._parsed.get(key)
+        if hit is None:
+            hit = parse(text, now, spaces)
+            if len(self._parsed) >= 4096:
+                self._parsed.clear()
+            self._parsed[key] = hit
+        it = copy.copy(hit)
+        it.dates, it.args, it.space_guess = list(hit.dates), list(hit.args), list(hit.space_guess)
+        return it
 
     def _changed_since(self, member_id: int, issued: str | None) -> bool:
         """Did the member's bookings change after this button was issued? (A later action makes it stale.)"""

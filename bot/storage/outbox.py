@@ -228,12 +228,22 @@ _WATCHERS = text(
 _HANDLED = 'INSERT INTO handled_updates ("key", transport, handled_at) VALUES (?, ?, ?) ON CONFLICT ("key") DO NOTHING'
 
 
-def record_update(s: Session, key: str, transport: str, now: datetime) -> bool:
+# PostgreSQL: the same insert, after taking the chat's advisory lock for the rest of the transaction, so one
+# chat's messages are handled one at a time across all instances (SQLite: one writer anyway, BEGIN IMMEDIATE)
+_HANDLED_LOCKED = ('WITH chat_lock AS (SELECT pg_advisory_xact_lock(hashtextextended(%s, 8211)))'
+                   ' INSERT INTO handled_updates ("key", transport, handled_at) SELECT %s, %s, %s FROM chat_lock'
+                   ' ON CONFLICT ("key") DO NOTHING')
+
+
+def record_update(s: Session, key: str, transport: str, now: datetime, chat_key: str | None = None) -> bool:
     """Mark a messenger update as handled in this transaction; False if it was handled before.
 
     One statement, no savepoint: a concurrent transaction recording the same key makes this one wait for
-    it, then skip (it committed) or insert (it rolled back)."""
+    it, then skip (it committed) or insert (it rolled back). With `chat_key` on PostgreSQL the same statement
+    first takes the chat's transaction lock, so two instances never handle one chat's messages at once."""
     d = dialect_of(s.get_bind().dialect.name)
+    if chat_key and d.pg:
+        return run(connection(s), _HANDLED_LOCKED, (chat_key[:300], key[:200], transport, now)).rowcount == 1
     return run(connection(s), d.sql(_HANDLED), (key[:200], transport, d.ts(now))).rowcount == 1
 
 

@@ -1,0 +1,57 @@
+"""Two instances on one PostgreSQL handle one chat's messages one at a time (issue 14): the chat's advisory
+lock is taken by the statement that records the update, so a second instance waits for the first to commit."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from bot.app import build_core
+from bot.dialogue import Dialogue
+from bot.domain import IncomingMessage
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.postgres
+
+
+def test_one_chat_is_serialised_across_instances(pg_url, tmp_path, clock):
+    a = build_core(make_settings(pg_url, tmp_path / "a"), clock=clock)
+    b = build_core(make_settings(pg_url, tmp_path / "b"), clock=clock, load_world=False)
+    try:
+        da, db_ = Dialogue(a), Dialogue(b)
+        da.handle(IncomingMessage("telegram", "7", "7", "KREIS-2026", update_key="tg:1"))
+        inside = threading.Event()
+        release = threading.Event()
+        order: list[str] = []
+        real = da.routes.intents["book"]
+
+        def slow_book(dlg, ctx):  # instance A is in the middle of a booking for chat 7
+            inside.set()
+            release.wait(5)
+            order.append("A")
+            return real(dlg, ctx)
+
+        da.routes.intents["book"] = slow_book
+        t = threading.Thread(target=lambda: da.handle(
+            IncomingMessage("telegram", "7", "7", "buche morgen Olfen", update_key="tg:2")))
+        t.start()
+        assert inside.wait(5)
+        got: list = []
+        u = threading.Thread(target=lambda: got.append(db_.handle(
+            IncomingMessage("telegram", "7", "7", "storno morgen", update_key="tg:3"))))
+        u.start()
+        time.sleep(0.5)
+        assert u.is_alive()  # B waits for A's transaction on the chat's lock
+        other = db_.handle(IncomingMessage("telegram", "8", "8", "hallo", update_key="tg:4"))
+        assert other  # another chat is not held up
+        release.set()
+        t.join(5)
+        u.join(5)
+        order.append("B")
+        assert order == ["A", "B"]
+        assert "Storniert" in got[0][0].text  # B saw A's booking: the cancel found it
+    finally:
+        a.close()
+        b.close()
