@@ -438,3 +438,17 @@ async def test_real_dialogue_english_and_group(emu, make, sqlite_core):
     await emu.wait_for(lambda: emu.sent_to(GROUP))
     await asyncio.sleep(0.3)
     assert len(emu.sent_to(GROUP)) == 1  # only the addressed message was answered
+
+
+async def test_real_dialogue_foreign_button_in_group_is_an_alert(emu, make, sqlite_core):
+    from bot.dialogue import Dialogue
+
+    await make(Dialogue(sqlite_core), limits=LIFTED)
+    emu.inject_message(GROUP, ANNA, "/sprache@deskbot_test_bot", chat_type="supergroup", title="Team", first_name="Anna")
+    (kb,) = await emu.wait_for(lambda: [c for c in emu.sent_to(GROUP) if c.button_data()])
+    up = emu.press_button(GROUP, BEN, kb.message_id, kb.button_data()[0])
+    cb = up["callback_query"]["id"]
+    await emu.wait_for(lambda: cb in emu.callback_answers)
+    assert emu.callback_answers[cb].get("show_alert") is True and emu.callback_answers[cb].get("text")
+    await asyncio.sleep(0.3)
+    assert len(emu.sent_to(GROUP)) == 1 and emu.message(GROUP, kb.message_id).get("reply_markup")  # Anna's buttons stay

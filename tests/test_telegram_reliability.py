@@ -347,6 +347,13 @@ async def test_not_yours_is_a_callback_alert_and_spent_keyboard_removed(emu, mak
     assert emu.message(GROUP, kb.message_id)["text"] == "Welcher Tag?"
 
 
+async def test_alert_from_the_outbox_is_never_posted(emu, make):
+    t = await make()
+    emu.add_chat(GROUP, ANNA, chat_type="supergroup")
+    await t.send(str(GROUP), Reply("Das ist nicht deine Schaltfläche.", alert=True))
+    assert not emu.sent_to(GROUP)
+
+
 # --- 6. fair sending ---------------------------------------------------------------------------
 
 

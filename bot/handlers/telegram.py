@@ -1001,6 +1001,9 @@ class TelegramTransport:
             log.debug("telegram: keyboard of %s in %s not removed: %s", message_id, chat_id, exc)
 
     async def send(self, chat_id: str, reply: Reply, *, dedupe_key: str | None = None) -> None:
+        if reply.alert:  # a callback alert can only be shown as the answer to its button press, never posted
+            log.info("telegram: alert for chat %s not posted (its button press is answered or expired)", chat_id)
+            return
         loop = asyncio.get_running_loop()
         policy = SendPolicy(bulk=True, deadline=loop.time() + self.max_send_wait)
         cid: int | str = int(chat_id) if re.fullmatch(r"-?\d+", chat_id) else chat_id
