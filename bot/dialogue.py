@@ -208,10 +208,10 @@ class Dialogue:
         limit = self.core.settings.max_message_length
         if len(msg.text) > limit:
             return [Reply(t(ctx.lang, "too_long", n=len(msg.text), max=limit))]
-        if not msg.callback and not self.flood.allow(member.id, ctx.now.timestamp()):
-            if self.flood.should_warn(member.id, ctx.now.timestamp()):
-                return [Reply(t(ctx.lang, "slow_down"))]
-            return []
+        if not msg.callback:
+            over = self._flooding(msg, member.id, ctx)
+            if over is not None:
+                return [Reply(t(ctx.lang, "slow_down"))] if over == "warn" else []
         if msg.callback:
             return self._finish(ctx, self._on_button(ctx, msg.callback))
         text = msg.text.strip()
@@ -355,6 +355,24 @@ class Dialogue:
         if replies:
             replies[0].edit = True
         return replies
+
+    def _flooding(self, msg: IncomingMessage, member_id: int, ctx: Ctx) -> str | None:
+        """None if the message may be handled; "warn" for the first one over the limit in a minute, "drop" after.
+        With several instances (PostgreSQL and messenger update keys) the count is the chat's handled updates of
+        the last minute in the database, shared by all instances; otherwise this process's window."""
+        limit = self.core.settings.flood_messages_per_minute
+        if msg.update_key and self.core.db.is_postgres:
+            from bot.storage.outbox import recent_updates
+
+            with self.core.db.session() as s:
+                n = recent_updates(s, f"{msg.transport}:{msg.chat_id}", ctx.now - timedelta(seconds=60))
+            if n <= limit:
+                return None
+            return "warn" if n == limit + 1 else "drop"
+        at = ctx.now.timestamp()
+        if self.flood.allow(member_id, at):
+            return None
+        return "warn" if self.flood.should_warn(member_id, at) else "drop"
 
     def parse(self, text: str, now) -> Intent:
         """`bot.intents.parse`, remembered for the same text within the same minute (the usual phrases repeat:

@@ -55,3 +55,20 @@ def test_one_chat_is_serialised_across_instances(pg_url, tmp_path, clock):
     finally:
         a.close()
         b.close()
+
+
+def test_flood_throttle_is_shared_by_instances(pg_url, tmp_path, clock):
+    a = build_core(make_settings(pg_url, tmp_path / "a"), clock=clock)
+    b = build_core(make_settings(pg_url, tmp_path / "b"), clock=clock, load_world=False)
+    try:
+        dialogues = [Dialogue(a), Dialogue(b)]
+        limit = a.settings.flood_messages_per_minute
+        answers = [dialogues[i % 2].handle(IncomingMessage("telegram", "9", "9", "/hilfe", update_key=f"tg:f{i}"))
+                   for i in range(limit + 5)]
+        answered = [r for r in answers[:limit] if r]
+        assert len(answered) == limit  # round robin over two instances: the limit counts once, not per instance
+        slow = [r for r in answers[limit:] if r]
+        assert len(slow) == 1 and "Langsam" in slow[0][0].text  # one "slow down", then silence
+    finally:
+        a.close()
+        b.close()

@@ -331,10 +331,13 @@ class HandledUpdate(Base):
     transaction as the change and the reply it caused, so a redelivery is a no-op (0005)."""
 
     __tablename__ = "handled_updates"
+    __table_args__ = (Index("ix_handled_updates_chat", "chat_key", "handled_at"),)
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     transport: Mapped[str] = mapped_column(String(20))
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # "transport:chat": the flood throttle counts a chat's updates of the last minute here, across instances (0006)
+    chat_key: Mapped[str | None] = mapped_column(String(300))
 
 
 class LinkCode(Base):

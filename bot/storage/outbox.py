@@ -225,13 +225,14 @@ _WATCHERS = text(
 
 # --- the inbox side: a messenger update handled once -------------------------------------------------
 
-_HANDLED = 'INSERT INTO handled_updates ("key", transport, handled_at) VALUES (?, ?, ?) ON CONFLICT ("key") DO NOTHING'
+_HANDLED = ('INSERT INTO handled_updates ("key", transport, handled_at, chat_key) VALUES (?, ?, ?, ?)'
+            ' ON CONFLICT ("key") DO NOTHING')
 
 
 # PostgreSQL: the same insert, after taking the chat's advisory lock for the rest of the transaction, so one
 # chat's messages are handled one at a time across all instances (SQLite: one writer anyway, BEGIN IMMEDIATE)
 _HANDLED_LOCKED = ('WITH chat_lock AS (SELECT pg_advisory_xact_lock(hashtextextended(%s, 8211)))'
-                   ' INSERT INTO handled_updates ("key", transport, handled_at) SELECT %s, %s, %s FROM chat_lock'
+                   ' INSERT INTO handled_updates ("key", transport, handled_at, chat_key) SELECT %s, %s, %s, %s FROM chat_lock'
                    ' ON CONFLICT ("key") DO NOTHING')
 
 
@@ -242,9 +243,17 @@ def record_update(s: Session, key: str, transport: str, now: datetime, chat_key:
     it, then skip (it committed) or insert (it rolled back). With `chat_key` on PostgreSQL the same statement
     first takes the chat's transaction lock, so two instances never handle one chat's messages at once."""
     d = dialect_of(s.get_bind().dialect.name)
-    if chat_key and d.pg:
-        return run(connection(s), _HANDLED_LOCKED, (chat_key[:300], key[:200], transport, now)).rowcount == 1
-    return run(connection(s), d.sql(_HANDLED), (key[:200], transport, d.ts(now))).rowcount == 1
+    chat = chat_key[:300] if chat_key else None
+    if chat and d.pg:
+        return run(connection(s), _HANDLED_LOCKED, (chat, key[:200], transport, now, chat)).rowcount == 1
+    return run(connection(s), d.sql(_HANDLED), (key[:200], transport, d.ts(now), chat)).rowcount == 1
+
+
+def recent_updates(s: Session, chat_key: str, since: datetime) -> int:
+    """How many updates of this chat were handled since then, by any instance (the shared flood throttle)."""
+    d = dialect_of(s.get_bind().dialect.name)
+    return run(connection(s), d.sql("SELECT count(*) FROM handled_updates WHERE chat_key = ? AND handled_at > ?"),
+               (chat_key[:300], d.ts(since))).fetchone()[0]
 
 
 def store_replies(s: Session, rows: list[dict[str, Any]]) -> list[int | None]:
