@@ -138,3 +138,22 @@ def test_a_redelivered_update_changes_nothing_and_hands_back_unsent_answers(chat
     assert dlg.handle(msg) == []  # sent: a further redelivery is silent
     with dlg.core.db.session() as s:
         assert len(s.scalars(select(Booking)).all()) == 1
+
+
+def test_a_per_person_cap_inside_a_company_pool(chat):
+    """An employer with a pool can cap each person (days_per_employee next to pool_days): a series takes the
+    cap, not the pool (issue 17: one 'jeden Tag im Dezember' took 22 of a 40-day pool)."""
+    from sqlalchemy import text
+
+    core = chat.dialogue.core
+    with core.db.session() as s:
+        s.execute(text("UPDATE employers SET days_per_employee_halves = 10 WHERE slug = 'agrartech'"))  # 5 days
+    chat.send("anna", "AGRAR-2026")
+    r = chat.send("anna", "buche jeden Tag im Dezember in Coesfeld")
+    if "buchen, oder nur wissen" in r:
+        r = chat.send("anna", "ja")
+    with core.db.session() as s:
+        pool = s.scalar(select(ContingentAccount).where(ContingentAccount.scope == "pool",
+                                                        ContingentAccount.month == "2026-12"))
+        assert pool.used_halves == 10  # 5 days from the pool of 40, the cap
+    assert "selbst" in r or "Kontingent" in r  # the other days are offered as self-paid, not taken from the pool
