@@ -452,3 +452,51 @@ async def test_real_dialogue_foreign_button_in_group_is_an_alert(emu, make, sqli
     assert emu.callback_answers[cb].get("show_alert") is True and emu.callback_answers[cb].get("text")
     await asyncio.sleep(0.3)
     assert len(emu.sent_to(GROUP)) == 1 and emu.message(GROUP, kb.message_id).get("reply_markup")  # Anna's buttons stay
+
+
+async def _crash(t: TelegramTransport) -> None:
+    """Like a kill -9: no stop(), nothing confirmed, nothing drained; only our own sockets are closed."""
+    if t._poll_task is not None:
+        t._poll_task.cancel()
+    for chat in list(t._chats.values()):
+        for task in (chat.worker, chat.tail):
+            if task is not None:
+                task.cancel()
+    t.limiter.abort_waiting()
+    await asyncio.sleep(0.1)
+    await t.bot.shutdown()
+    t._started = False
+
+
+async def test_real_dialogue_crash_loses_no_reply(emu, sqlite_core):
+    """A crash after the dialogue stored its answer but before it went out: the update was confirmed (its
+    handling had returned), and the answer waits in the outbox, not marked sent, for the scheduler. An update
+    whose dialogue call had not returned is delivered again after the restart and answered then."""
+    from sqlalchemy import select
+
+    from bot.dialogue import Dialogue
+    from bot.storage.models import Outbox
+
+    d = Dialogue(sqlite_core)
+    t = TelegramTransport(d, token=emu.token, base_url=emu.base_url, poll_timeout=2, limits=LIFTED)
+    await t.start()
+    emu.fail_next(1, status=429, retry_after=30, chat_id=ANNA)  # the answer cannot go out yet
+    emu.inject_message(ANNA, ANNA, "/hilfe", first_name="Anna", language_code="de")
+    await emu.wait_for(lambda: emu.count_429 == 1)
+    await emu.wait_for(lambda: emu.pending_updates == 0)  # handled, so confirmed
+    await _crash(t)
+    with sqlite_core.db.session() as s:
+        rows = s.scalars(select(Outbox).where(Outbox.kind == "reply")).all()
+        assert [r.status for r in rows] == ["pending"]  # the answer waits in the outbox
+    emu.inject_message(BEN, BEN, "/hilfe", first_name="Ben", language_code="de")  # arrives while we are down
+    t2 = TelegramTransport(d, token=emu.token, base_url=emu.base_url, poll_timeout=2, limits=LIFTED)
+    await t2.start()
+    try:
+        await emu.wait_for(lambda: emu.sent_to(BEN), timeout=4)
+        await asyncio.sleep(0.3)
+        assert not emu.sent_to(ANNA)  # no second handling of Anna's update
+        with sqlite_core.db.session() as s:
+            statuses = dict(s.execute(select(Outbox.chat_id, Outbox.status).where(Outbox.kind == "reply")).all())
+        assert statuses == {str(ANNA): "pending", str(BEN): "sent"}
+    finally:
+        await t2.stop()
