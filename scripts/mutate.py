@@ -21,6 +21,7 @@ Which test file killed a mutant is read from pytest's summary; with the existing
 file survived the earlier files alone: the "before" figure comes out of the same run.
 
     .venv/bin/python scripts/mutate.py bot/booking.py --aimed booking --random 60 --seed 14 \
+        --skip _book_day _constraint_name ConflictRetry \
         --tests tests/test_booking.py tests/test_booking_rules.py --pytest-args="-k not postgres" \
         --json /tmp/mut-booking.json
 
@@ -137,27 +138,35 @@ def _mentions_pg(node: ast.AST) -> bool:
     return bool(re.search(r"is_postgres|\bpg\b|\.pg\b|postgresql|d\.pg", src))
 
 
-def _excluded_ranges(tree: ast.Module) -> list[tuple[int, int]]:
-    """Line ranges not mutated: docstrings and the bodies of PostgreSQL-only branches."""
+def _excluded_ranges(tree: ast.Module, skip_defs: set[str] = frozenset()) -> list[tuple[int, int]]:
+    """Line ranges not mutated: docstrings, the bodies of PostgreSQL-only branches, the functions and classes
+    named in `skip_defs`."""
     out = []
     for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in skip_defs:
+            out.append((node.lineno, node.end_lineno))
         if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                     and isinstance(body[0].value.value, str):
                 out.append((body[0].lineno, body[0].end_lineno))
-        if isinstance(node, ast.If) and _mentions_pg(node.test):
-            for stmt in node.body:
-                out.append((stmt.lineno, stmt.end_lineno))
-        if isinstance(node, ast.IfExp) and _mentions_pg(node.test):
-            out.append((node.body.lineno, node.body.end_lineno))
+        # `if pg: <body>` / `<body> if pg else ...`: the body is PostgreSQL's; `... if sqlite else <orelse>`: the
+        # orelse is
+        if isinstance(node, (ast.If, ast.IfExp)):
+            pg_part = node.body if _mentions_pg(node.test) else node.orelse if _mentions_sqlite(node.test) else None
+            for part in (pg_part if isinstance(pg_part, list) else [pg_part] if pg_part is not None else []):
+                out.append((part.lineno, part.end_lineno))
     return out
 
 
-def mutation_points(source: str) -> list[tuple[ast.AST, str, ast.AST]]:
+def _mentions_sqlite(node: ast.AST) -> bool:
+    return "sqlite" in ast.unparse(node)
+
+
+def mutation_points(source: str, skip_defs: set[str] = frozenset()) -> list[tuple[ast.AST, str, ast.AST]]:
     """(original node, description, replacement node) for every point, in source order."""
     tree = ast.parse(source)
-    excluded = _excluded_ranges(tree)
+    excluded = _excluded_ranges(tree, skip_defs)
     in_fstring: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
@@ -259,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--random", type=int, default=60)
     ap.add_argument("--seed", type=int, default=14)
     ap.add_argument("--aimed", choices=sorted(AIMED), help="also run the aimed mutants of this module")
+    ap.add_argument("--skip", nargs="*", default=[], metavar="NAME",
+                    help="functions or classes left out of the random draw (e.g. retry plumbing only races reach)")
     ap.add_argument("--workdir", type=Path, help="private copy (default /tmp/mut-<module>)")
     ap.add_argument("--timeout", type=float, help="per mutant, seconds (default 3 x the clean run, at least 60)")
     ap.add_argument("--json", type=Path, help="write every mutant and its outcome here")
@@ -277,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(extra) >= 2 and extra[0] == "-k":
         extra = ["-k", " ".join(extra[1:])]
 
-    pts = mutation_points(original)
+    pts = mutation_points(original, set(args.skip))
     rng = random.Random(args.seed)
     chosen = sorted(rng.sample(range(len(pts)), min(args.random, len(pts))))
     mutants: list[tuple[Mutant, str]] = []
@@ -347,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {m.id:>6} L{m.line:<5} {m.what}: {m.before!r} -> {m.after!r}")
     if args.json:
         args.json.write_text(json.dumps({"module": args.module, "tests": args.tests, "pytest_args": extra,
-                                         "seed": args.seed, "points": len(pts),
+                                         "seed": args.seed, "skip": args.skip, "points": len(pts),
                                          "mutants": [asdict(m) for m in done]}, indent=1, ensure_ascii=False))
     return 0
 

@@ -224,9 +224,11 @@ def test_the_price_is_the_day_price_per_half(core):
     [full] = core.booking.book(anna, "coesfeld", [TUE])
     [half] = core.booking.book(anna, "coesfeld", [WED], start="10:00", end="12:00")
     [team] = core.booking.book(anna, "coesfeld", [THU], part="morning", desks=2)
+    [team_full] = core.booking.book(anna, "coesfeld", [FRI], desks=2)
     assert row(core, full.booking.id).price_cents == 1800
     assert row(core, half.booking.id).price_cents == 900
     assert [row(core, b.id).price_cents for b in team.bookings] == [900, 900]
+    assert [row(core, b.id).price_cents for b in team_full.bookings] == [1800, 1800]
     assert {(row(core, b.id).payer, row(core, b.id).charged_halves) for b in team.bookings} == {("self", 0)}
 
 
@@ -340,6 +342,8 @@ def test_morning_ends_and_afternoon_starts_at_13(core):
     assert (am.free, pm.free) == (0, 1)
     by = {x.space.slug: x for x in core.booking.availability(TUE, part="afternoon")}
     assert by["rosendahl"].free == 1 and by["olfen"].free == 2
+    [x] = core.booking.availability(TUE, "olfen", part="morning")  # bob's afternoon starts as it ends
+    assert x.free == 3
     [x] = core.booking.availability(TUE, "rosendahl", start="12:30", end="13:00")
     assert x.free == 0
     [x] = core.booking.availability(TUE, "rosendahl", start="13:30", end="14:00")
@@ -385,3 +389,220 @@ def test_a_full_space_says_how_many_desks_are_free(core):
     assert isinstance(o, Full) and o.free == 1
     [o] = core.booking.book(bob, "rosendahl", [TUE], start="10:30", end="12:00", desks=2)
     assert isinstance(o, Booked) and len(o.bookings) == 2
+
+
+# ---------------------------------------------------------------- the lookups the dialogue builds its answers on
+
+
+def test_outcomes_are_values(core):
+    import dataclasses
+
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [o] = core.booking.book(anna, "coesfeld", [TUE])
+    for value in (o.booking, o.booking.space, o.remaining):
+        field = dataclasses.fields(value)[0].name
+        try:
+            setattr(value, field, None)
+        except dataclasses.FrozenInstanceError:
+            continue
+        raise AssertionError(f"{type(value).__name__} can be changed")
+    assert len({o.remaining, core.booking.remaining(anna)}) == 1  # equal values, hashable
+
+
+def test_each_month_has_its_own_contingent(core):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    core.booking.book(anna, "coesfeld", [TUE])
+    assert core.booking.remaining(anna, "2026-12").member_left == 16
+    [o] = core.booking.book(anna, "havixbeck", [date(2026, 12, 1)], desks=2)  # the other path
+    assert o.remaining.month == "2026-12" and o.remaining.member_left == 12
+    assert core.booking.remaining(anna, "2026-11").member_left == 14
+    assert core.booking.remaining(anna).member_left == 14  # this month
+    assert core.booking.remaining(member(core, "bob")) is None  # no employer
+
+
+def test_employer_figures(core):
+    anna, bob = member(core, "anna", "AGRAR-2026"), member(core, "bob", "AGRAR-2026")
+    core.booking.book(anna, "coesfeld", [TUE, WED])
+    core.booking.book(bob, "olfen", [TUE], part="morning")
+    with core.db.session() as s:
+        agrar = s.scalar(select(Employer.id).where(Employer.slug == "agrartech"))
+        kreis = s.scalar(select(Employer.id).where(Employer.slug == "kreisverwaltung"))
+    fig = core.booking.employer_remaining(agrar)
+    assert (fig["pool_granted"], fig["pool_used"], fig["month"]) == (80, 5, "2026-11")
+    assert {(r["name"], r["granted"], r["used"]) for r in fig["employees"]} == {("Anna", None, None), ("Bob", None, None)}
+    kora = member(core, "kora", "KREIS-2026")
+    core.booking.book(kora, "senden", [TUE])
+    fig = core.booking.employer_remaining(kreis)
+    assert (fig["pool_granted"], fig["pool_used"]) == (600, 2)
+    assert [(r["name"], r["granted"], r["used"]) for r in fig["employees"]] == [("Kora", 12, 2)]
+    assert core.booking.employer_remaining(agrar, "2026-12")["pool_used"] == 0
+    with core.db.session() as s:
+        sw = s.scalar(select(Employer.id).where(Employer.slug == "stadtwerke"))
+    assert core.booking.employer_remaining(sw)["pool_granted"] is None
+
+
+def test_closed_days_on_every_path(core):
+    from bot.booking import Closed
+
+    anna = member(core, "anna", "KREIS-2026")
+    xmas = date(2026, 12, 25)
+    [o] = core.booking.book(anna, "havixbeck", [xmas], desks=2)
+    assert isinstance(o, Closed) and (o.reason, o.detail) == ("holiday", "Erster Weihnachtstag")
+    o = core.booking.join_waitlist(anna, "havixbeck", xmas)
+    assert isinstance(o, Closed) and o.reason == "holiday"
+    [o] = core.booking.book(anna, "havixbeck", [date(2026, 11, 29)], desks=2)
+    assert isinstance(o, Closed) and (o.reason, o.detail) == ("weekday", "")
+    assert left(core, anna) == 12
+
+
+def test_space_hours_and_open_days(core, clock):
+    assert core.booking.space_hours("duelmen")["sat"] == ["09:00", "13:00"]
+    assert not core.booking.space_hours("coesfeld").get("sat")  # closed on Saturdays
+    assert core.booking.space_hours("muenster") == {}
+    assert core.booking.cancel_cutoff_hours("olfen") == 12
+    assert core.booking.open_days("coesfeld", 3) == [MON, TUE, WED]
+    assert core.booking.open_days("duelmen", 6) == [MON, TUE, WED, THU, FRI, date(2026, 11, 28)]
+    clock.set(at(MON, 17, 59))
+    assert core.booking.open_days("coesfeld", 1) == [MON]
+    clock.set(at(MON, 18, 0))  # closed for today
+    assert core.booking.open_days("coesfeld", 1) == [TUE]
+    assert core.booking.open_days("duelmen", 1) == [MON]  # Dülmen is open until 19:00
+    assert core.booking.open_days(None, 1) == [MON]
+
+
+def test_a_reminder_is_only_queued_while_it_lies_ahead(core, clock):
+    anna = member(core, "anna")
+    clock.set(at(TUE, 7, 29))
+    [early] = core.booking.book(anna, "duelmen", [TUE], start="09:00", end="10:00")
+    clock.set(at(TUE, 7, 30))
+    [late] = core.booking.book(anna, "duelmen", [TUE], start="11:00", end="12:00")
+    clock.set(at(TUE, 18, 0))
+    [tomorrow] = core.booking.book(anna, "duelmen", [WED])
+    with core.db.session() as s:
+        kinds = {(r.booking_id, r.kind) for r in s.scalars(select(Outbox).where(Outbox.kind.like("reminder_%")))}
+    assert kinds == {(early.booking.id, "reminder_morning"), (tomorrow.booking.id, "reminder_morning")}
+
+
+def test_what_is_over_is_not_offered_for_cancelling(core, clock):
+    anna = member(core, "anna")
+    core.booking.book(anna, "coesfeld", [TUE], part="morning")
+    core.booking.book(anna, "coesfeld", [TUE], part="afternoon")
+    clock.set(at(TUE, 13, 0))
+    found, late = core.booking.cancel_preview(anna, days=[TUE])
+    assert [(b.part, b.start) for b in found] == [("afternoon", "13:00")] and late == []
+
+
+def test_colleagues_are_shown_only_where_asked_and_when_they_agree(core):
+    anna, bob, carl, dora = (member(core, n, "KREIS-2026") for n in ("anna", "bob", "carl", "dora"))
+    for mid in (bob, carl):
+        core.members.set_pref(mid, "share_presence", True)
+    core.booking.book(bob, "olfen", [TUE])
+    core.booking.book(carl, "senden", [TUE])
+    core.booking.book(dora, "olfen", [TUE])  # does not share
+    with core.db.session() as s:
+        kreis = s.scalar(select(Employer.id).where(Employer.slug == "kreisverwaltung"))
+    assert core.booking.colleagues_on(anna, [kreis], TUE) == [("Bob", "Coworking Olfen"), ("Carl", "Coworking Senden")]
+    assert core.booking.colleagues_on(anna, [kreis], TUE, space_slug="olfen") == [("Bob", "Coworking Olfen")]
+    assert core.booking.colleagues_on(bob, [kreis], TUE, space_slug="olfen") == []
+    assert core.booking.colleagues_on(anna, [kreis], WED) == []
+
+
+# ---------------------------------------------------------------- what other features ask of the service
+
+
+def test_a_closed_day_refunds_in_full_and_cancels_the_waitlist(core, clock):
+    from bot.storage.models import Space
+
+    anna, bob = member(core, "anna", "STADTWERKE-2026"), member(core, "bob", "STADTWERKE-2026")
+    carl = member(core, "carl")
+    [a] = core.booking.book(anna, "rosendahl", [WED])
+    [b] = core.booking.book(bob, "rosendahl", [WED], part="morning")
+    w = core.booking.join_waitlist(carl, "rosendahl", WED)
+    clock.set(at(WED, 7, 0))  # past the cutoff: the space closes, not the member, so it is refunded all the same
+    with core.db.session() as s:
+        sp = s.scalar(select(Space).where(Space.slug == "rosendahl"))
+        per_member = core.booking.close_day(s, sp.id, WED, "Wasserschaden", clock.now())
+    assert per_member == {anna: [a.booking.id], bob: [b.booking.id], carl: [w.booking.id]}
+    assert (left(core, anna), left(core, bob)) == (16, 16)
+    assert {row(core, x).status for x in (a.booking.id, b.booking.id, w.booking.id)} == {"cancelled"}
+    with core.db.session() as s:
+        sp = s.scalar(select(Space).where(Space.slug == "rosendahl"))
+        assert core.booking.close_day(s, sp.id, WED, "again", clock.now()) is None
+
+
+def test_void_refunds_unless_told_not_to(core):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [t] = core.booking.book(anna, "coesfeld", [TUE])
+    [w] = core.booking.book(anna, "coesfeld", [WED], part="afternoon")
+    with core.db.session() as s:
+        assert core.booking.void(s, [s.get(Booking, t.booking.id)], core.clock.now()) == 2
+        assert core.booking.void(s, [s.get(Booking, w.booking.id)], core.clock.now(), refund=False) == 0
+    assert left(core, anna) == 15
+    assert {row(core, t.booking.id).status, row(core, w.booking.id).status} == {"cancelled"}
+
+
+def test_leaving_an_employer_moves_its_future_days_to_self_paid(core):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [t] = core.booking.book(anna, "coesfeld", [TUE])
+    [w] = core.booking.book(anna, "coesfeld", [WED], part="morning")
+    with core.db.session() as s:
+        sw = s.scalar(select(Employer.id).where(Employer.slug == "stadtwerke"))
+        kreis = s.scalar(select(Employer.id).where(Employer.slug == "kreisverwaltung"))
+        assert core.booking.move_to_self_paid(s, anna, kreis, TUE, core.clock.now()) == ([], 0)
+        moved, halves = core.booking.move_to_self_paid(s, anna, sw, WED, core.clock.now())
+        assert [b.id for b in moved] == [w.booking.id] and halves == 1
+    assert (row(core, t.booking.id).payer, row(core, t.booking.id).charged_halves) == ("employer", 2)
+    b = row(core, w.booking.id)
+    assert (b.payer, b.employer_id, b.charged_halves, b.member_account_id) == ("self", None, 0, None)
+    assert left(core, anna) == 14
+
+
+def test_an_operator_no_show_is_marked_as_such(core, clock):
+    anna = member(core, "anna")
+    [o] = core.booking.book(anna, "coesfeld", [TUE])
+    clock.set(at(TUE, 9, 0))
+    with core.db.session() as s:
+        lapsed = core.booking.mark_no_show(s, s.get(Booking, o.booking.id), clock.now(), by_operator=True)
+        assert [b.id for b in lapsed] == [o.booking.id]
+    [n] = notices(core, "no_show", anna)
+    assert n.payload == {"booking_id": o.booking.id, "refunded": False, "by_operator": True}
+
+
+def test_recent_spaces_are_the_members_own_newest_first(core):
+    anna, bob = member(core, "anna"), member(core, "bob")
+    core.booking.book(anna, "olfen", [TUE])
+    core.booking.book(anna, "senden", [WED])
+    core.booking.book(anna, "olfen", [THU])
+    core.booking.book(bob, "coesfeld", [FRI])
+    assert core.booking.recent_spaces(anna) == ["olfen", "senden"]
+    assert core.booking.recent_spaces(anna, limit=1) == ["olfen"]
+    assert core.booking.recent_spaces(bob) == ["coesfeld"]
+
+
+def test_the_horizon_includes_its_last_day_on_every_path(core):
+    from bot.booking import TooFarAhead
+
+    anna, bob = member(core, "anna"), member(core, "bob")
+    last, after = date(2027, 1, 22), date(2027, 1, 25)  # today + 60 days (a Friday); the Monday after
+    assert isinstance(core.booking.book(anna, "coesfeld", [last])[0], Booked)
+    assert isinstance(core.booking.book(anna, "havixbeck", [last], desks=2, part="afternoon")[0], AlreadyBooked)
+    assert isinstance(core.booking.book(bob, "havixbeck", [last], desks=2)[0], Booked)
+    assert isinstance(core.booking.join_waitlist(member(core, "carl"), "rosendahl", last), Waitlisted)
+    [o] = core.booking.book(bob, "havixbeck", [after], desks=2)
+    assert isinstance(o, TooFarAhead) and o.last_day == last
+    assert isinstance(core.booking.join_waitlist(bob, "rosendahl", after), TooFarAhead)
+
+
+def test_distances_between_spaces_for_the_nearest_alternative(core):
+    from math import cos, hypot, radians
+
+    coesfeld, duelmen = core.booking.get_space("coesfeld"), core.booking.get_space("duelmen")
+    assert None not in (coesfeld.lat, coesfeld.lon, duelmen.lat, duelmen.lon)
+    flat = hypot((duelmen.lat - coesfeld.lat) * 111.2,
+                 (duelmen.lon - coesfeld.lon) * 111.2 * cos(radians((duelmen.lat + coesfeld.lat) / 2)))
+    km = coesfeld.km_to(duelmen)
+    assert 5 < km < 60 and abs(km - flat) < 0.01 * flat  # a local flat-earth estimate agrees within 1 %
+    assert duelmen.km_to(coesfeld) == km and coesfeld.km_to(coesfeld) == 0
+    from dataclasses import replace
+
+    assert replace(duelmen, lat=None).km_to(coesfeld) is None and coesfeld.km_to(replace(duelmen, lon=None)) is None

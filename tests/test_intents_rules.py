@@ -153,3 +153,80 @@ def test_day_of_month(now, text, expected):
 def test_in_n_units(now, text, expected):
     it = p(text, now)
     assert it.intent == "book" and it.dates == ds(expected)
+
+
+# ---------------------------------------------------------------- named days, day lists, "this month"
+
+
+@pytest.mark.parametrize("now,text,expected", [
+    (NOW, "Tag der Deutschen Einheit", ["2027-10-03"]),
+    (NOW, "jeden Freitag diesen Monat", ["2026-11-27"]),
+    (NOW, "this month every Friday", ["2026-11-27"]),
+    (NOW, "jeden Freitag im nächsten Monat", ["2026-12-04", "2026-12-11", "2026-12-18", "2026-12-25"]),
+    (NOW, "1.12 Olfen", ["2026-12-01"]),
+    (NOW, "am 30. und 31.", ["2026-12-30", "2026-12-31"]),  # both days in one month: December
+])
+def test_more_dates(now, text, expected):
+    assert p(text, now).dates == ds(*expected)
+
+
+def test_an_impossible_day_list_is_unreadable_not_ignored():
+    it = p("am 30. und 31. Februar")
+    assert it.dates == [] and it.date_text_unreadable and it.intent == "book" and it.confidence < CONFIDENT
+
+
+def test_month_context_for_the_contingent():
+    assert p("Kontingent diesen Monat").month == "2026-11"
+    assert p("Kontingent im Dezember").month == "2026-12"
+
+
+# ---------------------------------------------------------------- what makes the bot act
+# The dialogue books or cancels only for these intents at or above CONFIDENT; below, it asks with buttons.
+# A question, small talk or a request for help must never book or cancel.
+
+ACTS, ASKS = True, False
+
+
+@pytest.mark.parametrize("text,intent,acts", [
+    ("morgen Dülmen", "book", ACTS),
+    ("1.12 Olfen", "book", ACTS),
+    ("zwei Plätze übermorgen Havixbeck", "book", ACTS),
+    ("Mon, Wed, Fri Coesfeld", "book", ACTS),
+    ("morgen zwischen 9 und 12 in Olfen", "book", ACTS),
+    ("morgen in Münster", "book", ACTS),  # an unknown place: the dialogue says so
+    ("tomorrow in Munich", "book", ACTS),
+    ("Freitag in Berlin", "book", ACTS),
+    ("can i have olfen on thursday", "book", ACTS),
+    ("Freitag absagen bitte", "cancel", ACTS),
+    ("please cancel my booking in Olfen", "cancel", ACTS),
+    ("Ich schaffe es am Donnerstag nicht nach Olfen", "cancel", ACTS),
+    ("Ist übermorgen in Dülmen noch was frei?", "availability", ACTS),
+    ("Wo ist morgen was frei?", "availability", ACTS),
+    ("Wie voll ist Olfen morgen?", "availability", ACTS),
+    ("freie Plätze am Freitag", "availability", ACTS),
+    ("Gibt es Donnerstag noch freie Plätze in Coesfeld?", "availability", ACTS),
+    ("how does Olfen look on Friday?", "availability", ACTS),
+    ("free seats tomorrow?", "availability", ACTS),
+    ("How do I cancel a booking?", "help", ACTS),
+    ("Wie kann ich meine Buchungen sehen?", "help", ACTS),
+    ("Was kannst du?", "help", ACTS),
+    ("Zeig mir meine Buchungen", "list", ACTS),
+    ("what did I book?", "list", ACTS),
+    ("how many days do I have left?", "contingent", ACTS),
+    ("put me on the waitlist for Friday", "waitlist", ACTS),
+    ("Erinnerung morgen aus", "settings", ACTS),
+    ("Der Bus nach Senden fällt morgen aus, typisch", "smalltalk", ASKS),  # not a cancellation
+    ("Was kostet ein Döner?", "unknown", ASKS),
+    ("The weather is nice", "unknown", ASKS),
+    ("on Blursday in Olfen", "book", ASKS),  # a date that cannot be read
+])
+def test_what_the_bot_acts_on(text, intent, acts):
+    it = p(text)
+    assert it.intent == intent
+    assert (it.confidence >= CONFIDENT) is acts, it.confidence
+
+
+@pytest.mark.parametrize("text,desks", [("for 2 people", 2), ("2 Plätze", 2), ("zwei Plätze", 2), ("für 3 Personen", 3)])
+def test_a_number_of_desks_alone_is_a_booking_request(text, desks):
+    it = p(text)
+    assert (it.intent, it.desks) == ("book", desks)
