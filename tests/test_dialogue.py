@@ -293,3 +293,12 @@ def test_booking_for_a_colleague_charges_them_tells_them_and_they_can_decline(sq
     driver.pump()
     assert any(c == "anna" and "abgelehnt" in r.text for c, r in tr.delivered)
     assert "noch 8 von 8" in chat.send("carl", "wie viele Tage habe ich noch?")
+
+
+def test_home_space_is_offered_first(chat):
+    chat.send("anna", "buche morgen Olfen")
+    assert "Heimat-Space" in chat.send("anna", "/heimat Coesfeld")
+    chat.send("anna", "übermorgen")  # the bot asks where: home first, then the recent space
+    labels = [c.label for c in chat.choices("anna")]
+    assert labels[0] == "🏠 Coesfeld" and labels[1] == "⭐ Olfen"
+    assert "Coesfeld" in chat.send("anna", "/heimat")

@@ -36,7 +36,8 @@ def router() -> Router:
 
     return Router(
         "booking",
-        commands={"/kalender": calendar.cmd_calendar, "/calendar": calendar.cmd_calendar},
+        commands={"/kalender": calendar.cmd_calendar, "/calendar": calendar.cmd_calendar,
+                  "/heimat": cmd_home, "/zuhause": cmd_home, "/home": cmd_home, "/favorit": cmd_home},
         http={calendar.FEED_PATH: calendar.feed_handler},
         intents={"book": on_book, "waitlist": on_waitlist, "cancel": on_cancel, "list": on_list,
                  "availability": on_availability, "checkin": on_checkin, "contingent": on_contingent,
@@ -222,11 +223,20 @@ def ask_space_guess(dlg, ctx: Ctx, it: Intent) -> list[Reply]:
     return [Reply(t(ctx.lang, "no_such_space", text=it.space_text, towns=towns))]
 
 
+def usual_spaces(dlg, ctx: Ctx, limit: int = 3) -> list[str]:
+    """The home space first (if set with /heimat), then the spaces booked most recently."""
+    refs = {r.slug for r in dlg.core.space_refs()}
+    home = (ctx.member.prefs or {}).get("home_space")
+    recent = [s for s in dlg.booking.recent_spaces(ctx.member.id, limit=limit) if s in refs and s != home]
+    return ([home] if home in refs else []) + recent[: limit - (1 if home in refs else 0)]
+
+
 def ask_space(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     refs = {r.slug: r for r in dlg.core.space_refs()}
-    recent = [s for s in dlg.booking.recent_spaces(ctx.member.id) if s in refs]
+    recent = usual_spaces(dlg, ctx)
+    home = (ctx.member.prefs or {}).get("home_space")
     order = recent + [s for s in refs if s not in recent]
-    opts = [(("⭐ " if s in recent else "") + refs[s].town, dict(request, space=s)) for s in order]
+    opts = [(("🏠 " if s == home else "⭐ " if s in recent else "") + refs[s].town, dict(request, space=s)) for s in order]
     days = ", ".join(fmt_day(date.fromisoformat(d), ctx.lang) for d in request["dates"][:5])
     if len(request["dates"]) > 5:
         days += " …"
@@ -237,7 +247,7 @@ def ask_space(dlg, ctx: Ctx, request: dict) -> list[Reply]:
 def quick_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     """Neither day nor place named: one-tap buttons for the usual spaces x the next working days."""
     refs = {r.slug: r for r in dlg.core.space_refs()}
-    recent = [s for s in dlg.booking.recent_spaces(ctx.member.id, limit=2) if s in refs]
+    recent = usual_spaces(dlg, ctx, limit=2)
     if not recent:
         return ask_date(dlg, ctx, request)
     days = dlg.booking.open_days(None, n=3)
@@ -472,7 +482,7 @@ def availability_reply(dlg, ctx, day, space, part, start, end) -> list[Reply]:
     if not free and len(avail) > 1:
         lines = [t(lang, "avail_none", day=dstr)]
     request = {"op": "book", "dates": [day.isoformat()], "part": part, "start": start, "end": end, "desks": 1}
-    recent = dlg.booking.recent_spaces(ctx.member.id)
+    recent = usual_spaces(dlg, ctx)
     free.sort(key=lambda a: (a.space.slug not in recent, -a.free))
     opts = [(t(lang, "book_button", space=a.space.town), dict(request, space=a.space.slug)) for a in free[:4]]
     return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=2))]
@@ -535,3 +545,27 @@ def op_move_checkin(dlg, ctx: Ctx, a: dict) -> list[Reply]:
         b = o.booking
         return [Reply(t(ctx.lang, "moved_checked_in", space=b.space.name, desk=b.desk_label, end=b.end))]
     return [explain(dlg, ctx, o, {"space": a["space"]})]
+
+
+def cmd_home(dlg, ctx: Ctx) -> list[Reply]:
+    """/heimat Coesfeld: the member's home space, offered first (and in nudges); /heimat alone shows it."""
+    lang = ctx.lang
+    args = " ".join(ctx.intent.args if ctx.intent else []).strip()
+    refs = {r.slug: r for r in dlg.core.space_refs()}
+    if not args:
+        home = (ctx.member.prefs or {}).get("home_space")
+        if home in refs:
+            return [Reply(t(lang, "home_show", town=refs[home].town))]
+        return [Reply(t(lang, "home_none"))]
+    if args.lower() in ("aus", "off", "löschen", "loeschen", "delete", "-"):
+        dlg.members.set_pref(ctx.member.id, "home_space", None)
+        return [Reply(t(lang, "home_cleared"))]
+    it = dlg.parse(args, ctx.now)
+    if it.space is None:
+        return [Reply(t(lang, "no_such_space", text=args, towns=", ".join(r.town for r in refs.values())))]
+    dlg.members.set_pref(ctx.member.id, "home_space", it.space)
+    nudge = dict((ctx.member.prefs or {}).get("nudge") or {})
+    if not nudge.get("spaces"):
+        nudge["spaces"] = [it.space]
+        dlg.members.set_pref(ctx.member.id, "nudge", nudge)
+    return [Reply(t(lang, "home_set", town=refs[it.space].town))]
