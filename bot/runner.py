@@ -121,13 +121,37 @@ def _transient(exc: BaseException) -> bool:
                          "OSError", "TimeoutError", "ConnectError", "TransportError", "LocalProtocolError"})
 
 
+async def _start_or_stop(transport, stop_event: asyncio.Event) -> bool:
+    """`transport.start()`, abandoned (cancelled) when a stop is requested meanwhile: False then.
+
+    A start may take long (a client library retrying by itself); SIGTERM must still stop the bot at once.
+    """
+    starting = asyncio.ensure_future(transport.start())
+    stopping = asyncio.ensure_future(stop_event.wait())
+    try:
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if starting.done():
+        starting.result()  # raises what start() raised
+        return True
+    starting.cancel()
+    with contextlib.suppress(BaseException):
+        await asyncio.wait_for(starting, STOP_TIMEOUT)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(transport.stop(), STOP_TIMEOUT)
+    log.info("stopped while starting a transport")
+    return False
+
+
 async def start_with_retry(name: str, transport, stop_event: asyncio.Event) -> bool:
     """Start `transport`, retrying network failures with backoff; False if stopped before it started."""
     attempt = 0
     while True:
         attempt += 1
         try:
-            await transport.start()
+            if not await _start_or_stop(transport, stop_event):
+                return False
             return True
         except Exception as exc:
             fatal = _rejected_credential(name, exc)

@@ -344,3 +344,75 @@ def test_sqlite_files_and_backups_are_private(tmp_path):
     assert oct(out.parent.stat().st_mode & 0o777) == "0o700"
     single = sqlite_backup(db_file, tmp_path / "one" / "b.sqlite3")
     assert oct(single.stat().st_mode & 0o777) == "0o600"
+
+
+# ------------------------------------------------------------------------------------- runner: start of a transport
+class _FlakyTransport:
+    """Fails to start `fails` times with a network error, then starts; or hangs in start() for ever."""
+
+    def __init__(self, fails: int = 0, hang: bool = False) -> None:
+        self.fails, self.hang, self.starts, self.stops = fails, hang, 0, 0
+
+    async def start(self) -> None:
+        import asyncio
+
+        self.starts += 1
+        if self.hang:
+            await asyncio.sleep(3600)
+        if self.starts <= self.fails:
+            raise ConnectionRefusedError(111, "Connection refused")
+
+    async def stop(self) -> None:
+        self.stops += 1
+
+
+async def test_start_is_retried_with_backoff_then_succeeds(monkeypatch, caplog):
+    import asyncio
+    import logging
+
+    from bot import runner
+
+    monkeypatch.setattr(runner, "START_BACKOFF", 0.01)
+    tr = _FlakyTransport(fails=3)
+    with caplog.at_level(logging.WARNING, logger="bot.runner"):
+        assert await asyncio.wait_for(runner.start_with_retry("x", tr, asyncio.Event()), 5) is True
+    assert tr.starts == 4 and tr.stops == 3  # half-opened clients dropped before each new try
+    lines = [r.getMessage() for r in caplog.records if "cannot start" in r.getMessage()]
+    assert [ln.split("attempt ")[1].split(" ")[0] for ln in lines] == ["1", "2", "3"]
+    assert all("ConnectionRefusedError" in ln and "\n" not in ln for ln in lines)
+
+
+async def test_a_stop_ends_a_start_that_hangs_or_waits_for_the_next_try(monkeypatch):
+    import asyncio
+
+    from bot import runner
+
+    for tr in (_FlakyTransport(hang=True), _FlakyTransport(fails=99)):
+        stop = asyncio.Event()
+        asyncio.get_running_loop().call_later(0.3, stop.set)
+        t0 = time.monotonic()
+        assert await asyncio.wait_for(runner.start_with_retry("x", tr, stop), 5) is False
+        assert time.monotonic() - t0 < 2
+        assert tr.stops >= 1
+
+
+async def test_a_rejected_credential_is_not_retried():
+    import asyncio
+
+    import pytest
+
+    from bot import runner
+
+    class InvalidToken(Exception):
+        pass
+
+    class Rejected(_FlakyTransport):
+        async def start(self) -> None:
+            self.starts += 1
+            raise InvalidToken(f"The token `{TOKEN}` was rejected by the server.")
+
+    tr = Rejected()
+    with pytest.raises(runner.StartupError) as info:
+        await runner.start_with_retry("telegram", tr, asyncio.Event())
+    assert tr.starts == 1 and str(info.value).startswith("DESKBOT_TELEGRAM_TOKEN:")
+    assert TOKEN not in str(info.value) and TOKEN.split(":")[1] not in str(info.value)
