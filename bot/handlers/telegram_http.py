@@ -14,7 +14,6 @@ message that never contains the request URL (it carries the bot token).
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import aiohttp
@@ -104,7 +103,7 @@ class AiohttpRequest(BaseRequest):
                 return resp.status, await resp.read()
         except aiohttp.ConnectionTimeoutError as err:
             raise TimedOut("Timed out before the request was sent") from err
-        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as err:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as err:
             raise TimedOut() from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{type(err).__name__}: {_clean(str(err))}") from err

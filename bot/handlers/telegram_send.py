@@ -89,7 +89,7 @@ def _retry_after(seconds: float) -> RetryAfter:
 class _Gcra:
     """Generic cell rate algorithm (a token bucket): ``ready(now)`` is when the next cell may go."""
 
-    __slots__ = ("interval", "tau", "tat")
+    __slots__ = ("interval", "tat", "tau")
 
     def __init__(self, per_s: float, burst: int, safety: float) -> None:
         self.interval = safety / per_s
@@ -107,7 +107,7 @@ class _Gcra:
 
 
 class _Ticket:
-    __slots__ = ("lane", "round", "seq", "future", "bulk")
+    __slots__ = ("bulk", "future", "lane", "round", "seq")
 
     def __init__(self, lane: _Lane, rnd: int, seq: int, future: asyncio.Future, bulk: bool) -> None:
         self.lane = lane
@@ -120,7 +120,7 @@ class _Ticket:
 class _Lane:
     """One FIFO of tickets: a (chat, class), or the edits of a class (no per-chat budget)."""
 
-    __slots__ = ("key", "cls", "chat", "queue", "last_round", "scheduled")
+    __slots__ = ("chat", "cls", "key", "last_round", "queue", "scheduled")
 
     def __init__(self, key: Any, cls: int, chat: _Gcra | None) -> None:
         self.key = key
@@ -236,7 +236,7 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
             if self._ready:
                 wait = self._global.ready(now) - now
                 if wait <= 0:
-                    cls, rnd, seq, lane = heapq.heappop(self._ready)
+                    cls, _rnd, seq, lane = heapq.heappop(self._ready)
                     lane.scheduled = False
                     if lane.chat is not None and lane.chat.ready(now) > now:  # paused by a 429 meanwhile
                         self._schedule(lane, now)
@@ -325,7 +325,7 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
                 await fut
             else:
                 await asyncio.wait_for(asyncio.shield(fut), max(0.0, policy.deadline - now))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if fut.done() and not fut.cancelled() and fut.exception() is None:
                 return ticket  # granted just as the deadline passed
             self._drop(ticket)
