@@ -54,6 +54,22 @@ class MonthImpact:
     days_without_km: int = 0
     km_avoided: float = 0.0
     co2_kg: float = 0.0
+    commuters: int = 0  # members with at least one attended day (goal 1: working away from the office more often)
+
+    @property
+    def days_per_commuter(self) -> float | None:
+        return round(self.attended_days / self.commuters, 2) if self.commuters else None
+
+
+@dataclass(frozen=True, slots=True)
+class EmployerMonth:
+    """Goal 3 (more employers take part) per employer and month: staff who coworked on the company, their days."""
+
+    month: str
+    employer: str  # slug
+    name: str
+    active_staff: int
+    days: float
 
 
 @dataclass(slots=True)
@@ -63,6 +79,7 @@ class ImpactReport:
     co2_kg_per_km: float
     weeks: list[WeekUtil] = field(default_factory=list)
     months: list[MonthImpact] = field(default_factory=list)
+    employers: list[EmployerMonth] = field(default_factory=list)
 
     # --- totals ------------------------------------------------------------------------
     @property
@@ -115,13 +132,18 @@ class ImpactReport:
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(["kind", "period", "space", "booked_desk_days", "capacity_desk_days", "utilisation_pct",
-                    "employers", "employees", "members", "attended_days", "days_without_km", "km_avoided", "co2_kg"])
+                    "employers", "employees", "members", "attended_days", "days_without_km", "km_avoided", "co2_kg",
+                    "commuters", "days_per_commuter", "employer"])
         for u in self.weeks:
             w.writerow(["utilisation", u.week, u.space, f"{u.booked:g}", u.capacity, "" if u.pct is None else u.pct,
-                        "", "", "", "", "", "", ""])
+                        "", "", "", "", "", "", "", "", "", ""])
         for m in self.months:
             w.writerow(["month", m.month, "", "", "", "", m.employers, m.employees, m.members, m.attended_days,
-                        m.days_without_km, round(m.km_avoided, 1), round(m.co2_kg, 1)])
+                        m.days_without_km, round(m.km_avoided, 1), round(m.co2_kg, 1), m.commuters,
+                        "" if m.days_per_commuter is None else m.days_per_commuter, ""])
+        for e in self.employers:
+            w.writerow(["employer", e.month, "", "", "", "", "", e.active_staff, "", f"{e.days:g}", "", "", "", "", "",
+                        e.employer])
         return buf.getvalue()
 
     def chart_png(self, lang: str = "de") -> bytes | None:
@@ -243,6 +265,7 @@ def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: flo
     employees: dict[str, set] = defaultdict(set)
     members: dict[str, set] = defaultdict(set)
     attended: dict[str, dict[tuple[int, date], tuple[float, float | None]]] = defaultdict(dict)
+    per_employer: dict[tuple[str, int], dict[int, float]] = defaultdict(dict)
     for r in rows:
         mk = month_key(r.day)
         if r.status in COUNTED:
@@ -255,6 +278,8 @@ def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: flo
             net = None if r.commute_km is None else max(0.0, r.commute_km - float((r.prefs or {}).get("cowork_km") or 0))
             before = attended[mk].get((r.member_id, r.day), (0.0, net))[0]
             attended[mk][(r.member_id, r.day)] = (min(1.0, before + weight), net)
+            if r.payer == "employer" and r.employer_id is not None:
+                per_employer[(mk, r.employer_id)][r.member_id] = per_employer[(mk, r.employer_id)].get(r.member_id, 0) + weight
     for mk, m in months.items():
         m.employers, m.employees, m.members = len(employers[mk]), len(employees[mk]), len(members[mk])
         days = attended[mk].values()
@@ -262,6 +287,15 @@ def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: flo
         m.attended_days = int(whole) if whole == int(whole) else whole
         m.days_without_km = sum(1 for _, km in days if km is None)
         m.km_avoided = round(sum(2 * km * w for w, km in days if km is not None), 1)
+        m.commuters = len({mid for mid, _ in attended[mk]})
         m.co2_kg = round(m.km_avoided * co2_kg_per_km, 1)
     rep.months = list(months.values())
+    if per_employer:
+        from bot.storage.models import Employer
+
+        with db.session() as s:
+            names = {e.id: (e.slug, e.name) for e in s.scalars(select(Employer))}
+        for (mk, emp_id), staff in sorted(per_employer.items(), key=lambda kv: (kv[0][0], names.get(kv[0][1], ("", ""))[0])):
+            slug, name = names.get(emp_id, (str(emp_id), str(emp_id)))
+            rep.employers.append(EmployerMonth(mk, slug, name, len(staff), round(sum(staff.values()), 1)))
     return rep

@@ -127,3 +127,18 @@ def test_stats_by_chat_for_platform_admin_only(week):
     assert "deskbot-impact.csv" in names
     if "deskbot-impact.png" not in names:
         assert "matplotlib" in reply
+
+
+def test_the_three_goals_per_month_and_per_employer(week):
+    """Goal 1: active commuters and days per person; goal 2: utilisation (above); goal 3: employers with
+    active staff, per employer — also in the CSV."""
+    rep = stats.impact_report(week.dialogue.core, date(2026, 11, 23), date(2026, 11, 29))
+    (nov,) = rep.months
+    assert nov.commuters == 4 and nov.days_per_commuter == round(3.5 / 4, 2)  # Anna, Bert (half), Carl, Eve
+    by = {e.employer: e for e in rep.employers}
+    assert set(by) == {"stadtwerke", "agrartech"}
+    assert (by["stadtwerke"].active_staff, by["stadtwerke"].days) == (1, 1)
+    assert (by["agrartech"].active_staff, by["agrartech"].days) == (1, 0.5)
+    rows = list(csv.DictReader(io.StringIO(rep.to_csv())))
+    assert {r["employer"] for r in rows if r["kind"] == "employer"} == {"stadtwerke", "agrartech"}
+    assert next(r for r in rows if r["kind"] == "month")["commuters"] == "4"
