@@ -121,3 +121,44 @@ def test_installed_wheel_migrates_and_runs_alembic_config(installed, tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("schema at revision ")
     assert (db.stat().st_mode & 0o777) == 0o600 and (db.parent.stat().st_mode & 0o777) == 0o700
+
+
+# ------------------------------------------------------------------------------------- lock files
+def _locked(path: Path) -> dict[str, str]:
+    import re
+
+    from packaging.utils import canonicalize_name
+
+    pins = re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", path.read_text(), flags=re.M)
+    return {canonicalize_name(n): v for n, v in pins}
+
+
+def test_lock_files_pin_every_dependency_of_pyproject():
+    """pyproject.toml changed without `make lock`? Then CI and the image would miss or mismatch a package."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    runtime, test = _locked(REPO / "requirements.lock"), _locked(REPO / "requirements-test.lock")
+    env = {"python_version": "3.11", "sys_platform": "linux", "platform_system": "Linux", "extra": ""}
+    for lock, deps in ((runtime, project["dependencies"]),
+                       (test, project["dependencies"] + project["optional-dependencies"]["test"])):
+        for dep in deps:
+            req = Requirement(dep)
+            if req.marker is not None and not req.marker.evaluate(env):
+                continue
+            name = canonicalize_name(req.name)
+            assert name in lock, f"{req.name} is not in the lock file: run `make lock`"
+            assert req.specifier.contains(lock[name], prereleases=True), \
+                f"{req.name}=={lock[name]} in the lock does not satisfy {req.specifier}: run `make lock`"
+    different = {n: (v, test[n]) for n, v in runtime.items() if n in test and test[n] != v}
+    assert not different, f"the test lock pins other versions than the runtime lock: {different}"
+    import re
+
+    for path in (REPO / "requirements.lock", REPO / "requirements-test.lock"):
+        text = path.read_text()
+        pins = re.findall(r"^[A-Za-z0-9_.\-]+==\S+", text, flags=re.M)
+        hashed = re.findall(r"^[A-Za-z0-9_.\-]+==\S+(?: ; [^\\\n]+)? \\\n\s+--hash=sha256:", text, flags=re.M)
+        assert pins and len(hashed) == len(pins), f"{path.name}: a pin without hashes (pip --require-hashes fails)"
