@@ -404,3 +404,27 @@ class MatrixHandledEvent(Base):
     account: Mapped[str] = mapped_column(String(255))
     room_id: Mapped[str] = mapped_column(String(255))
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+# --- Dashboard (issue 19) ---
+# `/dashboard` in the chat hands out a one-time link (purpose "link", 15 minutes); opening it makes a browser
+# session (purpose "session", an HttpOnly cookie). Only the SHA-256 of each token is stored.
+
+
+class DashboardLink(Base):
+    """A dashboard link or session of a member. The role and scope are not stored: they are read from
+    `roles` on every request (bot.authz.grants)."""
+
+    __tablename__ = "dashboard_links"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('link','session')", name="ck_dashboard_link_purpose"),
+        Index("ix_dashboard_links_member", "member_id"),
+        Index("ix_dashboard_links_expires", "expires_at"),
+    )
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(10))  # link | session
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a link: when it was opened (once)
