@@ -126,8 +126,12 @@ class HealthServer:
         self.app.router.add_get("/healthz", self.handle_health)
         self.app.router.add_get("/metrics", self.handle_metrics)
         self.app.router.add_get("/", self.handle_root)
-        for path, make_handler in (routes or {}).items():  # the features' pages (e.g. the calendar feed)
-            self.app.router.add_get(path, make_handler(core))
+        for key, make_handler in (routes or {}).items():  # the features' pages (e.g. the calendar feed)
+            method, path = key if isinstance(key, tuple) else ("GET", key)  # "/path" or ("POST", "/path")
+            if method == "GET":
+                self.app.router.add_get(path, make_handler(core))
+            else:
+                self.app.router.add_route(method, path, make_handler(core))
 
     async def check(self) -> tuple[bool, dict[str, Any]]:
         checks = {

@@ -71,7 +71,8 @@ class Router:
     notices: dict[str, Drafter] = field(default_factory=dict)  # outbox kind -> drafter
     jobs: list[Job] = field(default_factory=list)
     help_keys: dict[str, str] = field(default_factory=dict)  # role kind -> text key of its help paragraph
-    # HTTP GET path on `deskbot run`'s port -> factory(core) of an aiohttp handler (e.g. the calendar feed)
+    # HTTP GET path on `deskbot run`'s port -> factory(core) of an aiohttp handler (e.g. the calendar feed);
+    # a key ("POST", path) declares another method
     http: dict[str, Callable] = field(default_factory=dict)
     # intent -> handler asked before the intent's owner; it answers for its role (an employer admin asking about
     # "the contingent" also gets the company view) or returns None to let the owner answer
