@@ -419,3 +419,17 @@ async def test_stop_during_a_burst_drops_nothing_silently(emu):
     assert len(d.marked) == len(sent)  # what went out is marked sent ...
     assert t.stats["left_to_outbox"] == len(handled) - len(sent) and t.stats["lost"] == 0  # ... the rest stays due
     assert emu.pending_updates == len(users) - len(handled)  # nothing confirmed that was not handled
+
+
+async def test_group_has_a_larger_pending_cap(emu, make):
+    d = Script()
+    d.gate.clear()
+    t = await make(d)
+    g = dict(chat_type="supergroup", title="Team")  # noqa: C408
+    emu.inject_message(GROUP, ANNA, "@deskbot_test_bot block", **g)
+    for i in range(24):
+        emu.inject_message(GROUP, 5000 + i, f"@deskbot_test_bot frage {i}", **g)
+    await emu.wait_for(lambda: t.stats["updates"] == 25)
+    assert t.stats["dropped_flood"] == 5  # 20 may wait in a group (10 in a private chat)
+    d.gate.set()
+    await emu.wait_for(lambda: len(d.got) == 20)

@@ -15,7 +15,8 @@ How it works
   across instances by the dialogue's ``update_key``).
 * Per chat: updates are handled one at a time, in order; the dialogue's replies then go to the chat's
   send chain, so sending (1 message/s per chat) never holds up the next dialogue call or another chat.
-  At most ``max_pending_per_chat`` (10) updates per chat may be pending (accepted, reply not yet sent);
+  At most ``max_pending_per_chat`` (10; a group: ``max_pending_per_group``, 20) updates per chat may be
+  pending (accepted, reply not yet sent);
   above that updates are dropped (and confirmed) with at most one "slow down" notice per chat and minute.
 * Buttons: the callback query is answered as soon as the dialogue returned (or after
   ``callback_answer_after`` seconds with an empty answer if it is slow), never behind the chat's sends; a
@@ -284,6 +285,7 @@ class TelegramTransport:
         poll_timeout: float = 10.0,
         set_commands: bool = True,
         max_pending_per_chat: int = 10,
+        max_pending_per_group: int = 20,  # a group is many people (and Telegram lets it have 20 messages a minute)
         flood_notice_every: float = 60.0,
         callback_answer_after: float = 2.0,
         stop_grace: float = 5.0,
@@ -313,6 +315,7 @@ class TelegramTransport:
         self.poll_timeout = poll_timeout
         self.set_commands = set_commands
         self.max_pending_per_chat = max_pending_per_chat
+        self.max_pending_per_group = max_pending_per_group
         self.flood_notice_every = flood_notice_every
         self.callback_answer_after = callback_answer_after
         self.stop_grace = stop_grace
@@ -581,7 +584,8 @@ class TelegramTransport:
         chat = self._chats.get(item.chat_key)
         if chat is None:
             chat = self._chats[item.chat_key] = _Chat(item.chat_key)
-        if chat.pending >= self.max_pending_per_chat:
+        cap = self.max_pending_per_chat if item.chat_key > 0 else self.max_pending_per_group
+        if chat.pending >= cap:
             done.set_result(None)
             self._drop_flood(item)
             return done
@@ -782,8 +786,7 @@ class TelegramTransport:
         elif notice:
             self._spawn(self._flood_notice(item))
         if notice:
-            log.info("telegram: chat %s has %d updates pending; dropping the rest for now", item.chat_key,
-                     self.max_pending_per_chat)  # fmt: skip
+            log.info("telegram: chat %s has too many updates pending; dropping the rest for now", item.chat_key)
 
     async def _flood_notice(self, item: _Item) -> None:
         self.stats["flood_notices"] += 1
