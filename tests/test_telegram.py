@@ -389,7 +389,7 @@ async def test_webhook_round_trip(emu, make):
     emu.inject_message(ANNA, ANNA, "per webhook")
     await emu.wait_for(lambda: texts_to(emu, ANNA) == ["echo: per webhook"])
     assert emu.webhook_deliveries[-1]["status"] == 200
-    # a forged delivery without the secret is refused by PTB's webhook server
+    # a forged delivery without the secret is refused (403) by our webhook server
     async with ClientSession() as s:
         fake = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": BEN, "type": "private"},
                                             "from": {"id": BEN, "is_bot": False, "first_name": "Eve"}, "text": "x"}}  # fmt: skip

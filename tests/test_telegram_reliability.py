@@ -143,6 +143,17 @@ async def test_token_never_logged(emu, make, caplog):
     await t.send(str(ANNA), Reply("nach 502"))
     assert caplog.records and emu.token not in caplog.text
     assert "bot<redacted>" in caplog.text  # PTB did log its URLs, without the token
+    # a handler set up after the transport (e.g. by logging set-up later on) sees the records redacted too
+    import io
+
+    late = logging.StreamHandler(io.StringIO())
+    logging.getLogger().addHandler(late)
+    try:
+        await t.send(str(ANNA), Reply("noch eine"))
+        assert "bot<redacted>" in late.stream.getvalue() or "sendMessage" in late.stream.getvalue()
+        assert emu.token not in late.stream.getvalue()
+    finally:
+        logging.getLogger().removeHandler(late)
     caplog.clear()
     bad = TelegramTransport(Script(), token="123456789:WRONG-token_abcdefghijklmnop", base_url=emu.base_url)
     with pytest.raises(InvalidToken) as ei:

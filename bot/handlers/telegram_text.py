@@ -89,8 +89,11 @@ class TokenRedactor(logging.Filter):
             h.removeFilter(self)
 
 
-REDACTED_LOGGERS = ("httpx", "httpcore", "telegram", "telegram.ext", "bot.handlers.telegram", "aiohttp.access",
-                    "aiohttp.server", "aiohttp.web")
+# a filter on a logger sees only the records made on that very logger (not its children's): all of them by name
+REDACTED_LOGGERS = ("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "telegram", "telegram.Bot",
+                    "telegram.ext", "telegram.ext.ExtBot", "telegram.ext.Updater", "telegram.ext.Application",
+                    "telegram.request", "telegram.request.BaseRequest", "telegram.request.HTTPXRequest",
+                    "bot.handlers.telegram", "aiohttp.access", "aiohttp.client", "aiohttp.server", "aiohttp.web")
 
 
 __all__ = ["MAX_TEXT_UTF16", "REDACTED_LOGGERS", "TokenRedactor", "split_text", "utf16_len"]
