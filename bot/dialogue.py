@@ -187,6 +187,16 @@ class Dialogue:
             out.append(reply)
         return out
 
+    def language_of(self, msg: IncomingMessage) -> str | None:
+        """The language of the member behind a message, if known (for transport-level notices like "slow down")."""
+        from sqlalchemy import select
+
+        from bot.storage.models import Identity, Member
+
+        with self.core.db.session() as s:
+            return s.scalar(select(Member.lang).join(Identity, Identity.member_id == Member.id).where(
+                Identity.transport == msg.transport, Identity.external_id == msg.user_id))
+
     def mark_sent(self, outbox_ids: list[int]) -> None:
         """The transport delivered these direct answers."""
         ids = [i for i in outbox_ids if i is not None]
@@ -344,8 +354,8 @@ class Dialogue:
 
     def _on_button(self, ctx: Ctx, data: str) -> list[Reply]:
         action = self.members.redeem_token(ctx.member.id, data)
-        if isinstance(action, str):
-            return [Reply(t(ctx.lang, f"token_{action}"), alert=action == "foreign")]
+        if isinstance(action, str):  # a spent, expired or forged button: say so, and take its keyboard away
+            return [Reply(t(ctx.lang, f"token_{action}"), alert=action == "foreign", edit=action != "foreign")]
         handler = self.routes.buttons.get(action.get("op", ""))
         if handler is None:
             return [Reply(t(ctx.lang, "token_unknown"))]
@@ -433,7 +443,7 @@ def reply_payload(r: Reply, member_id: int | None, lang: str | None) -> dict:
     import base64
 
     return {
-        "text": r.text, "html": r.html, "member_id": member_id, "lang": lang,
+        "text": r.text, "html": r.html, "member_id": member_id, "lang": lang, "alert": r.alert,
         "choices": [[[c.label, c.data] for c in row] for row in r.choices],
         "attachments": [{"filename": a.filename, "mime": a.mime, "data": base64.b64encode(a.data).decode("ascii")}
                         for a in r.attachments],
@@ -450,4 +460,5 @@ def reply_from_payload(p: dict) -> Reply:
         [[Choice(label, data) for label, data in row] for row in p.get("choices") or []],
         [Attachment(a["filename"], a["mime"], base64.b64decode(a["data"])) for a in p.get("attachments") or []],
         html=p.get("html"),
+        alert=bool(p.get("alert")),
     )
