@@ -125,6 +125,11 @@ def chat(
             typer.echo("deskbot: --fresh ignores DESKBOT_DATABASE_URL/DESKBOT_DATABASE_HOST: it uses a new temporary "
                        "SQLite database, removed on exit (leave out --fresh to use the configured one)", err=True)
         tmpdir = tempfile.mkdtemp(prefix="deskbot-")  # 0700
+        import signal
+
+        # SIGTERM / SIGHUP end the chat through the `finally` below, so the folder goes too
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
         overrides["database_url"] = f"sqlite:///{tmpdir}/chat.sqlite3"
     elif db:
         overrides["database_url"] = db

@@ -416,3 +416,28 @@ async def test_a_rejected_credential_is_not_retried():
         await runner.start_with_retry("telegram", tr, asyncio.Event())
     assert tr.starts == 1 and str(info.value).startswith("DESKBOT_TELEGRAM_TOKEN:")
     assert TOKEN not in str(info.value) and TOKEN.split(":")[1] not in str(info.value)
+
+
+def test_fresh_removes_its_folder_when_terminated(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    e = {k: v for k, v in os.environ.items() if not k.startswith("DESKBOT_")}
+    e.update(TMPDIR=str(tmp), DESKBOT_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "chat", "--fresh", "--now", "2026-11-23T08:00"], cwd=REPO, env=e,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdin.write("morgen Olfen\n")
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any((p / "chat.sqlite3").exists() for p in tmp.glob("deskbot-*")):
+            time.sleep(0.1)
+        assert list(tmp.glob("deskbot-*")), "the chat never made its folder"
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert list(tmp.iterdir()) == []
+    assert "Traceback" not in proc.stderr.read()
