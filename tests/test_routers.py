@@ -27,7 +27,7 @@ def _source() -> str:
 def test_default_routers_merge_without_conflicts():
     routes = Routes.merge(default_routers())
     assert {r.name for r in routes.routers} == {"account", "booking", "employer", "operator", "privacy", "settings",
-                                                 "incentives"}
+                                                 "incentives", "dashboard"}
     assert routes.intents["book"].__module__ == "bot.features.booking.chat"
     assert routes.commands["/firma"].__module__ == "bot.features.employer.chat"
     assert routes.commands["/ankuenfte"].__module__ == "bot.features.operator.chat"

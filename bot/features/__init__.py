@@ -8,6 +8,7 @@ message's unit of work, or `bot.booking` for booking state), its notices and its
 * `privacy`  — link, export, erase, retention, commute distance, impact statistics
 * `settings` — notices on/off, reminder time, nudges
 * `incentives` — own impact (km, CO₂), streaks and badges, the opt-in weekly summary
+* `dashboard` — web pages for the district, employer admins and operators, opened by a link from /dashboard
 
 `default_routers()` is the list the composition root hands to `Dialogue`; nothing registers itself by
 being imported.
@@ -20,7 +21,7 @@ from bot.router import Router
 
 def default_routers() -> list[Router]:
     """Every feature's router, in the order their help paragraphs appear."""
-    from bot.features import account, booking, employer, incentives, operator, privacy, settings
+    from bot.features import account, booking, dashboard, employer, incentives, operator, privacy, settings
 
     return [account.router(), booking.router(), employer.router(), operator.router(), privacy.router(),
-            settings.router(), incentives.router()]
+            settings.router(), incentives.router(), dashboard.router()]

@@ -1,0 +1,529 @@
+"""The web dashboard (issue 19): `/dashboard` in the chat sends a one-time link; the pages are served by
+`deskbot run`'s HTTP server (bot/health.py), rendered from the Jinja2 templates in `templates/`.
+
+Pages (all GET, read-only; every table is also a CSV download at `<page>/<table>.csv`):
+
+* ``/dashboard``                       what the member may open (district, their employers, their spaces)
+* ``/dashboard/district``              platform admin: the three goals month by month, utilisation heat map,
+                                       adoption per employer, km and CO2 avoided (the one region there is)
+* ``/dashboard/employer/{slug}``       that employer's admins: contingent use per month and per employee,
+                                       upcoming employer-paid bookings of the staff (``?month=YYYY-MM``)
+* ``/dashboard/space/{slug}``          that space's operators: the week per day, today's arrivals
+* ``/dashboard/open/{token}``          GET: a page with one button; POST: opens the session (cookie) once.
+                                       The button keeps link previews of messengers from using the link up.
+* ``POST /dashboard/logout``           ends the session
+
+Charts are inline SVG drawn here (no script, nothing loaded from elsewhere); each chart has its table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import logging
+import re
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup, escape
+
+from bot.authz import Forbidden
+from bot.domain import Reply
+from bot.features.dashboard import service
+from bot.i18n import fmt_day, fmt_decimal, fmt_month, lang_of, translator
+from bot.router import Job, Router
+
+if TYPE_CHECKING:  # pragma: no cover
+    from bot.dialogue import Dialogue
+    from bot.router import Ctx
+
+log = logging.getLogger(__name__)
+
+COOKIE = "deskbot_dashboard"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+TEXTS: dict[str, dict[str, str]] = {
+    "de": {
+        # chat
+        "dash_link": "Dein Dashboard: {url}\nDer Link gilt {minutes} Minuten und nur einmal; er öffnet im Browser "
+                     "eine Sitzung für {hours} Stunden. Gib ihn nicht weiter.",
+        "dash_not_set_up": "Das Dashboard ist hier nicht eingerichtet (DESKBOT_PUBLIC_URL fehlt). Bitte wende dich an "
+                           "die Betreiber:innen des Bots.",
+        "dash_no_role": "Das Dashboard ist für den Kreis, Firmen-Admins und Betreiber:innen von Coworking-Spaces. "
+                        "Deine eigenen Buchungen siehst du mit /meine, deine Wirkung mit /statistik.",
+        "help_dashboard": "/dashboard – Übersicht im Browser (Link gilt 15 Minuten)",
+        # pages
+        "title": "deskbot Dashboard",
+        "skip": "Zum Inhalt",
+        "logout": "Abmelden",
+        "home": "Übersicht",
+        "index_head": "Was du sehen darfst",
+        "index_district": "Kreis: Ziele, Auslastung, Teilnahme",
+        "index_employers": "Firmen",
+        "index_spaces": "Coworking-Spaces",
+        "index_none": "Mit deinen Rollen gibt es hier nichts zu sehen.",
+        "open_head": "Dashboard öffnen",
+        "open_text": "Dieser Link öffnet dein deskbot-Dashboard in diesem Browser. Er funktioniert nur einmal.",
+        "open_button": "Dashboard öffnen",
+        "gone_head": "Link nicht mehr gültig",
+        "gone_text": "Dieser Link ist abgelaufen oder wurde schon benutzt. Schick /dashboard im Chat, dann bekommst du "
+                     "einen neuen.",
+        "login_head": "Bitte anmelden",
+        "login_text": "Öffne das Dashboard mit einem Link aus dem Chat: schick dort /dashboard.",
+        "forbidden_head": "Kein Zugriff",
+        "forbidden_text": "Diese Seite gehört nicht zu deinen Rollen.",
+        "notfound_head": "Nicht gefunden",
+        "logged_out": "Du bist abgemeldet.",
+        "csv": "CSV herunterladen",
+        "figures_as_table": "Die Zahlen der Grafik stehen in der Tabelle darunter.",
+        "district_head": "Kreis Coesfeld: Wirkung des Coworking-Angebots",
+        "district_region": "Es gibt (noch) eine Region: diese Übersicht umfasst alle Spaces und Firmen.",
+        "district_range": "Zeitraum: {from_day} bis {to_day} (letzte {weeks} Kalenderwochen).",
+        "goal_commuters": "Ziel 1: Pendler:innen arbeiten öfter wohnortnah",
+        "goal_spaces": "Ziel 2: Coworking-Spaces sind besser ausgelastet",
+        "goal_employers": "Ziel 3: Mehr Arbeitgeber machen mit",
+        "impact_head": "Vermiedene Pendelkilometer und CO₂",
+        "impact_total": "Im Zeitraum vermieden: {km} km und {co2} kg CO₂.",
+        "impact_note": "Vermiedene km = Hin- und Rückweg zum Büro minus Hin- und Rückweg zum Coworking, je besuchtem Tag; "
+                       "Tage ohne angegebene Entfernung zählen ohne km.",
+        "heat_head": "Auslastung je Space und Kalenderwoche (%)",
+        "heat_note": "Gebuchte Platz-Tage durch verfügbare Platz-Tage (halbe Tage zählen halb). Dunkler = voller.",
+        "chart_commuters": "Nutzer:innen und besuchte Coworking-Tage je Monat",
+        "chart_util": "Auslastung aller Spaces je Kalenderwoche (%)",
+        "chart_employers": "Arbeitgeber mit aktiven Beschäftigten je Monat",
+        "chart_km": "Vermiedene km je Monat",
+        "employers_head": "Teilnahme je Arbeitgeber (im Zeitraum)",
+        "employer_head": "{name}: Kontingent und Buchungen",
+        "months_head": "Kontingent je Monat",
+        "staff_head": "Je Beschäftigte:r – {month}",
+        "upcoming_head": "Kommende Buchungen (nächste {days} Tage, von der Firma bezahlt)",
+        "private_note": "Selbst bezahlte Buchungen sind privat und erscheinen hier nicht.",
+        "month_label": "Monat",
+        "show": "Anzeigen",
+        "space_head": "{name}",
+        "week_head": "Die Woche ab {monday}",
+        "arrivals_head": "Heute: Ankünfte",
+        "chart_week": "Buchungen, Check-ins und No-Shows je Tag",
+        "none": "Keine.",
+        "col_month": "Monat", "col_members": "Nutzer:innen mit Buchung", "col_attended": "Besuchte Coworking-Tage",
+        "col_days_per_member": "Tage je Person", "col_employers": "Arbeitgeber mit aktiven Beschäftigten",
+        "col_employees": "Beschäftigte mit Firmenbuchung", "col_km": "Vermiedene km", "col_co2": "Vermiedenes CO₂ (kg)",
+        "col_without_km": "Tage ohne Entfernung", "col_space": "Space", "col_employer": "Arbeitgeber",
+        "col_staff": "Beschäftigte", "col_active_staff": "davon aktiv", "col_days": "Tage auf Firmenkosten",
+        "col_days_charged": "Verbrauchte Tage", "col_people": "Personen", "col_pool_granted": "Pool gewährt",
+        "col_pool_used": "Pool verbraucht", "col_member_granted": "Einzelkontingente gewährt",
+        "col_member_used": "Einzelkontingente verbraucht", "col_employee": "Beschäftigte:r", "col_granted": "Gewährt",
+        "col_used": "Verbraucht", "col_left": "Übrig", "col_day": "Tag", "col_desk": "Platz", "col_time": "Zeit",
+        "col_status": "Status", "col_bookings": "Buchungen", "col_desks_booked": "Plätze belegt",
+        "col_checked_in": "Eingecheckt", "col_no_show": "Nicht erschienen", "col_closed": "Geschlossen",
+        "col_name": "Name",
+        "status_confirmed": "gebucht", "status_checked_in": "eingecheckt", "status_no_show": "nicht erschienen",
+        "status_waitlisted": "Warteliste", "status_cancelled": "storniert",
+        "closed_weekday": "geschlossen", "closed_closed": "geschlossen",
+        "lang_name": "Deutsch",
+    },
+    "en": {
+        "dash_link": "Your dashboard: {url}\nThe link works once and for {minutes} minutes; it opens a browser session "
+                     "for {hours} hours. Do not pass it on.",
+        "dash_not_set_up": "The dashboard is not set up here (DESKBOT_PUBLIC_URL is missing). Please ask the people "
+                           "who run the bot.",
+        "dash_no_role": "The dashboard is for the district, employer admins and operators of coworking spaces. "
+                        "Your own bookings: /my, your impact: /stats.",
+        "help_dashboard": "/dashboard – overview in the browser (link valid for 15 minutes)",
+        "title": "deskbot dashboard",
+        "skip": "Skip to content",
+        "logout": "Log out",
+        "home": "Overview",
+        "index_head": "What you may see",
+        "index_district": "District: goals, utilisation, participation",
+        "index_employers": "Employers",
+        "index_spaces": "Coworking spaces",
+        "index_none": "With your roles there is nothing to see here.",
+        "open_head": "Open the dashboard",
+        "open_text": "This link opens your deskbot dashboard in this browser. It works only once.",
+        "open_button": "Open the dashboard",
+        "gone_head": "Link no longer valid",
+        "gone_text": "This link has expired or was used already. Send /dashboard in the chat for a new one.",
+        "login_head": "Please log in",
+        "login_text": "Open the dashboard with a link from the chat: send /dashboard there.",
+        "forbidden_head": "No access",
+        "forbidden_text": "This page does not belong to your roles.",
+        "notfound_head": "Not found",
+        "logged_out": "You are logged out.",
+        "csv": "Download CSV",
+        "figures_as_table": "The chart's figures are in the table below.",
+        "district_head": "Kreis Coesfeld: what the coworking offer achieves",
+        "district_region": "There is one region (so far): this overview covers every space and employer.",
+        "district_range": "Period: {from_day} to {to_day} (last {weeks} ISO weeks).",
+        "goal_commuters": "Goal 1: commuters work near home more often",
+        "goal_spaces": "Goal 2: coworking spaces are better used",
+        "goal_employers": "Goal 3: more employers take part",
+        "impact_head": "Commute km and CO₂ avoided",
+        "impact_total": "Avoided in the period: {km} km and {co2} kg CO₂.",
+        "impact_note": "Avoided km = the round trip to the office minus the round trip to the coworking space, per "
+                       "attended day; days without a stated distance count without km.",
+        "heat_head": "Utilisation per space and ISO week (%)",
+        "heat_note": "Booked desk-days over available desk-days (half days count half). Darker = fuller.",
+        "chart_commuters": "Members and attended coworking days per month",
+        "chart_util": "Utilisation of all spaces per ISO week (%)",
+        "chart_employers": "Employers with active staff per month",
+        "chart_km": "Km avoided per month",
+        "employers_head": "Participation per employer (in the period)",
+        "employer_head": "{name}: contingent and bookings",
+        "months_head": "Contingent per month",
+        "staff_head": "Per employee – {month}",
+        "upcoming_head": "Upcoming bookings (next {days} days, paid by the employer)",
+        "private_note": "Bookings staff paid themselves are private and do not appear here.",
+        "month_label": "Month",
+        "show": "Show",
+        "space_head": "{name}",
+        "week_head": "The week from {monday}",
+        "arrivals_head": "Today's arrivals",
+        "chart_week": "Bookings, check-ins and no-shows per day",
+        "none": "None.",
+        "col_month": "Month", "col_members": "Members who booked", "col_attended": "Attended coworking days",
+        "col_days_per_member": "Days per person", "col_employers": "Employers with active staff",
+        "col_employees": "Staff with company bookings", "col_km": "Km avoided", "col_co2": "CO₂ avoided (kg)",
+        "col_without_km": "Days without distance", "col_space": "Space", "col_employer": "Employer",
+        "col_staff": "Staff", "col_active_staff": "active", "col_days": "Days paid by the employer",
+        "col_days_charged": "Days used", "col_people": "People", "col_pool_granted": "Pool granted",
+        "col_pool_used": "Pool used", "col_member_granted": "Personal contingents granted",
+        "col_member_used": "Personal contingents used", "col_employee": "Employee", "col_granted": "Granted",
+        "col_used": "Used", "col_left": "Left", "col_day": "Day", "col_desk": "Desk", "col_time": "Time",
+        "col_status": "Status", "col_bookings": "Bookings", "col_desks_booked": "Desks booked",
+        "col_checked_in": "Checked in", "col_no_show": "No-show", "col_closed": "Closed",
+        "col_name": "Name",
+        "status_confirmed": "booked", "status_checked_in": "checked in", "status_no_show": "no-show",
+        "status_waitlisted": "waiting list", "status_cancelled": "cancelled",
+        "closed_weekday": "closed", "closed_closed": "closed",
+        "lang_name": "English",
+    },
+}
+
+tr = translator(TEXTS)
+
+
+# --- chat ---------------------------------------------------------------------------------------
+
+
+def cmd_dashboard(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    """/dashboard: a one-time link to the pages this member's roles open."""
+    base = (dlg.core.settings.public_url or "").rstrip("/")
+    if not base:
+        return [Reply(tr(ctx.lang, "dash_not_set_up"))]
+    with dlg.core.db.session() as s:
+        sc = service.scopes(s, ctx.member.id)
+    if not (sc.district or sc.employers or sc.spaces):
+        return [Reply(tr(ctx.lang, "dash_no_role"))]
+    token = service.issue_link(dlg.core, ctx.member.id, ctx.now)
+    return [Reply(tr(ctx.lang, "dash_link", url=f"{base}/dashboard/open/{token}", minutes=service.LINK_MINUTES,
+                     hours=service.SESSION_HOURS))]
+
+
+def router() -> Router:
+    return Router(
+        "dashboard",
+        commands={"/dashboard": cmd_dashboard},
+        jobs=[Job("dashboard_purge", service.purge)],
+        help_keys={},
+        http={
+            "/dashboard": _page(_index),
+            "/dashboard/open/{token}": _open_get,
+            ("POST", "/dashboard/open/{token}"): _open_post,
+            ("POST", "/dashboard/logout"): _logout,
+            "/dashboard/district": _page(_district),
+            "/dashboard/district/{table}.csv": _page(_district, csv_out=True),
+            "/dashboard/employer/{slug}": _page(_employer),
+            "/dashboard/employer/{slug}/{table}.csv": _page(_employer, csv_out=True),
+            "/dashboard/space/{slug}": _page(_space),
+            "/dashboard/space/{slug}/{table}.csv": _page(_space, csv_out=True),
+        },
+    )
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+_env = None
+
+
+def env():
+    global _env
+    if _env is None:
+        from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+        _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return _env
+
+
+def fmt_value(v, kind: str, lang: str) -> str:
+    if v is None or v == "":
+        return "–"
+    if kind == "num":
+        return fmt_decimal(v, lang, 1)
+    if kind == "pct":
+        return fmt_decimal(v, lang, 1) + " %"
+    if kind == "day":
+        return fmt_day(v, lang)
+    if kind == "month":
+        return fmt_month(v, lang)
+    if kind == "status":
+        return tr(lang, f"status_{v}") if tr.has(lang, f"status_{v}") else str(v)
+    if kind == "closed":
+        return tr(lang, f"closed_{v}") if tr.has(lang, f"closed_{v}") else str(v)
+    return str(v)
+
+
+def raw_value(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def heat_class(p: float | None) -> str:
+    if p is None:
+        return "h-none"
+    return "h" + str(min(4, int(p // 20)))
+
+
+PALETTE = ("#1f5fa8", "#a84a0c", "#2e7d32", "#6a1b9a")  # contrast >= 4.5:1 on white
+
+
+def bars_svg(labels: list[str], series: list[tuple[str, list[float | None]]], title: str, *, max_value=None,
+             unit: str = "") -> Markup:
+    """A grouped bar chart as inline SVG (role=img with a title; the figures are also in a table)."""
+    n, k = len(labels), max(1, len(series))
+    w, h, left, bottom, top = 640, 220, 44, 36, 24 + 16 * ((k + 1) // 2)
+    vals = [v for _, vs in series for v in vs if v is not None]
+    vmax = max_value or (max(vals) if vals else 0) or 1
+    step = (w - left - 8) / max(1, n)
+    bw = max(2.0, step * 0.8 / k)
+    out = [f'<svg viewBox="0 0 {w} {h + top}" role="img" aria-label="{escape(title)}" class="chart" '
+           f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for i in range(5):
+        y = top + (h - bottom) * (1 - i / 4)
+        out.append(f'<line x1="{left}" x2="{w - 4}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+                   f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" class="tick">{_tick(vmax * i / 4)}{unit}</text>')
+    for j, (name, vs) in enumerate(series):
+        color = PALETTE[j % len(PALETTE)]
+        lx, ly = left + (j % 2) * 260, 14 + 16 * (j // 2)
+        out.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{color}"/>'
+                   f'<text x="{lx + 14}" y="{ly}" class="legend">{escape(name)}</text>')
+        for i, v in enumerate(vs):
+            if v is None:
+                continue
+            bh = (h - bottom) * min(1.0, v / vmax)
+            x = left + i * step + step * 0.1 + j * bw
+            out.append(f'<rect x="{x:.1f}" y="{top + h - bottom - bh:.1f}" width="{bw:.1f}" height="{bh:.1f}" '
+                       f'fill="{color}"><title>{escape(labels[i])}: {escape(name)} {_tick(v)}{unit}</title></rect>')
+    every = max(1, n // 12)
+    for i, lab in enumerate(labels):
+        if i % every == 0:
+            out.append(f'<text x="{left + i * step + step / 2:.1f}" y="{top + h - bottom + 16}" text-anchor="middle" '
+                       f'class="tick">{escape(lab)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def _tick(v: float) -> str:
+    return f"{v:.0f}" if v >= 10 or v == int(v) else f"{v:.1f}"
+
+
+def render(name: str, lang: str, **ctx) -> str:
+    def t(key, **kw):
+        return tr(lang, key, **kw)
+
+    return env().get_template(name).render(lang=lang, t=t, fmt=lambda v, k: fmt_value(v, k, lang), raw=raw_value,
+                                           heat_class=heat_class, **ctx)
+
+
+HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+}
+
+
+def _html(text: str, status: int = 200, **kw):
+    from aiohttp import web
+
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8", headers=dict(HEADERS), **kw)
+
+
+def _message(lang: str, head: str, text: str, status: int, *, logged_in: bool = False):
+    return _html(render("message.html", lang, head=tr(lang, head), text=tr(lang, text), logged_in=logged_in), status)
+
+
+def _accept_lang(request) -> str:
+    return "en" if request.headers.get("Accept-Language", "de").lower().startswith("en") else "de"
+
+
+def _secure(core) -> bool:
+    return (core.settings.public_url or "").startswith("https://")
+
+
+# --- handlers -----------------------------------------------------------------------------------
+
+
+def _open_get(core):
+    async def handle(request):
+        token = request.match_info.get("token", "")
+        state, member_lang = await asyncio.to_thread(service.link_state, core, token, core.clock.now())
+        lang = lang_of(member_lang) if member_lang else _accept_lang(request)
+        if state != "ok":
+            return _message(lang, "gone_head", "gone_text", 410)
+        return _html(render("open.html", lang, token=token, logged_in=False))
+
+    return handle
+
+
+def _open_post(core):
+    from aiohttp import web
+
+    async def handle(request):
+        token = request.match_info.get("token", "")
+        now = core.clock.now()
+        got = await asyncio.to_thread(service.redeem_link, core, token, now)
+        if got is None:
+            _state, member_lang = await asyncio.to_thread(service.link_state, core, token, now)
+            return _message(lang_of(member_lang) if member_lang else _accept_lang(request), "gone_head", "gone_text", 410)
+        session, _member_id = got
+        resp = web.Response(status=303, headers={**HEADERS, "Location": "/dashboard"})
+        resp.set_cookie(COOKIE, session, max_age=service.SESSION_HOURS * 3600, path="/dashboard", httponly=True,
+                        samesite="Strict", secure=_secure(core))
+        return resp
+
+    return handle
+
+
+def _logout(core):
+    from aiohttp import web
+
+    async def handle(request):
+        await asyncio.to_thread(service.end_session, core, request.cookies.get(COOKIE))
+        resp = _message(_accept_lang(request), "home", "logged_out", 200)
+        resp.del_cookie(COOKIE, path="/dashboard")
+        return resp
+
+    return handle
+
+
+def _page(view, *, csv_out: bool = False):
+    """A factory of a page handler: session -> member (fresh from the database) -> view(core, member, request)."""
+
+    def factory(core):
+        from aiohttp import web
+
+        def work(token, request):
+            now = core.clock.now()
+            with core.db.session() as s:
+                member = service.session_member(s, token, now)
+                if member is None:
+                    return None, None, None
+                member_id, lang = member.id, lang_of(member.lang)
+            try:
+                return lang, view(core, member_id, lang, request, now, csv_out), None
+            except Forbidden as exc:
+                return lang, None, exc
+
+        async def handle(request):
+            lang, result, exc = await asyncio.to_thread(work, request.cookies.get(COOKIE), request)
+            if lang is None:
+                return _message(_accept_lang(request), "login_head", "login_text", 401)
+            if exc is not None:
+                if exc.reason.startswith("unknown_"):
+                    return _message(lang, "notfound_head", "forbidden_text", 404, logged_in=True)
+                return _message(lang, "forbidden_head", "forbidden_text", 403, logged_in=True)
+            if result is None:
+                raise web.HTTPNotFound()
+            if csv_out:
+                name, body = result
+                return web.Response(body=body, content_type="text/csv", charset="utf-8",
+                                    headers={**HEADERS, "Content-Disposition": f'attachment; filename="{name}"'})
+            return _html(result)
+
+        return handle
+
+    return factory
+
+
+def _csv(tables: list[service.Table], table_id: str, lang: str, filename: str):
+    tab = next((t for t in tables if t.id == table_id), None)
+    if tab is None:
+        return None
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";" if lang == "de" else ",", lineterminator="\r\n")
+    w.writerow([tr(lang, c) if c.startswith("col_") else c for c in tab.columns])
+    for row in tab.rows:
+        w.writerow([(raw_value(v).replace(".", ",") if lang == "de" and isinstance(v, float) else raw_value(v))
+                    for v in row])
+    return f"{filename}-{table_id}.csv", ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _index(core, member_id, lang, request, now, csv_out):
+    with core.db.session() as s:
+        sc = service.scopes(s, member_id)
+    return render("index.html", lang, scopes=sc, logged_in=True)
+
+
+def _district(core, member_id, lang, request, now, csv_out):
+    d = service.district(core, member_id, now.date())
+    tables = service.district_tables(d)
+    if csv_out:
+        return _csv(tables, request.match_info.get("table", ""), lang, "deskbot-district")
+    months = [fmt_month(m["month"], lang) for m in d.months]
+    charts = {
+        "commuters": bars_svg(months, [(tr(lang, "col_members"), [m["members"] for m in d.months]),
+                                       (tr(lang, "col_attended"), [m["attended_days"] for m in d.months])],
+                              tr(lang, "chart_commuters")),
+        "util": bars_svg([w[-3:] for w in d.weeks], [("Σ", d.overall)], tr(lang, "chart_util"), max_value=100, unit=" %"),
+        "employers": bars_svg(months, [(tr(lang, "col_employers"), [m["employers"] for m in d.months]),
+                                       (tr(lang, "col_employees"), [m["employees"] for m in d.months])],
+                              tr(lang, "chart_employers")),
+        "km": bars_svg(months, [(tr(lang, "col_km"), [m["km"] for m in d.months]),
+                                (tr(lang, "col_co2"), [m["co2"] for m in d.months])], tr(lang, "chart_km")),
+    }
+    return render("district.html", lang, d=d, tables={t.id: t for t in tables}, charts=charts, logged_in=True,
+                  km=fmt_decimal(d.total_km, lang, 1), co2=fmt_decimal(d.total_co2, lang, 1),
+                  from_day=fmt_day(d.from_day, lang), to_day=fmt_day(d.to_day, lang), weeks=len(d.weeks),
+                  base="/dashboard/district")
+
+
+def _employer(core, member_id, lang, request, now, csv_out):
+    month = request.query.get("month") or None
+    if month is not None and not _MONTH_RE.match(month):
+        month = None
+    p = service.employer_page(core, member_id, request.match_info["slug"], now.date(), month)
+    tables = service.employer_tables(p)
+    base = f"/dashboard/employer/{p.slug}"
+    if csv_out:
+        return _csv(tables, request.match_info.get("table", ""), lang, f"deskbot-{p.slug}-{p.month}")
+    months = [fmt_month(m["month"], lang) for m in p.months]
+    chart = bars_svg(months, [(tr(lang, "col_days_charged"), [m["days"] for m in p.months]),
+                              (tr(lang, "col_people"), [m["people"] for m in p.months])], tr(lang, "months_head"))
+    return render("employer.html", lang, p=p, tables={t.id: t for t in tables}, chart=chart, logged_in=True,
+                  month_label=fmt_month(p.month, lang), month_keys=[m["month"] for m in p.months],
+                  days=service.UPCOMING_DAYS, base=base, csv_query=f"?month={p.month}")
+
+
+def _space(core, member_id, lang, request, now, csv_out):
+    p = service.space_page(core, member_id, request.match_info["slug"], now.date())
+    tables = service.space_tables(p)
+    if csv_out:
+        return _csv(tables, request.match_info.get("table", ""), lang, f"deskbot-{p.slug}-{p.monday.isoformat()}")
+    labels = [fmt_day(d["day"], lang) for d in p.days]
+    chart = bars_svg(labels, [(tr(lang, "col_bookings"), [d["bookings"] for d in p.days]),
+                              (tr(lang, "col_checked_in"), [d["checked_in"] for d in p.days]),
+                              (tr(lang, "col_no_show"), [d["no_show"] for d in p.days])], tr(lang, "chart_week"))
+    return render("space.html", lang, p=p, tables={t.id: t for t in tables}, chart=chart, logged_in=True,
+                  monday=fmt_day(p.monday, lang), base=f"/dashboard/space/{p.slug}")
