@@ -125,6 +125,7 @@ class Dialogue:
                     time.sleep(0.01 * (attempt + 1) + random.random() * 0.02)
             raise AssertionError("unreachable")
         except Exception as exc:
+            self.core.db.note_if_timeout(exc)
             log.error("failed to handle a message (%s, user %s, intent %s): %s", msg.transport, msg.user_id,
                       self._intent_name(msg, ctx_box), type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
             lang = ctx_box[0].lang if ctx_box else ("en" if (msg.lang_hint or "").startswith("en") else "de")

@@ -104,6 +104,11 @@ async def _db_check(core) -> dict[str, Any]:
         return {"ok": False, "dialect": core.db.dialect, "error": f"no answer within {DB_TIMEOUT:.0f}s"}
     except Exception as exc:
         return {"ok": False, "dialect": core.db.dialect, "error": str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}
+    last = getattr(core.db, "last_timeout", None)
+    if last is not None and time.monotonic() - last < 60:
+        # a statement timed out within the last minute: the database answers a ping but not the real work
+        return {"ok": False, "dialect": core.db.dialect, "error": "statement timeout within the last minute",
+                "timeout_s_ago": round(time.monotonic() - last, 1)}
     return {"ok": True, "dialect": core.db.dialect, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 

@@ -72,3 +72,30 @@ def test_flood_throttle_is_shared_by_instances(pg_url, tmp_path, clock):
     finally:
         a.close()
         b.close()
+
+
+def test_a_statement_timeout_gets_the_apology_and_shows_in_healthz(pg_url, tmp_path, clock):
+    import asyncio
+
+    from sqlalchemy import text
+
+    from bot.health import _db_check
+
+    core = build_core(make_settings(pg_url, tmp_path), clock=clock)
+    try:
+        dlg = Dialogue(core)
+        real = dlg.routes.intents["help"]
+
+        def slow_help(d, ctx):
+            with core.db.session() as s:
+                s.execute(text("SET LOCAL statement_timeout = 50"))
+                s.execute(text("SELECT pg_sleep(1)"))
+            return real(d, ctx)
+
+        dlg.routes.intents["help"] = slow_help
+        r = dlg.handle(IncomingMessage("telegram", "5", "5", "/hilfe", update_key="tg:t1"))
+        assert "schiefgegangen" in r[0].text  # the apology: nothing was changed
+        check = asyncio.run(_db_check(core))
+        assert check["ok"] is False and "statement timeout" in check["error"]
+    finally:
+        core.close()

@@ -104,6 +104,19 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._current: contextvars.ContextVar[Session | None] = contextvars.ContextVar(f"uow-{id(self)}", default=None)
+        self.last_timeout: float | None = None  # monotonic time a statement last ran into the statement timeout
+
+    def note_if_timeout(self, exc: BaseException) -> bool:
+        """Remember a statement that was cancelled by the statement timeout (PostgreSQL 57014) or gave up waiting
+        for SQLite's lock, so /healthz can report it."""
+        import time as _t
+
+        orig = getattr(exc, "orig", None)
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if code == "57014" or "database is locked" in str(orig or ""):
+            self.last_timeout = _t.monotonic()
+            return True
+        return False
 
     @property
     def dialect(self) -> str:
