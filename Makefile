@@ -20,6 +20,7 @@ chat: install
 
 test: install
 	bash scripts/ensure-postgres.sh
+	@[ -x /usr/bin/chromium ] || echo "make test: /usr/bin/chromium is missing (apt-get install chromium): tests/test_dashboard.py's browser tests are skipped (with CI=true they fail)"
 	$(BIN)/python -m pytest -q
 
 bench: install
