@@ -28,6 +28,7 @@ from bot.booking import (
     TooEarlyToCheckIn,
     Waitlisted,
 )
+from bot.booking import NothingToCheckIn as NothingToCheckIn_
 from bot.storage.models import Booking, ContingentAccount, Employer, Outbox
 from tests.conftest import TZ
 
@@ -606,3 +607,40 @@ def test_distances_between_spaces_for_the_nearest_alternative(core):
     from dataclasses import replace
 
     assert replace(duelmen, lat=None).km_to(coesfeld) is None and coesfeld.km_to(replace(duelmen, lon=None)) is None
+
+
+def test_checking_in_at_the_booked_space_by_name(core, clock):
+    anna = member(core, "anna")
+    core.booking.book(anna, "olfen", [TUE])
+    clock.set(at(TUE, 8, 30))
+    o = core.booking.check_in(anna, "olfen")
+    assert isinstance(o, CheckedIn) and not o.walk_in and o.booking.space.slug == "olfen"
+
+
+def test_moving_todays_booking_to_the_space_one_is_at(core, clock):
+    """Called by the dialogue inside the message's unit of work, as here."""
+    anna, bob = member(core, "anna", "STADTWERKE-2026"), member(core, "bob")
+    fillers = [member(core, f"f{i}") for i in range(4)]
+    [o] = core.booking.book(anna, "olfen", [TUE])
+    for f in fillers[:2]:
+        core.booking.book(f, "olfen", [TUE])  # Olfen (3 desks) is full
+    w = core.booking.join_waitlist(bob, "olfen", TUE)
+    for f in fillers[2:]:
+        core.booking.book(f, "rosendahl", [TUE])  # Rosendahl (2 desks) is full
+
+    def move(who: int, space: str):
+        with core.db.unit_of_work():
+            return core.booking.move_and_check_in(who, o.booking.id, space)
+
+    clock.set(at(TUE, 9, 20))
+    assert isinstance(move(bob, "senden"), NothingToCheckIn_)  # not his booking
+    assert isinstance(move(anna, "rosendahl"), Full)  # no desk there: nothing changes
+    assert row(core, o.booking.id).status == "confirmed" and left(core, anna) == 14
+    moved = move(anna, "senden")
+    assert isinstance(moved, CheckedIn) and moved.walk_in
+    assert (moved.booking.space.slug, moved.booking.start, moved.booking.end) == ("senden", "09:15", "18:00")
+    assert row(core, o.booking.id).status == "cancelled"
+    assert row(core, moved.booking.id).status == "checked_in"
+    assert left(core, anna) == 14  # the old day refunded in full, the rest of today charged
+    assert [(b.id, b.status) for b in core.booking.my_bookings(bob)] == [(w.booking.id, "confirmed")]
+    assert isinstance(move(anna, "senden"), NothingToCheckIn_)  # moved already
