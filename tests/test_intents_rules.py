@@ -230,3 +230,10 @@ def test_what_the_bot_acts_on(text, intent, acts):
 def test_a_number_of_desks_alone_is_a_booking_request(text, desks):
     it = p(text)
     assert (it.intent, it.desks) == ("book", desks)
+
+
+@pytest.mark.parametrize("text,lang", [("English for me", "en"), ("Englisch wäre super", "en"),
+                                       ("nur Deutsch danke", "de"), ("auf Deutsch", "de")])
+def test_a_short_message_naming_a_language_switches_it(text, lang):
+    it = p(text)
+    assert (it.intent, it.args) == ("language", [lang])
