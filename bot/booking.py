@@ -738,6 +738,11 @@ class BookingService:
         return res
 
     def _precheck(self, s: Session, space: Space, day: date, part, start, end):
+        return self._precheck_given(space, day, part, start, end, lambda: self.closed_reason(s, space, day))
+
+    def _precheck_given(self, space, day: date, part, start, end, closed_reason):
+        """The day's rules in order — past, beyond the horizon, closed, outside the hours, over already — with
+        the closure looked up by `closed_reason()` only when it matters. The interval, or the outcome saying why not."""
         now = self.clock.now()
         today = now.date()
         if day < today:
@@ -745,7 +750,7 @@ class BookingService:
         last = today + timedelta(days=self.horizon_days)
         if day > last:
             return TooFarAhead(day, last)
-        closed = self.closed_reason(s, space, day)
+        closed = closed_reason()
         if closed:
             return Closed(space_info(space), day, closed[0], closed[1])
         iv = self._interval(space, day, part, start, end)
@@ -861,7 +866,6 @@ class BookingService:
         conn = connection(s)
         st = _fast_statements(self.db.dialect)
         now = self.clock.now()
-        today = now.date()
         # the overlap checks are asked for the whole day first (the interval depends on the space's hours, which
         # come with the same row): no own booking that day and a desk free all day settle them for any part of it
         row = self._fast_request(conn, st, member_id, slug, day, 0, 1440)
@@ -870,19 +874,9 @@ class BookingService:
         if row.space_id is None:
             return UnknownSpace(slug)
         space = _space_row_of(row)
-        if day < today:
-            return InPast(day)
-        last = today + timedelta(days=self.horizon_days)
-        if day > last:
-            return TooFarAhead(day, last)
-        closed = _closed_given(space, day, row.closure)
-        if closed:
-            return Closed(space_info(space), day, closed[0], closed[1])
-        iv = self._interval(space, day, part, start, end)
-        if isinstance(iv, OutsideHours):
+        iv = self._precheck_given(space, day, part, start, end, lambda: _closed_given(space, day, row.closure))
+        if not isinstance(iv, tuple):
             return iv
-        if day == today and now.hour * 60 + now.minute >= iv[2]:
-            return InPast(day)
         part_v, m0, m1 = iv
         if row.own_id is not None or not row.has_free:  # not settled by the whole day: ask for the interval itself
             row = self._fast_request(conn, st, member_id, slug, day, m0, m1)

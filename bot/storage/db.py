@@ -135,6 +135,13 @@ class Database:
         if current is not None:
             yield current
             return
+        with self._own_session() as s:
+            yield s
+
+    @contextmanager
+    def _own_session(self) -> Iterator[Session]:
+        """A session with its own transaction: committed at the end, rolled back on an exception; the after-commit
+        callbacks run once its connection is back in the pool."""
         s = self._sessions()
         try:
             yield s
@@ -152,19 +159,12 @@ class Database:
         """The transaction of one message: commits once at the end, rolls back unless the block ends normally."""
         if self._current.get() is not None:
             raise RuntimeError("a unit of work is already open in this context")
-        s = self._sessions()
-        token = self._current.set(s)
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            s.info.pop("after_commit", None)
-            raise
-        finally:
-            self._current.reset(token)
-            s.close()
-        _run_after_commit(s)
+        with self._own_session() as s:
+            token = self._current.set(s)
+            try:
+                yield s
+            finally:
+                self._current.reset(token)
 
     @property
     def in_unit_of_work(self) -> bool:
