@@ -428,3 +428,7 @@ class DashboardLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a link: when it was opened (once)
+
+
+# an employer's bookings by day: the dashboard's employer page, /firma and the monthly report (0007)
+Index("ix_bookings_employer_day", Booking.employer_id, Booking.day)

@@ -1,4 +1,5 @@
-"""dashboard links and sessions: a one-time link from /dashboard opens a browser session (issue 19)
+"""dashboard links and sessions: a one-time link from /dashboard opens a browser session (issue 19);
+an index of bookings by employer and day for the employer page
 
 Revision ID: 0007
 Revises: 0006
@@ -28,9 +29,12 @@ def upgrade() -> None:
     )
     op.create_index('ix_dashboard_links_member', 'dashboard_links', ['member_id'], unique=False)
     op.create_index('ix_dashboard_links_expires', 'dashboard_links', ['expires_at'], unique=False)
+    # an employer's bookings by day (the dashboard's employer page, /firma, the monthly report)
+    op.create_index('ix_bookings_employer_day', 'bookings', ['employer_id', 'day'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_bookings_employer_day', table_name='bookings')
     op.drop_index('ix_dashboard_links_expires', table_name='dashboard_links')
     op.drop_index('ix_dashboard_links_member', table_name='dashboard_links')
     op.drop_table('dashboard_links')
