@@ -324,7 +324,7 @@ def test_only_token_hashes_are_stored_and_old_rows_are_purged(world):
 
 def test_district_figures_equal_bot_stats(world):
     core = world.core
-    d = service.district(core, world._mid("root"), NOW.date())
+    d = service.district(core, world._mid("root"), NOW.date(), fresh=True)
     rep = _stats(core)
     assert [(m["month"], m["members"], m["employers"], m["employees"], m["attended_days"], m["without_km"])
             for m in d.months] == [(m.month, m.members, m.employers, m.employees, m.attended_days, m.days_without_km)
@@ -336,6 +336,19 @@ def test_district_figures_equal_bot_stats(world):
     assert got == want
     assert dict(zip(d.weeks, d.overall)) == rep.overall_by_week()
     assert sum(m.km_avoided for m in rep.months) > 0 and any(m.employers for m in rep.months)
+
+
+def test_district_figures_are_kept_a_few_minutes_and_refreshed_by_the_job(world, monkeypatch):
+    core = world.core
+    root = world._mid("root")
+    first = service.district(core, root, NOW.date(), fresh=True)
+    assert service.district(core, root, NOW.date()) is first  # from the cache
+    assert service.refresh_district(core, NOW) == 0  # young: nothing to do
+    monkeypatch.setattr(service, "REFRESH_AFTER", 0.0)
+    assert service.refresh_district(core, NOW) == 1
+    assert service.district(core, root, NOW.date()) is not first
+    with pytest.raises(service.Forbidden):  # the role is checked on every request, cached figures or not
+        service.district(core, world._mid("boss"), NOW.date())
 
 
 def _stats(core):

@@ -24,6 +24,7 @@ import io
 import logging
 import re
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,7 +82,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "figures_as_table": "Die Zahlen der Grafik stehen in der Tabelle darunter.",
         "district_head": "Kreis Coesfeld: Wirkung des Coworking-Angebots",
         "district_region": "Es gibt (noch) eine Region: diese Übersicht umfasst alle Spaces und Firmen.",
-        "district_range": "Zeitraum: {from_day} bis {to_day} (letzte {weeks} Kalenderwochen).",
+        "district_range": "Zeitraum: {from_day} bis {to_day} (letzte {weeks} Kalenderwochen). Stand {as_of} Uhr "
+                          "(die Zahlen werden alle paar Minuten neu berechnet).",
         "goal_commuters": "Ziel 1: Pendler:innen arbeiten öfter wohnortnah",
         "goal_spaces": "Ziel 2: Coworking-Spaces sind besser ausgelastet",
         "goal_employers": "Ziel 3: Mehr Arbeitgeber machen mit",
@@ -157,7 +159,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "figures_as_table": "The chart's figures are in the table below.",
         "district_head": "Kreis Coesfeld: what the coworking offer achieves",
         "district_region": "There is one region (so far): this overview covers every space and employer.",
-        "district_range": "Period: {from_day} to {to_day} (last {weeks} ISO weeks).",
+        "district_range": "Period: {from_day} to {to_day} (last {weeks} ISO weeks). As of {as_of} (the figures are "
+                          "computed again every few minutes).",
         "goal_commuters": "Goal 1: commuters work near home more often",
         "goal_spaces": "Goal 2: coworking spaces are better used",
         "goal_employers": "Goal 3: more employers take part",
@@ -227,7 +230,7 @@ def router() -> Router:
     return Router(
         "dashboard",
         commands={"/dashboard": cmd_dashboard},
-        jobs=[Job("dashboard_purge", service.purge)],
+        jobs=[Job("dashboard_purge", service.purge), Job("dashboard_district", service.refresh_district)],
         help_keys={},
         http={
             "/dashboard": _page(_index),
@@ -259,7 +262,9 @@ def env():
     return _env
 
 
+@lru_cache(maxsize=65536)
 def fmt_value(v, kind: str, lang: str) -> str:
+    """A cell as shown (Babel formats; cached: a heat map repeats the same few values thousands of times)."""
     if v is None or v == "":
         return "–"
     if kind == "num":
@@ -496,6 +501,7 @@ def _district(core, member_id, lang, request, now, csv_out):
     return render("district.html", lang, d=d, tables={t.id: t for t in tables}, charts=charts, logged_in=True,
                   km=fmt_decimal(d.total_km, lang, 1), co2=fmt_decimal(d.total_co2, lang, 1),
                   from_day=fmt_day(d.from_day, lang), to_day=fmt_day(d.to_day, lang), weeks=len(d.weeks),
+                  as_of=d.as_of.astimezone(core.clock.tz).strftime("%H:%M") if d.as_of else "",
                   base="/dashboard/district")
 
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -199,57 +201,111 @@ class District:
     employers: list[dict]  # name, slug, staff, active_staff, days
     total_km: float
     total_co2: float
+    as_of: datetime | None = None  # when these figures were computed
 
 
-def district(core, member_id: int, today: date, weeks: int = 12) -> District:
-    """The district's figures over the last `weeks` ISO weeks up to today (bot.stats' default range)."""
-    from_day, to_day = default_range(today, weeks)
+# The district's figures are aggregates over every booking of 12 weeks (420 000 rows on the bench's large world,
+# seconds of database time), so each process keeps the last result for CACHE_SECONDS and the job below computes
+# it again in the background while someone looks at the page. The role is still checked on every request.
+CACHE_SECONDS = 300.0
+REFRESH_AFTER = 240.0
+VIEWED_WITHIN = 3600.0
+_cache: dict[int, tuple[tuple, float, District]] = {}
+_viewed: dict[int, float] = {}
+_lock = threading.Lock()
+
+
+def district(core, member_id: int, today: date, weeks: int = 12, *, fresh: bool = False) -> District:
+    """The district's figures over the last `weeks` ISO weeks up to today (bot.stats' default range), for a
+    platform admin (checked now), at most CACHE_SECONDS old unless `fresh`."""
     with core.db.session() as s:
         require_platform_admin(grants(s, member_id))
+    from_day, to_day = default_range(today, weeks)
+    key = (from_day, to_day, today)
+    _viewed[id(core)] = time.monotonic()
+    hit = _cache.get(id(core))
+    if not fresh and hit is not None and hit[0] == key and time.monotonic() - hit[1] < CACHE_SECONDS:
+        return hit[2]
+    return _refresh(core, key)
+
+
+def _refresh(core, key: tuple) -> District:
+    with _lock:
+        d = compute_district(core, *key)
+        d.as_of = core.clock.now()
+        _cache[id(core)] = (key, time.monotonic(), d)
+    return d
+
+
+def refresh_district(core, now: datetime) -> int:
+    """Job: while the district page was viewed in the last hour, compute its figures again before they expire."""
+    hit = _cache.get(id(core))
+    if hit is None or time.monotonic() - _viewed.get(id(core), 0.0) > VIEWED_WITHIN \
+            or time.monotonic() - hit[1] < REFRESH_AFTER:
+        return 0
+    today = core.clock.today()
+    from_day, to_day = default_range(today, len(hit[2].weeks) or 12)
+    _refresh(core, (from_day, to_day, today))
+    return 1
+
+
+def _month_of(core, col):
+    return func.to_char(col, "YYYY-MM") if core.db.is_postgres else func.strftime("%Y-%m", col)
+
+
+def compute_district(core, from_day: date, to_day: date, today: date) -> District:
+    """bot.stats' figures for the range, from aggregate queries (one scan per measure)."""
+    with core.db.session() as s:
         spaces = list(s.scalars(select(Space).order_by(Space.slug)))
         desks = dict(s.execute(select(Desk.space_id, func.count(Desk.id)).where(Desk.active).group_by(Desk.space_id)).all())
         closures = set(s.execute(select(SpaceClosure.space_id, SpaceClosure.day)
                                  .where(SpaceClosure.day >= from_day, SpaceClosure.day <= to_day)).all())
         in_range = and_(Booking.day >= from_day, Booking.day <= to_day)
+        counted = and_(in_range, Booking.status.in_(COUNTED))
         booked_rows = s.execute(select(Booking.space_id, Booking.day, func.sum(_halves()))
-                                .where(in_range, Booking.status.in_(COUNTED))
-                                .group_by(Booking.space_id, Booking.day)).all()
-        months = []
-        attended_cond = and_(Booking.seat == 0, or_(Booking.status == Status.CHECKED_IN.value,
-                                                    and_(Booking.status == Status.CONFIRMED.value, Booking.day < today)))
-        for mk, d0, d1 in _months(from_day, to_day):
-            span = and_(Booking.day >= d0, Booking.day <= d1, Booking.status.in_(COUNTED))
-            n_members = s.scalar(select(func.count(func.distinct(Booking.member_id))).where(span)) or 0
-            emp_row = s.execute(select(func.count(func.distinct(Booking.employer_id)), func.count(func.distinct(Booking.member_id)))
-                                .where(span, Booking.payer == "employer", Booking.employer_id.is_not(None))).one()
-            per_day = (select(Booking.member_id.label("mid"), (func.sum(_halves()) / literal(2.0)).label("w"))
-                       .where(Booking.day >= d0, Booking.day <= d1, attended_cond)
-                       .group_by(Booking.member_id, Booking.day).subquery())
-            w = case((per_day.c.w > 1, 1.0), else_=per_day.c.w)
-            net = Member.commute_km - func.coalesce(Member.prefs["cowork_km"].as_float(), 0.0)
-            net = case((net > 0, net), else_=0.0)
-            days, without, km = s.execute(
-                select(func.sum(w), func.sum(case((Member.commute_km.is_(None), 1), else_=0)),
-                       func.sum(case((Member.commute_km.is_(None), 0.0), else_=2 * w * net)))
-                .select_from(per_day).join(Member, Member.id == per_day.c.mid)).one()
-            days = float(days or 0)
-            km = round(float(km or 0), 1)
-            months.append({"month": mk, "members": int(n_members), "employers": int(emp_row[0] or 0),
-                           "employees": int(emp_row[1] or 0), "attended_days": int(days) if days == int(days) else days,
-                           "days_per_member": round(days / n_members, 1) if n_members else None,
-                           "without_km": int(without or 0), "km": km,
-                           "co2": round(km * core.settings.co2_kg_per_km, 1)})
+                                .where(counted).group_by(Booking.space_id, Booking.day)).all()
+        mk = _month_of(core, Booking.day)
+        n_members = dict(s.execute(select(mk, func.count(func.distinct(Booking.member_id))).where(counted).group_by(mk)).all())
+        emp_paid = and_(counted, Booking.payer == "employer", Booking.employer_id.is_not(None))
+        n_emp = {m: (int(e), int(p)) for m, e, p in s.execute(
+            select(mk, func.count(func.distinct(Booking.employer_id)), func.count(func.distinct(Booking.member_id)))
+            .where(emp_paid).group_by(mk)).all()}
+        attended_cond = and_(in_range, Booking.seat == 0,
+                             or_(Booking.status == Status.CHECKED_IN.value,
+                                 and_(Booking.status == Status.CONFIRMED.value, Booking.day < today)))
+        per_day = (select(Booking.member_id.label("mid"), Booking.day.label("day"),
+                          (func.sum(_halves()) / literal(2.0)).label("w"))
+                   .where(attended_cond).group_by(Booking.member_id, Booking.day).subquery())
+        w = case((per_day.c.w > 1, 1.0), else_=per_day.c.w)
+        net = Member.commute_km - func.coalesce(Member.prefs["cowork_km"].as_float(), 0.0)
+        net = case((net > 0, net), else_=0.0)
+        pmk = _month_of(core, per_day.c.day)
+        attended = {m: (float(days or 0), int(without or 0), float(km or 0)) for m, days, without, km in s.execute(
+            select(pmk, func.sum(w), func.sum(case((Member.commute_km.is_(None), 1), else_=0)),
+                   func.sum(case((Member.commute_km.is_(None), 0.0), else_=2 * w * net)))
+            .select_from(per_day).join(Member, Member.id == per_day.c.mid).group_by(pmk)).all()}
         # adoption per employer: staff (employee roles of members not erased), those with a company-paid day
         staff = dict(s.execute(select(Role.employer_id, func.count(Role.id)).join(Member, Member.id == Role.member_id)
                                .where(Role.kind == "employee", Member.deleted_at.is_(None))
                                .group_by(Role.employer_id)).all())
         used = {eid: (int(n), int(h or 0)) for eid, n, h in s.execute(
             select(Booking.employer_id, func.count(func.distinct(Booking.member_id)), func.sum(_halves()))
-            .where(in_range, Booking.status.in_(COUNTED), Booking.payer == "employer", Booking.employer_id.is_not(None))
-            .group_by(Booking.employer_id)).all()}
+            .where(emp_paid).group_by(Booking.employer_id)).all()}
         employers = [{"slug": e.slug, "name": e.name, "staff": int(staff.get(e.id, 0)),
                       "active_staff": used.get(e.id, (0, 0))[0], "days": used.get(e.id, (0, 0))[1] / 2}
                      for e in s.scalars(select(Employer).order_by(Employer.name))]
+        space_rows = [(sp.id, sp.slug, sp.name, sp.active, sp.holiday_region,
+                       tuple(opening_of(sp, date(2026, 11, 23) + timedelta(days=k)) is not None for k in range(7)))
+                      for sp in spaces]  # open on weekday k (2026-11-23 is a Monday)
+    months = []
+    for key, _d0, _d1 in _months(from_day, to_day):
+        days, without, km = attended.get(key, (0.0, 0, 0.0))
+        members = int(n_members.get(key, 0))
+        km = round(km, 1)
+        months.append({"month": key, "members": members, "employers": n_emp.get(key, (0, 0))[0],
+                       "employees": n_emp.get(key, (0, 0))[1], "attended_days": int(days) if days == int(days) else days,
+                       "days_per_member": round(days / members, 1) if members else None, "without_km": without,
+                       "km": km, "co2": round(km * core.settings.co2_kg_per_km, 1)})
     # utilisation per space and ISO week, as bot.stats counts it
     booked: dict[tuple[int, str], float] = defaultdict(float)
     for sid, day, halves in booked_rows:
@@ -261,24 +317,29 @@ def district(core, member_id: int, today: date, weeks: int = 12) -> District:
         wk = iso_week(day)
         if wk not in week_labels:
             week_labels.append(wk)
-        for sp in spaces:
-            if opening_of(sp, day) is None or (sp.id, day) in closures or holiday_name(sp.holiday_region, day):
+        wd = day.weekday()
+        holiday: dict[str, bool] = {}
+        for sid, _slug, _name, _active, region, open_on in space_rows:
+            if not open_on[wd] or (sid, day) in closures:
                 continue
-            capacity[(sp.id, wk)] += desks.get(sp.id, 0)
+            if region not in holiday:
+                holiday[region] = bool(holiday_name(region, day))
+            if not holiday[region]:
+                capacity[(sid, wk)] += desks.get(sid, 0)
         day += timedelta(days=1)
     heat = []
     tot_b: dict[str, float] = defaultdict(float)
     tot_c: dict[str, int] = defaultdict(int)
-    for sp in spaces:
-        if not sp.active and not any(booked.get((sp.id, wk)) for wk in week_labels):
+    for sid, slug, name, active, _region, _open in space_rows:
+        if not active and not any(booked.get((sid, wk)) for wk in week_labels):
             continue
         cells = []
         for wk in week_labels:
-            b, c = booked.get((sp.id, wk), 0.0), capacity.get((sp.id, wk), 0)
+            b, c = booked.get((sid, wk), 0.0), capacity.get((sid, wk), 0)
             tot_b[wk] += b
             tot_c[wk] += c
             cells.append(round(100 * b / c, 1) if c else None)
-        heat.append((sp.slug, sp.name, cells))
+        heat.append((slug, name, cells))
     overall = [round(100 * tot_b[wk] / tot_c[wk], 1) if tot_c[wk] else None for wk in week_labels]
     return District(from_day, to_day, week_labels, heat, overall, months, employers,
                     round(sum(m["km"] for m in months), 1), round(sum(m["co2"] for m in months), 1))
@@ -319,9 +380,13 @@ def _employer(s, slug: str) -> Employer:
     return emp
 
 
+def _name_of(display: str | None, deleted) -> str:
+    """As bot.features.staff._name: an erased member shows as "(gelöscht)"."""
+    return "(gelöscht)" if deleted is not None or not display else display
+
+
 def employer_page(core, member_id: int, slug: str, today: date, month: str | None = None) -> EmployerPage:
     from bot.booking import fmt_min
-    from bot.features.staff import _name
 
     month = month or month_key(today)
     with core.db.session() as s:
@@ -372,26 +437,28 @@ def employer_page(core, member_id: int, slug: str, today: date, month: str | Non
             employer_bookings(g, emp.id, mfirst, mnext - timedelta(days=1))
             .with_only_columns(Booking.member_id, func.sum(Booking.charged_halves)).group_by(Booking.member_id)).all())
         staff = []
-        for mem, role in s.execute(select(Member, Role).join(Role, Role.member_id == Member.id)
-                                   .where(Role.kind == "employee", Role.employer_id == emp.id, Member.deleted_at.is_(None))
-                                   .order_by(Member.display_name, Member.id)).tuples():
-            rule = role.contingent_override_halves if role.contingent_override_halves is not None else emp.days_per_employee_halves
-            gh, uh = own.get(mem.id, (rule, 0 if rule is not None else None))
-            staff.append({"name": _name(mem, "de"), "member_id": mem.id,
+        for mid, display, override in s.execute(
+            select(Member.id, Member.display_name, Role.contingent_override_halves).join(Role, Role.member_id == Member.id)
+            .where(Role.kind == "employee", Role.employer_id == emp.id, Member.deleted_at.is_(None))
+            .order_by(Member.display_name, Member.id)):
+            rule = override if override is not None else emp.days_per_employee_halves
+            gh, uh = own.get(mid, (rule, 0 if rule is not None else None))
+            staff.append({"name": display or f"#{mid}", "member_id": mid,
                           "granted": None if gh is None else gh / 2,
-                          "used": int(used_month.get(mem.id) or 0) / 2 if uh is None else uh / 2,
+                          "used": int(used_month.get(mid) or 0) / 2 if uh is None else uh / 2,
                           "left": None if gh is None else (gh - (uh or 0)) / 2})
         upcoming = []
-        for b, mem, sp_name, label in s.execute(
+        for day, start, end, status, display, deleted, sp_name, label in s.execute(
             employer_bookings(g, emp.id, today, today + timedelta(days=UPCOMING_DAYS - 1))
             .where(Booking.status.in_((Status.CONFIRMED.value, Status.CHECKED_IN.value)), Booking.seat == 0)
             .join(Member, Member.id == Booking.member_id).join(Space, Space.id == Booking.space_id)
             .outerjoin(Desk, Desk.id == Booking.desk_id)
-            .add_columns(Member, Space.name, Desk.label)
+            .with_only_columns(Booking.day, Booking.start_min, Booking.end_min, Booking.status, Member.display_name,
+                               Member.deleted_at, Space.name, Desk.label)
             .order_by(Booking.day, Booking.start_min, Member.display_name).limit(UPCOMING_MAX)
         ):
-            upcoming.append({"day": b.day, "name": _name(mem, "de"), "space": sp_name, "desk": label or "",
-                             "time": f"{fmt_min(b.start_min)}–{fmt_min(b.end_min)}", "status": b.status})
+            upcoming.append({"day": day, "name": _name_of(display, deleted), "space": sp_name, "desk": label or "",
+                             "time": f"{fmt_min(start)}–{fmt_min(end)}", "status": status})
         return EmployerPage(emp.slug, emp.name, month, months, staff, upcoming)
 
 
