@@ -292,6 +292,30 @@ def raw_value(v) -> str:
     return str(v)
 
 
+def rows_html(tab: service.Table, lang: str) -> Markup:
+    """The table's body rows (built here rather than in a template loop: a heat map or a staff list has thousands
+    of cells). The first cell of a text/day/month column is the row header; each cell carries its plain value
+    in data-value (for the tests and for anyone scraping the page)."""
+    from html import escape as esc
+
+    if not tab.rows:
+        return Markup(f'<tr><td colspan="{len(tab.columns)}">{esc(tr(lang, "none"))}</td></tr>')
+    heat = tab.id == "utilisation"
+    out = []
+    for row in tab.rows:
+        cells = []
+        for i, v in enumerate(row):
+            kind = tab.kinds[i]
+            raw, shown = esc(raw_value(v)), esc(fmt_value(v, kind, lang))
+            if i == 0 and kind in ("text", "month", "day"):
+                cells.append(f'<th scope="row" data-value="{raw}">{shown}</th>')
+            else:
+                cls = f"{kind} {heat_class(v)}" if heat and kind == "pct" else kind
+                cells.append(f'<td class="{cls}" data-value="{raw}">{shown}</td>')
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return Markup("\n".join(out))
+
+
 def heat_class(p: float | None) -> str:
     if p is None:
         return "h-none"
@@ -345,8 +369,8 @@ def render(name: str, lang: str, **ctx) -> str:
     def t(key, **kw):
         return tr(lang, key, **kw)
 
-    return env().get_template(name).render(lang=lang, t=t, fmt=lambda v, k: fmt_value(v, k, lang), raw=raw_value,
-                                           heat_class=heat_class, **ctx)
+    return env().get_template(name).render(lang=lang, t=t, fmt=lambda v, k: fmt_value(v, k, lang),
+                                           rows=lambda tab: rows_html(tab, lang), **ctx)
 
 
 HEADERS = {
