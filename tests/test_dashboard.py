@@ -581,3 +581,30 @@ def test_page_colours_have_enough_contrast():
         assert ratio(bg, fg) >= 4.5, (bg, fg)
     for c in PALETTE:
         assert ratio(c, "#ffffff") >= 4.5, c
+
+
+def test_district_figures_equal_bot_stats_on_both_stores(chat_both):
+    """The aggregate queries (month keys, the JSON cowork distance) on SQLite and PostgreSQL."""
+    chat = chat_both
+    core = chat.dialogue.core
+    chat.send("anna", "/start STADTWERKE-2026")
+    chat.send("bert", "/start AGRAR-2026")
+    chat.send("anna", "/pendeln 23 4")
+    chat.send("bert", "/pendeln 10")
+    assert "Gebucht" in chat.send("anna", "Di und Mi in Coesfeld")
+    assert "Gebucht" in chat.send("bert", "Dienstag vormittags Dülmen")
+    assert "Gebucht" in chat.send("carl", "Mittwoch Coesfeld")
+    core.clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=TZ))
+    chat.send("anna", "einchecken")
+    chat.send("bert", "einchecken")
+    core.clock.set(datetime(2026, 11, 27, 12, 0, tzinfo=TZ))
+    today = core.clock.today()
+    frm, to = stats.default_range(today)
+    d = service.compute_district(core, frm, to, today)
+    rep = stats.compute(core.db, frm, to, today=today, co2_kg_per_km=core.settings.co2_kg_per_km)
+    assert [(m["month"], m["members"], m["employers"], m["employees"], m["attended_days"], m["without_km"], m["km"])
+            for m in d.months] == [(m.month, m.members, m.employers, m.employees, m.attended_days, m.days_without_km,
+                                    m.km_avoided) for m in rep.months]
+    assert d.months[-1]["km"] == 2 * (23 - 4) * 2 + 10  # Anna Tue + Wed (confirmed, over), Bert's half day
+    assert {(slug, wk): p for slug, _n, cells in d.heat for wk, p in zip(d.weeks, cells)} == \
+        {(w.space, w.week): w.pct for w in rep.weeks}
