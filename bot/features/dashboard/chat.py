@@ -103,6 +103,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "staff_head": "Je Beschäftigte:r – {month}",
         "upcoming_head": "Kommende Buchungen (nächste {days} Tage, von der Firma bezahlt)",
         "private_note": "Selbst bezahlte Buchungen sind privat und erscheinen hier nicht.",
+        "upcoming_cut": "Gezeigt werden die ersten {n} Buchungen.",
         "month_label": "Monat",
         "show": "Anzeigen",
         "space_head": "{name}",
@@ -180,6 +181,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "staff_head": "Per employee – {month}",
         "upcoming_head": "Upcoming bookings (next {days} days, paid by the employer)",
         "private_note": "Bookings staff paid themselves are private and do not appear here.",
+        "upcoming_cut": "The first {n} bookings are shown.",
         "month_label": "Month",
         "show": "Show",
         "space_head": "{name}",
@@ -543,7 +545,8 @@ def _employer(core, member_id, lang, request, now, csv_out):
                               (tr(lang, "col_people"), [m["people"] for m in p.months])], tr(lang, "months_head"))
     return render("employer.html", lang, p=p, tables={t.id: t for t in tables}, chart=chart, logged_in=True,
                   month_label=fmt_month(p.month, lang), month_keys=[m["month"] for m in p.months],
-                  days=service.UPCOMING_DAYS, base=base, csv_query=f"?month={p.month}")
+                  days=service.UPCOMING_DAYS, base=base, csv_query=f"?month={p.month}",
+                  cut=service.UPCOMING_MAX if len(p.upcoming) >= service.UPCOMING_MAX else 0)
 
 
 def _space(core, member_id, lang, request, now, csv_out):

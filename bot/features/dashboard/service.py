@@ -441,7 +441,9 @@ def employer_page(core, member_id: int, slug: str, today: date, month: str | Non
             select(Member.id, Member.display_name, Role.contingent_override_halves).join(Role, Role.member_id == Member.id)
             .where(Role.kind == "employee", Role.employer_id == emp.id, Member.deleted_at.is_(None))
             .order_by(Member.display_name, Member.id)):
-            rule = override if override is not None else emp.days_per_employee_halves
+            # no account: this month or later the employer's rule applies (nothing used yet); an earlier month
+            # had no contingent for this person
+            rule = (override if override is not None else emp.days_per_employee_halves) if month >= month_key(today) else None
             gh, uh = own.get(mid, (rule, 0 if rule is not None else None))
             staff.append({"name": display or f"#{mid}", "member_id": mid,
                           "granted": None if gh is None else gh / 2,
