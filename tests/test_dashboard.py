@@ -284,7 +284,7 @@ async def test_csv_downloads_match_the_page_tables(world):
             rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig")), delimiter=";"))
         rep = _stats(world.core)
         assert rows[0][0] == "Monat" and [r[0] for r in rows[1:]] == [m.month for m in rep.months]
-        assert [int(r[1]) for r in rows[1:]] == [m.members for m in rep.months]
+        assert [int(r[1]) for r in rows[1:]] == [m.commuters for m in rep.months]
         for t in ("utilisation", "employers"):
             async with http.get(world.url + f"/dashboard/district/{t}.csv") as r:
                 assert r.status == 200
@@ -326,9 +326,13 @@ def test_district_figures_equal_bot_stats(world):
     core = world.core
     d = service.district(core, world._mid("root"), NOW.date(), fresh=True)
     rep = _stats(core)
-    assert [(m["month"], m["members"], m["employers"], m["employees"], m["attended_days"], m["without_km"])
-            for m in d.months] == [(m.month, m.members, m.employers, m.employees, m.attended_days, m.days_without_km)
-                                   for m in rep.months]
+    assert [(m["month"], m["members"], m["employers"], m["employees"], m["attended_days"], m["without_km"],
+             m["commuters"], m["days_per_commuter"]) for m in d.months] == \
+        [(m.month, m.members, m.employers, m.employees, m.attended_days, m.days_without_km, m.commuters,
+          m.days_per_commuter) for m in rep.months]
+    assert [(e["month"], e["slug"], e["active_staff"], e["days"]) for e in d.employers] == \
+        sorted((e.month, e.employer, e.active_staff, e.days) for e in rep.employers)
+    assert len(d.employers) == 2
     assert [m["km"] for m in d.months] == pytest.approx([m.km_avoided for m in rep.months], abs=0.05)
     assert [m["co2"] for m in d.months] == pytest.approx([m.co2_kg for m in rep.months], abs=0.05)
     want = {(w.space, w.week): w.pct for w in rep.weeks}
@@ -415,12 +419,17 @@ def test_browser_district_page_shows_the_statistics(browser, world):
         rep = _stats(world.core)
         months = _cells(page, "months")
         assert [r[0] for r in months] == [m.month for m in rep.months]
-        assert [int(r[1]) for r in months] == [m.members for m in rep.months]
+        assert [int(r[1]) for r in months] == [m.commuters for m in rep.months]
         assert [float(r[2]) for r in months] == [float(m.attended_days) for m in rep.months]
-        assert [int(r[4]) for r in months] == [m.employers for m in rep.months]
-        assert [int(r[5]) for r in months] == [m.employees for m in rep.months]
-        assert [float(r[6]) for r in months] == pytest.approx([m.km_avoided for m in rep.months], abs=0.05)
-        assert [float(r[7]) for r in months] == pytest.approx([m.co2_kg for m in rep.months], abs=0.05)
+        assert [float(r[3]) if r[3] else None for r in months] == [m.days_per_commuter for m in rep.months]
+        assert [int(r[4]) for r in months] == [m.members for m in rep.months]
+        assert [int(r[5]) for r in months] == [m.employers for m in rep.months]
+        assert [int(r[6]) for r in months] == [m.employees for m in rep.months]
+        assert [float(r[7]) for r in months] == pytest.approx([m.km_avoided for m in rep.months], abs=0.05)
+        assert [float(r[8]) for r in months] == pytest.approx([m.co2_kg for m in rep.months], abs=0.05)
+        emps = _cells(page, "employers")
+        assert [(r[1], float(r[3]), float(r[4])) for r in emps] == \
+            [(e.month, e.active_staff, e.days) for e in sorted(rep.employers, key=lambda e: (e.month, e.employer))]
         heat = {r[0]: r[1:] for r in _cells(page, "utilisation")}
         names = {w.name: w.space for w in rep.weeks}
         for w in rep.weeks:
@@ -606,5 +615,9 @@ def test_district_figures_equal_bot_stats_on_both_stores(chat_both):
             for m in d.months] == [(m.month, m.members, m.employers, m.employees, m.attended_days, m.days_without_km,
                                     m.km_avoided) for m in rep.months]
     assert d.months[-1]["km"] == 2 * (23 - 4) * 2 + 10  # Anna Tue + Wed (confirmed, over), Bert's half day
+    assert [(m["commuters"], m["days_per_commuter"]) for m in d.months] == \
+        [(m.commuters, m.days_per_commuter) for m in rep.months]
+    assert [(e["month"], e["slug"], e["active_staff"], e["days"]) for e in d.employers] == \
+        sorted((e.month, e.employer, e.active_staff, e.days) for e in rep.employers) != []
     assert {(slug, wk): p for slug, _n, cells in d.heat for wk, p in zip(d.weeks, cells)} == \
         {(w.space, w.week): w.pct for w in rep.weeks}

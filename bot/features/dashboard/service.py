@@ -197,8 +197,8 @@ class District:
     weeks: list[str]
     heat: list[tuple[str, str, list[float | None]]]  # (slug, name, pct per week)
     overall: list[float | None]  # pct per week, all spaces
-    months: list[dict]  # month, members, employees, employers, attended_days, days_per_member, km, co2, without_km
-    employers: list[dict]  # name, slug, staff, active_staff, days
+    months: list[dict]  # month, commuters, attended_days, days_per_commuter, members, employers, employees, km, co2, ...
+    employers: list[dict]  # month, slug, name, staff, active_staff, days (bot.stats.EmployerMonth + registered staff)
     total_km: float
     total_co2: float
     as_of: datetime | None = None  # when these figures were computed
@@ -280,32 +280,36 @@ def compute_district(core, from_day: date, to_day: date, today: date) -> Distric
         net = Member.commute_km - func.coalesce(Member.prefs["cowork_km"].as_float(), 0.0)
         net = case((net > 0, net), else_=0.0)
         pmk = _month_of(core, per_day.c.day)
-        attended = {m: (float(days or 0), int(without or 0), float(km or 0)) for m, days, without, km in s.execute(
+        attended = {m: (float(days or 0), int(without or 0), float(km or 0), int(n or 0))
+                    for m, days, without, km, n in s.execute(
             select(pmk, func.sum(w), func.sum(case((Member.commute_km.is_(None), 1), else_=0)),
-                   func.sum(case((Member.commute_km.is_(None), 0.0), else_=2 * w * net)))
+                   func.sum(case((Member.commute_km.is_(None), 0.0), else_=2 * w * net)),
+                   func.count(func.distinct(per_day.c.mid)))
             .select_from(per_day).join(Member, Member.id == per_day.c.mid).group_by(pmk)).all()}
-        # adoption per employer: staff (employee roles of members not erased), those with a company-paid day
+        # goal 3 per employer and month (bot.stats.EmployerMonth): staff with an attended day the employer paid,
+        # and those days (a half day counts half); with the employer's registered staff
         staff = dict(s.execute(select(Role.employer_id, func.count(Role.id)).join(Member, Member.id == Role.member_id)
                                .where(Role.kind == "employee", Member.deleted_at.is_(None))
                                .group_by(Role.employer_id)).all())
-        used = {eid: (int(n), int(h or 0)) for eid, n, h in s.execute(
-            select(Booking.employer_id, func.count(func.distinct(Booking.member_id)), func.sum(_halves()))
-            .where(emp_paid).group_by(Booking.employer_id)).all()}
-        employers = [{"slug": e.slug, "name": e.name, "staff": int(staff.get(e.id, 0)),
-                      "active_staff": used.get(e.id, (0, 0))[0], "days": used.get(e.id, (0, 0))[1] / 2}
-                     for e in s.scalars(select(Employer).order_by(Employer.name))]
+        names = {e.id: (e.slug, e.name) for e in s.scalars(select(Employer))}
+        employers = [{"month": m, "slug": names.get(eid, ("", ""))[0], "name": names.get(eid, ("", str(eid)))[1],
+                      "staff": int(staff.get(eid, 0)), "active_staff": int(n), "days": round(int(h or 0) / 2, 1)}
+                     for m, eid, n, h in s.execute(
+                         select(mk, Booking.employer_id, func.count(func.distinct(Booking.member_id)), func.sum(_halves()))
+                         .where(attended_cond, Booking.payer == "employer", Booking.employer_id.is_not(None))
+                         .group_by(mk, Booking.employer_id)).all()]
+        employers.sort(key=lambda e: (e["month"], e["slug"]))
         space_rows = [(sp.id, sp.slug, sp.name, sp.active, sp.holiday_region,
                        tuple(opening_of(sp, date(2026, 11, 23) + timedelta(days=k)) is not None for k in range(7)))
                       for sp in spaces]  # open on weekday k (2026-11-23 is a Monday)
     months = []
     for key, _d0, _d1 in _months(from_day, to_day):
-        days, without, km = attended.get(key, (0.0, 0, 0.0))
-        members = int(n_members.get(key, 0))
+        days, without, km, commuters = attended.get(key, (0.0, 0, 0.0, 0))
         km = round(km, 1)
-        months.append({"month": key, "members": members, "employers": n_emp.get(key, (0, 0))[0],
+        months.append({"month": key, "members": int(n_members.get(key, 0)), "employers": n_emp.get(key, (0, 0))[0],
                        "employees": n_emp.get(key, (0, 0))[1], "attended_days": int(days) if days == int(days) else days,
-                       "days_per_member": round(days / members, 1) if members else None, "without_km": without,
-                       "km": km, "co2": round(km * core.settings.co2_kg_per_km, 1)})
+                       "commuters": commuters, "days_per_commuter": round(days / commuters, 2) if commuters else None,
+                       "without_km": without, "km": km, "co2": round(km * core.settings.co2_kg_per_km, 1)})
     # utilisation per space and ISO week, as bot.stats counts it
     booked: dict[tuple[int, str], float] = defaultdict(float)
     for sid, day, halves in booked_rows:
@@ -347,16 +351,16 @@ def compute_district(core, from_day: date, to_day: date, today: date) -> Distric
 
 def district_tables(d: District) -> list[Table]:
     return [
-        Table("months", ["col_month", "col_members", "col_attended", "col_days_per_member", "col_employers",
-                         "col_employees", "col_km", "col_co2", "col_without_km"],
-              [[m["month"], m["members"], m["attended_days"], m["days_per_member"], m["employers"], m["employees"],
-                m["km"], m["co2"], m["without_km"]] for m in d.months],
-              ["month", "num", "num", "num", "num", "num", "num", "num", "num"]),
+        Table("months", ["col_month", "col_commuters", "col_attended", "col_days_per_commuter", "col_members",
+                         "col_employers", "col_employees", "col_km", "col_co2", "col_without_km"],
+              [[m["month"], m["commuters"], m["attended_days"], m["days_per_commuter"], m["members"], m["employers"],
+                m["employees"], m["km"], m["co2"], m["without_km"]] for m in d.months],
+              ["month"] + ["num"] * 9),
         Table("utilisation", ["col_space"] + d.weeks, [[name] + cells for _slug, name, cells in d.heat]
               + [["Σ"] + d.overall], ["text"] + ["pct"] * len(d.weeks)),
-        Table("employers", ["col_employer", "col_staff", "col_active_staff", "col_days"],
-              [[e["name"], e["staff"], e["active_staff"], e["days"]] for e in d.employers],
-              ["text", "num", "num", "num"]),
+        Table("employers", ["col_employer", "col_month", "col_staff", "col_active_staff", "col_days"],
+              [[e["name"], e["month"], e["staff"], e["active_staff"], e["days"]] for e in d.employers],
+              ["text", "month", "num", "num", "num"]),
     ]
 
 
