@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.domain import Attachment, Choice, Reply
-from bot.i18n import PART, translator
+from bot.i18n import PART, Table, translator
 
 log = logging.getLogger(__name__)
 
@@ -94,83 +94,12 @@ def reminder_time(prefs: dict | None, default: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# texts (kept here so bot/i18n.py stays the dialogue's)
+# texts: bot/locales/<lang>/LC_MESSAGES/deskbot.po, context "notices"
 
-TEXTS: dict[str, dict[str, str]] = {
-    "de": {
-        "rem_evening": "🔔 Erinnerung: {when} ({day}) hast du einen Platz in {space}{part}, Platz {desk}.\n📍 {address} · geöffnet {open}–{close} Uhr",
-        "rem_morning": "☀️ Guten Morgen! Heute: {space}{part}, Platz {desk} ({open}–{close} Uhr).\nBitte checke bei deiner Ankunft ein (bis {deadline} Uhr, sonst verfällt die Buchung).",
-        "checkin_button": "✅ Einchecken",
-        "cancel_button": "❌ Stornieren",
-        "tomorrow": "Morgen",
-        "today": "Heute",
-        "on_day": "Am",
-        "arr_new": "🆕 Neue Buchung für heute in {space}: {name} ({employer}), {part}, Platz {desk}.",
-        "arr_checkin": "👋 {name} ({employer}) ist in {space} eingecheckt – Platz {desk}.",
-        "arr_cancelled": "❌ {name} ({employer}) hat für heute in {space} storniert ({part}).",
-        "self_paying": "zahlt selbst",
-        "digest_head": "☀️ Heute in {space} ({day}): {n} Buchung(en)",
-        "digest_none": "☀️ Heute in {space} ({day}): keine Buchungen.",
-        "digest_line": "• {name} ({employer}) – {part}, Platz {desk}",
-        "checked_in_mark": " ✅",
-        "no_show": "⌛ Du hast dich für {space} am {day} nicht rechtzeitig eingecheckt – die Buchung ist verfallen und der Platz wurde freigegeben.",
-        "no_show_refund": "Der Tag wurde deinem Kontingent wieder gutgeschrieben.",
-        "no_show_charged": "Der Tag bleibt vom Kontingent abgezogen.",
-        "nudge": "🚲 Morgen ({day}) im Coworking statt pendeln?",
-        "nudge_today": "🚲 Heute ({day}) im Coworking statt pendeln?",
-        "nudge_co2": "Du sparst dir {km} km Fahrt und etwa {co2} kg CO₂.",
-        "nudge_space": "{town} ({free} frei)",
-        "nudge_no": "Nein, danke",
-        "nudge_no_reply": "Alles klar – dann bis zum nächsten Mal! 👋",
-        "alert_pool": "⚠️ Das Firmenkontingent von {employer} für {month} ist fast aufgebraucht: noch {left} von {granted}.",
-        "alert_member": "⚠️ Das Kontingent von {name} ({employer}) für {month} ist fast aufgebraucht: noch {left} von {granted}.",
-        "report": "📊 Monatsbericht {employer}, {month}: {days} Coworking-Tage, Kosten {cost}.",
-        "report_line": "• {name}: {days}, {cost}",
-        "report_no_chart": "(Diagramm nicht verfügbar)",
-        "copy_booked": "📋 Kopie: {name} hat {space} am {day}{part} gebucht.",
-        "copy_cancelled": "📋 Kopie: {name} hat {space} am {day}{part} storniert.",
-        "copy_no_show": "📋 Kopie: {name} ist in {space} am {day} nicht erschienen (verfallen).",
-        "deleted": "(gelöscht)",
-    },
-    "en": {
-        "rem_evening": "🔔 Reminder: {when} ({day}) you have a desk at {space}{part}, desk {desk}.\n📍 {address} · open {open}–{close}",
-        "rem_morning": "☀️ Good morning! Today: {space}{part}, desk {desk} ({open}–{close}).\nPlease check in when you arrive (by {deadline}, or the booking lapses).",
-        "checkin_button": "✅ Check in",
-        "cancel_button": "❌ Cancel",
-        "tomorrow": "Tomorrow",
-        "today": "Today",
-        "on_day": "On",
-        "arr_new": "🆕 New booking for today at {space}: {name} ({employer}), {part}, desk {desk}.",
-        "arr_checkin": "👋 {name} ({employer}) checked in at {space} – desk {desk}.",
-        "arr_cancelled": "❌ {name} ({employer}) cancelled today at {space} ({part}).",
-        "self_paying": "pays themselves",
-        "digest_head": "☀️ Today at {space} ({day}): {n} booking(s)",
-        "digest_none": "☀️ Today at {space} ({day}): no bookings.",
-        "digest_line": "• {name} ({employer}) – {part}, desk {desk}",
-        "checked_in_mark": " ✅",
-        "no_show": "⌛ You didn't check in at {space} on {day} in time – the booking lapsed and the desk was released.",
-        "no_show_refund": "The day went back to your contingent.",
-        "no_show_charged": "The day stays charged to the contingent.",
-        "nudge": "🚲 Coworking instead of commuting tomorrow ({day})?",
-        "nudge_today": "🚲 Coworking instead of commuting today ({day})?",
-        "nudge_co2": "You'd save {km} km of driving and about {co2} kg of CO₂.",
-        "nudge_space": "{town} ({free} free)",
-        "nudge_no": "No, thanks",
-        "nudge_no_reply": "Okay – see you next time! 👋",
-        "alert_pool": "⚠️ The company contingent of {employer} for {month} is almost used up: {left} of {granted} left.",
-        "alert_member": "⚠️ The contingent of {name} ({employer}) for {month} is almost used up: {left} of {granted} left.",
-        "report": "📊 Monthly report {employer}, {month}: {days} coworking days, cost {cost}.",
-        "report_line": "• {name}: {days}, {cost}",
-        "report_no_chart": "(chart not available)",
-        "copy_booked": "📋 Copy: {name} booked {space} on {day}{part}.",
-        "copy_cancelled": "📋 Copy: {name} cancelled {space} on {day}{part}.",
-        "copy_no_show": "📋 Copy: {name} did not show up at {space} on {day} (lapsed).",
-        "deleted": "(deleted)",
-    },
-}
+TEXTS = Table("notices")  # a read-only view of the catalogue
 
 
-nt = translator(TEXTS)
+nt = translator("notices")
 
 
 # ---------------------------------------------------------------------------------------------

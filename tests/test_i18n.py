@@ -109,10 +109,10 @@ def locale_copy(tmp_path, monkeypatch):
     dst = tmp_path / "locales"
     shutil.copytree(i18n.LOCALE_DIR, dst, ignore=shutil.ignore_patterns("*.mo"))
     monkeypatch.setattr(i18n, "LOCALE_DIR", dst)
-    i18n.catalogue.cache_clear()
+    i18n.reload()
     yield dst
     monkeypatch.undo()
-    i18n.catalogue.cache_clear()
+    i18n.reload()
 
 
 def test_a_translator_changes_a_text_in_the_po_file_only(locale_copy):
@@ -131,7 +131,7 @@ def test_a_stale_mo_is_ignored_and_a_current_one_used(locale_copy):
     po.write_text(po.read_text(encoding="utf-8").replace('msgstr "Undo"', 'msgstr "Revert"'), encoding="utf-8")
     os.utime(mo, (po.stat().st_mtime - 60,) * 2)
     assert dialogue("en", "undo") == "Revert"  # the .po is newer: compiled in memory
-    i18n.catalogue.cache_clear()
+    i18n.reload()
     mo.write_bytes(i18n.compile_po(po).replace(b"Revert", b"Mo-ed!"))
     assert dialogue("en", "undo") == "Mo-ed!"  # the .mo is current: used as it is
 
@@ -190,3 +190,115 @@ def test_holiday_names_in_the_users_language():
     assert i18n.fmt_holiday("Erster Weihnachtstag", xmas, "en") == "Christmas Day"
     assert i18n.fmt_holiday("Fronleichnam", date(2026, 6, 4), "en") == "Corpus Christi"  # regional (NRW)
     assert i18n.fmt_holiday("Betriebsferien", xmas, "en") == "Betriebsferien"  # not a holiday name: as it is
+
+
+# ---------------------------------------------------------------------------------------------
+# the code and the catalogue agree
+
+_TRANSLATE_NAMES = {"t", "tr", "nt", "tx", "_tx"}
+
+
+def _keys_used_in_code() -> list[tuple[str, str, bool]]:
+    """(file, key, plural?) for every t/tr/nt/tx(lang, "key", ...) and .n(lang, "key", n, ...) in bot/."""
+    found = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or len(node.args) < 2:
+                continue
+            f, plural = node.func, False
+            if isinstance(f, ast.Attribute) and f.attr == "n" and isinstance(f.value, ast.Name):
+                f, plural = f.value, True
+            if isinstance(f, ast.Name) and f.id in _TRANSLATE_NAMES:
+                key = node.args[1]
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    found.append((str(path.relative_to(ROOT)), key.value, plural))
+    return found
+
+
+def test_every_text_the_code_asks_for_is_in_the_catalogue():
+    singular = {key for (_, key), m in MESSAGES["de"].items() if not m.pluralizable}
+    plural = {key for (_, key), m in MESSAGES["de"].items() if m.pluralizable}
+    used = _keys_used_in_code()
+    assert len(used) > 200
+    for path, key, is_plural in used:
+        assert key in (plural if is_plural else singular), f"{path}: {key!r} ({'plural' if is_plural else 'text'}) " \
+                                                           f"is not in the catalogue"
+
+
+# ---------------------------------------------------------------------------------------------
+# plurals (issue 18: "alle 1 künftigen Buchungen", "höchstens 1 Personen", "2 Buchung(en)", ...)
+
+
+def test_plurals_through_ngettext():
+    t, nt = i18n.translator("dialogue"), i18n.translator("notices")
+    op = i18n.translator("operator", "staff")
+    assert t.n("de", "cancel_all_confirm", 1) == "Wirklich deine künftige Buchung stornieren?"
+    assert t.n("de", "cancel_all_confirm", 3) == "Wirklich alle 3 künftigen Buchungen stornieren?"
+    assert t.n("en", "cancel_all_confirm", 3) == "Really cancel all 3 upcoming bookings?"
+    assert nt.n("de", "digest_head", 1, space="X", day="Di, 24.11.") == "☀️ Heute in X (Di, 24.11.): 1 Buchung"
+    assert nt.n("de", "digest_head", 2, space="X", day="Di, 24.11.") == "☀️ Heute in X (Di, 24.11.): 2 Buchungen"
+    assert nt.n("en", "digest_head", 1, space="X", day="Tue 24 Nov") == "☀️ Today at X (Tue 24 Nov): 1 booking"
+    assert t.n("de", "switch_cancelled", 2) == "✔️ 2 künftige Buchungen storniert."
+    assert t.n("en", "switch_self_paid", 1) == "✔️ You now pay 1 future booking yourself."
+    done = op("de", "closed_done", space="X", day="Di, 24.11.", bookings=op.n("de", "n_bookings", 1),
+              people=op.n("de", "n_people", 1))
+    assert "1 Buchung von 1 Person storniert" in done
+    done = op("en", "closed_done", space="X", day="Tue 24 Nov", bookings=op.n("en", "n_bookings", 3),
+              people=op.n("en", "n_people", 2))
+    assert "3 bookings of 2 people cancelled" in done
+    emp = i18n.translator("employer", "staff")
+    made = emp.n("de", "invite_made", 1, employer="E", code="C", until="Mo, 30.11.", link="L")
+    assert "für 1 Person." in made and "höchstens" not in made
+    assert "für höchstens 5 Personen." in emp.n("de", "invite_made", 5, employer="E", code="C", until="Mo, 30.11.", link="L")
+    assert emp("de", "btn_cancel") == "Abbrechen"  # the shared staff texts
+
+
+def test_contingent_alert_says_days_once():
+    nt = i18n.translator("notices")
+    kw = dict(employer="E", month=i18n.fmt_month("2026-11", "de"), left=i18n.fmt_num(0, "de"), granted=i18n.fmt_num(16, "de"))
+    assert nt.n("de", "alert_pool", i18n.days_count(16), **kw).endswith("für November 2026 ist fast aufgebraucht: noch 0 von 8 Tagen.")
+    kw.update(month=i18n.fmt_month("2026-11", "en"), left=i18n.fmt_num(1, "en"), granted=i18n.fmt_num(2, "en"))
+    assert nt.n("en", "alert_pool", i18n.days_count(2), **kw).endswith("for November 2026 is almost used up: 0.5 of 1 day left.")
+
+
+def test_holiday_name_in_an_english_reply(chat):
+    assert "English from now on" in chat.send("anna", "/language en")
+    assert "(public holiday: Christmas Day)" in chat.send("anna", "25.12. Coesfeld")
+    chat.send("bert", "hallo")
+    assert "Feiertag: Erster Weihnachtstag" in chat.send("bert", "25.12. Coesfeld")
+
+
+def test_a_date_at_the_end_of_a_sentence_keeps_one_full_stop(chat):
+    chat.send("anna", "hallo")
+    reply = chat.send("anna", "1.6. Coesfeld")
+    assert "Buchen geht bis" in reply and reply.endswith(".") and not reply.endswith("..")
+
+
+def test_cancel_all_of_one_booking(chat):
+    chat.send("anna", "hallo")
+    chat.send("anna", "morgen Coesfeld")
+    assert chat.send("anna", "/storno alle").startswith("Wirklich deine künftige Buchung stornieren?")
+
+
+def test_a_plural_counted_by_one_value_can_show_another_as_n():
+    t = i18n.translator("dialogue")
+    assert t.n("de", "full_team", 1, space="X", day="Fr, 27.11.", free=1, n=5) == \
+        "😕 In X ist am Fr, 27.11. nur noch 1 Platz frei – zu wenige für 5."
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext's msgfmt is not installed")
+def test_gnu_msgfmt_accepts_the_files(tmp_path):
+    """What translators' tools (Poedit, Lokalize) run on save."""
+    import subprocess
+
+    for lang in i18n.LANGS:
+        r = subprocess.run(["msgfmt", "--check", "-o", str(tmp_path / f"{lang}.mo"), str(i18n.po_path(lang))],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+
+
+def test_plain_figures_per_locale():
+    assert i18n.fmt_decimal(1234.5, "de") == "1.234,5"
+    assert i18n.fmt_decimal(1234.5, "en") == "1,234.5"
+    assert i18n.fmt_decimal(23.0, "de") == "23"
+    assert i18n.fmt_decimal(7.25, "en", 2) == "7.25"

@@ -152,7 +152,7 @@ def test_digest_at_opening_time(w):
     w.at(2026, 11, 24, 8, 0)
     [digest] = w.new("olga")
     assert digest.text.splitlines() == [
-        "☀️ Heute in Coworking Coesfeld (Di, 24.11.): 2 Buchung(en)",
+        "☀️ Heute in Coworking Coesfeld (Di, 24.11.): 2 Buchungen",
         "• Anna (Stadtwerke Münsterland (Demo)) – vormittags, Platz 1",
         "• Bert (zahlt selbst) – ganztags, Platz 2",
     ]
@@ -238,7 +238,7 @@ def test_contingent_alert_to_employer_admins(w_both):
     assert [r for r in w.new("boss") if "Kontingent" in r.text] == []
     w.send("anna", "/buchen übermorgen coesfeld")  # 6 of 8 left: 75 % < 80 %
     alerts = [r.text for r in w.new("boss") if "Kontingent" in r.text]
-    assert alerts == ["⚠️ Das Kontingent von Anna (Stadtwerke Münsterland (Demo)) für November 2026 ist fast aufgebraucht: noch 6 Tage von 8 Tage."]
+    assert alerts == ["⚠️ Das Kontingent von Anna (Stadtwerke Münsterland (Demo)) für November 2026 ist fast aufgebraucht: noch 6 von 8 Tagen."]
     w.send("anna", "/buchen donnerstag coesfeld")
     assert [r for r in w.new("boss") if "Kontingent" in r.text] == []  # once per account and month
 
@@ -330,7 +330,7 @@ def test_english_recipient(w):
     assert anna[0].startswith("🔔 Reminder: Tomorrow (Tue 24 Nov) you have a desk at Coworking Coesfeld")
     assert anna[1].startswith("☀️ Good morning! Today: Coworking Coesfeld")
     assert [c.label for c in w.tr.delivered[-1][1].flat_choices()] in (["✅ Check in", "❌ Cancel"], [])
-    assert any(t.startswith("☀️ Today at Coworking Coesfeld (Tue 24 Nov): 1 booking(s)") for t in olga)
+    assert any(t.startswith("☀️ Today at Coworking Coesfeld (Tue 24 Nov): 1 booking\n") for t in olga)
 
 
 def test_settings_text_variants(w):

@@ -129,7 +129,7 @@ def test_button_is_reauthorised_when_pressed(world):
 def test_invite_codes_from_chat_max_uses_and_expiry(world):
     reply = world.send("boss", "/team einladen 1 7")
     code = re.search(r"(STADTWERKE-[A-Z0-9]{8})", reply).group(1)
-    assert f"start={code}" in reply and "höchstens 1" in reply
+    assert f"start={code}" in reply and "für 1 Person." in reply
     assert "Stadtwerke" in world.send("carl", f"/start {code}")
     assert "so oft benutzt" in world.send("dora", f"/start {code}")
     code2 = re.search(r"(STADTWERKE-[A-Z0-9]{8})", world.send("boss", "/team einladen 5 1")).group(1)
@@ -236,9 +236,9 @@ def test_close_day_cancels_refunds_and_notifies(world1):
     anna = member_id(core, "anna")
     assert "noch 7 von 8" in world1.send("anna", "/kontingent")
     reply = world1.send("op", "/schliessen morgen Wasserschaden")
-    assert "1 Buchungen" in reply and "Wasserschaden" in reply
+    assert "1 Buchung wird storniert" in reply and "Wasserschaden" in reply
     reply = world1.press("op", "schließen")
-    assert "1 Buchungen von 1 Personen storniert" in reply
+    assert "1 Buchung von 1 Person storniert" in reply
     assert "noch 8 von 8" in world1.send("anna", "/kontingent")
     with core.db.session() as s:
         assert s.scalar(select(Booking.status).where(Booking.member_id == anna)) == "cancelled"

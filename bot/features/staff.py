@@ -11,7 +11,7 @@ from bot.authz import (
 )
 from bot.booking import fmt_min
 from bot.domain import Reply
-from bot.i18n import translator
+from bot.i18n import Table, fmt_month, fmt_num, translator
 from bot.router import Ctx
 from bot.storage.models import (
     AuditLog,
@@ -28,58 +28,13 @@ MONTHS = {
     "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"),
 }
 
-REFUSALS: dict[str, dict[str, str]] = {
-    "de": {
-        "not_employer_admin": "Diese Übersicht ist nur für Firmen-Admins. Wenn du für deine Firma zuständig bist, schick mir den "
-                              "Admin-Code deiner Firma. Deine eigenen Tage siehst du mit /kontingent.",
-        "not_your_employer": "Das ist nicht deine Firma – du verwaltest nur deine eigene. Schreib /firma für deine Übersicht.",
-        "not_operator": "Das können nur Betreiber:innen eines Coworking-Space. Wenn du einen Space betreibst, schick mir deinen "
-                        "Betreiber-Code. Zum Buchen schreib z. B. „morgen Dülmen“.",
-        "not_your_space": "Diesen Space betreibst du nicht – du siehst nur deine eigenen Räume. Schreib /ankuenfte für deine Übersicht.",
-        "not_platform_admin": "Das ist nur für die Plattform-Admins des Kreises. Wenn du Zahlen brauchst, wende dich bitte an den "
-                              "Kreis Coesfeld. Deine eigene Ersparnis siehst du mit /pendeln.",
-        "unknown_employer": "Diese Firma kenne ich nicht. Schreib /firma ohne Zusatz, dann zeige ich dir deine Firma.",
-        "unknown_space": "Diesen Space kenne ich nicht. Schreib den Kurznamen, z. B. /ankuenfte coesfeld.",
-        "unknown_booking": "Diese Buchung gibt es nicht (mehr). Schreib /ankuenfte für die aktuelle Liste.",
-    },
-    "en": {
-        "not_employer_admin": "This overview is for company admins only. If you manage your company's desks, send me your "
-                              "company's admin code. Your own days: /contingent.",
-        "not_your_employer": "That's not your company – you can only manage your own. Send /company for your overview.",
-        "not_operator": "Only operators of a coworking space can do that. If you run a space, send me your operator code. "
-                        "To book, write e.g. “tomorrow Dülmen”.",
-        "not_your_space": "You don't operate this space – you only see your own. Send /arrivals for your overview.",
-        "not_platform_admin": "This is for the district's platform admins only. If you need figures, please contact Kreis "
-                              "Coesfeld. Your own savings: /commute.",
-        "unknown_employer": "I don't know that company. Send /company on its own and I'll show you yours.",
-        "unknown_space": "I don't know that space. Use its short name, e.g. /arrivals coesfeld.",
-        "unknown_booking": "That booking doesn't exist (any more). Send /arrivals for the current list.",
-    },
-}
+REFUSALS = Table("refusals")  # texts: bot/locales/<lang>/LC_MESSAGES/deskbot.po
 
-COMMON_TEXTS: dict[str, dict[str, str]] = {
-    "de": {
-        "pick_employer": "Du verwaltest mehrere Firmen: {slugs}. Schreib den Kurznamen dazu, z. B. „{cmd} {first}“.",
-        "pick_space": "Welcher Space? Schreib den Kurznamen dazu, z. B. „{cmd} {first}“. Deine Spaces: {slugs}",
-        "status_confirmed": "",
-        "btn_cancel": "Abbrechen",
-    },
-    "en": {
-        "pick_employer": "You manage several companies: {slugs}. Add the short name, e.g. “{cmd} {first}”.",
-        "pick_space": "Which space? Add its short name, e.g. “{cmd} {first}”. Your spaces: {slugs}",
-        "status_confirmed": "",
-        "btn_cancel": "Cancel",
-    },
-}
+COMMON_TEXTS = Table("staff")
 
 
 
-def texts_with(own: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-    """A slice's own texts plus the shared ones."""
-    return {lang: {**COMMON_TEXTS[lang], **own.get(lang, {})} for lang in COMMON_TEXTS}
-
-
-tr = translator(COMMON_TEXTS)
+tr = translator("staff")
 
 def refusal(lang: str, exc: Forbidden) -> list[Reply]:
     table = REFUSALS.get(lang) or REFUSALS["de"]
@@ -87,14 +42,12 @@ def refusal(lang: str, exc: Forbidden) -> list[Reply]:
 
 
 def month_label(month: str, lang: str) -> str:
-    y, m = month.split("-")
-    return f"{MONTHS.get(lang, MONTHS['de'])[int(m) - 1]} {y}"
+    return fmt_month(month, lang)
 
 
 def num_days(halves: int, lang: str) -> str:
     """Half days as a plain number: 13 -> '6,5' (de) / '6.5' (en)."""
-    whole, half = divmod(int(halves), 2)
-    return f"{whole}{',' if lang == 'de' else '.'}5" if half else str(whole)
+    return fmt_num(int(halves), lang)
 
 
 def audit(s, actor: int | None, action: str, now: datetime, **detail) -> None:

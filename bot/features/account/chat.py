@@ -84,7 +84,7 @@ def redeem_code(dlg, ctx: Ctx, code: str) -> list[Reply]:
         opts = [(t(ctx.lang, "btn_switch_self"), {"op": "switch_employer", "code": code, "mode": "self", "old": old_id}),
                 (t(ctx.lang, "btn_switch_cancel"), {"op": "switch_employer", "code": code, "mode": "cancel", "old": old_id}),
                 (t(ctx.lang, "btn_keep"), {"op": "keep"})]
-        return [Reply(t(ctx.lang, "switch_employer_ask", employer=old_name, n=len(ids)), dlg.choices(ctx, opts, per_row=1))]
+        return [Reply(t.n(ctx.lang, "switch_employer_ask", len(ids), employer=old_name), dlg.choices(ctx, opts, per_row=1))]
     return _redeem(dlg, ctx, code)
 
 
@@ -103,11 +103,11 @@ def op_switch_employer(dlg, ctx: Ctx, a: dict) -> list[Reply]:
                 Booking.member_id == ctx.member.id, Booking.employer_id == old, Booking.payer == "employer",
                 Booking.day >= today)))
         res = dlg.booking.cancel(ctx.member.id, booking_ids=ids) if ids else None
-        note = t(ctx.lang, "switch_cancelled", n=len({(b.day, b.space.slug) for b in res.cancelled}) if res else 0)
+        note = t.n(ctx.lang, "switch_cancelled", len({(b.day, b.space.slug) for b in res.cancelled}) if res else 0)
     else:
         with dlg.core.db.session() as s:
             moved, _ = dlg.booking.move_to_self_paid(s, ctx.member.id, old, today, ctx.now)
-        note = t(ctx.lang, "switch_self_paid", n=len([b for b in moved if b.seat == 0]))
+        note = t.n(ctx.lang, "switch_self_paid", len([b for b in moved if b.seat == 0]))
     replies = _redeem(dlg, ctx, a["code"])
     replies[0].text = note + "\n" + replies[0].text
     return replies

@@ -326,9 +326,9 @@ def on_cancel(dlg, ctx: Ctx) -> list[Reply]:
         mine = dlg.booking.my_bookings(ctx.member.id)
         if not mine:
             return [Reply(t(ctx.lang, "nothing_to_cancel"))]
-        opts = [(t(ctx.lang, "yes_cancel_all"), {"op": "cancel", "ids": [b.id for b in mine]}),
+        opts = [(t.n(ctx.lang, "yes_cancel_all", len(mine)), {"op": "cancel", "ids": [b.id for b in mine]}),
                 (t(ctx.lang, "no"), {"op": "keep"})]
-        return [Reply(t(ctx.lang, "cancel_all_confirm", n=len(mine)), dlg.choices(ctx, opts))]
+        return [Reply(t.n(ctx.lang, "cancel_all_confirm", len(mine)), dlg.choices(ctx, opts))]
     if not it.dates and not it.space:
         return cancel_menu(dlg, ctx)
     found, late = dlg.booking.cancel_preview(ctx.member.id, days=it.dates or None, space_slug=it.space)

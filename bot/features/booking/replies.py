@@ -18,7 +18,7 @@ from bot.booking import (
     fmt_min,
 )
 from bot.domain import Reply
-from bot.i18n import fmt_day, fmt_days, fmt_eur, t
+from bot.i18n import fmt_day, fmt_days, fmt_eur, fmt_holiday, t
 from bot.router import Ctx
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -70,10 +70,10 @@ def remaining_text(lang: str, rem) -> str:
     month = i18n.fmt_month(rem.month, lang)
     parts = []
     if rem.member_left is not None:
-        parts.append(t(lang, "remaining_member", employer=rem.employer_name, month=month,
+        parts.append(t.n(lang, "remaining_member", i18n.days_count(rem.member_granted), employer=rem.employer_name, month=month,
                        left=i18n.fmt_num(rem.member_left, lang), granted=i18n.fmt_num(rem.member_granted, lang)))
     if rem.pool_left is not None:
-        parts.append(t(lang, "remaining_pool", employer=rem.employer_name, month=month,
+        parts.append(t.n(lang, "remaining_pool", i18n.days_count(rem.pool_granted), employer=rem.employer_name, month=month,
                        left=i18n.fmt_num(rem.pool_left, lang), granted=i18n.fmt_num(rem.pool_granted, lang)))
     return "\n".join(parts)
 
@@ -84,7 +84,7 @@ def explain(dlg, ctx: Ctx, o, request: dict) -> Reply:
     if isinstance(o, Full):
         day = fmt_day(o.day, lang)
         desks = int(request.get("desks") or 1)
-        text = t(lang, "full_team", space=o.space.name, day=day, free=o.free, n=desks) if desks > 1 else \
+        text = t.n(lang, "full_team", o.free, space=o.space.name, day=day, free=o.free, n=desks) if desks > 1 else \
             t(lang, "full", space=o.space.name, day=day)
         opts: list[tuple[str, dict]] = []
         every = dlg.booking.availability(o.day, part=request.get("part"), start=request.get("start"), end=request.get("end"))
@@ -109,7 +109,7 @@ def explain(dlg, ctx: Ctx, o, request: dict) -> Reply:
     if isinstance(o, Closed):
         day = fmt_day(o.day, lang)
         if o.reason == "holiday":
-            text = t(lang, "closed_holiday", space=o.space.name, day=day, detail=o.detail)
+            text = t(lang, "closed_holiday", space=o.space.name, day=day, detail=fmt_holiday(o.detail, o.day, lang))
         elif o.reason == "closure":
             text = t(lang, "closed_closure", space=o.space.name, day=day, detail=f" ({o.detail})" if o.detail else "")
         else:

@@ -39,9 +39,8 @@ from bot.features.staff import (
     month_label,
     num_days,
     refusal,
-    texts_with,
 )
-from bot.i18n import fmt_day, fmt_days, translator
+from bot.i18n import Table, days_count, fmt_day, fmt_days, translator
 from bot.router import Ctx, Router
 from bot.storage.models import (
     Booking,
@@ -58,109 +57,10 @@ from bot.storage.outbox import enqueue
 if TYPE_CHECKING:  # pragma: no cover
     from bot.dialogue import Dialogue
 
-TEXTS: dict[str, dict[str, str]] = {
-    "de": {
-        "company_head": "🏢 {employer} – {month}",
-        "company_pool": "Firmenkontingent: noch {left} von {granted} Tagen.",
-        "company_none": "Noch niemand ist eingetragen. Mit /team einladen bekommst du einen Einladungscode für dein Team.",
-        "company_staff": "Mitarbeiter:innen ({n}):",
-        "company_line_limit": "• {name} (#{id}): noch {left} von {granted} Tagen",
-        "company_line_nolimit": "• {name} (#{id}): {used} gebucht",
-        "company_help": "Mehr: /team – wer hat was gebucht · /team kontingent <Name> <Tage> · /team einladen · "
-                        "/team entfernen <Name> · /team csv",
-        "btn_team": "📋 Buchungen",
-        "btn_csv": "📎 CSV",
-        "btn_invite": "🔗 Einladungscode",
-        "team_head": "📋 Von {employer} bezahlte Buchungen im {month}:",
-        "team_empty": "Im {month} hat noch niemand von {employer} über die Firma gebucht.",
-        "team_more": "… und {n} weitere – alles steht in der CSV (/team csv).",
-        "team_private": "(Selbst bezahlte Buchungen deiner Leute sind privat und hier nicht zu sehen.)",
-        "status_checked_in": "✅",
-        "status_no_show": "❌ nicht erschienen",
-        "status_cancelled_late": "↩️ spät storniert (berechnet)",
-        "usage_team": "So geht's: /team (Buchungen) · /team kontingent <Name oder #Nr> <Tage|standard> · "
-                      "/team einladen [Personen] [Tage gültig] · /team entfernen <Name oder #Nr> · /team csv [JJJJ-MM]",
-        "not_found": "Unter deinen Mitarbeiter:innen finde ich „{ref}“ nicht. /firma zeigt alle mit Nummer (#).",
-        "ambiguous": "Das passt auf mehrere: {names}. Schreib bitte die Nummer, z. B. „#{first}“.",
-        "bad_days": "„{value}“ kann ich nicht als Tage lesen. Schreib z. B. „/team kontingent Anna 8“ (halbe Tage: 7,5) oder "
-                    "„standard“ für die Firmenregel.",
-        "contingent_set": "Erledigt: {name} (#{id}) hat ab {month} {days} pro Monat.",
-        "contingent_default": "Erledigt: Für {name} (#{id}) gilt wieder die Firmenregel ({days} pro Monat).",
-        "contingent_default_none": "Erledigt: Für {name} (#{id}) gilt wieder die Firmenregel (kein eigenes Limit, nur das Firmenkontingent).",
-        "contingent_now": "Diesen Monat genutzt: {used}, übrig: {left}.",
-        "contingent_clamped": "{name} hat diesen Monat schon {used} genutzt – weniger kann ich nicht ansetzen, also ist für diesen "
-                              "Monat nichts mehr übrig. Ab nächstem Monat gilt der neue Wert.",
-        "invite_made": "🔗 Neuer Einladungscode für {employer}: {code}\nGültig bis {until} für höchstens {n} Personen.\n"
-                       "Neue Kolleg:innen schicken mir einfach den Code – oder öffnen {link}",
-        "bad_invite": "So geht's: /team einladen [Anzahl Personen] [Tage gültig], z. B. „/team einladen 10 14“ "
-                      "(1–500 Personen, 1–90 Tage).",
-        "remove_confirm": "Soll {name} (#{id}) nicht mehr zu {employer} gehören?\nGebuchte Tage ab morgen ({n}) bleiben gebucht, "
-                          "zahlt {employer} aber nicht mehr – {name} zahlt sie dann selbst vor Ort oder storniert sie. "
-                          "{name} bekommt eine Nachricht.",
-        "btn_remove": "Ja, entfernen",
-        "removed": "Erledigt: {name} gehört nicht mehr zu {employer}. {n} gebuchte Tage ab morgen sind jetzt selbst bezahlt, "
-                   "{days} zurück ins Kontingent.",
-        "removed_already": "{name} gehört schon nicht mehr zu {employer} – nichts zu tun.",
-        "csv_caption": "📎 Buchungen von {employer} im {month} ({n} Zeilen).",
-        "bad_month": "„{value}“ verstehe ich nicht als Monat. Schreib ihn so: 2026-11 oder „Dezember“.",
-        "member_remaining": "{name} ({employer}) hat im {month} noch {left} von {granted} Tagen.",
-        "kept": "Alles bleibt, wie es war. 👍",
-        "notice_employment_ended": "ℹ️ Du gehörst nicht mehr zu {employer}. Buchungen zahlst du ab jetzt selbst vor Ort.",
-        "notice_employment_days": "Deine gebuchten Tage ab morgen ({days}) bleiben gebucht – brauchst du sie nicht mehr, "
-                                  "storniere sie mit /storno.",
-    },
-    "en": {
-        "company_head": "🏢 {employer} – {month}",
-        "company_pool": "Company contingent: {left} of {granted} days left.",
-        "company_none": "Nobody has joined yet. /team invite gives you an invite code for your team.",
-        "company_staff": "Employees ({n}):",
-        "company_line_limit": "• {name} (#{id}): {left} of {granted} days left",
-        "company_line_nolimit": "• {name} (#{id}): {used} booked",
-        "company_help": "More: /team – who booked what · /team contingent <name> <days> · /team invite · "
-                        "/team remove <name> · /team csv",
-        "btn_team": "📋 Bookings",
-        "btn_csv": "📎 CSV",
-        "btn_invite": "🔗 Invite code",
-        "team_head": "📋 Bookings paid by {employer} in {month}:",
-        "team_empty": "Nobody from {employer} has booked on the company in {month} yet.",
-        "team_more": "… and {n} more – the CSV has everything (/team csv).",
-        "team_private": "(Bookings your people pay themselves are private and not shown here.)",
-        "status_checked_in": "✅",
-        "status_no_show": "❌ no-show",
-        "status_cancelled_late": "↩️ cancelled late (charged)",
-        "usage_team": "How to: /team (bookings) · /team contingent <name or #no> <days|default> · "
-                      "/team invite [people] [days valid] · /team remove <name or #no> · /team csv [YYYY-MM]",
-        "not_found": "I can't find “{ref}” among your employees. /company lists everyone with their number (#).",
-        "ambiguous": "That matches several people: {names}. Please use the number, e.g. “#{first}”.",
-        "bad_days": "I can't read “{value}” as days. Write e.g. “/team contingent Anna 8” (half days: 7.5) or “default” for "
-                    "the company rule.",
-        "contingent_set": "Done: {name} (#{id}) has {days} per month from {month} on.",
-        "contingent_default": "Done: {name} (#{id}) is back on the company rule ({days} per month).",
-        "contingent_default_none": "Done: {name} (#{id}) is back on the company rule (no personal limit, only the company contingent).",
-        "contingent_now": "Used this month: {used}, left: {left}.",
-        "contingent_clamped": "{name} has already used {used} this month – I can't set it lower, so nothing is left for this month. "
-                              "The new value applies from next month.",
-        "invite_made": "🔗 New invite code for {employer}: {code}\nValid until {until} for up to {n} people.\n"
-                       "New colleagues just send me the code – or open {link}",
-        "bad_invite": "How to: /team invite [number of people] [days valid], e.g. “/team invite 10 14” (1–500 people, 1–90 days).",
-        "remove_confirm": "Remove {name} (#{id}) from {employer}?\nDays booked from tomorrow on ({n}) stay booked but {employer} no "
-                          "longer pays – {name} pays on site or cancels them. {name} will be told.",
-        "btn_remove": "Yes, remove",
-        "removed": "Done: {name} no longer belongs to {employer}. {n} booked days from tomorrow on are now self-paid, "
-                   "{days} back in the contingent.",
-        "removed_already": "{name} no longer belongs to {employer} – nothing to do.",
-        "csv_caption": "📎 Bookings of {employer} in {month} ({n} rows).",
-        "bad_month": "I don't understand “{value}” as a month. Write it like 2026-11 or \"December\".",
-        "member_remaining": "{name} ({employer}) has {left} of {granted} days left in {month}.",
-        "kept": "Everything stays as it was. 👍",
-        "notice_employment_ended": "ℹ️ You no longer belong to {employer}. From now on you pay your bookings yourself on site.",
-        "notice_employment_days": "Your days booked from tomorrow on ({days}) stay booked – if you don't need them, cancel "
-                                  "with /cancel.",
-    },
-}
+TEXTS = Table("employer")  # texts: bot/locales/<lang>/LC_MESSAGES/deskbot.po
 
 
-tr = translator(texts_with(TEXTS))
+tr = translator("employer", "staff")
 
 
 def router() -> Router:
@@ -226,7 +126,7 @@ def company_view(dlg: Dialogue, ctx: Ctx, args: list[str] | None = None, cmd: st
     data = dlg.booking.employer_remaining(emp_id, month)
     lines = [tr(lang, "company_head", employer=emp_name, month=month_label(month, lang))]
     if data.get("pool_granted") is not None:
-        lines.append(tr(lang, "company_pool", left=num_days(data["pool_granted"] - data["pool_used"], lang),
+        lines.append(tr.n(lang, "company_pool", days_count(data["pool_granted"]), left=num_days(data["pool_granted"] - data["pool_used"], lang),
                         granted=num_days(data["pool_granted"], lang)))
     staff = data.get("employees", [])
     if not staff:
@@ -235,7 +135,7 @@ def company_view(dlg: Dialogue, ctx: Ctx, args: list[str] | None = None, cmd: st
         lines.append(tr(lang, "company_staff", n=len(staff)))
         for row in staff[:80]:
             if row["granted"] is not None:
-                lines.append(tr(lang, "company_line_limit", name=row["name"] or "?", id=row["member_id"],
+                lines.append(tr.n(lang, "company_line_limit", days_count(row["granted"]), name=row["name"] or "?", id=row["member_id"],
                                 left=num_days(row["granted"] - row["used"], lang), granted=num_days(row["granted"], lang)))
             else:
                 lines.append(tr(lang, "company_line_nolimit", name=row["name"] or "?", id=row["member_id"],
@@ -325,7 +225,7 @@ def csv_export(dlg: Dialogue, ctx: Ctx, employer_id: int, month: str) -> list[Re
     except Forbidden as exc:
         return refusal(lang, exc)
     data = buf.getvalue().encode("utf-8-sig")
-    return [Reply(tr(lang, "csv_caption", employer=emp_name, month=month_label(month, lang), n=len(rows)),
+    return [Reply(tr.n(lang, "csv_caption", len(rows), employer=emp_name, month=month_label(month, lang)),
                   attachments=[Attachment(f"deskbot-{emp_slug}-{month}.csv", "text/csv", data)])]
 
 
@@ -473,7 +373,7 @@ def make_invite(dlg: Dialogue, ctx: Ctx, employer_id: int, uses: int, days: int)
     except Forbidden as exc:
         return refusal(lang, exc)
     link = f"https://t.me/{bot_username(dlg.core.settings)}?start={code}"
-    return [Reply(tr(lang, "invite_made", employer=emp_name, code=code, until=fmt_day(until.date(), lang), n=uses, link=link))]
+    return [Reply(tr.n(lang, "invite_made", uses, employer=emp_name, code=code, until=fmt_day(until.date(), lang), link=link))]
 
 
 def ask_remove(dlg: Dialogue, ctx: Ctx, employer_id: int, ref: str) -> list[Reply]:
@@ -555,7 +455,7 @@ def op_emp_remove(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
     if res is None:
         return [Reply(tr(lang, "removed_already", name=name, employer=emp_name))]
     _, n, halves = res
-    return [Reply(tr(lang, "removed", name=name, employer=emp_name, n=n, days=fmt_days(halves, lang)))]
+    return [Reply(tr.n(lang, "removed", n, name=name, employer=emp_name, days=fmt_days(halves, lang)))]
 
 
 def op_roles_keep(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
@@ -626,5 +526,6 @@ def on_member_contingent(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     who = found[0].display_name
     if rem.member_left is None:  # no personal contingent: the pool is what counts
         return [Reply(remaining_text(lang, rem))]
-    return [Reply(tr(lang, "member_remaining", name=who, employer=rem.employer_name, month=month_label(month, lang),
+    return [Reply(tr.n(lang, "member_remaining", days_count(rem.member_granted), name=who, employer=rem.employer_name,
+                     month=month_label(month, lang),
                      left=num_days(rem.member_left, lang), granted=num_days(rem.member_granted, lang)))]

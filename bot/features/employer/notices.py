@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain import Attachment
-from bot.i18n import fmt_day, fmt_days, fmt_eur
+from bot.i18n import days_count, fmt_day, fmt_days, fmt_decimal, fmt_eur, fmt_num
 from bot.notices import (
     Draft,
     RowView,
@@ -34,10 +34,10 @@ def _d_alert(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
         emp_name, month = emp.name if emp else "?", acct.month
     from bot.i18n import fmt_month
 
-    kw = dict(employer=emp_name, month=fmt_month(month, lang), left=fmt_days(left, lang), granted=fmt_days(granted, lang))
+    kw = dict(employer=emp_name, month=fmt_month(month, lang), left=fmt_num(left, lang), granted=fmt_num(granted, lang))
     if name is None:
-        return Draft(nt(lang, "alert_pool", **kw))
-    return Draft(nt(lang, "alert_member", name=name, **kw))
+        return Draft(nt.n(lang, "alert_pool", days_count(granted), **kw))
+    return Draft(nt.n(lang, "alert_member", days_count(granted), name=name, **kw))
 
 
 def _d_report(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
@@ -59,8 +59,7 @@ def _d_report(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
 
 
 def _fmt_num(x: float, lang: str) -> str:
-    s = f"{x:g}"
-    return s.replace(".", ",") if lang == "de" else s
+    return fmt_decimal(x, lang, 2)
 
 
 def _d_copy(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:

@@ -30,9 +30,8 @@ from bot.features.staff import (
     audit,
     bot_username,
     refusal,
-    texts_with,
 )
-from bot.i18n import fmt_day, translator
+from bot.i18n import Table, fmt_day, fmt_holiday, translator
 from bot.router import Ctx, Router
 from bot.storage.models import (
     Booking,
@@ -46,89 +45,10 @@ from bot.storage.outbox import enqueue
 if TYPE_CHECKING:  # pragma: no cover
     from bot.dialogue import Dialogue
 
-TEXTS: dict[str, dict[str, str]] = {
-    "de": {
-        "arrivals_head": "📍 {space} – Ankünfte",
-        "arrivals_none_day": "  (niemand)",
-        "today": "Heute, {day}:",
-        "tomorrow": "Morgen, {day}:",
-        "arr_line": "• {time} {name}, Platz {desk}{status}",
-        "arr_expected": " – erwartet",
-        "arr_in": " – ✅ da",
-        "arr_noshow": " – ❌ nicht erschienen",
-        "arr_wait": "• Warteliste: {name} ({time})",
-        "arrivals_buttons": "Tipp: Mit den Knöpfen hakst du Ankünfte von Hand ab.",
-        "btn_arrived": "✅ {name}",
-        "btn_noshow": "❌ {name}",
-        "no_own_booking": "Du hast heute keine eigene Buchung. Hier die Ankünfte deiner Räume zum Abhaken:",
-        "marked_in": "✅ {name} ist als angekommen eingetragen.",
-        "marked_already": "{name} ist schon eingecheckt.",
-        "marked_noshow": "❌ {name} ist als nicht erschienen eingetragen; der Platz ist wieder frei.",
-        "mark_not_today": "Von Hand abhaken geht nur für heute. Schreib /ankuenfte für die aktuelle Liste.",
-        "mark_too_early": "{name}s Buchung beginnt erst um {time} – als nicht erschienen kann ich sie erst danach eintragen.",
-        "mark_gone": "Diese Buchung ist nicht mehr offen (storniert oder schon erledigt).",
-        "occ_head": "📊 {space} – Belegung KW {week}",
-        "occ_line": "{day}: {used}/{total} {bar}",
-        "occ_closed": "{day}: geschlossen{detail}",
-        "occ_sum": "Woche: {pct} % der Plätze an offenen Tagen belegt.",
-        "usage_close": "So geht's: /schliessen [Space] <Tag> [Grund], z. B. „/schliessen 24.12. Betriebsferien“ oder "
-                       "„/schliessen coesfeld morgen Veranstaltung“.",
-        "close_past": "Der {day} ist schon vorbei – schließen kann ich nur heute oder künftige Tage.",
-        "close_already": "{space} ist am {day} schon geschlossen.",
-        "close_confirm": "{space} am {day} schließen{reason}?\n{n} Buchungen werden storniert und gutgeschrieben; alle Betroffenen "
-                         "bekommen eine Nachricht.",
-        "btn_close": "Ja, {day} schließen",
-        "closed_done": "Erledigt: {space} ist am {day} geschlossen. {n} Buchungen von {m} Personen storniert und gutgeschrieben, "
-                       "alle wurden benachrichtigt.",
-        "closed_checked_in": "{n} Personen sind heute schon eingecheckt – deren Buchungen habe ich stehen lassen.",
-        "qr_caption": "QR-Code zum Einchecken in {space}. Häng ihn an die Tür: Wer ihn scannt, ist eingecheckt (oder bucht "
-                      "spontan einen freien Platz).\n{link}",
-        "qr_no_username": "Für den QR-Code muss der Telegram-Name des Bots eingestellt sein (DESKBOT_TELEGRAM_BOT_USERNAME, z. B. my_desk_bot) – sonst würde der Code womöglich einen fremden Bot öffnen. Bitte die Plattform-Admins, ihn zu setzen.",
-        "notice_space_closed": "📢 {space} ist am {day} leider geschlossen{reason}. Deine Buchung dort ist storniert, es wird "
-                               "nichts berechnet. Schreib mir z. B. „was ist am {date} frei?“, dann buchen wir woanders.",
-    },
-    "en": {
-        "arrivals_head": "📍 {space} – arrivals",
-        "arrivals_none_day": "  (nobody)",
-        "today": "Today, {day}:",
-        "tomorrow": "Tomorrow, {day}:",
-        "arr_line": "• {time} {name}, desk {desk}{status}",
-        "arr_expected": " – expected",
-        "arr_in": " – ✅ here",
-        "arr_noshow": " – ❌ no-show",
-        "arr_wait": "• Waiting list: {name} ({time})",
-        "arrivals_buttons": "Tip: use the buttons to mark arrivals by hand.",
-        "btn_arrived": "✅ {name}",
-        "btn_noshow": "❌ {name}",
-        "no_own_booking": "You have no booking of your own today. Here are your spaces' arrivals to tick off:",
-        "marked_in": "✅ {name} is marked as arrived.",
-        "marked_already": "{name} is already checked in.",
-        "marked_noshow": "❌ {name} is marked as a no-show; the desk is free again.",
-        "mark_not_today": "Marking by hand works for today only. Send /arrivals for the current list.",
-        "mark_too_early": "{name}'s booking only starts at {time} – I can mark a no-show after that.",
-        "mark_gone": "This booking is no longer open (cancelled or already done).",
-        "occ_head": "📊 {space} – occupancy week {week}",
-        "occ_line": "{day}: {used}/{total} {bar}",
-        "occ_closed": "{day}: closed{detail}",
-        "occ_sum": "Week: {pct} % of desks taken on open days.",
-        "usage_close": "How to: /close [space] <day> [reason], e.g. “/close 24.12. company holidays” or “/close coesfeld "
-                       "tomorrow event”.",
-        "close_past": "{day} is over already – I can only close today or future days.",
-        "close_already": "{space} is already closed on {day}.",
-        "close_confirm": "Close {space} on {day}{reason}?\n{n} bookings will be cancelled and refunded; everyone affected is told.",
-        "btn_close": "Yes, close {day}",
-        "closed_done": "Done: {space} is closed on {day}. {n} bookings of {m} people cancelled and refunded, everyone was told.",
-        "closed_checked_in": "{n} people have already checked in today – I left their bookings alone.",
-        "qr_caption": "QR code for checking in at {space}. Put it on the door: scanning it checks you in (or books a free "
-                      "desk on the spot).\n{link}",
-        "qr_no_username": "The QR code needs the bot's Telegram name to be configured (DESKBOT_TELEGRAM_BOT_USERNAME, e.g. my_desk_bot) – otherwise it might open somebody else's bot. Please ask the platform admins to set it.",
-        "notice_space_closed": "📢 Sorry, {space} is closed on {day}{reason}. Your booking there is cancelled and nothing is "
-                               "charged. Ask me e.g. “what's free on {date}?” and we'll book somewhere else.",
-    },
-}
+TEXTS = Table("operator")  # texts: bot/locales/<lang>/LC_MESSAGES/deskbot.po
 
 
-tr = translator(texts_with(TEXTS))
+tr = translator("operator", "staff")
 
 
 def router() -> Router:
@@ -307,7 +227,8 @@ def cmd_occupancy(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
                     closed = dlg.booking.closed_reason(s, sp, day)
                     if closed:
                         if closed[0] != "weekday":
-                            detail = f" ({closed[1]})" if closed[1] else ""
+                            what = fmt_holiday(closed[1], day, lang) if closed[0] == "holiday" else closed[1]
+                            detail = f" ({what})" if what else ""
                             out.append(tr(lang, "occ_closed", day=fmt_day(day, lang), detail=detail))
                         continue
                     used = busy.get((sp.id, day), 0)
@@ -390,7 +311,7 @@ def cmd_close(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     d = fmt_day(day, lang)
     opts = [(tr(lang, "btn_close", day=d), {"op": "close_day", "space_id": sp_id, "day": day.isoformat(), "reason": reason}),
             (tr(lang, "btn_cancel"), {"op": "roles_keep"})]
-    return [Reply(tr(lang, "close_confirm", space=sp_name, day=d, reason=f" ({reason})" if reason else "", n=n),
+    return [Reply(tr.n(lang, "close_confirm", n, space=sp_name, day=d, reason=f" ({reason})" if reason else ""),
                   dlg.choices(ctx, opts))]
 
 
@@ -434,9 +355,9 @@ def op_close_day(dlg: Dialogue, ctx: Ctx, a: dict) -> list[Reply]:
             name = s.get(Space, int(a["space_id"])).name
         return [Reply(tr(lang, "close_already", space=name, day=d))]
     name, n, m, checked = res
-    text = tr(lang, "closed_done", space=name, day=d, n=n, m=m)
+    text = tr(lang, "closed_done", space=name, day=d, bookings=tr.n(lang, "n_bookings", n), people=tr.n(lang, "n_people", m))
     if checked:
-        text += "\n" + tr(lang, "closed_checked_in", n=checked)
+        text += "\n" + tr.n(lang, "closed_checked_in", checked)
     return [Reply(text)]
 
 

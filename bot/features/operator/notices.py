@@ -63,7 +63,7 @@ def _d_digest(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
         name = sp.name
     if not lines:
         return Draft(nt(lang, "digest_none", space=name, day=fmt_day(day, lang)))
-    return Draft("\n".join([nt(lang, "digest_head", space=name, day=fmt_day(day, lang), n=len(lines))] + lines))
+    return Draft("\n".join([nt.n(lang, "digest_head", len(lines), space=name, day=fmt_day(day, lang))] + lines))
 
 
 DRAFTERS = {

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.authz import Forbidden, grants, require_platform_admin
 from bot.domain import Attachment, Reply, Status
 from bot.features.staff import audit, refusal
-from bot.i18n import translator
+from bot.i18n import Table, fmt_decimal, translator
 from bot.router import Ctx, Job, Router
 from bot.storage.db import after_commit
 from bot.storage.models import (
@@ -50,76 +50,14 @@ if TYPE_CHECKING:  # pragma: no cover
 LINK_TTL = timedelta(minutes=15)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
-TEXTS: dict[str, dict[str, str]] = {
-    "de": {
-        "link_code": "🔗 Dein Verknüpfungscode: {code}\nSchick aus deinem anderen Chat-Konto (z. B. Matrix oder Telegram) an mich: "
-                     "/link {code}\nDer Code gilt 15 Minuten und nur einmal.",
-        "link_unknown": "Diesen Code kenne ich nicht. Schreib /link in deinem ersten Konto, dann bekommst du einen neuen Code.",
-        "link_expired": "Dieser Code ist abgelaufen (er gilt 15 Minuten). Schreib /link in deinem ersten Konto für einen neuen.",
-        "link_used": "Dieser Code wurde schon benutzt. Schreib /link in deinem ersten Konto für einen neuen.",
-        "link_self": "Dieses Konto ist schon mit diesem Profil verbunden – alles in Ordnung.",
-        "link_done": "✅ Verknüpft! Dieses Konto gehört jetzt zum Profil „{name}“. Buchungen, Kontingent und Einstellungen sind "
-                     "von beiden Konten aus dieselben.",
-        "link_done_conflict": "{n} Buchungen dieses Kontos überschnitten sich mit Buchungen des Profils und wurden storniert.",
-        "export_caption": "📎 Alles, was ich über dich gespeichert habe ({n} Buchungen). Löschen kannst du es mit /loeschen.",
-        "delete_confirm": "Willst du deine Daten wirklich löschen?\nDein Name, deine Chat-Konten, Rollen (z. B. Firmen-Zugehörigkeit), "
-                          "Einstellungen und dein Pendelweg werden gelöscht, künftige Buchungen ({n}) storniert. Vergangene "
-                          "Buchungen bleiben ohne Namen für Abrechnung und Statistik. Das lässt sich nicht rückgängig machen.",
-        "btn_delete": "Ja, alles löschen",
-        "btn_keep": "Nein, behalten",
-        "deleted": "Erledigt: Deine Daten sind gelöscht. 👋 Wenn du mir wieder schreibst, fange ich ganz neu an.",
-        "kept": "Alles bleibt, wie es war. 👍",
-        "commute_set": "Danke! Gespeichert: {km} km einfacher Weg. Jeder Tag im Coworking statt im Büro spart {both} km und etwa "
-                       "{co2} kg CO₂.",
-        "commute_show": "Dein Pendelweg: {km} km einfacher Weg. Ändern: /pendeln <km>, löschen: /pendeln löschen.",
-        "commute_none": "Wie weit ist dein Weg zur Arbeit (einfach, in km)? Schreib z. B. /pendeln 23 – damit zählen wir, wie viele "
-                        "Kilometer und wie viel CO₂ das Coworking spart. Die Angabe ist freiwillig.",
-        "commute_cleared": "Dein Pendelweg ist gelöscht.",
-        "commute_bad": "„{value}“ kann ich nicht als Kilometer lesen. Schreib z. B. /pendeln 23 (0,5 bis 500 km).",
-        "commute_cowork": "Weg zum Coworking: {km} km einfach – der wird abgezogen.",
-        "commute_ask_cowork": "Wie weit ist dein Weg zum Coworking? Mit „/pendeln {{büro}} {{coworking}}“, z. B. „/pendeln 23 4“, rechne ich genauer (sonst zählt der ganze Weg zum Büro).",
-        "stats_caption": "📊 Wirkung von deskbot (bis {day})",
-        "stats_nochart": "(Diagramm nicht verfügbar: matplotlib ist nicht installiert.)",
-    },
-    "en": {
-        "link_code": "🔗 Your linking code: {code}\nSend this to me from your other chat account (e.g. Matrix or Telegram): "
-                     "/link {code}\nThe code works once, for 15 minutes.",
-        "link_unknown": "I don't know this code. Send /link from your first account to get a new one.",
-        "link_expired": "This code has expired (it lasts 15 minutes). Send /link from your first account for a new one.",
-        "link_used": "This code has already been used. Send /link from your first account for a new one.",
-        "link_self": "This account already belongs to this profile – all good.",
-        "link_done": "✅ Linked! This account now belongs to the profile “{name}”. Bookings, contingent and settings are the same "
-                     "from both accounts.",
-        "link_done_conflict": "{n} bookings of this account overlapped with the profile's bookings and were cancelled.",
-        "export_caption": "📎 Everything I have stored about you ({n} bookings). To erase it, send /delete.",
-        "delete_confirm": "Do you really want to delete your data?\nYour name, chat accounts, roles (e.g. your employer), settings and "
-                          "commute distance are deleted, future bookings ({n}) cancelled. Past bookings stay without a name for "
-                          "billing and statistics. This cannot be undone.",
-        "btn_delete": "Yes, delete everything",
-        "btn_keep": "No, keep",
-        "deleted": "Done: your data is deleted. 👋 If you write to me again, I'll start afresh.",
-        "kept": "Everything stays as it was. 👍",
-        "commute_set": "Thanks! Saved: {km} km one way. Every day at a coworking space instead of the office saves {both} km and "
-                       "about {co2} kg of CO₂.",
-        "commute_show": "Your commute: {km} km one way. Change: /commute <km>, delete: /commute delete.",
-        "commute_none": "How far is your way to work (one way, in km)? Send e.g. /commute 23 – so we can count the kilometres and "
-                        "CO₂ that coworking saves. It's voluntary.",
-        "commute_cleared": "Your commute distance is deleted.",
-        "commute_bad": "I can't read “{value}” as kilometres. Send e.g. /commute 23 (0.5 to 500 km).",
-        "commute_cowork": "Way to the coworking space: {km} km one way – that is subtracted.",
-        "commute_ask_cowork": "How far is your way to the coworking space? With \"/commute {{office}} {{coworking}}\", e.g. \"/commute 23 4\", I count more exactly (otherwise the whole way to the office counts).",
-        "stats_caption": "📊 deskbot's impact (up to {day})",
-        "stats_nochart": "(No chart: matplotlib is not installed.)",
-    },
-}
+TEXTS = Table("privacy")  # texts: bot/locales/<lang>/LC_MESSAGES/deskbot.po
 
 
-tr = translator(TEXTS)
+tr = translator("privacy")
 
 
 def _num(x: float, lang: str) -> str:
-    s = f"{x:.1f}".rstrip("0").rstrip(".")
-    return s.replace(".", ",") if lang == "de" else s
+    return fmt_decimal(x, lang, 1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,14 +303,14 @@ def cmd_link(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
         return [Reply(tr(lang, f"link_{outcome}"))]
     text = tr(lang, "link_done", name=name or "")
     if conflicts:
-        text += "\n" + tr(lang, "link_done_conflict", n=conflicts)
+        text += "\n" + tr.n(lang, "link_done_conflict", conflicts)
     return [Reply(text)]
 
 
 def cmd_export(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     data = export_member(dlg.core, ctx.member.id)
     body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-    return [Reply(tr(ctx.lang, "export_caption", n=len(data["bookings"])),
+    return [Reply(tr.n(ctx.lang, "export_caption", len(data["bookings"])),
                   attachments=[Attachment(f"deskbot-export-{ctx.member.id}.json", "application/json", body)])]
 
 

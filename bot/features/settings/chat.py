@@ -19,6 +19,7 @@ import re
 from typing import TYPE_CHECKING
 
 from bot.domain import Reply
+from bot.i18n import Table, translator
 from bot.notices import NOTICE_DEFAULTS, notice_switches, nudge_prefs
 from bot.router import Ctx, Router
 
@@ -51,88 +52,18 @@ ON = {"an", "ein", "on", "ja", "yes", "einschalten", "aktiv"}
 OFF = {"aus", "off", "nein", "no", "ausschalten", "stop"}
 TIME_RE = re.compile(r"^(\d{1,2})(?::|\.|h)?(\d{2})?(?:uhr|h)?$")
 
-TX = {
-    "de": {
-        "head": "⚙️ Deine Benachrichtigungen:",
-        "reminder_evening": "Erinnerung am Vorabend ({time} Uhr)",
-        "reminder_morning": "Erinnerung am Morgen mit Check-in-Knopf",
-        "waitlist": "Nachrücken von der Warteliste",
-        "no_show": "Hinweis bei verfallener Buchung",
-        "nudge": "Pendel-Vorschlag „Morgen im Coworking?“ ({time} Uhr, {days})",
-        "arrivals": "Ankunftsmeldungen (Betreiber)",
-        "digest": "Tagesliste zur Öffnungszeit (Betreiber)",
-        "contingent_alert": "Kontingent-Warnung (Arbeitgeber)",
-        "monthly_report": "Monatsbericht (Arbeitgeber)",
-        "employer_copy": "Kopie jeder Buchung (Arbeitgeber)",
-        "weekly_summary": "Wochenbericht am Montag (Coworking-Tage und km der Vorwoche)",
-        "hint": "Tippe auf einen Knopf zum Umschalten, oder schreib z. B. „/einstellungen erinnerung 19:00“ oder „/einstellungen pendeln 18:30 mo-fr“.",
-        "btn_time": "🕕 Erinnerungszeit",
-        "btn_nudge_time": "🚲 Vorschlag: Uhrzeit",
-        "btn_nudge_days": "🚲 Vorschlag: Tage",
-        "btn_back": "↩️ Zurück",
-        "pick_time": "Um wie viel Uhr?",
-        "pick_days": "An welchen Tagen (für den Folgetag)?",
-        "saved": "✔️ Gespeichert.",
-        "saved_line": "✔️ Gespeichert – {label}",
-        "state_on": "an",
-        "state_off": "aus",
-        "btn_all_settings": "⚙️ Alle Einstellungen",
-        "reminder_morning_at": "Erinnerung am Morgen um {time} Uhr",
-        "saved_reminders_on": "✔️ Gespeichert – Erinnerungen (Vorabend und Morgen): an",
-        "saved_reminders_off": "✔️ Gespeichert – Erinnerungen (Vorabend und Morgen): aus",
-        "saved_share_on": "✔️ Gespeichert – Kolleg:innen deiner Firma sehen, an welchen Tagen du wo im Coworking bist.",
-        "saved_share_off": "✔️ Gespeichert – deine Coworking-Tage bleiben für Kolleg:innen unsichtbar.",
-        "unknown": "Das kenne ich nicht als Einstellung. Möglich: erinnerung, morgens, pendeln, warteliste, noshow, ankunft, tagesliste, kontingent, bericht, kopie – jeweils mit an/aus oder einer Uhrzeit.",
-        "bad_time": "Die Uhrzeit konnte ich nicht lesen. Schreib sie z. B. so: 19:00.",
-        "every_day": "täglich",
-        "none": "keine Tage",
-    },
-    "en": {
-        "head": "⚙️ Your notifications:",
-        "reminder_evening": "Reminder the evening before ({time})",
-        "reminder_morning": "Morning reminder with check-in button",
-        "waitlist": "Moved up from the waitlist",
-        "no_show": "Notice when a booking lapsed",
-        "nudge": "Commute nudge \"coworking tomorrow?\" ({time}, {days})",
-        "arrivals": "Arrival notices (operator)",
-        "digest": "Daily list at opening time (operator)",
-        "contingent_alert": "Contingent alert (employer)",
-        "monthly_report": "Monthly report (employer)",
-        "employer_copy": "Copy of every booking (employer)",
-        "weekly_summary": "Weekly summary on Monday (last week's coworking days and km)",
-        "hint": "Tap a button to switch, or write e.g. \"/settings reminder 19:00\" or \"/settings nudge 18:30 mon-fri\".",
-        "btn_time": "🕕 Reminder time",
-        "btn_nudge_time": "🚲 Nudge: time",
-        "btn_nudge_days": "🚲 Nudge: days",
-        "btn_back": "↩️ Back",
-        "pick_time": "At what time?",
-        "pick_days": "On which days (for the next day)?",
-        "saved": "✔️ Saved.",
-        "saved_line": "✔️ Saved – {label}",
-        "state_on": "on",
-        "state_off": "off",
-        "btn_all_settings": "⚙️ All settings",
-        "reminder_morning_at": "Morning reminder at {time}",
-        "saved_reminders_on": "✔️ Saved – reminders (evening and morning): on",
-        "saved_reminders_off": "✔️ Saved – reminders (evening and morning): off",
-        "saved_share_on": "✔️ Saved – colleagues from your company see on which days you cowork where.",
-        "saved_share_off": "✔️ Saved – your coworking days stay hidden from colleagues.",
-        "unknown": "I don't know that setting. Possible: reminder, morning, nudge, waitlist, noshow, arrivals, digest, alerts, report, copy – each with on/off or a time.",
-        "bad_time": "I couldn't read the time. Write it e.g. like 19:00.",
-        "every_day": "daily",
-        "none": "no days",
-    },
-}
+TX = Table("settings")  # texts: bot/locales/<lang>/LC_MESSAGES/deskbot.po
 SHORT_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 SHORT_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY_PRESETS = (("mon", "tue", "wed", "thu", "fri"), ("mon", "tue", "wed", "thu"), ("mon", "wed", "fri"), ("tue", "thu"))
 TIME_PRESETS = ("17:00", "18:00", "19:00", "20:00", "21:00")
 NUDGE_TIME_PRESETS = ("06:30", "17:00", "18:30", "20:00")
 
+_tx = translator("settings")
+
 
 def tx(lang: str, key: str, **kw) -> str:
-    s = (TX.get(lang) or TX["de"]).get(key) or TX["de"][key]
-    return s.format(**kw) if kw else s
+    return _tx(lang, key, **kw)
 
 
 def parse_time(word: str) -> str | None:
