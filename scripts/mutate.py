@@ -274,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, help="per mutant, seconds (default 3 x the clean run, at least 60)")
     ap.add_argument("--json", type=Path, help="write every mutant and its outcome here")
     ap.add_argument("--list", action="store_true", help="only list the chosen mutants")
+    ap.add_argument("--only", nargs="*", metavar="ID",
+                    help="run only these mutants of the same draw (e.g. the survivors again, after adding tests)")
     args = ap.parse_args(argv)
 
     name = Path(args.module).stem
@@ -307,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         m.line = original.count("\n", 0, pos) + 1
         mutants.append((m, original[:pos] + new + original[pos + len(old):]))
 
+    if args.only:
+        mutants = [(m, src) for m, src in mutants if m.id in set(args.only)]
     print(f"{args.module}: {len(pts)} mutation points, {len(chosen)} random (seed {args.seed}), "
           f"{sum(1 for m, _ in mutants if m.kind == 'aimed')} aimed; copy in {workdir}")
     if args.list:

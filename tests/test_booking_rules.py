@@ -179,6 +179,7 @@ def test_the_last_half_day_fits_a_half_but_not_a_whole(core):
     assert isinstance(o, NoContingent) and o.remaining.member_left == 0
     [o] = core.booking.book(anna, "coesfeld", [date(2026, 11, 30)], part="afternoon", pay_self=True)
     assert isinstance(o, Booked) and o.booking.payer == "self"
+    assert o.remaining.member_left == 0  # paid by the member; what the employer grants is shown all the same
     assert left(core, anna) == 0
 
 
@@ -226,6 +227,7 @@ def test_the_price_is_the_day_price_per_half(core):
     [half] = core.booking.book(anna, "coesfeld", [WED], start="10:00", end="12:00")
     [team] = core.booking.book(anna, "coesfeld", [THU], part="morning", desks=2)
     [team_full] = core.booking.book(anna, "coesfeld", [FRI], desks=2)
+    assert full.remaining is None and full.booking.seat == 0 and full.booking.payer == "self"
     assert row(core, full.booking.id).price_cents == 1800
     assert row(core, half.booking.id).price_cents == 900
     assert [row(core, b.id).price_cents for b in team.bookings] == [900, 900]
@@ -644,3 +646,31 @@ def test_moving_todays_booking_to_the_space_one_is_at(core, clock):
     assert left(core, anna) == 14  # the old day refunded in full, the rest of today charged
     assert [(b.id, b.status) for b in core.booking.my_bookings(bob)] == [(w.booking.id, "confirmed")]
     assert isinstance(move(anna, "senden"), NothingToCheckIn_)  # moved already
+
+
+def test_a_booking_for_a_colleague_is_paid_from_their_contingent(core):
+    anna, carl = member(core, "anna", "KREIS-2026"), member(core, "carl", "KREIS-2026")
+    out = core.booking.book_for(anna, carl, "olfen", [TUE, WED], part="morning")
+    assert [type(o).__name__ for o in out] == ["Booked", "Booked"]
+    assert (left(core, anna), left(core, carl)) == (12, 10)  # carl's allowance pays, as if he had booked
+    ids = [b.id for o in out for b in o.bookings]
+    [n] = notices(core, "booked_for_you", carl)
+    assert n.payload == {"booking_ids": ids, "by": anna}
+    assert core.booking.book_for(anna, carl, "olfen", [date(2026, 11, 29)]) != [] and \
+        len(notices(core, "booked_for_you", carl)) == 1  # nothing booked (a Sunday): nothing to tell
+    res = core.booking.decline(carl, ids[:1], booked_by=anna)
+    assert res.refunded_halves == 1 and left(core, carl) == 11
+    [d] = notices(core, "booking_declined", anna)
+    assert d.payload == {"booking_ids": ids[:1], "member_id": carl}
+    assert core.booking.decline(carl, ids[:1], booked_by=anna).cancelled == []  # declined already
+    assert len(notices(core, "booking_declined", anna)) == 1
+
+
+def test_a_team_fits_before_bookings_that_start_as_it_ends(core):
+    bob, carl, dora = member(core, "bob"), member(core, "carl"), member(core, "dora")
+    core.booking.book(bob, "rosendahl", [TUE], part="afternoon")
+    core.booking.book(carl, "rosendahl", [TUE], part="afternoon")
+    [o] = core.booking.book(dora, "rosendahl", [TUE], part="morning", desks=2)
+    assert isinstance(o, Booked) and len(o.bookings) == 2
+    [o] = core.booking.book(member(core, "emil"), "rosendahl", [TUE], start="12:45", end="13:15", desks=1)
+    assert isinstance(o, Full)
