@@ -112,7 +112,8 @@ def fill(text: str, kw: dict) -> str:
 class Translator:
     """`tr(lang, key, **kw)` and `tr.n(lang, key, n, **kw)` over one or more contexts of the catalogue.
 
-    Built from a dict `{lang: {key: text}}` instead, it looks the texts up there (the old tables)."""
+    Built from a dict `{lang: {key: text}}` instead, it looks the texts up there: only for code not yet
+    moved to the catalogue (tests/test_i18n.py fails on a key the catalogue lacks; new texts go in the .po)."""
 
     def __init__(self, *contexts, table: dict[str, dict[str, str]] | None = None):
         self.contexts = contexts
