@@ -80,7 +80,7 @@ def test_a_no_show_keeps_its_charge_by_default(core, clock):
     assert row(core, o.booking.id).status == "no_show"
     assert left(core, anna) == 14  # the day is gone
     [n] = notices(core, "no_show", anna)
-    assert n.payload["refunded"] is False
+    assert n.payload == {"booking_id": o.booking.id, "refunded": False}  # released by the job, not an operator
 
 
 def test_a_no_show_is_refunded_when_the_district_says_so(core, clock):
@@ -674,3 +674,40 @@ def test_a_team_fits_before_bookings_that_start_as_it_ends(core):
     assert isinstance(o, Booked) and len(o.bookings) == 2
     [o] = core.booking.book(member(core, "emil"), "rosendahl", [TUE], start="12:45", end="13:15", desks=1)
     assert isinstance(o, Full)
+
+
+def test_the_typed_undo_finds_the_members_own_last_booking(core, clock):
+    anna, bob = member(core, "anna"), member(core, "bob")
+    core.booking.book(anna, "olfen", [TUE])
+    [o] = core.booking.book(anna, "senden", [WED])
+    core.booking.book(bob, "coesfeld", [THU])
+    last = core.booking.last_booking(anna)
+    assert (last.id, last.space.slug) == (o.booking.id, "senden")
+    clock.set(at(MON, 9, 1))
+    assert core.booking.last_booking(anna) is None  # made more than an hour ago
+
+
+def test_a_moved_team_booking_moves_with_all_its_seats(core, clock):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [o] = core.booking.book(anna, "olfen", [TUE], desks=2)
+    assert left(core, anna) == 12
+    clock.set(at(TUE, 9, 20))
+    with core.db.unit_of_work():
+        moved = core.booking.move_and_check_in(anna, o.booking.id, "senden")
+    assert isinstance(moved, CheckedIn)
+    assert {row(core, b.id).status for b in o.bookings} == {"cancelled"}
+    assert left(core, anna) == 14  # both seats refunded, the rest of today at Senden charged
+
+
+def test_team_and_promoted_bookings_get_their_reminders(core):
+    anna, bob, carl = member(core, "anna"), member(core, "bob"), member(core, "carl")
+    [team] = core.booking.book(anna, "havixbeck", [WED], desks=2)
+    core.booking.book(bob, "rosendahl", [WED])
+    core.booking.book(member(core, "dora"), "rosendahl", [WED])
+    w = core.booking.join_waitlist(carl, "rosendahl", WED)
+    core.booking.cancel(bob, days=[WED])
+    with core.db.session() as s:
+        rows = {(r.booking_id, r.kind) for r in s.scalars(select(Outbox).where(Outbox.kind.like("reminder_%"),
+                                                                                Outbox.status == "pending"))}
+    for bid in (team.booking.id, w.booking.id):
+        assert {(bid, "reminder_evening"), (bid, "reminder_morning")} <= rows
