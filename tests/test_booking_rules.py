@@ -711,3 +711,14 @@ def test_team_and_promoted_bookings_get_their_reminders(core):
                                                                                 Outbox.status == "pending"))}
     for bid in (team.booking.id, w.booking.id):
         assert {(bid, "reminder_evening"), (bid, "reminder_morning")} <= rows
+
+
+def test_a_team_no_show_lapses_with_all_its_seats_and_only_those(core, clock):
+    anna = member(core, "anna", "STADTWERKE-2026")
+    [team] = core.booking.book(anna, "havixbeck", [TUE], desks=2, part="morning")
+    [other] = core.booking.book(anna, "olfen", [TUE], part="afternoon")
+    clock.set(at(TUE, 10, 0))
+    released = core.booking.release_no_shows()
+    assert sorted(released) == sorted(b.id for b in team.bookings)
+    assert row(core, other.booking.id).status == "confirmed"
+    assert left(core, anna) == 13  # nothing refunded: 2 halves for the team morning, 1 for the afternoon
