@@ -320,9 +320,7 @@ class Dialogue:
         slot = pending.get("slot")
         if not request or not slot:
             return None
-        from bot.intents import parse
-
-        it = parse(text, ctx.now, self.core.space_refs())
+        it = self.parse(text, ctx.now)
         if it.question or it.intent not in ("book", "availability", "unknown"):
             return None
         if slot == "space" and it.space and not it.dates:

@@ -201,7 +201,7 @@ def draft(core, row: RowView, lang: str, now: datetime, drafters: dict | None = 
     fn = drafters.get(row.kind)
     if fn is None:
         if "text" in row.payload:  # generic notice enqueued by other features
-            return Draft(str(row.payload["text"]))
+            return text_notice(core, row, lang, now)
         return Skip(f"unknown notice kind {row.kind!r}")
     return fn(core, row, lang, now)
 

@@ -113,8 +113,6 @@ def ask_book_for(dlg, ctx: Ctx, it: Intent) -> list[Reply]:
 
 def op_book_for(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     """Book for the colleague picked: their contingent pays, they are told and can decline."""
-    from bot.features.booking.colleagues import find_colleagues  # noqa: F401  (same rule as when asked)
-
     lang = ctx.lang
     target = int(a["for_id"])
     mine = set(ctx.member.employer_ids("employee"))
@@ -401,28 +399,27 @@ def op_undo(dlg, ctx: Ctx, a: dict) -> list[Reply]:
 
 def op_ics_cancel(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     """📅 Aus dem Kalender entfernen: the cancelling calendar file (METHOD:CANCEL) of cancelled bookings."""
-    from bot.booking import BookingInfo  # noqa: F401
-    from bot.ics import booking_ics
-
     infos = dlg.booking.bookings_by_id(ctx.member.id, [int(i) for i in a["ids"]])
-    if not infos:
-        return [Reply(t(ctx.lang, "nothing_to_cancel"))]
-    ics = booking_ics(infos, dlg.core.clock.tz, ctx.lang, method="CANCEL")
-    name = "deskbot-storno.ics" if ctx.lang == "de" else "deskbot-cancel.ics"
-    return [Reply(t(ctx.lang, "ics_cancel_here"), attachments=[Attachment(name, "text/calendar", ics)])]
+    return _ics_reply(dlg, ctx, infos, cancel=True)
 
 
 def op_ics(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     """📅 In den Kalender: the calendar file of a booking, on demand."""
-    from bot.ics import booking_ics
-
     wanted = {int(i) for i in a["ids"]}
     infos = [b for b in dlg.booking.my_bookings(ctx.member.id) if b.id in wanted and b.seat == 0]
+    return _ics_reply(dlg, ctx, infos, cancel=False)
+
+
+def _ics_reply(dlg, ctx: Ctx, infos: list[BookingInfo], *, cancel: bool) -> list[Reply]:
+    from bot.ics import booking_ics
+
     if not infos:
         return [Reply(t(ctx.lang, "nothing_to_cancel"))]
-    ics = booking_ics(infos, dlg.core.clock.tz, ctx.lang)
-    name = "deskbot-buchung.ics" if ctx.lang == "de" else "deskbot-booking.ics"
-    return [Reply(t(ctx.lang, "ics_here"), attachments=[Attachment(name, "text/calendar", ics)])]
+    ics = booking_ics(infos, dlg.core.clock.tz, ctx.lang, method="CANCEL" if cancel else "PUBLISH")
+    name = {(True, "de"): "deskbot-storno.ics", (True, "en"): "deskbot-cancel.ics",
+            (False, "de"): "deskbot-buchung.ics", (False, "en"): "deskbot-booking.ics"}[(cancel, "de" if ctx.lang == "de" else "en")]
+    return [Reply(t(ctx.lang, "ics_cancel_here" if cancel else "ics_here"),
+                  attachments=[Attachment(name, "text/calendar", ics)])]
 
 
 def on_list(dlg, ctx: Ctx) -> list[Reply]:

@@ -278,7 +278,6 @@ def _open_post(core):
 
 
 def _logout(core):
-    from aiohttp import web
 
     async def handle(request):
         await asyncio.to_thread(service.end_session, core, request.cookies.get(COOKIE))

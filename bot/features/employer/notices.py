@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain import Attachment
-from bot.i18n import days_count, fmt_day, fmt_days, fmt_decimal, fmt_eur, fmt_num
+from bot.i18n import days_count, fmt_day, fmt_decimal, fmt_eur, fmt_num
 from bot.notices import (
     Draft,
     RowView,
