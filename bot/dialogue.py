@@ -416,9 +416,6 @@ class Dialogue:
             return s.scalar(select(Booking.id).where(Booking.member_id == member_id,
                                                      Booking.updated_at > datetime.fromisoformat(issued)).limit(1)) is not None
 
-    # ------------------------------------------------------------------ shared by the features
-    def intent_handler(self, name: str):
-        return self.routes.intents[name]
 
 
 def _folded(label: str) -> str:
