@@ -424,10 +424,10 @@ async def test_pg_advisory_leader_failover():
             print(f"\nfailover after {took:.2f}s")
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
-                await task
+                await asyncio.wait_for(task, 15)  # leaving hold() is bounded, never a hang
         # released cleanly: the lock is free again
-        assert await first.try_acquire()
-        await first.release()
+        assert await asyncio.wait_for(first.try_acquire(), 15)
+        await asyncio.wait_for(first.release(), 15)
     finally:
         await admin.close()
 

@@ -111,9 +111,15 @@ class PgAdvisoryLeader:
             await asyncio.sleep(self.retry_interval)
         log.info("became leader (advisory lock %s)", self.key)
 
-    async def _watch(self, lost: asyncio.Event) -> None:
+    async def _watch(self, lost: asyncio.Event, stop: asyncio.Event) -> None:
+        """Ping the lock's connection every `check_interval` s until `stop` is set. Stopping is
+        cooperative: a ping in flight is never cancelled, because a cancelled query leaves the
+        connection mid-protocol and the unlock after it could then wait for ever."""
         while True:
-            await asyncio.sleep(self.check_interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.check_interval)
+            if stop.is_set():
+                return
             try:
                 assert self.conn is not None
                 await asyncio.wait_for(self.conn.execute("SELECT 1"), timeout=self.check_interval + 5)
@@ -124,25 +130,38 @@ class PgAdvisoryLeader:
                 return
 
     async def release(self) -> None:
+        """Unlock and close, each step bounded: a dead or hung connection is dropped, and PostgreSQL
+        frees a session's advisory locks when the session ends."""
         conn, self.conn = self.conn, None
         self.is_leader = False
-        if conn is not None:
+        if conn is None:
+            return
+        if not conn.broken:
             with contextlib.suppress(Exception):
-                await conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+                await asyncio.wait_for(conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,)), 5)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(conn.close(), 5)
+        if not conn.closed:
             with contextlib.suppress(Exception):
-                await conn.close()
+                conn.pgconn.finish()
 
     @contextlib.asynccontextmanager
     async def hold(self) -> AsyncIterator[asyncio.Event]:
         await self.acquire()
-        lost = asyncio.Event()
-        watcher = asyncio.create_task(self._watch(lost))
+        lost, stop = asyncio.Event(), asyncio.Event()
+        watcher = asyncio.create_task(self._watch(lost, stop))
         try:
             yield lost
         finally:
-            watcher.cancel()
-            with contextlib.suppress(BaseException):
-                await watcher
+            stop.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(watcher), self.check_interval + 6)
+            except TimeoutError:  # a ping hung past its own bound: drop it, the connection goes too
+                watcher.cancel()
+            except asyncio.CancelledError:
+                watcher.cancel()
+                await self.release()
+                raise
             await self.release()
 
     def backend_pid(self) -> int | None:
