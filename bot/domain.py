@@ -76,6 +76,10 @@ class Intent:
     part_guessed: bool = False  # "halbtags": part is "morning" by default, the dialogue may ask which half
     space_fuzzy: bool = False  # space read from a typo ("Dülman"): confirm with "Meintest du ...?"
     topic: str | None = None  # availability: "hours" | "price" | None (free desks); unknown: "smalltalk"
+    # desk choice (issue 17): "Platz 3" / "desk 3" -> desk_label "3"; "mit Monitor", "ein ruhiger Platz",
+    # "Stehpult" -> desk_features ["monitor"], ["quiet"], ["standing"] (the world file's feature names)
+    desk_label: str | None = None
+    desk_features: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
