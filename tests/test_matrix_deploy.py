@@ -76,6 +76,26 @@ def transport(synapse, user, db, dialogue, **kw) -> MatrixTransport:
     return MatrixTransport(dialogue, **args)
 
 
+async def test_unreachable_homeserver_fails_the_start_within_the_login_timeout(sqlite_db):
+    """nio retries connection errors for ever; the start must instead end with a TimeoutError that the
+    runner retries with backoff and one log line per attempt (bot/runner.py)."""
+    import socket
+
+    from bot.runner import _transient
+
+    with socket.socket() as s:  # a port nothing listens on: every connect is refused
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t = MatrixTransport(FakeDialogue(), homeserver=f"http://127.0.0.1:{port}", user_id="@deskbot:deskbot.test",
+                        password="secret", db=sqlite_db, login_timeout=1.0)
+    t0 = time.monotonic()
+    with pytest.raises(TimeoutError) as exc:
+        await t.start()
+    assert time.monotonic() - t0 < 10
+    assert _transient(exc.value) and f"127.0.0.1:{port}" in str(exc.value)
+    await t.stop()
+
+
 async def crash(t: MatrixTransport) -> None:
     """Stop an instance abruptly: no draining, tasks cancelled mid-flight (its lock connection closes)."""
     t.stop_grace = 0

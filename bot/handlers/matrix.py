@@ -264,6 +264,7 @@ class MatrixTransport:
         stop_grace: float = 8.0,
         slow_down_interval: float = 60.0,
         undecryptable_notice_after: float = 120.0,
+        login_timeout: float = 20.0,
     ) -> None:
         self.dialogue = dialogue
         self.homeserver = homeserver.rstrip("/")
@@ -280,6 +281,7 @@ class MatrixTransport:
         self.stop_grace = stop_grace
         self.slow_down_interval = slow_down_interval
         self.undecryptable_notice_after = undecryptable_notice_after
+        self.login_timeout = login_timeout
 
         self.client = None  # nio.AsyncClient while leading (or after start() without a lock)
         self._task: asyncio.Task | None = None
@@ -364,7 +366,7 @@ class MatrixTransport:
         if session is not None:
             client.restore_login(self.user_id, session.device_id, session.access_token)  # loads the crypto store
             self.timings["store"] = time.time()
-            resp = await client.whoami()
+            resp = await self._bounded(client.whoami())
             if isinstance(resp, WhoamiResponse):
                 return
             if getattr(resp, "status_code", None) != "M_UNKNOWN_TOKEN":
@@ -376,12 +378,12 @@ class MatrixTransport:
         if self._access_token:
             client.access_token = self._access_token
             client.user_id = self.user_id
-            resp = await client.whoami()
+            resp = await self._bounded(client.whoami())
             if not isinstance(resp, WhoamiResponse) or not resp.device_id:
                 raise SendError(f"access token rejected or without device: {resp}")
             device_id, token = resp.device_id, self._access_token
         elif self._password:
-            resp = await client.login(self._password, device_name=self.device_name)
+            resp = await self._bounded(client.login(self._password, device_name=self.device_name))
             self.logins += 1
             if not isinstance(resp, LoginResponse):
                 raise SendError(f"Matrix login failed: {resp}")
@@ -390,6 +392,16 @@ class MatrixTransport:
             raise SendError("Matrix: neither a stored session, an access token nor a password")
         await asyncio.to_thread(self.state.save_session, device_id, token, self.homeserver)
         client.restore_login(self.user_id, device_id, token)
+
+    async def _bounded(self, request):
+        """A login-time request (whoami, login) within `login_timeout` s. nio itself retries connection
+        errors for ever (``max_timeouts=None``, which the long-poll sync needs); at start-up an unreachable
+        homeserver must instead surface as a TimeoutError, which the runner retries with backoff and one
+        log line per attempt (bot/runner.py)."""
+        try:
+            return await asyncio.wait_for(request, self.login_timeout)
+        except TimeoutError:
+            raise TimeoutError(f"homeserver {self.homeserver} did not answer within {self.login_timeout:.0f} s") from None
 
     async def _close_client(self) -> None:
         client, self.client = self.client, None
