@@ -68,7 +68,7 @@ class RedactingFormatter(logging.Formatter):
 def secrets_of(settings) -> list[str]:
     """Values that must never appear in a log line."""
     out = [settings.telegram_token, settings.telegram_webhook_secret, settings.matrix_password,
-           settings.matrix_access_token, getattr(settings, "database_password", None)]
+           settings.matrix_access_token, getattr(settings, "matrix_pickle_key", None), getattr(settings, "database_password", None)]
     token = settings.telegram_token or ""
     if ":" in token:
         out.append(token.split(":", 1)[1])  # the secret half alone (the bot id before the colon is public)
@@ -111,6 +111,9 @@ def _rejected_credential(name: str, exc: BaseException) -> str | None:
                              or "login failed" in str(exc) or "access token rejected" in str(exc)):
         return ("DESKBOT_MATRIX_PASSWORD / DESKBOT_MATRIX_ACCESS_TOKEN: the homeserver refused the login "
                 f"({_one_line(exc)})")
+    if name == "matrix" and isinstance(exc, ValueError) and "pickle" in str(exc).lower():
+        return ("DESKBOT_MATRIX_PICKLE_KEY: the bot's Matrix keys in the database cannot be decrypted with this "
+                "key; set the key they were stored with")
     return None
 
 
@@ -198,7 +201,7 @@ def build_transports(core: Core, dialogue) -> dict:
         transports["matrix"] = MatrixTransport(
             dialogue, homeserver=s.matrix_homeserver, user_id=s.matrix_user_id, access_token=s.matrix_access_token or None,
             password=s.matrix_password or None, db=core.db, store_dir=store, allowed_homeservers=s.matrix_allowed_homeservers or None,
-            lock=lock,
+            lock=lock, pickle_key=s.matrix_pickle_key or None,
         )
     return transports
 

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     matrix_password: str | None = None
     matrix_access_token: str | None = None
     matrix_store_dir: Path | None = None
+    matrix_pickle_key: str | None = None  # encrypts the crypto state (Olm account, sessions) in the database
     matrix_allowed_homeservers: list[str] = Field(default_factory=list)
 
     # Operations

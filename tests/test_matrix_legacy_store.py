@@ -54,3 +54,70 @@ def test_legacy_025_store_is_imported_and_opens(tmp_path):
     assert client.olm.account.identity_keys == EXPECT["identity"]
     assert "!room:deskbot.test" in client.encrypted_rooms
     db.dispose()
+
+
+def test_a_configured_pickle_key_re_encrypts_the_store_once(tmp_path):
+    """DESKBOT_MATRIX_PICKLE_KEY: a store written with nio's default key (here: the imported 0.25 store) is
+    read once with the default, re-saved with the configured key, and from then on only that key opens it;
+    the Megolm session still decrypts."""
+    store = tmp_path / "matrix"
+    (store / "crypto").mkdir(parents=True)
+    (store / "matrix_state.json").write_text(STATE_JSON)
+    conn = sqlite3.connect(store / "crypto" / f"{USER}_LEGACYDEV.db")
+    conn.executescript(CRYPTO_DUMP)
+    conn.close()
+    db = Database(f"sqlite:///{tmp_path / 'deskbot.sqlite3'}")
+    db.migrate()
+    state = MatrixState(db.engine, USER)
+    assert import_legacy_store(state, store) is True
+
+    keyed = DbCryptoStore(db.engine, USER, "LEGACYDEV", "a long production passphrase")
+    assert keyed.load_account().identity_keys == EXPECT["identity"]  # read with the default, re-saved
+    assert [s.id for s in keyed.load_inbound_group_sessions()] == [EXPECT["session_id"]]
+
+    # now the rows are encrypted with the configured key: the default key no longer opens them
+    import pytest
+
+    with pytest.raises(ValueError):
+        DbCryptoStore(db.engine, USER, "LEGACYDEV").load_account()
+    again = DbCryptoStore(db.engine, USER, "LEGACYDEV", "a long production passphrase")
+    assert again.load_account().identity_keys == EXPECT["identity"]
+    session = next(iter(again.load_inbound_group_sessions()))
+    import vodozemac
+
+    plain = session._session.decrypt(vodozemac.MegolmMessage.from_base64(EXPECT["ciphertext"]))
+    assert json.loads(plain.plaintext)["content"]["body"] == "aus 0.25"
+    with pytest.raises(ValueError):  # a wrong key is an error, never a silent new identity
+        DbCryptoStore(db.engine, USER, "LEGACYDEV", "another passphrase").load_account()
+    db.dispose()
+
+
+async def test_a_wrong_pickle_key_stops_the_start_with_one_line(tmp_path):
+    import asyncio
+
+    import pytest
+
+    from bot import runner
+    from bot.handlers.matrix import MatrixTransport
+
+    store = tmp_path / "matrix"
+    (store / "crypto").mkdir(parents=True)
+    (store / "matrix_state.json").write_text(STATE_JSON)
+    conn = sqlite3.connect(store / "crypto" / f"{USER}_LEGACYDEV.db")
+    conn.executescript(CRYPTO_DUMP)
+    conn.close()
+    db = Database(f"sqlite:///{tmp_path / 'deskbot.sqlite3'}")
+    db.migrate()
+    import_legacy_store(MatrixState(db.engine, USER), store)
+    DbCryptoStore(db.engine, USER, "LEGACYDEV", "key one").load_account()  # now stored with "key one"
+
+    class Dialogue:
+        async def handle(self, msg):
+            return []
+
+    tr = MatrixTransport(Dialogue(), homeserver="http://127.0.0.1:1", user_id=USER, db=db, pickle_key="key two",
+                         login_timeout=2)
+    with pytest.raises(runner.StartupError) as info:
+        await asyncio.wait_for(runner.start_with_retry("matrix", tr, asyncio.Event()), 20)
+    assert str(info.value).startswith("DESKBOT_MATRIX_PICKLE_KEY:") and "\n" not in str(info.value)
+    db.dispose()

@@ -68,7 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import Attachment, Choice, IncomingMessage, Reply
-from bot.handlers.matrix_store import MatrixState, import_legacy_store
+from bot.handlers.matrix_store import PICKLE_KEY, MatrixState, import_legacy_store
 from bot.transport import RecipientGone, RetryLater, SendError
 
 log = logging.getLogger(__name__)
@@ -265,6 +265,7 @@ class MatrixTransport:
         slow_down_interval: float = 60.0,
         undecryptable_notice_after: float = 120.0,
         login_timeout: float = 20.0,
+        pickle_key: str | None = None,
     ) -> None:
         self.dialogue = dialogue
         self.homeserver = homeserver.rstrip("/")
@@ -282,6 +283,7 @@ class MatrixTransport:
         self.slow_down_interval = slow_down_interval
         self.undecryptable_notice_after = undecryptable_notice_after
         self.login_timeout = login_timeout
+        self.pickle_key = pickle_key
 
         self.client = None  # nio.AsyncClient while leading (or after start() without a lock)
         self._task: asyncio.Task | None = None
@@ -353,6 +355,7 @@ class MatrixTransport:
         await self._close_client()
         config = AsyncClientConfig(
             store=self.state.crypto_store_class(),
+            pickle_key=self.pickle_key or PICKLE_KEY,  # encrypts the Olm/Megolm pickles in the database
             store_sync_tokens=False,  # we persist the token ourselves, after handling (see docstring)
             encryption_enabled=True,
             max_limit_exceeded=0,  # never let nio sleep on 429; we schedule retries

@@ -187,6 +187,18 @@ class DbCryptoStore:
         with self.engine.begin() as conn:
             conn.execute(delete(t).where(t.c.account == self.account, t.c.kind == kind, t.c.key == key))
 
+    def _unpickle(self, make):
+        """`make(key)` with this store's pickle key; a pickle still written with nio's default key (a store
+        from before `DESKBOT_MATRIX_PICKLE_KEY` was set) is read with that and reported as to be
+        re-saved, so the crypto state moves to the configured key on first load. Returns (obj, resave)."""
+        try:
+            return make(self.pickle_key), False
+        except ValueError:  # vodozemac's PickleException: wrong key (MAC mismatch)
+            if self.pickle_key == PICKLE_KEY:
+                raise
+            obj = make(PICKLE_KEY)
+            return obj, True
+
     # -- account
     def load_account(self):
         from nio.crypto import OlmAccount
@@ -195,8 +207,10 @@ class DbCryptoStore:
         if raw is None:
             return None
         d = json.loads(raw)
-        acc = OlmAccount.from_pickle(d["pickle"].encode(), self.pickle_key, d["shared"])
-        if acc.upgrade_pickle:
+        acc, resave = self._unpickle(lambda key: OlmAccount.from_pickle(d["pickle"].encode(), key, d["shared"]))
+        if resave:
+            log.info("matrix: re-encrypting the crypto store with the configured pickle key")
+        if acc.upgrade_pickle or resave:
             acc.upgrade_pickle = False
             self.save_account(acc)
         return acc
@@ -212,10 +226,11 @@ class DbCryptoStore:
         store = SessionStore()
         for _key, raw in self._rows("olm.session"):
             d = json.loads(raw)
-            s = Session.from_pickle(d["pickle"].encode(), datetime.fromisoformat(d["created"]), self.pickle_key,
-                                    datetime.fromisoformat(d["used"]) if d.get("used") else None)
+            s, resave = self._unpickle(lambda key, d=d: Session.from_pickle(
+                d["pickle"].encode(), datetime.fromisoformat(d["created"]), key,
+                datetime.fromisoformat(d["used"]) if d.get("used") else None))
             store.add(d["sender_key"], s)
-            if s.upgrade_pickle:
+            if s.upgrade_pickle or resave:
                 s.upgrade_pickle = False
                 self.save_session(d["sender_key"], s)
         return store
@@ -235,10 +250,10 @@ class DbCryptoStore:
         store = GroupSessionStore()
         for _key, raw in self._rows("megolm.inbound"):
             d = json.loads(raw)
-            s = InboundGroupSession.from_pickle(d["pickle"].encode(), d["ed25519"], d["sender_key"], d["room_id"],
-                                                self.pickle_key, d.get("chain") or [])
+            s, resave = self._unpickle(lambda key, d=d: InboundGroupSession.from_pickle(
+                d["pickle"].encode(), d["ed25519"], d["sender_key"], d["room_id"], key, d.get("chain") or []))
             store.add(s)
-            if s.upgrade_pickle:
+            if s.upgrade_pickle or resave:
                 s.upgrade_pickle = False
                 self.save_inbound_group_session(s)
         return store
