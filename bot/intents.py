@@ -145,7 +145,8 @@ _LEXICON = (
     "verfuegbar available availability warteliste waitlist einstellungen settings "
     "vormittag vormittags nachmittag nachmittags morgens morning afternoon ganztags ganztaegig "
     "angekommen arrived rueckgaengig plaetze arbeitsplatz schreibtisch personen people "
-    "silvester heiligabend neujahr weihnachten christmas"
+    "silvester heiligabend neujahr weihnachten christmas "
+    "monitor bildschirm stehpult stehtisch hoehenverstellbar ruhige ruhigen ruhiger ruhiges standing screen"
 ).split()
 
 # common words that must never be "corrected" into a space or keyword
@@ -359,8 +360,37 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
+    # desk choice (issue 17): "Platz 3", "Schreibtisch Nr. 3", "seat #3", "Tisch drei"; the number is no date,
+    # time or team size. Not when a unit follows ("Platz 2 Tage", "Tisch 10 Uhr") or it starts a date/time/range.
+    lw = "|".join(k for k in _NUMWORDS if _NUMWORDS[k] > 1 or k in ("eins", "one"))
+    _DESK_LABEL = _R(
+        r"\b(?P<noun>arbeitsplatz|platz|schreibtisch|tisch|desk|seat|spot|table|workstation)\s*"
+        r"(?:(?:nr|no|nummer|number|num)\b\.?\s*|#\s*)?"
+        rf"(?P<n>\d{{1,3}}[a-z]?|[a-z]\d{{1,2}}|{lw})\b"
+        r"(?![.:/-]\s?\d)(?!\.\s*(?:" + _MONTH_RE + r")\b)"
+        r"(?!\s*(?:uhr|h\b|-|bis\b|to\b|till\b|until\b|und\s+\d|tage|tagen|tag\b|days?\b|wochen?|weeks?|monate?n?\b|"
+        r"months?\b|stunden?|hours?|mal\b|x\b|personen|person|leute|people|plaetze|desks|seats|"
+        rf"(?:a\.?m|p\.?m)\b\.?(?!\s*(?:{_WD_RE}|\d))))"
+    )
+    # features named as in the world file (monitor, quiet, standing); "ohne Monitor" / "no screen" is none
+    place = (r"(?:ecke|eckchen|platz|plaetzchen|arbeitsplatz|tisch|schreibtisch|bereich|raum|zimmer|zone|ort|"
+             r"desk|seat|spot|corner|place|area|room|table|one|workstation|section|nook)s?")
+    _FEATURES = [
+        ("monitor", _R(r"\b(?:\w*monitor(?:e|en|s)?|\w*bildschirm(?:e|en|s)?|(?:second\s+|external\s+|big\s+)?screens?|"
+                       r"displays?)\b")),
+        ("quiet", _R(r"\b(?:ruhige[nrsm]?|leise[nrsm]?|stille[nrsm]?|quiet(?:er|est)?|silent|calm(?:er)?)\s+"
+                     rf"(?:(?!(?:ein|eine|einen|einem|einer|a|an|the|den|der|die|das)\b)[a-z]+\s+)?{place}\b|"
+                     r"\bruhig\s+" + place + r"\b|"
+                     r"\b(?:ruhe|still)(?:zone|bereich|raum|ecke|platz|arbeit\w*)\b|\b(?:etwas|was)\s+ruhige[sn]?\b|"
+                     r"\bsomething\s+quiet(?:er)?\b|\bwo\s+(?:es|man)\s+(?:\w+\s+)?ruhig\b|\bwhere\s+it'?s\s+quiet\b|"
+                     r"\bin\s+ruhe\s+arbeiten\b|" + place + r"\W+(?:der|die|das|that|which|where)\s+(?:\w+\s+){0,2}?(?:ruhig|quiet)\b")),
+        ("standing", _R(r"\b(?:steh(?:pult|tisch|schreibtisch|arbeitsplatz|platz)\w*|\w*verstellbar\w*|"
+                        r"standing[\s-]+" + place + r"|stand(?:ing)?[\s-]?up[\s-]+" + place + r"|sit[\s/-]+stand\w*|"
+                        r"(?:height[\s-]+)?adjustable(?:\s+" + place + r")?|(?:im|zum)\s+stehen)\b")),
+    ]
+    _FEAT_NEG = _R(r"\b(?:ohne|without|kein\w*|no|not|nicht)\s+(?:(?:a|an|einen?|so|mit|with|any)\s+)?$")
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
     _CHITCHAT = _R(_CHITCHAT_SRC)
@@ -537,6 +567,9 @@ _K_AVAIL = {"frei", "freie", "freier", "freies", "freien", "free", "available", 
 _K_BOOK = {"buchen", "buche", "bucht", "buch", "reservieren", "reserviere", "reservier", "book", "reserve",
            "booke", "buchung", "buchen?"}
 _K_DESK = {"platz", "plaetze", "arbeitsplatz", "schreibtisch", "tisch", "desk", "desks", "seat", "spot"}
+_K_DESK_NOUN = {"platz", "arbeitsplatz", "schreibtisch", "tisch", "desk", "seat", "spot", "table", "workstation"}
+_FEAT_GATE = re.compile(r"monitor|bildschirm|screen|display|ruhig|ruhe|leise|still|quiet|silent|calm|steh|stand|"
+                        r"verstell|adjustable").search
 _K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
 _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten",
             "tag", "morning", "good", "evening", "abend", "bot", "deskbot"}
@@ -996,6 +1029,22 @@ class _Parser:
         # ---- greetings ----
         if tokset & {"guten", "good", "moin"}:
             w = _GREETING.sub(_blank, w)
+
+        # ---- desk choice: "Platz 3", "mit Monitor", "ein ruhiger Platz", "Stehpult" (issue 17) ----
+        if not tokset.isdisjoint(_K_DESK_NOUN) and (_HAS_DIGIT(w) or not tokset.isdisjoint(_NUMWORDS)):
+            mm = _DESK_LABEL.search(w)
+            if mm:
+                n = mm.group("n")
+                it.desk_label = str(_NUMWORDS[n]) if n in _NUMWORDS else n.upper()
+                w = w[:mm.end("noun")] + " " * (mm.end() - mm.end("noun")) + w[mm.end():]
+        if _FEAT_GATE(w):
+            feats: list[str] = []
+            for name, rx in _FEATURES:
+                for mm in rx.finditer(w):
+                    if not _FEAT_NEG.search(w[max(0, mm.start() - 16):mm.start()]) and name not in feats:
+                        feats.append(name)
+                    w = w[:mm.start()] + " " * (mm.end() - mm.start()) + w[mm.end():]
+            it.desk_features = feats
 
         # ---- desks ----
         desks: list[int] = []
@@ -1756,7 +1805,7 @@ class _Parser:
                 and t not in _REQ and not t.isdigit() and len(t) > 1 and t != unknown_place]
         topic = not _TOPIC.isdisjoint(_WORDS.findall(w)) or bool(_CHITCHAT.search(s)) \
             or any(len(t) > 6 and t.endswith(_TOPIC_HEADS) for t in rest)
-        desk = bool(ts & _K_DESK)
+        desk = bool(ts & _K_DESK) or bool(it.desk_label or it.desk_features)
 
         def name_after(rx) -> str | None:
             for mm in rx.finditer(s):

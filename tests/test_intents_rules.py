@@ -237,3 +237,96 @@ def test_a_number_of_desks_alone_is_a_booking_request(text, desks):
 def test_a_short_message_naming_a_language_switches_it(text, lang):
     it = p(text)
     assert (it.intent, it.args) == ("language", [lang])
+
+
+# ---------------------------------------------------------------- desk choice (issue 17)
+# "Platz 3" names a desk by its label; the number is no date, time or team size. Features use the world
+# file's names (monitor, quiet, standing) and come in that order.
+
+
+@pytest.mark.parametrize("text,label", [
+    ("Platz 3 morgen in Olfen", "3"),
+    ("Tisch 3 morgen in Olfen", "3"),
+    ("Schreibtisch Nr. 3 am Freitag in Dülmen", "3"),
+    ("Platz Nummer 3 morgen Coesfeld", "3"),
+    ("buche den Platz 3 morgen in Coesfeld", "3"),
+    ("desk 3 tomorrow in Olfen", "3"),
+    ("seat #3 on Friday in Senden", "3"),
+    ("desk number 12 tomorrow Coesfeld", "12"),
+    ("Tisch drei morgen Coesfeld", "3"),
+    ("Arbeitsplatz 4 übermorgen Coesfeld", "4"),
+])
+def test_desk_label(text, label):
+    it = p(text)
+    assert it.desk_label == label
+    assert it.intent == "book" and it.confidence >= CONFIDENT
+    assert len(it.dates) == 1 and it.dates[0] >= NOW.date()
+    assert (it.start, it.end, it.desks) == (None, None, 1)
+
+
+@pytest.mark.parametrize("text,dates,start,end,desks", [
+    ("Platz 3 am 3.12. in Coesfeld", ["2026-12-03"], None, None, 1),
+    ("Platz 3 am Freitag Coesfeld", ["2026-11-27"], None, None, 1),  # "am" is German here, no a.m.
+    ("seat 3 at 9 am Friday Coesfeld", ["2026-11-27"], "09:00", None, 1),
+    ("desk 2 tomorrow 9am-1pm Coesfeld", ["2026-11-24"], "09:00", "13:00", 1),
+])
+def test_desk_label_next_to_dates_and_times(text, dates, start, end, desks):
+    it = p(text)
+    assert it.desk_label is not None
+    assert (it.dates, it.start, it.end, it.desks) == (ds(*dates), start, end, desks)
+
+
+@pytest.mark.parametrize("text,dates,start,desks", [
+    ("Platz für 3 morgen in Olfen", ["2026-11-24"], None, 3),  # three people, no desk named
+    ("Tisch 10 Uhr morgen Olfen", ["2026-11-24"], "10:00", 1),  # a time
+    ("ein Platz 9-13 morgen Olfen", ["2026-11-24"], "09:00", 1),
+    ("3 Plätze morgen in Olfen", ["2026-11-24"], None, 3),
+])
+def test_a_number_after_a_desk_word_that_is_no_label(text, dates, start, desks):
+    it = p(text)
+    assert it.desk_label is None
+    assert (it.dates, it.start, it.desks) == (ds(*dates), start, desks)
+
+
+@pytest.mark.parametrize("text,features", [
+    ("morgen Olfen mit Monitor", ["monitor"]),
+    ("morgen Coesfeld Platz mit Bildschirm", ["monitor"]),
+    ("with a monitor tomorrow in Olfen", ["monitor"]),
+    ("tomorrow Coesfeld, a desk with a screen", ["monitor"]),
+    ("ein ruhiger Platz morgen in Senden", ["quiet"]),
+    ("ruhige Ecke morgen Olfen", ["quiet"]),
+    ("quiet desk tomorrow in Havixbeck", ["quiet"]),
+    ("Stehpult am Freitag in Dülmen", ["standing"]),
+    ("Stehtisch morgen Olfen", ["standing"]),
+    ("höhenverstellbarer Schreibtisch morgen Coesfeld", ["standing"]),
+    ("standing desk tomorrow Coesfeld", ["standing"]),
+    ("ruhigen Platz mit Monitor am Freitag in Coesfeld", ["monitor", "quiet"]),
+    ("standing desk with a screen tomorrow Olfen", ["monitor", "standing"]),
+    # typos go through the typo correction
+    ("morgen Coesfeld Platz mit Bildschrim", ["monitor"]),
+    ("morgen Coesfeld mit Monitr", ["monitor"]),
+    ("Stehpullt morgen Coesfeld", ["standing"]),
+    ("hoehenverstelbarer Tisch morgen Coesfeld", ["standing"]),
+])
+def test_desk_features(text, features):
+    it = p(text)
+    assert it.desk_features == features
+    assert it.intent == "book" and it.confidence >= CONFIDENT and len(it.dates) == 1 and it.space
+
+
+@pytest.mark.parametrize("text", [
+    "buch mir ruhig einen Platz morgen in Olfen",  # "ruhig" = "feel free", no feature
+    "morgen Coesfeld ohne Monitor",
+    "Ist es morgen ruhig in Olfen?",  # how busy it is: availability
+])
+def test_no_desk_feature(text):
+    assert p(text).desk_features == []
+
+
+def test_desk_choice_in_questions_is_availability():
+    it = p("Ist Platz 3 morgen in Coesfeld frei?")
+    assert (it.intent, it.desk_label, it.space, it.dates) == ("availability", "3", "coesfeld", ds("2026-11-24"))
+    it = p("wo gibt es Freitag einen Platz mit Monitor?")
+    assert (it.intent, it.desk_features, it.dates) == ("availability", ["monitor"], ds("2026-11-27"))
+    it = p("Is there a quiet desk in Coesfeld on Friday?")
+    assert it.intent == "availability" and it.desk_features == ["quiet"]
