@@ -21,6 +21,7 @@ The drafters live with their features (`bot/features/*/notices.py`), declared in
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -187,13 +188,19 @@ def member_name(m, lang: str) -> str:
     return m.display_name or f"#{m.id}"
 
 
+@functools.cache
+def _default_drafters() -> dict:
+    """The notice drafters of the default feature set, merged once (callers outside the scheduler)."""
+    from bot.features import default_routers
+    from bot.router import Routes
+
+    return Routes.merge(default_routers()).notices
+
+
 def draft(core, row: RowView, lang: str, now: datetime, drafters: dict | None = None) -> Draft | Skip | Reply:
     """What to send for this row now (or why not), by the drafter of the feature that declared the row's kind."""
     if drafters is None:
-        from bot.features import default_routers
-        from bot.router import Routes
-
-        drafters = Routes.merge(default_routers()).notices
+        drafters = _default_drafters()
     if row.kind == "reply":  # a direct answer its transport could not confirm: sent as it was made
         from bot.dialogue import reply_from_payload
 
