@@ -102,19 +102,23 @@ def rows(spec: Spec, dt, dd, js, b):
     towns = town_names(spec.spaces)
     n_emp = min(spec.employers, max(1, spec.members // 100))
 
+    yield "regions", ("id", "slug", "name", "holiday_region", "timezone"), iter([(1, "muensterland", "Münsterland", "NW",
+                                                                                 "Europe/Berlin")])
     yield "spaces", ("id", "slug", "name", "town", "address", "timezone", "opening_hours", "holiday_region",
-                     "day_price_cents", "cancel_cutoff_hours", "checkin_deadline_minutes", "active", "lat", "lon"), (
+                     "day_price_cents", "cancel_cutoff_hours", "checkin_deadline_minutes", "active", "lat", "lon",
+                     "region_id"), (
         (i + 1, slug_of(t), f"Coworking {t}", t, f"Hauptstraße {i + 1}, 48653 {t}", "Europe/Berlin", js(HOURS), "NW",
-         1500, 12, 120, b(True), None, None) for i, t in enumerate(towns))
+         1500, 12, 120, b(True), None, None, 1) for i, t in enumerate(towns))
     yield "desks", ("id", "space_id", "label", "features", "active"), (
         (s * DESKS_PER_SPACE + k + 1, s + 1, str(k + 1), "[]", b(True))
         for s in range(spec.spaces) for k in range(DESKS_PER_SPACE))
-    yield "employers", ("id", "slug", "name", "days_per_employee_halves", "pool_halves", "alert_percent", "active"), (
-        (e + 1, f"firma-{e + 1}", f"Firma {e + 1} GmbH", 40, 1_000_000 if e % 2 == 0 else None, 20, b(True))
+    yield "employers", ("id", "slug", "name", "days_per_employee_halves", "pool_halves", "alert_percent", "active",
+                        "region_id"), (
+        (e + 1, f"firma-{e + 1}", f"Firma {e + 1} GmbH", 40, 1_000_000 if e % 2 == 0 else None, 20, b(True), 1)
         for e in range(n_emp))
     yield "invite_codes", ("id", "code", "kind", "employer_id", "space_id", "expires_at", "max_uses", "uses",
-                           "created_at"), (
-        (e + 1, f"FIRMA{e + 1}-2026", "employee", e + 1, None, None, None, 0, ts) for e in range(n_emp))
+                           "created_at", "region_id"), (
+        (e + 1, f"FIRMA{e + 1}-2026", "employee", e + 1, None, None, None, 0, ts, 1) for e in range(n_emp))
     yield "members", ("id", "display_name", "lang", "commute_km", "prefs", "created_at", "last_seen_at", "deleted_at"), (
         (i + 1, f"Member {i + 1}", "de" if i % 5 else "en", None, "{}", ts, ts, None) for i in range(spec.members))
     yield "identities", ("id", "member_id", "transport", "external_id", "chat_id", "blocked_at", "last_used_at"), (

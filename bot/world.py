@@ -1,4 +1,8 @@
-"""The world file (spaces, desks, employers, invite codes) and loading it into the store.
+"""The world file (regions, spaces, desks, employers, invite codes) and loading it into the store.
+
+Regions (issue 17) are the tenants: every space, employer and code belongs to one. A world without a
+`regions:` section puts everything into one region `default`; a space or employer without `region:`
+belongs to the first region of the file. A space's holidays are its region's unless it names its own.
 
 Loading is idempotent: spaces, employers and codes are matched by slug / code and updated in place,
 so the file can be edited and loaded again (`deskbot world load`). Nothing is deleted by a load.
@@ -47,14 +51,26 @@ class CodeSpec(BaseModel):
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str) -> str:
-        if v not in ("employee", "employer_admin", "operator", "platform_admin"):
-            raise ValueError("kind must be employee, employer_admin, operator or platform_admin")
+        if v not in CODE_KINDS:
+            raise ValueError("kind must be " + ", ".join(CODE_KINDS[:-1]) + " or " + CODE_KINDS[-1])
         return v
+
+
+CODE_KINDS = ("employee", "employer_admin", "operator", "region_admin", "platform_admin")
+DEFAULT_REGION = "default"
+
+
+class RegionSpec(BaseModel):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    holiday_region: str | None = None  # NW, RP, ... (German state codes); the defaults' otherwise
+    admin_codes: list[CodeSpec] = Field(default_factory=list)  # region admins: see and run only this region
 
 
 class SpaceSpec(BaseModel):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
+    region: str | None = None
     town: str
     address: str = ""
     desks: int | list[str] = 3
@@ -72,6 +88,7 @@ class SpaceSpec(BaseModel):
 class EmployerSpec(BaseModel):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
+    region: str | None = None
     days_per_employee: float | None = None
     pool_days: float | None = None
     alert_percent: int = 20
@@ -87,9 +104,22 @@ class EmployerSpec(BaseModel):
 
 class WorldSpec(BaseModel):
     defaults: dict[str, Any] = Field(default_factory=dict)
+    regions: list[RegionSpec] = Field(default_factory=list)
     spaces: list[SpaceSpec] = Field(default_factory=list)
     employers: list[EmployerSpec] = Field(default_factory=list)
     platform_admin_codes: list[CodeSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _regions_named(self) -> WorldSpec:
+        known = {r.slug for r in self.regions}
+        if len(known) != len(self.regions):
+            raise ValueError("a region slug is listed twice")
+        if known:  # without a regions: section, a named region must already be in the store (checked on load)
+            for kind, items in (("space", self.spaces), ("employer", self.employers)):
+                for item in items:
+                    if item.region is not None and item.region not in known:
+                        raise ValueError(f"{kind} {item.slug}: unknown region {item.region!r} (regions: {', '.join(sorted(known))})")
+        return self
 
 
 def read_world(path: Path) -> WorldSpec:
@@ -105,6 +135,20 @@ def read_world(path: Path) -> WorldSpec:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise WorldError(f"{path}: {where}: {err['msg']}") from None
+
+
+def region_id_by_slug(session: Session, slug: str, *, name: str | None = None, holiday_region: str = "NW") -> int:
+    """The region's id; made (with `name`) if it is not there yet."""
+    from sqlalchemy import select
+
+    from bot.storage.models import Region
+
+    region = session.scalar(select(Region).where(Region.slug == slug))
+    if region is None:
+        region = Region(slug=slug, name=name or slug, holiday_region=holiday_region, timezone="Europe/Berlin")
+        session.add(region)
+        session.flush()
+    return region.id
 
 
 def space_refs_from_file(path: Path) -> list[SpaceRef]:
@@ -123,10 +167,43 @@ def load_world(session: Session, world: WorldSpec, *, now: datetime | None = Non
     """Insert or update everything in the world spec. Returns counts of what changed."""
     from sqlalchemy import select
 
-    from bot.storage.models import Desk, Employer, Space
+    from bot.storage.models import Desk, Employer, Region, Space
     now = now or datetime.now(timezone.utc)
+
     d = world.defaults
-    counts = {"spaces": 0, "desks": 0, "employers": 0, "codes": 0}
+    counts = {"regions": 0, "spaces": 0, "desks": 0, "employers": 0, "codes": 0}
+    regions = {r.slug: r for r in session.scalars(select(Region))}
+    for spec in world.regions:
+        region = regions.get(spec.slug)
+        if region is None:
+            region = regions[spec.slug] = Region(slug=spec.slug)
+            session.add(region)
+            counts["regions"] += 1
+        region.name = spec.name
+        region.holiday_region = spec.holiday_region or d.get("holiday_region", "NW")
+        region.timezone = d.get("timezone", "Europe/Berlin")
+    if world.regions:
+        home = world.regions[0].slug
+    elif regions:  # a file without regions (an old world, a CSV import): the store's first region
+        home = min(regions.values(), key=lambda r: r.id).slug
+    else:
+        home = DEFAULT_REGION
+        regions[home] = Region(slug=home, name="Region", holiday_region=d.get("holiday_region", "NW"),
+                               timezone=d.get("timezone", "Europe/Berlin"))
+        session.add(regions[home])
+        counts["regions"] += 1
+    session.flush()
+
+    def region_of(slug: str | None, what: str) -> Region:
+        region = regions.get(slug or home)
+        if region is None:
+            raise WorldError(f"{what}: unknown region {slug!r} (regions: {', '.join(sorted(regions))})")
+        return region
+
+    for spec in world.regions:
+        for code in spec.admin_codes:
+            counts["codes"] += _upsert_code(session, code.model_copy(update={"kind": "region_admin"}), now,
+                                            region_id=regions[spec.slug].id)
     spaces_by_slug = {s.slug: s for s in session.scalars(select(Space))}
     for spec in world.spaces:
         try:
@@ -145,7 +222,10 @@ def load_world(session: Session, world: WorldSpec, *, now: datetime | None = Non
         space.checkin_deadline_minutes = (
             spec.checkin_deadline_minutes if spec.checkin_deadline_minutes is not None else int(d.get("checkin_deadline_minutes", 120))
         )
-        space.holiday_region = spec.holiday_region or d.get("holiday_region", "NW")
+        region = region_of(spec.region, f"space {spec.slug}")
+        space.region_id = region.id
+        # holidays are the region's; a space may name its own (a town across a state border)
+        space.holiday_region = spec.holiday_region or region.holiday_region
         space.timezone = d.get("timezone", "Europe/Berlin")
         space.lat, space.lon = spec.lat, spec.lon
         session.flush()
@@ -160,7 +240,8 @@ def load_world(session: Session, world: WorldSpec, *, now: datetime | None = Non
             desk.features = spec.desk_features.get(label, [])
             desk.active = True
         if spec.operator_code:
-            counts["codes"] += _upsert_code(session, CodeSpec(code=spec.operator_code, kind="operator"), now, space_id=space.id)
+            counts["codes"] += _upsert_code(session, CodeSpec(code=spec.operator_code, kind="operator"), now,
+                                            space_id=space.id, region_id=region.id)
     employers = {e.slug: e for e in session.scalars(select(Employer))}
     for spec in world.employers:
         emp = employers.get(spec.slug)
@@ -169,19 +250,22 @@ def load_world(session: Session, world: WorldSpec, *, now: datetime | None = Non
             session.add(emp)
             counts["employers"] += 1
         emp.name = spec.name
+        emp.region_id = region_of(spec.region, f"employer {spec.slug}").id
         emp.days_per_employee_halves = None if spec.days_per_employee is None else int(spec.days_per_employee * 2)
         emp.pool_halves = None if spec.pool_days is None else int(spec.pool_days * 2)
         emp.alert_percent = spec.alert_percent
         session.flush()
         for code in spec.invite_codes:
-            counts["codes"] += _upsert_code(session, code, now, employer_id=emp.id)
-    for code in world.platform_admin_codes:
-        counts["codes"] += _upsert_code(session, code.model_copy(update={"kind": "platform_admin"}), now)
+            counts["codes"] += _upsert_code(session, code, now, employer_id=emp.id, region_id=emp.region_id)
+    for code in world.platform_admin_codes:  # all regions; the code itself is filed under the home region
+        counts["codes"] += _upsert_code(session, code.model_copy(update={"kind": "platform_admin"}), now,
+                                        region_id=regions[home].id)
     session.flush()
     return counts
 
 
-def _upsert_code(session: Session, spec: CodeSpec, now: datetime, *, employer_id: int | None = None, space_id: int | None = None) -> int:
+def _upsert_code(session: Session, spec: CodeSpec, now: datetime, *, region_id: int, employer_id: int | None = None,
+                 space_id: int | None = None) -> int:
     from sqlalchemy import select
 
     from bot.storage.models import InviteCode
@@ -193,7 +277,7 @@ def _upsert_code(session: Session, spec: CodeSpec, now: datetime, *, employer_id
         session.add(code)
         created = 1
     code.kind = spec.kind
-    code.employer_id, code.space_id = employer_id, space_id
+    code.employer_id, code.space_id, code.region_id = employer_id, space_id, region_id
     code.max_uses = spec.max_uses
     if spec.expires is not None:
         code.expires_at = spec.expires if spec.expires.tzinfo else spec.expires.replace(tzinfo=timezone.utc)

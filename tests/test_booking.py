@@ -299,8 +299,8 @@ def test_availability_counts_per_space_and_part(core):
 
 def test_invite_code_max_uses_and_expiry(core, clock):
     with core.db.session() as s:
-        s.add(InviteCode(code="ONCE", kind="employee", employer_id=1, max_uses=1, uses=0, created_at=clock.now()))
-        s.add(InviteCode(code="OLD", kind="employee", employer_id=1, uses=0, created_at=clock.now(),
+        s.add(InviteCode(code="ONCE", kind="employee", employer_id=1, region_id=1, max_uses=1, uses=0, created_at=clock.now()))
+        s.add(InviteCode(code="OLD", kind="employee", employer_id=1, region_id=1, uses=0, created_at=clock.now(),
                          expires_at=clock.now() - timedelta(minutes=1)))
     a, b = member(core, "anna"), member(core, "bob")
     assert core.members.redeem(a, "ONCE").kind == "employee"

@@ -68,11 +68,25 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
+class Region(Base):
+    """A district taking part (issue 17): a tenant. Spaces, employers and invite codes belong to one; a
+    region admin sees only theirs. Public holidays come from the region (a space may override)."""
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    holiday_region: Mapped[str] = mapped_column(String(8), default="NW")  # NW, RP, ... (the `holidays` subdivision)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Berlin")
+
+
 class Space(Base):
     __tablename__ = "spaces"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)  # 0008
     name: Mapped[str] = mapped_column(String(200))
     town: Mapped[str] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(300), default="")
@@ -122,6 +136,7 @@ class Employer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"), index=True)  # 0008
     name: Mapped[str] = mapped_column(String(200))
     # contingent policy, in half days per month; either or both may be set
     days_per_employee_halves: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -139,7 +154,9 @@ class InviteCode(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # employee | employer_admin | operator | platform_admin
+    kind: Mapped[str] = mapped_column(String(20))  # employee | employer_admin | operator | region_admin | platform_admin
+    # the region the code belongs to (0008): its employer's or space's, the region a region admin runs
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id", ondelete="CASCADE"))
     space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -160,6 +177,8 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # GDPR erasure
+    # the region of the code the member redeemed last (0008); None: none yet (the first region applies)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
 
     identities: Mapped[list[Identity]] = relationship(back_populates="member")
     roles: Mapped[list[Role]] = relationship(back_populates="member")
@@ -183,7 +202,7 @@ class Identity(Base):
 
 
 class Role(Base):
-    """employee of X, employer admin of X, operator of space Y, platform admin."""
+    """employee of X, employer admin of X, operator of space Y, admin of region R, platform admin (all regions)."""
 
     __tablename__ = "roles"
     __table_args__ = (UniqueConstraint("member_id", "kind", "scope", name="uq_role"),)
@@ -194,6 +213,7 @@ class Role(Base):
     scope: Mapped[str] = mapped_column(String(40), default="")  # "employer:3", "space:5" or ""
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id", ondelete="CASCADE"), index=True)
     space_id: Mapped[int | None] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))  # region_admin (0008)
     # per-employee override of the employer's days per month, in half days
     contingent_override_halves: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

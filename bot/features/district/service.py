@@ -27,6 +27,7 @@ from bot.storage.models import (
     Identity,
     InviteCode,
     Member,
+    Region,
     Role,
     Space,
 )
@@ -61,6 +62,19 @@ class NotFound(DistrictError):
 def audit(s: Session, action: str, now: datetime, *, actor_id: int | None = None, via: str = "cli", **detail) -> None:
     """One audit row for a platform admin's change."""
     s.add(AuditLog(at=now, actor_member_id=actor_id, action=action, detail={"via": via, **detail}))
+
+
+def region_by_slug(s: Session, slug: str | None) -> Region:
+    """The region named, or (None) the first region: the home region of a one-district world."""
+    if slug is None:
+        region = s.scalar(select(Region).order_by(Region.id).limit(1))
+        if region is None:
+            raise NotFound("region", "")
+        return region
+    region = s.scalar(select(Region).where(Region.slug == slug.lower()))
+    if region is None:
+        raise NotFound("region", slug)
+    return region
 
 
 def space_by_slug(s: Session, slug: str) -> Space:
@@ -223,18 +237,20 @@ def check_code_target(kind: str, employer: str | None, space: str | None) -> Non
 
 def create_code(core, kind: str = "employee", *, employer: str | None = None, space: str | None = None,
                 max_uses: int | None = None, days: int | None = None, code: str | None = None,
-                actor_id: int | None = None) -> str:
+                actor_id: int | None = None, region: str | None = None) -> str:
     """Make an invite code (generated as PREFIX-XXXXXXXX unless `code` is given); returns its text."""
     check_code_target(kind, employer, space)
     now = core.clock.now()
     with core.db.session() as s:
-        eid = employer_by_slug(s, employer).id if employer else None
-        sid = space_by_slug(s, space).id if space else None
+        emp = employer_by_slug(s, employer) if employer else None
+        sp = space_by_slug(s, space) if space else None
+        eid, sid = (emp.id if emp else None), (sp.id if sp else None)
+        rid = emp.region_id if emp else sp.region_id if sp else region_by_slug(s, region).id
         prefix = re.sub(r"[^A-Z0-9]", "", (employer or space or kind).upper())[:12]
         text = code or f"{prefix}-{''.join(secrets.choice(CODE_ALPHABET) for _ in range(8))}"
         if s.scalar(select(InviteCode.id).where(InviteCode.code == text)):
             raise DistrictError(f"code {text!r} exists already")
-        s.add(InviteCode(code=text, kind=kind, employer_id=eid, space_id=sid, max_uses=max_uses, uses=0, created_at=now,
+        s.add(InviteCode(code=text, kind=kind, employer_id=eid, space_id=sid, region_id=rid, max_uses=max_uses, uses=0, created_at=now,
                          expires_at=now + timedelta(days=days) if days else None))
         audit(s, "invite_create", now, actor_id=actor_id, code=text, kind=kind, max_uses=max_uses, days=days)
     return text

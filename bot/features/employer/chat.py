@@ -366,8 +366,8 @@ def make_invite(dlg: Dialogue, ctx: Ctx, employer_id: int, uses: int, days: int)
             prefix = re.sub(r"[^A-Z0-9]", "", emp.slug.upper())[:12] or "TEAM"
             code = f"{prefix}-{''.join(secrets.choice(_CODE_ALPHABET) for _ in range(8))}"
             until = now + timedelta(days=days)
-            s.add(InviteCode(code=code, kind="employee", employer_id=employer_id, expires_at=until, max_uses=uses, uses=0,
-                             created_at=now))
+            s.add(InviteCode(code=code, kind="employee", employer_id=employer_id, region_id=emp.region_id, expires_at=until,
+                             max_uses=uses, uses=0, created_at=now))
             audit(s, ctx.member.id, "invite_create", now, employer_id=employer_id, code=code, max_uses=uses, days=days)
             emp_name = emp.name
     except Forbidden as exc:
