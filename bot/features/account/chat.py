@@ -91,17 +91,13 @@ def redeem_code(dlg, ctx: Ctx, code: str) -> list[Reply]:
 def op_switch_employer(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     """The answer to the switch question: the old employer's future days move (self-paid or cancelled), then the
     new code is redeemed — in the same unit of work, so either all of it happens or nothing."""
-    from sqlalchemy import select
-
-    from bot.storage.models import Booking
+    from bot.features.account.service import employer_paid_ahead
 
     old = int(a["old"])
     today = ctx.now.date()
     if a.get("mode") == "cancel":
         with dlg.core.db.session() as s:
-            ids = list(s.scalars(select(Booking.id).where(
-                Booking.member_id == ctx.member.id, Booking.employer_id == old, Booking.payer == "employer",
-                Booking.day >= today)))
+            ids = [bid for bid, _seat in employer_paid_ahead(s, ctx.member.id, old, today)]
         res = dlg.booking.cancel(ctx.member.id, booking_ids=ids) if ids else None
         note = t.n(ctx.lang, "switch_cancelled", len({(b.day, b.space.slug) for b in res.cancelled}) if res else 0)
     else:

@@ -10,6 +10,14 @@ from bot.domain import Status
 from bot.storage.models import Booking, Employer, InviteCode
 
 
+def employer_paid_ahead(s, member_id: int, employer_id: int, today: date) -> list[tuple[int, int]]:
+    """(id, seat) of the member's bookings from `today` on that `employer_id` pays and that still hold or
+    wait for a desk: what an employer switch has to move (self-paid) or cancel."""
+    return [tuple(r) for r in s.execute(select(Booking.id, Booking.seat).where(
+        Booking.member_id == member_id, Booking.employer_id == employer_id, Booking.payer == "employer",
+        Booking.day >= today, Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value))))]
+
+
 def employer_switch(core, member_id: int, code_text: str, employer_ids: list[int], today: date):
     """When an employee code of another employer would replace the member's employment: (old employer id, its
     name, the member's future bookings that employer pays). None when nothing would move."""
@@ -21,10 +29,7 @@ def employer_switch(core, member_id: int, code_text: str, employer_ids: list[int
         if code is None or code.kind != "employee" or code.employer_id is None or code.employer_id in employer_ids:
             return None
         old = employer_ids[0]
-        ids = list(s.scalars(select(Booking.id).where(
-            Booking.member_id == member_id, Booking.employer_id == old, Booking.payer == "employer",
-            Booking.day >= today, Booking.seat == 0,
-            Booking.status.in_((Status.CONFIRMED.value, Status.WAITLISTED.value)))))
+        ids = [bid for bid, seat in employer_paid_ahead(s, member_id, old, today) if seat == 0]
         if not ids:
             return None
         return old, s.scalar(select(Employer.name).where(Employer.id == old)), ids
