@@ -178,7 +178,56 @@ class UnknownSpace:
     slug: str
 
 
-BookOutcome = Booked | Waitlisted | Full | Closed | OutsideHours | InPast | TooFarAhead | NoContingent | AlreadyBooked | UnknownSpace
+# desk choice (issue 17): a wish for one desk ("Platz 3") or for features ("mit Monitor") that cannot be met;
+# nothing is booked. `labels`: the space's desks; `features`: as asked.
+
+
+@dataclass(slots=True)
+class UnknownDesk:
+    space: SpaceInfo
+    day: date
+    label: str
+    labels: list[str]
+
+
+@dataclass(slots=True)
+class DeskTaken:
+    space: SpaceInfo
+    day: date
+    label: str
+    features: list[str]  # the taken desk's own features (an alternative should have them too)
+
+
+@dataclass(slots=True)
+class NoSuchFeature:
+    space: SpaceInfo
+    day: date
+    features: list[str]  # no desk of the space has them all
+    label: str | None = None  # or: the desk named has not got them
+
+
+@dataclass(slots=True)
+class NoMatchingDesk:
+    space: SpaceInfo
+    day: date
+    features: list[str]  # desks with them exist, but too few are free
+    free: int = 0  # how many of them are free
+
+
+@dataclass(frozen=True, slots=True)
+class DeskWish:
+    """What a booking asks of its desk(s): one desk by label, and/or features every desk must have."""
+
+    label: str | None = None
+    features: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.label or self.features)
+
+
+DeskOutcome = UnknownDesk | DeskTaken | NoSuchFeature | NoMatchingDesk
+BookOutcome = (Booked | Waitlisted | Full | Closed | OutsideHours | InPast | TooFarAhead | NoContingent | AlreadyBooked
+               | UnknownSpace | DeskOutcome)
 
 
 @dataclass(slots=True)
@@ -705,12 +754,16 @@ class BookingService:
 
     # --- booking ------------------------------------------------------------------------
     def book(self, member_id: int, space_slug: str, days: list[date], *, part: str | None = None, start: str | None = None,
-             end: str | None = None, desks: int = 1, pay_self: bool = False) -> list[BookOutcome]:
-        """Book each day in its own transaction; one outcome per day, in date order."""
+             end: str | None = None, desks: int = 1, pay_self: bool = False, desk_label: str | None = None,
+             features: tuple[str, ...] | list[str] = ()) -> list[BookOutcome]:
+        """Book each day in its own transaction; one outcome per day, in date order. `desk_label` / `features`: the
+        desk wished for (issue 17); a wish that cannot be met books nothing that day (`DeskOutcome`)."""
         group_ref = secrets.token_hex(6)
+        wish = DeskWish(desk_label or None, tuple(dict.fromkeys(features or ())))
         out: list[BookOutcome] = []
         for day in sorted(set(days)):
-            out.append(self._book_day(member_id, space_slug, day, part, start, end, max(1, desks), pay_self, group_ref))
+            out.append(self._book_day(member_id, space_slug, day, part, start, end, max(1, desks), pay_self, group_ref,
+                                      wish or None))
         return out
 
     def book_for(self, booker_id: int, member_id: int, space_slug: str, days: list[date], *, part: str | None = None,
@@ -774,7 +827,8 @@ class BookingService:
             return AlreadyBooked(day, booking_info(own))
         return space, part_v, m0, m1
 
-    def _free_desks(self, s: Session, space_id: int, t0: int, t1: int, *, wait: bool = False) -> list[Desk]:
+    def _free_desks(self, s: Session, space_id: int, t0: int, t1: int, *, wait: bool = False,
+                    only: list[int] | None = None) -> list[Desk]:
         # a booking lies within its day, so only that day's bookings can overlap: `day` lets the
         # (desk_id, day) index find them instead of scanning the desk's whole history
         busy = (
@@ -784,6 +838,8 @@ class BookingService:
             .exists()
         )
         q = select(Desk).where(Desk.space_id == space_id, Desk.active, ~busy).order_by(Desk.id)
+        if only is not None:  # a desk wish: only the desks that meet it
+            q = q.where(Desk.id.in_(only))
         if self.db.is_postgres:
             # concurrent bookers each take a different free desk instead of queueing on the same one
             # (skip_locked); if that leaves too few, wait for the others (wait=True). The exclusion
@@ -816,9 +872,10 @@ class BookingService:
             _time.sleep(0.01 * (attempt + 1) + random.random() * 0.02)
         raise AssertionError("unreachable")
 
-    def _book_day_once(self, member_id, space_slug, day, part, start, end, desks, pay_self, group_ref) -> BookOutcome:
+    def _book_day_once(self, member_id, space_slug, day, part, start, end, desks, pay_self, group_ref,
+                       wish: DeskWish | None = None) -> BookOutcome:
         with self.db.session() as s:
-            if desks == 1 and self.db.dialect in ("sqlite", "postgresql"):
+            if desks == 1 and wish is None and self.db.dialect in ("sqlite", "postgresql"):
                 return self._book_fast(s, member_id, space_slug, day, part, start, end, pay_self, group_ref)
             if self.db.is_postgres and s.info.get("member_locked") != member_id:
                 # one booking request per member at a time (lock order: member, accounts, desks); held to the end
@@ -832,20 +889,47 @@ class BookingService:
                     if not isinstance(req, tuple):
                         return req
                     space, part_v, m0, m1 = req
+                    only, own_features = None, []
+                    if wish is not None:
+                        wished = self._wished_desks(s, space, day, wish)
+                        if not isinstance(wished, tuple):
+                            return wished
+                        only, own_features = wished
                     result = self._place(s, member_id, space, day, part_v, m0, m1, desks, pay_self, group_ref,
-                                         Status.CONFIRMED)
+                                         Status.CONFIRMED, only=only)
                     if isinstance(result, list):
                         rem = self._remaining_after_place(s, member_id, month_key(day))
                         infos = [booking_info(b, space) for b in result]
                         self._after_booked(s, result[0], space)
                         return Booked(infos, rem)
-                    if isinstance(result, (Full, NoContingent)):
+                    if isinstance(result, Full) and wish is not None:  # the wished desk(s) taken: say which
+                        result = (DeskTaken(result.space, day, wish.label, own_features)
+                                  if wish.label else NoMatchingDesk(result.space, day, list(wish.features), result.free))
+                    if isinstance(result, (Full, NoContingent, DeskTaken, NoMatchingDesk)):
                         day_tx.rollback()
                     return result
             except IntegrityError as exc:
                 if _constraint_name(exc) == "bookings_member_no_overlap":
                     return AlreadyBooked(day, None)
                 raise
+
+    def _wished_desks(self, s: Session, space: Space, day: date, wish: DeskWish) -> tuple[list[int], list[str]] | DeskOutcome:
+        """The ids of the space's desks that meet a desk wish (free or not) and the named desk's features, or why
+        no desk can."""
+        desks = s.execute(select(Desk.id, Desk.label, Desk.features).where(Desk.space_id == space.id, Desk.active)
+                          .order_by(Desk.id)).all()
+        if wish.label is not None:
+            hit = [d for d in desks if d.label == wish.label] or \
+                  [d for d in desks if d.label.casefold() == wish.label.casefold()]
+            if not hit:
+                return UnknownDesk(space_info(space), day, wish.label, [d.label for d in desks])
+            desks = hit
+        if wish.features:
+            matching = [d for d in desks if set(wish.features) <= set(d.features or [])]
+            if not matching:  # (a desk named that has not got them: nothing is booked on a contradiction)
+                return NoSuchFeature(space_info(space), day, list(wish.features), wish.label)
+            desks = matching
+        return [d.id for d in desks], list(desks[0].features or []) if wish.label is not None else []
 
     @staticmethod
     def _fast_request(conn, st, member_id: int, slug: str, day: date, m0: int, m1: int):
@@ -955,7 +1039,8 @@ class BookingService:
             run(conn, st["refund"], (halves, acct_id))
 
     def _place(self, s: Session, member_id: int, space: Space, day: date, part: str, m0: int, m1: int, desks: int,
-               pay_self: bool, group_ref: str, status: Status, existing: Booking | None = None):
+               pay_self: bool, group_ref: str, status: Status, existing: Booking | None = None,
+               only: list[int] | None = None):
         """Charge the contingent and take `desks` free desks; a list of bookings, or Full / NoContingent."""
         t0, t1 = minute_ordinal(day, m0), minute_ordinal(day, m1)
         halves = halves_for(part, m0, m1) * desks
@@ -977,9 +1062,9 @@ class BookingService:
             except (_Overdrawn, IntegrityError):
                 return NoContingent(day, self._remaining(s, member_id, month_key(day)))
             s.info["charged"] = (emp_role[0], macct, pacct)  # for _remaining_after_place
-        candidates = self._free_desks(s, space.id, t0, t1)
+        candidates = self._free_desks(s, space.id, t0, t1, only=only)
         if len(candidates) < desks and self.db.is_postgres:
-            candidates = self._free_desks(s, space.id, t0, t1, wait=True)
+            candidates = self._free_desks(s, space.id, t0, t1, wait=True, only=only)
         if len(candidates) < desks:
             return Full(space_info(space), day, free=len(candidates))
         placed: list[Booking] = []

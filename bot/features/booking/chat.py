@@ -14,14 +14,21 @@ from bot.booking import (
     BookingInfo,
     CheckedIn,
     Closed,
+    DeskTaken,
+    NoMatchingDesk,
+    NoSuchFeature,
     NothingToCheckIn,
     TooEarlyToCheckIn,
+    UnknownDesk,
 )
 from bot.domain import Attachment, Intent, Reply
 from bot.features.booking.replies import (
     cancelled_reply,
     confirmation,
+    desk_text,
     explain,
+    explain_desk,
+    features_text,
     hours_text,
     part_text,
     remaining_text,
@@ -52,8 +59,21 @@ def router() -> Router:
 
 
 def _request_of(it: Intent, op: str = "book") -> dict:
-    return {"op": op, "space": it.space, "dates": [d.isoformat() for d in it.dates], "part": it.part,
-            "start": it.start, "end": it.end, "desks": it.desks}
+    return _with_wish({"op": op, "space": it.space, "dates": [d.isoformat() for d in it.dates], "part": it.part,
+                       "start": it.start, "end": it.end, "desks": it.desks}, it)
+
+
+def _with_wish(request: dict, it: Intent) -> dict:
+    """The request with the desk wished for ("Platz 3": desk, "mit Monitor": features), if any."""
+    if it.desk_label:
+        request["desk"] = it.desk_label
+    if it.desk_features:
+        request["features"] = list(it.desk_features)
+    return request
+
+
+def _wish_of(request: dict) -> tuple[str | None, list[str]]:
+    return request.get("desk") or None, list(request.get("features") or [])
 
 
 def on_book(dlg, ctx: Ctx) -> list[Reply]:
@@ -213,6 +233,7 @@ def ask_space_guess(dlg, ctx: Ctx, it: Intent) -> list[Reply]:
                "end": it.end, "desks": it.desks}
     if it.intent == "availability":
         request["op"] = "avail"
+    _with_wish(request, it)
     names = {r.slug: r for r in dlg.core.space_refs()}
     if it.space_guess:
         opts = [(names[g].town if g in names else g, dict(request, space=g)) for g in it.space_guess if g in names]
@@ -272,9 +293,13 @@ def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     days = [date.fromisoformat(d) for d in request["dates"]]
     if request.get("space") is None:
         return ask_space(dlg, ctx, request)
+    label, features = _wish_of(request)
+    desks = int(request.get("desks") or 1)
+    if label and desks > 1:  # "zu dritt Platz 3": one desk is not three; ask which was meant
+        return ask_team_or_desk(dlg, ctx, request, label, desks)
     outcomes = dlg.booking.book(ctx.member.id, request["space"], days, part=request.get("part"),
-                                 start=request.get("start"), end=request.get("end"), desks=int(request.get("desks") or 1),
-                                 pay_self=bool(request.get("pay_self")))
+                                 start=request.get("start"), end=request.get("end"), desks=desks,
+                                 pay_self=bool(request.get("pay_self")), desk_label=label, features=features)
     booked = [o for o in outcomes if isinstance(o, Booked)]
     failed = [o for o in outcomes if not isinstance(o, Booked)]
     # one message per answer: the confirmation, then why the other days did not work (closed weekdays in one line)
@@ -282,7 +307,7 @@ def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     others = [o for o in failed if o not in closed_days]
     parts: list[Reply] = []
     if booked:
-        parts.append(confirmation(dlg, ctx, booked))
+        parts.append(confirmation(dlg, ctx, booked, wish=bool(label or features)))
     if closed_days and (booked or others or len(closed_days) > 1):
         parts.append(Reply(t(ctx.lang, "closed_days_note", days=", ".join(fmt_day(o.day, ctx.lang) for o in closed_days))))
         closed_days = []
@@ -297,6 +322,17 @@ def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
 
 
 MAX_EXPLAINED = 3  # days explained one by one; the rest are named in one line
+
+
+def ask_team_or_desk(dlg, ctx: Ctx, request: dict, label: str, desks: int) -> list[Reply]:
+    """A team booking that names one desk: book the team on any desks (keeping the features), or just that desk."""
+    lang = ctx.lang
+    refs = {r.slug: r for r in dlg.core.space_refs()}
+    town = refs[request["space"]].town if request["space"] in refs else request["space"]
+    team = {k: v for k, v in request.items() if k != "desk"}
+    opts = [(t(lang, "btn_team_any", n=desks, town=town), team),
+            (t(lang, "btn_only_desk", desk=label), dict(request, desks=1))]
+    return [Reply(t(lang, "desk_team_label", desk=label, n=desks), dlg.choices(ctx, opts, per_row=1))]
 
 
 def op_waitlist(dlg, ctx: Ctx, a: dict) -> list[Reply]:
@@ -427,6 +463,9 @@ def on_list(dlg, ctx: Ctx) -> list[Reply]:
     if not mine:
         return [Reply(t(ctx.lang, "list_empty"))]
     lang = ctx.lang
+    from bot.features.booking.desks import desk_features
+
+    feats = desk_features(dlg.booking, {(b.space.slug, b.desk_label) for b in mine if b.desk_label})
     lines = [t(lang, "list_head")]
     groups: dict[tuple, list[BookingInfo]] = {}
     for b in mine:
@@ -435,7 +474,8 @@ def on_list(dlg, ctx: Ctx) -> list[Reply]:
         b = bs[0]
         key = {"waitlisted": "list_line_wait", "checked_in": "list_line_checked"}.get(b.status, "list_line")
         lines.append(t(lang, key, day=fmt_day(b.day, lang), part=part_text(lang, b), space=b.space.name,
-                       desk=", ".join(x.desk_label or "" for x in bs)))
+                       desk=", ".join(desk_text(lang, x.desk_label, feats.get((x.space.slug, x.desk_label), ()))
+                                      for x in bs)))
     opts = [(t(lang, "cancel_button", day=fmt_day(bs[0].day, lang), space=bs[0].space.town), {"op": "cancel_ask", "ids": [x.id for x in bs]})
             for bs in groups.values() if bs[0].status in ("confirmed", "waitlisted")][:12]
     return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=1))]
@@ -449,6 +489,9 @@ def on_availability(dlg, ctx: Ctx) -> list[Reply]:
     day = it.dates[0] if it.dates else dlg.core.clock.today()
     if it.topic in ("hours", "price") and it.space:
         return space_facts(dlg, ctx, it.space, it.topic, day)
+    if it.desk_label or it.desk_features:
+        return desk_availability_reply(dlg, ctx, day, it.space, it.desk_label, list(it.desk_features), it.part,
+                                       it.start, it.end)
     return availability_reply(dlg, ctx, day, it.space, it.part, it.start, it.end)
 
 
@@ -487,7 +530,79 @@ def availability_reply(dlg, ctx, day, space, part, start, end) -> list[Reply]:
 
 def op_avail(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     day = date.fromisoformat(a["dates"][0]) if a.get("dates") else dlg.core.clock.today()
+    label, features = _wish_of(a)
+    if label or features:
+        return desk_availability_reply(dlg, ctx, day, a.get("space"), label, features, a.get("part"), a.get("start"),
+                                       a.get("end"))
     return availability_reply(dlg, ctx, day, a.get("space"), a.get("part"), a.get("start"), a.get("end"))
+
+
+def desk_availability_reply(dlg, ctx: Ctx, day: date, space: str | None, label: str | None, features: list[str],
+                            part, start, end) -> list[Reply]:
+    """"Ist Platz 3 morgen in Coesfeld frei?", "wo gibt es Freitag einen Platz mit Monitor?": answered for that desk,
+    or with the spaces that have a matching desk free. Books nothing; a button books."""
+    from bot.features.booking.desks import day_desks
+
+    lang = ctx.lang
+    dstr = fmt_day(day, lang)
+    every = day_desks(dlg.booking, day, space, part=part, start=start, end=end)
+    request = {"op": "book", "dates": [day.isoformat()], "part": part, "start": start, "end": end, "desks": 1}
+    if space is not None:
+        sd = next((x for x in every if x.space.slug == space), None)
+        if sd is None:
+            return [Reply(t(lang, "unknown_space"))]
+        if sd.closed:  # closed that day (or outside its hours): the ordinary answer says so
+            return availability_reply(dlg, ctx, day, space, part, start, end)
+        here = dict(request, space=space)
+        if label:
+            d = sd.desk(label)
+            if d is None:
+                return [explain_desk(dlg, ctx, UnknownDesk(sd.space, day, label, [x.label for x in sd.desks]), here)]
+            if features and not d.has(features):
+                return [explain_desk(dlg, ctx, NoSuchFeature(sd.space, day, features, label), dict(here, features=features))]
+            if not d.free:
+                return [explain_desk(dlg, ctx, DeskTaken(sd.space, day, d.label, list(d.features)), here)]
+            text = t(lang, "avail_desk_free", desk=desk_text(lang, d.label, d.features), space=sd.space.name, day=dstr)
+            opts = [(t(lang, "btn_book_desk", desk=d.label), dict(here, desk=d.label))]
+            return [Reply(text, dlg.choices(ctx, opts))]
+        wish = dict(here, features=features)
+        if not sd.having(features):
+            return [explain_desk(dlg, ctx, NoSuchFeature(sd.space, day, features), wish)]
+        free = sd.free(features)
+        if not free:
+            return [explain_desk(dlg, ctx, NoMatchingDesk(sd.space, day, features, 0), wish)]
+        text = t(lang, "avail_features_head", day=dstr, features=features_text(lang, features)) + "\n" + \
+            t.n(lang, "avail_features_line", len(free), space=sd.space.name,
+                desks=", ".join(desk_text(lang, d.label, d.features) for d in free))
+        opts = [(t(lang, "book_button", space=sd.space.town), wish)]
+        return [Reply(text, dlg.choices(ctx, opts))]
+    # no space named: every space with a matching desk free
+    recent = usual_spaces(dlg, ctx)
+    if label:
+        where = [(sd, d) for sd in every for d in [sd.desk(label)] if d is not None and d.free and not sd.closed
+                 and d.has(features)]
+        where.sort(key=lambda x: x[0].space.slug not in recent)
+        if not where:
+            return [Reply(t(lang, "avail_desk_nowhere", desk=label, day=dstr))]
+        text = t(lang, "avail_desk_where", desk=label, day=dstr, spaces=", ".join(sd.space.name for sd, _ in where))
+        opts = [(t(lang, "book_button", space=sd.space.town), dict(request, space=sd.space.slug, desk=d.label))
+                for sd, d in where[:4]]
+        return [Reply(text, dlg.choices(ctx, opts, per_row=2))]
+    fx = features_text(lang, features)
+    free = [(sd, sd.free(features)) for sd in every]
+    free = [(sd, ds) for sd, ds in free if ds]
+    if not free:
+        having = [sd.space.name for sd in every if sd.having(features)]
+        text = t(lang, "avail_features_none", day=dstr, features=fx) + "\n" + (
+            t(lang, "feature_spaces", spaces=", ".join(having[:5])) if having else t(lang, "feature_nowhere", features=fx))
+        return [Reply(text)]
+    lines = [t(lang, "avail_features_head", day=dstr, features=fx)]
+    lines += [t.n(lang, "avail_features_line", len(ds), space=sd.space.name,
+                  desks=", ".join(desk_text(lang, d.label, d.features) for d in ds)) for sd, ds in free]
+    free.sort(key=lambda x: (x[0].space.slug not in recent, -len(x[1])))
+    opts = [(t(lang, "book_button", space=sd.space.town), dict(request, space=sd.space.slug, features=features))
+            for sd, _ in free[:4]]
+    return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=2))]
 
 
 def on_checkin(dlg, ctx: Ctx) -> list[Reply]:

@@ -8,11 +8,15 @@ from bot.booking import (
     Booked,
     BookingInfo,
     Closed,
+    DeskTaken,
     Full,
     InPast,
     NoContingent,
+    NoMatchingDesk,
+    NoSuchFeature,
     OutsideHours,
     TooFarAhead,
+    UnknownDesk,
     UnknownSpace,
     Waitlisted,
     fmt_min,
@@ -32,8 +36,51 @@ def part_text(lang: str, b: BookingInfo) -> str:
     return ", " + i18n.PART[lang][b.part]
 
 
-def confirmation(dlg, ctx: Ctx, booked: list[Booked]) -> Reply:
+# ---------------------------------------------------------------------------------------------
+# desk features (the world file's names; a name without a text is shown as it is)
+
+
+def feature_name(lang: str, feature: str, *, short: bool = True) -> str:
+    """A feature as a label ("Monitor", "ruhig") or, `short=False`, as it reads after "mit" ("ruhiger Lage")."""
+    if short:
+        names = {"monitor": t(lang, "feature_short_monitor"), "quiet": t(lang, "feature_short_quiet"),
+                 "standing": t(lang, "feature_short_standing")}
+    else:
+        names = {"monitor": t(lang, "feature_with_monitor"), "quiet": t(lang, "feature_with_quiet"),
+                 "standing": t(lang, "feature_with_standing")}
+    return names.get(feature, feature)
+
+
+def features_text(lang: str, features, *, short: bool = False) -> str:
+    """Features as a label list ("Monitor, Stehpult") or for a sentence ("Monitor und Stehpult")."""
+    names = [feature_name(lang, f, short=short) for f in features]
+    if short or len(names) < 2:
+        return ", ".join(names)
+    return t(lang, "features_and", first=", ".join(names[:-1]), last=names[-1])
+
+
+def desk_text(lang: str, label: str | None, features=()) -> str:
+    """A desk as it follows "Platz": "3 (ruhig)", "4"."""
+    return f"{label} ({features_text(lang, features, short=True)})" if features else (label or "")
+
+
+def with_desk_features(dlg, lang: str, booked: list[Booked]) -> list[Booked]:
+    """Copies of the bookings whose desk labels are followed by the desk's features ("3 (ruhig)"), one query."""
+    from dataclasses import replace
+
+    from bot.features.booking.desks import desk_features
+
+    pairs = {(b.space.slug, b.desk_label) for o in booked for b in o.bookings if b.desk_label}
+    feats = desk_features(dlg.booking, pairs)
+    return [Booked([replace(b, desk_label=desk_text(lang, b.desk_label, feats.get((b.space.slug, b.desk_label), ())))
+                    for b in o.bookings], o.remaining) for o in booked]
+
+
+def confirmation(dlg, ctx: Ctx, booked: list[Booked], *, wish: bool = False) -> Reply:
+    """`wish`: the booking asked for a desk (or features): each desk is named with its features."""
     lang = ctx.lang
+    if wish:
+        booked = with_desk_features(dlg, lang, booked)
     first = booked[0].booking
     opening = first.opening or (first.start_min, first.end_min)
     if len(booked) == 1:
@@ -138,7 +185,89 @@ def explain(dlg, ctx: Ctx, o, request: dict) -> Reply:
         return Reply(t(lang, "unknown_space"))
     if isinstance(o, Waitlisted):
         return Reply(t(lang, "waitlisted", space=o.booking.space.name, day=fmt_day(o.booking.day, lang), pos=o.position))
+    if isinstance(o, (UnknownDesk, DeskTaken, NoMatchingDesk, NoSuchFeature)):
+        return explain_desk(dlg, ctx, o, request)
     return Reply(t(lang, "error"))
+
+
+# ---------------------------------------------------------------------------------------------
+# a desk wish that cannot be met: nothing was booked; say why and offer what can be booked instead
+
+
+def plain_request(request: dict) -> dict:
+    """The request without its desk wish."""
+    return {k: v for k, v in request.items() if k not in ("desk", "features")}
+
+
+def _km_label(here, sd, n: int) -> str:
+    km = here.km_to(sd.space)
+    return f"{sd.space.town} ({n}" + (f", {km:.0f} km)" if km is not None else ")")
+
+
+def explain_desk(dlg, ctx: Ctx, o, request: dict) -> Reply:
+    """Why the desk wished for cannot be booked that day, with buttons for what can: another desk of the space
+    (like the one wished for first), a desk without the features here, or the nearest spaces that have one free."""
+    from bot.features.booking.desks import day_desks, nearest
+
+    lang = ctx.lang
+    day = fmt_day(o.day, lang)
+    desks = int(request.get("desks") or 1)
+    when = {"part": request.get("part"), "start": request.get("start"), "end": request.get("end")}
+    base = dict(plain_request(request), space=o.space.slug, dates=[o.day.isoformat()])
+    every = day_desks(dlg.booking, o.day, None if isinstance(o, (NoMatchingDesk, NoSuchFeature)) else o.space.slug, **when)
+    here = next((sd for sd in every if sd.space.slug == o.space.slug), None)
+    opts: list[tuple[str, dict]] = []
+
+    def desk_buttons(states, limit: int = 3) -> None:
+        for d in states[:limit]:
+            opts.append((t(lang, "btn_book_desk", desk=desk_text(lang, d.label, d.features)), dict(base, desk=d.label)))
+
+    if isinstance(o, UnknownDesk):
+        listed = ", ".join(desk_text(lang, d.label, d.features) for d in here.desks) if here else ", ".join(o.labels)
+        text = t(lang, "desk_unknown", label=o.label, space=o.space.name, desks=listed)
+        desk_buttons(here.free() if here else [])
+        return Reply(text, dlg.choices(ctx, opts, per_row=2))
+    if isinstance(o, DeskTaken):
+        text = t(lang, "desk_taken", desk=o.label, space=o.space.name, day=day)
+        free = here.free() if here else []
+        if not free:  # the whole space is full: the usual answer (nearest spaces, the waitlist for any desk)
+            full = explain(dlg, ctx, Full(o.space, o.day), plain_request(request))
+            return Reply(text + "\n" + full.text, full.choices)
+        want = set(o.features)
+        free.sort(key=lambda d: (set(d.features) != want, -len(want & set(d.features))))  # stable: desk order next
+        text += "\n" + t(lang, "desk_taken_others", desks=", ".join(desk_text(lang, d.label, d.features) for d in free[:6]))
+        desk_buttons(free)
+        return Reply(text, dlg.choices(ctx, opts, per_row=2))
+    features = list(o.features)
+    fx = features_text(lang, features)
+    if isinstance(o, NoSuchFeature) and o.label is not None:  # "Platz 3 mit Monitor", and desk 3 has none
+        own = here.desk(o.label) if here else None
+        text = t(lang, "desk_lacks_feature", desk=desk_text(lang, o.label, own.features if own else ()),
+                 space=o.space.name, features=fx)
+        if own is not None and own.free:
+            opts.append((t(lang, "btn_desk_anyway", desk=o.label), dict(base, desk=o.label)))
+        if here is not None and len(here.free(features)) >= desks:
+            opts.append((t(lang, "btn_with_here", features=fx, town=o.space.town), dict(base, features=features)))
+        return Reply(text, dlg.choices(ctx, opts, per_row=1))
+    others = nearest(o.space, every)
+    matching = [sd for sd in others if len(sd.free(features)) >= desks]
+    if isinstance(o, NoSuchFeature):
+        having = [sd for sd in others if len(sd.having(features)) >= desks]
+        text = t(lang, "no_such_feature", space=o.space.name, features=fx)
+        text += "\n" + (t(lang, "feature_spaces", spaces=", ".join(sd.space.name for sd in having[:5])) if having
+                        else t(lang, "feature_nowhere", features=fx))
+    elif desks > 1:
+        text = t.n(lang, "no_matching_desk_team", o.free, space=o.space.name, day=day, features=fx, free=o.free, n=desks)
+    else:
+        text = t(lang, "no_matching_desk", space=o.space.name, day=day, features=fx)
+    if matching:
+        text += "\n" + t(lang, "matching_elsewhere", features=fx, day=day) + " " + \
+            ", ".join(_km_label(o.space, sd, len(sd.free(features))) for sd in matching[:4])
+        opts += [(t(lang, "book_button", space=sd.space.town), dict(base, space=sd.space.slug, features=features))
+                 for sd in matching[:3]]
+    if here is not None and len(here.free()) >= desks:
+        opts.append((t(lang, "btn_other_desk_here", town=o.space.town), dict(base)))
+    return Reply(text, dlg.choices(ctx, opts, per_row=2))
 
 
 def hours_text(dlg, slug: str, lang: str) -> str:
