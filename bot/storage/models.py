@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -452,3 +453,18 @@ class DashboardLink(Base):
 
 # an employer's bookings by day: the dashboard's employer page, /firma and the monthly report (0007)
 Index("ix_bookings_employer_day", Booking.employer_id, Booking.day)
+
+
+# --- Send budget (issue 16): the messenger's limits are per bot token and per chat, not per process ---
+
+
+class SendBudget(Base):
+    """GCRA state of one send budget: ``bucket`` is the bot ("tg:<bot id>") or one of its chats
+    ("tg:<bot id>:<chat id>"), ``tat`` its theoretical arrival time in microseconds of the database's
+    clock. Written only by the PostgreSQL function ``send_budget_take`` and `PgSendBudget.pause`
+    (bot/throttle.py); UNLOGGED there (rate state, nothing to keep after a crash). Unused on SQLite."""
+
+    __tablename__ = "send_budget"
+
+    bucket: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tat: Mapped[int] = mapped_column(BigInteger())
