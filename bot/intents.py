@@ -718,8 +718,9 @@ _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "
 _K_HOURS = {"oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
 _K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "costs"}
 
+# words that are the same in both languages (in, am, an, was, will, so, ...) count for neither
 _EN = set(
-    """the a an i i'm my me you is are am was do does did can could would should will what where when which
+    """the a i i'm my me you is are do does did can could would should what where when which
     who how why please thanks thank hi hello desk desks seat book booking bookings booked cancel
     today tomorrow tmrw tomorow tommorow yesterday on at for in of to from and with any anything there
     free available availability morning afternoon evening next week weeks every each day days this that
@@ -727,7 +728,11 @@ _EN = set(
     fri sat sun january february march june july october december have has left much many
     make it can't cannot arrived here help quota contingent people persons team my waitlist settings
     language english put list show after two three four five one month jan feb mar apr may jun jul aug sep
-    sept oct nov dec eve christmas new year year's years nye xmas easter first second third""".split()
+    sept oct nov dec eve christmas new year year's years nye xmas easter first second third
+    really nice last meeting long just need want get got like some no not going be been their it's i'll i'd
+    we us our they he she your if but or also yes thx pls tonight morning desk office seats spot spots
+    quiet screen monitor standing week's weekend still left anyone anybody someone who's what's there's
+    off sick leave trip out away thank cheers""".split()
 )
 _DE = set(
     """ich mir mich mein meine meinen wir uns du bitte danke hallo moin servus platz plaetze buchen buche
@@ -738,7 +743,13 @@ _DE = set(
     mittwoch donnerstag freitag samstag sonntag mo di mi fr sa januar februar maerz juni juli oktober
     dezember kontingent hilfe einchecken angekommen bin habe haette kann kommen schaffe es doch personen
     leute dritt zweit viert warteliste einstellungen sprache deutsch anzeigen gebucht bleiben noch
-    brauche moechte gerne""".split()
+    brauche moechte gerne einem einer eines monat monaten monate jahr mit ohne auch aber nach bei kein keinen
+    ja nein gut hier dort jetzt schon mal sich sie er uns unser euch ihr wieder gibt gibts geht habe hast hab
+    haben sein wird werden muss soll wollte wuerde waere koennte brauchen arbeiten komme sind bist war
+    gewesen abend mittag frueh spaet halb viertel tisch schreibtisch arbeitsplatz ruhig ruhigen bildschirm
+    stehpult dann denn weil dass ob wer welche welcher welches nur sehr viel vielen dank hallo tschuess
+    absage abmelden austragen eintragen klappt leider krank urlaub heut morgens abends ganzen ganze naechstes
+    diese diesen dieser kommenden kommende uebernaechste buero kollegen kollege kollegin team wochenende""".split()
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -1018,7 +1029,7 @@ class _Parser:
         w = s  # working copy, entities get blanked out
 
         # ---- language ----
-        en = sum(1 for t in toks if t in _EN)
+        en = sum(1 for t in toks if t in _EN or "'" in t and t.split("'", 1)[0] in _EN)
         de = sum(1 for t in toks if t in _DE)
         if cmd_lang == "en":
             en += 1
@@ -1542,7 +1553,20 @@ class _Parser:
                 it.part_guessed = True
 
         # ---- times ----
+        # Clock hours in an office day: a start hour 1-6 without am/pm (bare, "Uhr", "3:30"; not "06:30") is the
+        # afternoon unless the message says morning (morgens, früh, vormittags, a.m.); an end hour 1-7 likewise;
+        # a range is increasing ("9-3" = 09:00-15:00) and ends by 21:00 when read as the afternoon.
         start = end = None
+        morning = bool(am) or part_hint == "morning"
+
+        def _ampm(suf: str | None) -> bool:
+            return bool(suf) and suf[0] in "ap"
+
+        def _clock(h: str, mi: str | None, suf: str | None, limit: int) -> tuple[int, int] | None:
+            t = _hhmm(h, mi, suf)
+            if t and not _ampm(suf) and not morning and 1 <= t[0] <= limit and not (len(h) == 2 and h[0] == "0"):
+                t = (t[0] + 12, t[1])
+            return t
 
         def _trange(mm):
             nonlocal start, end
@@ -1551,19 +1575,24 @@ class _Parser:
             if re.search(r"\b(?:und|and)\b", sep) and not re.match(r"\s*(?:zwischen|between)", sep):
                 return mm.group()
             s1, s2 = g[2], g[5]
-            if s1 in ("am", "a.m.") and not g[1] and not s2:
-                pass
-            t1 = _hhmm(g[0], g[1], s1)
+            raw1 = _hhmm(g[0], g[1], s1)
             t2 = _hhmm(g[3], g[4], s2)
-            if not t1 or not t2:
+            if not raw1 or not t2:
                 return mm.group()
-            if not s1 and s2 and s2.replace(".", "") == "pm" and t1[0] < 12 and (t1[0] + 12, t1[1]) < t2:
-                t1 = (t1[0] + 12, t1[1])
-            if t2 <= t1 and t2[0] < 12 and not s2:
-                t2 = (t2[0] + 12, t2[1])
-            if t2 <= t1:
+            if not _ampm(s1) and _ampm(s2) and s2[0] == "p" and raw1[0] < 12 and (raw1[0] + 12, raw1[1]) < t2:
+                raw1 = (raw1[0] + 12, raw1[1])
+            pm1 = _clock(g[0], g[1], s1, 6)
+            reading = None
+            for t1 in ((pm1, raw1) if pm1 != raw1 else (raw1,)):
+                e = t2
+                if e <= t1 and e[0] < 12 and not _ampm(s2):
+                    e = (e[0] + 12, e[1])
+                if t1 < e and (t1 == raw1 or e <= (21, 0) or _ampm(s2)):
+                    reading = (t1, e)
+                    break
+            if reading is None:
                 return mm.group()
-            start, end = _fmt(t1), _fmt(t2)
+            start, end = _fmt(reading[0]), _fmt(reading[1])
             return _blank(mm)
 
         # colloquial times become digits first: "Viertel nach acht" -> 8:15, "halb neun" -> 8:30, "um acht" -> 8
@@ -1605,21 +1634,17 @@ class _Parser:
 
         def _tstart(mm):
             nonlocal start
-            t = _hhmm(mm.group(1), mm.group(2), mm.group(3))
+            t = _clock(mm.group(1), mm.group(2), mm.group(3), 6)
             if not t or start:
                 return mm.group()
-            if not mm.group(3) and not mm.group(2) and t[0] < 7:
-                t = (t[0] + 12, t[1])
             start = _fmt(t)
             return _blank(mm)
 
         def _tend(mm):
             nonlocal end
-            t = _hhmm(mm.group(1), mm.group(2), mm.group(3))
+            t = _clock(mm.group(1), mm.group(2), mm.group(3), 7)
             if not t or end:
                 return mm.group()
-            if not mm.group(3) and t[0] < 7:
-                t = (t[0] + 12, t[1])
             end = _fmt(t)
             return _blank(mm)
 
@@ -1629,7 +1654,7 @@ class _Parser:
                 return mm.group()
             h = int(mm.group(1)) - 1
             if 0 <= h <= 23:
-                start = _fmt((h + 12 if h < 6 else h, 30))
+                start = _fmt((h + 12 if 1 <= h <= 6 and not morning else h, 30))
             return _blank(mm)
 
         if dig:
@@ -1642,9 +1667,9 @@ class _Parser:
         def _tbare(mm):
             nonlocal start
             if mm.group(4):
-                t = _hhmm(mm.group(4), mm.group(5), None)
+                t = _clock(mm.group(4), mm.group(5), None, 6)
             else:
-                t = _hhmm(mm.group(1), mm.group(2), mm.group(3))
+                t = _clock(mm.group(1), mm.group(2), mm.group(3), 6)
             if not t or start:
                 return mm.group()
             start = _fmt(t)
@@ -1652,6 +1677,9 @@ class _Parser:
 
         if dig:
             w = _TBARE.sub(_tbare, w)
+        if start and end and end <= start:  # "ab 10 ... bis 2": the end is in the afternoon, else it is no end
+            eh = int(end[:2])
+            end = f"{eh + 12:02d}{end[2:]}" if eh < 12 and f"{eh + 12:02d}{end[2:]}" > start else None
         it.start, it.end = start, end
         if start and end:  # explicit hours replace the part of day
             part = None

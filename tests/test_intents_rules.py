@@ -330,3 +330,48 @@ def test_desk_choice_in_questions_is_availability():
     assert (it.intent, it.desk_features, it.dates) == ("availability", ["monitor"], ds("2026-11-27"))
     it = p("Is there a quiet desk in Coesfeld on Friday?")
     assert it.intent == "availability" and it.desk_features == ["quiet"]
+
+
+# ---------------------------------------------------------------- clock hours in an office day
+# A start hour 1-6 without am/pm (bare, "Uhr" or with minutes, not written "06:30") is the afternoon unless the
+# message says morning; an end hour 1-7 likewise; a range is increasing.
+
+
+@pytest.mark.parametrize("text,start,end", [
+    ("ab 3 Uhr", "15:00", None),  # "Uhr" reads like the bare hour
+    ("um 3 Uhr", "15:00", None),
+    ("3 Uhr", "15:00", None),
+    ("ab 3:30", "15:30", None),
+    ("von 1 bis 4", "13:00", "16:00"),
+    ("1-4", "13:00", "16:00"),
+    ("from 2 to 5", "14:00", "17:00"),
+    ("7 bis 5", "07:00", "17:00"),
+    ("10-2", "10:00", "14:00"),
+    ("ab 10 bis 2", "10:00", "14:00"),
+    ("12-4", "12:00", "16:00"),
+    ("bis 7", None, "19:00"),
+    ("bis 5 Uhr", None, "17:00"),
+    ("halb drei", "14:30", None),
+    ("um eins", "13:00", None),
+    ("6 bis 10", "06:00", "10:00"),  # the afternoon reading would end at 22:00
+    ("ab 06:30", "06:30", None),  # written with a leading zero: as written
+    ("3 am", "03:00", None),
+    ("früh um 6", "06:00", None),  # morning said
+    ("vormittags von 6 bis 9", "06:00", "09:00"),
+])
+def test_clock_hours_in_an_office_day(text, start, end):
+    it = p(f"morgen {text} in Olfen")
+    assert (it.start, it.end) == (start, end)
+    assert it.dates == ds("2026-11-24") and it.space == "olfen"
+
+
+@pytest.mark.parametrize("text,lang", [
+    ("in einem Monat in Dülmen", "de"),  # "in" is a word of both languages
+    ("am 5. in Senden", "de"),
+    ("Erinnerungen wieder an", "de"),
+    ("Olfen was really nice last week", "en"),
+    ("Yesterday's meeting in Dülmen was long", "en"),
+    ("I will be in Olfen tomorrow", "en"),
+])
+def test_language_of_a_message(text, lang):
+    assert p(text).lang == lang
