@@ -47,6 +47,17 @@ PENDING_TTL = timedelta(minutes=30)  # a question not answered within this is fo
 CHANGE_OPS = frozenset({"book", "cancel", "undo", "waitlist", "cancel_ask"})  # buttons that change bookings
 YES = frozenset({"ja", "jo", "jep", "jawohl", "genau", "klar", "ok", "okay", "yes", "yep", "yeah", "sure", "gerne", "bitte"})
 NO = frozenset({"nein", "nee", "no", "nope", "lieber nicht", "abbrechen", "cancel"})
+# "den zweiten", "the second one", "Nr. 2", "option 3", "die letzte": an offered option by its place
+ORDINALS = {"erste": 1, "ersten": 1, "erstes": 1, "first": 1, "1st": 1, "zweite": 2, "zweiten": 2, "zweites": 2,
+            "second": 2, "2nd": 2, "dritte": 3, "dritten": 3, "drittes": 3, "third": 3, "3rd": 3, "vierte": 4,
+            "vierten": 4, "fourth": 4, "4th": 4, "fuenfte": 5, "fuenften": 5, "fifth": 5, "5th": 5}
+LAST = frozenset({"letzte", "letzten", "letztes", "last"})
+NUMBER_WORDS = frozenset({"nr", "nummer", "number", "no", "option", "punkt", "knopf", "button", "den", "die", "das",
+                          "the", "one", "bitte", "please", "ich", "nehme", "nehm", "nimm", "take", "i", "ll", "ill"})
+# accepting the one thing offered: "dann nehm ich den", "nimm das", "buch das", "passt", "I'll take it", "book it"
+ACCEPT = frozenset({"nehm", "nehme", "nehmen", "nimm", "buch", "buche", "buchen", "mach", "machen", "passt",
+                    "take", "book", "einverstanden"})
+NEGATION = frozenset({"nicht", "kein", "keine", "keinen", "nie", "not", "dont", "don", "no", "never", "nein", "nee"})
 REPLY_LEASE = timedelta(seconds=120)  # a direct answer not marked sent by then is delivered by the scheduler
 MAX_NAME = 200  # members.display_name
 
@@ -260,7 +271,7 @@ class Dialogue:
         had = "pending" in (ctx.member.prefs or {})
         if ctx.asked and ctx.offered:
             self._save_pending(ctx, {
-                "at": ctx.now.isoformat(), "options": [[label, tok] for label, tok in ctx.offered],
+                "at": ctx.now.isoformat(), "options": [list(o) for o in ctx.offered],
                 "request": ctx.pending_request, "slot": ctx.pending_slot})
         elif had:
             self._save_pending(ctx, None)
@@ -293,24 +304,38 @@ class Dialogue:
 
     def _typed_answer(self, ctx: Ctx, pending: dict, text: str) -> list[Reply] | None:
         """A typed answer to the bot's last question: an option's number or words, yes/no, or the missing slot."""
-        options = [(str(label), str(tok)) for label, tok in pending.get("options") or []]
-        if "?" in text or len(text.split()) > 4:
+        # (label, token, op); a question saved before ops were kept has no op
+        options = [(str(o[0]), str(o[1]), str(o[2]) if len(o) > 2 else "") for o in pending.get("options") or []]
+        n_words = len(text.split())
+        if "?" in text or n_words > 6:
             return None  # a question or a whole new message is not an answer to the pending question
         low = " ".join(text.lower().strip(" .!").split())
         pick: str | None = None
-        if low.isdigit() and 1 <= int(low) <= len(options):
-            pick = options[int(low) - 1][1]
+        place = _option_place(low, len(options))
+        if place is not None:
+            pick = options[place - 1][1]
+        elif n_words > 4:
+            pick = self._accepted(ctx, low, options)
+            if pick == "":
+                return self._which_one(ctx, pending, options)
         elif options and (low in YES or low.rstrip(",") in YES):
-            pick = options[0][1]
+            positive = [o for o in options if not _is_refusal(o[0])]
+            if len([o for o in positive if o[2] == positive[0][2]]) > 1:
+                return self._which_one(ctx, pending, options)  # "ja" to a list of like offers: which one is asked
+            pick = positive[0][1] if positive else options[0][1]
         elif options and low in NO:
-            keep = [tok for label, tok in options if _folded(label) in {"nein", "no", "behalten", "keep"}
+            keep = [tok for label, tok, _op in options if _folded(label) in {"nein", "no", "behalten", "keep"}
                     or any(w in _folded(label) for w in ("nein", "keep", "behalten", "abbrechen"))]
             if keep:
                 pick = keep[0]
         else:
-            hits = [tok for label, tok in options if low and _matches(low, label)]
+            hits = [tok for label, tok, _op in options if low and _matches(low, label)]
             if len(hits) == 1:
                 pick = hits[0]
+            elif not hits:
+                pick = self._accepted(ctx, low, options)
+                if pick == "":
+                    return self._which_one(ctx, pending, options)
         if pick is not None:
             replies = self._on_button(ctx, pick)
             for r in replies:
@@ -333,6 +358,29 @@ class Dialogue:
         handler = self.routes.buttons.get(merged.get("op", ""))
         return handler(self, ctx, merged) if handler else None
 
+    def _accepted(self, ctx: Ctx, low: str, options: list[tuple[str, str, str]]) -> str | None:
+        """The token of the one thing offered (besides "no") when the message accepts it ("dann nehm ich den",
+        "ok buch das", "ja gerne", "I'll take it"): an accepting or yes word, no negation, and nothing of a request of its own (no
+        day, place, desk or desk count). "" when several things are offered: which one is asked, never guessed."""
+        positive = [o for o in options if not _is_refusal(o[0])]
+        positive = [o[1] for o in positive if o[2] == positive[0][2]] if positive else []  # the main offer's kind
+        words = set(_folded(low.replace("'", " ").replace("’", " ")).split())
+        if not positive or not words & (ACCEPT | YES) or words & NEGATION:
+            return None
+        it = self.parse(low, ctx.now)
+        if it.dates or it.space or it.desks > 1 or it.desk_label:
+            return None
+        return positive[0] if len(positive) == 1 else ""
+
+    def _which_one(self, ctx: Ctx, pending: dict, options: list[tuple[str, str, str]]) -> list[Reply]:
+        """"ja, mach das" to several options: ask which, with the same buttons (the question stays open)."""
+        ctx.asked = True
+        ctx.offered = options
+        ctx.pending_request = pending.get("request")
+        ctx.pending_slot = pending.get("slot")
+        buttons = [[Choice(label, tok)] for label, tok, _op in options]
+        return [Reply(t.n(ctx.lang, "which_option", len(options)), buttons)]
+
     # ------------------------------------------------------------------ buttons
     def choices(self, ctx: Ctx, options: list[tuple[str, dict]], per_row: int = 2, *, ask: bool = True) -> list[list[Choice]]:
         """Issue one token per option; all options of one message spend together. `ask`: the buttons answer a
@@ -348,7 +396,7 @@ class Dialogue:
         buttons = [Choice(label, tok) for (label, _), tok in zip(options, tokens)]
         if ask:
             ctx.asked = True
-            ctx.offered = [(b.label, b.data) for b in buttons]
+            ctx.offered = [(b.label, b.data, str(a.get("op"))) for b, (_, a) in zip(buttons, options)]
         return [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
 
     def _on_button(self, ctx: Ctx, data: str) -> list[Reply]:
@@ -416,6 +464,31 @@ class Dialogue:
             return s.scalar(select(Booking.id).where(Booking.member_id == member_id,
                                                      Booking.updated_at > datetime.fromisoformat(issued)).limit(1)) is not None
 
+
+
+def _option_place(low: str, count: int) -> int | None:
+    """The 1-based place of an option named by number or ordinal ("2", "Nr. 2", "den zweiten", "the last one")."""
+    words = _folded(low.replace("'", " ")).split()
+    if not words or count == 0:
+        return None
+    places = set()
+    for w in words:
+        if w.isdigit():
+            places.add(int(w))
+        elif w.rstrip(".") in ORDINALS:
+            places.add(ORDINALS[w.rstrip(".")])
+        elif w in LAST:
+            places.add(count)
+        elif w not in NUMBER_WORDS:
+            return None  # other words: not just a pick by place
+    if len(places) == 1 and 1 <= (n := places.pop()) <= count:
+        return n
+    return None
+
+
+def _is_refusal(label: str) -> bool:
+    folded = _folded(label)
+    return any(w in folded for w in ("nein", "keep", "behalten", "abbrechen", "cancel", "no thanks", "lieber nicht"))
 
 
 def _folded(label: str) -> str:

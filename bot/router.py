@@ -41,7 +41,7 @@ class Ctx:
     # the question this answer asks (set by `Dialogue.choices(..., ask=True)`): its options are remembered so a
     # typed answer ("2", "Warteliste", "ja", or the missing place or day) continues it
     asked: bool = False
-    offered: list[tuple[str, str]] = field(default_factory=list)  # (label, token) of the question's buttons
+    offered: list[tuple[str, str, str]] = field(default_factory=list)  # (label, token, op) of the question's buttons
     pending_request: dict | None = None  # the booking request still missing a slot (place or day)
     pending_slot: str | None = None  # "space" | "dates"
 

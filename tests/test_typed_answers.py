@@ -1,0 +1,55 @@
+"""Typed answers to the bot's own question (issue 13's dialogue): a pick by place ("den dritten", "Nr. 2"), an
+acceptance of the one thing offered ("dann nehm ich den", "ok buch das"), and — never a guess — a "which one?"
+when "ja" or "mach das" meets several offers of one kind. A new request typed instead is a new request."""
+
+from __future__ import annotations
+
+
+def _bookings(chat, user="anna"):
+    dlg = chat.dialogue
+    member = dlg.members.resolve("terminal", user, user.capitalize())
+    return dlg.booking.my_bookings(member.id)
+
+
+def test_accepting_the_one_offer_books_it(chat_both):
+    chat = chat_both
+    chat.send("anna", "STADTWERKE-2026")
+    r = chat.send("anna", "Ist am Donnerstag in Senden noch was zu kriegen?")
+    assert "Senden" in r and not _bookings(chat)  # the question booked nothing
+    r = chat.send("anna", "dann nehm ich den")
+    assert "Gebucht: Coworking Senden" in r
+    assert [b.space.slug for b in _bookings(chat)] == ["senden"]
+
+
+def test_yes_or_do_it_to_several_offers_asks_which(chat):
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "was ist Freitag frei")
+    offers = [c.label for c in chat.choices("anna")]
+    assert len(offers) >= 2
+    for answer in ("ja", "ja mach das", "ok buch das"):
+        r = chat.send("anna", answer)
+        assert "Welche meinst du?" in r, answer
+        assert [c.label for c in chat.choices("anna")] == offers  # the same buttons, the question stays open
+        assert not _bookings(chat)
+    r = chat.send("anna", "den zweiten")
+    assert f"Gebucht: Coworking {offers[1].split()[0]}" in r
+
+
+def test_a_pick_by_place(chat):
+    chat.send("tom", "what is free on Friday", lang_hint="en")
+    chat.send("tom", "STADTWERKE-2026")
+    chat.send("tom", "what is free on Friday")
+    offers = [c.label for c in chat.choices("tom")]
+    r = chat.send("tom", "the last one")
+    assert f"Booked: Coworking {offers[-1].split()[-1]}" in r
+
+
+def test_no_or_a_new_request_is_not_an_acceptance(chat):
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "Ist am Donnerstag in Senden noch was zu kriegen?")
+    r = chat.send("anna", "nee, nimm den lieber nicht")
+    assert "Gebucht" not in r and not _bookings(chat)
+    chat.send("anna", "Ist am Donnerstag in Senden noch was zu kriegen?")
+    r = chat.send("anna", "buch Freitag Olfen")  # a request of its own, not the Senden offer
+    assert "Gebucht: Coworking Olfen" in r
+    assert [b.space.slug for b in _bookings(chat)] == ["olfen"]
