@@ -171,7 +171,7 @@ _STOP = set(
     just only also some many much more most other another any anything every each all both
     desk desks seat seats spot spots place places room table booking bookings book booked
     your yours mine ours here where whole entire full half free make made take come going
-    sende sender sendung senden? essen
+    sende sender sendung senden? essen check checke checken checks checked
     """.replace("?", "").split()
 )
 
@@ -304,7 +304,7 @@ def _compile_regexes() -> None:
     )
     _TSTART = _R(rf"\b(?:ab|from|starting(?:\s+at)?|um|at|gegen|around|so\s+um|start)\s+(?:ca\.?\s+)?{_T}(?![\d])")
     _HALB = _R(r"\b(?:(?:ab|um|gegen|so\s+um)\s+)?halb\s+(\d{1,2})\b(?!\s*(?:-|bis))")
-    _NOON = _R(r"\b(?:noon|midday|mittag)\b")
+    _NOON = _R(r"\b(?:noon|midday)\b|\b(?:bis|von|ab|um|gegen)\s+(mittags?)\b")
     _TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
     _TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
 
@@ -360,7 +360,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _TAGQ, _IFFREE, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     # desk choice (issue 17): "Platz 3", "Schreibtisch Nr. 3", "seat #3", "Tisch drei"; the number is no date,
     # time or team size. Not when a unit follows ("Platz 2 Tage", "Tisch 10 Uhr") or it starts a date/time/range.
@@ -397,7 +397,8 @@ def _compile_more() -> None:
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
     _UNDO_PHRASE = _R(r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bnimm\s+das\s+zurueck\b|\btake\s+(?:that|it)\s+back\b|"
                       r"^\s*(?:nein,?\s+|no,?\s+)?zurueck\b|\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bthat\s+was\s+a\s+mistake\b|"
-                      r"\bmy\s+mistake\b|^\s*oops\b|^\s*ups\b")
+                      r"\bmy\s+mistake\b|^\s*oops\b|^\s*ups\b|\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b|"
+                      r"\bthat\s+was\s+(?:wrong|an?\s+(?:error|accident))\b|[,.!]\s*zurueck\s*[.!]*\s*$")
     _CONT_RE = _Cues([
         (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
@@ -417,23 +418,24 @@ def _compile_more() -> None:
         r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
         r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
-    _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
+    _HELP_START = _R(r"(?:[^.,;!?]*[.,;!?]\s*)?\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _CHECKIN_RE = _Cues([
         (("check", "checking"), r"\bcheck(?:ing)?[\s-]+in\b"),
-        (("bin",), (r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:da|hier|drin)\b|"
+        (("bin",), (r"\bbin\s+(?:jetzt\s+|gerade\s+|grad\s+|nun\s+|schon\s+)?(?:da|hier|drin)\b|"
                    r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|"
-                   r"\bbin\s+(?:jetzt|nun|gerade|schon)\s+(?:in|im)\b|\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b")),
+                   r"\bbin\s+(?:jetzt|nun|gerade|grad|schon)\s+(?:in|im)\b|\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b")),
         (("jetzt",), r"\bjetzt\s+da\b"),
         (("vor",), r"\bvor\s+ort\b"),
         (("i'm", "im", "i", "am"), (r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+(?:the|my)\s+(?:office|coworking|desk)|\bi'?\s*a?m\s+here\b|"
-                                   r"\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+\w+(?:\s+\w+)?\s+(?:now|already)\b|"
+                                   r"\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+(?:\w+\s+){1,3}?(?:now|already)\b|"
                                    r"^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+in\s+the\s+office\b")),
         (("my",), r"\bat\s+my\s+desk\b"),
         (("got", "just"), r"\bjust\s+got\s+in\b|\bgot\s+to\s+(?:my|the)\s+(?:desk|office|space)\b|\bgot\s+here\b|\bjust\s+arrived\b"),
-        (("bezogen", "genommen"), r"\bplatz\s+(?:\w+\s+){0,3}?(?:bezogen|genommen)\b"),
+        (("bezogen", "genommen", "eingenommen"), r"\bplatz\s+(?:\w+\s+){0,3}?(?:bezogen|genommen|eingenommen)\b"),
         (("hier", "jetzt", "now"), r"\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b"),
         (("here",), r"\bhere\s+now\b"),
         (("sitze", "hingesetzt", "eingetroffen"), r"\bsitze\b|\bhingesetzt\b|\beingetroffen\b"),
+        (("sitz", "hock", "hocke"), r"\b(?:sitz|hocke?)\s+(?:\w+\s+){0,2}?(?:schon|jetzt|grad|gerade|nun|hier|am|im)\b"),
         (("i've", "ive"), r"\bi'?ve\s+arrived\b"),
     ])
     _LIST_RE = _Cues([
@@ -444,6 +446,8 @@ def _compile_more() -> None:
         (("meine", "my", "meiner"), (r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
                                     r"\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b")),
         (("book", "reserve"), r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)"),
+        (("booked", "reserved", "bookings", "reservations"),
+         r"\b(?:do|did|have)\s+i\s+(?:have\s+|got\s+)?(?:\w+\s+){0,2}?(?:booked|reserved|bookings|reservations)\b"),
         (("bin",), r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b"),
         (("hab", "habe", "have", "do"), (r"\b(?:hab|habe|have|do)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:einen\s+|a\s+|ne\s+|nen\s+)?"
                                         r"(?:platz|desk|buchung|booking|seat|tisch)\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b")),
@@ -458,11 +462,12 @@ def _compile_more() -> None:
                    r"\bwas\s+(?:soll|kann|muss)\s+ich\s+(?:hier\s+)?(?:tun|machen|schreiben)\b|"
                    r"\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bwas\s+geht\s+hier\b")),
         (("what",), (r"\bwhat\s+can\s+you\s+do\b|\bwhat\s+do\s+you\s+do\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
-                    r"\bwhat\s+can\s+i\s+do\s+here\b|\bwhat\s+are\s+the\s+commands\b")),
+                    r"\bwhat\s+can\s+i\s+(?:do\s+here|ask|say|type|write)\b|\bwhat\s+(?:should|do)\s+i\s+(?:ask|say|type|write)\b|\bwhat\s+are\s+the\s+commands\b")),
         (("wie",), r"\bwie\s+funktioniert\b|\bwie\s+geht\s+das\b|\bwie\s+mach\s+ich\b"),
         (("how",), r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bhow\s+do\s+i\s+use\b|\bhow\s+does\s+this\s+work\b"),
         (("keine", "keinen"), r"\bkeine\s+ahnung\b|\bkeinen\s+plan\b"),
-        (("verstehe", "versteh"), r"\bverstehe?\s+(?:das\s+|dich\s+)?nicht\b"),
+        (("verstehe", "versteh", "check", "checke", "raff", "raffe", "kapier", "kapiere", "blick"),
+         r"\b(?:verstehe?|checke?|raffe?|kapiere?|blick)\s+(?:das\s+|dich\s+|es\s+)?(?:\w+\s+)?nicht\b(?!\s+ein)"),
         (("lost",), r"\bi'?\s*a?m\s+lost\b"),
         (("erklaer", "erklaere", "erklaeren", "erklaerst", "erklaerung"), r"\berklaer\w*\b"),
         (("blick", "blicke"), r"\bblick\w*\s+(?:\w+\s+)?nicht\s+durch\b"),
@@ -479,17 +484,23 @@ def _compile_more() -> None:
         r"\b(?:viel|wieviel)\s+(?:ist\s+)?(?:\w+\s+){0,3}?los\b|\bbooked\s+(?:out|up)\b|\bnoch\s+(?:was\s+)?zu\s+kriegen\b|"
         r"\bnoch\s+(?:platz|plaetze|was)\b.*\?|\bwhat'?s\s+available\b|"
         r"\b(?:has|have|hat|haben)\s+(?:\w+\s+)?(?:room|space|capacity|kapazitaet\w*)\b|\bwie\s*viele\s+(?:leute|personen|menschen)\b|"
-        r"\bhow\s+many\s+(?:people|persons)\b"
+        r"\bhow\s+many\s+(?:people|persons)\b|\b(?:anything|something|any|was|etwas)\s+(?:still\s+|noch\s+)?(?:left|free|available|open|frei|uebrig)\b"
     )
     _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
     _PRICE_RE = _R(r"\bhow\s+much\s+is\s+(?:a|one)\b|\bwas\s+kostet\b")
     _DAYOFF_RE = _R(r"\bhab\w*\s+(?:\w+\s+)?frei\b(?!\s*\?)(?!.*\?)")
+    _TAGQ = _R(r"[,;.!-]\s*(?:(?:und|and|also|so)\s+)?(?:geht\s+(?:das|klar|es|sowas)|passt\s+(?:das|es)|klappt\s+(?:das|es)|"
+               r"ok(?:ay)?|in\s+ordnung|moeglich|machbar|possible|doable|is\s+that\s+(?:ok(?:ay)?|possible|fine|alright)|"
+               r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja)\s*\?+\s*$")
+    _IFFREE = _R(r"\b(?:if|when|once|as\s+soon\s+as|falls|wenn|sobald|sowie)\b.*\b(?:frei\s+wird|freiwird|frei\s+werden|"
+                 r"frees?\s+up|becomes?\s+(?:free|available)|opens?\s+up|gets?\s+(?:free|cancelled|canceled)|"
+                 r"wieder\s+(?:frei|was\s+frei)|absagt|storniert|cancels)\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bdays?\s+off\b|\btake\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
                  r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b")
-    _AWAY_RE = _R(r"\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
+    _AWAY_RE = _R(r"\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
     _MY_PEOPLE = _R(r"\b(?:meine|my|unsere|our)\s+leute\b|\bmy\s+people\b")
@@ -551,8 +562,11 @@ _K_CANCEL = {
     "storno", "stornieren", "storniere", "stornier", "stornierung", "storniert", "stornieren?",
     "absagen", "absage", "cancel", "cancle", "cancell", "canceln", "cancelled", "canceled", "cancellation",
     "austragen", "austrage", "revoke", "loeschen", "loesche", "loesch", "delete", "remove", "streichen", "streiche", "abbestellen",
-    "abmelden", "freigeben", "zurueckziehen", "zurueckgeben", "release", "unbook",
+    "abmelden", "freigeben", "zurueckziehen", "zurueckgeben", "release", "unbook", "aufheben", "aufhebe", "annullieren",
+    "annulliere", "abblasen",
 }
+_K_CANCEL_WEAK = {"kill", "scrap", "ditch", "axe", "nuke", "entfernen", "entferne", "wegmachen", "kicken",
+                  "kick", "killen", "wegnehmen", "tilgen", "undo"}
 _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", "not", "don't", "dont", "unable", "nich"}
 _K_COME = {"kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
            "attend", "hinkommen", "da", "dabei"}
@@ -590,7 +604,7 @@ _Q_START = {
     "kriegt", "kriegen", "wird", "gaebe", "haettet", "hattet", "wer", "wo", "wann", "wie", "was",
     "welche", "welcher", "welches", "wieviel", "wieviele", "weisst", "meinst", "ob", "lohnt", "sitzt", "kommt",
     "is", "are", "any", "does", "do", "did", "will", "were", "who", "whos", "who's", "where", "when",
-    "what", "whats", "what's", "how", "which", "anyone", "anybody",
+    "what", "whats", "what's", "how", "which", "anyone", "anybody", "anything", "someone", "somebody",
 }
 _Q_START2 = {"kannst du", "koenntest du", "can you", "could you", "would you", "will you", "kann man"}
 _K_AVAIL = _K_AVAIL | {"ruhig", "quiet", "leer", "empty", "voll", "full", "ausgebucht", "belegt", "crowded", "packed", "vacancy", "kapazitaet",
@@ -614,7 +628,8 @@ _FILLER = {
     "coming", "go", "going", "eintragen", "trag", "schreib", "into", "down", "up", "of", "off",
     "jeden", "jede", "jedem", "every", "each", "alle", "all", "ganze", "ganzen", "whole", "entire", "komplett",
     "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "halt", "eben", "tage", "days", "day",
-    "spontan", "kurzfristig", "ueber", "mittag", "mittags", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
+    "spontan", "kurzfristig", "ueber", "aber", "erst", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
+    "ungefaehr", "circa", "eigentlich", "einfach", "gleich", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
     "brauche", "brauch", "brauchen", "braeuchte", "benoetige", "benoetigen", "moechte", "moechten", "will",
@@ -662,7 +677,8 @@ _K_STAFF = {"mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "e
             "leute", "belegschaft", "angestellten"}
 _K_ABSENCE = {"urlaub", "urlaubs", "vacation", "holiday", "holidays", "krankgeschrieben", "abwesend",
               "abwesenheit", "elternzeit", "ooo", "leave", "dienstreise", "verreist", "absent", "away"}
-_K_WHO = {"wer", "who", "whos", "who's", "jemand", "jemanden", "anyone", "anybody", "someone", "somebody", "wem"}
+_K_WHO = {"wer", "who", "whos", "who's", "jemand", "jemanden", "anyone", "anybody", "someone", "somebody", "wem", "wen",
+          "whom"}
 _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
            "vorhin", "neulich"}
 _BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag")
@@ -693,7 +709,8 @@ def _strip_tail(text: str) -> str:
     return text[:i]
 
 
-_G_UNDO = {"nein", "no", "mach", "macht", "machen", "mache", "nimm", "take", "zurueck", "das", "that", "my", "oops", "ups"}
+_G_UNDO = {"nein", "no", "mach", "macht", "machen", "mache", "nimm", "take", "zurueck", "das", "that", "my", "oops", "ups",
+           "war", "was"}
 _NAMED_STEMS = ("heilig", "christ", "xmas", "x", "silvester", "new", "nye", "weihnacht", "neujahr", "tag", "allerheilig",
                 "all", "labo", "may", "karfreit", "good", "oster", "easter", "himmelfahrt", "ascension", "pfingst",
                 "whit", "fronleich", "corpus", "boxing", "st", "zweite", "erste", "1", "2")
@@ -712,6 +729,7 @@ class _Cues:
         return any(not ts.isdisjoint(words) and rx.search(s) for words, rx in self.parts)
 
 
+_G_IFFREE = {"if", "when", "once", "soon", "falls", "wenn", "sobald", "sowie"}
 _HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh"}
@@ -1627,8 +1645,9 @@ class _Parser:
         if hourw:
             w = _HOURW_UHR.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
         dig = _HAS_DIGIT(w) is not None
-        if tokset & {"noon", "midday", "mittag"}:
-            w = _NOON.sub(lambda mm: "12pm" + " " * (len(mm.group()) - 4), w)
+        if tokset & {"noon", "midday", "mittag", "mittags"}:
+            w = _NOON.sub(lambda mm: _pad(mm, "12pm", 1) if mm.group(1) else "12pm" + " " * (len(mm.group()) - 4), w)
+            dig = True
         if dig:
             w = _TRANGE.sub(_trange, w)
 
@@ -1866,7 +1885,7 @@ class _Parser:
             return "undo", 0.95, None
         if ts & _K_THANKS and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
-        if ts & _K_WAIT or "waiting list" in s or "wait list" in s:
+        if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s):
             return "waitlist", 0.9, None
         if (ts & _K_IMPACT or (any(t.startswith(("gespart", "eingespart", "spare", "saved", "sav")) for t in toks)
                                and ts & _K_IMPACT_WHAT)) and not (has_book and (it.dates or it.space)):
@@ -1875,7 +1894,9 @@ class _Parser:
         contish = bool(ts & _K_CONT) or any("kontingent" in t or "contingent" in t or t.startswith(("konti", "resttag"))
                                             for t in toks) \
             or _CONT_RE.search(s, ts | {"tage"} if any(t.endswith(("tage", "tagen")) for t in toks) else ts)
-        if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (contish or ts & {"pool", "budget"} or any(t.startswith("firmen") for t in toks)) \
+        if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (
+                contish or ts & {"pool", "budget"} or any(t.startswith("firmen") for t in toks)
+                or ts & {"noch", "uebrig", "left", "remaining", "verbleibend"} and _HOWMUCH.search(s)) \
                 and not ts & {"gebucht", "booked", "buchungen", "bookings"}:
             return "company_contingent", 0.9, "contingent"
         staff = bool(ts & (_K_STAFF - {"leute"})) or any(t.startswith(("team", "mitarbeit")) for t in toks) \
@@ -1889,14 +1910,15 @@ class _Parser:
                 it.name = nm
                 return "member_contingent", 0.85, "contingent"
         cphrase = bool(_CANCEL_PHRASE.search(s))
-        cancel = bool(ts & _K_CANCEL) or bool(ts & _K_NEG and ts & _K_COME) \
+        weak_cancel = bool(ts & _K_CANCEL_WEAK) and bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
+        cancel = bool(ts & _K_CANCEL) or weak_cancel or bool(ts & _K_NEG and ts & _K_COME) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
         absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates) \
-            or bool(_OFF_RE.search(s)) or any(t.endswith("reise") for t in toks) \
+            or bool(_OFF_RE.search(s) and not topic) or any(t.endswith("reise") for t in toks) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
-        strong_cancel = bool(ts & _K_CANCEL) or cphrase
+        strong_cancel = bool(ts & _K_CANCEL) or cphrase or weak_cancel
         if absence and not strong_cancel:
             return "absence", 0.85, "cancel"
         if cancel and not (q and ts & {"wie", "how"} and not it.dates):
@@ -1923,7 +1945,8 @@ class _Parser:
         # --- who is where ----------------------------------------------------------------------
         if not topic and (ts & _K_WHO or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or any(t.startswith("team") for t in toks))
-                                          and (it.dates or it.space) and not desk and not _HOWMUCH.search(s))
+                                          and (it.dates or it.space) and not desk and it.desks == 1
+                                          and not _HOWMUCH.search(s))
                           or (q and (it.dates or it.space) and _WHO_RE.search(s))
                           or (q and (it.dates or it.space) and name_after(_NAME_WHO))):
             return "who", 0.85, "availability"
@@ -1953,7 +1976,13 @@ class _Parser:
                 return "smalltalk", 0.65, "availability"
             return "availability", (0.9 if q else 0.8), "book"
         if q:
-            if (ents or desk) and not ts.isdisjoint(_G_ASK) and (_ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s)):
+            if it.dates and (it.space or it.start or desk) and not (first_kept and toks[0] in _Q_START) \
+                    and _TAGQ.search(s):  # "Morgen um 9 in Billerbeck, geht klar?": a request asking for a yes
+                return "book", 0.7, "availability"
+            if (ents or desk) and not topic and not ts.isdisjoint(_G_ASK) and (
+                    _ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s)
+                    or ts & {"kann", "darf", "koennte", "can", "could", "may"} and ts & {"ich", "i", "wir", "we"}
+                    and all(t in _G_ASK for t in rest)):  # "Kann ich morgen mit 2 Kollegen nach Olfen?"
                 return "book", 0.7, "availability"
             if ents and not topic and (not rest and it.dates and it.space and not ts & _Q_START
                                        or req and ts & {"ich", "i", "mir", "me", "wir", "we"}):
