@@ -13,12 +13,15 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from bot.app import build_core
 from bot.booking import Booked, DeskTaken, NoMatchingDesk, NoSuchFeature, UnknownDesk
+from bot.clock import FixedClock
 from bot.dialogue import Dialogue
 from bot.domain import IncomingMessage
 from bot.i18n import t
 from bot.storage.models import Booking, Desk, Outbox, Space
-from tests.conftest import Chat
+from tests.conftest import REPO, Chat, make_settings
+from tests.test_docs_examples import DEMO_NOW
 
 TUE = date(2026, 11, 24)  # "morgen" on the fixed clock (Mon 23.11.2026 08:00)
 FRI = date(2026, 11, 27)
@@ -306,3 +309,39 @@ def test_many_bookers_for_one_desk_get_it_once(core):
     assert booked_desks(core) == [("duelmen", "6")]
     with core.db.session() as s:
         assert s.scalar(select(func.count(Outbox.id)).where(Outbox.kind.like("reminder%"))) == 2  # the winner's only
+
+
+# ---------------------------------------------------------------- the guide's examples do what the guide says
+
+GUIDE_EXAMPLES = {  # example in docs/guide-employees.md -> what its answer must say (a fresh member, a fresh world)
+    "morgen Coesfeld Platz 3": "✅ Gebucht: Coworking Coesfeld, Di, 24.11., Platz 3 (ruhig).",
+    "morgen Coesfeld mit Monitor": "✅ Gebucht: Coworking Coesfeld, Di, 24.11., Platz 1 (Monitor, Stehpult).",
+    "morgen ein ruhiger Platz in Coesfeld": "✅ Gebucht: Coworking Coesfeld, Di, 24.11., Platz 3 (ruhig).",
+    "Stehpult morgen Senden": "✅ Gebucht: Coworking Senden, Di, 24.11., Platz 5 (Stehpult).",
+    "Ist Platz 3 morgen in Coesfeld frei?": "✅ Platz 3 (ruhig) in Coworking Coesfeld ist am Di, 24.11. frei.",
+    "wo gibt es Freitag einen Platz mit Monitor?": "• Coworking Dülmen: Plätze 5 (Monitor), 6 (Monitor, ruhig)",
+    "zu zweit mit Monitor morgen Coesfeld": "2 Plätze (1 (Monitor, Stehpult), 2 (Monitor))",
+    "tomorrow Coesfeld desk 3": "✅ Booked: Coworking Coesfeld, Tue 24 Nov, desk 3 (quiet).",
+    "tomorrow Coesfeld with a monitor": "✅ Booked: Coworking Coesfeld, Tue 24 Nov, desk 1 (monitor, standing desk).",
+    "a quiet desk in Coesfeld tomorrow": "✅ Booked: Coworking Coesfeld, Tue 24 Nov, desk 3 (quiet).",
+    "standing desk tomorrow Senden": "✅ Booked: Coworking Senden, Tue 24 Nov, desk 5 (standing desk).",
+    "is desk 3 free tomorrow in Coesfeld?": "✅ Desk 3 (quiet) at Coworking Coesfeld is free on Tue 24 Nov.",
+    "where is a desk with a monitor on Friday?": "• Coworking Senden: desk 4 (monitor)",
+    "2 desks with a monitor tomorrow Coesfeld": "2 desks (1 (monitor, standing desk), 2 (monitor))",
+}
+
+
+def test_the_guides_desk_examples_do_what_it_says(tmp_path):
+    guide = (REPO / "docs" / "guide-employees.md").read_text(encoding="utf-8")
+    for i, (text, expected) in enumerate(GUIDE_EXAMPLES.items()):
+        assert f"`{text}`" in guide, text
+        core = build_core(make_settings(f"sqlite:///{tmp_path}/g{i}.sqlite3", tmp_path), clock=FixedClock(DEMO_NOW))
+        try:
+            chat = Chat(Dialogue(core))
+            chat.send("user", "STADTWERKE-2026", lang_hint="de" if "Platz" in expected or "Plätze" in expected else "en")
+            answer = chat.send("user", text)
+            assert expected in answer, (text, answer)
+            if "?" in text:
+                assert n_bookings(core) == 0, text  # a question books nothing
+        finally:
+            core.close()
