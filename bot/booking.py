@@ -767,10 +767,12 @@ class BookingService:
         return out
 
     def book_for(self, booker_id: int, member_id: int, space_slug: str, days: list[date], *, part: str | None = None,
-                 start: str | None = None, end: str | None = None) -> list[BookOutcome]:
+                 start: str | None = None, end: str | None = None, desk_label: str | None = None,
+                 features: tuple[str, ...] | list[str] = ()) -> list[BookOutcome]:
         """A booking made by a colleague (the caller checked they share an employer): the member's own contingent
         pays, as if they had booked; they are told who booked it and can decline."""
-        outcomes = self.book(member_id, space_slug, days, part=part, start=start, end=end)
+        outcomes = self.book(member_id, space_slug, days, part=part, start=start, end=end, desk_label=desk_label,
+                             features=features)
         booked = [o for o in outcomes if isinstance(o, Booked)]
         if booked:
             now = self.clock.now()

@@ -117,6 +117,20 @@ def test_slash_command_and_english(chat_both, core):
     assert booked_desks(core, "Tom") == [("coesfeld", "2"), ("coesfeld", "1")]
 
 
+def test_a_desk_for_a_colleague_and_a_desk_before_the_place(chat_both, core):
+    chat = chat_both
+    chat.send("carl", "STADTWERKE-2026")
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "für Carl morgen Coesfeld Platz 3")
+    r = chat.press("anna", "Für Carl")
+    assert "Für Carl gebucht: Coworking Coesfeld" in r
+    assert booked_desks(core, "Carl") == [("coesfeld", "3")]
+    r = chat.send("anna", "Platz 4 übermorgen")  # no place yet: the bot asks, and the wish is kept
+    assert "In welchem Coworking" in r
+    assert "Platz 4." in chat.send("anna", "Coesfeld")
+    assert booked_desks(core, "Anna") == [("coesfeld", "4")]
+
+
 # ---------------------------------------------------------------- features
 
 

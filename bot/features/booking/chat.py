@@ -140,8 +140,9 @@ def op_book_for(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     if not mine or not mine & set(target_view.employer_ids("employee")):
         return [Reply(t(lang, "colleague_not_found", name=target_view.display_name))]
     days = [date.fromisoformat(d) for d in a["dates"]]
+    label, features = _wish_of(a)
     outcomes = dlg.booking.book_for(ctx.member.id, target, a["space"], days, part=a.get("part"), start=a.get("start"),
-                                    end=a.get("end"))
+                                    end=a.get("end"), desk_label=label, features=features)
     booked = [o for o in outcomes if isinstance(o, Booked)]
     lines = []
     if booked:
