@@ -74,7 +74,7 @@ def router() -> Router:
                  "emp_remove": op_emp_remove, "roles_keep": op_roles_keep},
         intents={"company_contingent": on_company_contingent, "team_bookings": on_team_bookings,
                  "member_contingent": on_member_contingent},
-        preempts={"contingent": on_contingent},
+        preempts={"contingent": on_contingent, "who": on_who},
         notices=notices.DRAFTERS,
         jobs=jobs.JOBS,
         help_keys={"employer_admin": "help_employer_admin"},
@@ -480,6 +480,19 @@ def on_contingent(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
         replies += company_view(dlg, ctx, [slug] if len(g.admin_of) > 1 else [])
     return replies
 
+
+
+def on_who(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    """"Wer hat diesen Monat gebucht?" from an employer admin who is not on the staff: the team's bookings of
+    that month (staff who commute themselves ask about colleagues, answered by the booking slice)."""
+    if not ctx.member.employer_ids("employer_admin") or ctx.member.employer_ids("employee"):
+        return None
+    it = ctx.intent
+    month = it.month if it is not None and it.month else None
+    if month is None and it is not None and it.dates:
+        month = month_key(min(it.dates))
+    ctx.intent.args = [month] if month else []
+    return cmd_team(dlg, ctx)
 
 
 def _month_args(ctx: Ctx) -> list[str]:

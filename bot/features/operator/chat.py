@@ -61,7 +61,7 @@ def router() -> Router:
                   "/belegung": cmd_occupancy, "/occupancy": cmd_occupancy,
                   "/schliessen": cmd_close, "/schließen": cmd_close, "/close": cmd_close, "/qr": cmd_qr},
         buttons={"arr_in": op_arr_in, "arr_noshow": op_arr_noshow, "close_day": op_close_day},
-        preempts={"checkin": on_checkin},
+        preempts={"checkin": on_checkin, "who": on_who, "availability": on_availability},
         notices=notices.DRAFTERS,
         jobs=jobs.JOBS,
         help_keys={"operator": "help_operator"},
@@ -196,10 +196,10 @@ def cmd_arrivals(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     return arrivals_view(dlg, ctx, _args(ctx))
 
 
-def cmd_occupancy(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+def cmd_occupancy(dlg: Dialogue, ctx: Ctx, week_of: date | None = None) -> list[Reply]:
     lang = ctx.lang
     cmd = "/occupancy" if lang == "en" else "/belegung"
-    today = ctx.now.date()
+    today = week_of or ctx.now.date()
     monday = today - timedelta(days=today.weekday())
     sunday = monday + timedelta(days=6)
     out: list[str] = []
@@ -413,6 +413,46 @@ def cmd_qr(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
         replies.append(Reply(tr(lang, "qr_caption", space=name, link=link),
                              attachments=[Attachment(f"checkin-{slug}.png", "image/png", qr_png(link, caption=name))]))
     return replies
+
+
+def _own_spaces_asked(dlg: Dialogue, ctx: Ctx) -> list[int] | None:
+    """The operator's spaces a question is about: theirs when it names none of another space, else None (then
+    it is a commuter's question, answered as for anyone). Members who also commute for an employer ask about
+    their own day unless they name their space."""
+    own = ctx.member.space_ids()
+    it = ctx.intent
+    if not own or it is None:
+        return None
+    if it.space is None:
+        return None if ctx.member.employer_ids("employee") else sorted(own)
+    with dlg.core.db.session() as s:
+        sid = s.scalar(select(Space.id).where(Space.slug == it.space))
+    return [sid] if sid in own else None
+
+
+def on_who(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    """"Wer kommt morgen?" from an operator: the arrivals of their space (today and tomorrow), later days as the
+    week's occupancy."""
+    spaces = _own_spaces_asked(dlg, ctx)
+    if spaces is None:
+        return None
+    dates = sorted(ctx.intent.dates)
+    if dates and dates[-1] > ctx.now.date() + timedelta(days=1):
+        return cmd_occupancy(dlg, ctx, week_of=dates[0])
+    return arrivals_view(dlg, ctx, space_ids=spaces)
+
+
+def on_availability(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    """"Wie voll ist es diese Woche?" from an operator about their own space: the week's occupancy (opening
+    hours and prices stay the commuters' answer)."""
+    if ctx.intent is None or ctx.intent.topic:
+        return None
+    spaces = _own_spaces_asked(dlg, ctx)
+    if spaces is None:
+        return None
+    dates = sorted(ctx.intent.dates)
+    ctx.intent.args = [ctx.intent.space] if ctx.intent.space else []
+    return cmd_occupancy(dlg, ctx, week_of=dates[0] if dates else None)
 
 
 def on_checkin(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:

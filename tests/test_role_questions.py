@@ -1,0 +1,47 @@
+"""Free-text questions answered for the asker's role: an operator's "wer kommt morgen?" is their arrivals and
+"wie voll ist es diese Woche?" their occupancy; an employer admin's "wer hat diesen Monat gebucht?" is the team
+view. A question naming another space, or asked by someone who also commutes, is a commuter's question."""
+
+from __future__ import annotations
+
+
+def test_operator_who_and_how_full(chat_both):
+    chat = chat_both
+    chat.send("anna", "STADTWERKE-2026")
+    assert "Gebucht" in chat.send("anna", "morgen Dülmen")
+    chat.send("olga", "OP-DUELMEN")
+    r = chat.send("olga", "wer kommt morgen?")
+    assert "Coworking Dülmen" in r and "Anna" in r and "erwartet" in r
+    r = chat.send("olga", "wie voll ist es diese Woche")
+    assert "Belegung KW 48" in r and "Di, 24.11.: 1/6" in r
+    r = chat.send("olga", "und wie voll ist es nächste Woche?")
+    assert "Belegung KW 49" in r
+    r = chat.send("olga", "wer ist Freitag da")  # a later day: that week's occupancy
+    assert "Belegung KW 48" in r
+    # another space is a commuter's question: the free desks, no one's names
+    r = chat.send("olga", "was ist morgen in Olfen frei?")
+    assert "Coworking Olfen" in r and "Belegung" not in r and "Anna" not in r
+
+
+def test_operator_view_in_english(chat):
+    chat.send("otto", "hello", lang_hint="en")
+    chat.send("otto", "OP-OLFEN")
+    r = chat.send("otto", "who is coming tomorrow?")
+    assert "Coworking Olfen" in r and "Tomorrow" in r
+
+
+def test_employer_admin_who_booked(chat_both):
+    chat = chat_both
+    chat.send("eva", "STADTWERKE-ADMIN")
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "morgen Dülmen")
+    r = chat.send("eva", "wer hat diesen Monat gebucht?")
+    assert "Anna" in r and "24.11." in r
+    assert "keiner Firma zugeordnet" not in r
+
+
+def test_a_commuting_admin_asks_about_colleagues(chat):
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "STADTWERKE-ADMIN")  # an employee who is also the company's admin
+    r = chat.send("anna", "wer ist morgen in Dülmen?")
+    assert "Im November 2026" not in r  # the colleagues answer, not the month's team view
