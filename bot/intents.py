@@ -360,7 +360,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _TAGQ, _IFFREE, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _TAGQ, _IFFREE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     # desk choice (issue 17): "Platz 3", "Schreibtisch Nr. 3", "seat #3", "Tisch drei"; the number is no date,
     # time or team size. Not when a unit follows ("Platz 2 Tage", "Tisch 10 Uhr") or it starts a date/time/range.
@@ -395,7 +395,8 @@ def _compile_more() -> None:
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
     _CHITCHAT = _R(_CHITCHAT_SRC)
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
-    _UNDO_PHRASE = _R(r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bnimm\s+das\s+zurueck\b|\btake\s+(?:that|it)\s+back\b|"
+    _UNDO_PHRASE = _R(r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b|"
+                      r"\b(?:letzte|last|latest|vorige|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b|\btake\s+(?:that|it)\s+back\b|"
                       r"^\s*(?:nein,?\s+|no,?\s+)?zurueck\b|\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bthat\s+was\s+a\s+mistake\b|"
                       r"\bmy\s+mistake\b|^\s*oops\b|^\s*ups\b|\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b|"
                       r"\bthat\s+was\s+(?:wrong|an?\s+(?:error|accident))\b|[,.!]\s*zurueck\s*[.!]*\s*$")
@@ -411,11 +412,11 @@ def _compile_more() -> None:
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
-    _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer)\s+([a-z]+)\b")
+    _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt)\s+([a-z]+)\b")
     _CANCEL_PHRASE = _R(
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
-        r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
+        r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b|\bskip\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
         r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _HELP_START = _R(r"(?:[^.,;!?]*[.,;!?]\s*)?\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
@@ -434,6 +435,8 @@ def _compile_more() -> None:
         (("bezogen", "genommen", "eingenommen"), r"\bplatz\s+(?:\w+\s+){0,3}?(?:bezogen|genommen|eingenommen)\b"),
         (("hier", "jetzt", "now"), r"\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b"),
         (("here",), r"\bhere\s+now\b"),
+        (("sat", "sitting", "took", "settled"), r"\bsat\s+down\b|\bi'?\s*a?m\s+sitting\s+(?:at|in)\b|\btook\s+my\s+(?:seat|desk)\b|"
+                                                r"\bsettled\s+in\b"),
         (("sitze", "hingesetzt", "eingetroffen"), r"\bsitze\b|\bhingesetzt\b|\beingetroffen\b"),
         (("sitz", "hock", "hocke"), r"\b(?:sitz|hocke?)\s+(?:\w+\s+){0,2}?(?:schon|jetzt|grad|gerade|nun|hier|am|im)\b"),
         (("i've", "ive"), r"\bi'?ve\s+arrived\b"),
@@ -469,6 +472,9 @@ def _compile_more() -> None:
         (("verstehe", "versteh", "check", "checke", "raff", "raffe", "kapier", "kapiere", "blick"),
          r"\b(?:verstehe?|checke?|raffe?|kapiere?|blick)\s+(?:das\s+|dich\s+|es\s+)?(?:\w+\s+)?nicht\b(?!\s+ein)"),
         (("lost",), r"\bi'?\s*a?m\s+lost\b"),
+        (("neu", "new"), r"\bbin\s+(?:\w+\s+)?neu\b|\bi'?\s*a?m\s+new\b|\bnew\s+here\b"),
+        (("mach", "mache", "tun", "now"), r"\bwas\s+(?:mach|mache|tu|tue)\s+ich\b|\bwhat\s+now\b"),
+        (("explain", "works", "work", "use"), r"\bexplain\b|\bhow\s+(?:this|it)\s+works\b|\bhow\s+to\s+(?:use|book|cancel)\b"),
         (("erklaer", "erklaere", "erklaeren", "erklaerst", "erklaerung"), r"\berklaer\w*\b"),
         (("blick", "blicke"), r"\bblick\w*\s+(?:\w+\s+)?nicht\s+durch\b"),
         (("idea",), r"\bno\s+idea\b"),
@@ -495,15 +501,22 @@ def _compile_more() -> None:
     _IFFREE = _R(r"\b(?:if|when|once|as\s+soon\s+as|falls|wenn|sobald|sowie)\b.*\b(?:frei\s+wird|freiwird|frei\s+werden|"
                  r"frees?\s+up|becomes?\s+(?:free|available)|opens?\s+up|gets?\s+(?:free|cancelled|canceled)|"
                  r"wieder\s+(?:frei|was\s+frei)|absagt|storniert|cancels)\b")
+    _ANCHOR_IN = _R(rf"\b(?P<a>heute|morgen|today|tomorrow|uebermorgen)\s+in\s+(?P<n>{_NUM_RE})\s+(?P<u>tag|tagen|tage|days?|wochen?|weeks?)\b|"
+                    rf"\b(?P<n2>{_NUM_RE})\s+(?P<u2>days?|weeks?)\s+from\s+(?P<a2>today|tomorrow|now)\b")
+    _NDAYS = _R(rf"\b(?:fuer\s+|for\s+)?({_NUM_RE})\s+(?:(?:ganze|volle|whole|full)\s+)?(?:tage|tagen|days|werktage|arbeitstage|"
+                r"working\s+days)\b(?!\s+(?:vorher|before|frueher|spaeter|later|lang\b|im\b|in\b|pro\b|per\b|die\b|a\b))")
+    _DESKS_WITH1 = _R(r"\b(?:mit|with)\s+(?:meinem|meiner|einem|einer|my|a|one|unserem|unserer|our)\s+(?:\w+\s+)?"
+                      r"(?:kollegen|kollegin|kollege|colleague|coworker|co-worker|chef|chefin|boss|praktikant|praktikantin|"
+                      r"azubi|partner|partnerin|teamkollegen|teamkollegin)\b(?!s)")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead)\s+(?:(?:in|nach|im|to|at)\s+)?$")
-    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bdays?\s+off\b|\btake\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
+    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\btake\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
                  r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b")
     _AWAY_RE = _R(r"\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
-    _MY_PEOPLE = _R(r"\b(?:meine|my|unsere|our)\s+leute\b|\bmy\s+people\b")
+    _MY_PEOPLE = _R(r"\b(?:meine[nm]?|my|unsere[nm]?|our)\s+leuten?\b|\bmy\s+people\b")
     _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will)\s+(?:mein|meine|my|unser|unsere|our)\s+"
                  r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
     _FROM_BEFORE = _R(r"\b(?:ab|von|vom|from)\s+$")
@@ -605,6 +618,7 @@ _Q_START = {
     "welche", "welcher", "welches", "wieviel", "wieviele", "weisst", "meinst", "ob", "lohnt", "sitzt", "kommt",
     "is", "are", "any", "does", "do", "did", "will", "were", "who", "whos", "who's", "where", "when",
     "what", "whats", "what's", "how", "which", "anyone", "anybody", "anything", "someone", "somebody",
+    "haste", "hasse", "isses", "biste", "kannste", "weisste", "gibbet",
 }
 _Q_START2 = {"kannst du", "koenntest du", "can you", "could you", "would you", "will you", "kann man"}
 _K_AVAIL = _K_AVAIL | {"ruhig", "quiet", "leer", "empty", "voll", "full", "ausgebucht", "belegt", "crowded", "packed", "vacancy", "kapazitaet",
@@ -655,11 +669,15 @@ _TOPIC = {
     "juhu", "yay", "haha", "lol", "gesehen", "guckt", "gucken", "nett", "nette", "late", "feiern", "feiert", "gefeiert", "gewinnt", "gewinnen", "verliert", "vs", "think",
     "glaube", "finde", "nice", "walk", "spaziergang", "wandern", "grillen", "nicest", "best", "beste", "schoenste", "schoener", "schoenes", "schoene", "schoenen",
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
+    "innenstadt", "black", "verkaufsoffen", "verkaufsoffener", "sale", "geschaefte", "laeden", "bakery", "baeckerei",
+    "supermarkt", "supermarket", "apotheke", "pharmacy", "hotel", "kneipe", "pub", "eisdiele", "metzger", "friseur",
+    "hairdresser", "turnier", "tournament", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
 _CHITCHAT_SRC = (
     r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bhow\s+are\s+you\b|"
     r"\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bbist\s+du\s+(?:ein|eine|echt)\b|\bare\s+you\s+(?:a|an|real)\b|"
-    r"\berzaehl\w*\b.*\bwitz\b|^\s*was\s+fuer\s+(?:ein|eine|einen)\b[^?]*$|\bdid\s+you\s+know\b|\bwusstest\s+du\b|\bweisst\s+du\s+(?:was|dass)\b|\bwie\s+weit\b|\bhow\s+far\b|\bentfernung\b|\bdistance\b|\btell\s+me\s+a\s+joke\b|\bwie\s+war\s+dein\b|\bwhat'?s\s+up\b"
+    r"\berzaehl\w*\b.*\bwitz\b|^\s*was\s+fuer\s+(?:ein|eine|einen)\b[^?]*$|\bdid\s+you\s+know\b|\bwusstest\s+du\b|\bweisst\s+du\s+(?:was|dass)\b|\bwie\s+weit\b|\bhow\s+far\b|\bentfernung\b|\bdistance\b|\btell\s+me\s+a\s+joke\b|\bwie\s+war\s+dein\b|\bwhat'?s\s+up\b|"
+    r"\b(?:do\s+you\s+know|kennst\s+du|can\s+you\s+recommend|kannst\s+du\s+(?:\w+\s+)?empfehlen)\s+(?:a|an|any|some|ein|eine|einen|gute|good)\b"
 )
 _NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
@@ -710,7 +728,7 @@ def _strip_tail(text: str) -> str:
 
 
 _G_UNDO = {"nein", "no", "mach", "macht", "machen", "mache", "nimm", "take", "zurueck", "das", "that", "my", "oops", "ups",
-           "war", "was"}
+           "war", "was", "letzte", "last", "latest", "vorige", "previous"}
 _NAMED_STEMS = ("heilig", "christ", "xmas", "x", "silvester", "new", "nye", "weihnacht", "neujahr", "tag", "allerheilig",
                 "all", "labo", "may", "karfreit", "good", "oster", "easter", "himmelfahrt", "ascension", "pfingst",
                 "whit", "fronleich", "corpus", "boxing", "st", "zweite", "erste", "1", "2")
@@ -1106,6 +1124,8 @@ class _Parser:
 
         if tokset & {"mich", "me", "myself", "ich", "i"}:
             w = _DESKS_PAIR.sub(_d_pair, w)
+        if not desks and tokset & {"mit", "with"}:  # "mit meiner Kollegin", "with a colleague": the two of us
+            w = _DESKS_WITH1.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
         if desks:
             it.desks = max(1, min(max(desks), 99))
 
@@ -1290,6 +1310,15 @@ class _Parser:
             return add(mm, [today - timedelta(days=1)])
 
         # "am morgen" check needs the text before the match: do the substitution on a snapshot
+        def _anchor_in(mm):  # "heute in einer Woche", "morgen in 8 Tagen", "a week from tomorrow"
+            a = mm.group("a") or mm.group("a2")
+            n = _num(mm.group("n") or mm.group("n2"))
+            u = mm.group("u") or mm.group("u2")
+            base = today + timedelta(days={"morgen": 1, "tomorrow": 1, "uebermorgen": 2}.get(a, 0))
+            return add(mm, [base + timedelta(days=n * (7 if u.startswith(("woch", "week")) else 1))])
+
+        if tokset & {"in", "from"} and not tokset.isdisjoint(_REL_WORDS | {"now"}):
+            w = _ANCHOR_IN.sub(_anchor_in, w)
         if not tokset.isdisjoint(_REL_WORDS):
             w = _REL.sub(_rel, w)
         if tokset & {"jetzt", "gleich", "sofort", "now", "away", "asap"}:
@@ -1412,7 +1441,7 @@ class _Parser:
             if tok in ("sat", "sun", "wed"):
                 before = s[:st].rstrip()
                 pv = before.split()[-1] if before else ""
-                if pv in _PRONOUNS:
+                if pv in _PRONOUNS or tok == "sat" and s[mm.end():].lstrip().startswith(("down", "up ", "around", "next to")):
                     return mm.group()
             if len(tok) <= 2:
                 before = s[:st].rstrip()
@@ -1421,11 +1450,14 @@ class _Parser:
                 nx = after.split()[0].strip("?!.,") if after else ""
                 if tok == "do" and (pv in _DO_BEFORE or nx in _DO_AFTER):
                     return mm.group()
-                if tok == "so" and not (
+                pw = pv.strip(",")
+                if tok == "so" and (nx in ("ab", "um", "gegen", "ca", "circa", "etwa", "rum", "gut", "viel", "wie", "lange")
+                                    or not (
                     mm.group("dot") or pv in ("am", "on", "jeden", "und", "bis", "oder")
-                    or before.endswith(("-", "+", "/", ",", "&")) or after.startswith(("-", "+", "/", "&"))
+                    or before.endswith(("-", "+", "/", "&")) or after.startswith(("-", "+", "/", "&"))
+                    or before.endswith(",") and (pw in _WEEKDAYS or pw.rstrip(".") in _WEEKDAYS)
                     or nx in ("und", "bis", "oder")
-                ):
+                )):
                     return mm.group()
                 if tok == "mi" and pv in ("gib", "give"):
                     return mm.group()
@@ -1475,6 +1507,12 @@ class _Parser:
                 if _LABEL_GAP.match(gap) and len(gap) <= 6:
                     x.label = True
                     break
+        prev_wd = None
+        for x in wd_items:
+            if not x.mod and prev_wd is not None and prev_wd.mod and not x.label \
+                    and _LIST_GAP.match(s[prev_wd.end:x.start]):
+                x.mod = prev_wd.mod
+            prev_wd = x
         if week_whole and week_off == 0 and any(x.mod == "next" for x in wd_items):
             week_off = 1
         for x in wd_items:
@@ -1535,6 +1573,17 @@ class _Parser:
             d0 = dates[0]
             dates = [d0 + timedelta(days=k) for k in range(5 - d0.weekday())]
         it.dates = sorted(set(dates))
+        if len(it.dates) == 1 and ("tage" in w or "days" in w):
+            mm = _NDAYS.search(w)
+            n = _num(mm.group(1)) if mm else 0
+            if 2 <= n <= 10:
+                d, out = it.dates[0], []
+                while len(out) < n:
+                    if d.weekday() < 5 or not out:
+                        out.append(d)
+                    d += timedelta(days=1)
+                it.dates = out
+                w = w[:mm.start()] + " " * (mm.end() - mm.start()) + w[mm.end():]
 
         # ---- parts of day ----
         part = None

@@ -375,3 +375,50 @@ def test_clock_hours_in_an_office_day(text, start, end):
 ])
 def test_language_of_a_message(text, lang):
     assert p(text).lang == lang
+
+
+# ---------------------------------------------------------------- dates counted from an anchor, lists, spans
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("heute in einer Woche Coesfeld", ["2026-11-30"]),  # not today *and* in a week
+    ("morgen in einer Woche Coesfeld", ["2026-12-01"]),
+    ("morgen in 3 Tagen Coesfeld", ["2026-11-27"]),
+    ("a week from tomorrow in Senden", ["2026-12-01"]),
+    ("two weeks from today in Senden", ["2026-12-07"]),
+    ("next tue + thu Nottuln", ["2026-12-01", "2026-12-03"]),  # "next" covers the whole list
+    ("nächsten Montag und Mittwoch Olfen", ["2026-11-30", "2026-12-02"]),
+    ("diesen Freitag und nächsten Montag Olfen", ["2026-11-27", "2026-11-30"]),
+    ("ab Dienstag drei Tage Olfen", ["2026-11-24", "2026-11-25", "2026-11-26"]),
+    ("ab Donnerstag für 3 Tage Olfen", ["2026-11-26", "2026-11-27", "2026-11-30"]),  # working days
+    ("Für morgen hätte ich gerne Ascheberg, so ab 8", ["2026-11-24"]),  # "so ab 8" = about 8, no Sunday
+    ("Fr, Sa, So Dülmen", ["2026-11-27", "2026-11-28", "2026-11-29"]),
+])
+def test_anchored_and_listed_dates(text, expected):
+    assert p(text).dates == ds(*expected)
+
+
+@pytest.mark.parametrize("text,desks", [
+    ("Ich würde morgen gern mit meiner Kollegin nach Senden", 2),
+    ("with a colleague tomorrow in Olfen", 2),
+    ("mit meinen Kollegen morgen Olfen", 1),  # how many is not said
+    ("Kann ich morgen mit 2 Kollegen nach Olfen?", 3),
+])
+def test_desks_from_companions(text, desks):
+    assert p(text).desks == desks
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Morgen um 9 in Billerbeck, geht klar?", "book"),  # a request asking for a yes: ask before booking
+    ("Kann ich morgen mit 2 Kollegen nach Olfen?", "book"),
+    ("just sat down in Senden", "checkin"),
+    ("My kids have a day off on Friday", "smalltalk"),
+    ("Nimm die letzte Buchung zurück", "undo"),
+    ("Falls in Senden am Freitag was frei wird, sag Bescheid", "waitlist"),
+    ("let me know if something opens up in Coesfeld on Thursday", "waitlist"),
+])
+def test_questions_and_statements_that_do_not_book_confidently(text, intent):
+    it = p(text)
+    assert it.intent == intent
+    if intent == "book":
+        assert it.confidence < CONFIDENT
