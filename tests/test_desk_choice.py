@@ -223,6 +223,17 @@ def test_is_desk_3_free(chat_both, core):
     assert booked_desks(core) == [("coesfeld", "3")]
 
 
+def test_is_desk_3_free_without_a_place_names_the_usual_places_first(chat_both, core):
+    chat = chat_both
+    chat.send("anna", "Freitag Senden")
+    r = chat.send("anna", "Ist Platz 3 morgen frei?")
+    assert r.startswith("Platz 3 ist am Di, 24.11. frei in: Coworking Senden, Coworking Ascheberg,") and r.endswith(" ….")
+    assert labels(chat, "anna")[0] == "Senden buchen"
+    assert booked_desks(core) == [("senden", "1")]
+    assert "Coworking Senden, Di, 24.11., Platz 3." in chat.press("anna", "Senden buchen")
+    assert booked_desks(core) == [("senden", "1"), ("senden", "3")]
+
+
 def test_where_is_a_desk_with_a_monitor(chat_both, core):
     chat = chat_both
     chat.send("anna", "Freitag Coesfeld Platz 1")

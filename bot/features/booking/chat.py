@@ -585,7 +585,9 @@ def desk_availability_reply(dlg, ctx: Ctx, day: date, space: str | None, label: 
         where.sort(key=lambda x: x[0].space.slug not in recent)
         if not where:
             return [Reply(t(lang, "avail_desk_nowhere", desk=label, day=dstr))]
-        text = t(lang, "avail_desk_where", desk=label, day=dstr, spaces=", ".join(sd.space.name for sd, _ in where))
+        names = [sd.space.name for sd, _ in where]
+        text = t(lang, "avail_desk_where", desk=label, day=dstr,
+                 spaces=", ".join(names[:6]) + (" …" if len(names) > 6 else ""))
         opts = [(t(lang, "book_button", space=sd.space.town), dict(request, space=sd.space.slug, desk=d.label))
                 for sd, d in where[:4]]
         return [Reply(text, dlg.choices(ctx, opts, per_row=2))]
