@@ -360,7 +360,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _TAGQ, _IFFREE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _COND_FALLBACK, _TAGQ, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     # desk choice (issue 17): "Platz 3", "Schreibtisch Nr. 3", "seat #3", "Tisch drei"; the number is no date,
     # time or team size. Not when a unit follows ("Platz 2 Tage", "Tisch 10 Uhr") or it starts a date/time/range.
@@ -482,7 +482,7 @@ def _compile_more() -> None:
         (("weiss",), r"\bweiss\s+nicht,?\s+(?:wie|was)\b"),
         (("bedienung",), r"\bbedienung\b"),
     ])
-    _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether)\s+(?:(?:der|die|den)\s+)?([a-z]+)\b")
+    _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether|will|wird|does|did)\s+(?:(?:der|die|den)\s+)?([a-z]+)\b")
     _AVAIL_RE = _R(
         r"\bwie\s+(?:voll|leer|belegt)\b|\bhow\s+(?:full|busy|crowded)\b|\bany\s+(?:desks?|seats?|spots?|places?|space|room|chance)\b|"
         r"\b(?:is|ist)\s+(?:there|da|dort|noch)\s+(?:\w+\s+){0,4}?(?:any\s+|noch\s+)?(?:room|space|platz)\b|"
@@ -508,9 +508,14 @@ def _compile_more() -> None:
     _DESKS_WITH1 = _R(r"\b(?:mit|with)\s+(?:meinem|meiner|einem|einer|my|a|one|unserem|unserer|our)\s+(?:\w+\s+)?"
                       r"(?:kollegen|kollegin|kollege|colleague|coworker|co-worker|chef|chefin|boss|praktikant|praktikantin|"
                       r"azubi|partner|partnerin|teamkollegen|teamkollegin)\b(?!s)")
+    _POLITE = _R(r"\b(?:if\s+(?:at\s+all\s+)?possible|if\s+you\s+can|wenn\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|"
+                 r"falls\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|wenn'?s\s+geht|nach\s+moeglichkeit|wenn\s+moeglich|"
+                 r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine))\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
-    _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead)\s+(?:(?:in|nach|im|to|at)\s+)?$")
+    _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
+    _COND_FALLBACK = _R(r"\b(?:wenn|falls|if)\b.*\b(?:voll|ausgebucht|belegt|full|booked\s+(?:out|up)|taken)\b.*"
+                        r"\b(?:dann|then|sonst|otherwise|else)\b")
     _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\btake\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
                  r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b")
     _AWAY_RE = _R(r"\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
@@ -578,6 +583,7 @@ _K_CANCEL = {
     "abmelden", "freigeben", "zurueckziehen", "zurueckgeben", "release", "unbook", "aufheben", "aufhebe", "annullieren",
     "annulliere", "abblasen",
 }
+_CANCEL_PART = {"cancelled", "canceled", "storniert", "cancellation"}
 _K_CANCEL_WEAK = {"kill", "scrap", "ditch", "axe", "nuke", "entfernen", "entferne", "wegmachen", "kicken",
                   "kick", "killen", "wegnehmen", "tilgen", "undo"}
 _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", "not", "don't", "dont", "unable", "nich"}
@@ -634,7 +640,8 @@ _FILLER = {
     "bis", "ab", "von", "vom", "zum", "zur", "nach", "to", "from", "uhr", "coworking", "buero", "office",
     "space", "hub", "einmal", "wie", "immer", "as", "usual", "gleiche", "same", "zeit", "time", "es", "it",
     "da", "there", "dort", "hier", "here", "so", "auch", "too", "also", "gern", "gerne",
-    "hallo", "hello", "hi", "hey", "moin", "servus", "tag", "guten", "good", "morning", "dann", "then",
+    "hallo", "hello", "hi", "hey", "moin", "servus", "tag", "guten", "good", "morning", "dann", "then", "heya", "hiya",
+    "huhu", "hallihallo", "zusammen", "leute", "folks", "guys", "there",
     "ca", "etwa", "about", "around", "gegen", "bei", "with", "mit", "klar", "mittags", "mittag", "noon",
     "geht", "passt", "gut", "fine", "wars", "s", "sein", "bin", "m", "mach", "machen", "zu",
     "was", "etwas", "something", "brauch", "bräuchte", "nur", "just", "wochen", "weeks", "woche", "week",
@@ -1897,6 +1904,8 @@ class _Parser:
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
         unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
+        if ts & {"possible", "moeglich", "geht", "can", "kannst", "passt"}:  # "if possible", "wenn's geht"
+            w = _POLITE.sub(_blank, w)
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
                 and t not in _REQ and not t.isdigit() and len(t) > 1 and t != unknown_place]
         topic = not _TOPIC.isdisjoint(_WORDS.findall(w)) or bool(_CHITCHAT.search(s)) \
@@ -1960,14 +1969,18 @@ class _Parser:
                 return "member_contingent", 0.85, "contingent"
         cphrase = bool(_CANCEL_PHRASE.search(s))
         weak_cancel = bool(ts & _K_CANCEL_WEAK) and bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
-        cancel = bool(ts & _K_CANCEL) or weak_cancel or bool(ts & _K_NEG and ts & _K_COME) \
+        me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich"})
+        kw_cancel = ts & _K_CANCEL
+        if kw_cancel and topic and not me and kw_cancel <= _CANCEL_PART:  # "The bus to Olfen was cancelled"
+            kw_cancel = set()
+        cancel = bool(kw_cancel) or weak_cancel or bool(ts & _K_NEG and ts & _K_COME) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
         absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates) \
             or bool(_OFF_RE.search(s) and not topic) or any(t.endswith("reise") for t in toks) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
-        strong_cancel = bool(ts & _K_CANCEL) or cphrase or weak_cancel
+        strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and not strong_cancel:
             return "absence", 0.85, "cancel"
         if cancel and not (q and ts & {"wie", "how"} and not it.dates):
@@ -2020,6 +2033,8 @@ class _Parser:
             if it.space or desk or ts & {"tag", "day", "coworking"}:
                 it.topic = "hours" if hours else "price"
                 return "availability", 0.85, None
+        if avail and it.space and ts & {"wenn", "falls", "if"} and _COND_FALLBACK.search(s):
+            return "book", 0.7, "availability"  # "Wenn Senden morgen voll ist, dann Dülmen": ask before booking
         if avail and not (_DAYOFF_RE.search(s)):
             if topic and not desk:
                 return "smalltalk", 0.65, "availability"
