@@ -1,10 +1,10 @@
 """`deskbot admin ...`: the platform admin's command line (Rich tables).
 
-    deskbot admin spaces | desks SLUG | employers | contingents [--month] [--employer]
-    deskbot admin codes list | create | revoke CODE
-    deskbot admin members [--search] | roles grant/revoke MEMBER KIND [--employer] [--space]
+    deskbot admin regions | spaces [--region] | desks SLUG | employers [--region] | contingents [--month] [--employer]
+    deskbot admin codes list [--region] | create [--region] | revoke CODE
+    deskbot admin members [--search] [--region] | roles grant/revoke MEMBER KIND [--employer] [--space] [--region]
     deskbot admin import FILE.(csv|yaml) [--kind spaces|employers] [--dry-run]
-    deskbot admin report [--from] [--to] [--csv FILE] [--chart FILE.png]
+    deskbot admin report [--region] [--from] [--to] [--csv FILE] [--chart FILE.png]
     deskbot admin report --employer SLUG [--month YYYY-MM] [--csv FILE] [--chart FILE.png]
     deskbot admin qr SLUG --out FILE.png | close SLUG DAY [--reason] | retention [--dry-run]
 
@@ -46,7 +46,7 @@ _register_backup()
 
 PROGRESS_MIN_ROWS = 200  # show a progress bar from this many rows on
 HINTS = {"space": "deskbot admin spaces", "employer": "deskbot admin employers", "code": "deskbot admin codes list --all",
-         "member": "deskbot admin members"}
+         "member": "deskbot admin members", "region": "deskbot admin regions"}
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -130,15 +130,32 @@ def _parse_month(value: str | None, opt: str = "--month") -> str | None:
 
 
 @admin_app.command()
-def spaces() -> None:
+def regions() -> None:
+    """Regions (the districts taking part) with their spaces, employers, members and region admins."""
+    from bot.features.district import service
+
+    with _admin() as core:
+        rows = service.regions(core)
+    t = _table("Regions", "slug", "name", "holidays", "spaces", "employers", "members", "region admins")
+    for r in rows:
+        t.add_row(r.slug, r.name, r.holiday_region, str(r.spaces), str(r.employers), str(r.members), str(r.admins))
+    _console().print(t)
+
+
+@admin_app.command()
+def spaces(
+    region: Annotated[Optional[str], typer.Option(help="only this region (slug, see `deskbot admin regions`)")] = None,
+) -> None:
     """Spaces with desks, price and operators."""
     from bot.features.district import service
 
     with _admin() as core:
-        rows = service.spaces(core)
-    t = _table("Spaces", "slug", "name", "town", "desks", "€/day", "operators", "active")
+        rows = service.spaces(core, region)
+    t = _table(f"Spaces – {region}" if region else "Spaces", "slug", "name", "town", "region", "desks", "€/day",
+               "operators", "active")
     for r in rows:
-        t.add_row(r.slug, r.name, r.town, str(r.desks), f"{r.day_price_cents / 100:.2f}", str(r.operators), _yes(r.active))
+        t.add_row(r.slug, r.name, r.town, r.region, str(r.desks), f"{r.day_price_cents / 100:.2f}", str(r.operators),
+                  _yes(r.active))
     _console().print(t)
 
 
@@ -156,16 +173,19 @@ def desks(slug: Annotated[str, typer.Argument(help="space slug")]) -> None:
 
 
 @admin_app.command()
-def employers() -> None:
+def employers(
+    region: Annotated[Optional[str], typer.Option(help="only this region (slug, see `deskbot admin regions`)")] = None,
+) -> None:
     """Employers with their contingent policy and people."""
     from bot.features.district import service
 
     with _admin() as core:
-        rows = service.employers(core)
-    t = _table("Employers", "slug", "name", "days/employee", "pool days", "employees", "admins", "active")
+        rows = service.employers(core, region)
+    t = _table(f"Employers – {region}" if region else "Employers", "slug", "name", "region", "days/employee", "pool days",
+               "employees", "admins", "active")
     for e in rows:
-        t.add_row(e.slug, e.name, _days(e.days_per_employee_halves), _days(e.pool_halves), str(e.employees), str(e.admins),
-                  _yes(e.active))
+        t.add_row(e.slug, e.name, e.region, _days(e.days_per_employee_halves), _days(e.pool_halves), str(e.employees),
+                  str(e.admins), _yes(e.active))
     _console().print(t)
 
 
@@ -191,15 +211,16 @@ def contingents(
 def members(
     search: Annotated[Optional[str], typer.Option(help="part of the display name")] = None,
     limit: Annotated[int, typer.Option(help="at most this many")] = 100,
+    region: Annotated[Optional[str], typer.Option(help="only members who book in this region (slug)")] = None,
 ) -> None:
     """Members with their roles and chat accounts."""
     from bot.features.district import service
 
     with _admin() as core:
-        rows = service.members(core, search, limit)
-    t = _table("Members", "id", "name", "lang", "roles", "accounts", "commute km", "last seen", "deleted")
+        rows = service.members(core, search, limit, region)
+    t = _table("Members", "id", "name", "lang", "region", "roles", "accounts", "commute km", "last seen", "deleted")
     for m in rows:
-        t.add_row(str(m.id), m.name, m.lang, ", ".join(m.roles), ", ".join(m.accounts),
+        t.add_row(str(m.id), m.name, m.lang, m.region, ", ".join(m.roles), ", ".join(m.accounts),
                   "" if m.commute_km is None else f"{m.commute_km:g}",
                   m.last_seen.date().isoformat() if m.last_seen else "", "yes" if m.deleted else "")
     _console().print(t)
@@ -212,24 +233,28 @@ def members(
 def codes_list(
     employer: Annotated[Optional[str], typer.Option(help="only this employer's codes")] = None,
     all_: Annotated[bool, typer.Option("--all", help="also expired and used-up codes")] = False,
+    region: Annotated[Optional[str], typer.Option(help="only this region (slug, see `deskbot admin regions`)")] = None,
 ) -> None:
     """Invite codes and how often they were used."""
     from bot.features.district import service
 
     with _admin() as core:
-        rows = service.codes(core, employer, include_all=all_)
-    t = _table("Invite codes", "code", "kind", "for", "uses", "max", "expires", "state")
+        rows = service.codes(core, employer, include_all=all_, region=region)
+    t = _table("Invite codes", "code", "kind", "for", "region", "uses", "max", "expires", "state")
     for c in rows:
-        t.add_row(c.code, c.kind, c.target, str(c.uses), "∞" if c.max_uses is None else str(c.max_uses),
+        t.add_row(c.code, c.kind, c.target, c.region, str(c.uses), "∞" if c.max_uses is None else str(c.max_uses),
                   c.expires_at.strftime("%Y-%m-%d %H:%M") if c.expires_at else "never", c.state)
     _console().print(t)
 
 
 @codes_app.command("create")
 def codes_create(
-    kind: Annotated[str, typer.Option(help="employee | employer_admin | operator | platform_admin")] = "employee",
+    kind: Annotated[str, typer.Option(
+        help="employee | member (self-paid) | employer_admin | operator | region_admin | platform_admin")] = "employee",
     employer: Annotated[Optional[str], typer.Option(help="employer slug (employee, employer_admin)")] = None,
     space: Annotated[Optional[str], typer.Option(help="space slug (operator)")] = None,
+    region: Annotated[Optional[str], typer.Option(
+        help="region slug (member, region_admin; default: the first region)")] = None,
     max_uses: Annotated[Optional[int], typer.Option(min=1, help="how many people may use it (default: unlimited)")] = None,
     days: Annotated[Optional[int], typer.Option(min=1, help="valid for this many days (default: no expiry)")] = None,
     code: Annotated[Optional[str], typer.Option(help="the code text (default: generated)")] = None,
@@ -242,7 +267,8 @@ def codes_create(
     except service.DistrictError as exc:
         _fail(str(exc), exc.code)
     with _admin() as core:
-        text = service.create_code(core, kind, employer=employer, space=space, max_uses=max_uses, days=days, code=code)
+        text = service.create_code(core, kind, employer=employer, space=space, max_uses=max_uses, days=days, code=code,
+                                   region=region)
     typer.echo(text)
 
 
@@ -262,15 +288,16 @@ def codes_revoke(code: Annotated[str, typer.Argument(help="the code")]) -> None:
 @roles_app.command("grant")
 def roles_grant(
     member_id: Annotated[int, typer.Argument(help="member id (see `deskbot admin members`)")],
-    kind: Annotated[str, typer.Argument(help="employee | employer_admin | operator | platform_admin")],
+    kind: Annotated[str, typer.Argument(help="employee | employer_admin | operator | region_admin | platform_admin")],
     employer: Annotated[Optional[str], typer.Option(help="employer slug")] = None,
     space: Annotated[Optional[str], typer.Option(help="space slug")] = None,
+    region: Annotated[Optional[str], typer.Option(help="region slug (region_admin)")] = None,
 ) -> None:
     """Give a member a role."""
     from bot.features.district import service
 
     with _admin() as core:
-        res = service.grant_role(core, member_id, kind, employer=employer, space=space)
+        res = service.grant_role(core, member_id, kind, employer=employer, space=space, region=region)
     if res.done:
         typer.echo(f"granted {kind} {res.scope} to #{member_id}".replace("  ", " "))
     else:
@@ -280,15 +307,16 @@ def roles_grant(
 @roles_app.command("revoke")
 def roles_revoke(
     member_id: Annotated[int, typer.Argument(help="member id")],
-    kind: Annotated[str, typer.Argument(help="employee | employer_admin | operator | platform_admin")],
+    kind: Annotated[str, typer.Argument(help="employee | employer_admin | operator | region_admin | platform_admin")],
     employer: Annotated[Optional[str], typer.Option(help="employer slug")] = None,
     space: Annotated[Optional[str], typer.Option(help="space slug")] = None,
+    region: Annotated[Optional[str], typer.Option(help="region slug (region_admin)")] = None,
 ) -> None:
     """Take a role away. For an employee: bookings from tomorrow on become self-paid (as in the chat)."""
     from bot.features.district import service
 
     with _admin() as core:
-        res = service.revoke_role(core, member_id, kind, employer=employer, space=space)
+        res = service.revoke_role(core, member_id, kind, employer=employer, space=space, region=region)
     if kind == "employee":
         typer.echo(f"revoked employee {res.scope} from #{member_id}; {res.self_paid} future bookings now self-paid")
     else:
@@ -356,6 +384,7 @@ def report(
         help="one employer's monthly report instead: days and cost per employee, CSV and chart")] = None,
     month: Annotated[Optional[str], typer.Option(help="with --employer: YYYY-MM (default: last month)")] = None,
     lang: Annotated[str, typer.Option(help="with --employer: de | en (de: CSV with ';' and decimal commas)")] = "de",
+    region: Annotated[Optional[str], typer.Option(help="only this region's spaces and the bookings there (slug)")] = None,
 ) -> None:
     """Impact report: utilisation per space and week, participation, commute km and CO2 avoided.
     With --employer: that employer's monthly report (CSV and chart files; default names in this folder)."""
@@ -364,6 +393,8 @@ def report(
             _fail("--from/--to are for the impact report; with --employer use --month")
         if lang not in ("de", "en"):
             _fail("--lang: de or en")
+        if region:
+            _fail("--region is for the impact report (an employer is in one region)")
         _employer_report(employer, _parse_month(month), lang, csv_out, chart)
         return
     if month:
@@ -373,11 +404,15 @@ def report(
     d0, d1 = _parse_day(from_, "--from"), _parse_day(to, "--to")
     if d0 and d1 and d0 > d1:
         _fail("--from is after --to")
+    from bot.features.district import service
+
     with _admin() as core:
-        rep = stats.impact_report(core, d0, d1)
+        region_id = service.region_id(core, region) if region else None
+        rep = stats.impact_report(core, d0, d1, region_id=region_id)
     console = _console()
     labels = rep.week_labels()[-weeks:]
-    t = _table(f"Utilisation % per space and ISO week ({rep.from_day} – {rep.to_day})", "space", *[w[-3:] for w in labels])
+    t = _table(f"Utilisation % per space and ISO week ({rep.from_day} – {rep.to_day})" + (f" – {region}" if region else ""),
+               "space", *[w[-3:] for w in labels])
     by = {(w.space, w.week): w for w in rep.weeks}
     for slug in sorted({w.space for w in rep.weeks}):
         t.add_row(slug, *["–" if by[(slug, wk)].pct is None else f"{by[(slug, wk)].pct:g}" for wk in labels])

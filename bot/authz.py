@@ -5,7 +5,10 @@ Rules
   with an `employee` role at that employer) and the bookings that employer paid for. Bookings a
   staff member paid themselves are private and never shown to the employer.
 - An operator sees only the spaces they operate (arrivals, occupancy, closures, QR code).
-- A platform admin may do all of the above for every employer and space, plus statistics.
+- A region admin (issue 17) may do all of that for the employers and spaces of their region, plus the
+  region's statistics; another region's data is not even found.
+- A platform admin may do all of the above for every employer and space of every region, plus statistics
+  (of all regions, or of the region they choose).
 - Anybody else sees none of it; callers turn `Forbidden` into a friendly refusal that says why.
 
 Grants are read fresh from the database for every request and again when a button is pressed, so a
@@ -21,7 +24,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from bot.domain import RoleKind
-from bot.storage.models import Booking, Employer, Member, Role, Space
+from bot.storage.models import Booking, Employer, Member, Region, Role, Space
 
 
 class Forbidden(Exception):
@@ -39,6 +42,9 @@ class Grants:
     admin_of: frozenset[int] = frozenset()  # employer ids (employer_admin)
     operator_of: frozenset[int] = frozenset()  # space ids
     employee_of: frozenset[int] = frozenset()  # employer ids
+    region_admin_of: frozenset[int] = frozenset()  # region ids (region_admin)
+    region_employers: frozenset[int] = frozenset()  # the employers of those regions
+    region_spaces: frozenset[int] = frozenset()  # the spaces of those regions
 
     @property
     def is_employer_admin(self) -> bool:
@@ -48,11 +54,25 @@ class Grants:
     def is_operator(self) -> bool:
         return bool(self.operator_of)
 
+    @property
+    def is_region_admin(self) -> bool:
+        return bool(self.region_admin_of)
+
+    @property
+    def is_district_admin(self) -> bool:
+        """Platform admin or admin of a region: sees district figures (of their regions)."""
+        return self.platform_admin or bool(self.region_admin_of)
+
     def may_admin_employer(self, employer_id: int | None) -> bool:
-        return employer_id is not None and (self.platform_admin or employer_id in self.admin_of)
+        return employer_id is not None and (self.platform_admin or employer_id in self.admin_of
+                                            or employer_id in self.region_employers)
 
     def may_operate_space(self, space_id: int | None) -> bool:
-        return space_id is not None and (self.platform_admin or space_id in self.operator_of)
+        return space_id is not None and (self.platform_admin or space_id in self.operator_of
+                                         or space_id in self.region_spaces)
+
+    def may_see_region(self, region_id: int | None) -> bool:
+        return region_id is not None and (self.platform_admin or region_id in self.region_admin_of)
 
 
 def grants(s: Session, member_id: int) -> Grants:
@@ -60,19 +80,26 @@ def grants(s: Session, member_id: int) -> Grants:
     m = s.get(Member, member_id)
     if m is None or m.deleted_at is not None:
         return Grants(member_id)
-    admin, ops, emp, platform = set(), set(), set(), False
-    for kind, employer_id, space_id in s.execute(
-        select(Role.kind, Role.employer_id, Role.space_id).where(Role.member_id == member_id)
+    admin, ops, emp, regions, platform = set(), set(), set(), set(), False
+    for kind, employer_id, space_id, region_id in s.execute(
+        select(Role.kind, Role.employer_id, Role.space_id, Role.region_id).where(Role.member_id == member_id)
     ):
         if kind == RoleKind.PLATFORM_ADMIN.value:
             platform = True
+        elif kind == RoleKind.REGION_ADMIN.value and region_id is not None:
+            regions.add(region_id)
         elif kind == RoleKind.EMPLOYER_ADMIN.value and employer_id is not None:
             admin.add(employer_id)
         elif kind == RoleKind.OPERATOR.value and space_id is not None:
             ops.add(space_id)
         elif kind == RoleKind.EMPLOYEE.value and employer_id is not None:
             emp.add(employer_id)
-    return Grants(member_id, platform, frozenset(admin), frozenset(ops), frozenset(emp))
+    r_emps: frozenset[int] = frozenset()
+    r_spaces: frozenset[int] = frozenset()
+    if regions and not platform:
+        r_emps = frozenset(s.scalars(select(Employer.id).where(Employer.region_id.in_(regions))))
+        r_spaces = frozenset(s.scalars(select(Space.id).where(Space.region_id.in_(regions))))
+    return Grants(member_id, platform, frozenset(admin), frozenset(ops), frozenset(emp), frozenset(regions), r_emps, r_spaces)
 
 
 # --- requirements ------------------------------------------------------------------------------
@@ -81,6 +108,40 @@ def grants(s: Session, member_id: int) -> Grants:
 def require_platform_admin(g: Grants) -> None:
     if not g.platform_admin:
         raise Forbidden("not_platform_admin")
+
+
+def require_district_admin(g: Grants) -> None:
+    if not g.is_district_admin:
+        raise Forbidden("not_platform_admin")
+
+
+def district_region(s: Session, g: Grants, slug: str | None = None) -> Region | None:
+    """The region whose district figures this member asks for: the one named (a platform admin: any; a region
+    admin: their own), else a region admin's own region, else (a platform admin) None: all regions.
+    Raises Forbidden("unknown_region") for a name that is no region, ("not_your_region") for another's."""
+    require_district_admin(g)
+    if slug:
+        text = " ".join(slug.split()).lower()
+        region = next((r for r in s.scalars(select(Region).order_by(Region.id))
+                       if text in (r.slug, r.name.lower(), r.name.lower().replace(" ", "-"))), None)
+        if region is None:
+            raise Forbidden("unknown_region")
+        if not g.may_see_region(region.id):
+            raise Forbidden("not_your_region")
+        return region
+    if g.platform_admin:
+        return None
+    return s.get(Region, min(g.region_admin_of))
+
+
+def visible_regions(s: Session, g: Grants) -> list[Region]:
+    """The regions whose figures this member may see (all for a platform admin), in id order."""
+    if not g.is_district_admin:
+        return []
+    q = select(Region).order_by(Region.id)
+    if not g.platform_admin:
+        q = q.where(Region.id.in_(g.region_admin_of))
+    return list(s.scalars(q))
 
 
 def require_employer(g: Grants, employer_id: int | None) -> None:
@@ -99,7 +160,7 @@ def require_space(g: Grants, space_id: int | None) -> None:
 def admin_employers(s: Session, g: Grants, slug: str | None = None) -> list[Employer]:
     """Employers this member administers (all for a platform admin), optionally the one named.
     Raises Forbidden when there is none or the named one is not theirs."""
-    if not (g.platform_admin or g.admin_of):
+    if not (g.platform_admin or g.admin_of or g.region_employers):
         raise Forbidden("not_employer_admin")
     q = select(Employer).order_by(Employer.name)
     if slug:
@@ -109,13 +170,14 @@ def admin_employers(s: Session, g: Grants, slug: str | None = None) -> list[Empl
         require_employer(g, emp.id)
         return [emp]
     if not g.platform_admin:
-        q = q.where(Employer.id.in_(g.admin_of))
+        q = q.where(Employer.id.in_(g.admin_of | g.region_employers))
     return list(s.scalars(q))
 
 
 def operated_spaces(s: Session, g: Grants, slug: str | None = None) -> list[Space]:
-    """Spaces this member operates (all active spaces for a platform admin), optionally the one named."""
-    if not (g.platform_admin or g.operator_of):
+    """Spaces this member operates (all active spaces for a platform admin, those of their region for a region
+    admin), optionally the one named."""
+    if not (g.platform_admin or g.operator_of or g.region_spaces):
         raise Forbidden("not_operator")
     q = select(Space).order_by(Space.slug)
     if slug:
@@ -124,7 +186,12 @@ def operated_spaces(s: Session, g: Grants, slug: str | None = None) -> list[Spac
             raise Forbidden("unknown_space")
         require_space(g, sp.id)
         return [sp]
-    q = q.where(Space.id.in_(g.operator_of)) if not g.platform_admin else q.where(Space.active)
+    if g.platform_admin:
+        q = q.where(Space.active)
+    elif g.region_spaces:  # a region admin: the region's active spaces and those they operate
+        q = q.where(Space.id.in_(g.operator_of) | (Space.id.in_(g.region_spaces) & Space.active))
+    else:
+        q = q.where(Space.id.in_(g.operator_of))
     return list(s.scalars(q))
 
 

@@ -37,7 +37,8 @@ class RoleKind(str, enum.Enum):
     EMPLOYEE = "employee"
     EMPLOYER_ADMIN = "employer_admin"
     OPERATOR = "operator"
-    PLATFORM_ADMIN = "platform_admin"
+    REGION_ADMIN = "region_admin"  # a region's district admin (issue 17)
+    PLATFORM_ADMIN = "platform_admin"  # every region
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from bot.storage.models import (
     InviteCode,
     Member,
     PendingAction,
+    Region,
     Role,
     Space,
 )
@@ -34,7 +35,8 @@ TOUCH_EVERY = timedelta(hours=1)
 _RESOLVE = (
     "SELECT i.id AS ident_id, i.chat_id AS chat_id, i.blocked_at AS blocked_at, i.last_used_at AS last_used_at, "
     "m.id AS member_id, m.display_name AS display_name, m.lang AS lang, m.prefs AS prefs, m.deleted_at AS deleted_at, "
-    "m.last_seen_at AS last_seen_at, r.kind AS role_kind, r.employer_id AS role_employer_id, r.space_id AS role_space_id "
+    "m.last_seen_at AS last_seen_at, r.kind AS role_kind, r.employer_id AS role_employer_id, r.space_id AS role_space_id, "
+    "m.region_id AS region_id "
     "FROM identities i JOIN members m ON m.id = i.member_id LEFT JOIN roles r ON r.member_id = m.id "
     "WHERE i.transport = ? AND i.external_id = ? ORDER BY r.id"
 )
@@ -55,6 +57,7 @@ class MemberView:
     roles: tuple[tuple[str, int | None, int | None], ...]  # (kind, employer_id, space_id)
     prefs: dict
     is_new: bool = False
+    region_id: int | None = None  # the region of the code redeemed (issue 17); None: none yet
 
     def has(self, kind: str) -> bool:
         return any(r[0] == kind for r in self.roles)
@@ -73,6 +76,7 @@ class Redeemed:
     space_name: str | None = None
     space_slug: str | None = None
     already: bool = False
+    region_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -81,19 +85,20 @@ class CodeRefused:
 
 
 def assign_role(s: Session, member_id: int, kind: str, scope: str, *, employer_id: int | None, space_id: int | None,
-                now: datetime) -> Role:
+                now: datetime, region_id: int | None = None) -> Role:
     """Give a member a role. One employer at a time: a new employee role replaces the old one."""
     if kind == "employee":
         for old in s.scalars(select(Role).where(Role.member_id == member_id, Role.kind == "employee")):
             s.delete(old)
-    role = Role(member_id=member_id, kind=kind, scope=scope, employer_id=employer_id, space_id=space_id, created_at=now)
+    role = Role(member_id=member_id, kind=kind, scope=scope, employer_id=employer_id, space_id=space_id,
+                region_id=region_id if kind == "region_admin" else None, created_at=now)
     s.add(role)
     return role
 
 
 def _view(s: Session, m: Member, is_new: bool = False) -> MemberView:
     roles = tuple((r.kind, r.employer_id, r.space_id) for r in s.scalars(select(Role).where(Role.member_id == m.id)))
-    return MemberView(m.id, m.display_name, m.lang, roles, dict(m.prefs or {}), is_new)
+    return MemberView(m.id, m.display_name, m.lang, roles, dict(m.prefs or {}), is_new, m.region_id)
 
 
 class Members:
@@ -127,7 +132,7 @@ class Members:
                 if changed or _stale(d.ts_out(last_seen_at), now):
                     run(conn, d.sql(_TOUCH_MEMBER), (name, d.ts(now), member_id))
                 roles = tuple(r[10:13] for r in rows if r[10] is not None)
-                return MemberView(member_id, name, lang, roles, dict(d.js_out(prefs) or {}))
+                return MemberView(member_id, name, lang, roles, dict(d.js_out(prefs) or {}), region_id=rows[0][13])
             lang = self.default_lang
             if lang_hint:
                 lang = "en" if not lang_hint.lower().startswith("de") else "de"
@@ -170,8 +175,10 @@ class Members:
 
     def redeem(self, member_id: int, code_text: str, *, transport: str | None = None, chat_id: str | None = None,
                is_group: bool = False) -> Redeemed | CodeRefused:
-        """Use an invite code: employee / employer admin of its employer, operator of its space, platform admin.
-        An operator code sent in a group registers that group for the space's notices."""
+        """Use an invite code: employee / employer admin of its employer, operator of its space, admin of its region,
+        platform admin; a `member` code (self-paid) only places the member in its region. An employee or member
+        code puts the member into the code's region (where they book); another code does so only for a member
+        without a region yet. An operator code sent in a group registers that group for the space's notices."""
         now = self.clock.now()
         code_text = code_text.strip()
         with self.db.session() as s:
@@ -183,10 +190,21 @@ class Members:
             if code.expires_at is not None and code.expires_at <= now:
                 return CodeRefused("expired")
             scope = f"employer:{code.employer_id}" if code.employer_id else (f"space:{code.space_id}" if code.space_id else "")
+            if code.kind == "region_admin":
+                scope = f"region:{code.region_id}"
             emp = s.get(Employer, code.employer_id) if code.employer_id else None
             space = s.get(Space, code.space_id) if code.space_id else None
-            result = Redeemed(code.kind, emp.name if emp else None, space.name if space else None, space.slug if space else None)
-            existing = s.scalar(select(Role).where(Role.member_id == member_id, Role.kind == code.kind, Role.scope == scope))
+            region = s.get(Region, code.region_id)
+            result = Redeemed(code.kind, emp.name if emp else None, space.name if space else None, space.slug if space else None,
+                              region_name=region.name if region else None)
+            member = s.get(Member, member_id)
+            if code.kind == "member":  # self-paid: no role, only the region
+                if member.region_id == code.region_id:
+                    result.already = True
+                    return result
+                existing = None
+            else:
+                existing = s.scalar(select(Role).where(Role.member_id == member_id, Role.kind == code.kind, Role.scope == scope))
             if is_group and code.kind == "operator" and space is not None and transport and chat_id:
                 if existing is None:
                     return CodeRefused("unknown")  # only an operator can register a group
@@ -206,7 +224,11 @@ class Members:
             )
             if res.rowcount != 1:
                 return CodeRefused("used_up")
-            assign_role(s, member_id, code.kind, scope, employer_id=code.employer_id, space_id=code.space_id, now=now)
+            if code.kind != "member":
+                assign_role(s, member_id, code.kind, scope, employer_id=code.employer_id, space_id=code.space_id, now=now,
+                            region_id=code.region_id)
+            if code.kind in ("employee", "member") or member.region_id is None:
+                member.region_id = code.region_id
             return result
 
     # --- button tokens --------------------------------------------------------------------
@@ -234,6 +256,16 @@ class Members:
             else:
                 run(conn, sql, rows, many=True)
         return ["a:" + t for t in tokens]
+
+    def usable_actions(self, member_id: int, op: str, *, within: timedelta, limit: int = 20) -> list[dict]:
+        """Still usable button actions of this kind issued to the member within `within`, newest first (e.g. the
+        undo buttons of their recent booking messages, for a typed "rückgängig"). Nothing is spent."""
+        now = self.clock.now()
+        with self.db.session() as s:
+            return [dict(a) for a in s.scalars(select(PendingAction.action).where(
+                PendingAction.member_id == member_id, PendingAction.used_at.is_(None), PendingAction.expires_at > now,
+                PendingAction.created_at >= now - within, PendingAction.action["op"].as_string() == op)
+                .order_by(PendingAction.created_at.desc()).limit(limit))]
 
     def redeem_token(self, member_id: int, data: str, *, group: str | None = None) -> dict | str:
         """The action behind a pressed button, marked used (with the rest of its group) in one go.

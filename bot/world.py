@@ -56,7 +56,8 @@ class CodeSpec(BaseModel):
         return v
 
 
-CODE_KINDS = ("employee", "employer_admin", "operator", "region_admin", "platform_admin")
+# member: a self-paid commuter's code, it only places its user in its region (no employer)
+CODE_KINDS = ("employee", "member", "employer_admin", "operator", "region_admin", "platform_admin")
 DEFAULT_REGION = "default"
 
 
@@ -65,6 +66,7 @@ class RegionSpec(BaseModel):
     name: str
     holiday_region: str | None = None  # NW, RP, ... (German state codes); the defaults' otherwise
     admin_codes: list[CodeSpec] = Field(default_factory=list)  # region admins: see and run only this region
+    member_codes: list[CodeSpec] = Field(default_factory=list)  # self-paid commuters of this region
 
 
 class SpaceSpec(BaseModel):
@@ -173,6 +175,10 @@ def load_world(session: Session, world: WorldSpec, *, now: datetime | None = Non
     d = world.defaults
     counts = {"regions": 0, "spaces": 0, "desks": 0, "employers": 0, "codes": 0}
     regions = {r.slug: r for r in session.scalars(select(Region))}
+    if world.regions and DEFAULT_REGION in regions and not ({r.slug for r in world.regions} & set(regions)):
+        # a store upgraded by 0008 holds one region `default`: the file's first region is that one, named now
+        regions[world.regions[0].slug] = regions.pop(DEFAULT_REGION)
+        regions[world.regions[0].slug].slug = world.regions[0].slug
     for spec in world.regions:
         region = regions.get(spec.slug)
         if region is None:
@@ -201,9 +207,10 @@ def load_world(session: Session, world: WorldSpec, *, now: datetime | None = Non
         return region
 
     for spec in world.regions:
-        for code in spec.admin_codes:
-            counts["codes"] += _upsert_code(session, code.model_copy(update={"kind": "region_admin"}), now,
-                                            region_id=regions[spec.slug].id)
+        for kind, codes in (("region_admin", spec.admin_codes), ("member", spec.member_codes)):
+            for code in codes:
+                counts["codes"] += _upsert_code(session, code.model_copy(update={"kind": kind}), now,
+                                                region_id=regions[spec.slug].id)
     spaces_by_slug = {s.slug: s for s in session.scalars(select(Space))}
     for spec in world.spaces:
         try:

@@ -50,7 +50,7 @@ def test_import_yaml_dry_run_then_for_real(env):
     assert "would change" in out and "coesfeld" in out and "nothing was written" in out
     assert "coesfeld" not in run("spaces")
     out = run("import", str(DEMO_WORLD))
-    assert "Changed" in out and "15 rows read; 32 new" in out
+    assert "Changed" in out and "21 rows read; 46 new" in out
     assert "coesfeld" in run("spaces") and "stadtwerke" in run("employers")
     assert "0 new, 0 changed" in run("import", str(DEMO_WORLD))
     d = db(env)
@@ -217,7 +217,7 @@ def test_backup_command(loaded, tmp_path):
     out_file = tmp_path / "backup.sqlite3"
     run("backup", str(out_file))
     con = sqlite3.connect(out_file)
-    assert con.execute("SELECT count(*) FROM spaces").fetchone()[0] == 11
+    assert con.execute("SELECT count(*) FROM spaces").fetchone()[0] == 14
     con.close()
 
 

@@ -415,7 +415,7 @@ def test_browser_district_page_shows_the_statistics(browser, world):
         page.get_by_role("link", name=re.compile("^Kreis:")).click()
         page.wait_for_url("**/dashboard/district")
         _accessible(page)
-        assert "eine Region" in page.inner_text("#region-note")
+        assert "Alle Regionen" in page.inner_text("#region-note")  # the platform admin: every region, or one chosen
         rep = _stats(world.core)
         months = _cells(page, "months")
         assert [r[0] for r in months] == [m.month for m in rep.months]

@@ -28,7 +28,7 @@ def _member(core, name: str) -> int:
 
 def test_listings(sqlite_core):
     rows = district.spaces(sqlite_core)
-    assert [r.slug for r in rows] == sorted(r.slug for r in rows) and len(rows) == 11
+    assert [r.slug for r in rows] == sorted(r.slug for r in rows) and len(rows) == 14  # 11 + 3 in Bernkastel-Wittlich
     coesfeld = next(r for r in rows if r.slug == "coesfeld")
     assert coesfeld.desks > 0 and coesfeld.active
     name, desks = district.desks(sqlite_core, "coesfeld")
@@ -103,7 +103,7 @@ def test_import_dry_run_rolls_back_and_reports_progress(sqlite_core, tmp_path):
     with sqlite_core.db.session() as s:
         assert s.scalar(select(Space.id).where(Space.slug == "s-0")) is None
     res = district.import_world(sqlite_core, district.read_import(DEMO_WORLD), source="demo_world.yaml")
-    assert res.changes == [] and res.rows == 15
+    assert res.changes == [] and res.rows == 21  # 2 regions, 14 spaces, 4 employers, 1 platform admin code
     with pytest.raises(DistrictError, match="expected a .csv"):
         district.read_import(tmp_path / "x.json")
 

@@ -116,7 +116,8 @@ def _redeem(dlg, ctx: Ctx, code: str) -> list[Reply]:
         return [Reply(t(ctx.lang, f"code_{res.reason}", code=code))]
     if res.already:
         return [Reply(t(ctx.lang, "code_already"))]
-    text = t(ctx.lang, f"code_ok_{res.kind}", employer=res.employer_name or "", space=res.space_name or "")
+    text = t(ctx.lang, f"code_ok_{res.kind}", employer=res.employer_name or "", space=res.space_name or "",
+             region=res.region_name or "")
     replies = [Reply(text)]
     if res.kind == "employee":
         rem = dlg.booking.remaining(ctx.member.id)

@@ -347,7 +347,8 @@ def _index(core, member_id, lang, request, now, csv_out):
 
 
 def _district(core, member_id, lang, request, now, csv_out):
-    d = service.district(core, member_id, now.date())
+    # ?region=SLUG: a platform admin's choice (a region admin sees their own region either way; issue 17)
+    d = service.district(core, member_id, now.date(), region=request.query.get("region") or None)
     tables = service.district_tables(d)
     if csv_out:
         return _csv(tables, request.match_info.get("table", ""), lang, "deskbot-district")
@@ -363,7 +364,10 @@ def _district(core, member_id, lang, request, now, csv_out):
         "km": bars_svg(months, [(tr(lang, "col_km"), [m["km"] for m in d.months]),
                                 (tr(lang, "col_co2"), [m["co2"] for m in d.months])], tr(lang, "chart_km")),
     }
+    with core.db.session() as s:
+        regions = service.scopes(s, member_id).regions
     return render("district.html", lang, d=d, tables={t.id: t for t in tables}, charts=charts, logged_in=True,
+                  region=d.region, regions=regions, csv_query=f"?region={d.region[0]}" if d.region else "",
                   km=fmt_decimal(d.total_km, lang, 1), co2=fmt_decimal(d.total_co2, lang, 1),
                   from_day=fmt_day(d.from_day, lang), to_day=fmt_day(d.to_day, lang), weeks=len(d.weeks),
                   as_of=d.as_of.astimezone(core.clock.tz).strftime("%H:%M") if d.as_of else "",

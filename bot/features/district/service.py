@@ -1,5 +1,6 @@
-"""The district's master data, for the platform admin: spaces, desks, employers, members, invite codes,
-roles, and importing spaces and employers from CSV or a world YAML.
+"""The district's master data, for the platform admin: regions, spaces, desks, employers, members, invite
+codes, roles, and importing spaces and employers from CSV or a world YAML. Listings take `region` (a slug):
+only that region's rows (issue 17: regions are tenants).
 
 Every function opens its own unit of work (`core.db.session()`), returns plain rows and raises
 `DistrictError` (with the exit code the CLI should use) when the request cannot be done. Changes write
@@ -37,7 +38,8 @@ if TYPE_CHECKING:
 
     from bot.world import WorldSpec
 
-KINDS = ("employee", "employer_admin", "operator", "platform_admin")
+KINDS = ("employee", "employer_admin", "operator", "region_admin", "platform_admin")  # roles
+CODE_KINDS = ("employee", "member", "employer_admin", "operator", "region_admin", "platform_admin")  # + self-paid
 IMPORT_CHUNK = 100  # rows loaded per step of an import (the progress callback is called after each)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
@@ -77,6 +79,12 @@ def region_by_slug(s: Session, slug: str | None) -> Region:
     return region
 
 
+def region_id(core, slug: str) -> int:
+    """The id of the region with this slug (NotFound otherwise)."""
+    with core.db.session() as s:
+        return region_by_slug(s, slug).id
+
+
 def space_by_slug(s: Session, slug: str) -> Space:
     sp = s.scalar(select(Space).where(Space.slug == slug))
     if sp is None:
@@ -95,6 +103,17 @@ def employer_by_slug(s: Session, slug: str) -> Employer:
 
 
 @dataclass(frozen=True, slots=True)
+class RegionRow:
+    slug: str
+    name: str
+    holiday_region: str
+    spaces: int
+    employers: int
+    members: int  # members who book there (their code's region)
+    admins: int  # region admins
+
+
+@dataclass(frozen=True, slots=True)
 class SpaceRow:
     slug: str
     name: str
@@ -103,6 +122,7 @@ class SpaceRow:
     day_price_cents: int
     operators: int
     active: bool
+    region: str = ""  # slug
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +141,7 @@ class EmployerRow:
     employees: int
     admins: int
     active: bool
+    region: str = ""  # slug
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,16 +154,45 @@ class MemberRow:
     commute_km: float | None
     last_seen: datetime | None
     deleted: bool
+    region: str = ""  # slug of the region the member books in ("" before any code)
 
 
-def spaces(core) -> list[SpaceRow]:
-    """Every space by slug, with its active desks and operators."""
+def _region_filter(s: Session, region: str | None, column):
+    """[column == the region's id] for a region slug (NotFound for an unknown one), [] for None."""
+    return [] if region is None else [column == region_by_slug(s, region).id]
+
+
+def _region_slugs(s: Session) -> dict[int, str]:
+    return dict(s.execute(select(Region.id, Region.slug)).tuples().all())
+
+
+def regions(core) -> list[RegionRow]:
+    """Every region, with how many spaces, employers, members and region admins it has."""
     with core.db.session() as s:
+        def count(col):
+            return dict(s.execute(select(col, func.count()).where(col.is_not(None)).group_by(col)).tuples().all())
+
+        n_sp, n_emp = count(Space.region_id), count(Employer.region_id)
+        n_mem = dict(s.execute(select(Member.region_id, func.count()).where(Member.region_id.is_not(None),
+                                                                             Member.deleted_at.is_(None))
+                               .group_by(Member.region_id)).tuples().all())
+        n_adm = dict(s.execute(select(Role.region_id, func.count()).where(Role.kind == "region_admin")
+                               .group_by(Role.region_id)).tuples().all())
+        return [RegionRow(r.slug, r.name, r.holiday_region, n_sp.get(r.id, 0), n_emp.get(r.id, 0), n_mem.get(r.id, 0),
+                          n_adm.get(r.id, 0)) for r in s.scalars(select(Region).order_by(Region.id))]
+
+
+def spaces(core, region: str | None = None) -> list[SpaceRow]:
+    """Every space by slug (of one region: `region`), with its active desks and operators."""
+    with core.db.session() as s:
+        where = _region_filter(s, region, Space.region_id)
+        slugs = _region_slugs(s)
         desks = dict(s.execute(select(Desk.space_id, func.count(Desk.id)).where(Desk.active).group_by(Desk.space_id)).all())
         ops = dict(s.execute(select(Role.space_id, func.count(Role.id)).where(Role.kind == "operator")
                              .group_by(Role.space_id)).all())
-        return [SpaceRow(sp.slug, sp.name, sp.town, desks.get(sp.id, 0), sp.day_price_cents, ops.get(sp.id, 0), sp.active)
-                for sp in s.scalars(select(Space).order_by(Space.slug))]
+        return [SpaceRow(sp.slug, sp.name, sp.town, desks.get(sp.id, 0), sp.day_price_cents, ops.get(sp.id, 0), sp.active,
+                         slugs.get(sp.region_id, ""))
+                for sp in s.scalars(select(Space).where(*where).order_by(Space.slug))]
 
 
 def desks(core, slug: str) -> tuple[str, list[DeskRow]]:
@@ -153,23 +203,28 @@ def desks(core, slug: str) -> tuple[str, list[DeskRow]]:
                          for d in s.scalars(select(Desk).where(Desk.space_id == sp.id).order_by(Desk.id))]
 
 
-def employers(core) -> list[EmployerRow]:
-    """Every employer by slug, with its contingent policy and how many employees and admins it has."""
+def employers(core, region: str | None = None) -> list[EmployerRow]:
+    """Every employer by slug (of one region: `region`), with its contingent policy and how many employees and
+    admins it has."""
     with core.db.session() as s:
+        where = _region_filter(s, region, Employer.region_id)
+        slugs = _region_slugs(s)
         counts = {(k, e): n for k, e, n in s.execute(
             select(Role.kind, Role.employer_id, func.count(Role.id)).where(Role.employer_id.is_not(None))
             .group_by(Role.kind, Role.employer_id))}
         return [EmployerRow(e.slug, e.name, e.days_per_employee_halves, e.pool_halves, counts.get(("employee", e.id), 0),
-                            counts.get(("employer_admin", e.id), 0), e.active)
-                for e in s.scalars(select(Employer).order_by(Employer.slug))]
+                            counts.get(("employer_admin", e.id), 0), e.active, slugs.get(e.region_id, ""))
+                for e in s.scalars(select(Employer).where(*where).order_by(Employer.slug))]
 
 
-def members(core, search: str | None = None, limit: int = 100) -> list[MemberRow]:
-    """Members by id (at most `limit`; `search`: part of the display name), with roles and chat accounts."""
+def members(core, search: str | None = None, limit: int = 100, region: str | None = None) -> list[MemberRow]:
+    """Members by id (at most `limit`; `search`: part of the display name; `region`: who books there), with roles
+    and chat accounts."""
     with core.db.session() as s:
         emp = dict(s.execute(select(Employer.id, Employer.slug)).all())
         sps = dict(s.execute(select(Space.id, Space.slug)).all())
-        q = select(Member).order_by(Member.id).limit(limit)
+        slugs = _region_slugs(s)
+        q = select(Member).where(*_region_filter(s, region, Member.region_id)).order_by(Member.id).limit(limit)
         if search:
             q = q.where(func.lower(Member.display_name).contains(search.lower()))
         found = list(s.scalars(q))
@@ -177,12 +232,14 @@ def members(core, search: str | None = None, limit: int = 100) -> list[MemberRow
         roles: dict[int, list[str]] = {}
         for r in s.scalars(select(Role).where(Role.member_id.in_(ids)).order_by(Role.id)):
             roles.setdefault(r.member_id, []).append(
-                r.kind + (f":{emp.get(r.employer_id)}" if r.employer_id else "") + (f":{sps.get(r.space_id)}" if r.space_id else ""))
+                r.kind + (f":{emp.get(r.employer_id)}" if r.employer_id else "") + (f":{sps.get(r.space_id)}" if r.space_id else "")
+                + (f":{slugs.get(r.region_id)}" if r.region_id else ""))
         accounts: dict[int, list[str]] = {}
         for i in s.scalars(select(Identity).where(Identity.member_id.in_(ids)).order_by(Identity.id)):
             accounts.setdefault(i.member_id, []).append(i.transport)
         return [MemberRow(m.id, m.display_name, m.lang, tuple(roles.get(m.id, ())), tuple(accounts.get(m.id, ())),
-                          m.commute_km, m.last_seen_at, m.deleted_at is not None) for m in found]
+                          m.commute_km, m.last_seen_at, m.deleted_at is not None, slugs.get(m.region_id, ""))
+                for m in found]
 
 
 # --- invite codes ----------------------------------------------------------------------------
@@ -197,15 +254,17 @@ class CodeRow:
     max_uses: int | None
     expires_at: datetime | None  # in the district's time zone
     state: str  # "active" | "expired/revoked" | "used up"
+    region: str = ""  # slug
 
 
-def codes(core, employer: str | None = None, *, include_all: bool = False) -> list[CodeRow]:
-    """Invite codes by code; only usable ones unless `include_all`."""
+def codes(core, employer: str | None = None, *, include_all: bool = False, region: str | None = None) -> list[CodeRow]:
+    """Invite codes by code (of one region: `region`); only usable ones unless `include_all`."""
     now = core.clock.now()
     with core.db.session() as s:
         emp = {e.id: e.slug for e in s.scalars(select(Employer))}
         sps = {x.id: x.slug for x in s.scalars(select(Space))}
-        q = select(InviteCode).order_by(InviteCode.code)
+        slugs = _region_slugs(s)
+        q = select(InviteCode).where(*_region_filter(s, region, InviteCode.region_id)).order_by(InviteCode.code)
         if employer:
             eid = next((i for i, slug in emp.items() if slug == employer), None)
             if eid is None:
@@ -221,14 +280,15 @@ def codes(core, employer: str | None = None, *, include_all: bool = False) -> li
             if state != "active" and not include_all:
                 continue
             out.append(CodeRow(c.code, c.kind, emp.get(c.employer_id) or sps.get(c.space_id) or "", c.uses, c.max_uses,
-                               c.expires_at.astimezone(core.clock.tz) if c.expires_at else None, state))
+                               c.expires_at.astimezone(core.clock.tz) if c.expires_at else None, state,
+                               slugs.get(c.region_id, "")))
         return out
 
 
 def check_code_target(kind: str, employer: str | None, space: str | None) -> None:
     """The kind is known and names what it needs (no database)."""
-    if kind not in KINDS:
-        raise DistrictError(f"--kind: one of {', '.join(KINDS)}")
+    if kind not in CODE_KINDS:
+        raise DistrictError(f"--kind: one of {', '.join(CODE_KINDS)}")
     if kind in ("employee", "employer_admin") and not employer:
         raise DistrictError(f"--employer is needed for kind {kind}")
     if kind == "operator" and not space:
@@ -238,7 +298,9 @@ def check_code_target(kind: str, employer: str | None, space: str | None) -> Non
 def create_code(core, kind: str = "employee", *, employer: str | None = None, space: str | None = None,
                 max_uses: int | None = None, days: int | None = None, code: str | None = None,
                 actor_id: int | None = None, region: str | None = None) -> str:
-    """Make an invite code (generated as PREFIX-XXXXXXXX unless `code` is given); returns its text."""
+    """Make an invite code (generated as PREFIX-XXXXXXXX unless `code` is given); returns its text. Its region is
+    its employer's or space's; a region admin, self-paid (`member`) or platform admin code is for `region`
+    (default: the first region)."""
     check_code_target(kind, employer, space)
     now = core.clock.now()
     with core.db.session() as s:
@@ -246,13 +308,15 @@ def create_code(core, kind: str = "employee", *, employer: str | None = None, sp
         sp = space_by_slug(s, space) if space else None
         eid, sid = (emp.id if emp else None), (sp.id if sp else None)
         rid = emp.region_id if emp else sp.region_id if sp else region_by_slug(s, region).id
+        if region is not None and rid != region_by_slug(s, region).id:
+            raise DistrictError(f"{employer or space} is not in region {region}")
         prefix = re.sub(r"[^A-Z0-9]", "", (employer or space or kind).upper())[:12]
         text = code or f"{prefix}-{''.join(secrets.choice(CODE_ALPHABET) for _ in range(8))}"
         if s.scalar(select(InviteCode.id).where(InviteCode.code == text)):
             raise DistrictError(f"code {text!r} exists already")
         s.add(InviteCode(code=text, kind=kind, employer_id=eid, space_id=sid, region_id=rid, max_uses=max_uses, uses=0, created_at=now,
                          expires_at=now + timedelta(days=days) if days else None))
-        audit(s, "invite_create", now, actor_id=actor_id, code=text, kind=kind, max_uses=max_uses, days=days)
+        audit(s, "invite_create", now, actor_id=actor_id, code=text, kind=kind, max_uses=max_uses, days=days, region_id=rid)
     return text
 
 
@@ -279,8 +343,9 @@ class RoleChange:
     self_paid: int | None = None  # revoking an employee: future bookings now self-paid
 
 
-def role_target(s: Session, kind: str, employer: str | None, space: str | None) -> tuple[int | None, int | None, str]:
-    """(employer id, space id, scope) of a role of this kind."""
+def role_target(s: Session, kind: str, employer: str | None, space: str | None,
+                region: str | None = None) -> tuple[int | None, int | None, str]:
+    """(employer id, space id, scope) of a role of this kind (a region admin: scope "region:<id>")."""
     if kind not in KINDS:
         raise DistrictError(f"KIND: one of {', '.join(KINDS)}")
     if kind in ("employee", "employer_admin"):
@@ -297,11 +362,15 @@ def role_target(s: Session, kind: str, employer: str | None, space: str | None) 
         if sid is None:
             raise NotFound("space", space)
         return None, sid, f"space:{sid}"
+    if kind == "region_admin":
+        if not region:
+            raise DistrictError("--region is needed for region_admin")
+        return None, None, f"region:{region_by_slug(s, region).id}"
     return None, None, ""
 
 
 def grant_role(core, member_id: int, kind: str, *, employer: str | None = None, space: str | None = None,
-               actor_id: int | None = None) -> RoleChange:
+               region: str | None = None, actor_id: int | None = None) -> RoleChange:
     """Give a member a role (an employee role replaces one at another employer: one employer at a time)."""
     from bot.members import assign_role
 
@@ -310,23 +379,24 @@ def grant_role(core, member_id: int, kind: str, *, employer: str | None = None, 
         m = s.get(Member, member_id)
         if m is None or m.deleted_at is not None:
             raise NotFound("member", member_id)
-        eid, sid, scope = role_target(s, kind, employer, space)
+        eid, sid, scope = role_target(s, kind, employer, space, region)
         if s.scalar(select(Role.id).where(Role.member_id == member_id, Role.kind == kind, Role.scope == scope)):
             return RoleChange(member_id, kind, scope, done=False)
-        assign_role(s, member_id, kind, scope, employer_id=eid, space_id=sid, now=now)
+        rid = int(scope.split(":")[1]) if kind == "region_admin" else None
+        assign_role(s, member_id, kind, scope, employer_id=eid, space_id=sid, now=now, region_id=rid)
         audit(s, "role_grant", now, actor_id=actor_id, member_id=member_id, kind=kind, scope=scope)
     return RoleChange(member_id, kind, scope, done=True)
 
 
 def revoke_role(core, member_id: int, kind: str, *, employer: str | None = None, space: str | None = None,
-                actor_id: int | None = None) -> RoleChange:
+                region: str | None = None, actor_id: int | None = None) -> RoleChange:
     """Take a role away. An employee's bookings from tomorrow on become self-paid and they are told
     (`remove_employee`, as when the employer admin removes them in the chat)."""
     from bot.features.employer.chat import remove_employee
 
     now = core.clock.now()
     with core.db.session() as s:
-        eid, _, scope = role_target(s, kind, employer, space)
+        eid, _, scope = role_target(s, kind, employer, space, region)
         role = s.scalar(select(Role).where(Role.member_id == member_id, Role.kind == kind, Role.scope == scope))
         if role is None:
             raise DistrictError(f"#{member_id} has no role {kind} {scope}".rstrip(), 1)
@@ -427,24 +497,27 @@ def read_import(path: Path, kind: str | None = None) -> WorldSpec:
 
 
 def import_rows(spec: WorldSpec) -> int:
-    return len(spec.spaces) + len(spec.employers) + len(spec.platform_admin_codes)
+    return len(spec.regions) + len(spec.spaces) + len(spec.employers) + len(spec.platform_admin_codes)
 
 
 def _snapshot(s: Session) -> dict[tuple[str, str], dict]:
     desk_counts = dict(s.execute(select(Desk.space_id, func.count(Desk.id)).where(Desk.active).group_by(Desk.space_id)).all())
     snap: dict[tuple[str, str], dict] = {}
+    for r in s.scalars(select(Region)):
+        snap[("region", r.slug)] = {"name": r.name, "holiday_region": r.holiday_region}
     for sp in s.scalars(select(Space)):
         snap[("space", sp.slug)] = {"name": sp.name, "town": sp.town, "address": sp.address, "hours": sp.opening_hours,
                                     "price_cents": sp.day_price_cents, "cancel_cutoff_hours": sp.cancel_cutoff_hours,
                                     "checkin_deadline_minutes": sp.checkin_deadline_minutes,
                                     "holiday_region": sp.holiday_region, "lat": sp.lat, "lon": sp.lon,
-                                    "desks": desk_counts.get(sp.id, 0)}
+                                    "desks": desk_counts.get(sp.id, 0), "region_id": sp.region_id}
     for e in s.scalars(select(Employer)):
         snap[("employer", e.slug)] = {"name": e.name, "days_per_employee_halves": e.days_per_employee_halves,
-                                      "pool_halves": e.pool_halves, "alert_percent": e.alert_percent}
+                                      "pool_halves": e.pool_halves, "alert_percent": e.alert_percent,
+                                      "region_id": e.region_id}
     for c in s.scalars(select(InviteCode)):
         snap[("code", c.code)] = {"kind": c.kind, "employer_id": c.employer_id, "space_id": c.space_id,
-                                  "max_uses": c.max_uses, "expires_at": c.expires_at}
+                                  "max_uses": c.max_uses, "expires_at": c.expires_at, "region_id": c.region_id}
     return snap
 
 
@@ -478,16 +551,20 @@ def import_world(core, spec: WorldSpec, *, source: str = "", dry_run: bool = Fal
     with core.db.session() as s:
         before = _snapshot(s)
         try:
+            if spec.regions:  # first, so that the chunks below find them (each chunk names them again)
+                step("regions", 0, len(spec.regions))
+                load_world(s, WorldSpec(defaults=spec.defaults, regions=spec.regions), now=now)
+                step("regions", len(spec.regions), len(spec.regions))
             for label, items in (("spaces", spec.spaces), ("employers", spec.employers)):
                 if not items:
                     continue
                 step(label, 0, len(items))
                 for i in range(0, len(items), IMPORT_CHUNK):
                     chunk = items[i:i + IMPORT_CHUNK]
-                    load_world(s, WorldSpec(defaults=spec.defaults, **{label: chunk}), now=now)
+                    load_world(s, WorldSpec(defaults=spec.defaults, regions=spec.regions, **{label: chunk}), now=now)
                     step(label, len(chunk), len(items))
             if spec.platform_admin_codes:
-                load_world(s, WorldSpec(platform_admin_codes=spec.platform_admin_codes), now=now)
+                load_world(s, WorldSpec(regions=spec.regions, platform_admin_codes=spec.platform_admin_codes), now=now)
         except WorldError as exc:
             raise DistrictError(str(exc)) from None  # the unit of work rolls back
         s.flush()

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.authz import Forbidden, grants, require_platform_admin
+from bot.authz import Forbidden, district_region, grants, visible_regions
 from bot.domain import Attachment, Reply, Status
 from bot.features.staff import audit, refusal
 from bot.i18n import Table, fmt_decimal, translator
@@ -374,13 +374,18 @@ def cmd_stats(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     from bot import stats
 
     lang = ctx.lang
+    asked = " ".join(ctx.intent.args if ctx.intent else []).strip()  # "/statistik bernkastel-wittlich"
     try:
-        with dlg.core.db.session() as s:
-            require_platform_admin(grants(s, ctx.member.id))
+        with dlg.core.db.session() as s:  # a region admin sees their region, a platform admin all or the one named
+            region = district_region(s, grants(s, ctx.member.id), asked or None)
+            region_id, region_name = (region.id, region.name) if region else (None, None)
+            several = region is None and len(visible_regions(s, grants(s, ctx.member.id))) > 1
     except Forbidden as exc:
         return refusal(lang, exc)
-    rep = stats.impact_report(dlg.core)
+    rep = stats.impact_report(dlg.core, region_id=region_id)
     text = tr(lang, "stats_caption", day=rep.to_day.isoformat()) + "\n" + rep.summary_text(lang)
+    if region_name or several:
+        text = (tr(lang, "stats_region", region=region_name) if region_name else tr(lang, "stats_all_regions")) + "\n" + text
     attachments = [Attachment("deskbot-impact.csv", "text/csv", rep.to_csv().encode("utf-8-sig"))]
     png = rep.chart_png(lang)
     if png is None:
@@ -424,5 +429,5 @@ def router() -> Router:
         },
         buttons={"privacy_delete": op_delete, "privacy_keep": op_keep},
         jobs=[Job("retention", Retention().run)],
-        help_keys={"platform_admin": "help_platform_admin"},
+        help_keys={"platform_admin": "help_platform_admin", "region_admin": "help_region_admin"},
     )
