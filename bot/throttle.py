@@ -1,13 +1,23 @@
-"""The per-member flood throttle: a sliding one-minute window of message times.
+"""Throttles: the per-member flood window (incoming) and the messenger's shared send budget (outgoing).
 
-In memory of one process (per `Dialogue`); buttons are not counted. Above the limit a message is
-dropped, and the member is told to slow down at most once per window, not once per message.
+`FloodWindow`: a sliding one-minute window of message times, in memory of one process (per `Dialogue`);
+buttons are not counted. Above the limit a message is dropped, and the member is told to slow down at
+most once per window, not once per message.
+
+`PgSendBudget`: the bot token's send budget (Telegram: ~30 messages/s per bot, 1/s per chat) kept in
+PostgreSQL, so several instances behind a load balancer together stay within it (docs/delivery.md,
+"Several instances").
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections import deque
 from threading import Lock
+
+log = logging.getLogger(__name__)
 
 
 class FloodWindow:
@@ -43,3 +53,118 @@ class FloodWindow:
                 return False
             self._warned[member_id] = at
             return True
+
+
+# ---------------------------------------------------------------------------------------------
+# the messenger's send budget, shared by every instance on one PostgreSQL database
+
+# The function ``send_budget_take`` (migration 0009) decides a batch of sends in one call: it locks the
+# bot's row (every instance's decisions are serialised on it, for well under a millisecond), and for each
+# request in order checks the bot-wide cell rate (GCRA: ``tat`` is the theoretical arrival time, in
+# microseconds of the database's clock) and the chat's own; a send that conforms to both is granted (0)
+# and both ``tat`` move on by one interval. A refused send gets the wait until it would conform:
+# positive = the chat's budget, negative = the bot-wide one. A bulk send needs ``reserve`` microseconds
+# of the bot-wide burst left, so interactive replies always find some burst free and bulk gets only what
+# the replies leave.
+_PAUSE_SQL = (
+    "INSERT INTO send_budget (bucket, tat) VALUES (%(k)s, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
+    " + %(d)s) ON CONFLICT (bucket) DO UPDATE SET tat = greatest(send_budget.tat, excluded.tat)"
+)
+
+
+class BudgetRequest:
+    """One send asking for the budget: its chat (None: only the bot-wide budget counts, e.g. an edit), the
+    chat's cell interval and burst tolerance (seconds), and whether it is bulk."""
+
+    __slots__ = ("bulk", "chat", "chat_interval", "chat_tau")
+
+    def __init__(self, chat: object | None, chat_interval: float, chat_tau: float, bulk: bool) -> None:
+        self.chat = chat
+        self.chat_interval = chat_interval
+        self.chat_tau = chat_tau
+        self.bulk = bulk
+
+
+class PgSendBudget:
+    """The bot token's send budget in PostgreSQL (table ``send_budget``, function ``send_budget_take``,
+    migration 0009), so that all instances together stay within Telegram's 30/s per bot and 1/s per chat.
+
+    ``await take(requests)`` returns one number per request: 0.0 = granted (send now; the budget is spent),
+    > 0 = the chat's budget allows it only in that many seconds, < 0 = the bot-wide budget allows it only in
+    ``-x`` seconds. Nothing is reserved ahead: a grant is for "now", so an instance that dies holds nothing
+    and the other instances go on at the full rate at once (the dead one's last grants are at most one
+    batch). One dedicated autocommit connection per instance (like the Matrix leader lock); a broken one
+    is reopened on the next call, which then raises (the caller waits and asks again).
+    """
+
+    def __init__(self, url: str, *, bot: str, global_interval: float, global_tau: float, bulk_reserve: float,
+                 connect_timeout: float = 5.0) -> None:
+        from bot.handlers.matrix_leader import psycopg_conninfo
+
+        self.conninfo = psycopg_conninfo(url)
+        self.bot = bot
+        self.gint = round(global_interval * 1e6)
+        self.gtau = round(global_tau * 1e6)
+        self.reserve = round(bulk_reserve * 1e6)
+        self.connect_timeout = connect_timeout
+        self.calls = 0
+        self.errors = 0
+        self._conn = None
+        self._lock = None  # asyncio.Lock, made in the loop that uses it
+
+    def key(self, chat: object) -> str:
+        return f"{self.bot}:{chat}"
+
+    async def _connection(self):
+        import psycopg
+
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            if self._conn is not None:
+                with contextlib.suppress(Exception):
+                    await self._conn.close()
+            self._conn = await psycopg.AsyncConnection.connect(
+                self.conninfo, autocommit=True, connect_timeout=max(1, int(self.connect_timeout)))
+        return self._conn
+
+    async def take(self, requests: list[BudgetRequest]) -> list[float]:
+        if not requests:
+            return []
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        keys = [None if r.chat is None else self.key(r.chat) for r in requests]
+        params = (self.bot, self.gint, self.gtau, self.reserve, keys,
+                  [round(r.chat_interval * 1e6) for r in requests], [round(r.chat_tau * 1e6) for r in requests],
+                  [r.bulk for r in requests])
+        async with self._lock:
+            try:
+                conn = await self._connection()
+                cur = await conn.execute(
+                    "SELECT send_budget_take(%s, %s, %s, %s, %s::text[], %s::bigint[], %s::bigint[], %s::boolean[])",
+                    params, prepare=True)
+                row = await cur.fetchone()
+            except Exception:
+                self.errors += 1
+                if self._conn is not None:
+                    with contextlib.suppress(Exception):
+                        await self._conn.close()
+                    self._conn = None
+                raise
+        self.calls += 1
+        return [w / 1e6 for w in row[0]]
+
+    async def pause(self, chat: object, seconds: float, chat_tau: float) -> None:
+        """Telegram answered 429 for this chat: no instance sends to it for ``seconds``."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            try:
+                conn = await self._connection()
+                await conn.execute(_PAUSE_SQL, {"k": self.key(chat), "d": round((seconds + chat_tau) * 1e6)})
+            except Exception as exc:  # noqa: BLE001 - the local pause still holds for this instance
+                log.warning("send budget: pause of chat %s not shared: %s", chat, exc)
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()

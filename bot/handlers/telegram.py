@@ -29,6 +29,9 @@ How it works
 * Pacing: `FloodLimiter` (bot/handlers/telegram_send.py): 30 messages/s per bot served round robin
   across chats (every chat's first part before anyone's second), interactive replies before `send()`'s
   bulk, 1/s per private chat (burst 2 of the ~3 Telegram tolerates), 20/min per group. No delay beyond these limits.
+  On PostgreSQL every send is also drawn from the bot's budget in the database (`PgSendBudget`,
+  bot/throttle.py), so all instances together keep these limits (``shared_budget``; setting
+  ``telegram_shared_budget``).
 * HTTP: PTB's `ExtBot` on an aiohttp client (bot/handlers/telegram_http.py; ~10x less CPU per Bot API
   call than PTB's default httpx client).
 * Failures: 429 -> the chat waits ``retry_after`` and the message is retried; network errors are
@@ -291,6 +294,7 @@ class TelegramTransport:
         stop_grace: float = 5.0,
         read_timeout: float = 5.0,
         dialogue_concurrency: int | None = None,
+        shared_budget: str | bool | None = None,
     ) -> None:
         if mode not in ("polling", "webhook"):
             raise ValueError(f"telegram mode must be 'polling' or 'webhook', not {mode!r}")
@@ -325,6 +329,9 @@ class TelegramTransport:
         self._dialogue_slots: asyncio.Semaphore | None = None
         self.limiter = FloodLimiter(limits)
         self.limiter.stop_grace = stop_grace
+        url = self._budget_url(dialogue, shared_budget)
+        if url is not None:  # several instances may run: the bot's budget is shared through the database
+            self.limiter.share(url, "tg:" + token.split(":", 1)[0])
         self.stats: dict[str, int] = dict.fromkeys(
             ("updates", "duplicates", "dropped_flood", "flood_notices", "sent", "maybe_sent", "left_to_outbox",
              "lost", "callback_answers", "webhook_refused"), 0)
@@ -359,6 +366,23 @@ class TelegramTransport:
             rate_limiter=self.limiter,
         )
         self.app = _App(self.bot)
+
+    @staticmethod
+    def _budget_url(dialogue: Any, shared_budget: str | bool | None) -> str | None:
+        """The PostgreSQL URL whose ``send_budget`` this process draws from, or None (it alone sends).
+        ``shared_budget``: a URL; True/None = the dialogue's database if it is PostgreSQL (None: unless
+        the setting ``telegram_shared_budget`` is off); False = never."""
+        if isinstance(shared_budget, str):
+            return shared_budget
+        if shared_budget is False:
+            return None
+        core = getattr(dialogue, "core", None)
+        db = getattr(core, "db", None)
+        if db is None or not getattr(db, "is_postgres", False):
+            return None
+        if shared_budget is None and not getattr(core.settings, "telegram_shared_budget", True):
+            return None
+        return core.settings.effective_database_url
 
     # ----------------------------------------------------------------- life cycle
 

@@ -19,6 +19,14 @@ On a 429 the chat (for chat-less calls: nothing, the caller decides) is paused f
 the ticket goes back to the head of its queue, keeping its round, so no other chat is held up. No
 delay is added beyond these limits: with an empty queue a send is granted at once.
 
+Several instances (PostgreSQL): the limits are per bot token, not per process, so with a `PgSendBudget`
+(bot/throttle.py) every grant is also drawn from one budget in the database: the dispatcher hands a
+batch of the sends it would grant now (in its (class, round) order) to ``send_budget_take``, which grants
+those that conform to the bot-wide and the chat's budget there; a refusal says how long until the chat
+(another instance sent to it) or the bot (the others used the budget) allows the next one, and the lane
+waits exactly that. A bulk send needs ``bulk_reserve`` cells of the bot-wide burst left, so interactive
+replies of any instance go before the bulk of all of them. A 429 pauses the chat for every instance.
+
 ``SendPolicy.deadline`` bounds the wait: a ticket that cannot be granted before it ends raises
 `RetryAfter` without sending (the outbox reschedules; an interactive reply stays in the outbox).
 ``abort_waiting()`` (at stop, after the stop grace) ends every waiting ticket the same way.
@@ -42,6 +50,8 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.throttle import BudgetRequest, PgSendBudget
+
 log = logging.getLogger("bot.handlers.telegram")
 
 SEND_ENDPOINTS = frozenset({"sendMessage", "sendDocument", "sendPhoto", "sendMediaGroup", "copyMessage", "forwardMessage"})
@@ -58,6 +68,7 @@ class FloodLimits:
     group_per_min: float = 20.0
     group_burst: int = 20
     safety: float = 1.03  # space requests slightly wider than the nominal rate
+    bulk_reserve: int = 10  # shared budget only: cells of the bot-wide burst that bulk leaves to the replies
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,16 @@ class _Gcra:
     def ready(self, now: float) -> float:
         return max(now, self.tat - self.tau)
 
+    def bulk_tau(self) -> float:
+        """Bulk leaves one cell of the burst to interactive replies: a notice never takes a chat's last cell."""
+        return self.tau - min(self.interval, self.tau)
+
+    def ready_tau(self, bulk: bool) -> float:
+        return self.bulk_tau() if bulk else self.tau
+
+    def ready_for(self, now: float, bulk: bool) -> float:
+        return max(now, self.tat - self.ready_tau(bulk))
+
     def take(self, now: float) -> None:
         self.tat = max(self.tat, now) + self.interval
 
@@ -120,7 +141,7 @@ class _Ticket:
 class _Lane:
     """One FIFO of tickets: a (chat, class), or the edits of a class (no per-chat budget)."""
 
-    __slots__ = ("chat", "cls", "key", "last_round", "queue", "scheduled")
+    __slots__ = ("chat", "claiming", "cls", "key", "last_round", "queue", "scheduled")
 
     def __init__(self, key: Any, cls: int, chat: _Gcra | None) -> None:
         self.key = key
@@ -129,13 +150,18 @@ class _Lane:
         self.queue: deque[_Ticket] = deque()
         self.last_round = 0
         self.scheduled = False  # its head is in the ready or the waiting heap
+        self.claiming = False  # its head is being asked for in the shared budget
 
 
 class FloodLimiter(BaseRateLimiter[SendPolicy]):
     """Paces sends below Telegram's limits, fairly across chats (see module doc)."""
 
-    def __init__(self, limits: FloodLimits | None = None) -> None:
+    def __init__(self, limits: FloodLimits | None = None, budget: PgSendBudget | None = None) -> None:
         self.limits = limits or FloodLimits()
+        self.budget = budget  # None: this process is the only sender (SQLite: one instance)
+        self.shared_batch = 16  # sends asked for in one round trip to the shared budget
+        self.shared_refused = 0  # sends the shared budget made wait (another instance had used it)
+        self._shared_at = [0.0, 0.0]  # per class: the shared bot-wide budget allows the next send then
         self.hits_429 = 0
         self.granted = 0
         self.stop_grace = 5.0
@@ -169,6 +195,15 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
             with contextlib.suppress(BaseException):
                 await self._task
             self._task = None
+        if self.budget is not None:
+            await self.budget.close()
+
+    def share(self, url: str, bot: str) -> PgSendBudget:
+        """Draw every send from the budget of bot ``bot`` in this PostgreSQL database (migration 0009)."""
+        g = self._global
+        self.budget = PgSendBudget(url, bot=bot, global_interval=g.interval, global_tau=g.tau,
+                                   bulk_reserve=min(self.limits.bulk_reserve * g.interval, g.tau))
+        return self.budget
 
     # ------------------------------------------------------------------ budgets
 
@@ -207,11 +242,11 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
 
     def _schedule(self, lane: _Lane, now: float) -> None:
         """Put the lane's head into the ready heap (its chat may send now) or the waiting heap."""
-        if lane.scheduled or not lane.queue:
+        if lane.scheduled or lane.claiming or not lane.queue:
             return
         lane.scheduled = True
         head = lane.queue[0]
-        t = lane.chat.ready(now) if lane.chat is not None else now
+        t = lane.chat.ready_for(now, lane.cls == 1) if lane.chat is not None else now
         if t <= now:
             heapq.heappush(self._ready, (lane.cls, head.round, head.seq, lane))
         else:
@@ -235,10 +270,13 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
                 self._schedule(lane, now)
             if self._ready:
                 wait = self._global.ready(now) - now
+                if wait <= 0 and self.budget is not None:
+                    await self._claim_shared(now)
+                    continue
                 if wait <= 0:
                     cls, _rnd, seq, lane = heapq.heappop(self._ready)
                     lane.scheduled = False
-                    if lane.chat is not None and lane.chat.ready(now) > now:  # paused by a 429 meanwhile
+                    if lane.chat is not None and lane.chat.ready_for(now, cls == 1) > now:  # paused by a 429 meanwhile
                         self._schedule(lane, now)
                         continue
                     if cls == 1 and self._bulk.ready(now) > now:
@@ -261,6 +299,62 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
             else:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait)
+
+    async def _claim_shared(self, now: float) -> None:
+        """Ask the shared budget for the sends this process would grant now (a batch, in (class, round)
+        order), grant what it allows, and let each refused lane wait exactly as long as it says."""
+        g = self._global
+        room, t = 0, max(g.tat, now)
+        while room < self.shared_batch and t - g.tau <= now:  # what the local budget allows at once
+            room += 1
+            t += g.interval
+        batch: list[_Lane] = []
+        while self._ready and len(batch) < room:
+            cls, _rnd, seq, lane = heapq.heappop(self._ready)
+            lane.scheduled = False
+            while lane.queue and lane.queue[0].future.done():  # given up while queued
+                lane.queue.popleft()
+            if not lane.queue:
+                continue
+            if lane.chat is not None and lane.chat.ready_for(now, cls == 1) > now:  # paused by a 429 meanwhile
+                self._schedule(lane, now)
+                continue
+            blocked = max(self._shared_at[cls], self._bulk.ready(now) if cls == 1 else 0.0)
+            if blocked > now:
+                lane.scheduled = True
+                heapq.heappush(self._waiting, (blocked, seq, lane))
+                continue
+            lane.claiming = True
+            batch.append(lane)
+        if not batch:
+            return
+        reqs = [BudgetRequest(lane.key if lane.chat is not None else None,
+                              lane.chat.interval if lane.chat is not None else 0.0,
+                              lane.chat.ready_tau(lane.cls == 1) if lane.chat is not None else 0.0, lane.cls == 1)
+                for lane in batch]
+        assert self.budget is not None
+        try:
+            waits = await self.budget.take(reqs)
+        except Exception as exc:  # noqa: BLE001 - the database is away: nobody sends, ask again shortly
+            log.warning("telegram: shared send budget unavailable (%s); asking again in 0.5 s", exc)
+            waits = [-0.5] * len(batch)
+        t = asyncio.get_running_loop().time()  # waits count from the database's answer: a little conservative
+        for lane, w in zip(batch, waits, strict=True):
+            lane.claiming = False
+            if w == 0:
+                while lane.queue and lane.queue[0].future.done():
+                    lane.queue.popleft()
+                if lane.queue:
+                    self._grant(lane.queue.popleft(), t)
+            elif w > 0 and lane.chat is not None:  # another instance sent to this chat
+                self.shared_refused += 1
+                lane.chat.tat = max(lane.chat.tat, t + w + lane.chat.ready_tau(lane.cls == 1))
+            else:  # the other instances used the bot-wide budget (or, for bulk, its reserve)
+                self.shared_refused += 1
+                until = t + abs(w)
+                for c in range(lane.cls, 2):  # a reply refused: bulk is refused too
+                    self._shared_at[c] = max(self._shared_at[c], until)
+            self._schedule(lane, t)
 
     def _grant(self, ticket: _Ticket, now: float) -> None:
         if ticket.future.done():  # given up (deadline, abort) while queued
@@ -397,6 +491,8 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
                 until = loop.time() + wait
                 if chat_id is not None:
                     self._chat(chat_id).pause_until(until)
+                    if self.budget is not None:  # for every instance
+                        await self.budget.pause(chat_id, wait, self._chat(chat_id).tau)
                 else:
                     self._global.pause_until(until)
                 attempt += 1

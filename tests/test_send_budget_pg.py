@@ -1,0 +1,311 @@
+"""Two deskbot instances behind a load balancer share one Telegram send budget (issue 16, item 2).
+
+Telegram's limits are per bot token (about 30 messages/s) and per chat (1/s), not per process. Here two real
+deskbot processes (real `TelegramTransport` in webhook mode, real dialogue, real outbox `Delivery`) run on one
+PostgreSQL database; the Bot API emulator (tests/tg_emulator.py, limits enforced) posts every update to a small
+round-robin load balancer in front of them. At once: 200 new users each book a desk (their updates are dealt
+to both instances), and 1 000 notices are due (chat-addressed outbox rows, claimed by both instances' delivery
+with SKIP LOCKED; the 200 bookers get three each, 400 other chats one), so the same chat gets messages from
+both instances. Asserted, from what the emulator received:
+
+* 0 × 429, nothing dropped: every booker answered, every notice delivered exactly once, no reply lost;
+* all sends together within the bot-wide budget: in every window of T seconds at most burst + rate · T;
+* per chat at most 2 messages within any second (deskbot's burst of 2, then 1/s).
+
+The bot-wide rate is ``RATE`` (default 60/s, so that the 1 200 messages take ~20 s instead of ~41 s; the
+per-chat 1/s is Telegram's): ``DESKBOT_TEST_SEND_RATE=30`` runs it at Telegram's own 30/s.
+``DESKBOT_TEST_SHARED_BUDGET=0`` switches the sharing off (each instance paces only itself): the test then
+fails (2 instances send at twice the rate, chats get more than 1/s, hundreds of 429s).
+
+Run as a script (``python tests/test_send_budget_pg.py worker CONFIG``) this file is one instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+RATE = float(os.environ.get("DESKBOT_TEST_SEND_RATE", "60"))
+SHARED = os.environ.get("DESKBOT_TEST_SHARED_BUDGET", "1") != "0"
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+BURST_USERS = 200
+NOTICES_EACH_BOOKER = 3
+OTHER_CHATS = 400
+USER0 = 810_000_000
+OTHER0 = 820_000_000
+SECRET = "budget-test-secret"
+TOWNS = ["Dülmen", "Coesfeld", "Lüdinghausen", "Senden", "Ascheberg", "Billerbeck", "Nottuln", "Havixbeck",
+         "Olfen", "Nordkirchen", "Rosendahl"]
+
+
+def booking_text(i: int) -> str:
+    d, days = NOW.date(), []
+    while len(days) < 60:
+        d += timedelta(days=1)
+        if d.weekday() < 5:
+            days.append(d)
+    day: date = days[(i // len(TOWNS)) % len(days)]
+    return f"{TOWNS[i % len(TOWNS)]} {day:%d.%m.}"
+
+
+# ---------------------------------------------------------------------------------------------
+# one instance (a child process)
+
+
+def worker(cfg: dict) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bot.app import build_core
+    from bot.clock import FixedClock
+    from bot.dialogue import Dialogue
+    from bot.handlers.telegram import FloodLimits, TelegramTransport
+    from bot.scheduler import Delivery
+    from tests.conftest import make_settings
+
+    async def main() -> None:
+        core = build_core(make_settings(cfg["db"], Path(cfg["dir"])), clock=FixedClock(NOW), migrate=False,
+                          load_world=False)  # fmt: skip
+        dialogue = Dialogue(core)
+        handle_ms: list[float] = []
+        plain = dialogue.handle
+
+        def timed(msg):
+            t = time.perf_counter()
+            try:
+                return plain(msg)
+            finally:
+                handle_ms.append((time.perf_counter() - t) * 1000)
+
+        dialogue.handle = timed  # type: ignore[method-assign]
+        tr = TelegramTransport(dialogue, token=cfg["token"], base_url=cfg["base_url"], mode="webhook",
+                               webhook_url=cfg["lb_url"], webhook_port=cfg["port"], webhook_secret=SECRET,
+                               set_commands=False, limits=FloodLimits(global_per_s=cfg["rate"]),
+                               shared_budget=None if cfg["shared"] else False)  # fmt: skip
+        await tr.start()
+        delivery = Delivery(core, {"telegram": tr})
+        stop = asyncio.Event()
+
+        async def deliver() -> None:
+            while not stop.is_set():
+                st = await delivery.deliver_due()
+                if not st.claimed:
+                    await asyncio.sleep(0.1)
+
+        task = asyncio.create_task(deliver())
+        print(json.dumps({"ready": True}), flush=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.readline)  # the test closes stdin: stop
+        stop.set()
+        delivery.stopping = True
+        await asyncio.wait_for(task, 60)
+        lim = tr.limiter
+        stats = {"granted": lim.granted, "limiter_429": lim.hits_429, "shared_refused": lim.shared_refused,
+                 "budget_calls": lim.budget.calls if lim.budget else 0,
+                 "handle_p50_ms": round(sorted(handle_ms)[len(handle_ms) // 2]) if handle_ms else None,
+                 "handle_max_ms": round(max(handle_ms)) if handle_ms else None, **{k: v for k, v in tr.stats.items() if v}}
+        await tr.stop()
+        core.close()
+        print(json.dumps({"stats": stats}), flush=True)
+
+    asyncio.run(main())
+
+
+# ---------------------------------------------------------------------------------------------
+# the test
+
+
+class Balancer:
+    """Round robin over the instances, as a load balancer in front of them; an instance that does not
+    answer is skipped (its health check failed), so Telegram's delivery goes to the next one."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.next = 0
+        self.forwarded = [0] * len(ports)
+
+    async def start(self):
+        from aiohttp import ClientSession, ClientTimeout, web
+
+        from tests.tg_emulator import free_port
+
+        self.session = ClientSession(timeout=ClientTimeout(total=30))
+        app = web.Application()
+        app.router.add_post("/tg", self.handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        self.port = free_port()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        return f"http://127.0.0.1:{self.port}/tg"
+
+    async def handle(self, request):
+        from aiohttp import ClientError, web
+
+        body = await request.read()
+        headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "x-telegram-bot-api-secret-token")}
+        for _ in range(len(self.ports)):
+            i = self.next
+            self.next = (self.next + 1) % len(self.ports)
+            try:
+                async with self.session.post(f"http://127.0.0.1:{self.ports[i]}/tg", data=body, headers=headers) as r:
+                    await r.read()
+                    self.forwarded[i] += 1
+                    return web.Response(status=r.status)
+            except (ClientError, OSError):
+                continue
+        return web.Response(status=502)
+
+    async def stop(self) -> None:
+        await self.session.close()
+        await self.runner.cleanup()
+
+
+def windows_max(times: list[float], width: float) -> int:
+    """The most sends within any window of ``width`` seconds."""
+    best, j = 0, 0
+    for i, t in enumerate(times):
+        while times[j] < t - width + 1e-9:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))] * 1000) if xs else float("nan")
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+async def test_two_instances_share_the_send_budget(pg_url, tmp_path):
+    from sqlalchemy import func, select
+
+    from bot.app import build_core
+    from bot.clock import FixedClock
+    from bot.storage.models import Outbox
+    from bot.storage.outbox import enqueue
+    from tests.conftest import make_settings
+    from tests.tg_emulator import Limits, TelegramEmulator, free_port
+
+    core = build_core(make_settings(pg_url, tmp_path / "setup"), clock=FixedClock(NOW))  # migrates, loads the world
+    emu = TelegramEmulator(enforce_limits=True, limits=Limits(global_rate=RATE, global_burst=max(30.0, RATE)))
+    await emu.start()
+    bookers = [USER0 + i for i in range(BURST_USERS)]
+    others = [OTHER0 + i for i in range(OTHER_CHATS)]
+    for c in bookers + others:
+        emu.add_chat(c, first_name=f"U{c}", language_code="de")
+    ports = [free_port(), free_port()]
+    lb = Balancer(ports)
+    lb_url = await lb.start()
+    procs: list[subprocess.Popen] = []
+    loop = asyncio.get_running_loop()
+    try:
+        for k, port in enumerate(ports):
+            cfg = {"db": pg_url, "dir": str(tmp_path / f"i{k}"), "token": emu.token, "base_url": emu.base_url,
+                   "lb_url": lb_url, "port": port, "rate": RATE, "shared": SHARED}
+            p = subprocess.Popen([sys.executable, __file__, "worker", json.dumps(cfg)],  # noqa: ASYNC220
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            procs.append(p)
+        for p in procs:
+            line = await asyncio.wait_for(loop.run_in_executor(None, p.stdout.readline), 60)
+            assert json.loads(line)["ready"]
+        assert emu._webhook is not None and emu._webhook["url"] == lb_url
+
+        # the fan-out: due now, chat-addressed. A delivery claims 100 rows at a time in id order, so a booker's
+        # three notices lie 100 rows apart: claimed in different batches at about the same time, mostly by
+        # different instances (the chat's budget must be shared, not only the bot's)
+        order = [bookers[b + i] for b in range(0, BURST_USERS, 100) for _ in range(NOTICES_EACH_BOOKER)
+                 for i in range(min(100, BURST_USERS - b))] + others  # fmt: skip
+        notices: dict[str, int] = {}
+        with core.db.session() as s:
+            for n, c in enumerate(order):
+                text = f"Hinweis {n} für {c}"
+                enqueue(s, "budget_test", f"budget:{n}", due_at=NOW, now=NOW, payload={"text": text},
+                        transport="telegram", chat_id=str(c))  # fmt: skip
+                notices[text] = c
+        assert len(notices) == 1000
+        n0 = len(emu.sent)
+        # the burst: 200 new users book within 3 s, while the notices go out
+        t0 = time.monotonic()
+        asked: dict[int, float] = {}
+        for k, c in enumerate(bookers):
+            await asyncio.sleep(max(0.0, t0 + 3.0 * k / BURST_USERS - time.monotonic()))
+            asked[c] = time.monotonic()
+            emu.inject_message(c, c, booking_text(k), first_name=f"U{k}", language_code="de")
+
+        def done() -> bool:
+            got = {x.text for x in emu.sent[n0:]}
+            return all(emu.sent_to(c) for c in bookers) and all(t in got for t in notices)
+
+        await emu.wait_for(done, timeout=max(60.0, 4 * 1200 / RATE))
+        await asyncio.sleep(1.5)  # anything sent twice would arrive now
+    finally:
+        stats = []
+        for p in procs:
+            with_stdin = p.stdin
+            if with_stdin is not None and not with_stdin.closed:
+                with_stdin.close()
+        for p in procs:
+            try:
+                out = await asyncio.wait_for(loop.run_in_executor(None, p.stdout.read), 30)
+                stats += [json.loads(x)["stats"] for x in out.splitlines() if '"stats"' in x]
+                p.wait(5)
+            except (TimeoutError, subprocess.TimeoutExpired):
+                p.kill()
+                p.wait(5)
+        await lb.stop()
+        await emu.stop()
+
+    sent = [x for x in emu.sent[n0:] if x.method in ("sendMessage", "sendDocument", "sendPhoto")]
+    times = sorted(x.at for x in sent)
+    by_chat: dict[int, list[float]] = {}
+    for x in sent:
+        by_chat.setdefault(x.chat_id, []).append(x.at)
+    per_chat_2 = min((ts[i + 2] - ts[i] for ts in map(sorted, by_chat.values()) for i in range(len(ts) - 2)),
+                     default=99.0)  # fmt: skip
+    first = [min(x.at for x in emu.sent_to(c)) - asked[c] for c in bookers]
+    got_notices = [x.text for x in sent if x.text in notices]
+    figures = {
+        "rate": RATE, "shared": SHARED, "sends": len(sent), "count_429": emu.count_429,
+        "span_s": round(times[-1] - times[0], 2), "mean_rate": round(len(sent) / (times[-1] - times[0]), 1),
+        "max_in_1s": windows_max(times, 1.0), "max_in_5s": windows_max(times, 5.0),
+        "per_chat_min_gap_3_msgs_s": round(per_chat_2, 3),
+        "first_reply_p50_ms": pct(first, 50), "first_reply_p95_ms": pct(first, 95),
+        "all_answered_s": round(max(min(x.at for x in emu.sent_to(c)) for c in bookers) - t0, 2),
+        "lb_forwarded": lb.forwarded, "instances": stats,
+        "refused": [(c.params.get("chat_id"), round(c.at - t0, 3), windows_max([t for t in times if t <= c.at], 1.0),
+                     [round(t - c.at, 3) for t in sorted(by_chat.get(c.params.get("chat_id"), [])) if abs(t - c.at) < 3])
+                    for c in emu.calls if c.status == 429],
+    }
+    print("\nsend budget figures:", json.dumps(figures))
+
+    # nothing dropped, nothing twice
+    assert all(emu.sent_to(c) for c in bookers)
+    assert sorted(got_notices) == sorted(notices), "every notice exactly once"
+    assert all(notices[x.text] == x.chat_id for x in sent if x.text in notices)
+    with core.db.session() as s:
+        left = s.execute(select(Outbox.kind, Outbox.status, func.count(Outbox.id)).where(Outbox.status != "sent", Outbox.kind.in_(["reply", "budget_test"]))
+                         .group_by(Outbox.kind, Outbox.status)).all()  # fmt: skip
+        assert left == [], "every reply and notice is marked sent"
+    core.close()
+    assert min(lb.forwarded) > 50, lb.forwarded  # both instances answered updates
+    assert len(stats) == 2 and all(st.get("granted", 0) > 100 for st in stats), stats  # both sent a share
+    assert all(st.get("lost", 0) == 0 and st.get("left_to_outbox", 0) == 0 for st in stats), stats
+    # within Telegram's limits, together
+    assert emu.count_429 == 0
+    assert sum(st.get("limiter_429", 0) for st in stats) == 0
+    burst = min(25, int(RATE))
+    for width in (2.0, 5.0, 10.0):
+        assert windows_max(times, width) <= burst + RATE * width, (width, figures)
+    assert per_chat_2 >= 0.95, figures  # at most 2 messages to a chat within any second
+
+
+if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "worker":
+    worker(json.loads(sys.argv[2]))
