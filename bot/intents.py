@@ -360,7 +360,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _COND_FALLBACK, _TAGQ, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     # desk choice (issue 17): "Platz 3", "Schreibtisch Nr. 3", "seat #3", "Tisch drei"; the number is no date,
     # time or team size. Not when a unit follows ("Platz 2 Tage", "Tisch 10 Uhr") or it starts a date/time/range.
@@ -399,7 +399,9 @@ def _compile_more() -> None:
                       r"\b(?:letzte|last|latest|vorige|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b|\btake\s+(?:that|it)\s+back\b|"
                       r"^\s*(?:nein,?\s+|no,?\s+)?zurueck\b|\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bthat\s+was\s+a\s+mistake\b|"
                       r"\bmy\s+mistake\b|^\s*oops\b|^\s*ups\b|\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b|"
-                      r"\bthat\s+was\s+(?:wrong|an?\s+(?:error|accident))\b|[,.!]\s*zurueck\s*[.!]*\s*$")
+                      r"\bthat\s+was\s+(?:wrong|an?\s+(?:error|accident))\b|[,.!]\s*zurueck\s*[.!]*\s*$|"
+                      r"\b(?:das|that)\s+(?:wollte\s+ich\s+nicht|war\s+nicht\s+(?:so\s+)?gewollt|was\s+not\s+what\s+i\s+wanted)\b|"
+                      r"\bi\s+didn'?t\s+(?:want|mean)\s+(?:that|to)\b")
     _CONT_RE = _Cues([
         (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
@@ -409,6 +411,8 @@ def _compile_more() -> None:
                                          r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b")),
         (("budget", "guthaben"), r"\b(?:budget|guthaben)\b"),
         (("noch",), r"\bnoch\s+an\s+tagen\b"),
+        (("wie", "how"), r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
+                         r"\bhow\s+(?:often|many\s+times)\s+(?:can|may)\s+i\s+still\b"),
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
@@ -417,7 +421,7 @@ def _compile_more() -> None:
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
         r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b|\bskip\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
-        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
+        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bsomething\s+came\s+up\b|\bcan'?(?:no)?t\s+do\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _HELP_START = _R(r"(?:[^.,;!?]*[.,;!?]\s*)?\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _CHECKIN_RE = _Cues([
@@ -459,6 +463,8 @@ def _compile_more() -> None:
         (("eingebucht",), r"\beingebucht\b"),
         (("coming",), r"\bcoming\s+up\b"),
         (("liste",), r"^\s*liste\s*$"),
+        (("mein", "meine", "my"), r"\b(?:mein|meine|my)\s+(?:naechste[rns]?|next|kommende[rns]?|upcoming)\s+"
+                                  r"(?:termin|buchung|booking|reservation|reservierung|platz|desk|coworking\w*)\b"),
     ])
     _HELP_RE = _Cues([
         (("was",), (r"\bwas\s+kannst\s+du\b|\bwas\s+du\s+(?:alles\s+)?kannst\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|\bwas\s+muss\s+ich\b|"
@@ -490,12 +496,13 @@ def _compile_more() -> None:
         r"\b(?:viel|wieviel)\s+(?:ist\s+)?(?:\w+\s+){0,3}?los\b|\bbooked\s+(?:out|up)\b|\bnoch\s+(?:was\s+)?zu\s+kriegen\b|"
         r"\bnoch\s+(?:platz|plaetze|was)\b.*\?|\bwhat'?s\s+available\b|"
         r"\b(?:has|have|hat|haben)\s+(?:\w+\s+)?(?:room|space|capacity|kapazitaet\w*)\b|\bwie\s*viele\s+(?:leute|personen|menschen)\b|"
-        r"\bhow\s+many\s+(?:people|persons)\b|\b(?:anything|something|any|was|etwas)\s+(?:still\s+|noch\s+)?(?:left|free|available|open|frei|uebrig)\b"
+        r"\bhow\s+many\s+(?:people|persons)\b|^\s*(?:und\s+)?noch\s+(?:ein\s+|einen\s+|nen\s+)?(?:platz|plaetze|tisch|tische|was|etwas|raum)\b|"
+        r"^\s*(?:still\s+)?(?:any\s+)?(?:room|space|desks?|seats?)\s+(?:left|available|free)\b|\b(?:anything|something|any|was|etwas)\s+(?:still\s+|noch\s+)?(?:left|free|available|open|frei|uebrig)\b"
     )
     _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
     _PRICE_RE = _R(r"\bhow\s+much\s+is\s+(?:a|one)\b|\bwas\s+kostet\b")
     _DAYOFF_RE = _R(r"\bhab\w*\s+(?:\w+\s+)?frei\b(?!\s*\?)(?!.*\?)")
-    _TAGQ = _R(r"[,;.!-]\s*(?:(?:und|and|also|so)\s+)?(?:geht\s+(?:das|klar|es|sowas)|passt\s+(?:das|es)|klappt\s+(?:das|es)|"
+    _TAGQ = _R(r"(?:[,;.!-]\s*|\s)(?:(?:und|and|also|so)\s+)?(?:geht\s+(?:das|klar|es|sowas)|passt\s+(?:das|es)|klappt\s+(?:das|es)|"
                r"ok(?:ay)?|in\s+ordnung|moeglich|machbar|possible|doable|is\s+that\s+(?:ok(?:ay)?|possible|fine|alright)|"
                r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja)\s*\?+\s*$")
     _IFFREE = _R(r"\b(?:if|when|once|as\s+soon\s+as|falls|wenn|sobald|sowie)\b.*\b(?:frei\s+wird|freiwird|frei\s+werden|"
@@ -505,12 +512,18 @@ def _compile_more() -> None:
                     rf"\b(?P<n2>{_NUM_RE})\s+(?P<u2>days?|weeks?)\s+from\s+(?P<a2>today|tomorrow|now)\b")
     _NDAYS = _R(rf"\b(?:fuer\s+|for\s+)?({_NUM_RE})\s+(?:(?:ganze|volle|whole|full)\s+)?(?:tage|tagen|days|werktage|arbeitstage|"
                 r"working\s+days)\b(?!\s+(?:vorher|before|frueher|spaeter|later|lang\b|im\b|in\b|pro\b|per\b|die\b|a\b))")
+    _DESKS_PAIR2 = _R(r"\b(?:(?:mein|meine[rmn]?|my|a|ein|eine)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*)|([a-z]{2,}))"
+                      r"\s+(?:und|and|&|\+)\s+(?:ich|i)\b")
     _DESKS_WITH1 = _R(r"\b(?:mit|with)\s+(?:meinem|meiner|einem|einer|my|a|one|unserem|unserer|our)\s+(?:\w+\s+)?"
                       r"(?:kollegen|kollegin|kollege|colleague|coworker|co-worker|chef|chefin|boss|praktikant|praktikantin|"
                       r"azubi|partner|partnerin|teamkollegen|teamkollegin)\b(?!s)")
     _POLITE = _R(r"\b(?:if\s+(?:at\s+all\s+)?possible|if\s+you\s+can|wenn\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|"
                  r"falls\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|wenn'?s\s+geht|nach\s+moeglichkeit|wenn\s+moeglich|"
                  r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine))\b")
+    _CLAUSE_Q = _R(r"[,;.:]\s*(?:und\s+|aber\s+|also\s+|and\s+|but\s+)?(?:ist|sind|gibt|gibts|geht|hat|habt|haben|is|are|any|kriegt|kann)\s+"
+                   r"(?:da|es|man|there|it|noch|dort|was)\b")
+    _WEEKEND = _R(r"\b(?:(?P<after>nach\s+dem|after\s+the)|(?P<mod>uebernaechste[ns]?|naechste[ns]?|kommende[ns]?|next|coming|this|"
+                  r"dieses|diesem|am|an\s+dem|uebers|ueber\s+das|on\s+the|at\s+the|over\s+the|the))\s+(?:wochenende|weekend)\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
@@ -601,6 +614,10 @@ _K_BOOK = {"buchen", "buche", "bucht", "buch", "reservieren", "reserviere", "res
            "booke", "buchung", "buchen?"}
 _K_DESK = {"platz", "plaetze", "arbeitsplatz", "schreibtisch", "tisch", "desk", "desks", "seat", "spot"}
 _K_DESK_NOUN = {"platz", "arbeitsplatz", "schreibtisch", "tisch", "desk", "seat", "spot", "table", "workstation"}
+_FEATURE_WORDS = {"stehschreibtisch", "stehschreibtische", "steharbeitsplatz", "stehplatz", "stehtische", "stehpulte",
+                  "monitore", "monitoren", "bildschirme", "bildschirmen", "zweitbildschirm", "zweitmonitor", "ruhezone",
+                  "ruhebereich", "ruheraum", "stillarbeitsplatz", "hoehenverstellbaren", "hoehenverstellbarer",
+                  "hoehenverstellbares", "hoehenverstellbare"}
 _FEAT_GATE = re.compile(r"monitor|bildschirm|screen|display|ruhig|ruhe|leise|still|quiet|silent|calm|steh|stand|"
                         r"verstell|adjustable").search
 _K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
@@ -700,13 +717,15 @@ _K_COMPANY = {"firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firm
               "pool"}
 _K_STAFF = {"mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
             "leute", "belegschaft", "angestellten"}
-_K_ABSENCE = {"urlaub", "urlaubs", "vacation", "holiday", "holidays", "krankgeschrieben", "abwesend",
+_K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
+              "fortbildung", "weiterbildung", "schulung", "konferenz", "conference", "kur", "reha", "mutterschutz",
+              "sabbatical", "betriebsferien", "vacation", "holiday", "holidays", "krankgeschrieben", "abwesend",
               "abwesenheit", "elternzeit", "ooo", "leave", "dienstreise", "verreist", "absent", "away"}
 _K_WHO = {"wer", "who", "whos", "who's", "jemand", "jemanden", "anyone", "anybody", "someone", "somebody", "wem", "wen",
           "whom"}
 _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
            "vorhin", "neulich"}
-_BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag")
+_BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag", "nachtrag")
 _NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung", "reserviert",
              "reserved", "reservierung", "reservierungen", "reservation", "reservations", "eingetragen", "storniert"}
 _REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
@@ -735,7 +754,7 @@ def _strip_tail(text: str) -> str:
 
 
 _G_UNDO = {"nein", "no", "mach", "macht", "machen", "mache", "nimm", "take", "zurueck", "das", "that", "my", "oops", "ups",
-           "war", "was", "letzte", "last", "latest", "vorige", "previous"}
+           "war", "was", "wollte", "didn't", "didnt", "letzte", "last", "latest", "vorige", "previous"}
 _NAMED_STEMS = ("heilig", "christ", "xmas", "x", "silvester", "new", "nye", "weihnacht", "neujahr", "tag", "allerheilig",
                 "all", "labo", "may", "karfreit", "good", "oster", "easter", "himmelfahrt", "ascension", "pfingst",
                 "whit", "fronleich", "corpus", "boxing", "st", "zweite", "erste", "1", "2")
@@ -970,10 +989,11 @@ class _Parser:
             | set(_K_LANG) | _K_LANGREQ | _EN | _DE | _NOT_DAYS
             | _Q_START | _K_QDOMAIN | _FILLER | _REQ | _TOPIC | _NOT_NAMES | _K_REMIND | _K_THANKS | _K_COMPANY
             | _K_STAFF | _K_ABSENCE | _K_WHO | _K_PAST | _K_HOURS | _K_PRICE | set(_HOURWORDS) | _NOT_BOOK
-            | {"halbtags", "halbtag", "halbtaegig", "halben", "halber", "viertel", "dreiviertel", "halb"}
+            | _FEATURE_WORDS | {"halbtags", "halbtag", "halbtaegig", "halben", "halber", "viertel", "dreiviertel", "halb"}
             | {k + suf for k in _WEEKDAYS if len(k) > 4 for suf in ("s", "e", "en")}
         )
         self.guess_keys = list(self.space_keys)
+        self.space_words = frozenset(w for k in self.space_keys for w in k.split())
         self._corr_cache: dict[str, str] = {}
 
     # -- normalisation ---------------------------------------------------------------------
@@ -1131,6 +1151,9 @@ class _Parser:
 
         if tokset & {"mich", "me", "myself", "ich", "i"}:
             w = _DESKS_PAIR.sub(_d_pair, w)
+        if not desks and tokset & {"ich", "i"}:
+            w = _DESKS_PAIR2.sub(lambda mm: mm.group() if mm.group(1) and mm.group(1) in self.known
+                                 else (desks.append(2), _blank(mm))[1], w)
         if not desks and tokset & {"mit", "with"}:  # "mit meiner Kollegin", "with a colleague": the two of us
             w = _DESKS_WITH1.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
         if desks:
@@ -1384,6 +1407,21 @@ class _Parser:
 
         if dig:
             w = _DAYOF.sub(_dayof, w)
+
+        def _weekend(mm):
+            sat = today - timedelta(days=1) if today.weekday() == 6 else today + timedelta(days=(5 - today.weekday()) % 7)
+            if (mm.group("mod") or "").startswith("uebernaechst"):
+                sat += timedelta(days=7)
+            if mm.group("after"):
+                return add(mm, [sat + timedelta(days=2)])
+            if not tokset.isdisjoint(_K_PAST) and not mm.group("mod").startswith(("naechst", "kommend", "next", "coming")):
+                sat -= timedelta(days=7)  # "Am Wochenende war ich in Nottuln": the last one
+                return add(mm, [sat, sat + timedelta(days=1)])
+            return add(mm, [d for d in (sat, sat + timedelta(days=1)) if d >= today])
+
+        if ("wochenende" in tokset or "weekend" in tokset) and (
+                not tokset.isdisjoint(self.space_words) or not tokset.isdisjoint(_K_BOOK | _K_DESK | _REQ)):
+            w = _WEEKEND.sub(_weekend, w)
 
         # week / month context
         week_off: int | None = None
@@ -1894,7 +1932,7 @@ class _Parser:
         if after_q.strip() and any(_fold_word(x) in _K_BOOK for x in re.findall(r"\w+", after_q)):
             tail = after_q  # "Heute Coesfeld möglich? Dann buchen": the request comes last
         q = tail is not after_q and (
-            tail.endswith("?") or ("?" in text and not req) or bool(_INDIRECT_Q.search(s))
+            tail.endswith("?") or ("?" in text and not req) or bool(_INDIRECT_Q.search(s)) or bool(_CLAUSE_Q.search(s))
             or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2)))
         it.question = q
         has_book = bool(ts & _K_BOOK) \
@@ -1978,6 +2016,8 @@ class _Parser:
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
         absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates) \
+            or bool(it.dates and not it.space and "frei" in ts and _DAYOFF_RE.search(s)) \
+            or any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien" for t in toks) \
             or bool(_OFF_RE.search(s) and not topic) or any(t.endswith("reise") for t in toks) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel

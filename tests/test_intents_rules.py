@@ -422,3 +422,27 @@ def test_questions_and_statements_that_do_not_book_confidently(text, intent):
     assert it.intent == intent
     if intent == "book":
         assert it.confidence < CONFIDENT
+
+
+@pytest.mark.parametrize("text,intent,dates", [
+    ("am Wochenende Dülmen", "book", ["2026-11-28", "2026-11-29"]),
+    ("Nach dem Wochenende wieder Olfen", "book", ["2026-11-30"]),
+    ("Am Wochenende war ich in Nottuln", "smalltalk", ["2026-11-21", "2026-11-22"]),  # the last one: a story
+    ("Was machst du am Wochenende?", "unknown", []),  # chit-chat: the weekend names no day here
+    ("Hab übermorgen frei", "absence", ["2026-11-25"]),
+    ("Vom 28.12. bis 8.1. Betriebsferien", "absence", None),
+    ("noch Platz in Senden am Freitag", "availability", ["2026-11-27"]),  # a question without "?"
+    ("Ich arbeite Donnerstag in Billerbeck, ist da noch was", "availability", ["2026-11-26"]),
+    ("something came up, can't do thursday", "cancel", ["2026-11-26"]),
+    ("Letzte Woche Montag Coesfeld nachtragen bitte", "past_day", ["2026-11-16"]),
+])
+def test_weekends_days_off_and_questions_without_a_question_mark(text, intent, dates):
+    it = p(text)
+    assert it.intent == intent
+    if dates is not None:
+        assert it.dates == ds(*dates)
+
+
+def test_a_tag_question_after_day_and_place_asks():
+    it = p("Freitag Dülmen möglich?")
+    assert (it.intent, it.dates, it.space) == ("book", ds("2026-11-27"), "duelmen") and it.confidence < CONFIDENT
