@@ -209,18 +209,24 @@ def default_range(today: date, weeks: int = 12) -> tuple[date, date]:
     return monday - timedelta(weeks=weeks - 1), today
 
 
-def impact_report(core, from_day: date | None = None, to_day: date | None = None) -> ImpactReport:
+def impact_report(core, from_day: date | None = None, to_day: date | None = None, *,
+                  region_id: int | None = None) -> ImpactReport:
+    """The district's figures; with `region_id` only that region's spaces and the bookings made there (issue 17)."""
     today = core.clock.today()
     if from_day is None or to_day is None:
         d0, d1 = default_range(today)
         from_day, to_day = from_day or d0, to_day or d1
-    return compute(core.db, from_day, to_day, today=today, co2_kg_per_km=core.settings.co2_kg_per_km)
+    return compute(core.db, from_day, to_day, today=today, co2_kg_per_km=core.settings.co2_kg_per_km,
+                   region_id=region_id)
 
 
-def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: float) -> ImpactReport:
+def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: float,
+            region_id: int | None = None) -> ImpactReport:
     rep = ImpactReport(from_day, to_day, co2_kg_per_km)
+    in_region = [] if region_id is None else [Booking.space_id.in_(select(Space.id).where(Space.region_id == region_id))]
     with db.session() as s:
-        spaces = list(s.scalars(select(Space).order_by(Space.slug)))
+        spaces = list(s.scalars(select(Space).where(*([] if region_id is None else [Space.region_id == region_id]))
+                                .order_by(Space.slug)))
         desks: dict[int, int] = defaultdict(int)
         for sid in s.scalars(select(Desk.space_id).where(Desk.active)):
             desks[sid] += 1
@@ -231,7 +237,7 @@ def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: flo
                    Booking.status, Booking.seat, Booking.payer, Booking.employer_id, Member.commute_km, Member.prefs)
             .join(Member, Member.id == Booking.member_id)
             .where(Booking.day >= from_day, Booking.day <= to_day,
-                   Booking.status.in_(COUNTED + (Status.NO_SHOW.value,)))
+                   Booking.status.in_(COUNTED + (Status.NO_SHOW.value,)), *in_region)
         ).all()
     # utilisation
     booked: dict[tuple[int, str], float] = defaultdict(float)

@@ -33,6 +33,7 @@ from bot.features.booking.replies import (
     part_text,
     remaining_text,
 )
+from bot.features.district.regions import foreign_space_reply, member_refs
 from bot.i18n import fmt_day, fmt_eur, t
 from bot.router import Ctx, Router
 
@@ -90,6 +91,8 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
         return [Reply(t(ctx.lang, "date_unreadable"))]
     if it.space is None and it.space_text:
         return ask_space_guess(dlg, ctx, it)
+    if (other := foreign_space_reply(dlg.core, ctx, it.space)) is not None:  # a space of another region (issue 17)
+        return other
     request = _request_of(it)
     if it.space_fuzzy and it.space:  # read from a typo ("Dülman"): confirm the place first
         ref = next((r for r in dlg.core.space_refs() if r.slug == it.space), None)
@@ -239,20 +242,20 @@ def ask_space_guess(dlg, ctx: Ctx, it: Intent) -> list[Reply]:
     if it.space_guess:
         opts = [(names[g].town if g in names else g, dict(request, space=g)) for g in it.space_guess if g in names]
         return [Reply(t(ctx.lang, "did_you_mean", text=it.space_text), dlg.choices(ctx, opts, per_row=3))]
-    towns = ", ".join(r.town for r in names.values())
+    towns = ", ".join(r.town for r in member_refs(dlg.core, ctx.member))
     return [Reply(t(ctx.lang, "no_such_space", text=it.space_text, towns=towns))]
 
 
 def usual_spaces(dlg, ctx: Ctx, limit: int = 3) -> list[str]:
     """The home space first (if set with /heimat), then the spaces booked most recently."""
-    refs = {r.slug for r in dlg.core.space_refs()}
+    refs = {r.slug for r in member_refs(dlg.core, ctx.member)}  # the member's region only
     home = (ctx.member.prefs or {}).get("home_space")
     recent = [s for s in dlg.booking.recent_spaces(ctx.member.id, limit=limit) if s in refs and s != home]
     return ([home] if home in refs else []) + recent[: limit - (1 if home in refs else 0)]
 
 
 def ask_space(dlg, ctx: Ctx, request: dict) -> list[Reply]:
-    refs = {r.slug: r for r in dlg.core.space_refs()}
+    refs = {r.slug: r for r in member_refs(dlg.core, ctx.member)}
     recent = usual_spaces(dlg, ctx)
     home = (ctx.member.prefs or {}).get("home_space")
     order = recent + [s for s in refs if s not in recent]
@@ -294,6 +297,8 @@ def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     days = [date.fromisoformat(d) for d in request["dates"]]
     if request.get("space") is None:
         return ask_space(dlg, ctx, request)
+    if (other := foreign_space_reply(dlg.core, ctx, request["space"])) is not None:
+        return other
     label, features = _wish_of(request)
     desks = int(request.get("desks") or 1)
     if label and desks > 1:  # "zu dritt Platz 3": one desk is not three; ask which was meant
@@ -487,6 +492,8 @@ def on_availability(dlg, ctx: Ctx) -> list[Reply]:
     assert it is not None
     if it.space is None and it.space_text:
         return ask_space_guess(dlg, ctx, it)
+    if (other := foreign_space_reply(dlg.core, ctx, it.space)) is not None:
+        return other
     day = it.dates[0] if it.dates else dlg.core.clock.today()
     if it.topic in ("hours", "price") and it.space:
         return space_facts(dlg, ctx, it.space, it.topic, day)
@@ -512,6 +519,9 @@ def space_facts(dlg, ctx: Ctx, slug: str, topic: str, day: date) -> list[Reply]:
 def availability_reply(dlg, ctx, day, space, part, start, end) -> list[Reply]:
     lang = ctx.lang
     avail = dlg.booking.availability(day, space, part=part, start=start, end=end)
+    if space is None:  # the member's region only
+        mine = {r.slug for r in member_refs(dlg.core, ctx.member)}
+        avail = [a for a in avail if a.space.slug in mine]
     dstr = fmt_day(day, lang)
     lines = [t(lang, "avail_head", day=dstr)]
     for a in avail:
@@ -547,6 +557,9 @@ def desk_availability_reply(dlg, ctx: Ctx, day: date, space: str | None, label: 
     lang = ctx.lang
     dstr = fmt_day(day, lang)
     every = day_desks(dlg.booking, day, space, part=part, start=start, end=end)
+    if space is None:  # the member's region only
+        mine = {r.slug for r in member_refs(dlg.core, ctx.member)}
+        every = [sd for sd in every if sd.space.slug in mine]
     request = {"op": "book", "dates": [day.isoformat()], "part": part, "start": start, "end": end, "desks": 1}
     if space is not None:
         sd = next((x for x in every if x.space.slug == space), None)
@@ -677,7 +690,9 @@ def cmd_home(dlg, ctx: Ctx) -> list[Reply]:
         return [Reply(t(lang, "home_cleared"))]
     it = dlg.parse(args, ctx.now)
     if it.space is None:
-        return [Reply(t(lang, "no_such_space", text=args, towns=", ".join(r.town for r in refs.values())))]
+        return [Reply(t(lang, "no_such_space", text=args, towns=", ".join(r.town for r in member_refs(dlg.core, ctx.member))))]
+    if (other := foreign_space_reply(dlg.core, ctx, it.space)) is not None:
+        return other
     dlg.members.set_pref(ctx.member.id, "home_space", it.space)
     nudge = dict((ctx.member.prefs or {}).get("nudge") or {})
     if not nudge.get("spaces"):

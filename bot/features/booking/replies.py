@@ -22,6 +22,7 @@ from bot.booking import (
     fmt_min,
 )
 from bot.domain import Reply
+from bot.features.district.regions import same_region
 from bot.i18n import fmt_day, fmt_days, fmt_eur, fmt_holiday, t
 from bot.router import Ctx
 
@@ -136,7 +137,9 @@ def explain(dlg, ctx: Ctx, o, request: dict) -> Reply:
         opts: list[tuple[str, dict]] = []
         every = dlg.booking.availability(o.day, part=request.get("part"), start=request.get("start"), end=request.get("end"))
         here = next((a.space for a in every if a.space.slug == o.space.slug), o.space)
-        alts = [a for a in every if a.free >= desks and a.space.slug != o.space.slug and not a.closed]
+        near = same_region(dlg.core, o.space.slug)  # alternatives in the space's own region (issue 17)
+        alts = [a for a in every if a.free >= desks and a.space.slug != o.space.slug and not a.closed
+                and (near is None or a.space.slug in near)]
         # nearest first: a full Rosendahl suggests Coesfeld and Billerbeck, not Ascheberg 40 km away
         alts.sort(key=lambda a: (here.km_to(a.space) if here.km_to(a.space) is not None else 1e9, -a.free))
 
@@ -249,7 +252,8 @@ def explain_desk(dlg, ctx: Ctx, o, request: dict) -> Reply:
         if here is not None and len(here.free(features)) >= desks:
             opts.append((t(lang, "btn_with_here", features=fx, town=o.space.town), dict(base, features=features)))
         return Reply(text, dlg.choices(ctx, opts, per_row=1))
-    others = nearest(o.space, every)
+    near = same_region(dlg.core, o.space.slug)  # the space's own region only (issue 17)
+    others = [sd for sd in nearest(o.space, every) if near is None or sd.space.slug in near]
     matching = [sd for sd in others if len(sd.free(features)) >= desks]
     if isinstance(o, NoSuchFeature):
         having = [sd for sd in others if len(sd.having(features)) >= desks]
