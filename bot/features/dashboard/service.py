@@ -32,7 +32,15 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, delete, func, literal, or_, select, update
 
-from bot.authz import Forbidden, employer_bookings, grants, require_employer, require_platform_admin, require_space
+from bot.authz import (
+    Forbidden,
+    district_region,
+    employer_bookings,
+    grants,
+    require_employer,
+    require_space,
+    visible_regions,
+)
 from bot.booking import HALF_DAY_MAX_MINUTES, holiday_name, month_key, opening_of
 from bot.domain import Status
 from bot.stats import COUNTED, default_range, iso_week
@@ -148,11 +156,18 @@ class Scopes:
     district: bool
     employers: list[tuple[str, str]]  # (slug, name)
     spaces: list[tuple[str, str]]
+    regions: list[tuple[str, str]] = field(default_factory=list)  # (slug, name): the district pages one may open
 
 
 def scopes(s, member_id: int) -> Scopes:
     g = grants(s, member_id)
-    if g.platform_admin:
+    regions = [(r.slug, r.name) for r in visible_regions(s, g)]
+    if g.region_admin_of and not g.platform_admin:  # a region admin: the region's employers and spaces (issue 17)
+        emps = s.execute(select(Employer.slug, Employer.name).where(Employer.id.in_(g.admin_of | g.region_employers))
+                         .order_by(Employer.name)).all()
+        sps = s.execute(select(Space.slug, Space.name).where(
+            Space.id.in_(g.operator_of) | (Space.id.in_(g.region_spaces) & Space.active)).order_by(Space.name)).all()
+    elif g.platform_admin:
         emps = s.execute(select(Employer.slug, Employer.name).order_by(Employer.name)).all()
         sps = s.execute(select(Space.slug, Space.name).where(Space.active).order_by(Space.name)).all()
     else:
@@ -160,7 +175,7 @@ def scopes(s, member_id: int) -> Scopes:
                          .order_by(Employer.name)).all() if g.admin_of else []
         sps = s.execute(select(Space.slug, Space.name).where(Space.id.in_(g.operator_of))
                         .order_by(Space.name)).all() if g.operator_of else []
-    return Scopes(g.platform_admin, [tuple(r) for r in emps], [tuple(r) for r in sps])
+    return Scopes(g.is_district_admin, [tuple(r) for r in emps], [tuple(r) for r in sps], regions)
 
 
 # --- tables (each page's figures; every table is also a CSV download) --------------------------
@@ -202,6 +217,7 @@ class District:
     total_km: float
     total_co2: float
     as_of: datetime | None = None  # when these figures were computed
+    region: tuple[str, str] | None = None  # (slug, name) of the region shown; None: all regions (issue 17)
 
 
 # The district's figures are aggregates over every booking of 12 weeks (420 000 rows on the bench's large world,
@@ -210,57 +226,72 @@ class District:
 CACHE_SECONDS = 300.0
 REFRESH_AFTER = 240.0
 VIEWED_WITHIN = 3600.0
-_cache: dict[int, tuple[tuple, float, District]] = {}
+_cache: dict[tuple[int, int | None], tuple[tuple, float, District]] = {}  # (core, region id): figures
 _viewed: dict[int, float] = {}
 _lock = threading.Lock()
 
 
-def district(core, member_id: int, today: date, weeks: int = 12, *, fresh: bool = False) -> District:
-    """The district's figures over the last `weeks` ISO weeks up to today (bot.stats' default range), for a
-    platform admin (checked now), at most CACHE_SECONDS old unless `fresh`."""
+def district(core, member_id: int, today: date, weeks: int = 12, *, fresh: bool = False,
+             region: str | None = None) -> District:
+    """The district's figures over the last `weeks` ISO weeks up to today (bot.stats' default range), at most
+    CACHE_SECONDS old unless `fresh`. A region admin sees their region; a platform admin every region together
+    or the `region` (slug) chosen; the role and the region are checked now (bot.authz.district_region)."""
     with core.db.session() as s:
-        require_platform_admin(grants(s, member_id))
+        g = grants(s, member_id)
+        reg = district_region(s, g, region)
+        shown = (reg.slug, reg.name) if reg is not None else None
     from_day, to_day = default_range(today, weeks)
-    key = (from_day, to_day, today)
+    rid = reg.id if reg is not None else None
+    key = (from_day, to_day, today, rid)
     _viewed[id(core)] = time.monotonic()
-    hit = _cache.get(id(core))
+    hit = _cache.get((id(core), rid))
     if not fresh and hit is not None and hit[0] == key and time.monotonic() - hit[1] < CACHE_SECONDS:
-        return hit[2]
-    return _refresh(core, key)
+        d = hit[2]
+    else:
+        d = _refresh(core, key)
+    d.region = shown  # the same for every viewer of these figures
+    return d
 
 
 def _refresh(core, key: tuple) -> District:
     with _lock:
         d = compute_district(core, *key)
         d.as_of = core.clock.now()
-        _cache[id(core)] = (key, time.monotonic(), d)
+        _cache[(id(core), key[3])] = (key, time.monotonic(), d)
     return d
 
 
 def refresh_district(core, now: datetime) -> int:
-    """Job: while the district page was viewed in the last hour, compute its figures again before they expire."""
-    hit = _cache.get(id(core))
-    if hit is None or time.monotonic() - _viewed.get(id(core), 0.0) > VIEWED_WITHIN \
-            or time.monotonic() - hit[1] < REFRESH_AFTER:
+    """Job: while the district page was viewed in the last hour, compute its figures again before they expire
+    (each region's figures that were viewed)."""
+    if time.monotonic() - _viewed.get(id(core), 0.0) > VIEWED_WITHIN:
         return 0
     today = core.clock.today()
-    from_day, to_day = default_range(today, len(hit[2].weeks) or 12)
-    _refresh(core, (from_day, to_day, today))
-    return 1
+    done = 0
+    for (core_id, rid), hit in list(_cache.items()):
+        if core_id != id(core) or time.monotonic() - hit[1] < REFRESH_AFTER:
+            continue
+        from_day, to_day = default_range(today, len(hit[2].weeks) or 12)
+        _refresh(core, (from_day, to_day, today, rid))
+        done += 1
+    return done
 
 
 def _month_of(core, col):
     return func.to_char(col, "YYYY-MM") if core.db.is_postgres else func.strftime("%Y-%m", col)
 
 
-def compute_district(core, from_day: date, to_day: date, today: date) -> District:
-    """bot.stats' figures for the range, from aggregate queries (one scan per measure)."""
+def compute_district(core, from_day: date, to_day: date, today: date, region_id: int | None = None) -> District:
+    """bot.stats' figures for the range, from aggregate queries (one scan per measure); with `region_id` only
+    that region's spaces and the bookings made there."""
+    where_region = [] if region_id is None else [Space.region_id == region_id]
+    in_region = [] if region_id is None else [Booking.space_id.in_(select(Space.id).where(*where_region))]
     with core.db.session() as s:
-        spaces = list(s.scalars(select(Space).order_by(Space.slug)))
+        spaces = list(s.scalars(select(Space).where(*where_region).order_by(Space.slug)))
         desks = dict(s.execute(select(Desk.space_id, func.count(Desk.id)).where(Desk.active).group_by(Desk.space_id)).all())
         closures = set(s.execute(select(SpaceClosure.space_id, SpaceClosure.day)
                                  .where(SpaceClosure.day >= from_day, SpaceClosure.day <= to_day)).all())
-        in_range = and_(Booking.day >= from_day, Booking.day <= to_day)
+        in_range = and_(Booking.day >= from_day, Booking.day <= to_day, *in_region)
         counted = and_(in_range, Booking.status.in_(COUNTED))
         booked_rows = s.execute(select(Booking.space_id, Booking.day, func.sum(_halves()))
                                 .where(counted).group_by(Booking.space_id, Booking.day)).all()
