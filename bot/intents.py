@@ -358,10 +358,23 @@ def _compile_more() -> None:
     """Patterns added for issue 13 (lists of days, counted series, colloquial times, ...)."""
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
-        _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
+        _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
+    global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
+    _S_REQ = _stems(*_REQ_STEMS)
+    _S_BOOKPH = _stems("trag", "schreib", "eintrag", "sign", "put", "book", "mach")
+    _S_BOOK = _R(" ((?:" + "|".join(_BOOK_STEMS) + r")\S*)")
+    _S_REMIND = _stems("erinner", "remind")
+    _S_SAVED = _stems("gespart", "eingespart", "spare", "saved", "sav")
+    _S_FIRM = _stems("firmen", "unternehmens")
+    _S_CONT = _stems("konti", "resttag")
+    _E_TAGE = _ends("tage", "tagen")
+    _S_STAFF = _stems("team", "mitarbeit")
+    _E_URLAUB = _ends("urlaub", "ferien")
+    _S_NAMED = _stems(*_NAMED_STEMS)
+    _S_WD = _stems(*sorted(_WD_PREFIX))
     # desk choice (issue 17): "Platz 3", "Schreibtisch Nr. 3", "seat #3", "Tisch drei"; the number is no date,
     # time or team size. Not when a unit follows ("Platz 2 Tage", "Tisch 10 Uhr") or it starts a date/time/range.
     lw = "|".join(k for k in _NUMWORDS if _NUMWORDS[k] > 1 or k in ("eins", "one"))
@@ -390,18 +403,43 @@ def _compile_more() -> None:
                         r"standing[\s-]+" + place + r"|stand(?:ing)?[\s-]?up[\s-]+" + place + r"|sit[\s/-]+stand\w*|"
                         r"(?:height[\s-]+)?adjustable(?:\s+" + place + r")?|(?:im|zum)\s+stehen)\b")),
     ]
+    global _FEAT_GATE
+    _FEAT_GATE = _R(r"monitor|bildschirm|screen|display|ruhig|ruhe|leise|still|quiet|silent|calm|steh|stand|"
+                    r"verstell|adjustable").search
     _FEAT_NEG = _R(r"\b(?:ohne|without|kein\w*|no|not|nicht)\s+(?:(?:a|an|einen?|so|mit|with|any)\s+)?$")
     _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
-    _CHITCHAT = _R(_CHITCHAT_SRC)
+    _CHITCHAT = _Cues([
+        (("wie",), r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bwie\s+weit\b|\bwie\s+war\s+dein\b"),
+        (("how", "how's", "hows"), r"\bhow\s+are\s+you\b|\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bhow\s+far\b"),
+        (("bist",), r"\bbist\s+du\s+(?:ein|eine|echt)\b"),
+        (("are",), r"\bare\s+you\s+(?:a|an|real)\b"),
+        (("witz",), r"\berzaehl\w*\b.*\bwitz\b"),
+        (("was",), r"^\s*was\s+fuer\s+(?:ein|eine|einen)\b[^?]*$"),
+        (("know", "kennst", "recommend", "empfehlen"),
+         (r"\bdid\s+you\s+know\b|\b(?:do\s+you\s+know|kennst\s+du|can\s+you\s+recommend|kannst\s+du\s+(?:\w+\s+)?empfehlen)\s+"
+         r"(?:a|an|any|some|ein|eine|einen|gute|good)\b")),
+        (("wusstest",), r"\bwusstest\s+du\b"),
+        (("weisst",), r"\bweisst\s+du\s+(?:was|dass)\b"),
+        (("entfernung", "distance"), r"\bentfernung\b|\bdistance\b"),
+        (("joke",), r"\btell\s+me\s+a\s+joke\b"),
+        (("what's", "whats"), r"\bwhat'?s\s+up\b"),
+    ])
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
-    _UNDO_PHRASE = _R(r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b|"
-                      r"\b(?:letzte|last|latest|vorige|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b|\btake\s+(?:that|it)\s+back\b|"
-                      r"^\s*(?:nein,?\s+|no,?\s+)?zurueck\b|\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bthat\s+was\s+a\s+mistake\b|"
-                      r"\bmy\s+mistake\b|^\s*oops\b|^\s*ups\b|\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b|"
-                      r"\bthat\s+was\s+(?:wrong|an?\s+(?:error|accident))\b|[,.!]\s*zurueck\s*[.!]*\s*$|"
-                      r"\b(?:das|that)\s+(?:wollte\s+ich\s+nicht|war\s+nicht\s+(?:so\s+)?gewollt|was\s+not\s+what\s+i\s+wanted)\b|"
-                      r"\bi\s+didn'?t\s+(?:want|mean)\s+(?:that|to)\b")
+    _UNDO_PHRASE = _Cues([
+        (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b"),
+        (("nimm",), r"\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b"),
+        (("letzte", "last", "latest", "vorige", "previous"),
+         r"\b(?:letzte|last|latest|vorige|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
+        (("take",), r"\btake\s+(?:that|it)\s+back\b"),
+        (("zurueck",), r"^\s*(?:nein,?\s+|no,?\s+)?zurueck\b|[,.!]\s*zurueck\s*[.!]*\s*$"),
+        (("das",), (r"\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b|"
+                   r"\bdas\s+(?:wollte\s+ich\s+nicht|war\s+nicht\s+(?:so\s+)?gewollt)\b")),
+        (("that", "my"), (r"\bthat\s+was\s+a\s+mistake\b|\bmy\s+mistake\b|\bthat\s+was\s+(?:wrong|an?\s+(?:error|accident))\b|"
+                         r"\bthat\s+was\s+not\s+what\s+i\s+wanted\b")),
+        (("oops", "ups"), r"^\s*oops\b|^\s*ups\b"),
+        (("didn't", "didnt"), r"\bi\s+didn'?t\s+(?:want|mean)\s+(?:that|to)\b"),
+    ])
     _CONT_RE = _Cues([
         (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
@@ -411,8 +449,8 @@ def _compile_more() -> None:
                                          r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b")),
         (("budget", "guthaben"), r"\b(?:budget|guthaben)\b"),
         (("noch",), r"\bnoch\s+an\s+tagen\b"),
-        (("wie", "how"), r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
-                         r"\bhow\s+(?:often|many\s+times)\s+(?:can|may)\s+i\s+still\b"),
+        (("wie", "how"), (r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
+                         r"\bhow\s+(?:often|many\s+times)\s+(?:can|may)\s+i\s+still\b")),
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
@@ -423,7 +461,8 @@ def _compile_more() -> None:
         r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b|\bskip\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
         r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bsomething\s+came\s+up\b|\bcan'?(?:no)?t\s+do\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
-    _HELP_START = _R(r"(?:[^.,;!?]*[.,;!?]\s*)?\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
+    _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
+    _HELP_AFTER = _R(r"[.,;!?]\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _CHECKIN_RE = _Cues([
         (("check", "checking"), r"\bcheck(?:ing)?[\s-]+in\b"),
         (("bin",), (r"\bbin\s+(?:jetzt\s+|gerade\s+|grad\s+|nun\s+|schon\s+)?(?:da|hier|drin)\b|"
@@ -439,8 +478,8 @@ def _compile_more() -> None:
         (("bezogen", "genommen", "eingenommen"), r"\bplatz\s+(?:\w+\s+){0,3}?(?:bezogen|genommen|eingenommen)\b"),
         (("hier", "jetzt", "now"), r"\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b"),
         (("here",), r"\bhere\s+now\b"),
-        (("sat", "sitting", "took", "settled"), r"\bsat\s+down\b|\bi'?\s*a?m\s+sitting\s+(?:at|in)\b|\btook\s+my\s+(?:seat|desk)\b|"
-                                                r"\bsettled\s+in\b"),
+        (("sat", "sitting", "took", "settled"), (r"\bsat\s+down\b|\bi'?\s*a?m\s+sitting\s+(?:at|in)\b|\btook\s+my\s+(?:seat|desk)\b|"
+                                                r"\bsettled\s+in\b")),
         (("sitze", "hingesetzt", "eingetroffen"), r"\bsitze\b|\bhingesetzt\b|\beingetroffen\b"),
         (("sitz", "hock", "hocke"), r"\b(?:sitz|hocke?)\s+(?:\w+\s+){0,2}?(?:schon|jetzt|grad|gerade|nun|hier|am|im)\b"),
         (("i've", "ive"), r"\bi'?ve\s+arrived\b"),
@@ -463,8 +502,8 @@ def _compile_more() -> None:
         (("eingebucht",), r"\beingebucht\b"),
         (("coming",), r"\bcoming\s+up\b"),
         (("liste",), r"^\s*liste\s*$"),
-        (("mein", "meine", "my"), r"\b(?:mein|meine|my)\s+(?:naechste[rns]?|next|kommende[rns]?|upcoming)\s+"
-                                  r"(?:termin|buchung|booking|reservation|reservierung|platz|desk|coworking\w*)\b"),
+        (("mein", "meine", "my"), (r"\b(?:mein|meine|my)\s+(?:naechste[rns]?|next|kommende[rns]?|upcoming)\s+"
+                                  r"(?:termin|buchung|booking|reservation|reservierung|platz|desk|coworking\w*)\b")),
     ])
     _HELP_RE = _Cues([
         (("was",), (r"\bwas\s+kannst\s+du\b|\bwas\s+du\s+(?:alles\s+)?kannst\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|\bwas\s+muss\s+ich\b|"
@@ -489,16 +528,25 @@ def _compile_more() -> None:
         (("bedienung",), r"\bbedienung\b"),
     ])
     _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether|will|wird|does|did)\s+(?:(?:der|die|den)\s+)?([a-z]+)\b")
-    _AVAIL_RE = _R(
-        r"\bwie\s+(?:voll|leer|belegt)\b|\bhow\s+(?:full|busy|crowded)\b|\bany\s+(?:desks?|seats?|spots?|places?|space|room|chance)\b|"
-        r"\b(?:is|ist)\s+(?:there|da|dort|noch)\s+(?:\w+\s+){0,4}?(?:any\s+|noch\s+)?(?:room|space|platz)\b|"
-        r"\bgibt\s+es\b.*\b(?:plaetze|platz)\b|\bare\s+there\b.*\b(?:desks|seats|spots|places)\b|"
-        r"\b(?:viel|wieviel)\s+(?:ist\s+)?(?:\w+\s+){0,3}?los\b|\bbooked\s+(?:out|up)\b|\bnoch\s+(?:was\s+)?zu\s+kriegen\b|"
-        r"\bnoch\s+(?:platz|plaetze|was)\b.*\?|\bwhat'?s\s+available\b|"
-        r"\b(?:has|have|hat|haben)\s+(?:\w+\s+)?(?:room|space|capacity|kapazitaet\w*)\b|\bwie\s*viele\s+(?:leute|personen|menschen)\b|"
-        r"\bhow\s+many\s+(?:people|persons)\b|^\s*(?:und\s+)?noch\s+(?:ein\s+|einen\s+|nen\s+)?(?:platz|plaetze|tisch|tische|was|etwas|raum)\b|"
-        r"^\s*(?:still\s+)?(?:any\s+)?(?:room|space|desks?|seats?)\s+(?:left|available|free)\b|\b(?:anything|something|any|was|etwas)\s+(?:still\s+|noch\s+)?(?:left|free|available|open|frei|uebrig)\b"
-    )
+    _AVAIL_RE = _Cues([
+        (("wie",), r"\bwie\s+(?:voll|leer|belegt)\b|\bwie\s*viele\s+(?:leute|personen|menschen)\b"),
+        (("wieviele",), r"\bwie\s*viele\s+(?:leute|personen|menschen)\b"),
+        (("how",), r"\bhow\s+(?:full|busy|crowded)\b|\bhow\s+many\s+(?:people|persons)\b"),
+        (("any",), r"\bany\s+(?:desks?|seats?|spots?|places?|space|room|chance)\b"),
+        (("is", "ist"), r"\b(?:is|ist)\s+(?:there|da|dort|noch)\s+(?:\w+\s+){0,4}?(?:any\s+|noch\s+)?(?:room|space|platz)\b"),
+        (("gibt",), r"\bgibt\s+es\b.*\b(?:plaetze|platz)\b"),
+        (("are",), r"\bare\s+there\b.*\b(?:desks|seats|spots|places)\b"),
+        (("viel", "wieviel"), r"\b(?:viel|wieviel)\s+(?:ist\s+)?(?:\w+\s+){0,3}?los\b"),
+        (("booked",), r"\bbooked\s+(?:out|up)\b"),
+        (("noch",), (r"\bnoch\s+(?:was\s+)?zu\s+kriegen\b|\bnoch\s+(?:platz|plaetze|was)\b.*\?|"
+                    r"^\s*(?:und\s+)?noch\s+(?:ein\s+|einen\s+|nen\s+)?(?:platz|plaetze|tisch|tische|was|etwas|raum)\b")),
+        (("what's", "whats"), r"\bwhat'?s\s+available\b"),
+        (("has", "have", "hat", "haben"), r"\b(?:has|have|hat|haben)\s+(?:\w+\s+)?(?:room|space|capacity|kapazitaet\w*)\b"),
+        (("room", "space", "desk", "desks", "seat", "seats"),
+         r"^\s*(?:still\s+)?(?:any\s+)?(?:room|space|desks?|seats?)\s+(?:left|available|free)\b"),
+        (("left", "free", "available", "open", "frei", "uebrig"),
+         r"\b(?:anything|something|any|was|etwas)\s+(?:still\s+|noch\s+)?(?:left|free|available|open|frei|uebrig)\b"),
+    ])
     _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
     _PRICE_RE = _R(r"\bhow\s+much\s+is\s+(?:a|one)\b|\bwas\s+kostet\b")
     _DAYOFF_RE = _R(r"\bhab\w*\s+(?:\w+\s+)?frei\b(?!\s*\?)(?!.*\?)")
@@ -618,8 +666,6 @@ _FEATURE_WORDS = {"stehschreibtisch", "stehschreibtische", "steharbeitsplatz", "
                   "monitore", "monitoren", "bildschirme", "bildschirmen", "zweitbildschirm", "zweitmonitor", "ruhezone",
                   "ruhebereich", "ruheraum", "stillarbeitsplatz", "hoehenverstellbaren", "hoehenverstellbarer",
                   "hoehenverstellbares", "hoehenverstellbare"}
-_FEAT_GATE = re.compile(r"monitor|bildschirm|screen|display|ruhig|ruhe|leise|still|quiet|silent|calm|steh|stand|"
-                        r"verstell|adjustable").search
 _K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
 _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten",
             "tag", "morning", "good", "evening", "abend", "bot", "deskbot"}
@@ -658,7 +704,7 @@ _FILLER = {
     "space", "hub", "einmal", "wie", "immer", "as", "usual", "gleiche", "same", "zeit", "time", "es", "it",
     "da", "there", "dort", "hier", "here", "so", "auch", "too", "also", "gern", "gerne",
     "hallo", "hello", "hi", "hey", "moin", "servus", "tag", "guten", "good", "morning", "dann", "then", "heya", "hiya",
-    "huhu", "hallihallo", "zusammen", "leute", "folks", "guys", "there",
+    "huhu", "hallihallo", "zusammen", "folks", "guys",
     "ca", "etwa", "about", "around", "gegen", "bei", "with", "mit", "klar", "mittags", "mittag", "noon",
     "geht", "passt", "gut", "fine", "wars", "s", "sein", "bin", "m", "mach", "machen", "zu",
     "was", "etwas", "something", "brauch", "bräuchte", "nur", "just", "wochen", "weeks", "woche", "week",
@@ -697,12 +743,6 @@ _TOPIC = {
     "supermarkt", "supermarket", "apotheke", "pharmacy", "hotel", "kneipe", "pub", "eisdiele", "metzger", "friseur",
     "hairdresser", "turnier", "tournament", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
-_CHITCHAT_SRC = (
-    r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bhow\s+are\s+you\b|"
-    r"\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bbist\s+du\s+(?:ein|eine|echt)\b|\bare\s+you\s+(?:a|an|real)\b|"
-    r"\berzaehl\w*\b.*\bwitz\b|^\s*was\s+fuer\s+(?:ein|eine|einen)\b[^?]*$|\bdid\s+you\s+know\b|\bwusstest\s+du\b|\bweisst\s+du\s+(?:was|dass)\b|\bwie\s+weit\b|\bhow\s+far\b|\bentfernung\b|\bdistance\b|\btell\s+me\s+a\s+joke\b|\bwie\s+war\s+dein\b|\bwhat'?s\s+up\b|"
-    r"\b(?:do\s+you\s+know|kennst\s+du|can\s+you\s+recommend|kannst\s+du\s+(?:\w+\s+)?empfehlen)\s+(?:a|an|any|some|ein|eine|einen|gute|good)\b"
-)
 _NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
 _K_REMIND = {"erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
@@ -717,6 +757,7 @@ _K_COMPANY = {"firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firm
               "pool"}
 _K_STAFF = {"mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
             "leute", "belegschaft", "angestellten"}
+_K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
 _K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
               "fortbildung", "weiterbildung", "schulung", "konferenz", "conference", "kur", "reha", "mutterschutz",
               "sabbatical", "betriebsferien", "vacation", "holiday", "holidays", "krankgeschrieben", "abwesend",
@@ -753,8 +794,6 @@ def _strip_tail(text: str) -> str:
     return text[:i]
 
 
-_G_UNDO = {"nein", "no", "mach", "macht", "machen", "mache", "nimm", "take", "zurueck", "das", "that", "my", "oops", "ups",
-           "war", "was", "wollte", "didn't", "didnt", "letzte", "last", "latest", "vorige", "previous"}
 _NAMED_STEMS = ("heilig", "christ", "xmas", "x", "silvester", "new", "nye", "weihnacht", "neujahr", "tag", "allerheilig",
                 "all", "labo", "may", "karfreit", "good", "oster", "easter", "himmelfahrt", "ascension", "pfingst",
                 "whit", "fronleich", "corpus", "boxing", "st", "zweite", "erste", "1", "2")
@@ -764,13 +803,37 @@ _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koennt
 class _Cues:
     """Alternatives of one cue, each tried only when one of its trigger words occurs (fast on short texts)."""
 
-    __slots__ = ("parts",)
+    __slots__ = ("by_word", "words")
 
     def __init__(self, parts: list[tuple[tuple[str, ...], str]]):
-        self.parts = [(frozenset(words), re.compile(rx)) for words, rx in parts]
+        self.by_word: dict[str, list[re.Pattern]] = {}
+        for words, rx in parts:
+            crx = re.compile(rx)
+            for w in words:
+                self.by_word.setdefault(w, []).append(crx)
+        self.words = frozenset(self.by_word)
 
     def search(self, s: str, ts: set[str]) -> bool:
-        return any(not ts.isdisjoint(words) and rx.search(s) for words, rx in self.parts)
+        hits = self.words.intersection(ts)
+        if not hits:
+            return False
+        tried = set()
+        for w in hits:
+            for rx in self.by_word[w]:
+                if rx not in tried:
+                    if rx.search(s):
+                        return True
+                    tried.add(rx)
+        return False
+
+
+def _stems(*stems: str) -> re.Pattern:
+    """Matches when a word of the joined text (" w1 w2 ... ") starts with one of the stems."""
+    return re.compile(" (?:" + "|".join(re.escape(x) for x in stems) + ")")
+
+
+def _ends(*ends: str) -> re.Pattern:
+    return re.compile("(?:" + "|".join(re.escape(x) for x in ends) + ") ")
 
 
 _G_IFFREE = {"if", "when", "once", "soon", "falls", "wenn", "sobald", "sowie"}
@@ -994,6 +1057,7 @@ class _Parser:
         )
         self.guess_keys = list(self.space_keys)
         self.space_words = frozenset(w for k in self.space_keys for w in k.split())
+        self.first_words = frozenset(k.split()[0] for k in self.space_keys)
         self._corr_cache: dict[str, str] = {}
 
     # -- normalisation ---------------------------------------------------------------------
@@ -1087,6 +1151,7 @@ class _Parser:
         s, words, corrected = self._normalise(body)
         toks = _WORDS.findall(s)
         tokset = set(toks)
+        jt = " " + " ".join(toks) + " "  # the words joined, for stem tests in one search
         if "'" in s:  # "tomorrow's", "friday's": the word before the apostrophe counts too
             tokset |= {t.split("'", 1)[0] for t in toks if "'" in t}
         w = s  # working copy, entities get blanked out
@@ -1183,7 +1248,7 @@ class _Parser:
         def _named(mm):
             return add(mm, [_named_day(mm.lastgroup, today)])
 
-        if any(t.startswith(_NAMED_STEMS) for t in toks):
+        if _S_NAMED.search(jt):
             w = _NAMED.sub(_named, w)
         if not tokset.isdisjoint(_ORDINALS):  # "am zweiten Dezember", "the twelfth of December" -> digits
             w = _ORDWORD.sub(lambda mm: f"{_ORDINALS[mm.group(1)]}.".ljust(len(mm.group(1))), w)
@@ -1525,7 +1590,7 @@ class _Parser:
             return _blank(mm)
 
         mod_spans: list[tuple[int, int]] = []
-        if any(t[:2] in _WD_PREFIX for t in toks):
+        if _S_WD.search(jt):
             w = _WDAY.sub(_wday, w)
         for a, b in mod_spans:
             w = w[:a] + " " * (b - a) + w[b:]
@@ -1638,7 +1703,7 @@ class _Parser:
             part = "full"
             return _blank(mm)
 
-        if not tokset.isdisjoint(_FULL_WORDS) or any(t.startswith("ganz") for t in toks):
+        if not tokset.isdisjoint(_FULL_WORDS) or " ganz" in jt:
             w = _PART_FULL.sub(_pf, w)
         half = ("halb" in w or "half" in w) and bool(_HALFDAY.search(w))
         ampm = _AMPM_END.search(w) if tokset & {"am", "pm"} else None
@@ -1806,10 +1871,14 @@ class _Parser:
         n = len(wtoks)
         i = 0
         found: list[tuple[str, int, int]] = []
+        first_words = self.first_words
         while i < n:
             step = 1
+            if wtoks[i][0] not in first_words:
+                i += 1
+                continue
             for k in range(min(self.max_key_words, n - i), 0, -1):
-                key = " ".join(t[0] for t in wtoks[i:i + k])
+                key = wtoks[i][0] if k == 1 else " ".join(t[0] for t in wtoks[i:i + k])
                 slug = self.space_keys.get(key)
                 if slug:
                     if key == "senden" and self._senden_is_verb(wtoks, i, tokset):
@@ -1894,7 +1963,7 @@ class _Parser:
             elif cmd_intent == "settings":
                 it.args = [x.lower() for x in body.split()]
             return it
-        it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words, today)
+        it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words, today, jt)
 
         if it.space_fuzzy or it.part_guessed:
             conf = min(conf, 0.7)
@@ -1922,12 +1991,12 @@ class _Parser:
                               "einladung", "kalender", "ics", "buchungsbestaetigung", "quittung", "beleg"})
 
     def _classify(self, toks: list[str], ts: set[str], it: Intent, s: str, w: str, text: str,
-                  words: list, today: date) -> tuple[str, float, str | None]:
+                  words: list, today: date, jt: str) -> tuple[str, float, str | None]:
         """Intent, confidence and runner-up from principled cues (see the module docstring)."""
         lead = w.lstrip()
         first_kept = bool(toks) and len(s) - len(s.lstrip()) == len(w) - len(lead) and lead.startswith(toks[0])
         tail = _strip_tail(text)
-        req = bool(ts & _REQ) or bool(_REQ_PHRASE.search(s)) or any(t.startswith(_REQ_STEMS) for t in toks)
+        req = bool(ts & _REQ) or bool(_REQ_PHRASE.search(s)) or bool(_S_REQ.search(jt))
         after_q = text.rsplit("?", 1)[1] if "?" in text else ""
         if after_q.strip() and any(_fold_word(x) in _K_BOOK for x in re.findall(r"\w+", after_q)):
             tail = after_q  # "Heute Coesfeld möglich? Dann buchen": the request comes last
@@ -1936,9 +2005,8 @@ class _Parser:
             or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2)))
         it.question = q
         has_book = bool(ts & _K_BOOK) \
-            or any(t.startswith(("trag", "schreib", "eintrag", "sign", "put", "book", "mach")) for t in toks) \
-            and bool(_BOOK_PHRASE.search(s)) \
-            or any(t.startswith(_BOOK_STEMS) and t not in _NOT_BOOK for t in toks)
+            or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s)) \
+            or any(t not in _NOT_BOOK for t in _S_BOOK.findall(jt))
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
         unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
@@ -1946,8 +2014,8 @@ class _Parser:
             w = _POLITE.sub(_blank, w)
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
                 and t not in _REQ and not t.isdigit() and len(t) > 1 and t != unknown_place]
-        topic = not _TOPIC.isdisjoint(_WORDS.findall(w)) or bool(_CHITCHAT.search(s)) \
-            or any(len(t) > 6 and t.endswith(_TOPIC_HEADS) for t in rest)
+        topic = not _TOPIC.isdisjoint(_WORDS.findall(w)) or bool(_CHITCHAT.search(s, ts)) \
+            or bool(rest) and any(len(t) > 6 and t.endswith(_TOPIC_HEADS) for t in rest)
         desk = bool(ts & _K_DESK) or bool(it.desk_label or it.desk_features)
 
         def name_after(rx) -> str | None:
@@ -1972,10 +2040,10 @@ class _Parser:
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
             if not (it.dates or it.space):
                 return "language", 0.9, None
-        if ts & _K_SETTINGS or ((ts & _K_REMIND or any(t.startswith(("erinner", "remind")) for t in toks))
+        if ts & _K_SETTINGS or ((ts & _K_REMIND or _S_REMIND.search(jt))
                                  and not (has_book and it.dates)):
             return "settings", 0.9, None
-        if ts & _K_UNDO or not ts.isdisjoint(_G_UNDO) and _UNDO_PHRASE.search(s):
+        if ts & _K_UNDO or _UNDO_PHRASE.search(s, ts):
             if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"
                 return "cancel", 0.85, "undo"
             return "undo", 0.95, None
@@ -1983,19 +2051,18 @@ class _Parser:
             return "thanks", 0.95, None
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s):
             return "waitlist", 0.9, None
-        if (ts & _K_IMPACT or (any(t.startswith(("gespart", "eingespart", "spare", "saved", "sav")) for t in toks)
+        if (ts & _K_IMPACT or (_S_SAVED.search(jt)
                                and ts & _K_IMPACT_WHAT)) and not (has_book and (it.dates or it.space)):
             return "impact", 0.9, None
-        company = bool(ts & _K_COMPANY) or any(t.startswith(("firmen", "unternehmens")) for t in toks)
-        contish = bool(ts & _K_CONT) or any("kontingent" in t or "contingent" in t or t.startswith(("konti", "resttag"))
-                                            for t in toks) \
-            or _CONT_RE.search(s, ts | {"tage"} if any(t.endswith(("tage", "tagen")) for t in toks) else ts)
+        company = bool(ts & _K_COMPANY) or bool(_S_FIRM.search(jt))
+        contish = bool(ts & _K_CONT) or "kontingent" in jt or "contingent" in jt or bool(_S_CONT.search(jt)) \
+            or _CONT_RE.search(s, ts | {"tage"} if _E_TAGE.search(jt) else ts)
         if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (
-                contish or ts & {"pool", "budget"} or any(t.startswith("firmen") for t in toks)
+                contish or ts & {"pool", "budget"} or " firmen" in jt
                 or ts & {"noch", "uebrig", "left", "remaining", "verbleibend"} and _HOWMUCH.search(s)) \
                 and not ts & {"gebucht", "booked", "buchungen", "bookings"}:
             return "company_contingent", 0.9, "contingent"
-        staff = bool(ts & (_K_STAFF - {"leute"})) or any(t.startswith(("team", "mitarbeit")) for t in toks) \
+        staff = bool(ts & _K_STAFF_NOLEUTE) or bool(_S_STAFF.search(jt)) \
             or bool(_MY_PEOPLE.search(s))
         if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}) \
                 and not (it.space and it.dates):
@@ -2017,8 +2084,9 @@ class _Parser:
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
         absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates) \
             or bool(it.dates and not it.space and "frei" in ts and _DAYOFF_RE.search(s)) \
-            or any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien" for t in toks) \
-            or bool(_OFF_RE.search(s) and not topic) or any(t.endswith("reise") for t in toks) \
+            or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
+                                                  for t in toks) \
+            or bool(_OFF_RE.search(s) and not topic) or "reise " in jt \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and not strong_cancel:
@@ -2035,18 +2103,19 @@ class _Parser:
             return "checkin", 0.9, None
         if contish or toks in (["tage"], ["days"], ["tage", "noch"], ["days", "left"]):
             return "contingent", 0.9, None
-        if _HELP_START.match(s) and not (it.dates or it.space or it.start):  # "How do I cancel a booking?"
+        help_start = bool(ts & {"wie", "how"}) and bool(_HELP_START.match(s) or _HELP_AFTER.search(s))
+        if help_start and not (it.dates or it.space or it.start):  # "How do I cancel a booking?"
             return "help", 0.85, None
         if ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"}) \
                 or _LIST_RE.search(s, ts):
             return "list", 0.85, None
-        if _HELP_START.match(s) and not (it.dates or it.space or it.start) or ts & _K_HELP \
+        if help_start and not (it.dates or it.space or it.start) or ts & _K_HELP \
                 or _HELP_RE.search(s, ts) or "?" in s and s.strip().strip("?") == "":
             if not (has_book and ents):
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
         if not topic and (ts & _K_WHO or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
-                                                 or any(t.startswith("team") for t in toks))
+                                                 or " team" in jt)
                                           and (it.dates or it.space) and not desk and it.desks == 1
                                           and not _HOWMUCH.search(s))
                           or (q and (it.dates or it.space) and _WHO_RE.search(s))
@@ -2064,7 +2133,7 @@ class _Parser:
                 return "availability", 0.7, "book"
             return "book", (0.95 if not q else 0.8 if ents or desk else 0.7), None
         wts = set(_WORDS.findall(w))
-        avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s))
+        avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s, ts))
         hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s))
         price = bool(wts & _K_PRICE) or bool(_PRICE_RE.search(s))
         if (hours or price) and topic and not desk:
@@ -2097,7 +2166,7 @@ class _Parser:
                 return "availability", 0.75, "book"
             if ents:  # a question naming a day or a place, about nothing else we know: most likely availability
                 return "availability", 0.6, "smalltalk"
-            if _CHITCHAT.search(s) or topic:
+            if topic or _CHITCHAT.search(s, ts):
                 it.topic = "smalltalk"
             return "unknown", 0.5, None
         if ents or desk:
