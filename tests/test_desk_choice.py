@@ -251,6 +251,15 @@ def test_where_is_a_desk_with_a_monitor(chat_both, core):
     assert "Desks with a monitor, free on Fri 27 Nov:" in r and "• Coworking Dülmen: desk 6 (monitor, quiet)" in r
 
 
+def test_the_availability_commands_take_a_desk_wish(chat_both, core):
+    chat = chat_both
+    assert "✅ Platz 3 (ruhig) in Coworking Coesfeld ist am Di, 24.11. frei." in chat.send("anna", "/frei morgen Coesfeld Platz 3")
+    r = chat.send("tom", "/free tomorrow with a monitor", lang_hint="en")
+    assert "• Coworking Coesfeld: desks 1 (monitor, standing desk), 2 (monitor)" in r
+    assert "• Coworking Senden: desk 4 (monitor)" in r
+    assert n_bookings(core) == 0
+
+
 def test_is_a_desk_with_a_monitor_free_in_a_space(chat_both, core):
     chat = chat_both
     r = chat.send("anna", "Ist morgen in Coesfeld ein Platz mit Monitor frei?")
