@@ -254,7 +254,7 @@ def _compile_regexes() -> None:
 
     _REL = _R(
         r"\b(?:(?P<dat>(?:the\s+)?day\s+after\s+tomorrow|ue?bermorgen|overmorrow)"
-        r"|(?P<todaymorning>heute\s+(?:morgen|frueh)|this\s+morning)"
+        r"|(?P<todaymorning>heute\s+(?:morgen|frueh)|this\s+morning)|(?P<todaypm>this\s+(?:afternoon|evening))"
         r"|(?P<today>heute|today|tdy|2day|tonight|heut)"
         r"|(?P<tomorrow>morgen|tomorrow|tmrw|tmr|tmw|2morrow|tomorow|tommorow|tommorrow|morgn|mrgn|moign|morge)"
         r"|(?P<dby>vorgestern|(?:the\s+)?day\s+before\s+yesterday)"
@@ -269,7 +269,7 @@ def _compile_regexes() -> None:
         r"this|diese[nrs]?|current|laufende[nrs]?|aktuelle[nrs]?|letzte[nrs]?|vergangene[nrs]?|last|past)\s+(?:ganze[nrs]?\s+|whole\s+|entire\s+|full\s+)?"
         r"(?:kalender|arbeits|work)?(?:woche|week)\b(?:\s+after\s+next)?"
         r"|(?P<after>week\s+after\s+next)"
-        r"|(?P<whole>(?:die\s+|the\s+)?(?:ganze|whole|entire|full)\s+(?:woche|week)|rest\s+(?:der|of\s+the)\s+(?:woche|week)))"
+        r"|(?P<whole>(?:die\s+|the\s+)?(?:ganze|whole|entire|full)\s+(?:woche|week)(?:\s+after\s+next)?|rest\s+(?:der|of\s+the)\s+(?:woche|week)))"
     )
     _MONTHCTX = _R(
         rf"\b(?:(?:im|in|for|during|throughout|ganzen|whole|den|the|all\s+of|of)\s+)?({_MONTH_RE})\b\.?(?:\s+(\d{{4}}))?"
@@ -290,7 +290,7 @@ def _compile_regexes() -> None:
 
     _PART_FULL = _R(
         r"\b(?:ganztags?|ganztaegige?[nrsm]?|ganzt\w*|(?:den\s+|einen\s+)?ganzen\s+tag|ganzer\s+tag|"
-        r"(?:den\s+)?vollen\s+tag|full[\s-]?day|all[\s-]?day|(?:the\s+)?whole\s+day|(?:the\s+)?entire\s+day|"
+        r"(?:den\s+)?vollen\s+tag|full[\s-]?days?|all[\s-]?day|ganze\s+tage|(?:the\s+)?whole\s+day|(?:the\s+)?entire\s+day|"
         r"vormittags?\s+und\s+nachmittags?|morning\s+and\s+afternoon)\b"
     )
     _PART_AM = _R(
@@ -360,7 +360,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
@@ -423,9 +423,9 @@ def _compile_more() -> None:
         (("weisst",), r"\bweisst\s+du\s+(?:was|dass)\b"),
         (("entfernung", "distance"), r"\bentfernung\b|\bdistance\b"),
         (("joke",), r"\btell\s+me\s+a\s+joke\b"),
-        (("what's", "whats"), r"\bwhat'?s\s+up\b"),
+        (("what's", "whats"), r"\bwhat'?s\s+up\b(?!\s+with)"),
     ])
-    _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
+    _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bmake\s+(?:that|it)\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
     _UNDO_PHRASE = _Cues([
         (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b"),
         (("nimm",), r"\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b"),
@@ -459,7 +459,7 @@ def _compile_more() -> None:
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
         r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b|\bskip\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
-        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bsomething\s+came\s+up\b|\bcan'?(?:no)?t\s+do\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
+        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bsomething\s+came\s+up\b|\bget\s+rid\s+of\b|\bloswerden\b|\bcan'?(?:no)?t\s+do\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _HELP_AFTER = _R(r"[.,;!?]\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
@@ -472,7 +472,7 @@ def _compile_more() -> None:
         (("vor",), r"\bvor\s+ort\b"),
         (("i'm", "im", "i", "am"), (r"\bi'?\s*a?m\s+(?:now\s+)?(?:in|at)\s+(?:the|my)\s+(?:office|coworking|desk)|\bi'?\s*a?m\s+here\b|"
                                    r"\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+(?:\w+\s+){1,3}?(?:now|already)\b|"
-                                   r"^\s*i'?\s*a?m\s+in\s*[.!]*\s*$|\bi\s+am\s+in\s+the\s+office\b")),
+                                   r"^\s*(?:ok\s+|so\s+)?i'?\s*a?m\s+in\s*(?:[,.!]|$)|\bi\s+am\s+in\s+the\s+office\b")),
         (("my",), r"\bat\s+my\s+desk\b"),
         (("got", "just"), r"\bjust\s+got\s+in\b|\bgot\s+to\s+(?:my|the)\s+(?:desk|office|space)\b|\bgot\s+here\b|\bjust\s+arrived\b"),
         (("bezogen", "genommen", "eingenommen"), r"\bplatz\s+(?:\w+\s+){0,3}?(?:bezogen|genommen|eingenommen)\b"),
@@ -498,7 +498,7 @@ def _compile_more() -> None:
         (("hab", "habe", "have", "do"), (r"\b(?:hab|habe|have|do)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:einen\s+|a\s+|ne\s+|nen\s+)?"
                                         r"(?:platz|desk|buchung|booking|seat|tisch)\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b")),
         (("steht",), r"\bwas\s+steht\s+(?:bei\s+mir\s+)?(?:\w+\s+){0,3}?an\b"),
-        (("am",), r"\bwhere\s+am\s+i\b"),
+        (("am",), r"\b(?:where|when)\s+am\s+i\b"),
         (("eingebucht",), r"\beingebucht\b"),
         (("coming",), r"\bcoming\s+up\b"),
         (("liste",), r"^\s*liste\s*$"),
@@ -509,7 +509,7 @@ def _compile_more() -> None:
         (("was",), (r"\bwas\s+kannst\s+du\b|\bwas\s+du\s+(?:alles\s+)?kannst\b|\bwas\s+kann\s+(?:ich|der\s+bot|man)\b|\bwas\s+muss\s+ich\b|"
                    r"\bwas\s+(?:soll|kann|muss)\s+ich\s+(?:hier\s+)?(?:tun|machen|schreiben)\b|"
                    r"\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bwas\s+geht\s+hier\b")),
-        (("what",), (r"\bwhat\s+can\s+you\s+do\b|\bwhat\s+do\s+you\s+do\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
+        (("what",), (r"\bwhat\s+can\s+(?:you|this(?:\s+bot|\s+thing)?|it|the\s+bot|deskbot)\s+do\b|\bwhat\s+do\s+you\s+do\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
                     r"\bwhat\s+can\s+i\s+(?:do\s+here|ask|say|type|write)\b|\bwhat\s+(?:should|do)\s+i\s+(?:ask|say|type|write)\b|\bwhat\s+are\s+the\s+commands\b")),
         (("wie",), r"\bwie\s+funktioniert\b|\bwie\s+geht\s+das\b|\bwie\s+mach\s+ich\b"),
         (("how",), r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bhow\s+do\s+i\s+use\b|\bhow\s+does\s+this\s+work\b"),
@@ -572,6 +572,9 @@ def _compile_more() -> None:
                    r"(?:da|es|man|there|it|noch|dort|was)\b")
     _WEEKEND = _R(r"\b(?:(?P<after>nach\s+dem|after\s+the)|(?P<mod>uebernaechste[ns]?|naechste[ns]?|kommende[ns]?|next|coming|this|"
                   r"dieses|diesem|am|an\s+dem|uebers|ueber\s+das|on\s+the|at\s+the|over\s+the|the))\s+(?:wochenende|weekend)\b")
+    _NEG_DATE = _R(r"\b(?:statt|anstatt|instead\s+of|nicht\s+(?:am|mehr)?|not\s+(?:on)?)\s*(?:am|den|on|the)?\s*$")
+    _HOWTO_Q = _R(r"\b(?:do|did)\s+i\s+(?:need|have)\s+to\b|\b(?:must|should)\s+i\b|\b(?:muss|soll|sollte)\s+ich\b|"
+                  r"\bbrauche?\s+ich\s+(?:\w+\s+)?(?:zu|to)\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
@@ -612,7 +615,8 @@ def _compile_more() -> None:
         rf"(?:(?P<wd>{_WD_LONG})(?:e|en|s)?|(?P<weeks>wochen|weeks))\b"
     )
     hw = "|".join(sorted(_HOURWORDS, key=len, reverse=True))
-    _COLLOQ = _R(rf"\b(?:(?P<q>dreiviertel|viertel)\s+(?:(?P<rel>nach|vor|after|past|to)\s+)?|(?P<h>halb)\s+)(?P<n>{hw}|\d{{1,2}})\b")
+    _COLLOQ = _R(rf"\b(?:(?P<q>dreiviertel|viertel|quarter)\s+(?:(?P<rel>nach|vor|after|past|to)\s+)?|(?P<h>halb)\s+|"
+                 rf"(?P<hp>half)\s+(?:past|after)\s+)(?P<n>{hw}|\d{{1,2}})\b")
     unitless = r"(?!\s*(?:tage|tagen|tag|wochen|woche|personen|person|plaetze|platz|leute|kollegen|people|desks?|weeks?|days?|of|mal|x)\b)"
     _HOURW_AFTER = _R(rf"\b(?:um|ab|bis|von|gegen|from|at|until|till|zwischen|between)\s+({hw})\b{unitless}")
     _HOURW_RANGE = _R(rf"(\d{{1,2}}(?::\d\d)?)\s*(?:-|bis|to|und|and)\s*({hw})\b{unitless}")
@@ -651,7 +655,7 @@ _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", 
 _K_COME = {"kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
            "attend", "hinkommen", "da", "dabei"}
 _K_CHECKIN = {"einchecken", "checkin", "eingecheckt", "checke", "angekommen", "arrived", "ankunft", "arrival"}
-_K_CONT = {"topf", "pott", "kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
+_K_CONT = {"balance", "saldo", "kontostand", "topf", "pott", "kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
 _K_LISTN = {"buchungen", "buchung", "bookings", "booking", "reservierungen", "reservierung", "reservations",
             "reservation", "termine"}
 _K_LISTM = {"what", "have", "habe", "hab", "hast", "naechsten", "next", "kommenden", "meine", "meiner", "my", "show", "zeige", "zeig", "anzeigen", "list", "liste", "alle", "all",
@@ -712,7 +716,7 @@ _FILLER = {
     "coming", "go", "going", "eintragen", "trag", "schreib", "into", "down", "up", "of", "off",
     "jeden", "jede", "jedem", "every", "each", "alle", "all", "ganze", "ganzen", "whole", "entire", "komplett",
     "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "halt", "eben", "tage", "days", "day",
-    "spontan", "kurzfristig", "ueber", "aber", "erst", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
+    "spontan", "kurzfristig", "ueber", "aber", "erst", "actually", "make", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
     "ungefaehr", "circa", "eigentlich", "einfach", "gleich", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
@@ -741,7 +745,7 @@ _TOPIC = {
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
     "innenstadt", "black", "verkaufsoffen", "verkaufsoffener", "sale", "geschaefte", "laeden", "bakery", "baeckerei",
     "supermarkt", "supermarket", "apotheke", "pharmacy", "hotel", "kneipe", "pub", "eisdiele", "metzger", "friseur",
-    "hairdresser", "turnier", "tournament", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
+    "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
 _NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
@@ -1388,6 +1392,9 @@ class _Parser:
             g = mm.lastgroup
             if g == "dat":
                 return add(mm, [today + timedelta(days=2)])
+            if g == "todaypm":
+                part_hint = "afternoon"
+                return add(mm, [today])
             if g == "todaymorning":
                 part_hint = "morning"
                 return add(mm, [today])
@@ -1668,6 +1675,10 @@ class _Parser:
                     dates.extend(d1 + timedelta(days=k) for k in range((d2 - d1).days + 1))
                     used_range.add(id(a))
                     used_range.add(id(b))
+        if len(seq) > 1 and tokset & {"statt", "anstatt", "instead", "nicht", "not"}:
+            keep = [x for x in seq if not _NEG_DATE.search(s[max(0, x.start - 14):x.start])]
+            if keep and len(keep) < len(seq):
+                seq = keep
         for x in seq:
             if id(x) not in used_range:
                 dates.extend(x.dates)
@@ -1783,6 +1794,11 @@ class _Parser:
             h = int(n) if n.isdigit() else _HOURWORDS[n]
             if not 1 <= h <= 24:
                 return mm.group()
+            if mm.group("hp"):  # "half past three" = 3:30
+                txt = f"{h}:30"
+                return txt + " " * (len(mm.group()) - len(txt))
+            if mm.group("q") == "quarter" and not mm.group("rel"):
+                return mm.group()
             if mm.group("h") or mm.group("q") == "dreiviertel" or mm.group("rel") in ("vor", "to"):
                 h -= 1
             mi = 30 if mm.group("h") else (45 if mm.group("q") == "dreiviertel" or mm.group("rel") in ("vor", "to")
@@ -1795,7 +1811,7 @@ class _Parser:
             return txt + " " * (len(mm.group()) - len(txt))
 
         hourw = not tokset.isdisjoint(_HOURWORDS)
-        if tokset & {"viertel", "dreiviertel", "halb"}:
+        if tokset & {"viertel", "dreiviertel", "halb", "quarter", "half"}:
             w = _COLLOQ.sub(_colloq, w)
         if hourw:
             w = _HOURW_AFTER.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
@@ -1866,7 +1882,8 @@ class _Parser:
         it.part = part
 
         # ---- space ----
-        wtoks = [(mm.group(), mm.start(), mm.end()) for mm in _WORDS.finditer(w)]
+        wtoks = [(mm.group()[:-2] if mm.group().endswith("'s") else mm.group(), mm.start(), mm.end())
+                 for mm in _WORDS.finditer(w)]  # "Olfen's coffee machine"
         space = None
         n = len(wtoks)
         i = 0
@@ -2072,6 +2089,9 @@ class _Parser:
             if nm and not it.space:
                 it.name = nm
                 return "member_contingent", 0.85, "contingent"
+        if q and ts & {"i", "ich"} and _HOWTO_Q.search(s) and (
+                ts & (_K_CHECKIN | _K_CANCEL | _K_BOOK | {"check", "einchecken"}) or _CHECKIN_RE.search(s, ts)):
+            return "help", 0.8, None  # "Do I need to check in when I arrive?", "Muss ich absagen?"
         cphrase = bool(_CANCEL_PHRASE.search(s))
         weak_cancel = bool(ts & _K_CANCEL_WEAK) and bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
         me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich"})

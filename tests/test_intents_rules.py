@@ -446,3 +446,36 @@ def test_weekends_days_off_and_questions_without_a_question_mark(text, intent, d
 def test_a_tag_question_after_day_and_place_asks():
     it = p("Freitag Dülmen möglich?")
     assert (it.intent, it.dates, it.space) == ("book", ds("2026-11-27"), "duelmen") and it.confidence < CONFIDENT
+
+
+@pytest.mark.parametrize("text,start,end", [
+    ("tomorrow Olfen from quarter past nine", "09:15", None),
+    ("tomorrow Olfen till half past three", None, "15:30"),
+    ("tomorrow Olfen from quarter to ten", "09:45", None),
+])
+def test_english_colloquial_times(text, start, end):
+    it = p(text)
+    assert (it.intent, it.start, it.end) == ("book", start, end)
+
+
+@pytest.mark.parametrize("text,intent,dates,part", [
+    ("Who's around in Senden this afternoon?", "who", ["2026-11-23"], "afternoon"),
+    ("the whole week after next in Nordkirchen", "book",
+     ["2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10", "2026-12-11"], None),
+    ("Olfen, Tue & Wed next week, full days", "book", ["2026-12-01", "2026-12-02"], "full"),
+    ("Actually make that Friday instead of Thursday", "book", ["2026-11-27"], None),
+])
+def test_more_english_dates(text, intent, dates, part):
+    it = p(text)
+    assert (it.intent, it.dates, it.part) == (intent, ds(*dates), part)
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Do I need to check in when I arrive in Olfen?", "help"),  # asks how, checks nothing in
+    ("I'm in, desk 2", "checkin"),
+    ("What's my balance?", "contingent"),
+    ("When am I in Olfen next?", "list"),
+    ("Olfen's coffee machine is broken again", "smalltalk"),
+])
+def test_english_intent_phrasings(text, intent):
+    assert p(text).intent == intent
