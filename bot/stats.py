@@ -38,6 +38,25 @@ class WeekUtil:
     week: str  # ISO week, e.g. 2026-W48
     booked: float  # desk-days
     capacity: int  # desk-days
+    checked_in: int = 0  # bookings checked in (team seats each count, as on the operator's page)
+    no_show: int = 0  # bookings released as no-shows
+
+    @property
+    def pct(self) -> float | None:
+        return None if not self.capacity else round(100 * self.booked / self.capacity, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceMonth:
+    """Goal 2 per space and month: the same measures as WeekUtil, over the days of the month inside the range."""
+
+    space: str  # slug
+    name: str
+    month: str
+    booked: float
+    capacity: int
+    checked_in: int = 0
+    no_show: int = 0
 
     @property
     def pct(self) -> float | None:
@@ -80,6 +99,7 @@ class ImpactReport:
     weeks: list[WeekUtil] = field(default_factory=list)
     months: list[MonthImpact] = field(default_factory=list)
     employers: list[EmployerMonth] = field(default_factory=list)
+    space_months: list[SpaceMonth] = field(default_factory=list)
 
     # --- totals ------------------------------------------------------------------------
     @property
@@ -133,17 +153,20 @@ class ImpactReport:
         w = csv.writer(buf)
         w.writerow(["kind", "period", "space", "booked_desk_days", "capacity_desk_days", "utilisation_pct",
                     "employers", "employees", "members", "attended_days", "days_without_km", "km_avoided", "co2_kg",
-                    "commuters", "days_per_commuter", "employer"])
+                    "commuters", "days_per_commuter", "employer", "checked_in", "no_show"])
         for u in self.weeks:
             w.writerow(["utilisation", u.week, u.space, f"{u.booked:g}", u.capacity, "" if u.pct is None else u.pct,
-                        "", "", "", "", "", "", "", "", "", ""])
+                        "", "", "", "", "", "", "", "", "", "", u.checked_in, u.no_show])
+        for u in self.space_months:
+            w.writerow(["space_month", u.month, u.space, f"{u.booked:g}", u.capacity, "" if u.pct is None else u.pct,
+                        "", "", "", "", "", "", "", "", "", "", u.checked_in, u.no_show])
         for m in self.months:
             w.writerow(["month", m.month, "", "", "", "", m.employers, m.employees, m.members, m.attended_days,
                         m.days_without_km, round(m.km_avoided, 1), round(m.co2_kg, 1), m.commuters,
-                        "" if m.days_per_commuter is None else m.days_per_commuter, ""])
+                        "" if m.days_per_commuter is None else m.days_per_commuter, "", "", ""])
         for e in self.employers:
             w.writerow(["employer", e.month, "", "", "", "", "", e.active_staff, "", f"{e.days:g}", "", "", "", "", "",
-                        e.employer])
+                        e.employer, "", ""])
         return buf.getvalue()
 
     def chart_png(self, lang: str = "de") -> bytes | None:
@@ -239,28 +262,45 @@ def compute(db, from_day: date, to_day: date, *, today: date, co2_kg_per_km: flo
             .where(Booking.day >= from_day, Booking.day <= to_day,
                    Booking.status.in_(COUNTED + (Status.NO_SHOW.value,)), *in_region)
         ).all()
-    # utilisation
+    # utilisation, check-ins and no-shows per space and ISO week, and per space and month
     booked: dict[tuple[int, str], float] = defaultdict(float)
+    came: dict[tuple[int, str], int] = defaultdict(int)
+    missed: dict[tuple[int, str], int] = defaultdict(int)
     for r in rows:
-        if r.status in COUNTED:
-            booked[(r.space_id, iso_week(r.day))] += halves_for(r.part, r.start_min, r.end_min) / 2
+        for period in (iso_week(r.day), month_key(r.day)):
+            if r.status in COUNTED:
+                booked[(r.space_id, period)] += halves_for(r.part, r.start_min, r.end_min) / 2
+            if r.status == Status.CHECKED_IN.value:
+                came[(r.space_id, period)] += 1
+            elif r.status == Status.NO_SHOW.value:
+                missed[(r.space_id, period)] += 1
     capacity: dict[tuple[int, str], int] = defaultdict(int)
     weeks_seen: list[str] = []
+    months_seen: list[str] = []
     day = from_day
     while day <= to_day:
-        wk = iso_week(day)
+        wk, mk = iso_week(day), month_key(day)
         if wk not in weeks_seen:
             weeks_seen.append(wk)
+        if mk not in months_seen:
+            months_seen.append(mk)
         for sp in spaces:
             if opening_of(sp, day) is None or (sp.id, day) in closures or holiday_name(sp.holiday_region, day):
                 continue
             capacity[(sp.id, wk)] += desks.get(sp.id, 0)
+            capacity[(sp.id, mk)] += desks.get(sp.id, 0)
         day += timedelta(days=1)
     for sp in spaces:
         if not sp.active and not any(booked.get((sp.id, wk)) for wk in weeks_seen):
             continue
         for wk in weeks_seen:
-            rep.weeks.append(WeekUtil(sp.slug, sp.name, wk, booked.get((sp.id, wk), 0.0), capacity.get((sp.id, wk), 0)))
+            k = (sp.id, wk)
+            rep.weeks.append(WeekUtil(sp.slug, sp.name, wk, booked.get(k, 0.0), capacity.get(k, 0), came.get(k, 0),
+                                      missed.get(k, 0)))
+        for mk in months_seen:
+            k = (sp.id, mk)
+            rep.space_months.append(SpaceMonth(sp.slug, sp.name, mk, booked.get(k, 0.0), capacity.get(k, 0),
+                                               came.get(k, 0), missed.get(k, 0)))
     # participation and commute, per month
     months: dict[str, MonthImpact] = {}
     d = date(from_day.year, from_day.month, 1)

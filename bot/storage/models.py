@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -260,6 +261,18 @@ class Booking(Base):
         Index("ix_bookings_member_t1", "member_id", "t1"),
         # availability over all spaces: the day's bookings (0003)
         Index("ix_bookings_day_space", "day", "space_id"),
+        # the dashboard's district figures (0010), read from these indexes alone (PostgreSQL: index-only scans):
+        # utilisation, check-ins and no-shows per space and day ...
+        Index("ix_bookings_day_space_stats", "day", "space_id",
+              postgresql_include=["status", "part", "start_min", "end_min"],
+              postgresql_where=text("status IN ('confirmed','checked_in','no_show')"),
+              sqlite_where=text("status IN ('confirmed','checked_in','no_show')")),
+        # ... and one month's counted bookings in member order (PostgreSQL only; the expression is
+        # bot.features.dashboard.service.MONTH_INDEX_EXPR)
+        Index("ix_bookings_month_member",
+              text("(CAST(EXTRACT(year FROM day) * 12 + EXTRACT(month FROM day) AS INTEGER))"), "member_id", "day",
+              postgresql_include=["status", "seat", "part", "start_min", "end_min", "payer", "employer_id", "space_id"],
+              postgresql_where=text("status IN ('confirmed','checked_in')")).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -30,7 +30,19 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, delete, func, literal, or_, select, update
+from sqlalchemy import (
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
 
 from bot.authz import (
     Forbidden,
@@ -190,9 +202,10 @@ class Table:
 
 
 def _halves():
-    return case((Booking.part.in_(("morning", "afternoon")), 1),
-                (and_(Booking.part == "hours", Booking.end_min - Booking.start_min <= HALF_DAY_MAX_MINUTES), 1),
-                else_=2)
+    """A booking's half days (bot.booking.halves_for), the most frequent case first: it is evaluated per row."""
+    return case((Booking.part == "full", 2),
+                (and_(Booking.part == "hours", Booking.end_min - Booking.start_min > HALF_DAY_MAX_MINUTES), 2),
+                else_=1)
 
 
 def _months(from_day: date, to_day: date) -> list[tuple[str, date, date]]:
@@ -218,6 +231,10 @@ class District:
     total_co2: float
     as_of: datetime | None = None  # when these figures were computed
     region: tuple[str, str] | None = None  # (slug, name) of the region shown; None: all regions (issue 17)
+    # goal 2 per space and month (bot.stats.SpaceMonth): slug, name, month, booked, capacity, pct, checked_in, no_show
+    space_months: list[dict] = field(default_factory=list)
+    checkins: list[int] = field(default_factory=list)  # per week, the spaces of the heat map together
+    no_shows: list[int] = field(default_factory=list)
 
 
 # The district's figures are aggregates over every booking of 12 weeks (420 000 rows on the bench's large world,
@@ -281,88 +298,199 @@ def _month_of(core, col):
     return func.to_char(col, "YYYY-MM") if core.db.is_postgres else func.strftime("%Y-%m", col)
 
 
+# PostgreSQL: the month of a booking's day as the integer year * 12 + month, exactly as the expression of the index
+# ix_bookings_month_member (models.py, migration 0010), so that one month's bookings are read from that index in
+# member order: the per-member figures are then a streaming aggregate, with no hash table or sort.
+MONTH_INDEX_EXPR = "CAST(EXTRACT(year FROM bookings.day) * 12 + EXTRACT(month FROM bookings.day) AS INTEGER)"
+
+
+def _in_month(core, key: str):
+    if not core.db.is_postgres:
+        return true()  # SQLite: no such index; the day range alone selects the month
+    name = f"month_index_{key[:4]}_{key[5:]}"  # one name per month: the months of a union are bound apart
+    return text(f"{MONTH_INDEX_EXPR} = :{name}").bindparams(**{name: int(key[:4]) * 12 + int(key[5:])})
+
+
+def _tune(core, s) -> None:
+    """PostgreSQL, this transaction only: the district's aggregates run over a few hundred thousand index entries;
+    JIT compilation costs more than it saves on them, hash tables and sorts stay in memory, and a nested loop
+    over ~100 000 per-member rows (chosen when the planner underestimates them) is never right here."""
+    if core.db.is_postgres:
+        s.execute(text("SET LOCAL jit = off"))
+        s.execute(text("SET LOCAL work_mem = '64MB'"))
+        s.execute(text("SET LOCAL enable_nestloop = off"))
+
+
+def _attended(today: date):
+    """A counted booking that is an attended day: the member's own (seat 0), checked in or on a day that is over."""
+    return and_(or_(Booking.day < today, Booking.status == Status.CHECKED_IN.value), Booking.seat == 0)
+
+
+def _goals_1_and_3(s, core, months_in: list, today: date, in_region: list) -> tuple[dict, dict]:
+    """Goal 1 per month and goal 3 per month and employer, one statement per month (one read of its bookings).
+
+    For each month, per member and day: the attended half days (a day counts at most whole), the employers that
+    paid a counted booking (lowest and highest id) and the attended half days they paid; then per member. Goal 1:
+    (members, employees, commuters, attended half days, days without km, km avoided), with each member's net
+    commute distance. Goal 3: (employer id, staff with an attended day it paid, those half days) for every employer
+    that paid a counted booking. A month in which someone was paid for by two employers is counted again per
+    employer (`_employer_month`; rare: a change of employer)."""
+    paid = Booking.payer == "employer"  # with employer_id: min/max skip NULL
+    km = (select(Member.id.label("id"), Member.commute_km.label("km"),
+                 func.coalesce(Member.prefs["cowork_km"].as_float(), 0.0).label("cowork"))
+          .where(Member.commute_km.is_not(None)).subquery())
+    net = case((km.c.km - km.c.cowork > 0, km.c.km - km.c.cowork), else_=0.0)
+    g1: dict[str, tuple] = {}
+    g3: dict[str, list] = {}
+    for key, d0, d1 in months_in:
+        attended = _attended(today)
+        per_day = (select(Booking.member_id.label("mid"), func.min(Booking.employer_id).filter(paid).label("emin"),
+                          func.max(Booking.employer_id).filter(paid).label("emax"),
+                          func.coalesce(func.sum(_halves()).filter(attended), 0).label("h"),
+                          func.coalesce(func.sum(_halves()).filter(and_(attended, paid, Booking.employer_id.is_not(None))),
+                                        0).label("eh"))
+                   .where(Booking.status.in_(COUNTED), _in_month(core, key), Booking.day >= d0, Booking.day <= d1,
+                          *in_region)
+                   .group_by(Booking.member_id, Booking.day).subquery())
+        capped = case((per_day.c.h > 2, 2), else_=per_day.c.h)
+        pm = (select(per_day.c.mid, func.min(per_day.c.emin).label("emin"), func.max(per_day.c.emax).label("emax"),
+                     func.sum(capped).label("h"), func.sum(case((per_day.c.h > 0, 1), else_=0)).label("days"),
+                     func.sum(per_day.c.eh).label("eh"))
+              .group_by(per_day.c.mid).cte(f"per_member_{key[:4]}_{key[5:]}"))
+        goal1 = (select(literal(1).label("kind"), func.count().label("a"),
+                        func.sum(case((pm.c.emin.is_(None), 0), else_=1)).label("b"),
+                        func.sum(case((pm.c.h > 0, 1), else_=0)).label("c"), func.sum(pm.c.h).label("d"),
+                        func.sum(case((km.c.id.is_(None), pm.c.days), else_=0)).label("e"),
+                        func.sum(case((km.c.id.is_(None), 0.0), else_=pm.c.h * net)).label("f"),
+                        func.sum(case((pm.c.emin != pm.c.emax, 1), else_=0)).label("g"))
+                 .select_from(pm.outerjoin(km, km.c.id == pm.c.mid)))
+        goal3 = (select(literal(3).label("kind"), pm.c.emin, func.sum(case((pm.c.eh > 0, 1), else_=0)),
+                        func.sum(pm.c.eh), literal(0), literal(0), literal(0.0), literal(0))
+                 .where(pm.c.emin == pm.c.emax).group_by(pm.c.emin))
+        g1[key], g3[key], mixed = (0, 0, 0, 0, 0, 0.0), [], False
+        for kind, a, b, c, d, e, f, g in s.connection().execute(union_all(goal1, goal3)):
+            if kind == 1:
+                g1[key] = (int(a or 0), int(b or 0), int(c or 0), int(d or 0), int(e or 0), float(f or 0.0))
+                mixed = bool(g)
+            else:
+                g3[key].append((int(a), int(b or 0), int(c or 0)))
+        if mixed:
+            g3[key] = _employer_month(s, core, key, d0, d1, today, in_region)
+    return g1, g3
+
+
+def _employer_month(s, core, key: str, d0: date, d1: date, today: date, in_region: list) -> list[tuple]:
+    """Goal 3 for one month: (employer id, staff with an attended day it paid, those half days) for every employer
+    that paid a counted booking (so also those without an attended day: they count among the month's employers)."""
+    per_member = (select(Booking.employer_id.label("eid"), func.sum(case((_attended(today), _halves()), else_=0)).label("h"))
+                  .where(Booking.status.in_(COUNTED), _in_month(core, key), Booking.day >= d0, Booking.day <= d1,
+                         Booking.payer == "employer", Booking.employer_id.is_not(None), *in_region)
+                  .group_by(Booking.member_id, Booking.employer_id).subquery())
+    return s.execute(select(per_member.c.eid, func.sum(case((per_member.c.h > 0, 1), else_=0)), func.sum(per_member.c.h))
+                     .group_by(per_member.c.eid)).all()
+
+
+def _open_days(space_rows, closures, from_day: date, to_day: date, desks: dict) -> dict[tuple[int, str], int]:
+    """Capacity in desk-days per (space id, ISO week) and (space id, month): active desks x open days (opening
+    hours, minus the holidays of the space's region and its closures), as bot.stats counts it. Spaces with the same
+    opening days and holiday region share one walk over the days."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for sid, _slug, _name, _active, region, open_on in space_rows:
+        groups[(region, open_on)].append(sid)
+    capacity: dict[tuple[int, str], int] = defaultdict(int)
+    closed = defaultdict(list)
+    for sid, day in closures:
+        closed[day].append(sid)
+    for (region, open_on), sids in groups.items():
+        per: dict[str, int] = defaultdict(int)
+        shut: dict[tuple[int, str], int] = defaultdict(int)
+        day = from_day
+        while day <= to_day:
+            if open_on[day.weekday()] and not holiday_name(region, day):
+                wk, mk = iso_week(day), month_key(day)
+                per[wk] += 1
+                per[mk] += 1
+                for sid in closed.get(day, ()):
+                    shut[(sid, wk)] += 1
+                    shut[(sid, mk)] += 1
+            day += timedelta(days=1)
+        for sid in sids:
+            n = desks.get(sid, 0)
+            for period, days in per.items():
+                capacity[(sid, period)] = n * (days - shut.get((sid, period), 0))
+    return capacity
+
+
 def compute_district(core, from_day: date, to_day: date, today: date, region_id: int | None = None) -> District:
-    """bot.stats' figures for the range, from aggregate queries (one scan per measure); with `region_id` only
-    that region's spaces and the bookings made there."""
+    """bot.stats' figures for the range, from set-based aggregates; with `region_id` only that region's spaces and
+    the bookings made there. On PostgreSQL every booking query reads a covering index only (migration 0010):
+    goal 1 and 3 one statement per month each over ix_bookings_month_member, goal 2 one over
+    ix_bookings_day_space_stats."""
     where_region = [] if region_id is None else [Space.region_id == region_id]
     in_region = [] if region_id is None else [Booking.space_id.in_(select(Space.id).where(*where_region))]
+    months_in = _months(from_day, to_day)
     with core.db.session() as s:
+        _tune(core, s)
         spaces = list(s.scalars(select(Space).where(*where_region).order_by(Space.slug)))
         desks = dict(s.execute(select(Desk.space_id, func.count(Desk.id)).where(Desk.active).group_by(Desk.space_id)).all())
         closures = set(s.execute(select(SpaceClosure.space_id, SpaceClosure.day)
                                  .where(SpaceClosure.day >= from_day, SpaceClosure.day <= to_day)).all())
-        in_range = and_(Booking.day >= from_day, Booking.day <= to_day, *in_region)
-        counted = and_(in_range, Booking.status.in_(COUNTED))
-        booked_rows = s.execute(select(Booking.space_id, Booking.day, func.sum(_halves()))
-                                .where(counted).group_by(Booking.space_id, Booking.day)).all()
-        mk = _month_of(core, Booking.day)
-        n_members = dict(s.execute(select(mk, func.count(func.distinct(Booking.member_id))).where(counted).group_by(mk)).all())
-        emp_paid = and_(counted, Booking.payer == "employer", Booking.employer_id.is_not(None))
-        n_emp = {m: (int(e), int(p)) for m, e, p in s.execute(
-            select(mk, func.count(func.distinct(Booking.employer_id)), func.count(func.distinct(Booking.member_id)))
-            .where(emp_paid).group_by(mk)).all()}
-        attended_cond = and_(in_range, Booking.seat == 0,
-                             or_(Booking.status == Status.CHECKED_IN.value,
-                                 and_(Booking.status == Status.CONFIRMED.value, Booking.day < today)))
-        per_day = (select(Booking.member_id.label("mid"), Booking.day.label("day"),
-                          (func.sum(_halves()) / literal(2.0)).label("w"))
-                   .where(attended_cond).group_by(Booking.member_id, Booking.day).subquery())
-        w = case((per_day.c.w > 1, 1.0), else_=per_day.c.w)
-        net = Member.commute_km - func.coalesce(Member.prefs["cowork_km"].as_float(), 0.0)
-        net = case((net > 0, net), else_=0.0)
-        pmk = _month_of(core, per_day.c.day)
-        attended = {m: (float(days or 0), int(without or 0), float(km or 0), int(n or 0))
-                    for m, days, without, km, n in s.execute(
-            select(pmk, func.sum(w), func.sum(case((Member.commute_km.is_(None), 1), else_=0)),
-                   func.sum(case((Member.commute_km.is_(None), 0.0), else_=2 * w * net)),
-                   func.count(func.distinct(per_day.c.mid)))
-            .select_from(per_day).join(Member, Member.id == per_day.c.mid).group_by(pmk)).all()}
-        # goal 3 per employer and month (bot.stats.EmployerMonth): staff with an attended day the employer paid,
-        # and those days (a half day counts half); with the employer's registered staff
-        staff = dict(s.execute(select(Role.employer_id, func.count(Role.id)).join(Member, Member.id == Role.member_id)
-                               .where(Role.kind == "employee", Member.deleted_at.is_(None))
+        # goal 2: booked half days, check-ins and no-shows per space and day (in the index's order), then per
+        # space, ISO week and month (the i-th week of the range, the i-th month)
+        per_day = (select(Booking.space_id.label("sid"), Booking.day.label("day"),
+                          func.sum(case((Booking.status != Status.NO_SHOW.value, _halves()), else_=0)).label("h"),
+                          func.sum(case((Booking.status == Status.CHECKED_IN.value, 1), else_=0)).label("ci"),
+                          func.sum(case((Booking.status == Status.NO_SHOW.value, 1), else_=0)).label("ns"))
+                   .where(Booking.status.in_(COUNTED + (Status.NO_SHOW.value,)), Booking.day >= from_day,
+                          Booking.day <= to_day, *in_region)
+                   .group_by(Booking.day, Booking.space_id).subquery())
+        mondays = [from_day + timedelta(days=k) for k in range(1, (to_day - from_day).days + 1)
+                   if (from_day + timedelta(days=k)).weekday() == 0]
+        wk_i = case(*[(per_day.c.day < m, i) for i, m in enumerate(mondays)], else_=len(mondays)) if mondays else literal(0)
+        mo_i = case(*[(per_day.c.day <= d1, i) for i, (_k, _d0, d1) in enumerate(months_in[:-1])],
+                    else_=len(months_in) - 1) if len(months_in) > 1 else literal(0)
+        per_space = s.connection().execute(
+            select(per_day.c.sid, wk_i, mo_i, func.sum(per_day.c.h), func.sum(per_day.c.ci), func.sum(per_day.c.ns))
+            .group_by(per_day.c.sid, wk_i, mo_i)).all()
+        goal1, goal3 = _goals_1_and_3(s, core, months_in, today, in_region)
+        # the employers' registered staff: every employee role, less those of erased members (few)
+        staff = dict(s.execute(select(Role.employer_id, func.count()).where(Role.kind == "employee")
                                .group_by(Role.employer_id)).all())
-        names = {e.id: (e.slug, e.name) for e in s.scalars(select(Employer))}
-        employers = [{"month": m, "slug": names.get(eid, ("", ""))[0], "name": names.get(eid, ("", str(eid)))[1],
-                      "staff": int(staff.get(eid, 0)), "active_staff": int(n), "days": round(int(h or 0) / 2, 1)}
-                     for m, eid, n, h in s.execute(
-                         select(mk, Booking.employer_id, func.count(func.distinct(Booking.member_id)), func.sum(_halves()))
-                         .where(attended_cond, Booking.payer == "employer", Booking.employer_id.is_not(None))
-                         .group_by(mk, Booking.employer_id)).all()]
-        employers.sort(key=lambda e: (e["month"], e["slug"]))
+        for eid, n in s.execute(select(Role.employer_id, func.count()).join(Member, Member.id == Role.member_id)
+                                .where(Role.kind == "employee", Member.deleted_at.is_not(None))
+                                .group_by(Role.employer_id)).all():
+            staff[eid] = staff.get(eid, 0) - n
+        names = {eid: (slug, name) for eid, slug, name in s.execute(select(Employer.id, Employer.slug, Employer.name))}
         space_rows = [(sp.id, sp.slug, sp.name, sp.active, sp.holiday_region,
                        tuple(opening_of(sp, date(2026, 11, 23) + timedelta(days=k)) is not None for k in range(7)))
                       for sp in spaces]  # open on weekday k (2026-11-23 is a Monday)
-    months = []
-    for key, _d0, _d1 in _months(from_day, to_day):
-        days, without, km, commuters = attended.get(key, (0.0, 0, 0.0, 0))
-        km = round(km, 1)
-        months.append({"month": key, "members": int(n_members.get(key, 0)), "employers": n_emp.get(key, (0, 0))[0],
-                       "employees": n_emp.get(key, (0, 0))[1], "attended_days": int(days) if days == int(days) else days,
-                       "commuters": commuters, "days_per_commuter": round(days / commuters, 2) if commuters else None,
-                       "without_km": without, "km": km, "co2": round(km * core.settings.co2_kg_per_km, 1)})
-    # utilisation per space and ISO week, as bot.stats counts it
+    months, employers = [], []
+    for key, _d0, _d1 in months_in:
+        members, employees, commuters, halves, without, km = goal1[key]
+        days = int(halves) / 2
+        km = round(float(km), 1)
+        months.append({"month": key, "members": int(members), "employers": len(goal3[key]),
+                       "employees": int(employees), "attended_days": int(days) if days == int(days) else days,
+                       "commuters": int(commuters), "days_per_commuter": round(days / commuters, 2) if commuters else None,
+                       "without_km": int(without), "km": km, "co2": round(km * core.settings.co2_kg_per_km, 1)})
+        for eid, active, h in goal3[key]:
+            if active:
+                slug, name = names.get(eid, ("", str(eid)))
+                employers.append({"month": key, "slug": slug, "name": name, "staff": int(staff.get(eid, 0)),
+                                  "active_staff": int(active), "days": round(int(h or 0) / 2, 1)})
+    employers.sort(key=lambda e: (e["month"], e["slug"]))
+    # utilisation, check-ins and no-shows per space and ISO week and per space and month, as bot.stats counts them
     booked: dict[tuple[int, str], float] = defaultdict(float)
-    for sid, day, halves in booked_rows:
-        booked[(sid, iso_week(day))] += int(halves) / 2
-    week_labels: list[str] = []
-    capacity: dict[tuple[int, str], int] = defaultdict(int)
-    day = from_day
-    while day <= to_day:
-        wk = iso_week(day)
-        if wk not in week_labels:
-            week_labels.append(wk)
-        wd = day.weekday()
-        holiday: dict[str, bool] = {}
-        for sid, _slug, _name, _active, region, open_on in space_rows:
-            if not open_on[wd] or (sid, day) in closures:
-                continue
-            if region not in holiday:
-                holiday[region] = bool(holiday_name(region, day))
-            if not holiday[region]:
-                capacity[(sid, wk)] += desks.get(sid, 0)
-        day += timedelta(days=1)
-    heat = []
+    came: dict[tuple[int, str], int] = defaultdict(int)
+    missed: dict[tuple[int, str], int] = defaultdict(int)
+    week_labels = [iso_week(from_day)] + [iso_week(m) for m in mondays]
+    for sid, wi, mi, halves, ci, ns in per_space:
+        for period in (week_labels[int(wi)], months_in[int(mi)][0]):
+            booked[(sid, period)] += int(halves or 0) / 2
+            came[(sid, period)] += int(ci or 0)
+            missed[(sid, period)] += int(ns or 0)
+    capacity = _open_days(space_rows, closures, from_day, to_day, desks)
+    heat, space_months, included = [], [], []
     tot_b: dict[str, float] = defaultdict(float)
     tot_c: dict[str, int] = defaultdict(int)
     for sid, slug, name, active, _region, _open in space_rows:
@@ -375,9 +503,18 @@ def compute_district(core, from_day: date, to_day: date, today: date, region_id:
             tot_c[wk] += c
             cells.append(round(100 * b / c, 1) if c else None)
         heat.append((slug, name, cells))
+        included.append(sid)
+        for key, _d0, _d1 in months_in:
+            b, c = booked.get((sid, key), 0.0), capacity.get((sid, key), 0)
+            space_months.append({"slug": slug, "name": name, "month": key, "booked": b, "capacity": c,
+                                 "pct": round(100 * b / c, 1) if c else None, "checked_in": came.get((sid, key), 0),
+                                 "no_show": missed.get((sid, key), 0)})
     overall = [round(100 * tot_b[wk] / tot_c[wk], 1) if tot_c[wk] else None for wk in week_labels]
+    checkins = [sum(came.get((sid, wk), 0) for sid in included) for wk in week_labels]
+    no_shows = [sum(missed.get((sid, wk), 0) for sid in included) for wk in week_labels]
     return District(from_day, to_day, week_labels, heat, overall, months, employers,
-                    round(sum(m["km"] for m in months), 1), round(sum(m["co2"] for m in months), 1))
+                    round(sum(m["km"] for m in months), 1), round(sum(m["co2"] for m in months), 1),
+                    space_months=space_months, checkins=checkins, no_shows=no_shows)
 
 
 def district_tables(d: District) -> list[Table]:
