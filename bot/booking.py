@@ -1519,21 +1519,34 @@ class BookingService:
         now = self.clock.now()
         released: list[int] = []
         with self.db.session() as s:
-            q = select(Booking, Space).join(Space, Space.id == Booking.space_id).where(
-                Booking.status == Status.CONFIRMED.value, Booking.day <= now.date())
-            if self.db.is_postgres:
-                q = q.with_for_update(of=Booking, skip_locked=True)
-            for b, space in s.execute(q).all():
-                if b.status != Status.CONFIRMED.value:
-                    continue  # lapsed with its team seat just now
-                # a desk given from the waitlist late in the day gets its own grace period (a confirmed
-                # booking's updated_at is when it got its desk)
-                start = max(self.local_dt(b.day, b.start_min), b.updated_at)
-                deadline = start + timedelta(minutes=space.checkin_deadline_minutes)
-                if now < min(deadline, self.local_dt(b.day, b.end_min)):
-                    continue
-                released += [x.id for x in self.mark_no_show(s, b, now)]
+            # which are due, from their columns (every confirmed booking of today is a candidate: thousands of
+            # ORM objects each minute on a large store); only those are then loaded as objects and locked
+            due = [bid for bid, day, start_min, end_min, updated_at, grace in s.execute(
+                select(Booking.id, Booking.day, Booking.start_min, Booking.end_min, Booking.updated_at,
+                       Space.checkin_deadline_minutes).join(Space, Space.id == Booking.space_id)
+                .where(Booking.status == Status.CONFIRMED.value, Booking.day <= now.date()).order_by(Booking.id))
+                if self._no_show_due(day, start_min, end_min, updated_at, grace, now)]
+            for i in range(0, len(due), 500):
+                q = select(Booking, Space).join(Space, Space.id == Booking.space_id).where(
+                    Booking.id.in_(due[i:i + 500]), Booking.status == Status.CONFIRMED.value).order_by(Booking.id)
+                if self.db.is_postgres:
+                    q = q.with_for_update(of=Booking, skip_locked=True)
+                for b, space in s.execute(q).all():
+                    if b.status != Status.CONFIRMED.value:
+                        continue  # lapsed with its team seat just now
+                    if not self._no_show_due(b.day, b.start_min, b.end_min, b.updated_at,
+                                             space.checkin_deadline_minutes, now):
+                        continue  # got its desk from the waitlist meanwhile (as read under the lock)
+                    released += [x.id for x in self.mark_no_show(s, b, now)]
         return released
+
+    def _no_show_due(self, day: date, start_min: int, end_min: int, updated_at: datetime, grace_minutes: int,
+                     now: datetime) -> bool:
+        """Is a confirmed booking past its check-in deadline (or its end, if earlier)? A desk given from the
+        waitlist late in the day gets its own grace period (a confirmed booking's updated_at is when it got
+        its desk)."""
+        deadline = max(self.local_dt(day, start_min), updated_at) + timedelta(minutes=grace_minutes)
+        return now >= min(deadline, self.local_dt(day, end_min))
 
 
 class _Overdrawn(Exception):
