@@ -21,7 +21,7 @@ from bot.booking import (
     TooEarlyToCheckIn,
     UnknownDesk,
 )
-from bot.domain import Attachment, Intent, Reply
+from bot.domain import Attachment, Intent, Reply, Status
 from bot.features.booking.replies import (
     cancelled_reply,
     confirmation,
@@ -185,12 +185,31 @@ def on_past_day(dlg, ctx: Ctx) -> list[Reply]:
 
 
 def on_undo(dlg, ctx: Ctx) -> list[Reply]:
-    """Typed "rückgängig" / "undo": the member's last booking, after asking."""
-    last = dlg.booking.last_booking(ctx.member.id, within_minutes=60)
-    if last is None:
-        return [Reply(t(ctx.lang, "nothing_to_undo"))]
-    what = f"{fmt_day(last.day, ctx.lang)} {last.space.name}{part_text(ctx.lang, last)}"
-    ids = dlg.booking.group_ids(last)
+    """Typed "rückgängig" / "undo": the member's last booking request — all of it, as its own undo button would
+    (a series, a team) — after asking; the last single booking when that button is gone."""
+    from datetime import timedelta
+
+    # the newest undo button: the one whose bookings are the newest (ids grow; two can share a timestamp)
+    actions = dlg.members.usable_actions(ctx.member.id, "undo", within=timedelta(minutes=60))
+    action = max(actions, key=lambda a: max(a.get("ids") or [0]), default=None)
+    held = [b for b in dlg.booking.bookings_by_id(ctx.member.id, list(action.get("ids") or []))
+            if b.status == Status.CONFIRMED.value] if action else []
+    if held:
+        ids = [b.id for b in held]
+        days = sorted({(b.day, b.space.name) for b in held if b.seat == 0})
+        first = held[0]
+        if len(days) == 1:
+            what = f"{fmt_day(first.day, ctx.lang)} {first.space.name}{part_text(ctx.lang, first)}"
+        else:  # "Coworking Olfen: Mi, 02.12., Mi, 09.12. …" per space
+            spaces = sorted({name for _, name in days})
+            what = "; ".join(f"{name}: " + ", ".join(fmt_day(d, ctx.lang) for d, n in days[:8] if n == name)
+                             for name in spaces) + (" …" if len(days) > 8 else "")
+    else:
+        last = dlg.booking.last_booking(ctx.member.id, within_minutes=60)
+        if last is None:
+            return [Reply(t(ctx.lang, "nothing_to_undo"))]
+        what = f"{fmt_day(last.day, ctx.lang)} {last.space.name}{part_text(ctx.lang, last)}"
+        ids = dlg.booking.group_ids(last)
     opts = [(t(ctx.lang, "btn_yes_undo"), {"op": "undo", "ids": ids}), (t(ctx.lang, "btn_keep"), {"op": "keep"})]
     return [Reply(t(ctx.lang, "undo_confirm", what=what), dlg.choices(ctx, opts))]
 
