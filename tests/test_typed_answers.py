@@ -53,3 +53,19 @@ def test_no_or_a_new_request_is_not_an_acceptance(chat):
     r = chat.send("anna", "buch Freitag Olfen")  # a request of its own, not the Senden offer
     assert "Gebucht: Coworking Olfen" in r
     assert [b.space.slug for b in _bookings(chat)] == ["olfen"]
+
+
+def test_typed_undo_takes_back_the_whole_last_request(chat_both):
+    """"rückgängig" after a series undoes the series, as its undo button would (not just its last day)."""
+    chat = chat_both
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "morgen Dülmen")
+    r = chat.send("anna", "buche jeden Mittwoch im Dezember in Olfen")
+    assert r.count("Mi, ") == 5
+    r = chat.send("anna", "rückgängig")
+    assert "Coworking Olfen: Mi, 02.12., Mi, 09.12., Mi, 16.12., Mi, 23.12., Mi, 30.12." in r
+    assert len(_bookings(chat)) == 6  # asking changed nothing
+    chat.press("anna", "Ja")
+    assert [b.space.slug for b in _bookings(chat)] == ["duelmen"]
+    r = chat.send("anna", "rückgängig")  # the series' undo button is spent: the booking before it
+    assert "Di, 24.11. Coworking Dülmen" in r
