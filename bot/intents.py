@@ -308,7 +308,7 @@ def _compile_regexes() -> None:
     _TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
     _TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
 
-    _PREP_PLACE = _R(r"\b(?:in|nach|at|im|bei|near|to|fuer)\s+([a-z][a-z'-]{2,})\b")
+    _PREP_PLACE = _R(r"\b(in|nach|at|im|bei|near|to|fuer)\s+([a-z][a-z'-]{2,})\b")
 
     _RANGE_GAP = _R(r"^\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inkl\.?))?|to|until|till|through|thru|through\s+to)\s*$")
     _LABEL_GAP = _R(r"^[\s,(]*(?:den|der|dem|the)?[\s,(]*$")
@@ -358,13 +358,13 @@ def _compile_more() -> None:
     """Patterns added for issue 13 (lists of days, counted series, colloquial times, ...)."""
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
-        _NAME_CONT, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
+        _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
-    _S_BOOKPH = _stems("trag", "schreib", "eintrag", "sign", "put", "book", "mach")
+    _S_BOOKPH = _stems("trag", "schreib", "eintrag", "sign", "put", "book", "mach", "hau", "pack", "setz")
     _S_BOOK = _R(" ((?:" + "|".join(_BOOK_STEMS) + r")\S*)")
     _S_REMIND = _stems("erinner", "remind")
     _S_SAVED = _stems("gespart", "eingespart", "spare", "saved", "sav")
@@ -407,7 +407,7 @@ def _compile_more() -> None:
     _FEAT_GATE = _R(r"monitor|bildschirm|screen|display|ruhig|ruhe|leise|still|quiet|silent|calm|steh|stand|"
                     r"verstell|adjustable").search
     _FEAT_NEG = _R(r"\b(?:ohne|without|kein\w*|no|not|nicht)\s+(?:(?:a|an|einen?|so|mit|with|any)\s+)?$")
-    _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\beintragen\b|\bsign\s+me\s+up\b|"
+    _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
     _CHITCHAT = _Cues([
         (("wie",), r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bwie\s+weit\b|\bwie\s+war\s+dein\b"),
@@ -423,6 +423,9 @@ def _compile_more() -> None:
         (("weisst",), r"\bweisst\s+du\s+(?:was|dass)\b"),
         (("entfernung", "distance"), r"\bentfernung\b|\bdistance\b"),
         (("joke",), r"\btell\s+me\s+a\s+joke\b"),
+        (("late",), r"\b(?:was|is|were|are|running|ran|always|again|so|too|very|be|been)\s+late\b"),
+        (("mit", "along"), r"\b(?:wer|who)\s+(?:kommt|will|wants|is)\s+(?:\w+\s+)?(?:mit|along)\b|\bkommst\s+du\s+mit\b|"
+                           r"\bkommt\s+(?:wer|jemand|ihr)\s+mit\b|\bcoming\s+along\b"),
         (("what's", "whats"), r"\bwhat'?s\s+up\b(?!\s+with)"),
     ])
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bmake\s+(?:that|it)\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
@@ -454,11 +457,13 @@ def _compile_more() -> None:
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
-    _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt)\s+([a-z]+)\b")
+    _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|bei|darf|kann|can|may|bekommt|kriegt|gets)\s+(?=([a-z]+)\b)")
+    _NAME_POSS = _R(r"\b([a-z]+)'s\s+(?:contingent|quota|days|allowance|balance|kontingent|tage|budget|guthaben)\b")
     _CANCEL_PHRASE = _R(
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
-        r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b|\bskip\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
+        r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\b(?:hau|schmeiss|wirf|werf|kick|streich)\w*\s+(?:\S+\s+){0,5}?raus\b|"
+        r"\btrag\w*\s+(?:\S+\s+){0,5}?aus\b(?!\s+(?:und|dem|der))|\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b|\bskip\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
         r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\bsomething\s+came\s+up\b|\bget\s+rid\s+of\b|\bloswerden\b|\bcan'?(?:no)?t\s+do\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
@@ -585,7 +590,7 @@ def _compile_more() -> None:
     _AWAY_RE = _R(r"\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
-    _MY_PEOPLE = _R(r"\b(?:meine[nm]?|my|unsere[nm]?|our)\s+leuten?\b|\bmy\s+people\b")
+    _MY_PEOPLE = _R(r"\b(?:meine[nmr]?|my|unsere[nmr]?|our)\s+leuten?\b|\bmy\s+people\b")
     _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will)\s+(?:mein|meine|my|unser|unsere|our)\s+"
                  r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
     _FROM_BEFORE = _R(r"\b(?:ab|von|vom|from)\s+$")
@@ -655,7 +660,7 @@ _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", 
 _K_COME = {"kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
            "attend", "hinkommen", "da", "dabei"}
 _K_CHECKIN = {"einchecken", "checkin", "eingecheckt", "checke", "angekommen", "arrived", "ankunft", "arrival"}
-_K_CONT = {"balance", "saldo", "kontostand", "topf", "pott", "kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
+_K_CONT = {"balance", "saldo", "kontostand", "konto", "tagekonto", "topf", "pott", "kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
 _K_LISTN = {"buchungen", "buchung", "bookings", "booking", "reservierungen", "reservierung", "reservations",
             "reservation", "termine"}
 _K_LISTM = {"what", "have", "habe", "hab", "hast", "naechsten", "next", "kommenden", "meine", "meiner", "my", "show", "zeige", "zeig", "anzeigen", "list", "liste", "alle", "all",
@@ -728,7 +733,7 @@ _REQ = {
 _TOPIC = {
     "wetter", "regen", "regnen", "regnet", "schnee", "schneien", "schneit", "sonne", "sonnig", "nebel",
     "neblig", "glatt", "glatteis", "kalt", "warm", "heiss", "gewitter", "sturm", "weather", "rain", "raining",
-    "snow", "sunny", "fog", "foggy", "cold", "hot", "storm", "stau", "bus", "busse", "zug", "bahn", "streik",
+    "snow", "sunny", "fog", "foggy", "cold", "hot", "storm", "stau", "bus", "busse", "buses", "zug", "zuege", "trains", "bahn", "streik",
     "baustelle", "radweg", "strassen", "strasse", "verkehr", "traffic", "train", "strike", "roadworks",
     "parken", "park", "parking", "parkplatz", "parkplaetze", "parkhaus", "einkaufen", "shopping", "shop", "markt", "weihnachtsmarkt",
     "stadtfest", "kirmes", "kino", "konzert", "party", "fest", "feier", "fussball", "spiel", "spielt",
@@ -740,12 +745,14 @@ _TOPIC = {
     "nervt", "lovely", "beautiful", "muede", "tired", "wohne", "wohnen", "live", "gruesse", "greetings",
     "witz", "joke", "mensch", "human", "robot", "roboter", "wlan", "wifi", "internet", "katze", "hund",
     "market", "icy", "kaputt", "broken", "gefahren", "rad", "fahrrad", "school", "schule", "kids", "kinder",
-    "juhu", "yay", "haha", "lol", "gesehen", "guckt", "gucken", "nett", "nette", "late", "feiern", "feiert", "gefeiert", "gewinnt", "gewinnen", "verliert", "vs", "think",
+    "juhu", "yay", "haha", "lol", "gesehen", "guckt", "gucken", "nett", "nette", "feiern", "feiert", "gefeiert", "gewinnt", "gewinnen", "verliert", "vs", "think",
     "glaube", "finde", "nice", "walk", "spaziergang", "wandern", "grillen", "nicest", "best", "beste", "schoenste", "schoener", "schoenes", "schoene", "schoenen",
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
     "innenstadt", "black", "verkaufsoffen", "verkaufsoffener", "sale", "geschaefte", "laeden", "bakery", "baeckerei",
     "supermarkt", "supermarket", "apotheke", "pharmacy", "hotel", "kneipe", "pub", "eisdiele", "metzger", "friseur",
-    "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
+    "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
+    "drinks", "feierabendbier", "cocktails", "rezept", "recipe", "kuehlschrank", "fridge", "drucker", "printer",
+    "kaffeemaschine", "spuelmaschine", "mikrowelle", "microwave", "heizung", "heating", "toilette", "klo", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
 _NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
@@ -841,15 +848,19 @@ def _ends(*ends: str) -> re.Pattern:
 
 
 _G_IFFREE = {"if", "when", "once", "soon", "falls", "wenn", "sobald", "sowie"}
+_SUBJUNCTIVE_REQ = {"gern", "gerne", "ich", "wir", "mir", "uns", "super", "toll", "gut", "nett", "schoen", "klasse",
+                    "prima", "cool", "top", "lieb", "perfekt", "es", "das"}
+_PRESENT = {"da", "hier", "here", "there", "coworking", "buero", "office", "im", "vor", "ort", "heute", "today", "around",
+            "dort", "sitzt", "kommt", "arbeitet", "in"}
 _HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh"}
-_K_HOURS = {"oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
+_K_HOURS = {"late", "oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
 _K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "costs"}
 
 # words that are the same in both languages (in, am, an, was, will, so, ...) count for neither
 _EN = set(
-    """the a i i'm my me you is are do does did can could would should what where when which
+    """the a i i'm my me you is are does did can could would should what where when which
     who how why please thanks thank hi hello desk desks seat book booking bookings booked cancel
     today tomorrow tmrw tomorow tommorow yesterday on at for in of to from and with any anything there
     free available availability morning afternoon evening next week weeks every each day days this that
@@ -1565,7 +1576,9 @@ class _Parser:
                 after = s[mm.end():].lstrip()
                 pv = before.split()[-1] if before else ""
                 nx = after.split()[0].strip("?!.,") if after else ""
-                if tok == "do" and (pv in _DO_BEFORE or nx in _DO_AFTER):
+                if tok == "do" and (pv in _DO_BEFORE or nx in _DO_AFTER or it.lang == "en" and not mm.group("dot") and nx
+                                    and pv not in _DO_DE_BEFORE and nx not in _DO_OK_NEXT and not nx[0].isdigit()
+                                    and nx not in self.space_words and nx[:2] not in _WD_PREFIX):
                     return mm.group()
                 pw = pv.strip(",")
                 if tok == "so" and (nx in ("ab", "um", "gegen", "ca", "circa", "etwa", "rum", "gut", "viel", "wie", "lange")
@@ -1942,11 +1955,11 @@ class _Parser:
             it.month = f"{today.year:04d}-{today.month:02d}"
         if space is None:
             for mm in _PREP_PLACE.finditer(w):
-                word = mm.group(1)
+                word = mm.group(2)
                 if word in self.known or word in _WEEKDAYS or word in _MONTHS:
                     continue
-                orig = next((o for (a, b, o, cap) in words if a == mm.start(1)), None)
-                cap = next((cap for (a, b, o, cap) in words if a == mm.start(1)), False)
+                orig = next((o for (a, b, o, cap) in words if a == mm.start(2)), None)
+                cap = next((cap for (a, b, o, cap) in words if a == mm.start(2)), False) and mm.group(1) != "fuer"
                 guesses = self._process.extract(word, self.guess_keys, scorer=self._fuzz.ratio, limit=6,
                                                 score_cutoff=60)
                 slugs: list[str] = []
@@ -1982,6 +1995,8 @@ class _Parser:
             return it
         it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words, today, jt)
 
+        if it.intent == "smalltalk" and not (it.dates or it.space or it.space_text):
+            it.intent, it.topic = "unknown", "smalltalk"
         if it.space_fuzzy or it.part_guessed:
             conf = min(conf, 0.7)
         if it.date_text_unreadable:
@@ -2019,7 +2034,9 @@ class _Parser:
             tail = after_q  # "Heute Coesfeld möglich? Dann buchen": the request comes last
         q = tail is not after_q and (
             tail.endswith("?") or ("?" in text and not req) or bool(_INDIRECT_Q.search(s)) or bool(_CLAUSE_Q.search(s))
-            or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2)))
+            or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
+            or bool(first_kept and toks[0] in {"haette", "haetten", "haettet", "waere", "waeren"} and len(toks) > 1
+                    and toks[1] not in _SUBJUNCTIVE_REQ))
         it.question = q
         has_book = bool(ts & _K_BOOK) \
             or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s)) \
@@ -2076,7 +2093,8 @@ class _Parser:
             or _CONT_RE.search(s, ts | {"tage"} if _E_TAGE.search(jt) else ts)
         if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (
                 contish or ts & {"pool", "budget"} or " firmen" in jt
-                or ts & {"noch", "uebrig", "left", "remaining", "verbleibend"} and _HOWMUCH.search(s)) \
+                or ts & {"noch", "uebrig", "left", "remaining", "verbleibend", "verbraucht", "used", "spent", "genutzt",
+                         "aufgebraucht"} and _HOWMUCH.search(s)) \
                 and not ts & {"gebucht", "booked", "buchungen", "bookings"}:
             return "company_contingent", 0.9, "contingent"
         staff = bool(ts & _K_STAFF_NOLEUTE) or bool(_S_STAFF.search(jt)) \
@@ -2085,7 +2103,7 @@ class _Parser:
                 and not (it.space and it.dates):
             return "team_bookings", 0.9, "list"
         if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s):
-            nm = name_after(_NAME_CONT)
+            nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or None
             if nm and not it.space:
                 it.name = nm
                 return "member_contingent", 0.85, "contingent"
@@ -2094,11 +2112,12 @@ class _Parser:
             return "help", 0.8, None  # "Do I need to check in when I arrive?", "Muss ich absagen?"
         cphrase = bool(_CANCEL_PHRASE.search(s))
         weak_cancel = bool(ts & _K_CANCEL_WEAK) and bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
-        me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich"})
+        me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich", "bin", "komme", "schaffe",
+                        "hab", "habe", "muss", "i'm", "im", "i'll", "ill", "we", "wir"})
         kw_cancel = ts & _K_CANCEL
         if kw_cancel and topic and not me and kw_cancel <= _CANCEL_PART:  # "The bus to Olfen was cancelled"
             kw_cancel = set()
-        cancel = bool(kw_cancel) or weak_cancel or bool(ts & _K_NEG and ts & _K_COME) \
+        cancel = bool(kw_cancel) or weak_cancel or bool(ts & _K_NEG and ts & _K_COME and (me or not topic)) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
@@ -2134,7 +2153,7 @@ class _Parser:
             if not (has_book and ents):
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
-        if not topic and (ts & _K_WHO or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
+        if not topic and (ts & _K_WHO and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or " team" in jt)
                                           and (it.dates or it.space) and not desk and it.desks == 1
                                           and not _HOWMUCH.search(s))
@@ -2159,7 +2178,8 @@ class _Parser:
         if (hours or price) and topic and not desk:
             return "smalltalk", 0.7, "availability"
         if hours or price:
-            if it.space or desk or ts & {"tag", "day", "coworking"}:
+            if it.space or desk or ts & {"tag", "day", "coworking", "euch", "ihr", "ihnen", "you", "hier", "here", "das", "it",
+                                         "this"}:
                 it.topic = "hours" if hours else "price"
                 return "availability", 0.85, None
         if avail and it.space and ts & {"wenn", "falls", "if"} and _COND_FALLBACK.search(s):
@@ -2172,12 +2192,16 @@ class _Parser:
             if it.dates and (it.space or it.start or desk) and not (first_kept and toks[0] in _Q_START) \
                     and _TAGQ.search(s):  # "Morgen um 9 in Billerbeck, geht klar?": a request asking for a yes
                 return "book", 0.7, "availability"
+            if (ents or desk) and not topic and ts & {"noch", "still"} and not ts & {"du", "you"} \
+                    and not ts.isdisjoint(_G_ASK) and (_ACQUIRE_RE.search(s) or ts & {"bekomm", "bekomme", "krieg", "kriege"}):
+                return "availability", 0.75, "book"
             if (ents or desk) and not topic and not ts.isdisjoint(_G_ASK) and (
                     _ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s)
                     or ts & {"kann", "darf", "koennte", "can", "could", "may"} and ts & {"ich", "i", "wir", "we"}
                     and all(t in _G_ASK for t in rest)):  # "Kann ich morgen mit 2 Kollegen nach Olfen?"
                 return "book", 0.7, "availability"
             if ents and not topic and (not rest and it.dates and it.space and not ts & _Q_START
+                                       and not (first_kept and toks[0] in {"haette", "haetten", "haettet", "waere", "waeren"})
                                        or req and ts & {"ich", "i", "mir", "me", "wir", "we"}):
                 return "book", 0.7, "availability"  # "morgen Olfen?", "würde gern ..., geht das?": ask first
             if topic and ents:
@@ -2214,6 +2238,12 @@ _PRONOUNS = {"i", "you", "we", "they", "he", "she", "it", "the", "a", "in", "im"
 _DO_BEFORE = {"you", "i", "we", "they", "can", "could", "to", "how", "what", "please", "will", "would", "why",
               "where", "when", "did", "does", "should", "i'll", "we'll", "lets", "let's", "not", "dont",
               "don't", "u", "ya"}
+_DO_DE_BEFORE = {"am", "jeden", "bis", "und", "ab", "oder", "von", "naechsten", "diesen", "kommenden", "letzten", "mo", "di",
+                 "mi", "fr", "sa", "-", "+", "/", "&", "bzw"}
+_DO_OK_NEXT = {"in", "im", "nach", "bei", "ab", "von", "bis", "und", "oder", "den", "der", "+", "-", "/", "&", "und", "vormittag",
+               "vormittags", "nachmittag", "nachmittags", "morgens", "frueh", "abend", "abends", "mittag", "ganztags",
+               "naechste", "naechster", "kommende", "frei", "noch", "geht", "passt", "wieder", "halbtags", "bitte", "pls",
+               "mal", "zu", "zum", "zur", "fuer", "vorm", "nachm", "um", "gegen", "ganztaegig", "oder"} | _REL_WORDS
 _DO_AFTER = {"you", "i", "we", "they", "not", "it", "this", "that", "the", "a", "my", "me", "so", "anything",
              "something", "u"}
 _NOT_DAYS = {"birthday", "holiday", "holidays", "someday", "everyday", "weekday", "geburtstag", "feiertag",

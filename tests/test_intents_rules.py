@@ -479,3 +479,41 @@ def test_more_english_dates(text, intent, dates, part):
 ])
 def test_english_intent_phrasings(text, intent):
     assert p(text).intent == intent
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("hätte Rosendahl am 10.12. Platz für 4 Leute", "availability"),  # verb first: a question without "?"
+    ("hätte gern am 10.12. einen Platz in Rosendahl", "book"),
+    ("bekomm ich am 8. noch nen Platz in Coesfeld?", "availability"),  # "noch": is anything left
+    ("hau den Dienstag in Lüdinghausen raus", "cancel"),
+    ("hau mir Donnerstag Olfen rein", "book"),
+    ("Friday can't come soon enough lol", "smalltalk"),
+    ("Bin Donnerstag beim Arzt, komme nicht", "cancel"),
+    ("Wer hat den Kühlschrank leer gemacht", "unknown"),  # no day, no place: not "who is where"
+    ("kannst du mir ein Rezept für Apfelkuchen geben", "unknown"),  # "für Apfelkuchen" is no place
+    ("How late is Lüdinghausen open on Fridays?", "availability"),
+    ("was kostet das bei euch eigentlich", "availability"),
+])
+def test_intents_from_the_dev_set_rules(text, intent):
+    it = p(text)
+    assert it.intent == intent
+    assert not (it.intent == "book" and it.confidence >= CONFIDENT and text.startswith(("hätte R", "bekomm")))
+
+
+@pytest.mark.parametrize("text,name", [
+    ("Wie viele Tage darf Sarah diesen Monat noch buchen?", "Sarah"),
+    ("check Ahmed's contingent", "Ahmed"),
+    ("wieviel kontingent bleibt bei Tim im Dezember", "Tim"),
+])
+def test_member_names(text, name):
+    it = p(text)
+    assert (it.intent, it.name) == ("member_contingent", name)
+
+
+@pytest.mark.parametrize("text,dates", [
+    ("do buses to Nordkirchen run on Sunday", ["2026-11-29"]),  # English "do" is no Thursday
+    ("do fällt flach", ["2026-11-26"]),
+    ("Hey, brauche für Do nen Platz in Dülmen", ["2026-11-26"]),
+])
+def test_do_as_thursday(text, dates):
+    assert p(text).dates == ds(*dates)
