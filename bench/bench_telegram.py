@@ -3,7 +3,8 @@ enforced (30 messages/s per bot, 1/s per private chat after a burst of 3); deskb
 its real transport (polling) and its real dialogue (SQLite, demo world, clock Mon 2026-11-23 08:00).
 
     .venv/bin/python bench/bench_telegram.py                    # all three cases
-    .venv/bin/python bench/bench_telegram.py --only burst       # burst | inflight | serial | flood
+    .venv/bin/python bench/bench_telegram.py --only burst       # burst | inflight | serial | flood | pair
+    .venv/bin/python bench/bench_telegram.py --quick            # burst, inflight (5 rounds), serial (30)
 
 The emulator and the users run in a child process (its own event loop and GIL, as Telegram would be);
 latencies are measured there on CLOCK_MONOTONIC, from the update being queued to the message arriving:
@@ -12,7 +13,10 @@ latencies are measured there on CLOCK_MONOTONIC, from the update being queued to
 * inflight: 10 users, each sends a booking, waits for the answer, then the next (at most 1 a second,
             the per-chat limit), 15 rounds;
 * serial:   one user at a time, 100 bookings by 100 users, each waiting for the answer;
-* flood:    one chat sends 500 messages at once while 50 other users write one each over 5 s.
+* flood:    one chat sends 500 messages at once while 50 other users write one each over 5 s;
+* pair:     two deskbot processes on PostgreSQL behind a round-robin balancer (webhooks), sharing the
+            send budget: 200 users book within 3 s while 1 000 notices are due, at Telegram's 30/s
+            (tests/test_send_budget_pg.py at DESKBOT_TEST_SEND_RATE=30; DESKBOT_TEST_SHARED_BUDGET=0: off).
 
 "first" = the first message of the answer, "complete" = its last (quiet for 1 s after).
 """
@@ -70,8 +74,9 @@ def child() -> None:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
         uid = [USER0]
         while line := (await reader.readline()).decode().strip():
-            case = line
-            res = await {"burst": burst, "inflight": inflight, "serial": serial, "flood": flood}[case](emu, uid)
+            case, *args = line.split()
+            kw = {k: int(v) for k, v in (a.split("=") for a in args)}
+            res = await {"burst": burst, "inflight": inflight, "serial": serial, "flood": flood}[case](emu, uid, **kw)
             print(json.dumps(res), flush=True)
         await emu.stop()
 
@@ -211,7 +216,39 @@ def child() -> None:
 # parent: deskbot
 
 
-async def run(cases: list[str], concurrency: int | None = None) -> list[dict]:
+QUICK = {"inflight": "inflight rounds=5", "serial": "serial n=30"}
+
+
+def pair() -> dict:
+    """Two instances sharing the send budget (the scenario of tests/test_send_budget_pg.py, at 30/s)."""
+    import contextlib
+    import io
+
+    os.environ.setdefault("DESKBOT_TEST_SEND_RATE", "30")
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import create_pg_database, drop_pg_database
+    from tests.test_send_budget_pg import (
+        test_two_instances_share_the_send_budget as scenario,
+    )
+
+    url = create_pg_database()
+    out = io.StringIO()
+    error = None
+    try:
+        with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(out):
+            try:
+                asyncio.run(scenario(url, Path(tmp)))
+            except AssertionError as exc:  # the figures are printed before the assertions
+                error = str(exc).splitlines()[0][:300]
+    finally:
+        drop_pg_database(url)
+    line = next(x for x in out.getvalue().splitlines() if x.startswith("send budget figures:"))
+    res = {"case": "pair", **json.loads(line.split(":", 1)[1]), "assertion": error, "load_avg": os.getloadavg()[0]}
+    print(json.dumps(res), flush=True)
+    return res
+
+
+async def run(cases: list[str], concurrency: int | None = None, quick: bool = False) -> list[dict]:
     from bot.app import build_core
     from bot.clock import FixedClock
     from bot.dialogue import Dialogue
@@ -247,7 +284,7 @@ async def run(cases: list[str], concurrency: int | None = None) -> list[dict]:
         try:
             for case in cases:
                 handle_times.clear()
-                proc.stdin.write(case + "\n")
+                proc.stdin.write((QUICK.get(case, case) if quick else case) + "\n")
                 proc.stdin.flush()
                 line = await loop.run_in_executor(None, proc.stdout.readline)
                 res = json.loads(line)
@@ -274,6 +311,7 @@ def main() -> None:
     ap.add_argument("--only", default="burst,inflight,serial,flood")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--concurrency", type=int, default=None, help="dialogue calls at once (default: the thread pool)")
+    ap.add_argument("--quick", action="store_true", help="burst, inflight with 5 rounds, serial with 30 bookings")
     args = ap.parse_args()
     if args.child:
         child()
@@ -281,7 +319,10 @@ def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING)
-    res = asyncio.run(run(args.only.split(","), args.concurrency))
+    cases = ["burst", "inflight", "serial"] if args.quick and args.only == ap.get_default("only") else args.only.split(",")
+    res = asyncio.run(run([c for c in cases if c != "pair"], args.concurrency, args.quick)) if set(cases) - {"pair"} else []
+    if "pair" in cases:
+        res.append(pair())
     if args.json:
         args.json.write_text(json.dumps(res, indent=1))
 
