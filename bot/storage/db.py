@@ -9,6 +9,7 @@ updates and exclusion constraints (see models.py).
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -65,7 +67,11 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, connect_tim
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # on the DBAPI cursor like the hot-path statements (bot/storage/sql.py: the engine's cursor events
+            # see it; ~40 µs less than `exec_driver_sql` per transaction)
+            from bot.storage.sql import run
+
+            run(conn, "BEGIN IMMEDIATE")
 
         return engine
     if u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2"):
@@ -105,6 +111,12 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._current: contextvars.ContextVar[Session | None] = contextvars.ContextVar(f"uow-{id(self)}", default=None)
         self.last_timeout: float | None = None  # monotonic time a statement last ran into the statement timeout
+        # SQLite file stores: a few idle sessions kept with their connection for the next unit of work (see
+        # `_warm_session`); `_warm_made` counts those in existence, `_warm_gen` changes with `dispose()`
+        self._warm: list[Session] = []
+        self._warm_lock = threading.Lock()
+        self._warm_made = 0
+        self._warm_gen = 0
 
     def note_if_timeout(self, exc: BaseException) -> bool:
         """Remember a statement that was cancelled by the statement timeout (PostgreSQL 57014) or gave up waiting
@@ -159,19 +171,108 @@ class Database:
         """The transaction of one message: commits once at the end, rolls back unless the block ends normally."""
         if self._current.get() is not None:
             raise RuntimeError("a unit of work is already open in this context")
-        with self._own_session() as s:
-            token = self._current.set(s)
+        s = self._warm_session()
+        if s is None:
+            with self._own_session() as s:
+                token = self._current.set(s)
+                try:
+                    yield s
+                finally:
+                    self._current.reset(token)
+            return
+        token = self._current.set(s)
+        ok = False
+        try:
+            yield s
+            s.commit()
+            ok = True
+        except BaseException:
             try:
-                yield s
+                s.rollback()
             finally:
-                self._current.reset(token)
+                s.info.pop("after_commit", None)
+            raise
+        finally:
+            self._current.reset(token)
+            callbacks = s.info.pop("after_commit", [])
+            self._put_warm(s, keep=ok)
+        for fn in callbacks:
+            fn()
+
+    # SQLite: a unit of work on a kept session. Per message, taking a pooled connection and building a session
+    # and a connection for it (pool checkout and check-in, the event dispatchers of each new object) cost
+    # about as much CPU as SQLite needs for the whole booking. On a SQLite file the writers queue for one
+    # lock anyway, so a couple of sessions, each bound to its own connection, are kept and reused: the
+    # transaction still begins (BEGIN IMMEDIATE) and commits or rolls back per unit of work, and `close()`
+    # leaves the session empty. A session whose unit of work failed is not reused (its connection goes back to
+    # the pool, which resets it); with all kept sessions busy, a unit of work takes the pool path as before.
+    # PostgreSQL keeps the pool path: its checkout pings the server (pool_pre_ping), so a dropped connection
+    # is replaced before the message rather than failing it.
+    WARM_SESSIONS = 2
+
+    def _warm_session(self) -> Session | None:
+        try:
+            return self._warm.pop()
+        except IndexError:
+            pass
+        engine = self.engine
+        if engine.dialect.name != "sqlite" or not isinstance(engine.pool, QueuePool):
+            return None  # PostgreSQL (see above); SQLite in memory (one connection per thread or a static one)
+        with self._warm_lock:
+            if self._warm_made >= self.WARM_SESSIONS:
+                return None
+            self._warm_made += 1
+        try:
+            conn = engine.connect()
+        except BaseException:
+            with self._warm_lock:
+                self._warm_made -= 1
+            raise
+        s = self._sessions(bind=conn)
+        s.info["_warm"] = (engine, self._warm_gen)
+        return s
+
+    def _put_warm(self, s: Session, *, keep: bool) -> None:
+        """Back to the idle list after its unit of work (the transaction has ended), or closed with its connection."""
+        mark = s.info.get("_warm")
+        conn = s.bind
+        try:
+            s.close()
+        except BaseException:
+            keep = False
+            raise
+        finally:
+            s.info.clear()
+            if keep and mark == (self.engine, self._warm_gen) and not conn.closed and not conn.invalidated:
+                s.info["_warm"] = mark
+                self._warm.append(s)
+            else:
+                with self._warm_lock:
+                    self._warm_made -= 1
+                conn.close()
 
     @property
     def in_unit_of_work(self) -> bool:
         return self._current.get() is not None
 
     def dispose(self) -> None:
+        self._close_warm()
         self.engine.dispose()
+
+    def _close_warm(self) -> None:
+        with self._warm_lock:
+            self._warm_gen += 1  # the kept sessions busy right now are closed when they come back
+        while True:
+            try:
+                s = self._warm.pop()
+            except IndexError:
+                break
+            conn = s.bind
+            s.info.clear()
+            s.close()
+            conn.close()
+            with self._warm_lock:
+                self._warm_made -= 1
 
     # migrations ---------------------------------------------------------------------------
     def _alembic_config(self):

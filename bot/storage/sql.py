@@ -12,9 +12,23 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from json.encoder import JSONEncoder, c_make_encoder, encode_basestring_ascii
 from typing import Any
 
 _UTC = UTC
+
+# json.dumps with its default settings, without building an encoder per call (~2 µs instead of ~4.5 µs); no
+# circular-reference check (the values are plain dicts and lists built by the bot; a cycle would end in
+# RecursionError instead of ValueError). Falls back to json.dumps where the C encoder is missing.
+if c_make_encoder is not None:
+    _encode = c_make_encoder(None, JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+
+    def _dumps(obj: Any) -> str:
+        if isinstance(obj, str):
+            return encode_basestring_ascii(obj)
+        return "".join(_encode(obj, 0))
+else:  # pragma: no cover - PyPy and builds without _json
+    _dumps = json.dumps
 
 
 class Dialect:
@@ -42,7 +56,8 @@ class Dialect:
         last = self._last_ts
         if last[0] is dt:  # the same "now" is stored several times per message
             return last[1]
-        out = dt.astimezone(_UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        # "YYYY-MM-DD HH:MM:SS.ffffff" (SQLAlchemy's SQLite format); isoformat is ~2x faster than strftime
+        out = dt.astimezone(_UTC).isoformat(" ", "microseconds")[:26]
         self._last_ts = (dt, out)
         return out
 
@@ -58,8 +73,8 @@ class Dialect:
 
     @staticmethod
     def js(obj: Any) -> str:
-        """A JSON value (the SQL casts it to json on PostgreSQL: `CAST(? AS JSON)`)."""
-        return json.dumps(obj)
+        """A JSON value, as `json.dumps` writes it (the SQL casts it to json on PostgreSQL: `CAST(? AS JSON)`)."""
+        return _dumps(obj)
 
     @staticmethod
     def js_out(v: Any) -> Any:
@@ -85,22 +100,26 @@ def run(conn, sql: str, params: tuple | list = (), *, many: bool = False):
     fire (with `context=None`), and a driver error is raised as SQLAlchemy's exception of that class
     (`IntegrityError`, `OperationalError`, ...), as `Connection.execute` would."""
     cursor = conn.connection.dbapi_connection.cursor()
-    has_events = conn._has_events or conn.engine._has_events
-    if has_events:
-        for fn in conn.dispatch.before_cursor_execute:
+    after = None
+    if conn._has_events or conn.engine._has_events:
+        dispatch = conn.dispatch
+        for fn in dispatch.before_cursor_execute:
             sql, params = fn(conn, cursor, sql, params, None, many)
+        after = dispatch.after_cursor_execute
     try:
         if many:
             cursor.executemany(sql, params)
         else:
             cursor.execute(sql, params)
-    except conn.dialect.loaded_dbapi.Error as exc:
+    except Exception as exc:
+        error = conn.dialect.loaded_dbapi.Error
+        if not isinstance(exc, error):
+            raise
         from sqlalchemy.exc import DBAPIError
 
-        raise DBAPIError.instance(sql, None, exc, conn.dialect.loaded_dbapi.Error, hide_parameters=True,
-                                  dialect=conn.dialect) from exc
-    if has_events:
-        for fn in conn.dispatch.after_cursor_execute:
+        raise DBAPIError.instance(sql, None, exc, error, hide_parameters=True, dialect=conn.dialect) from exc
+    if after:
+        for fn in after:
             fn(conn, cursor, sql, params, None, many)
     return cursor
 
