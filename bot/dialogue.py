@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 __all__ = ["Ctx", "Dialogue", "clean_message"]
 
 PENDING_TTL = timedelta(minutes=30)  # a question not answered within this is forgotten
-CHANGE_OPS = frozenset({"book", "cancel", "undo", "waitlist", "cancel_ask"})  # buttons that change bookings
+CHANGE_OPS = frozenset({"book", "cancel", "undo", "waitlist", "cancel_ask", "rebook"})  # buttons that change bookings
 YES = frozenset({"ja", "jo", "jep", "jawohl", "genau", "klar", "ok", "okay", "yes", "yep", "yeah", "sure", "gerne", "bitte"})
 NO = frozenset({"nein", "nee", "no", "nope", "lieber nicht", "abbrechen", "cancel"})
 # "den zweiten", "the second one", "Nr. 2", "option 3", "die letzte": an offered option by its place

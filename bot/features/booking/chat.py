@@ -52,7 +52,7 @@ def router() -> Router:
                  "past_day": on_past_day, "undo": on_undo, "absence": on_absence, "who": on_who},
         buttons={"ics_cancel": op_ics_cancel, "book": op_book, "undo": op_undo, "move_checkin": op_move_checkin, "book_for": op_book_for,
                  "decline": op_decline, "cancel": op_cancel, "cancel_ask": op_cancel_ask, "ics": op_ics,
-                 "waitlist": op_waitlist, "avail": op_avail,
+                 "waitlist": op_waitlist, "avail": op_avail, "rebook": op_rebook,
                  **notices.BUTTONS},
         notices=notices.DRAFTERS,
         jobs=jobs.JOBS,
@@ -358,6 +358,40 @@ def ask_team_or_desk(dlg, ctx: Ctx, request: dict, label: str, desks: int) -> li
     opts = [(t(lang, "btn_team_any", n=desks, town=town), team),
             (t(lang, "btn_only_desk", desk=label), dict(request, desks=1))]
     return [Reply(t(lang, "desk_team_label", desk=label, n=desks), dlg.choices(ctx, opts, per_row=1))]
+
+
+def op_rebook(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    """"Nach Olfen umbuchen": the day's old booking is cancelled and the new one booked as one step. When the new
+    one cannot be booked (full meanwhile, no contingent ...), a savepoint takes the cancellation back: the old
+    booking stays, and the reply says so and why."""
+    lang = ctx.lang
+    request = dict(a["request"])
+    label, features = _wish_of(request)
+    with dlg.core.db.session() as s:
+        step = s.begin_nested()
+        res = dlg.booking.cancel(ctx.member.id, booking_ids=list(a.get("cancel_ids") or []))
+        if not res.cancelled:
+            step.rollback()
+            return [Reply(t(lang, "rebook_gone"))]
+        outcomes = dlg.booking.book(ctx.member.id, request["space"], [date.fromisoformat(request["dates"][0])],
+                                     part=request.get("part"), start=request.get("start"), end=request.get("end"),
+                                     desks=int(request.get("desks") or 1), pay_self=bool(request.get("pay_self")),
+                                     desk_label=label, features=features)
+        booked = [o for o in outcomes if isinstance(o, Booked)]
+        if not booked:
+            step.rollback()
+            old = res.cancelled[0]
+            why = explain(dlg, ctx, outcomes[0], request) if outcomes else Reply(t(lang, "error"))
+            why.text += "\n" + t(lang, "rebook_kept", space=old.space.name, day=fmt_day(old.day, lang))
+            return [why]
+        step.commit()
+    old = res.cancelled[0]
+    reply = confirmation(dlg, ctx, booked, wish=bool(label or features))
+    note = t(lang, "rebooked", space=old.space.name)
+    if res.not_refunded:
+        note += " " + t(lang, "rebooked_not_refunded")
+    reply.text = note + "\n" + reply.text
+    return [reply]
 
 
 def op_waitlist(dlg, ctx: Ctx, a: dict) -> list[Reply]:

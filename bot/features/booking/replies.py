@@ -126,6 +126,27 @@ def remaining_text(lang: str, rem) -> str:
     return "\n".join(parts)
 
 
+def offer_rebook(dlg, ctx: Ctx, o: AlreadyBooked, request: dict, text: str) -> Reply:
+    """"morgen Olfen" with a booking in Coesfeld that day: offer to move it (nothing changes until pressed), and
+    say when the old day would not be refunded any more."""
+    lang = ctx.lang
+    new = request.get("space")
+    old = o.existing
+    if not new or old is None or (new == old.space.slug and not request.get("desk")):
+        return Reply(text)
+    refs = {r.slug: r for r in dlg.core.space_refs()}
+    town = refs[new].town if new in refs else new
+    ids = dlg.booking.group_ids(old)
+    _found, late = dlg.booking.cancel_preview(ctx.member.id, booking_ids=ids)
+    text += "\n" + t(lang, "rebook_offer", town=town)
+    if late:
+        text += " " + t(lang, "rebook_offer_late", space=old.space.name)
+    opts = [(t(lang, "btn_rebook", town=town), {"op": "rebook", "cancel_ids": ids,
+                                                  "request": dict(request, dates=[o.day.isoformat()])}),
+            (t(lang, "btn_keep"), {"op": "keep"})]
+    return Reply(text, dlg.choices(ctx, opts, per_row=1))
+
+
 def explain(dlg, ctx: Ctx, o, request: dict) -> Reply:
     """Why a day could not be booked, and what to do instead."""
     lang = ctx.lang
@@ -181,8 +202,9 @@ def explain(dlg, ctx: Ctx, o, request: dict) -> Reply:
                      dlg.choices(ctx, opts))
     if isinstance(o, AlreadyBooked):
         if o.existing is not None:
-            return Reply(t(lang, "already_booked", day=fmt_day(o.day, lang), space=o.existing.space.name,
-                           part=part_text(lang, o.existing)))
+            text = t(lang, "already_booked", day=fmt_day(o.day, lang), space=o.existing.space.name,
+                     part=part_text(lang, o.existing))
+            return offer_rebook(dlg, ctx, o, request, text)
         return Reply(t(lang, "already_booked_plain", day=fmt_day(o.day, lang)))
     if isinstance(o, UnknownSpace):
         return Reply(t(lang, "unknown_space"))
