@@ -322,7 +322,7 @@ def opening_of(space: Space, day: date) -> tuple[int, int] | None:
     return parse_hhmm(hours[0]), parse_hhmm(hours[1])
 
 
-# what space_info / opening_of / _closed_given / _interval read of a space; opening_hours as its JSON
+# what space_info / opening_of / closed_given / interval read of a space; opening_hours as its JSON
 # text, decoded once per distinct text (most spaces share their hours)
 _SPACE_COLS = (Space.id, Space.slug, Space.name, Space.town, Space.address, Space.day_price_cents,
                cast(Space.opening_hours, String).label("hours_json"), Space.holiday_region, Space.lat, Space.lon)
@@ -369,7 +369,7 @@ def _space_rows_hours(text: str) -> dict:
     return hours
 
 
-def _closed_given(space: Space, day: date, closure_reason: str | None) -> tuple[str, str] | None:
+def closed_given(space: Space, day: date, closure_reason: str | None) -> tuple[str, str] | None:
     """Why a space is closed on a day, given its closure row's reason (None: no closure row)."""
     if closure_reason is not None:
         return "closure", closure_reason
@@ -559,7 +559,7 @@ class BookingService:
         out: list[date] = []
         for d in days:
             for sp in spaces:
-                if (sp.id, d) in closed or _closed_given(sp, d, None):
+                if (sp.id, d) in closed or closed_given(sp, d, None):
                     continue
                 opening = opening_of(sp, d)
                 if opening is None or (d == today and minute >= opening[1]):
@@ -590,7 +590,7 @@ class BookingService:
 
     def closed_reason(self, s: Session, space: Space, day: date) -> tuple[str, str] | None:
         closure = s.scalar(select(SpaceClosure).where(SpaceClosure.space_id == space.id, SpaceClosure.day == day))
-        return _closed_given(space, day, closure.reason if closure is not None else None)
+        return closed_given(space, day, closure.reason if closure is not None else None)
 
     def day_closures(self, s: Session, space_ids: list[int], day: date, *, all_spaces: bool = False) -> dict[int, str]:
         """{space_id: reason} of the closure rows of a day, in one query (`all_spaces`: the ids are every
@@ -602,7 +602,7 @@ class BookingService:
             q = q.where(SpaceClosure.space_id.in_(space_ids))
         return dict(s.execute(q).all())
 
-    def _interval(self, space: Space, day: date, part: str | None, start: str | None, end: str | None):
+    def interval(self, space: Space, day: date, part: str | None, start: str | None, end: str | None):
         """(part, start_min, end_min) or an OutsideHours outcome."""
         opening = opening_of(space, day)
         assert opening is not None
@@ -808,7 +808,7 @@ class BookingService:
         closed = closed_reason()
         if closed:
             return Closed(space_info(space), day, closed[0], closed[1])
-        iv = self._interval(space, day, part, start, end)
+        iv = self.interval(space, day, part, start, end)
         if isinstance(iv, OutsideHours):
             return iv
         if day == today and now.hour * 60 + now.minute >= iv[2]:
@@ -960,7 +960,7 @@ class BookingService:
         if row.space_id is None:
             return UnknownSpace(slug)
         space = _space_row_of(row)
-        iv = self._precheck_given(space, day, part, start, end, lambda: _closed_given(space, day, row.closure))
+        iv = self._precheck_given(space, day, part, start, end, lambda: closed_given(space, day, row.closure))
         if not isinstance(iv, tuple):
             return iv
         part_v, m0, m1 = iv
@@ -1334,13 +1334,13 @@ class BookingService:
             for sp in spaces:
                 reason = closures.get(sp.id)
                 if reason is not None:
-                    closed, iv = _closed_given(sp, day, reason), None
+                    closed, iv = closed_given(sp, day, reason), None
                 else:
                     key = (id(sp.opening_hours), sp.holiday_region)
                     verdict = verdicts.get(key)
                     if verdict is None:
-                        c = _closed_given(sp, day, None)
-                        verdict = verdicts[key] = (c, None if c else self._interval(sp, day, part, start, end))
+                        c = closed_given(sp, day, None)
+                        verdict = verdicts[key] = (c, None if c else self.interval(sp, day, part, start, end))
                     closed, iv = verdict
                 if closed:
                     out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0), closed=closed[1] or closed[0]))

@@ -13,7 +13,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot.booking import BookingService, SpaceInfo, _closed_given, space_info
+from bot.booking import BookingService, SpaceInfo, closed_given, space_info
 from bot.domain import ACTIVE_STATUSES
 from bot.storage.models import Booking, Desk, Space, minute_ordinal
 
@@ -82,11 +82,11 @@ def day_desks(svc: BookingService, day: date, space_slug: str | None = None, *, 
         for sp in spaces:
             sd = by_space[sp.id] = SpaceDesks(space_info(sp))
             out.append(sd)
-            closed = _closed_given(sp, day, closures.get(sp.id))
+            closed = closed_given(sp, day, closures.get(sp.id))
             if closed:
                 sd.closed = closed[1] or closed[0]
                 continue
-            iv = svc._interval(sp, day, part, start, end)
+            iv = svc.interval(sp, day, part, start, end)
             if not isinstance(iv, tuple):
                 sd.closed = "hours"
                 continue
