@@ -435,12 +435,12 @@ def _compile_more() -> None:
         (("letzte", "last", "latest", "vorige", "previous"),
          r"\b(?:letzte|last|latest|vorige|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
         (("take",), r"\btake\s+(?:that|it)\s+back\b"),
-        (("zurueck",), r"^\s*(?:nein,?\s+|no,?\s+)?zurueck\b|[,.!]\s*zurueck\s*[.!]*\s*$"),
+        (("zurueck",), r"^\s*(?:nein,?\s+|no,?\s+)?zurueck\b|[,.!]\s*zurueck\s*(?:bitte|pls|please)?\s*[.!]*\s*$"),
         (("das",), (r"\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b|"
                    r"\bdas\s+(?:wollte\s+ich\s+nicht|war\s+nicht\s+(?:so\s+)?gewollt)\b")),
         (("that", "my"), (r"\bthat\s+was\s+a\s+mistake\b|\bmy\s+mistake\b|\bthat\s+was\s+(?:wrong|an?\s+(?:error|accident))\b|"
                          r"\bthat\s+was\s+not\s+what\s+i\s+wanted\b")),
-        (("oops", "ups"), r"^\s*oops\b|^\s*ups\b"),
+        (("oops", "ups", "hoppla", "huch", "upsi", "whoops", "uups"), r"^\s*(?:oops|ups|hoppla|huch|upsi|whoops|uups)\b"),
         (("didn't", "didnt"), r"\bi\s+didn'?t\s+(?:want|mean)\s+(?:that|to)\b"),
     ])
     _CONT_RE = _Cues([
@@ -454,6 +454,7 @@ def _compile_more() -> None:
         (("noch",), r"\bnoch\s+an\s+tagen\b"),
         (("wie", "how"), (r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
                          r"\bhow\s+(?:often|many\s+times)\s+(?:can|may)\s+i\s+still\b")),
+        (("hab", "habe", "have"), r"\b(?:hab|habe|have)\s+(?:ich|i)\s+(?:noch|still|any)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
@@ -469,7 +470,7 @@ def _compile_more() -> None:
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _HELP_AFTER = _R(r"[.,;!?]\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _CHECKIN_RE = _Cues([
-        (("check", "checking"), r"\bcheck(?:ing)?[\s-]+in\b"),
+        (("check", "checking", "checked"), r"\bcheck(?:ing|ed)?[\s-]+in\b"),
         (("bin",), (r"\bbin\s+(?:jetzt\s+|gerade\s+|grad\s+|nun\s+|schon\s+)?(?:da|hier|drin)\b|"
                    r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|"
                    r"\bbin\s+(?:jetzt|nun|gerade|grad|schon)\s+(?:in|im)\b|\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b")),
@@ -502,7 +503,7 @@ def _compile_more() -> None:
         (("bin",), r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b"),
         (("hab", "habe", "have", "do"), (r"\b(?:hab|habe|have|do)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:einen\s+|a\s+|ne\s+|nen\s+)?"
                                         r"(?:platz|desk|buchung|booking|seat|tisch)\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b")),
-        (("steht",), r"\bwas\s+steht\s+(?:bei\s+mir\s+)?(?:\w+\s+){0,3}?an\b"),
+        (("steht",), r"\bwas\s+steht\s+(?:bei\s+mir\s+)?(?:\w+\s+){0,5}?an\b"),
         (("am",), r"\b(?:where|when)\s+am\s+i\b"),
         (("eingebucht",), r"\beingebucht\b"),
         (("coming",), r"\bcoming\s+up\b"),
@@ -515,7 +516,7 @@ def _compile_more() -> None:
                    r"\bwas\s+(?:soll|kann|muss)\s+ich\s+(?:hier\s+)?(?:tun|machen|schreiben)\b|"
                    r"\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bwas\s+geht\s+hier\b")),
         (("what",), (r"\bwhat\s+can\s+(?:you|this(?:\s+bot|\s+thing)?|it|the\s+bot|deskbot)\s+do\b|\bwhat\s+do\s+you\s+do\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
-                    r"\bwhat\s+can\s+i\s+(?:do\s+here|ask|say|type|write)\b|\bwhat\s+(?:should|do)\s+i\s+(?:ask|say|type|write)\b|\bwhat\s+are\s+the\s+commands\b")),
+                    r"\bwhat\s+can\s+i\s+(?:do\s+(?:here|with\s+you|with\s+this)|ask|say|type|write)\b|\bwhat\s+(?:should|do)\s+i\s+(?:ask|say|type|write)\b|\bwhat\s+are\s+the\s+commands\b")),
         (("wie",), r"\bwie\s+funktioniert\b|\bwie\s+geht\s+das\b|\bwie\s+mach\s+ich\b"),
         (("how",), r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bhow\s+do\s+i\s+use\b|\bhow\s+does\s+this\s+work\b"),
         (("keine", "keinen"), r"\bkeine\s+ahnung\b|\bkeinen\s+plan\b"),
@@ -586,7 +587,7 @@ def _compile_more() -> None:
     _COND_FALLBACK = _R(r"\b(?:wenn|falls|if)\b.*\b(?:voll|ausgebucht|belegt|full|booked\s+(?:out|up)|taken)\b.*"
                         r"\b(?:dann|then|sonst|otherwise|else)\b")
     _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\btake\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
-                 r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b")
+                 r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b|\btravel+ing\s+(?:for\s+work|on\s+business)\b|\bon\s+the\s+road\b")
     _AWAY_RE = _R(r"\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
@@ -606,7 +607,7 @@ def _compile_more() -> None:
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen|unterkommen)\b|"
         r"\bis\s+it\s+ok(?:ay)?\s+if\s+i\b|\bok(?:ay)?\s+wenn\s+ich\b|\bgeht\s+(?:es|das)\s+(?:klar\s+)?wenn\s+ich\b|"
         r"\b(?:can|could|may)\s+i\s+(?:come|work|sit)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
-        r"\bhaette\s+ich\b|\b(?:can|could|may)\s+i\s+(?:get|have|grab)\b"
+        r"\bhaette\s+ich\b|\b(?:can|could|may)\s+i\s+(?:still\s+|also\s+|maybe\s+|perhaps\s+)?(?:get|have|grab)\b"
     )
     ordsuf = r"(?:\.(?![\d])|st\b|nd\b|rd\b|th\b)"
     sep = r"\s*(?:,|und|and|&|\+)\s*(?:(?:am|den|the|on\s+the)\s+)?"
@@ -651,11 +652,10 @@ _K_CANCEL = {
     "absagen", "absage", "cancel", "cancle", "cancell", "canceln", "cancelled", "canceled", "cancellation",
     "austragen", "austrage", "revoke", "loeschen", "loesche", "loesch", "delete", "remove", "streichen", "streiche", "abbestellen",
     "abmelden", "freigeben", "zurueckziehen", "zurueckgeben", "release", "unbook", "aufheben", "aufhebe", "annullieren",
-    "annulliere", "abblasen",
+    "annulliere", "abblasen", "entfernen", "entferne", "wegmachen", "wegnehmen",
 }
 _CANCEL_PART = {"cancelled", "canceled", "storniert", "cancellation"}
-_K_CANCEL_WEAK = {"kill", "scrap", "ditch", "axe", "nuke", "entfernen", "entferne", "wegmachen", "kicken",
-                  "kick", "killen", "wegnehmen", "tilgen", "undo"}
+_K_CANCEL_WEAK = {"kill", "scrap", "ditch", "axe", "nuke", "kicken", "kick", "killen", "undo"}
 _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", "not", "don't", "dont", "unable", "nich"}
 _K_COME = {"kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
            "attend", "hinkommen", "da", "dabei"}
@@ -675,7 +675,7 @@ _FEATURE_WORDS = {"stehschreibtisch", "stehschreibtische", "steharbeitsplatz", "
                   "monitore", "monitoren", "bildschirme", "bildschirmen", "zweitbildschirm", "zweitmonitor", "ruhezone",
                   "ruhebereich", "ruheraum", "stillarbeitsplatz", "hoehenverstellbaren", "hoehenverstellbarer",
                   "hoehenverstellbares", "hoehenverstellbare"}
-_K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
+_K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "befehl", "kommandos", "kommando", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
 _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten",
             "tag", "morning", "good", "evening", "abend", "bot", "deskbot"}
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
@@ -781,7 +781,7 @@ _BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag", "n
 _NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung", "reserviert",
              "reserved", "reservierung", "reservierungen", "reservation", "reservations", "eingetragen", "storniert"}
 _REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
-_TOPIC_HEADS = ("markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "essen",
+_TOPIC_HEADS = ("markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "tagessen", "bendessen",
                 "umzug", "konzert", "party", "kaffee", "urlaub", "ausflug", "training")
 # cheap gates: a cue regex is only tried when one of these words occurs
 _DAYWORDS = {"tage", "tagen", "days", "day", "bookings", "buchungen", "arbeitstage", "buerotage", "coworkingtage",
@@ -852,11 +852,13 @@ _SUBJUNCTIVE_REQ = {"gern", "gerne", "ich", "wir", "mir", "uns", "super", "toll"
                     "prima", "cool", "top", "lieb", "perfekt", "es", "das"}
 _PRESENT = {"da", "hier", "here", "there", "coworking", "buero", "office", "im", "vor", "ort", "heute", "today", "around",
             "dort", "sitzt", "kommt", "arbeitet", "in"}
+_FAMILY = {"kinder", "kids", "kind", "sohn", "tochter", "schule", "school", "enkel", "oma", "opa", "familie", "family"}
 _HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh"}
 _K_HOURS = {"late", "oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
-_K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "costs"}
+_K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "costs", "zahlen", "bezahlen", "zahle", "pay",
+            "rate", "rates", "teuer", "expensive", "cheap", "guenstig", "tagespreis", "tagesticket", "pass"}
 
 # words that are the same in both languages (in, am, an, was, will, so, ...) count for neither
 _EN = set(
@@ -2111,7 +2113,8 @@ class _Parser:
                 ts & (_K_CHECKIN | _K_CANCEL | _K_BOOK | {"check", "einchecken"}) or _CHECKIN_RE.search(s, ts)):
             return "help", 0.8, None  # "Do I need to check in when I arrive?", "Muss ich absagen?"
         cphrase = bool(_CANCEL_PHRASE.search(s))
-        weak_cancel = bool(ts & _K_CANCEL_WEAK) and bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
+        weak_cancel = bool(ts & _K_CANCEL_WEAK) and (bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
+                                                      or bool(it.dates or it.space) and not topic)
         me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich", "bin", "komme", "schaffe",
                         "hab", "habe", "muss", "i'm", "im", "i'll", "ill", "we", "wir"})
         kw_cancel = ts & _K_CANCEL
@@ -2123,6 +2126,7 @@ class _Parser:
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
         absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates) \
             or bool(it.dates and not it.space and "frei" in ts and _DAYOFF_RE.search(s)) \
+            or bool("ferien" in ts and it.dates and ts.isdisjoint(_FAMILY)) \
             or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
                                                   for t in toks) \
             or bool(_OFF_RE.search(s) and not topic) or "reise " in jt \
@@ -2150,7 +2154,7 @@ class _Parser:
             return "list", 0.85, None
         if help_start and not (it.dates or it.space or it.start) or ts & _K_HELP \
                 or _HELP_RE.search(s, ts) or "?" in s and s.strip().strip("?") == "":
-            if not (has_book and ents):
+            if not (has_book and ents) and not (ents and ts & _K_PRICE):
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
         if not topic and (ts & _K_WHO and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
