@@ -170,7 +170,8 @@ class ImpactReport:
         return buf.getvalue()
 
     def chart_png(self, lang: str = "de") -> bytes | None:
-        """Three panels: utilisation per week, participation per month, CO2 avoided per month.
+        """Three panels: utilisation per week, participation per month, CO2 avoided per month; below them the
+        per-space rows (utilisation per ISO week and per month, check-ins and no-shows; bot.reports.draw_spaces).
         None if matplotlib is not installed."""
         try:
             import matplotlib
@@ -180,10 +181,19 @@ class ImpactReport:
         except ImportError:
             return None
         de = lang != "en"
-        fig, axes = plt.subplots(3, 1, figsize=(8, 10), dpi=100)
+        from bot.reports import draw_spaces, space_chart_height
+
+        # three panels, then one row per space (bot.reports.draw_spaces: utilisation per week and month,
+        # check-ins and no-shows)
+        extra = space_chart_height(self)
+        fig = plt.figure(figsize=(11, 10 + extra), dpi=100)
+        grid = fig.add_gridspec(4, 1, height_ratios=[10 / 3, 10 / 3, 10 / 3, extra], hspace=0.45)
+        axes = [fig.add_subplot(grid[i]) for i in range(3)]
         weeks = self.week_labels()
         ax = axes[0]
         spaces = sorted({w.space for w in self.weeks})
+        if len(spaces) > 12:  # a line per space is unreadable then; the per-space rows below show each
+            spaces = []
         by = {(w.space, w.week): w.pct for w in self.weeks}
         x = list(range(len(weeks)))
         for sp in spaces:
@@ -215,9 +225,9 @@ class ImpactReport:
         ax2.plot(mx, [m.km_avoided for m in self.months], color="tab:blue", marker="o")
         ax2.set_ylabel("km")
         ax.set_title("Vermiedene Pendelkilometer und CO₂" if de else "Commute km and CO₂ avoided")
-        fig.tight_layout()
+        draw_spaces(fig, grid[3], self, lang)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png")
+        fig.savefig(buf, format="png", bbox_inches="tight")
         plt.close(fig)
         return buf.getvalue()
 

@@ -164,6 +164,17 @@ def test_report_qr_close_retention(loaded, tmp_path):
     assert "W48" in out and "coesfeld" in out and "kg CO₂" in out
     assert (tmp_path / "r.csv").read_text().startswith("kind,period,space")
     assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG")
+    # goal 2 per space (issue 17): utilisation per space and month, check-ins and no-shows, in the CSV; the chart
+    # has a row per space below the district's panels
+    import io
+
+    from PIL import Image
+
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "r.csv").read_text())))
+    per_month = [r for r in rows if r["kind"] == "space_month" and r["space"] == "coesfeld"]
+    assert [r["period"] for r in per_month] == ["2026-11"]
+    assert {"checked_in", "no_show"} <= set(per_month[0]) and per_month[0]["capacity_desk_days"] != ""
+    assert Image.open(tmp_path / "r.png").size[1] > 1000
     assert "is after" in runner.invoke(admin_app, ["report", "--from", "2026-12-01", "--to", "2026-11-01"]).output
     out = run("qr", "coesfeld", "--out", str(tmp_path / "q.png"))
     assert "start=checkin-coesfeld" in out and (tmp_path / "q.png").read_bytes().startswith(b"\x89PNG")

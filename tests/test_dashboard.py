@@ -295,6 +295,17 @@ async def test_csv_downloads_match_the_page_tables(world):
             assert "Anna" in body and "Greta" not in body
         async with http.get(world.url + "/dashboard/space/coesfeld/week.csv") as r:
             assert r.status == 200
+        # per space and month (district) and per space and week (the space's page), as CSV
+        async with http.get(world.url + "/dashboard/district/spaces.csv") as r:
+            rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig")), delimiter=";"))
+        assert rows[0] == ["Space", "Monat", "Auslastung", "Gebuchte Platz-Tage", "Kapazität (Platz-Tage)", "Eingecheckt",
+                           "Nicht erschienen"]
+        assert [(r[0], r[1], r[5], r[6]) for r in rows[1:]] == \
+            [(m.name, m.month, str(m.checked_in), str(m.no_show)) for m in rep.space_months]
+        async with http.get(world.url + "/dashboard/space/coesfeld/weeks.csv") as r:
+            rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig")), delimiter=";"))
+        assert [r[0] for r in rows[1:]] == [w.week for w in rep.weeks if w.space == "coesfeld"]
+        assert [int(r[4]) for r in rows[1:]] == [w.checked_in for w in rep.weeks if w.space == "coesfeld"]
     finally:
         await http.close()
 
@@ -340,6 +351,13 @@ def test_district_figures_equal_bot_stats(world):
     assert got == want
     assert dict(zip(d.weeks, d.overall)) == rep.overall_by_week()
     assert sum(m.km_avoided for m in rep.months) > 0 and any(m.employers for m in rep.months)
+    # goal 2 per space (issue 17): per space and month, and the check-ins and no-shows per week
+    assert [(m["slug"], m["month"], m["booked"], m["capacity"], m["pct"], m["checked_in"], m["no_show"])
+            for m in d.space_months] == \
+        [(m.space, m.month, m.booked, m.capacity, m.pct, m.checked_in, m.no_show) for m in rep.space_months]
+    assert d.checkins == [sum(w.checked_in for w in rep.weeks if w.week == wk) for wk in d.weeks]
+    assert d.no_shows == [sum(w.no_show for w in rep.weeks if w.week == wk) for wk in d.weeks]
+    assert sum(d.checkins) > 0 and sum(d.no_shows) > 0
 
 
 def test_district_figures_are_kept_a_few_minutes_and_refreshed_by_the_job(world, monkeypatch):
@@ -439,7 +457,11 @@ def test_browser_district_page_shows_the_statistics(browser, world):
         assert set(heat) == set(names) | {"Σ"}
         total = page.inner_text("#impact-total")
         assert fmt_decimal(rep.total_km, "de", 1) in total and fmt_decimal(rep.total_co2, "de", 1) in total
-        assert page.locator("svg.chart").count() == 4
+        spaces = _cells(page, "spaces")
+        assert [(r[0], r[1], float(r[2]) if r[2] else None, float(r[3]), int(r[4]), int(r[5]), int(r[6]))
+                for r in spaces] == \
+            [(m.name, m.month, m.pct, m.booked, m.capacity, m.checked_in, m.no_show) for m in rep.space_months]
+        assert page.locator("svg.chart").count() == 5
         _shot(page, "district-de")
         ctx2 = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
         ctx2.add_cookies(ctx.cookies())
@@ -537,6 +559,19 @@ def test_browser_operator_page_own_space_only(browser, world):
         rep = stats.compute(core.db, monday, NOW.date(), today=NOW.date(), co2_kg_per_km=0.15)
         (wk,) = [w for w in rep.weeks if w.space == "coesfeld"]
         assert wk.booked > 0
+        # the space's last 12 weeks and their months (issue 17, goal 2 per space), as bot.stats counts them
+        frm, to = stats.default_range(NOW.date())
+        rep = stats.compute(core.db, frm, to, today=NOW.date(), co2_kg_per_km=0.15)
+        weeks = [(r[0], float(r[1]) if r[1] else None, float(r[2]), int(r[3]), int(r[4]), int(r[5]))
+                 for r in _cells(page, "weeks")]
+        assert weeks == [(w.week, w.pct, w.booked, w.capacity, w.checked_in, w.no_show)
+                         for w in rep.weeks if w.space == "coesfeld"]
+        assert sum(w[4] for w in weeks) > 0 and sum(w[5] for w in weeks) > 0
+        months = [(r[0], float(r[1]) if r[1] else None, float(r[2]), int(r[3]), int(r[4]), int(r[5]))
+                  for r in _cells(page, "months")]
+        assert months == [(m.month, m.pct, m.booked, m.capacity, m.checked_in, m.no_show)
+                          for m in rep.space_months if m.space == "coesfeld"]
+        assert page.locator("svg.chart").count() == 3
         _shot(page, "operator-de")
         page.goto(world.url + "/dashboard/space/duelmen")
         assert "Kein Zugriff" in page.inner_text("main")

@@ -142,3 +142,39 @@ def test_the_three_goals_per_month_and_per_employer(week):
     rows = list(csv.DictReader(io.StringIO(rep.to_csv())))
     assert {r["employer"] for r in rows if r["kind"] == "employer"} == {"stadtwerke", "agrartech"}
     assert next(r for r in rows if r["kind"] == "month")["commuters"] == "4"
+
+
+def test_check_ins_no_shows_and_utilisation_per_space_per_week_and_month(week):
+    """Issue 17, goal 2 per space: utilisation per ISO week and per month, check-ins and no-shows (bookings)."""
+    from bot.reports import shown_spaces, space_chart_png
+
+    rep = stats.impact_report(week.dialogue.core, date(2026, 11, 23), date(2026, 11, 29))
+    by = {(w.space, w.week): w for w in rep.weeks}
+    coes, due = by[("coesfeld", "2026-W48")], by[("duelmen", "2026-W48")]
+    assert (coes.checked_in, coes.no_show) == (2, 1)  # Anna Tue + Carl Wed came, Anna Wed did not; Eve's is open
+    assert (due.checked_in, due.no_show) == (1, 0)
+    months = {(m.space, m.month): m for m in rep.space_months}
+    nov = months[("coesfeld", "2026-11")]
+    assert (nov.booked, nov.capacity, nov.checked_in, nov.no_show, nov.pct) == \
+        (coes.booked, coes.capacity, 2, 1, coes.pct)
+    assert {m.space for m in rep.space_months} == {w.space for w in rep.weeks}
+    rows = list(csv.DictReader(io.StringIO(rep.to_csv())))
+    row = next(r for r in rows if r["kind"] == "space_month" and r["space"] == "coesfeld")
+    assert (row["period"], row["booked_desk_days"], row["checked_in"], row["no_show"]) == ("2026-11", "3", "2", "1")
+    util = next(r for r in rows if r["kind"] == "utilisation" and r["space"] == "coesfeld")
+    assert (util["checked_in"], util["no_show"]) == ("2", "1")
+    spaces, total = shown_spaces(rep)
+    assert total == len({w.space for w in rep.weeks}) == len(spaces) and "coesfeld" in [slug for slug, _ in spaces]
+    pytest.importorskip("matplotlib")
+    png = space_chart_png(rep, "en")
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+
+
+def test_a_month_splits_across_two_months_of_a_range(week):
+    """A range over two months: each month has only its own days (capacity and bookings)."""
+    rep = stats.impact_report(week.dialogue.core, date(2026, 10, 26), date(2026, 11, 29))
+    months = {(m.space, m.month): m for m in rep.space_months}
+    octo, nov = months[("coesfeld", "2026-10")], months[("coesfeld", "2026-11")]
+    assert octo.booked == 0 and octo.capacity == 8 * 5  # Mon 26 - Fri 30 Oct
+    assert sum(w.capacity for w in rep.weeks if w.space == "coesfeld") == octo.capacity + nov.capacity
+    assert nov.booked == 3.0 and (nov.checked_in, nov.no_show) == (2, 1)

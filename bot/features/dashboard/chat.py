@@ -142,7 +142,7 @@ def rows_html(tab: service.Table, lang: str) -> Markup:
 
     if not tab.rows:
         return Markup(f'<tr><td colspan="{len(tab.columns)}">{esc(tr(lang, "none"))}</td></tr>')
-    heat = tab.id == "utilisation"
+    heat = tab.id in ("utilisation", "spaces", "weeks", "months")
     out = []
     for row in tab.rows:
         cells = []
@@ -363,6 +363,9 @@ def _district(core, member_id, lang, request, now, csv_out):
                               tr(lang, "chart_employers")),
         "km": bars_svg(months, [(tr(lang, "col_km"), [m["km"] for m in d.months]),
                                 (tr(lang, "col_co2"), [m["co2"] for m in d.months])], tr(lang, "chart_km")),
+        "checkins": bars_svg([w[-3:] for w in d.weeks], [(tr(lang, "col_checked_in"), d.checkins),
+                                                         (tr(lang, "col_no_show"), d.no_shows)],
+                             tr(lang, "chart_checkins")),
     }
     with core.db.session() as s:
         regions = service.scopes(s, member_id).regions
@@ -401,5 +404,13 @@ def _space(core, member_id, lang, request, now, csv_out):
     chart = bars_svg(labels, [(tr(lang, "col_bookings"), [d["bookings"] for d in p.days]),
                               (tr(lang, "col_checked_in"), [d["checked_in"] for d in p.days]),
                               (tr(lang, "col_no_show"), [d["no_show"] for d in p.days])], tr(lang, "chart_week"))
-    return render("space.html", lang, p=p, tables={t.id: t for t in tables}, chart=chart, logged_in=True,
+    weeks = [w["period"][-3:] for w in p.weeks]
+    trend = {
+        "util": bars_svg(weeks, [(tr(lang, "col_util"), [w["pct"] for w in p.weeks])], tr(lang, "chart_space_util"),
+                         max_value=100, unit=" %"),
+        "checkins": bars_svg(weeks, [(tr(lang, "col_checked_in"), [w["checked_in"] for w in p.weeks]),
+                                     (tr(lang, "col_no_show"), [w["no_show"] for w in p.weeks])],
+                             tr(lang, "chart_space_checkins")),
+    }
+    return render("space.html", lang, p=p, tables={t.id: t for t in tables}, chart=chart, trend=trend, logged_in=True,
                   monday=fmt_day(p.monday, lang), base=f"/dashboard/space/{p.slug}")

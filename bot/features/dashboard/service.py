@@ -529,6 +529,10 @@ def district_tables(d: District) -> list[Table]:
         Table("employers", ["col_employer", "col_month", "col_staff", "col_active_staff", "col_days"],
               [[e["name"], e["month"], e["staff"], e["active_staff"], e["days"]] for e in d.employers],
               ["text", "month", "num", "num", "num"]),
+        Table("spaces", ["col_space", "col_month", "col_util", "col_booked", "col_capacity", "col_checked_in",
+                         "col_no_show"],
+              [[m["name"], m["month"], m["pct"], m["booked"], m["capacity"], m["checked_in"], m["no_show"]]
+               for m in d.space_months], ["text", "month", "pct", "num", "num", "num", "num"]),
     ]
 
 
@@ -661,6 +665,53 @@ class SpacePage:
     desks: int
     days: list[dict]  # day, closed (reason or None), bookings, desks_booked, checked_in, no_show
     arrivals: list[dict]  # time, name, desk, status
+    # goal 2 for this space over bot.stats' default range (12 ISO weeks up to today): per ISO week and per month
+    # period, booked (desk-days), capacity, pct, checked_in, no_show (bot.stats.WeekUtil / SpaceMonth)
+    weeks: list[dict] = field(default_factory=list)
+    months: list[dict] = field(default_factory=list)
+
+
+def space_periods(s, sp: Space, from_day: date, to_day: date) -> tuple[list[dict], list[dict]]:
+    """One space's utilisation, check-ins and no-shows per ISO week and per month of the range, as bot.stats
+    counts them (its bookings per day from ix_bookings_day_space_stats; capacity as for the district)."""
+    per: dict[str, list] = {}
+    labels_w: list[str] = []
+    labels_m: list[str] = []
+    day = from_day
+    while day <= to_day:
+        for labels, period in ((labels_w, iso_week(day)), (labels_m, month_key(day))):
+            if period not in per:
+                labels.append(period)
+                per[period] = [0.0, 0, 0]
+        day += timedelta(days=1)
+    for d, h, ci, ns in s.connection().execute(
+        select(Booking.day, func.sum(case((Booking.status != Status.NO_SHOW.value, _halves()), else_=0)),
+               func.sum(case((Booking.status == Status.CHECKED_IN.value, 1), else_=0)),
+               func.sum(case((Booking.status == Status.NO_SHOW.value, 1), else_=0)))
+        .where(Booking.space_id == sp.id, Booking.status.in_(COUNTED + (Status.NO_SHOW.value,)),
+               Booking.day >= from_day, Booking.day <= to_day).group_by(Booking.day)):
+        for period in (iso_week(d), month_key(d)):
+            per[period][0] += int(h or 0) / 2
+            per[period][1] += int(ci or 0)
+            per[period][2] += int(ns or 0)
+    n_desks = s.scalar(select(func.count(Desk.id)).where(Desk.space_id == sp.id, Desk.active)) or 0
+    closures = set(s.execute(select(SpaceClosure.space_id, SpaceClosure.day)
+                             .where(SpaceClosure.space_id == sp.id, SpaceClosure.day >= from_day,
+                                    SpaceClosure.day <= to_day)).all())
+    open_on = tuple(opening_of(sp, date(2026, 11, 23) + timedelta(days=k)) is not None for k in range(7))
+    capacity = _open_days([(sp.id, sp.slug, sp.name, sp.active, sp.holiday_region, open_on)], closures, from_day,
+                          to_day, {sp.id: n_desks})
+
+    def rows(labels):
+        out = []
+        for period in labels:
+            b, ci, ns = per[period]
+            c = capacity.get((sp.id, period), 0)
+            out.append({"period": period, "booked": b, "capacity": c, "pct": round(100 * b / c, 1) if c else None,
+                        "checked_in": ci, "no_show": ns})
+        return out
+
+    return rows(labels_w), rows(labels_m)
 
 
 def space_page(core, member_id: int, slug: str, today: date) -> SpacePage:
@@ -714,7 +765,8 @@ def space_page(core, member_id: int, slug: str, today: date) -> SpacePage:
             .order_by(Booking.start_min, Member.display_name, Booking.seat)):
             arrivals.append({"time": f"{fmt_min(b.start_min)}–{fmt_min(b.end_min)}", "name": _name(mem, "de"),
                              "desk": label or "", "status": b.status})
-        return SpacePage(sp.slug, sp.name, monday, int(n_desks), days, arrivals)
+        weeks, months = space_periods(s, sp, *default_range(today))
+        return SpacePage(sp.slug, sp.name, monday, int(n_desks), days, arrivals, weeks, months)
 
 
 def space_tables(p: SpacePage) -> list[Table]:
@@ -724,4 +776,10 @@ def space_tables(p: SpacePage) -> list[Table]:
                for d in p.days], ["day", "num", "num", "num", "num", "closed"]),
         Table("arrivals", ["col_time", "col_name", "col_desk", "col_status"],
               [[a["time"], a["name"], a["desk"], a["status"]] for a in p.arrivals], ["text", "text", "text", "status"]),
+        Table("weeks", ["col_week", "col_util", "col_booked", "col_capacity", "col_checked_in", "col_no_show"],
+              [[w["period"], w["pct"], w["booked"], w["capacity"], w["checked_in"], w["no_show"]] for w in p.weeks],
+              ["text", "pct", "num", "num", "num", "num"]),
+        Table("months", ["col_month", "col_util", "col_booked", "col_capacity", "col_checked_in", "col_no_show"],
+              [[m["period"], m["pct"], m["booked"], m["capacity"], m["checked_in"], m["no_show"]] for m in p.months],
+              ["month", "pct", "num", "num", "num", "num"]),
     ]
