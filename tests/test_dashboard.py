@@ -296,7 +296,7 @@ async def test_csv_downloads_match_the_page_tables(world):
         async with http.get(world.url + "/dashboard/space/coesfeld/week.csv") as r:
             assert r.status == 200
         # per space and month (district) and per space and week (the space's page), as CSV
-        async with http.get(world.url + "/dashboard/district/spaces.csv") as r:
+        async with http.get(world.url + "/dashboard/district/space_months.csv") as r:
             rows = list(csv.reader(io.StringIO((await r.read()).decode("utf-8-sig")), delimiter=";"))
         assert rows[0] == ["Space", "Monat", "Auslastung", "Gebuchte Platz-Tage", "Kapazität (Platz-Tage)", "Eingecheckt",
                            "Nicht erschienen"]
@@ -457,10 +457,15 @@ def test_browser_district_page_shows_the_statistics(browser, world):
         assert set(heat) == set(names) | {"Σ"}
         total = page.inner_text("#impact-total")
         assert fmt_decimal(rep.total_km, "de", 1) in total and fmt_decimal(rep.total_co2, "de", 1) in total
-        spaces = _cells(page, "spaces")
-        assert [(r[0], r[1], float(r[2]) if r[2] else None, float(r[3]), int(r[4]), int(r[5]), int(r[6]))
-                for r in spaces] == \
-            [(m.name, m.month, m.pct, m.booked, m.capacity, m.checked_in, m.no_show) for m in rep.space_months]
+        # per space (issue 17): utilisation per month, check-ins and no-shows over the range
+        spaces = {r[0]: r[1:] for r in _cells(page, "spaces")}
+        assert set(spaces) == set(names)
+        for name in names:
+            ms = [m for m in rep.space_months if m.name == name]
+            ws = [w for w in rep.weeks if w.name == name]
+            assert [float(v) if v else None for v in spaces[name][:-2]] == [m.pct for m in ms]
+            assert [int(v) for v in spaces[name][-2:]] == [sum(w.checked_in for w in ws), sum(w.no_show for w in ws)]
+        assert sum(int(r[-2]) for r in spaces.values()) > 0 and sum(int(r[-1]) for r in spaces.values()) > 0
         assert page.locator("svg.chart").count() == 5
         _shot(page, "district-de")
         ctx2 = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
@@ -602,6 +607,17 @@ def test_browser_reused_link_is_refused(browser, world):
         page2.context.close()
     finally:
         ctx.close()
+
+
+def test_plain_figures_are_formatted_as_babel_does():
+    """The page's own formatting of plain figures (below 1 000, one decimal at most) equals Babel's."""
+    from bot.features.dashboard.chat import fmt_num
+    from bot.i18n import fmt_decimal
+
+    values = [k / 10 for k in range(-10_000, 10_001)] + list(range(-1_200, 1_200)) + \
+        [round(k / 7, 1) for k in range(-7_000, 7_000)] + [-0.0, 0.05, 1e-5, 2.25, 1234.5, 1e6, 12345678.05]
+    for lang in ("de", "en"):
+        assert [fmt_num(v, lang) for v in values] == [fmt_decimal(v, lang, 1) for v in values]
 
 
 def test_page_colours_have_enough_contrast():

@@ -68,7 +68,23 @@ def cmd_dashboard(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
                      hours=service.SESSION_HOURS))]
 
 
+def preload() -> None:
+    """Load what every page needs once per process, at start rather than in the first request: the templates
+    (compiled), Babel's locale data, the holiday library (bot.booking imports it lazily). No figures."""
+    from bot.booking import holiday_name
+
+    for name in ("base.html", "district.html", "employer.html", "space.html", "index.html", "message.html",
+                 "open.html"):
+        env().get_template(name)
+    for lang in _POINT:
+        fmt_decimal(1234.5, lang, 1)
+        fmt_day(date(2026, 1, 1), lang)
+        fmt_month("2026-01", lang)
+    holiday_name("NW", date(2026, 1, 1))
+
+
 def router() -> Router:
+    preload()
     return Router(
         "dashboard",
         commands={"/dashboard": cmd_dashboard},
@@ -104,15 +120,36 @@ def env():
     return _env
 
 
+_POINT = {"de": ",", "en": "."}
+
+
+def fmt_num(v, lang: str) -> str:
+    """`fmt_decimal(v, lang, 1)` for a page's figures: below 1 000 and with at most one decimal (they are rounded
+    to one place), where neither grouping nor rounding applies, it is the number with the language's decimal
+    sign, written here (a cold district page shows thousands of distinct values, ~60 us each through Babel);
+    anything else goes through Babel. tests/test_dashboard.py compares the two over every such value."""
+    if lang in _POINT and not isinstance(v, bool) and isinstance(v, (int, float)) and -1000 < v < 1000:
+        if isinstance(v, int):
+            return str(v)
+        if v == 0:  # 0.0 and -0.0 ("-0"): Babel's
+            return fmt_decimal(v, lang, 1)
+        whole, _, frac = repr(v).partition(".")
+        if frac == "0":
+            return whole
+        if len(frac) == 1 and whole.lstrip("-").isdigit():
+            return whole + _POINT[lang] + frac
+    return fmt_decimal(v, lang, 1)
+
+
 @lru_cache(maxsize=65536)
 def fmt_value(v, kind: str, lang: str) -> str:
     """A cell as shown (Babel formats; cached: a heat map repeats the same few values thousands of times)."""
     if v is None or v == "":
         return "–"
     if kind == "num":
-        return fmt_decimal(v, lang, 1)
+        return fmt_num(v, lang)
     if kind == "pct":
-        return fmt_decimal(v, lang, 1) + " %"
+        return fmt_num(v, lang) + " %"
     if kind == "day":
         return fmt_day(v, lang)
     if kind == "month":
@@ -142,7 +179,7 @@ def rows_html(tab: service.Table, lang: str) -> Markup:
 
     if not tab.rows:
         return Markup(f'<tr><td colspan="{len(tab.columns)}">{esc(tr(lang, "none"))}</td></tr>')
-    heat = tab.id in ("utilisation", "spaces", "weeks", "months")
+    heat = tab.id in ("utilisation", "spaces", "space_months", "weeks", "months")
     out = []
     for row in tab.rows:
         cells = []

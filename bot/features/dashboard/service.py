@@ -518,6 +518,10 @@ def compute_district(core, from_day: date, to_day: date, today: date, region_id:
 
 
 def district_tables(d: District) -> list[Table]:
+    months = [m["month"] for m in d.months]
+    per_space: dict[str, list[dict]] = {}
+    for m in d.space_months:  # in space order, each space's months in order
+        per_space.setdefault(m["name"], []).append(m)
     return [
         Table("months", ["col_month", "col_commuters", "col_attended", "col_days_per_commuter", "col_members",
                          "col_employers", "col_employees", "col_km", "col_co2", "col_without_km"],
@@ -529,8 +533,12 @@ def district_tables(d: District) -> list[Table]:
         Table("employers", ["col_employer", "col_month", "col_staff", "col_active_staff", "col_days"],
               [[e["name"], e["month"], e["staff"], e["active_staff"], e["days"]] for e in d.employers],
               ["text", "month", "num", "num", "num"]),
-        Table("spaces", ["col_space", "col_month", "col_util", "col_booked", "col_capacity", "col_checked_in",
-                         "col_no_show"],
+        Table("spaces", ["col_space"] + months + ["col_checked_in", "col_no_show"],
+              [[name] + [m["pct"] for m in rows] + [sum(m["checked_in"] for m in rows), sum(m["no_show"] for m in rows)]
+               for name, rows in per_space.items()], ["text"] + ["pct"] * len(months) + ["num", "num"]),
+        # the same per month with its parts, as CSV only (the page shows the table above)
+        Table("space_months", ["col_space", "col_month", "col_util", "col_booked", "col_capacity", "col_checked_in",
+                               "col_no_show"],
               [[m["name"], m["month"], m["pct"], m["booked"], m["capacity"], m["checked_in"], m["no_show"]]
                for m in d.space_months], ["text", "month", "pct", "num", "num", "num", "num"]),
     ]
