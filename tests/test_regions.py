@@ -162,6 +162,20 @@ def test_a_space_of_another_region_is_named_and_nothing_is_booked(world):
         assert (s.get(Member, anna).prefs or {}).get("home_space") is None
 
 
+def test_no_booking_for_a_colleague_nor_a_walk_in_in_another_region(world1):
+    core = world1.dialogue.core
+    world1.send("carl", "/start STADTWERKE-2026")
+    answer = world1.send("anna", "für Carl morgen Wittlich")
+    assert "Region Bernkastel-Wittlich" in answer and "nichts gebucht" in answer
+    answer = world1.send("anna", "einchecken Morbach")  # a walk-in desk would be a booking there
+    assert "Region Bernkastel-Wittlich" in answer
+    carl, anna = mid(core, "carl"), mid(core, "anna")
+    with core.db.session() as s:
+        slugs = set(s.scalars(select(Space.slug).join(Booking, Booking.space_id == Space.id)
+                              .where(Booking.member_id.in_([carl, anna]))))
+    assert slugs == {"coesfeld"}
+
+
 def test_what_is_free_and_space_buttons_show_the_members_region(world1):
     free = world1.send("mo", "was ist morgen frei?")
     assert "Wittlich" in free and "Morbach" in free and "Bernkastel-Kues" in free

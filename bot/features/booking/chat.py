@@ -85,14 +85,14 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
     assert it is not None
     if it.question:  # a question never changes anything: it is answered, and one button then acts
         return on_availability(dlg, ctx)
+    if (other := foreign_space_reply(dlg.core, ctx, it.space)) is not None:  # a space of another region (issue 17)
+        return other
     if it.colleague:
         return ask_book_for(dlg, ctx, it)
     if it.date_text_unreadable and not it.dates:
         return [Reply(t(ctx.lang, "date_unreadable"))]
     if it.space is None and it.space_text:
         return ask_space_guess(dlg, ctx, it)
-    if (other := foreign_space_reply(dlg.core, ctx, it.space)) is not None:  # a space of another region (issue 17)
-        return other
     request = _request_of(it)
     if it.space_fuzzy and it.space:  # read from a typo ("Dülman"): confirm the place first
         ref = next((r for r in dlg.core.space_refs() if r.slug == it.space), None)
@@ -683,6 +683,8 @@ def do_checkin(dlg, ctx: Ctx, slug: str | None) -> list[Reply]:
     if slug:  # at another space than booked today: offer to move the booking here
         today = [b for b in dlg.booking.my_bookings(ctx.member.id, from_day=ctx.now.date())
                  if b.day == ctx.now.date() and b.seat == 0 and b.status == "confirmed"]
+        if all(b.space.slug != slug for b in today) and (other := foreign_space_reply(dlg.core, ctx, slug)) is not None:
+            return other  # no walk-in desk in another region (issue 17)
         if today and all(b.space.slug != slug for b in today):
             here = dlg.booking.get_space(slug)
             if here is not None:
