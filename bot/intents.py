@@ -146,7 +146,7 @@ _LEXICON = (
     "vormittag vormittags nachmittag nachmittags morgens morning afternoon ganztags ganztaegig "
     "angekommen arrived rueckgaengig plaetze arbeitsplatz schreibtisch personen people "
     "silvester heiligabend neujahr weihnachten christmas "
-    "monitor bildschirm stehpult stehtisch hoehenverstellbar ruhige ruhigen ruhiger ruhiges standing screen"
+    "monitor bildschirm stehpult stehtisch hoehenverstellbar ruhige ruhigen ruhiger ruhiges"
 ).split()
 
 # common words that must never be "corrected" into a space or keyword
@@ -171,7 +171,8 @@ _STOP = set(
     just only also some many much more most other another any anything every each all both
     desk desks seat seats spot spots place places room table booking bookings book booked
     your yours mine ours here where whole entire full half free make made take come going
-    sende sender sendung senden? essen check checke checken checks checked
+    sende sender sendung senden? essen check checke checken checks checked schreiben schreibe schreibst screen screens sending standing
+    checking helps macht
     """.replace("?", "").split()
 )
 
@@ -398,7 +399,8 @@ def _compile_more() -> None:
                      r"\bruhig\s+" + place + r"\b|"
                      r"\b(?:ruhe|still)(?:zone|bereich|raum|ecke|platz|arbeit\w*)\b|\b(?:etwas|was)\s+ruhige[sn]?\b|"
                      r"\bsomething\s+quiet(?:er)?\b|\bwo\s+(?:es|man)\s+(?:\w+\s+)?ruhig\b|\bwhere\s+it'?s\s+quiet\b|"
-                     r"\bin\s+ruhe\s+arbeiten\b|" + place + r"\W+(?:der|die|das|that|which|where)\s+(?:\w+\s+){0,2}?(?:ruhig|quiet)\b")),
+                     r"\bin\s+ruhe\s+arbeiten\b|\b(?:und|and)\s+(?:eher\s+|moeglichst\s+|schoen\s+)?(?:ruhig|leise|quiet)\b"
+                     r"(?!\s+(?:ist|sein|is|be|bleiben|hier|da|dort|there))|" + place + r"\W+(?:der|die|das|that|which|where)\s+(?:\w+\s+){0,2}?(?:ruhig|quiet)\b")),
         ("standing", _R(r"\b(?:steh(?:pult|tisch|schreibtisch|arbeitsplatz|platz)\w*|\w*verstellbar\w*|"
                         r"standing[\s-]+" + place + r"|stand(?:ing)?[\s-]?up[\s-]+" + place + r"|sit[\s/-]+stand\w*|"
                         r"(?:height[\s-]+)?adjustable(?:\s+" + place + r")?|(?:im|zum)\s+stehen)\b")),
@@ -588,7 +590,8 @@ def _compile_more() -> None:
                         r"\b(?:dann|then|sonst|otherwise|else)\b")
     _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
                  r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b|\btravel+ing\s+(?:for\s+work|on\s+business)\b|\bon\s+the\s+road\b")
-    _AWAY_RE = _R(r"\bauf\s+montage\b|\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
+    _AWAY_RE = _R(r"\bauf\s+montage\b|\b(?:beim|bei\s+einem|bei\s+der)\s+(?:kunden|kundin|kunde)\b|\bat\s+a\s+client'?s?\b|"
+                  r"\bim\s+aussendienst\b|\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
     _MY_PEOPLE = _R(r"\b(?:meine[nmr]?|my|unsere[nmr]?|our)\s+leuten?\b|\bmy\s+people\b")
@@ -750,7 +753,7 @@ _TOPIC = {
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
     "innenstadt", "black", "verkaufsoffen", "verkaufsoffener", "sale", "geschaefte", "laeden", "bakery", "baeckerei",
     "supermarkt", "supermarket", "apotheke", "pharmacy", "hotel", "kneipe", "pub", "eisdiele", "metzger", "friseur",
-    "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
+    "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
     "drinks", "feierabendbier", "cocktails", "rezept", "recipe", "kuehlschrank", "fridge", "drucker", "printer",
     "kaffeemaschine", "spuelmaschine", "mikrowelle", "microwave", "heizung", "heating", "toilette", "klo", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
@@ -1024,10 +1027,11 @@ class _Parser:
 
     def __init__(self, spaces: tuple[SpaceRef, ...]):
         from rapidfuzz import fuzz, process  # lazy: keeps `import bot.intents` cheap
+        from rapidfuzz.distance import OSA
 
         _compile_regexes()
 
-        self._fuzz, self._process = fuzz, process
+        self._fuzz, self._process, self._osa = fuzz, process, OSA.distance
         keys: dict[str, str | None] = {}
 
         def add(key: str, slug: str) -> None:
@@ -1090,11 +1094,23 @@ class _Parser:
         if cands:
             cutoff = 88 if len(w) == 4 else 80
             best = self._process.extractOne(w, cands, scorer=self._fuzz.ratio, score_cutoff=cutoff)
-            if best:
+            if best and self._typo_like(w, best[0]):
                 out = best[0]
         if len(self._corr_cache) < 20000:
             self._corr_cache[w] = out
         return out
+
+    def _typo_like(self, w: str, c: str) -> bool:
+        """A typo changes a letter or two (a swap counts once), not a part of a compound: "uebertragen" is no
+        "uebermorgen", "weihnachtsmann" no "weihnachten", "macht" no "march". An inflection ending is allowed
+        ("hoehenverstelbarer" -> "hoehenverstellbar")."""
+        limit = 1 if len(w) <= 5 else 2
+        if self._osa(w, c) <= limit:
+            return True
+        for end in ("en", "er", "es", "em", "e", "n", "s"):
+            if len(w) - len(end) >= len(c) - 1 and w.endswith(end) and self._osa(w[:-len(end)], c) <= limit:
+                return True
+        return False
 
     def _normalise(self, text: str) -> tuple[str, list[tuple[int, int, str, bool]], list[tuple[int, int, str]]]:
         """Folded, corrected working text plus (start, end, original word, capitalised) per word."""
@@ -2193,7 +2209,7 @@ class _Parser:
         if avail and it.space and ts & {"wenn", "falls", "if"} and _COND_FALLBACK.search(s):
             return "book", 0.7, "availability"  # "Wenn Senden morgen voll ist, dann Dülmen": ask before booking
         if avail and not (_DAYOFF_RE.search(s)):
-            if topic and not desk:
+            if (topic or not q and not _INTERJ.isdisjoint(rest)) and not desk:  # "Samstag ist endlich frei 🥳"
                 return "smalltalk", 0.65, "availability"
             return "availability", (0.9 if q else 0.8), "book"
         if q:

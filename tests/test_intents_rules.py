@@ -517,3 +517,26 @@ def test_member_names(text, name):
 ])
 def test_do_as_thursday(text, dates):
     assert p(text).dates == ds(*dates)
+
+
+@pytest.mark.parametrize("word,text", [
+    ("macht", "Der Bäcker in Nottuln macht Freitag zu"),  # no "march"
+    ("übertragen", "Wird Freitag in Olfen das Spiel übertragen?"),  # no "übermorgen"
+    ("Weihnachtsmann", "Kommt der Weihnachtsmann am 24. auch nach Dülmen?"),  # no "Weihnachten"
+    ("schreiben", "kannst du mir ein Gedicht schreiben"),  # no "screen"
+    ("sending", "stop sending me reminders"),  # no "standing"
+])
+def test_typo_correction_leaves_real_words_alone(word, text):
+    from bot.intents import _parser_for
+    folded, _words, corrected = _parser_for(SPACES)._normalise(text)
+    assert not any(folded[a:b] in ("march", "uebermorgen", "weihnachten", "screen", "standing")
+                   for a, b, _fixed in corrected), folded
+
+
+@pytest.mark.parametrize("typo,space", [("Duelmnen", "duelmen"), ("Coesfld", "coesfeld"), ("Nordkichen", "nordkirchen")])
+def test_typos_of_places_still_read(typo, space):
+    assert p(f"morgen {typo}").space == space
+
+
+def test_typos_of_feature_words_with_an_ending():
+    assert p("hoehenverstelbarer Tisch morgen Coesfeld").desk_features == ["standing"]
