@@ -111,6 +111,7 @@ class Dialogue:
         self.routes.check(notices=KIND_PREF)  # every notice a member can switch has a drafter
         self.flood = FloodWindow(core.settings.flood_messages_per_minute)
         self._parsed: dict = {}
+        self._spaces: tuple | None = None  # (core.space_refs(), the same as _HashedSpaces) for the parser
 
     # ------------------------------------------------------------------ entry point
     def handle(self, msg: IncomingMessage) -> list[Reply]:
@@ -434,21 +435,20 @@ class Dialogue:
     def parse(self, text: str, now) -> Intent:
         """`bot.intents.parse`, remembered for the same text within the same minute (the usual phrases repeat:
         "morgen Dülmen"); each caller gets its own copy, since handlers may fill in slots."""
-        import copy
-
         from bot.intents import parse
 
         spaces = self.core.space_refs()
+        hashed = self._spaces
+        if hashed is None or hashed[0] is not spaces:
+            hashed = self._spaces = (spaces, _HashedSpaces(spaces))
         key = (text, now.replace(second=0, microsecond=0), id(spaces))
         hit = self._parsed.get(key)
         if hit is None:
-            hit = parse(text, now, spaces)
+            hit = parse(text, now, hashed[1])
             if len(self._parsed) >= 4096:
                 self._parsed.clear()
             self._parsed[key] = hit
-        it = copy.copy(hit)
-        it.dates, it.args, it.space_guess = list(hit.dates), list(hit.args), list(hit.space_guess)
-        return it
+        return _copy_intent(hit)
 
     def _changed_since(self, member_id: int, issued: str | None) -> bool:
         """Did the member's bookings change after this button was issued? (A later action makes it stale.)"""
@@ -489,6 +489,32 @@ def _option_place(low: str, count: int) -> int | None:
 def _is_refusal(label: str) -> bool:
     folded = _folded(label)
     return any(w in folded for w in ("nein", "keep", "behalten", "abbrechen", "cancel", "no thanks", "lieber nicht"))
+
+
+class _HashedSpaces(tuple):
+    """The configured spaces as the parser gets them, hashed once: the parser keeps one parser per spaces tuple
+    (an lru_cache keyed by it), and hashing a tuple of SpaceRefs anew for every message cost ~5 % of a
+    booking message."""
+
+    def __new__(cls, items):
+        self = super().__new__(cls, items)
+        self._hash = tuple.__hash__(self)
+        return self
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+_INTENT_SLOTS = Intent.__slots__
+
+
+def _copy_intent(src: Intent) -> Intent:
+    """A copy of a parsed Intent with its own lists (what `copy.copy` plus copied lists did, ~4x faster)."""
+    it = object.__new__(Intent)
+    for name in _INTENT_SLOTS:
+        v = getattr(src, name)
+        setattr(it, name, v[:] if type(v) is list else v)
+    return it
 
 
 def _folded(label: str) -> str:

@@ -42,7 +42,18 @@ _RESOLVE = (
 )
 _TOUCH_IDENTITY = "UPDATE identities SET chat_id = ?, blocked_at = NULL, last_used_at = ? WHERE id = ?"
 _TOUCH_MEMBER = "UPDATE members SET deleted_at = NULL, display_name = ?, last_seen_at = ? WHERE id = ?"
-_TOKEN_INSERT = "INSERT INTO pending_actions (token, member_id, action, created_at, expires_at) VALUES (?, ?, {}, ?, ?)"
+_TOKEN_INSERT = "INSERT INTO pending_actions (token, member_id, action, created_at, expires_at) VALUES {}"
+_TOKEN_SQL: dict[tuple[str, int], str] = {}
+
+
+def _token_insert(d, n: int) -> str:
+    """The INSERT of n button tokens as driver SQL for the dialect `d` (built once per size)."""
+    sql = _TOKEN_SQL.get((d.name, n))
+    if sql is None:
+        sql = d.sql(_TOKEN_INSERT.format(", ".join([f"(?, ?, {d.cast('JSON')}, ?, ?)"] * n)))
+        if len(_TOKEN_SQL) < 64:
+            _TOKEN_SQL[(d.name, n)] = sql
+    return sql
 
 
 def _stale(at: datetime | None, now: datetime) -> bool:
@@ -246,15 +257,14 @@ class Members:
         if not actions:
             return []
         with self.db.session() as s:
-            # one driver INSERT (executemany for several): no ORM objects for rows nobody reads back here
+            # one driver INSERT of all rows: no ORM objects for rows nobody reads back here
             conn = connection(s)
             d = dialect_of(conn.dialect.name)
-            rows = [(t, member_id, d.js(a), d.ts(now), d.ts(now + ttl)) for t, a in zip(tokens, actions)]
-            sql = d.sql(_TOKEN_INSERT.format(d.cast("JSON")))
-            if len(rows) == 1:
-                run(conn, sql, rows[0])
-            else:
-                run(conn, sql, rows, many=True)
+            created, expires = d.ts(now), d.ts(now + ttl)
+            params: list = []
+            for t, a in zip(tokens, actions):
+                params += (t, member_id, d.js(a), created, expires)
+            run(conn, _token_insert(d, len(actions)), params)
         return ["a:" + t for t in tokens]
 
     def usable_actions(self, member_id: int, op: str, *, within: timedelta, limit: int = 20) -> list[dict]:
