@@ -326,6 +326,11 @@ def _attended(today: date):
     return and_(or_(Booking.day < today, Booking.status == Status.CHECKED_IN.value), Booking.seat == 0)
 
 
+def _goals_month(core, key: str, d0: date, d1: date, today: date, in_region: list):
+    """A function of a session: goal 1 and goal 3 of one month (`_goals_1_and_3`)."""
+    return lambda s: _goals_1_and_3(s, core, [(key, d0, d1)], today, in_region)
+
+
 def _goals_1_and_3(s, core, months_in: list, today: date, in_region: list) -> tuple[dict, dict]:
     """Goal 1 per month and goal 3 per month and employer, one statement per month (one read of its bookings).
 
@@ -421,11 +426,31 @@ def _open_days(space_rows, closures, from_day: date, to_day: date, desks: dict) 
     return capacity
 
 
+PARALLEL = 4  # PostgreSQL: the district's large statements run side by side on this many connections
+
+
+def _side_by_side(core, s, jobs: list) -> list:
+    """Each job (a function of a session) on PostgreSQL in its own session and thread, so the large statements
+    (each month's goals, the spaces) use more than one core of the database; on SQLite one after the other in `s`.
+    Each statement sees its own snapshot either way (READ COMMITTED), as the statements of one session do."""
+    if not core.db.is_postgres or len(jobs) < 2:
+        return [job(s) for job in jobs]
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(job):
+        with core.db.session() as own:
+            _tune(core, own)
+            return job(own)
+
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(jobs)), thread_name_prefix="district") as pool:
+        return list(pool.map(run, jobs))
+
+
 def compute_district(core, from_day: date, to_day: date, today: date, region_id: int | None = None) -> District:
     """bot.stats' figures for the range, from set-based aggregates; with `region_id` only that region's spaces and
     the bookings made there. On PostgreSQL every booking query reads a covering index only (migration 0010):
     goal 1 and 3 one statement per month each over ix_bookings_month_member, goal 2 one over
-    ix_bookings_day_space_stats."""
+    ix_bookings_day_space_stats; these run side by side (`_side_by_side`)."""
     where_region = [] if region_id is None else [Space.region_id == region_id]
     in_region = [] if region_id is None else [Booking.space_id.in_(select(Space.id).where(*where_region))]
     months_in = _months(from_day, to_day)
@@ -449,10 +474,14 @@ def compute_district(core, from_day: date, to_day: date, today: date, region_id:
         wk_i = case(*[(per_day.c.day < m, i) for i, m in enumerate(mondays)], else_=len(mondays)) if mondays else literal(0)
         mo_i = case(*[(per_day.c.day <= d1, i) for i, (_k, _d0, d1) in enumerate(months_in[:-1])],
                     else_=len(months_in) - 1) if len(months_in) > 1 else literal(0)
-        per_space = s.connection().execute(
-            select(per_day.c.sid, wk_i, mo_i, func.sum(per_day.c.h), func.sum(per_day.c.ci), func.sum(per_day.c.ns))
-            .group_by(per_day.c.sid, wk_i, mo_i)).all()
-        goal1, goal3 = _goals_1_and_3(s, core, months_in, today, in_region)
+        by_space = (select(per_day.c.sid, wk_i, mo_i, func.sum(per_day.c.h), func.sum(per_day.c.ci),
+                           func.sum(per_day.c.ns)).group_by(per_day.c.sid, wk_i, mo_i))
+        done = _side_by_side(core, s, [lambda own: own.connection().execute(by_space).all()]
+                             + [_goals_month(core, key, d0, d1, today, in_region) for key, d0, d1 in months_in])
+        per_space, goal1, goal3 = done[0], {}, {}
+        for g1, g3 in done[1:]:
+            goal1.update(g1)
+            goal3.update(g3)
         # the employers' registered staff: every employee role, less those of erased members (few)
         staff = dict(s.execute(select(Role.employer_id, func.count()).where(Role.kind == "employee")
                                .group_by(Role.employer_id)).all())
