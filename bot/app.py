@@ -38,6 +38,10 @@ class Core:
             with self.db.session() as s:
                 self._space_refs = tuple(SpaceRef(sp.slug, sp.name, sp.town)
                                          for sp in s.scalars(select(Space).where(Space.active).order_by(Space.slug)))
+                from bot.features.district.regions import load_region_map
+
+                # which region each space is in, read with them (bot.features.district.regions.region_map)
+                self._region_map = (self._space_refs, load_region_map(s))
         return self._space_refs
 
     def refresh_spaces(self) -> None:

@@ -54,16 +54,20 @@ class RegionMap:
         return {slug for slug, rid in self.of_space.items() if rid == region_id}
 
 
+def load_region_map(s) -> RegionMap:
+    """Read the map (two small queries); `Core.space_refs()` does so with the parser's spaces."""
+    regions = tuple(RegionInfo(r.id, r.slug, r.name, r.holiday_region)
+                    for r in s.scalars(select(Region).order_by(Region.id)))
+    return RegionMap(regions, dict(s.execute(select(Space.slug, Space.region_id)).tuples().all()))
+
+
 def region_map(core) -> RegionMap:
     refs = core.space_refs()
     cached = getattr(core, "_region_map", None)
     if cached is not None and cached[0] is refs:
         return cached[1]
     with core.db.session() as s:
-        regions = tuple(RegionInfo(r.id, r.slug, r.name, r.holiday_region)
-                        for r in s.scalars(select(Region).order_by(Region.id)))
-        of_space = dict(s.execute(select(Space.slug, Space.region_id)).tuples().all())
-    rmap = RegionMap(regions, of_space)
+        rmap = load_region_map(s)
     core._region_map = (refs, rmap)
     return rmap
 
