@@ -456,12 +456,12 @@ def _compile_more() -> None:
         (("noch",), r"\bnoch\s+an\s+tagen\b"),
         (("wie", "how"), (r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
                          r"\bhow\s+(?:often|many\s+times)\s+(?:can|may)\s+i\s+still\b")),
-        (("hab", "habe", "have"), r"\b(?:hab|habe|have)\s+(?:ich|i)\s+(?:noch|still|any)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
+        (("hab", "habe", "have"), r"\b(?:hab|habe|have)\s+(?:ich|i)\s+(?:\S+\s+){0,3}?(?:noch|still|any)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
     _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|bei|darf|kann|can|may|bekommt|kriegt|gets)\s+(?=([a-z]+)\b)")
-    _NAME_POSS = _R(r"\b([a-z]+)'s\s+(?:contingent|quota|days|allowance|balance|kontingent|tage|budget|guthaben)\b")
+    _NAME_POSS = _R(r"\b([a-z]+)'s\s+(?:\w+\s+){0,2}?(?:contingent|quota|days|allowance|balance|kontingent|tage|budget|guthaben)\b")
     _CANCEL_PHRASE = _R(
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
@@ -500,6 +500,7 @@ def _compile_more() -> None:
         (("meine", "my", "meiner"), (r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
                                     r"\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b")),
         (("book", "reserve"), r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)"),
+        (("anything",), r"\b(?:do\s+i\s+have|have\s+i\s+got|i\s+have|i'?ve\s+got)\s+anything\s+(?:on|for|booked|planned|scheduled)\b"),
         (("booked", "reserved", "bookings", "reservations"),
          r"\b(?:do|did|have)\s+i\s+(?:have\s+|got\s+)?(?:\w+\s+){0,2}?(?:booked|reserved|bookings|reservations)\b"),
         (("bin",), r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b"),
@@ -753,7 +754,7 @@ _TOPIC = {
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
     "innenstadt", "black", "verkaufsoffen", "verkaufsoffener", "sale", "geschaefte", "laeden", "bakery", "baeckerei",
     "supermarkt", "supermarket", "apotheke", "pharmacy", "hotel", "kneipe", "pub", "eisdiele", "metzger", "friseur",
-    "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
+    "cake", "cookies", "kekse", "bbq", "breakfast", "fruehstueck", "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
     "drinks", "feierabendbier", "cocktails", "rezept", "recipe", "kuehlschrank", "fridge", "drucker", "printer",
     "kaffeemaschine", "spuelmaschine", "mikrowelle", "microwave", "heizung", "heating", "toilette", "klo", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
@@ -765,7 +766,7 @@ _K_REMIND = {"erinnerung", "erinnerungen", "reminder", "reminders", "benachricht
 _K_IMPACT = {"co2", "kohlendioxid", "emission", "emissionen", "bilanz", "umweltbilanz", "impact", "abzeichen", "badge",
              "badges", "streak", "serienrekord", "klimabilanz", "footprint"}
 _K_IMPACT_WHAT = {"km", "kilometer", "kilometers", "kilometres", "kg", "co2", "miles", "fahrt", "fahrten", "sprit", "benzin"}
-_K_THANKS = {"thnx", "tnx", "tks", "dankoe", "danki", "dankee", "danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
+_K_THANKS = {"appreciated", "appreciate", "grateful", "ta", "kudos", "thnx", "tnx", "tks", "dankoe", "danki", "dankee", "danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
              "cheers", "dankschoen", "vielendank"}
 _K_COMPANY = {"firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firmenkontingent", "firmenpool",
               "pool"}
@@ -2190,7 +2191,7 @@ class _Parser:
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
         if has_book:
-            if q and (ts & {"man", "one", "noch"} and not ts & {"du", "you", "mir", "me"}
+            if q and (ts & {"man", "one", "noch", "still"} and not ts & {"du", "you", "mir", "me"}
                       or set(_WORDS.findall(w)) & _K_AVAIL):
                 return "availability", 0.7, "book"
             return "book", (0.95 if not q else 0.8 if ents or desk else 0.7), None
