@@ -361,7 +361,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DAY_IS, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
@@ -374,6 +374,8 @@ def _compile_more() -> None:
     _E_TAGE = _ends("tage", "tagen")
     _S_STAFF = _stems("team", "mitarbeit")
     _E_URLAUB = _ends("urlaub", "ferien")
+    global _E_REISE
+    _E_REISE = _R(r"(?:^|[^pkgw])reise ")
     _S_NAMED = _stems(*_NAMED_STEMS)
     _S_WD = _stems(*sorted(_WD_PREFIX))
     # desk choice (issue 17): "Platz 3", "Schreibtisch Nr. 3", "seat #3", "Tisch drei"; the number is no date,
@@ -414,7 +416,7 @@ def _compile_more() -> None:
     _CHITCHAT = _Cues([
         (("wie",), r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bwie\s+weit\b|\bwie\s+war\s+dein\b"),
         (("how", "how's", "hows"), r"\bhow\s+are\s+you\b|\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bhow\s+far\b"),
-        (("bist",), r"\bbist\s+du\s+(?:ein|eine|echt)\b"),
+        (("bist", "warst"), r"\bbist\s+du\s+(?:ein|eine|echt)\b|^\s*(?:bist|warst)\s+du\b"),
         (("are",), r"\bare\s+you\s+(?:a|an|real)\b"),
         (("witz",), r"\berzaehl\w*\b.*\bwitz\b"),
         (("was",), r"^\s*was\s+fuer\s+(?:ein|eine|einen)\b[^?]*$"),
@@ -446,9 +448,9 @@ def _compile_more() -> None:
         (("didn't", "didnt"), r"\bi\s+didn'?t\s+(?:want|mean)\s+(?:that|to)\b"),
     ])
     _CONT_RE = _Cues([
-        (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\w+\s+){0,2}?(?:\w*tage|days)\b|"
+        (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b|"
                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
-                    r"\b(?:bezahlte|paid)\s+(?:\w+\s+)?(?:tage|days)\b|\bremaining\s+days\b|"
+                    r"\b(?:bezahlte|paid)\s+(?:\S+\s+)?\S*(?:tage|days)\b|\bremaining\s+days\b|"
                     r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b")),
         (("wie", "wieviel", "wieviele"), (r"\bwie\s*viel\w*\s+(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left)\b|"
                                          r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b")),
@@ -460,7 +462,8 @@ def _compile_more() -> None:
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
-    _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|bei|darf|kann|can|may|bekommt|kriegt|gets)\s+(?=([a-z]+)\b)")
+    _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|bei|darf|kann|can|may|bekommt|kriegt|gets|restkontingent|"
+                    r"kontingent|contingent|quota)\s+(?=([a-z]+)\b)")
     _NAME_POSS = _R(r"\b([a-z]+)'s\s+(?:\w+\s+){0,2}?(?:contingent|quota|days|allowance|balance|kontingent|tage|budget|guthaben)\b")
     _CANCEL_PHRASE = _R(
         r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
@@ -584,6 +587,7 @@ def _compile_more() -> None:
     _NEG_DATE = _R(r"\b(?:statt|anstatt|instead\s+of|nicht\s+(?:am|mehr)?|not\s+(?:on)?)\s*(?:am|den|on|the)?\s*$")
     _HOWTO_Q = _R(r"\b(?:do|did)\s+i\s+(?:need|have)\s+to\b|\b(?:must|should)\s+i\b|\b(?:muss|soll|sollte)\s+ich\b|"
                   r"\bbrauche?\s+ich\s+(?:\w+\s+)?(?:zu|to)\b")
+    _DAY_IS = _R(r"\b(?:heute|today|morgen|tomorrow|uebermorgen|gestern|yesterday)\s+(?:ist|is|war|was|wird|will\s+be)\s+(?:schon\s+|endlich\s+|already\s+|finally\s+)?$")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
@@ -725,6 +729,7 @@ _FILLER = {
     "coming", "go", "going", "eintragen", "trag", "schreib", "into", "down", "up", "of", "off",
     "jeden", "jede", "jedem", "every", "each", "alle", "all", "ganze", "ganzen", "whole", "entire", "komplett",
     "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "halt", "eben", "tage", "days", "day",
+    "datum", "ort", "uhrzeit", "anzahl", "date", "place", "location", "anfrage", "standort", "wunsch",
     "spontan", "kurzfristig", "ueber", "aber", "erst", "actually", "make", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
     "ungefaehr", "circa", "eigentlich", "einfach", "gleich", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
@@ -758,7 +763,8 @@ _TOPIC = {
     "drinks", "feierabendbier", "cocktails", "rezept", "recipe", "kuehlschrank", "fridge", "drucker", "printer",
     "kaffeemaschine", "spuelmaschine", "mikrowelle", "microwave", "heizung", "heating", "toilette", "klo", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
-_NOT_NAMES = {"urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
+_NOT_NAMES = {"stand", "status", "info", "infos", "uebersicht", "details", "aktuell", "gesamt", "insgesamt", "rest", "total",
+              "abfrage", "anzeigen", "zeigen", "bitte", "check", "urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
 _K_REMIND = {"erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
              "notifications", "notification", "erinnere", "erinnern", "remind", "benachrichtige"}
@@ -774,10 +780,10 @@ _K_STAFF = {"mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "e
             "leute", "belegschaft", "angestellten"}
 _K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
 _K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
-              "fortbildung", "weiterbildung", "schulung", "konferenz", "conference", "kur", "reha", "mutterschutz",
+              "fortbildung", "weiterbildung", "schulung", "konferenz", "messe", "tagung", "kongress", "conference", "kur", "reha", "mutterschutz",
               "sabbatical", "betriebsferien", "vacation", "holiday", "holidays", "krankgeschrieben", "abwesend",
               "abwesenheit", "elternzeit", "ooo", "leave", "dienstreise", "verreist", "absent", "away"}
-_K_WHO = {"wer", "who", "whos", "who's", "jemand", "jemanden", "anyone", "anybody", "someone", "somebody", "wem", "wen",
+_K_WHO = {"ankuenfte", "arrivals", "gaeste", "besucher", "visitors", "guests", "anmeldungen", "wer", "who", "whos", "who's", "jemand", "jemanden", "anyone", "anybody", "someone", "somebody", "wem", "wen",
           "whom"}
 _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
            "vorhin", "neulich"}
@@ -854,6 +860,9 @@ def _ends(*ends: str) -> re.Pattern:
 _G_IFFREE = {"if", "when", "once", "soon", "falls", "wenn", "sobald", "sowie"}
 _SUBJUNCTIVE_REQ = {"gern", "gerne", "ich", "wir", "mir", "uns", "super", "toll", "gut", "nett", "schoen", "klasse",
                     "prima", "cool", "top", "lieb", "perfekt", "es", "das"}
+_COPULA = {"ist", "is", "war", "was"}
+_PEOPLE = {"members", "mitglieder", "leute", "people", "colleagues", "kollegen", "kolleginnen", "personen", "persons",
+           "coworker", "coworkers", "nutzer", "users"}
 _PRESENT = {"da", "hier", "here", "there", "coworking", "buero", "office", "im", "vor", "ort", "heute", "today", "around",
             "dort", "sitzt", "kommt", "arbeitet", "in"}
 _FAMILY = {"kinder", "kids", "kind", "sohn", "tochter", "schule", "school", "enkel", "oma", "opa", "familie", "family"}
@@ -1586,6 +1595,8 @@ class _Parser:
             tok = mm.group("wd") or mm.group("wds")
             wd = _WEEKDAYS[tok]
             st = mm.start()
+            if _DAY_IS.search(s[:st]):  # "Heute ist Montag", "tomorrow is Friday"
+                return _blank(mm)
             if mm.group("wd") == "montag" and mm.group("pl") == "e" and s[:st].rstrip().endswith((" auf", " zur", " von der")):
                 return mm.group()
             if tok in ("sat", "sun", "wed"):
@@ -2121,6 +2132,8 @@ class _Parser:
             return "company_contingent", 0.9, "contingent"
         staff = bool(ts & _K_STAFF_NOLEUTE) or bool(_S_STAFF.search(jt)) \
             or bool(_MY_PEOPLE.search(s))
+        if staff and it.month and not (it.space or it.dates) and ts & (_K_WHO | {"welche", "which"}):
+            return "team_bookings", 0.85, "who"
         if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}) \
                 and not (it.space and it.dates):
             return "team_bookings", 0.9, "list"
@@ -2149,7 +2162,7 @@ class _Parser:
             or bool("ferien" in ts and it.dates and ts.isdisjoint(_FAMILY)) \
             or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
                                                   for t in toks) \
-            or bool(_OFF_RE.search(s) and not topic) or "reise " in jt \
+            or bool(_OFF_RE.search(s) and not topic) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and not strong_cancel:
@@ -2169,15 +2182,17 @@ class _Parser:
         help_start = bool(ts & {"wie", "how"}) and bool(_HELP_START.match(s) or _HELP_AFTER.search(s))
         if help_start and not (it.dates or it.space or it.start):  # "How do I cancel a booking?"
             return "help", 0.85, None
-        if ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"}) \
-                or _LIST_RE.search(s, ts):
+        others = bool(ts & _K_WHO) or bool(ts & {"welche", "which"} and ts & _PEOPLE)
+        if not others and (ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"})
+                           or _LIST_RE.search(s, ts)):
             return "list", 0.85, None
         if help_start and not (it.dates or it.space or it.start) or ts & _K_HELP \
                 or _HELP_RE.search(s, ts) or "?" in s and s.strip().strip("?") == "":
             if not (has_book and ents) and not (ents and ts & _K_PRICE):
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
-        if not topic and (ts & _K_WHO and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
+        if not topic and ((ts & _K_WHO or ts & {"welche", "which"} and ts & _PEOPLE)
+                          and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or " team" in jt)
                                           and (it.dates or it.space) and not desk and it.desks == 1
                                           and not _HOWMUCH.search(s))
@@ -2202,7 +2217,7 @@ class _Parser:
         if (hours or price) and topic and not desk:
             return "smalltalk", 0.7, "availability"
         if hours or price:
-            if it.space or desk or ts & {"tag", "day", "coworking", "euch", "ihr", "ihnen", "you", "hier", "here", "das", "it",
+            if it.space or desk or len(toks) <= 2 or ts & {"tag", "day", "coworking", "euch", "ihr", "ihnen", "you", "hier", "here", "das", "it",
                                          "spass", "sowas", "ganze", "that",
                                          "this"}:
                 it.topic = "hours" if hours else "price"
@@ -2248,7 +2263,7 @@ class _Parser:
                 return "book", 0.85 if ents else 0.7, None
             if desk and ents and not topic:  # "ein Platz ... <words we do not know>": most likely a request, ask
                 return "book", 0.7, "smalltalk"
-            if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ):
+            if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ | _COPULA and not req and it.desks == 1):
                 return "smalltalk", 0.65, "book"
             return "book", 0.55, "smalltalk"
         if topic:
