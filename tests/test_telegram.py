@@ -427,6 +427,23 @@ async def test_real_dialogue_invite_book_undo(emu, make, sqlite_core):
     await emu.wait_for(lambda: "reply_markup" not in emu.message(ANNA, again[0].message_id))
 
 
+async def test_an_edited_request_is_answered_and_changes_nothing(emu, make, sqlite_core):
+    """Editing "morgen Olfen" to "übermorgen Olfen" must not add a second booking, and must not go unanswered."""
+    from bot.dialogue import Dialogue
+    from bot.i18n import t as text_of
+
+    dlg = Dialogue(sqlite_core)
+    await make(dlg, limits=LIFTED)
+    emu.inject_message(ANNA, ANNA, "STADTWERKE-2026", first_name="Anna", language_code="de")
+    await emu.wait_for(lambda: any("Stadtwerke" in (c.text or "") for c in emu.sent_to(ANNA)))
+    up = emu.inject_message(ANNA, ANNA, "morgen Olfen")
+    await emu.wait_for(lambda: [c for c in emu.sent_to(ANNA, "sendMessage") if "Gebucht" in c.text])
+    emu.edit_user_message(ANNA, up["message"]["message_id"], "übermorgen Olfen")
+    await emu.wait_for(lambda: any(text_of("de", "edit_refused") in (c.text or "") for c in emu.sent_to(ANNA)))
+    member = dlg.members.resolve("telegram", str(ANNA), str(ANNA))
+    assert [b.day.isoformat() for b in dlg.booking.my_bookings(member.id)] == ["2026-11-24"]
+
+
 async def test_real_dialogue_english_and_group(emu, make, sqlite_core):
     from bot.dialogue import Dialogue
 

@@ -495,6 +495,20 @@ class TelegramEmulator:
         self._messages[(chat_id, msg["message_id"])] = msg
         return self._enqueue({"message": msg})
 
+    def edit_user_message(self, chat_id: int | str, message_id: int, text: str) -> dict:
+        """The user edits their message ``message_id``: an ``edited_message`` update with the new text."""
+        chat_id = int(chat_id)
+        orig = self._messages.get((chat_id, message_id))
+        if orig is None:
+            raise ValueError(f"no message {message_id} in chat {chat_id}")
+        msg = dict(orig, text=text, edit_date=int(time.time()))
+        ents = auto_entities(text)
+        msg.pop("entities", None)
+        if ents:
+            msg["entities"] = ents
+        self._messages[(chat_id, message_id)] = msg
+        return self._enqueue({"edited_message": msg})
+
     def press_button(self, chat_id: int | str, user_id: int | str, message_id: int, data: str) -> dict:
         """A user presses the inline button with ``callback_data == data`` under a bot message."""
         chat_id, user_id = int(chat_id), int(user_id)

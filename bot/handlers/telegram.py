@@ -112,7 +112,9 @@ from bot.transport import RecipientGone, RetryLater, SendError
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# edits are asked for so that an edited request is answered ("ändert nichts, schick eine neue Nachricht"), never
+# silently ignored and never booked a second time (the dialogue refuses `edited` messages)
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 DEEP_LINK_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as secret_token
 CHECKIN_PREFIX = "checkin-"
@@ -644,7 +646,8 @@ class TelegramTransport:
             )  # fmt: skip
             source = query.message.message_id if isinstance(query.message, Message) else None
             return _Item(update.update_id, chat.id, msg, done, now, query=query, source=source)
-        message = update.message
+        edited = update.message is None and update.edited_message is not None
+        message = update.message or update.edited_message
         user = update.effective_user
         if message is None or user is None or message.chat is None or user.is_bot or message.text is None:
             return None
@@ -661,7 +664,7 @@ class TelegramTransport:
         msg = IncomingMessage(
             transport=self.name, user_id=str(user.id), chat_id=str(chat.id), text=text,
             display_name=user.full_name, lang_hint=user.language_code, is_group=is_group, addressed=addressed,
-            update_key=key,
+            update_key=key, edited=edited,
         )  # fmt: skip
         return _Item(update.update_id, chat.id, msg, done, now)
 
