@@ -431,6 +431,9 @@ def _compile_more() -> None:
         (("mit", "along"), r"\b(?:wer|who)\s+(?:kommt|will|wants|is)\s+(?:\w+\s+)?(?:mit|along)\b|\bkommst\s+du\s+mit\b|"
                            r"\bkommt\s+(?:wer|jemand|ihr)\s+mit\b|\bcoming\s+along\b"),
         (("what's", "whats"), r"\bwhat'?s\s+up\b(?!\s+with)"),
+        (("komme", "komm", "kommt", "get", "directions", "wegbeschreibung", "anfahrt"),
+         r"\bwie\s+komm\w*\s+(?:ich|man)\s+(?:am\s+besten\s+)?(?:von|nach|zu|zum|zur|hin)\b|\bhow\s+do\s+i\s+get\s+(?:to|from|there)\b|"
+         r"\bdirections\b|\bwegbeschreibung\b|\banfahrt\b"),
     ])
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bmake\s+(?:that|it)\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
     _UNDO_PHRASE = _Cues([
@@ -580,8 +583,8 @@ def _compile_more() -> None:
     _POLITE = _R(r"\b(?:if\s+(?:at\s+all\s+)?possible|if\s+you\s+can|wenn\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|"
                  r"falls\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|wenn'?s\s+geht|nach\s+moeglichkeit|wenn\s+moeglich|"
                  r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine))\b")
-    _CLAUSE_Q = _R(r"[,;.:]\s*(?:und\s+|aber\s+|also\s+|and\s+|but\s+)?(?:ist|sind|gibt|gibts|geht|hat|habt|haben|is|are|any|kriegt|kann)\s+"
-                   r"(?:da|es|man|there|it|noch|dort|was)\b")
+    _CLAUSE_Q = _R(r"[,;.:]\s*(?:und\s+|aber\s+|also\s+|and\s+|but\s+)?(?:(?:ist|sind|gibt|gibts|geht|hat|habt|haben|is|are|any|kriegt|kann)\s+"
+                   r"(?:da|es|man|there|it|noch|dort|was)|wie\s+(?:ist|sieht|schaut|steht)|how\s+(?:is|does|about|are)|what\s+about)\b")
     _WEEKEND = _R(r"\b(?:(?P<after>nach\s+dem|after\s+the)|(?P<mod>uebernaechste[ns]?|naechste[ns]?|kommende[ns]?|next|coming|this|"
                   r"dieses|diesem|am|an\s+dem|uebers|ueber\s+das|on\s+the|at\s+the|over\s+the|the))\s+(?:wochenende|weekend)\b")
     _NEG_DATE = _R(r"\b(?:statt|anstatt|instead\s+of|nicht\s+(?:am|mehr)?|not\s+(?:on)?)\s*(?:am|den|on|the)?\s*$")
@@ -607,7 +610,10 @@ def _compile_more() -> None:
     _AMPM_END = _R(r"(?<![\d:.])\s(am|pm)\s*[.!?]*\s*$")
     _NOW_DAY = _R(r"\b(?:jetzt\s+gleich|gleich\s+jetzt|ab\s+sofort|sofort|right\s+now|right\s+away|asap)\b")
     _INDIRECT_Q = _R(r"\b(?:checking|check)\s+(?:if|whether)\b|\bwondering\s+(?:if|whether)\b|"
-                     r"\b(?:frage|fragen)\s*,?\s+ob\b|\bwissen\s*,?\s+ob\b|\bi\s+wonder\b")
+                     r"\b(?:frage|fragen)\s*,?\s+ob\b|\bwissen\s*,?\s+ob\b|\bi\s+wonder\b|"
+                     r"\b(?:interessier\w*|wuesste\w*|frag\w*|wissen|weiss|unsicher|unschluessig|ueberleg\w*|neugierig|curious|"
+                     r"ask|asking|wondering|know|sure)\b[^.?!]{0,30}?\b(?:ob|whether|if)\b|"
+                     r"^\s*(?:kurze\s+|eine\s+)?(?:frage|question|quick\s+question)\b")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
                     r"would\s+you|will\s+you)\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
@@ -759,7 +765,7 @@ _TOPIC = {
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
     "innenstadt", "black", "verkaufsoffen", "verkaufsoffener", "sale", "geschaefte", "laeden", "bakery", "baeckerei",
     "supermarkt", "supermarket", "apotheke", "pharmacy", "hotel", "kneipe", "pub", "eisdiele", "metzger", "friseur",
-    "cake", "cookies", "kekse", "bbq", "breakfast", "fruehstueck", "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
+    "bahnhof", "haltestelle", "bushaltestelle", "station", "cake", "cookies", "kekse", "bbq", "breakfast", "fruehstueck", "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
     "drinks", "feierabendbier", "cocktails", "rezept", "recipe", "kuehlschrank", "fridge", "drucker", "printer",
     "kaffeemaschine", "spuelmaschine", "mikrowelle", "microwave", "heizung", "heating", "toilette", "klo", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
@@ -860,6 +866,8 @@ def _ends(*ends: str) -> re.Pattern:
 _G_IFFREE = {"if", "when", "once", "soon", "falls", "wenn", "sobald", "sowie"}
 _SUBJUNCTIVE_REQ = {"gern", "gerne", "ich", "wir", "mir", "uns", "super", "toll", "gut", "nett", "schoen", "klasse",
                     "prima", "cool", "top", "lieb", "perfekt", "es", "das"}
+_TENTATIVE = {"vielleicht", "eventuell", "evtl", "maybe", "perhaps", "possibly", "ueberlege", "ueberlegen", "unschluessig",
+              "unsicher", "unsure", "vermutlich", "wahrscheinlich", "probably", "considering", "thinking"}
 _COPULA = {"ist", "is", "war", "was"}
 _PEOPLE = {"members", "mitglieder", "leute", "people", "colleagues", "kollegen", "kolleginnen", "personen", "persons",
            "coworker", "coworkers", "nutzer", "users"}
@@ -2030,6 +2038,10 @@ class _Parser:
 
         if it.intent == "smalltalk" and not (it.dates or it.space or it.space_text):
             it.intent, it.topic = "unknown", "smalltalk"
+        if it.intent in ("book", "smalltalk") and (it.dates or it.space) and not tokset.isdisjoint(_TENTATIVE) \
+                and not (it.intent == "book" and conf >= 0.95):
+            it.intent, it.alternative = "book", "availability"
+            conf = min(conf, 0.6)  # not decided yet: the dialogue asks before booking
         if it.space_fuzzy or it.part_guessed:
             conf = min(conf, 0.7)
         if it.date_text_unreadable:

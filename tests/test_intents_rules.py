@@ -540,3 +540,18 @@ def test_typos_of_places_still_read(typo, space):
 
 def test_typos_of_feature_words_with_an_ending():
     assert p("hoehenverstelbarer Tisch morgen Coesfeld").desk_features == ["standing"]
+
+
+@pytest.mark.parametrize("text", [
+    "Mich würde interessieren, ob in Senden morgen Platz ist",  # an indirect question
+    "Frage zu Senden am Freitag",
+    "Senden morgen, wie ist die Lage",
+    "Vielleicht komme ich Freitag nach Senden",  # not decided yet
+    "maybe Olfen on Thursday, not sure yet",
+    "Anna fährt morgen nach Olfen",  # someone else
+    "my boss booked Coesfeld for Thursday",
+    "Wie komme ich von Senden nach Olfen?",  # directions
+])
+def test_statements_and_questions_that_never_book_confidently(text):
+    it = p(text)
+    assert not (it.intent == "book" and it.confidence >= CONFIDENT), (it.intent, it.confidence)
