@@ -226,7 +226,7 @@ def _compile_regexes() -> None:
         r"|(?P<eastermon>ostermontag|easter\s+monday)"
         r"|(?P<ascension>(?:christi\s+)?himmelfahrt|ascension(?:\s+day)?)"
         r"|(?P<whitmon>pfingstmontag|whit\s+monday)"
-        r"|(?P<corpus>fronleichnam|corpus\s+christi))\b"
+        r"|(?P<corpus>fronleichnam|corpus\s+christi)|(?P<between>zwischen\s+den\s+jahren))\b"
     )
 
     # numeric day ranges with a month: "1.-3.12.", "vom 1. bis 3. Dezember", "1-3 December", "Dec 1-3"
@@ -361,7 +361,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DAY_IS, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DAY_IS, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
@@ -577,6 +577,8 @@ def _compile_more() -> None:
                 r"working\s+days)\b(?!\s+(?:vorher|before|frueher|spaeter|later|lang\b|im\b|in\b|pro\b|per\b|die\b|a\b))")
     _DESKS_PAIR2 = _R(r"\b(?:(?:mein|meine[rmn]?|my|a|ein|eine)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*)|([a-z]{2,}))"
                       r"\s+(?:und|and|&|\+)\s+(?:ich|i)\b")
+    _DESKS_MEPLUS = _R(rf"\b(?:ich|me|myself|mich)\s*(?:plus|\+|und|and|&)\s*({_NUM_RE})\b"
+                       r"(?!\s*(?:uhr|h\b|tage?n?\b|days?\b|wochen?\b|weeks?\b|:|\.\d|bis\b|-|pm\b|am\b))")
     _DESKS_WITH1 = _R(r"\b(?:mit|with)\s+(?:meinem|meiner|einem|einer|my|a|one|unserem|unserer|our)\s+(?:\w+\s+)?"
                       r"(?:kollegen|kollegin|kollege|colleague|coworker|co-worker|chef|chefin|boss|praktikant|praktikantin|"
                       r"azubi|partner|partnerin|teamkollegen|teamkollegin)\b(?!s)")
@@ -821,7 +823,7 @@ def _strip_tail(text: str) -> str:
     return text[:i]
 
 
-_NAMED_STEMS = ("heilig", "christ", "xmas", "x", "silvester", "new", "nye", "weihnacht", "neujahr", "tag", "allerheilig",
+_NAMED_STEMS = ("zwischen", "heilig", "christ", "xmas", "x", "silvester", "new", "nye", "weihnacht", "neujahr", "tag", "allerheilig",
                 "all", "labo", "may", "karfreit", "good", "oster", "easter", "himmelfahrt", "ascension", "pfingst",
                 "whit", "fronleich", "corpus", "boxing", "st", "zweite", "erste", "1", "2")
 _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
@@ -1250,6 +1252,8 @@ class _Parser:
 
         if tokset & {"mit", "with", "plus", "und", "and"} or "+" in w:
             w = _DESKS_PLUS.sub(_d_plus, w)
+            if tokset & {"ich", "me", "myself", "mich"}:  # "ich plus zwei", "me + 2"
+                w = _DESKS_MEPLUS.sub(_d_plus, w)
         if not tokset.isdisjoint(_NUMWORDS) or _HAS_DIGIT(w):
             w = _DESKS.sub(_d, w)
         if "zu" in tokset:
@@ -1298,6 +1302,9 @@ class _Parser:
             w = _ISO.sub(_iso, w)
 
         def _named(mm):
+            if mm.lastgroup == "between":  # "zwischen den Jahren": 27. to 31. December
+                d0 = _named_day("xmas2", today) + timedelta(days=1)
+                return add(mm, [d0 + timedelta(days=k) for k in range(5)])
             return add(mm, [_named_day(mm.lastgroup, today)])
 
         if _S_NAMED.search(jt):
