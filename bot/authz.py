@@ -146,12 +146,13 @@ def visible_regions(s: Session, g: Grants) -> list[Region]:
 
 def require_employer(g: Grants, employer_id: int | None) -> None:
     if not g.may_admin_employer(employer_id):
-        raise Forbidden("not_your_employer" if g.is_employer_admin else "not_employer_admin")
+        raise Forbidden("not_your_employer" if g.is_employer_admin else "not_your_region" if g.is_region_admin
+                        else "not_employer_admin")
 
 
 def require_space(g: Grants, space_id: int | None) -> None:
     if not g.may_operate_space(space_id):
-        raise Forbidden("not_your_space" if g.is_operator else "not_operator")
+        raise Forbidden("not_your_space" if g.is_operator else "not_your_region" if g.is_region_admin else "not_operator")
 
 
 # --- scoped lookups ----------------------------------------------------------------------------

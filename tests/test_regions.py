@@ -268,6 +268,8 @@ def test_region_admin_grants_cover_their_regions_employers_and_spaces(world):
     firma = world.send("rita", "/firma")
     assert "Moselwerk" in firma and "Stadtwerke" not in firma and "AgrarTech" not in firma
     assert "Moselwerk" not in world.send("karl", "/firma")
+    assert "andere Region" in world.send("rita", "/belegung coesfeld")  # another region's space
+    assert "morbach" in world.send("rita", "/belegung")  # the region's spaces
 
 
 def test_district_figures_per_region_equal_bot_stats(world):
