@@ -453,49 +453,6 @@ def test_cli_grants_and_revokes_a_region_admin(cli, tmp_path):
     db.dispose()
 
 
-# --- docs are tests: the regions examples of docs/guide-admin.md -----------------------------
-
-
-def _region_section(lang_heading: str) -> str:
-    text = (DEMO_WORLD.parent.parent / "docs" / "guide-admin.md").read_text(encoding="utf-8")
-    return text.split(f"### {lang_heading}", 1)[1].split("\n### ", 1)[0]
-
-
-@pytest.mark.parametrize("heading", ["Regionen", "Regions"])
-def test_guide_admin_region_examples_run(chat, heading, tmp_path, monkeypatch):
-    from bot.i18n import t
-
-    section = _region_section(heading)
-    lines = re.findall(r"^(\w+)> (.+?)(?:\s{2,}#.*)?$", section, re.MULTILINE)
-    assert len(lines) >= 5
-    said = {}
-    for user, text in lines:
-        answer = chat.send(user, text)
-        assert answer.strip() and t("de", "unknown") not in answer and t("en", "unknown") not in answer, (text, answer)
-        assert t("de", "error") not in answer and t("en", "error") not in answer, (text, answer)
-        said[(user, text)] = answer
-    # what the comments next to the examples say
-    stats_cmd = "/statistik" if heading == "Regionen" else "/stats"
-    assert said[("rita", stats_cmd)].startswith("Region Bernkastel-Wittlich")
-    assert "📊" not in said[("rita", f"{stats_cmd} kreis-coesfeld")]
-    assert said[("root", f"{stats_cmd} bernkastel-wittlich")].startswith("Region Bernkastel-Wittlich")
-    assert not said[("root", stats_cmd)].startswith("Region")
-    free = next(a for (u, x), a in said.items() if u == "mo" and ("frei" in x or "free" in x))
-    assert "Morbach" in free and "Coesfeld" not in free
-    other = next(a for (u, x), a in said.items() if u == "mo" and "Coesfeld" in x)
-    assert "Kreis Coesfeld" in other and "Bernkastel-Wittlich" in other
-    commands = re.findall(r"^deskbot admin (.+?)(?:\s{2,}#.*)?$", section, re.MULTILINE)
-    assert len(commands) >= 3
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DESKBOT_DATABASE_URL", f"sqlite:///{tmp_path / 'doc.sqlite3'}")
-    monkeypatch.setenv("DESKBOT_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("DESKBOT_CONFIG", raising=False)
-    assert runner.invoke(admin_app, ["import", str(DEMO_WORLD)]).exit_code == 0
-    for cmd in commands:
-        res = runner.invoke(admin_app, cmd.split())
-        assert res.exit_code == 0, (cmd, res.output)
-
-
 def test_a_booking_in_the_own_region_still_works_on_both_stores(world):
     core = world.dialogue.core
     out = core.booking.book(mid(core, "mo"), "morbach", [TUESDAY + timedelta(days=1)])
