@@ -428,12 +428,12 @@ def _compile_more() -> None:
         (("entfernung", "distance"), r"\bentfernung\b|\bdistance\b"),
         (("joke",), r"\btell\s+me\s+a\s+joke\b"),
         (("late",), r"\b(?:was|is|were|are|running|ran|always|again|so|too|very|be|been)\s+late\b"),
-        (("mit", "along"), r"\b(?:wer|who)\s+(?:kommt|will|wants|is)\s+(?:\w+\s+)?(?:mit|along)\b|\bkommst\s+du\s+mit\b|"
-                           r"\bkommt\s+(?:wer|jemand|ihr)\s+mit\b|\bcoming\s+along\b"),
+        (("mit", "along"), (r"\b(?:wer|who)\s+(?:kommt|will|wants|is)\s+(?:\w+\s+)?(?:mit|along)\b|\bkommst\s+du\s+mit\b|"
+                            r"\bkommt\s+(?:wer|jemand|ihr)\s+mit\b|\bcoming\s+along\b")),
         (("what's", "whats"), r"\bwhat'?s\s+up\b(?!\s+with)"),
         (("komme", "komm", "kommt", "get", "directions", "wegbeschreibung", "anfahrt"),
-         r"\bwie\s+komm\w*\s+(?:ich|man)\s+(?:am\s+besten\s+)?(?:von|nach|zu|zum|zur|hin)\b|\bhow\s+do\s+i\s+get\s+(?:to|from|there)\b|"
-         r"\bdirections\b|\bwegbeschreibung\b|\banfahrt\b"),
+         (r"\bwie\s+komm\w*\s+(?:ich|man)\s+(?:am\s+besten\s+)?(?:von|nach|zu|zum|zur|hin)\b|\bhow\s+do\s+i\s+get\s+(?:to|from|there)\b|"
+          r"\bdirections\b|\bwegbeschreibung\b|\banfahrt\b")),
     ])
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bmake\s+(?:that|it)\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
     _UNDO_PHRASE = _Cues([
@@ -823,9 +823,10 @@ def _strip_tail(text: str) -> str:
     return text[:i]
 
 
-_NAMED_STEMS = ("zwischen", "heilig", "christ", "xmas", "x", "silvester", "new", "nye", "weihnacht", "neujahr", "tag", "allerheilig",
-                "all", "labo", "may", "karfreit", "good", "oster", "easter", "himmelfahrt", "ascension", "pfingst",
-                "whit", "fronleich", "corpus", "boxing", "st", "zweite", "erste", "1", "2")
+# word beginnings of the named days (" w1 w2 ..." is searched for them before the big pattern runs)
+_NAMED_STEMS = ("zwischen den", "heilig", "christ", "xmas", "x mas", "silvester", "new year", "nye", "weihnacht", "neujahr",
+                "tag der", "allerheilig", "all saints", "labo", "may day", "karfreit", "good friday", "oster", "easter",
+                "himmelfahrt", "ascension", "pfingst", "whit", "fronleich", "corpus", "boxing", "st stephen")
 _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
           "can", "could", "would", "will", "may", "krieg", "krieg'", "kriege", "kriegen", "bekomme", "bekomm",
           "haette", "ok", "okay", "wenn"}
@@ -865,6 +866,7 @@ def _ends(*ends: str) -> re.Pattern:
     return re.compile("(?:" + "|".join(re.escape(x) for x in ends) + ") ")
 
 
+_G_INDIRECT = {"ob", "whether", "if", "frage", "fragen", "question", "wonder"}
 _G_IFFREE = {"if", "when", "once", "soon", "falls", "wenn", "sobald", "sowie"}
 _SUBJUNCTIVE_REQ = {"gern", "gerne", "ich", "wir", "mir", "uns", "super", "toll", "gut", "nett", "schoen", "klasse",
                     "prima", "cool", "top", "lieb", "perfekt", "es", "das"}
@@ -1778,7 +1780,7 @@ class _Parser:
         if not tokset.isdisjoint(_FULL_WORDS) or " ganz" in jt:
             w = _PART_FULL.sub(_pf, w)
         half = ("halb" in w or "half" in w) and bool(_HALFDAY.search(w))
-        ampm = _AMPM_END.search(w) if tokset & {"am", "pm"} else None
+        ampm = _AMPM_END.search(w) if tokset & {"am", "pm"} and w.rstrip(" .!?").endswith((" am", " pm")) else None
         if ampm:
             part_hint = part_hint or ("morning" if ampm.group(1) == "am" else "afternoon")
             w = w[:ampm.start(1)] + "  " + w[ampm.end(1):]
@@ -1943,7 +1945,7 @@ class _Parser:
         it.part = part
 
         # ---- space ----
-        wtoks = [(mm.group()[:-2] if mm.group().endswith("'s") else mm.group(), mm.start(), mm.end())
+        wtoks = [(mm.group().removesuffix("'s"), mm.start(), mm.end())
                  for mm in _WORDS.finditer(w)]  # "Olfen's coffee machine"
         space = None
         n = len(wtoks)
@@ -2085,7 +2087,8 @@ class _Parser:
         if after_q.strip() and any(_fold_word(x) in _K_BOOK for x in re.findall(r"\w+", after_q)):
             tail = after_q  # "Heute Coesfeld möglich? Dann buchen": the request comes last
         q = tail is not after_q and (
-            tail.endswith("?") or ("?" in text and not req) or bool(_INDIRECT_Q.search(s)) or bool(_CLAUSE_Q.search(s))
+            tail.endswith("?") or ("?" in text and not req) or bool(ts & _G_INDIRECT and _INDIRECT_Q.search(s))
+            or bool(_CLAUSE_Q.search(s))
             or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
             or bool(first_kept and toks[0] in {"haette", "haetten", "haettet", "waere", "waeren"} and len(toks) > 1
                     and toks[1] not in _SUBJUNCTIVE_REQ))
@@ -2299,10 +2302,10 @@ _DO_BEFORE = {"you", "i", "we", "they", "can", "could", "to", "how", "what", "pl
               "don't", "u", "ya"}
 _DO_DE_BEFORE = {"am", "jeden", "bis", "und", "ab", "oder", "von", "naechsten", "diesen", "kommenden", "letzten", "mo", "di",
                  "mi", "fr", "sa", "-", "+", "/", "&", "bzw"}
-_DO_OK_NEXT = {"in", "im", "nach", "bei", "ab", "von", "bis", "und", "oder", "den", "der", "+", "-", "/", "&", "und", "vormittag",
+_DO_OK_NEXT = {"in", "im", "nach", "bei", "ab", "von", "bis", "und", "oder", "den", "der", "+", "-", "/", "&", "vormittag",
                "vormittags", "nachmittag", "nachmittags", "morgens", "frueh", "abend", "abends", "mittag", "ganztags",
                "naechste", "naechster", "kommende", "frei", "noch", "geht", "passt", "wieder", "halbtags", "bitte", "pls",
-               "mal", "zu", "zum", "zur", "fuer", "vorm", "nachm", "um", "gegen", "ganztaegig", "oder"} | _REL_WORDS
+               "mal", "zu", "zum", "zur", "fuer", "vorm", "nachm", "um", "gegen", "ganztaegig"} | _REL_WORDS
 _DO_AFTER = {"you", "i", "we", "they", "not", "it", "this", "that", "the", "a", "my", "me", "so", "anything",
              "something", "u"}
 _NOT_DAYS = {"birthday", "holiday", "holidays", "someday", "everyday", "weekday", "geburtstag", "feiertag",
