@@ -164,6 +164,7 @@ class PgSendBudget:
                 log.warning("send budget: pause of chat %s not shared: %s", chat, exc)
 
     async def close(self) -> None:
+        self._lock = None  # a later start may run in another event loop
         conn, self._conn = self._conn, None
         if conn is not None:
             with contextlib.suppress(Exception):

@@ -364,5 +364,62 @@ async def test_kill_9_of_one_instance_mid_burst(pg_url, tmp_path):
     _within_limits(r)
 
 
+@pytest.mark.postgres
+async def test_two_transports_in_one_process_share_the_budget(pg_url):
+    """The same budget without processes: two transports on one database send 120 notices to 40 chats (two
+    from one transport, one from the other, all at once): 0 x 429 and never 3 messages to a chat within a
+    second. Without a shared budget each would burst on its own (25 at once each, 2 per chat each)."""
+    from bot.domain import Reply
+    from bot.handlers.telegram import TelegramTransport
+    from bot.storage.db import Database
+    from tests.tg_emulator import TelegramEmulator
+
+    db = Database(pg_url)
+    db.migrate()
+    db.dispose()
+    async with TelegramEmulator(enforce_limits=True) as emu:
+        chats = [OTHER0 + i for i in range(40)]
+        for c in chats:
+            emu.add_chat(c)
+        trs = [TelegramTransport(None, token=emu.token, base_url=emu.base_url, set_commands=False,  # type: ignore[arg-type]
+                                 shared_budget=pg_url if SHARED else False) for _ in range(2)]  # fmt: skip
+        for tr in trs:
+            await tr.bot.initialize()
+        try:
+            jobs = [trs[0].send(str(c), Reply(f"a{k} {c}")) for k in range(2) for c in chats]
+            jobs += [trs[1].send(str(c), Reply(f"b {c}")) for c in chats]
+            await asyncio.wait_for(asyncio.gather(*jobs), 60)
+        finally:
+            for tr in trs:
+                await tr.bot.shutdown()
+        sent = [x for x in emu.sent if x.method == "sendMessage"]
+        assert len(sent) == 120 and emu.count_429 == 0, emu.count_429
+        for c in chats:
+            ts = sorted(x.at for x in sent if x.chat_id == c)
+            assert ts[2] - ts[0] >= 0.95, (c, ts)
+        assert all(tr.limiter.hits_429 == 0 for tr in trs)
+
+
+@pytest.mark.postgres
+async def test_without_migration_0009_an_instance_paces_itself(pg_url):
+    """A database without the send budget (not migrated): the instance logs it and goes on alone."""
+    from bot.domain import Reply
+    from bot.handlers.telegram import TelegramTransport
+    from tests.tg_emulator import TelegramEmulator
+
+    async with TelegramEmulator(enforce_limits=True) as emu:
+        emu.add_chat(OTHER0)
+        tr = TelegramTransport(None, token=emu.token, base_url=emu.base_url, set_commands=False,  # type: ignore[arg-type]
+                               shared_budget=pg_url)  # fmt: skip
+        assert tr.limiter.budget is not None
+        await tr.bot.initialize()
+        try:
+            await asyncio.wait_for(tr.send(str(OTHER0), Reply("hallo")), 10)
+        finally:
+            await tr.bot.shutdown()
+        assert [x.text for x in emu.sent_to(OTHER0)] == ["hallo"]
+        assert tr.limiter.budget is None
+
+
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "worker":
     worker(json.loads(sys.argv[2]))

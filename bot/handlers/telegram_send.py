@@ -336,8 +336,14 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
         try:
             waits = await self.budget.take(reqs)
         except Exception as exc:  # noqa: BLE001 - the database is away: nobody sends, ask again shortly
-            log.warning("telegram: shared send budget unavailable (%s); asking again in 0.5 s", exc)
-            waits = [-0.5] * len(batch)
+            if getattr(exc, "sqlstate", None) in ("42883", "42P01"):  # no send_budget_take / table: not migrated
+                log.error("telegram: the database has no shared send budget (migration 0009 missing: %s); this "
+                          "instance now paces only itself", exc)  # fmt: skip
+                self.budget = None
+                waits = [0.0] * len(batch)
+            else:
+                log.warning("telegram: shared send budget unavailable (%s); asking again in 0.5 s", exc)
+                waits = [-0.5] * len(batch)
         t = asyncio.get_running_loop().time()  # waits count from the database's answer: a little conservative
         for lane, w in zip(batch, waits, strict=True):
             lane.claiming = False
