@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, cast, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -324,8 +324,6 @@ def opening_of(space: Space, day: date) -> tuple[int, int] | None:
 
 # what space_info / opening_of / closed_given / interval read of a space; opening_hours as its JSON
 # text, decoded once per distinct text (most spaces share their hours)
-_SPACE_COLS = (Space.id, Space.slug, Space.name, Space.town, Space.address, Space.day_price_cents,
-               cast(Space.opening_hours, String).label("hours_json"), Space.holiday_region, Space.lat, Space.lon)
 _HOURS_DECODED: dict[str, dict] = {}
 
 
@@ -345,22 +343,50 @@ class _SpaceRow:
     lon: float | None = None
 
 
-def _space_rows(rows) -> list[_SpaceRow]:
-    out = []
-    for r in rows:
-        text = r.hours_json
-        hours = _HOURS_DECODED.get(text) if text is not None else None
-        if hours is None and text is not None:
-            hours = json.loads(text)
-            if len(_HOURS_DECODED) < 4096:
-                _HOURS_DECODED[text] = hours
-        out.append(_SpaceRow(r.id, r.slug, r.name, r.town, r.address, r.day_price_cents, hours, r.holiday_region,
-                             r.lat, r.lon))
-    return out
+_AVAILABILITY_SPACES = """SELECT s.id, s.slug, s.name, s.town, s.address, s.day_price_cents,
+ CAST(s.opening_hours AS VARCHAR), s.holiday_region, s.lat, s.lon, {total}, c.id, c.reason
+FROM spaces s {join}LEFT OUTER JOIN space_closures c ON c.space_id = s.id AND c.day = ?
+WHERE s.active{where} ORDER BY s.slug"""
+# all spaces: the desk totals grouped once (one pass over the desks); one space: counted for it alone
+_ALL_TOTALS = ("t.n", ("LEFT OUTER JOIN (SELECT space_id, count(id) AS n FROM desks WHERE active GROUP BY space_id) t "
+                       "ON t.space_id = s.id "))
+_ONE_TOTAL = "(SELECT count(d.id) FROM desks d WHERE d.space_id = s.id AND d.active)"
+
+
+def _availability_spaces(d, day: date, space_slug: str | None) -> tuple[str, tuple]:
+    """Driver SQL and parameters: the active spaces (all, or the one of the slug) by slug, with their active desks
+    and the day's closure row ((space, day) is unique): id, slug, name, town, address, day_price_cents,
+    opening_hours as JSON text, holiday_region, lat, lon, total (NULL: none), closure id, closure reason."""
+    if space_slug:
+        return (d.sql(_AVAILABILITY_SPACES.format(total=_ONE_TOTAL, join="", where=" AND s.slug = ?")),
+                (d.day(day), space_slug))
+    return (d.sql(_AVAILABILITY_SPACES.format(total=_ALL_TOTALS[0], join=_ALL_TOTALS[1], where="")), (d.day(day),))
+
+
+def _availability_busy(d, day: date, by_interval: dict[tuple[int, int], list[int]], *,
+                       all_spaces: bool) -> tuple[str, tuple]:
+    """Driver SQL and parameters: (space id, desks taken) of the day's active bookings overlapping each space's
+    interval (minute ordinals); spaces with the same interval share one condition."""
+    params: list = [d.day(day)]
+    if len(by_interval) == 1 and all_spaces:
+        # one interval for all: count every space's bookings and read only those asked
+        # (a list of hundreds of ids costs more to send and parse than the extra groups)
+        (t0, t1), = by_interval
+        conds = "t0 < ? AND t1 > ?"
+        params += [t1, t0]
+    else:
+        parts = []
+        for (t0, t1), sids in by_interval.items():
+            parts.append(f"(space_id IN ({', '.join('?' * len(sids))}) AND t0 < ? AND t1 > ?)")
+            params += [*sids, t1, t0]
+        conds = " OR ".join(parts)
+    statuses = ", ".join(f"'{x}'" for x in ACTIVE_STATUSES)
+    return (d.sql(f"SELECT space_id, count(DISTINCT desk_id) FROM bookings WHERE day = ? AND status IN ({statuses}) "
+                  f"AND ({conds}) GROUP BY space_id"), tuple(params))
 
 
 def _space_rows_hours(text: str) -> dict:
-    """Opening hours decoded from their JSON text (cached per distinct text, as in `_space_rows`)."""
+    """Opening hours decoded from their JSON text (cached per distinct text)."""
     hours = _HOURS_DECODED.get(text)
     if hours is None:
         hours = json.loads(text)
@@ -1313,60 +1339,49 @@ class BookingService:
 
     def availability(self, day: date, space_slug: str | None = None, *, part: str | None = None,
                      start: str | None = None, end: str | None = None) -> list[Availability]:
-        """Free desks per space for a day (and part or hours), in one query for all spaces."""
+        """Free desks per space for a day (and part or hours), in two statements for all spaces."""
+        d = dialect_of(self.db.dialect)
         with self.db.session() as s:
-            # plain rows with the columns used here (read by attribute like a Space): loading hundreds
-            # of ORM objects cost more than the whole query
-            q = select(*_SPACE_COLS).where(Space.active).order_by(Space.slug)
-            if space_slug:
-                q = q.where(Space.slug == space_slug)
-            spaces = _space_rows(s.execute(q))
-            tq = select(Desk.space_id, func.count(Desk.id)).where(Desk.active).group_by(Desk.space_id)
-            if space_slug:
-                tq = tq.where(Desk.space_id.in_([sp.id for sp in spaces]))
-            totals = dict(s.execute(tq).all())
-            closures = self.day_closures(s, [sp.id for sp in spaces], day, all_spaces=not space_slug)  # one query
+            conn = connection(s)
+            # driver SQL (bot/storage/sql.py): each space with its active desks and the day's closure row in one
+            # statement, rows as plain tuples (500 ORM objects, or even SQLAlchemy rows read by name, cost more
+            # than the query)
+            rows = run(conn, *_availability_spaces(d, day, space_slug)).fetchall()
             out: list[Availability] = []
-            intervals = {}
+            intervals: dict[int, tuple[int, int]] = {}
             # without a closure row, closed-or-interval depends only on the hours and the holiday region,
             # which most spaces share: work it out once per distinct pair
-            verdicts: dict[tuple[int, str], tuple] = {}
-            for sp in spaces:
-                reason = closures.get(sp.id)
-                if reason is not None:
+            verdicts: dict[tuple[str | None, str], tuple] = {}
+            for sid, slug, name, town, address, price, hours_text, region, lat, lon, total, closure_id, reason in rows:
+                info = SpaceInfo(sid, slug, name, town, address, price, lat, lon)
+                total = total or 0
+                if closure_id is not None:
+                    sp = _SpaceRow(sid, slug, name, town, address, price,
+                                   _space_rows_hours(hours_text) if hours_text is not None else None, region, lat, lon)
                     closed, iv = closed_given(sp, day, reason), None
                 else:
-                    key = (id(sp.opening_hours), sp.holiday_region)
-                    verdict = verdicts.get(key)
+                    verdict = verdicts.get((hours_text, region))
                     if verdict is None:
+                        sp = _SpaceRow(sid, slug, name, town, address, price,
+                                       _space_rows_hours(hours_text) if hours_text is not None else None, region,
+                                       lat, lon)
                         c = closed_given(sp, day, None)
-                        verdict = verdicts[key] = (c, None if c else self.interval(sp, day, part, start, end))
+                        verdict = verdicts[(hours_text, region)] = (
+                            c, None if c else self.interval(sp, day, part, start, end))
                     closed, iv = verdict
                 if closed:
-                    out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0), closed=closed[1] or closed[0]))
+                    out.append(Availability(info, day, 0, total, closed=closed[1] or closed[0]))
                     continue
                 if isinstance(iv, OutsideHours):
-                    out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0), closed="hours"))
+                    out.append(Availability(info, day, 0, total, closed="hours"))
                     continue
-                intervals[sp.id] = (minute_ordinal(day, iv[1]), minute_ordinal(day, iv[2]))
-                out.append(Availability(space_info(sp), day, 0, totals.get(sp.id, 0)))
+                intervals[sid] = (minute_ordinal(day, iv[1]), minute_ordinal(day, iv[2]))
+                out.append(Availability(info, day, 0, total))
             if intervals:
                 by_interval: dict[tuple[int, int], list[int]] = {}
                 for sid, iv in intervals.items():  # spaces with the same hours share one condition
                     by_interval.setdefault(iv, []).append(sid)
-                if len(by_interval) == 1 and not space_slug:
-                    # one interval for all: count every space's bookings and read only those asked
-                    # (a list of hundreds of ids costs more to send and parse than the extra groups)
-                    (t0, t1), = by_interval
-                    conds = [and_(Booking.t0 < t1, Booking.t1 > t0)]
-                else:
-                    conds = [and_(Booking.space_id.in_(sids), Booking.t0 < t1, Booking.t1 > t0)
-                             for (t0, t1), sids in by_interval.items()]
-                busy = dict(s.execute(
-                    select(Booking.space_id, func.count(func.distinct(Booking.desk_id)))
-                    .where(Booking.day == day, Booking.status.in_(ACTIVE_STATUSES), or_(*conds))
-                    .group_by(Booking.space_id)
-                ).all())
+                busy = dict(run(conn, *_availability_busy(d, day, by_interval, all_spaces=not space_slug)).fetchall())
                 for a in out:
                     if a.space.id in intervals:
                         a.free = max(0, a.total - busy.get(a.space.id, 0))

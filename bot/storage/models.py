@@ -259,8 +259,9 @@ class Booking(Base):
         # for the overlap checks (SQLite triggers): only bookings ending after the new one starts (0002)
         Index("ix_bookings_desk_t1", "desk_id", "t1"),
         Index("ix_bookings_member_t1", "member_id", "t1"),
-        # availability over all spaces: the day's bookings (0003)
-        Index("ix_bookings_day_space", "day", "space_id"),
+        # availability over all spaces: the day's bookings (0003); on PostgreSQL with the columns of the busy
+        # count, so it is an index-only scan (0011)
+        Index("ix_bookings_day_space", "day", "space_id", postgresql_include=["status", "desk_id", "t0", "t1"]),
         # the dashboard's district figures (0010), read from these indexes alone (PostgreSQL: index-only scans):
         # utilisation, check-ins and no-shows per space and day ...
         Index("ix_bookings_day_space_stats", "day", "space_id",
