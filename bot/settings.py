@@ -52,8 +52,6 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str | None = None
     telegram_bot_username: str | None = None
-    # PostgreSQL: every instance draws its sends from one budget in the database (30/s per bot, 1/s per chat)
-    telegram_shared_budget: bool = True
 
     # Matrix
     matrix_homeserver: str | None = None

@@ -30,8 +30,7 @@ How it works
   across chats (every chat's first part before anyone's second), interactive replies before `send()`'s
   bulk, 1/s per private chat (burst 2 of the ~3 Telegram tolerates), 20/min per group. No delay beyond these limits.
   On PostgreSQL every send is also drawn from the bot's budget in the database (`PgSendBudget`,
-  bot/throttle.py), so all instances together keep these limits (``shared_budget``; setting
-  ``telegram_shared_budget``).
+  bot/throttle.py), so all instances together keep these limits (``shared_budget``).
 * HTTP: PTB's `ExtBot` on an aiohttp client (bot/handlers/telegram_http.py; ~10x less CPU per Bot API
   call than PTB's default httpx client).
 * Failures: 429 -> the chat waits ``retry_after`` and the message is retried; network errors are
@@ -372,8 +371,8 @@ class TelegramTransport:
     @staticmethod
     def _budget_url(dialogue: Any, shared_budget: str | bool | None) -> str | None:
         """The PostgreSQL URL whose ``send_budget`` this process draws from, or None (it alone sends).
-        ``shared_budget``: a URL; True/None = the dialogue's database if it is PostgreSQL (None: unless
-        the setting ``telegram_shared_budget`` is off); False = never."""
+        ``shared_budget``: a URL; True/None = the dialogue's database if it is PostgreSQL; False = never
+        (tests: an instance that paces only itself)."""
         if isinstance(shared_budget, str):
             return shared_budget
         if shared_budget is False:
@@ -381,8 +380,6 @@ class TelegramTransport:
         core = getattr(dialogue, "core", None)
         db = getattr(core, "db", None)
         if db is None or not getattr(db, "is_postgres", False):
-            return None
-        if shared_budget is None and not getattr(core.settings, "telegram_shared_budget", True):
             return None
         return core.settings.effective_database_url
 
