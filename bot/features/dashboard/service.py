@@ -463,9 +463,9 @@ def compute_district(core, from_day: date, to_day: date, today: date, region_id:
         # goal 2: booked half days, check-ins and no-shows per space and day (in the index's order), then per
         # space, ISO week and month (the i-th week of the range, the i-th month)
         per_day = (select(Booking.space_id.label("sid"), Booking.day.label("day"),
-                          func.sum(case((Booking.status != Status.NO_SHOW.value, _halves()), else_=0)).label("h"),
-                          func.sum(case((Booking.status == Status.CHECKED_IN.value, 1), else_=0)).label("ci"),
-                          func.sum(case((Booking.status == Status.NO_SHOW.value, 1), else_=0)).label("ns"))
+                          func.sum(_halves()).filter(Booking.status != Status.NO_SHOW.value).label("h"),
+                          func.count().filter(Booking.status == Status.CHECKED_IN.value).label("ci"),
+                          func.count().filter(Booking.status == Status.NO_SHOW.value).label("ns"))
                    .where(Booking.status.in_(COUNTED + (Status.NO_SHOW.value,)), Booking.day >= from_day,
                           Booking.day <= to_day, *in_region)
                    .group_by(Booking.day, Booking.space_id).subquery())
