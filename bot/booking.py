@@ -296,9 +296,37 @@ def month_key(day: date) -> str:
 
 @lru_cache(maxsize=64)
 def _holidays(region: str, year: int) -> dict[date, str]:
-    import holidays  # imported lazily: the package is large
+    return dict(_germany()(subdiv=region, years=year, language="de"))
 
-    return dict(holidays.country_holidays("DE", subdiv=region, years=year, language="de"))
+
+@lru_cache(maxsize=1)
+def _germany():
+    """`holidays.DE` (what `holidays.country_holidays("DE", ...)` builds), imported lazily and alone: importing it
+    the ordinary way runs `holidays/countries/__init__.py`, which imports all ~250 countries (~7 MB of RSS for
+    one of them). The module is loaded from its file under its own name, so a later ordinary import of the
+    package (bot/i18n.py) finds and reuses it. Anything unexpected: the ordinary import."""
+    import importlib.util
+    import sys
+
+    import holidays.holiday_base  # (the package itself, without its countries)
+
+    name = "holidays.countries.germany"
+    mod = sys.modules.get(name)
+    if mod is None:
+        try:
+            from pathlib import Path
+
+            path = Path(sys.modules["holidays"].__file__).parent / "countries" / "germany.py"
+            spec = importlib.util.spec_from_file_location(name, path)
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[name] = mod
+            spec.loader.exec_module(mod)
+        except (ImportError, OSError, AttributeError, TypeError):  # a layout this does not know: the ordinary way
+            sys.modules.pop(name, None)
+            import holidays
+
+            return holidays.DE
+    return mod.Germany
 
 
 def day_of(t0: int) -> date:
