@@ -361,7 +361,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DAY_IS, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
@@ -437,7 +437,7 @@ def _compile_more() -> None:
     ])
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bmake\s+(?:that|it)\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
     _UNDO_PHRASE = _Cues([
-        (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b"),
+        (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bmach\w*\s+(?:das|es)\s+(?:wieder\s+)?weg\b"),
         (("nimm",), r"\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b"),
         (("letzte", "last", "latest", "vorige", "previous"),
          r"\b(?:letzte|last|latest|vorige|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
@@ -455,7 +455,7 @@ def _compile_more() -> None:
                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
                     r"\b(?:bezahlte|paid)\s+(?:\S+\s+)?\S*(?:tage|days)\b|\bremaining\s+days\b|"
                     r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b")),
-        (("wie", "wieviel", "wieviele"), (r"\bwie\s*viel\w*\s+(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left)\b|"
+        (("wie", "wieviel", "wieviele"), (r"\bwie\s*viel\w*\s+(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left|verbraucht|genutzt|used|aufgebraucht)\b|"
                                          r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b")),
         (("budget", "guthaben"), r"\b(?:budget|guthaben)\b"),
         (("noch",), r"\bnoch\s+an\s+tagen\b"),
@@ -473,7 +473,7 @@ def _compile_more() -> None:
         r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
         r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\b(?:hau|schmeiss|wirf|werf|kick|streich)\w*\s+(?:\S+\s+){0,5}?raus\b|"
         r"\btrag\w*\s+(?:\S+\s+){0,5}?aus\b(?!\s+(?:und|dem|der))|\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b|\bskip\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
-        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|\b(?:gestrichen|storniert|abgesagt|geloescht|entfernt|freigegeben)\s+werden\b|\bsomething\s+came\s+up\b|\bget\s+rid\s+of\b|\bloswerden\b|\bcan'?(?:no)?t\s+do\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
+        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|[,.!]\s*(?:bitte\s+)?raus\s*(?:damit|bitte)?\s*[.!]*\s*$|\bvergiss\b(?!\s+(?:es\s+)?nicht)|\b(?:gestrichen|storniert|abgesagt|geloescht|entfernt|freigegeben)\s+werden\b|\bsomething\s+came\s+up\b|\bget\s+rid\s+of\b|\bloswerden\b|\bcan'?(?:no)?t\s+do\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
     )
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _HELP_AFTER = _R(r"[.,;!?]\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
@@ -510,6 +510,7 @@ def _compile_more() -> None:
         (("booked", "reserved", "bookings", "reservations"),
          r"\b(?:do|did|have)\s+i\s+(?:have\s+|got\s+)?(?:\w+\s+){0,2}?(?:booked|reserved|bookings|reservations)\b"),
         (("bin",), r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b"),
+        (("hab", "habe"), r"\b(?:hab|habe)\s+ich\s+(?:\w+\s+){0,3}?schon\s+(?:was|etwas)\b"),
         (("hab", "habe", "have", "do"), (r"\b(?:hab|habe|have|do)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:einen\s+|a\s+|ne\s+|nen\s+)?"
                                         r"(?:platz|desk|buchung|booking|seat|tisch)\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b")),
         (("steht",), r"\bwas\s+steht\s+(?:bei\s+mir\s+)?(?:\w+\s+){0,5}?an\b"),
@@ -593,6 +594,9 @@ def _compile_more() -> None:
     _HOWTO_Q = _R(r"\b(?:do|did)\s+i\s+(?:need|have)\s+to\b|\b(?:must|should)\s+i\b|\b(?:muss|soll|sollte)\s+ich\b|"
                   r"\bbrauche?\s+ich\s+(?:\w+\s+)?(?:zu|to)\b")
     _DAY_IS = _R(r"\b(?:heute|today|morgen|tomorrow|uebermorgen|gestern|yesterday)\s+(?:ist|is|war|was|wird|will\s+be)\s+(?:schon\s+|endlich\s+|already\s+|finally\s+)?$")
+    _LIKE_LAST = _R(r"\b(?:wie|like|as)\s+(?:letzte|vorige|vergangene|last|the\s+last)\s+(?:woche|week|mal|time)\b")
+    _HOURS_RE = _R(r"\bbis\s+wann\b|\bab\s+wann\b|\bab\s+wie\s*viel\s+uhr\b|\buntil\s+when\b|\bhow\s+long\s+(?:can|is|are)\b")
+    _WHO_OF_US = _R(r"\b(?:einer|eine|jemand|wer|anyone|someone|any)\s+(?:von|aus|of)\s+(?:uns|euch|us|meinen|my|dem|the|our|unserem|unserer)\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
@@ -673,7 +677,7 @@ _K_CANCEL = {
 _CANCEL_PART = {"cancelled", "canceled", "storniert", "cancellation"}
 _K_CANCEL_WEAK = {"kill", "scrap", "ditch", "axe", "nuke", "kicken", "kick", "killen", "undo"}
 _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", "not", "don't", "dont", "unable", "nich"}
-_K_COME = {"kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
+_K_COME = {"komm", "kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
            "attend", "hinkommen", "da", "dabei"}
 _K_CHECKIN = {"einchecken", "checkin", "eingecheckt", "checke", "angekommen", "arrived", "ankunft", "arrival"}
 _K_CONT = {"balance", "saldo", "kontostand", "konto", "tagekonto", "topf", "pott", "kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
@@ -780,11 +784,11 @@ _K_REMIND = {"erinnerung", "erinnerungen", "reminder", "reminders", "benachricht
 _K_IMPACT = {"co2", "kohlendioxid", "emission", "emissionen", "bilanz", "umweltbilanz", "impact", "abzeichen", "badge",
              "badges", "streak", "serienrekord", "klimabilanz", "footprint"}
 _K_IMPACT_WHAT = {"km", "kilometer", "kilometers", "kilometres", "kg", "co2", "miles", "fahrt", "fahrten", "sprit", "benzin"}
-_K_THANKS = {"appreciated", "appreciate", "grateful", "ta", "kudos", "thnx", "tnx", "tks", "dankoe", "danki", "dankee", "danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
+_K_THANKS = {"dange", "danggschee", "appreciated", "appreciate", "grateful", "ta", "kudos", "thnx", "tnx", "tks", "dankoe", "danki", "dankee", "danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
              "cheers", "dankschoen", "vielendank"}
-_K_COMPANY = {"firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firmenkontingent", "firmenpool",
+_K_COMPANY = {"laden", "bude", "firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firmenkontingent", "firmenpool",
               "pool"}
-_K_STAFF = {"mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
+_K_STAFF = {"azubis", "auszubildenden", "auszubildende", "trainees", "praktikanten", "interns", "mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
             "leute", "belegschaft", "angestellten"}
 _K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
 _K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
@@ -795,7 +799,7 @@ _K_WHO = {"ankuenfte", "arrivals", "gaeste", "besucher", "visitors", "guests", "
           "whom"}
 _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
            "vorhin", "neulich"}
-_BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag", "nachtrag")
+_BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag", "nachtrag", "nachbuch", "vormerk", "blockier")
 _NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung", "reserviert",
              "reserved", "reservierung", "reservierungen", "reservation", "reservations", "eingetragen", "storniert"}
 _REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
@@ -1572,6 +1576,8 @@ class _Parser:
                 week_off = 0
             return _blank(mm)
 
+        if ("wie" in tokset or "like" in tokset or "as" in tokset) and ("woche" in w or "week" in w or "mal" in w):
+            w = _LIKE_LAST.sub(_blank, w)
         if "woche" in w or "week" in w:
             w = _WEEKCTX.sub(_weekctx, w)
 
@@ -2175,7 +2181,9 @@ class _Parser:
         kw_cancel = ts & _K_CANCEL
         if kw_cancel and topic and not me and kw_cancel <= _CANCEL_PART:  # "The bus to Olfen was cancelled"
             kw_cancel = set()
-        cancel = bool(kw_cancel) or weak_cancel or bool(ts & _K_NEG and ts & _K_COME and (me or not topic)) \
+        cant = bool(it.dates and ts & _K_NEG and ts & {"kann", "can", "koennen"} and ts & {"ich", "i", "wir", "we"}
+                    and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see", "check"}))
+        cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic)) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
@@ -2219,6 +2227,7 @@ class _Parser:
                                           and (it.dates or it.space) and not desk and it.desks == 1
                                           and not _HOWMUCH.search(s))
                           or (q and (it.dates or it.space) and _WHO_RE.search(s))
+                          or ((it.dates or it.space) and ts & {"von", "aus", "of"} and _WHO_OF_US.search(s))
                           or (q and (it.dates or it.space) and name_after(_NAME_WHO))):
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
@@ -2234,7 +2243,7 @@ class _Parser:
             return "book", (0.95 if not q else 0.8 if ents or desk else 0.7), None
         wts = set(_WORDS.findall(w))
         avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s, ts))
-        hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s))
+        hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s)) or bool(ts & {"wann", "when", "long", "uhr"} and _HOURS_RE.search(s))
         price = bool(wts & _K_PRICE) or bool(_PRICE_RE.search(s))
         if (hours or price) and topic and not desk:
             return "smalltalk", 0.7, "availability"
@@ -2285,6 +2294,10 @@ class _Parser:
                 return "book", 0.85 if ents else 0.7, None
             if desk and ents and not topic:  # "ein Platz ... <words we do not know>": most likely a request, ask
                 return "book", 0.7, "smalltalk"
+            if it.dates and it.space and ("," in w or ";" in w):  # "kein Bock auf Homeoffice, morgen Olfen"
+                last_w, last_s = w.rsplit(",", 1)[-1].rsplit(";", 1)[-1], s.rsplit(",", 1)[-1].rsplit(";", 1)[-1]
+                if not _WORDS.findall(last_w.replace(".", " ")) and len(_WORDS.findall(last_s)) >= 2:
+                    return "book", 0.7, "smalltalk"  # the last clause is a bare "day + place": ask
             if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ | _COPULA and not req and it.desks == 1):
                 return "smalltalk", 0.65, "book"
             return "book", 0.55, "smalltalk"

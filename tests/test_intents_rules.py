@@ -555,3 +555,23 @@ def test_typos_of_feature_words_with_an_ending():
 def test_statements_and_questions_that_never_book_confidently(text):
     it = p(text)
     assert not (it.intent == "book" and it.confidence >= CONFIDENT), (it.intent, it.confidence)
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("ich komm morgen nicht", "cancel"),  # were confident bookings ("ich komme" reads like a request)
+    ("Freitag kann ich nicht, bitte raus", "cancel"),
+    ("vergiss Donnerstag in Olfen", "cancel"),
+    ("wie letzte Woche, Dienstag Senden", "book"),  # "wie letzte Woche" compares, names no date
+    ("bis wann kann ich in Olfen bleiben", "availability"),
+    ("is einer von uns morgen in Senden", "who"),
+    ("nee, mach das wieder weg", "undo"),
+    ("gestern Olfen nachbuchen", "past_day"),
+])
+def test_colloquial_intents(text, intent):
+    assert p(text).intent == intent
+
+
+def test_a_bare_day_and_place_after_a_remark_asks():
+    it = p("kein Bock auf Homeoffice, morgen Olfen")
+    assert (it.intent, it.dates, it.space) == ("book", ds("2026-11-24"), "olfen") and it.confidence < CONFIDENT
+    assert p("wie letzte Woche, Dienstag Senden").dates == ds("2026-11-24")
