@@ -361,7 +361,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
@@ -597,6 +597,7 @@ def _compile_more() -> None:
     _LIKE_LAST = _R(r"\b(?:wie|like|as)\s+(?:letzte|vorige|vergangene|last|the\s+last)\s+(?:woche|week|mal|time)\b")
     _HOURS_RE = _R(r"\bbis\s+wann\b|\bab\s+wann\b|\bab\s+wie\s*viel\s+uhr\b|\buntil\s+when\b|\bhow\s+long\s+(?:can|is|are)\b")
     _WHO_OF_US = _R(r"\b(?:einer|eine|jemand|wer|anyone|someone|any)\s+(?:von|aus|of)\s+(?:uns|euch|us|meinen|my|dem|the|our|unserem|unserer)\b")
+    _DAY_SUBJ = _R(rf"\b(?:{_WD_RE}|today|tomorrow|weekend|wochenende)s?\s+(?:can'?t|cannot|won'?t|kann\s+nicht|will\s+never)\s+come\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
@@ -771,7 +772,8 @@ _TOPIC = {
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
     "innenstadt", "black", "verkaufsoffen", "verkaufsoffener", "sale", "geschaefte", "laeden", "bakery", "baeckerei",
     "supermarkt", "supermarket", "apotheke", "pharmacy", "hotel", "kneipe", "pub", "eisdiele", "metzger", "friseur",
-    "bahnhof", "haltestelle", "bushaltestelle", "station", "cake", "cookies", "kekse", "bbq", "breakfast", "fruehstueck", "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
+    "burger", "pommes", "currywurst", "brezeln", "waffeln", "waffles", "donuts", "sushi", "kebab", "doener", "tacos",
+    "pancakes", "bahnhof", "haltestelle", "bushaltestelle", "station", "cake", "cookies", "kekse", "bbq", "breakfast", "fruehstueck", "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
     "drinks", "feierabendbier", "cocktails", "rezept", "recipe", "kuehlschrank", "fridge", "drucker", "printer",
     "kaffeemaschine", "spuelmaschine", "mikrowelle", "microwave", "heizung", "heating", "toilette", "klo", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
@@ -2183,7 +2185,7 @@ class _Parser:
             kw_cancel = set()
         cant = bool(it.dates and ts & _K_NEG and ts & {"kann", "can", "koennen"} and ts & {"ich", "i", "wir", "we"}
                     and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see", "check"}))
-        cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic)) \
+        cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic) and not _DAY_SUBJ.search(s)) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
