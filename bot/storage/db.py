@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from bot.storage.sql import run
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -69,8 +71,6 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, connect_tim
         def _sqlite_begin(conn) -> None:
             # on the DBAPI cursor like the hot-path statements (bot/storage/sql.py: the engine's cursor events
             # see it; ~40 µs less than `exec_driver_sql` per transaction)
-            from bot.storage.sql import run
-
             run(conn, "BEGIN IMMEDIATE")
 
         return engine

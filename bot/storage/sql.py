@@ -114,10 +114,13 @@ def run(conn, sql: str, params: tuple | list = (), *, many: bool = False):
     (`IntegrityError`, `OperationalError`, ...), as `Connection.execute` would."""
     cursor = conn.connection.dbapi_connection.cursor()
     after = None
-    if conn._has_events or conn.engine._has_events:
-        dispatch = conn.dispatch
-        for fn in dispatch.before_cursor_execute:
-            sql, params = fn(conn, cursor, sql, params, None, many)
+    # the engine's listeners directly unless the connection has its own (its dispatcher joins both, at a cost)
+    dispatch = conn.dispatch if conn._has_events else conn.engine.dispatch if conn.engine._has_events else None
+    if dispatch is not None:
+        before = dispatch.before_cursor_execute
+        if before:
+            for fn in before:
+                sql, params = fn(conn, cursor, sql, params, None, many)
         after = dispatch.after_cursor_execute
     try:
         if many:
