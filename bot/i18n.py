@@ -17,6 +17,7 @@ from __future__ import annotations
 import gettext
 import io
 import re
+import weakref
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -68,6 +69,8 @@ def catalogue(lang: str) -> gettext.GNUTranslations:
 def reload() -> None:
     """Read the catalogues again (after a .po file changed in a running process, e.g. in tests)."""
     catalogue.cache_clear()
+    for tr in list(_TRANSLATORS):
+        tr._texts.clear()
     for f in (fmt_day, fmt_month, fmt_int, fmt_num, fmt_days, fmt_eur):
         f.cache_clear()
 
@@ -109,6 +112,9 @@ def fill(text: str, kw: dict) -> str:
     return text.format(**kw)
 
 
+_TRANSLATORS: weakref.WeakSet = weakref.WeakSet()  # every Translator, for reload()
+
+
 class Translator:
     """`tr(lang, key, **kw)` and `tr.n(lang, key, n, **kw)` over one or more contexts of the catalogue.
 
@@ -118,8 +124,19 @@ class Translator:
     def __init__(self, *contexts, table: dict[str, dict[str, str]] | None = None):
         self.contexts = contexts
         self.table = table
+        self._texts: dict[tuple[str, str], str] = {}  # (lang, key) -> catalogue text looked up; emptied by reload()
+        _TRANSLATORS.add(self)
 
     def text(self, lang: str, key: str) -> str:
+        found = self._texts.get((lang, key))
+        if found is not None:
+            return found
+        found = self._text(lang, key)
+        if self.table is None and len(self._texts) < 4096:
+            self._texts[(lang, key)] = found
+        return found
+
+    def _text(self, lang: str, key: str) -> str:
         if self.table is not None:
             table = self.table.get(lang) or self.table[DEFAULT_LANG]
             return table.get(key) or self.table[DEFAULT_LANG][key]
