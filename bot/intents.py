@@ -772,7 +772,7 @@ _TOPIC = {
     "spaet", "spaeter", "faehrt", "fahrt", "homeoffice", "herbst", "sommer", "summer", "winter", "ferien",
     "innenstadt", "black", "verkaufsoffen", "verkaufsoffener", "sale", "geschaefte", "laeden", "bakery", "baeckerei",
     "supermarkt", "supermarket", "apotheke", "pharmacy", "hotel", "kneipe", "pub", "eisdiele", "metzger", "friseur",
-    "burger", "pommes", "currywurst", "brezeln", "waffeln", "waffles", "donuts", "sushi", "kebab", "doener", "tacos",
+    "burger", "pommes", "currywurst", "brezeln", "waffeln", "waffles", "donuts", "sushi", "tacos",
     "pancakes", "bahnhof", "haltestelle", "bushaltestelle", "station", "cake", "cookies", "kekse", "bbq", "breakfast", "fruehstueck", "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
     "drinks", "feierabendbier", "cocktails", "rezept", "recipe", "kuehlschrank", "fridge", "drucker", "printer",
     "kaffeemaschine", "spuelmaschine", "mikrowelle", "microwave", "heizung", "heating", "toilette", "klo", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
