@@ -11,6 +11,8 @@ through `FloodLimiter.process_request`:
   lowest (class, round): a chat's k-th part since its backlog was last empty is in round k (the
   transport numbers the parts of its replies, ``SendPolicy.round``), so every chat's first part goes
   out before anyone's second part (round robin), and bulk only gets what the interactive replies leave.
+  A bulk send never takes a chat's last cell of its burst (a private chat: a notice goes only when the
+  chat's burst of 2 is full), so a reply right after a notice is not made to wait for the chat.
   Within a chat and class the order is kept.
 * Edits (editMessageText, ...) take a ticket too (class 0) but only count against the bot-wide budget.
 * Everything else (getUpdates, answerCallbackQuery, setMyCommands, ...) is not paced.
