@@ -133,7 +133,7 @@ class ImpactReport:
         overall = self.overall_by_week()
         if overall:
             last = list(overall.items())[-4:]
-            lines.append(("Auslastung (alle Spaces): " if de else "Utilisation (all spaces): ")
+            lines.append(("Auslastung der Spaces: " if de else "Space utilisation: ")
                          + ", ".join(f"{wk[-3:]} {'–' if p is None else num(p) + ' %'}" for wk, p in last))
         for m in self.months[-3:]:
             if de:
