@@ -672,3 +672,24 @@ def test_district_figures_equal_bot_stats_on_both_stores(chat_both):
         sorted((e.month, e.employer, e.active_staff, e.days) for e in rep.employers) != []
     assert {(slug, wk): p for slug, _n, cells in d.heat for wk, p in zip(d.weeks, cells)} == \
         {(w.space, w.week): w.pct for w in rep.weeks}
+
+
+def test_the_job_keeps_every_regions_figures_computed_where_the_dashboard_is_served(world, monkeypatch):
+    """With the HTTP port on, the first view after a start (or after a quiet hour) is served from figures the job
+    computed: every region's and all regions' together, without anyone having looked."""
+    core = world.core
+    monkeypatch.setattr(core.settings, "http_port", 8080)
+    for key in [k for k in service._cache if k[0] == id(core)]:
+        service._cache.pop(key)
+    service._viewed.pop(id(core), None)
+    from sqlalchemy import select
+
+    from bot.storage.models import Region
+
+    with core.db.session() as s:
+        regions = set(s.scalars(select(Region.id)))
+    assert service.refresh_district(core, NOW) == len(regions) + 1
+    assert {rid for (cid, rid) in service._cache if cid == id(core)} == regions | {None}
+    first = service.district(core, world._mid("root"), NOW.date())
+    assert first is service._cache[(id(core), None)][2]  # served from the job's figures
+    assert service.refresh_district(core, NOW) == 0  # young: nothing to do
