@@ -378,6 +378,8 @@ def _compile_more() -> None:
     _E_REISE = _R(r"(?:^|[^pkgw])reise ")
     _S_NAMED = _stems(*_NAMED_STEMS)
     _S_WD = _stems(*sorted(_WD_PREFIX))
+    global _S_CANC
+    _S_CANC = _stems("streich", "dazwischen", "entfaell", "gestrichen")
     # desk choice (issue 17): "Platz 3", "Schreibtisch Nr. 3", "seat #3", "Tisch drei"; the number is no date,
     # time or team size. Not when a unit follows ("Platz 2 Tage", "Tisch 10 Uhr") or it starts a date/time/range.
     lw = "|".join(k for k in _NUMWORDS if _NUMWORDS[k] > 1 or k in ("eins", "one"))
@@ -468,13 +470,37 @@ def _compile_more() -> None:
     _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|bei|darf|kann|can|may|bekommt|kriegt|gets|restkontingent|"
                     r"kontingent|contingent|quota)\s+(?=([a-z]+)\b)")
     _NAME_POSS = _R(r"\b([a-z]+)'s\s+(?:\w+\s+){0,2}?(?:contingent|quota|days|allowance|balance|kontingent|tage|budget|guthaben)\b")
-    _CANCEL_PHRASE = _R(
-        r"\bdoch\s+nicht\b|\bnicht\s+mehr\b|\bcall\s+off\b|\bfaellt\s+(?:\w+\s+){0,3}?aus\b|"
-        r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b|\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b|\bkann\s+weg\b|"
-        r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\b(?:hau|schmeiss|wirf|werf|kick|streich)\w*\s+(?:\S+\s+){0,5}?raus\b|"
-        r"\btrag\w*\s+(?:\S+\s+){0,5}?aus\b(?!\s+(?:und|dem|der))|\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b|\bskip\b|\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\braus(?:nehmen|nimmst|streichen)\b|\bscratch\b|\btake\s+me\s+off\b|\bdrop\b|\bstreich\w*\b|\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b|"
-        r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b|[,.!]\s*(?:bitte\s+)?raus\s*(?:damit|bitte)?\s*[.!]*\s*$|\bvergiss\b(?!\s+(?:es\s+)?nicht)|\b(?:gestrichen|storniert|abgesagt|geloescht|entfernt|freigegeben)\s+werden\b|\bsomething\s+came\s+up\b|\bget\s+rid\s+of\b|\bloswerden\b|\bcan'?(?:no)?t\s+do\b|\bchange\s+of\s+plans?\b|\bplans\s+(?:have\s+)?changed\b|\bplanaenderung\b|\bdazwischen\w*\b|\bfree\s+up\b|\bentfaell\w*|\bentfallen\b|\bfaellt\s+(?:\w+\s+){0,3}?(?:weg|flach)\b|\bmuss\s+(?:\w+\s+){0,3}?passen\b|\bwon'?t\s+(?:need|be)\b|\bnot\s+(?:coming|going)\b"
-    )
+    _CANCEL_PHRASE = _Cues([  # word-gated: "<stem>" stands for streich*/dazwischen*/entfaell*/gestrichen (see _S_CANC)
+        (("doch",), r"\bdoch\s+nicht\b"),
+        (("mehr",), r"\bnicht\s+mehr\b"),
+        (("call",), r"\bcall\s+off\b"),
+        (("faellt",), r"\bfaellt\s+(?:\w+\s+){0,3}?(?:aus|weg|flach)\b"),
+        (("klappt",), r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b"),
+        (("wird",), r"\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b"),
+        (("weg",), r"\bkann\s+weg\b"),
+        (("raus",), (r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\b(?:hau|schmeiss|wirf|werf|kick|streich)\w*\s+(?:\S+\s+){0,5}?raus\b|"
+                     r"[,.!]\s*(?:bitte\s+)?raus\s*(?:damit|bitte)?\s*[.!]*\s*$")),
+        (("aus",), r"\btrag\w*\s+(?:\S+\s+){0,5}?aus\b(?!\s+(?:und|dem|der))"),
+        (("sausen", "ausfallen"), r"\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b"),
+        (("skip", "scratch", "drop", "loswerden", "planaenderung", "entfallen"),
+         r"\bskip\b|\bscratch\b|\bdrop\b|\bloswerden\b|\bplanaenderung\b|\bentfallen\b"),
+        (("take",), r"\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\btake\s+me\s+off\b"),
+        (("rausnehmen", "rausnimmst", "rausstreichen"), r"\braus(?:nehmen|nimmst|streichen)\b"),
+        (("<stem>",), r"\bstreich\w*\b|\bdazwischen\w*\b|\bentfaell\w*|\bgestrichen\s+werden\b"),
+        (("schaff", "schaffe", "schaffs", "schaff's", "schaffst", "schafft", "schaffen"), r"\bschaff[\w']*\s+(?:[\w']+\s+){0,4}?nicht\b"),
+        (("keinen",), r"\bkeinen\s+(?:platz|tisch|schreibtisch)\b"),
+        (("vergiss",), r"\bvergiss\b(?!\s+(?:es\s+)?nicht)"),
+        (("werden",), r"\b(?:gestrichen|storniert|abgesagt|geloescht|entfernt|freigegeben)\s+werden\b"),
+        (("came",), r"\bsomething\s+came\s+up\b"),
+        (("rid",), r"\bget\s+rid\s+of\b"),
+        (("can't", "cant", "cannot"), r"\bcan'?(?:no)?t\s+do\b"),
+        (("change",), r"\bchange\s+of\s+plans?\b"),
+        (("plans",), r"\bplans\s+(?:have\s+)?changed\b"),
+        (("free",), r"\bfree\s+up\b"),
+        (("passen",), r"\bmuss\s+(?:\w+\s+){0,3}?passen\b"),
+        (("won't", "wont"), r"\bwon'?t\s+(?:need|be)\b"),
+        (("not",), r"\bnot\s+(?:coming|going)\b"),
+    ])
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _HELP_AFTER = _R(r"[.,;!?]\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _CHECKIN_RE = _Cues([
@@ -1785,7 +1811,9 @@ class _Parser:
             part = "full"
             return _blank(mm)
 
-        if not tokset.isdisjoint(_FULL_WORDS) or " ganz" in jt:
+        if " ganz" in jt or not tokset.isdisjoint(_FULL_WORDS) and (
+                tokset & {"vollen", "full", "all", "whole", "entire"}
+                or tokset & {"vormittag", "vormittags", "morning"} and tokset & {"nachmittag", "nachmittags", "afternoon"}):
             w = _PART_FULL.sub(_pf, w)
         half = ("halb" in w or "half" in w) and bool(_HALFDAY.search(w))
         ampm = _AMPM_END.search(w) if tokset & {"am", "pm"} and w.rstrip(" .!?").endswith((" am", " pm")) else None
@@ -2175,7 +2203,7 @@ class _Parser:
         if q and ts & {"i", "ich"} and _HOWTO_Q.search(s) and (
                 ts & (_K_CHECKIN | _K_CANCEL | _K_BOOK | {"check", "einchecken"}) or _CHECKIN_RE.search(s, ts)):
             return "help", 0.8, None  # "Do I need to check in when I arrive?", "Muss ich absagen?"
-        cphrase = bool(_CANCEL_PHRASE.search(s))
+        cphrase = bool(_CANCEL_PHRASE.search(s, ts | {"<stem>"} if _S_CANC.search(jt) else ts))
         weak_cancel = bool(ts & _K_CANCEL_WEAK) and (bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
                                                       or bool(it.dates or it.space) and not topic)
         me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich", "bin", "komme", "schaffe",
