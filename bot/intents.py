@@ -361,7 +361,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
@@ -437,7 +437,7 @@ def _compile_more() -> None:
          (r"\bwie\s+komm\w*\s+(?:ich|man)\s+(?:am\s+besten\s+)?(?:von|nach|zu|zum|zur|hin)\b|\bhow\s+do\s+i\s+get\s+(?:to|from|there)\b|"
           r"\bdirections\b|\bwegbeschreibung\b|\banfahrt\b")),
     ])
-    _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bmake\s+(?:that|it)\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen)\b")
+    _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bmake\s+(?:that|it)\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:\w+\s+){0,2}?(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen|perfekt|ideal)\b")
     _UNDO_PHRASE = _Cues([
         (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bmach\w*\s+(?:das|es)\s+(?:wieder\s+)?weg\b"),
         (("nimm",), r"\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b"),
@@ -500,6 +500,8 @@ def _compile_more() -> None:
         (("passen",), r"\bmuss\s+(?:\w+\s+){0,3}?passen\b"),
         (("won't", "wont"), r"\bwon'?t\s+(?:need|be)\b"),
         (("not",), r"\bnot\s+(?:coming|going)\b"),
+        (("longer",), r"\bno\s+longer\s+(?:need|want|require|coming|going)\b"),
+        (("anymore",), r"\b(?:don'?t|do\s+not|won'?t)\s+need\b.*\banymore\b"),
     ])
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _HELP_AFTER = _R(r"[.,;!?]\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
@@ -556,6 +558,7 @@ def _compile_more() -> None:
         (("wie",), r"\bwie\s+funktioniert\b|\bwie\s+geht\s+das\b|\bwie\s+mach\s+ich\b"),
         (("how",), r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bhow\s+do\s+i\s+use\b|\bhow\s+does\s+this\s+work\b"),
         (("keine", "keinen"), r"\bkeine\s+ahnung\b|\bkeinen\s+plan\b"),
+        (("klar", "zurecht"), r"\bkomm\w*\s+(?:\w+\s+){0,2}?nicht\s+(?:klar|zurecht)\b"),
         (("verstehe", "versteh", "check", "checke", "raff", "raffe", "kapier", "kapiere", "blick"),
          r"\b(?:verstehe?|checke?|raffe?|kapiere?|blick)\s+(?:das\s+|dich\s+|es\s+)?(?:\w+\s+)?nicht\b(?!\s+ein)"),
         (("lost",), r"\bi'?\s*a?m\s+lost\b"),
@@ -606,6 +609,8 @@ def _compile_more() -> None:
                       r"\s+(?:und|and|&|\+)\s+(?:ich|i)\b")
     _DESKS_MEPLUS = _R(rf"\b(?:ich|me|myself|mich)\s*(?:plus|\+|und|and|&)\s*({_NUM_RE})\b"
                        r"(?!\s*(?:uhr|h\b|tage?n?\b|days?\b|wochen?\b|weeks?\b|:|\.\d|bis\b|-|pm\b|am\b))")
+    _DESKS_BRING = _R(r"\bbring\w*\s+(?:noch\s+|auch\s+)?(?:jemanden|einen\s+kollegen|eine\s+kollegin|meine[nr]?\s+kolleg\w*|"
+                      r"someone|somebody|a\s+colleague|a\s+friend|my\s+colleague)\b(?:\s+(?:mit|along))?|\bplus\s+one\b|\+1\b")
     _DESKS_WITH1 = _R(r"\b(?:mit|with)\s+(?:meinem|meiner|einem|einer|my|a|one|unserem|unserer|our)\s+(?:\w+\s+)?"
                       r"(?:kollegen|kollegin|kollege|colleague|coworker|co-worker|chef|chefin|boss|praktikant|praktikantin|"
                       r"azubi|partner|partnerin|teamkollegen|teamkollegin)\b(?!s)")
@@ -819,6 +824,8 @@ _K_COMPANY = {"laden", "bude", "firma", "company", "unternehmen", "arbeitgeber",
 _K_STAFF = {"azubis", "auszubildenden", "auszubildende", "trainees", "praktikanten", "interns", "mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
             "leute", "belegschaft", "angestellten"}
 _K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
+_DAYOFF_WORDS = {"urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich"}
+_FIRST_PERSON = {"ich", "i", "mir", "mich", "my", "mein", "meinen", "hab", "habe", "nehm", "nehme", "bin", "i'm", "im"}
 _K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
               "fortbildung", "weiterbildung", "schulung", "konferenz", "messe", "tagung", "kongress", "conference", "kur", "reha", "mutterschutz",
               "sabbatical", "betriebsferien", "vacation", "holiday", "holidays", "krankgeschrieben", "abwesend",
@@ -1309,6 +1316,8 @@ class _Parser:
         if not desks and tokset & {"ich", "i"}:
             w = _DESKS_PAIR2.sub(lambda mm: mm.group() if mm.group(1) and mm.group(1) in self.known
                                  else (desks.append(2), _blank(mm))[1], w)
+        if not desks and tokset & {"bring", "bringe", "bringing", "plus", "+1"} or "+1" in w:  # "ich bring noch jemanden mit"
+            w = _DESKS_BRING.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
         if not desks and tokset & {"mit", "with"}:  # "mit meiner Kollegin", "with a colleague": the two of us
             w = _DESKS_WITH1.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
         if desks:
@@ -2213,11 +2222,13 @@ class _Parser:
             kw_cancel = set()
         cant = bool(it.dates and ts & _K_NEG and ts & {"kann", "can", "koennen"} and ts & {"ich", "i", "wir", "we"}
                     and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see", "check"}))
-        cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic) and not _DAY_SUBJ.search(s)) \
+        cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic) and not _DAY_SUBJ.search(s)
+                    and not ("klar" in ts or "zurecht" in ts) ) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
-        absence = bool(ts & _K_ABSENCE) or bool(ts & {"krank", "sick", "ill"} and it.dates) \
+        absence = bool(ts & _K_ABSENCE - _DAYOFF_WORDS) or bool(ts & _DAYOFF_WORDS and (ts & _FIRST_PERSON or not ts & _COPULA)) \
+            or bool(ts & {"krank", "sick", "ill"} and it.dates and not ts & _K_PAST) \
             or bool(it.dates and not it.space and "frei" in ts and _DAYOFF_RE.search(s)) \
             or bool("ferien" in ts and it.dates and ts.isdisjoint(_FAMILY)) \
             or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
@@ -2251,7 +2262,8 @@ class _Parser:
             if not (has_book and ents) and not (ents and ts & _K_PRICE):
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
-        if not topic and ((ts & _K_WHO or ts & {"welche", "which"} and ts & _PEOPLE)
+        who_words = ts & _K_WHO - ({"jemanden", "someone", "somebody"} if it.desks > 1 else set())
+        if not topic and ((who_words or ts & {"welche", "which"} and ts & _PEOPLE)
                           and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or " team" in jt)
                                           and (it.dates or it.space) and not desk and it.desks == 1
