@@ -361,7 +361,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _PRAISE, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
@@ -506,7 +506,7 @@ def _compile_more() -> None:
     _HELP_START = _R(r"\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _HELP_AFTER = _R(r"[.,;!?]\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _CHECKIN_RE = _Cues([
-        (("check", "checking", "checked"), r"\bcheck(?:ing|ed)?[\s-]+in\b"),
+        (("check", "checking", "checked"), r"\bcheck(?:ing|ed)?[\s-]+in\b|\bcheck\s+(?:me|us)\s+in\b"),
         (("bin",), (r"\bbin\s+(?:jetzt\s+|gerade\s+|grad\s+|nun\s+|schon\s+)?(?:da|hier|drin)\b|"
                    r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|"
                    r"\bbin\s+(?:jetzt|nun|gerade|grad|schon)\s+(?:in|im)\b|\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b")),
@@ -516,7 +516,7 @@ def _compile_more() -> None:
                                    r"\bi'?\s*a?m\s+(?:(?:now|already)\s+)?(?:in|at)\s+(?:\w+\s+){1,3}?(?:now|already)\b|"
                                    r"^\s*(?:ok\s+|so\s+)?i'?\s*a?m\s+in\s*(?:[,.!]|$)|\bi\s+am\s+in\s+the\s+office\b")),
         (("my",), r"\bat\s+my\s+desk\b"),
-        (("got", "just"), r"\bjust\s+got\s+in\b|\bgot\s+to\s+(?:my|the)\s+(?:desk|office|space)\b|\bgot\s+here\b|\bjust\s+arrived\b"),
+        (("got", "just"), r"\bjust\s+got\s+(?:in|to)\b|\bgot\s+to\s+(?:my|the)\s+(?:desk|office|space)\b|\bgot\s+here\b|\bjust\s+arrived\b"),
         (("bezogen", "genommen", "eingenommen"), r"\bplatz\s+(?:\w+\s+){0,3}?(?:bezogen|genommen|eingenommen)\b"),
         (("hier", "jetzt", "now"), r"\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b"),
         (("here",), r"\bhere\s+now\b"),
@@ -534,6 +534,7 @@ def _compile_more() -> None:
         (("meine", "my", "meiner"), (r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
                                     r"\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b")),
         (("book", "reserve"), r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)"),
+        (("what",), r"\bwhat\s+(?:do\s+i\s+have|have\s+i\s+got)\s+(?:on|for)\b"),
         (("anything",), r"\b(?:do\s+i\s+have|have\s+i\s+got|i\s+have|i'?ve\s+got)\s+anything\s+(?:on|for|booked|planned|scheduled)\b"),
         (("booked", "reserved", "bookings", "reservations"),
          r"\b(?:do|did|have)\s+i\s+(?:have\s+|got\s+)?(?:\w+\s+){0,2}?(?:booked|reserved|bookings|reservations)\b"),
@@ -561,7 +562,7 @@ def _compile_more() -> None:
         (("klar", "zurecht"), r"\bkomm\w*\s+(?:\w+\s+){0,2}?nicht\s+(?:klar|zurecht)\b"),
         (("verstehe", "versteh", "check", "checke", "raff", "raffe", "kapier", "kapiere", "blick"),
          r"\b(?:verstehe?|checke?|raffe?|kapiere?|blick)\s+(?:das\s+|dich\s+|es\s+)?(?:\w+\s+)?nicht\b(?!\s+ein)"),
-        (("lost",), r"\bi'?\s*a?m\s+lost\b"),
+        (("lost", "confused", "verwirrt"), r"\bi'?\s*a?m\s+(?:so\s+|a\s+bit\s+)?(?:lost|confused)\b|\bbin\s+(?:\w+\s+)?verwirrt\b"),
         (("neu", "new"), r"\bbin\s+(?:\w+\s+)?neu\b|\bi'?\s*a?m\s+new\b|\bnew\s+here\b"),
         (("mach", "mache", "tun", "now"), r"\bwas\s+(?:mach|mache|tu|tue)\s+ich\b|\bwhat\s+now\b"),
         (("explain", "works", "work", "use"), r"\bexplain\b|\bhow\s+(?:this|it)\s+works\b|\bhow\s+to\s+(?:use|book|cancel)\b"),
@@ -629,6 +630,8 @@ def _compile_more() -> None:
     _HOURS_RE = _R(r"\bbis\s+wann\b|\bab\s+wann\b|\bab\s+wie\s*viel\s+uhr\b|\buntil\s+when\b|\bhow\s+long\s+(?:can|is|are)\b")
     _WHO_OF_US = _R(r"\b(?:einer|eine|jemand|wer|anyone|someone|any)\s+(?:von|aus|of)\s+(?:uns|euch|us|meinen|my|dem|the|our|unserem|unserer)\b")
     _DAY_SUBJ = _R(rf"\b(?:{_WD_RE}|today|tomorrow|weekend|wochenende)s?\s+(?:can'?t|cannot|won'?t|kann\s+nicht|will\s+never)\s+come\b")
+    _PRAISE = _R(r"\b(?:good|great|nice|clever|guter|braver|super|toller|feiner)\s+(?:bot|job|work|one|arbeit)\b|\bwell\s+done\b|"
+                 r"\b(?:gut|super|toll|prima)\s+gemacht\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
@@ -707,7 +710,7 @@ _K_CANCEL = {
     "annulliere", "abblasen", "entfernen", "entferne", "wegmachen", "wegnehmen",
 }
 _CANCEL_PART = {"cancelled", "canceled", "storniert", "cancellation"}
-_K_CANCEL_WEAK = {"kill", "scrap", "ditch", "axe", "nuke", "kicken", "kick", "killen", "undo"}
+_K_CANCEL_WEAK = {"kill", "scrap", "ditch", "axe", "nuke", "kicken", "kick", "killen", "undo", "nix"}
 _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", "not", "don't", "dont", "unable", "nich"}
 _K_COME = {"komm", "kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
            "attend", "hinkommen", "da", "dabei"}
@@ -2181,7 +2184,7 @@ class _Parser:
             if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"
                 return "cancel", 0.85, "undo"
             return "undo", 0.95, None
-        if ts & _K_THANKS and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
+        if (ts & _K_THANKS or len(toks) <= 4 and _PRAISE.search(s)) and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s):
             return "waitlist", 0.9, None
@@ -2354,7 +2357,8 @@ class _Parser:
 _PRONOUNS = {"i", "you", "we", "they", "he", "she", "it", "the", "a", "in", "im", "u"}
 _DO_BEFORE = {"you", "i", "we", "they", "can", "could", "to", "how", "what", "please", "will", "would", "why",
               "where", "when", "did", "does", "should", "i'll", "we'll", "lets", "let's", "not", "dont",
-              "don't", "u", "ya"}
+              "don't", "u", "ya", "can't", "cant", "cannot", "won't", "wont", "couldn't", "wouldn't", "shouldn't",
+              "didn't", "doesn't", "i'd", "we'd"}
 _DO_DE_BEFORE = {"am", "jeden", "bis", "und", "ab", "oder", "von", "naechsten", "diesen", "kommenden", "letzten", "mo", "di",
                  "mi", "fr", "sa", "-", "+", "/", "&", "bzw"}
 _DO_OK_NEXT = {"in", "im", "nach", "bei", "ab", "von", "bis", "und", "oder", "den", "der", "+", "-", "/", "&", "vormittag",
