@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -96,6 +96,21 @@ def _run_after_commit(s: Session) -> None:
         fn()
 
 
+class _Joined:
+    """`Database.session()` inside a unit of work: that unit's session; nothing to commit or roll back here."""
+
+    __slots__ = ("s",)
+
+    def __init__(self, s: Session) -> None:
+        self.s = s
+
+    def __enter__(self) -> Session:
+        return self.s
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
 class Database:
     """Owns the engine and hands out units of work.
 
@@ -138,17 +153,14 @@ class Database:
     def is_postgres(self) -> bool:
         return self.dialect == "postgresql"
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> AbstractContextManager[Session]:
         """One unit of work: commits when the block ends normally, rolls back otherwise.
         Inside `unit_of_work()` it is the enclosing transaction's session (no commit of its own; an
-        exception propagates and rolls the whole unit back)."""
+        exception propagates and rolls the whole unit back). Used as `with db.session() as s:`."""
         current = self._current.get()
         if current is not None:
-            yield current
-            return
-        with self._own_session() as s:
-            yield s
+            return _Joined(current)  # a booking message enters this four times: no generator per block
+        return self._own_session()
 
     @contextmanager
     def _own_session(self) -> Iterator[Session]:
@@ -237,7 +249,12 @@ class Database:
         mark = s.info.get("_warm")
         conn = s.bind
         try:
-            s.close()
+            if keep and not s.in_transaction():
+                # committed: what `close()` would still do is forget the objects loaded (most messages load none)
+                if s.identity_map:
+                    s.expunge_all()
+            else:
+                s.close()
         except BaseException:
             keep = False
             raise
