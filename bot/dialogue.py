@@ -505,16 +505,16 @@ class _HashedSpaces(tuple):
         return self._hash
 
 
-_INTENT_SLOTS = Intent.__slots__
+def _make_copy_intent():
+    """`_copy_intent(src)`: a copy of a parsed Intent with its own lists (what `copy.copy` plus copied lists did),
+    written out field by field like the dataclass's own generated methods (~5x faster than copy.copy)."""
+    body = "".join(f"    v = src.{n}\n    it.{n} = v[:] if v.__class__ is list else v\n" for n in Intent.__slots__)
+    ns = {"Intent": Intent}
+    exec(f"def _copy_intent(src, _new=object.__new__):\n    it = _new(Intent)\n{body}    return it\n", ns)  # noqa: S102
+    return ns["_copy_intent"]
 
 
-def _copy_intent(src: Intent) -> Intent:
-    """A copy of a parsed Intent with its own lists (what `copy.copy` plus copied lists did, ~4x faster)."""
-    it = object.__new__(Intent)
-    for name in _INTENT_SLOTS:
-        v = getattr(src, name)
-        setattr(it, name, v[:] if type(v) is list else v)
-    return it
+_copy_intent = _make_copy_intent()
 
 
 def _folded(label: str) -> str:
