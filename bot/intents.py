@@ -430,6 +430,7 @@ def _compile_more() -> None:
         (("entfernung", "distance"), r"\bentfernung\b|\bdistance\b"),
         (("joke",), r"\btell\s+me\s+a\s+joke\b"),
         (("late",), r"\b(?:was|is|were|are|running|ran|always|again|so|too|very|be|been)\s+late\b"),
+        (("mitzukommen", "mitkommen", "mitfahren", "mitzufahren"), r"\bmit(?:zu)?(?:kommen|fahren)\b"),
         (("mit", "along"), (r"\b(?:wer|who)\s+(?:kommt|will|wants|is)\s+(?:\w+\s+)?(?:mit|along)\b|\bkommst\s+du\s+mit\b|"
                             r"\bkommt\s+(?:wer|jemand|ihr)\s+mit\b|\bcoming\s+along\b")),
         (("what's", "whats"), r"\bwhat'?s\s+up\b(?!\s+with)"),
@@ -624,7 +625,10 @@ def _compile_more() -> None:
                   r"dieses|diesem|am|an\s+dem|uebers|ueber\s+das|on\s+the|at\s+the|over\s+the|the))\s+(?:wochenende|weekend)\b")
     _NEG_DATE = _R(r"\b(?:statt|anstatt|instead\s+of|nicht\s+(?:am|mehr)?|not\s+(?:on)?)\s*(?:am|den|on|the)?\s*$")
     _HOWTO_Q = _R(r"\b(?:do|did)\s+i\s+(?:need|have)\s+to\b|\b(?:must|should)\s+i\b|\b(?:muss|soll|sollte)\s+ich\b|"
-                  r"\bbrauche?\s+ich\s+(?:\w+\s+)?(?:zu|to)\b")
+                  r"\bbrauche?\s+ich\s+(?:\w+\s+)?(?:zu|to)\b|\bbrauch\w*\s+(?:ich|man)\b.*\b(?:buchung|reservierung|anmeldung)\b|"
+                  r"\b(?:kann|darf)\s+(?:ich|man)\b.*\bohne\s+(?:\w+\s+)?(?:buchung|anmeldung|reservierung|buchen)\b|"
+                  r"\b(?:do|does)\s+(?:i|one)\s+need\s+(?:a\s+|to\s+)?(?:booking|book|reservation|reserve)\b|"
+                  r"\b(?:can|may)\s+i\b.*\bwithout\s+(?:a\s+)?(?:booking|reservation|booking)\b")
     _DAY_IS = _R(r"\b(?:heute|today|morgen|tomorrow|uebermorgen|gestern|yesterday)\s+(?:ist|is|war|was|wird|will\s+be)\s+(?:schon\s+|endlich\s+|already\s+|finally\s+)?$")
     _LIKE_LAST = _R(r"\b(?:wie|like|as)\s+(?:letzte|vorige|vergangene|last|the\s+last)\s+(?:woche|week|mal|time)\b")
     _HOURS_RE = _R(r"\bbis\s+wann\b|\bab\s+wann\b|\bab\s+wie\s*viel\s+uhr\b|\buntil\s+when\b|\bhow\s+long\s+(?:can|is|are)\b")
@@ -811,7 +815,8 @@ _TOPIC = {
     "drinks", "feierabendbier", "cocktails", "rezept", "recipe", "kuehlschrank", "fridge", "drucker", "printer",
     "kaffeemaschine", "spuelmaschine", "mikrowelle", "microwave", "heizung", "heating", "toilette", "klo", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
-_NOT_NAMES = {"stand", "status", "info", "infos", "uebersicht", "details", "aktuell", "gesamt", "insgesamt", "rest", "total",
+_NOT_NAMES = {"adresse", "anschrift", "address", "lage", "nummer", "telefonnummer", "email", "wlan", "internet", "kueche",
+              "toilette", "miete", "stand", "status", "info", "infos", "uebersicht", "details", "aktuell", "gesamt", "insgesamt", "rest", "total",
               "abfrage", "anzeigen", "zeigen", "bitte", "check", "urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
 _K_REMIND = {"erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
@@ -2212,7 +2217,7 @@ class _Parser:
             if nm and not it.space:
                 it.name = nm
                 return "member_contingent", 0.85, "contingent"
-        if q and ts & {"i", "ich"} and _HOWTO_Q.search(s) and (
+        if q and ts & {"i", "ich", "man", "one"} and _HOWTO_Q.search(s) and (
                 ts & (_K_CHECKIN | _K_CANCEL | _K_BOOK | {"check", "einchecken"}) or _CHECKIN_RE.search(s, ts)):
             return "help", 0.8, None  # "Do I need to check in when I arrive?", "Muss ich absagen?"
         cphrase = bool(_CANCEL_PHRASE.search(s, ts | {"<stem>"} if _S_CANC.search(jt) else ts))
@@ -2281,6 +2286,10 @@ class _Parser:
                 return "past_day", 0.85, None
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
+        if has_book and q and ts & _K_BOOK and ts & _K_BOOK <= {"buchung", "booking"} \
+                and not _S_BOOKPH.search(jt) and not any(t not in _NOT_BOOK and t not in ("buchung", "booking")
+                                                         for t in _S_BOOK.findall(jt)):
+            has_book = False  # "Hat die Buchung morgen Olfen geklappt?": a question about a booking, no request
         if has_book:
             if q and (ts & {"man", "one", "noch", "still"} and not ts & {"du", "you", "mir", "me"}
                       or set(_WORDS.findall(w)) & _K_AVAIL):

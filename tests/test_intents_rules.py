@@ -575,3 +575,15 @@ def test_a_bare_day_and_place_after_a_remark_asks():
     it = p("kein Bock auf Homeoffice, morgen Olfen")
     assert (it.intent, it.dates, it.space) == ("book", ds("2026-11-24"), "olfen") and it.confidence < CONFIDENT
     assert p("wie letzte Woche, Dienstag Senden").dates == ds("2026-11-24")
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Brauch ich für Senden morgen eine Buchung?", "help"),  # were confident bookings: "Buchung" is a noun here
+    ("Kann ich in Senden auch ohne Buchung arbeiten?", "help"),
+    ("Hat die Buchung morgen Olfen geklappt?", "availability"),
+    ("Olfen morgen, jemand Lust mitzukommen?", "smalltalk"),
+])
+def test_questions_about_bookings_do_not_book(text, intent):
+    it = p(text)
+    assert it.intent == intent
+    assert not (it.intent == "book" and it.confidence >= CONFIDENT)
