@@ -361,7 +361,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _PRAISE, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _PRAISE, _THIRD, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
@@ -636,6 +636,9 @@ def _compile_more() -> None:
     _DAY_SUBJ = _R(rf"\b(?:{_WD_RE}|today|tomorrow|weekend|wochenende)s?\s+(?:can'?t|cannot|won'?t|kann\s+nicht|will\s+never)\s+come\b")
     _PRAISE = _R(r"\b(?:good|great|nice|clever|guter|braver|super|toller|feiner)\s+(?:bot|job|work|one|arbeit)\b|\bwell\s+done\b|"
                  r"\b(?:gut|super|toll|prima)\s+gemacht\b")
+    _THIRD = _R(r"^\s*(?:he|she|they|er|(?:mein|meine|my|our|unser|unsere|his|her|sein|seine|ihr|ihre)\s+(?!platz|tisch|desk|seat|buchung|booking)[a-z]+"
+                r"|(?:der|die|the)\s+(?:kollegen|kollegin|kollege|chef\w*|boss|bus|zug|bahn|train|team|frau|mann|partner\w*|kinder|kids))\s+"
+                r"(?:faehrt|ist|kommt|arbeitet|sitzt|bleibt|will|wird|hat|war|is|goes|works|was|has|comes|drives|sind|kommen|fahren|are)\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
@@ -919,6 +922,8 @@ _SUBJUNCTIVE_REQ = {"gern", "gerne", "ich", "wir", "mir", "uns", "super", "toll"
                     "prima", "cool", "top", "lieb", "perfekt", "es", "das"}
 _TENTATIVE = {"vielleicht", "eventuell", "evtl", "maybe", "perhaps", "possibly", "ueberlege", "ueberlegen", "unschluessig",
               "unsicher", "unsure", "vermutlich", "wahrscheinlich", "probably", "considering", "thinking"}
+_THIRD_VERBS = {"faehrt", "ist", "kommt", "arbeitet", "sitzt", "bleibt", "will", "wird", "hat", "war", "is", "goes", "works",
+                "was", "has", "comes", "drives"}
 _COPULA = {"ist", "is", "war", "was"}
 _PEOPLE = {"members", "mitglieder", "leute", "people", "colleagues", "kollegen", "kolleginnen", "personen", "persons",
            "coworker", "coworkers", "nutzer", "users"}
@@ -2339,6 +2344,9 @@ class _Parser:
                 it.topic = "smalltalk"
             return "unknown", 0.5, None
         if ents or desk:
+            if not has_book and _THIRD.match(s) or (words and words[0][3] and _fold_word(words[0][2]) not in self.known
+                                                    and len(toks) > 1 and toks[1] in _THIRD_VERBS):
+                return "smalltalk", 0.65, "book"  # "Anna fährt morgen nach Olfen", "He will be in Olfen tomorrow"
             if not rest and not topic:  # a bare "day + place" fragment
                 full = bool(it.dates) and bool(it.space)
                 return "book", 0.9 if full else 0.8, None

@@ -587,3 +587,16 @@ def test_questions_about_bookings_do_not_book(text, intent):
     it = p(text)
     assert it.intent == intent
     assert not (it.intent == "book" and it.confidence >= CONFIDENT)
+
+
+@pytest.mark.parametrize("subject", ["Anna", "Mein Chef", "Die Kollegen", "My boss", "He", "Er"])
+@pytest.mark.parametrize("rest", ["fährt morgen nach Olfen", "is in Olfen tomorrow", "kommt am Freitag nach Senden",
+                                  "will be in Dülmen on Monday"])
+def test_someone_elses_plans_never_book_confidently(subject, rest):
+    it = p(f"{subject} {rest}")
+    assert not (it.intent == "book" and it.confidence >= CONFIDENT), (it.intent, it.confidence)
+
+
+def test_the_users_own_plans_still_book():
+    assert p("I will be in Olfen tomorrow").intent == "book"
+    assert p("Mein Platz morgen in Olfen bitte").confidence >= CONFIDENT
