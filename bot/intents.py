@@ -42,6 +42,14 @@ Date rules (all relative to ``now.date()``, the local date of the aware ``now``)
 * Explicitly named past days stay as given; weekends and holidays are listed like any other day.
 * Something that clearly tried to be a date but could not be read ("am 35.13.", "on Blursday") sets
   ``date_text_unreadable``.
+* Clock hours are read for an office day: a start hour 1-6 without am/pm is the afternoon (bare, "Uhr" or with
+  minutes: "ab 3" = "ab 3 Uhr" = 15:00), an end hour 1-7 likewise ("bis 7" = 19:00); ranges are increasing
+  ("von 1 bis 4" = 13-16, "9-3" = 09-15) and end by 21:00 when read as the afternoon; morning words
+  (morgens, früh, vormittags, a.m.) and a leading zero ("06:30") keep the hour as written.
+
+Desk choice: ``desk_label`` ("Platz 3", "Schreibtisch Nr. 3", "seat #3" -> "3"; the number is then no date,
+time or team size) and ``desk_features`` (the world file's ``monitor``, ``quiet``, ``standing`` from their
+synonyms: "mit Bildschirm", "ein ruhiger Platz", "Stehpult", "standing desk"; typos allowed, negations not).
 
 Extras: ``args`` carries the invite code for ``start``, the language code for ``language``,
 ``["all"]`` for "cancel all bookings" and the lower-cased words for ``settings`` ("Erinnerung 19:30" ->
