@@ -382,6 +382,8 @@ def _compile_more() -> None:
     _E_TAGE = _ends("tage", "tagen")
     _S_STAFF = _stems("team", "mitarbeit")
     _E_URLAUB = _ends("urlaub", "ferien")
+    global _E_BUCHUNGEN
+    _E_BUCHUNGEN = _R(r"(?:team|mitarbeiter|staff|employee)\w*(?:buchungen|bookings) ")
     global _E_REISE
     _E_REISE = _R(r"(?:^|[^pkgw])reise ")
     _S_NAMED = _stems(*_NAMED_STEMS)
@@ -453,9 +455,10 @@ def _compile_more() -> None:
         (("letzte", "last", "latest", "vorige", "previous"),
          r"\b(?:letzte|last|latest|vorige|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
         (("take",), r"\btake\s+(?:that|it)\s+back\b"),
-        (("zurueck",), r"^\s*(?:nein,?\s+|no,?\s+)?zurueck\b|[,.!]\s*zurueck\s*(?:bitte|pls|please)?\s*[.!]*\s*$"),
+        (("zurueck",), r"^\s*(?:nein,?\s+|no,?\s+|nochmal\s+|bitte\s+|einmal\s+)?zurueck\b|[,.!]\s*zurueck\s*(?:bitte|pls|please)?\s*[.!]*\s*$"),
         (("das",), (r"\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b|"
-                   r"\bdas\s+(?:wollte\s+ich\s+nicht|war\s+nicht\s+(?:so\s+)?gewollt)\b")),
+                   r"\bdas\s+(?:wollte\s+ich\s+nicht|war\s+nicht\s+(?:so\s+)?gewollt)\b|"
+                   r"\bdas\s+(?:eben|gerade|grad|vorhin|letzte)\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|ein\s+fehler|ein\s+versehen)\b")),
         (("that", "my"), (r"\bthat\s+was\s+a\s+mistake\b|\bmy\s+mistake\b|\bthat\s+was\s+(?:wrong|an?\s+(?:error|accident))\b|"
                          r"\bthat\s+was\s+not\s+what\s+i\s+wanted\b")),
         (("oops", "ups", "hoppla", "huch", "upsi", "whoops", "uups"), r"^\s*(?:oops|ups|hoppla|huch|upsi|whoops|uups)\b"),
@@ -466,7 +469,7 @@ def _compile_more() -> None:
                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
                     r"\b(?:bezahlte|paid)\s+(?:\S+\s+)?\S*(?:tage|days)\b|\bremaining\s+days\b|"
                     r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b")),
-        (("wie", "wieviel", "wieviele"), (r"\bwie\s*viel\w*\s+(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left|verbraucht|genutzt|used|aufgebraucht)\b|"
+        (("wie", "wieviel", "wieviele"), (r"\bwie\s*viel\w*\s+(?:\w+\s+)?(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left|verbraucht|genutzt|used|aufgebraucht)\b|"
                                          r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b")),
         (("budget", "guthaben"), r"\b(?:budget|guthaben)\b"),
         (("noch",), r"\bnoch\s+an\s+tagen\b"),
@@ -486,7 +489,9 @@ def _compile_more() -> None:
         (("faellt",), r"\bfaellt\s+(?:\w+\s+){0,3}?(?:aus|weg|flach)\b"),
         (("klappt",), r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b"),
         (("wird",), r"\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b"),
-        (("weg",), r"\bkann\s+weg\b"),
+        (("weg",), r"\bkann\s+weg\b|\b(?:mach|tu|nimm|schmeiss)\w*\s+(?:\S+\s+){0,5}?weg\b"),
+        (("ohne", "without", "count"), r"\bohne\s+mich\b|\bwithout\s+me\b|\bcount\s+me\s+out\b"),
+        (("raus",), r"\bbin\s+(?:\w+\s+){0,2}?raus\b"),
         (("raus",), (r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\b(?:hau|schmeiss|wirf|werf|kick|streich)\w*\s+(?:\S+\s+){0,5}?raus\b|"
                      r"[,.!]\s*(?:bitte\s+)?raus\s*(?:damit|bitte)?\s*[.!]*\s*$")),
         (("aus",), r"\btrag\w*\s+(?:\S+\s+){0,5}?aus\b(?!\s+(?:und|dem|der))"),
@@ -517,7 +522,7 @@ def _compile_more() -> None:
     _CHECKIN_RE = _Cues([
         (("check", "checking", "checked"), r"\bcheck(?:ing|ed)?[\s-]+in\b|\bcheck\s+(?:me|us)\s+in\b"),
         (("bin",), (r"\bbin\s+(?:jetzt\s+|gerade\s+|grad\s+|nun\s+|schon\s+)?(?:da|hier|drin)\b|"
-                   r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking)|"
+                   r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking|haus)|"
                    r"\bbin\s+(?:jetzt|nun|gerade|grad|schon)\s+(?:in|im)\b|\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b")),
         (("jetzt",), r"\bjetzt\s+da\b"),
         (("vor",), r"\bvor\s+ort\b"),
@@ -544,6 +549,7 @@ def _compile_more() -> None:
                                     r"\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b")),
         (("book", "reserve"), r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)"),
         (("what",), r"\bwhat\s+(?:do\s+i\s+have|have\s+i\s+got)\s+(?:on|for)\b"),
+        (("was",), r"\bwas\s+(?:habe|hab)\s+ich\s+(?:\w+\s+)?(?:am|an|fuer)\b"),
         (("anything",), r"\b(?:do\s+i\s+have|have\s+i\s+got|i\s+have|i'?ve\s+got)\s+anything\s+(?:on|for|booked|planned|scheduled)\b"),
         (("booked", "reserved", "bookings", "reservations"),
          r"\b(?:do|did|have)\s+i\s+(?:have\s+|got\s+)?(?:\w+\s+){0,2}?(?:booked|reserved|bookings|reservations)\b"),
@@ -568,6 +574,7 @@ def _compile_more() -> None:
         (("wie",), r"\bwie\s+funktioniert\b|\bwie\s+geht\s+das\b|\bwie\s+mach\s+ich\b"),
         (("how",), r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bhow\s+do\s+i\s+use\b|\bhow\s+does\s+this\s+work\b"),
         (("keine", "keinen"), r"\bkeine\s+ahnung\b|\bkeinen\s+plan\b"),
+        (("bedeuten", "bedeutet", "mean", "means"), r"\bwas\s+bedeute\w*\b|\bwhat\s+do(?:es)?\s+(?:the\s+)?\w+\s+mean\b"),
         (("klar", "zurecht"), r"\bkomm\w*\s+(?:\w+\s+){0,2}?nicht\s+(?:klar|zurecht)\b"),
         (("verstehe", "versteh", "check", "checke", "raff", "raffe", "kapier", "kapiere", "blick"),
          r"\b(?:verstehe?|checke?|raffe?|kapiere?|blick)\s+(?:das\s+|dich\s+|es\s+)?(?:\w+\s+)?nicht\b(?!\s+ein)"),
@@ -654,7 +661,7 @@ def _compile_more() -> None:
                         r"\b(?:dann|then|sonst|otherwise|else)\b")
     _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
                  r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b|\btravel+ing\s+(?:for\s+work|on\s+business)\b|\bon\s+the\s+road\b")
-    _AWAY_RE = _R(r"\bauf\s+montage\b|\b(?:beim|bei\s+einem|bei\s+der)\s+(?:kunden|kundin|kunde)\b|\bat\s+a\s+client'?s?\b|"
+    _AWAY_RE = _R(r"\bauf\s+montage\b|\bauf\s+reisen\b|\b(?:beim|bei\s+einem|bei\s+der)\s+(?:kunden|kundin|kunde)\b|\bat\s+a\s+client'?s?\b|"
                   r"\bim\s+aussendienst\b|\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
@@ -2220,7 +2227,13 @@ class _Parser:
             return "company_contingent", 0.9, "contingent"
         staff = bool(ts & _K_STAFF_NOLEUTE) or bool(_S_STAFF.search(jt)) \
             or bool(_MY_PEOPLE.search(s))
-        if staff and it.month and not (it.space or it.dates) and ts & (_K_WHO | {"welche", "which"}):
+        if contish and staff and ts & {"insgesamt", "gesamt", "total", "together", "zusammen"} \
+                and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine"}:
+            return "company_contingent", 0.85, "contingent"  # "Wie viele Tage hat das Team insgesamt noch?"
+        if staff and _E_BUCHUNGEN.search(jt) and not (it.space or it.dates):
+            return "team_bookings", 0.85, "list"  # "Liste der Mitarbeiterbuchungen"
+        if (staff or ts & {"gebucht", "booked"} and ts & _K_WHO) and it.month and not (it.space or it.dates) \
+                and ts & (_K_WHO | {"welche", "which"}):
             return "team_bookings", 0.85, "who"
         if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}) \
                 and not (it.space and it.dates):
