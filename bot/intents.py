@@ -628,7 +628,8 @@ def _compile_more() -> None:
                        r"(?!\s*(?:uhr|h\b|tage?n?\b|days?\b|wochen?\b|weeks?\b|:|\.\d|bis\b|-|pm\b|am\b))")
     _DESKS_BRING = _R(r"\bbring\w*\s+(?:noch\s+|auch\s+)?(?:jemanden|einen\s+kollegen|eine\s+kollegin|meine[nr]?\s+kolleg\w*|"
                       r"someone|somebody|a\s+colleague|a\s+friend|my\s+colleague)\b(?:\s+(?:mit|along))?|\bplus\s+one\b|\+1\b")
-    _DESKS_WITH1 = _R(r"\b(?:mit|with)\s+(?:meinem|meiner|einem|einer|my|a|one|unserem|unserer|our)\s+(?:\w+\s+)?"
+    _DESKS_WITH1 = _R(r"\b(?:mit|with)\s+(?:kollege|kollegin|colleague|coworker|chefin|partnerin|praktikantin)\b|"
+                      r"\b(?:mit|with)\s+(?:meinem|meiner|einem|einer|my|a|one|unserem|unserer|our)\s+(?:\w+\s+)?"
                       r"(?:kollegen|kollegin|kollege|colleague|coworker|co-worker|chef|chefin|boss|praktikant|praktikantin|"
                       r"azubi|partner|partnerin|teamkollegen|teamkollegin)\b(?!s)")
     _POLITE = _R(r"\b(?:if\s+(?:at\s+all\s+)?possible|if\s+you\s+can|wenn\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|"
@@ -799,7 +800,8 @@ _FILLER = {
     "jeden", "jede", "jedem", "every", "each", "alle", "all", "ganze", "ganzen", "whole", "entire", "komplett",
     "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "halt", "eben", "tage", "days", "day",
     "datum", "ort", "uhrzeit", "anzahl", "date", "place", "location", "anfrage", "standort", "wunsch",
-    "spontan", "kurzfristig", "ueber", "aber", "erst", "actually", "make", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
+    "spontan", "kurzfristig", "ueber", "aber", "erst", "actually", "make", "liebsten", "sonst", "alternativ", "otherwise",
+    "preferably", "ideally", "idealerweise", "moeglichst", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
     "ungefaehr", "circa", "eigentlich", "einfach", "gleich", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
@@ -864,7 +866,7 @@ _BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag", "n
 _NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung", "reserviert",
              "reserved", "reservierung", "reservierungen", "reservation", "reservations", "eingetragen", "storniert"}
 _REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
-_TOPIC_HEADS = ("markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "tagessen", "bendessen",
+_TOPIC_HEADS = ("tour", "wanderung", "markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "tagessen", "bendessen",
                 "umzug", "konzert", "party", "kaffee", "urlaub", "ausflug", "training")
 # cheap gates: a cue regex is only tried when one of these words occurs
 _DAYWORDS = {"tage", "tagen", "days", "day", "bookings", "buchungen", "arbeitstage", "buerotage", "coworkingtage",
