@@ -461,6 +461,8 @@ def _compile_more() -> None:
                    r"\bdas\s+(?:eben|gerade|grad|vorhin|letzte)\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|ein\s+fehler|ein\s+versehen)\b")),
         (("that", "my"), (r"\bthat\s+was\s+a\s+mistake\b|\bmy\s+mistake\b|\bthat\s+was\s+(?:wrong|an?\s+(?:error|accident))\b|"
                          r"\bthat\s+was\s+not\s+what\s+i\s+wanted\b")),
+        (("falscher", "falsche", "falschen", "falsches", "wrong"),
+         r"\b(?:falsche[rns]?|wrong)\s+(?:tag|day|buchung|booking|platz|ort|space|datum|date)\b(?!.*\b(?:statt|instead|sondern)\b)"),
         (("oops", "ups", "hoppla", "huch", "upsi", "whoops", "uups"), r"^\s*(?:oops|ups|hoppla|huch|upsi|whoops|uups)\b"),
         (("didn't", "didnt"), r"\bi\s+didn'?t\s+(?:want|mean)\s+(?:that|to)\b"),
     ])
@@ -675,6 +677,7 @@ def _compile_more() -> None:
     _NOW_DAY = _R(r"\b(?:jetzt\s+gleich|gleich\s+jetzt|ab\s+sofort|sofort|right\s+now|right\s+away|asap)\b")
     _INDIRECT_Q = _R(r"\b(?:checking|check)\s+(?:if|whether)\b|\bwondering\s+(?:if|whether)\b|"
                      r"\b(?:frage|fragen)\s*,?\s+ob\b|\bwissen\s*,?\s+ob\b|\bi\s+wonder\b|"
+                     r"\b(?:guck|schau|check|sieh|look)\w*\s+(?:mal\s+)?(?:nach\s*,?\s*)?(?:ob|was|wie|if|whether|what)\b|"
                      r"\b(?:interessier\w*|wuesste\w*|frag\w*|wissen|weiss|unsicher|unschluessig|ueberleg\w*|neugierig|curious|"
                      r"ask|asking|wondering|know|sure)\b[^.?!]{0,30}?\b(?:ob|whether|if)\b|"
                      r"^\s*(?:kurze\s+|eine\s+)?(?:frage|question|quick\s+question)\b")
@@ -739,7 +742,7 @@ _K_COME = {"komm", "kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs",
            "attend", "hinkommen", "da", "dabei"}
 _K_CHECKIN = {"einchecken", "checkin", "eingecheckt", "checke", "angekommen", "arrived", "ankunft", "arrival"}
 _K_CONT = {"balance", "saldo", "kontostand", "konto", "tagekonto", "topf", "pott", "kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
-_K_LISTN = {"buchungen", "buchung", "bookings", "booking", "reservierungen", "reservierung", "reservations",
+_K_LISTN = {"buchungsuebersicht", "buchungsliste", "reservierungsuebersicht", "buchungen", "buchung", "bookings", "booking", "reservierungen", "reservierung", "reservations",
             "reservation", "termine"}
 _K_LISTM = {"what", "have", "habe", "hab", "hast", "naechsten", "next", "kommenden", "meine", "meiner", "my", "show", "zeige", "zeig", "anzeigen", "list", "liste", "alle", "all",
             "welche", "which", "uebersicht", "overview", "upcoming", "anstehende", "aktuelle", "current"}
@@ -801,7 +804,7 @@ _FILLER = {
     "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "halt", "eben", "tage", "days", "day",
     "datum", "ort", "uhrzeit", "anzahl", "date", "place", "location", "anfrage", "standort", "wunsch",
     "spontan", "kurzfristig", "ueber", "aber", "erst", "actually", "make", "liebsten", "sonst", "alternativ", "otherwise",
-    "preferably", "ideally", "idealerweise", "moeglichst", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
+    "preferably", "ideally", "idealerweise", "moeglichst", "stimmt", "als", "richtig", "genau", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
     "ungefaehr", "circa", "eigentlich", "einfach", "gleich", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
@@ -831,7 +834,7 @@ _TOPIC = {
     "innenstadt", "black", "verkaufsoffen", "verkaufsoffener", "sale", "geschaefte", "laeden", "bakery", "baeckerei",
     "supermarkt", "supermarket", "apotheke", "pharmacy", "hotel", "kneipe", "pub", "eisdiele", "metzger", "friseur",
     "burger", "pommes", "currywurst", "brezeln", "waffeln", "waffles", "donuts", "sushi", "tacos",
-    "pancakes", "bahnhof", "haltestelle", "bushaltestelle", "station", "cake", "cookies", "kekse", "bbq", "breakfast", "fruehstueck", "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
+    "pancakes", "bahnhof", "haltestelle", "bushaltestelle", "station", "cake", "cookies", "kekse", "bbq", "breakfast", "fruehstueck", "rockt", "rocks", "awesome", "geil", "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
     "drinks", "feierabendbier", "cocktails", "rezept", "recipe", "kuehlschrank", "fridge", "drucker", "printer",
     "kaffeemaschine", "spuelmaschine", "mikrowelle", "microwave", "heizung", "heating", "toilette", "klo", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
 }
@@ -933,7 +936,8 @@ def _ends(*ends: str) -> re.Pattern:
     return re.compile("(?:" + "|".join(re.escape(x) for x in ends) + ") ")
 
 
-_G_INDIRECT = {"ob", "whether", "if", "frage", "fragen", "question", "wonder"}
+_G_INDIRECT = {"ob", "whether", "if", "frage", "fragen", "question", "wonder", "guck", "schau", "check", "sieh", "look",
+               "gucken", "schauen"}
 _G_IFFREE = {"if", "when", "once", "soon", "falls", "wenn", "sobald", "sowie"}
 _SUBJUNCTIVE_REQ = {"gern", "gerne", "ich", "wir", "mir", "uns", "super", "toll", "gut", "nett", "schoen", "klasse",
                     "prima", "cool", "top", "lieb", "perfekt", "es", "das"}
@@ -941,6 +945,7 @@ _TENTATIVE = {"vielleicht", "eventuell", "evtl", "maybe", "perhaps", "possibly",
               "unsicher", "unsure", "vermutlich", "wahrscheinlich", "probably", "considering", "thinking"}
 _THIRD_VERBS = {"faehrt", "ist", "kommt", "arbeitet", "sitzt", "bleibt", "will", "wird", "hat", "war", "is", "goes", "works",
                 "was", "has", "comes", "drives"}
+_ACCEPT = {"fine", "ok", "okay", "good", "great", "perfect", "gut", "super", "prima", "perfekt", "passt", "klasse", "top"}
 _COPULA = {"ist", "is", "war", "was"}
 _PEOPLE = {"members", "mitglieder", "leute", "people", "colleagues", "kollegen", "kolleginnen", "personen", "persons",
            "coworker", "coworkers", "nutzer", "users"}
@@ -2170,7 +2175,7 @@ class _Parser:
         it.question = q
         has_book = bool(ts & _K_BOOK) \
             or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s)) \
-            or any(t not in _NOT_BOOK for t in _S_BOOK.findall(jt))
+            or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen")) for t in _S_BOOK.findall(jt))
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
         unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
@@ -2383,7 +2388,8 @@ class _Parser:
                 last_w, last_s = w.rsplit(",", 1)[-1].rsplit(";", 1)[-1], s.rsplit(",", 1)[-1].rsplit(";", 1)[-1]
                 if not _WORDS.findall(last_w.replace(".", " ")) and len(_WORDS.findall(last_s)) >= 2:
                     return "book", 0.7, "smalltalk"  # the last clause is a bare "day + place": ask
-            if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ | _COPULA and not req and it.desks == 1):
+            if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ | _COPULA and not req and it.desks == 1
+                                           and ts.isdisjoint(_ACCEPT)):
                 return "smalltalk", 0.65, "book"
             return "book", 0.55, "smalltalk"
         if topic:
