@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -308,3 +308,12 @@ class Members:
             from sqlalchemy import delete
 
             return s.execute(delete(PendingAction).where(PendingAction.expires_at < older_than)).rowcount or 0
+
+
+def members_with(s, word: str, *where) -> list[tuple[int, dict]]:
+    """(id, prefs) of the members whose prefs are not empty and whose JSON text contains `word` (a key the
+    caller then reads in Python, so this is only a prefilter): reading all members' prefs each minute made
+    100 000 rows and dicts on a large store, and a key is written literally in the JSON text."""
+    text = cast(Member.prefs, String)
+    rows = s.execute(select(Member.id, Member.prefs).where(text.like(f"%{word}%"), *where).order_by(Member.id)).all()
+    return [(mid, p) for mid, p in rows if p]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import String, cast, select, update
+from sqlalchemy import select, update
 
 from bot.clock import as_utc, local_at
+from bot.members import members_with
 from bot.notices import nudge_prefs
 from bot.router import Job
 from bot.storage.models import Booking, Member, Outbox, Space
@@ -15,15 +16,6 @@ from bot.storage.outbox import enqueue
 
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NUDGE_GRACE = timedelta(hours=1)  # a nudge not sent within this after its time is skipped (bot was down)
-
-
-def _members_with(s, word: str, *where) -> list[tuple[int, dict]]:
-    """(id, prefs) of the members whose prefs are not empty and whose JSON text contains `word` (a key the
-    caller then reads in Python, so this is only a prefilter): reading all members' prefs each minute made
-    100 000 rows and dicts on a large store, and a key is written literally in the JSON text."""
-    text = cast(Member.prefs, String)
-    rows = s.execute(select(Member.id, Member.prefs).where(text.like(f"%{word}%"), *where).order_by(Member.id)).all()
-    return [(mid, p) for mid, p in rows if p]
 
 
 def release_no_shows(core, now: datetime) -> int:
@@ -39,7 +31,7 @@ def align_reminders(core, now: datetime) -> int:
     now_u = as_utc(now)
     changed = 0
     with core.db.session() as s:
-        all_prefs = _members_with(s, "reminder")  # the only keys read here: reminder_time, reminder_morning_time
+        all_prefs = members_with(s, "reminder")  # the only keys read here: reminder_time, reminder_morning_time
         changed += _align_morning(core, s, all_prefs)
         custom = {mid: p.get("reminder_time") for mid, p in all_prefs
                   if p.get("reminder_time") and p.get("reminder_time") != default}
@@ -100,7 +92,7 @@ def nudges(core, now: datetime) -> int:
     now_u = as_utc(now)
     n = 0
     with core.db.session() as s:
-        members = [(mid, p) for mid, p in _members_with(s, "nudge", Member.deleted_at.is_(None)) if nudge_prefs(p).get("on")]
+        members = [(mid, p) for mid, p in members_with(s, "nudge", Member.deleted_at.is_(None)) if nudge_prefs(p).get("on")]
         for mid, prefs in members:
             np = nudge_prefs(prefs)
             fire = local_at(core.clock.tz, today, np.get("time") or "18:30")
@@ -179,7 +171,7 @@ def nudges_fire_times(core, start: datetime, end: datetime):
     """Each opted-in member's nudge time on every day."""
     d0, d1 = start.astimezone(core.clock.tz).date(), end.astimezone(core.clock.tz).date()
     with core.db.session() as s:
-        nudgers = [nudge_prefs(p) for _, p in _members_with(s, "nudge") if nudge_prefs(p).get("on")]
+        nudgers = [nudge_prefs(p) for _, p in members_with(s, "nudge") if nudge_prefs(p).get("on")]
     for i in range((d1 - d0).days + 1):
         for np in nudgers:
             yield local_at(core.clock.tz, d0 + timedelta(days=i), np.get("time") or "18:30")
