@@ -678,7 +678,7 @@ def _compile_more() -> None:
     _INDIRECT_Q = _R(r"\b(?:checking|check)\s+(?:if|whether)\b|\bwondering\s+(?:if|whether)\b|"
                      r"\b(?:frage|fragen)\s*,?\s+ob\b|\bwissen\s*,?\s+ob\b|\bi\s+wonder\b|"
                      r"\b(?:guck|schau|check|sieh|look)\w*\s+(?:mal\s+)?(?:nach\s*,?\s*)?(?:ob|was|wie|if|whether|what)\b|"
-                     r"\b(?:interessier\w*|wuesste\w*|frag\w*|wissen|weiss|unsicher|unschluessig|ueberleg\w*|neugierig|curious|"
+                     r"\b(?:interessier\w*|wuesste\w*|frag\w*|wissen|weiss|gewusst|erfahren|sag\w*|tell|unsicher|unschluessig|ueberleg\w*|neugierig|curious|"
                      r"ask|asking|wondering|know|sure)\b[^.?!]{0,30}?\b(?:ob|whether|if)\b|"
                      r"^\s*(?:kurze\s+|eine\s+)?(?:frage|question|quick\s+question)\b")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
@@ -2358,6 +2358,8 @@ class _Parser:
                     or ts & {"kann", "darf", "koennte", "can", "could", "may"} and ts & {"ich", "i", "wir", "we"}
                     and all(t in _G_ASK for t in rest)):  # "Kann ich morgen mit 2 Kollegen nach Olfen?"
                 return "book", 0.7, "availability"
+            if ents and not topic and ts & {"ob", "whether", "if"} and _INDIRECT_Q.search(s):
+                return "availability", 0.75, "book"  # "Ich hätte gern gewusst, ob in Olfen Freitag noch was geht"
             if ents and not topic and (not rest and it.dates and it.space and not ts & _Q_START
                                        and not (first_kept and toks[0] in {"haette", "haetten", "haettet", "waere", "waeren"})
                                        or req and ts & {"ich", "i", "mir", "me", "wir", "we"}):
