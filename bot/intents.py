@@ -369,7 +369,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _PRAISE, _THIRD, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _PRAISE, _THIRD, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _ONLIST, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
@@ -452,8 +452,8 @@ def _compile_more() -> None:
     _UNDO_PHRASE = _Cues([
         (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bmach\w*\s+(?:das|es)\s+(?:wieder\s+)?weg\b"),
         (("nimm",), r"\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b"),
-        (("letzte", "last", "latest", "vorige", "previous"),
-         r"\b(?:letzte|last|latest|vorige|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
+        (("letzte", "letzten", "letzter", "letztes", "last", "latest", "vorige", "vorigen", "previous"),
+         r"\b(?:letzte[nrs]?|last|latest|vorige[nrs]?|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
         (("take",), r"\btake\s+(?:that|it)\s+back\b"),
         (("zurueck",), r"^\s*(?:nein,?\s+|no,?\s+|nochmal\s+|bitte\s+|einmal\s+)?zurueck\b|[,.!]\s*zurueck\s*(?:bitte|pls|please)?\s*[.!]*\s*$"),
         (("das",), (r"\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b|"
@@ -523,7 +523,7 @@ def _compile_more() -> None:
     _HELP_AFTER = _R(r"[.,;!?]\s*(?:wie|how)\s+(?:\w+\s+)?(?:ich|i|man|one|kann|can|do|does)\b")
     _CHECKIN_RE = _Cues([
         (("check", "checking", "checked"), r"\bcheck(?:ing|ed)?[\s-]+in\b|\bcheck\s+(?:me|us)\s+in\b"),
-        (("bin",), (r"\bbin\s+(?:jetzt\s+|gerade\s+|grad\s+|nun\s+|schon\s+)?(?:da|hier|drin)\b|"
+        (("bin",), (r"\bbin\s+(?:jetzt\s+|gerade\s+|grad\s+|nun\s+|schon\s+)?(?:da|hier|drin|drinnen)\b|"
                    r"\bbin\s+(?:jetzt\s+|gerade\s+|nun\s+)?(?:im|in\s+der|in)\s+(?:buero|office|coworking|haus)|"
                    r"\bbin\s+(?:jetzt|nun|gerade|grad|schon)\s+(?:in|im)\b|\bbin\s+(?:jetzt\s+)?am\s+(?:platz|schreibtisch|tisch)\b")),
         (("jetzt",), r"\bjetzt\s+da\b"),
@@ -536,6 +536,7 @@ def _compile_more() -> None:
         (("bezogen", "genommen", "eingenommen"), r"\bplatz\s+(?:\w+\s+){0,3}?(?:bezogen|genommen|eingenommen)\b"),
         (("hier", "jetzt", "now"), r"\b(?:hier|jetzt|now)\b.*\bam\s+(?:platz|schreibtisch)\b"),
         (("here",), r"\bhere\s+now\b"),
+        (("building",), r"\bin\s+the\s+building\b"),
         (("sat", "sitting", "took", "settled"), (r"\bsat\s+down\b|\bi'?\s*a?m\s+sitting\s+(?:at|in)\b|\btook\s+my\s+(?:seat|desk)\b|"
                                                 r"\bsettled\s+in\b")),
         (("sitze", "hingesetzt", "eingetroffen"), r"\bsitze\b|\bhingesetzt\b|\beingetroffen\b"),
@@ -546,7 +547,8 @@ def _compile_more() -> None:
         (("gebucht", "booked", "reserviert", "reserved", "eingetragen"),
          (r"\b(?:was|wo|wann|what|where|when|which|welche)\b.*\b(?:gebucht|booked|reserviert|reserved)\b|"
          r"\b(?:habe|hab|have|bin|am)\s+(?:ich|i)\b.*\b(?:gebucht|booked|reserviert|eingetragen|reserved)\b|"
-         r"\bwhat'?s\s+booked\b|\bwas\s+ist\s+(?:fuer\s+mich\s+)?gebucht\b")),
+         r"\bwhat'?s\s+booked\b|\bwas\s+ist\s+(?:fuer\s+mich\s+)?gebucht\b|"
+         r"\b(?:ist|is)\s+(?:\w+\s+){0,4}?(?:gebucht|booked|reserviert|reserved)\s+(?:fuer|for)\s+(?:mich|me)\b")),
         (("meine", "my", "meiner"), (r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
                                     r"\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b")),
         (("book", "reserve"), r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)"),
@@ -619,7 +621,8 @@ def _compile_more() -> None:
                r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja)\s*\?+\s*$")
     _IFFREE = _R(r"\b(?:if|when|once|as\s+soon\s+as|falls|wenn|sobald|sowie)\b.*\b(?:frei\s+wird|freiwird|frei\s+werden|"
                  r"frees?\s+up|becomes?\s+(?:free|available)|opens?\s+up|gets?\s+(?:free|cancelled|canceled)|"
-                 r"wieder\s+(?:frei|was\s+frei)|absagt|storniert|cancels)\b")
+                 r"wieder\s+(?:frei|was\s+frei)|absagt|storniert|cancels|drops?\s+out|pulls?\s+out|abspring\w*|ausfaellt)\b")
+    _ONLIST = _R(r"\b(?:setz|schreib|trag|pack|put|add)\w*\s+(?:mich|me)\s+(?:\w+\s+){0,3}?(?:auf|on|to)\s+(?:die|the)\s+(?:liste|list)\b")
     _ANCHOR_IN = _R(rf"\b(?P<a>heute|morgen|today|tomorrow|uebermorgen)\s+in\s+(?P<n>{_NUM_RE})\s+(?P<u>tag|tagen|tage|days?|wochen?|weeks?)\b|"
                     rf"\b(?P<n2>{_NUM_RE})\s+(?P<u2>days?|weeks?)\s+from\s+(?P<a2>today|tomorrow|now)\b")
     _NDAYS = _R(rf"\b(?:fuer\s+|for\s+)?({_NUM_RE})\s+(?:(?:ganze|volle|whole|full)\s+)?(?:tage|tagen|days|werktage|arbeitstage|"
@@ -663,7 +666,7 @@ def _compile_more() -> None:
     _COND_FALLBACK = _R(r"\b(?:wenn|falls|if)\b.*\b(?:voll|ausgebucht|belegt|full|booked\s+(?:out|up)|taken)\b.*"
                         r"\b(?:dann|then|sonst|otherwise|else)\b")
     _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
-                 r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b|\btravel+ing\s+(?:for\s+work|on\s+business)\b|\bon\s+the\s+road\b")
+                 r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b|\bon\s+a\s+(?:course|training)\b|\bauf\s+(?:einem\s+)?lehrgang\b|\btravel+ing\s+(?:for\s+work|on\s+business)\b|\bon\s+the\s+road\b")
     _AWAY_RE = _R(r"\bauf\s+montage\b|\bauf\s+reisen\b|\b(?:beim|bei\s+einem|bei\s+der)\s+(?:kunden|kundin|kunde)\b|\bat\s+a\s+client'?s?\b|"
                   r"\bim\s+aussendienst\b|\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
@@ -762,7 +765,7 @@ _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
                "profil", "profile"}
 _K_UNDO = {"rueckgaengig", "undo", "widerrufen", "revert", "zuruecknehmen", "ungeschehen"}
-_K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist"}
+_K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist", "queue", "nachrueckliste"}
 _K_LANG = {"english": "en", "englisch": "en", "englisch?": "en", "deutsch": "de", "german": "de",
            "germany": "de"}
 _K_LANGREQ = {"please", "bitte", "auf", "in", "speak", "sprich", "sprechen", "sprache", "language", "switch",
@@ -842,7 +845,7 @@ _NOT_NAMES = {"adresse", "anschrift", "address", "lage", "nummer", "telefonnumme
               "toilette", "miete", "stand", "status", "info", "infos", "uebersicht", "details", "aktuell", "gesamt", "insgesamt", "rest", "total",
               "abfrage", "anzeigen", "zeigen", "bitte", "check", "urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
-_K_REMIND = {"erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
+_K_REMIND = {"push", "pushnachrichten", "mitteilungen", "erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
              "notifications", "notification", "erinnere", "erinnern", "remind", "benachrichtige"}
 # personal impact and incentives: "wie viel CO₂ habe ich gespart?", "meine Bilanz", "my badges"
 _K_IMPACT = {"co2", "kohlendioxid", "emission", "emissionen", "bilanz", "umweltbilanz", "impact", "abzeichen", "badge",
@@ -855,7 +858,8 @@ _K_COMPANY = {"laden", "bude", "firma", "company", "unternehmen", "arbeitgeber",
 _K_STAFF = {"azubis", "auszubildenden", "auszubildende", "trainees", "praktikanten", "interns", "mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
             "leute", "belegschaft", "angestellten"}
 _K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
-_DAYOFF_WORDS = {"urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich"}
+_DAYOFF_WORDS = {"urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich", "zeitausgleich",
+                 "ueberstundenabbau", "ueberstundenausgleich"}
 _FIRST_PERSON = {"ich", "i", "mir", "mich", "my", "mein", "meinen", "hab", "habe", "nehm", "nehme", "bin", "i'm", "im"}
 _K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
               "fortbildung", "weiterbildung", "schulung", "konferenz", "messe", "tagung", "kongress", "conference", "kur", "reha", "mutterschutz",
@@ -2218,7 +2222,8 @@ class _Parser:
             return "undo", 0.95, None
         if (ts & _K_THANKS or len(toks) <= 4 and _PRAISE.search(s)) and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
-        if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s):
+        if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s) \
+                or ts & {"liste", "list"} and _ONLIST.search(s):
             return "waitlist", 0.9, None
         if (ts & _K_IMPACT or (_S_SAVED.search(jt)
                                and ts & _K_IMPACT_WHAT)) and not (has_book and (it.dates or it.space)):
@@ -2234,7 +2239,8 @@ class _Parser:
             return "company_contingent", 0.9, "contingent"
         staff = bool(ts & _K_STAFF_NOLEUTE) or bool(_S_STAFF.search(jt)) \
             or bool(_MY_PEOPLE.search(s))
-        if contish and staff and ts & {"insgesamt", "gesamt", "total", "together", "zusammen"} \
+        if contish and staff and ts & {"insgesamt", "gesamt", "total", "together", "zusammen", "unser", "unsere", "unserem",
+                                       "unserer", "our"} \
                 and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine"}:
             return "company_contingent", 0.85, "contingent"  # "Wie viele Tage hat das Team insgesamt noch?"
         if staff and _E_BUCHUNGEN.search(jt) and not (it.space or it.dates):
@@ -2315,7 +2321,7 @@ class _Parser:
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
         if past_only or (past_tense and not it.dates and ents):
-            if (has_book or not rest) and not topic and not past_tense:
+            if has_book or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
                 return "past_day", 0.85, None
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
