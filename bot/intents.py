@@ -950,6 +950,7 @@ _TENTATIVE = {"vielleicht", "eventuell", "evtl", "maybe", "perhaps", "possibly",
 _THIRD_VERBS = {"faehrt", "ist", "kommt", "arbeitet", "sitzt", "bleibt", "will", "wird", "hat", "war", "is", "goes", "works",
                 "was", "has", "comes", "drives"}
 _ACCEPT = {"fine", "ok", "okay", "good", "great", "perfect", "gut", "super", "prima", "perfekt", "passt", "klasse", "top"}
+_TAKE_WORDS = {"nehm", "nehme", "nehms", "nehm's", "take", "eintragen", "klarmachen", "reservieren", "buchen"}
 _COPULA = {"ist", "is", "war", "was"}
 _PEOPLE = {"members", "mitglieder", "leute", "people", "colleagues", "kollegen", "kolleginnen", "personen", "persons",
            "coworker", "coworkers", "nutzer", "users"}
@@ -2168,7 +2169,7 @@ class _Parser:
         tail = _strip_tail(text)
         req = bool(ts & _REQ) or bool(_REQ_PHRASE.search(s)) or bool(_S_REQ.search(jt))
         after_q = text.rsplit("?", 1)[1] if "?" in text else ""
-        if after_q.strip() and any(_fold_word(x) in _K_BOOK for x in re.findall(r"\w+", after_q)):
+        if after_q.strip() and any(_fold_word(x) in _K_BOOK or _fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q)):
             tail = after_q  # "Heute Coesfeld möglich? Dann buchen": the request comes last
         q = tail is not after_q and (
             tail.endswith("?") or ("?" in text and not req) or bool(ts & _G_INDIRECT and _INDIRECT_Q.search(s))
@@ -2179,7 +2180,8 @@ class _Parser:
         it.question = q
         has_book = bool(ts & _K_BOOK) \
             or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s)) \
-            or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen")) for t in _S_BOOK.findall(jt))
+            or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen")) for t in _S_BOOK.findall(jt)) \
+            or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q))
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
         unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
