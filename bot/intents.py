@@ -154,7 +154,7 @@ _LEXICON = (
     "vormittag vormittags nachmittag nachmittags morgens morning afternoon ganztags ganztaegig "
     "angekommen arrived rueckgaengig plaetze arbeitsplatz schreibtisch personen people "
     "silvester heiligabend neujahr weihnachten christmas "
-    "monitor bildschirm stehpult stehtisch hoehenverstellbar ruhige ruhigen ruhiger ruhiges"
+    "monitor bildschirm stehpult stehtisch hoehenverstellbar ruhige ruhigen ruhiger ruhiges danke viel viele"
 ).split()
 
 # common words that must never be "corrected" into a space or keyword
@@ -180,7 +180,7 @@ _STOP = set(
     desk desks seat seats spot spots place places room table booking bookings book booked
     your yours mine ours here where whole entire full half free make made take come going
     sende sender sendung senden? essen check checke checken checks checked schreiben schreibe schreibst screen screens sending standing
-    checking helps macht
+    checking helps macht bock hilft cancels
     """.replace("?", "").split()
 )
 
@@ -1197,6 +1197,12 @@ class _Parser:
             best = self._process.extractOne(w, cands, scorer=self._fuzz.ratio, score_cutoff=cutoff)
             if best and self._typo_like(w, best[0]):
                 out = best[0]
+            elif not best:  # short words: one swapped or missing letter is a typo even below the ratio ("dnake", "vile")
+                osa = self._osa
+                for c in cands:  # an added, dropped or swapped letter; no substitution ("bock" is no "book")
+                    if (abs(len(c) - len(w)) == 1 or len(c) == len(w) and sorted(c) == sorted(w)) and osa(w, c) <= 1:
+                        out = c
+                        break
         if len(self._corr_cache) < 20000:
             self._corr_cache[w] = out
         return out

@@ -600,3 +600,12 @@ def test_someone_elses_plans_never_book_confidently(subject, rest):
 def test_the_users_own_plans_still_book():
     assert p("I will be in Olfen tomorrow").intent == "book"
     assert p("Mein Platz morgen in Olfen bitte").confidence >= CONFIDENT
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("dnake", "thanks"),  # a swapped letter in a short word is a typo
+    ("wie vile tage hab ich noch", "contingent"),  # a dropped letter
+    ("kein Bock auf Homeoffice, morgen Olfen", "book"),  # "Bock" is no "book" (a substitution is no typo here)
+])
+def test_short_word_typos(text, intent):
+    assert p(text).intent == intent
