@@ -807,7 +807,7 @@ _FILLER = {
     "complete", "through", "thru", "sind", "waeren", "leute", "nehm", "halt", "eben", "tage", "days", "day",
     "datum", "ort", "uhrzeit", "anzahl", "date", "place", "location", "anfrage", "standort", "wunsch",
     "spontan", "kurzfristig", "ueber", "aber", "erst", "actually", "make", "liebsten", "sonst", "alternativ", "otherwise",
-    "preferably", "ideally", "idealerweise", "moeglichst", "stimmt", "als", "richtig", "genau", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
+    "preferably", "ideally", "idealerweise", "moeglichst", "i'm", "i'll", "i've", "ich'm", "stimmt", "als", "richtig", "genau", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
     "ungefaehr", "circa", "eigentlich", "einfach", "gleich", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
@@ -815,6 +815,7 @@ _REQ = {
     "wollen", "wollte", "wuerde", "wuerden", "haette", "gern", "gerne", "bitte", "please", "pls", "plz",
     "need", "needs", "want", "wanna", "like", "love", "wish", "wuensche", "looking", "anfrage", "request", "suche", "suchen", "gib", "give", "grab", "sign", "put", "freihalten", "einmal",
     "kannst", "koenntest", "could", "would", "trag", "eintragen", "schreib", "nehme", "take", "lass", "let",
+    "gonna", "planning", "plan", "plane", "geplant", "werde",
 }
 _TOPIC = {
     "wetter", "regen", "regnen", "regnet", "schnee", "schneien", "schneit", "sonne", "sonnig", "nebel",
