@@ -369,11 +369,11 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _PRAISE, _THIRD, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _ONLIST, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _SALUT, _PRAISE, _THIRD, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _ONLIST, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
-    _S_BOOKPH = _stems("trag", "schreib", "eintrag", "sign", "put", "book", "mach", "hau", "pack", "setz")
+    _S_BOOKPH = _stems("trag", "schreib", "eintrag", "sign", "put", "book", "mach", "hau", "pack", "setz", "melde")
     _S_BOOK = _R(" ((?:" + "|".join(_BOOK_STEMS) + r")\S*)")
     _S_REMIND = _stems("erinner", "remind")
     _S_SAVED = _stems("gespart", "eingespart", "spare", "saved", "sav")
@@ -423,7 +423,7 @@ def _compile_more() -> None:
     _FEAT_GATE = _R(r"monitor|bildschirm|screen|display|ruhig|ruhe|leise|still|quiet|silent|calm|steh|stand|"
                     r"verstell|adjustable").search
     _FEAT_NEG = _R(r"\b(?:ohne|without|kein\w*|no|not|nicht)\s+(?:(?:a|an|einen?|so|mit|with|any)\s+)?$")
-    _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
+    _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\bmelde\w*\s+(?:\S+\s+){0,6}?an\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
     _CHITCHAT = _Cues([
         (("wie",), r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bwie\s+weit\b|\bwie\s+war\s+dein\b"),
@@ -497,6 +497,7 @@ def _compile_more() -> None:
         (("raus",), (r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\b(?:hau|schmeiss|wirf|werf|kick|streich)\w*\s+(?:\S+\s+){0,5}?raus\b|"
                      r"[,.!]\s*(?:bitte\s+)?raus\s*(?:damit|bitte)?\s*[.!]*\s*$")),
         (("aus",), r"\btrag\w*\s+(?:\S+\s+){0,5}?aus\b(?!\s+(?:und|dem|der))"),
+        (("ab",), r"\bmelde\w*\s+(?:\S+\s+){0,6}?ab\b"),
         (("sausen", "ausfallen"), r"\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b"),
         (("skip", "scratch", "drop", "loswerden", "planaenderung", "entfallen"),
          r"\bskip\b|\bscratch\b|\bdrop\b|\bloswerden\b|\bplanaenderung\b|\bentfallen\b"),
@@ -660,6 +661,7 @@ def _compile_more() -> None:
     _THIRD = _R(r"^\s*(?:he|she|they|er|(?:mein|meine|my|our|unser|unsere|his|her|sein|seine|ihr|ihre)\s+(?!platz|tisch|desk|seat|buchung|booking)[a-z]+"
                 r"|(?:der|die|the)\s+(?:kollegen|kollegin|kollege|chef\w*|boss|bus|zug|bahn|train|team|frau|mann|partner\w*|kinder|kids))\s+"
                 r"(?:faehrt|ist|kommt|arbeitet|sitzt|bleibt|will|wird|hat|war|is|goes|works|was|has|comes|drives|sind|kommen|fahren|are)\b")
+    _SALUT = _R(r"\s*(?:dear|hi|hello|hallo|liebes|liebe|hey|moin|servus|guten\s+(?:tag|morgen|abend))\s+(?:team|all|everyone|zusammen|deskbot|bot)\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
@@ -716,7 +718,7 @@ def _compile_more() -> None:
                     r"(?<![\d.:])\b(\d{1,2})\s*x\s+(?:platz|plaetze|desks?|tische?|seats?)\b|"
                     rf"\b(?:fuer|for)\s+(\d{{1,2}}|{'|'.join(k for k in _NUMWORDS if _NUMWORDS[k] > 1)})\b"
                     rf"(?!\s*(?:uhr|h\b|tage?n?|days?|wochen?|weeks?|stunden|hours?|monate?n?|months?|:|\.\d|pm\b|-|bis|to\b"
-                    rf"|am\b(?!\s+(?:{_WD_RE}|\d))))")
+                    rf"|(?:{_MONTH_RE})\b|st\b|nd\b|rd\b|th\b|am\b(?!\s+(?:{_WD_RE}|\d))))")
     _DESKS_PAIR = _R(
         r"\b(?:fuer|for)\s+([a-z]{2,})\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
         r"\b(?:mich|me|myself|ich|i)\s+(?:und|and|&|\+)\s+(?:(?:meine[nmr]?|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|"
@@ -2246,7 +2248,7 @@ class _Parser:
                          "aufgebraucht"} and _HOWMUCH.search(s)) \
                 and not ts & {"gebucht", "booked", "buchungen", "bookings"}:
             return "company_contingent", 0.9, "contingent"
-        staff = bool(ts & _K_STAFF_NOLEUTE) or bool(_S_STAFF.search(jt)) \
+        staff = bool((ts - {"team"} if _SALUT.match(s) else ts) & _K_STAFF_NOLEUTE) or bool(_S_STAFF.search(jt) and not _SALUT.match(s)) \
             or bool(_MY_PEOPLE.search(s))
         if contish and staff and ts & {"insgesamt", "gesamt", "total", "together", "zusammen", "unser", "unsere", "unserem",
                                        "unserer", "our"} \
