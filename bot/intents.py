@@ -412,7 +412,7 @@ def _compile_more() -> None:
                      rf"(?:(?!(?:ein|eine|einen|einem|einer|a|an|the|den|der|die|das)\b)[a-z]+\s+)?{place}\b|"
                      r"\bruhig\s+" + place + r"\b|"
                      r"\b(?:ruhe|still)(?:zone|bereich|raum|ecke|platz|arbeit\w*)\b|\b(?:etwas|was)\s+ruhige[sn]?\b|"
-                     r"\bsomething\s+quiet(?:er)?\b|\bwo\s+(?:es|man)\s+(?:\w+\s+)?ruhig\b|\bwhere\s+it'?s\s+quiet\b|"
+                     r"\b(?:something|somewhere|anywhere|someplace)\s+(?:nice\s+and\s+)?quiet(?:er)?\b|\birgendwo\s+ruhig\w*\b|\bwo\s+(?:es|man)\s+(?:\w+\s+)?ruhig\b|\bwhere\s+it'?s\s+quiet\b|"
                      r"\bin\s+ruhe\s+arbeiten\b|\b(?:und|and)\s+(?:eher\s+|moeglichst\s+|schoen\s+)?(?:ruhig|leise|quiet)\b"
                      r"(?!\s+(?:ist|sein|is|be|bleiben|hier|da|dort|there))|" + place + r"\W+(?:der|die|das|that|which|where)\s+(?:\w+\s+){0,2}?(?:ruhig|quiet)\b")),
         ("standing", _R(r"\b(?:steh(?:pult|tisch|schreibtisch|arbeitsplatz|platz)\w*|\w*verstellbar\w*|"
