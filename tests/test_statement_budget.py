@@ -205,3 +205,38 @@ def test_the_fast_path_tells_the_same_as_the_orm_path(core):
     assert o.booking.space.lat is not None
     (mine,) = core.booking.my_bookings(mid)
     assert mine == o.booking
+
+
+def test_sqlite_units_of_work_reuse_a_kept_session_cleanly(tmp_path):
+    """SQLite: a unit of work runs on one of the kept sessions (no pool checkout per message); it begins and
+    commits its own transaction, carries no loaded object into the next unit, and a unit that fails rolls back
+    and its session is not used again."""
+    from bot.storage.db import Database
+    from bot.storage.models import Region
+
+    db = Database(f"sqlite:///{tmp_path / 'kept.sqlite3'}")
+    db.migrate()
+    seen: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda c, cur, st, p, ctx, many: seen.append(st))
+    try:
+        with db.unit_of_work() as s1:
+            region = s1.scalar(select(Region))
+            assert region is not None
+        with db.unit_of_work() as s2:
+            assert s2 is s1  # kept
+            assert region not in s2  # nothing of the last unit is carried over
+            s2.add(Region(slug="kept", name="Kept", holiday_region="NW", timezone="Europe/Berlin"))
+        assert seen.count("BEGIN IMMEDIATE") == 2
+        with pytest.raises(ZeroDivisionError), db.unit_of_work() as s3:
+            s3.add(Region(slug="lost", name="Lost", holiday_region="NW", timezone="Europe/Berlin"))
+            s3.flush()
+            raise ZeroDivisionError
+        with db.unit_of_work() as s4:
+            assert s4 is not s3  # a failed unit's session is dropped
+            slugs = set(s4.scalars(select(Region.slug)))
+        assert "kept" in slugs and "lost" not in slugs
+        with db.session() as s5:  # outside a unit of work: its own session, as before
+            assert s5 is not s4
+    finally:
+        db.dispose()
+    assert not db._warm and db._warm_made == 0
