@@ -763,7 +763,8 @@ _FEATURE_WORDS = {"stehschreibtisch", "stehschreibtische", "steharbeitsplatz", "
                   "hoehenverstellbares", "hoehenverstellbare"}
 _K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "befehl", "kommandos", "kommando", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
 _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten",
-            "tag", "morning", "good", "evening", "abend", "bot", "deskbot"}
+            "tag", "morning", "good", "evening", "abend", "bot", "deskbot", "heya", "hiya"}
+_GREET_FILLER = {"there", "everyone", "all", "zusammen", "leute", "ihr", "du", "folks", "na", "erstmal", "mal"}  # "hi there"
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
                "profil", "profile"}
 _K_UNDO = {"rueckgaengig", "undo", "widerrufen", "revert", "zuruecknehmen", "ungeschehen"}
@@ -2156,9 +2157,9 @@ class _Parser:
             code = _lang_code(tokset)
             it.args = [code] if code else []
             it.lang = code or it.lang
-        elif it.intent == "cancel" and tokset & _K_ALL and (tokset & (_K_LISTN | {"alles", "everything"})) \
-                and not it.dates:
-            it.args = ["all"]
+        elif it.intent == "cancel" and tokset & _K_ALL and not it.dates and not it.space \
+                and (tokset & (_K_LISTN | {"alles", "everything"}) or len(words) <= 3):
+            it.args = ["all"]  # "alle Buchungen stornieren", "alle stornieren", "cancel all" (with a place: those there)
         return it
 
     @staticmethod
@@ -2414,7 +2415,7 @@ class _Parser:
         if topic:
             it.topic = "smalltalk"
             return "unknown", 0.6, None
-        if toks and all(t in _K_GREET for t in toks):
+        if toks and all(t in _K_GREET or t in _GREET_FILLER for t in toks) and any(t in _K_GREET for t in toks):
             return "help", 0.7, None
         return "unknown", 0.5, None
 

@@ -609,3 +609,22 @@ def test_the_users_own_plans_still_book():
 ])
 def test_short_word_typos(text, intent):
     assert p(text).intent == intent
+
+
+@pytest.mark.parametrize("text,args", [
+    ("alle stornieren", ["all"]), ("alles stornieren", ["all"]), ("cancel all", ["all"]),
+    ("storniere alle meine Buchungen", ["all"]),
+    ("alle Buchungen in Olfen stornieren", []),  # those in Olfen, not everything
+    ("alle Freitage stornieren", []),  # the Fridays
+])
+def test_cancel_all(text, args):
+    it = p(text)
+    assert it.intent == "cancel" and it.args == args
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("hi there", "help"), ("hallo zusammen", "help"), ("hello everyone", "help"), ("hey du", "help"),
+    ("du", "unknown"), ("all", "unknown"),  # fillers alone greet nobody
+])
+def test_greetings_with_a_filler(text, intent):
+    assert p(text).intent == intent
