@@ -1875,7 +1875,10 @@ class _Parser:
                 or tokset & {"vormittag", "vormittags", "morning"} and tokset & {"nachmittag", "nachmittags", "afternoon"}):
             w = _PART_FULL.sub(_pf, w)
         half = ("halb" in w or "half" in w) and bool(_HALFDAY.search(w))
-        ampm = _AMPM_END.search(w) if tokset & {"am", "pm"} and w.rstrip(" .!?").endswith((" am", " pm")) else None
+        # a trailing "am"/"pm" of the message itself ("Olfen tomorrow am"), never one that only ends the text once the
+        # date after it was cut out ("Olfen am 3.12.", "Olfen am Freitag": German "am" = on the)
+        ampm = _AMPM_END.search(w) if tokset & {"am", "pm"} and w.rstrip(" .!?").endswith((" am", " pm")) \
+            and _AMPM_END.search(s) else None
         if ampm:
             part_hint = part_hint or ("morning" if ampm.group(1) == "am" else "afternoon")
             w = w[:ampm.start(1)] + "  " + w[ampm.end(1):]

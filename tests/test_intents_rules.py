@@ -628,3 +628,16 @@ def test_cancel_all(text, args):
 ])
 def test_greetings_with_a_filler(text, intent):
     assert p(text).intent == intent
+
+
+@pytest.mark.parametrize("text", ["Olfen am 3.12.", "Olfen am Freitag", "Senden am Montag", "Dülmen am 24.",
+                                  "bitte Coesfeld am Mittwoch"])
+def test_german_am_before_a_date_is_no_morning(text):
+    """"am" = "on the": once the date after it is cut out, the text ends in "am", which is no a.m."""
+    it = p(text)
+    assert it.intent == "book" and it.dates and it.part is None
+
+
+def test_a_trailing_am_pm_is_a_part_of_day():
+    assert p("Olfen tomorrow am").part == "morning" and p("Olfen tomorrow pm").part == "afternoon"
+    assert p("book Olfen 9 am").start == "09:00"
