@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import secrets
+import threading
 import time as _time
 from collections import namedtuple
 from dataclasses import dataclass, field
@@ -299,34 +300,41 @@ def _holidays(region: str, year: int) -> dict[date, str]:
     return dict(_germany()(subdiv=region, years=year, language="de"))
 
 
+_GERMANY_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _germany():
     """`holidays.DE` (what `holidays.country_holidays("DE", ...)` builds), imported lazily and alone: importing it
     the ordinary way runs `holidays/countries/__init__.py`, which imports all ~250 countries (~7 MB of RSS for
-    one of them). The module is loaded from its file under its own name, so a later ordinary import of the
-    package (bot/i18n.py) finds and reuses it. Anything unexpected: the ordinary import."""
+    one of them). The module is loaded from its file under its own name and registered once it is complete, so a
+    later ordinary import of the package (bot/i18n.py) reuses it and no other thread ever sees it half loaded
+    (the first bookings of a process come from many threads at once). Anything unexpected: the ordinary import."""
     import importlib.util
     import sys
 
     import holidays.holiday_base  # (the package itself, without its countries)
 
     name = "holidays.countries.germany"
-    mod = sys.modules.get(name)
-    if mod is None:
-        try:
-            from pathlib import Path
+    with _GERMANY_LOCK:
+        mod = sys.modules.get(name)
+        if mod is None:
+            try:
+                from pathlib import Path
 
-            path = Path(sys.modules["holidays"].__file__).parent / "countries" / "germany.py"
-            spec = importlib.util.spec_from_file_location(name, path)
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules[name] = mod
-            spec.loader.exec_module(mod)
-        except (ImportError, OSError, AttributeError, TypeError):  # a layout this does not know: the ordinary way
-            sys.modules.pop(name, None)
-            import holidays
+                path = Path(sys.modules["holidays"].__file__).parent / "countries" / "germany.py"
+                spec = importlib.util.spec_from_file_location(name, path)
+                mod = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(mod)
+                sys.modules.setdefault(name, mod)
+            except (ImportError, OSError, AttributeError, TypeError):  # a layout this does not know
+                mod = None
+        germany = getattr(mod, "Germany", None)
+    if germany is None:  # not loaded here, or another import of it still running: the ordinary way waits for it
+        import holidays
 
-            return holidays.DE
-    return mod.Germany
+        return holidays.DE
+    return germany
 
 
 def day_of(t0: int) -> date:

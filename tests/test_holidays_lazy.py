@@ -37,3 +37,27 @@ def test_only_germany_is_imported_and_the_package_still_imports_normally_afterwa
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
+
+
+def test_many_threads_asking_first_at_once_all_get_the_holidays():
+    """The first bookings of a process come from many threads at once: none may see the module half loaded
+    ("module 'holidays.countries.germany' has no attribute 'Germany'", seen on PostgreSQL in test_concurrency)."""
+    code = (
+        "import threading\n"
+        "from datetime import date\n"
+        "from bot.booking import holiday_name\n"
+        "errors, names = [], []\n"
+        "start = threading.Barrier(24)\n"
+        "def ask(i):\n"
+        "    start.wait()\n"
+        "    try:\n"
+        "        names.append(holiday_name('NW', date(2026, 12, 25)))\n"
+        "    except Exception as e:\n"
+        "        errors.append(repr(e))\n"
+        "ts = [threading.Thread(target=ask, args=(i,)) for i in range(24)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]\n"
+        "assert not errors, errors\n"
+        "assert names == ['Erster Weihnachtstag'] * 24, names\n"
+    )
+    for _ in range(3):
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
