@@ -215,6 +215,7 @@ def load_pg(dbname: str, spec: Spec, log=print) -> dict:
             cur.execute(f"ALTER TABLE bookings DROP CONSTRAINT {name}")
         for name, _ in idx:
             cur.execute(f"DROP INDEX {name}")
+        cur.execute("DELETE FROM regions")  # migration 0008's 'default' region of an empty store: the world brings its own
         conn.commit()
         t_load = time.perf_counter()
 
@@ -280,6 +281,7 @@ def load_sqlite(path: Path, spec: Spec, log=print) -> dict:
     t_load = time.perf_counter()
     counts = {}
     conn.execute("BEGIN")
+    conn.execute("DELETE FROM regions")  # migration 0008's 'default' region of an empty store: the world brings its own
 
     def dt(x):
         from datetime import timezone
