@@ -174,7 +174,7 @@ class SqliteBaseline:
         import sqlite3
 
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
-        for p in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=60000"):
+        for p in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "secure_delete=ON", "busy_timeout=60000"):
             self.conn.execute(f"PRAGMA {p}")
 
     @staticmethod
