@@ -320,13 +320,12 @@ class Dialogue:
             if pick == "":
                 return self._which_one(ctx, pending, options)
         elif options and (low in YES or low.rstrip(",") in YES):
-            positive = [o for o in options if not _is_refusal(o[0])]
-            if len([o for o in positive if o[2] == positive[0][2]]) > 1:
+            main = _main_offers(options)
+            if len(main) > 1:
                 return self._which_one(ctx, pending, options)  # "ja" to a list of like offers: which one is asked
-            pick = positive[0][1] if positive else options[0][1]
+            pick = main[0] if main else options[0][1]
         elif options and low in NO:
-            keep = [tok for label, tok, _op in options if _folded(label) in {"nein", "no", "behalten", "keep"}
-                    or any(w in _folded(label) for w in ("nein", "keep", "behalten", "abbrechen"))]
+            keep = [tok for label, tok, _op in options if _is_refusal(label)]
             if keep:
                 pick = keep[0]
         else:
@@ -363,8 +362,7 @@ class Dialogue:
         """The token of the one thing offered (besides "no") when the message accepts it ("dann nehm ich den",
         "ok buch das", "ja gerne", "I'll take it"): an accepting or yes word, no negation, and nothing of a request of its own (no
         day, place, desk or desk count). "" when several things are offered: which one is asked, never guessed."""
-        positive = [o for o in options if not _is_refusal(o[0])]
-        positive = [o[1] for o in positive if o[2] == positive[0][2]] if positive else []  # the main offer's kind
+        positive = _main_offers(options)
         words = set(_folded(low.replace("'", " ").replace("’", " ")).split())
         if not positive or not words & (ACCEPT | YES) or words & NEGATION:
             return None
@@ -487,8 +485,18 @@ def _option_place(low: str, count: int) -> int | None:
 
 
 def _is_refusal(label: str) -> bool:
+    """A "no" button ("Nein", "No", "Nein, behalten", "No, keep", "Abbrechen"). "cancel" is no refusal word:
+    "Yes, cancel all" is the yes of a cancel question."""
     folded = _folded(label)
-    return any(w in folded for w in ("nein", "keep", "behalten", "abbrechen", "cancel", "no thanks", "lieber nicht"))
+    return folded in ("nein", "no") or folded.startswith(("nein ", "no ")) \
+        or any(w in folded for w in ("keep", "behalten", "abbrechen", "no thanks", "lieber nicht"))
+
+
+def _main_offers(options: list[tuple[str, str, str]]) -> list[str]:
+    """Tokens of the offers a yes or an acceptance may mean: the options that are not a "no", of the first one's kind
+    (a list of "Olfen buchen", "Senden buchen" is several; "Buchen" vs "Nur nachsehen" has one main offer)."""
+    positive = [o for o in options if not _is_refusal(o[0])]
+    return [o[1] for o in positive if o[2] == positive[0][2]] if positive else []
 
 
 class _HashedSpaces(tuple):

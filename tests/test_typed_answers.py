@@ -69,3 +69,20 @@ def test_typed_undo_takes_back_the_whole_last_request(chat_both):
     assert [b.space.slug for b in _bookings(chat)] == ["duelmen"]
     r = chat.send("anna", "rückgängig")  # the series' undo button is spent: the booking before it
     assert "Di, 24.11. Coworking Dülmen" in r
+
+
+def test_yes_to_an_english_cancel_question_cancels(chat):
+    """"Yes, cancel all" is the yes of the question, not a "no" (the word "cancel" is no refusal)."""
+    chat.send("tom", "hello", lang_hint="en")
+    chat.send("tom", "STADTWERKE-2026")
+    chat.send("tom", "tomorrow Olfen")
+    chat.send("tom", "Friday Senden")
+    for answer, left in (("no", 2), ("yes", 0)):
+        r = chat.send("tom", "cancel all")
+        assert "cancel" in r.lower() and len(_bookings(chat, "tom")) == 2
+        chat.send("tom", answer)
+        assert len(_bookings(chat, "tom")) == left, answer
+    chat.send("tom", "tomorrow Olfen")
+    chat.send("tom", "cancel all")
+    chat.send("tom", "ok do it")
+    assert _bookings(chat, "tom") == []
