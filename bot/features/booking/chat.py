@@ -184,6 +184,11 @@ def on_past_day(dlg, ctx: Ctx) -> list[Reply]:
     return [Reply(t(ctx.lang, "past_day_plain"))]
 
 
+def _day_space(lang: str, b) -> str:
+    """"Di, 24.11. Coworking Dülmen (vormittags)": one booking in a question about it."""
+    return f"{fmt_day(b.day, lang)} {b.space.name}{part_text(lang, b)}"
+
+
 def on_undo(dlg, ctx: Ctx) -> list[Reply]:
     """Typed "rückgängig" / "undo": the member's last booking request — all of it, as its own undo button would
     (a series, a team) — after asking; the last single booking when that button is gone."""
@@ -199,7 +204,7 @@ def on_undo(dlg, ctx: Ctx) -> list[Reply]:
         days = sorted({(b.day, b.space.name) for b in held if b.seat == 0})
         first = held[0]
         if len(days) == 1:
-            what = f"{fmt_day(first.day, ctx.lang)} {first.space.name}{part_text(ctx.lang, first)}"
+            what = _day_space(ctx.lang, first)
         else:  # "Coworking Olfen: Mi, 02.12., Mi, 09.12. …" per space
             spaces = sorted({name for _, name in days})
             what = "; ".join(f"{name}: " + ", ".join(fmt_day(d, ctx.lang) for d, n in days[:8] if n == name)
@@ -208,7 +213,7 @@ def on_undo(dlg, ctx: Ctx) -> list[Reply]:
         last = dlg.booking.last_booking(ctx.member.id, within_minutes=60)
         if last is None:
             return [Reply(t(ctx.lang, "nothing_to_undo"))]
-        what = f"{fmt_day(last.day, ctx.lang)} {last.space.name}{part_text(ctx.lang, last)}"
+        what = _day_space(ctx.lang, last)
         ids = dlg.booking.group_ids(last)
     opts = [(t(ctx.lang, "btn_yes_undo"), {"op": "undo", "ids": ids}), (t(ctx.lang, "btn_keep"), {"op": "keep"})]
     return [Reply(t(ctx.lang, "undo_confirm", what=what), dlg.choices(ctx, opts))]
@@ -312,6 +317,14 @@ def ask_date(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     return [Reply(text, dlg.choices(ctx, opts, per_row=3))]
 
 
+def book_request(dlg, ctx: Ctx, request: dict, days: list[date]) -> list:
+    """The booking service's outcomes for a request (its space, part or hours, desks, self-paid, desk wish) on `days`."""
+    label, features = _wish_of(request)
+    return dlg.booking.book(ctx.member.id, request["space"], days, part=request.get("part"), start=request.get("start"),
+                            end=request.get("end"), desks=int(request.get("desks") or 1),
+                            pay_self=bool(request.get("pay_self")), desk_label=label, features=features)
+
+
 def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     days = [date.fromisoformat(d) for d in request["dates"]]
     if request.get("space") is None:
@@ -322,9 +335,7 @@ def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     desks = int(request.get("desks") or 1)
     if label and desks > 1:  # "zu dritt Platz 3": one desk is not three; ask which was meant
         return ask_team_or_desk(dlg, ctx, request, label, desks)
-    outcomes = dlg.booking.book(ctx.member.id, request["space"], days, part=request.get("part"),
-                                 start=request.get("start"), end=request.get("end"), desks=desks,
-                                 pay_self=bool(request.get("pay_self")), desk_label=label, features=features)
+    outcomes = book_request(dlg, ctx, request, days)
     booked = [o for o in outcomes if isinstance(o, Booked)]
     failed = [o for o in outcomes if not isinstance(o, Booked)]
     # one message per answer: the confirmation, then why the other days did not work (closed weekdays in one line)
@@ -373,10 +384,7 @@ def op_rebook(dlg, ctx: Ctx, a: dict) -> list[Reply]:
         if not res.cancelled:
             step.rollback()
             return [Reply(t(lang, "rebook_gone"))]
-        outcomes = dlg.booking.book(ctx.member.id, request["space"], [date.fromisoformat(request["dates"][0])],
-                                     part=request.get("part"), start=request.get("start"), end=request.get("end"),
-                                     desks=int(request.get("desks") or 1), pay_self=bool(request.get("pay_self")),
-                                     desk_label=label, features=features)
+        outcomes = book_request(dlg, ctx, request, [date.fromisoformat(request["dates"][0])])
         booked = [o for o in outcomes if isinstance(o, Booked)]
         if not booked:
             step.rollback()
