@@ -219,6 +219,16 @@ class Dialogue:
             s.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.status == "pending")
                       .values(status="sent", sent_at=self.core.clock.now(), claimed_by=None, claimed_until=None))
 
+    def release_replies(self, outbox_ids: list[int]) -> None:
+        """The transport gave these direct answers up (stop time, a long flood wait): their lease ends now, so the
+        next delivery run, of this instance after a restart or of another one, sends them at once."""
+        ids = [i for i in outbox_ids if i is not None]
+        if not ids:
+            return
+        with self.core.db.session() as s:
+            s.execute(update(Outbox).where(Outbox.id.in_(ids), Outbox.status == "pending", Outbox.claimed_by == "inline")
+                      .values(claimed_by=None, claimed_until=None))
+
     def _handle(self, msg: IncomingMessage, ctx_box: list[Ctx]) -> list[Reply]:
         if msg.is_group and not msg.addressed and not msg.callback:
             return []

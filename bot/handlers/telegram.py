@@ -37,8 +37,9 @@ How it works
   retried with backoff, except a send that timed out after the request went out: it may have arrived,
   so it is not retried (logged, counted in ``stats["maybe_sent"]``). A reply sent is confirmed with
   ``dialogue.mark_sent([outbox_id, ...])``; one not sent within ``max_reply_wait`` (90 s from the dialogue's
-  return, inside the dialogue's 120 s lease on the row) or by stop time stays in the outbox and the
-  scheduler delivers it.
+  return, inside the dialogue's 120 s lease on the row) or by stop time stays in the outbox, its lease
+  ended (``dialogue.release_replies``), and the scheduler delivers it at once (after a restart, or
+  another instance).
 * `send()` (the scheduler's outbox) never waits longer than ``max_send_wait``: it raises `RetryLater`
   when Telegram or the limiter asks for a longer wait or retries are exhausted, `RecipientGone` (and
   calls ``on_blocked``) on 403 or "chat not found", `SendError` on other permanent errors. Parts of a
@@ -350,6 +351,7 @@ class TelegramTransport:
         self._tasks: set[asyncio.Task] = set()
         self._web: web.AppRunner | None = None
         self._mark_ids: list[int] = []
+        self._release_ids: list[int] = []  # replies given up (stop, long flood wait): their lease ends now
         self._mark_task: asyncio.Task | None = None
         self._started = False
         self._stopping = False
@@ -860,6 +862,7 @@ class TelegramTransport:
             log.warning("telegram: %d replies to chat %s dropped: not sent (%s) and not in the outbox", lost, chat_id, why)
         if rows:
             log.info("telegram: %d replies to chat %s left to the outbox (%s): rows %s", len(rows), chat_id, why, rows)
+            self._release(rows)
 
     async def _send_replies(self, item: _Item, replies: list[Reply], chat: _Chat | None = None) -> None:
         chat_id = item.chat_key
@@ -908,14 +911,31 @@ class TelegramTransport:
         if self._mark_task is None or self._mark_task.done():
             self._mark_task = asyncio.get_running_loop().create_task(self._flush_marks())
 
+    def _release(self, ids: list[int]) -> None:
+        """These outbox rows were given up: their lease ends now, so the outbox delivery (here, after a restart,
+        or another instance) sends them at once instead of after the lease (batched with the marks)."""
+        if not ids or getattr(self.dialogue, "release_replies", None) is None:
+            return
+        self._release_ids.extend(ids)
+        if self._mark_task is None or self._mark_task.done():
+            self._mark_task = asyncio.get_running_loop().create_task(self._flush_marks())
+
     async def _flush_marks(self) -> None:
-        fn = getattr(self.dialogue, "mark_sent", None)
-        while self._mark_ids and fn is not None:
-            ids, self._mark_ids = self._mark_ids, []
-            try:
-                await asyncio.to_thread(fn, ids)
-            except Exception:
-                log.exception("telegram: mark_sent(%d rows) failed; the outbox will send them again", len(ids))
+        mark = getattr(self.dialogue, "mark_sent", None)
+        release = getattr(self.dialogue, "release_replies", None)
+        while (self._mark_ids and mark is not None) or (self._release_ids and release is not None):
+            if self._mark_ids and mark is not None:
+                ids, self._mark_ids = self._mark_ids, []
+                try:
+                    await asyncio.to_thread(mark, ids)
+                except Exception:
+                    log.exception("telegram: mark_sent(%d rows) failed; the outbox will send them again", len(ids))
+            if self._release_ids and release is not None:
+                ids, self._release_ids = self._release_ids, []
+                try:
+                    await asyncio.to_thread(release, ids)
+                except Exception:
+                    log.exception("telegram: release_replies(%d rows) failed; they go out after their lease", len(ids))
 
     # ----------------------------------------------------------------- outgoing
 
