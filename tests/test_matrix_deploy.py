@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import secrets
 import time
+from datetime import timedelta
 
 import pytest
 from nio import RoomCreateResponse, RoomSendResponse
@@ -212,6 +213,61 @@ async def test_undecryptable_event_kept_until_its_keys_come(synapse, synapse_use
         assert t3.state.items("undecrypted") == {}
     finally:
         await t3.stop()
+        await human.close()
+
+
+@pytest.mark.synapse
+async def test_missing_key_is_requested_from_the_sender_and_the_event_answered_when_it_comes(
+        synapse, synapse_user, sqlite_db, tmp_path):
+    """A message whose Megolm key the bot never got (the sender's client did not share it with the bot's
+    device): the running bot keeps it, asks the *sender's* device for the key, and answers the message
+    once that device forwards the key, without a restart."""
+    from nio import RoomKeyRequest
+
+    bot = synapse_user("deskbot")
+    human = Human(synapse, synapse_user("anna"), tmp_path / "anna")
+    d = FakeDialogue()
+    tr = transport(synapse, bot, sqlite_db, d, sync_timeout_ms=500)
+    await human.sync(0)
+    await tr.start()
+    await tr.wait_synced()
+    try:
+        room = await human.dm(bot.user_id, encrypted=True)
+        await human.say(room, "eins")
+        await human.wait_text(room, bot.user_id, "echo: eins")
+        # the bot's Olm session with anna is older than an hour (the normal case): nio itself asks the
+        # sender for a missing key only within its 60-minute "unwedging" window after a new Olm session
+        for olm_session in tr.client.olm.session_store:
+            olm_session.creation_time -= timedelta(hours=2)
+        # a new Megolm session, marked shared without sending its key to the bot's device
+        olm = human.client.olm
+        olm.create_outbound_group_session(room)
+        session = olm.outbound_group_sessions[room]
+        session.shared = True
+        await human.say(room, "geheim")
+        await wait_until(lambda: tr.state.items("undecrypted"), what="the undecryptable event in the database")
+        assert [m.text for m in d.seen] == ["eins"]
+        # the bot asked the sender's device for exactly that session
+        requests: list = []
+        deadline = time.monotonic() + 20
+        while not requests:
+            assert time.monotonic() < deadline, "no key request reached the sender"
+            resp = await human.client.sync(timeout=500)
+            requests = [e for e in getattr(resp, "to_device_events", []) if isinstance(e, RoomKeyRequest)
+                        and e.session_id == session.id and e.sender == bot.user_id]
+        assert requests[0].requesting_device_id == bot.device_id and requests[0].room_id == room
+        # the sender's device answers with the key (as Element does for a device it meant to share with)
+        own_key = olm.account.identity_keys["curve25519"]
+        group_session = olm.inbound_group_store.get(room, own_key, session.id)
+        device = olm.device_store[bot.user_id][bot.device_id]
+        forward = olm._encrypt_forwarding_key(room, group_session, olm.session_store.get(device.curve25519), device)
+        await human.client.to_device(forward)
+        await human.wait_text(room, bot.user_id, "echo: geheim")
+        await wait_until(lambda: not tr.state.items("undecrypted"), what="the stored event dropped")
+        assert [m.text for m in d.seen] == ["eins", "geheim"]
+        assert (await human.bot_messages(room, bot.user_id)).count("echo: geheim") == 1
+    finally:
+        await tr.stop()
         await human.close()
 
 

@@ -18,7 +18,8 @@ How it works
 * Every message handed to the dialogue carries ``update_key=<event id>``. The event id is recorded in
   the database in one transaction with the replies still to send; a redelivered event is skipped.
   Replies carry a transaction id derived from the event id, so a replay shows up once.
-* Undecryptable events are stored, their keys requested, and they are retried after every sync; after
+* Undecryptable events are stored, their keys requested from the sender's device (a key it forwards
+  is accepted: `accept_forwards_from_session_owner`), and they are retried after every sync; after
   `undecryptable_notice_after` the sender is told (once) to send the message again; after a day the
   row goes (with a warning in the log).
 * Invites are joined when the inviter's homeserver is allowed (`allowed_homeservers`; ``None`` = only
@@ -199,6 +200,28 @@ def replaced_event(content: dict) -> str | None:
     return rel.get("event_id") if rel.get("rel_type") == "m.replace" else None
 
 
+def accept_forwards_from_session_owner(olm) -> None:
+    """Let nio's Olm machine accept a room key we asked for when the device that *created* the Megolm
+    session forwards it (``m.forwarded_room_key`` whose ``sender_key`` is the Olm sender's own key, no
+    forwarding chain). nio accepts forwarded keys only from the bot's own verified devices, and the bot
+    has no other device: the one that can answer its key request is the sender's. This trusts nothing
+    new, since that device could just as well have sent the key as ``m.room_key``."""
+    original = olm._should_accept_forward
+
+    def accept(sender: str, sender_key: str, event) -> bool:
+        content = (getattr(event, "source", None) or {}).get("content") or {}
+        req = olm.outgoing_key_requests.get(event.session_id)
+        if (req is not None and event.algorithm == "m.megolm.v1.aes-sha2" and req.room_id == event.room_id
+                and req.session_id == event.session_id and content.get("sender_key") == sender_key
+                and not content.get("forwarding_curve25519_key_chain")):
+            device = olm.device_store.device_from_sender_key(sender, sender_key)
+            if device is not None and not device.blacklisted:
+                return True
+        return original(sender, sender_key, event)
+
+    olm._should_accept_forward = accept
+
+
 _SLOW_DOWN_TEXTS: set[str] | None = None
 
 
@@ -368,6 +391,7 @@ class MatrixTransport:
         session = await asyncio.to_thread(self.state.session)
         if session is not None:
             client.restore_login(self.user_id, session.device_id, session.access_token)  # loads the crypto store
+            accept_forwards_from_session_owner(client.olm)
             self.timings["store"] = time.time()
             resp = await self._bounded(client.whoami())
             if isinstance(resp, WhoamiResponse):
@@ -395,6 +419,7 @@ class MatrixTransport:
             raise SendError("Matrix: neither a stored session, an access token nor a password")
         await asyncio.to_thread(self.state.save_session, device_id, token, self.homeserver)
         client.restore_login(self.user_id, device_id, token)
+        accept_forwards_from_session_owner(client.olm)
 
     async def _bounded(self, request):
         """A login-time request (whoami, login) within `login_timeout` s. nio itself retries connection
@@ -641,11 +666,31 @@ class MatrixTransport:
             return
         source = dict(ev.source)
         source.setdefault("room_id", room_id)
+        if not getattr(ev, "room_id", None):
+            ev.room_id = room_id  # the key request names the room
         await asyncio.to_thread(self.state.put, "undecrypted", ev.event_id,
                                 {"room_id": room_id, "source": source, "since": time.time(), "told": False})
         log.info("could not decrypt %s in %s yet; keys requested", ev.event_id, room_id)
-        with contextlib.suppress(Exception):
-            await self.client.request_room_key(ev)
+        await self._request_keys(ev)
+
+    async def _request_keys(self, ev, again: bool = False) -> None:
+        """Ask for the Megolm key of `ev`: from the sender's device (the one that has it; nio's own
+        `request_room_key` asks only the bot's other devices, and it has none) and from the bot's own
+        devices. The request is kept in the crypto store, so a key forwarded after a takeover is taken
+        too (`accept_forwards_from_session_owner`)."""
+        c = self.client
+        olm = getattr(c, "olm", None)
+        if olm is None or not getattr(ev, "session_id", None):
+            return
+        if not again and ev.session_id in olm.outgoing_key_requests:
+            return  # asked already (for an earlier event of the same session)
+        for user, device in ((ev.sender, getattr(ev, "device_id", None)), (self.user_id, None)):
+            olm.outgoing_to_device_messages.append(ev.as_key_request(user, c.device_id, ev.session_id, device))
+        async with self._crypto_lock:
+            try:
+                await c.send_to_device_messages()
+            except Exception as e:  # noqa: BLE001 - the notice after undecryptable_notice_after asks again
+                log.warning("matrix: key request for %s failed: %s", ev.event_id, e)
 
     async def _retry_undecrypted(self) -> None:
         """Undecryptable events from the database: handled once their keys arrived; the sender is told
@@ -674,8 +719,7 @@ class MatrixTransport:
             elif age > self.undecryptable_notice_after and not row.get("told"):
                 row["told"] = True
                 await asyncio.to_thread(self.state.put, "undecrypted", event_id, row)
-                with contextlib.suppress(Exception):
-                    await self.client.request_room_key(ev)
+                await self._request_keys(ev, again=True)
                 at = time.strftime("%H:%M", time.gmtime(row["source"].get("origin_server_ts", 0) / 1000))
                 text = UNDECRYPTABLE["de"] % at + "\n" + UNDECRYPTABLE["en"] % at
                 self._enqueue(_Job(row["room_id"], Reply(text=text), f"undecryptable:{event_id}", "m.notice"))
