@@ -269,6 +269,13 @@ def fmt_decimal(x: float, lang: str, places: int = 1) -> str:
     return format_decimal(x, format="#,##0" + ("." + "#" * places if places else ""), locale=_locale(lang))
 
 
+def fmt_fixed(x: float, lang: str, places: int = 1) -> str:
+    """A number with exactly `places` decimals, grouped per CLDR: 66 -> '66,0' (de) / '66.0' (en)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(x, format="#,##0" + ("." + "0" * places if places else ""), locale=_locale(lang))
+
+
 @lru_cache(maxsize=4096)
 def fmt_days(n_halves: int | None, lang: str) -> str:
     """Half days with the unit: '1 Tag', '6,5 Tage' / '1 day', '0.5 days'."""

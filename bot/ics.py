@@ -6,6 +6,9 @@ from datetime import datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from bot.booking import BookingInfo
+from bot.i18n import translator
+
+tr = translator("report")  # the event's title: bot/locales/<lang>/LC_MESSAGES/deskbot.po
 
 
 def booking_ics(bookings: list[BookingInfo], tz: ZoneInfo, lang: str = "de", *, method: str = "PUBLISH",
@@ -23,8 +26,7 @@ def booking_ics(bookings: list[BookingInfo], tz: ZoneInfo, lang: str = "de", *, 
     for b in bookings:
         ev = Event()
         ev.add("uid", f"booking-{b.id}@deskbot")
-        title = f"Coworking {b.space.town}" if lang == "en" else f"Coworking in {b.space.town}"
-        ev.add("summary", title + (f" – desk {b.desk_label}" if lang == "en" else f" – Platz {b.desk_label}"))
+        ev.add("summary", tr(lang, "calendar_title", town=b.space.town, desk=b.desk_label))
         ev.add("location", f"{b.space.name}, {b.space.address}")
         ev.add("dtstart", datetime.combine(b.day, time(b.start_min // 60, b.start_min % 60), tzinfo=tz))
         ev.add("dtend", datetime.combine(b.day, time(b.end_min // 60, b.end_min % 60), tzinfo=tz))

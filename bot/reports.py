@@ -99,7 +99,7 @@ def build_report(core, employer_id: int, month: str, *, lang: str = "de", chart:
             .order_by(Booking.day)
         ).all()
         lines: dict[int, EmployeeLine] = {}
-        deleted = "(gelöscht)" if lang == "de" else "(deleted)"
+        deleted = translator("staff")(lang, "deleted_member")
         for b, m, space_name in rows:
             name = deleted if m.deleted_at is not None else (m.display_name or f"#{m.id}")
             e = lines.setdefault(m.id, EmployeeLine(m.id, name, 0.0, 0))
@@ -117,10 +117,7 @@ def build_report(core, employer_id: int, month: str, *, lang: str = "de", chart:
 def _csv(employees: list[EmployeeLine], lang: str) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";" if lang == "de" else ",", lineterminator="\r\n")
-    if lang == "de":
-        w.writerow(["Mitarbeiter:in", "Coworking", "Tage", "Kosten EUR"])
-    else:
-        w.writerow(["employee", "space", "days", "cost_eur"])
+    w.writerow([tr(lang, "csv_employee"), tr(lang, "csv_space"), tr(lang, "csv_days"), tr(lang, "csv_cost")])
 
     def num(x: float) -> str:
         s = f"{x:.2f}" if isinstance(x, float) and not float(x).is_integer() else f"{x:g}"
@@ -128,7 +125,7 @@ def _csv(employees: list[EmployeeLine], lang: str) -> bytes:
 
     for e in employees:
         w.writerow([e.name, ", ".join(sorted(e.by_space)), num(e.days), num(round(e.cents / 100, 2))])
-    w.writerow(["Summe" if lang == "de" else "total", "", num(sum(e.days for e in employees)),
+    w.writerow([tr(lang, "csv_total"), "", num(sum(e.days for e in employees)),
                 num(round(sum(e.cents for e in employees) / 100, 2))])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens umlauts right
 
@@ -147,7 +144,7 @@ def _png(employees: list[EmployeeLine], employer: str, month: str, lang: str) ->
     fig = Figure(figsize=(7, 1.2 + 0.35 * len(names)), dpi=100)
     ax = fig.add_subplot()
     ax.barh(list(reversed(names)), list(reversed(days)), color="#2e7d32")
-    ax.set_xlabel("Tage" if lang == "de" else "days")
+    ax.set_xlabel(tr(lang, "chart_days"))
     ax.set_title(f"{employer} – {month}")
     for spine in ("top", "right"):
         ax.spines[spine].set_visible(False)

@@ -127,25 +127,30 @@ class ImpactReport:
 
     # --- renderings ----------------------------------------------------------------------
     def summary_text(self, lang: str = "de") -> str:
-        de = lang != "en"
-        num = (lambda x: f"{x:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")) if de else (lambda x: f"{x:,.1f}")
+        """The figures of the last weeks and months as lines (texts: context "report" of bot/locales)."""
+        from bot.i18n import days_count, fmt_decimal, fmt_fixed, translator
+
+        tr = translator("report")
+
+        def num(x: float) -> str:
+            return fmt_fixed(x, lang, 1)
+
         lines = []
         overall = self.overall_by_week()
         if overall:
             last = list(overall.items())[-4:]
-            lines.append(("Auslastung der Spaces: " if de else "Space utilisation: ")
-                         + ", ".join(f"{wk[-3:]} {'–' if p is None else num(p) + ' %'}" for wk, p in last))
+            weeks = ", ".join(tr(lang, "stats_week_pct", week=wk[-3:], pct="–" if p is None else num(p)) for wk, p in last)
+            lines.append(tr(lang, "stats_utilisation", weeks=weeks))
         for m in self.months[-3:]:
-            if de:
-                lines.append(f"{m.month}: {m.employers} Arbeitgeber, {m.employees} Beschäftigte, {m.members} Nutzer:innen, "
-                             f"{num(m.attended_days) if m.attended_days % 1 else m.attended_days} Coworking-Tage, {num(m.km_avoided)} km und {num(m.co2_kg)} kg CO₂ vermieden")
-            else:
-                lines.append(f"{m.month}: {m.employers} employers, {m.employees} employees, {m.members} members, "
-                             f"{num(m.attended_days) if m.attended_days % 1 else m.attended_days} coworking days, {num(m.km_avoided)} km and {num(m.co2_kg)} kg CO₂ avoided")
-        lines.append((f"Gesamt {self.from_day.isoformat()} – {self.to_day.isoformat()}: {num(self.total_km)} km, "
-                      f"{num(self.total_co2)} kg CO₂") if de else
-                     (f"Total {self.from_day.isoformat()} – {self.to_day.isoformat()}: {num(self.total_km)} km, "
-                      f"{num(self.total_co2)} kg CO₂"))
+            halves = round(m.attended_days * 2)
+            lines.append(tr(lang, "stats_month", month=m.month,
+                            employers=tr.n(lang, "stats_employers", m.employers),
+                            employees=tr.n(lang, "stats_employees", m.employees),
+                            members=tr.n(lang, "stats_members", m.members),
+                            days=tr.n(lang, "stats_days", days_count(halves), n=fmt_decimal(halves / 2, lang, 1)),
+                            km=num(m.km_avoided), co2=num(m.co2_kg)))
+        lines.append(tr(lang, "stats_total", from_day=self.from_day.isoformat(), to_day=self.to_day.isoformat(),
+                        km=num(self.total_km), co2=num(self.total_co2)))
         return "\n".join(lines)
 
     def to_csv(self) -> str:
@@ -180,8 +185,10 @@ class ImpactReport:
             import matplotlib.pyplot as plt
         except ImportError:
             return None
-        de = lang != "en"
+        from bot.i18n import translator
         from bot.reports import draw_spaces, space_chart_height
+
+        tr = translator("report")
 
         # three panels, then one row per space (bot.reports.draw_spaces: utilisation per week and month,
         # check-ins and no-shows)
@@ -205,17 +212,17 @@ class ImpactReport:
         ax.set_xticks(x, [wk[-3:] for wk in weeks], fontsize=7)
         ax.set_ylim(0, 100)
         ax.set_ylabel("%")
-        ax.set_title("Auslastung je Space und Kalenderwoche" if de else "Utilisation per space and ISO week")
+        ax.set_title(tr(lang, "stats_chart_weeks"))
         ax.legend(fontsize=6, ncol=4, loc="upper left")
         months = [m.month for m in self.months]
         mx = list(range(len(months)))
         ax = axes[1]
         width = 0.27
-        ax.bar([i - width for i in mx], [m.employers for m in self.months], width, label="Arbeitgeber" if de else "employers")
-        ax.bar(mx, [m.employees for m in self.months], width, label="Beschäftigte" if de else "employees")
-        ax.bar([i + width for i in mx], [m.members for m in self.months], width, label="Nutzer:innen" if de else "members")
+        ax.bar([i - width for i in mx], [m.employers for m in self.months], width, label=tr(lang, "stats_chart_employers"))
+        ax.bar(mx, [m.employees for m in self.months], width, label=tr(lang, "stats_chart_employees"))
+        ax.bar([i + width for i in mx], [m.members for m in self.months], width, label=tr(lang, "stats_chart_members"))
         ax.set_xticks(mx, months, fontsize=8)
-        ax.set_title("Teilnahme je Monat" if de else "Participation per month")
+        ax.set_title(tr(lang, "stats_chart_participation"))
         ax.legend(fontsize=7)
         ax = axes[2]
         ax.bar(mx, [m.co2_kg for m in self.months], color="tab:green")
@@ -224,7 +231,7 @@ class ImpactReport:
         ax2 = ax.twinx()
         ax2.plot(mx, [m.km_avoided for m in self.months], color="tab:blue", marker="o")
         ax2.set_ylabel("km")
-        ax.set_title("Vermiedene Pendelkilometer und CO₂" if de else "Commute km and CO₂ avoided")
+        ax.set_title(tr(lang, "stats_chart_commute"))
         draw_spaces(fig, grid[3], self, lang)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", bbox_inches="tight")

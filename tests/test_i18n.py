@@ -302,3 +302,46 @@ def test_plain_figures_per_locale():
     assert i18n.fmt_decimal(1234.5, "en") == "1,234.5"
     assert i18n.fmt_decimal(23.0, "de") == "23"
     assert i18n.fmt_decimal(7.25, "en", 2) == "7.25"
+
+
+# ---------------------------------------------------------------------------------------------
+# the remaining hand-written texts (issue 18 audit): the district figures, the employer report, calendar entries
+
+
+def test_impact_summary_counts_through_ngettext():
+    """/statistik's lines: were hand-written German/English f-strings ("1 Coworking-Tage", "1 employers")."""
+    from bot.stats import ImpactReport, MonthImpact, WeekUtil
+
+    one = MonthImpact("2026-11", employers=1, employees=1, members=1, attended_days=1, km_avoided=1234.5, co2_kg=0.5)
+    many = MonthImpact("2026-12", employers=2, employees=3, members=4, attended_days=3.5, km_avoided=66, co2_kg=9.9)
+    rep = ImpactReport(date(2026, 11, 1), date(2026, 12, 31), 0.15, months=[one, many],
+                       weeks=[WeekUtil("coesfeld", "C", "2026-W48", 1.5, 4)])
+    de, en = rep.summary_text("de").splitlines(), rep.summary_text("en").splitlines()
+    assert de[0] == "Auslastung der Spaces: W48 37,5 %" and en[0] == "Space utilisation: W48 37.5 %"
+    assert de[1] == ("2026-11: 1 Arbeitgeber, 1 Beschäftigte:r, 1 Nutzer:in, 1 Coworking-Tag, 1.234,5 km und 0,5 kg CO₂ "
+                     "vermieden")
+    assert en[1] == "2026-11: 1 employer, 1 employee, 1 member, 1 coworking day, 1,234.5 km and 0.5 kg CO₂ avoided"
+    assert de[2].startswith("2026-12: 2 Arbeitgeber, 3 Beschäftigte, 4 Nutzer:innen, 3,5 Coworking-Tage, 66,0 km")
+    assert en[2].startswith("2026-12: 2 employers, 3 employees, 4 members, 3.5 coworking days, 66.0 km")
+    assert de[3] == "Gesamt 2026-11-01 – 2026-12-31: 1.300,5 km, 10,4 kg CO₂"
+
+
+def test_employer_report_and_calendar_texts_come_from_the_catalogue(locale_copy):
+    """The employer report's CSV head and the calendar entry's title: were `if lang == "de"` in the code."""
+    from zoneinfo import ZoneInfo
+
+    from bot import ics, reports
+
+    head = reports._csv([], "en").decode("utf-8-sig").splitlines()
+    assert head == ["employee,space,days,cost_eur", "total,,0,0"]
+    assert reports._csv([], "de").decode("utf-8-sig").splitlines()[0] == "Mitarbeiter:in;Coworking;Tage;Kosten EUR"
+    po = locale_copy / "en" / "LC_MESSAGES" / "deskbot.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('msgstr "employee"', 'msgstr "staff member"'), encoding="utf-8")
+    i18n.reload()
+    assert reports._csv([], "en").decode("utf-8-sig").splitlines()[0] == "staff member,space,days,cost_eur"
+    space = type("S", (), {"town": "Olfen", "name": "Coworking Olfen", "address": "Bilholtstraße 21"})()
+    b = type("B", (), {"id": 1, "space": space, "desk_label": "3", "day": date(2026, 11, 24), "start_min": 480,
+                       "end_min": 1080, "status": "confirmed"})()
+    for lang, title in (("de", "SUMMARY:Coworking in Olfen – Platz 3"), ("en", "SUMMARY:Coworking Olfen – desk 3")):
+        text = ics.booking_ics([b], ZoneInfo("Europe/Berlin"), lang).decode("utf-8")
+        assert title in text.replace("\r\n ", ""), text

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     pass
 
 
+# month names as users type them ("/team März"): words the parser reads, not texts the bot writes
 MONTHS = {
     "de": ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"),
     "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"),
@@ -60,7 +61,7 @@ def _args(ctx: Ctx) -> list[str]:
 
 def _name(m: Member | None, lang: str) -> str:
     if m is None or m.deleted_at is not None or not m.display_name:
-        return "(gelöscht)" if lang == "de" else "(deleted)"
+        return tr(lang, "deleted_member")
     return m.display_name
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from bot.clock import local_at
 from bot.domain import Reply
 from bot.features.incentives.service import personal_impact, week_summary
-from bot.i18n import t
+from bot.i18n import fmt_fixed, t
 from bot.members import members_with
 from bot.notices import Draft, RowView, Skip
 from bot.router import Ctx, Job, Router
@@ -33,8 +33,7 @@ def router() -> Router:
 
 
 def _num(x: float, lang: str, digits: int = 0) -> str:
-    text = f"{x:.{digits}f}"
-    return text.replace(".", ",") if lang == "de" else text
+    return fmt_fixed(x, lang, digits)  # Babel: the language's decimal sign and grouping
 
 
 def on_impact(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
