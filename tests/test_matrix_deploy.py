@@ -369,6 +369,39 @@ async def test_restart_within_two_minutes_sees_new_invite_and_answers(synapse, s
         await human.close()
 
 
+@pytest.mark.synapse
+async def test_reply_to_a_joined_but_not_yet_synced_room_is_retried_not_dropped(
+        synapse, synapse_user, sqlite_db, tmp_path, caplog):
+    """A reply to a room the bot has joined but its sync does not know yet (after a restart whose first
+    sync predates the join) waits in the database and goes out once the room is synced, once."""
+    from bot.handlers.matrix import _Job, reply_to_json
+
+    caplog.set_level("INFO", logger="bot.handlers.matrix")
+    bot = synapse_user("deskbot")
+    human = Human(synapse, synapse_user("anna"), tmp_path / "anna")
+    tr = transport(synapse, bot, sqlite_db, FakeDialogue(), unsynced_room_wait=0.4)
+    await human.sync(0)
+    await tr.start()
+    await tr.wait_synced()
+    try:
+        room = await human.dm(bot.user_id, encrypted=False)
+        await human.say(room, "eins")
+        await human.wait_text(room, bot.user_id, "echo: eins")
+        known = tr.client.rooms.pop(room)  # joined on the server, unknown to this sync
+        reply = Reply(text="später")
+        tr.state.put("pending", "p-unsynced", {"room_id": room, "reply": reply_to_json(reply), "base": "unsynced"})
+        tr._enqueue(_Job(room, reply, "unsynced", pending_id="p-unsynced"))
+        await wait_until(lambda: "not synced yet" in caplog.text, what="the send waiting for the room")
+        assert tr.state.get("pending", "p-unsynced") is not None  # kept for a next leader meanwhile
+        tr.client.rooms[room] = known  # the room comes in a sync
+        await human.wait_text(room, bot.user_id, "später")
+        await wait_until(lambda: tr.state.get("pending", "p-unsynced") is None, what="the pending row dropped")
+        assert (await human.bot_messages(room, bot.user_id)).count("später") == 1
+    finally:
+        await tr.stop()
+        await human.close()
+
+
 # ------------------------------------------------------------------------------- rooms
 
 

@@ -289,6 +289,7 @@ class MatrixTransport:
         undecryptable_notice_after: float = 120.0,
         login_timeout: float = 20.0,
         pickle_key: str | None = None,
+        unsynced_room_wait: float = 10.0,
     ) -> None:
         self.dialogue = dialogue
         self.homeserver = homeserver.rstrip("/")
@@ -307,6 +308,7 @@ class MatrixTransport:
         self.undecryptable_notice_after = undecryptable_notice_after
         self.login_timeout = login_timeout
         self.pickle_key = pickle_key
+        self.unsynced_room_wait = unsynced_room_wait  # a joined room not in our sync yet: wait, then retry later
 
         self.client = None  # nio.AsyncClient while leading (or after start() without a lock)
         self._task: asyncio.Task | None = None
@@ -978,12 +980,13 @@ class MatrixTransport:
             raise SendError(f"joined_rooms failed: {resp}")
         if room_id not in resp.rooms:
             raise RecipientGone(f"not in room {room_id}")
-        for _ in range(50):
+        deadline = time.monotonic() + self.unsynced_room_wait
+        while time.monotonic() < deadline:
             await asyncio.sleep(0.2)
             room = self.client.rooms.get(room_id)
             if room is not None:
                 return room
-        raise RetryLater(5, "room joined but not synced yet")
+        raise RetryLater(self.unsynced_room_wait / 2, "room joined but not synced yet")
 
     async def _attachment_content(self, job: _Job, att: Attachment, encrypted: bool) -> dict:
         from nio import UploadResponse
