@@ -345,3 +345,40 @@ def test_employer_report_and_calendar_texts_come_from_the_catalogue(locale_copy)
     for lang, title in (("de", "SUMMARY:Coworking in Olfen – Platz 3"), ("en", "SUMMARY:Coworking Olfen – desk 3")):
         text = ics.booking_ics([b], ZoneInfo("Europe/Berlin"), lang).decode("utf-8")
         assert title in text.replace("\r\n ", ""), text
+
+
+def _language_texts_in_code() -> list[str]:
+    """`"..." if lang == "en" else "..."` and `{"de": "...", "en": "..."}` with words in them, in bot/ (not the parser)."""
+    import re
+
+    def is_text(node) -> bool:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return bool(re.search(r"[A-Za-zÄÖÜäöüß]{3,}", node.value)) and not node.value.startswith("/")  # commands
+        return isinstance(node, ast.JoinedStr) and any(is_text(v) for v in node.values if isinstance(v, ast.Constant))
+
+    found = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        if path.name in ("intents.py", "intent_model.py"):
+            continue  # the parser's word lists are what users type, not texts the bot writes
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.IfExp) and is_text(node.body) and is_text(node.orelse):
+                words = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)} | \
+                        {n.attr for n in ast.walk(node.test) if isinstance(n, ast.Attribute)} | \
+                        {n.value for n in ast.walk(node.test) if isinstance(n, ast.Constant)}
+                if words & {"lang", "de", "en"}:
+                    found.append(f"{where}: {ast.unparse(node)[:80]}")
+            if isinstance(node, ast.Dict) and {k.value for k in node.keys if isinstance(k, ast.Constant)} == {"de", "en"} \
+                    and any(is_text(v) for v in node.values):
+                found.append(f"{where}: {ast.unparse(node)[:80]}")
+    return found
+
+
+# still to move into the catalogue: in the transports' files (issues 14 and 15 work on them)
+_NOT_YET = ("bot/handlers/telegram.py", "bot/handlers/matrix.py")
+
+
+def test_no_language_texts_written_in_the_code():
+    """Every text the bot writes is a catalogue message (README "Translations": translators touch no code)."""
+    found = [f for f in _language_texts_in_code() if not f.startswith(_NOT_YET)]
+    assert found == [], "texts written in the code instead of bot/locales/*/LC_MESSAGES/deskbot.po:\n" + "\n".join(found)
