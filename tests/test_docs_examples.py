@@ -70,6 +70,51 @@ def test_readme_try_list_runs_as_printed(demo):
     assert "Anna" in said["/ankuenfte"]
 
 
+
+def _make_chat_args() -> list[str]:
+    """The deskbot arguments of the Makefile's `chat` recipe (what `make chat` runs)."""
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\nchat:", 1)[1].split("\n\n", 1)[0]
+    (line,) = [x for x in recipe.splitlines() if "deskbot chat" in x]
+    return line.split("deskbot", 1)[1].split()
+
+
+def test_readme_try_list_runs_through_make_chat(tmp_path):
+    """The same list typed into the command `make chat` runs (a subprocess, piped stdin): it starts on the demo
+    clock the README names, so the list's `/now` moves the clock forward, and the check-in finds the booking."""
+    import os
+    import subprocess
+    import sys
+
+    args = _make_chat_args()
+    assert args[:2] == ["chat", "--fresh"] and "--now" in args
+    start = datetime.fromisoformat(args[args.index("--now") + 1]).replace(tzinfo=TZ)
+    assert start == DEMO_NOW and "Monday 2026-11-23 08:00" in (ROOT / "README.md").read_text(encoding="utf-8")
+    lines, user, typed = _try_list(), "anna", []
+    for who, text in lines:
+        if who != user:
+            typed.append(f"/as {who}")
+            user = who
+        typed.append(text)
+        if text.startswith("/now "):
+            assert datetime.fromisoformat(text[5:].replace(" ", "T")).replace(tzinfo=TZ) > start, "the clock goes back"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKBOT_")}
+    env.update(DESKBOT_DATA_DIR=str(tmp_path / "data"), TMPDIR=str(tmp_path))
+    r = subprocess.run([sys.executable, "-m", "bot", *args], input="\n".join(typed) + "\n", capture_output=True,
+                       text=True, cwd=tmp_path, env=env, timeout=120)
+    assert r.returncode == 0 and "Traceback" not in r.stdout + r.stderr, r.stderr
+    out = r.stdout
+    for who, text in lines:
+        assert f"{who}> {text}\n" in out, text
+    said = {text: re.split(r"\n\w+> ", out.split(f"{who}> {text}\n", 1)[1], maxsplit=1)[0] for who, text in lines}
+    assert t("de", "unknown") not in out and t("de", "error") not in out
+    assert "Gebucht: Coworking Dülmen, Di, 24.11." in said["morgen Dülmen"]
+    assert "stornieren?" in said["1"] and "Storniert" not in said["nein"]
+    assert "(Uhr/clock: Tue 2026-11-24 08:30 CET)" in said["/now 2026-11-24 08:30"]
+    assert "eingecheckt" in said["einchecken"]
+    assert "Anna" in said["/ankuenfte"]
+    assert not list(tmp_path.glob("deskbot-*")), "--fresh left its folder"
+
+
 # not messages: settings, shell commands, placeholders, argument values of a command described in the text
 SKIP = re.compile(r"^(DESKBOT_|deskbot |docker|pip |make|python |https?://|@deskbot$|standard$|default$)|[\[\]<>]|…|^\d[\d,.:]*$")
 ROLE_CODES = {"guide-employees.md": "STADTWERKE-2026", "guide-employers.md": "STADTWERKE-ADMIN",
