@@ -56,6 +56,9 @@ def startup_error_line(exc: BaseException, settings=None) -> str | None:
         return f"DESKBOT_WORLD_FILE: {exc}"
     if isinstance(exc, UnicodeDecodeError):  # the world file is the only text file read at start
         return f"DESKBOT_WORLD_FILE: {world or 'the world file'}: not UTF-8 text ({exc.reason})"
+    bind = bind_error_line(exc, settings)
+    if bind is not None:
+        return bind
     if isinstance(exc, OSError) and exc.filename is not None:
         if world is not None and str(exc.filename) == world:
             return f"DESKBOT_WORLD_FILE: cannot read {world}: {exc.strerror}"
@@ -69,6 +72,26 @@ def startup_error_line(exc: BaseException, settings=None) -> str | None:
     if isinstance(exc, NoSuchModuleError):
         return f"DESKBOT_DATABASE_URL: {one_line(exc)}"
     return None
+
+
+def bind_error_line(exc: BaseException, settings=None) -> str | None:
+    """A listener that cannot open its port (in use, not allowed, no such address): the line naming the setting."""
+    import errno
+    import re
+
+    if not isinstance(exc, OSError) or exc.filename is not None or \
+            exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+        return None
+    m = re.search(r"\('([^']*)', (\d+)", str(exc))
+    if m is None:
+        return None
+    host, port = m[1], int(m[2])
+    setting = "DESKBOT_HTTP_PORT"
+    if settings is not None and port == settings.telegram_webhook_port and port != settings.http_port:
+        setting = "DESKBOT_TELEGRAM_WEBHOOK_PORT"
+    reason = {errno.EADDRINUSE: "address already in use", errno.EACCES: "permission denied"}.get(exc.errno,
+                                                                                                "no such address")
+    return f"{setting}: cannot listen on {host}:{port}: {reason}"
 
 
 @contextmanager
@@ -247,6 +270,11 @@ def run() -> None:
         asyncio.run(run_forever(core))
     except (StartupError, SettingsError) as exc:  # a rejected token / login: not retried
         _die(str(exc))
+    except OSError as exc:  # a listener (/healthz, the webhook) that cannot open its port
+        line = bind_error_line(exc, settings)
+        if line is None:
+            raise
+        _die(line)
     except KeyboardInterrupt:
         pass
     finally:

@@ -202,6 +202,19 @@ def test_fresh_says_it_ignores_the_database_url_and_cleans_up(tmp_path):
     assert list(tmp.iterdir()) == []
 
 
+
+def test_health_port_in_use_is_one_line(tmp_path):
+    """DESKBOT_HTTP_PORT taken by another program: was a 40-line traceback and exit 1."""
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        r = deskbot("run", env=_store(tmp_path, DESKBOT_HTTP_PORT=str(port)))
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and "│" not in r.stderr, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == f"deskbot: DESKBOT_HTTP_PORT: cannot listen on 0.0.0.0:{port}: address already in use"
+
+
 # ------------------------------------------------------------------------------------- Telegram at start
 def _run_until(env: dict, pattern: str, *, cwd: Path, timeout: float = 30.0):
     """Start `deskbot run`, wait until stderr matches `pattern` (or it exits), then SIGTERM it."""
