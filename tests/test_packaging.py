@@ -162,3 +162,36 @@ def test_lock_files_pin_every_dependency_of_pyproject():
         pins = re.findall(r"^[A-Za-z0-9_.\-]+==\S+", text, flags=re.M)
         hashed = re.findall(r"^[A-Za-z0-9_.\-]+==\S+(?: ; [^\\\n]+)? \\\n\s+--hash=sha256:", text, flags=re.M)
         assert pins and len(hashed) == len(pins), f"{path.name}: a pin without hashes (pip --require-hashes fails)"
+
+
+def test_ci_and_make_test_install_from_the_lock():
+    """.ci/run -> make test -> the venv from requirements-test.lock (hash-checked), deskbot itself without deps;
+    a changed lock file rebuilds the venv. And the venv these tests run in holds exactly the locked versions."""
+    import re
+
+    from packaging.markers import Marker
+
+    ci = (REPO / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", ci, flags=re.M), ".ci/run must run `make test`"
+    make = (REPO / "Makefile").read_text()
+    target = re.search(r"^\$\(BIN\)/deskbot: (.*)\n((?:\t.*\n)+)", make, flags=re.M)
+    assert target and "requirements-test.lock" in target[1].split(), "a changed lock must rebuild the venv"
+    recipe = target[2]
+    assert "--require-hashes -r requirements-test.lock" in recipe and "--no-deps" in recipe
+    assert re.search(r"^test: install$", make, flags=re.M) and re.search(r"^install: \$\(BIN\)/deskbot$", make, flags=re.M)
+    if Path(sys.prefix).resolve() != (REPO / ".venv").resolve():
+        pytest.skip("not running in the checkout's .venv (made by make from the lock)")
+    from importlib.metadata import PackageNotFoundError, version
+
+    off = []
+    for name, pinned, marker in re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)(?: ; ([^\\\n]+))?",
+                                           (REPO / "requirements-test.lock").read_text(), flags=re.M):
+        if marker and not Marker(marker).evaluate():
+            continue
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            installed = None
+        if installed != pinned:
+            off.append((name, pinned, installed))
+    assert off == [], f"the venv differs from requirements-test.lock (run `make clean install`): {off}"
