@@ -144,7 +144,8 @@ def chat(
     if fresh:
         if db:
             _die("--fresh and --db exclude each other (--fresh always starts on a new temporary SQLite file)")
-        if os.environ.get("DESKBOT_DATABASE_URL") or os.environ.get("DESKBOT_DATABASE_HOST"):
+        configured = _settings()  # the environment and the settings file (config/deskbot.toml, DESKBOT_CONFIG)
+        if configured.database_url or configured.database_host:
             typer.echo("deskbot: --fresh ignores DESKBOT_DATABASE_URL/DESKBOT_DATABASE_HOST: it uses a new temporary "
                        "SQLite database, removed on exit (leave out --fresh to use the configured one)", err=True)
         tmpdir = tempfile.mkdtemp(prefix="deskbot-")  # 0700

@@ -215,6 +215,23 @@ def test_health_port_in_use_is_one_line(tmp_path):
     assert r.stderr.strip().splitlines()[-1] == f"deskbot: DESKBOT_HTTP_PORT: cannot listen on 0.0.0.0:{port}: address already in use"
 
 
+
+def test_fresh_also_says_so_for_a_database_in_the_settings_file(tmp_path):
+    """The database named in the settings file (not the environment) was ignored in silence."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    cfg = tmp_path / "deskbot.toml"
+    cfg.write_text('database_host = "db.example"\n')
+    r = deskbot("chat", "--fresh", "--now", "2026-11-23T08:00", input="morgen Olfen\n",
+                env={"DESKBOT_CONFIG": str(cfg), "DESKBOT_DATA_DIR": str(tmp_path / "data"), "TMPDIR": str(tmp)})
+    assert r.returncode == 0, r.stderr
+    assert "--fresh ignores DESKBOT_DATABASE_URL" in r.stderr and "Gebucht" in r.stdout
+    assert list(tmp.iterdir()) == []
+    r = deskbot("chat", "--fresh", "--now", "2026-11-23T08:00", input="",
+                env={"DESKBOT_DATA_DIR": str(tmp_path / "data"), "TMPDIR": str(tmp)})
+    assert r.returncode == 0 and "ignores" not in r.stderr, r.stderr
+
+
 # ------------------------------------------------------------------------------------- Telegram at start
 def _run_until(env: dict, pattern: str, *, cwd: Path, timeout: float = 30.0):
     """Start `deskbot run`, wait until stderr matches `pattern` (or it exits), then SIGTERM it."""
