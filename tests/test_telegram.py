@@ -388,6 +388,7 @@ async def test_webhook_round_trip(emu, make):
     assert emu._webhook["url"].endswith("/telegram/hook") and emu._webhook["secret_token"] == "s3cr3t-token"
     emu.inject_message(ANNA, ANNA, "per webhook")
     await emu.wait_for(lambda: texts_to(emu, ANNA) == ["echo: per webhook"])
+    await emu.wait_for(lambda: emu.webhook_deliveries)  # the 200 follows the reply
     assert emu.webhook_deliveries[-1]["status"] == 200
     # a forged delivery without the secret is refused (403) by our webhook server
     async with ClientSession() as s:

@@ -205,6 +205,22 @@ async def test_webhook_200_only_after_the_dialogue_and_duplicates_handled_once(e
     assert texts_to(emu, ANNA) == ["echo: block webhook"]
 
 
+async def test_webhook_200_only_after_the_reply_went_out(emu, make):
+    """With several instances behind one URL, a chat's next update may go to another instance; Telegram posts it
+    only after this one's 200. So the 200 waits until the reply went out (here: 1.5 s of a 429 pause), and the
+    chat's answers keep their order (tests/test_reliab_instances_pg.py runs it with two instances)."""
+    port = free_port()
+    await make(Script(), mode="webhook", webhook_url=f"http://127.0.0.1:{port}/hook", webhook_port=port,
+               webhook_secret=SECRET)  # fmt: skip
+    emu.fail_next(1, status=429, retry_after=1.5, chat_id=ANNA)
+    up = emu.inject_message(ANNA, ANNA, "eins")
+    await emu.wait_for(lambda: emu.count_429 == 1)
+    await asyncio.sleep(0.5)
+    assert [w for w in emu.webhook_deliveries if w["update_id"] == up["update_id"]] == []  # handled, not yet sent
+    await emu.wait_for(lambda: texts_to(emu, ANNA) == ["echo: eins"], timeout=4)
+    await emu.wait_for(lambda: [w["status"] for w in emu.webhook_deliveries] == [200])
+
+
 async def test_webhook_chats_handled_side_by_side(emu, make):
     """Telegram holds up to 40 webhook requests open at once; each waits for its dialogue call (0.5 s here), and
     different chats are handled side by side, while one chat's updates keep their order."""
@@ -221,6 +237,7 @@ async def test_webhook_chats_handled_side_by_side(emu, make):
     await emu.wait_for(lambda: all(emu.sent_to(u) for u in users) and len(emu.sent_to(ANNA)) == 2, timeout=5)
     assert time.monotonic() - t0 < 2.5  # 8 chats x 0.5 s one after another would take 4 s
     assert texts_to(emu, ANNA) == ["echo: slow eins", "echo: slow zwei"]
+    await emu.wait_for(lambda: len(emu.webhook_deliveries) == 10)  # each 200 follows its reply
     assert {w["status"] for w in emu.webhook_deliveries} == {200} and len(emu.webhook_deliveries) == 10
 
 

@@ -11,7 +11,9 @@ How it works
 * Incoming, webhook: our own aiohttp server, on 127.0.0.1 unless configured otherwise, refuses a request
   without the right ``X-Telegram-Bot-Api-Secret-Token`` with 403 (constant-time comparison; webhook mode
   needs a secret) and answers 200 only after the dialogue returned (the reply is then in the outbox
-  even if sending fails). A redelivered ``update_id`` is answered from a small in-process memory (and
+  even if sending fails) and its replies went out (at most ``webhook_send_wait``, 10 s, longer only in a
+  429 pause: the reply then waits in the outbox). Telegram posts a chat's next update only after the 200,
+  so with several instances behind one URL a chat's answers still arrive in order. A redelivered ``update_id`` is answered from a small in-process memory (and
   across instances by the dialogue's ``update_key``).
 * Per chat: updates are handled one at a time, in order; the dialogue's replies then go to the chat's
   send chain, so sending (1 message/s per chat) never holds up the next dialogue call or another chat.
@@ -242,6 +244,7 @@ class _Item:
     answered: bool = False
     timer: asyncio.TimerHandle | None = None
     handled_at: float = 0.0  # loop time the dialogue returned (its reply's outbox lease started then)
+    sent: asyncio.Event = field(default_factory=asyncio.Event)  # its replies went out (or were left to the outbox)
 
 
 @dataclass(eq=False)
@@ -294,6 +297,7 @@ class TelegramTransport:
         flood_notice_every: float = 60.0,
         callback_answer_after: float = 2.0,
         stop_grace: float = 5.0,
+        webhook_send_wait: float = 10.0,
         read_timeout: float = 5.0,
         dialogue_concurrency: int | None = None,
         shared_budget: str | bool | None = None,
@@ -325,6 +329,7 @@ class TelegramTransport:
         self.flood_notice_every = flood_notice_every
         self.callback_answer_after = callback_answer_after
         self.stop_grace = stop_grace
+        self.webhook_send_wait = webhook_send_wait
         # how many dialogue calls may run at once (None: as many as asyncio's worker threads); SQLite has one
         # writer, so a few concurrent calls finish sooner than many that wait for each other's locks
         self.dialogue_concurrency = dialogue_concurrency
@@ -582,9 +587,14 @@ class TelegramTransport:
             return web.Response(status=400, text="not an update")
         done = self._accept(update)
         try:
-            await asyncio.shield(done)
+            item = await asyncio.shield(done)
         except Exception:  # noqa: BLE001 (the dialogue failed and logged it: 500, so Telegram redelivers)
             return web.Response(status=500, text="not handled")
+        if isinstance(item, _Item) and self.webhook_send_wait > 0:
+            # Telegram posts a chat's next update only after this 200: holding it until this update's replies
+            # went out keeps the chat's answers in order also when its next update goes to another instance
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(item.sent.wait(), self.webhook_send_wait)
         return web.Response(status=200)
 
     # ----------------------------------------------------------------- incoming
@@ -723,7 +733,7 @@ class TelegramTransport:
                 self._inflight.pop(item.update_id, None)
                 item.handled_at = loop.time()
                 if not item.done.done():
-                    item.done.set_result(None)
+                    item.done.set_result(item)
                 self._handled.set()
                 replies = list(replies or [])
                 if item.query is not None:
@@ -846,6 +856,7 @@ class TelegramTransport:
         except Exception:
             log.exception("telegram: delivery to chat %s failed", item.chat_key)
         finally:
+            item.sent.set()
             chat.pending -= 1
             if chat.pending <= 0 and not chat.queue and chat.worker is None and chat.tail is asyncio.current_task():
                 self._chats.pop(chat.key, None)
