@@ -148,7 +148,8 @@ def chat(
         if configured.database_url or configured.database_host:
             typer.echo("deskbot: --fresh ignores DESKBOT_DATABASE_URL/DESKBOT_DATABASE_HOST: it uses a new temporary "
                        "SQLite database, removed on exit (leave out --fresh to use the configured one)", err=True)
-        tmpdir = tempfile.mkdtemp(prefix="deskbot-")  # 0700
+        _sweep_fresh_folders()
+        tmpdir = tempfile.mkdtemp(prefix=f"{FRESH_PREFIX}{os.getpid()}-")  # 0700
         import signal
 
         # SIGTERM / SIGHUP end the chat through the `finally` below, so the folder goes too
@@ -169,6 +170,27 @@ def chat(
     finally:
         if tmpdir is not None:
             shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+FRESH_PREFIX = "deskbot-chat-"  # + pid + "-" + random: the folder of one `chat --fresh`
+
+
+def _sweep_fresh_folders() -> None:
+    """Remove the folders of earlier `chat --fresh` runs that could not clean up (killed with SIGKILL, power
+    loss): this user's, whose process is gone."""
+    import shutil
+    import tempfile
+
+    for folder in Path(tempfile.gettempdir()).glob(FRESH_PREFIX + "*-*"):
+        pid = folder.name[len(FRESH_PREFIX):].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)  # still running: not ours to remove
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _chat_loop(core, clock, user: str) -> None:

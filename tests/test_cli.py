@@ -232,6 +232,36 @@ def test_fresh_also_says_so_for_a_database_in_the_settings_file(tmp_path):
     assert r.returncode == 0 and "ignores" not in r.stderr, r.stderr
 
 
+
+def test_fresh_removes_the_folders_of_killed_chats(tmp_path):
+    """A `chat --fresh` killed with SIGKILL cannot clean up; the next one removes its folder (not a running one's)."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    e = {k: v for k, v in os.environ.items() if not k.startswith("DESKBOT_")}
+    e.update(TMPDIR=str(tmp), DESKBOT_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "chat", "--fresh", "--now", "2026-11-23T08:00"], cwd=REPO, env=e,
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any((p / "chat.sqlite3").exists() for p in tmp.glob("deskbot-*")):
+            time.sleep(0.1)
+        (killed,) = tmp.glob("deskbot-*")
+        proc.kill()
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert killed.exists(), "SIGKILL leaves the folder"
+    running = tmp / f"deskbot-chat-{os.getpid()}-abc"  # a live process's folder (this one's) stays
+    running.mkdir()
+    other = tmp / "deskbot-bench-xyz"  # not a chat folder
+    other.mkdir()
+    r = deskbot("chat", "--fresh", "--now", "2026-11-23T08:00", input="", env={"TMPDIR": str(tmp), "DESKBOT_DATA_DIR": str(tmp_path / "data")})
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in tmp.iterdir()) == sorted([running.name, other.name])
+
+
 # ------------------------------------------------------------------------------------- Telegram at start
 def _run_until(env: dict, pattern: str, *, cwd: Path, timeout: float = 30.0):
     """Start `deskbot run`, wait until stderr matches `pattern` (or it exits), then SIGTERM it."""
