@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import secrets
 import time
 import unicodedata
@@ -62,6 +63,9 @@ REPLY_LEASE = timedelta(seconds=120)  # a direct answer not marked sent by then 
 MAX_NAME = 200  # members.display_name
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")  # in a str every one is lone (a pair is one code point)
+
+
 def _clean_text(text: str) -> str:
     """NUL bytes and lone surrogates cannot be stored (PostgreSQL refuses NUL; UTF-8 has no surrogates)."""
     if not text:
@@ -70,8 +74,8 @@ def _clean_text(text: str) -> str:
         text = text.replace("\x00", "")
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8").replace("\ufffd", "")
+    except UnicodeEncodeError:  # (encode's "replace" would leave a "?" in their place: "S?ur", "?Dülmen")
+        text = _SURROGATES.sub("", text)
     return text
 
 

@@ -170,8 +170,10 @@ def explain(dlg, ctx: Ctx, o, request: dict) -> Reply:
 
         if alts:
             text += "\n" + t(lang, "full_alternatives", day=day) + " " + ", ".join(label(a) for a in alts[:4])
-            opts += [(t(lang, "book_button", space=a.space.town), dict(request, space=a.space.slug, dates=[o.day.isoformat()]))
-                     for a in alts[:3]]
+            # op "book" also when the request came without one (a move, a waitlist or arrival button): a button
+            # without an op has no router (RouterConflict, the apology)
+            opts += [(t(lang, "book_button", space=a.space.town),
+                      dict(request, op="book", space=a.space.slug, dates=[o.day.isoformat()])) for a in alts[:3]]
         if desks == 1:
             opts.append((t(lang, "waitlist_offer"), {"op": "waitlist", "space": o.space.slug, "date": o.day.isoformat(),
                                                       "part": request.get("part"), "start": request.get("start"),

@@ -1,0 +1,193 @@
+"""Issue 14, the core's side on both stores: waitlist entries end in every way without the apology, the input
+boundary, logs without message texts or names, undo past the cutoff refunds nothing, and an erasure leaves no
+trace in the SQLite files."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.dialogue import Dialogue
+from bot.domain import IncomingMessage
+from bot.i18n import t
+from bot.storage.models import Booking, ContingentAccount, Identity, Member
+from tests.conftest import TZ, Chat
+
+APOLOGY = t("de", "error")
+
+
+def _member(core, user: str) -> Member | None:
+    with core.db.session() as s:
+        return s.scalar(select(Member).join(Identity).where(Identity.external_id == user))
+
+
+def _bookings(core, user: str) -> list[tuple[str, int | None]]:
+    with core.db.session() as s:
+        return s.execute(select(Booking.status, Booking.desk_id).join(Identity, Identity.member_id == Booking.member_id)
+                         .where(Identity.external_id == user).order_by(Booking.id)).all()  # fmt: skip
+
+
+def test_waitlist_entries_end_in_every_way_without_the_apology(core):
+    """The failure of issue 14: ck_booking_desk refused every status change of a row without a desk, so cancelling
+    a waitlist entry, an erasure and an operator's /schliessen ended in the apology, and so did another member's
+    cancellation while the waitlist was promoted."""
+    chat = Chat(Dialogue(core))
+    for u in ("a1", "a2"):  # Rosendahl has 2 desks
+        assert "Gebucht" in chat.send(u, "buche morgen Rosendahl")
+    for u in ("w1", "w2", "w3", "w4"):
+        chat.send(u, "buche morgen Rosendahl")
+        assert "Warteliste" in chat.send(u, "Warteliste")
+        assert _bookings(core, u) == [("waitlisted", None)]
+    # w4 leaves the waitlist itself
+    r = chat.send("w4", "storno morgen")
+    if "stornieren?" in r:
+        r = chat.send("w4", "ja")
+    assert "Storniert" in r
+    assert _bookings(core, "w4") == [("cancelled", None)]
+    # a1 cancels: w1, first on the list, is promoted to a1's desk
+    r = chat.send("a1", "storno morgen")
+    assert "Storniert" in r and APOLOGY not in r
+    (status, desk), = _bookings(core, "w1")
+    assert status == "confirmed" and desk is not None
+    assert "Rosendahl" in chat.send("w1", "meine Buchungen")
+    # w2 erases everything, the waitlist entry included
+    assert "löschen" in chat.send("w2", "/loeschen")
+    r = chat.press("w2", "Ja, alles löschen")
+    assert APOLOGY not in r
+    assert _member(core, "w2") is None
+    with core.db.session() as s:
+        assert s.scalar(select(func.count(Booking.id)).where(Booking.status == "waitlisted")) == 1  # w3's is left
+    # the operator closes the day: the bookings and w3's waitlist entry are cancelled
+    chat.send("op", "OP-ROSENDAHL")
+    assert "schließen?" in chat.send("op", "/schliessen morgen")
+    r = chat.send("op", "ja")
+    assert "geschlossen" in r and APOLOGY not in r
+    assert _bookings(core, "w3") == [("cancelled", None)]
+    with core.db.session() as s:
+        assert s.scalar(select(func.count(Booking.id)).where(Booking.status.in_(("confirmed", "waitlisted")))) == 0
+
+
+def test_the_input_boundary(core):
+    chat = Chat(Dialogue(core), transport="telegram")
+    dlg = chat.dialogue
+    # NUL bytes (PostgreSQL refused them: DataError) and lone surrogates (no UTF-8) are stripped
+    r = dlg.handle(IncomingMessage("telegram", "n1", "n1", "buche\x00 morgen\x00 Olfen", display_name="N\x00ul",
+                                   update_key="tg:n1"))  # fmt: skip
+    assert "Gebucht" in r[-1].text
+    r = dlg.handle(IncomingMessage("telegram", "s1", "s1", "buche morgen \ud800Dülmen", display_name="S\udc00ur",
+                                   update_key="tg:s1"))  # fmt: skip
+    assert "Gebucht" in r[-1].text and "\ud800" not in r[-1].text
+    assert _member(core, "n1").display_name == "Nul" and _member(core, "s1").display_name == "Sur"
+    # a display name over the column's 200 characters (on PostgreSQL every later message of the user failed)
+    long_name = "Maximiliane " * 40
+    for i, text in enumerate(("buche morgen Senden", "meine Buchungen", "/hilfe")):
+        r = dlg.handle(IncomingMessage("telegram", "l1", "l1", text, display_name=long_name, update_key=f"tg:l{i}"))
+        assert r and APOLOGY not in r[-1].text, text
+    assert len(_member(core, "l1").display_name) == 200
+    assert "Senden" in chat.send("l1", "meine Buchungen")
+    # months out of range get the friendly answer, in the user's language
+    chat.send("boss", "STADTWERKE-ADMIN")
+    for month in ("9999-12", "0000-01", "2026-13", "2026-00"):
+        r = chat.send("boss", f"/firma {month}")
+        assert APOLOGY not in r and month in r, (month, r)
+
+
+def test_logs_carry_no_message_texts_or_names(core, caplog):
+    """Above DEBUG, the log names updates, users by id and intents, never what people wrote or their names; also
+    when handling a message fails (the exception's text and SQL parameters carry both)."""
+    caplog.set_level(logging.INFO)
+    dlg = Dialogue(core)
+    secret_text, secret_name = "Quittenmus7731", "Zwetschgenbaum4419"
+
+    def broken(d, ctx):
+        raise ValueError(f"cannot book {ctx.msg.text} for {ctx.msg.display_name}")
+
+    real = dlg.routes.intents["help"]
+    for i, text in enumerate((f"buche morgen Olfen {secret_text}", f"{secret_text}?", f"/hilfe {secret_text}")):
+        if text.startswith("/hilfe"):
+            dlg.routes.intents["help"] = broken
+        r = dlg.handle(IncomingMessage("telegram", "77", "77", text, display_name=secret_name, update_key=f"tg:{i}"))
+        assert r
+    dlg.routes.intents["help"] = real
+    assert r[0].text == APOLOGY  # the forced failure
+    assert any("failed to handle a message" in rec.getMessage() for rec in caplog.records)
+    logged = "\n".join(caplog.text.splitlines() + [str(rec.exc_info) for rec in caplog.records if rec.exc_info])
+    assert secret_text not in logged and secret_name not in logged
+
+
+def test_undo_past_the_cutoff_refunds_nothing(core, clock):
+    chat = Chat(Dialogue(core))
+    chat.send("anna", "STADTWERKE-2026")
+    assert "Gebucht" in chat.send("anna", "buche morgen Coesfeld")
+    undo = next(c for c in chat.choices("anna") if "ückgängig" in c.label)
+
+    def charged() -> tuple:
+        with core.db.session() as s:
+            b = s.scalars(select(Booking)).one()
+            used = s.scalar(select(func.sum(ContingentAccount.used_halves)))
+            return b.status, b.charged_halves, used
+
+    before = charged()
+    assert before == ("confirmed", 2, 2)
+    clock.set(datetime(2026, 11, 24, 9, 0, tzinfo=TZ))  # the booked day itself: the cancellation cutoff is over
+    r = chat.press_data("anna", undo.data)
+    assert "Storno-Frist" in r
+    assert charged() == before  # still booked and charged: a cancellation now would refund nothing either
+
+
+def test_erasure_leaves_no_trace_in_the_sqlite_files(sqlite_core):
+    """secure_delete overwrites the erased rows, and the WAL is checkpointed after the erasure, so the name is
+    neither in the database file's free pages nor in the write-ahead log."""
+    from pathlib import Path
+
+    url = sqlite_core.settings.database_url
+    path = Path(url.split("///", 1)[1])
+    chat = Chat(Dialogue(sqlite_core), transport="telegram")
+    name = "Quirinus Zwetschgenbaum-4711"
+    dlg = chat.dialogue
+    dlg.handle(IncomingMessage("telegram", "q1", "q1", "buche morgen Olfen", display_name=name, update_key="tg:q1"))
+    dlg.handle(IncomingMessage("telegram", "q1", "q1", "/pendeln 23", display_name=name, update_key="tg:q2"))
+    files = [path, Path(str(path) + "-wal")]
+    assert any(name.encode() in f.read_bytes() for f in files if f.exists())  # it is there before
+    chat.send("q1", "/loeschen")
+    assert APOLOGY not in chat.press("q1", "Ja, alles löschen")
+    assert _member(sqlite_core, "q1") is None
+    for f in files:
+        if f.exists():
+            assert name.encode() not in f.read_bytes(), f.name
+
+
+@pytest.mark.parametrize("lang,text", [("de", "Langsam"), ("en", "Slow down")])
+def test_flood_notice_once_per_minute_in_the_users_language(sqlite_core, lang, text):
+    dlg = Dialogue(sqlite_core)
+    limit = sqlite_core.settings.flood_messages_per_minute
+    answers = [dlg.handle(IncomingMessage("telegram", "f1", "f1", "/hilfe", lang_hint=lang, update_key=f"tg:f{i}"))
+               for i in range(limit + 20)]  # fmt: skip
+    assert all(answers[:limit])
+    slow = [r for r in answers[limit:] if r]
+    assert len(slow) == 1 and text in slow[0][0].text
+
+
+def test_a_move_to_a_space_full_meanwhile_offers_buttons_that_work(core):
+    """Found by the fuzz run: a waitlist button pressed by someone booked elsewhere that day offers the move; the
+    move, pressed once the space is full, explains it with the nearest spaces to book instead, and those buttons
+    had no op (RouterConflict: the apology)."""
+    chat = Chat(Dialogue(core))
+    for u in ("b1", "b2"):  # Rosendahl's 2 desks
+        assert "Gebucht" in chat.send(u, "buche morgen Rosendahl")
+    chat.send("anna", "buche morgen Rosendahl")
+    wait = next(c for c in chat.choices("anna") if "Warteliste" in c.label)
+    assert "Gebucht" in chat.send("anna", "buche morgen Coesfeld")
+    r = chat.press_data("anna", wait.data)
+    assert APOLOGY not in r
+    move = next((c for c in chat.choices("anna") if "Rosendahl" in c.label and "umbuchen" in c.label.lower()), None)
+    if move is not None:
+        r = chat.press_data("anna", move.data)
+        assert APOLOGY not in r and "Coesfeld" in r  # full: the old booking stays
+    alts = [c for c in chat.choices("anna") if "buchen" in c.label and "Rosendahl" not in c.label]
+    assert alts, (r, [c.label for c in chat.choices("anna")])
+    r = chat.press_data("anna", alts[0].data)
+    assert APOLOGY not in r
