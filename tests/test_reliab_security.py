@@ -191,3 +191,37 @@ def test_a_move_to_a_space_full_meanwhile_offers_buttons_that_work(core):
     assert alts, (r, [c.label for c in chat.choices("anna")])
     r = chat.press_data("anna", alts[0].data)
     assert APOLOGY not in r
+
+
+def test_sqlite_busy_timeout_gets_the_apology_and_shows_in_healthz(sqlite_core):
+    """SQLite's side of the statement timeout: a write lock held elsewhere (another process, a backup) makes a
+    message wait at most busy_timeout (30 s in production; 300 ms here), then the user gets the apology and
+    /healthz reports the timeout; once the lock is gone the next message is answered."""
+    import asyncio
+    import sqlite3
+    import time
+
+    from sqlalchemy import event
+
+    from bot.health import _db_check
+
+    event.listen(sqlite_core.db.engine, "connect", lambda c, _r: c.execute("PRAGMA busy_timeout=300"))
+    sqlite_core.db.engine.dispose()
+    dlg = Dialogue(sqlite_core)
+    assert dlg.handle(IncomingMessage("telegram", "h1", "h1", "/hilfe", update_key="tg:h1"))
+    path = sqlite_core.settings.database_url.split("///", 1)[1]
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # the write lock, held
+    try:
+        t0 = time.monotonic()
+        r = dlg.handle(IncomingMessage("telegram", "h1", "h1", "/hilfe", update_key="tg:h2"))
+        assert r[0].text == APOLOGY and time.monotonic() - t0 < 3
+        check = asyncio.run(_db_check(sqlite_core))
+        assert check["ok"] is False and "database is locked" in check["error"]  # the ping waits for the lock too
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    check = asyncio.run(_db_check(sqlite_core))  # the lock is gone; the timeout is reported for a minute
+    assert check["ok"] is False and "statement timeout" in check["error"]
+    r = dlg.handle(IncomingMessage("telegram", "h1", "h1", "/hilfe", update_key="tg:h3"))
+    assert r and r[0].text != APOLOGY
