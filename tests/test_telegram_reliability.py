@@ -509,3 +509,39 @@ async def test_sigterm_during_a_200_user_burst_loses_no_reply(emu, sqlite_core):
     with sqlite_core.db.session() as s:
         assert s.scalar(select(func.count(Booking.id)).where(Booking.status == "confirmed")) == len(users)
         assert s.scalar(select(func.count(Outbox.id)).where(Outbox.kind == "reply", Outbox.status != "sent")) == 0
+
+
+async def test_flood_of_500_with_the_real_dialogue(emu, sqlite_core):
+    """Issue 14 item 5 with the real dialogue on SQLite and Telegram's limits enforced: one chat sends 500 messages
+    while 40 other users ask for their bookings; the flooding chat gets at most its cap handled and exactly one
+    'Langsam', the others' first replies stay under 2 s (p99; here the maximum of 40)."""
+    from bot.dialogue import Dialogue
+
+    emu.enforce_limits = True
+    dlg = Dialogue(sqlite_core)
+    t = TelegramTransport(dlg, token=emu.token, base_url=emu.base_url, poll_timeout=2)
+    await t.start()
+    try:
+        emu.inject_message(ANNA, ANNA, "/hilfe", first_name="Anna", language_code="de")
+        await emu.wait_for(lambda: texts_to(emu, ANNA), timeout=10)
+        for i in range(500):
+            emu.inject_message(ANNA, ANNA, f"buche morgen Olfen {i}", first_name="Anna", language_code="de")
+        others = list(range(3100, 3140))
+        asked: dict[int, float] = {}
+        for n, uid in enumerate(others):
+            await asyncio.sleep(0.05)
+            asked[uid] = time.monotonic()
+            emu.inject_message(uid, uid, "meine Buchungen", first_name=f"U{n}", language_code="de")
+        await emu.wait_for(lambda: all(emu.sent_to(u) for u in others), timeout=30)
+        latencies = sorted(emu.sent_to(u)[0].at - asked[u] for u in others)
+        assert latencies[-1] < 2.0, latencies
+        await emu.wait_for(lambda: emu.pending_updates == 0, timeout=20)
+        await asyncio.sleep(1.0)
+        anna = texts_to(emu, ANNA)[1:]
+        assert sum("Langsam" in x for x in anna) == 1, anna
+        assert len(anna) <= 12 and t.stats["dropped_flood"] >= 480, (len(anna), t.stats)
+        assert emu.count_429 == 0
+        print(f"\nflood of 500: other users' first reply p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, "
+              f"max {latencies[-1] * 1000:.0f} ms; handled from the flood: {len(anna) - 1}")
+    finally:
+        await t.stop()
