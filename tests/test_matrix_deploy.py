@@ -387,18 +387,78 @@ async def test_reply_to_a_joined_but_not_yet_synced_room_is_retried_not_dropped(
         room = await human.dm(bot.user_id, encrypted=False)
         await human.say(room, "eins")
         await human.wait_text(room, bot.user_id, "echo: eins")
-        known = tr.client.rooms.pop(room)  # joined on the server, unknown to this sync
+
+        class Rooms(dict):  # what the transport looks up; nio's own bookkeeping still sees the room
+            hidden: set[str] = set()
+
+            def get(self, key, default=None):
+                return default if key in self.hidden else super().get(key, default)
+
+        tr.client.rooms = Rooms(tr.client.rooms)
+        Rooms.hidden.add(room)  # joined on the server, unknown to this sync
         reply = Reply(text="später")
         tr.state.put("pending", "p-unsynced", {"room_id": room, "reply": reply_to_json(reply), "base": "unsynced"})
         tr._enqueue(_Job(room, reply, "unsynced", pending_id="p-unsynced"))
         await wait_until(lambda: "not synced yet" in caplog.text, what="the send waiting for the room")
         assert tr.state.get("pending", "p-unsynced") is not None  # kept for a next leader meanwhile
-        tr.client.rooms[room] = known  # the room comes in a sync
+        Rooms.hidden.clear()  # the room comes in a sync
         await human.wait_text(room, bot.user_id, "später")
         await wait_until(lambda: tr.state.get("pending", "p-unsynced") is None, what="the pending row dropped")
         assert (await human.bot_messages(room, bot.user_id)).count("später") == 1
     finally:
         await tr.stop()
+        await human.close()
+
+
+class HeldFullState(MatrixTransport):
+    """A transport whose full-state syncs wait until the test lets them go (a slow homeserver)."""
+
+    def __init__(self, *a, **kw) -> None:
+        super().__init__(*a, **kw)
+        self.release_full_state = asyncio.Event()
+        self.full_state_syncs = 0
+
+    async def _sync(self, **kw):
+        if kw.get("full_state"):
+            await self.release_full_state.wait()
+            self.full_state_syncs += 1
+        return await super()._sync(**kw)
+
+
+@pytest.mark.synapse
+async def test_a_new_leader_answers_from_the_stored_rooms_before_its_full_state_sync(
+        synapse, synapse_user, sqlite_db, tmp_path):
+    """The takeover's critical path: a restarted (or taking-over) instance builds its rooms from the
+    database and answers the backlog of an encrypted DM from an incremental sync; the full-state sync
+    (invites, room state) comes after, not before."""
+    bot = synapse_user("deskbot")
+    human = Human(synapse, synapse_user("anna"), tmp_path / "anna")
+    d = FakeDialogue()
+    t1 = transport(synapse, bot, sqlite_db, d)
+    await human.sync(0)
+    await t1.start()
+    await t1.wait_synced()
+    room = await human.dm(bot.user_id, encrypted=True)
+    await human.say(room, "eins")
+    await human.wait_text(room, bot.user_id, "echo: eins")
+    await crash(t1)
+    assert set(t1.state.items("room")) == {room}
+    await human.say(room, "zwei")  # while no instance runs
+    t2 = HeldFullState(FakeDialogue(), homeserver=synapse.base_url, user_id=bot.user_id,
+                       access_token=bot.access_token, db=sqlite_db)
+    await t2.start()
+    try:
+        ev = await human.wait_text(room, bot.user_id, "echo: zwei", timeout=15)
+        assert ev.decrypted and t2.full_state_syncs == 0
+        assert t2.client.rooms[room].encrypted and t2.client.rooms[room].member_count == 2
+        t2.release_full_state.set()  # then the full-state check runs and the bot keeps answering
+        await wait_until(lambda: t2.full_state_syncs == 1, what="the full-state sync")
+        await human.say(room, "drei")
+        await human.wait_text(room, bot.user_id, "echo: drei")
+        assert (await human.bot_messages(room, bot.user_id)).count("echo: zwei") == 1
+    finally:
+        t2.release_full_state.set()
+        await t2.stop()
         await human.close()
 
 

@@ -127,7 +127,7 @@ async def test_kill_9_of_the_leader_during_encrypted_dms(synapse, synapse_user, 
             await asyncio.sleep(0.02)
         st = json.loads(status[1].read_text())
         takeover = st["leader_since"] - killed_at
-        steps = ", ".join(f"{k} +{st[k] - killed_at:.2f}s" for k in ("leader", "store", "client", "first_sync", "ready") if k in st)
+        steps = ", ".join(f"{k} +{st[k] - killed_at:.2f}s" for k in ("leader", "store", "client", "rooms", "first_sync", "ready") if k in st)
         for r in range(2, ROUNDS):
             await say_round(r)
         expected = {h.user.user_id: [f"echo: r{r} {h.user.localpart}" for r in range(ROUNDS)] for h in humans}

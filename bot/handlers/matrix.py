@@ -10,11 +10,14 @@ How it works
 * Login: the password is used at most once (Synapse allows only a few logins per IP); later starts
   and other instances reuse the stored token and device. With a token instead of a password,
   ``whoami`` supplies the device id.
-* Sync: our own loop. Each leadership starts with a ``full_state`` sync without ``since`` whose
-  timelines are *not* answered; it re-learns the rooms and lists every pending invite. Its ``timeout``
-  differs on every start, so Synapse's 2-minute response cache cannot hand a restart the stale first
-  sync of an earlier start. Then incremental syncs continue from the stored token; the token is stored
-  *after* the batch was handled. Limited timelines are back-filled with ``/messages``.
+* Sync: our own loop. The leader keeps a snapshot of each joined room (encryption, members) in the
+  database. A new leader builds its rooms from it and starts with an incremental sync from the stored
+  token that returns at once, so the backlog is answered without waiting for a full-state sync; the
+  next sync is a ``full_state`` one (the full-state check for pending invites and room state). On the
+  very first start (no snapshot yet) a ``full_state`` sync without ``since`` comes first and its
+  timelines are *not* answered. A full-state sync's ``timeout`` differs on every start, so Synapse's
+  2-minute response cache cannot hand a restart the stale response of an earlier start. The token is
+  stored *after* the batch was handled. Limited timelines are back-filled with ``/messages``.
 * Every message handed to the dialogue carries ``update_key=<event id>``. The event id is recorded in
   the database in one transaction with the replies still to send; a redelivered event is skipped.
   Replies carry a transaction id derived from the event id, so a replay shows up once.
@@ -326,10 +329,12 @@ class MatrixTransport:
         self._leader = False
         self._draining = False
         self._slow_down_sent: dict[str, float] = {}
+        self._room_snaps: dict[str, dict] = {}  # what the database holds of each room (see _save_rooms)
         self.logins = 0  # for tests / metrics
         self.became_leader_at: float | None = None  # monotonic, for takeover measurements
         self.first_sync_at: float | None = None
-        self.timings: dict[str, float] = {}  # wall clock of the last takeover's steps (leader, client, first_sync, ready)
+        self.timings: dict[str, float] = {}  # wall clock of the last takeover's steps (leader, store, client, rooms,
+        #                                      first_sync, ready)
 
     # -------------------------------------------------------------------------------- lifecycle
     async def start(self) -> None:
@@ -473,6 +478,7 @@ class MatrixTransport:
             await self._open_client()  # another instance may have led until now: its state is in the DB
         self.timings["client"] = time.time()
         self._handled.clear()
+        self._room_snaps.clear()
         self._leader = True
         self._sync_task = asyncio.create_task(self._sync_loop(), name="matrix-sync-loop")
         self._joiner = asyncio.create_task(self._join_loop(), name="matrix-join")
@@ -511,42 +517,112 @@ class MatrixTransport:
 
     async def _sync_loop(self) -> None:
         assert self.client is not None
-        # 1. Every leadership: a full-state sync, timelines not answered. nio keeps room state only in
-        #    memory, so this is how we learn our rooms (membership, encryption) and all pending invites.
-        #    A timeout of its own per start: Synapse caches sync responses for 2 minutes by request, and
-        #    a cached first sync would miss invites and rooms joined since (a restart within 2 minutes).
-        resp = await self._sync(
-            timeout=random.randint(1, 60_000), since=None, full_state=True,
-            sync_filter={"room": {"timeline": {"limit": 1}}, "presence": {"not_types": ["*"]}},
-        )
-        self.first_sync_at = time.monotonic()
-        self.timings["first_sync"] = time.time()
-        await self._crypto_housekeeping()
-        await self._handle_invites(resp)
         session = await asyncio.to_thread(self.state.session)
-        since = (session.next_batch if session else None) or resp.next_batch
-        await asyncio.to_thread(self.state.save_next_batch, since)
-        self.timings["ready"] = time.time()
-        self._synced.set()
+        stored = session.next_batch if session else None
+        rooms = await asyncio.to_thread(self.state.items, "room") if stored else {}
+        full_state_due = False
+        if rooms:
+            # 1a. A leader has synced before: the rooms (encryption, members) come from the database, and
+            #     the first sync is an incremental one from the stored token that returns at once, so the
+            #     backlog is answered without waiting for a full-state sync. That follows right after it.
+            self._restore_rooms(rooms)
+            self.timings["rooms"] = time.time()
+            since = stored
+            full_state_due = True
+            first: dict[str, Any] | None = {"timeout": 0}
+        else:
+            # 1b. First leadership on this database: a full-state sync, timelines not answered. nio keeps
+            #     room state only in memory, so this is how we learn our rooms and all pending invites.
+            resp = await self._sync(
+                timeout=random.randint(1, 60_000), since=None, full_state=True,
+                sync_filter={"room": {"timeline": {"limit": 1}, "ephemeral": {"not_types": ["*"]},
+                                      "account_data": {"not_types": ["*"]}},
+                             "presence": {"not_types": ["*"]}, "account_data": {"not_types": ["*"]}},
+            )
+            self.first_sync_at = time.monotonic()
+            self.timings["first_sync"] = time.time()
+            await self._crypto_housekeeping()
+            await self._handle_invites(resp)
+            await self._save_rooms(resp)
+            since = stored or resp.next_batch
+            await asyncio.to_thread(self.state.save_next_batch, since)
+            self._set_ready()
+            first = None
         for pid, job in (await asyncio.to_thread(self.state.items, "pending")).items():
             self._enqueue(_Job(job["room_id"], reply_from_json(job["reply"]), job["base"],
                                job.get("msgtype", "m.text"), pending_id=pid, edit_of=job.get("edit_of"),
                                choices_key=job.get("choices_key"), outbox_id=job.get("outbox_id")))
         await self._retry_undecrypted()
-        # 2. Incremental syncs from the persisted token: everything here is answered.
-        sync_filter = {"room": {"timeline": {"limit": 50}}, "presence": {"not_types": ["*"]}}
+        # 2. Incremental syncs from the persisted token: everything here is answered. After a start from
+        #    the stored rooms, the second one is a full-state sync (the full-state check for invites and
+        #    room state). Its timeout differs on every start, so Synapse's 2-minute response cache cannot
+        #    hand a restart the stale response of an earlier start.
+        sync_filter = {"room": {"timeline": {"limit": 50}, "ephemeral": {"not_types": ["*"]},
+                                "account_data": {"not_types": ["*"]}},
+                       "presence": {"not_types": ["*"]}, "account_data": {"not_types": ["*"]}}
         purged = time.monotonic()
         while True:
-            resp = await self._sync(timeout=self.sync_timeout_ms, sync_filter=sync_filter, since=since)
+            if first is not None:
+                kw, first = first, None
+            elif full_state_due:
+                kw, full_state_due = {"timeout": random.randint(1, 60_000), "full_state": True}, False
+            else:
+                kw = {"timeout": self.sync_timeout_ms}
+            resp = await self._sync(sync_filter=sync_filter, since=since, **kw)
+            if not self._synced.is_set():
+                self.first_sync_at = time.monotonic()
+                self.timings["first_sync"] = time.time()
             await self._crypto_housekeeping()
             await self._handle_invites(resp)
             await self._handle_rooms(resp, since)
             await self._retry_undecrypted()
+            await self._save_rooms(resp)
             since = resp.next_batch
             await asyncio.to_thread(self.state.save_next_batch, since)
+            self._set_ready()
             if time.monotonic() - purged > 3600:
                 purged = time.monotonic()
                 await asyncio.to_thread(self.state.purge_handled)
+
+    def _set_ready(self) -> None:
+        if not self._synced.is_set():
+            self.timings["ready"] = time.time()
+            self._synced.set()
+
+    def _room_snapshot(self, room) -> dict:
+        return {"encrypted": bool(room.encrypted),
+                "members": sorted([uid, u.display_name, bool(u.invited)] for uid, u in room.users.items())}
+
+    def _restore_rooms(self, rooms: dict[str, dict]) -> None:
+        """nio rooms from the snapshots the last leader stored (`_save_rooms`)."""
+        from nio import MatrixRoom
+
+        c = self.client
+        for room_id, snap in rooms.items():
+            room = MatrixRoom(room_id, self.user_id, bool(snap.get("encrypted")) or room_id in c.encrypted_rooms)
+            for uid, name, invited in snap.get("members", []):
+                room.add_member(uid, name, None, invited=invited)
+            c.rooms[room_id] = room
+            self._room_snaps[room_id] = snap
+        # the members' device keys are in the crypto store; the full-state sync that follows the first one
+        # has nio query them again (not in front of the backlog)
+
+    async def _save_rooms(self, resp) -> None:
+        """Store the snapshot of every room this sync changed (and forget the rooms left), before the sync
+        token: a new leader resumes from the token with these rooms."""
+        changed: dict[str, Any] = {}
+        for room_id in resp.rooms.join:
+            room = self.client.rooms.get(room_id)
+            if room is None:
+                continue
+            snap = self._room_snapshot(room)
+            if self._room_snaps.get(room_id) != snap:
+                changed[room_id] = self._room_snaps[room_id] = snap
+        for room_id in resp.rooms.leave:
+            self._room_snaps.pop(room_id, None)
+            changed[room_id] = None
+        if changed:
+            await asyncio.to_thread(self.state.put_many, "room", changed)
 
     async def _crypto_housekeeping(self) -> None:
         c = self.client

@@ -1,8 +1,9 @@
 """Matrix transport state in the database (tables `matrix_accounts`, `matrix_items`, `matrix_handled_events`).
 
 `MatrixState` keeps the session (access token, device id, sync token), the pending replies, the offered
-choices, invites still to be joined, undecryptable events and the handled event ids. `DbCryptoStore` is
-matrix-nio's crypto store (``nio.store.MatrixStore`` interface: Olm account, Olm and Megolm sessions,
+choices, invites still to be joined, undecryptable events, the handled event ids and a snapshot of each
+joined room (encryption, members) from which a new leader starts answering before its full-state sync.
+`DbCryptoStore` is matrix-nio's crypto store (``nio.store.MatrixStore`` interface: Olm account, Olm and Megolm sessions,
 device keys, outgoing key requests, encrypted rooms) on the same `matrix_items` table, so that every
 instance reads the crypto state of the instance that led before it; nothing is kept on disk.
 
@@ -106,6 +107,18 @@ class MatrixState:
     def put(self, kind: str, key: str, value: Any) -> None:
         with self.engine.begin() as conn:
             _upsert(conn, self.user_id, kind, key, json.dumps(value))
+
+    def put_many(self, kind: str, values: dict[str, Any]) -> None:
+        """Upsert several items in one transaction; a value of None deletes the item."""
+        if not values:
+            return
+        t = MatrixItem.__table__
+        with self.engine.begin() as conn:
+            for key, value in values.items():
+                if value is None:
+                    conn.execute(delete(t).where(t.c.account == self.user_id, t.c.kind == kind, t.c.key == key))
+                else:
+                    _upsert(conn, self.user_id, kind, key, json.dumps(value))
 
     def drop(self, kind: str, key: str) -> None:
         t = MatrixItem.__table__
