@@ -225,3 +225,29 @@ def test_sqlite_busy_timeout_gets_the_apology_and_shows_in_healthz(sqlite_core):
     assert check["ok"] is False and "statement timeout" in check["error"]
     r = dlg.handle(IncomingMessage("telegram", "h1", "h1", "/hilfe", update_key="tg:h3"))
     assert r and r[0].text != APOLOGY
+
+
+def test_export_lists_buttons_audit_rows_and_notices_sent(core):
+    """/export (issue 14 item 10): besides bookings and settings, the stored button actions, the audit rows about
+    the member (an admin's change of their contingent) and the history of what was sent to them."""
+    import json
+
+    chat = Chat(Dialogue(core), transport="telegram")
+    dlg = chat.dialogue
+
+    def send(text: str, key: str) -> None:
+        replies = dlg.handle(IncomingMessage("telegram", "anna", "anna", text, display_name="Anna", update_key=key))
+        dlg.mark_sent([r.outbox_id for r in replies])
+
+    send("STADTWERKE-2026", "tg:e1")
+    send("buche morgen Olfen", "tg:e2")
+    chat.send("boss", "STADTWERKE-ADMIN")
+    assert "5 Tage" in chat.send("boss", "/team kontingent Anna 5")
+    chat.send("anna", "/export")
+    data = json.loads(chat.last["anna"][0].attachments[0].data)
+    assert [a["action"] for a in data["audit_about_you"]] == ["contingent_override"]
+    assert data["audit_about_you"][0]["detail"]["after"] == 10  # 5 days = 10 halves
+    sent = [n for n in data["notices_sent"] if n["status"] == "sent"]
+    assert any("Gebucht: Coworking Olfen" in (n["payload"] or {}).get("text", "") for n in sent)
+    assert {a["action"]["op"] for a in data["button_actions"]} >= {"undo"}
+    assert any(n["kind"].startswith("reminder") for n in data["pending_notices"])
