@@ -717,3 +717,100 @@ async def test_edit_with_the_real_dialogue_books_once_and_says_so(synapse, synap
     finally:
         await tr.stop()
         await human.close()
+
+
+@pytest.mark.synapse
+async def test_crash_between_the_booking_and_the_transport_record_books_once(
+        synapse, synapse_user, chat, sqlite_db, tmp_path):
+    """The kill -9 window of item 3, made deterministic: the dialogue has committed the booking with its
+    handled update key and its reply's outbox row (one transaction), and the instance dies before the
+    transport recorded the event or sent the reply. The next instance gets the event again: nothing is
+    booked twice, nobody reads "schon eine Buchung", and the committed confirmation goes out once."""
+    from sqlalchemy import func
+    from sqlalchemy import select as sselect
+
+    from bot.storage.models import Booking, Outbox
+
+    bot = synapse_user("deskbot")
+    human = Human(synapse, synapse_user("anna"), tmp_path / "anna")
+    t1 = transport(synapse, bot, sqlite_db, chat.dialogue)
+    await human.sync(0)
+    await t1.start()
+    await t1.wait_synced()
+    t2 = None
+    try:
+        room = await human.dm(bot.user_id, encrypted=True)
+
+        def from_bot(part):
+            return lambda ev: ev.sender == bot.user_id and part in (getattr(ev, "body", "") or "")
+
+        await human.say(room, "STADTWERKE-2026")
+        await human.wait_for(room, from_bot("Stadtwerke Münsterland"))
+        died = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def dies(event_id, *a, **kw):  # the process "dies" right after the dialogue's commit
+            loop.call_soon_threadsafe(died.set)
+            raise RuntimeError("killed")
+
+        t1.state.mark_handled = dies
+        await human.say(room, "morgen Olfen")
+        await asyncio.wait_for(died.wait(), 20)
+        await crash(t1)
+        with chat.dialogue.core.db.session() as s:
+            assert s.scalar(sselect(func.count()).select_from(Booking).where(Booking.status == "confirmed")) == 1
+            assert s.scalar(sselect(func.count()).select_from(Outbox).where(
+                Outbox.kind == "reply", Outbox.status == "pending")) == 1  # committed, not sent
+        t2 = transport(synapse, bot, sqlite_db, chat.dialogue)
+        await t2.start()
+        await human.wait_for(room, from_bot("Gebucht: Coworking Olfen"))
+        await human.say(room, "meine Buchungen")
+        await human.wait_for(room, from_bot("Deine Buchungen"))
+        msgs = await human.bot_messages(room, bot.user_id)
+        assert sum("Gebucht: Coworking Olfen" in m for m in msgs) == 1
+        assert not any("schon eine Buchung" in m for m in msgs)
+        with chat.dialogue.core.db.session() as s:
+            assert s.scalar(sselect(func.count()).select_from(Booking).where(Booking.status == "confirmed")) == 1
+
+        def unsent():
+            with chat.dialogue.core.db.session() as s:
+                return s.scalars(sselect(Outbox.dedupe_key).where(Outbox.kind == "reply",
+                                                                  Outbox.status == "pending")).all()
+
+        # the confirmation's outbox row is marked sent by the new instance (the scheduler would not repeat it)
+        await wait_until(lambda: not unsent(), 10, f"the replies marked sent ({unsent()})")
+    finally:
+        await crash(t1)
+        if t2 is not None:
+            await t2.stop()
+        await human.close()
+
+
+@pytest.mark.synapse
+async def test_the_transport_writes_nothing_on_disk(synapse, synapse_user, tmp_path, monkeypatch):
+    """All Matrix state is in the database: an instance with an encrypted DM, a restart and a second
+    exchange leaves its working directory and home empty (nio gets no store path it could write to)."""
+    bot = synapse_user("deskbot")
+    human = Human(synapse, synapse_user("anna"), tmp_path / "anna")
+    db = migrated(f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("HOME", str(work))
+    monkeypatch.setenv("XDG_DATA_HOME", str(work))
+    try:
+        await human.sync(0)
+        for text in ("eins", "zwei"):
+            tr = transport(synapse, bot, db, FakeDialogue())
+            await tr.start()
+            await tr.wait_synced()
+            room = room if text == "zwei" else await human.dm(bot.user_id, encrypted=True)
+            await human.say(room, text)
+            ev = await human.wait_text(room, bot.user_id, f"echo: {text}")
+            assert ev.decrypted
+            await tr.stop()
+        assert list(work.rglob("*")) == []
+        assert db.engine.url.database == str(tmp_path / "db.sqlite3")
+    finally:
+        await human.close()
+        db.dispose()
