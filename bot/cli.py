@@ -150,11 +150,8 @@ def chat(
                        "SQLite database, removed on exit (leave out --fresh to use the configured one)", err=True)
         _sweep_fresh_folders()
         tmpdir = tempfile.mkdtemp(prefix=f"{FRESH_PREFIX}{os.getpid()}-")  # 0700
-        import signal
-
         # SIGTERM / SIGHUP end the chat through the `finally` below, so the folder goes too
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
+        _STOP.install()
         overrides["database_url"] = f"sqlite:///{tmpdir}/chat.sqlite3"
     elif db:
         overrides["database_url"] = db
@@ -193,6 +190,48 @@ def _sweep_fresh_folders() -> None:
             continue
 
 
+class _StopAtInput:
+    """SIGTERM / SIGHUP end `chat --fresh` only where it waits for the next line: raised in the middle of a
+    message (a flush, the world load), the exit could leave SQLite's connection half closed and end in a
+    traceback instead of the clean-up. A signal while a message is handled stops at the next read."""
+
+    def __init__(self) -> None:
+        self.waiting = False
+        self.pending: int | None = None
+
+    def install(self) -> None:
+        import signal
+
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum, _frame) -> None:
+        if self.waiting:
+            raise SystemExit(128 + signum)
+        self.pending = 128 + signum
+
+    def wrap(self, stdin):
+        stop = self
+
+        class _Stdin:
+            def isatty(self) -> bool:
+                return stdin.isatty()
+
+            def readline(self) -> str:
+                if stop.pending is not None:
+                    raise SystemExit(stop.pending)
+                stop.waiting = True
+                try:
+                    return stdin.readline()
+                finally:
+                    stop.waiting = False
+
+        return _Stdin()
+
+
+_STOP = _StopAtInput()
+
+
 def _chat_loop(core, clock, user: str) -> None:
     from bot.dialogue import Dialogue
     from bot.handlers.terminal import TerminalChat, TerminalTransport
@@ -210,7 +249,7 @@ def _chat_loop(core, clock, user: str) -> None:
     terminal = TerminalChat(dialogue, clock, user=user, on_clock=on_clock, pump=pump)
     transport.chat = terminal
     try:
-        terminal.run()
+        terminal.run(_STOP.wrap(sys.stdin))
     except KeyboardInterrupt:
         typer.echo("")
 

@@ -262,6 +262,41 @@ def test_fresh_removes_the_folders_of_killed_chats(tmp_path):
     assert sorted(p.name for p in tmp.iterdir()) == sorted([running.name, other.name])
 
 
+
+_TERM_DURING_BOOKING = """
+import os, signal, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _term(conn, cursor, statement, *args):
+    if statement.lstrip().upper().startswith("INSERT INTO BOOKINGS"):
+        os.kill(os.getpid(), signal.SIGTERM)  # in the middle of the booking's unit of work
+
+from bot.cli import main
+sys.argv = ["deskbot", "chat", "--fresh", "--now", "2026-11-23T08:00"]
+main()
+"""
+
+
+def test_fresh_stopped_in_the_middle_of_a_message_finishes_it_first(tmp_path):
+    """SIGTERM while a message is handled (here: inside the booking's INSERT) used to raise SystemExit right
+    there, in SQLAlchemy's flush: the reply was lost and, under load, the half-closed SQLite connection ended in
+    a traceback. Now the message is answered, and the chat stops at the next read (exit 143), folder removed."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    script = tmp_path / "term_during_booking.py"
+    script.write_text(_TERM_DURING_BOOKING)
+    e = {k: v for k, v in os.environ.items() if not k.startswith("DESKBOT_")}
+    e.update(TMPDIR=str(tmp), DESKBOT_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(REPO))
+    r = subprocess.run([sys.executable, str(script)], input="morgen Olfen\nmeine Buchungen\n", capture_output=True,
+                       text=True, cwd=REPO, env=e, timeout=120)
+    assert r.returncode == 128 + signal.SIGTERM, (r.returncode, r.stderr)
+    assert "Gebucht: Coworking Olfen" in r.stdout, r.stdout
+    assert "anna> meine Buchungen" not in r.stdout  # stopped before reading the next line
+    assert "Traceback" not in r.stderr and list(tmp.iterdir()) == []
+
+
 # ------------------------------------------------------------------------------------- Telegram at start
 def _run_until(env: dict, pattern: str, *, cwd: Path, timeout: float = 30.0):
     """Start `deskbot run`, wait until stderr matches `pattern` (or it exits), then SIGTERM it."""
