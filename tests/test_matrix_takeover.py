@@ -126,8 +126,12 @@ async def test_kill_9_of_the_leader_during_encrypted_dms(synapse, synapse_user, 
             assert time.monotonic() < deadline, (tmp_path / "b.log").read_text()[-3000:]
             await asyncio.sleep(0.02)
         st = json.loads(status[1].read_text())
-        takeover = st["leader_since"] - killed_at
-        steps = ", ".join(f"{k} +{st[k] - killed_at:.2f}s" for k in ("leader", "store", "client", "rooms", "first_sync", "ready") if k in st)
+        # takeover: the kill until the new leader's first sync is back and it answers the backlog;
+        # batch: until that first batch (up to 30 messages) is handled and its replies queued
+        takeover = st.get("first_sync", st["leader_since"]) - killed_at
+        batch = st.get("ready", st["leader_since"]) - killed_at
+        steps = ", ".join(f"{k} +{st[k] - killed_at:.2f}s" for k in (
+            "leader", "store", "client", "rooms", "first_sync", "handled", "ready") if k in st)
         for r in range(2, ROUNDS):
             await say_round(r)
         expected = {h.user.user_id: [f"echo: r{r} {h.user.localpart}" for r in range(ROUNDS)] for h in humans}
@@ -153,13 +157,13 @@ async def test_kill_9_of_the_leader_during_encrypted_dms(synapse, synapse_user, 
         eng.dispose()
         redelivered = sum(1 for _, n in calls if n > 1)
         wrong = {h.user.user_id: g for h, g in zip(humans, got) if sorted(g) != sorted(expected[h.user.user_id])}
-        print(f"\n[kill -9] {USERS} encrypted DMs x {ROUNDS} messages: takeover {takeover:.2f}s after the kill; "
+        print(f"\n[kill -9] {USERS} encrypted DMs x {ROUNDS} messages: takeover {takeover:.2f}s after the kill, first batch handled {batch:.2f}s; "
               f"all answered {after:.1f}s after the last round; dialogue calls {sum(n for _, n in calls)} for "
               f"{changes} updates ({redelivered} redelivered, recorded once); rooms with missing/duplicate "
               f"answers: {len(wrong)}; steps after the kill: {steps}")
         assert not wrong, list(wrong.items())[:3]
         assert changes == USERS * ROUNDS
-        assert takeover < 3  # target 1 s; measured 0.4-0.9 s on the 2-core test machine, 1.6-2.1 s at load 6
+        assert batch < 3  # target 1 s for the takeover; figures in docs/guide-admin.md (they depend on the load)
     finally:
         for p in procs:
             if p.poll() is None:
@@ -232,7 +236,8 @@ async def test_kill_9_during_bookings_with_the_real_dialogue(synapse, synapse_us
         while not status[1].exists():
             assert time.monotonic() < deadline, (tmp_path / "b.log").read_text()[-3000:]
             await asyncio.sleep(0.02)
-        takeover = json.loads(status[1].read_text())["leader_since"] - killed_at
+        st = json.loads(status[1].read_text())
+        takeover = st.get("first_sync", st["leader_since"]) - killed_at
         got = await asyncio.gather(*(until(h, room, "Gebucht") for h, room in zip(humans, rooms)))
         await asyncio.sleep(2)
         got = await asyncio.gather(*(h.bot_messages(room, bot.user_id) for h, room in zip(humans, rooms)))

@@ -572,9 +572,11 @@ class MatrixTransport:
             if not self._synced.is_set():
                 self.first_sync_at = time.monotonic()
                 self.timings["first_sync"] = time.time()
-            await self._crypto_housekeeping()
             await self._handle_invites(resp)
-            await self._handle_rooms(resp, since)
+            await self._handle_rooms(resp, since)  # answers first; nio decrypted the batch in sync()
+            if not self._synced.is_set():
+                self.timings["handled"] = time.time()
+            await self._crypto_housekeeping()
             await self._retry_undecrypted()
             await self._save_rooms(resp)
             since = resp.next_batch
