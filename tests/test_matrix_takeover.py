@@ -157,7 +157,8 @@ async def test_kill_9_of_the_leader_during_encrypted_dms(synapse, synapse_user, 
         eng.dispose()
         redelivered = sum(1 for _, n in calls if n > 1)
         wrong = {h.user.user_id: g for h, g in zip(humans, got) if sorted(g) != sorted(expected[h.user.user_id])}
-        print(f"\n[kill -9] {USERS} encrypted DMs x {ROUNDS} messages: takeover {takeover:.2f}s after the kill, first batch handled {batch:.2f}s; "
+        print(f"\n[kill -9] {USERS} encrypted DMs x {ROUNDS} messages: takeover {takeover:.2f}s after the kill, "
+              f"first batch handled {batch:.2f}s; "
               f"all answered {after:.1f}s after the last round; dialogue calls {sum(n for _, n in calls)} for "
               f"{changes} updates ({redelivered} redelivered, recorded once); rooms with missing/duplicate "
               f"answers: {len(wrong)}; steps after the kill: {steps}")
