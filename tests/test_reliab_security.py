@@ -251,3 +251,93 @@ def test_export_lists_buttons_audit_rows_and_notices_sent(core):
     assert any("Gebucht: Coworking Olfen" in (n["payload"] or {}).get("text", "") for n in sent)
     assert {a["action"]["op"] for a in data["button_actions"]} >= {"undo"}
     assert any(n["kind"].startswith("reminder") for n in data["pending_notices"])
+
+
+class _HangingProxy:
+    """A TCP proxy in front of PostgreSQL that can stop answering: its port stays open, what is sent to it is
+    taken and never passed on, and new connections are accepted and never answered (a hung server)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.hung = threading.Event()
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(64)
+        self.port = self.ls.getsockname()[1]
+        self.held: list = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _pipe(self, a, b) -> None:
+        import time
+
+        try:
+            while data := a.recv(65536):
+                while self.hung.is_set():
+                    time.sleep(0.05)
+                b.sendall(data)
+        except OSError:
+            pass
+
+    def _serve(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            if self.hung.is_set():
+                self.held.append(c)  # accepted, never answered
+                continue
+            u = socket.create_connection(("127.0.0.1", 5432))
+            threading.Thread(target=self._pipe, args=(c, u), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(u, c), daemon=True).start()
+
+
+@pytest.mark.postgres
+def test_a_hung_postgresql_server_gives_the_apology_in_seconds(pg_url, tmp_path, clock, monkeypatch):
+    """Issue 14 item 8, the case the server's statement_timeout cannot cover: the server hangs (port open, no
+    answer). A message on a pooled connection waited for ever (measured: still waiting after 70 s); now the
+    guard finds the server does not answer a fresh connection either and ends the waiting connections: the
+    user gets the apology within seconds, /healthz reports it, and the bot answers again once the server does."""
+    import asyncio
+    import threading
+    import time
+
+    from sqlalchemy.engine import make_url
+
+    import bot.storage.db as dbmod
+    from bot.app import build_core
+    from bot.health import _db_check
+    from tests.conftest import make_settings
+
+    monkeypatch.setattr(dbmod, "HUNG_AFTER", 2.0)
+    monkeypatch.setattr(dbmod, "PROBE_TIMEOUT", 1)
+    proxy = _HangingProxy()
+    url = make_url(pg_url).set(port=proxy.port).render_as_string(hide_password=False)
+    core = build_core(make_settings(url, tmp_path), clock=clock)
+    try:
+        dlg = Dialogue(core)
+        assert dlg.handle(IncomingMessage("telegram", "h1", "h1", "/hilfe", update_key="tg:h1"))[0].text != APOLOGY
+        proxy.hung.set()
+        got: list = []
+        t0 = time.monotonic()
+        th = threading.Thread(target=lambda: got.append(
+            dlg.handle(IncomingMessage("telegram", "h1", "h1", "/hilfe", update_key="tg:h2"))), daemon=True)
+        th.start()
+        th.join(20)
+        assert got, "still waiting on the hung server after 20 s"
+        assert got[0][0].text == APOLOGY and time.monotonic() - t0 < 15  # 2 s + the probe + a reconnect (5 s)
+        assert core.db.guard.aborted >= 1
+        check = asyncio.run(_db_check(core))
+        assert check["ok"] is False
+        proxy.hung.clear()
+        r = dlg.handle(IncomingMessage("telegram", "h1", "h1", "/hilfe", update_key="tg:h3"))
+        assert r and r[0].text != APOLOGY
+    finally:
+        proxy.hung.clear()
+        core.close()
+        proxy.ls.close()

@@ -85,6 +85,111 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, connect_tim
                          hide_parameters=True, connect_args=connect_args)
 
 
+HUNG_AFTER = 5.0  # s: a PostgreSQL connection in use this long makes the guard ask whether the server answers at all
+PROBE_TIMEOUT = 3  # s: the guard's fresh connection; no answer within this = the server hangs
+
+
+class HungServerGuard:
+    """The client-side bound PostgreSQL cannot give: a server that hangs (its port open, nothing answering: a
+    stopped process, a stuck proxy) never fires its own statement_timeout, and a pooled connection waits on it
+    for ever (measured: a user's /hilfe still waiting after 70 s; new connections give up after connect_timeout).
+
+    A daemon thread looks every second at the connections checked out for longer than `HUNG_AFTER`. If there are
+    any, it opens one fresh connection with `PROBE_TIMEOUT`: if the server does not answer that either
+    ("timeout expired"; a refusal is an answer), the sockets of those connections are shut down, so the calls
+    blocked on them fail at once (OperationalError: the user gets the apology, the pool drops them) and
+    `on_hung` is called (/healthz reports it). A long statement on a server that answers is left alone. Cost per
+    checkout: a clock read and a dict entry."""
+
+    def __init__(self, engine: Engine, on_hung=None) -> None:
+        import weakref
+
+        self.engine = engine
+        self.on_hung = on_hung
+        self._ref = weakref.ref
+        self._out: dict[int, tuple[float, object]] = {}  # id(dbapi connection) -> (checked out at, weakref)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.aborted = 0
+        event.listen(engine, "checkout", self._checkout)
+        event.listen(engine, "checkin", self._checkin)
+        event.listen(engine, "invalidate", self._gone)
+        # the pool's pre-ping runs before the checkout event, on the pooled connection: watched as well
+        ping = engine.dialect.do_ping
+
+        def do_ping(dbapi_conn):
+            self._checkout(dbapi_conn, None, None)
+            return ping(dbapi_conn)
+
+        engine.dialect.do_ping = do_ping  # type: ignore[method-assign]
+
+    def _checkout(self, dbapi_conn, _record, _proxy) -> None:
+        import time
+
+        self._out[id(dbapi_conn)] = (time.monotonic(), self._ref(dbapi_conn))
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="db-hung-guard", daemon=True)
+            self._thread.start()
+
+    def _checkin(self, dbapi_conn, _record) -> None:
+        if dbapi_conn is not None:
+            self._out.pop(id(dbapi_conn), None)
+
+    def _gone(self, dbapi_conn, _record, _exc) -> None:
+        if dbapi_conn is not None:
+            self._out.pop(id(dbapi_conn), None)
+
+    def close(self) -> None:
+        self._stop.set()
+
+    def _watch(self) -> None:
+        import time
+
+        while not self._stop.wait(1.0):
+            now = time.monotonic()
+            stuck = [(key, ref) for key, (since, ref) in list(self._out.items()) if now - since > HUNG_AFTER]
+            if stuck and self._server_hangs():
+                self._abort(stuck)
+
+    def _server_hangs(self) -> bool:
+        dialect = self.engine.dialect
+        cargs, cparams = dialect.create_connect_args(self.engine.url)
+        cparams = dict(cparams, connect_timeout=PROBE_TIMEOUT)
+        try:
+            dialect.connect(*cargs, **cparams).close()
+        except Exception as exc:  # noqa: BLE001
+            return "timeout expired" in str(exc)
+        return False
+
+    def _abort(self, stuck: list) -> None:
+        import logging
+        import os
+        import socket
+
+        n = 0
+        for key, ref in stuck:
+            conn = ref()
+            self._out.pop(key, None)
+            if conn is None or getattr(conn, "closed", True):
+                continue
+            try:
+                fd = os.dup(conn.pgconn.socket)
+            except Exception:  # noqa: BLE001 (closed meanwhile)
+                continue
+            try:
+                socket.socket(fileno=fd).shutdown(socket.SHUT_RDWR)  # the blocked call sees the end at once
+                n += 1
+            except OSError:
+                os.close(fd)
+        if n:
+            self.aborted += n
+            logging.getLogger(__name__).error(
+                "database: the server does not answer (no new connection within %ss); %d connections waiting on "
+                "it for over %.0fs were closed", PROBE_TIMEOUT, n, HUNG_AFTER)
+            if self.on_hung is not None:
+                self.on_hung()
+
+
 def after_commit(s: Session, fn) -> None:
     """Run `fn()` once the transaction of `s` (the message's unit of work, or this session) has committed and its
     connection is back in the pool; dropped if it rolls back."""
@@ -126,12 +231,19 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._current: contextvars.ContextVar[Session | None] = contextvars.ContextVar(f"uow-{id(self)}", default=None)
         self.last_timeout: float | None = None  # monotonic time a statement last ran into the statement timeout
+        self.guard = HungServerGuard(self.engine, on_hung=self._note_hung) if self.engine.dialect.name == "postgresql" \
+            else None
         # SQLite file stores: a few idle sessions kept with their connection for the next unit of work (see
         # `_warm_session`); `_warm_made` counts those in existence, `_warm_gen` changes with `dispose()`
         self._warm: list[Session] = []
         self._warm_lock = threading.Lock()
         self._warm_made = 0
         self._warm_gen = 0
+
+    def _note_hung(self) -> None:
+        import time as _t
+
+        self.last_timeout = _t.monotonic()
 
     def note_if_timeout(self, exc: BaseException) -> bool:
         """Remember a statement that was cancelled by the statement timeout (PostgreSQL 57014) or gave up waiting
@@ -273,6 +385,8 @@ class Database:
         return self._current.get() is not None
 
     def dispose(self) -> None:
+        if self.guard is not None:
+            self.guard.close()
         self._close_warm()
         self.engine.dispose()
 
