@@ -145,11 +145,14 @@ class HungServerGuard:
     def _watch(self) -> None:
         import time
 
+        probed = 0.0
         while not self._stop.wait(1.0):
             now = time.monotonic()
             stuck = [(key, ref) for key, (since, ref) in list(self._out.items()) if now - since > HUNG_AFTER]
-            if stuck and self._server_hangs():
-                self._abort(stuck)
+            if stuck and now - probed >= HUNG_AFTER / 2:  # a long statement on a healthy server: a probe every 2.5 s
+                probed = now
+                if self._server_hangs():
+                    self._abort(stuck)
 
     def _server_hangs(self) -> bool:
         dialect = self.engine.dialect
