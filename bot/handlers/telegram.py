@@ -13,8 +13,9 @@ How it works
   needs a secret) and answers 200 only after the dialogue returned (the reply is then in the outbox
   even if sending fails) and its replies went out (at most ``webhook_send_wait``, 10 s, longer only in a
   429 pause: the reply then waits in the outbox). Telegram posts a chat's next update only after the 200,
-  so with several instances behind one URL a chat's answers still arrive in order. A redelivered ``update_id`` is answered from a small in-process memory (and
-  across instances by the dialogue's ``update_key``).
+  so with several instances behind one URL a chat's answers still arrive in order. A redelivered
+  ``update_id`` is answered from a small in-process memory (and across instances by the dialogue's
+  ``update_key``).
 * Per chat: updates are handled one at a time, in order; the dialogue's replies then go to the chat's
   send chain, so sending (1 message/s per chat) never holds up the next dialogue call or another chat.
   At most ``max_pending_per_chat`` (10; a group: ``max_pending_per_group``, 20) updates per chat may be
