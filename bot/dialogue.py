@@ -445,15 +445,16 @@ class Dialogue:
         return "warn" if self.flood.should_warn(member_id, at) else "drop"
 
     def parse(self, text: str, now) -> Intent:
-        """`bot.intents.parse`, remembered for the same text within the same minute (the usual phrases repeat:
-        "morgen Dülmen"); each caller gets its own copy, since handlers may fill in slots."""
+        """`bot.intents.parse`, remembered for the same text on the same day (the usual phrases repeat: "morgen
+        Dülmen"); each caller gets its own copy, since handlers may fill in slots. The parser reads only the date
+        of `now` (tests/test_intents_by_date.py holds it to that), so the day is the whole key."""
         from bot.intents import parse
 
         spaces = self.core.space_refs()
         hashed = self._spaces
         if hashed is None or hashed[0] is not spaces:
             hashed = self._spaces = (spaces, _HashedSpaces(spaces))
-        key = (text, now.replace(second=0, microsecond=0), id(spaces))
+        key = (text, now.date(), id(spaces))
         hit = self._parsed.get(key)
         if hit is None:
             hit = parse(text, now, hashed[1])
