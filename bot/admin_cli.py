@@ -73,10 +73,13 @@ def _core():
     except SettingsError as exc:
         typer.echo(f"deskbot: {one_line(str(exc))}", err=True)
         raise typer.Exit(2) from None
-    try:
-        return build_core(settings, load_world=False)
-    except DatabaseTooNew as exc:
-        _fail(str(exc))
+    from bot.cli import startup_errors
+
+    with startup_errors(settings):  # an unreachable or refusing database: one line naming the setting, exit 2
+        try:
+            return build_core(settings, load_world=False)
+        except DatabaseTooNew as exc:
+            _fail(str(exc))
 
 
 @contextmanager

@@ -297,6 +297,16 @@ def test_fresh_stopped_in_the_middle_of_a_message_finishes_it_first(tmp_path):
     assert "Traceback" not in r.stderr and list(tmp.iterdir()) == []
 
 
+
+def test_admin_commands_with_an_unreachable_database_are_one_line(tmp_path):
+    """`deskbot admin spaces` on a database that does not answer: was SQLAlchemy's traceback and exit 1."""
+    for args in (("admin", "spaces"), ("admin", "members")):
+        r = deskbot(*args, env={"DESKBOT_DATABASE_URL": "postgresql+psycopg://u:hunter2@127.0.0.1:1/x",
+                                "DESKBOT_DATA_DIR": str(tmp_path)})
+        line = one_error_line(r, starts="DESKBOT_DATABASE_URL: cannot open the database")
+        assert "hunter2" not in line
+
+
 # ------------------------------------------------------------------------------------- Telegram at start
 def _run_until(env: dict, pattern: str, *, cwd: Path, timeout: float = 30.0):
     """Start `deskbot run`, wait until stderr matches `pattern` (or it exits), then SIGTERM it."""
