@@ -693,3 +693,25 @@ def test_the_job_keeps_every_regions_figures_computed_where_the_dashboard_is_ser
     first = service.district(core, world._mid("root"), NOW.date())
     assert first is service._cache[(id(core), None)][2]  # served from the job's figures
     assert service.refresh_district(core, NOW) == 0  # young: nothing to do
+
+
+def test_space_page_cells_in_the_pages_language(sqlite_core, clock):
+    """A public holiday and an erased member's name are shown in the page's language (they were German on
+    English pages: "Erster Weihnachtstag", "(gelöscht)")."""
+    from bot.features.dashboard.chat import rows_html
+
+    chat = Chat(Dialogue(sqlite_core))
+    clock.set(datetime(2026, 12, 21, 8, 0, tzinfo=TZ))  # the Monday of Christmas week
+    assert "Olfen" in chat.send("olga", "OP-OLFEN")
+    assert "✅" in chat.send("paul", "heute Olfen")
+    with sqlite_core.db.session() as s:
+        paul = s.scalar(select(Member).where(Member.display_name == "Paul"))
+        paul.deleted_at, paul.display_name = clock.now(), ""
+        olga = s.scalar(select(Member.id).where(Member.display_name == "Olga"))
+    page = service.space_page(sqlite_core, olga, "olfen", clock.now().date())
+    week, arrivals = service.space_tables(page)[:2]
+    shown = {lang: (str(rows_html(week, lang)), str(rows_html(arrivals, lang))) for lang in ("de", "en")}
+    # the cell as shown (its data-value keeps the holiday's name as the holidays package gives it)
+    assert ">Erster Weihnachtstag<" in shown["de"][0] and ">Christmas Day<" in shown["en"][0]
+    assert "Weihnachtstag<" not in shown["en"][0]
+    assert ">(gelöscht)<" in shown["de"][1] and ">(deleted)<" in shown["en"][1] and "gelöscht" not in shown["en"][1]

@@ -33,7 +33,7 @@ from markupsafe import Markup, escape
 from bot.authz import Forbidden
 from bot.domain import Reply
 from bot.features.dashboard import service
-from bot.i18n import Table, fmt_day, fmt_decimal, fmt_month, lang_of, translator
+from bot.i18n import Table, fmt_day, fmt_decimal, fmt_holiday, fmt_month, lang_of, translator
 from bot.router import Job, Router
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -49,6 +49,7 @@ _MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 TEXTS = Table("dashboard")  # texts: bot/locales/<lang>/LC_MESSAGES/deskbot.po
 
 tr = translator("dashboard")
+staff_tr = translator("staff")
 
 
 # --- chat ---------------------------------------------------------------------------------------
@@ -144,8 +145,12 @@ def fmt_num(v, lang: str) -> str:
 @lru_cache(maxsize=65536)
 def fmt_value(v, kind: str, lang: str) -> str:
     """A cell as shown (Babel formats; cached: a heat map repeats the same few values thousands of times)."""
+    if kind == "name":
+        return v or staff_tr(lang, "deleted_member")
     if v is None or v == "":
         return "–"
+    if kind == "closed" and isinstance(v, service.Holiday):
+        return fmt_holiday(v.name, v.day, lang)
     if kind == "num":
         return fmt_num(v, lang)
     if kind == "pct":

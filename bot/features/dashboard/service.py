@@ -604,9 +604,22 @@ def _employer(s, slug: str) -> Employer:
     return emp
 
 
-def _name_of(display: str | None, deleted) -> str:
-    """As bot.features.staff._name: an erased member shows as "(gelöscht)"."""
-    return "(gelöscht)" if deleted is not None or not display else display
+def _name_of(display: str | None, deleted) -> str | None:
+    """A member's name for a table; None for an erased member (the page shows "(gelöscht)" / "(deleted)" in its
+    language: cell kind "name")."""
+    return None if deleted is not None or not display else display
+
+
+@dataclass(frozen=True, slots=True)
+class Holiday:
+    """A "closed" cell of a public holiday: its German name (as `holiday_name` gives it) and day; the page shows
+    the name in its own language (cell kind "closed")."""
+
+    name: str
+    day: date
+
+    def __str__(self) -> str:
+        return self.name
 
 
 def employer_page(core, member_id: int, slug: str, today: date, month: str | None = None) -> EmployerPage:
@@ -698,7 +711,7 @@ def employer_tables(p: EmployerPage) -> list[Table]:
               [[e["name"], e["granted"], e["used"], e["left"]] for e in p.staff], ["text", "num", "num", "num"]),
         Table("upcoming", ["col_day", "col_employee", "col_space", "col_desk", "col_time", "col_status"],
               [[u["day"], u["name"], u["space"], u["desk"], u["time"], u["status"]] for u in p.upcoming],
-              ["day", "text", "text", "text", "text", "status"]),
+              ["day", "name", "text", "text", "text", "status"]),
     ]
 
 
@@ -765,7 +778,6 @@ def space_periods(s, sp: Space, from_day: date, to_day: date) -> tuple[list[dict
 def space_page(core, member_id: int, slug: str, today: date) -> SpacePage:
     from bot.booking import fmt_min
     from bot.domain import ACTIVE_STATUSES
-    from bot.features.staff import _name
 
     monday = today - timedelta(days=today.weekday())
     sunday = monday + timedelta(days=6)
@@ -797,8 +809,8 @@ def space_page(core, member_id: int, slug: str, today: date) -> SpacePage:
             closed = None
             if d in closures:
                 closed = closures[d] or "closed"
-            elif holiday_name(sp.holiday_region, d):
-                closed = holiday_name(sp.holiday_region, d)
+            elif (hol := holiday_name(sp.holiday_region, d)) is not None:
+                closed = Holiday(hol, d)
             elif opening_of(sp, d) is None:
                 closed = "weekday"
             ci, ns = counts.get((d, Status.CHECKED_IN.value), 0), counts.get((d, Status.NO_SHOW.value), 0)
@@ -811,7 +823,7 @@ def space_page(core, member_id: int, slug: str, today: date) -> SpacePage:
             .where(Booking.space_id == sp.id, Booking.day == today,
                    Booking.status.in_(ACTIVE_STATUSES + (Status.NO_SHOW.value, Status.WAITLISTED.value)))
             .order_by(Booking.start_min, Member.display_name, Booking.seat)):
-            arrivals.append({"time": f"{fmt_min(b.start_min)}–{fmt_min(b.end_min)}", "name": _name(mem, "de"),
+            arrivals.append({"time": f"{fmt_min(b.start_min)}–{fmt_min(b.end_min)}", "name": _name_of(mem.display_name, mem.deleted_at),
                              "desk": label or "", "status": b.status})
         weeks, months = space_periods(s, sp, *default_range(today))
         return SpacePage(sp.slug, sp.name, monday, int(n_desks), days, arrivals, weeks, months)
@@ -823,7 +835,7 @@ def space_tables(p: SpacePage) -> list[Table]:
               [[d["day"], d["bookings"], d["desks_booked"], d["checked_in"], d["no_show"], d["closed"] or ""]
                for d in p.days], ["day", "num", "num", "num", "num", "closed"]),
         Table("arrivals", ["col_time", "col_name", "col_desk", "col_status"],
-              [[a["time"], a["name"], a["desk"], a["status"]] for a in p.arrivals], ["text", "text", "text", "status"]),
+              [[a["time"], a["name"], a["desk"], a["status"]] for a in p.arrivals], ["text", "name", "text", "status"]),
         Table("weeks", ["col_week", "col_util", "col_booked", "col_capacity", "col_checked_in", "col_no_show"],
               [[w["period"], w["pct"], w["booked"], w["capacity"], w["checked_in"], w["no_show"]] for w in p.weeks],
               ["text", "pct", "num", "num", "num", "num"]),
