@@ -411,7 +411,8 @@ async def test_reply_to_a_joined_but_not_yet_synced_room_is_retried_not_dropped(
 
 
 class HeldFullState(MatrixTransport):
-    """A transport whose full-state syncs wait until the test lets them go (a slow homeserver)."""
+    """A transport whose full-state syncs and full-state invite check wait until the test lets them go
+    (a slow homeserver)."""
 
     def __init__(self, *a, **kw) -> None:
         super().__init__(*a, **kw)
@@ -423,6 +424,11 @@ class HeldFullState(MatrixTransport):
             await self.release_full_state.wait()
             self.full_state_syncs += 1
         return await super()._sync(**kw)
+
+    async def _invite_check(self) -> None:
+        await self.release_full_state.wait()
+        self.full_state_syncs += 1
+        await super()._invite_check()
 
 
 @pytest.mark.synapse
@@ -452,12 +458,61 @@ async def test_a_new_leader_answers_from_the_stored_rooms_before_its_full_state_
         assert ev.decrypted and t2.full_state_syncs == 0
         assert t2.client.rooms[room].encrypted and t2.client.rooms[room].member_count == 2
         t2.release_full_state.set()  # then the full-state check runs and the bot keeps answering
-        await wait_until(lambda: t2.full_state_syncs == 1, what="the full-state sync")
+        await wait_until(lambda: "invite_check" in t2.timings, what="the full-state invite check")
+        assert t2.full_state_syncs == 1
         await human.say(room, "drei")
         await human.wait_text(room, bot.user_id, "echo: drei")
         assert (await human.bot_messages(room, bot.user_id)).count("echo: zwei") == 1
     finally:
         t2.release_full_state.set()
+        await t2.stop()
+        await human.close()
+
+
+class NoJoins(MatrixTransport):
+    async def _join_loop(self) -> None:  # sees invites, joins nothing
+        await asyncio.Event().wait()
+
+
+@pytest.mark.synapse
+async def test_an_invite_only_the_full_state_check_lists_is_joined_after_a_restart(
+        synapse, synapse_user, sqlite_db, tmp_path):
+    """An invite from before the stored sync token that the database does not hold (lost with a crashed
+    instance): the incremental syncs will never show it again; the full-state check after the start finds
+    it, and the room is joined and answered."""
+    bot = synapse_user("deskbot")
+    human = Human(synapse, synapse_user("anna"), tmp_path / "anna")
+    await human.sync(0)
+    t0 = transport(synapse, bot, sqlite_db, FakeDialogue())
+    await t0.start()
+    await t0.wait_synced()
+    earlier = await human.dm(bot.user_id, encrypted=False)  # the next starts take the stored rooms
+    await wait_until(lambda: earlier in t0.state.items("room"), what="the earlier room stored")
+    await t0.stop()
+    t1 = NoJoins(FakeDialogue(), homeserver=synapse.base_url, user_id=bot.user_id, access_token=bot.access_token,
+                 db=sqlite_db, sync_timeout_ms=500)
+    await t1.start()
+    await t1.wait_synced()
+    assert "rooms" in t1.timings  # (started from the stored rooms)
+    token = t1.state.session().next_batch
+    resp = await human.client.room_create(invite=[bot.user_id], is_direct=True)
+    room = resp.room_id
+    await wait_until(lambda: t1.state.get("invite", room) is not None, what="the invite seen")
+    await wait_until(lambda: t1.state.session().next_batch != token, what="the token past the invite")
+    await crash(t1)
+    t1.state.drop("invite", room)  # lost
+    d = FakeDialogue()
+    t2 = transport(synapse, bot, sqlite_db, d)
+    await t2.start()
+    try:
+        await t2.wait_synced()
+        assert "rooms" in t2.timings
+        await human.wait_for(room, lambda ev: getattr(ev, "membership", None) == "join"
+                             and getattr(ev, "state_key", None) == bot.user_id, timeout=30)
+        await human.say(room, "hallo")
+        await human.wait_text(room, bot.user_id, "echo: hallo")
+        assert [m.text for m in d.seen] == ["hallo"]
+    finally:
         await t2.stop()
         await human.close()
 

@@ -12,12 +12,13 @@ How it works
   ``whoami`` supplies the device id.
 * Sync: our own loop. The leader keeps a snapshot of each joined room (encryption, members) in the
   database. A new leader builds its rooms from it and starts with an incremental sync from the stored
-  token that returns at once, so the backlog is answered without waiting for a full-state sync; the
-  next sync is a ``full_state`` one (the full-state check for pending invites and room state). On the
-  very first start (no snapshot yet) a ``full_state`` sync without ``since`` comes first and its
-  timelines are *not* answered. A full-state sync's ``timeout`` differs on every start, so Synapse's
-  2-minute response cache cannot hand a restart the stale response of an earlier start. The token is
-  stored *after* the batch was handled. Limited timelines are back-filled with ``/messages``.
+  token that returns at once, so the backlog is answered without waiting for a full-state sync; beside
+  the incremental syncs a sync without ``since`` (read raw, not by nio) is the full-state check for
+  pending invites. On the very first start (no snapshot yet) a ``full_state`` sync without ``since``
+  comes first and its timelines are *not* answered. A sync without ``since`` gets a ``timeout`` of its
+  own on every start, so Synapse's 2-minute response cache cannot hand a restart the stale response of
+  an earlier start. The token is stored *after* the batch was handled. Limited timelines are
+  back-filled with ``/messages``.
 * Every message handed to the dialogue carries ``update_key=<event id>``. The event id is recorded in
   the database in one transaction with the replies still to send; a redelivered event is skipped.
   Replies carry a transaction id derived from the event id, so a replay shows up once.
@@ -317,6 +318,7 @@ class MatrixTransport:
         self._task: asyncio.Task | None = None
         self._sync_task: asyncio.Task | None = None
         self._joiner: asyncio.Task | None = None
+        self._invite_checker: asyncio.Task | None = None
         self._join_wakeup = asyncio.Event()
         self._senders: dict[str, asyncio.Task] = {}
         self._queues: dict[str, asyncio.Queue[_Job]] = {}
@@ -362,7 +364,8 @@ class MatrixTransport:
                 left = sum(q.qsize() for q in queues)
                 log.warning("matrix: %d replies not sent within the %.0f s grace; they stay queued in the "
                             "database", left, self.stop_grace)
-        tasks = [t for t in [self._task, self._joiner, *self._senders.values()] if t is not None]
+        tasks = [t for t in [self._task, self._joiner, self._invite_checker, *self._senders.values()]
+                 if t is not None]
         for t in tasks:
             t.cancel()
         for t in tasks:
@@ -492,10 +495,10 @@ class MatrixTransport:
         finally:
             self._leader = False
             self._synced.clear()
-            for t in [self._joiner, *self._senders.values()]:
+            for t in [self._joiner, self._invite_checker, *self._senders.values()]:
                 if t is not None:
                     t.cancel()
-            self._joiner = None
+            self._joiner = self._invite_checker = None
             self._senders.clear()
             self._queues.clear()
             if self._lock is not None:
@@ -520,15 +523,16 @@ class MatrixTransport:
         session = await asyncio.to_thread(self.state.session)
         stored = session.next_batch if session else None
         rooms = await asyncio.to_thread(self.state.items, "room") if stored else {}
-        full_state_due = False
+        invite_check_due = False
         if rooms:
             # 1a. A leader has synced before: the rooms (encryption, members) come from the database, and
             #     the first sync is an incremental one from the stored token that returns at once, so the
-            #     backlog is answered without waiting for a full-state sync. That follows right after it.
+            #     backlog is answered without waiting for a full-state sync. The full-state check for
+            #     invites follows, beside the incremental syncs (`_invite_check`).
             self._restore_rooms(rooms)
             self.timings["rooms"] = time.time()
             since = stored
-            full_state_due = True
+            invite_check_due = True
             first: dict[str, Any] | None = {"timeout": 0}
         else:
             # 1b. First leadership on this database: a full-state sync, timelines not answered. nio keeps
@@ -553,10 +557,7 @@ class MatrixTransport:
                                job.get("msgtype", "m.text"), pending_id=pid, edit_of=job.get("edit_of"),
                                choices_key=job.get("choices_key"), outbox_id=job.get("outbox_id")))
         await self._retry_undecrypted()
-        # 2. Incremental syncs from the persisted token: everything here is answered. After a start from
-        #    the stored rooms, the second one is a full-state sync (the full-state check for invites and
-        #    room state). Its timeout differs on every start, so Synapse's 2-minute response cache cannot
-        #    hand a restart the stale response of an earlier start.
+        # 2. Incremental syncs from the persisted token: everything here is answered.
         sync_filter = {"room": {"timeline": {"limit": 50}, "ephemeral": {"not_types": ["*"]},
                                 "account_data": {"not_types": ["*"]}},
                        "presence": {"not_types": ["*"]}, "account_data": {"not_types": ["*"]}}
@@ -564,8 +565,6 @@ class MatrixTransport:
         while True:
             if first is not None:
                 kw, first = first, None
-            elif full_state_due:
-                kw, full_state_due = {"timeout": random.randint(1, 60_000), "full_state": True}, False
             else:
                 kw = {"timeout": self.sync_timeout_ms}
             resp = await self._sync(sync_filter=sync_filter, since=since, **kw)
@@ -582,6 +581,9 @@ class MatrixTransport:
             since = resp.next_batch
             await asyncio.to_thread(self.state.save_next_batch, since)
             self._set_ready()
+            if invite_check_due:
+                invite_check_due = False
+                self._invite_checker = asyncio.create_task(self._invite_check(), name="matrix-invite-check")
             if time.monotonic() - purged > 3600:
                 purged = time.monotonic()
                 await asyncio.to_thread(self.state.purge_handled)
@@ -644,12 +646,56 @@ class MatrixTransport:
     async def _handle_invites(self, resp) -> None:
         from nio import InviteMemberEvent
 
-        new = False
+        invites = []
         for room_id, info in resp.rooms.invite.items():
             inviter = None
             for ev in info.invite_state:
                 if isinstance(ev, InviteMemberEvent) and ev.state_key == self.user_id and ev.membership == "invite":
                     inviter = ev.sender
+            invites.append((room_id, inviter))
+        await self._take_invites(invites)
+
+    async def _invite_check(self) -> None:
+        """The full-state check for pending invites after a start from the stored rooms. Incremental syncs
+        list an invite once, even with ``full_state``; an invite from before the stored token that the
+        database does not hold is listed only by a sync without ``since``. That sync is read raw, not by
+        nio, so the to-device messages in it are not handled a second time; it is kept small (no
+        timelines, lazily loaded members), and its ``timeout`` differs on every start, so Synapse's
+        2-minute response cache cannot hand it the response of an earlier start."""
+        from nio import Api
+
+        c = self.client
+        flt = {"room": {"timeline": {"limit": 0}, "state": {"lazy_load_members": True},
+                        "ephemeral": {"not_types": ["*"]}, "account_data": {"not_types": ["*"]}},
+               "presence": {"not_types": ["*"]}, "account_data": {"not_types": ["*"]}}
+        method, path = Api.sync(c.access_token, since=None, timeout=random.randint(1, 60_000), filter=flt,
+                                full_state=True)
+        try:
+            resp = await c.send(method, path, timeout=self.login_timeout + 60)
+            data = await resp.json() if resp.status == 200 else None
+        except Exception as e:  # noqa: BLE001 - the next start checks again
+            log.warning("matrix: full-state invite check failed: %s", e)
+            return
+        if data is None:
+            log.warning("matrix: full-state invite check failed: HTTP %s", resp.status)
+            return
+        invites = []
+        for room_id, info in ((data.get("rooms") or {}).get("invite") or {}).items():
+            if room_id in c.rooms:
+                continue  # joined meanwhile
+            inviter = None
+            for ev in (info.get("invite_state") or {}).get("events") or []:
+                if (ev.get("type") == "m.room.member" and ev.get("state_key") == self.user_id
+                        and (ev.get("content") or {}).get("membership") == "invite"):
+                    inviter = ev.get("sender")
+            invites.append((room_id, inviter))
+        self.timings["invite_check"] = time.time()
+        await self._take_invites(invites)
+
+    async def _take_invites(self, invites: list[tuple[str, str | None]]) -> None:
+        """Keep the allowed invites in the database (the join loop joins them); reject the others."""
+        new = False
+        for room_id, inviter in invites:
             if inviter and invite_allowed(inviter, self.user_id, self.allowed_homeservers):
                 if await asyncio.to_thread(self.state.get, "invite", room_id) is None:
                     await asyncio.to_thread(self.state.put, "invite", room_id,
