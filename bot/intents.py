@@ -75,6 +75,14 @@ Messages about past days never ``book``: a request for a past day is ``past_day`
 ``confidence`` is at most 0.7 when the space came from a typo (``space_fuzzy``, "Meintest du ...?"), the
 part from "halbtags" (``part="morning"``, ``part_guessed``) or a date could not be read. The dialogue acts
 only at ``confidence >= CONFIDENT`` and otherwise asks with buttons (``alternative`` = the runner-up).
+
+Second opinion (bot/intent_model.py): a small character-n-gram logistic regression, trained on the corpora by
+scripts/train_intents.py, looks at the two readings where the rules are most likely wrong in a costly way. A
+confident ``book`` it gives a booking probability below ``VETO_BOOK`` goes below CONFIDENT (the dialogue asks;
+``alternative`` = its choice), or, when its choice changes nothing (availability, who, small talk, help, ...)
+at >= ``SWAP_SAFE``, becomes that intent with ``book`` as the alternative. An ``unknown`` takes such an intent
+at >= ``ADOPT_SAFE``, or ``book`` below CONFIDENT (asked first). Loaded lazily once; without the file the rules
+decide alone.
 """
 
 from __future__ import annotations
@@ -1267,7 +1275,7 @@ class _Parser:
 
     # -- main ------------------------------------------------------------------------------
 
-    def parse(self, text: str, now: datetime) -> Intent:
+    def parse(self, text: str, now: datetime, _probe: list | None = None) -> Intent:
         today = now.date()
         it = Intent()
         text = text or ""
@@ -2153,6 +2161,10 @@ class _Parser:
             conf = min(conf, 0.7)
         if it.date_text_unreadable:
             conf = min(conf, 0.6)
+        if _probe is not None:  # scripts/train_intents.py: the classifier's input, before its own gate
+            _probe.append((_model_text(w), _flags(it, today)))
+        elif (it.intent == "book" and conf >= CONFIDENT) or it.intent == "unknown":
+            conf = _second_opinion(it, conf, w, today)
         it.confidence = conf
         if it.intent == "settings":
             it.args = [x.lower() for x in re.findall(r"[\wÄÖÜäöüß:.-]+", body) if x.strip(".")]
@@ -2487,6 +2499,105 @@ def _weekdays_in_month(ym: tuple[int, int], wd: int, today: date) -> list[date]:
             out.append(d)
         d += timedelta(days=7)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# the learned second opinion (bot/intent_model.py; thresholds from grouped cross-validation, bench/PARSER.md)
+# ---------------------------------------------------------------------------------------------
+
+# A confident booking whose booking probability is below VETO_BOOK goes below CONFIDENT (the dialogue asks).
+VETO_BOOK = 0.2
+# ... and when the classifier's own choice is an intent that changes nothing at >= SWAP_SAFE, it becomes the
+# intent (book is then the alternative); "unknown" takes such an intent at >= ADOPT_SAFE, a booking (asked
+# first, below CONFIDENT) at >= ADOPT_BOOK.
+SWAP_SAFE = 0.9
+ADOPT_SAFE = 0.5
+ADOPT_BOOK = 0.6
+_SAFE_INTENTS = frozenset({"availability", "who", "smalltalk", "help", "thanks", "list", "contingent",
+                           "company_contingent", "team_bookings", "member_contingent"})
+_SAFE_CONF = 0.8  # the confidence of an intent the classifier chose (it changes nothing)
+_ASK_CONF = 0.6  # below CONFIDENT: the booking handler asks "book or look?"
+
+
+def _model_text(w: str) -> str:
+    from bot.intent_model import model_text
+
+    return model_text(w)
+
+
+def _flags(it: Intent, today: date) -> str:
+    """The classifier's flag letters: which entities the rules read (see bot/intent_model.py)."""
+    f = ""
+    if it.dates:
+        f += "D"
+        if all(d < today for d in it.dates):
+            f += "P"
+    if it.space or it.space_text:
+        f += "S"
+    if it.start or it.end:
+        f += "T"
+    if it.part:
+        f += "H"
+    if it.desks > 1:
+        f += "N"
+    if it.question:
+        f += "Q"
+    if it.lang == "en":
+        f += "E"
+    return f
+
+
+_GATE: list = []  # [(model_text, IntentModel | None)] once loaded
+
+
+def _second_opinion(it: Intent, conf: float, w: str, today: date) -> float:
+    """The classifier checks a confident booking and an `unknown` (sets it.intent/alternative, returns conf)."""
+    if not _GATE:
+        from bot.intent_model import get_model, model_text
+
+        _GATE.append((model_text, get_model()))
+    model_text, model = _GATE[0]
+    if model is None:
+        return conf
+    rows, n = model.rows(model_text(w), _flags(it, today))
+    p_book = None
+    if it.intent == "book":
+        p_book = model.p_book_rows(rows, n)  # plain Python: the common case costs no numpy call
+        if p_book >= VETO_BOOK:
+            return conf
+    p = model.proba_rows(rows, n)
+    intent, conf, alt = gate(it.intent, conf, p, model.classes, bool(it.dates or it.space), p_book)
+    if intent != it.intent:
+        it.topic = None
+    it.intent = intent
+    if alt is not None:
+        it.alternative = alt
+    return conf
+
+
+def gate(intent: str, conf: float, p: list[float], classes: list[str], has_day_or_place: bool,
+         p_book: float | None = None) -> tuple[str, float, str | None]:
+    """The rules' (intent, confidence) after the classifier's probabilities `p` (and the binary head's booking
+    probability `p_book`, else the multinomial's): (intent, confidence, alternative).
+
+    Only a confident `book` and an `unknown` are looked at; alternative None = keep the rules' alternative."""
+    p_top = max(p)
+    choice = classes[p.index(p_top)]
+    if intent == "book":
+        if p_book is None:
+            p_book = p[classes.index("book")] if "book" in classes else 1.0
+        if conf < CONFIDENT or p_book >= VETO_BOOK:
+            return intent, conf, None
+        if choice in _SAFE_INTENTS and p_top >= SWAP_SAFE:
+            return choice, _SAFE_CONF, "book"
+        return "book", min(conf, _ASK_CONF), choice
+    if intent != "unknown":
+        return intent, conf, None
+    if choice in _SAFE_INTENTS and p_top >= ADOPT_SAFE and (choice != "smalltalk" or has_day_or_place):
+        return choice, _SAFE_CONF, None
+    if choice == "book" and p_top >= ADOPT_BOOK and has_day_or_place:
+        return "book", _ASK_CONF, "unknown"
+    return intent, conf, (choice if choice != "unknown" else None)
 
 
 @lru_cache(maxsize=16)

@@ -81,6 +81,8 @@ def test_wheel_carries_the_package_data(wheel):
         {Path(n).name for n in versions}
     packaged = zipfile.ZipFile(wheel).read("bot/data/demo_world.yaml")
     assert packaged == (REPO / "config" / "demo_world.yaml").read_bytes(), "the wheel's demo world is config/'s"
+    # the parser's learned second opinion (bot/intent_model.py), byte for byte
+    assert zipfile.ZipFile(wheel).read("bot/intent_model.npz") == (REPO / "bot" / "intent_model.npz").read_bytes()
     for po in (REPO / "bot" / "locales").glob("*/LC_MESSAGES/*.po"):  # compiled by setup.py's build step
         assert str(po.relative_to(REPO).with_suffix(".mo")) in names, po
     assert not any(n.startswith(("tests/", "config/", "bench/")) for n in names)
