@@ -365,3 +365,21 @@ def test_a_series_over_two_months_shows_both_months(w):
     w.send("anna", "STADTWERKE-2026")
     out = w.send("anna", "buche 30.11. und 1.12. Coesfeld")
     assert "November 2026: noch 7" in out and "Dezember 2026: noch 7" in out
+
+
+def test_nudge_names_the_saving_in_the_members_language(w):
+    """The km and CO₂ of a nudge are numbers of the member's language (grouped, decimal comma or point)."""
+    w.send("anna", "STADTWERKE-2026")
+    w.send("anna", "/buchen heute senden")
+    assert "500 km" in w.send("anna", "/pendeln 500")
+    w.send("anna", "/einstellungen pendeln 19:00 mo-fr")
+    w.new()
+    w.at(2026, 11, 23, 19, 0)
+    [nudge] = [r for r in w.new("anna") if "pendeln" in r.text]
+    co2 = 2 * 500 * w.core.settings.co2_kg_per_km
+    de = f"{co2:,.1f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    assert f"Du sparst dir 1.000 km Fahrt und etwa {de} kg CO₂." in nudge.text
+    w.send("anna", "/sprache en")
+    w.at(2026, 11, 24, 19, 0)
+    [nudge2] = [r for r in w.new("anna") if "commut" in r.text.lower() or "save" in r.text]
+    assert f"You'd save 1,000 km of driving and about {co2:,.1f} kg of CO₂." in nudge2.text

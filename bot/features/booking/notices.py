@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from bot.domain import Reply
-from bot.i18n import fmt_day, t
+from bot.i18n import fmt_day, fmt_fixed, t
 from bot.notices import (
     Draft,
     RowView,
@@ -110,7 +110,7 @@ def _d_nudge(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
     text = nt(lang, "nudge_today" if day == today else "nudge", day=fmt_day(day, lang))
     if km:
         co2 = 2 * km * core.settings.co2_kg_per_km
-        text += "\n" + nt(lang, "nudge_co2", km=f"{2 * km:.0f}", co2=f"{co2:.1f}".replace(".", "," if lang == "de" else "."))
+        text += "\n" + nt(lang, "nudge_co2", km=fmt_fixed(2 * km, lang, 0), co2=fmt_fixed(co2, lang, 1))
     rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
     rows.append([(nt(lang, "nudge_no"), {"op": "nudge_no", "day": day.isoformat()})])
     return Draft(text, rows)
