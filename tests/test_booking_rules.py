@@ -722,3 +722,62 @@ def test_a_team_no_show_lapses_with_all_its_seats_and_only_those(core, clock):
     assert sorted(released) == sorted(b.id for b in team.bookings)
     assert row(core, other.booking.id).status == "confirmed"
     assert left(core, anna) == 13  # nothing refunded: 2 halves for the team morning, 1 for the afternoon
+
+
+# ---------------------------------------------------------------- found by the mutation run of 2026-12-01 21:47
+
+
+def test_a_member_books_the_morning_before_their_own_afternoon(core):
+    """Overlap with the member's own bookings is strict at both ends: an afternoon from 13:00 leaves room for
+    a morning that ends at 13:00, whichever is booked first."""
+    anna, bob = member(core, "anna"), member(core, "bob")
+    [pm] = core.booking.book(anna, "olfen", [TUE], part="afternoon")
+    [am] = core.booking.book(anna, "rosendahl", [TUE], part="morning")
+    assert isinstance(pm, Booked) and isinstance(am, Booked)
+    [am2] = core.booking.book(bob, "rosendahl", [TUE], part="morning")
+    [pm2] = core.booking.book(bob, "olfen", [TUE], part="afternoon")
+    assert isinstance(am2, Booked) and isinstance(pm2, Booked)
+    [again] = core.booking.book(anna, "duelmen", [TUE], start="12:59", end="14:00")
+    assert isinstance(again, AlreadyBooked)
+
+
+def test_cancel_without_a_choice_cancels_nothing(core):
+    anna = member(core, "anna")
+    booked = [o.booking.id for o in core.booking.book(anna, "olfen", [TUE, WED])]
+    res = core.booking.cancel(anna)
+    assert not res.cancelled
+    assert [row(core, b).status for b in booked] == ["confirmed", "confirmed"]
+    assert len(core.booking.cancel(anna, all_future=True).cancelled) == 2
+
+
+def test_a_desk_wish_gets_that_desk_of_that_space(core):
+    anna = member(core, "anna")
+    [o] = core.booking.book(anna, "rosendahl", [TUE], desk_label="2")
+    assert isinstance(o, Booked)
+    with core.db.session() as s:
+        from bot.storage.models import Desk, Space
+
+        desk = s.get(Desk, row(core, o.booking.id).desk_id)
+        assert desk.label == "2" and s.get(Space, desk.space_id).slug == "rosendahl"
+
+
+def test_an_operator_hears_at_once_of_a_booking_for_today_only(core):
+    op = member(core, "op", "OP-OLFEN")
+    anna, bob = member(core, "anna"), member(core, "bob")
+    [today] = core.booking.book(anna, "olfen", [MON])  # the clock: Monday 08:00
+    [tomorrow] = core.booking.book(bob, "olfen", [TUE])
+    assert isinstance(today, Booked) and isinstance(tomorrow, Booked)
+    assert [n.booking_id for n in notices(core, "arrival_new", op)] == [today.booking.id]
+
+
+def test_bookings_by_id_are_the_members_own_with_their_desk(core):
+    """What the calendar file is made from: each booking once, with its own desk."""
+    anna, bob = member(core, "anna"), member(core, "bob")
+    [b1] = core.booking.book(bob, "rosendahl", [TUE])
+    [a1] = core.booking.book(anna, "rosendahl", [TUE])
+    got = core.booking.bookings_by_id(anna, [a1.booking.id, b1.booking.id])
+    assert len(got) == 1 and got[0].id == a1.booking.id
+    with core.db.session() as s:
+        from bot.storage.models import Desk
+
+        assert got[0].desk_label == s.get(Desk, row(core, a1.booking.id).desk_id).label == "2"
