@@ -166,6 +166,24 @@ def test_no_contingent_offers_pay_self(chat, sqlite_core):
     assert "Gebucht" in r and "Du zahlst selbst" in r
 
 
+def test_days_the_contingent_does_not_cover_get_one_note_and_one_button(chat, sqlite_core):
+    """A range that outruns the contingent: one note naming the days, one button for paying all of them (it was a
+    note and an unlabelled "Selbst zahlen" button per day)."""
+    chat.send("anna", "STADTWERKE-2026")  # 8 days a month
+    r = chat.send("anna", "vom 1. bis 14.12. Olfen")
+    assert r.count("reicht für") == 1
+    assert "reicht für Fr, 11.12., Mo, 14.12. nicht mehr" in r and "diese 2 Tage selbst zahlen (15,00 € pro Tag)" in r
+    assert [c.label for c in chat.choices("anna")] == ["Rückgängig", "📅 In den Kalender", "2 Tage selbst zahlen (30,00 €)"]
+    r = chat.press("anna", "selbst zahlen")
+    assert "Fr, 11.12." in r and "Mo, 14.12." in r and "Du zahlst selbst" in r
+    assert chat.send("anna", "meine Buchungen").count("Olfen") == 10
+    chat.send("bert", "/sprache en")
+    chat.send("bert", "STADTWERKE-2026")
+    r = chat.send("bert", "book Olfen from 1 to 14 December")
+    assert "isn't enough for Fri 11 Dec, Mon 14 Dec" in r and "pay for these 2 days yourself (€15.00 a day)" in r
+    assert chat.choices("bert")[-1].label == "Pay myself for 2 days (€30.00)"
+
+
 def test_book_without_day_or_place_offers_quick_buttons(chat):
     r = chat.send("anna", "/buchen")
     assert "Für welchen Tag" in r

@@ -15,6 +15,7 @@ from bot.booking import (
     CheckedIn,
     Closed,
     DeskTaken,
+    NoContingent,
     NoMatchingDesk,
     NoSuchFeature,
     NothingToCheckIn,
@@ -28,6 +29,7 @@ from bot.features.booking.replies import (
     desk_text,
     explain,
     explain_desk,
+    explain_short,
     features_text,
     hours_text,
     part_text,
@@ -340,7 +342,8 @@ def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     failed = [o for o in outcomes if not isinstance(o, Booked)]
     # one message per answer: the confirmation, then why the other days did not work (closed weekdays in one line)
     closed_days = [o for o in failed if isinstance(o, Closed) and o.reason == "weekday"]
-    others = [o for o in failed if o not in closed_days]
+    short = [o for o in failed if isinstance(o, NoContingent)]  # not covered by the contingent: one note for all
+    others = [o for o in failed if o not in closed_days and not (len(short) > 1 and isinstance(o, NoContingent))]
     parts: list[Reply] = []
     if booked:
         parts.append(confirmation(dlg, ctx, booked, wish=bool(label or features)))
@@ -349,6 +352,8 @@ def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
         closed_days = []
     for o in closed_days + others[:MAX_EXPLAINED]:
         parts.append(explain(dlg, ctx, o, request))
+    if len(short) > 1:
+        parts.append(explain_short(dlg, ctx, short, request))
     if len(others) > MAX_EXPLAINED:
         parts.append(Reply(t(ctx.lang, "summary_failed") + " " + ", ".join(fmt_day(o.day, ctx.lang) for o in others[MAX_EXPLAINED:])))
     if len(parts) == 1:

@@ -147,6 +147,22 @@ def offer_rebook(dlg, ctx: Ctx, o: AlreadyBooked, request: dict, text: str) -> R
     return Reply(text, dlg.choices(ctx, opts, per_row=1))
 
 
+def explain_short(dlg, ctx: Ctx, short: list, request: dict) -> Reply:
+    """Several days the contingent does not cover (a range or a series): one note naming them and one button
+    that books all of them self-paid, instead of a note and an unlabelled "pay myself" button per day."""
+    if len(short) == 1:
+        return explain(dlg, ctx, short[0], request)
+    lang = ctx.lang
+    space = dlg.booking.get_space(request["space"])
+    cents = space.day_price_cents if space else 0
+    left = short[0].remaining.effective_left if short[0].remaining else 0
+    days = [o.day for o in short]
+    opts = [(t.n(lang, "pay_self_days_button", len(days), total=fmt_eur(cents * len(days), lang)),
+             dict(request, op="book", dates=[d.isoformat() for d in days], pay_self=True))]
+    return Reply(t.n(lang, "no_contingent_days", len(days), days=", ".join(fmt_day(d, lang) for d in days),
+                     left=fmt_days(left, lang), price=fmt_eur(cents, lang)), dlg.choices(ctx, opts))
+
+
 def explain(dlg, ctx: Ctx, o, request: dict) -> Reply:
     """Why a day could not be booked, and what to do instead."""
     lang = ctx.lang
@@ -199,7 +215,7 @@ def explain(dlg, ctx: Ctx, o, request: dict) -> Reply:
         space = dlg.booking.get_space(request["space"])
         price = fmt_eur(space.day_price_cents if space else 0, lang)
         left = o.remaining.effective_left if o.remaining else 0
-        opts = [(t(lang, "pay_self_button", price=price), dict(request, dates=[o.day.isoformat()], pay_self=True))]
+        opts = [(t(lang, "pay_self_button", price=price), dict(request, op="book", dates=[o.day.isoformat()], pay_self=True))]
         return Reply(t(lang, "no_contingent", day=fmt_day(o.day, lang), left=fmt_days(left, lang), price=price),
                      dlg.choices(ctx, opts))
     if isinstance(o, AlreadyBooked):
