@@ -73,6 +73,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import Attachment, Choice, IncomingMessage, Reply
+from bot.i18n import translator
 from bot.handlers.matrix_store import PICKLE_KEY, MatrixState, import_legacy_store
 from bot.transport import RecipientGone, RetryLater, SendError
 
@@ -241,10 +242,12 @@ def is_slow_down(reply: Reply) -> bool:
     return reply.text in _SLOW_DOWN_TEXTS and not reply.choices
 
 
-UNDECRYPTABLE = {
-    "de": "🔒 Eine verschlüsselte Nachricht von dir (%s UTC) konnte ich nicht entschlüsseln. Bitte schick sie noch einmal.",
-    "en": "🔒 I could not decrypt an encrypted message of yours (%s UTC). Please send it again.",
-}
+tr = translator("transport")  # texts: bot/locales/<lang>/LC_MESSAGES/deskbot.po
+
+
+def undecryptable_text(at: str) -> str:
+    """The notice for a message whose keys never came, in both languages (the sender's is not known)."""
+    return "\n".join(tr(lang, "undecryptable", at=at) for lang in ("de", "en"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -847,7 +850,7 @@ class MatrixTransport:
                 await asyncio.to_thread(self.state.put, "undecrypted", event_id, row)
                 await self._request_keys(ev, again=True)
                 at = time.strftime("%H:%M", time.gmtime(row["source"].get("origin_server_ts", 0) / 1000))
-                text = UNDECRYPTABLE["de"] % at + "\n" + UNDECRYPTABLE["en"] % at
+                text = undecryptable_text(at)
                 self._enqueue(_Job(row["room_id"], Reply(text=text), f"undecryptable:{event_id}", "m.notice"))
 
     # ------------------------------------------------------------------------------------ events
