@@ -95,6 +95,7 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.domain import Attachment, IncomingMessage, Reply
+from bot.i18n import translator
 from bot.handlers.telegram_http import AiohttpRequest, sent_nothing
 from bot.handlers.telegram_send import (
     EDIT_ENDPOINTS,
@@ -123,24 +124,21 @@ SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what setWebhook accepts as 
 CHECKIN_PREFIX = "checkin-"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
-# (command, English description, German command, German description)
-COMMANDS: list[tuple[str, str, str, str]] = [
-    ("book", "Book a desk", "buchen", "Arbeitsplatz buchen"),
-    ("cancel", "Cancel a booking", "storno", "Buchung stornieren"),
-    ("mybookings", "My bookings", "buchungen", "Meine Buchungen"),
-    ("free", "Free desks", "frei", "Freie Plätze"),
-    ("checkin", "Check in", "checkin", "Einchecken"),
-    ("contingent", "Employer contingent", "kontingent", "Kontingent des Arbeitgebers"),
-    ("settings", "Settings", "einstellungen", "Einstellungen"),
-    ("language", "Language", "sprache", "Sprache"),
-    ("help", "Help", "hilfe", "Hilfe"),
+# (English command, German command): the menu; descriptions are the catalogue's "cmd_<English command>"
+COMMANDS: list[tuple[str, str]] = [
+    ("book", "buchen"), ("cancel", "storno"), ("mybookings", "buchungen"), ("free", "frei"), ("checkin", "checkin"),
+    ("contingent", "kontingent"), ("settings", "einstellungen"), ("language", "sprache"), ("help", "hilfe"),
 ]
 
-SLOW_DOWN = {
-    "de": "Langsam bitte 🙂 – zu viele Nachrichten auf einmal. Die letzten habe ich nicht gelesen.",
-    "en": "Slow down please 🙂 – too many messages at once. I did not read the last ones.",
-}
-SLOW_DOWN_BOTH = "Langsam bitte 🙂 – zu viele Nachrichten auf einmal. / Slow down please – too many messages at once."
+tr = translator("transport")  # texts: bot/locales/<lang>/LC_MESSAGES/deskbot.po
+
+
+def slow_down_text(lang: str | None) -> str:
+    """The notice for updates dropped above a chat's queue cap: in the member's language, or in both when it is
+    not known."""
+    if lang in ("de", "en"):
+        return tr(lang, "slow_down_dropped")
+    return " / ".join(tr(code, "slow_down_short") for code in ("de", "en"))
 
 
 class DialogueLike(Protocol):
@@ -466,8 +464,8 @@ class TelegramTransport:
         self._redactor.uninstall()
 
     async def _set_commands(self) -> None:
-        en = [BotCommand(cmd, desc) for cmd, desc, _, _ in COMMANDS]
-        de = [BotCommand(cmd, desc) for _, _, cmd, desc in COMMANDS]
+        en = [BotCommand(cmd, tr("en", f"cmd_{cmd}")) for cmd, _ in COMMANDS]
+        de = [BotCommand(cmd_de, tr("de", f"cmd_{cmd}")) for cmd, cmd_de in COMMANDS]
         await self.bot.set_my_commands(en)
         await self.bot.set_my_commands(de, language_code="de")
 
@@ -819,7 +817,7 @@ class TelegramTransport:
             while len(self._notice_at) > 4096:
                 self._notice_at.popitem(last=False)
         if item.query is not None:
-            self._spawn(self._answer_now(item.query, SLOW_DOWN_BOTH[:200] if notice else None))
+            self._spawn(self._answer_now(item.query, slow_down_text(None)[:200] if notice else None))
         elif notice:
             self._spawn(self._flood_notice(item))
         if notice:
@@ -827,12 +825,12 @@ class TelegramTransport:
 
     async def _flood_notice(self, item: _Item) -> None:
         self.stats["flood_notices"] += 1
-        text = SLOW_DOWN_BOTH
+        text = slow_down_text(None)
         lang_of = getattr(self.dialogue, "language_of", None)
         if lang_of is not None:
             with contextlib.suppress(Exception):
                 lang = await asyncio.to_thread(lang_of, item.msg)
-                text = SLOW_DOWN.get(lang or "", SLOW_DOWN_BOTH)
+                text = slow_down_text(lang)
         policy = SendPolicy(deadline=asyncio.get_running_loop().time() + self.max_reply_wait)
         with contextlib.suppress(TelegramError):
             await self._send_text(item.chat_key, text, None, None, policy)
