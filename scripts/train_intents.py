@@ -96,8 +96,9 @@ def build_vocab(docs: list[tuple[str, str]]) -> dict[str, int]:
     return {g: i for i, g in enumerate(keep)}
 
 
-def fit(docs: list[tuple[str, str]], labels: list[str], lam: float = LAM, iters: int = ITERS) -> IntentModel:
+def fit(docs: list[tuple[str, str]], labels: list[str], lam: float | None = None, iters: int = ITERS) -> IntentModel:
     """The multinomial model plus its binary head (booking request or not), both on the same features."""
+    lam = LAM if lam is None else lam
     multi = fit_one(docs, labels, lam, iters)
     two = fit_one(docs, ["book" if c == "book" else "other" for c in labels], lam, iters)
     i, j = two.classes.index("book"), two.classes.index("other")
@@ -270,15 +271,16 @@ def first_contact(lines: list[dict], sets: list[str], grid: bool) -> None:
         commit = subprocess.run(["git", "log", "--format=%H", "--reverse", "-S", f'"set": "{name}"', "--",
                                  "tests/corpus/user_messages.jsonl"], cwd=ROOT, capture_output=True, text=True,
                                 check=True).stdout.split()[0]
-        wt = Path(tempfile.mkdtemp(prefix="wt-train-intents-")) / "wt"
-        subprocess.run(["git", "worktree", "add", "--detach", str(wt), commit + "^"], cwd=ROOT, check=True,
-                       capture_output=True)
-        try:
-            inp = "".join(json.dumps({"text": lines[i]["text"], "now": lines[i].get("now")}) + "\n" for i in idx)
-            out = subprocess.run([sys.executable, "-c", _OLD_PARSE], cwd=wt, input=inp, capture_output=True,
-                                 text=True, check=True).stdout.splitlines()
-        finally:
-            subprocess.run(["git", "worktree", "remove", "--force", str(wt)], cwd=ROOT, check=True)
+        with tempfile.TemporaryDirectory(prefix="wt-train-intents-") as tmp:
+            wt = Path(tmp) / "wt"
+            subprocess.run(["git", "worktree", "add", "--detach", str(wt), commit + "^"], cwd=ROOT, check=True,
+                           capture_output=True)
+            try:
+                inp = "".join(json.dumps({"text": lines[i]["text"], "now": lines[i].get("now")}) + "\n" for i in idx)
+                out = subprocess.run([sys.executable, "-c", _OLD_PARSE], cwd=wt, input=inp, capture_output=True,
+                                     text=True, check=True).stdout.splitlines()
+            finally:
+                subprocess.run(["git", "worktree", "remove", "--force", str(wt)], cwd=ROOT, check=True)
         m = models[fold[name]]
         for i, o in zip(idx, out):
             recs.append((name, lines[i]["expect"], json.loads(o), m.proba(*docs[i]) if docs[i] else None, m.classes,
@@ -328,13 +330,16 @@ def report(name: str, res: list[tuple[bool, bool, bool, bool]], lines: list[dict
 
 
 def main() -> None:
+    global LAM
     ap = argparse.ArgumentParser()
     ap.add_argument("--cv", action="store_true", help="grouped cross-validation instead of writing the model")
     ap.add_argument("--grid", action="store_true", help="with --cv: a grid of gate thresholds")
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--first-contact", nargs="*", metavar="SET",
                     help="probe sets against the rules before each was written (default: blind-dev, probe-19..40)")
+    ap.add_argument("--lam", type=float, default=LAM, help=f"L2 strength (default {LAM}; chosen by --first-contact)")
     a = ap.parse_args()
+    LAM = a.lam
     lines = load()
     if a.first_contact is not None:
         first_contact(lines, a.first_contact or ["blind-dev"] + [f"probe-{n}" for n in range(19, 41)], a.grid)
