@@ -89,7 +89,8 @@ _MONTH_WORDS.update({"maerz": 3, "mrz": 3, "sept": 9, "okt": 10, "dez": 12})
 def looks_like_month(value: str) -> bool:
     """"2026-12", "12/2026" or a month's name: meant as a month, valid or not."""
     v = value.strip().lower().strip(".,?!")
-    return bool(_MONTH_RE.match(v) or re.match(r"^\d{1,2}/\d{4}$", v) or v in _MONTH_WORDS)
+    # any digits in a month's shape ("99999999999999999999-01", "13/2026"): answered as a month we cannot read
+    return bool(re.match(r"^\d+-\d+$", v) or re.match(r"^\d+/\d+$", v) or v in _MONTH_WORDS)
 
 
 def _parse_month(value: str, today: date | None = None) -> str | None:
