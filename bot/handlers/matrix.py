@@ -73,8 +73,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain import Attachment, Choice, IncomingMessage, Reply
-from bot.i18n import translator
 from bot.handlers.matrix_store import PICKLE_KEY, MatrixState, import_legacy_store
+from bot.i18n import translator
 from bot.transport import RecipientGone, RetryLater, SendError
 
 log = logging.getLogger(__name__)

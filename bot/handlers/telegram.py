@@ -95,7 +95,6 @@ from telegram.error import (
 from telegram.ext import ExtBot
 
 from bot.domain import Attachment, IncomingMessage, Reply
-from bot.i18n import translator
 from bot.handlers.telegram_http import AiohttpRequest, sent_nothing
 from bot.handlers.telegram_send import (
     EDIT_ENDPOINTS,
@@ -112,6 +111,7 @@ from bot.handlers.telegram_text import (
     split_text,
     utf16_len,
 )
+from bot.i18n import translator
 from bot.transport import RecipientGone, RetryLater, SendError
 
 log = logging.getLogger(__name__)
