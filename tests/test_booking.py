@@ -164,6 +164,30 @@ def test_no_contingent_outcome_and_pay_self(core, clock):
     assert isinstance(o, Booked) and o.booking.payer == "self"
 
 
+def test_a_full_day_charges_nothing_and_is_said_before_the_contingent(core):
+    """Rosendahl has two desks. A third booker is told "full" and keeps every half day (on SQLite the insert finds
+    the day full and the charge is given back in the same transaction); one without contingent left hears "full"
+    first too, since paying herself would not help."""
+    a, b = member(core, "anna", "STADTWERKE-2026"), member(core, "bert", "STADTWERKE-2026")
+    assert all(isinstance(core.booking.book(m, "rosendahl", [TUE])[0], Booked) for m in (a, b))
+    carla = member(core, "carla", "STADTWERKE-2026")
+    before = left(core, carla)
+    [o] = core.booking.book(carla, "rosendahl", [TUE])
+    assert isinstance(o, Full) and left(core, carla) == before == 16
+    [o] = core.booking.book(carla, "rosendahl", [TUE], part="afternoon")
+    assert isinstance(o, Full) and left(core, carla) == 16
+    with core.db.session() as s:
+        used = s.scalars(select(ContingentAccount.used_halves).where(ContingentAccount.scope == f"member:{carla}")).all()
+        assert used in ([], [0])
+    dora = member(core, "dora", "AGRAR-2026")
+    with core.db.session() as s:
+        s.execute(text("UPDATE employers SET pool_halves = 0 WHERE slug = 'agrartech'"))
+    [o] = core.booking.book(dora, "rosendahl", [TUE])
+    assert isinstance(o, Full)
+    [o] = core.booking.book(dora, "rosendahl", [WED])
+    assert isinstance(o, NoContingent)
+
+
 def test_database_refuses_overdraft_even_without_python_checks(core):
     anna = member(core, "anna", "KREIS-2026")
     core.booking.book(anna, "coesfeld", [TUE])
