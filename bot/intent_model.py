@@ -11,7 +11,7 @@ dates are past, ``\\x00S`` a space, ``\\x00T`` a time, ``\\x00H`` a part of day,
 It is trained by ``scripts/train_intents.py`` (pure numpy, deterministic) on ``tests/corpus/user_messages.jsonl``
 and ``tests/corpus/parse_corpus.jsonl`` and shipped as ``bot/intent_model.npz`` (package data; nothing is
 downloaded). The file holds the n-gram vocabulary, the weights (float16) and the class names. It is loaded
-lazily, once per process, on the first message that needs it; numpy comes with matplotlib.
+lazily, once per process, on the first message that needs it; numpy is a dependency of deskbot (pyproject.toml).
 
 How ``bot.intents.parse`` uses it (conservatively; thresholds chosen by grouped cross-validation, see
 bench/PARSER.md): only on messages the rules would book confidently (a low booking probability sends the
