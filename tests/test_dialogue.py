@@ -184,6 +184,22 @@ def test_days_the_contingent_does_not_cover_get_one_note_and_one_button(chat, sq
     assert chat.choices("bert")[-1].label == "Pay myself for 2 days (€30.00)"
 
 
+def test_price_and_hours_asked_without_a_place_answer_for_the_region(chat):
+    """"Was kostet das?" without a place used to answer with today's free desks; now it gives the prices (and
+    "wann habt ihr offen?" the hours of the day), the spaces with the same figure on one line, nothing booked."""
+    r = chat.send("karl", "Hallo, ich bin selbstständig, was kostet das?")
+    assert "Ein Tag im Coworking kostet" in r and "Freie Plätze" not in r
+    assert "• 18,00 €: Coesfeld" in r and "• 15,00 €: Ascheberg, Billerbeck, Dülmen," in r
+    assert "Wittlich" not in r  # another region's spaces are not offered
+    r = chat.send("karl", "wann habt ihr morgen offen?")
+    assert r.splitlines()[0] == "🕘 Geöffnet am Di, 24.11.:" and "• 07:30–19:00: Dülmen" in r
+    chat.send("tom", "/sprache en")
+    r = chat.send("tom", "when are you open?")
+    assert r.splitlines()[0] == "🕘 Open on Mon 23 Nov:" and "• 07:30–19:00: Dülmen" in r
+    assert "(if your company doesn't pay)" in chat.send("tom", "how much is a day?")
+    assert chat.send("karl", "meine Buchungen").count("•") == 0
+
+
 def test_book_without_day_or_place_offers_quick_buttons(chat):
     r = chat.send("anna", "/buchen")
     assert "Für welchen Tag" in r

@@ -24,6 +24,7 @@ from bot.booking import (
 )
 from bot.domain import Attachment, Intent, Reply, Status
 from bot.features.booking.replies import (
+    WEEKDAY_KEYS,
     cancelled_reply,
     confirmation,
     desk_text,
@@ -563,6 +564,8 @@ def on_availability(dlg, ctx: Ctx) -> list[Reply]:
     day = it.dates[0] if it.dates else dlg.core.clock.today()
     if it.topic in ("hours", "price") and it.space:
         return space_facts(dlg, ctx, it.space, it.topic, day)
+    if it.topic in ("hours", "price") and not (it.desk_label or it.desk_features):
+        return region_facts(dlg, ctx, it.topic, day)
     if it.desk_label or it.desk_features:
         return desk_availability_reply(dlg, ctx, day, it.space, it.desk_label, list(it.desk_features), it.part,
                                        it.start, it.end)
@@ -580,6 +583,24 @@ def space_facts(dlg, ctx: Ctx, slug: str, topic: str, day: date) -> list[Reply]:
         text = t(ctx.lang, "space_price", space=info.name, price=fmt_eur(info.day_price_cents, ctx.lang))
     request = {"op": "book", "space": slug, "dates": [day.isoformat()], "part": None, "start": None, "end": None, "desks": 1}
     return [Reply(text, dlg.choices(ctx, [(t(ctx.lang, "book_button", space=info.town), request)]))]
+
+
+def region_facts(dlg, ctx: Ctx, topic: str, day: date) -> list[Reply]:
+    """"Was kostet das?", "wann habt ihr offen?" without a place: the member's region's spaces, those with the
+    same price (or the same hours that day) on one line."""
+    lang = ctx.lang
+    mine = {r.slug for r in member_refs(dlg.core, ctx.member)}
+    groups: dict[str, list[str]] = {}
+    if topic == "price":
+        for sp in sorted((sp for sp in dlg.booking.spaces() if sp.slug in mine), key=lambda x: (x.day_price_cents, x.town)):
+            groups.setdefault(fmt_eur(sp.day_price_cents, lang), []).append(sp.town)
+        head = t(lang, "prices_head")
+    else:
+        for a in sorted((a for a in dlg.booking.availability(day) if a.space.slug in mine), key=lambda a: a.space.town):
+            hours = None if a.closed else dlg.booking.space_hours(a.space.slug).get(WEEKDAY_KEYS[day.weekday()])
+            groups.setdefault(f"{hours[0]}–{hours[1]}" if hours else t(lang, "hours_closed"), []).append(a.space.town)
+        head = t(lang, "hours_head", day=fmt_day(day, lang))
+    return [Reply("\n".join([head] + [t(lang, "facts_line", value=k, towns=", ".join(v)) for k, v in groups.items()]))]
 
 
 def availability_reply(dlg, ctx, day, space, part, start, end) -> list[Reply]:
