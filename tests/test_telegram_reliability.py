@@ -466,6 +466,26 @@ async def test_group_has_a_larger_pending_cap(emu, make):
 # --- 7. SIGTERM with the real dialogue ---------------------------------------------------------
 
 
+async def _restart_and_deliver(dlg, core, emu, done, *, timeout: float) -> None:
+    """The restart after a SIGTERM: a new transport, and the scheduler's delivery run until `done()` (or the
+    timeout); then a second's wait, in which anything sent twice would arrive."""
+    from bot.handlers.telegram import TelegramTransport
+    from bot.scheduler import Delivery
+
+    t2 = TelegramTransport(dlg, token=emu.token, base_url=emu.base_url, poll_timeout=2)
+    await t2.start()
+    delivery = Delivery(core, {"telegram": t2})
+    try:
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:
+            st = await delivery.deliver_due()
+            if not st.claimed:
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)
+    finally:
+        await t2.stop()
+
+
 async def test_sigterm_during_a_200_user_burst_loses_no_reply(emu, sqlite_core):
     """Issue 14: 200 new users book at once and the bot gets SIGTERM while most replies still wait for Telegram's
     30/s (the runner stops the scheduler, then the transport; here a stop grace of 1 s). Every booker is told
@@ -474,7 +494,6 @@ async def test_sigterm_during_a_200_user_burst_loses_no_reply(emu, sqlite_core):
     from sqlalchemy import func, select
 
     from bot.dialogue import Dialogue
-    from bot.scheduler import Delivery
     from bot.storage.models import Booking, Outbox
     from tests.test_send_budget_pg import booking_text
 
@@ -490,18 +509,7 @@ async def test_sigterm_during_a_200_user_burst_loses_no_reply(emu, sqlite_core):
     before = len(emu.sent)
     assert t.stats["left_to_outbox"] >= 20 and t.stats["lost"] == 0, t.stats
     # the restart (the clock stands still: a reply still under its lease would never be due)
-    t2 = TelegramTransport(dlg, token=emu.token, base_url=emu.base_url, poll_timeout=2)
-    await t2.start()
-    delivery = Delivery(sqlite_core, {"telegram": t2})
-    try:
-        deadline = time.monotonic() + 40
-        while not all(emu.sent_to(u) for u in users) and time.monotonic() < deadline:
-            st = await delivery.deliver_due()
-            if not st.claimed:
-                await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)  # anything sent twice would arrive now
-    finally:
-        await t2.stop()
+    await _restart_and_deliver(dlg, sqlite_core, emu, lambda: all(emu.sent_to(u) for u in users), timeout=40)
     told = {u: [c.text for c in emu.sent_to(u, "sendMessage")] for u in users}
     assert [u for u in users if len(told[u]) != 1] == [], {u: v for u, v in told.items() if len(v) != 1}
     assert all("Gebucht" in v[0] for v in told.values())
@@ -552,7 +560,6 @@ async def test_sigterm_with_a_backlog_of_one_chat_loses_none_and_keeps_the_order
     (its cap), SIGTERM after the first answer (1/s per chat: most still wait); after the restart every answer
     arrives once, in the order the messages were sent."""
     from bot.dialogue import Dialogue
-    from bot.scheduler import Delivery
     from tests.test_reliab_instances_pg import weekdays
 
     emu.enforce_limits = True
@@ -565,18 +572,7 @@ async def test_sigterm_with_a_backlog_of_one_chat_loses_none_and_keeps_the_order
     await emu.wait_for(lambda: emu.sent_to(ANNA), timeout=10)
     await t.stop()
     assert t.stats["left_to_outbox"] >= 3 and t.stats["lost"] == 0, t.stats
-    t2 = TelegramTransport(dlg, token=emu.token, base_url=emu.base_url, poll_timeout=2)
-    await t2.start()
-    delivery = Delivery(sqlite_core, {"telegram": t2})
-    try:
-        deadline = time.monotonic() + 30
-        while len(emu.sent_to(ANNA)) < len(days) and time.monotonic() < deadline:
-            st = await delivery.deliver_due()
-            if not st.claimed:
-                await asyncio.sleep(0.2)
-        await asyncio.sleep(1.0)
-    finally:
-        await t2.stop()
+    await _restart_and_deliver(dlg, sqlite_core, emu, lambda: len(emu.sent_to(ANNA)) >= len(days), timeout=30)
     got = texts_to(emu, ANNA)
     assert len(got) == len(days), got
     assert [next(d for d in days if d in x) for x in got] == days, got  # in order
