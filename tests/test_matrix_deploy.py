@@ -109,6 +109,22 @@ async def crash(t: MatrixTransport) -> None:
     await t._close_client()
 
 
+async def answered_encrypted_dm(synapse, synapse_user, db, tmp_path):
+    """An instance running and Anna's encrypted DM with it, answered once ("eins" -> "echo: eins"):
+    (bot user, Anna, the FakeDialogue, the transport, the room id)."""
+    bot = synapse_user("deskbot")
+    human = Human(synapse, synapse_user("anna"), tmp_path / "anna")
+    d = FakeDialogue()
+    t1 = transport(synapse, bot, db, d)
+    await human.sync(0)
+    await t1.start()
+    await t1.wait_synced()
+    room = await human.dm(bot.user_id, encrypted=True)
+    await human.say(room, "eins")
+    await human.wait_text(room, bot.user_id, "echo: eins")
+    return bot, human, d, t1, room
+
+
 async def group_room(owner: Human, others: list[str], bot_id: str, encrypted: bool = False) -> str:
     resp = await owner.client.room_create(invite=[*others, bot_id], initial_state=[ENCRYPTION] if encrypted else [])
     assert isinstance(resp, RoomCreateResponse), resp
@@ -176,16 +192,7 @@ async def test_takeover_keeps_answering_an_encrypted_dm(synapse, synapse_user, p
 async def test_undecryptable_event_kept_until_its_keys_come(synapse, synapse_user, sqlite_db, tmp_path):
     """An event that cannot be decrypted is stored, not lost: after a restart that brings the keys it is
     answered, once."""
-    bot = synapse_user("deskbot")
-    human = Human(synapse, synapse_user("anna"), tmp_path / "anna")
-    d = FakeDialogue()
-    t1 = transport(synapse, bot, sqlite_db, d)
-    await human.sync(0)
-    await t1.start()
-    await t1.wait_synced()
-    room = await human.dm(bot.user_id, encrypted=True)
-    await human.say(room, "eins")
-    await human.wait_text(room, bot.user_id, "echo: eins")
+    bot, human, d, t1, room = await answered_encrypted_dm(synapse, synapse_user, sqlite_db, tmp_path)
     await t1.stop()
     # the Megolm session goes missing from the store (as if the keys had not arrived yet)
     megolm = MatrixItem.__table__
@@ -437,16 +444,7 @@ async def test_a_new_leader_answers_from_the_stored_rooms_before_its_full_state_
     """The takeover's critical path: a restarted (or taking-over) instance builds its rooms from the
     database and answers the backlog of an encrypted DM from an incremental sync; the full-state sync
     (invites, room state) comes after, not before."""
-    bot = synapse_user("deskbot")
-    human = Human(synapse, synapse_user("anna"), tmp_path / "anna")
-    d = FakeDialogue()
-    t1 = transport(synapse, bot, sqlite_db, d)
-    await human.sync(0)
-    await t1.start()
-    await t1.wait_synced()
-    room = await human.dm(bot.user_id, encrypted=True)
-    await human.say(room, "eins")
-    await human.wait_text(room, bot.user_id, "echo: eins")
+    bot, human, d, t1, room = await answered_encrypted_dm(synapse, synapse_user, sqlite_db, tmp_path)
     await crash(t1)
     assert set(t1.state.items("room")) == {room}
     await human.say(room, "zwei")  # while no instance runs
