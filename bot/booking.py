@@ -600,6 +600,12 @@ class BookingService:
             hours = s.scalar(select(Space.opening_hours).where(Space.slug == slug))
             return dict(hours or {})
 
+    def all_space_hours(self) -> dict[str, dict[str, list[str]]]:
+        """`space_hours` of every active space, {slug: hours}, in one query."""
+        with self.db.session() as s:
+            return {slug: dict(hours or {})
+                    for slug, hours in s.execute(select(Space.slug, Space.opening_hours).where(Space.active))}
+
     def cancel_cutoff_hours(self, slug: str) -> int:
         with self.db.session() as s:
             return int(s.scalar(select(Space.cancel_cutoff_hours).where(Space.slug == slug)) or 0)

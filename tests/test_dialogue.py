@@ -193,6 +193,8 @@ def test_price_and_hours_asked_without_a_place_answer_for_the_region(chat):
     assert "Wittlich" not in r  # another region's spaces are not offered
     r = chat.send("karl", "wann habt ihr morgen offen?")
     assert r.splitlines()[0] == "🕘 Geöffnet am Di, 24.11.:" and "• 07:30–19:00: Dülmen" in r
+    r = chat.send("karl", "wann habt ihr Samstag offen?")
+    assert "• geschlossen: Ascheberg, Billerbeck, Coesfeld," in r and "• 09:00–13:00: Dülmen" in r
     chat.send("tom", "/sprache en")
     r = chat.send("tom", "when are you open?")
     assert r.splitlines()[0] == "🕘 Open on Mon 23 Nov:" and "• 07:30–19:00: Dülmen" in r

@@ -596,8 +596,9 @@ def region_facts(dlg, ctx: Ctx, topic: str, day: date) -> list[Reply]:
             groups.setdefault(fmt_eur(sp.day_price_cents, lang), []).append(sp.town)
         head = t(lang, "prices_head")
     else:
+        weekly = dlg.booking.all_space_hours()
         for a in sorted((a for a in dlg.booking.availability(day) if a.space.slug in mine), key=lambda a: a.space.town):
-            hours = None if a.closed else dlg.booking.space_hours(a.space.slug).get(WEEKDAY_KEYS[day.weekday()])
+            hours = None if a.closed else weekly.get(a.space.slug, {}).get(WEEKDAY_KEYS[day.weekday()])
             groups.setdefault(f"{hours[0]}–{hours[1]}" if hours else t(lang, "hours_closed"), []).append(a.space.town)
         head = t(lang, "hours_head", day=fmt_day(day, lang))
     return [Reply("\n".join([head] + [t(lang, "facts_line", value=k, towns=", ".join(v)) for k, v in groups.items()]))]
