@@ -435,7 +435,14 @@ class Scheduler:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return await asyncio.shield(task)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if self.delivery.stopping and not task.done():
+                # the shutdown cancelled the job that waits, not the work: `stop()` awaits that; a job that
+                # re-raised here would be logged by APScheduler as failed, with a traceback
+                return None
+            raise
 
     async def _deliver(self) -> DeliveryStats:
         import time as _t

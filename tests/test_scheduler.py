@@ -253,6 +253,38 @@ async def test_apscheduler_delivers_and_stop_finishes_the_send_in_flight(sqlite_
     assert row(sqlite_core, "late:0").status == "pending"
 
 
+async def test_stop_with_a_tick_in_flight_logs_no_error(sqlite_core, clock, monkeypatch, caplog):
+    """SIGTERM while the minute's periodic work runs (seen right after a start): APScheduler's shutdown cancels the
+    job waiting for it, the work itself finishes, and nothing is logged as an error (it logged the job's
+    CancelledError with a traceback)."""
+    import logging
+    import threading
+
+    from bot.dialogue import Dialogue
+
+    caplog.set_level(logging.INFO)
+    sch = Scheduler(sqlite_core, Dialogue(sqlite_core), {"fake": FakeTransport()}, deliver_every=0.05)
+    started, finished = threading.Event(), threading.Event()
+
+    def slow_run_due(now):
+        started.set()
+        time.sleep(0.4)
+        finished.set()
+
+    monkeypatch.setattr(sch.periodic, "run_due", slow_run_due)
+    await sch.start()
+    try:
+        t0 = time.perf_counter()
+        while not started.is_set() and time.perf_counter() - t0 < 3:
+            await asyncio.sleep(0.01)
+        assert started.is_set()
+    finally:
+        await sch.stop()
+    assert finished.is_set()  # stop waited for the work in flight
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [], [(r.name, r.getMessage()) for r in errors]
+
+
 # ---------------------------------------------------------------------------------------------
 # kill -9 during fan-out (SQLite; PostgreSQL in test_scheduler_pg.py)
 
