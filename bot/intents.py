@@ -2169,7 +2169,7 @@ class _Parser:
         if cmd_intent:
             it.intent = cmd_intent
             if cmd_intent == "language":
-                code = _lang_code(tokset)
+                code = _lang_code(toks)
                 it.args = [code] if code else []
                 if code:
                     it.lang = code
@@ -2198,7 +2198,7 @@ class _Parser:
         if it.intent == "settings":
             it.args = [x.lower() for x in re.findall(r"[\wÄÖÜäöüß:.-]+", body) if x.strip(".")]
         if it.intent == "language":
-            code = _lang_code(tokset)
+            code = _lang_code(toks)
             it.args = [code] if code else []
             it.lang = code or it.lang
         elif it.intent == "cancel" and tokset & _K_ALL and not it.dates and not it.space \
@@ -2505,13 +2505,22 @@ _COMMANDS: dict[str, tuple[str, str | None]] = {
 }
 
 
-def _lang_code(ts: set[str]) -> str | None:
-    for t in ts:
-        if t in _K_LANG:
-            return _K_LANG[t]
-        if t in ("en", "de"):
-            return t
-    return None
+def _lang_code(toks: list[str]) -> str | None:
+    """The language a message asks for: the first language word in message order that is not negated or one's own
+    ("kein Englisch", "not German", "my German is not good"); a set's order would depend on the hash seed."""
+    found = None
+    for i, t in enumerate(toks):
+        code = _K_LANG.get(t) or (t if t in ("en", "de") else None)
+        if code is None:
+            continue
+        if i and toks[i - 1] in _LANG_NOT:
+            found = found or ("de" if code == "en" else "en")  # "nicht Deutsch" alone: the other one
+            continue
+        return code
+    return found
+
+
+_LANG_NOT = frozenset({"kein", "keine", "nicht", "not", "no", "mein", "meine", "my", "ohne", "without"})
 
 
 def _monday(d: date) -> date:

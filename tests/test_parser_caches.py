@@ -33,3 +33,18 @@ def test_a_corrected_word_is_reported_at_its_place_with_a_warm_cache():
     assert first[2] and second[2]
     (s1, e1, w1), (s2, e2, w2) = first[2][0], second[2][0]
     assert w1 == w2 and first[0][s1:e1] == w1 and second[0][s2:e2] == w2 and s2 == s1 + 3
+
+
+def test_the_language_asked_for_does_not_depend_on_the_hash_seed():
+    """`_lang_code` read a set, so "English please, my German is not good" was English or German by the seed."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from bot.intents import parse; from tests.nlu_spaces import SPACES, NOW; "
+            "print([parse(t, NOW, SPACES).args for t in ('English please, my German is not good', "
+            "'kein Englisch, auf Deutsch bitte', 'mein Deutsch ist schlecht, English please')])")
+    root = Path(__file__).resolve().parents[1]
+    outs = {subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3, 4)}
+    assert outs == {"[['en'], ['de'], ['en']]\n"}
