@@ -438,11 +438,14 @@ class Scheduler:
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
-            if self.delivery.stopping and not task.done():
-                # the shutdown cancelled the job that waits, not the work: `stop()` awaits that; a job that
-                # re-raised here would be logged by APScheduler as failed, with a traceback
-                return None
-            raise
+            if not self.delivery.stopping:
+                raise
+            # the shutdown cancelled the job that waits, not the work: `stop()` awaits that; a job that re-raised
+            # here would be logged by APScheduler as failed, with a traceback. The work may also have finished in
+            # the same loop turn as the cancellation: then its own outcome counts (its error reaches the job)
+            if task.done() and not task.cancelled():
+                return task.result()
+            return None
 
     async def _deliver(self) -> DeliveryStats:
         import time as _t

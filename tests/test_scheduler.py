@@ -285,6 +285,31 @@ async def test_stop_with_a_tick_in_flight_logs_no_error(sqlite_core, clock, monk
     assert errors == [], [(r.name, r.getMessage()) for r in errors]
 
 
+async def test_stopping_job_whose_work_ends_in_the_same_turn_is_not_an_error(sqlite_core):
+    """The shutdown's cancellation can reach the waiting job in the loop turn its shielded work ends: the job
+    then ends with the work's result, not with CancelledError (APScheduler logged that as a failed job)."""
+    from bot.dialogue import Dialogue
+
+    sch = Scheduler(sqlite_core, Dialogue(sqlite_core), {"fake": FakeTransport()}, deliver_every=0.05)
+    sch.delivery.stopping = True
+    outcomes = []
+    for turns in range(1, 8):  # cancel after 1..7 loop turns: while and after the work ends
+        async def work():
+            await asyncio.sleep(0)
+            return "done"
+
+        waiter = asyncio.ensure_future(sch._run_tracked(work()))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        waiter.cancel()
+        try:
+            outcomes.append(await waiter)
+        except asyncio.CancelledError:
+            outcomes.append("cancelled")
+    assert "cancelled" not in outcomes, outcomes
+    assert "done" in outcomes  # some runs ended with the work's own result
+
+
 # ---------------------------------------------------------------------------------------------
 # kill -9 during fan-out (SQLite; PostgreSQL in test_scheduler_pg.py)
 
