@@ -331,6 +331,7 @@ def _compile_regexes() -> None:
     _LABEL_GAP = _R(r"^[\s,(]*(?:den|der|dem|the)?[\s,(]*$")
     _LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
     _compile_more()
+    _compile_phrasings()
     _REGEXES_READY = True
 
 
@@ -369,6 +370,33 @@ _HOURWORDS = {
     "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwoelf": 12, "zwolf": 12, "one": 1, "two": 2, "three": 3,
     "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
 }
+
+
+def _compile_phrasings() -> None:
+    """Families of phrasings found by a fresh dev set (blind3): plans that fell through, "hast mir geholfen",
+    "auf Englisch antworten", "bevor ich buche", daily messages, "falls ... doch noch", "vor dem Urlaub"."""
+    global _FELL_THROUGH, _HELPED, _LANG_REPLY, _BEFORE_BOOK, _NOTIFY, _IFSTILL, _AROUND_LEAVE, _OUR_CONT, _HOW_OFTEN
+    _R = re.compile
+    _FELL_THROUGH = _R(r"\b(?:waere|waer|wars|haette)\w*\s+(?:\S+\s+){0,4}?gewesen\b|\bwould(?:'ve|\s+have)\s+been\b|"
+                       r"\b(?:would|could|should)(?:'ve|\s+have)\s+(?:liked|loved|been|gone|come|worked|booked)\b|"
+                       r"\beigentlich\s+(?:\w+\s+){0,2}?(?:wollte|wollten|hatte|hatten|war)\b(?=.*\baber\b)|"
+                       r"\bi\s+(?:was\s+going|wanted|had\s+planned|was\s+planning)\s+to\b(?=.*\bbut\b)")
+    _HELPED = _R(r"\b(?:hast|habt|haben\s+sie|du\s+hast)\s+(?:mir|uns)\s+(?:\w+\s+){0,2}?geholfen\b|\bhat\s+(?:\w+\s+)?geholfen\b|"
+                 r"\byou(?:'ve|\s+have)?\s+(?:really\s+|been\s+)?(?:helped|a\s+(?:great\s+|big\s+)?help)\b|\bthat\s+helped\b|"
+                 r"\b(?:sehr|echt|mega|super)\s+hilfreich\b|\b(?:very|really|super)\s+helpful\b")
+    _LANG_REPLY = _R(r"\b(?:auf|in)\s+(?:englisch|english|deutsch|german)\s+(?:\w+\s+){0,2}?(?:antworten|antwortest|antworte|"
+                     r"schreiben|schreibst|reden|sprechen|sprichst|kommunizieren|weiter(?:machen)?)\b|"
+                     r"\b(?:answer|reply|respond|write|talk|speak|continue)\s+(?:\w+\s+){0,2}?in\s+(?:english|german)\b|"
+                     r"\b(?:english|englisch|german|deutsch)\s+(?:please|bitte)\b")
+    _BEFORE_BOOK = _R(r"\b(?:bevor|ehe|before)\s+(?:ich|wir|i|we)\s+(?:\w+\s+){0,3}?(?:buche|buchen|book|reserviere|reserve)\b")
+    _NOTIFY = _R(r"\b(?:jeden|jede|jedes|every|each|taeglich|daily|abends|morgens|staendig|dauernd|immer)\s+(?:\w+\s+){0,3}?"
+                 r"(?:nachricht|nachrichten|message|messages|ping|pings|benachrichtigung\w*|notification\w*|push\w*|mails?)\b|"
+                 r"\b(?:nachrichten|messages|benachrichtigung\w*|notification\w*|pings)\s+(?:\w+\s+){0,2}?"
+                 r"(?:jeden|jede|every|each|taeglich|daily)\b")
+    _IFSTILL = _R(r"\b(?:falls|wenn|sobald|if)\b[^.?!]*\b(?:doch\s+noch|doch\s+was|still\s+(?:gets?|has|opens?))\b")
+    _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?(?:urlaub|holiday|holidays|vacation)\b")
+    _OUR_CONT = _R(r"\b(?:unser\w*|our)\s+(?:\w+\s+)?(?:\w*kontingent|\w*contingent|quota|budget|guthaben|tage|days)\b")
+    _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
 
 
 def _compile_more() -> None:
@@ -431,7 +459,7 @@ def _compile_more() -> None:
     _FEAT_GATE = _R(r"monitor|bildschirm|screen|display|ruhig|ruhe|leise|still|quiet|silent|calm|steh|stand|"
                     r"verstell|adjustable").search
     _FEAT_NEG = _R(r"\b(?:ohne|without|kein\w*|no|not|nicht)\s+(?:(?:a|an|einen?|so|mit|with|any)\s+)?$")
-    _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\bmelde\w*\s+(?:\S+\s+){0,6}?an\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
+    _BOOK_PHRASE = _R(r"\btrag\w*\s+(?:\w+\s+){0,5}?ein\b|\bschreib\w*\s+(?!(?:mir|uns|dir)\s+ein\b)(?:\w+\s+){0,5}?ein\b|\bmach\w*\s+(?:\w+\s+){0,4}?fest\b|\bfestmachen\b|\bmelde\w*\s+(?:\S+\s+){0,6}?an\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
     _CHITCHAT = _Cues([
         (("wie",), r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bwie\s+weit\b|\bwie\s+war\s+dein\b"),
@@ -458,7 +486,8 @@ def _compile_more() -> None:
     ])
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bmake\s+(?:that|it)\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:\w+\s+){0,2}?(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen|perfekt|ideal)\b")
     _UNDO_PHRASE = _Cues([
-        (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bmach\w*\s+(?:das|es)\s+(?:wieder\s+)?weg\b"),
+        (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bmach\w*\s+(?:das|es)\s+(?:wieder\s+)?weg\b|"
+                                                        r"\bmach\w*\s+(?:das|es)\s+(?:\w+\s+)?zurueck\b"),
         (("nimm",), r"\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b"),
         (("letzte", "letzten", "letzter", "letztes", "last", "latest", "vorige", "vorigen", "previous"),
          r"\b(?:letzte[nrs]?|last|latest|vorige[nrs]?|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
@@ -478,6 +507,7 @@ def _compile_more() -> None:
         (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b|"
                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
                     r"\b(?:bezahlte|paid)\s+(?:\S+\s+)?\S*(?:tage|days)\b|\bremaining\s+days\b|"
+                    r"\b(?:\w*tage|days)\b.*\b(?:aufgebraucht|verbraucht|ausgeschoepft|verplant|used\s+up|run\s+out)\b|"
                     r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b")),
         (("wie", "wieviel", "wieviele"), (r"\bwie\s*viel\w*\s+(?:\w+\s+)?(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left|verbraucht|genutzt|used|aufgebraucht)\b|"
                                          r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b")),
@@ -490,7 +520,7 @@ def _compile_more() -> None:
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
     _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|bei|darf|kann|can|may|bekommt|kriegt|gets|restkontingent|"
-                    r"kontingent|contingent|quota)\s+(?=([a-z]+)\b)")
+                    r"kontingent|contingent|quota)\s+(?:(?:der|die|den|dem)\s+)?(?=([a-z]+)\b)")
     _NAME_POSS = _R(r"\b([a-z]+)'s\s+(?:\w+\s+){0,2}?(?:contingent|quota|days|allowance|balance|kontingent|tage|budget|guthaben)\b")
     _CANCEL_PHRASE = _Cues([  # word-gated: "<stem>" stands for streich*/dazwischen*/entfaell*/gestrichen (see _S_CANC)
         (("doch",), r"\bdoch\s+nicht\b"),
@@ -567,6 +597,7 @@ def _compile_more() -> None:
         (("booked", "reserved", "bookings", "reservations"),
          r"\b(?:do|did|have)\s+i\s+(?:have\s+|got\s+)?(?:\w+\s+){0,2}?(?:booked|reserved|bookings|reservations)\b"),
         (("bin",), r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b"),
+        (("sitz", "sitze", "sitzen", "sit", "sitting"), r"\bwo\s+sitze?\s+ich\b|\bwhere\s+(?:do|will|am)\s+i\s+(?:sit|be\s+sitting|sitting)\b"),
         (("hab", "habe"), r"\b(?:hab|habe)\s+ich\s+(?:\w+\s+){0,3}?schon\s+(?:was|etwas)\b"),
         (("hab", "habe", "have", "do"), (r"\b(?:hab|habe|have|do)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:einen\s+|a\s+|ne\s+|nen\s+)?"
                                         r"(?:platz|desk|buchung|booking|seat|tisch)\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b")),
@@ -624,7 +655,7 @@ def _compile_more() -> None:
     ])
     _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
     _PRICE_RE = _R(r"\bhow\s+much\s+is\s+(?:a|one)\b|\bwas\s+kostet\b")
-    _DAYOFF_RE = _R(r"\b(?:hab\w*|nehm\w*\s+mir)\s+(?:\w+\s+){0,2}?frei\b(?!\s*\?)(?!.*\?)")
+    _DAYOFF_RE = _R(r"\b(?:hab\w*|nehm\w*\s+mir|nehm\w*\s+ich(?:\s+mir)?)\s+(?:\w+\s+){0,2}?frei\b(?!\s*\?)(?!.*\?)")
     _TAGQ = _R(r"(?:[,;.!-]\s*|\s)(?:(?:und|and|also|so)\s+)?(?:geht\s+(?:das|klar|es|sowas)|mach(?:st)?\s+du\s+(?:das|es)|erledigst\s+du\s+das|kriegst\s+du\s+das\s+hin|passt\s+(?:das|es)|klappt\s+(?:das|es)|"
                r"ok(?:ay)?|in\s+ordnung|moeglich|machbar|possible|doable|is\s+that\s+(?:ok(?:ay)?|possible|fine|alright)|"
                r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja)\s*\?+\s*$")
@@ -695,7 +726,7 @@ def _compile_more() -> None:
                      r"ask|asking|wondering|know|sure)\b[^.?!]{0,30}?\b(?:ob|whether|if)\b|"
                      r"^\s*(?:kurze\s+|eine\s+)?(?:frage|question|quick\s+question)\b")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
-                    r"would\s+you|will\s+you)\b"
+                    r"would\s+you|will\s+you|(?:kriegst|bekommst)\s+du(?=.*\bhin\b)|kriegste(?=.*\bhin\b))\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen|unterkommen)\b|"
@@ -722,7 +753,7 @@ def _compile_more() -> None:
     _HOURW_RANGE = _R(rf"(\d{{1,2}}(?::\d\d)?)\s*(?:-|bis|to|und|and)\s*({hw})\b{unitless}")
     _HOURW_UHR = _R(rf"\b({hw})\s+uhr\b")
     _HALFDAY = _R(r"\b(?:halbtags?|halbtaegig\w*|(?:einen\s+)?halbe[nr]?\s+tag|half[\s-]?(?:a[\s-])?day)\b")
-    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of)\s+({_NUM_RE})\b(?!\s*(?:uhr|:))|"
+    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of|gruppe\s+(?:von|aus))\s+({_NUM_RE})\b(?!\s*(?:uhr|:))|"
                     r"(?<![\d.:])\b(\d{1,2})\s*x\s+(?:platz|plaetze|desks?|tische?|seats?)\b|"
                     rf"\b(?:fuer|for)\s+(\d{{1,2}}|{'|'.join(k for k in _NUMWORDS if _NUMWORDS[k] > 1)})\b"
                     rf"(?!\s*(?:uhr|h\b|tage?n?|days?|wochen?|weeks?|stunden|hours?|monate?n?|months?|:|\.\d|pm\b|-|bis|to\b"
@@ -776,7 +807,8 @@ _GREET_FILLER = {"there", "everyone", "all", "zusammen", "leute", "ihr", "du", "
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
                "profil", "profile"}
 _K_UNDO = {"rueckgaengig", "undo", "widerrufen", "revert", "zuruecknehmen", "ungeschehen"}
-_K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist", "queue", "nachrueckliste"}
+_K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist", "queue", "nachrueckliste",
+            "nachruecker", "nachrueckerliste", "nachrueckerplatz", "wartelistenplatz", "warteplatz", "standby"}
 _K_LANG = {"english": "en", "englisch": "en", "englisch?": "en", "deutsch": "de", "german": "de",
            "germany": "de"}
 _K_LANGREQ = {"please", "bitte", "auf", "in", "speak", "sprich", "sprechen", "sprache", "language", "switch",
@@ -866,12 +898,15 @@ _K_IMPACT_WHAT = {"km", "kilometer", "kilometers", "kilometres", "kg", "co2", "m
 _K_THANKS = {"dange", "danggschee", "appreciated", "appreciate", "grateful", "ta", "kudos", "thnx", "tnx", "tks", "dankoe", "danki", "dankee", "danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
              "cheers", "dankschoen", "vielendank"}
 _K_COMPANY = {"laden", "bude", "firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firmenkontingent", "firmenpool",
-              "pool"}
+              "pool", "gesamtkontingent", "gesamtbudget", "firmenbudget", "verwaltung", "stadtverwaltung", "gemeinde",
+              "gemeindeverwaltung", "kreisverwaltung", "behoerde", "abteilung", "kanzlei", "praxis", "gmbh", "organisation",
+              "organization", "department", "employer", "organisation's", "company's", "firm"}
 _K_STAFF = {"azubis", "auszubildenden", "auszubildende", "trainees", "praktikanten", "interns", "mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
             "leute", "belegschaft", "angestellten"}
 _K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
 _DAYOFF_WORDS = {"urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich", "zeitausgleich",
-                 "ueberstundenabbau", "ueberstundenausgleich"}
+                 "ueberstundenabbau", "ueberstundenausgleich", "dienstfrei", "arbeitsfrei", "schichtfrei", "freigenommen",
+                 "ueberstundenfrei", "abfeiern", "brueckentage"}
 _FIRST_PERSON = {"ich", "i", "mir", "mich", "my", "mein", "meinen", "hab", "habe", "nehm", "nehme", "bin", "i'm", "im"}
 _K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
               "fortbildung", "weiterbildung", "schulung", "konferenz", "messe", "tagung", "kongress", "conference", "kur", "reha", "mutterschutz",
@@ -915,7 +950,7 @@ _NAMED_STEMS = ("zwischen den", "heilig", "christ", "xmas", "x mas", "silvester"
                 "himmelfahrt", "ascension", "pfingst", "whit", "fronleich", "corpus", "boxing", "st stephen")
 _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
           "can", "could", "would", "will", "may", "krieg", "krieg'", "kriege", "kriegen", "bekomme", "bekomm",
-          "haette", "ok", "okay", "wenn"}
+          "haette", "ok", "okay", "wenn", "kriegst", "kriegste", "bekommst"}
 class _Cues:
     """Alternatives of one cue, each tried only when one of its trigger words occurs (fast on short texts)."""
 
@@ -975,7 +1010,7 @@ _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "
            "woohoo", "hurra", "juchu"}
 _K_HOURS = {"late", "oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
 _K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "costs", "zahlen", "bezahlen", "zahle", "pay",
-            "rate", "rates", "teuer", "expensive", "cheap", "guenstig", "tagespreis", "tagesticket", "pass"}
+            "rate", "rates", "teuer", "expensive", "cheap", "guenstig", "tagespreis", "tagesticket", "pass", "zahlt", "zahlst", "bezahlt", "kostets"}
 
 # words that are the same in both languages (in, am, an, was, will, so, ...) count for neither
 _EN = set(
@@ -2163,7 +2198,8 @@ class _Parser:
             conf = min(conf, 0.6)
         if _probe is not None:  # scripts/train_intents.py: the classifier's input, before its own gate
             _probe.append((_model_text(w), _flags(it, today)))
-        elif (it.intent == "book" and conf >= CONFIDENT) or it.intent == "unknown":
+        elif (it.intent == "book" and conf >= CONFIDENT) or it.intent == "unknown" \
+                or (conf < CONFIDENT and it.intent in _SOFT and ARBITRATE <= 1.0):
             conf = _second_opinion(it, conf, w, today)
         it.confidence = conf
         if it.intent == "settings":
@@ -2207,6 +2243,8 @@ class _Parser:
             or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s)) \
             or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen")) for t in _S_BOOK.findall(jt)) \
             or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q))
+        if has_book and q and _BEFORE_BOOK.search(s):
+            has_book = False  # "Bevor ich buche: wie ist die Lage Freitag in Coesfeld?"
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
         unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
@@ -2237,27 +2275,36 @@ class _Parser:
         # --- intents named by their own words -------------------------------------------------
         if ts & {"sprache", "language"} and len(toks) <= 3:
             return "language", 0.95, None
+        if ts & _K_LANG.keys() and _LANG_REPLY.search(s) and not (it.dates or it.space):
+            return "language", 0.9, None  # "Kannst du auf Englisch antworten? ...", "reply in English"
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
             if not (it.dates or it.space):
                 return "language", 0.9, None
-        if ts & _K_SETTINGS or ((ts & _K_REMIND or _S_REMIND.search(jt))
+        if ts & _K_SETTINGS or ((ts & _K_REMIND or _S_REMIND.search(jt) or _NOTIFY.search(s))
                                  and not (has_book and it.dates)):
             return "settings", 0.9, None
         if ts & _K_UNDO or _UNDO_PHRASE.search(s, ts):
             if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"
                 return "cancel", 0.85, "undo"
             return "undo", 0.95, None
-        if (ts & _K_THANKS or len(toks) <= 4 and _PRAISE.search(s)) and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
+        if (ts & _K_THANKS or len(toks) <= 4 and _PRAISE.search(s) or _HELPED.search(s) and ts.isdisjoint(_K_NEG)) and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s) \
-                or ts & {"liste", "list"} and _ONLIST.search(s):
+                or ts & {"liste", "list"} and _ONLIST.search(s) \
+                or _IFSTILL.search(s) and (has_book or ts & {"bescheid", "melde", "let", "tell", "notify"}):
             return "waitlist", 0.9, None
         if (ts & _K_IMPACT or (_S_SAVED.search(jt)
                                and ts & _K_IMPACT_WHAT)) and not (has_book and (it.dates or it.space)):
             return "impact", 0.9, None
         company = bool(ts & _K_COMPANY) or bool(_S_FIRM.search(jt))
+        me_words = {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"}
         contish = bool(ts & _K_CONT) or "kontingent" in jt or "contingent" in jt or bool(_S_CONT.search(jt)) \
             or _CONT_RE.search(s, ts | {"tage"} if _E_TAGE.search(jt) else ts)
+        if contish and ts & _K_PRICE and (it.space or ts & {"ohne", "without"}):
+            it.topic = "price"
+            return "availability", 0.85, None  # "Was zahlt man in Rosendahl ohne Kontingent?"
+        if contish and ts.isdisjoint(me_words) and _OUR_CONT.search(s):
+            return "company_contingent", 0.85, "contingent"  # "Als Admin: wie steht unser Gesamtkontingent?"
         if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (
                 contish or ts & {"pool", "budget"} or " firmen" in jt
                 or ts & {"noch", "uebrig", "left", "remaining", "verbleibend", "verbraucht", "used", "spent", "genutzt",
@@ -2278,6 +2325,8 @@ class _Parser:
         if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}) \
                 and not (it.space and it.dates):
             return "team_bookings", 0.9, "list"
+        if staff and _HOW_OFTEN.search(s) and not (it.space and it.dates) and not contish:
+            return "team_bookings", 0.85, "list"  # "Wie oft waren meine Leute im November im Coworking?"
         if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s):
             nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or None
             if nm and not it.space:
@@ -2310,6 +2359,10 @@ class _Parser:
             or bool(_OFF_RE.search(s) and not topic) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
+        if absence and it.space and _AROUND_LEAVE.search(s):
+            absence = False  # "Für den 18.12. Olfen, letzter Tag vor Urlaub": the day is a booking
+        if not strong_cancel and not has_book and _FELL_THROUGH.search(s) and (it.dates or it.space):
+            return "smalltalk", 0.7, "book"  # "Friday Olfen would have been nice", "Eigentlich wollte ich ..., aber"
         if absence and not strong_cancel:
             return "absence", 0.85, "cancel"
         if cancel and not (q and ts & {"wie", "how"} and not it.dates):
@@ -2419,6 +2472,10 @@ class _Parser:
                 return "book", 0.85 if ents else 0.7, None
             if desk and ents and not topic:  # "ein Platz ... <words we do not know>": most likely a request, ask
                 return "book", 0.7, "smalltalk"
+            if it.dates and it.space and "," in w and not past_tense:  # "Morgen Nordkirchen, Kollege bringt Kuchen mit"
+                first_w, first_s = w.split(",", 1)[0], s.split(",", 1)[0]
+                if all(t in _FILLER for t in _WORDS.findall(first_w.replace(".", " "))) and len(_WORDS.findall(first_s)) >= 2:
+                    return "book", 0.7, "smalltalk"
             if it.dates and it.space and ("," in w or ";" in w):  # "kein Bock auf Homeoffice, morgen Olfen"
                 last_w, last_s = w.rsplit(",", 1)[-1].rsplit(";", 1)[-1], s.rsplit(",", 1)[-1].rsplit(";", 1)[-1]
                 if not _WORDS.findall(last_w.replace(".", " ")) and len(_WORDS.findall(last_s)) >= 2:
@@ -2516,6 +2573,12 @@ ADOPT_BOOK = 0.6
 _SAFE_INTENTS = frozenset({"availability", "who", "smalltalk", "help", "thanks", "list", "contingent",
                            "company_contingent", "team_bookings", "member_contingent"})
 _SAFE_CONF = 0.8  # the confidence of an intent the classifier chose (it changes nothing)
+# The rules unsure (below CONFIDENT) between the intents that only answer or ask (a fallback such as "day +
+# place + words we do not know" -> smalltalk 0.65): the classifier's own choice at >= ARBITRATE decides among
+# them (a booking only asked, below CONFIDENT; small talk only with a day or place).
+ARBITRATE = 1.1
+_SOFT = frozenset({"book", "smalltalk", "availability", "who"})
+_UNSURE_CONF = 0.7
 _ASK_CONF = 0.6  # below CONFIDENT: the booking handler asks "book or look?"
 
 
@@ -2551,7 +2614,8 @@ _GATE: list = []  # [(model_text, IntentModel | None)] once loaded
 
 
 def _second_opinion(it: Intent, conf: float, w: str, today: date) -> float:
-    """The classifier checks a confident booking and an `unknown` (sets it.intent/alternative, returns conf)."""
+    """The classifier checks a confident booking, an `unknown` and an unsure soft intent (sets it.intent/alternative,
+    returns conf)."""
     if not _GATE:
         from bot.intent_model import get_model, model_text
 
@@ -2563,7 +2627,7 @@ def _second_opinion(it: Intent, conf: float, w: str, today: date) -> float:
     p_book = None
     if it.intent == "book":
         p_book = model.p_book_rows(rows, n)  # plain Python: the common case costs no numpy call
-        if p_book >= VETO_BOOK:
+        if p_book >= (VETO_BOOK if conf >= CONFIDENT else ARBITRATE):  # unsure: a likely booking stays as it is
             return conf
     p = model.proba_rows(rows, n)
     intent, conf, alt = gate(it.intent, conf, p, model.classes, bool(it.dates or it.space), p_book)
@@ -2586,11 +2650,19 @@ def gate(intent: str, conf: float, p: list[float], classes: list[str], has_day_o
     if intent == "book":
         if p_book is None:
             p_book = p[classes.index("book")] if "book" in classes else 1.0
-        if conf < CONFIDENT or p_book >= VETO_BOOK:
-            return intent, conf, None
-        if choice in _SAFE_INTENTS and p_top >= SWAP_SAFE:
-            return choice, _SAFE_CONF, "book"
-        return "book", min(conf, _ASK_CONF), choice
+        if conf >= CONFIDENT:
+            if p_book >= VETO_BOOK:
+                return intent, conf, None
+            if choice in _SAFE_INTENTS and p_top >= SWAP_SAFE:
+                return choice, _SAFE_CONF, "book"
+            return "book", min(conf, _ASK_CONF), choice
+    if intent in _SOFT and conf < CONFIDENT:
+        if choice != intent and p_top >= ARBITRATE and (choice != "smalltalk" or has_day_or_place):
+            if choice in _SAFE_INTENTS:
+                return choice, _UNSURE_CONF, intent
+            if choice == "book" and has_day_or_place:
+                return "book", _ASK_CONF, intent
+        return intent, conf, None
     if intent != "unknown":
         return intent, conf, None
     if choice in _SAFE_INTENTS and p_top >= ADOPT_SAFE and (choice != "smalltalk" or has_day_or_place):

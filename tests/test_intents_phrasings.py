@@ -1,0 +1,89 @@
+"""Families of phrasings a fresh dev set (tests/corpus/blind3_dev.jsonl) showed the parser missing.
+
+Each case is a variant written for the family, not a line of the dev set: plans that fell through, a bare
+"day + place" first clause followed by a comment, "mach ... fest", undo/list/thanks/language/settings/waitlist
+phrasings, the employer views (an organisation as subject, "unser Gesamtkontingent", "wie oft waren meine
+Leute ..."), days off ("nehm ich frei", "dienstfrei") and slots ("Gruppe von 4"). `now` is Monday 2026-11-23.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from bot.intents import CONFIDENT, parse
+from tests.nlu_spaces import BERLIN, SPACES
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=BERLIN)  # a Monday
+
+
+def p(text: str):
+    return parse(text, NOW, SPACES)
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Wo sitze ich am Freitag?", "list"),
+    ("Where do I sit tomorrow?", "list"),
+    ("ach nee, mach es zurück", "undo"),
+    ("Du hast mir sehr geholfen", "thanks"),
+    ("you've been a great help", "thanks"),
+    ("Kannst du mir in Englisch schreiben? Mein Kollege liest mit", "language"),
+    ("Can you reply in English please, my German is bad", "language"),
+    ("Ich möchte nicht jeden Morgen eine Nachricht bekommen", "settings"),
+    ("stop sending me messages every evening", "settings"),
+    ("Falls Olfen am Freitag doch noch Platz hat, buch mich ein", "waitlist"),
+    ("Nachrückerliste Senden Freitag", "waitlist"),
+    ("Wie viele Tage hat die Gemeindeverwaltung noch?", "company_contingent"),
+    ("Wie steht unser Gesamtkontingent im Dezember?", "company_contingent"),
+    ("Wie oft waren meine Mitarbeiter im Oktober da?", "team_bookings"),
+    ("Freitag nehm ich frei", "absence"),
+    ("Ich hab Mittwoch arbeitsfrei", "absence"),
+    ("Am 17.12. Senden, letzter Tag vor dem Urlaub", "book"),
+    ("Bevor ich buche, wie sieht es Freitag in Senden aus?", "availability"),
+])
+def test_intent_of_a_phrasing_family(text, intent):
+    assert p(text).intent == intent
+
+
+def test_a_member_named_with_an_article():
+    it = p("Hat die Petra ihre Tage schon verbraucht?")
+    assert (it.intent, it.name) == ("member_contingent", "Petra")
+
+
+def test_the_price_without_contingent_is_a_price_question():
+    it = p("Was zahlt man in Senden ohne Kontingent?")
+    assert (it.intent, it.topic, it.space) == ("availability", "price", "senden")
+
+
+@pytest.mark.parametrize("text", ["Dienstag Senden wäre toll gewesen, leider keine Zeit",
+                                  "Monday Havixbeck would have been great",
+                                  "Eigentlich wollte ich Donnerstag nach Senden, aber das Auto streikt"])
+def test_plans_that_fell_through_are_small_talk(text):
+    it = p(text)
+    assert it.intent == "smalltalk" and it.alternative == "book"
+
+
+@pytest.mark.parametrize("text", ["Donnerstag Billerbeck, mein Sohn hat Geburtstag",
+                                  "Freitag Senden, Chef bringt Brötchen mit"])
+def test_a_bare_first_clause_is_a_booking_asked_first(text):
+    it = p(text)
+    assert it.intent == "book" and it.confidence < CONFIDENT
+
+
+def test_mach_fest_is_a_booking_verb():
+    it = p("Mittwoch Olfen, mach mal fest")
+    assert it.intent == "book" and it.confidence >= CONFIDENT
+
+
+def test_kriegst_du_hin_asks_for_a_booking():
+    it = p("Kriegst du mir Freitag was in Senden hin?")
+    assert it.intent == "book" and it.confidence < CONFIDENT
+
+
+def test_writing_something_is_no_booking():
+    assert p("Schreib mir ein Lied über Kühe").intent != "book"  # "ein" is an article here, not "eintragen"
+
+
+def test_a_group_of_n_is_the_desk_count():
+    assert p("Platz in Senden morgen für eine Gruppe von 4?").desks == 4
