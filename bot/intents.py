@@ -380,6 +380,8 @@ def _compile_phrasings() -> None:
     _FELL_THROUGH = _R(r"\b(?:waere|waer|wars|haette)\w*\s+(?:\S+\s+){0,4}?gewesen\b|\bwould(?:'ve|\s+have)\s+been\b|"
                        r"\b(?:would|could|should)(?:'ve|\s+have)\s+(?:liked|loved|been|gone|come|worked|booked)\b|"
                        r"\beigentlich\s+(?:\w+\s+){0,2}?(?:wollte|wollten|hatte|hatten|war)\b(?=.*\baber\b)|"
+                       r"\b(?:wollte|wollten)\s+(?:\w+\s+){0,2}?eigentlich\b(?=.*\baber\b)|"
+                       r"\bhaette\w*\s+(?:\S+\s+){0,3}?(?:gepasst|geklappt|gegangen|funktioniert)\b|"
                        r"\bi\s+(?:was\s+going|wanted|had\s+planned|was\s+planning)\s+to\b(?=.*\bbut\b)")
     _HELPED = _R(r"\b(?:hast|habt|haben\s+sie|du\s+hast)\s+(?:mir|uns)\s+(?:\w+\s+){0,2}?geholfen\b|\bhat\s+(?:\w+\s+)?geholfen\b|"
                  r"\byou(?:'ve|\s+have)?\s+(?:really\s+|been\s+)?(?:helped|a\s+(?:great\s+|big\s+)?help)\b|\bthat\s+helped\b|"
@@ -409,7 +411,8 @@ def _compile_more() -> None:
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
-    _S_BOOKPH = _stems("trag", "schreib", "eintrag", "sign", "put", "book", "mach", "hau", "pack", "setz", "melde")
+    _S_BOOKPH = _stems("trag", "schreib", "eintrag", "sign", "put", "book", "mach", "hau", "pack", "setz", "melde", "halt",
+                        "freihalt", "hold")
     _S_BOOK = _R(" ((?:" + "|".join(_BOOK_STEMS) + r")\S*)")
     _S_REMIND = _stems("erinner", "remind")
     _S_SAVED = _stems("gespart", "eingespart", "spare", "saved", "sav")
@@ -460,7 +463,8 @@ def _compile_more() -> None:
                     r"verstell|adjustable").search
     _FEAT_NEG = _R(r"\b(?:ohne|without|kein\w*|no|not|nicht)\s+(?:(?:a|an|einen?|so|mit|with|any)\s+)?$")
     _BOOK_PHRASE = _R(r"\btrag\w*\s+(?:\w+\s+){0,5}?ein\b|\bschreib\w*\s+(?!(?:mir|uns|dir)\s+ein\b)(?:\w+\s+){0,5}?ein\b|\bmach\w*\s+(?:\w+\s+){0,4}?fest\b|\bfestmachen\b|\bmelde\w*\s+(?:\S+\s+){0,6}?an\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
-                      r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
+                      r"\bput\s+me\s+down\b|\bbook\s+me\b|\bhalt\w*\s+(?:\S+\s+){0,6}?frei\b|\bfreihalten\b|"
+                      r"\bhold\s+(?:me\s+|us\s+)?(?:a|one|two|\d)\s+(?:desks?|seats?|spots?|places?)\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
     _CHITCHAT = _Cues([
         (("wie",), r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bwie\s+weit\b|\bwie\s+war\s+dein\b"),
         (("how", "how's", "hows"), r"\bhow\s+are\s+you\b|\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bhow\s+far\b"),
@@ -516,6 +520,9 @@ def _compile_more() -> None:
         (("wie", "how"), (r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
                          r"\bhow\s+(?:often|many\s+times)\s+(?:can|may)\s+i\s+still\b")),
         (("hab", "habe", "have"), r"\b(?:hab|habe|have)\s+(?:ich|i)\s+(?:\S+\s+){0,3}?(?:noch|still|any)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
+        (("does", "do", "hat", "has"), r"\b(?:does|do)\s+[a-z]+\s+(?:still\s+)?have\s+(?:any\s+)?(?:\S+\s+)?days\b|"
+                                      r"\bhat\s+(?:der\s+|die\s+)?[a-z]+\s+(?:noch|schon)\s+(?:\S+\s+)?\S*tage\b|"
+                                      r"\bhas\s+[a-z]+\s+(?:still\s+)?got\s+(?:any\s+)?(?:\S+\s+)?days\b"),
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
@@ -579,6 +586,7 @@ def _compile_more() -> None:
         (("sat", "sitting", "took", "settled"), (r"\bsat\s+down\b|\bi'?\s*a?m\s+sitting\s+(?:at|in)\b|\btook\s+my\s+(?:seat|desk)\b|"
                                                 r"\bsettled\s+in\b")),
         (("sitze", "hingesetzt", "eingetroffen"), r"\bsitze\b|\bhingesetzt\b|\beingetroffen\b"),
+        (("gesetzt",), r"\b(?:mich|hin)\s+(?:\w+\s+){0,4}?gesetzt\b"),
         (("sitz", "hock", "hocke"), r"\b(?:sitz|hocke?)\s+(?:\w+\s+){0,2}?(?:schon|jetzt|grad|gerade|nun|hier|am|im)\b"),
         (("i've", "ive"), r"\bi'?ve\s+arrived\b"),
     ])
@@ -2185,6 +2193,9 @@ class _Parser:
                 it.args = [x.lower() for x in body.split()]
             return it
         it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words, today, jt)
+        if month_ctx is not None and it.intent in _VIEWS and month_ctx[0] == today.year + 1 \
+                and 1 <= today.month - month_ctx[1] <= 3 and not re.search(r"\b20\d\d\b", s):
+            it.month = f"{today.year:04d}-{month_ctx[1]:02d}"  # a report on a month just past: "Team-Buchungen Oktober"
 
         if it.intent == "smalltalk" and not (it.dates or it.space or it.space_text):
             it.intent, it.topic = "unknown", "smalltalk"
@@ -2325,7 +2336,9 @@ class _Parser:
         if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}) \
                 and not (it.space and it.dates):
             return "team_bookings", 0.9, "list"
-        if staff and _HOW_OFTEN.search(s) and not (it.space and it.dates) and not contish:
+        if staff and not contish and not (it.space and it.dates) and (
+                _HOW_OFTEN.search(s) or not it.space and (ts & {"zeig", "zeige", "show", "uebersicht", "overview"}
+                                                          or ts & {"wann", "wo", "when", "where"} and ts & {"waren", "were", "sitzen", "sind", "are"})):
             return "team_bookings", 0.85, "list"  # "Wie oft waren meine Leute im November im Coworking?"
         if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s):
             nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or None
@@ -2361,7 +2374,7 @@ class _Parser:
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and it.space and _AROUND_LEAVE.search(s):
             absence = False  # "Für den 18.12. Olfen, letzter Tag vor Urlaub": the day is a booking
-        if not strong_cancel and not has_book and _FELL_THROUGH.search(s) and (it.dates or it.space):
+        if not kw_cancel and not has_book and _FELL_THROUGH.search(s) and (it.dates or it.space):
             return "smalltalk", 0.7, "book"  # "Friday Olfen would have been nice", "Eigentlich wollte ich ..., aber"
         if absence and not strong_cancel:
             return "absence", 0.85, "cancel"
@@ -2401,7 +2414,7 @@ class _Parser:
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
         if past_only or (past_tense and not it.dates and ents):
-            if has_book or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
+            if has_book or ts & {"add", "nachtragen", "nachbuchen"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
                 return "past_day", 0.85, None
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
@@ -2418,7 +2431,7 @@ class _Parser:
         avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s, ts))
         hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s)) or bool(ts & {"wann", "when", "long", "uhr"} and _HOURS_RE.search(s))
         price = bool(wts & _K_PRICE) or bool(_PRICE_RE.search(s))
-        if (hours or price) and topic and not desk:
+        if (hours or price) and topic and not desk and not (price and ts & {"tag", "day", "tage", "days", "halbtag"}):
             return "smalltalk", 0.7, "availability"
         if hours or price:
             if it.space or desk or len(toks) <= 2 or ts & {"tag", "day", "coworking", "euch", "ihr", "ihnen", "you", "hier", "here", "das", "it",
@@ -2572,6 +2585,7 @@ ADOPT_SAFE = 0.5
 ADOPT_BOOK = 0.6
 _SAFE_INTENTS = frozenset({"availability", "who", "smalltalk", "help", "thanks", "list", "contingent",
                            "company_contingent", "team_bookings", "member_contingent"})
+_VIEWS = frozenset({"contingent", "company_contingent", "team_bookings", "member_contingent"})
 _SAFE_CONF = 0.8  # the confidence of an intent the classifier chose (it changes nothing)
 # The rules unsure (below CONFIDENT) between the intents that only answer or ask (a fallback such as "day +
 # place + words we do not know" -> smalltalk 0.65): the classifier's own choice at >= ARBITRATE decides among

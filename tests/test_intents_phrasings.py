@@ -87,3 +87,32 @@ def test_writing_something_is_no_booking():
 
 def test_a_group_of_n_is_the_desk_count():
     assert p("Platz in Senden morgen für eine Gruppe von 4?").desks == 4
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Wann waren meine Praktikanten im Coworking?", "team_bookings"),
+    ("Zeig mir, wo meine Mitarbeiter diese Woche sitzen", "team_bookings"),
+    ("Hab mich eben an den Tisch gesetzt", "checkin"),
+    ("Can you add last Thursday in Olfen?", "past_day"),
+    ("Was kostet der Tag in Olfen und gibt es Parkplätze?", "availability"),
+    ("Montag Billerbeck hätte geklappt, aber jetzt ist das Auto kaputt", "smalltalk"),
+    ("Ich wollte eigentlich Mittwoch nach Senden, aber der Zug fällt aus", "smalltalk"),
+])
+def test_intent_of_a_phrasing_family_2(text, intent):
+    assert p(text).intent == intent
+
+
+def test_halt_mir_frei_is_a_booking():
+    it = p("Halt mir Montag in Olfen einen Platz frei")
+    assert it.intent == "book" and it.confidence >= CONFIDENT
+
+
+def test_a_member_asked_in_english_without_the_word_contingent():
+    it = p("Does Ben still have days?")
+    assert (it.intent, it.name) == ("member_contingent", "Ben")
+
+
+@pytest.mark.parametrize("text,month", [("Team-Buchungen Oktober", "2026-10"), ("Firmenkontingent September", "2026-09"),
+                                        ("Team-Buchungen Januar", "2027-01")])
+def test_a_report_on_a_month_just_past(text, month):
+    assert p(text).month == month
