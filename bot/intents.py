@@ -375,8 +375,9 @@ _HOURWORDS = {
 def _compile_phrasings() -> None:
     """Families of phrasings found by a fresh dev set (blind3): plans that fell through, "hast mir geholfen",
     "auf Englisch antworten", "bevor ich buche", daily messages, "falls ... doch noch", "vor dem Urlaub"."""
-    global _FELL_THROUGH, _HELPED, _LANG_REPLY, _BEFORE_BOOK, _NOTIFY, _IFSTILL, _AROUND_LEAVE, _OUR_CONT, _HOW_OFTEN
+    global _NAME_GEN, _E_REMIND, _FELL_THROUGH, _HELPED, _LANG_REPLY, _BEFORE_BOOK, _NOTIFY, _IFSTILL, _AROUND_LEAVE, _OUR_CONT, _HOW_OFTEN
     _R = re.compile
+    _E_REMIND = _ends("erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen")
     _FELL_THROUGH = _R(r"\b(?:waere|waer|wars|haette)\w*\s+(?:\S+\s+){0,4}?gewesen\b|\bwould(?:'ve|\s+have)\s+been\b|"
                        r"\b(?:would|could|should)(?:'ve|\s+have)\s+(?:liked|loved|been|gone|come|worked|booked)\b|"
                        r"\beigentlich\s+(?:\w+\s+){0,2}?(?:wollte|wollten|hatte|hatten|war)\b(?=.*\baber\b)|"
@@ -398,6 +399,7 @@ def _compile_phrasings() -> None:
     _IFSTILL = _R(r"\b(?:falls|wenn|sobald|if)\b[^.?!]*\b(?:doch\s+noch|doch\s+was|still\s+(?:gets?|has|opens?))\b")
     _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?(?:urlaub|holiday|holidays|vacation)\b")
     _OUR_CONT = _R(r"\b(?:unser\w*|our)\s+(?:\w+\s+)?(?:\w*kontingent|\w*contingent|quota|budget|guthaben|tage|days)\b")
+    _NAME_GEN = _R(r"\b([a-z]{3,}s)\s+(?:rest)?(?:kontingent|contingent|tage|guthaben|budget|resttage|quota)\b")
     _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
 
 
@@ -506,6 +508,7 @@ def _compile_more() -> None:
          r"\b(?:falsche[rns]?|wrong)\s+(?:tag|day|buchung|booking|platz|ort|space|datum|date)\b(?!.*\b(?:statt|instead|sondern)\b)"),
         (("oops", "ups", "hoppla", "huch", "upsi", "whoops", "uups"), r"^\s*(?:oops|ups|hoppla|huch|upsi|whoops|uups)\b"),
         (("didn't", "didnt"), r"\bi\s+didn'?t\s+(?:want|mean)\s+(?:that|to)\b"),
+        (("vergiss",), r"^\s*(?:\w+,?\s+)?vergiss\s+(?:das|es)\s*(?:(?:gerade|grad|eben|vorhin|wieder|bitte)\s*)*[.!]*\s*$"),
     ])
     _CONT_RE = _Cues([
         (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b|"
@@ -514,7 +517,9 @@ def _compile_more() -> None:
                     r"\b(?:\w*tage|days)\b.*\b(?:aufgebraucht|verbraucht|ausgeschoepft|verplant|used\s+up|run\s+out)\b|"
                     r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b")),
         (("wie", "wieviel", "wieviele"), (r"\bwie\s*viel\w*\s+(?:\w+\s+)?(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left|verbraucht|genutzt|used|aufgebraucht)\b|"
-                                         r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b")),
+                                         r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b|"
+                                         r"\bwie\s*viel\w*\s+(?:\w+\s+)?(?:hat|haben)\s+(?:der\s+|die\s+)?[a-z]+\s+(?:\S+\s+){0,3}?"
+                                         r"(?:genutzt|verbraucht|aufgebraucht|verbucht|verplant)\b")),
         (("budget", "guthaben"), r"\b(?:budget|guthaben)\b"),
         (("noch",), r"\bnoch\s+an\s+tagen\b"),
         (("wie", "how"), (r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
@@ -1013,6 +1018,14 @@ _PRESENT = {"da", "hier", "here", "there", "coworking", "buero", "office", "im",
             "dort", "sitzt", "kommt", "arbeitet", "in"}
 _FAMILY = {"kinder", "kids", "kind", "sohn", "tochter", "schule", "school", "enkel", "oma", "opa", "familie", "family"}
 _HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
+# role nouns before a member's name ("Kontingent für Mitarbeiter Schneider"), only where a name is looked for
+_ROLE_BEFORE_NAME = _HONORIFIC | {"mitarbeiter", "mitarbeiterin", "kollege", "kollegen", "kollegin", "employee", "colleague",
+                                  "azubi", "praktikant", "praktikantin", "member", "user", "nutzer", "nutzerin"}
+# first names that end in "s" in the nominative (a German genitive "Lisas Kontingent" drops its "s", these keep it)
+_NAMES_IN_S = {"jonas", "niklas", "nicklas", "lukas", "lucas", "tobias", "andreas", "matthias", "markus", "marcus", "klaus",
+               "thomas", "elias", "linus", "mats", "lars", "hans", "nils", "jens", "julius", "marius", "agnes", "doris",
+               "iris", "kilian", "boris", "mathis", "mattis", "janis", "jannis", "yannis", "louis", "carlos", "dennis",
+               "frances", "ines", "gladys", "kathleen", "mavis", "moritz", "max", "felix", "alexis", "chris", "charles"}
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh", "endlich", "finally", "yippie",
            "woohoo", "hurra", "juchu"}
@@ -2270,7 +2283,7 @@ class _Parser:
         def name_after(rx) -> str | None:
             for mm in rx.finditer(s):
                 start = mm.start(1)
-                if mm.group(1) in _HONORIFIC:  # "Kontingent von Herrn Meier"
+                if mm.group(1) in _ROLE_BEFORE_NAME:  # "Kontingent von Herrn Meier", "für Mitarbeiter Schneider"
                     nxt = re.match(r"\.?\s+([a-z]+)", s[mm.end(1):])
                     if not nxt:
                         continue
@@ -2291,18 +2304,20 @@ class _Parser:
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
             if not (it.dates or it.space):
                 return "language", 0.9, None
-        if ts & _K_SETTINGS or ((ts & _K_REMIND or _S_REMIND.search(jt) or _NOTIFY.search(s))
+        if ts & _K_SETTINGS or ((ts & _K_REMIND or _S_REMIND.search(jt) or not ts.isdisjoint(_NOTIFY_GATE) and _NOTIFY.search(s)
+                                 or ("erinnerung" in jt or "reminder" in jt or "benachrichtigung" in jt) and _E_REMIND.search(jt))
                                  and not (has_book and it.dates)):
             return "settings", 0.9, None
         if ts & _K_UNDO or _UNDO_PHRASE.search(s, ts):
             if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"
                 return "cancel", 0.85, "undo"
             return "undo", 0.95, None
-        if (ts & _K_THANKS or len(toks) <= 4 and _PRAISE.search(s) or _HELPED.search(s) and ts.isdisjoint(_K_NEG)) and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
+        if (ts & _K_THANKS or len(toks) <= 4 and _PRAISE.search(s) or ("geholfen" in s or "help" in s or "hilfreich" in s) and _HELPED.search(s)
+             and ts.isdisjoint(_K_NEG)) and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s) \
                 or ts & {"liste", "list"} and _ONLIST.search(s) \
-                or _IFSTILL.search(s) and (has_book or ts & {"bescheid", "melde", "let", "tell", "notify"}):
+                or ts & _G_IFFREE and _IFSTILL.search(s) and (has_book or ts & {"bescheid", "melde", "let", "tell", "notify"}):
             return "waitlist", 0.9, None
         if (ts & _K_IMPACT or (_S_SAVED.search(jt)
                                and ts & _K_IMPACT_WHAT)) and not (has_book and (it.dates or it.space)):
@@ -2316,6 +2331,9 @@ class _Parser:
             return "availability", 0.85, None  # "Was zahlt man in Rosendahl ohne Kontingent?"
         if contish and ts.isdisjoint(me_words) and _OUR_CONT.search(s):
             return "company_contingent", 0.85, "contingent"  # "Als Admin: wie steht unser Gesamtkontingent?"
+        if company and ts & {"buchungen", "bookings", "reservierungen"} and ts.isdisjoint(me_words) \
+                and not (it.space and it.dates) and not contish:
+            return "team_bookings", 0.85, "list"  # "Alle Buchungen der Firma diesen Monat"
         if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (
                 contish or ts & {"pool", "budget"} or " firmen" in jt
                 or ts & {"noch", "uebrig", "left", "remaining", "verbleibend", "verbraucht", "used", "spent", "genutzt",
@@ -2342,6 +2360,9 @@ class _Parser:
             return "team_bookings", 0.85, "list"  # "Wie oft waren meine Leute im November im Coworking?"
         if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s):
             nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or None
+            if not nm and contish:
+                g = name_after(_NAME_GEN)  # "Wie steht's um Lisas Kontingent?"
+                nm = g and (g if _fold_word(g) in _NAMES_IN_S or not g.endswith("s") else g[:-1])
             if nm and not it.space:
                 it.name = nm
                 return "member_contingent", 0.85, "contingent"
@@ -2374,7 +2395,8 @@ class _Parser:
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and it.space and _AROUND_LEAVE.search(s):
             absence = False  # "Für den 18.12. Olfen, letzter Tag vor Urlaub": the day is a booking
-        if not kw_cancel and not has_book and _FELL_THROUGH.search(s) and (it.dates or it.space):
+        if not kw_cancel and not has_book and (it.dates or it.space) and not ts.isdisjoint(_FELL_GATE) \
+                and _FELL_THROUGH.search(s):
             return "smalltalk", 0.7, "book"  # "Friday Olfen would have been nice", "Eigentlich wollte ich ..., aber"
         if absence and not strong_cancel:
             return "absence", 0.85, "cancel"
@@ -2434,7 +2456,7 @@ class _Parser:
         if (hours or price) and topic and not desk and not (price and ts & {"tag", "day", "tage", "days", "halbtag"}):
             return "smalltalk", 0.7, "availability"
         if hours or price:
-            if it.space or desk or len(toks) <= 2 or ts & {"tag", "day", "coworking", "euch", "ihr", "ihnen", "you", "hier", "here", "das", "it",
+            if it.space or desk or len(toks) <= 2 or it.dates and q or ts & {"tag", "day", "coworking", "euch", "ihr", "ihnen", "you", "hier", "here", "das", "it",
                                          "spass", "sowas", "ganze", "that",
                                          "this"}:
                 it.topic = "hours" if hours else "price"
@@ -2585,6 +2607,10 @@ ADOPT_SAFE = 0.5
 ADOPT_BOOK = 0.6
 _SAFE_INTENTS = frozenset({"availability", "who", "smalltalk", "help", "thanks", "list", "contingent",
                            "company_contingent", "team_bookings", "member_contingent"})
+_NOTIFY_GATE = frozenset({"nachricht", "nachrichten", "message", "messages", "ping", "pings", "mail", "mails", "push",
+                          "notification", "notifications", "benachrichtigungen", "pushnachrichten", "pushs"})
+_FELL_GATE = frozenset({"gewesen", "would", "could", "should", "would've", "could've", "should've", "eigentlich", "wanted",
+                        "planned", "planning", "going", "gepasst", "geklappt", "gegangen", "funktioniert"})
 _VIEWS = frozenset({"contingent", "company_contingent", "team_bookings", "member_contingent"})
 _SAFE_CONF = 0.8  # the confidence of an intent the classifier chose (it changes nothing)
 # The rules unsure (below CONFIDENT) between the intents that only answer or ask (a fallback such as "day +

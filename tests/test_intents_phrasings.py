@@ -116,3 +116,25 @@ def test_a_member_asked_in_english_without_the_word_contingent():
                                         ("Team-Buchungen Januar", "2027-01")])
 def test_a_report_on_a_month_just_past(text, month):
     assert p(text).month == month
+
+
+@pytest.mark.parametrize("text,name", [("Wie steht's um Pauls Kontingent?", "Paul"), ("Wie viele Tage hat Jonas noch?", "Jonas"),
+                                       ("Kontingent für Kollegin Becker?", "Becker"),
+                                       ("Wie viel hat Tina diesen Monat schon verbraucht?", "Tina")])
+def test_member_names_in_more_shapes(text, name):
+    it = p(text)
+    assert (it.intent, it.name) == ("member_contingent", name)
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Alle Buchungen des Unternehmens im Dezember", "team_bookings"),
+    ("Ich will keine Morgenerinnerung mehr", "settings"),
+    ("Vergiss das eben", "undo"),
+])
+def test_intent_of_a_phrasing_family_3(text, intent):
+    assert p(text).intent == intent
+
+
+def test_opening_hours_of_a_day_without_a_place():
+    it = p("Öffnungszeiten am Samstag?")  # the example of the brief: a date present is still an hours question
+    assert (it.intent, it.topic) == ("availability", "hours")
