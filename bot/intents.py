@@ -262,7 +262,9 @@ def _compile_regexes() -> None:
     _DMON = _R(
         rf"(?<![\d.])(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({_MONTH_RE})\b\.?(?:\s*,?\s*(\d{{4}})(?!\s*(?:uhr|:)))?"
     )
-    _MOND = _R(rf"\b({_MONTH_RE})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?![\d.:])(?:\s*,?\s*(\d{{4}}))?")
+    _MOND = _R(rf"\b({_MONTH_RE})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?![\d.:])"
+               r"(?!\s*(?:(?:more|mehr|extra|weitere|zusaetzliche|bezahlte|paid)\s+)?(?:tage|tagen|days|wochen|weeks|stunden|hours)\b)"
+               r"(?:\s*,?\s*(\d{4}))?")
     _DAYOF = _R(
         r"\b(?:am|den|dem|on\s+the|on|the|zum|ab\s+dem|fuer\s+den)\s+(\d{1,2})(?:\.|st\b|nd\b|rd\b|th\b)(?!\d)"
         r"|(?<![\d.])\b(\d{1,2})(?:st|nd|rd|th)\b"
@@ -375,7 +377,7 @@ _HOURWORDS = {
 def _compile_phrasings() -> None:
     """Families of phrasings found by a fresh dev set (blind3): plans that fell through, "hast mir geholfen",
     "auf Englisch antworten", "bevor ich buche", daily messages, "falls ... doch noch", "vor dem Urlaub"."""
-    global _NAME_GEN, _E_REMIND, _FELL_THROUGH, _HELPED, _LANG_REPLY, _BEFORE_BOOK, _NOTIFY, _IFSTILL, _AROUND_LEAVE, _OUR_CONT, _HOW_OFTEN
+    global _GRANT, _GRANT_DAYS, _NAME_SUBJ, _NAME_GEN, _E_REMIND, _FELL_THROUGH, _HELPED, _LANG_REPLY, _BEFORE_BOOK, _NOTIFY, _IFSTILL, _AROUND_LEAVE, _OUR_CONT, _HOW_OFTEN
     _R = re.compile
     _E_REMIND = _ends("erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen")
     _FELL_THROUGH = _R(r"\b(?:waere|waer|wars|haette)\w*\s+(?:\S+\s+){0,4}?gewesen\b|\bwould(?:'ve|\s+have)\s+been\b|"
@@ -400,6 +402,12 @@ def _compile_phrasings() -> None:
     _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?(?:urlaub|holiday|holidays|vacation)\b")
     _OUR_CONT = _R(r"\b(?:unser\w*|our)\s+(?:\w+\s+)?(?:\w*kontingent|\w*contingent|quota|budget|guthaben|tage|days)\b")
     _NAME_GEN = _R(r"\b([a-z]{3,}s)\s+(?:rest)?(?:kontingent|contingent|tage|guthaben|budget|resttage|quota)\b")
+    _GRANT = _R(r"\b(?:gib|gebe|geb|give|grant|schenk\w*|bewillig\w*|genehmig\w*)\s+(?:der\s+|dem\s+|die\s+)?(?=([a-z]+)\b)")
+    _GRANT_DAYS = _R(r"\b(?:\d+|ein|einen|one|zwei|two|drei|three|vier|four|fuenf|five|zehn|ten|paar|few|couple)\s+"
+                     r"(?:(?:more|mehr|extra|weitere|zusaetzliche|bezahlte|paid)\s+)?(?:\w+\s+)?(?:tage|days|urlaubstage)\b")
+    _NAME_SUBJ = _R(r"^\s*(?:(?:der|die|unser|unsere|mein|meine|my|our)\s+)?(?:(?:kollege|kollegin|mitarbeiter|mitarbeiterin|colleague|"
+                    r"employee|azubi|praktikant|praktikantin|herr|frau)\s+)?(?=([a-z]+)\s+(?:ist|hat|is|has|nimmt|takes|braucht|needs|"
+                    r"bekommt|kriegt|gets|soll|should|will|wird|bleibt|fehlt|macht|geht|faehrt)\b)")
     _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
 
 
@@ -2358,6 +2366,16 @@ class _Parser:
                 _HOW_OFTEN.search(s) or not it.space and (ts & {"zeig", "zeige", "show", "uebersicht", "overview"}
                                                           or ts & {"wann", "wo", "when", "where"} and ts & {"waren", "were", "sitzen", "sind", "are"})):
             return "team_bookings", 0.85, "list"  # "Wie oft waren meine Leute im November im Coworking?"
+        if not ts.isdisjoint(_GRANT_GATE) and _GRANT_DAYS.search(s):
+            nm = name_after(_GRANT)
+            if nm and not it.space:  # "Gib Anna 10 Tage", "Give Tom 5 more days": an admin about a member's days
+                it.name = nm
+                return "member_contingent", 0.8, "contingent"
+        if contish and not it.space and ts.isdisjoint(me_words):
+            nm = name_after(_NAME_SUBJ)
+            if nm:  # "Lisa braucht 10 Tage mehr Kontingent"
+                it.name = nm
+                return "member_contingent", 0.8, "contingent"
         if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s):
             nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or None
             if not nm and contish:
@@ -2398,6 +2416,8 @@ class _Parser:
         if not kw_cancel and not has_book and (it.dates or it.space) and not ts.isdisjoint(_FELL_GATE) \
                 and _FELL_THROUGH.search(s):
             return "smalltalk", 0.7, "book"  # "Friday Olfen would have been nice", "Eigentlich wollte ich ..., aber"
+        if absence and ts.isdisjoint(_SENDER) and (_THIRD.match(s) or name_after(_NAME_SUBJ)):
+            return "smalltalk", 0.65, "absence"  # "Anna ist morgen krank": someone else's absence, not the sender's
         if absence and not strong_cancel:
             return "absence", 0.85, "cancel"
         if cancel and not (q and ts & {"wie", "how"} and not it.dates):
@@ -2609,6 +2629,9 @@ _SAFE_INTENTS = frozenset({"availability", "who", "smalltalk", "help", "thanks",
                            "company_contingent", "team_bookings", "member_contingent"})
 _NOTIFY_GATE = frozenset({"nachricht", "nachrichten", "message", "messages", "ping", "pings", "mail", "mails", "push",
                           "notification", "notifications", "benachrichtigungen", "pushnachrichten", "pushs"})
+_SENDER = frozenset({"ich", "i", "mir", "mich", "me", "bin", "i'm", "hab", "habe", "nehme", "nehm", "wir", "we", "uns"})
+_GRANT_GATE = frozenset({"gib", "gebe", "geb", "give", "grant", "schenk", "schenke", "bewillige", "genehmige", "genehmigen",
+                         "bewilligen"})
 _FELL_GATE = frozenset({"gewesen", "would", "could", "should", "would've", "could've", "should've", "eigentlich", "wanted",
                         "planned", "planning", "going", "gepasst", "geklappt", "gegangen", "funktioniert"})
 _VIEWS = frozenset({"contingent", "company_contingent", "team_bookings", "member_contingent"})

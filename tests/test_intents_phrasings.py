@@ -138,3 +138,19 @@ def test_intent_of_a_phrasing_family_3(text, intent):
 def test_opening_hours_of_a_day_without_a_place():
     it = p("Öffnungszeiten am Samstag?")  # the example of the brief: a date present is still an hours question
     assert (it.intent, it.topic) == ("availability", "hours")
+
+
+@pytest.mark.parametrize("text,name", [("Gib Mia 10 Tage", "Mia"), ("Give Sam 5 more days", "Sam"),
+                                       ("Gib Jonas für Dezember 8 Tage", "Jonas"), ("Lena braucht 4 Tage mehr Kontingent", "Lena")])
+def test_an_admin_giving_a_member_days_is_no_absence(text, name):
+    it = p(text)
+    assert (it.intent, it.name, it.dates) == ("member_contingent", name, [])
+
+
+@pytest.mark.parametrize("text", ["Mia ist morgen krank", "Die Kollegin ist Freitag im Urlaub", "Sam is off sick tomorrow"])
+def test_someone_elses_absence_is_not_the_senders(text):
+    assert p(text).intent == "smalltalk"
+
+
+def test_the_senders_absence_stays_absence():
+    assert p("Ich bin Freitag im Urlaub").intent == "absence"
