@@ -384,8 +384,8 @@ def _compile_phrasings() -> None:
                        r"\b(?:would|could|should)(?:'ve|\s+have)\s+(?:liked|loved|been|gone|come|worked|booked)\b|"
                        r"\beigentlich\s+(?:\w+\s+){0,2}?(?:wollte|wollten|hatte|hatten|war)\b(?=.*\baber\b)|"
                        r"\b(?:wollte|wollten)\s+(?:\w+\s+){0,2}?eigentlich\b(?=.*\baber\b)|"
-                       r"\bhaette\w*\s+(?:\S+\s+){0,3}?(?:gepasst|geklappt|gegangen|funktioniert)\b|"
-                       r"\bi\s+(?:was\s+going|wanted|had\s+planned|was\s+planning)\s+to\b(?=.*\bbut\b)")
+                       r"\bhaette\w*\s+(?:\S+\s+){0,3}?(?:gepasst|geklappt|gegangen|funktioniert|gefallen)\b|"
+                       r"\b(?:i|we)\s+(?:was\s+going|were\s+going|wanted|had\s+planned|was\s+planning|were\s+planning)\s+to\b(?=.*\bbut\b)")
     _HELPED = _R(r"\b(?:hast|habt|haben\s+sie|du\s+hast)\s+(?:mir|uns)\s+(?:\w+\s+){0,2}?geholfen\b|\bhat\s+(?:\w+\s+)?geholfen\b|"
                  r"\byou(?:'ve|\s+have)?\s+(?:really\s+|been\s+)?(?:helped|a\s+(?:great\s+|big\s+)?help)\b|\bthat\s+helped\b|"
                  r"\b(?:sehr|echt|mega|super)\s+hilfreich\b|\b(?:very|really|super)\s+helpful\b")
@@ -422,7 +422,7 @@ def _compile_more() -> None:
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
     _S_BOOKPH = _stems("trag", "schreib", "eintrag", "sign", "put", "book", "mach", "hau", "pack", "setz", "melde", "halt",
-                        "freihalt", "hold")
+                        "freihalt", "hold", "anmeld")
     _S_BOOK = _R(" ((?:" + "|".join(_BOOK_STEMS) + r")\S*)")
     _S_REMIND = _stems("erinner", "remind")
     _S_SAVED = _stems("gespart", "eingespart", "spare", "saved", "sav")
@@ -473,7 +473,7 @@ def _compile_more() -> None:
                     r"verstell|adjustable").search
     _FEAT_NEG = _R(r"\b(?:ohne|without|kein\w*|no|not|nicht)\s+(?:(?:a|an|einen?|so|mit|with|any)\s+)?$")
     _BOOK_PHRASE = _R(r"\btrag\w*\s+(?:\w+\s+){0,5}?ein\b|\bschreib\w*\s+(?!(?:mir|uns|dir)\s+ein\b)(?:\w+\s+){0,5}?ein\b|\bmach\w*\s+(?:\w+\s+){0,4}?fest\b|\bfestmachen\b|\bmelde\w*\s+(?:\S+\s+){0,6}?an\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
-                      r"\bput\s+me\s+down\b|\bbook\s+me\b|\bhalt\w*\s+(?:\S+\s+){0,6}?frei\b|\bfreihalten\b|"
+                      r"\bput\s+me\s+down\b|\bbook\s+me\b|\bhalt\w*\s+(?:\S+\s+){0,6}?frei\b|\bfreihalten\b|\banmelden\b|"
                       r"\bhold\s+(?:me\s+|us\s+)?(?:a|one|two|\d)\s+(?:desks?|seats?|spots?|places?)\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
     _CHITCHAT = _Cues([
         (("wie",), r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bwie\s+weit\b|\bwie\s+war\s+dein\b"),
@@ -700,7 +700,9 @@ def _compile_more() -> None:
                       r"azubi|partner|partnerin|teamkollegen|teamkollegin)\b(?!s)")
     _POLITE = _R(r"\b(?:if\s+(?:at\s+all\s+)?possible|if\s+you\s+can|wenn\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|"
                  r"falls\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|wenn'?s\s+geht|nach\s+moeglichkeit|wenn\s+moeglich|"
-                 r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine))\b")
+                 r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine)|"
+                 r"(?<=[,;.!]\s)(?:falls|wenn|sofern)\s+(?:es\s+|da\s+|der\s+platz\s+)?noch\s+(?:was\s+|etwas\s+|einer\s+)?frei(?:\s+ist)?\s*[.!]*\s*$|"
+                 r"(?<=[,;.!]\s)if\s+(?:there'?s\s+)?(?:still\s+)?(?:one\s+|a\s+desk\s+|anything\s+)?(?:available|free)\s*[.!]*\s*$)\b")
     _CLAUSE_Q = _R(r"[,;.:]\s*(?:und\s+|aber\s+|also\s+|and\s+|but\s+)?(?:(?:ist|sind|gibt|gibts|geht|hat|habt|haben|is|are|any|kriegt|kann)\s+"
                    r"(?:da|es|man|there|it|noch|dort|was)|wie\s+(?:ist|sieht|schaut|steht)|how\s+(?:is|does|about|are)|what\s+about)\b")
     _WEEKEND = _R(r"\b(?:(?P<after>nach\s+dem|after\s+the)|(?P<mod>uebernaechste[ns]?|naechste[ns]?|kommende[ns]?|next|coming|this|"
@@ -747,7 +749,7 @@ def _compile_more() -> None:
                      r"ask|asking|wondering|know|sure)\b[^.?!]{0,30}?\b(?:ob|whether|if)\b|"
                      r"^\s*(?:kurze\s+|eine\s+)?(?:frage|question|quick\s+question)\b")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
-                    r"would\s+you|will\s+you|(?:kriegst|bekommst)\s+du(?=.*\bhin\b)|kriegste(?=.*\bhin\b))\b"
+                    r"would\s+you|will\s+you|wuerdest\s+du|wuerden\s+sie|(?:kriegst|bekommst)\s+du(?=.*\bhin\b)|kriegste(?=.*\bhin\b))\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen|unterkommen)\b|"
@@ -971,7 +973,8 @@ _NAMED_STEMS = ("zwischen den", "heilig", "christ", "xmas", "x mas", "silvester"
                 "himmelfahrt", "ascension", "pfingst", "whit", "fronleich", "corpus", "boxing", "st stephen")
 _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
           "can", "could", "would", "will", "may", "krieg", "krieg'", "kriege", "kriegen", "bekomme", "bekomm",
-          "haette", "ok", "okay", "wenn", "kriegst", "kriegste", "bekommst"}
+          "haette", "ok", "okay", "wenn", "kriegst", "kriegste", "bekommst",
+          "wuerdest", "wuerden"}
 class _Cues:
     """Alternatives of one cue, each tried only when one of its trigger words occurs (fast on short texts)."""
 
@@ -1922,6 +1925,9 @@ class _Parser:
             d0 = dates[0]
             dates = [d0 + timedelta(days=k) for k in range(5 - d0.weekday())]
         it.dates = sorted(set(dates))
+        if len(seq) == 1 and seq[0].kind == "wd" and not seq[0].mod and it.dates == [today + timedelta(days=7)] \
+                and not tokset.isdisjoint(_K_PAST | {"geklappt"}):
+            it.dates = [today]  # today's weekday in a story: "Montag war ich in Coesfeld" said on a Monday
         if len(it.dates) == 1 and ("tage" in w or "days" in w):
             mm = _NDAYS.search(w)
             n = _num(mm.group(1)) if mm else 0
@@ -2234,6 +2240,9 @@ class _Parser:
                 or (conf < CONFIDENT and it.intent in _SOFT and ARBITRATE <= 1.0):
             conf = _second_opinion(it, conf, w, today)
         it.confidence = conf
+        if it.intent == "settings" and it.start and "12" < it.start < "19" and tokset.isdisjoint(_PM_WORDS | {"pm", "p.m."}) \
+                and not re.search(r"\b(?:1[3-8])(?::\d\d|\s*uhr|\b)", s):
+            it.start = f"{int(it.start[:2]) - 12:02d}{it.start[2:]}"  # a reminder hour as written: "Reminder um Viertel vor sieben"
         if it.intent == "settings":
             it.args = [x.lower() for x in re.findall(r"[\wÄÖÜäöüß:.-]+", body) if x.strip(".")]
         if it.intent == "language":
@@ -2280,8 +2289,11 @@ class _Parser:
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
         unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
-        if ts & {"possible", "moeglich", "geht", "can", "kannst", "passt"}:  # "if possible", "wenn's geht"
+        if ts & {"possible", "moeglich", "geht", "can", "kannst", "passt", "frei", "free", "available"}:  # "if possible", "wenn's geht"
             w = _POLITE.sub(_blank, w)
+            s_av = _POLITE.sub(" ", s)  # "..., falls noch was frei ist" asks for nothing
+        else:
+            s_av = s
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
                 and t not in _REQ and not t.isdigit() and len(t) > 1 and t != unknown_place]
         topic = not _TOPIC.isdisjoint(_WORDS.findall(w)) or bool(_CHITCHAT.search(s, ts)) \
@@ -2456,7 +2468,7 @@ class _Parser:
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
         if past_only or (past_tense and not it.dates and ents):
-            if has_book or ts & {"add", "nachtragen", "nachbuchen"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
+            if has_book or ts & {"add", "log", "nachtragen", "nachbuchen"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
                 return "past_day", 0.85, None
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
@@ -2470,7 +2482,7 @@ class _Parser:
                 return "availability", 0.7, "book"
             return "book", (0.95 if not q else 0.8 if ents or desk else 0.7), None
         wts = set(_WORDS.findall(w))
-        avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s, ts))
+        avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s_av, ts))
         hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s)) or bool(ts & {"wann", "when", "long", "uhr"} and _HOURS_RE.search(s))
         price = bool(wts & _K_PRICE) or bool(_PRICE_RE.search(s))
         if (hours or price) and topic and not desk and not (price and ts & {"tag", "day", "tage", "days", "halbtag"}):
@@ -2633,7 +2645,7 @@ _SENDER = frozenset({"ich", "i", "mir", "mich", "me", "bin", "i'm", "hab", "habe
 _GRANT_GATE = frozenset({"gib", "gebe", "geb", "give", "grant", "schenk", "schenke", "bewillige", "genehmige", "genehmigen",
                          "bewilligen"})
 _FELL_GATE = frozenset({"gewesen", "would", "could", "should", "would've", "could've", "should've", "eigentlich", "wanted",
-                        "planned", "planning", "going", "gepasst", "geklappt", "gegangen", "funktioniert"})
+                        "planned", "planning", "going", "gepasst", "geklappt", "gegangen", "funktioniert", "gefallen"})
 _VIEWS = frozenset({"contingent", "company_contingent", "team_bookings", "member_contingent"})
 _SAFE_CONF = 0.8  # the confidence of an intent the classifier chose (it changes nothing)
 # The rules unsure (below CONFIDENT) between the intents that only answer or ask (a fallback such as "day +

@@ -154,3 +154,25 @@ def test_someone_elses_absence_is_not_the_senders(text):
 
 def test_the_senders_absence_stays_absence():
     assert p("Ich bin Freitag im Urlaub").intent == "absence"
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Donnerstag Olfen hätte mir gefallen, klappt aber nicht", "smalltalk"),
+    ("We were going to go to Senden on Friday but it snowed", "smalltalk"),
+    ("Würdest du mich für Mittwoch in Olfen anmelden?", "book"),
+    ("Gern Donnerstag Senden, falls noch was frei ist", "book"),
+    ("Could you log last Thursday in Olfen for me?", "past_day"),
+])
+def test_intent_of_a_phrasing_family_5(text, intent):
+    assert p(text).intent == intent
+
+
+@pytest.mark.parametrize("text,start", [("Erinnerung um halb sieben", "06:30"), ("Reminder 5:45", "05:45"),
+                                        ("Erinnerung um 18:30", "18:30"), ("Erinnerung abends um 6", "18:00")])
+def test_a_reminder_hour_as_written(text, start):
+    it = p(text)
+    assert (it.intent, it.start) == ("settings", start)
+
+
+def test_todays_weekday_in_a_story_is_today():
+    assert [d.isoformat() for d in p("Montag war ich in Senden, schön ruhig").dates] == ["2026-11-23"]
