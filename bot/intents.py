@@ -2236,8 +2236,7 @@ class _Parser:
             conf = min(conf, 0.6)
         if _probe is not None:  # scripts/train_intents.py: the classifier's input, before its own gate
             _probe.append((_model_text(w), _flags(it, today)))
-        elif (it.intent == "book" and conf >= CONFIDENT) or it.intent == "unknown" \
-                or (conf < CONFIDENT and it.intent in _SOFT and ARBITRATE <= 1.0):
+        elif (it.intent == "book" and conf >= CONFIDENT) or it.intent == "unknown":
             conf = _second_opinion(it, conf, w, today)
         it.confidence = conf
         if it.intent == "settings" and it.start and "12" < it.start < "19" and tokset.isdisjoint(_PM_WORDS | {"pm", "p.m."}) \
@@ -2648,12 +2647,7 @@ _FELL_GATE = frozenset({"gewesen", "would", "could", "should", "would've", "coul
                         "planned", "planning", "going", "gepasst", "geklappt", "gegangen", "funktioniert", "gefallen"})
 _VIEWS = frozenset({"contingent", "company_contingent", "team_bookings", "member_contingent"})
 _SAFE_CONF = 0.8  # the confidence of an intent the classifier chose (it changes nothing)
-# The rules unsure (below CONFIDENT) between the intents that only answer or ask (a fallback such as "day +
-# place + words we do not know" -> smalltalk 0.65): the classifier's own choice at >= ARBITRATE decides among
-# them (a booking only asked, below CONFIDENT; small talk only with a day or place).
-ARBITRATE = 1.1
-_SOFT = frozenset({"book", "smalltalk", "availability", "who"})
-_UNSURE_CONF = 0.7
+
 _ASK_CONF = 0.6  # below CONFIDENT: the booking handler asks "book or look?"
 
 
@@ -2689,8 +2683,7 @@ _GATE: list = []  # [(model_text, IntentModel | None)] once loaded
 
 
 def _second_opinion(it: Intent, conf: float, w: str, today: date) -> float:
-    """The classifier checks a confident booking, an `unknown` and an unsure soft intent (sets it.intent/alternative,
-    returns conf)."""
+    """The classifier checks a confident booking and an `unknown` (sets it.intent/alternative, returns conf)."""
     if not _GATE:
         from bot.intent_model import get_model, model_text
 
@@ -2702,7 +2695,7 @@ def _second_opinion(it: Intent, conf: float, w: str, today: date) -> float:
     p_book = None
     if it.intent == "book":
         p_book = model.p_book_rows(rows, n)  # plain Python: the common case costs no numpy call
-        if p_book >= (VETO_BOOK if conf >= CONFIDENT else ARBITRATE):  # unsure: a likely booking stays as it is
+        if p_book >= VETO_BOOK:
             return conf
     p = model.proba_rows(rows, n)
     intent, conf, alt = gate(it.intent, conf, p, model.classes, bool(it.dates or it.space), p_book)
@@ -2725,19 +2718,11 @@ def gate(intent: str, conf: float, p: list[float], classes: list[str], has_day_o
     if intent == "book":
         if p_book is None:
             p_book = p[classes.index("book")] if "book" in classes else 1.0
-        if conf >= CONFIDENT:
-            if p_book >= VETO_BOOK:
-                return intent, conf, None
-            if choice in _SAFE_INTENTS and p_top >= SWAP_SAFE:
-                return choice, _SAFE_CONF, "book"
-            return "book", min(conf, _ASK_CONF), choice
-    if intent in _SOFT and conf < CONFIDENT:
-        if choice != intent and p_top >= ARBITRATE and (choice != "smalltalk" or has_day_or_place):
-            if choice in _SAFE_INTENTS:
-                return choice, _UNSURE_CONF, intent
-            if choice == "book" and has_day_or_place:
-                return "book", _ASK_CONF, intent
-        return intent, conf, None
+        if conf < CONFIDENT or p_book >= VETO_BOOK:
+            return intent, conf, None
+        if choice in _SAFE_INTENTS and p_top >= SWAP_SAFE:
+            return choice, _SAFE_CONF, "book"
+        return "book", min(conf, _ASK_CONF), choice
     if intent != "unknown":
         return intent, conf, None
     if choice in _SAFE_INTENTS and p_top >= ADOPT_SAFE and (choice != "smalltalk" or has_day_or_place):
