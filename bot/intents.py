@@ -1202,6 +1202,13 @@ class _Item:
         self.label = False
 
 
+# keys of the word tables as sets: `set.isdisjoint(dict)` walks the whole dict, `isdisjoint(frozenset)` the smaller side
+_ORDINAL_KEYS = frozenset(_ORDINALS)
+_NUMWORD_KEYS = frozenset(_NUMWORDS)
+_HOURWORD_KEYS = frozenset(_HOURWORDS)
+_THIS_MONTH = re.compile(r"\b(?:diese[nrms]?|this|current|laufende[nrms]?)\s+(?:monat|month)\b")
+
+
 class _Parser:
     """Everything precompiled for one tuple of configured spaces."""
 
@@ -1261,6 +1268,7 @@ class _Parser:
         self.space_words = frozenset(w for k in self.space_keys for w in k.split())
         self.first_words = frozenset(k.split()[0] for k in self.space_keys)
         self._corr_cache: dict[str, str] = {}
+        self._piece_cache: dict[str, tuple[str, bool, bool]] = {}
 
     # -- normalisation ---------------------------------------------------------------------
 
@@ -1298,36 +1306,57 @@ class _Parser:
                 return True
         return False
 
+    def _word_piece(self, tok: str) -> tuple[str, bool, bool]:
+        """One word token's piece of the working text: (folded, expanded or corrected piece, it is a chat
+        abbreviation, it was typo-corrected). Depends only on the token and the lexicon: cached per parser."""
+        piece = _fold_word(tok)
+        if piece in _ABBREV:  # chat abbreviations: "vorm.", "übern.", "nä. Woche", "canc", "ppl"
+            return _ABBREV[piece], True, False
+        known = self.known
+        if piece and piece not in known and _ELONGATED.search(piece):  # "dankeee", "hiii"
+            piece = _ELONGATED.sub(r"\1", piece)
+        fixed = False
+        if piece and piece not in known and len(piece) >= 4 and piece.isalpha():
+            corr = self._correct(piece)
+            fixed = corr != piece
+            piece = corr
+        return piece, False, fixed
+
+    def clear_caches(self) -> None:
+        """Forget the typo corrections and word pieces (the bench's cold rounds)."""
+        self._corr_cache.clear()
+        self._piece_cache.clear()
+
     def _normalise(self, text: str) -> tuple[str, list[tuple[int, int, str, bool]], list[tuple[int, int, str]]]:
         """Folded, corrected working text plus (start, end, original word, capitalised) per word."""
         out: list[str] = []
         words: list[tuple[int, int, str, bool]] = []
         corrected: list[tuple[int, int, str]] = []
         pos = 0
-        known = self.known
         abbrev = False
+        cache = self._piece_cache
         for m in _TOKEN.finditer(text):
             tok = m.group()
-            if tok[0].isspace():
+            c0 = tok[0]
+            if c0.isspace():
                 piece = " "
-            elif tok[0].isalnum() or tok[0] == "_":
-                piece = _fold_word(tok)
-                if piece in _ABBREV:  # chat abbreviations: "vorm.", "übern.", "nä. Woche", "canc", "ppl"
-                    piece = _ABBREV[piece]
+            elif c0.isalnum() or c0 == "_":
+                hit = cache.get(tok)
+                if hit is None:
+                    hit = self._word_piece(tok)
+                    if len(cache) < 20000:
+                        cache[tok] = hit
+                piece, ab, fixed = hit
+                if ab:
                     abbrev = True
                     out.append(piece)
-                    words.append((pos, pos + len(piece), tok, tok[0].isupper()))
+                    words.append((pos, pos + len(piece), tok, c0.isupper()))
                     pos += len(piece)
                     continue
-                if piece and piece not in known and _ELONGATED.search(piece):  # "dankeee", "hiii"
-                    piece = _ELONGATED.sub(r"\1", piece)
-                if piece and piece not in known and len(piece) >= 4 and piece.isalpha():
-                    fixed = self._correct(piece)
-                    if fixed != piece:
-                        corrected.append((pos, pos + len(fixed), fixed))
-                    piece = fixed
+                if fixed:
+                    corrected.append((pos, pos + len(piece), piece))
                 if piece:
-                    words.append((pos, pos + len(piece), tok, tok[0].isupper()))
+                    words.append((pos, pos + len(piece), tok, c0.isupper()))
             elif tok == "." and abbrev:  # the dot of an abbreviation
                 piece = " "
             elif tok in _PUNCT:
@@ -1390,7 +1419,7 @@ class _Parser:
             w = _GREETING.sub(_blank, w)
 
         # ---- desk choice: "Platz 3", "mit Monitor", "ein ruhiger Platz", "Stehpult" (issue 17) ----
-        if not tokset.isdisjoint(_K_DESK_NOUN) and (_HAS_DIGIT(w) or not tokset.isdisjoint(_NUMWORDS)):
+        if not tokset.isdisjoint(_K_DESK_NOUN) and (_HAS_DIGIT(w) or not tokset.isdisjoint(_NUMWORD_KEYS)):
             mm = _DESK_LABEL.search(w)
             if mm:
                 n = mm.group("n")
@@ -1420,7 +1449,7 @@ class _Parser:
             w = _DESKS_PLUS.sub(_d_plus, w)
             if tokset & {"ich", "me", "myself", "mich"}:  # "ich plus zwei", "me + 2"
                 w = _DESKS_MEPLUS.sub(_d_plus, w)
-        if not tokset.isdisjoint(_NUMWORDS) or _HAS_DIGIT(w):
+        if not tokset.isdisjoint(_NUMWORD_KEYS) or _HAS_DIGIT(w):
             w = _DESKS.sub(_d, w)
         if "zu" in tokset:
             w = _DESKS_ZU.sub(lambda mm: (desks.append(_ZU[mm.group(1)]), _blank(mm))[1], w)
@@ -1477,7 +1506,7 @@ class _Parser:
 
         if _S_NAMED.search(jt):
             w = _NAMED.sub(_named, w)
-        if not tokset.isdisjoint(_ORDINALS):  # "am zweiten Dezember", "the twelfth of December" -> digits
+        if not tokset.isdisjoint(_ORDINAL_KEYS):  # "am zweiten Dezember", "the twelfth of December" -> digits
             w = _ORDWORD.sub(lambda mm: f"{_ORDINALS[mm.group(1)]}.".ljust(len(mm.group(1))), w)
             dig = _HAS_DIGIT(w) is not None
 
@@ -2049,7 +2078,7 @@ class _Parser:
             txt = f"{h}:{mi:02d}"
             return txt + " " * (len(mm.group()) - len(txt))
 
-        hourw = not tokset.isdisjoint(_HOURWORDS)
+        hourw = not tokset.isdisjoint(_HOURWORD_KEYS)
         if tokset & {"viertel", "dreiviertel", "halb", "quarter", "half"}:
             w = _COLLOQ.sub(_colloq, w)
         if hourw:
@@ -2177,7 +2206,7 @@ class _Parser:
         # ---- month of a month question ("Kontingent im Dezember", "/team Dezember") ----
         if month_ctx is not None:
             it.month = f"{month_ctx[0]:04d}-{month_ctx[1]:02d}"
-        elif re.search(r"\b(?:diese[nrms]?|this|current|laufende[nrms]?)\s+(?:monat|month)\b", s):
+        elif _THIS_MONTH.search(s):
             it.month = f"{today.year:04d}-{today.month:02d}"
         if space is None:
             for mm in _PREP_PLACE.finditer(w):
@@ -2210,7 +2239,7 @@ class _Parser:
         if cmd_intent:
             it.intent = cmd_intent
             if cmd_intent == "language":
-                code = _lang_code(tokset)
+                code = _lang_code(toks)
                 it.args = [code] if code else []
                 if code:
                     it.lang = code
@@ -2245,7 +2274,7 @@ class _Parser:
         if it.intent == "settings":
             it.args = [x.lower() for x in re.findall(r"[\wÄÖÜäöüß:.-]+", body) if x.strip(".")]
         if it.intent == "language":
-            code = _lang_code(tokset)
+            code = _lang_code(toks)
             it.args = [code] if code else []
             it.lang = code or it.lang
         elif it.intent == "cancel" and tokset & _K_ALL and not it.dates and not it.space \
@@ -2599,13 +2628,22 @@ _COMMANDS: dict[str, tuple[str, str | None]] = {
 }
 
 
-def _lang_code(ts: set[str]) -> str | None:
-    for t in ts:
-        if t in _K_LANG:
-            return _K_LANG[t]
-        if t in ("en", "de"):
-            return t
-    return None
+def _lang_code(toks: list[str]) -> str | None:
+    """The language a message asks for: the first language word in message order that is not negated or one's own
+    ("kein Englisch", "not German", "my German is not good"); a set's order would depend on the hash seed."""
+    found = None
+    for i, t in enumerate(toks):
+        code = _K_LANG.get(t) or (t if t in ("en", "de") else None)
+        if code is None:
+            continue
+        if i and toks[i - 1] in _LANG_NOT:
+            found = found or ("de" if code == "en" else "en")  # "nicht Deutsch" alone: the other one
+            continue
+        return code
+    return found
+
+
+_LANG_NOT = frozenset({"kein", "keine", "nicht", "not", "no", "mein", "meine", "my", "ohne", "without"})
 
 
 def _monday(d: date) -> date:
