@@ -292,7 +292,8 @@ def _compile_regexes() -> None:
     )
     _MONTHCTX = _R(
         rf"\b(?:(?:im|in|for|during|throughout|ganzen|whole|den|the|all\s+of|of)\s+)?({_MONTH_RE})\b\.?(?:\s+(\d{{4}}))?"
-        r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current)\s+(?:monat|month)\b"
+        r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current|letzte[nrsm]?|vorige[nrsm]?|"
+        r"vergangene[nrsm]?|last|previous|past)\s+(?:monat|month)\b"
     )
     _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle|(?<!wie\s)immer|(?<!after\s)all(?![\s-]day))\b")
     _EVERYDAY = _R(
@@ -535,7 +536,8 @@ def _compile_more() -> None:
         (("hab", "habe", "have"), r"\b(?:hab|habe|have)\s+(?:ich|i)\s+(?:\S+\s+){0,3}?(?:noch|still|any)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
         (("does", "do", "hat", "has"), r"\b(?:does|do)\s+[a-z]+\s+(?:still\s+)?have\s+(?:any\s+)?(?:\S+\s+)?days\b|"
                                       r"\bhat\s+(?:der\s+|die\s+)?[a-z]+\s+(?:noch|schon)\s+(?:\S+\s+)?\S*tage\b|"
-                                      r"\bhas\s+[a-z]+\s+(?:still\s+)?got\s+(?:any\s+)?(?:\S+\s+)?days\b"),
+                                      r"\bhas\s+[a-z]+\s+(?:still\s+)?got\s+(?:any\s+)?(?:\S+\s+)?days\b|"
+                                      r"\b(?:has|have|did)\s+[a-z]+\s+(?:already\s+)?use[d]?\s+(?:up\s+)?(?:all\s+)?(?:\S+\s+)?days\b"),
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
@@ -729,7 +731,7 @@ def _compile_more() -> None:
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _COND_FALLBACK = _R(r"\b(?:wenn|falls|if)\b.*\b(?:voll|ausgebucht|belegt|full|booked\s+(?:out|up)|taken)\b.*"
                         r"\b(?:dann|then|sonst|otherwise|else)\b")
-    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
+    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|^\s*(?:i'?ll\s+be\s+|will\s+be\s+)?off\s+(?:on|the|next|this|tomorrow|today|all|from|until)\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
                  r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b|\bon\s+a\s+(?:course|training)\b|\bauf\s+(?:einem\s+)?lehrgang\b|\btravel+ing\s+(?:for\s+work|on\s+business)\b|\bon\s+the\s+road\b")
     _AWAY_RE = _R(r"\bauf\s+montage\b|\bauf\s+reisen\b|\b(?:beim|bei\s+einem|bei\s+der)\s+(?:kunden|kundin|kunde)\b|\bat\s+a\s+client'?s?\b|"
                   r"\bim\s+aussendienst\b|\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
@@ -1784,7 +1786,8 @@ class _Parser:
                 month_ctx = (y, mo)
             else:
                 mod = mm.group("mod")
-                d = _add_months(today.replace(day=1), 0 if mod.startswith(("dies", "this", "current")) else 1)
+                d = _add_months(today.replace(day=1), 0 if mod.startswith(("dies", "this", "current"))
+                                else -1 if mod.startswith(("letzt", "vorig", "vergangen", "last", "previous", "past")) else 1)
                 month_ctx = (d.year, d.month)
             return _blank(mm)
 
@@ -1954,9 +1957,11 @@ class _Parser:
             d0 = dates[0]
             dates = [d0 + timedelta(days=k) for k in range(5 - d0.weekday())]
         it.dates = sorted(set(dates))
-        if len(seq) == 1 and seq[0].kind == "wd" and not seq[0].mod and it.dates == [today + timedelta(days=7)] \
-                and not tokset.isdisjoint(_K_PAST | {"geklappt"}):
-            it.dates = [today]  # today's weekday in a story: "Montag war ich in Coesfeld" said on a Monday
+        if len(seq) == 1 and seq[0].kind == "wd" and not seq[0].mod and len(it.dates) == 1 \
+                and (not tokset.isdisjoint(_STORY_PAST) or "was" in tokset and not tokset.isdisjoint(_EN_STORY)) \
+                and tokset.isdisjoint(_K_BOOK) and tokset.isdisjoint(_REQ_NOT_PAST):
+            d0 = it.dates[0]  # a bare weekday in a story is the last one: "Freitag war ich in Coesfeld", "Friday was lovely"
+            it.dates = [d0 - timedelta(days=7 * ((d0 - today).days // 7 + (1 if (d0 - today).days % 7 else 0)))]
         if len(it.dates) == 1 and ("tage" in w or "days" in w):
             mm = _NDAYS.search(w)
             n = _num(mm.group(1)) if mm else 0
@@ -2268,6 +2273,8 @@ class _Parser:
         elif (it.intent == "book" and conf >= CONFIDENT) or it.intent == "unknown":
             conf = _second_opinion(it, conf, w, today)
         it.confidence = conf
+        if it.intent == "settings" and it.end and not it.start:
+            it.start, it.end = it.end, None  # "Change my reminder to 8 pm"
         if it.intent == "settings" and it.start and "12" < it.start < "19" and tokset.isdisjoint(_PM_WORDS | {"pm", "p.m."}) \
                 and not re.search(r"\b(?:1[3-8])(?::\d\d|\s*uhr|\b)", s):
             it.start = f"{int(it.start[:2]) - 12:02d}{it.start[2:]}"  # a reminder hour as written: "Reminder um Viertel vor sieben"
@@ -2402,6 +2409,10 @@ class _Parser:
         if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}) \
                 and not (it.space and it.dates):
             return "team_bookings", 0.9, "list"
+        if staff and not contish and not (it.space and it.dates) and q and ts & {"book", "buchen", "booking"} \
+                and ts & {"did", "what", "where", "when", "wann", "wo", "was", "haben", "hat"} \
+                and ts.isdisjoint({"ich", "i", "mir", "mich", "me"}):
+            return "team_bookings", 0.85, "list"  # "What did my employees book last month?"
         if staff and not contish and not (it.space and it.dates) and (
                 _HOW_OFTEN.search(s) or not it.space and (ts & {"zeig", "zeige", "show", "uebersicht", "overview"}
                                                           or ts & {"wann", "wo", "when", "where"} and ts & {"waren", "were", "sitzen", "sind", "are"})):
@@ -2416,7 +2427,8 @@ class _Parser:
             if nm:  # "Lisa braucht 10 Tage mehr Kontingent"
                 it.name = nm
                 return "member_contingent", 0.8, "contingent"
-        if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s):
+        if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s) \
+                or "'s" in s and not it.dates and not it.space and _NAME_POSS.search(s):
             nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or None
             if not nm and contish:
                 g = name_after(_NAME_GEN)  # "Wie steht's um Lisas Kontingent?"
@@ -2448,7 +2460,7 @@ class _Parser:
             or bool("ferien" in ts and it.dates and ts.isdisjoint(_FAMILY)) \
             or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
                                                   for t in toks) \
-            or bool(_OFF_RE.search(s) and not topic) or bool(_E_REISE.search(jt)) \
+            or bool(_OFF_RE.search(s) and (not topic or s.lstrip().startswith("off "))) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and it.space and _AROUND_LEAVE.search(s):
@@ -2485,6 +2497,8 @@ class _Parser:
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
         who_words = ts & _K_WHO - ({"jemanden", "someone", "somebody"} if it.desks > 1 else set())
+        if has_book and who_words <= {"jemand", "someone", "somebody", "anyone", "anybody"} and ts & {"mir", "me", "mich"}:
+            who_words = set()  # "Bucht mir bitte jemand Senden für morgen?": asked to book, not who is there
         if not topic and ((who_words or ts & {"welche", "which"} and ts & _PEOPLE)
                           and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or " team" in jt)
@@ -2513,6 +2527,8 @@ class _Parser:
         avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s_av, ts))
         hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s)) or bool(ts & {"wann", "when", "long", "uhr"} and _HOURS_RE.search(s))
         price = bool(wts & _K_PRICE) or bool(_PRICE_RE.search(s))
+        if q and it.space and not ts.isdisjoint(_FACILITIES) and not past_tense and not it.dates:
+            return "availability", 0.75, "smalltalk"  # "Is there parking in Billerbeck?", "Gibt es in Senden Kaffee?"
         if (hours or price) and topic and not desk and not (price and ts & {"tag", "day", "tage", "days", "halbtag"}):
             return "smalltalk", 0.7, "availability"
         if hours or price:
@@ -2679,6 +2695,16 @@ _SAFE_INTENTS = frozenset({"availability", "who", "smalltalk", "help", "thanks",
 _NOTIFY_GATE = frozenset({"nachricht", "nachrichten", "message", "messages", "ping", "pings", "mail", "mails", "push",
                           "notification", "notifications", "benachrichtigungen", "pushnachrichten", "pushs"})
 _SENDER = frozenset({"ich", "i", "mir", "mich", "me", "bin", "i'm", "hab", "habe", "nehme", "nehm", "wir", "we", "uns"})
+_STORY_PAST = frozenset({"war", "waren", "warst", "gewesen", "were", "went", "had", "hatte", "hatten", "geklappt"})
+_REQ_NOT_PAST = frozenset((_REQ - {"bitte", "please", "pls", "plz"}) | {"waere", "waer", "haette", "haetten", "would", "could",
+                                                                    "wuerde", "naechsten", "next", "kommenden", "planned", "geplant",
+                                                                    "vorgehabt", "wanted", "going", "hoped", "gehofft"})
+_EN_STORY = frozenset({"i", "it", "there", "the", "he", "she", "we", "they", "lovely", "great", "nice", "awesome"})
+_FACILITIES = frozenset({"parkplatz", "parkplaetze", "parken", "parking", "wlan", "wifi", "wi-fi", "internet", "kaffee", "coffee",
+                         "drucker", "printer", "kueche", "kitchen", "dusche", "shower", "hund", "hunde", "dog", "dogs",
+                         "barrierefrei", "accessible", "aufzug", "lift", "elevator", "steckdosen", "telefonbox", "schliessfach",
+                         "schliessfaecher", "locker", "lockers", "besprechungsraum", "meetingraum", "fahrradstellplatz",
+                         "ladestation", "charger", "tee", "tea", "snacks", "obst"})
 _GRANT_GATE = frozenset({"gib", "gebe", "geb", "give", "grant", "schenk", "schenke", "bewillige", "genehmige", "genehmigen",
                          "bewilligen"})
 _FELL_GATE = frozenset({"gewesen", "would", "could", "should", "would've", "could've", "should've", "eigentlich", "wanted",

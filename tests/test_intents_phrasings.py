@@ -176,3 +176,31 @@ def test_a_reminder_hour_as_written(text, start):
 
 def test_todays_weekday_in_a_story_is_today():
     assert [d.isoformat() for d in p("Montag war ich in Senden, schön ruhig").dates] == ["2026-11-23"]
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Kann mir bitte jemand Olfen für Freitag buchen?", "book"),
+    ("Is there wifi in Senden?", "availability"),
+    ("Has Leo used up all his days?", "member_contingent"),
+    ("Show me Ida's days", "member_contingent"),
+    ("What did my staff book in October?", "team_bookings"),
+    ("Off on Thursday, kids are ill", "absence"),
+])
+def test_intent_of_a_phrasing_family_6(text, intent):
+    assert p(text).intent == intent
+
+
+def test_last_month_is_the_month_before():
+    assert p("Team bookings last month").month == "2026-10"
+
+
+def test_a_reminder_set_to_an_hour():
+    assert p("Set my reminder to 7 pm").start == "19:00"
+
+
+@pytest.mark.parametrize("text,iso", [("Donnerstag war ich in Olfen, sehr nett", "2026-11-19"),
+                                      ("Thursday in Senden was great", "2026-11-19"),
+                                      ("Ich war Freitag in Olfen, bitte nachtragen", "2026-11-20"),
+                                      ("Had planned Friday in Olfen but the car broke down", "2026-11-27")])
+def test_a_bare_weekday_in_a_story_is_the_last_one(text, iso):
+    assert [d.isoformat() for d in p(text).dates] == [iso]
