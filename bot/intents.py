@@ -378,7 +378,7 @@ _HOURWORDS = {
 def _compile_phrasings() -> None:
     """Families of phrasings found by a fresh dev set (blind3): plans that fell through, "hast mir geholfen",
     "auf Englisch antworten", "bevor ich buche", daily messages, "falls ... doch noch", "vor dem Urlaub"."""
-    global _GRANT, _GRANT_DAYS, _NAME_SUBJ, _NAME_GEN, _E_REMIND, _FELL_THROUGH, _HELPED, _LANG_REPLY, _BEFORE_BOOK, _NOTIFY, _IFSTILL, _AROUND_LEAVE, _OUR_CONT, _HOW_OFTEN
+    global _MEANS, _DESKS_COMES, _NAME_VFINAL, _GRANT, _GRANT_DAYS, _NAME_SUBJ, _NAME_GEN, _E_REMIND, _FELL_THROUGH, _HELPED, _LANG_REPLY, _BEFORE_BOOK, _NOTIFY, _IFSTILL, _AROUND_LEAVE, _OUR_CONT, _HOW_OFTEN
     _R = re.compile
     _E_REMIND = _ends("erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen")
     _FELL_THROUGH = _R(r"\b(?:waere|waer|wars|haette)\w*\s+(?:\S+\s+){0,4}?gewesen\b|\bwould(?:'ve|\s+have)\s+been\b|"
@@ -409,6 +409,12 @@ def _compile_phrasings() -> None:
     _NAME_SUBJ = _R(r"^\s*(?:(?:der|die|unser|unsere|mein|meine|my|our)\s+)?(?:(?:kollege|kollegin|mitarbeiter|mitarbeiterin|colleague|"
                     r"employee|azubi|praktikant|praktikantin|herr|frau)\s+)?(?=([a-z]+)\s+(?:ist|hat|is|has|nimmt|takes|braucht|needs|"
                     r"bekommt|kriegt|gets|soll|should|will|wird|bleibt|fehlt|macht|geht|faehrt)\b)")
+    _DESKS_COMES = _R(r"\b(?:mein|meine|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*|praktikant\w*|azubi)\s+"
+                      r"(?:kommt\s+(?:auch\s+)?mit|comes\s+(?:along|too|with\s+me)|is\s+(?:coming\s+(?:along|too|with\s+me)|joining(?:\s+me)?)|"
+                      r"joins(?:\s+me)?)\b")
+    _NAME_VFINAL = _R(r"\b(?:tage|kontingent|days)\s+(?:der\s+|die\s+)?(?=([a-z]+)\s+(?:noch\s+|schon\s+|diesen\s+monat\s+)*"
+                      r"(?:hat|haben|uebrig|verbraucht|left)\b)")
+    _MEANS = _R(r"\bwas\s+(?:bedeutet|bedeuten|heisst)\b|\bwhat\s+(?:does|do|is\s+meant\s+by)\b.*\bmeans?\b|\bwhat\s+is\s+meant\b")
     _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
 
 
@@ -1474,6 +1480,8 @@ class _Parser:
                                  else (desks.append(2), _blank(mm))[1], w)
         if not desks and tokset & {"bring", "bringe", "bringing", "plus", "+1"} or "+1" in w:  # "ich bring noch jemanden mit"
             w = _DESKS_BRING.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
+        if not desks and tokset & {"kommt", "comes", "coming", "joining", "joins"} and _DESKS_COMES.search(w):
+            w = _DESKS_COMES.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)  # "..., mein Kollege kommt mit"
         if not desks and tokset & {"mit", "with"}:  # "mit meiner Kollegin", "with a colleague": the two of us
             w = _DESKS_WITH1.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
         if desks:
@@ -2354,6 +2362,8 @@ class _Parser:
         # --- intents named by their own words -------------------------------------------------
         if ts & {"sprache", "language"} and len(toks) <= 3:
             return "language", 0.95, None
+        if q and ts & {"bedeutet", "bedeuten", "heisst", "mean", "means"} and _MEANS.search(s) and not (it.dates or it.space):
+            return "help", 0.85, None  # "Was bedeutet Kontingent?", "What does waitlist mean?"
         if ts & _K_LANG.keys() and _LANG_REPLY.search(s) and not (it.dates or it.space):
             return "language", 0.9, None  # "Kannst du auf Englisch antworten? ...", "reply in English"
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
@@ -2413,7 +2423,7 @@ class _Parser:
                 and ts & {"did", "what", "where", "when", "wann", "wo", "was", "haben", "hat"} \
                 and ts.isdisjoint({"ich", "i", "mir", "mich", "me"}):
             return "team_bookings", 0.85, "list"  # "What did my employees book last month?"
-        if staff and not contish and not (it.space and it.dates) and (
+        if (staff or company) and not contish and not (it.space and it.dates) and (
                 _HOW_OFTEN.search(s) or not it.space and (ts & {"zeig", "zeige", "show", "uebersicht", "overview"}
                                                           or ts & {"wann", "wo", "when", "where"} and ts & {"waren", "were", "sitzen", "sind", "are"})):
             return "team_bookings", 0.85, "list"  # "Wie oft waren meine Leute im November im Coworking?"
@@ -2428,8 +2438,9 @@ class _Parser:
                 it.name = nm
                 return "member_contingent", 0.8, "contingent"
         if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s) \
-                or "'s" in s and not it.dates and not it.space and _NAME_POSS.search(s):
-            nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or None
+                or "'s" in s and not it.dates and not it.space and _NAME_POSS.search(s) \
+                or len(toks) <= 5 and ts & {"tage", "days", "resttage"} and ts & {"von", "of", "for", "fuer"}:
+            nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or name_after(_NAME_VFINAL) or None
             if not nm and contish:
                 g = name_after(_NAME_GEN)  # "Wie steht's um Lisas Kontingent?"
                 nm = g and (g if _fold_word(g) in _NAMES_IN_S or not g.endswith("s") else g[:-1])

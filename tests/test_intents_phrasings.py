@@ -204,3 +204,19 @@ def test_a_reminder_set_to_an_hour():
                                       ("Had planned Friday in Olfen but the car broke down", "2026-11-27")])
 def test_a_bare_weekday_in_a_story_is_the_last_one(text, iso):
     assert [d.isoformat() for d in p(text).dates] == [iso]
+
+
+@pytest.mark.parametrize("text,intent", [("Was bedeutet Warteliste?", "help"), ("What does contingent mean?", "help"),
+                                         ("Wer aus dem Unternehmen war im November wie oft da?", "team_bookings")])
+def test_intent_of_a_phrasing_family_7(text, intent):
+    assert p(text).intent == intent
+
+
+@pytest.mark.parametrize("text,name", [("Weißt du, wie viele Tage Carla noch hat?", "Carla"), ("Tage von Herrn Krause?", "Krause")])
+def test_member_names_in_more_shapes_2(text, name):
+    it = p(text)
+    assert (it.intent, it.name) == ("member_contingent", name)
+
+
+def test_a_colleague_coming_along_is_a_second_desk():
+    assert p("Freitag Olfen bitte, meine Kollegin kommt mit").desks == 2
