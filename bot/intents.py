@@ -378,7 +378,7 @@ _HOURWORDS = {
 def _compile_phrasings() -> None:
     """Families of phrasings found by a fresh dev set (blind3): plans that fell through, "hast mir geholfen",
     "auf Englisch antworten", "bevor ich buche", daily messages, "falls ... doch noch", "vor dem Urlaub"."""
-    global _MEANS, _DESKS_COMES, _NAME_VFINAL, _GRANT, _GRANT_DAYS, _NAME_SUBJ, _NAME_GEN, _E_REMIND, _FELL_THROUGH, _HELPED, _LANG_REPLY, _BEFORE_BOOK, _NOTIFY, _IFSTILL, _AROUND_LEAVE, _OUR_CONT, _HOW_OFTEN
+    global _OFF_START, _MEANS, _DESKS_COMES, _NAME_VFINAL, _GRANT, _GRANT_DAYS, _NAME_SUBJ, _NAME_GEN, _E_REMIND, _FELL_THROUGH, _HELPED, _LANG_REPLY, _BEFORE_BOOK, _NOTIFY, _IFSTILL, _AROUND_LEAVE, _OUR_CONT, _HOW_OFTEN
     _R = re.compile
     _E_REMIND = _ends("erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen")
     _FELL_THROUGH = _R(r"\b(?:waere|waer|wars|haette)\w*\s+(?:\S+\s+){0,4}?gewesen\b|\bwould(?:'ve|\s+have)\s+been\b|"
@@ -414,6 +414,7 @@ def _compile_phrasings() -> None:
                       r"joins(?:\s+me)?)\b")
     _NAME_VFINAL = _R(r"\b(?:tage|kontingent|days)\s+(?:der\s+|die\s+)?(?=([a-z]+)\s+(?:noch\s+|schon\s+|diesen\s+monat\s+)*"
                       r"(?:hat|haben|uebrig|verbraucht|left)\b)")
+    _OFF_START = _R(r"\s*off\s+(?:on|the|next|this|tomorrow|today|all|from|until)\b")  # "Off on Friday, dentist"
     _MEANS = _R(r"\bwas\s+(?:bedeutet|bedeuten|heisst)\b|\bwhat\s+(?:does|do|is\s+meant\s+by)\b.*\bmeans?\b|\bwhat\s+is\s+meant\b")
     _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
 
@@ -537,6 +538,7 @@ def _compile_more() -> None:
                                          r"(?:genutzt|verbraucht|aufgebraucht|verbucht|verplant)\b")),
         (("budget", "guthaben"), r"\b(?:budget|guthaben)\b"),
         (("noch",), r"\bnoch\s+an\s+tagen\b"),
+        (("tagen",), r"\bmit\s+(?:den|seinen|ihren|meinen|deinen)\s+(?:\w+\s+)?tagen\b"),
         (("wie", "how"), (r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
                          r"\bhow\s+(?:often|many\s+times)\s+(?:can|may)\s+i\s+still\b")),
         (("hab", "habe", "have"), r"\b(?:hab|habe|have)\s+(?:ich|i)\s+(?:\S+\s+){0,3}?(?:noch|still|any)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
@@ -710,7 +712,8 @@ def _compile_more() -> None:
                  r"falls\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|wenn'?s\s+geht|nach\s+moeglichkeit|wenn\s+moeglich|"
                  r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine)|"
                  r"(?<=[,;.!]\s)(?:falls|wenn|sofern)\s+(?:es\s+|da\s+|der\s+platz\s+)?noch\s+(?:was\s+|etwas\s+|einer\s+)?frei(?:\s+ist)?\s*[.!]*\s*$|"
-                 r"(?<=[,;.!]\s)if\s+(?:there'?s\s+)?(?:still\s+)?(?:one\s+|a\s+desk\s+|anything\s+)?(?:available|free)\s*[.!]*\s*$)\b")
+                 r"(?<=[,;.!]\s)if\s+(?:there'?s\s+)?(?:still\s+)?(?:one\s+|a\s+desk\s+|anything\s+)?(?:available|free)\s*[.!]*\s*$|"
+                 r"\bif\s+(?:there'?s|there\s+is)\s+(?:still\s+)?(?:space|room|a\s+(?:desk|seat|spot))(?:\s+(?:left|free|available))?\s*[.!]*\s*$)\b")
     _CLAUSE_Q = _R(r"[,;.:]\s*(?:und\s+|aber\s+|also\s+|and\s+|but\s+)?(?:(?:ist|sind|gibt|gibts|geht|hat|habt|haben|is|are|any|kriegt|kann)\s+"
                    r"(?:da|es|man|there|it|noch|dort|was)|wie\s+(?:ist|sieht|schaut|steht)|how\s+(?:is|does|about|are)|what\s+about)\b")
     _WEEKEND = _R(r"\b(?:(?P<after>nach\s+dem|after\s+the)|(?P<mod>uebernaechste[ns]?|naechste[ns]?|kommende[ns]?|next|coming|this|"
@@ -737,7 +740,7 @@ def _compile_more() -> None:
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _COND_FALLBACK = _R(r"\b(?:wenn|falls|if)\b.*\b(?:voll|ausgebucht|belegt|full|booked\s+(?:out|up)|taken)\b.*"
                         r"\b(?:dann|then|sonst|otherwise|else)\b")
-    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|^\s*(?:i'?ll\s+be\s+|will\s+be\s+)?off\s+(?:on|the|next|this|tomorrow|today|all|from|until)\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
+    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
                  r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b|\bon\s+a\s+(?:course|training)\b|\bauf\s+(?:einem\s+)?lehrgang\b|\btravel+ing\s+(?:for\s+work|on\s+business)\b|\bon\s+the\s+road\b")
     _AWAY_RE = _R(r"\bauf\s+montage\b|\bauf\s+reisen\b|\b(?:beim|bei\s+einem|bei\s+der)\s+(?:kunden|kundin|kunde)\b|\bat\s+a\s+client'?s?\b|"
                   r"\bim\s+aussendienst\b|\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
@@ -757,7 +760,7 @@ def _compile_more() -> None:
                      r"ask|asking|wondering|know|sure)\b[^.?!]{0,30}?\b(?:ob|whether|if)\b|"
                      r"^\s*(?:kurze\s+|eine\s+)?(?:frage|question|quick\s+question)\b")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
-                    r"would\s+you|will\s+you|wuerdest\s+du|wuerden\s+sie|(?:kriegst|bekommst)\s+du(?=.*\bhin\b)|kriegste(?=.*\bhin\b))\b"
+                    r"would\s+you|will\s+you|wuerdest\s+du|wuerden\s+sie|schaffst\s+du(?:\s+es)?|(?:kriegst|bekommst)\s+du(?=.*\bhin\b)|kriegste(?=.*\bhin\b))\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen|unterkommen)\b|"
@@ -921,7 +924,8 @@ _NOT_NAMES = {"adresse", "anschrift", "address", "lage", "nummer", "telefonnumme
               "abfrage", "anzeigen", "zeigen", "bitte", "check", "urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
 _K_REMIND = {"push", "pushnachrichten", "mitteilungen", "erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
-             "notifications", "notification", "erinnere", "erinnern", "remind", "benachrichtige"}
+             "notifications", "notification", "erinnere", "erinnern", "remind", "benachrichtige", "pushs", "pushes",
+             "pushmeldungen", "pushnachricht"}
 # personal impact and incentives: "wie viel CO₂ habe ich gespart?", "meine Bilanz", "my badges"
 _K_IMPACT = {"co2", "kohlendioxid", "emission", "emissionen", "bilanz", "umweltbilanz", "impact", "abzeichen", "badge",
              "badges", "streak", "serienrekord", "klimabilanz", "footprint"}
@@ -937,7 +941,8 @@ _K_STAFF = {"azubis", "auszubildenden", "auszubildende", "trainees", "praktikant
 _K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
 _DAYOFF_WORDS = {"urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich", "zeitausgleich",
                  "ueberstundenabbau", "ueberstundenausgleich", "dienstfrei", "arbeitsfrei", "schichtfrei", "freigenommen",
-                 "ueberstundenfrei", "abfeiern", "brueckentage"}
+                 "ueberstundenfrei", "abfeiern", "brueckentage", "spaetschicht", "nachtschicht", "fruehschicht",
+                 "schichtdienst"}
 _FIRST_PERSON = {"ich", "i", "mir", "mich", "my", "mein", "meinen", "hab", "habe", "nehm", "nehme", "bin", "i'm", "im"}
 _K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
               "fortbildung", "weiterbildung", "schulung", "konferenz", "messe", "tagung", "kongress", "conference", "kur", "reha", "mutterschutz",
@@ -982,7 +987,7 @@ _NAMED_STEMS = ("zwischen den", "heilig", "christ", "xmas", "x mas", "silvester"
 _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
           "can", "could", "would", "will", "may", "krieg", "krieg'", "kriege", "kriegen", "bekomme", "bekomm",
           "haette", "ok", "okay", "wenn", "kriegst", "kriegste", "bekommst",
-          "wuerdest", "wuerden"}
+          "wuerdest", "wuerden", "schaffst"}
 class _Cues:
     """Alternatives of one cue, each tried only when one of its trigger words occurs (fast on short texts)."""
 
@@ -2332,7 +2337,8 @@ class _Parser:
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
         unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
-        if ts & {"possible", "moeglich", "geht", "can", "kannst", "passt", "frei", "free", "available"}:  # "if possible", "wenn's geht"
+        if ts & {"possible", "moeglich", "geht", "can", "kannst", "passt"} \
+                or ts & {"frei", "free", "available", "space", "room"} and ts & {"falls", "wenn", "sofern", "if"}:  # "if possible", "wenn's geht"
             w = _POLITE.sub(_blank, w)
             s_av = _POLITE.sub(" ", s)  # "..., falls noch was frei ist" asks for nothing
         else:
@@ -2425,7 +2431,8 @@ class _Parser:
             return "team_bookings", 0.85, "list"  # "What did my employees book last month?"
         if (staff or company) and not contish and not (it.space and it.dates) and (
                 _HOW_OFTEN.search(s) or not it.space and (ts & {"zeig", "zeige", "show", "uebersicht", "overview"}
-                                                          or ts & {"wann", "wo", "when", "where"} and ts & {"waren", "were", "sitzen", "sind", "are"})):
+                                                          or ts & {"wann", "wo", "when", "where", "welche", "which"}
+                                                          and ts & {"waren", "were", "sitzen", "sind", "are"})):
             return "team_bookings", 0.85, "list"  # "Wie oft waren meine Leute im November im Coworking?"
         if not ts.isdisjoint(_GRANT_GATE) and _GRANT_DAYS.search(s):
             nm = name_after(_GRANT)
@@ -2471,7 +2478,7 @@ class _Parser:
             or bool("ferien" in ts and it.dates and ts.isdisjoint(_FAMILY)) \
             or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
                                                   for t in toks) \
-            or bool(_OFF_RE.search(s) and (not topic or s.lstrip().startswith("off "))) or bool(_E_REISE.search(jt)) \
+            or bool(_OFF_RE.search(s) and not topic) or s.startswith(("off ", " off ")) and bool(_OFF_START.match(s)) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and it.space and _AROUND_LEAVE.search(s):
@@ -2585,6 +2592,8 @@ class _Parser:
             if not has_book and _THIRD.match(s) or (words and words[0][3] and _fold_word(words[0][2]) not in self.known
                                                     and len(toks) > 1 and toks[1] in _THIRD_VERBS):
                 return "smalltalk", 0.65, "book"  # "Anna fährt morgen nach Olfen", "He will be in Olfen tomorrow"
+            if past_tense and not has_book and it.dates and max(it.dates) <= today:
+                return "smalltalk", 0.7, "book"  # "Coesfeld war heute super, danke für den Tipp": a story about today
             if not rest and not topic:  # a bare "day + place" fragment
                 full = bool(it.dates) and bool(it.space)
                 return "book", 0.9 if full else 0.8, None

@@ -220,3 +220,20 @@ def test_member_names_in_more_shapes_2(text, name):
 
 def test_a_colleague_coming_along_is_a_second_desk():
     assert p("Freitag Olfen bitte, meine Kollegin kommt mit").desks == 2
+
+
+@pytest.mark.parametrize("text,intent", [
+    ("Olfen war heute richtig schön, danke für den Tipp", "smalltalk"),
+    ("Keine Pushs mehr am Wochenende bitte", "settings"),
+    ("Friday in Olfen if there's room", "book"),
+    ("Schaffst du es, mir Donnerstag was in Olfen zu reservieren?", "book"),
+    ("Welche Mitarbeiter aus meiner Firma waren letzte Woche im Coworking?", "team_bookings"),
+    ("Hab morgen Frühschicht, nicht da", "absence"),
+])
+def test_intent_of_a_phrasing_family_8(text, intent):
+    assert p(text).intent == intent
+
+
+def test_a_member_asked_about_with_den_tagen():
+    it = p("Wie sieht's bei Carla aus mit den Tagen?")
+    assert (it.intent, it.name) == ("member_contingent", "Carla")
