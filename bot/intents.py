@@ -480,9 +480,11 @@ def _compile_more() -> None:
     _FEAT_GATE = _R(r"monitor|bildschirm|screen|display|ruhig|ruhe|leise|still|quiet|silent|calm|steh|stand|"
                     r"verstell|adjustable").search
     _FEAT_NEG = _R(r"\b(?:ohne|without|kein\w*|no|not|nicht)\s+(?:(?:a|an|einen?|so|mit|with|any)\s+)?$")
-    _BOOK_PHRASE = _R(r"\btrag\w*\s+(?:\w+\s+){0,5}?ein\b|\bschreib\w*\s+(?!(?:mir|uns|dir)\s+ein\b)(?:\w+\s+){0,5}?ein\b|\bmach\w*\s+(?:\w+\s+){0,4}?fest\b|\bfestmachen\b|\bmelde\w*\s+(?:\S+\s+){0,6}?an\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
-                      r"\bput\s+me\s+down\b|\bbook\s+me\b|\bhalt\w*\s+(?:\S+\s+){0,6}?frei\b|\bfreihalten\b|\banmelden\b|"
-                      r"\bhold\s+(?:me\s+|us\s+)?(?:a|one|two|\d)\s+(?:desks?|seats?|spots?|places?)\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
+    _BOOK_PHRASE = _R(r"\btrag\w*\s+(?:\w+\s+){0,5}?ein\b|\bschreib\w*\s+(?!(?:mir|uns|dir)\s+ein\b)(?:\w+\s+){0,5}?ein\b|\bmelde\w*\s+(?:\S+\s+){0,6}?an\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
+                      r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
+    global _BOOK_PHRASE2
+    _BOOK_PHRASE2 = _R(r"\bmach\w*\s+(?:\w+\s+){0,4}?fest\b|\bfestmachen\b|\bhalt\w*\s+(?:\S+\s+){0,6}?frei\b|\bfreihalten\b|"
+                       r"\banmelden\b|\bhold\s+(?:me\s+|us\s+)?(?:a|one|two|\d)\s+(?:desks?|seats?|spots?|places?)\b")
     _CHITCHAT = _Cues([
         (("wie",), r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bwie\s+weit\b|\bwie\s+war\s+dein\b"),
         (("how", "how's", "hows"), r"\bhow\s+are\s+you\b|\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bhow\s+far\b"),
@@ -528,9 +530,9 @@ def _compile_more() -> None:
     ])
     _CONT_RE = _Cues([
         (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b|"
-                    r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
+                    r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu|"
+                    r"aufgebraucht|ausgeschoepft|verplant)\b|"
                     r"\b(?:bezahlte|paid)\s+(?:\S+\s+)?\S*(?:tage|days)\b|\bremaining\s+days\b|"
-                    r"\b(?:\w*tage|days)\b.*\b(?:aufgebraucht|verbraucht|ausgeschoepft|verplant|used\s+up|run\s+out)\b|"
                     r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b")),
         (("wie", "wieviel", "wieviele"), (r"\bwie\s*viel\w*\s+(?:\w+\s+)?(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left|verbraucht|genutzt|used|aufgebraucht)\b|"
                                          r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b|"
@@ -542,7 +544,7 @@ def _compile_more() -> None:
         (("wie", "how"), (r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
                          r"\bhow\s+(?:often|many\s+times)\s+(?:can|may)\s+i\s+still\b")),
         (("hab", "habe", "have"), r"\b(?:hab|habe|have)\s+(?:ich|i)\s+(?:\S+\s+){0,3}?(?:noch|still|any)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
-        (("does", "do", "hat", "has"), r"\b(?:does|do)\s+[a-z]+\s+(?:still\s+)?have\s+(?:any\s+)?(?:\S+\s+)?days\b|"
+        (_DAYWORDS, r"\b(?:does|do)\s+[a-z]+\s+(?:still\s+)?have\s+(?:any\s+)?(?:\S+\s+)?days\b|"
                                       r"\bhat\s+(?:der\s+|die\s+)?[a-z]+\s+(?:noch|schon)\s+(?:\S+\s+)?\S*tage\b|"
                                       r"\bhas\s+[a-z]+\s+(?:still\s+)?got\s+(?:any\s+)?(?:\S+\s+)?days\b|"
                                       r"\b(?:has|have|did)\s+[a-z]+\s+(?:already\s+)?use[d]?\s+(?:up\s+)?(?:all\s+)?(?:\S+\s+)?days\b"),
@@ -710,10 +712,11 @@ def _compile_more() -> None:
                       r"azubi|partner|partnerin|teamkollegen|teamkollegin)\b(?!s)")
     _POLITE = _R(r"\b(?:if\s+(?:at\s+all\s+)?possible|if\s+you\s+can|wenn\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|"
                  r"falls\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|wenn'?s\s+geht|nach\s+moeglichkeit|wenn\s+moeglich|"
-                 r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine)|"
-                 r"(?<=[,;.!]\s)(?:falls|wenn|sofern)\s+(?:es\s+|da\s+|der\s+platz\s+)?noch\s+(?:was\s+|etwas\s+|einer\s+)?frei(?:\s+ist)?\s*[.!]*\s*$|"
+                 r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine))\b")
+    global _POLITE_IF
+    _POLITE_IF = _R(r"(?:(?<=[,;.!]\s)(?:falls|wenn|sofern)\s+(?:es\s+|da\s+|der\s+platz\s+)?noch\s+(?:was\s+|etwas\s+|einer\s+)?frei(?:\s+ist)?\s*[.!]*\s*$|"
                  r"(?<=[,;.!]\s)if\s+(?:there'?s\s+)?(?:still\s+)?(?:one\s+|a\s+desk\s+|anything\s+)?(?:available|free)\s*[.!]*\s*$|"
-                 r"\bif\s+(?:there'?s|there\s+is)\s+(?:still\s+)?(?:space|room|a\s+(?:desk|seat|spot))(?:\s+(?:left|free|available))?\s*[.!]*\s*$)\b")
+                 r"\bif\s+(?:there'?s|there\s+is)\s+(?:still\s+)?(?:space|room|a\s+(?:desk|seat|spot))(?:\s+(?:left|free|available))?\s*[.!]*\s*$)")
     _CLAUSE_Q = _R(r"[,;.:]\s*(?:und\s+|aber\s+|also\s+|and\s+|but\s+)?(?:(?:ist|sind|gibt|gibts|geht|hat|habt|haben|is|are|any|kriegt|kann)\s+"
                    r"(?:da|es|man|there|it|noch|dort|was)|wie\s+(?:ist|sieht|schaut|steht)|how\s+(?:is|does|about|are)|what\s+about)\b")
     _WEEKEND = _R(r"\b(?:(?P<after>nach\s+dem|after\s+the)|(?P<mod>uebernaechste[ns]?|naechste[ns]?|kommende[ns]?|next|coming|this|"
@@ -2329,7 +2332,8 @@ class _Parser:
                     and toks[1] not in _SUBJUNCTIVE_REQ))
         it.question = q
         has_book = bool(ts & _K_BOOK) \
-            or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s)) \
+            or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s) or not ts.isdisjoint(_BOOKPH2_GATE)
+                                                   and _BOOK_PHRASE2.search(s)) \
             or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen")) for t in _S_BOOK.findall(jt)) \
             or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q))
         if has_book and q and _BEFORE_BOOK.search(s):
@@ -2337,12 +2341,12 @@ class _Parser:
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
         unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
-        if ts & {"possible", "moeglich", "geht", "can", "kannst", "passt"} \
-                or ts & {"frei", "free", "available", "space", "room"} and ts & {"falls", "wenn", "sofern", "if"}:  # "if possible", "wenn's geht"
+        if ts & {"possible", "moeglich", "geht", "can", "kannst", "passt"}:  # "if possible", "wenn's geht"
             w = _POLITE.sub(_blank, w)
-            s_av = _POLITE.sub(" ", s)  # "..., falls noch was frei ist" asks for nothing
-        else:
-            s_av = s
+        s_av = s
+        if ts & {"frei", "free", "available", "space", "room"} and ts & {"falls", "wenn", "sofern", "if"}:
+            w = _POLITE_IF.sub(_blank, w)
+            s_av = _POLITE_IF.sub(" ", s)  # "..., falls noch was frei ist" asks for nothing
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
                 and t not in _REQ and not t.isdigit() and len(t) > 1 and t != unknown_place]
         topic = not _TOPIC.isdisjoint(_WORDS.findall(w)) or bool(_CHITCHAT.search(s, ts)) \
@@ -2714,6 +2718,7 @@ _SAFE_INTENTS = frozenset({"availability", "who", "smalltalk", "help", "thanks",
                            "company_contingent", "team_bookings", "member_contingent"})
 _NOTIFY_GATE = frozenset({"nachricht", "nachrichten", "message", "messages", "ping", "pings", "mail", "mails", "push",
                           "notification", "notifications", "benachrichtigungen", "pushnachrichten", "pushs"})
+_BOOKPH2_GATE = frozenset({"fest", "festmachen", "frei", "freihalten", "anmelden", "hold"})
 _SENDER = frozenset({"ich", "i", "mir", "mich", "me", "bin", "i'm", "hab", "habe", "nehme", "nehm", "wir", "we", "uns"})
 _STORY_PAST = frozenset({"war", "waren", "warst", "gewesen", "were", "went", "had", "hatte", "hatten", "geklappt"})
 _REQ_NOT_PAST = frozenset((_REQ - {"bitte", "please", "pls", "plz"}) | {"waere", "waer", "haette", "haetten", "would", "could",
