@@ -678,7 +678,8 @@ def _compile_more() -> None:
         (("viel", "wieviel"), r"\b(?:viel|wieviel)\s+(?:ist\s+)?(?:\w+\s+){0,3}?los\b"),
         (("booked",), r"\bbooked\s+(?:out|up)\b"),
         (("noch",), (r"\bnoch\s+(?:was\s+)?zu\s+kriegen\b|\bnoch\s+(?:platz|plaetze|was)\b.*\?|"
-                    r"^\s*(?:und\s+)?noch\s+(?:ein\s+|einen\s+|nen\s+)?(?:platz|plaetze|tisch|tische|was|etwas|raum)\b")),
+                    r"^\s*(?:und\s+)?noch\s+(?:ein\s+|einen\s+|nen\s+)?(?:platz|plaetze|tisch|tische|was|etwas|raum)\b"
+                    r"(?![^?]*\b(?:bitte|please|danke)\b[^?]*$)")),
         (("what's", "whats"), r"\bwhat'?s\s+available\b"),
         (("has", "have", "hat", "haben"), r"\b(?:has|have|hat|haben)\s+(?:\w+\s+)?(?:room|space|capacity|kapazitaet\w*)\b"),
         (("room", "space", "desk", "desks", "seat", "seats"),
@@ -689,7 +690,7 @@ def _compile_more() -> None:
     _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
     _PRICE_RE = _R(r"\bhow\s+much\s+is\s+(?:a|one)\b|\bwas\s+kostet\b")
     _DAYOFF_RE = _R(r"\b(?:hab\w*|nehm\w*\s+mir|nehm\w*\s+ich(?:\s+mir)?)\s+(?:\w+\s+){0,2}?frei\b(?!\s*\?)(?!.*\?)")
-    _TAGQ = _R(r"(?:[,;.!-]\s*|\s)(?:(?:und|and|also|so)\s+)?(?:geht\s+(?:das|klar|es|sowas)|mach(?:st)?\s+du\s+(?:das|es)|erledigst\s+du\s+das|kriegst\s+du\s+das\s+hin|passt\s+(?:das|es)|klappt\s+(?:das|es)|"
+    _TAGQ = _R(r"(?:[,;.!-]\s*|\s)(?:(?:und|and|also|so)\s+)?(?:geht\s+(?:(?:das|es)\s+klar|das|klar|es|sowas)|mach(?:st)?\s+du\s+(?:das|es)|erledigst\s+du\s+das|kriegst\s+du\s+das\s+hin|passt\s+(?:das|es)|klappt\s+(?:das|es)|"
                r"ok(?:ay)?|in\s+ordnung|moeglich|machbar|possible|doable|is\s+that\s+(?:ok(?:ay)?|possible|fine|alright)|"
                r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja)\s*\?+\s*$")
     _IFFREE = _R(r"\b(?:if|when|once|as\s+soon\s+as|falls|wenn|sobald|sowie)\b.*\b(?:frei\s+wird|freiwird|frei\s+werden|"

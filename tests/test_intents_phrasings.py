@@ -237,3 +237,8 @@ def test_intent_of_a_phrasing_family_8(text, intent):
 def test_a_member_asked_about_with_den_tagen():
     it = p("Wie sieht's bei Carla aus mit den Tagen?")
     assert (it.intent, it.name) == ("member_contingent", "Carla")
+
+
+@pytest.mark.parametrize("text", ["Morgen zu dritt nach Senden, geht das klar?", "Noch einen Tisch für Donnerstag in Senden bitte, danke!"])
+def test_requests_with_a_tag_or_bitte_are_bookings(text):
+    assert p(text).intent == "book"
