@@ -1489,7 +1489,7 @@ class _Parser:
                                  else (desks.append(2), _blank(mm))[1], w)
         if not desks and tokset & {"bring", "bringe", "bringing", "plus", "+1"} or "+1" in w:  # "ich bring noch jemanden mit"
             w = _DESKS_BRING.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
-        if not desks and tokset & {"kommt", "comes", "coming", "joining", "joins"} and _DESKS_COMES.search(w):
+        if not desks and not tokset.isdisjoint(_COMES_GATE) and _DESKS_COMES.search(w):
             w = _DESKS_COMES.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)  # "..., mein Kollege kommt mit"
         if not desks and tokset & {"mit", "with"}:  # "mit meiner Kollegin", "with a colleague": the two of us
             w = _DESKS_WITH1.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
@@ -2345,7 +2345,7 @@ class _Parser:
         if ts & {"possible", "moeglich", "geht", "can", "kannst", "passt"}:  # "if possible", "wenn's geht"
             w = _POLITE.sub(_blank, w)
         s_av = s
-        if ts & {"frei", "free", "available", "space", "room"} and ts & {"falls", "wenn", "sofern", "if"}:
+        if not ts.isdisjoint(_FREE_GATE) and not ts.isdisjoint(_IF_GATE):
             w = _POLITE_IF.sub(_blank, w)
             s_av = _POLITE_IF.sub(" ", s)  # "..., falls noch was frei ist" asks for nothing
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
@@ -2373,7 +2373,7 @@ class _Parser:
         # --- intents named by their own words -------------------------------------------------
         if ts & {"sprache", "language"} and len(toks) <= 3:
             return "language", 0.95, None
-        if q and ts & {"bedeutet", "bedeuten", "heisst", "mean", "means"} and _MEANS.search(s) and not (it.dates or it.space):
+        if q and not ts.isdisjoint(_MEANS_GATE) and _MEANS.search(s) and not (it.dates or it.space):
             return "help", 0.85, None  # "Was bedeutet Kontingent?", "What does waitlist mean?"
         if ts & _K_LANG.keys() and _LANG_REPLY.search(s) and not (it.dates or it.space):
             return "language", 0.9, None  # "Kannst du auf Englisch antworten? ...", "reply in English"
@@ -2399,7 +2399,7 @@ class _Parser:
                                and ts & _K_IMPACT_WHAT)) and not (has_book and (it.dates or it.space)):
             return "impact", 0.9, None
         company = bool(ts & _K_COMPANY) or bool(_S_FIRM.search(jt))
-        me_words = {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"}
+        me_words = _ME_WORDS
         contish = bool(ts & _K_CONT) or "kontingent" in jt or "contingent" in jt or bool(_S_CONT.search(jt)) \
             or _CONT_RE.search(s, ts | {"tage"} if _E_TAGE.search(jt) else ts)
         if contish and ts & _K_PRICE and (it.space or ts & {"ohne", "without"}):
@@ -2451,7 +2451,7 @@ class _Parser:
                 return "member_contingent", 0.8, "contingent"
         if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s) \
                 or "'s" in s and not it.dates and not it.space and _NAME_POSS.search(s) \
-                or len(toks) <= 5 and ts & {"tage", "days", "resttage"} and ts & {"von", "of", "for", "fuer"}:
+                or len(toks) <= 5 and not ts.isdisjoint(_DAYS_GATE) and not ts.isdisjoint(_OF_GATE):
             nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or name_after(_NAME_VFINAL) or None
             if not nm and contish:
                 g = name_after(_NAME_GEN)  # "Wie steht's um Lisas Kontingent?"
@@ -2520,7 +2520,7 @@ class _Parser:
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
         who_words = ts & _K_WHO - ({"jemanden", "someone", "somebody"} if it.desks > 1 else set())
-        if has_book and who_words <= {"jemand", "someone", "somebody", "anyone", "anybody"} and ts & {"mir", "me", "mich"}:
+        if has_book and who_words and who_words <= _SOMEONE and not ts.isdisjoint(_TO_ME):
             who_words = set()  # "Bucht mir bitte jemand Senden für morgen?": asked to book, not who is there
         if not topic and ((who_words or ts & {"welche", "which"} and ts & _PEOPLE)
                           and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
@@ -2719,6 +2719,15 @@ _SAFE_INTENTS = frozenset({"availability", "who", "smalltalk", "help", "thanks",
                            "company_contingent", "team_bookings", "member_contingent"})
 _NOTIFY_GATE = frozenset({"nachricht", "nachrichten", "message", "messages", "ping", "pings", "mail", "mails", "push",
                           "notification", "notifications", "benachrichtigungen", "pushnachrichten", "pushs"})
+_COMES_GATE = frozenset({"kommt", "comes", "coming", "joining", "joins"})
+_ME_WORDS = frozenset({"mir", "ich", "i", "me", "my", "mein", "meine", "mich"})
+_FREE_GATE = frozenset({"frei", "free", "available", "space", "room"})
+_IF_GATE = frozenset({"falls", "wenn", "sofern", "if"})
+_SOMEONE = frozenset({"jemand", "someone", "somebody", "anyone", "anybody"})
+_TO_ME = frozenset({"mir", "me", "mich"})
+_MEANS_GATE = frozenset({"bedeutet", "bedeuten", "heisst", "mean", "means"})
+_DAYS_GATE = frozenset({"tage", "days", "resttage"})
+_OF_GATE = frozenset({"von", "of", "for", "fuer"})
 _BOOKPH2_GATE = frozenset({"fest", "festmachen", "frei", "freihalten", "anmelden", "hold"})
 _SENDER = frozenset({"ich", "i", "mir", "mich", "me", "bin", "i'm", "hab", "habe", "nehme", "nehm", "wir", "we", "uns"})
 _STORY_PAST = frozenset({"war", "waren", "warst", "gewesen", "were", "went", "had", "hatte", "hatten", "geklappt"})
