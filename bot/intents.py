@@ -262,7 +262,9 @@ def _compile_regexes() -> None:
     _DMON = _R(
         rf"(?<![\d.])(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:of\s+)?({_MONTH_RE})\b\.?(?:\s*,?\s*(\d{{4}})(?!\s*(?:uhr|:)))?"
     )
-    _MOND = _R(rf"\b({_MONTH_RE})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?![\d.:])(?:\s*,?\s*(\d{{4}}))?")
+    _MOND = _R(rf"\b({_MONTH_RE})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?![\d.:])"
+               r"(?!\s*(?:(?:more|mehr|extra|weitere|zusaetzliche|bezahlte|paid)\s+)?(?:tage|tagen|days|wochen|weeks|stunden|hours)\b)"
+               r"(?:\s*,?\s*(\d{4}))?")
     _DAYOF = _R(
         r"\b(?:am|den|dem|on\s+the|on|the|zum|ab\s+dem|fuer\s+den)\s+(\d{1,2})(?:\.|st\b|nd\b|rd\b|th\b)(?!\d)"
         r"|(?<![\d.])\b(\d{1,2})(?:st|nd|rd|th)\b"
@@ -290,7 +292,8 @@ def _compile_regexes() -> None:
     )
     _MONTHCTX = _R(
         rf"\b(?:(?:im|in|for|during|throughout|ganzen|whole|den|the|all\s+of|of)\s+)?({_MONTH_RE})\b\.?(?:\s+(\d{{4}}))?"
-        r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current)\s+(?:monat|month)\b"
+        r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current|letzte[nrsm]?|vorige[nrsm]?|"
+        r"vergangene[nrsm]?|last|previous|past)\s+(?:monat|month)\b"
     )
     _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle|(?<!wie\s)immer|(?<!after\s)all(?![\s-]day))\b")
     _EVERYDAY = _R(
@@ -331,6 +334,7 @@ def _compile_regexes() -> None:
     _LABEL_GAP = _R(r"^[\s,(]*(?:den|der|dem|the)?[\s,(]*$")
     _LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
     _compile_more()
+    _compile_phrasings()
     _REGEXES_READY = True
 
 
@@ -371,6 +375,50 @@ _HOURWORDS = {
 }
 
 
+def _compile_phrasings() -> None:
+    """Families of phrasings found by a fresh dev set (blind3): plans that fell through, "hast mir geholfen",
+    "auf Englisch antworten", "bevor ich buche", daily messages, "falls ... doch noch", "vor dem Urlaub"."""
+    global _OFF_START, _MEANS, _DESKS_COMES, _NAME_VFINAL, _GRANT, _GRANT_DAYS, _NAME_SUBJ, _NAME_GEN, _E_REMIND, _FELL_THROUGH, _HELPED, _LANG_REPLY, _BEFORE_BOOK, _NOTIFY, _IFSTILL, _AROUND_LEAVE, _OUR_CONT, _HOW_OFTEN
+    _R = re.compile
+    _E_REMIND = _ends("erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen")
+    _FELL_THROUGH = _R(r"\b(?:waere|waer|wars|haette)\w*\s+(?:\S+\s+){0,4}?gewesen\b|\bwould(?:'ve|\s+have)\s+been\b|"
+                       r"\b(?:would|could|should)(?:'ve|\s+have)\s+(?:liked|loved|been|gone|come|worked|booked)\b|"
+                       r"\beigentlich\s+(?:\w+\s+){0,2}?(?:wollte|wollten|hatte|hatten|war)\b(?=.*\baber\b)|"
+                       r"\b(?:wollte|wollten)\s+(?:\w+\s+){0,2}?eigentlich\b(?=.*\baber\b)|"
+                       r"\bhaette\w*\s+(?:\S+\s+){0,3}?(?:gepasst|geklappt|gegangen|funktioniert|gefallen)\b|"
+                       r"\b(?:i|we)\s+(?:was\s+going|were\s+going|wanted|had\s+planned|was\s+planning|were\s+planning)\s+to\b(?=.*\bbut\b)")
+    _HELPED = _R(r"\b(?:hast|habt|haben\s+sie|du\s+hast)\s+(?:mir|uns)\s+(?:\w+\s+){0,2}?geholfen\b|\bhat\s+(?:\w+\s+)?geholfen\b|"
+                 r"\byou(?:'ve|\s+have)?\s+(?:really\s+|been\s+)?(?:helped|a\s+(?:great\s+|big\s+)?help)\b|\bthat\s+helped\b|"
+                 r"\b(?:sehr|echt|mega|super)\s+hilfreich\b|\b(?:very|really|super)\s+helpful\b")
+    _LANG_REPLY = _R(r"\b(?:auf|in)\s+(?:englisch|english|deutsch|german)\s+(?:\w+\s+){0,2}?(?:antworten|antwortest|antworte|"
+                     r"schreiben|schreibst|reden|sprechen|sprichst|kommunizieren|weiter(?:machen)?)\b|"
+                     r"\b(?:answer|reply|respond|write|talk|speak|continue)\s+(?:\w+\s+){0,2}?in\s+(?:english|german)\b|"
+                     r"\b(?:english|englisch|german|deutsch)\s+(?:please|bitte)\b")
+    _BEFORE_BOOK = _R(r"\b(?:bevor|ehe|before)\s+(?:ich|wir|i|we)\s+(?:\w+\s+){0,3}?(?:buche|buchen|book|reserviere|reserve)\b")
+    _NOTIFY = _R(r"\b(?:jeden|jede|jedes|every|each|taeglich|daily|abends|morgens|staendig|dauernd|immer)\s+(?:\w+\s+){0,3}?"
+                 r"(?:nachricht|nachrichten|message|messages|ping|pings|benachrichtigung\w*|notification\w*|push\w*|mails?)\b|"
+                 r"\b(?:nachrichten|messages|benachrichtigung\w*|notification\w*|pings)\s+(?:\w+\s+){0,2}?"
+                 r"(?:jeden|jede|every|each|taeglich|daily)\b")
+    _IFSTILL = _R(r"\b(?:falls|wenn|sobald|if)\b[^.?!]*\b(?:doch\s+noch|doch\s+was|still\s+(?:gets?|has|opens?))\b")
+    _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?(?:urlaub|holiday|holidays|vacation)\b")
+    _OUR_CONT = _R(r"\b(?:unser\w*|our)\s+(?:\w+\s+)?(?:\w*kontingent|\w*contingent|quota|budget|guthaben|tage|days)\b")
+    _NAME_GEN = _R(r"\b([a-z]{3,}s)\s+(?:rest)?(?:kontingent|contingent|tage|guthaben|budget|resttage|quota)\b")
+    _GRANT = _R(r"\b(?:gib|gebe|geb|give|grant|schenk\w*|bewillig\w*|genehmig\w*)\s+(?:der\s+|dem\s+|die\s+)?(?=([a-z]+)\b)")
+    _GRANT_DAYS = _R(r"\b(?:\d+|ein|einen|one|zwei|two|drei|three|vier|four|fuenf|five|zehn|ten|paar|few|couple)\s+"
+                     r"(?:(?:more|mehr|extra|weitere|zusaetzliche|bezahlte|paid)\s+)?(?:\w+\s+)?(?:tage|days|urlaubstage)\b")
+    _NAME_SUBJ = _R(r"^\s*(?:(?:der|die|unser|unsere|mein|meine|my|our)\s+)?(?:(?:kollege|kollegin|mitarbeiter|mitarbeiterin|colleague|"
+                    r"employee|azubi|praktikant|praktikantin|herr|frau)\s+)?(?=([a-z]+)\s+(?:ist|hat|is|has|nimmt|takes|braucht|needs|"
+                    r"bekommt|kriegt|gets|soll|should|will|wird|bleibt|fehlt|macht|geht|faehrt)\b)")
+    _DESKS_COMES = _R(r"\b(?:mein|meine|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*|praktikant\w*|azubi)\s+"
+                      r"(?:kommt\s+(?:auch\s+)?mit|comes\s+(?:along|too|with\s+me)|is\s+(?:coming\s+(?:along|too|with\s+me)|joining(?:\s+me)?)|"
+                      r"joins(?:\s+me)?)\b")
+    _NAME_VFINAL = _R(r"\b(?:tage|kontingent|days)\s+(?:der\s+|die\s+)?(?=([a-z]+)\s+(?:noch\s+|schon\s+|diesen\s+monat\s+)*"
+                      r"(?:hat|haben|uebrig|verbraucht|left)\b)")
+    _OFF_START = _R(r"\s*off\s+(?:on|the|next|this|tomorrow|today|all|from|until)\b")  # "Off on Friday, dentist"
+    _MEANS = _R(r"\bwas\s+(?:bedeutet|bedeuten|heisst)\b|\bwhat\s+(?:does|do|is\s+meant\s+by)\b.*\bmeans?\b|\bwhat\s+is\s+meant\b")
+    _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
+
+
 def _compile_more() -> None:
     """Patterns added for issue 13 (lists of days, counted series, colloquial times, ...)."""
     global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
@@ -381,7 +429,8 @@ def _compile_more() -> None:
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
-    _S_BOOKPH = _stems("trag", "schreib", "eintrag", "sign", "put", "book", "mach", "hau", "pack", "setz", "melde")
+    _S_BOOKPH = _stems("trag", "schreib", "eintrag", "sign", "put", "book", "mach", "hau", "pack", "setz", "melde", "halt",
+                        "freihalt", "hold", "anmeld")
     _S_BOOK = _R(" ((?:" + "|".join(_BOOK_STEMS) + r")\S*)")
     _S_REMIND = _stems("erinner", "remind")
     _S_SAVED = _stems("gespart", "eingespart", "spare", "saved", "sav")
@@ -431,8 +480,11 @@ def _compile_more() -> None:
     _FEAT_GATE = _R(r"monitor|bildschirm|screen|display|ruhig|ruhe|leise|still|quiet|silent|calm|steh|stand|"
                     r"verstell|adjustable").search
     _FEAT_NEG = _R(r"\b(?:ohne|without|kein\w*|no|not|nicht)\s+(?:(?:a|an|einen?|so|mit|with|any)\s+)?$")
-    _BOOK_PHRASE = _R(r"\b(?:trag|schreib)\w*\s+(?:\w+\s+){0,5}?ein\b|\bmelde\w*\s+(?:\S+\s+){0,6}?an\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
+    _BOOK_PHRASE = _R(r"\btrag\w*\s+(?:\w+\s+){0,5}?ein\b|\bschreib\w*\s+(?!(?:mir|uns|dir)\s+ein\b)(?:\w+\s+){0,5}?ein\b|\bmelde\w*\s+(?:\S+\s+){0,6}?an\b|\b(?:hau|pack|setz)\w*\s+(?:\S+\s+){0,6}?rein\b|\beintragen\b|\bsign\s+me\s+up\b|"
                       r"\bput\s+me\s+down\b|\bbook\s+me\b|\bmach\w*\s+(?:\w+\s+){0,4}klar\b")
+    global _BOOK_PHRASE2
+    _BOOK_PHRASE2 = _R(r"\bmach\w*\s+(?:\w+\s+){0,4}?fest\b|\bfestmachen\b|\bhalt\w*\s+(?:\S+\s+){0,6}?frei\b|\bfreihalten\b|"
+                       r"\banmelden\b|\bhold\s+(?:me\s+|us\s+)?(?:a|one|two|\d)\s+(?:desks?|seats?|spots?|places?)\b")
     _CHITCHAT = _Cues([
         (("wie",), r"\bwie\s+geht'?s\b|\bwie\s+gehts\b|\bwie\s+geht\s+es\s+(?:dir|euch|ihnen)\b|\bwie\s+weit\b|\bwie\s+war\s+dein\b"),
         (("how", "how's", "hows"), r"\bhow\s+are\s+you\b|\bhow\s+is\s+your\b|\bhow'?s\s+it\s+going\b|\bhow\s+far\b"),
@@ -458,7 +510,8 @@ def _compile_more() -> None:
     ])
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bmake\s+(?:that|it)\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:\w+\s+){0,2}?(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen|perfekt|ideal)\b")
     _UNDO_PHRASE = _Cues([
-        (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bmach\w*\s+(?:das|es)\s+(?:wieder\s+)?weg\b"),
+        (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bmach\w*\s+(?:das|es)\s+(?:wieder\s+)?weg\b|"
+                                                        r"\bmach\w*\s+(?:das|es)\s+(?:\w+\s+)?zurueck\b"),
         (("nimm",), r"\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b"),
         (("letzte", "letzten", "letzter", "letztes", "last", "latest", "vorige", "vorigen", "previous"),
          r"\b(?:letzte[nrs]?|last|latest|vorige[nrs]?|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
@@ -473,16 +526,25 @@ def _compile_more() -> None:
          r"\b(?:falsche[rns]?|wrong)\s+(?:tag|day|buchung|booking|platz|ort|space|datum|date)\b(?!.*\b(?:statt|instead|sondern)\b)"),
         (("oops", "ups", "hoppla", "huch", "upsi", "whoops", "uups"), r"^\s*(?:oops|ups|hoppla|huch|upsi|whoops|uups)\b"),
         (("didn't", "didnt"), r"\bi\s+didn'?t\s+(?:want|mean)\s+(?:that|to)\b"),
+        (("vergiss",), r"^\s*(?:\w+,?\s+)?vergiss\s+(?:das|es)\s*(?:(?:gerade|grad|eben|vorhin|wieder|bitte)\s*)*[.!]*\s*$"),
     ])
     _CONT_RE = _Cues([
         (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b|"
-                    r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu)\b|"
+                    r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu|"
+                    r"aufgebraucht|ausgeschoepft|verplant)\b|"
                     r"\b(?:bezahlte|paid)\s+(?:\S+\s+)?\S*(?:tage|days)\b|\bremaining\s+days\b|"
-                    r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b")),
+                    r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b|"
+                    r"\b(?:does|do)\s+[a-z]+\s+(?:still\s+)?have\s+(?:any\s+)?(?:\S+\s+)?days\b|"
+                    r"\bhat\s+(?:der\s+|die\s+)?[a-z]+\s+(?:noch|schon)\s+(?:\S+\s+)?\S*tage\b|"
+                    r"\bhas\s+[a-z]+\s+(?:still\s+)?got\s+(?:any\s+)?(?:\S+\s+)?days\b|"
+                    r"\b(?:has|have|did)\s+[a-z]+\s+(?:already\s+)?use[d]?\s+(?:up\s+)?(?:all\s+)?(?:\S+\s+)?days\b")),
         (("wie", "wieviel", "wieviele"), (r"\bwie\s*viel\w*\s+(?:\w+\s+)?(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left|verbraucht|genutzt|used|aufgebraucht)\b|"
-                                         r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b")),
+                                         r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b|"
+                                         r"\bwie\s*viel\w*\s+(?:\w+\s+)?(?:hat|haben)\s+(?:der\s+|die\s+)?[a-z]+\s+(?:\S+\s+){0,3}?"
+                                         r"(?:genutzt|verbraucht|aufgebraucht|verbucht|verplant)\b")),
         (("budget", "guthaben"), r"\b(?:budget|guthaben)\b"),
         (("noch",), r"\bnoch\s+an\s+tagen\b"),
+        (("tagen",), r"\bmit\s+(?:den|seinen|ihren|meinen|deinen)\s+(?:\w+\s+)?tagen\b"),
         (("wie", "how"), (r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
                          r"\bhow\s+(?:often|many\s+times)\s+(?:can|may)\s+i\s+still\b")),
         (("hab", "habe", "have"), r"\b(?:hab|habe|have)\s+(?:ich|i)\s+(?:\S+\s+){0,3}?(?:noch|still|any)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
@@ -490,7 +552,7 @@ def _compile_more() -> None:
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
     _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|bei|darf|kann|can|may|bekommt|kriegt|gets|restkontingent|"
-                    r"kontingent|contingent|quota)\s+(?=([a-z]+)\b)")
+                    r"kontingent|contingent|quota)\s+(?:(?:der|die|den|dem)\s+)?(?=([a-z]+)\b)")
     _NAME_POSS = _R(r"\b([a-z]+)'s\s+(?:\w+\s+){0,2}?(?:contingent|quota|days|allowance|balance|kontingent|tage|budget|guthaben)\b")
     _CANCEL_PHRASE = _Cues([  # word-gated: "<stem>" stands for streich*/dazwischen*/entfaell*/gestrichen (see _S_CANC)
         (("doch",), r"\bdoch\s+nicht\b"),
@@ -549,6 +611,7 @@ def _compile_more() -> None:
         (("sat", "sitting", "took", "settled"), (r"\bsat\s+down\b|\bi'?\s*a?m\s+sitting\s+(?:at|in)\b|\btook\s+my\s+(?:seat|desk)\b|"
                                                 r"\bsettled\s+in\b")),
         (("sitze", "hingesetzt", "eingetroffen"), r"\bsitze\b|\bhingesetzt\b|\beingetroffen\b"),
+        (("gesetzt",), r"\b(?:mich|hin)\s+(?:\w+\s+){0,4}?gesetzt\b"),
         (("sitz", "hock", "hocke"), r"\b(?:sitz|hocke?)\s+(?:\w+\s+){0,2}?(?:schon|jetzt|grad|gerade|nun|hier|am|im)\b"),
         (("i've", "ive"), r"\bi'?ve\s+arrived\b"),
     ])
@@ -567,6 +630,7 @@ def _compile_more() -> None:
         (("booked", "reserved", "bookings", "reservations"),
          r"\b(?:do|did|have)\s+i\s+(?:have\s+|got\s+)?(?:\w+\s+){0,2}?(?:booked|reserved|bookings|reservations)\b"),
         (("bin",), r"\bwann\s+bin\s+ich\b|\bwo\s+bin\s+ich\b"),
+        (("sitz", "sitze", "sitzen", "sit", "sitting"), r"\bwo\s+sitze?\s+ich\b|\bwhere\s+(?:do|will|am)\s+i\s+(?:sit|be\s+sitting|sitting)\b"),
         (("hab", "habe"), r"\b(?:hab|habe)\s+ich\s+(?:\w+\s+){0,3}?schon\s+(?:was|etwas)\b"),
         (("hab", "habe", "have", "do"), (r"\b(?:hab|habe|have|do)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:einen\s+|a\s+|ne\s+|nen\s+)?"
                                         r"(?:platz|desk|buchung|booking|seat|tisch)\b|\bwelche\s+(?:tage|plaetze)\s+(?:habe|hab)\s+ich\b")),
@@ -614,7 +678,8 @@ def _compile_more() -> None:
         (("viel", "wieviel"), r"\b(?:viel|wieviel)\s+(?:ist\s+)?(?:\w+\s+){0,3}?los\b"),
         (("booked",), r"\bbooked\s+(?:out|up)\b"),
         (("noch",), (r"\bnoch\s+(?:was\s+)?zu\s+kriegen\b|\bnoch\s+(?:platz|plaetze|was)\b.*\?|"
-                    r"^\s*(?:und\s+)?noch\s+(?:ein\s+|einen\s+|nen\s+)?(?:platz|plaetze|tisch|tische|was|etwas|raum)\b")),
+                    r"^\s*(?:und\s+)?noch\s+(?:ein\s+|einen\s+|nen\s+)?(?:platz|plaetze|tisch|tische|was|etwas|raum)\b"
+                    r"(?![^?]*\b(?:bitte|please|danke)\b[^?]*$)")),
         (("what's", "whats"), r"\bwhat'?s\s+available\b"),
         (("has", "have", "hat", "haben"), r"\b(?:has|have|hat|haben)\s+(?:\w+\s+)?(?:room|space|capacity|kapazitaet\w*)\b"),
         (("room", "space", "desk", "desks", "seat", "seats"),
@@ -624,8 +689,8 @@ def _compile_more() -> None:
     ])
     _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
     _PRICE_RE = _R(r"\bhow\s+much\s+is\s+(?:a|one)\b|\bwas\s+kostet\b")
-    _DAYOFF_RE = _R(r"\b(?:hab\w*|nehm\w*\s+mir)\s+(?:\w+\s+){0,2}?frei\b(?!\s*\?)(?!.*\?)")
-    _TAGQ = _R(r"(?:[,;.!-]\s*|\s)(?:(?:und|and|also|so)\s+)?(?:geht\s+(?:das|klar|es|sowas)|mach(?:st)?\s+du\s+(?:das|es)|erledigst\s+du\s+das|kriegst\s+du\s+das\s+hin|passt\s+(?:das|es)|klappt\s+(?:das|es)|"
+    _DAYOFF_RE = _R(r"\b(?:hab\w*|nehm\w*\s+mir|nehm\w*\s+ich(?:\s+mir)?)\s+(?:\w+\s+){0,2}?frei\b(?!\s*\?)(?!.*\?)")
+    _TAGQ = _R(r"(?:[,;.!-]\s*|\s)(?:(?:und|and|also|so)\s+)?(?:geht\s+(?:(?:das|es)\s+klar|das|klar|es|sowas)|mach(?:st)?\s+du\s+(?:das|es)|erledigst\s+du\s+das|kriegst\s+du\s+das\s+hin|passt\s+(?:das|es)|klappt\s+(?:das|es)|"
                r"ok(?:ay)?|in\s+ordnung|moeglich|machbar|possible|doable|is\s+that\s+(?:ok(?:ay)?|possible|fine|alright)|"
                r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja)\s*\?+\s*$")
     _IFFREE = _R(r"\b(?:if|when|once|as\s+soon\s+as|falls|wenn|sobald|sowie)\b.*\b(?:frei\s+wird|freiwird|frei\s+werden|"
@@ -649,6 +714,10 @@ def _compile_more() -> None:
     _POLITE = _R(r"\b(?:if\s+(?:at\s+all\s+)?possible|if\s+you\s+can|wenn\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|"
                  r"falls\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|wenn'?s\s+geht|nach\s+moeglichkeit|wenn\s+moeglich|"
                  r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine))\b")
+    global _POLITE_IF
+    _POLITE_IF = _R(r"(?:(?<=[,;.!]\s)(?:falls|wenn|sofern)\s+(?:es\s+|da\s+|der\s+platz\s+)?noch\s+(?:was\s+|etwas\s+|einer\s+)?frei(?:\s+ist)?\s*[.!]*\s*$|"
+                 r"(?<=[,;.!]\s)if\s+(?:there'?s\s+)?(?:still\s+)?(?:one\s+|a\s+desk\s+|anything\s+)?(?:available|free)\s*[.!]*\s*$|"
+                 r"\bif\s+(?:there'?s|there\s+is)\s+(?:still\s+)?(?:space|room|a\s+(?:desk|seat|spot))(?:\s+(?:left|free|available))?\s*[.!]*\s*$)")
     _CLAUSE_Q = _R(r"[,;.:]\s*(?:und\s+|aber\s+|also\s+|and\s+|but\s+)?(?:(?:ist|sind|gibt|gibts|geht|hat|habt|haben|is|are|any|kriegt|kann)\s+"
                    r"(?:da|es|man|there|it|noch|dort|was)|wie\s+(?:ist|sieht|schaut|steht)|how\s+(?:is|does|about|are)|what\s+about)\b")
     _WEEKEND = _R(r"\b(?:(?P<after>nach\s+dem|after\s+the)|(?P<mod>uebernaechste[ns]?|naechste[ns]?|kommende[ns]?|next|coming|this|"
@@ -695,7 +764,7 @@ def _compile_more() -> None:
                      r"ask|asking|wondering|know|sure)\b[^.?!]{0,30}?\b(?:ob|whether|if)\b|"
                      r"^\s*(?:kurze\s+|eine\s+)?(?:frage|question|quick\s+question)\b")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
-                    r"would\s+you|will\s+you)\b"
+                    r"would\s+you|will\s+you|wuerdest\s+du|wuerden\s+sie|schaffst\s+du(?:\s+es)?|(?:kriegst|bekommst)\s+du(?=.*\bhin\b)|kriegste(?=.*\bhin\b))\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen|unterkommen)\b|"
@@ -722,7 +791,7 @@ def _compile_more() -> None:
     _HOURW_RANGE = _R(rf"(\d{{1,2}}(?::\d\d)?)\s*(?:-|bis|to|und|and)\s*({hw})\b{unitless}")
     _HOURW_UHR = _R(rf"\b({hw})\s+uhr\b")
     _HALFDAY = _R(r"\b(?:halbtags?|halbtaegig\w*|(?:einen\s+)?halbe[nr]?\s+tag|half[\s-]?(?:a[\s-])?day)\b")
-    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of)\s+({_NUM_RE})\b(?!\s*(?:uhr|:))|"
+    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of|gruppe\s+(?:von|aus))\s+({_NUM_RE})\b(?!\s*(?:uhr|:))|"
                     r"(?<![\d.:])\b(\d{1,2})\s*x\s+(?:platz|plaetze|desks?|tische?|seats?)\b|"
                     rf"\b(?:fuer|for)\s+(\d{{1,2}}|{'|'.join(k for k in _NUMWORDS if _NUMWORDS[k] > 1)})\b"
                     rf"(?!\s*(?:uhr|h\b|tage?n?|days?|wochen?|weeks?|stunden|hours?|monate?n?|months?|:|\.\d|pm\b|-|bis|to\b"
@@ -776,7 +845,8 @@ _GREET_FILLER = {"there", "everyone", "all", "zusammen", "leute", "ihr", "du", "
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
                "profil", "profile"}
 _K_UNDO = {"rueckgaengig", "undo", "widerrufen", "revert", "zuruecknehmen", "ungeschehen"}
-_K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist", "queue", "nachrueckliste"}
+_K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist", "queue", "nachrueckliste",
+            "nachruecker", "nachrueckerliste", "nachrueckerplatz", "wartelistenplatz", "warteplatz", "standby"}
 _K_LANG = {"english": "en", "englisch": "en", "englisch?": "en", "deutsch": "de", "german": "de",
            "germany": "de"}
 _K_LANGREQ = {"please", "bitte", "auf", "in", "speak", "sprich", "sprechen", "sprache", "language", "switch",
@@ -858,7 +928,8 @@ _NOT_NAMES = {"adresse", "anschrift", "address", "lage", "nummer", "telefonnumme
               "abfrage", "anzeigen", "zeigen", "bitte", "check", "urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
               "woche", "monat", "termin", "termine", "leute", "kollegen", "mitarbeiter", "chef", "mal", "grad"}
 _K_REMIND = {"push", "pushnachrichten", "mitteilungen", "erinnerung", "erinnerungen", "reminder", "reminders", "benachrichtigung", "benachrichtigungen",
-             "notifications", "notification", "erinnere", "erinnern", "remind", "benachrichtige"}
+             "notifications", "notification", "erinnere", "erinnern", "remind", "benachrichtige", "pushs", "pushes",
+             "pushmeldungen", "pushnachricht"}
 # personal impact and incentives: "wie viel CO₂ habe ich gespart?", "meine Bilanz", "my badges"
 _K_IMPACT = {"co2", "kohlendioxid", "emission", "emissionen", "bilanz", "umweltbilanz", "impact", "abzeichen", "badge",
              "badges", "streak", "serienrekord", "klimabilanz", "footprint"}
@@ -866,12 +937,16 @@ _K_IMPACT_WHAT = {"km", "kilometer", "kilometers", "kilometres", "kg", "co2", "m
 _K_THANKS = {"dange", "danggschee", "appreciated", "appreciate", "grateful", "ta", "kudos", "thnx", "tnx", "tks", "dankoe", "danki", "dankee", "danke", "dank", "dankeschoen", "danku", "thanks", "thank", "thx", "thanx", "ty", "merci",
              "cheers", "dankschoen", "vielendank"}
 _K_COMPANY = {"laden", "bude", "firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firmenkontingent", "firmenpool",
-              "pool"}
+              "pool", "gesamtkontingent", "gesamtbudget", "firmenbudget", "verwaltung", "stadtverwaltung", "gemeinde",
+              "gemeindeverwaltung", "kreisverwaltung", "behoerde", "abteilung", "kanzlei", "praxis", "gmbh", "organisation",
+              "organization", "department", "employer", "organisation's", "company's", "firm"}
 _K_STAFF = {"azubis", "auszubildenden", "auszubildende", "trainees", "praktikanten", "interns", "mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
             "leute", "belegschaft", "angestellten"}
 _K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
 _DAYOFF_WORDS = {"urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich", "zeitausgleich",
-                 "ueberstundenabbau", "ueberstundenausgleich"}
+                 "ueberstundenabbau", "ueberstundenausgleich", "dienstfrei", "arbeitsfrei", "schichtfrei", "freigenommen",
+                 "ueberstundenfrei", "abfeiern", "brueckentage", "spaetschicht", "nachtschicht", "fruehschicht",
+                 "schichtdienst"}
 _FIRST_PERSON = {"ich", "i", "mir", "mich", "my", "mein", "meinen", "hab", "habe", "nehm", "nehme", "bin", "i'm", "im"}
 _K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
               "fortbildung", "weiterbildung", "schulung", "konferenz", "messe", "tagung", "kongress", "conference", "kur", "reha", "mutterschutz",
@@ -915,7 +990,8 @@ _NAMED_STEMS = ("zwischen den", "heilig", "christ", "xmas", "x mas", "silvester"
                 "himmelfahrt", "ascension", "pfingst", "whit", "fronleich", "corpus", "boxing", "st stephen")
 _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
           "can", "could", "would", "will", "may", "krieg", "krieg'", "kriege", "kriegen", "bekomme", "bekomm",
-          "haette", "ok", "okay", "wenn"}
+          "haette", "ok", "okay", "wenn", "kriegst", "kriegste", "bekommst",
+          "wuerdest", "wuerden", "schaffst"}
 class _Cues:
     """Alternatives of one cue, each tried only when one of its trigger words occurs (fast on short texts)."""
 
@@ -970,12 +1046,20 @@ _PRESENT = {"da", "hier", "here", "there", "coworking", "buero", "office", "im",
             "dort", "sitzt", "kommt", "arbeitet", "in"}
 _FAMILY = {"kinder", "kids", "kind", "sohn", "tochter", "schule", "school", "enkel", "oma", "opa", "familie", "family"}
 _HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
+# role nouns before a member's name ("Kontingent für Mitarbeiter Schneider"), only where a name is looked for
+_ROLE_BEFORE_NAME = _HONORIFIC | {"mitarbeiter", "mitarbeiterin", "kollege", "kollegen", "kollegin", "employee", "colleague",
+                                  "azubi", "praktikant", "praktikantin", "member", "user", "nutzer", "nutzerin"}
+# first names that end in "s" in the nominative (a German genitive "Lisas Kontingent" drops its "s", these keep it)
+_NAMES_IN_S = {"jonas", "niklas", "nicklas", "lukas", "lucas", "tobias", "andreas", "matthias", "markus", "marcus", "klaus",
+               "thomas", "elias", "linus", "mats", "lars", "hans", "nils", "jens", "julius", "marius", "agnes", "doris",
+               "iris", "kilian", "boris", "mathis", "mattis", "janis", "jannis", "yannis", "louis", "carlos", "dennis",
+               "frances", "ines", "gladys", "kathleen", "mavis", "moritz", "max", "felix", "alexis", "chris", "charles"}
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh", "endlich", "finally", "yippie",
            "woohoo", "hurra", "juchu"}
 _K_HOURS = {"late", "oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
 _K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "costs", "zahlen", "bezahlen", "zahle", "pay",
-            "rate", "rates", "teuer", "expensive", "cheap", "guenstig", "tagespreis", "tagesticket", "pass"}
+            "rate", "rates", "teuer", "expensive", "cheap", "guenstig", "tagespreis", "tagesticket", "pass", "zahlt", "zahlst", "bezahlt", "kostets"}
 
 # words that are the same in both languages (in, am, an, was, will, so, ...) count for neither
 _EN = set(
@@ -1405,6 +1489,8 @@ class _Parser:
                                  else (desks.append(2), _blank(mm))[1], w)
         if not desks and tokset & {"bring", "bringe", "bringing", "plus", "+1"} or "+1" in w:  # "ich bring noch jemanden mit"
             w = _DESKS_BRING.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
+        if not desks and not tokset.isdisjoint(_COMES_GATE) and _DESKS_COMES.search(w):
+            w = _DESKS_COMES.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)  # "..., mein Kollege kommt mit"
         if not desks and tokset & {"mit", "with"}:  # "mit meiner Kollegin", "with a colleague": the two of us
             w = _DESKS_WITH1.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
         if desks:
@@ -1717,7 +1803,8 @@ class _Parser:
                 month_ctx = (y, mo)
             else:
                 mod = mm.group("mod")
-                d = _add_months(today.replace(day=1), 0 if mod.startswith(("dies", "this", "current")) else 1)
+                d = _add_months(today.replace(day=1), 0 if mod.startswith(("dies", "this", "current"))
+                                else -1 if mod.startswith(("letzt", "vorig", "vergangen", "last", "previous", "past")) else 1)
                 month_ctx = (d.year, d.month)
             return _blank(mm)
 
@@ -1887,6 +1974,11 @@ class _Parser:
             d0 = dates[0]
             dates = [d0 + timedelta(days=k) for k in range(5 - d0.weekday())]
         it.dates = sorted(set(dates))
+        if len(seq) == 1 and seq[0].kind == "wd" and not seq[0].mod and len(it.dates) == 1 \
+                and (not tokset.isdisjoint(_STORY_PAST) or "was" in tokset and not tokset.isdisjoint(_EN_STORY)) \
+                and tokset.isdisjoint(_K_BOOK) and tokset.isdisjoint(_REQ_NOT_PAST):
+            d0 = it.dates[0]  # a bare weekday in a story is the last one: "Freitag war ich in Coesfeld", "Friday was lovely"
+            it.dates = [d0 - timedelta(days=7 * ((d0 - today).days // 7 + (1 if (d0 - today).days % 7 else 0)))]
         if len(it.dates) == 1 and ("tage" in w or "days" in w):
             mm = _NDAYS.search(w)
             n = _num(mm.group(1)) if mm else 0
@@ -2179,6 +2271,9 @@ class _Parser:
                 it.args = [x.lower() for x in body.split()]
             return it
         it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words, today, jt)
+        if month_ctx is not None and it.intent in _VIEWS and month_ctx[0] == today.year + 1 \
+                and 1 <= today.month - month_ctx[1] <= 3 and not re.search(r"\b20\d\d\b", s):
+            it.month = f"{today.year:04d}-{month_ctx[1]:02d}"  # a report on a month just past: "Team-Buchungen Oktober"
 
         if it.intent == "smalltalk" and not (it.dates or it.space or it.space_text):
             it.intent, it.topic = "unknown", "smalltalk"
@@ -2195,6 +2290,11 @@ class _Parser:
         elif (it.intent == "book" and conf >= CONFIDENT) or it.intent == "unknown":
             conf = _second_opinion(it, conf, w, today)
         it.confidence = conf
+        if it.intent == "settings" and it.end and not it.start:
+            it.start, it.end = it.end, None  # "Change my reminder to 8 pm"
+        if it.intent == "settings" and it.start and "12" < it.start < "19" and tokset.isdisjoint(_PM_WORDS | {"pm", "p.m."}) \
+                and not re.search(r"\b(?:1[3-8])(?::\d\d|\s*uhr|\b)", s):
+            it.start = f"{int(it.start[:2]) - 12:02d}{it.start[2:]}"  # a reminder hour as written: "Reminder um Viertel vor sieben"
         if it.intent == "settings":
             it.args = [x.lower() for x in re.findall(r"[\wÄÖÜäöüß:.-]+", body) if x.strip(".")]
         if it.intent == "language":
@@ -2233,14 +2333,21 @@ class _Parser:
                     and toks[1] not in _SUBJUNCTIVE_REQ))
         it.question = q
         has_book = bool(ts & _K_BOOK) \
-            or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s)) \
+            or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s) or not ts.isdisjoint(_BOOKPH2_GATE)
+                                                   and _BOOK_PHRASE2.search(s)) \
             or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen")) for t in _S_BOOK.findall(jt)) \
             or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q))
+        if has_book and q and _BEFORE_BOOK.search(s):
+            has_book = False  # "Bevor ich buche: wie ist die Lage Freitag in Coesfeld?"
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
                     or it.date_text_unreadable)
         unknown_place = _fold_word(it.space_text) if it.space_text and not it.space else None
         if ts & {"possible", "moeglich", "geht", "can", "kannst", "passt"}:  # "if possible", "wenn's geht"
             w = _POLITE.sub(_blank, w)
+        s_av = s
+        if not ts.isdisjoint(_FREE_GATE) and not ts.isdisjoint(_IF_GATE):
+            w = _POLITE_IF.sub(_blank, w)
+            s_av = _POLITE_IF.sub(" ", s)  # "..., falls noch was frei ist" asks for nothing
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
                 and t not in _REQ and not t.isdigit() and len(t) > 1 and t != unknown_place]
         topic = not _TOPIC.isdisjoint(_WORDS.findall(w)) or bool(_CHITCHAT.search(s, ts)) \
@@ -2250,7 +2357,7 @@ class _Parser:
         def name_after(rx) -> str | None:
             for mm in rx.finditer(s):
                 start = mm.start(1)
-                if mm.group(1) in _HONORIFIC:  # "Kontingent von Herrn Meier"
+                if mm.group(1) in _ROLE_BEFORE_NAME:  # "Kontingent von Herrn Meier", "für Mitarbeiter Schneider"
                     nxt = re.match(r"\.?\s+([a-z]+)", s[mm.end(1):])
                     if not nxt:
                         continue
@@ -2266,27 +2373,43 @@ class _Parser:
         # --- intents named by their own words -------------------------------------------------
         if ts & {"sprache", "language"} and len(toks) <= 3:
             return "language", 0.95, None
+        if q and not ts.isdisjoint(_MEANS_GATE) and _MEANS.search(s) and not (it.dates or it.space):
+            return "help", 0.85, None  # "Was bedeutet Kontingent?", "What does waitlist mean?"
+        if ts & _K_LANG.keys() and _LANG_REPLY.search(s) and not (it.dates or it.space):
+            return "language", 0.9, None  # "Kannst du auf Englisch antworten? ...", "reply in English"
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
             if not (it.dates or it.space):
                 return "language", 0.9, None
-        if ts & _K_SETTINGS or ((ts & _K_REMIND or _S_REMIND.search(jt))
+        if ts & _K_SETTINGS or ((ts & _K_REMIND or _S_REMIND.search(jt) or not ts.isdisjoint(_NOTIFY_GATE) and _NOTIFY.search(s)
+                                 or ("erinnerung" in jt or "reminder" in jt or "benachrichtigung" in jt) and _E_REMIND.search(jt))
                                  and not (has_book and it.dates)):
             return "settings", 0.9, None
         if ts & _K_UNDO or _UNDO_PHRASE.search(s, ts):
             if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"
                 return "cancel", 0.85, "undo"
             return "undo", 0.95, None
-        if (ts & _K_THANKS or len(toks) <= 4 and _PRAISE.search(s)) and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
+        if (ts & _K_THANKS or len(toks) <= 4 and _PRAISE.search(s) or ("geholfen" in s or "help" in s or "hilfreich" in s) and _HELPED.search(s)
+             and ts.isdisjoint(_K_NEG)) and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s) \
-                or ts & {"liste", "list"} and _ONLIST.search(s):
+                or ts & {"liste", "list"} and _ONLIST.search(s) \
+                or ts & _G_IFFREE and _IFSTILL.search(s) and (has_book or ts & {"bescheid", "melde", "let", "tell", "notify"}):
             return "waitlist", 0.9, None
         if (ts & _K_IMPACT or (_S_SAVED.search(jt)
                                and ts & _K_IMPACT_WHAT)) and not (has_book and (it.dates or it.space)):
             return "impact", 0.9, None
         company = bool(ts & _K_COMPANY) or bool(_S_FIRM.search(jt))
+        me_words = _ME_WORDS
         contish = bool(ts & _K_CONT) or "kontingent" in jt or "contingent" in jt or bool(_S_CONT.search(jt)) \
             or _CONT_RE.search(s, ts | {"tage"} if _E_TAGE.search(jt) else ts)
+        if contish and ts & _K_PRICE and (it.space or ts & {"ohne", "without"}):
+            it.topic = "price"
+            return "availability", 0.85, None  # "Was zahlt man in Rosendahl ohne Kontingent?"
+        if contish and ts.isdisjoint(me_words) and _OUR_CONT.search(s):
+            return "company_contingent", 0.85, "contingent"  # "Als Admin: wie steht unser Gesamtkontingent?"
+        if company and ts & {"buchungen", "bookings", "reservierungen"} and ts.isdisjoint(me_words) \
+                and not (it.space and it.dates) and not contish:
+            return "team_bookings", 0.85, "list"  # "Alle Buchungen der Firma diesen Monat"
         if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (
                 contish or ts & {"pool", "budget"} or " firmen" in jt
                 or ts & {"noch", "uebrig", "left", "remaining", "verbleibend", "verbraucht", "used", "spent", "genutzt",
@@ -2307,8 +2430,32 @@ class _Parser:
         if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}) \
                 and not (it.space and it.dates):
             return "team_bookings", 0.9, "list"
-        if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s):
-            nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or None
+        if staff and not contish and not (it.space and it.dates) and q and ts & {"book", "buchen", "booking"} \
+                and ts & {"did", "what", "where", "when", "wann", "wo", "was", "haben", "hat"} \
+                and ts.isdisjoint({"ich", "i", "mir", "mich", "me"}):
+            return "team_bookings", 0.85, "list"  # "What did my employees book last month?"
+        if (staff or company) and not contish and not (it.space and it.dates) and (
+                _HOW_OFTEN.search(s) or not it.space and (ts & {"zeig", "zeige", "show", "uebersicht", "overview"}
+                                                          or ts & {"wann", "wo", "when", "where", "welche", "which"}
+                                                          and ts & {"waren", "were", "sitzen", "sind", "are"})):
+            return "team_bookings", 0.85, "list"  # "Wie oft waren meine Leute im November im Coworking?"
+        if not ts.isdisjoint(_GRANT_GATE) and _GRANT_DAYS.search(s):
+            nm = name_after(_GRANT)
+            if nm and not it.space:  # "Gib Anna 10 Tage", "Give Tom 5 more days": an admin about a member's days
+                it.name = nm
+                return "member_contingent", 0.8, "contingent"
+        if contish and not it.space and ts.isdisjoint(me_words):
+            nm = name_after(_NAME_SUBJ)
+            if nm:  # "Lisa braucht 10 Tage mehr Kontingent"
+                it.name = nm
+                return "member_contingent", 0.8, "contingent"
+        if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s) \
+                or "'s" in s and not it.dates and not it.space and _NAME_POSS.search(s) \
+                or len(toks) <= 5 and not ts.isdisjoint(_DAYS_GATE) and not ts.isdisjoint(_OF_GATE):
+            nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or name_after(_NAME_VFINAL) or None
+            if not nm and contish:
+                g = name_after(_NAME_GEN)  # "Wie steht's um Lisas Kontingent?"
+                nm = g and (g if _fold_word(g) in _NAMES_IN_S or not g.endswith("s") else g[:-1])
             if nm and not it.space:
                 it.name = nm
                 return "member_contingent", 0.85, "contingent"
@@ -2336,9 +2483,16 @@ class _Parser:
             or bool("ferien" in ts and it.dates and ts.isdisjoint(_FAMILY)) \
             or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
                                                   for t in toks) \
-            or bool(_OFF_RE.search(s) and not topic) or bool(_E_REISE.search(jt)) \
+            or bool(_OFF_RE.search(s) and not topic) or s.startswith(("off ", " off ")) and bool(_OFF_START.match(s)) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
+        if absence and it.space and _AROUND_LEAVE.search(s):
+            absence = False  # "Für den 18.12. Olfen, letzter Tag vor Urlaub": the day is a booking
+        if not kw_cancel and not has_book and (it.dates or it.space) and not ts.isdisjoint(_FELL_GATE) \
+                and _FELL_THROUGH.search(s):
+            return "smalltalk", 0.7, "book"  # "Friday Olfen would have been nice", "Eigentlich wollte ich ..., aber"
+        if absence and ts.isdisjoint(_SENDER) and (_THIRD.match(s) or name_after(_NAME_SUBJ)):
+            return "smalltalk", 0.65, "absence"  # "Anna ist morgen krank": someone else's absence, not the sender's
         if absence and not strong_cancel:
             return "absence", 0.85, "cancel"
         if cancel and not (q and ts & {"wie", "how"} and not it.dates):
@@ -2366,6 +2520,8 @@ class _Parser:
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
         who_words = ts & _K_WHO - ({"jemanden", "someone", "somebody"} if it.desks > 1 else set())
+        if has_book and who_words and who_words <= _SOMEONE and not ts.isdisjoint(_TO_ME):
+            who_words = set()  # "Bucht mir bitte jemand Senden für morgen?": asked to book, not who is there
         if not topic and ((who_words or ts & {"welche", "which"} and ts & _PEOPLE)
                           and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or " team" in jt)
@@ -2377,7 +2533,7 @@ class _Parser:
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
         if past_only or (past_tense and not it.dates and ents):
-            if has_book or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
+            if has_book or ts & {"add", "log", "nachtragen", "nachbuchen"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
                 return "past_day", 0.85, None
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
@@ -2391,13 +2547,15 @@ class _Parser:
                 return "availability", 0.7, "book"
             return "book", (0.95 if not q else 0.8 if ents or desk else 0.7), None
         wts = set(_WORDS.findall(w))
-        avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s, ts))
+        avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s_av, ts))
         hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s)) or bool(ts & {"wann", "when", "long", "uhr"} and _HOURS_RE.search(s))
         price = bool(wts & _K_PRICE) or bool(_PRICE_RE.search(s))
-        if (hours or price) and topic and not desk:
+        if q and it.space and not ts.isdisjoint(_FACILITIES) and not past_tense and not it.dates:
+            return "availability", 0.75, "smalltalk"  # "Is there parking in Billerbeck?", "Gibt es in Senden Kaffee?"
+        if (hours or price) and topic and not desk and not (price and ts & {"tag", "day", "tage", "days", "halbtag"}):
             return "smalltalk", 0.7, "availability"
         if hours or price:
-            if it.space or desk or len(toks) <= 2 or ts & {"tag", "day", "coworking", "euch", "ihr", "ihnen", "you", "hier", "here", "das", "it",
+            if it.space or desk or len(toks) <= 2 or it.dates and q or ts & {"tag", "day", "coworking", "euch", "ihr", "ihnen", "you", "hier", "here", "das", "it",
                                          "spass", "sowas", "ganze", "that",
                                          "this"}:
                 it.topic = "hours" if hours else "price"
@@ -2439,6 +2597,8 @@ class _Parser:
             if not has_book and _THIRD.match(s) or (words and words[0][3] and _fold_word(words[0][2]) not in self.known
                                                     and len(toks) > 1 and toks[1] in _THIRD_VERBS):
                 return "smalltalk", 0.65, "book"  # "Anna fährt morgen nach Olfen", "He will be in Olfen tomorrow"
+            if past_tense and not has_book and it.dates and max(it.dates) <= today:
+                return "smalltalk", 0.7, "book"  # "Coesfeld war heute super, danke für den Tipp": a story about today
             if not rest and not topic:  # a bare "day + place" fragment
                 full = bool(it.dates) and bool(it.space)
                 return "book", 0.9 if full else 0.8, None
@@ -2448,6 +2608,10 @@ class _Parser:
                 return "book", 0.85 if ents else 0.7, None
             if desk and ents and not topic:  # "ein Platz ... <words we do not know>": most likely a request, ask
                 return "book", 0.7, "smalltalk"
+            if it.dates and it.space and "," in w and not past_tense:  # "Morgen Nordkirchen, Kollege bringt Kuchen mit"
+                first_w, first_s = w.split(",", 1)[0], s.split(",", 1)[0]
+                if all(t in _FILLER for t in _WORDS.findall(first_w.replace(".", " "))) and len(_WORDS.findall(first_s)) >= 2:
+                    return "book", 0.7, "smalltalk"
             if it.dates and it.space and ("," in w or ";" in w):  # "kein Bock auf Homeoffice, morgen Olfen"
                 last_w, last_s = w.rsplit(",", 1)[-1].rsplit(";", 1)[-1], s.rsplit(",", 1)[-1].rsplit(";", 1)[-1]
                 if not _WORDS.findall(last_w.replace(".", " ")) and len(_WORDS.findall(last_s)) >= 2:
@@ -2553,7 +2717,36 @@ ADOPT_SAFE = 0.5
 ADOPT_BOOK = 0.6
 _SAFE_INTENTS = frozenset({"availability", "who", "smalltalk", "help", "thanks", "list", "contingent",
                            "company_contingent", "team_bookings", "member_contingent"})
+_NOTIFY_GATE = frozenset({"nachricht", "nachrichten", "message", "messages", "ping", "pings", "mail", "mails", "push",
+                          "notification", "notifications", "benachrichtigungen", "pushnachrichten", "pushs"})
+_COMES_GATE = frozenset({"kommt", "comes", "coming", "joining", "joins"})
+_ME_WORDS = frozenset({"mir", "ich", "i", "me", "my", "mein", "meine", "mich"})
+_FREE_GATE = frozenset({"frei", "free", "available", "space", "room"})
+_IF_GATE = frozenset({"falls", "wenn", "sofern", "if"})
+_SOMEONE = frozenset({"jemand", "someone", "somebody", "anyone", "anybody"})
+_TO_ME = frozenset({"mir", "me", "mich"})
+_MEANS_GATE = frozenset({"bedeutet", "bedeuten", "heisst", "mean", "means"})
+_DAYS_GATE = frozenset({"tage", "days", "resttage"})
+_OF_GATE = frozenset({"von", "of", "for", "fuer"})
+_BOOKPH2_GATE = frozenset({"fest", "festmachen", "frei", "freihalten", "anmelden", "hold"})
+_SENDER = frozenset({"ich", "i", "mir", "mich", "me", "bin", "i'm", "hab", "habe", "nehme", "nehm", "wir", "we", "uns"})
+_STORY_PAST = frozenset({"war", "waren", "warst", "gewesen", "were", "went", "had", "hatte", "hatten", "geklappt"})
+_REQ_NOT_PAST = frozenset((_REQ - {"bitte", "please", "pls", "plz"}) | {"waere", "waer", "haette", "haetten", "would", "could",
+                                                                    "wuerde", "naechsten", "next", "kommenden", "planned", "geplant",
+                                                                    "vorgehabt", "wanted", "going", "hoped", "gehofft"})
+_EN_STORY = frozenset({"i", "it", "there", "the", "he", "she", "we", "they", "lovely", "great", "nice", "awesome"})
+_FACILITIES = frozenset({"parkplatz", "parkplaetze", "parken", "parking", "wlan", "wifi", "wi-fi", "internet", "kaffee", "coffee",
+                         "drucker", "printer", "kueche", "kitchen", "dusche", "shower", "hund", "hunde", "dog", "dogs",
+                         "barrierefrei", "accessible", "aufzug", "lift", "elevator", "steckdosen", "telefonbox", "schliessfach",
+                         "schliessfaecher", "locker", "lockers", "besprechungsraum", "meetingraum", "fahrradstellplatz",
+                         "ladestation", "charger", "tee", "tea", "snacks", "obst"})
+_GRANT_GATE = frozenset({"gib", "gebe", "geb", "give", "grant", "schenk", "schenke", "bewillige", "genehmige", "genehmigen",
+                         "bewilligen"})
+_FELL_GATE = frozenset({"gewesen", "would", "could", "should", "would've", "could've", "should've", "eigentlich", "wanted",
+                        "planned", "planning", "going", "gepasst", "geklappt", "gegangen", "funktioniert", "gefallen"})
+_VIEWS = frozenset({"contingent", "company_contingent", "team_bookings", "member_contingent"})
 _SAFE_CONF = 0.8  # the confidence of an intent the classifier chose (it changes nothing)
+
 _ASK_CONF = 0.6  # below CONFIDENT: the booking handler asks "book or look?"
 
 
