@@ -295,7 +295,7 @@ def _compile_regexes() -> None:
         r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current|letzte[nrsm]?|vorige[nrsm]?|"
         r"vergangene[nrsm]?|last|previous|past)\s+(?:monat|month)\b"
     )
-    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle|(?<!wie\s)immer|(?<!after\s)all(?![\s-]day))\b")
+    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle(?!\s+(?:nach|in|ins|im|zusammen|gemeinsam|zum|zur|hin|dort|da|mit)\b)|(?<!wie\s)immer|(?<!after\s)all(?![\s-]day))\b")
     _EVERYDAY = _R(
         r"\b(?:(?:jeden|every|each|alle)\s+(?:tag|day|werktag|weekday|arbeitstag|working\s+day|wochentag)e?n?|taeglich|daily|werktags)\b"
     )
@@ -345,6 +345,16 @@ _ABBREV = {
     "tks": "thanks", "nxt": "next", "wk": "week", "bk": "book", "stor": "storno",
 }
 _MONTH_GATE = set(_MONTHS) | {"monat", "month"}
+_DOCH_AFTER = re.compile(r"[,;:.]\s*(?:also|dann|so|then)\s+(?:(?:nach|in|ins)\s+)?doch\s+(?:(?:nach|in|ins|to)\s+)?"
+                         r"(?:(?:bitte|please)\s*)?[.!]*\s*$")
+_KW_GATE = frozenset({"kalenderwoche", "cw", "calendar", "week", "woche"})
+_LOOK_WORDS = frozenset({"gucken", "guckt"})
+_IF_WORDS = frozenset({"wenn", "falls", "if", "sollte"})
+_WEATHER = frozenset({"regnet", "schneit", "stuermt", "hagelt", "gewittert", "glatteis", "rains", "snows", "raining",
+                      "snowing", "glatt", "unwetter", "sturm", "storm"})
+_MONTH_NAMES = frozenset({"jan"})  # month words that are also first names ("Hat Jan noch Tage?")
+_PAIR_PEOPLE = frozenset({"kollege", "kollegin", "colleague", "coworker", "chef", "chefin", "boss", "partner", "partnerin",
+                          "praktikant", "praktikantin", "azubi", "nachbar", "nachbarin", "jan"})  # "Kollegin und ich kommen ..."
 _EVERYDAY_GATE = {"jeden", "every", "each", "alle", "taeglich", "daily", "werktags"}
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
 _ORD_DE = ["erst", "zweit", "dritt", "viert", "fuenft", "sechst", "siebt", "acht", "neunt", "zehnt", "elft",
@@ -550,8 +560,8 @@ def _compile_more() -> None:
         (("hab", "habe", "have"), r"\b(?:hab|habe|have)\s+(?:ich|i)\s+(?:\S+\s+){0,3}?(?:noch|still|any)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
     ])
-    _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat)\b")
-    _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|bei|darf|kann|can|may|bekommt|kriegt|gets|restkontingent|"
+    _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat|was\s+ist\s+(?:bei|von|fuer))\b")
+    _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|stehen|steht|bei|darf|kann|can|may|bekommt|kriegt|gets|restkontingent|"
                     r"kontingent|contingent|quota)\s+(?:(?:der|die|den|dem)\s+)?(?=([a-z]+)\b)")
     _NAME_POSS = _R(r"\b([a-z]+)'s\s+(?:\w+\s+){0,2}?(?:contingent|quota|days|allowance|balance|kontingent|tage|budget|guthaben)\b")
     _CANCEL_PHRASE = _Cues([  # word-gated: "<stem>" stands for streich*/dazwischen*/entfaell*/gestrichen (see _S_CANC)
@@ -939,7 +949,8 @@ _K_THANKS = {"dange", "danggschee", "appreciated", "appreciate", "grateful", "ta
 _K_COMPANY = {"laden", "bude", "firma", "company", "unternehmen", "arbeitgeber", "betrieb", "firmenkontingent", "firmenpool",
               "pool", "gesamtkontingent", "gesamtbudget", "firmenbudget", "verwaltung", "stadtverwaltung", "gemeinde",
               "gemeindeverwaltung", "kreisverwaltung", "behoerde", "abteilung", "kanzlei", "praxis", "gmbh", "organisation",
-              "organization", "department", "employer", "organisation's", "company's", "firm"}
+              "organization", "department", "employer", "organisation's", "company's", "firm",
+              "unternehmens", "betriebs", "arbeitgebers", "firmenkontingents"}  # genitive: "das Kontingent unseres Unternehmens"
 _K_STAFF = {"azubis", "auszubildenden", "auszubildende", "trainees", "praktikanten", "interns", "mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
             "leute", "belegschaft", "angestellten"}
 _K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
@@ -1486,7 +1497,7 @@ class _Parser:
             w = _DESKS_PAIR.sub(_d_pair, w)
         if not desks and tokset & {"ich", "i"}:
             w = _DESKS_PAIR2.sub(lambda mm: mm.group() if mm.group(1) and mm.group(1) in self.known
-                                 else (desks.append(2), _blank(mm))[1], w)
+                                 and mm.group(1) not in _PAIR_PEOPLE else (desks.append(2), _blank(mm))[1], w)
         if not desks and tokset & {"bring", "bringe", "bringing", "plus", "+1"} or "+1" in w:  # "ich bring noch jemanden mit"
             w = _DESKS_BRING.sub(lambda mm: (desks.append(2), _blank(mm))[1], w)
         if not desks and not tokset.isdisjoint(_COMES_GATE) and _DESKS_COMES.search(w):
@@ -1724,10 +1735,20 @@ class _Parser:
             except ValueError:
                 unreadable = True
                 return _blank(mm)
-            return add(mm, [mon + timedelta(days=k) for k in range(5)])
+            days = [mon + timedelta(days=k) for k in range(5)]
+            nxt = re.match(r"[\s,]*(?:am\s+|den\s+|on\s+)?([a-z]+)\b", w[mm.end():])
+            prv = re.search(r"\b([a-z]+)[\s,]*(?:in\s+(?:der\s+)?|der\s+)?$", w[:mm.start()])
+            for cand, off in ((nxt, mm.end()), (prv, 0)):  # "KW 49 Montag", "Montag in KW 49": that day only
+                if cand and cand.group(1) in _WEEKDAYS and len(cand.group(1)) > 2:
+                    kw_wd.append((off + cand.start(1), off + cand.end(1)))
+                    return add(mm, [mon + timedelta(days=_WEEKDAYS[cand.group(1)])])
+            return add(mm, days)
 
-        if dig:
+        if dig and ("kw" in w or "cw" in w or not tokset.isdisjoint(_KW_GATE)):
+            kw_wd: list[tuple[int, int]] = []
             w = _KW.sub(_kw, w)
+            for a0, b0 in kw_wd:  # the weekday named with the week is read, not a second date
+                w = w[:a0] + " " * (b0 - a0) + w[b0:]
 
         def _dayof(mm):
             nonlocal unreadable
@@ -1799,6 +1820,8 @@ class _Parser:
                 mo = _MONTHS[mm.group(1)]
                 if mm.group(1) in ("may", "mar", "jun", "jul", "aug") and not re.match(r"\s*(?:im|in|for|during|the|of)\b", mm.group()):
                     return mm.group()
+                if mm.group(1) == "jan" and not mm.group(2) and not re.match(r"\s*(?:im|in|during|ab|bis|seit)\b", mm.group()):
+                    return mm.group()  # "Was ist bei Jan noch übrig?": a first name, not January
                 y = int(mm.group(2)) if mm.group(2) else (today.year if mo >= today.month else today.year + 1)
                 month_ctx = (y, mo)
             else:
@@ -2216,7 +2239,8 @@ class _Parser:
         def _name_at(pos: int) -> str | None:
             for (a, b, o, cap) in words:
                 if a == pos:
-                    return o if cap and o.isalpha() and _fold_word(o) not in self.known else None
+                    return o if cap and o.isalpha() and (_fold_word(o) not in self.known or _fold_word(o) in _MONTH_NAMES) \
+                        else None
             return None
 
         for mm in (_FOR_NAME.finditer(w) if tokset & {"fuer", "for"} else ()):
@@ -2332,6 +2356,11 @@ class _Parser:
             or bool(first_kept and toks[0] in {"haette", "haetten", "haettet", "waere", "waeren"} and len(toks) > 1
                     and toks[1] not in _SUBJUNCTIVE_REQ))
         it.question = q
+        if "doch" in ts and not ts.isdisjoint({"also", "dann", "so", "then"}) and it.dates and it.space and not q \
+                and _DOCH_AFTER.search(w):
+            return "book", 0.8, "cancel"  # "Termin beim Kunden fällt aus, also doch morgen Dülmen": plans changed
+        if not ts.isdisjoint(_IF_WORDS) and not ts.isdisjoint(_WEATHER) and not _K_BOOK & ts and not _K_CANCEL & ts:
+            return "smalltalk", 0.7, "cancel"  # "Wenn es Donnerstag schneit, komm ich eh nicht": a condition, no request
         has_book = bool(ts & _K_BOOK) \
             or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s) or not ts.isdisjoint(_BOOKPH2_GATE)
                                                    and _BOOK_PHRASE2.search(s)) \
@@ -2350,7 +2379,11 @@ class _Parser:
             s_av = _POLITE_IF.sub(" ", s)  # "..., falls noch was frei ist" asks for nothing
         rest = [t for t in _WORDS.findall(w) if t not in _FILLER and t not in _K_BOOK and t not in _K_DESK
                 and t not in _REQ and not t.isdigit() and len(t) > 1 and t != unknown_place]
-        topic = not _TOPIC.isdisjoint(_WORDS.findall(w)) or bool(_CHITCHAT.search(s, ts)) \
+        wl = _WORDS.findall(w)
+        topic = not _TOPIC.isdisjoint(wl)
+        if topic and "ob" in ts and _TOPIC.intersection(wl) <= _LOOK_WORDS:
+            topic = False  # "kannst du mal gucken, ob ... frei ist": looking up, not watching the match
+        topic = topic or bool(_CHITCHAT.search(s, ts)) \
             or bool(rest) and any(len(t) > 6 and t.endswith(_TOPIC_HEADS) for t in rest)
         desk = bool(ts & _K_DESK) or bool(it.desk_label or it.desk_features)
 
@@ -2365,7 +2398,7 @@ class _Parser:
                 for (a, b, o, cap) in words:
                     if a == start:
                         f = _fold_word(o)
-                        if cap and o.isalpha() and len(o) >= 3 and f not in self.known and f not in _TOPIC \
+                        if cap and o.isalpha() and len(o) >= 3 and (f not in self.known or f in _MONTH_NAMES) and f not in _TOPIC \
                                 and f not in _NOT_NAMES and w[a:b].strip():
                             return o
             return None
@@ -2410,7 +2443,9 @@ class _Parser:
         if company and ts & {"buchungen", "bookings", "reservierungen"} and ts.isdisjoint(me_words) \
                 and not (it.space and it.dates) and not contish:
             return "team_bookings", 0.85, "list"  # "Alle Buchungen der Firma diesen Monat"
-        if company and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} and (
+        if company and (not ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"}
+                        or ts & {"unseres", "unserer", "unsere", "unser", "our"}
+                        and ts & {"mir", "ich", "i", "me", "my", "mein", "meine", "mich"} <= {"mir", "me"}) and (
                 contish or ts & {"pool", "budget"} or " firmen" in jt
                 or ts & {"noch", "uebrig", "left", "remaining", "verbleibend", "verbraucht", "used", "spent", "genutzt",
                          "aufgebraucht"} and _HOWMUCH.search(s)) \
