@@ -5,7 +5,7 @@
     .venv/bin/python scripts/train_intents.py --cv --grid   # ... for a grid of gate thresholds
 
 Training data: tests/corpus/user_messages.jsonl and tests/corpus/parse_corpus.jsonl (label = expect.intent).
-Never the lead's measure-only sets (tests/corpus/blind_heldout.jsonl, tests/corpus/blind2_heldout.jsonl and
+Never the lead's measure-only sets (tests/corpus/blind_heldout.jsonl, blind2_heldout.jsonl, blind4_heldout.jsonl and
 anything outside the repository).
 Each message goes through the rule parser (`_Parser.parse(..., _probe=[])`) to get the classifier's input: the
 working text with the entities blanked (placeholder ``#``) and the entity flags. Slash commands and invite codes
