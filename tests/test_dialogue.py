@@ -36,7 +36,7 @@ def test_english_user_gets_english(chat):
     r = chat.send("tom", "book Coesfeld Tue and Thu", lang_hint="en")
     assert "✅ Booked at Coworking Coesfeld" in r
     assert "Tue 24 Nov" in r and "Thu 26 Nov" in r
-    assert "You pay yourself: €18.00" in r
+    assert "You pay yourself: €36.00 on site (€18.00 per day and desk)." in r
     r = chat.send("tom", "cancel Thursday")
     assert "Cancelled: Thu 26 Nov Coworking Coesfeld" in r
 
@@ -104,7 +104,7 @@ def test_recurrence_with_holidays_books_the_rest(chat):
     r = chat.send("anna", "buche jeden Donnerstag im Dezember in Senden")
     assert "Do, 03.12." in r and "Do, 31.12." in r
     # Christmas Eve is no public holiday in NRW; all five Thursdays are booked
-    assert r.count("Platz") == 5
+    assert r.count("., Platz ") == 5
 
 
 def test_nonsense_gets_help_not_a_trace(chat):
@@ -338,3 +338,15 @@ def test_home_space_is_offered_first(chat):
     labels = [c.label for c in chat.choices("anna")]
     assert labels[0] == "🏠 Coesfeld" and labels[1] == "⭐ Olfen"
     assert "Coesfeld" in chat.send("anna", "/heimat")
+
+
+def test_a_self_payer_is_told_the_sum_for_a_team_or_a_half_day(chat):
+    """The self-pay line said "15,00 € pro Tag" for three desks and for a morning alike; it now gives what is paid."""
+    r = chat.send("anna", "Mittwoch Dülmen für 3 Leute")
+    assert "3 Plätze" in r and "Du zahlst selbst: 45,00 € vor Ort (15,00 € pro Tag und Platz)." in r
+    r = chat.send("anna", "morgen vormittag Olfen")
+    assert "Du zahlst selbst: 7,50 € vor Ort (halber Tag; 15,00 € für einen ganzen Tag)." in r
+    r = chat.send("anna", "Freitag Senden")
+    assert "Du zahlst selbst: 15,00 € pro Tag vor Ort." in r
+    r = chat.send("tom", "Thursday afternoon in Coesfeld for 2 of us", lang_hint="en")
+    assert "You pay yourself: €18.00 on site (€18.00 per day and desk)." in r

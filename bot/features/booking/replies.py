@@ -20,6 +20,7 @@ from bot.booking import (
     UnknownSpace,
     Waitlisted,
     fmt_min,
+    halves_for,
 )
 from bot.domain import Reply
 from bot.features.district.regions import same_region
@@ -106,12 +107,26 @@ def confirmation(dlg, ctx: Ctx, booked: list[Booked], *, wish: bool = False) -> 
         for rem in per_month.values():
             text += "\n" + remaining_text(lang, rem)
     elif first.payer == "self":
-        text += "\n" + t(lang, "pays_self", price=fmt_eur(first.space.day_price_cents, lang))
+        text += "\n" + self_pay_text(lang, [b for o in booked for b in o.bookings])
     ids = [b.id for o in booked for b in o.bookings]
     seat0 = [b.id for o in booked for b in o.bookings if b.seat == 0]
     buttons = dlg.choices(ctx, [(t(lang, "undo"), {"op": "undo", "ids": ids}),
                                 (t(lang, "ics_button"), {"op": "ics", "ids": seat0})], ask=False)
     return Reply(text, buttons)
+
+
+def self_pay_text(lang: str, bookings: list) -> str:
+    """What a self-paying member pays on site for these bookings: the day price for one full day, else the total
+    (desks x days, a half day at half the price) next to the rate, so "für 3 Leute" or "halbtags" shows its real sum."""
+    first = bookings[0]
+    price = first.space.day_price_cents
+    halves = [halves_for(b.part, b.start_min, b.end_min) for b in bookings]
+    if halves == [2]:
+        return t(lang, "pays_self", price=fmt_eur(price, lang))
+    total = sum(b.space.day_price_cents * h // 2 for b, h in zip(bookings, halves))
+    if halves == [1]:
+        return t(lang, "pays_self_half", total=fmt_eur(total, lang), price=fmt_eur(price, lang))
+    return t(lang, "pays_self_total", total=fmt_eur(total, lang), price=fmt_eur(price, lang))
 
 
 def remaining_text(lang: str, rem) -> str:
