@@ -40,6 +40,28 @@ def test_employer_admin_who_booked(chat_both):
     assert "keiner Firma zugeordnet" not in r
 
 
+
+def test_employer_admin_asks_about_a_day_and_a_place(chat_both):
+    """"Wer ist morgen in Dülmen?" from an admin gave the whole month's team view; it is that day and that space."""
+    chat = chat_both
+    chat.send("eva", "STADTWERKE-ADMIN")
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "morgen Dülmen")
+    chat.send("anna", "Mittwoch vormittags Senden")
+    r = chat.send("eva", "wer ist morgen in Dülmen?")
+    assert "bezahlte Buchungen am Di, 24.11. in Dülmen:" in r and "Anna (#" in r and "Senden" not in r
+    r = chat.send("eva", "wer ist Mittwoch in Dülmen")
+    assert "Niemand von Stadtwerke Münsterland (Demo) hat am Mi, 25.11. in Dülmen über die Firma gebucht." in r
+    r = chat.send("eva", "Buchungen der Mitarbeiter diese Woche")
+    assert "vom Mo, 23.11. bis Fr, 27.11.:" in r and "Di, 24.11. Dülmen ganztags, Mi, 25.11. Senden vormittags" in r
+    r = chat.send("eva", "Buchungen der Mitarbeiter nächste Woche")
+    assert "Niemand von Stadtwerke Münsterland (Demo) hat vom Mo, 30.11. bis Fr, 04.12. über die Firma gebucht." in r
+    chat.send("eva", "/sprache en")
+    r = chat.send("eva", "who's in Senden on Wednesday?")
+    assert "Bookings paid by Stadtwerke Münsterland (Demo) on Wed 25 Nov in Senden:" in r and "morning" in r
+    r = chat.send("eva", "Buchungen der Mitarbeiter")  # no day named: the month, as before
+    assert "in November 2026:" in r and "Tue 24 Nov Dülmen full day, Wed 25 Nov Senden morning" in r
+
 def test_a_commuting_admin_asks_about_colleagues(chat):
     chat.send("anna", "STADTWERKE-2026")
     chat.send("anna", "STADTWERKE-ADMIN")  # an employee who is also the company's admin

@@ -170,7 +170,18 @@ def _billed_rows(s, g, employer_id: int, month: str):
     return s.execute(q).all()
 
 
-def team_view(dlg: Dialogue, ctx: Ctx, employer_id: int, month: str) -> list[Reply]:
+def _days_label(lang: str, days: tuple[date, ...]) -> str:
+    """"am Di, 24.11." for one day, "vom Mo, 30.11. bis Fr, 04.12." for several."""
+    first, last = min(days), max(days)
+    if first == last:
+        return tr(lang, "team_on_day", day=fmt_day(first, lang))
+    return tr(lang, "team_from_to", first=fmt_day(first, lang), last=fmt_day(last, lang))
+
+
+def team_view(dlg: Dialogue, ctx: Ctx, employer_id: int, month: str, days: tuple[date, ...] = (),
+              space: str | None = None) -> list[Reply]:
+    """Who of the staff booked what in `month`; with `days` (and a space slug) only those days (and that space):
+    "Wer ist morgen in Dülmen?", "Buchungen der Mitarbeiter nächste Woche"."""
     lang = ctx.lang
     try:
         with dlg.core.db.session() as s:
@@ -178,7 +189,13 @@ def team_view(dlg: Dialogue, ctx: Ctx, employer_id: int, month: str) -> list[Rep
             require_employer(g, employer_id)
             emp = s.get(Employer, employer_id)
             # late cancellations still cost the contingent (as /firma counts them), so they are shown, marked
-            rows = _billed_rows(s, g, employer_id, month)
+            if days:
+                rows = [r for m in sorted({month_key(d) for d in days}) for r in _billed_rows(s, g, employer_id, m)]
+                rows = [r for r in rows if r[0].day in days and (space is None or r[2].slug == space)]
+                where = next((r[2] for r in rows), None) or (s.scalar(select(Space).where(Space.slug == space))
+                                                             if space else None)
+            else:
+                rows = _billed_rows(s, g, employer_id, month)
             today = ctx.now.date()
             per: dict[int, list[str]] = {}
             names: dict[int, str] = {}
@@ -190,9 +207,17 @@ def team_view(dlg: Dialogue, ctx: Ctx, employer_id: int, month: str) -> list[Rep
     except Forbidden as exc:
         return refusal(lang, exc)
     ml = month_label(month, lang)
-    if not per:
+    if days:
+        when = _days_label(lang, days)
+        at = tr(lang, "team_at_space", town=where.town) if space and where is not None else ""
+        if not per:
+            return [Reply(tr(lang, "team_days_empty", employer=emp.name, when=when, where=at) + "\n"
+                          + tr(lang, "team_private"))]
+        lines = [tr(lang, "team_days_head", employer=emp.name, when=when, where=at)]
+    elif not per:
         return [Reply(tr(lang, "team_empty", employer=emp.name, month=ml) + "\n" + tr(lang, "team_private"))]
-    lines = [tr(lang, "team_head", employer=emp.name, month=ml)]
+    else:
+        lines = [tr(lang, "team_head", employer=emp.name, month=ml)]
     shown = 0
     total = sum(len(v) for v in per.values())
     for mid, items in sorted(per.items(), key=lambda kv: names[kv[0]].lower()):
@@ -487,11 +512,24 @@ def on_who(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
     that month (staff who commute themselves ask about colleagues, answered by the booking slice)."""
     if not ctx.member.employer_ids("employer_admin") or ctx.member.employer_ids("employee"):
         return None
+    return _team_for_intent(dlg, ctx)
+
+
+def _team_for_intent(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    """The team view for a typed question: the days (and the space) it names, else the month it names."""
     it = ctx.intent
-    month = it.month if it is not None and it.month else None
-    if month is None and it is not None and it.dates:
-        month = month_key(min(it.dates))
-    ctx.intent.args = [month] if month else []
+    if it is not None and it.dates and not it.month:
+        try:
+            with dlg.core.db.session() as s:
+                emp, _rest = _pick_employer(s, grants(s, ctx.member.id), [], "/team")
+                emp_id = emp.id
+        except Forbidden as exc:
+            return refusal(ctx.lang, exc)
+        except _Pick as p:
+            return _pick_reply(ctx.lang, "/team", p.slugs)
+        days = tuple(sorted(set(it.dates)))
+        return team_view(dlg, ctx, emp_id, month_key(days[0]), days, it.space)
+    ctx.intent.args = _month_args(ctx)
     return cmd_team(dlg, ctx)
 
 
@@ -506,9 +544,8 @@ def on_company_contingent(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
 
 
 def on_team_bookings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
-    """"Buchungen der Mitarbeiter": who booked what this month (or the month named)."""
-    ctx.intent.args = _month_args(ctx)
-    return cmd_team(dlg, ctx)
+    """"Buchungen der Mitarbeiter": who booked what this month (or the month or the days named)."""
+    return _team_for_intent(dlg, ctx)
 
 
 def on_member_contingent(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
