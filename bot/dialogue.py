@@ -59,6 +59,14 @@ NUMBER_WORDS = frozenset({"nr", "nummer", "number", "no", "option", "punkt", "kn
 ACCEPT = frozenset({"nehm", "nehme", "nehmen", "nimm", "buch", "buche", "buchen", "mach", "machen", "passt",
                     "take", "book", "einverstanden"})
 NEGATION = frozenset({"nicht", "kein", "keine", "keinen", "nie", "not", "dont", "don", "no", "never", "nein", "nee"})
+# the other words an acceptance may have ("ok dann nehm ich den", "ja gerne, mach das bitte", "sure, I'll take it");
+# a word outside these, ACCEPT and YES names something else ("QR-Code bitte"): not an acceptance of the offer
+ACCEPT_FILLER = frozenset({"dann", "ich", "den", "die", "das", "dem", "der", "es", "ihn", "mal", "doch", "so", "auch",
+                           "einfach", "gern", "gerne", "danke", "super", "prima", "perfekt", "gut", "top", "alles",
+                           "klar", "ok", "okay", "na", "also", "schon", "mir", "uns", "wir", "nehmen", "machen",
+                           "i", "ll", "ill", "it", "that", "this", "one", "the", "then", "please", "thanks",
+                           "great", "perfect", "fine", "good", "alright", "cool", "go", "ahead", "do", "lets", "let",
+                           "s", "me", "for", "we", "will", "would", "like", "to", "sounds", "oh", "ah"})
 REPLY_LEASE = timedelta(seconds=120)  # a direct answer not marked sent by then is delivered by the scheduler
 MAX_NAME = 200  # members.display_name
 
@@ -378,7 +386,7 @@ class Dialogue:
         day, place, desk or desk count). "" when several things are offered: which one is asked, never guessed."""
         positive = _main_offers(options)
         words = set(_folded(low.replace("'", " ").replace("’", " ")).split())
-        if not positive or not words & (ACCEPT | YES) or words & NEGATION:
+        if not positive or not words & (ACCEPT | YES) or words & NEGATION or words - ACCEPT - YES - ACCEPT_FILLER:
             return None
         it = self.parse(low, ctx.now)
         if it.dates or it.space or it.desks > 1 or it.desk_label:

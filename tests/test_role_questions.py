@@ -67,3 +67,31 @@ def test_a_commuting_admin_asks_about_colleagues(chat):
     chat.send("anna", "STADTWERKE-ADMIN")  # an employee who is also the company's admin
     r = chat.send("anna", "wer ist morgen in Dülmen?")
     assert "Im November 2026" not in r  # the colleagues answer, not the month's team view
+
+
+def test_an_operator_closes_a_day_in_own_words_and_asks_for_the_qr_code(chat):
+    """"Morgen ist bei uns geschlossen wegen Wasserschaden" got "ich buche Schreibtische"; it is /schliessen, asked
+    first. A typed "QR-Code bitte" while that question was open closed the day ("bitte" read as yes)."""
+    chat.send("anna", "STADTWERKE-2026")
+    assert "Gebucht" in chat.send("anna", "morgen Dülmen")
+    chat.send("olga", "OP-DUELMEN")
+    r = chat.send("olga", "Morgen ist bei uns geschlossen wegen Wasserschaden")
+    assert "Coworking Dülmen am Di, 24.11. schließen (Wasserschaden)?" in r and "1 Buchung wird storniert" in r
+    r = chat.send("olga", "QR-Code bitte")  # not an answer to the question: the QR answer, nothing closed
+    assert "QR-Code" in r and "geschlossen" not in r
+    assert "Platz 1" in chat.send("anna", "meine Buchungen")
+    r = chat.send("olga", "Am 24.12. haben wir zu")  # no place: the operator's own space, not a booking
+    assert "Coworking Dülmen am Do, 24.12. schließen?" in r
+    assert "Alles bleibt, wie es war." in chat.press("olga", "Abbrechen")
+    r = chat.send("olga", "vom 24.12. bis 31.12. geschlossen")  # one day at a time, each confirmed
+    assert "Ich schließe Tage einzeln" in r and "„/schliessen 24.12.“" in r
+    r = chat.send("olga", "/schliessen 24.12.")  # the hint works as typed
+    assert "Coworking Dülmen am Do, 24.12. schließen?" in r
+    r = chat.send("olga", "Morgen ist schönes Wetter in Dülmen")  # small talk stays small talk
+    assert "schließen" not in r
+    chat.send("olga", "/sprache en")
+    r = chat.send("olga", "we're closed tomorrow")
+    assert "Close Coworking Dülmen on Tue 24 Nov?" in r
+    r = chat.press("olga", "Yes, close")
+    assert "closed" in r
+    assert "Platz" not in chat.send("anna", "meine Buchungen")

@@ -86,3 +86,14 @@ def test_yes_to_an_english_cancel_question_cancels(chat):
     chat.send("tom", "cancel all")
     chat.send("tom", "ok do it")
     assert _bookings(chat, "tom") == []
+
+
+def test_a_thing_of_its_own_with_please_is_no_acceptance(chat):
+    """"bitte" is a yes word, but "Parkplatz bitte" names something else: it was taken as accepting the offer."""
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "Ist am Donnerstag in Senden noch was zu kriegen?")
+    r = chat.send("anna", "Parkplatz bitte")
+    assert "Gebucht" not in r and not _bookings(chat)
+    chat.send("anna", "Ist am Donnerstag in Senden noch was zu kriegen?")
+    r = chat.send("anna", "super, dann nehm ich den")  # only accepting words: books
+    assert "Gebucht: Coworking Senden" in r

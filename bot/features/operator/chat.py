@@ -61,7 +61,8 @@ def router() -> Router:
                   "/belegung": cmd_occupancy, "/occupancy": cmd_occupancy,
                   "/schliessen": cmd_close, "/schließen": cmd_close, "/close": cmd_close, "/qr": cmd_qr},
         buttons={"arr_in": op_arr_in, "arr_noshow": op_arr_noshow, "close_day": op_close_day},
-        preempts={"checkin": on_checkin, "who": on_who, "availability": on_availability},
+        preempts={"checkin": on_checkin, "who": on_who, "availability": on_availability,
+                  "smalltalk": on_statement, "unknown": on_statement, "book": on_closing_words},
         notices=notices.DRAFTERS,
         jobs=jobs.JOBS,
         help_keys={"operator": "help_operator"},
@@ -283,7 +284,9 @@ def parse_day(word: str, today: date) -> date | None:
     return None
 
 
-def cmd_close(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+def cmd_close(dlg: Dialogue, ctx: Ctx, day_given: date | None = None, reason_given: str = "") -> list[Reply]:
+    """`/schliessen [space] <Tag> [Grund]` (or a typed "morgen ist bei uns geschlossen", with the day given): asks
+    with a button before anything is closed."""
     lang = ctx.lang
     cmd = "/close" if lang == "en" else "/schliessen"
     today = ctx.now.date()
@@ -292,10 +295,13 @@ def cmd_close(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
             g = grants(s, ctx.member.id)
             spaces, rest = _pick_spaces(s, g, _args(ctx), cmd, single=True)
             sp = spaces[0]
-            day = parse_day(rest[0], today) if rest else None
-            if day is None:
-                return [Reply(tr(lang, "usage_close"))]
-            reason = " ".join(rest[1:])[:200]
+            if day_given is not None:
+                day, reason = day_given, reason_given
+            else:
+                day = parse_day(rest[0], today) if rest else None
+                if day is None:
+                    return [Reply(tr(lang, "usage_close"))]
+                reason = " ".join(rest[1:])[:200]
             if day < today:
                 return [Reply(tr(lang, "close_past", day=fmt_day(day, lang)))]
             if s.scalar(select(SpaceClosure.id).where(SpaceClosure.space_id == sp.id, SpaceClosure.day == day)):
@@ -466,4 +472,50 @@ def on_checkin(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
             return arrivals_view(dlg, ctx, head=tr(ctx.lang, "no_own_booking"),
                                  space_ids=sorted(g.operator_of))
     return None
+
+
+# An operator's own words for closing a day ("Morgen ist bei uns geschlossen wegen Wasserschaden", "am 24.12. haben
+# wir zu", "we're closed on Friday") and for the door code ("QR-Code bitte"). The parser reads them as small talk
+# (a statement naming a day) or as not understood; for an operator they are these two commands.
+_CLOSED = re.compile(
+    r"\b(?:geschlossen|schlie(?:ß|ss?)(?:en|t)|zu\s*(?:machen|haben|bleiben)|zumachen|dicht|betriebsferien"
+    r"|(?:haben|hat|bleibt|bleiben|ist|sind|machen|macht)\s+(?:\S+\s+){0,4}?zu\b|closed|closing|close|shut)",
+    re.IGNORECASE)
+_REASON = re.compile(r"\b(?:wegen|weil|aufgrund|due to|because of|because|for)\s+(.+)$", re.IGNORECASE)
+_QR = re.compile(r"\bqr\b", re.IGNORECASE)
+
+
+def on_statement(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    """Small talk or an unknown message from an operator: closing a day of their space (asked first, with a
+    button) or the QR code; anything else falls through to the usual answer."""
+    if not ctx.member.space_ids():
+        return None
+    text = ctx.msg.text or ""
+    it = ctx.intent
+    if _QR.search(text) and not (it is not None and it.dates):
+        if it is not None:
+            it.args = [it.space] if it.space else []
+        return cmd_qr(dlg, ctx)
+    if it is None or not it.dates or not _CLOSED.search(text):
+        return None
+    if _own_spaces_asked(dlg, ctx) is None:
+        return None  # about another space: not theirs to close
+    days = sorted(set(it.dates))
+    if len(days) > 1:
+        return [Reply(tr(ctx.lang, "close_one_day", first=f"{days[0]:%d.%m.}"))]  # as /schliessen reads it
+    m = _REASON.search(text)
+    reason = m.group(1).strip(" .!") if m else ""
+    it.args = [it.space] if it.space else []
+    return cmd_close(dlg, ctx, days[0], reason[:200])
+
+
+def on_closing_words(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    """"Am 24.12. haben wir zu" reads as a booking without a place; from an operator, naming no other space, it is
+    closing that day (asked first). A booking that names a place stays a booking."""
+    it = ctx.intent
+    if it is None or not _CLOSED.search(ctx.msg.text or "") or not ctx.member.space_ids():
+        return None
+    if it.space is not None and _own_spaces_asked(dlg, ctx) is None:
+        return None
+    return on_statement(dlg, ctx)
 
