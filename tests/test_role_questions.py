@@ -95,3 +95,12 @@ def test_an_operator_closes_a_day_in_own_words_and_asks_for_the_qr_code(chat):
     r = chat.press("olga", "Yes, close")
     assert "closed" in r
     assert "Platz" not in chat.send("anna", "meine Buchungen")
+
+
+def test_an_operator_who_also_commutes_closes_their_own_space(chat):
+    chat.send("olga", "OP-DUELMEN")
+    chat.send("olga", "STADTWERKE-2026")
+    r = chat.send("olga", "morgen ist bei uns geschlossen wegen Wasserschaden")
+    assert "Coworking Dülmen am Di, 24.11. schließen (Wasserschaden)?" in r
+    r = chat.send("olga", "Freitag ist Olfen geschlossen")  # another space: not hers to close
+    assert "schließen?" not in r

@@ -498,8 +498,8 @@ def on_statement(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
         return cmd_qr(dlg, ctx)
     if it is None or not it.dates or not _CLOSED.search(text):
         return None
-    if _own_spaces_asked(dlg, ctx) is None:
-        return None  # about another space: not theirs to close
+    if it.space is not None and _own_spaces_asked(dlg, ctx) is None:
+        return None  # about another space: not theirs to close (closing words are about their own, even if they commute)
     days = sorted(set(it.dates))
     if len(days) > 1:
         return [Reply(tr(ctx.lang, "close_one_day", first=f"{days[0]:%d.%m.}"))]  # as /schliessen reads it
