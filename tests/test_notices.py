@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from bot.dialogue import Dialogue
 from bot.domain import Reply
 from bot.handlers.terminal import TerminalTransport
+from bot.notices import notice_switches
 from bot.scheduler import TerminalDriver
 from bot.storage.models import Employer, Member, Outbox
 from tests.conftest import TZ, Chat
@@ -383,3 +384,34 @@ def test_nudge_names_the_saving_in_the_members_language(w):
     w.at(2026, 11, 24, 19, 0)
     [nudge2] = [r for r in w.new("anna") if "commut" in r.text.lower() or "save" in r.text]
     assert f"You'd save 1,000 km of driving and about {co2:,.1f} kg of CO₂." in nudge2.text
+
+
+_FREE_TEXT_SETTINGS = [  # (typed, evening on, morning on, evening time, morning time) after it
+    ("Erinnere mich abends um 20 Uhr", True, True, "20:00", None),
+    ("keine Erinnerungen mehr bitte", False, False, "20:00", None),
+    ("Erinnerung morgens um 7", False, True, "20:00", "07:00"),
+    ("Erinnerungen wieder an", True, True, "20:00", "07:00"),
+    ("Bitte erinnere mich nicht mehr", False, False, "20:00", "07:00"),
+    ("Erinnerung 19:30", True, False, "19:30", "07:00"),  # the bot's own suggestion
+    ("remind me at 8 in the morning", True, True, "19:30", "08:00"),
+    ("turn off all reminders", False, False, "19:30", "08:00"),
+    ("remind me at 7 pm the evening before", True, False, "19:00", "08:00"),
+    ("stop reminding me", False, False, "19:00", "08:00"),
+]
+
+
+def test_reminder_settings_in_free_text(w):
+    """Typed reminder wishes were read only in command form: "Erinnere mich abends um 20 Uhr" and "remind me at 8 in
+    the morning" got "Das kenne ich nicht als Einstellung", "Erinnerung morgens um 7" set the evening one to 07:00."""
+    for typed, evening, morning, ev_time, mo_time in _FREE_TEXT_SETTINGS:
+        out = w.send("anna", typed)
+        assert "Gespeichert" in out or "Saved" in out, (typed, out)
+        with w.core.db.session() as s:
+            prefs = s.scalar(select(Member.prefs).where(Member.display_name == "Anna"))
+        switches = notice_switches(prefs)
+        assert (switches["reminder_evening"], switches["reminder_morning"]) == (evening, morning), typed
+        assert (prefs.get("reminder_time"), prefs.get("reminder_morning_time")) == (ev_time, mo_time), typed
+    # a command keeps its strict form: the evening reminder at 07:00
+    w.send("anna", "/einstellungen erinnerung 07:00")
+    with w.core.db.session() as s:
+        assert s.scalar(select(Member.prefs).where(Member.display_name == "Anna"))["reminder_time"] == "07:00"

@@ -195,10 +195,60 @@ def overview(dlg: Dialogue, ctx: Ctx, prefix: str | None = None) -> list[Reply]:
     return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=1))]
 
 
+# Free text about reminders ("Erinnere mich abends um 20 Uhr", "keine Erinnerungen mehr", "remind me at 8 in the
+# morning", "turn off all reminders"): which reminder, and on, off or a time, read from all the words. A slash
+# command keeps its strict form (`/einstellungen erinnerung 07:00` is the evening reminder at 07:00).
+_REMIND_STEMS = ("erinner", "remind", "benachrichtigung", "notification")
+_MORNING_WORDS = frozenset({"morgens", "früh", "frueh", "morning", "vormittags", "checkin", "check-in"})
+_EVENING_WORDS = frozenset({"abends", "abend", "vorabend", "evening", "night", "tonight"})
+_OFF_WORDS = OFF | frozenset({"keine", "kein", "nicht", "no", "stopp", "dont", "don't", "never", "disable", "abschalten",
+                              "abstellen", "ausmachen", "deaktivieren", "deaktiviere"})
+_ON_WORDS = ON | frozenset({"wieder", "enable", "aktivieren", "aktiviere", "anschalten", "anmachen"})
+_REMINDER_KEYS = ("reminder_evening", "reminders", "reminder_morning")
+
+
+def free_text_args(words: list[str], start: str | None) -> list[str] | None:
+    """The command words a free-text settings message means ("Erinnerung morgens um 7" -> ["morgens", "07:00"]),
+    None when it names no setting."""
+    words = [w.strip(".,!?;:") for w in words]
+    time = start or next((t for t in (parse_time(w) for w in words) if t), None)
+    on = True if any(w in _ON_WORDS for w in words) else None
+    if any(w in _OFF_WORDS for w in words) or ("more" in words and "no" in words):
+        on = False
+    remind = any(w.startswith(_REMIND_STEMS) for w in words)
+    if remind:
+        if any(w in _MORNING_WORDS for w in words):
+            key = "morgens"
+        elif any(w in _EVENING_WORDS for w in words):
+            key = "erinnerung"
+        elif time is not None and on is not False:
+            key = "morgens" if int(time[:2]) < 12 else "erinnerung"  # a reminder "um 7" is the morning one
+        else:
+            key = "erinnerungen"  # "keine Erinnerungen mehr", "Erinnerung aus": both reminders
+            if on is None:
+                return None
+    else:
+        key = next((w for w in words if any(w in names for names in ALIASES.values())), None)
+        if key is None:
+            return None
+    value = ["aus"] if on is False else ([time] if time else (["an"] if on else []))
+    if key == "morgens" and on is not False and time:
+        value = [time, "an"]  # a time for the morning reminder switches it on, as the evening one's does
+    return [key, *value]
+
+
 def on_settings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     args = [a.lower() for a in (ctx.intent.args if ctx.intent else [])]
     if args and args[0] in ("/settings", "/einstellungen", "settings", "einstellungen"):
         args = args[1:]
+    elif args and not (ctx.msg.text or "").lstrip().startswith("/"):
+        # typed, not a command: a reminder phrase is read from all its words; "Tagesliste aus", "pendeln 18:30
+        # mo-fr" (a setting's name first) keep the command form
+        lead = next((k for k, names in ALIASES.items() if args[0] in names), None)
+        if lead is None or lead in _REMINDER_KEYS:
+            read = free_text_args(args, ctx.intent.start if ctx.intent else None)
+            if read is not None:
+                args = read
     if not args:
         return overview(dlg, ctx)
     key = next((k for k, names in ALIASES.items() if args[0] in names), None)
