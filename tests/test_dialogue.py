@@ -350,3 +350,27 @@ def test_a_self_payer_is_told_the_sum_for_a_team_or_a_half_day(chat):
     assert "Du zahlst selbst: 15,00 € pro Tag vor Ort." in r
     r = chat.send("tom", "Thursday afternoon in Coesfeld for 2 of us", lang_hint="en")
     assert "You pay yourself: €18.00 on site (€18.00 per day and desk)." in r
+
+
+def test_an_absence_over_booked_days_asks_with_buttons(chat):
+    """"Ich bin Donnerstag und Freitag krank" with bookings then: it said "Schreib z. B. „storno 26.11.“" and a typed
+    "ja" was not understood; it asks with buttons, and "ja"/"nein" answer it. Nothing is cancelled unasked."""
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "Do Olfen")
+    chat.send("anna", "Fr Senden")
+    r = chat.send("anna", "Ich bin Donnerstag und Freitag krank")
+    assert "abwesend Do, 26.11. – Fr, 27.11." in r and "(Do, 26.11., Fr, 27.11.). Soll ich sie stornieren?" in r
+    assert [c.label for c in chat.choices("anna")] == ["❌ Ja, stornieren", "Nein, behalten"]
+    assert chat.send("anna", "meine Buchungen").count("• ") == 2  # asking changed nothing
+    chat.send("anna", "Ich bin Donnerstag und Freitag krank")
+    assert "Alles bleibt" in chat.send("anna", "nein")
+    assert chat.send("anna", "meine Buchungen").count("• ") == 2
+    chat.send("anna", "Ich bin Donnerstag und Freitag krank")
+    r = chat.send("anna", "ja")
+    assert "Storniert: Do, 26.11. Coworking Olfen, Fr, 27.11. Coworking Senden." in r and "2 Tage" in r
+    r = chat.send("anna", "Urlaub vom 14. bis 18.12.")  # nothing booked then: no question
+    assert "abwesend Mo, 14.12. – Fr, 18.12." in r and not chat.choices("anna")
+    chat.send("tom", "hello", lang_hint="en")
+    chat.send("tom", "Friday Olfen")
+    r = chat.send("tom", "I'm off on Friday")
+    assert "Shall I cancel them?" in r and [c.label for c in chat.choices("tom")][0].endswith("Yes, cancel")

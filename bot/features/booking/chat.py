@@ -235,10 +235,19 @@ def on_absence(dlg, ctx: Ctx) -> list[Reply]:
     span = fmt_day(first, ctx.lang) if first == last else f"{fmt_day(first, ctx.lang)} – {fmt_day(last, ctx.lang)}"
     text = t(ctx.lang, "absence_saved", span=span)
     booked = [b for b in dlg.booking.my_bookings(ctx.member.id) if first <= b.day <= last and b.seat == 0]
-    if booked:
-        text += "\n" + t(ctx.lang, "absence_booked", days=", ".join(fmt_day(b.day, ctx.lang) for b in booked[:5]),
-                         first=f"{booked[0].day.day}.{booked[0].day.month}." if ctx.lang == "de" else booked[0].day.isoformat())
-    return [Reply(text)]
+    if not booked:
+        return [Reply(text)]
+    # bookings on those days: asked with buttons (a typed "ja" works too), never cancelled on a guess
+    found, late = dlg.booking.cancel_preview(ctx.member.id, days=sorted({b.day for b in booked}))
+    lang = ctx.lang
+    text += "\n" + t(lang, "absence_booked", days=", ".join(fmt_day(b.day, lang) for b in booked[:5])
+                     + (", …" if len(booked) > 5 else ""))
+    if late:
+        text += "\n" + t(lang, "cancel_confirm_late", items=", ".join(sorted({fmt_day(b.day, lang) for b in late})),
+                         hours=dlg.booking.cancel_cutoff_hours(late[0].space.slug))
+    opts = [(t(lang, "btn_yes_cancel"), {"op": "cancel", "ids": [b.id for b in found]}),
+            (t(lang, "btn_keep"), {"op": "keep"})]
+    return [Reply(text, dlg.choices(ctx, opts))]
 
 
 def on_who(dlg, ctx: Ctx) -> list[Reply]:
