@@ -374,3 +374,32 @@ def test_an_absence_over_booked_days_asks_with_buttons(chat):
     chat.send("tom", "Friday Olfen")
     r = chat.send("tom", "I'm off on Friday")
     assert "Shall I cancel them?" in r and [c.label for c in chat.choices("tom")][0].endswith("Yes, cancel")
+
+
+def test_a_question_about_several_days_shows_each_and_one_button_books_them_all(chat):
+    """"Can you book me ... Tuesday and Wednesday, mornings only?" is a question: it showed Tuesday alone and its
+    button booked a full Tuesday. Now each day, and the one button books both mornings."""
+    chat.send("tom", "hello", lang_hint="en")
+    chat.send("tom", "STADTWERKE-2026")
+    r = chat.send("tom", "can you book me a desk in Dülmen for Tuesday and Wednesday, mornings only?")
+    assert "Free desks at Coworking Dülmen:\n• Tue 24 Nov: 6 of 6 free\n• Wed 25 Nov: 6 of 6 free" in r
+    assert "Booked" not in r and [c.label for c in chat.choices("tom")] == ["Book Dülmen (2 days)"]
+    r = chat.press("tom", "Book Dülmen")
+    assert "Tue 24 Nov, morning" in r and "Wed 25 Nov, morning" in r and "7 of 8 days left" in r
+
+
+def test_hours_of_a_named_day_and_the_half_day_price(chat):
+    r = chat.send("anna", "Hat Senden am Samstag offen?")
+    assert "Am Sa, 28.11. ist Coworking Senden geschlossen." in r
+    r = chat.send("anna", "Wann hat Senden am Freitag auf?")
+    assert "Am Fr, 27.11. hat Coworking Senden von 08:00 bis 17:00 Uhr geöffnet." in r
+    r = chat.send("anna", "Was kostet ein halber Tag in Olfen?")
+    assert "Ein halber Tag in Coworking Olfen kostet 7,50 €, ein ganzer 15,00 €" in r
+
+
+def test_an_availability_button_books_the_desks_asked_for(chat):
+    chat.send("anna", "STADTWERKE-2026")
+    r = chat.send("anna", "Ist morgen in Olfen Platz für uns drei?")
+    assert "Gebucht" not in r
+    r = chat.press("anna", "Olfen buchen")
+    assert "3 Plätze (1, 2, 3)" in r

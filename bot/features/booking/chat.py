@@ -572,25 +572,41 @@ def on_availability(dlg, ctx: Ctx) -> list[Reply]:
         return other
     day = it.dates[0] if it.dates else dlg.core.clock.today()
     if it.topic in ("hours", "price") and it.space:
-        return space_facts(dlg, ctx, it.space, it.topic, day)
+        return space_facts(dlg, ctx, it.space, it.topic, day, named_day=bool(it.dates), part=it.part)
     if it.topic in ("hours", "price") and not (it.desk_label or it.desk_features):
         return region_facts(dlg, ctx, it.topic, day)
     if it.desk_label or it.desk_features:
         return desk_availability_reply(dlg, ctx, day, it.space, it.desk_label, list(it.desk_features), it.part,
                                        it.start, it.end)
-    return availability_reply(dlg, ctx, day, it.space, it.part, it.start, it.end)
+    days = sorted(d for d in set(it.dates) if d >= ctx.now.date())
+    if it.space and len(days) > 1:  # "Is Dülmen free on Tuesday and Wednesday mornings?": each day, one button for all
+        return days_availability_reply(dlg, ctx, days, it.space, it.part, it.start, it.end, it.desks)
+    return availability_reply(dlg, ctx, day, it.space, it.part, it.start, it.end, it.desks)
 
 
-def space_facts(dlg, ctx: Ctx, slug: str, topic: str, day: date) -> list[Reply]:
-    """Opening hours or price of a space, with a button to book it."""
+def space_facts(dlg, ctx: Ctx, slug: str, topic: str, day: date, *, named_day: bool = False,
+                part: str | None = None) -> list[Reply]:
+    """Opening hours or price of a space, with a button to book it. A named day ("ist Senden am Samstag offen?") is
+    answered for that day first; a half day ("was kostet ein halber Tag in Olfen?") gets the half-day price."""
+    lang = ctx.lang
     info = dlg.booking.get_space(slug)
     if info is None:
-        return [Reply(t(ctx.lang, "unknown_space"))]
+        return [Reply(t(lang, "unknown_space"))]
     if topic == "hours":
-        text = t(ctx.lang, "space_hours", space=info.name, hours=hours_text(dlg, slug, ctx.lang))
+        text = t(lang, "space_hours", space=info.name, hours=hours_text(dlg, slug, lang))
+        if named_day:
+            a = next(iter(dlg.booking.availability(day, slug)), None)
+            hours = None if a is None or a.closed else dlg.booking.space_hours(slug).get(WEEKDAY_KEYS[day.weekday()])
+            head = t(lang, "space_open_on", space=info.name, day=fmt_day(day, lang), open=hours[0], close=hours[1]) \
+                if hours else t(lang, "space_closed_on", space=info.name, day=fmt_day(day, lang))
+            text = head + "\n" + text
+    elif part in ("morning", "afternoon"):
+        text = t(lang, "space_price_half", space=info.name, half=fmt_eur(info.day_price_cents // 2, lang),
+                 price=fmt_eur(info.day_price_cents, lang))
     else:
-        text = t(ctx.lang, "space_price", space=info.name, price=fmt_eur(info.day_price_cents, ctx.lang))
-    request = {"op": "book", "space": slug, "dates": [day.isoformat()], "part": None, "start": None, "end": None, "desks": 1}
+        text = t(lang, "space_price", space=info.name, price=fmt_eur(info.day_price_cents, lang))
+    request = {"op": "book", "space": slug, "dates": [day.isoformat()], "part": part if topic == "price" else None,
+               "start": None, "end": None, "desks": 1}
     return [Reply(text, dlg.choices(ctx, [(t(ctx.lang, "book_button", space=info.town), request)]))]
 
 
@@ -613,7 +629,34 @@ def region_facts(dlg, ctx: Ctx, topic: str, day: date) -> list[Reply]:
     return [Reply("\n".join([head] + [t(lang, "facts_line", value=k, towns=", ".join(v)) for k, v in groups.items()]))]
 
 
-def availability_reply(dlg, ctx, day, space, part, start, end) -> list[Reply]:
+def days_availability_reply(dlg, ctx: Ctx, days: list[date], space: str, part, start, end, desks: int = 1) -> list[Reply]:
+    """Free desks of one space on each of several days; one button books the days with room (asked, not booked)."""
+    lang = ctx.lang
+    lines: list[str] = []
+    bookable: list[date] = []
+    name = town = None
+    for day in days[:10]:
+        a = next(iter(dlg.booking.availability(day, space, part=part, start=start, end=end)), None)
+        if a is None:
+            return [Reply(t(lang, "unknown_space"))]
+        name, town = a.space.name, a.space.town
+        if a.closed:
+            lines.append(t(lang, "avail_day_closed", day=fmt_day(day, lang)))
+            continue
+        lines.append(t(lang, "avail_day_line", day=fmt_day(day, lang), free=a.free, total=a.total))
+        if a.free >= desks:
+            bookable.append(day)
+    text = "\n".join([t(lang, "avail_space_head", space=name)] + lines)
+    if not bookable:
+        return [Reply(text)]
+    request = {"op": "book", "space": space, "dates": [d.isoformat() for d in bookable], "part": part, "start": start,
+               "end": end, "desks": desks}
+    label = t(lang, "book_button", space=town) if len(bookable) == 1 else \
+        t.n(lang, "book_days_button", len(bookable), space=town, n=len(bookable))
+    return [Reply(text, dlg.choices(ctx, [(label, request)]))]
+
+
+def availability_reply(dlg, ctx, day, space, part, start, end, desks: int = 1) -> list[Reply]:
     lang = ctx.lang
     avail = dlg.booking.availability(day, space, part=part, start=start, end=end)
     if space is None:  # the member's region only
@@ -626,10 +669,10 @@ def availability_reply(dlg, ctx, day, space, part, start, end) -> list[Reply]:
             lines.append(t(lang, "avail_closed", space=a.space.name))
         else:
             lines.append(t(lang, "avail_line", space=a.space.name, free=a.free, total=a.total))
-    free = [a for a in avail if not a.closed and a.free > 0]
+    free = [a for a in avail if not a.closed and a.free >= max(desks, 1)]
     if not free and len(avail) > 1:
         lines = [t(lang, "avail_none", day=dstr)]
-    request = {"op": "book", "dates": [day.isoformat()], "part": part, "start": start, "end": end, "desks": 1}
+    request = {"op": "book", "dates": [day.isoformat()], "part": part, "start": start, "end": end, "desks": max(desks, 1)}
     recent = usual_spaces(dlg, ctx)
     free.sort(key=lambda a: (a.space.slug not in recent, -a.free))
     opts = [(t(lang, "book_button", space=a.space.town), dict(request, space=a.space.slug)) for a in free[:4]]
@@ -642,7 +685,8 @@ def op_avail(dlg, ctx: Ctx, a: dict) -> list[Reply]:
     if label or features:
         return desk_availability_reply(dlg, ctx, day, a.get("space"), label, features, a.get("part"), a.get("start"),
                                        a.get("end"))
-    return availability_reply(dlg, ctx, day, a.get("space"), a.get("part"), a.get("start"), a.get("end"))
+    return availability_reply(dlg, ctx, day, a.get("space"), a.get("part"), a.get("start"), a.get("end"),
+                              int(a.get("desks") or 1))
 
 
 def desk_availability_reply(dlg, ctx: Ctx, day: date, space: str | None, label: str | None, features: list[str],
