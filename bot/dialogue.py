@@ -275,11 +275,16 @@ class Dialogue:
             ctx.intent = Intent(intent="start", args=[words[0]], lang=ctx.lang)
             return self._finish(ctx, self.routes.answer(self, ctx, "start"))
         intent = self.parse(msg.text, ctx.now)
+        if pending is not None and pending.get("about"):
+            _follow_up(intent, pending["about"], text)
         ctx.intent = intent
         if member.is_new and intent.intent not in ("start", "language") and intent.lang != member.lang and msg.lang_hint is None:
             self.members.set_lang(member.id, intent.lang)
             ctx.lang = intent.lang
         replies = self.routes.answer(self, ctx, intent.intent)
+        if intent.intent in FOLLOWED and replies and ctx.intent is intent:
+            ctx.about = {"intent": intent.intent, "space": intent.space, "dates": [d.isoformat() for d in intent.dates],
+                         "part": intent.part, "start": intent.start, "end": intent.end}
         if member.is_new and intent.intent != "start":
             welcome = t(ctx.lang, "welcome", name=member.display_name)
             if replies:  # one message: the welcome and the first answer together
@@ -292,10 +297,10 @@ class Dialogue:
     def _finish(self, ctx: Ctx, replies: list[Reply]) -> list[Reply]:
         """Remember the question this answer asks (or forget the one answered or passed over)."""
         had = "pending" in (ctx.member.prefs or {})
-        if ctx.asked and ctx.offered:
+        if ctx.asked and ctx.offered or ctx.about:
             self._save_pending(ctx, {
-                "at": ctx.now.isoformat(), "options": [list(o) for o in ctx.offered],
-                "request": ctx.pending_request, "slot": ctx.pending_slot})
+                "at": ctx.now.isoformat(), "options": [list(o) for o in ctx.offered] if ctx.asked else [],
+                "request": ctx.pending_request, "slot": ctx.pending_slot, "about": ctx.about})
         elif had:
             self._save_pending(ctx, None)
         return replies
@@ -546,6 +551,41 @@ def _make_copy_intent():
 
 
 _copy_intent = _make_copy_intent()
+
+
+# questions whose slots a follow-up may take over, and the words that start a follow-up
+FOLLOWED = ("availability", "who")
+_FOLLOW_UP = re.compile(
+    r"^(?:und|and|or|oder|aber|but|what about|how about|was ist mit|wie ist es mit|wie sieht(?:'?s| es) mit|"
+    r"wie sieht(?:'?s| es) aus|(?:nee|nein|no|ne|hm+),? lieber|lieber|eher|rather|dann|then|auch|also|same for)\b",
+    re.IGNORECASE)
+
+
+def _follow_up(it: Intent, about: dict, text: str) -> None:
+    """A follow-up to the last question ("und am 9.?" after "Was ist mit Lüdinghausen am 8.12.?", "nee, lieber Olfen",
+    "and on Friday?"): the same question, with what the new message leaves out taken from it. A booking verb
+    ("und dann buch mir Olfen") keeps the request a booking; nothing is booked on a follow-up without one."""
+    from datetime import date
+
+    if not _FOLLOW_UP.match(text.strip()) or it.intent not in ("availability", "who", "book", "unknown"):
+        return
+    if it.intent == "book" and it.confidence >= 0.95:  # a booking verb: a request of its own, for the day asked about
+        if not it.dates and about.get("dates"):
+            it.dates = [date.fromisoformat(d) for d in about["dates"]]
+            it.confidence = min(it.confidence, 0.7)  # a day taken from the last question is confirmed, not assumed
+        return
+    if not (it.dates or it.space or it.part or it.start):
+        return  # "und sonst?": nothing to read with the last question
+    it.intent = about.get("intent") or "availability"
+    if it.intent != "who":
+        it.topic = None
+    if not it.space and not it.space_text and about.get("space"):
+        it.space = about["space"]
+    if not it.dates and about.get("dates"):
+        it.dates = [date.fromisoformat(d) for d in about["dates"]]
+    if not (it.part or it.start or it.end):
+        it.part, it.start, it.end = about.get("part"), about.get("start"), about.get("end")
+    it.question = True
 
 
 def _folded(label: str) -> str:

@@ -44,6 +44,9 @@ class Ctx:
     offered: list[tuple[str, str, str]] = field(default_factory=list)  # (label, token, op) of the question's buttons
     pending_request: dict | None = None  # the booking request still missing a slot (place or day)
     pending_slot: str | None = None  # "space" | "dates"
+    # the slots of the question this answer answered ("Was ist mit Lüdinghausen am 8.12.?"), so that a follow-up
+    # ("und am 9.?", "nee, lieber Olfen", "and in Senden?") is read with the rest of it
+    about: dict | None = None
 
 
 Handler = Callable[["Dialogue", Ctx], list[Reply]]

@@ -97,3 +97,31 @@ def test_a_thing_of_its_own_with_please_is_no_acceptance(chat):
     chat.send("anna", "Ist am Donnerstag in Senden noch was zu kriegen?")
     r = chat.send("anna", "super, dann nehm ich den")  # only accepting words: books
     assert "Gebucht: Coworking Senden" in r
+
+
+def test_a_follow_up_question_is_read_with_the_last_one(chat_both):
+    """"und am 9.?" after "Was ist mit Lüdinghausen am 8.12.?" showed every space; "nee lieber Olfen" asked for the
+    day again. A follow-up takes the place, day and part it leaves out from the question before, and stays a
+    question: nothing is booked, a booking verb on a day taken from context is asked first."""
+    chat = chat_both
+    chat.send("anna", "STADTWERKE-2026")
+    r = chat.send("anna", "Was ist mit Lüdinghausen am 8.12.?")
+    assert "Freie Plätze am Di, 08.12.:\n• Coworking Lüdinghausen: 6 von 6 frei" in r
+    r = chat.send("anna", "und am 9.?")
+    assert "Freie Plätze am Mi, 09.12.:\n• Coworking Lüdinghausen: 6 von 6 frei" in r and "Olfen" not in r
+    r = chat.send("anna", "nee lieber Olfen")
+    assert "Freie Plätze am Mi, 09.12.:\n• Coworking Olfen: 3 von 3 frei" in r
+    r = chat.send("anna", "und nachmittags?")
+    assert "Freie Plätze am Mi, 09.12. (nachmittags):\n• Coworking Olfen" in r
+    r = chat.send("anna", "und dann buch mir Senden")
+    assert "Coworking Senden am Mi, 09.12. buchen" in r and not _bookings(chat)
+    r = chat.press("anna", "Ja, buchen")
+    assert "Gebucht: Coworking Senden, Mi, 09.12." in r
+    r = chat.send("anna", "Wer ist morgen in Dülmen?")
+    r = chat.send("anna", "und in Olfen?")  # the same kind of question: who, that day
+    assert "Di, 24.11." in r and "Freie Plätze" not in r
+    r = chat.send("anna", "morgen Olfen")  # not a follow-up: a request of its own
+    assert "Gebucht: Coworking Olfen, Di, 24.11." in r
+    chat.send("tom", "hello", lang_hint="en")
+    chat.send("tom", "what about Senden on Friday?")
+    assert "Free desks on Mon 30 Nov:\n• Coworking Senden" in chat.send("tom", "and on Monday?")

@@ -37,7 +37,7 @@ from bot.features.booking.replies import (
     remaining_text,
 )
 from bot.features.district.regions import foreign_space_reply, member_refs
-from bot.i18n import fmt_day, fmt_eur, t
+from bot.i18n import PART, fmt_day, fmt_eur, t
 from bot.router import Ctx, Router
 
 
@@ -663,7 +663,8 @@ def availability_reply(dlg, ctx, day, space, part, start, end, desks: int = 1) -
         mine = {r.slug for r in member_refs(dlg.core, ctx.member)}
         avail = [a for a in avail if a.space.slug in mine]
     dstr = fmt_day(day, lang)
-    lines = [t(lang, "avail_head", day=dstr)]
+    when = f"{start or '…'}–{end or '…'}" if (start or end) else (PART[lang][part] if part in ("morning", "afternoon") else "")
+    lines = [t(lang, "avail_head", day=f"{dstr} ({when})" if when else dstr)]
     for a in avail:
         if a.closed:
             lines.append(t(lang, "avail_closed", space=a.space.name))
