@@ -197,3 +197,24 @@ def test_scheduler_runs_retention_once_a_day(chat):
     assert periodic.run_due(core.clock.now())["retention"] == 0  # once per day
     with core.db.session() as s:
         assert s.get(Member, old).deleted_at is not None
+
+
+def test_erasing_or_exporting_asked_in_words(chat):
+    """"delete my data" got the cancel menu and "Was habt ihr über mich gespeichert?" "nicht verstanden"; they are
+    /loeschen (asked first, nothing erased before "Ja") and /export."""
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "morgen Olfen")
+    r = chat.send("anna", "Meine Daten löschen bitte")
+    assert "Willst du deine Daten wirklich löschen?" in r and "künftige Buchungen (1) storniert" in r
+    assert "Alles bleibt" in chat.send("anna", "nein")
+    assert "Olfen" in chat.send("anna", "meine Buchungen")  # asking erased nothing
+    r = chat.send("anna", "Was habt ihr über mich gespeichert?")
+    data = json.loads(chat.last["anna"][0].attachments[0].data)
+    assert "Alles, was ich über dich gespeichert habe (1 Buchung)" in r and len(data["bookings"]) == 1
+    assert "Olfen" in chat.send("anna", "Buchung morgen Olfen stornieren")  # a booking named: cancelling it
+    chat.send("tom", "hello", lang_hint="en")
+    r = chat.send("tom", "delete my account")
+    assert "Do you really want to delete your data?" in r
+    assert [c.label for c in chat.choices("tom")] == ["Yes, delete everything", "No, keep"]
+    chat.send("tom", "yes")
+    assert chat.dialogue.members.resolve("terminal", "tom", "Tom").is_new  # erased: a new member writes again

@@ -428,6 +428,31 @@ def router() -> Router:
             "/stats": cmd_stats, "/statistik": cmd_stats,
         },
         buttons={"privacy_delete": op_delete, "privacy_keep": op_keep},
+        preempts={"cancel": on_data_words, "unknown": on_data_words},
         jobs=[Job("retention", Retention().run)],
         help_keys={"platform_admin": "help_platform_admin", "region_admin": "help_region_admin"},
     )
+
+
+# "Meine Daten löschen", "delete my account", "Was habt ihr über mich gespeichert?", "export my data": the parser reads
+# the first as cancelling (no booking named) and the others as not understood. About one's data they are /loeschen
+# (asked first, with buttons) and /export (a read: the file at once).
+_DATA = re.compile(r"\b(?:daten|datensatz|konto|account|profil|profile|data|information|infos?|gespeichert|stored"
+                   r"|über mich|ueber mich|about me)\b", re.IGNORECASE)
+_ERASE = re.compile(r"\b(?:lösch\w*|loesch\w*|delete\w*|erase\w*|remove|entfern\w*|vergiss|forget|weg)\b", re.IGNORECASE)
+_EXPORT = re.compile(r"\b(?:export\w*|herunterladen|download\w*|kopie|copy|auskunft|zeig\w*|show|schick\w*|send"
+                     r"|gespeichert|stored|wissen|weißt|weisst|know|have)\b", re.IGNORECASE)
+
+
+def on_data_words(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    """Erasing or exporting one's own data asked in words (no day, place or booking in the message)."""
+    text = ctx.msg.text or ""
+    it = ctx.intent
+    if it is None or it.dates or it.space or not _DATA.search(text) or re.search(r"\bbuchung|\bbooking", text, re.I):
+        return None
+    if _ERASE.search(text):
+        return cmd_delete(dlg, ctx)
+    if _EXPORT.search(text):
+        return cmd_export(dlg, ctx)
+    return None
+
