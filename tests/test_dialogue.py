@@ -403,3 +403,22 @@ def test_an_availability_button_books_the_desks_asked_for(chat):
     assert "Gebucht" not in r
     r = chat.press("anna", "Olfen buchen")
     assert "3 Plätze (1, 2, 3)" in r
+
+
+def test_my_bookings_narrowed_by_the_day_month_or_place_asked(chat):
+    """"Bin ich Freitag in Senden eingetragen?" and "Was habe ich im Dezember gebucht?" listed every booking."""
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "Fr Senden")
+    chat.send("anna", "Mo Olfen")
+    r = chat.send("anna", "Bin ich Freitag in Senden eingetragen?")
+    assert r.startswith("📅 Deine Buchungen am Fr, 27.11. in Coworking Senden:\n• Fr, 27.11.") and "Olfen" not in r
+    r = chat.send("anna", "Bin ich Donnerstag irgendwo gebucht?")
+    assert r == "Du hast am Do, 26.11. keine Buchung.\nAlle deine Buchungen (2) zeigt „meine Buchungen“."
+    r = chat.send("anna", "Was habe ich im Dezember gebucht?")
+    assert r.startswith("Du hast im Dezember 2026 keine Buchung.")
+    r = chat.send("anna", "meine Buchungen nächste Woche")
+    assert "vom Mo, 30.11. bis Fr, 04.12.:" in r and "Olfen" in r and "Senden" not in r
+    assert chat.send("anna", "meine Buchungen").count("• ") == 2
+    chat.send("tom", "hello", lang_hint="en")
+    chat.send("tom", "Friday Olfen")
+    assert chat.send("tom", "what did I book in December").startswith("You have no booking in December 2026.")

@@ -540,15 +540,47 @@ def _ics_reply(dlg, ctx: Ctx, infos: list[BookingInfo], *, cancel: bool) -> list
                   attachments=[Attachment(name, "text/calendar", ics)])]
 
 
+def _list_scope(dlg, lang: str, it: Intent) -> str:
+    """What a "meine Buchungen ..." question is about, as it reads after "Deine Buchungen": "am Fr, 27.11. in
+    Coworking Senden", "im Dezember 2026"."""
+    from bot.i18n import fmt_month
+
+    parts = []
+    days = sorted(set(it.dates))
+    if days:
+        parts.append(t(lang, "list_on_day", day=fmt_day(days[0], lang)) if len(days) == 1 else
+                     t(lang, "list_from_to", first=fmt_day(days[0], lang), last=fmt_day(days[-1], lang)))
+    elif it.month:
+        parts.append(t(lang, "list_in_month", month=fmt_month(it.month, lang)))
+    if it.space:
+        parts.append(t(lang, "list_at_space", space=_space_name(dlg, it.space)))
+    return " ".join(parts)
+
+
 def on_list(dlg, ctx: Ctx) -> list[Reply]:
-    mine = dlg.booking.my_bookings(ctx.member.id)
-    if not mine:
-        return [Reply(t(ctx.lang, "list_empty"))]
+    """"meine Buchungen"; a day, a month or a place in the question ("Bin ich Freitag in Senden eingetragen?",
+    "Was habe ich im Dezember gebucht?") narrows the list, and says so when nothing is booked then."""
+    everything = dlg.booking.my_bookings(ctx.member.id)
     lang = ctx.lang
+    it = ctx.intent
+    mine, scope = everything, ""
+    if it is not None and (it.dates or it.month or it.space):
+        days = set(it.dates)
+        month = None if days else it.month
+        mine = [b for b in everything if (not days or b.day in days) and (not it.space or b.space.slug == it.space)
+                and (month is None or f"{b.day.year:04d}-{b.day.month:02d}" == month)]
+        scope = _list_scope(dlg, lang, it)
+        if not mine:
+            text = t(lang, "list_none_for", what=scope)
+            if everything:
+                text += "\n" + t.n(lang, "list_none_rest", len(everything))
+            return [Reply(text)]
+    if not mine:
+        return [Reply(t(lang, "list_empty"))]
     from bot.features.booking.desks import desk_features
 
     feats = desk_features(dlg.booking, {(b.space.slug, b.desk_label) for b in mine if b.desk_label})
-    lines = [t(lang, "list_head")]
+    lines = [t(lang, "list_head_for", what=scope) if scope else t(lang, "list_head")]
     groups: dict[tuple, list[BookingInfo]] = {}
     for b in mine:
         groups.setdefault((b.day, b.space.slug, b.group_ref or b.id), []).append(b)
@@ -561,6 +593,11 @@ def on_list(dlg, ctx: Ctx) -> list[Reply]:
     opts = [(t(lang, "cancel_button", day=fmt_day(bs[0].day, lang), space=bs[0].space.town), {"op": "cancel_ask", "ids": [x.id for x in bs]})
             for bs in groups.values() if bs[0].status in ("confirmed", "waitlisted")][:12]
     return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=1))]
+
+
+def _space_name(dlg, slug: str | None) -> str:
+    info = dlg.booking.get_space(slug) if slug else None
+    return info.name if info is not None else (slug or "")
 
 
 def on_availability(dlg, ctx: Ctx) -> list[Reply]:
