@@ -188,6 +188,8 @@ def test_guide_admin_region_examples_run(chat, heading, tmp_path, monkeypatch):
     stats_cmd = "/statistik" if heading == "Regionen" else "/stats"
     assert said[("rita", stats_cmd)].startswith("Region Bernkastel-Wittlich")
     assert "📊" not in said[("rita", f"{stats_cmd} kreis-coesfeld")]
+    own_words = next(a for (u, x), a in said.items() if u == "rita" and not x.startswith(("/", "BKW")))
+    assert own_words.startswith("Region Bernkastel-Wittlich") and "📊" in own_words
     assert said[("root", f"{stats_cmd} bernkastel-wittlich")].startswith("Region Bernkastel-Wittlich")
     assert not said[("root", stats_cmd)].startswith("Region")
     free = next(a for (u, x), a in said.items() if u == "mo" and ("frei" in x or "free" in x))

@@ -104,3 +104,16 @@ def test_an_operator_who_also_commutes_closes_their_own_space(chat):
     assert "Coworking Dülmen am Di, 24.11. schließen (Wasserschaden)?" in r
     r = chat.send("olga", "Freitag ist Olfen geschlossen")  # another space: not hers to close
     assert "schließen?" not in r
+
+
+def test_a_district_admin_asks_for_the_figures_in_own_words(chat):
+    """"Wie läuft es?", "Wie viele Arbeitgeber machen mit?", "Auslastung der Spaces im November" from a region admin
+    got "nicht verstanden" or the free desks; they are /statistik. A commuter's words stay a commuter's."""
+    chat.send("dora", "COESFELD-REGION-ADMIN")
+    for text in ("Wie läuft es?", "Wie viele Arbeitgeber machen mit?", "Auslastung der Spaces im November", "Statistik"):
+        r = chat.send("dora", text)
+        assert "📊 Wirkung von deskbot" in r and "Region Kreis Coesfeld" in r, text
+        assert [a.filename for a in chat.last["dora"][0].attachments][-1] == "deskbot-impact.csv"
+    assert "Gebucht: Coworking Dülmen" in chat.send("dora", "morgen Dülmen")  # her own booking stays one
+    r = chat.send("anna", "Wie viele Arbeitgeber machen mit?")
+    assert "Wirkung" not in r

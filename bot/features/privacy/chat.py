@@ -428,7 +428,8 @@ def router() -> Router:
             "/stats": cmd_stats, "/statistik": cmd_stats,
         },
         buttons={"privacy_delete": op_delete, "privacy_keep": op_keep},
-        preempts={"cancel": on_data_words, "unknown": on_data_words},
+        preempts={"cancel": on_data_words, "unknown": on_unknown, "smalltalk": on_stats_words,
+                  "availability": on_stats_words},
         jobs=[Job("retention", Retention().run)],
         help_keys={"platform_admin": "help_platform_admin", "region_admin": "help_region_admin"},
     )
@@ -455,4 +456,25 @@ def on_data_words(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
     if _EXPORT.search(text):
         return cmd_export(dlg, ctx)
     return None
+
+
+# A district or platform admin's own words for /statistik ("Wie läuft es?", "Wie viele Arbeitgeber machen mit?",
+# "Auslastung der Spaces im November", "how is it going?"): the three results of their region.
+_STATS = re.compile(r"\b(?:statisti\w*|stats|zahlen|kennzahlen|auswertung\w*|wirkung|impact|bilanz|bericht\w*|report\w*"
+                    r"|wie l(?:ä|ae)uft|how is it going|how'?s it going|arbeitgeber|employers|auslastung|utili[sz]ation"
+                    r"|ergebnis\w*|results|ziele|goals|überblick|ueberblick|overview)\b", re.IGNORECASE)
+
+
+def on_stats_words(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    if not (ctx.member.has("region_admin") or ctx.member.has("platform_admin")):
+        return None
+    it = ctx.intent
+    if it is None or it.space or not _STATS.search(ctx.msg.text or ""):
+        return None
+    it.args = []
+    return cmd_stats(dlg, ctx)
+
+
+def on_unknown(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    return on_data_words(dlg, ctx) or on_stats_words(dlg, ctx)
 
