@@ -256,7 +256,7 @@ def test_monthly_report_on_the_first(w):
     assert [r for r in w.new("boss") if "Monatsbericht" in r.text] == []
     w.at(2026, 12, 1, 7, 0)
     [rep] = [r for r in w.new("boss") if "Monatsbericht" in r.text]
-    assert rep.text.splitlines()[0] == "📊 Monatsbericht Stadtwerke Münsterland (Demo), 2026-11: 2,5 Coworking-Tage, Kosten 40,50 €."
+    assert rep.text.splitlines()[0] == "📊 Monatsbericht Stadtwerke Münsterland (Demo), November 2026: 2,5 Tage im Coworking, Kosten 40,50 €."
     names = [a.filename for a in rep.attachments]
     assert names == ["deskbot-2026-11-stadtwerke-muensterland-demo.csv", "deskbot-2026-11-stadtwerke-muensterland-demo.png"]
     rows = list(csv.reader(io.StringIO(rep.attachments[0].data.decode("utf-8-sig")), delimiter=";"))

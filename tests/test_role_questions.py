@@ -117,3 +117,22 @@ def test_a_district_admin_asks_for_the_figures_in_own_words(chat):
     assert "Gebucht: Coworking Dülmen" in chat.send("dora", "morgen Dülmen")  # her own booking stays one
     r = chat.send("anna", "Wie viele Arbeitgeber machen mit?")
     assert "Wirkung" not in r
+
+
+def test_an_employer_admin_asks_for_the_monthly_report(chat):
+    """"Bericht für November" got "nicht verstanden"; it is the monthly report sent on the 1st, at once."""
+    chat.send("eva", "STADTWERKE-ADMIN")
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "morgen Dülmen")
+    chat.send("anna", "Mittwoch vormittags Senden")
+    r = chat.send("eva", "Bericht für November")
+    assert r.splitlines()[0] == ("📊 Monatsbericht Stadtwerke Münsterland (Demo), November 2026: 1,5 Tage im Coworking, "
+                                 "Kosten 22,50 €.")
+    assert "• Anna: 1,5 Tage, 22,50 €" in r
+    assert [a.filename for a in chat.last["eva"][0].attachments][0] == "deskbot-2026-11-stadtwerke-muensterland-demo.csv"
+    r = chat.send("eva", "Monatsbericht")  # no month named: the month before
+    assert "Oktober 2026: 0 Tage im Coworking" in r
+    chat.send("eva", "/sprache en")
+    assert "Monthly report Stadtwerke Münsterland (Demo), November 2026: 1.5 days of coworking" in chat.send(
+        "eva", "report for November please")
+    assert "Monatsbericht" not in chat.send("anna", "Bericht für November")  # not an admin

@@ -74,7 +74,8 @@ def router() -> Router:
                  "emp_remove": op_emp_remove, "roles_keep": op_roles_keep},
         intents={"company_contingent": on_company_contingent, "team_bookings": on_team_bookings,
                  "member_contingent": on_member_contingent},
-        preempts={"contingent": on_contingent, "who": on_who},
+        preempts={"contingent": on_contingent, "who": on_who, "unknown": on_report_words, "smalltalk": on_report_words,
+                  "team_bookings": on_report_words, "company_contingent": on_report_words},
         notices=notices.DRAFTERS,
         jobs=jobs.JOBS,
         help_keys={"employer_admin": "help_employer_admin"},
@@ -579,3 +580,32 @@ def on_member_contingent(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     return [Reply(tr.n(lang, "member_remaining", days_count(rem.member_granted), name=who, employer=rem.employer_name,
                      month=month_label(month, lang),
                      left=num_days(rem.member_left, lang), granted=num_days(rem.member_granted, lang)))]
+
+
+_REPORT = re.compile(r"\b(?:bericht\w*|monatsbericht\w*|report\w*|abrechnung\w*|invoice|billing)\b", re.IGNORECASE)
+
+
+def on_report_words(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
+    """"Bericht für November", "Monatsbericht", "report for October" from an employer admin: the monthly report (as
+    sent on the 1st) of the month named, else of the month before."""
+    from bot.features.employer.notices import report_parts
+    from bot.reports import previous_month
+
+    if not ctx.member.employer_ids("employer_admin") or not _REPORT.search(ctx.msg.text or ""):
+        return None
+    it = ctx.intent
+    if it is not None and (it.space or it.dates):
+        return None
+    lang = ctx.lang
+    try:
+        with dlg.core.db.session() as s:
+            emp, _rest = _pick_employer(s, grants(s, ctx.member.id), [], "/firma")
+            emp_id = emp.id
+    except Forbidden as exc:
+        return refusal(lang, exc)
+    except _Pick as p:
+        return _pick_reply(lang, "/firma", p.slugs)
+    month = it.month if it is not None and it.month else previous_month(ctx.now.date().replace(day=1))
+    text, atts = report_parts(dlg.core, emp_id, month, lang)
+    return [Reply(text, attachments=atts)]
+

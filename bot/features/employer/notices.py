@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.domain import Attachment
-from bot.i18n import days_count, fmt_day, fmt_decimal, fmt_eur, fmt_num
+from bot.i18n import days_count, fmt_day, fmt_days, fmt_eur, fmt_num
 from bot.notices import (
     Draft,
     RowView,
@@ -41,12 +41,20 @@ def _d_alert(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
 
 
 def _d_report(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
+    text, atts = report_parts(core, int(row.payload["employer_id"]), row.payload["month"], lang)
+    return Draft(text, attachments=atts)
+
+
+def report_parts(core, employer_id: int, month: str, lang: str) -> tuple[str, list[Attachment]]:
+    """The monthly report of an employer: its text (total and per person) and the CSV and chart files; sent on the
+    1st of each month and, asked for in the chat ("Bericht für November"), at once."""
+    from bot.i18n import fmt_month
     from bot.reports import build_report
 
-    rep = build_report(core, int(row.payload["employer_id"]), row.payload["month"], lang=lang)
-    text = nt(lang, "report", employer=rep.employer_name, month=rep.month, days=_fmt_num(rep.total_days, lang),
-              cost=fmt_eur(rep.total_cents, lang))
-    lines = [nt(lang, "report_line", name=e.name, days=_fmt_num(e.days, lang), cost=fmt_eur(e.cents, lang))
+    rep = build_report(core, employer_id, month, lang=lang)
+    text = nt(lang, "report", employer=rep.employer_name, month=fmt_month(rep.month, lang),
+              days=fmt_days(round(rep.total_days * 2), lang), cost=fmt_eur(rep.total_cents, lang))
+    lines = [nt(lang, "report_line", name=e.name, days=fmt_days(round(e.days * 2), lang), cost=fmt_eur(e.cents, lang))
              for e in rep.employees[:20]]
     if lines:
         text += "\n" + "\n".join(lines)
@@ -55,11 +63,7 @@ def _d_report(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
         atts.append(Attachment(rep.png_filename, "image/png", rep.png_bytes))
     else:
         text += "\n" + nt(lang, "report_no_chart")
-    return Draft(text, attachments=atts)
-
-
-def _fmt_num(x: float, lang: str) -> str:
-    return fmt_decimal(x, lang, 2)
+    return text, atts
 
 
 def _d_copy(core, row: RowView, lang: str, now: datetime) -> Draft | Skip:
