@@ -397,6 +397,8 @@ _FREE_TEXT_SETTINGS = [  # (typed, evening on, morning on, evening time, morning
     ("turn off all reminders", False, False, "19:30", "08:00"),
     ("remind me at 7 pm the evening before", True, False, "19:00", "08:00"),
     ("stop reminding me", False, False, "19:00", "08:00"),
+    ("Erinnerungen wieder an", True, True, "19:00", "08:00"),
+    ("don't remind me anymore", False, False, "19:00", "08:00"),
 ]
 
 
@@ -411,6 +413,7 @@ def test_reminder_settings_in_free_text(w):
         switches = notice_switches(prefs)
         assert (switches["reminder_evening"], switches["reminder_morning"]) == (evening, morning), typed
         assert (prefs.get("reminder_time"), prefs.get("reminder_morning_time")) == (ev_time, mo_time), typed
+    assert "⚙️ Deine Benachrichtigungen:" in w.send("anna", "Kann ich die Benachrichtigungen ändern?")  # the menu
     # a command keeps its strict form: the evening reminder at 07:00
     w.send("anna", "/einstellungen erinnerung 07:00")
     with w.core.db.session() as s:

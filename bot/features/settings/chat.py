@@ -201,7 +201,8 @@ def overview(dlg: Dialogue, ctx: Ctx, prefix: str | None = None) -> list[Reply]:
 _REMIND_STEMS = ("erinner", "remind", "benachrichtigung", "notification")
 _MORNING_WORDS = frozenset({"morgens", "früh", "frueh", "morning", "vormittags", "checkin", "check-in"})
 _EVENING_WORDS = frozenset({"abends", "abend", "vorabend", "evening", "night", "tonight"})
-_OFF_WORDS = OFF | frozenset({"keine", "kein", "nicht", "no", "stopp", "dont", "don't", "never", "disable", "abschalten",
+_OFF_WORDS = OFF | frozenset({"keine", "kein", "nicht", "no", "stopp", "dont", "don't", "don", "never", "anymore",
+                              "disable", "abschalten",
                               "abstellen", "ausmachen", "deaktivieren", "deaktiviere"})
 _ON_WORDS = ON | frozenset({"wieder", "enable", "aktivieren", "aktiviere", "anschalten", "anmachen"})
 _REMINDER_KEYS = ("reminder_evening", "reminders", "reminder_morning")
@@ -226,7 +227,7 @@ def free_text_args(words: list[str], start: str | None) -> list[str] | None:
         else:
             key = "erinnerungen"  # "keine Erinnerungen mehr", "Erinnerung aus": both reminders
             if on is None:
-                return None
+                return []  # "Kann ich die Benachrichtigungen ändern?": the overview with its buttons
     else:
         key = next((w for w in words if any(w in names for names in ALIASES.values())), None)
         if key is None:
