@@ -399,6 +399,9 @@ _FREE_TEXT_SETTINGS = [  # (typed, evening on, morning on, evening time, morning
     ("stop reminding me", False, False, "19:00", "08:00"),
     ("Erinnerungen wieder an", True, True, "19:00", "08:00"),
     ("don't remind me anymore", False, False, "19:00", "08:00"),
+    ("Erinnerungen wieder an", True, True, "19:00", "08:00"),
+    ("Ich will nicht mehr jeden Abend ne Nachricht kriegen", False, True, "19:00", "08:00"),
+    ("Keine Push-Nachrichten mehr", False, False, "19:00", "08:00"),
 ]
 
 

@@ -198,7 +198,7 @@ def overview(dlg: Dialogue, ctx: Ctx, prefix: str | None = None) -> list[Reply]:
 # Free text about reminders ("Erinnere mich abends um 20 Uhr", "keine Erinnerungen mehr", "remind me at 8 in the
 # morning", "turn off all reminders"): which reminder, and on, off or a time, read from all the words. A slash
 # command keeps its strict form (`/einstellungen erinnerung 07:00` is the evening reminder at 07:00).
-_REMIND_STEMS = ("erinner", "remind", "benachrichtigung", "notification")
+_REMIND_STEMS = ("erinner", "remind", "benachrichtigung", "notification", "nachricht", "push", "meldung", "message")
 _MORNING_WORDS = frozenset({"morgens", "früh", "frueh", "morning", "vormittags", "checkin", "check-in"})
 _EVENING_WORDS = frozenset({"abends", "abend", "vorabend", "evening", "night", "tonight"})
 _OFF_WORDS = OFF | frozenset({"keine", "kein", "nicht", "no", "stopp", "dont", "don't", "don", "never", "anymore",
