@@ -89,6 +89,7 @@ def test_an_operator_closes_a_day_in_own_words_and_asks_for_the_qr_code(chat):
     assert "Coworking Dülmen am Do, 24.12. schließen?" in r
     r = chat.send("olga", "Morgen ist schönes Wetter in Dülmen")  # small talk stays small talk
     assert "schließen" not in r
+    assert "schließen" not in chat.send("olga", "Morgen ist es bei uns zu voll")  # "zu" + adjective: no closing
     chat.send("olga", "/sprache en")
     r = chat.send("olga", "we're closed tomorrow")
     assert "Close Coworking Dülmen on Tue 24 Nov?" in r

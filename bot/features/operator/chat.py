@@ -478,8 +478,9 @@ def on_checkin(dlg: Dialogue, ctx: Ctx) -> list[Reply] | None:
 # wir zu", "we're closed on Friday") and for the door code ("QR-Code bitte"). The parser reads them as small talk
 # (a statement naming a day) or as not understood; for an operator they are these two commands.
 _CLOSED = re.compile(
-    r"\b(?:geschlossen|schlie(?:ß|ss?)(?:en|t)|zu\s*(?:machen|haben|bleiben)|zumachen|dicht|betriebsferien"
-    r"|(?:haben|hat|bleibt|bleiben|ist|sind|machen|macht)\s+(?:\S+\s+){0,4}?zu\b|closed|closing|close|shut)",
+    r"\b(?:geschlossen|schlie(?:ß|ss?)(?:en|t)|zu\s*(?:machen|haben|bleiben)|zumachen|dicht\s*machen|betriebsferien"
+    r"|(?:haben|hat|bleibt|bleiben|ist|sind|machen|macht)\s+(?:\S+\s+){0,4}?(?:zu|dicht)"
+    r"(?=\s*(?:$|[.,!;:]|wegen|weil|aufgrund|because|due))|closed|closing|close\b(?!\s+to)|shut)",
     re.IGNORECASE)
 _REASON = re.compile(r"\b(?:wegen|weil|aufgrund|due to|because of|because|for)\s+(.+)$", re.IGNORECASE)
 _QR = re.compile(r"\bqr\b", re.IGNORECASE)
