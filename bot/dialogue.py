@@ -576,6 +576,8 @@ def _follow_up(it: Intent, about: dict, text: str) -> None:
         return
     if not (it.dates or it.space or it.part or it.start):
         return  # "und sonst?": nothing to read with the last question
+    if (it.space or it.space_text or not about.get("space")) and (it.dates or not about.get("dates")):
+        return  # complete on its own ("dann morgen Olfen"): as it reads
     it.intent = about.get("intent") or "availability"
     if it.intent != "who":
         it.topic = None

@@ -122,6 +122,9 @@ def test_a_follow_up_question_is_read_with_the_last_one(chat_both):
     assert "Di, 24.11." in r and "Freie Plätze" not in r
     r = chat.send("anna", "morgen Olfen")  # not a follow-up: a request of its own
     assert "Gebucht: Coworking Olfen, Di, 24.11." in r
+    chat.send("anna", "Was ist mit Lüdinghausen am 8.12.?")
+    r = chat.send("anna", "dann am 10.12. Lüdinghausen")  # a follow-up word, but complete: the request it is
+    assert "Gebucht: Coworking Lüdinghausen, Do, 10.12." in r
     chat.send("tom", "hello", lang_hint="en")
     chat.send("tom", "what about Senden on Friday?")
     assert "Free desks on Mon 30 Nov:\n• Coworking Senden" in chat.send("tom", "and on Monday?")
