@@ -4,11 +4,19 @@ and a chat-script helper (send a message, read the reply, press a button).
 PostgreSQL: 127.0.0.1:5432, user postgres, trust auth (override with DESKBOT_TEST_PG_URL). Each test
 makes and drops its own database. Without CI=true a missing server skips those tests with a reason;
 with CI=true it fails them.
+
+The `core` and `sqlite_core` fixtures open a store that already holds the migrated schema and the demo world
+(loaded at the test's clock): `build_core` migrates and loads the world once per session into a template
+(a PostgreSQL template database, an SQLite file), and each test's own store is a copy of it, made in a few
+milliseconds instead of migrating (~0.4 s on PostgreSQL) again. `build_core` then runs on the copy exactly as
+on a restarted bot's store. Migrating an empty store is tested in tests/test_migrations.py and by every test
+that calls `build_core` on a new database itself.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -119,21 +127,118 @@ def settings(db_url, tmp_path):
     return make_settings(db_url, tmp_path)
 
 
+class StoreTemplates:
+    """Stores that `build_core` migrated and loaded a world file into, once per (backend, world file, clock
+    time); `fill(url, ...)` makes the new, empty store at `url` a copy of the matching one."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._made: dict[tuple[str, str, str], str] = {}  # key -> template database name / SQLite file
+        self._pg_names: list[str] = []
+
+    def fill(self, url: str, world_file: Path, now: datetime) -> bool:
+        """Copy the template into the store at `url` if that store is new and empty; returns whether it did."""
+        from sqlalchemy.engine import make_url
+
+        u = make_url(url)
+        backend = u.get_backend_name()
+        if backend == "sqlite":
+            target = Path(u.database or "")
+            if not u.database or u.database == ":memory:" or u.database.startswith("file:") or target.exists():
+                return False
+        elif backend != "postgresql" or not self._pg_is_empty(url):
+            return False
+        key = (backend, str(Path(world_file).resolve()), now.isoformat())
+        if key not in self._made:
+            self._made[key] = self._make(backend, world_file, now)
+        template = self._made[key]
+        if backend == "sqlite":
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # as make_engine: 0600
+            src, dst = sqlite3.connect(template), sqlite3.connect(target)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+                src.close()
+        else:
+            from sqlalchemy import create_engine
+
+            eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with eng.connect() as c:
+                c.exec_driver_sql(f'DROP DATABASE "{u.database}"')
+                c.exec_driver_sql(f'CREATE DATABASE "{u.database}" TEMPLATE "{template}"')
+            eng.dispose()
+        return True
+
+    def _make(self, backend: str, world_file: Path, now: datetime) -> str:
+        from bot.app import build_core
+        from sqlalchemy.engine import make_url
+
+        d = self.workdir / uuid.uuid4().hex[:12]
+        if backend == "sqlite":
+            url = f"sqlite:///{d / 'template.sqlite3'}"
+        else:
+            url = create_pg_database()
+            self._pg_names.append(make_url(url).database)
+        settings = make_settings(url, d)
+        settings.world_file = world_file
+        build_core(settings, clock=FixedClock(now)).close()
+        if backend == "sqlite":
+            path = d / "template.sqlite3"
+            with sqlite3.connect(path) as c:
+                c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return str(path)
+        return make_url(url).database
+
+    @staticmethod
+    def _pg_is_empty(url: str) -> bool:
+        from sqlalchemy import create_engine
+
+        eng = create_engine(url)
+        try:
+            with eng.connect() as c:
+                return not c.exec_driver_sql(
+                    "SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' LIMIT 1").first()
+        finally:
+            eng.dispose()
+
+    def close(self) -> None:
+        for name in self._pg_names:
+            drop_pg_database(make_pg_url(name))
+
+
+def make_pg_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def store_templates(tmp_path_factory):
+    templates = StoreTemplates(tmp_path_factory.mktemp("store-templates"))
+    yield templates
+    templates.close()
+
+
 @pytest.fixture
-def core(settings, clock):
+def core(settings, clock, store_templates):
     from bot.app import build_core
 
+    store_templates.fill(settings.effective_database_url, settings.world_file, clock.now())
     c = build_core(settings, clock=clock)
     yield c
     c.close()
 
 
 @pytest.fixture
-def sqlite_core(sqlite_url, tmp_path, clock):
+def sqlite_core(sqlite_url, tmp_path, clock, store_templates):
     """A core on SQLite only (dialogue tests that need not run twice)."""
     from bot.app import build_core
 
-    c = build_core(make_settings(sqlite_url, tmp_path), clock=clock)
+    settings = make_settings(sqlite_url, tmp_path)
+    store_templates.fill(settings.effective_database_url, settings.world_file, clock.now())
+    c = build_core(settings, clock=clock)
     yield c
     c.close()
 
