@@ -191,6 +191,13 @@ class StoreTemplates:
             return str(path)
         return make_url(url).database
 
+    def build_core(self, settings, clock):
+        """`bot.app.build_core(settings, clock=clock)` on a new store that starts as a copy of the template."""
+        from bot.app import build_core
+
+        self.fill(settings.effective_database_url, settings.world_file, clock.now())
+        return build_core(settings, clock=clock)
+
     @staticmethod
     def _pg_is_empty(url: str) -> bool:
         from sqlalchemy import create_engine
@@ -223,10 +230,7 @@ def store_templates(tmp_path_factory):
 
 @pytest.fixture
 def core(settings, clock, store_templates):
-    from bot.app import build_core
-
-    store_templates.fill(settings.effective_database_url, settings.world_file, clock.now())
-    c = build_core(settings, clock=clock)
+    c = store_templates.build_core(settings, clock)
     yield c
     c.close()
 
@@ -234,11 +238,7 @@ def core(settings, clock, store_templates):
 @pytest.fixture
 def sqlite_core(sqlite_url, tmp_path, clock, store_templates):
     """A core on SQLite only (dialogue tests that need not run twice)."""
-    from bot.app import build_core
-
-    settings = make_settings(sqlite_url, tmp_path)
-    store_templates.fill(settings.effective_database_url, settings.world_file, clock.now())
-    c = build_core(settings, clock=clock)
+    c = store_templates.build_core(make_settings(sqlite_url, tmp_path), clock)
     yield c
     c.close()
 
