@@ -60,15 +60,15 @@ def require_pg() -> None:
         pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}; set CI=true to make this a failure")
 
 
-def create_pg_database() -> str:
-    """Make a fresh database; returns its URL."""
+def create_pg_database(template: str | None = None) -> str:
+    """Make a fresh database (empty, or a copy of the database `template`); returns its URL."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
     name = "deskbot_t_" + uuid.uuid4().hex[:12]
     eng = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with eng.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     eng.dispose()
     return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
@@ -100,12 +100,17 @@ def sqlite_url(tmp_path):
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request, tmp_path):
-    """Runs the test once per store."""
+    """Runs the test once per store. A new, empty store; on PostgreSQL, for a test that opens it with the `core`
+    fixture, a new copy of the store template (what `core` would make of the empty one)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'deskbot.sqlite3'}"
     else:
         require_pg()
-        url = create_pg_database()
+        if "core" in request.fixturenames:
+            now = request.getfixturevalue("clock").now()
+            url = create_pg_database(request.getfixturevalue("store_templates").template("postgresql", DEMO_WORLD, now))
+        else:
+            url = create_pg_database()
         yield url
         drop_pg_database(url)
 
@@ -148,10 +153,7 @@ class StoreTemplates:
                 return False
         elif backend != "postgresql" or not self._pg_is_empty(url):
             return False
-        key = (backend, str(Path(world_file).resolve()), now.isoformat())
-        if key not in self._made:
-            self._made[key] = self._make(backend, world_file, now)
-        template = self._made[key]
+        template = self.template(backend, world_file, now)
         if backend == "sqlite":
             target.parent.mkdir(parents=True, exist_ok=True)
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # as make_engine: 0600
@@ -170,6 +172,13 @@ class StoreTemplates:
                 c.exec_driver_sql(f'CREATE DATABASE "{u.database}" TEMPLATE "{template}"')
             eng.dispose()
         return True
+
+    def template(self, backend: str, world_file: Path, now: datetime) -> str:
+        """The template (PostgreSQL database name, SQLite file) for a world file loaded at `now`; made on first use."""
+        key = (backend, str(Path(world_file).resolve()), now.isoformat())
+        if key not in self._made:
+            self._made[key] = self._make(backend, world_file, now)
+        return self._made[key]
 
     def _make(self, backend: str, world_file: Path, now: datetime) -> str:
         from bot.app import build_core
