@@ -7,10 +7,11 @@ with CI=true it fails them.
 
 The `core` and `sqlite_core` fixtures open a store that already holds the migrated schema and the demo world
 (loaded at the test's clock): `build_core` migrates and loads the world once per session into a template
-(a PostgreSQL template database, an SQLite file), and each test's own store is a copy of it, made in a few
-milliseconds instead of migrating (~0.4 s on PostgreSQL) again. `build_core` then runs on the copy exactly as
-on a restarted bot's store. Migrating an empty store is tested in tests/test_migrations.py and by every test
-that calls `build_core` on a new database itself.
+(a PostgreSQL template database, an SQLite file), and each test's own new store is a copy of it (PostgreSQL:
+CREATE DATABASE ... TEMPLATE, ~0.15 s instead of ~0.5 s for migrating and loading; SQLite: a backup copy, a few
+ms instead of ~0.1 s). `build_core` then runs on the copy exactly as on a restarted bot's store. Migrating an
+empty store is tested in tests/test_migrations.py and by every test that calls `build_core` on a new database
+itself.
 """
 
 from __future__ import annotations
