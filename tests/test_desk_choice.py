@@ -13,7 +13,6 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from bot.app import build_core
 from bot.booking import Booked, DeskTaken, NoMatchingDesk, NoSuchFeature, UnknownDesk
 from bot.clock import FixedClock
 from bot.dialogue import Dialogue
@@ -365,11 +364,12 @@ GUIDE_EXAMPLES = {  # example in docs/guide-employees.md -> what its answer must
 }
 
 
-def test_the_guides_desk_examples_do_what_it_says(tmp_path):
+def test_the_guides_desk_examples_do_what_it_says(tmp_path, store_templates):
     guide = (REPO / "docs" / "guide-employees.md").read_text(encoding="utf-8")
     for i, (text, expected) in enumerate(GUIDE_EXAMPLES.items()):
         assert f"`{text}`" in guide, text
-        core = build_core(make_settings(f"sqlite:///{tmp_path}/g{i}.sqlite3", tmp_path), clock=FixedClock(DEMO_NOW))
+        settings = make_settings(f"sqlite:///{tmp_path}/g{i}.sqlite3", tmp_path)
+        core = store_templates.build_core(settings, FixedClock(DEMO_NOW))
         try:
             chat = Chat(Dialogue(core))
             chat.send("user", "STADTWERKE-2026", lang_hint="de" if "Platz" in expected or "Plätze" in expected else "en")

@@ -133,14 +133,14 @@ def _examples(name: str) -> list[str]:
 
 
 @pytest.mark.parametrize("guide", sorted(ROLE_CODES))
-def test_every_chat_example_in_the_guides_is_understood(tmp_path, guide):
+def test_every_chat_example_in_the_guides_is_understood(tmp_path, guide, store_templates):
     examples = _examples(guide)
     assert len(examples) >= 8
     failures = []
     for text in examples:
         # each example from a fresh member of the guide's role, so examples cannot depend on each other
-        core = build_core(make_settings(f"sqlite:///{tmp_path}/{abs(hash(text))}.sqlite3", tmp_path),
-                          clock=FixedClock(DEMO_NOW))
+        core = store_templates.build_core(make_settings(f"sqlite:///{tmp_path}/{abs(hash(text))}.sqlite3", tmp_path),
+                                          FixedClock(DEMO_NOW))
         try:
             chat = Chat(Dialogue(core))
             chat.send("user", ROLE_CODES[guide])
