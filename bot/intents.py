@@ -295,7 +295,7 @@ def _compile_regexes() -> None:
         r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current|letzte[nrsm]?|vorige[nrsm]?|"
         r"vergangene[nrsm]?|last|previous|past)\s+(?:monat|month)\b"
     )
-    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle(?!\s+(?:nach|in|ins|im|zusammen|gemeinsam|zum|zur|hin|dort|da|mit)\b)|(?<!wie\s)immer|(?<!after\s)all(?![\s-]day))\b")
+    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle(?!\s+(?:nach|in|ins|im|zusammen|gemeinsam|zum|zur|hin|dort|da|mit)\b)|(?<!wie\s)immer|(?<!after\s)all(?![\s-]day|\s+(?:in|at|there|here|together|go|be|meet|of\s+us)\b))\b")
     _EVERYDAY = _R(
         r"\b(?:(?:jeden|every|each|alle)\s+(?:tag|day|werktag|weekday|arbeitstag|working\s+day|wochentag)e?n?|taeglich|daily|werktags)\b"
     )
@@ -335,6 +335,7 @@ def _compile_regexes() -> None:
     _LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
     _compile_more()
     _compile_phrasings()
+    _compile_round3()
     _REGEXES_READY = True
 
 
@@ -427,6 +428,33 @@ def _compile_phrasings() -> None:
     _OFF_START = _R(r"\s*off\s+(?:on|the|next|this|tomorrow|today|all|from|until)\b")  # "Off on Friday, dentist"
     _MEANS = _R(r"\bwas\s+(?:bedeutet|bedeuten|heisst)\b|\bwhat\s+(?:does|do|is\s+meant\s+by)\b.*\bmeans?\b|\bwhat\s+is\s+meant\b")
     _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
+
+
+_EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprechtag|party)|deadline|frist|abgabe|praesentation|"
+             r"vortrag|pruefung|klausur|examen|besprechung|sitzung|geburtstag|zahnarzt|arzt|hochzeit|konzert|presentation|exam|"
+             r"appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|review|audit)")
+
+
+def _compile_round3() -> None:
+    """Families of phrasings found by probe-48 (2 December, round 3): the date of another event next to a booking
+    ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day."""
+    global _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY
+    _R = re.compile
+    # "Bei mir wäre übermorgen Lüdinghausen dran", "Für mich steht Donnerstag Nordkirchen an": the sender's own plan
+    _MY_TURN = _R(r"^\s*(?:(?:also|ok|und|dann|so)\s+)?(?:bei|fuer)\s+(?:mir|mich|uns)\s+(?:ist|waere|waer|wird|steht|stuende|stehen|"
+                  r"geht|sind|waeren)\b.*\b(?:angesagt|dran|an|geplant|auf\s+dem\s+(?:plan|programm)|faellig)\b")
+    # "Mein Chef fragt, ob wir Freitag alle in Dülmen sind", "My manager asked whether ...": someone else's question
+    _REPORTED = _R(r"^\s*(?!(?:ich|i|wir|we)\b)(?:[a-z]+\s+){1,3}?(?:fragt|fragte|fragen|fragten|hat\s+gefragt|haben\s+gefragt|"
+                   r"(?:will|wollte|moechte|moechten|wollen)\s+wissen|asks|asked|is\s+asking|was\s+asking|wants\s+to\s+know|"
+                   r"wanted\s+to\s+know|wonders|wondered)\b[\s,]*(?:mich\s+|me\s+)?(?:ob|whether|if)\b")
+    _HEARSAY = _R(r"^\s*(?:(?:ich\s+)?(?:hab|habe|hab's|habs)\s+(?:\w+\s+)?gehoert|i(?:'ve)?\s+(?:heard|hear)|angeblich|"
+                  r"(?:man\s+)?(?:hoert|sagt)\s+man|rumour\s+has\s+it|apparently)\b")
+    _EVENT_BEFORE = _R(rf"\b{_EVENT_RE}s?\s+(?:(?:ist|is|endet|ends|war|was|due|faellig|laeuft|beginnt|starts|steht)\s+)?"
+                       r"(?:(?:am|on|ist|is|this|den|der|bis|until|by|an|at)\s+)?$")
+    _EVENT_AFTER = _R(r"\s*(?:(?:hab|habe|hat|haben|ist|is|have|has|gibts|gibt's|gibt\s+es)\s+(?:ich\s+|i\s+|es\s+)?)?"
+                      r"(?:(?:eine|einen|ein|ne|nen|a|an|the|my|mein|meine|meinen|meinem|unser|unsere|our)\s+)?"
+                      rf"{_EVENT_RE}s?\b")
+    _AROUND_EVENT = _R(rf"\b(?:nach|vor|after|before)\s+(?:dem|der|meinem|meiner|unserem|unserer|my|the|our)\s+{_EVENT_RE}\w*\b")
 
 
 def _compile_more() -> None:
@@ -746,8 +774,10 @@ def _compile_more() -> None:
     _PRAISE = _R(r"\b(?:good|great|nice|clever|guter|braver|super|toller|feiner)\s+(?:bot|job|work|one|arbeit)\b|\bwell\s+done\b|"
                  r"\b(?:gut|super|toll|prima)\s+gemacht\b")
     _THIRD = _R(r"^\s*(?:he|she|they|er|(?:mein|meine|my|our|unser|unsere|his|her|sein|seine|ihr|ihre)\s+(?!platz|tisch|desk|seat|buchung|booking)[a-z]+"
-                r"|(?:der|die|the)\s+(?:kollegen|kollegin|kollege|chef\w*|boss|bus|zug|bahn|train|team|frau|mann|partner\w*|kinder|kids))\s+"
-                r"(?:faehrt|ist|kommt|arbeitet|sitzt|bleibt|will|wird|hat|war|is|goes|works|was|has|comes|drives|sind|kommen|fahren|are)\b")
+                r"|(?:der|die|the)\s+(?:kollegen|kollegin|kollege|chef\w*|boss|bus|zug|bahn|train|team|frau|mann|partner\w*|kinder|kids|"
+                r"leute|people|folks|guys|jungs|maedels|anderen|others)(?:\s+(?:aus|von|vom|from|of|in)\s+(?:der\s+|dem\s+|den\s+|the\s+)?[a-z]+)?)\s+"
+                r"(?:faehrt|ist|kommt|arbeitet|sitzt|bleibt|will|wird|hat|war|is|goes|works|was|has|comes|drives|sind|kommen|fahren|are|"
+                r"sitzen|arbeiten|bleiben|work|sit)\b")
     _SALUT = _R(r"\s*(?:dear|hi|hello|hallo|liebes|liebe|hey|moin|servus|guten\s+(?:tag|morgen|abend))\s+(?:team|all|everyone|zusammen|deskbot|bot)\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
@@ -850,7 +880,7 @@ _FEATURE_WORDS = {"stehschreibtisch", "stehschreibtische", "steharbeitsplatz", "
                   "hoehenverstellbares", "hoehenverstellbare"}
 _K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "befehl", "kommandos", "kommando", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
 _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten",
-            "tag", "morning", "good", "evening", "abend", "bot", "deskbot", "heya", "hiya"}
+            "tag", "morning", "good", "evening", "abend", "bot", "deskbot", "heya", "hiya", "morgen"}
 _GREET_FILLER = {"there", "everyone", "all", "zusammen", "leute", "ihr", "du", "folks", "na", "erstmal", "mal"}  # "hi there"
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
                "profil", "profile"}
@@ -899,6 +929,7 @@ _FILLER = {
     "datum", "ort", "uhrzeit", "anzahl", "date", "place", "location", "anfrage", "standort", "wunsch",
     "spontan", "kurzfristig", "ueber", "aber", "erst", "actually", "make", "liebsten", "sonst", "alternativ", "otherwise",
     "preferably", "ideally", "idealerweise", "moeglichst", "i'm", "i'll", "i've", "ich'm", "stimmt", "als", "richtig", "genau", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
+    "irgendwann", "anfang", "mitte", "sometime", "someday", "early", "beginning", "deshalb", "darum", "deswegen", "daher", "therefore", "hence", "davor", "danach", "vorher", "nachher",
     "ungefaehr", "circa", "eigentlich", "einfach", "gleich", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
@@ -1131,6 +1162,29 @@ def _num(tok: str) -> int:
 
 def _blank(m: re.Match) -> str:
     return " " * (m.end() - m.start())
+
+
+_CLAUSE_CUT = (",", ";", ":", "!", "?", " - ")
+_AGAIN_NOW = frozenset({"nochmal", "nochmals", "wieder", "again", "jetzt", "now", "bitte", "please", "pls", "diesmal", "erneut"})
+
+
+def _clause_at(s: str, a: int, b: int) -> tuple[int, int]:
+    """The clause of s around s[a:b]: from the last separator before a to the next one after b (dots are left alone:
+    they end dates, "27.11.")."""
+    lo = 0
+    for c in _CLAUSE_CUT:
+        k = s.rfind(c, 0, a)
+        if k >= 0 and k + len(c) > lo:
+            lo = k + len(c)
+    ends = [k for k in (s.find(c, b) for c in _CLAUSE_CUT) if k >= 0]
+    return lo, min(ends) if ends else len(s)
+
+
+def _in_other_clause(s: str, a: int, b: int, words) -> bool:
+    """s[a:b] (a date) stands in a clause that says again/now/please and none of `words` (past-tense words)."""
+    c0, c1 = _clause_at(s, a, b)
+    ws = set(_WORDS.findall(s[c0:c1]))
+    return not ws.isdisjoint(_AGAIN_NOW) and ws.isdisjoint(words)
 
 
 def _safe_date(y: int, m: int, d: int) -> date | None:
@@ -1803,12 +1857,14 @@ class _Parser:
                 week_off = 1
             elif mod.startswith(("letzt", "vergangen", "last", "past")):
                 week_off = -1
+                past_week.append(mm.start())
             else:
                 week_off = 0
             return _blank(mm)
 
         if ("wie" in tokset or "like" in tokset or "as" in tokset) and ("woche" in w or "week" in w or "mal" in w):
             w = _LIKE_LAST.sub(_blank, w)
+        past_week: list[int] = []
         if "woche" in w or "week" in w:
             w = _WEEKCTX.sub(_weekctx, w)
 
@@ -1871,7 +1927,8 @@ class _Parser:
                                     and nx not in self.space_words and nx[:2] not in _WD_PREFIX):
                     return mm.group()
                 pw = pv.strip(",")
-                if tok == "so" and (nx in ("ab", "um", "gegen", "ca", "circa", "etwa", "rum", "gut", "viel", "wie", "lange")
+                if tok == "so" and (nx in ("ab", "um", "gegen", "ca", "circa", "etwa", "rum", "gut", "viel", "wie", "lange", "i",
+                                           "i'm", "i'll", "i'd", "we", "we're", "we'll", "you", "that", "it", "there")
                                     or not (
                     mm.group("dot") or pv in ("am", "on", "jeden", "und", "bis", "oder")
                     or before.endswith(("-", "+", "/", "&")) or after.startswith(("-", "+", "/", "&"))
@@ -1905,8 +1962,10 @@ class _Parser:
         for a, b in mod_spans:
             w = w[:a] + " " * (b - a) + w[b:]
 
-        if wd_items and not tokset.isdisjoint(_RECUR_WORDS) and _RECUR.search(w):
-            recur = True
+        if wd_items and not tokset.isdisjoint(_RECUR_WORDS):
+            mm = _RECUR.search(w)  # "jeden Montag", "Montag ... immer"; not in another clause ("am Mittwoch Markt, da hol ich immer Käse")
+            if mm and any((lambda c: c[0] <= mm.start() < c[1])(_clause_at(s, x.start, x.end)) for x in wd_items):
+                recur = True
 
         # resolve weekday items
         inn_weeks = None
@@ -1933,6 +1992,10 @@ class _Parser:
                     and _LIST_GAP.match(s[prev_wd.end:x.start]):
                 x.mod = prev_wd.mod
             prev_wd = x
+        if week_off == -1 and wd_items and len(past_week) == 1 and all(
+                not (lambda c: c[0] <= past_week[0] < c[1])(_clause_at(s, x.start, x.end))
+                and _in_other_clause(s, x.start, x.end, ()) for x in wd_items):
+            week_off = None  # "nochmal Montag Coesfeld, das hat letzte Woche gut geklappt": last week is the story
         if week_whole and week_off == 0 and any(x.mod == "next" for x in wd_items):
             week_off = 1
         for x in wd_items:
@@ -1962,6 +2025,19 @@ class _Parser:
                 items.append(x)
         dates: list[date] = []
         seq = sorted((x for x in items if not x.label), key=lambda x: x.start)
+        if len(seq) > 1:  # "Präsentation am Donnerstag, deshalb Mittwoch Senden": the other event's day is no booking day
+            bound = []
+            for x in seq:
+                mb = _EVENT_BEFORE.search(s, max(0, x.start - 40), x.start)
+                ma = None if mb else _EVENT_AFTER.match(s, x.end)
+                if mb or ma:
+                    bound.append((x, mb.start() if mb else x.end, x.start if mb else ma.end()))
+            if bound and len(bound) < len(seq):
+                for x, a0, b0 in bound:
+                    seq.remove(x)
+                    w = w[:a0] + " " * (b0 - a0) + w[b0:]
+        if "nach" in tokset or "vor" in tokset or "after" in tokset or "before" in tokset:
+            w = _AROUND_EVENT.sub(_blank, w)  # "Nach dem Zahnarzt am Dienstag nachmittags Olfen": a time, not a topic
         used_range = set()
         for a, b in zip(seq, seq[1:]):
             if a.dates and b.dates and (_RANGE_GAP.match(s[a.end:b.start])
@@ -1999,7 +2075,8 @@ class _Parser:
         it.dates = sorted(set(dates))
         if len(seq) == 1 and seq[0].kind == "wd" and not seq[0].mod and len(it.dates) == 1 \
                 and (not tokset.isdisjoint(_STORY_PAST) or "was" in tokset and not tokset.isdisjoint(_EN_STORY)) \
-                and tokset.isdisjoint(_K_BOOK) and tokset.isdisjoint(_REQ_NOT_PAST):
+                and tokset.isdisjoint(_K_BOOK) and tokset.isdisjoint(_REQ_NOT_PAST) \
+                and not _in_other_clause(s, seq[0].start, seq[0].end, _STORY_PAST | _K_PAST):  # "Nochmal Freitag Dülmen, war super"
             d0 = it.dates[0]  # a bare weekday in a story is the last one: "Freitag war ich in Coesfeld", "Friday was lovely"
             it.dates = [d0 - timedelta(days=7 * ((d0 - today).days // 7 + (1 if (d0 - today).days % 7 else 0)))]
         if len(it.dates) == 1 and ("tage" in w or "days" in w):
@@ -2352,7 +2429,8 @@ class _Parser:
         q = tail is not after_q and (
             tail.endswith("?") or ("?" in text and not req) or bool(ts & _G_INDIRECT and _INDIRECT_Q.search(s))
             or bool(_CLAUSE_Q.search(s))
-            or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
+            or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2)
+                    and not (toks[0] in ("wie", "as") and len(toks) > 1 and toks[1] in _AS_AGREED and "?" not in text))
             or bool(first_kept and toks[0] in {"haette", "haetten", "haettet", "waere", "waeren"} and len(toks) > 1
                     and toks[1] not in _SUBJUNCTIVE_REQ))
         it.question = q
@@ -2361,10 +2439,16 @@ class _Parser:
             return "book", 0.8, "cancel"  # "Termin beim Kunden fällt aus, also doch morgen Dülmen": plans changed
         if not ts.isdisjoint(_IF_WORDS) and not ts.isdisjoint(_WEATHER) and not _K_BOOK & ts and not _K_CANCEL & ts:
             return "smalltalk", 0.7, "cancel"  # "Wenn es Donnerstag schneit, komm ich eh nicht": a condition, no request
+        if (it.dates or it.space) and not ts.isdisjoint(_REPORT_GATE) and ts.isdisjoint(_K_BOOK) and _REPORTED.search(s) \
+                and ts.isdisjoint(_K_AVAIL) and ts.isdisjoint(_K_DESK):
+            return "smalltalk", 0.65, "who"  # "Mein Chef fragt, ob wir Freitag alle in Dülmen sind": someone else asks
+        if (it.dates or it.space) and not ts.isdisjoint(_HEARSAY_GATE) and "?" not in text and ts.isdisjoint(_K_BOOK) \
+                and _HEARSAY.search(s):
+            return "smalltalk", 0.65, "availability"  # "Hab gehört, in Dülmen ist morgen alles ausgebucht": news
         has_book = bool(ts & _K_BOOK) \
             or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s) or not ts.isdisjoint(_BOOKPH2_GATE)
                                                    and _BOOK_PHRASE2.search(s)) \
-            or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen")) for t in _S_BOOK.findall(jt)) \
+            or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen", "buchhalt")) for t in _S_BOOK.findall(jt)) \
             or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q))
         if has_book and q and _BEFORE_BOOK.search(s):
             has_book = False  # "Bevor ich buche: wie ist die Lage Freitag in Coesfeld?"
@@ -2629,6 +2713,9 @@ class _Parser:
                 it.topic = "smalltalk"
             return "unknown", 0.5, None
         if ents or desk:
+            if it.dates and it.space and not topic and not ts.isdisjoint(_TURN_GATE) and not ts.isdisjoint(_TO_ME | {"uns"}) \
+                    and _MY_TURN.search(s):
+                return "book", 0.8, "smalltalk"  # "Bei mir wäre übermorgen Lüdinghausen dran": the sender's plan
             if not has_book and _THIRD.match(s) or (words and words[0][3] and _fold_word(words[0][2]) not in self.known
                                                     and len(toks) > 1 and toks[1] in _THIRD_VERBS):
                 return "smalltalk", 0.65, "book"  # "Anna fährt morgen nach Olfen", "He will be in Olfen tomorrow"
@@ -2647,9 +2734,11 @@ class _Parser:
                 first_w, first_s = w.split(",", 1)[0], s.split(",", 1)[0]
                 if all(t in _FILLER for t in _WORDS.findall(first_w.replace(".", " "))) and len(_WORDS.findall(first_s)) >= 2:
                     return "book", 0.7, "smalltalk"
-            if it.dates and it.space and ("," in w or ";" in w):  # "kein Bock auf Homeoffice, morgen Olfen"
-                last_w, last_s = w.rsplit(",", 1)[-1].rsplit(";", 1)[-1], s.rsplit(",", 1)[-1].rsplit(";", 1)[-1]
-                if not _WORDS.findall(last_w.replace(".", " ")) and len(_WORDS.findall(last_s)) >= 2:
+            if it.dates and it.space and ("," in w or ";" in w or ": " in w):  # "kein Bock auf Homeoffice, morgen Olfen"
+                last_w = w.rsplit(",", 1)[-1].rsplit(";", 1)[-1].rsplit(": ", 1)[-1]
+                last_s = s.rsplit(",", 1)[-1].rsplit(";", 1)[-1].rsplit(": ", 1)[-1]
+                if all(t in _FILLER or t in _AGAIN_NOW for t in _WORDS.findall(last_w.replace(".", " "))) \
+                        and len(_WORDS.findall(last_s)) >= 2:
                     return "book", 0.7, "smalltalk"  # the last clause is a bare "day + place": ask
             if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ | _COPULA and not req and it.desks == 1
                                            and ts.isdisjoint(_ACCEPT)):
@@ -2764,6 +2853,11 @@ _MEANS_GATE = frozenset({"bedeutet", "bedeuten", "heisst", "mean", "means"})
 _DAYS_GATE = frozenset({"tage", "days", "resttage"})
 _OF_GATE = frozenset({"von", "of", "for", "fuer"})
 _BOOKPH2_GATE = frozenset({"fest", "festmachen", "frei", "freihalten", "anmelden", "hold"})
+_AS_AGREED = frozenset({"besprochen", "gesagt", "vereinbart", "abgesprochen", "angekuendigt", "gewohnt", "ueblich", "immer",
+                        "erwaehnt", "geplant", "discussed", "agreed", "planned", "usual", "always", "announced", "mentioned"})
+_REPORT_GATE = frozenset({"ob", "whether", "if"})
+_HEARSAY_GATE = frozenset({"gehoert", "heard", "hear", "angeblich", "apparently", "rumour", "hoert", "sagt"})
+_TURN_GATE = frozenset({"angesagt", "dran", "an", "geplant", "plan", "programm", "faellig"})
 _SENDER = frozenset({"ich", "i", "mir", "mich", "me", "bin", "i'm", "hab", "habe", "nehme", "nehm", "wir", "we", "uns"})
 _STORY_PAST = frozenset({"war", "waren", "warst", "gewesen", "were", "went", "had", "hatte", "hatten", "geklappt"})
 _REQ_NOT_PAST = frozenset((_REQ - {"bitte", "please", "pls", "plz"}) | {"waere", "waer", "haette", "haetten", "would", "could",

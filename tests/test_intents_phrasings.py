@@ -262,3 +262,50 @@ def test_gucken_ob_frei_is_an_availability_question():
 def test_formal_admin_questions(text, intent, name):
     it = p(text)
     assert (it.intent, it.name) == (intent, name)
+
+
+# Round 3 (probe-48): families of phrasings, each case a variant written for its family (not a probe line).
+@pytest.mark.parametrize("text,intent,dates", [
+    # the day of another event (deadline, exam, appointment) next to a booking is no booking day
+    ("Abgabe am Freitag, deshalb Donnerstag Olfen", "book", ["2026-11-26"]),
+    ("Wegen der Besprechung am Mittwoch brauche ich Dienstag Dülmen", "book", ["2026-11-24"]),
+    ("Hab Donnerstag Elternsprechtag, also bitte Freitag Senden", "book", ["2026-11-27"]),
+    ("Exam on Thursday, so I need Senden on Wednesday", "book", ["2026-11-25"]),
+    ("Nach dem Zahnarzt morgen noch Olfen", "book", ["2026-11-24"]),
+    # someone else's question or news is small talk
+    ("Die Chefin fragt, ob wir Donnerstag alle in Olfen sind", "smalltalk", ["2026-11-26"]),
+    ("Meine Kollegin will wissen, ob ich morgen in Senden bin", "smalltalk", ["2026-11-24"]),
+    ("My boss asked if we are all in Dülmen on Thursday", "smalltalk", ["2026-11-26"]),
+    ("Hab gehört, Senden ist Freitag voll", "smalltalk", ["2026-11-27"]),
+    # the sender's own plan: "bei mir ist ... dran", "für mich steht ... an"
+    ("Bei mir ist Freitag Billerbeck dran", "book", ["2026-11-27"]),
+    ("Bei uns ist Mittwoch Senden angesagt", "book", ["2026-11-25"]),
+    # a vague time ("irgendwann", "Anfang/Mitte ...") names no day but is still a booking
+    ("Irgendwann Anfang nächster Woche Senden", "book", None),
+    ("Mitte Dezember irgendwann Dülmen", "book", None),
+    # "again"/"now" + day + place, the past in another clause: the coming day
+    ("Wieder Dienstag Olfen bitte, war toll letzte Woche", "book", ["2026-11-24"]),
+    ("Die Woche war lang, jetzt Donnerstag wieder Senden", "book", ["2026-11-26"]),
+    ("nochmal Mittwoch Dülmen, das hat letzte Woche super gepasst", "book", ["2026-11-25"]),
+    ("Wie besprochen: Freitag Nottuln", "book", ["2026-11-27"]),  # "wie besprochen" asks nothing
+    # "immer" in another clause is no weekly series; plural third persons are small talk
+    ("Am Freitag ist in Olfen Markt, da kauf ich immer Blumen", "smalltalk", ["2026-11-27"]),
+    ("Die Leute vom Marketing arbeiten Freitag in Dülmen", "smalltalk", ["2026-11-27"]),
+    ("Guten Morgen, Bot", "help", None),
+])
+def test_round3_phrasing_families(text, intent, dates):
+    it = p(text)
+    assert it.intent == intent
+    if dates is not None:
+        assert [d.isoformat() for d in it.dates] == dates
+
+
+@pytest.mark.parametrize("text,intent,dates", [  # guards (pass on the old code too): the rules above stay narrow
+    ("Deadline am Freitag, puh", "smalltalk", ["2026-11-27"]),
+    ("Mein Kollege fragt, ob morgen in Olfen noch was frei ist", "availability", ["2026-11-24"]),
+    ("Letzte Woche Montag Coesfeld nachtragen bitte", "past_day", ["2026-11-16"]),
+    ("Freitag war ich in Senden, super", "smalltalk", ["2026-11-20"]),
+])
+def test_round3_guards(text, intent, dates):
+    it = p(text)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, dates)
