@@ -423,8 +423,8 @@ def _compile_phrasings() -> None:
     _DESKS_COMES = _R(r"\b(?:mein|meine|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*|praktikant\w*|azubi)\s+"
                       r"(?:kommt\s+(?:auch\s+)?mit|comes\s+(?:along|too|with\s+me)|is\s+(?:coming\s+(?:along|too|with\s+me)|joining(?:\s+me)?)|"
                       r"joins(?:\s+me)?)\b")
-    _NAME_VFINAL = _R(r"\b(?:tage|kontingent|days)\s+(?:der\s+|die\s+)?(?=([a-z]+)\s+(?:noch\s+|schon\s+|diesen\s+monat\s+)*"
-                      r"(?:hat|haben|uebrig|verbraucht|left)\b)")
+    _NAME_VFINAL = _R(r"\b(?:tage|kontingent|days)\s+(?:der\s+|die\s+)?(?=([a-z]+)\s+(?:noch\s+|schon\s+|diesen\s+monat\s+|still\s+)*"
+                      r"(?:hat|haben|uebrig|verbraucht|left|has|have)\b)")
     _OFF_START = _R(r"\s*off\s+(?:on|the|next|this|tomorrow|today|all|from|until)\b")  # "Off on Friday, dentist"
     _MEANS = _R(r"\bwas\s+(?:bedeutet|bedeuten|heisst)\b|\bwhat\s+(?:does|do|is\s+meant\s+by)\b.*\bmeans?\b|\bwhat\s+is\s+meant\b")
     _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
@@ -438,8 +438,20 @@ _EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprech
 def _compile_round3() -> None:
     """Families of phrasings found by probe-48 (2 December, round 3): the date of another event next to a booking
     ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day."""
-    global _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY
+    global _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
     _R = re.compile
+    _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
+    _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|training|"
+                      r"strom|heizung|internet|wlan)\s+(?:\w+\s+){0,2}?(?:faellt|fallen|fiel|fielen)\s+(?:\w+\s+){0,2}?aus\b")
+    # "Am 2.12. hab ich einen freien Tag", "Mittwoch frei, Überstunden abbauen": a day off
+    _DAYOFF2 = _R(r"^(?!.*\?)(?:.*\b(?:hab\w*|nehm\w*)\s+(?:ich\s+|mir\s+)*(?:\w+\s+){0,2}?(?:einen\s+)?freien\s+tag\b|"
+                  r".*\bueberstunden\s+(?:abbauen|abbau|abfeiern|abbummeln|ausgleichen|nehmen)\b)")
+    _AROUND_NAMED = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|den\s+|the\s+)?$")
+    # "nimm mich für übermorgen in Nordkirchen auf": the separable verb "aufnehmen" books
+    _TAKE_ME_ON = _R(r"\b(?:nimm|nehmt|nehmen\s+sie)\s+(?:mich|uns)\b.*\bauf\s*[.!]*\s*$")
+    # "Bin ich am 3.12. in Coesfeld drin?": asks about the sender's own booking
+    _BIN_ICH_DRIN = _R(r"^\s*(?:und\s+)?(?:bin\s+ich|sind\s+wir|am\s+i|are\s+we)\b.*\b(?:drin|eingetragen|eingebucht|gebucht|"
+                       r"angemeldet|dabei|booked(?:\s+in)?|registered|signed\s+up|on\s+the\s+list)\b")
     # "Bei mir wäre übermorgen Lüdinghausen dran", "Für mich steht Donnerstag Nordkirchen an": the sender's own plan
     _MY_TURN = _R(r"^\s*(?:(?:also|ok|und|dann|so)\s+)?(?:bei|fuer)\s+(?:mir|mich|uns)\s+(?:ist|waere|waer|wird|steht|stuende|stehen|"
                   r"geht|sind|waeren)\b.*\b(?:angesagt|dran|an|geplant|auf\s+dem\s+(?:plan|programm)|faellig)\b")
@@ -733,6 +745,7 @@ def _compile_more() -> None:
                r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja)\s*\?+\s*$")
     _IFFREE = _R(r"\b(?:if|when|once|as\s+soon\s+as|falls|wenn|sobald|sowie)\b.*\b(?:frei\s+wird|freiwird|frei\s+werden|"
                  r"frees?\s+up|becomes?\s+(?:free|available)|opens?\s+up|gets?\s+(?:free|cancelled|canceled)|"
+                 r"gets?\s+(?:a\s+|an\s+)?(?:free|open)\s+(?:spot|desk|seat|place)|"
                  r"wieder\s+(?:frei|was\s+frei)|absagt|storniert|cancels|drops?\s+out|pulls?\s+out|abspring\w*|ausfaellt)\b")
     _ONLIST = _R(r"\b(?:setz|schreib|trag|pack|put|add)\w*\s+(?:mich|me)\s+(?:\w+\s+){0,3}?(?:auf|on|to)\s+(?:die|the)\s+(?:liste|list)\b")
     _ANCHOR_IN = _R(rf"\b(?P<a>heute|morgen|today|tomorrow|uebermorgen)\s+in\s+(?P<n>{_NUM_RE})\s+(?P<u>tag|tagen|tage|days?|wochen?|weeks?)\b|"
@@ -904,7 +917,7 @@ _Q_START = {
     "haste", "hasse", "isses", "biste", "kannste", "weisste", "gibbet",
 }
 _Q_START2 = {"kannst du", "koenntest du", "can you", "could you", "would you", "will you", "kann man"}
-_K_AVAIL = _K_AVAIL | {"ruhig", "quiet", "leer", "empty", "voll", "full", "ausgebucht", "belegt", "crowded", "packed", "vacancy", "kapazitaet",
+_K_AVAIL = _K_AVAIL | {"buchbar", "bookable", "reservierbar", "ruhig", "quiet", "leer", "empty", "voll", "full", "ausgebucht", "belegt", "crowded", "packed", "vacancy", "kapazitaet",
                        "kapazitaeten", "capacity", "eng", "taken", "gone", "luft"}
 _K_QDOMAIN = {"lage", "situation", "look", "looks", "looking", "noch", "was", "etwas", "anything", "something", "platz", "plaetze", "tisch", "room", "space",
               "aus", "sieht", "schaut", "geht", "gehts", "possible", "moeglich", "chance", "chancen", "left",
@@ -929,7 +942,7 @@ _FILLER = {
     "datum", "ort", "uhrzeit", "anzahl", "date", "place", "location", "anfrage", "standort", "wunsch",
     "spontan", "kurzfristig", "ueber", "aber", "erst", "actually", "make", "liebsten", "sonst", "alternativ", "otherwise",
     "preferably", "ideally", "idealerweise", "moeglichst", "i'm", "i'll", "i've", "ich'm", "stimmt", "als", "richtig", "genau", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
-    "irgendwann", "anfang", "mitte", "sometime", "someday", "early", "beginning", "deshalb", "darum", "deswegen", "daher", "therefore", "hence", "davor", "danach", "vorher", "nachher",
+    "komma", "punkt", "irgendwann", "anfang", "mitte", "sometime", "someday", "early", "beginning", "deshalb", "darum", "deswegen", "daher", "therefore", "hence", "davor", "danach", "vorher", "nachher",
     "ungefaehr", "circa", "eigentlich", "einfach", "gleich", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
@@ -982,7 +995,7 @@ _K_COMPANY = {"laden", "bude", "firma", "company", "unternehmen", "arbeitgeber",
               "gemeindeverwaltung", "kreisverwaltung", "behoerde", "abteilung", "kanzlei", "praxis", "gmbh", "organisation",
               "organization", "department", "employer", "organisation's", "company's", "firm",
               "unternehmens", "betriebs", "arbeitgebers", "firmenkontingents"}  # genitive: "das Kontingent unseres Unternehmens"
-_K_STAFF = {"azubis", "auszubildenden", "auszubildende", "trainees", "praktikanten", "interns", "mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
+_K_STAFF = {"teams", "azubis", "auszubildenden", "auszubildende", "trainees", "praktikanten", "interns", "mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
             "leute", "belegschaft", "angestellten"}
 _K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
 _DAYOFF_WORDS = {"urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich", "zeitausgleich",
@@ -999,7 +1012,7 @@ _K_WHO = {"ankuenfte", "arrivals", "gaeste", "besucher", "visitors", "guests", "
 _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
            "vorhin", "neulich"}
 _BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag", "nachtrag", "nachbuch", "vormerk", "blockier")
-_NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung", "reserviert",
+_NOT_BOOK = {"buchbar", "bookable", "reservierbar", "booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung", "reserviert",
              "reserved", "reservierung", "reservierungen", "reservation", "reservations", "eingetragen", "storniert"}
 _REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
 _TOPIC_HEADS = ("tour", "wanderung", "markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "tagessen", "bendessen",
@@ -1162,6 +1175,15 @@ def _num(tok: str) -> int:
 
 def _blank(m: re.Match) -> str:
     return " " * (m.end() - m.start())
+
+
+_SKEL_DROP = str.maketrans("", "", "aeiouy")
+
+
+def _skeleton(w: str) -> str:
+    """The first letter and the consonants of a folded word, doubled letters once ("luedinghausen" -> "ldnghsn")."""
+    sk = w[0] + w[1:].translate(_SKEL_DROP)
+    return "".join(c for i, c in enumerate(sk) if i == 0 or c != sk[i - 1])
 
 
 _CLAUSE_CUT = (",", ";", ":", "!", "?", " - ")
@@ -1347,6 +1369,13 @@ class _Parser:
             | {k + suf for k in _WEEKDAYS if len(k) > 4 for suf in ("s", "e", "en")}
         )
         self.guess_keys = list(self.space_keys)
+        skel: dict[str, str | None] = {}
+        for k in single:  # "Lüdinghsn", "Nordkrchn": a town written without (some of) its vowels
+            if len(k) >= 6:
+                sk = _skeleton(k)
+                skel[sk] = self.space_keys[k] if skel.get(sk, self.space_keys[k]) == self.space_keys[k] else None
+        self.space_skel = {sk: next(k for k in single if self.space_keys[k] == sl and _skeleton(k) == sk)
+                           for sk, sl in skel.items() if sl and len(sk) >= 5}
         self.space_words = frozenset(w for k in self.space_keys for w in k.split())
         self.first_words = frozenset(k.split()[0] for k in self.space_keys)
         self._corr_cache: dict[str, str] = {}
@@ -1364,14 +1393,17 @@ class _Parser:
         if cands:
             cutoff = 88 if len(w) == 4 else 80
             best = self._process.extractOne(w, cands, scorer=self._fuzz.ratio, score_cutoff=cutoff)
-            if best and self._typo_like(w, best[0]):
-                out = best[0]
+            if best and self._typo_like(w, best[0]) and not (best[0] in _MONTHS and len(w) == len(best[0])
+                                                             and sorted(w) != sorted(best[0])):
+                out = best[0]  # a month only through a dropped, added or swapped letter: "Marco" is no "march"
             elif not best:  # short words: one swapped or missing letter is a typo even below the ratio ("dnake", "vile")
                 osa = self._osa
                 for c in cands:  # an added, dropped or swapped letter; no substitution ("bock" is no "book")
                     if (abs(len(c) - len(w)) == 1 or len(c) == len(w) and sorted(c) == sorted(w)) and osa(w, c) <= 1:
                         out = c
                         break
+        if out == w and len(w) >= 6:
+            out = self.space_skel.get(_skeleton(w), w)
         if len(self._corr_cache) < 20000:
             self._corr_cache[w] = out
         return out
@@ -1479,6 +1511,8 @@ class _Parser:
             it.intent, it.args = "start", [stripped]
             return it
 
+        if " u. " in body:
+            body = body.replace(" u. ", " und ")  # "Do u. Fr Nottuln"
         s, words, corrected = self._normalise(body)
         toks = _WORDS.findall(s)
         tokset = set(toks)
@@ -1586,7 +1620,7 @@ class _Parser:
             if mm.lastgroup == "between":  # "zwischen den Jahren": 27. to 31. December
                 d0 = _named_day("xmas2", today) + timedelta(days=1)
                 return add(mm, [d0 + timedelta(days=k) for k in range(5)])
-            return add(mm, [_named_day(mm.lastgroup, today)])
+            return add(mm, [_named_day(mm.lastgroup, today)], mod="named")
 
         if _S_NAMED.search(jt):
             w = _NAMED.sub(_named, w)
@@ -2028,7 +2062,8 @@ class _Parser:
         if len(seq) > 1:  # "Präsentation am Donnerstag, deshalb Mittwoch Senden": the other event's day is no booking day
             bound = []
             for x in seq:
-                mb = _EVENT_BEFORE.search(s, max(0, x.start - 40), x.start)
+                mb = _EVENT_BEFORE.search(s, max(0, x.start - 40), x.start) or x.mod == "named" and \
+                    _AROUND_NAMED.search(s, max(0, x.start - 12), x.start)  # "..., brauch Ruhe vor Weihnachten"
                 ma = None if mb else _EVENT_AFTER.match(s, x.end)
                 if mb or ma:
                     bound.append((x, mb.start() if mb else x.end, x.start if mb else ma.end()))
@@ -2449,7 +2484,9 @@ class _Parser:
             or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s) or not ts.isdisjoint(_BOOKPH2_GATE)
                                                    and _BOOK_PHRASE2.search(s)) \
             or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen", "buchhalt")) for t in _S_BOOK.findall(jt)) \
-            or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q))
+            or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q)) \
+            or "auf" in ts and not ts.isdisjoint(_NIMM) and bool(_TAKE_ME_ON.search(s)) \
+            or "reserviert" in ts and bool(_RESERVIERT_MIR.search(s))  # "Reserviert mir bitte Freitag ...": imperative
         if has_book and q and _BEFORE_BOOK.search(s):
             has_book = False  # "Bevor ich buche: wie ist die Lage Freitag in Coesfeld?"
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
@@ -2546,7 +2583,8 @@ class _Parser:
         if (staff or ts & {"gebucht", "booked"} and ts & _K_WHO) and it.month and not (it.space or it.dates) \
                 and ts & (_K_WHO | {"welche", "which"}):
             return "team_bookings", 0.85, "who"
-        if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}) \
+        if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking", "buchungsuebersicht",
+                            "buchungsliste"}) \
                 and not (it.space and it.dates):
             return "team_bookings", 0.9, "list"
         if staff and not contish and not (it.space and it.dates) and q and ts & {"book", "buchen", "booking"} \
@@ -2591,6 +2629,8 @@ class _Parser:
             kw_cancel = set()
         cant = bool(it.dates and ts & _K_NEG and ts & {"kann", "can", "koennen"} and ts & {"ich", "i", "wir", "we"}
                     and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see", "check"}))
+        if cphrase and has_book and not kw_cancel and not weak_cancel and _THING_FALLS.search(s):
+            cphrase = False  # "mein Zug fällt ständig aus ... Reserviert mir bitte Freitag Dülmen": the train, not the booking
         cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic) and not _DAY_SUBJ.search(s)
                     and not ("klar" in ts or "zurecht" in ts) ) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
@@ -2599,6 +2639,7 @@ class _Parser:
         absence = bool(ts & _K_ABSENCE - _DAYOFF_WORDS) or bool(ts & _DAYOFF_WORDS and (ts & _FIRST_PERSON or not ts & _COPULA)) \
             or bool(ts & {"krank", "sick", "ill"} and it.dates and not ts & _K_PAST) \
             or bool(it.dates and not it.space and "frei" in ts and _DAYOFF_RE.search(s)) \
+            or bool(it.dates and not it.space and ("freien" in ts or "ueberstunden" in ts) and _DAYOFF2.search(s)) \
             or bool("ferien" in ts and it.dates and ts.isdisjoint(_FAMILY)) \
             or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
                                                   for t in toks) \
@@ -2630,6 +2671,8 @@ class _Parser:
         if help_start and not (it.dates or it.space or it.start):  # "How do I cancel a booking?"
             return "help", 0.85, None
         others = bool(ts & _K_WHO) or bool(ts & {"welche", "which"} and ts & _PEOPLE)
+        if q and not others and not ts.isdisjoint(_BIN_GATE) and _BIN_ICH_DRIN.search(s):
+            return "list", 0.8, "availability"  # "Bin ich am 3.12. in Coesfeld drin?": the sender's own booking
         if not others and (ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"})
                            or _LIST_RE.search(s, ts)):
             return "list", 0.85, None
@@ -2652,7 +2695,7 @@ class _Parser:
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
         if past_only or (past_tense and not it.dates and ents):
-            if has_book or ts & {"add", "log", "nachtragen", "nachbuchen"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
+            if has_book or ts & {"add", "log", "nachtragen", "nachbuchen", "register", "record", "erfassen", "eintragen"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
                 return "past_day", 0.85, None
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
@@ -2717,7 +2760,9 @@ class _Parser:
                     and _MY_TURN.search(s):
                 return "book", 0.8, "smalltalk"  # "Bei mir wäre übermorgen Lüdinghausen dran": the sender's plan
             if not has_book and _THIRD.match(s) or (words and words[0][3] and _fold_word(words[0][2]) not in self.known
-                                                    and len(toks) > 1 and toks[1] in _THIRD_VERBS):
+                                                    and len(toks) > 1 and toks[1] in _THIRD_VERBS) \
+                    or not has_book and len(toks) > 3 and toks[1] in ("und", "and") and len(words) > 2 and words[0][3] \
+                    and words[2][3] and _fold_word(words[0][2]) not in self.known and toks[3] in _THIRD_PL:
                 return "smalltalk", 0.65, "book"  # "Anna fährt morgen nach Olfen", "He will be in Olfen tomorrow"
             if past_tense and not has_book and it.dates and max(it.dates) <= today:
                 return "smalltalk", 0.7, "book"  # "Coesfeld war heute super, danke für den Tipp": a story about today
@@ -2855,6 +2900,10 @@ _OF_GATE = frozenset({"von", "of", "for", "fuer"})
 _BOOKPH2_GATE = frozenset({"fest", "festmachen", "frei", "freihalten", "anmelden", "hold"})
 _AS_AGREED = frozenset({"besprochen", "gesagt", "vereinbart", "abgesprochen", "angekuendigt", "gewohnt", "ueblich", "immer",
                         "erwaehnt", "geplant", "discussed", "agreed", "planned", "usual", "always", "announced", "mentioned"})
+_BIN_GATE = frozenset({"bin", "sind", "am", "are"})
+_THIRD_PL = frozenset({"sind", "are", "fahren", "kommen", "planen", "arbeiten", "sitzen", "were", "waren", "wollen", "want", "plan",
+                       "go", "work", "sit", "will", "werden", "haben", "have", "treffen", "meet", "bleiben"})  # "Anna and Tom are ..."
+_NIMM = frozenset({"nimm", "nehmt", "nehmen"})
 _REPORT_GATE = frozenset({"ob", "whether", "if"})
 _HEARSAY_GATE = frozenset({"gehoert", "heard", "hear", "angeblich", "apparently", "rumour", "hoert", "sagt"})
 _TURN_GATE = frozenset({"angesagt", "dran", "an", "geplant", "plan", "programm", "faellig"})
