@@ -309,3 +309,43 @@ def test_round3_phrasing_families(text, intent, dates):
 def test_round3_guards(text, intent, dates):
     it = p(text)
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, dates)
+
+
+# Round 3 (blind5 dev): families of phrasings, each case a variant written for its family (not a line of the set).
+@pytest.mark.parametrize("text,intent,dates,space", [
+    ("Hvxbck Freitag vormittags", "book", ["2026-11-27"], "havixbeck"),  # a town without its vowels (asked: space_fuzzy)
+    ("Rsndhl morgen bitte", "book", ["2026-11-24"], "rosendahl"),
+    ("übermorgen komma senden komma nachmittags", "book", ["2026-11-25"], "senden"),  # dictated punctuation
+    ("Do u. Mo Senden", "book", ["2026-11-26", "2026-11-30"], "senden"),  # "u." = und
+    ("bitte den 22.12. in Senden, will vor Weihnachten noch was wegschaffen", "book", ["2026-12-22"], "senden"),
+    ("nehmt mich für Freitag in Olfen auf", "book", ["2026-11-27"], "olfen"),
+    ("Der Bus fällt morgen aus, reserviert mir trotzdem Olfen", "book", ["2026-11-24"], "olfen"),
+    ("Die Bahn fällt mal wieder aus, bucht mir bitte morgen Senden", "book", ["2026-11-24"], "senden"),
+    ("Ist Senden morgen vormittags buchbar?", "availability", ["2026-11-24"], "senden"),
+    ("Lisa and Ben are planning to work in Olfen on Friday", "smalltalk", ["2026-11-27"], "olfen"),
+    ("Could you register last Tuesday in Dülmen for me?", "past_day", ["2026-11-17"], "duelmen"),
+    ("Buchungsübersicht meines Teams für Freitag", "team_bookings", ["2026-11-27"], None),
+    ("Ping me when Senden gets a free desk on Friday", "waitlist", ["2026-11-27"], "senden"),
+    ("Freitag hab ich einen freien Tag", "absence", ["2026-11-27"], None),
+    ("Donnerstag Überstunden abbauen", "absence", ["2026-11-26"], None),
+    ("Is Marco in Senden tomorrow?", "who", ["2026-11-24"], "senden"),  # "Marco" is no "March"
+])
+def test_blind5_phrasing_families(text, intent, dates, space):
+    it = p(text)
+    assert (it.intent, [d.isoformat() for d in it.dates], it.space) == (intent, dates, space)
+
+
+def test_a_town_without_its_vowels_is_asked_about():
+    it = p("Hvxbck Freitag vormittags")
+    assert it.space_fuzzy and it.confidence < CONFIDENT
+
+
+def test_a_members_days_with_still_has():
+    it = p("Check how many days Ben still has")
+    assert (it.intent, it.name) == ("member_contingent", "Ben")
+
+
+@pytest.mark.parametrize("text", ["I was wondering if Billerbeck has a free desk tomorrow",  # guards: questions stay questions
+                                  "Hab ich am Freitag einen freien Tag?"])
+def test_blind5_guards(text):
+    assert p(text).intent not in ("waitlist", "absence", "book")
