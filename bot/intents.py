@@ -438,7 +438,7 @@ _EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprech
 def _compile_round3() -> None:
     """Families of phrasings found by probe-48 (2 December, round 3): the date of another event next to a booking
     ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day."""
-    global _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
+    global _FOR_EVENT, _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
     _R = re.compile
     _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
     _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|training|"
@@ -446,6 +446,7 @@ def _compile_round3() -> None:
     # "Am 2.12. hab ich einen freien Tag", "Mittwoch frei, Überstunden abbauen": a day off
     _DAYOFF2 = _R(r"^(?!.*\?)(?:.*\b(?:hab\w*|nehm\w*)\s+(?:ich\s+|mir\s+)*(?:\w+\s+){0,2}?(?:einen\s+)?freien\s+tag\b|"
                   r".*\bueberstunden\s+(?:abbauen|abbau|abfeiern|abbummeln|ausgleichen|nehmen)\b)")
+    _FOR_EVENT = _R(r"\b(?:fuer|for|zum|zur|zu)\s+(?:\w+\s+)?$")
     _AROUND_NAMED = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|den\s+|the\s+)?$")
     # "nimm mich für übermorgen in Nordkirchen auf": the separable verb "aufnehmen" books
     _TAKE_ME_ON = _R(r"\b(?:nimm|nehmt|nehmen\s+sie)\s+(?:mich|uns)\b.*\bauf\s*[.!]*\s*$")
@@ -1393,7 +1394,7 @@ class _Parser:
         if cands:
             cutoff = 88 if len(w) == 4 else 80
             best = self._process.extractOne(w, cands, scorer=self._fuzz.ratio, score_cutoff=cutoff)
-            if best and self._typo_like(w, best[0]) and not (best[0] in _MONTHS and len(w) == len(best[0])
+            if best and self._typo_like(w, best[0]) and not (best[0] in _MONTHS and len(w) == len(best[0]) <= 5
                                                              and sorted(w) != sorted(best[0])):
                 out = best[0]  # a month only through a dropped, added or swapped letter: "Marco" is no "march"
             elif not best:  # short words: one swapped or missing letter is a typo even below the ratio ("dnake", "vile")
@@ -2064,6 +2065,8 @@ class _Parser:
             for x in seq:
                 mb = _EVENT_BEFORE.search(s, max(0, x.start - 40), x.start) or x.mod == "named" and \
                     _AROUND_NAMED.search(s, max(0, x.start - 12), x.start)  # "..., brauch Ruhe vor Weihnachten"
+                if mb and _FOR_EVENT.search(s, max(0, mb.start() - 16), mb.start()):
+                    mb = None  # "für das Meeting am Freitag einen Platz": the event is why that day is booked
                 ma = None if mb else _EVENT_AFTER.match(s, x.end)
                 if mb or ma:
                     bound.append((x, mb.start() if mb else x.end, x.start if mb else ma.end()))
