@@ -1997,10 +1997,8 @@ class _Parser:
         for a, b in mod_spans:
             w = w[:a] + " " * (b - a) + w[b:]
 
-        if wd_items and not tokset.isdisjoint(_RECUR_WORDS):
-            mm = _RECUR.search(w)  # "jeden Montag", "Montag ... immer"; not in another clause ("am Mittwoch Markt, da hol ich immer Käse")
-            if mm and any((lambda c: c[0] <= mm.start() < c[1])(_clause_at(s, x.start, x.end)) for x in wd_items):
-                recur = True
+        if wd_items and not tokset.isdisjoint(_RECUR_WORDS) and _RECUR.search(w):
+            recur = True
 
         # resolve weekday items
         inn_weeks = None
