@@ -435,6 +435,21 @@ _EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprech
              r"appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|review|audit)")
 
 
+_EVENT_ENDS = ("termin", "meeting", "feier", "event", "besuch", "gespraech", "abend", "sprechtag", "party")
+_EVENT_TOKS = frozenset("deadline frist abgabe praesentation vortrag pruefung klausur examen besprechung sitzung geburtstag zahnarzt arzt "
+                        "hochzeit konzert presentation exam appointment dentist doctor birthday visit interview call telko workshop "
+                        "webinar review audit".split())
+_AROUND_GATE = frozenset({"nach", "vor", "after", "before"})
+
+
+def _has_event_word(toks: list[str]) -> bool:
+    """A word of _EVENT_RE (an event with a date of its own: deadline, exam, appointment, meeting, birthday)."""
+    for t in toks:
+        if t in _EVENT_TOKS or t.endswith(_EVENT_ENDS) or t[-1:] == "s" and t[:-1] in _EVENT_TOKS:
+            return True
+    return False
+
+
 def _compile_round3() -> None:
     """Families of phrasings found by probe-48 (2 December, round 3): the date of another event next to a booking
     ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day."""
@@ -2058,7 +2073,9 @@ class _Parser:
                 items.append(x)
         dates: list[date] = []
         seq = sorted((x for x in items if not x.label), key=lambda x: x.start)
-        if len(seq) > 1:  # "Präsentation am Donnerstag, deshalb Mittwoch Senden": the other event's day is no booking day
+        event = (len(seq) > 1 or "nach" in tokset or "vor" in tokset or "after" in tokset or "before" in tokset) \
+            and _has_event_word(toks)
+        if len(seq) > 1 and (event or any(x.mod == "named" for x in seq)):  # "Präsentation am Donnerstag, deshalb Mittwoch Senden"
             bound = []
             for x in seq:
                 mb = _EVENT_BEFORE.search(s, max(0, x.start - 40), x.start) or x.mod == "named" and \
@@ -2072,7 +2089,7 @@ class _Parser:
                 for x, a0, b0 in bound:
                     seq.remove(x)
                     w = w[:a0] + " " * (b0 - a0) + w[b0:]
-        if "nach" in tokset or "vor" in tokset or "after" in tokset or "before" in tokset:
+        if event and not tokset.isdisjoint(_AROUND_GATE):
             w = _AROUND_EVENT.sub(_blank, w)  # "Nach dem Zahnarzt am Dienstag nachmittags Olfen": a time, not a topic
         used_range = set()
         for a, b in zip(seq, seq[1:]):
