@@ -432,13 +432,14 @@ def _compile_phrasings() -> None:
 
 _EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprechtag|party)|deadline|frist|abgabe|praesentation|"
              r"vortrag|pruefung|klausur|examen|besprechung|sitzung|geburtstag|zahnarzt|arzt|hochzeit|konzert|presentation|exam|"
-             r"appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|review|audit)")
+             r"appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|review|audit|praesi|flug|abflug|flight|"
+             r"vorlesung|seminar|lecture)")
 
 
 _EVENT_ENDS = ("termin", "meeting", "feier", "event", "besuch", "gespraech", "abend", "sprechtag", "party")
 _EVENT_TOKS = frozenset("deadline frist abgabe praesentation vortrag pruefung klausur examen besprechung sitzung geburtstag zahnarzt arzt "
                         "hochzeit konzert presentation exam appointment dentist doctor birthday visit interview call telko workshop "
-                        "webinar review audit".split())
+                        "webinar review audit praesi flug abflug flight vorlesung seminar lecture".split())
 _AROUND_GATE = frozenset({"nach", "vor", "after", "before"})
 
 
@@ -453,7 +454,7 @@ def _has_event_word(toks: list[str]) -> bool:
 def _compile_round3() -> None:
     """Families of phrasings found by probe-48 (2 December, round 3): the date of another event next to a booking
     ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day."""
-    global _FOR_EVENT, _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
+    global _EVENT_PART, _FOR_EVENT, _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
     _R = re.compile
     _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
     _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|training|"
@@ -461,6 +462,7 @@ def _compile_round3() -> None:
     # "Am 2.12. hab ich einen freien Tag", "Mittwoch frei, Überstunden abbauen": a day off
     _DAYOFF2 = _R(r"^(?!.*\?)(?:.*\b(?:hab\w*|nehm\w*)\s+(?:ich\s+|mir\s+)*(?:\w+\s+){0,2}?(?:einen\s+)?freien\s+tag\b|"
                   r".*\bueberstunden\s+(?:abbauen|abbau|abfeiern|abbummeln|ausgleichen|nehmen)\b)")
+    _EVENT_PART = _R(r"\s*(?:frueh|morgens|vormittags?|mittags?|nachmittags?|abends?|morning|afternoon|evening)\b")
     _FOR_EVENT = _R(r"\b(?:fuer|for|zum|zur|zu)\s+(?:\w+\s+)?$")
     _AROUND_NAMED = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|den\s+|the\s+)?$")
     # "nimm mich für übermorgen in Nordkirchen auf": the separable verb "aufnehmen" books
@@ -474,10 +476,11 @@ def _compile_round3() -> None:
     # "Mein Chef fragt, ob wir Freitag alle in Dülmen sind", "My manager asked whether ...": someone else's question
     _REPORTED = _R(r"^\s*(?!(?:ich|i|wir|we)\b)(?:[a-z]+\s+){1,3}?(?:fragt|fragte|fragen|fragten|hat\s+gefragt|haben\s+gefragt|"
                    r"(?:will|wollte|moechte|moechten|wollen)\s+wissen|asks|asked|is\s+asking|was\s+asking|wants\s+to\s+know|"
-                   r"wanted\s+to\s+know|wonders|wondered)\b[\s,]*(?:mich\s+|me\s+)?(?:ob|whether|if)\b")
+                   r"wanted\s+to\s+know|wonders|wondered)\b[\s,]*(?:mich\s+|me\s+)?(?:ob|whether|if|wer|wo|who|where)\b")
     _HEARSAY = _R(r"^\s*(?:(?:ich\s+)?(?:hab|habe|hab's|habs)\s+(?:\w+\s+)?gehoert|i(?:'ve)?\s+(?:heard|hear)|angeblich|"
                   r"(?:man\s+)?(?:hoert|sagt)\s+man|rumour\s+has\s+it|apparently)\b")
-    _EVENT_BEFORE = _R(rf"\b{_EVENT_RE}s?\s+(?:(?:ist|is|endet|ends|war|was|due|faellig|laeuft|beginnt|starts|steht)\s+)?"
+    _EVENT_BEFORE = _R(rf"\b{_EVENT_RE}s?\s+(?:(?:ist|is|endet|ends|war|was|due|faellig|laeuft|beginnt|starts|steht|leaves|departs|"
+                       r"geht|startet|fliegt|goes)\s+)?"
                        r"(?:(?:am|on|ist|is|this|den|der|bis|until|by|an|at)\s+)?$")
     _EVENT_AFTER = _R(r"\s*(?:(?:hab|habe|hat|haben|ist|is|have|has|gibts|gibt's|gibt\s+es)\s+(?:ich\s+|i\s+|es\s+)?)?"
                       r"(?:(?:eine|einen|ein|ne|nen|a|an|the|my|mein|meine|meinen|meinem|unser|unsere|our)\s+)?"
@@ -810,9 +813,11 @@ def _compile_more() -> None:
     _SALUT = _R(r"\s*(?:dear|hi|hello|hallo|liebes|liebe|hey|moin|servus|guten\s+(?:tag|morgen|abend))\s+(?:team|all|everyone|zusammen|deskbot|bot)\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
-    _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
+    _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else|nehm\s+ich|nehme\s+ich|i'?ll\s+take)\s+"
+                     r"(?:(?:in|nach|im|to|at)\s+)?$")
     _COND_FALLBACK = _R(r"\b(?:wenn|falls|if)\b.*\b(?:voll|ausgebucht|belegt|full|booked\s+(?:out|up)|taken)\b.*"
-                        r"\b(?:dann|then|sonst|otherwise|else)\b")
+                        r"(?:\b(?:dann|then|sonst|otherwise|else)\b|,\s*(?:nehm|nehme|buch|buche|geh|gehe|fahr|fahre|komm|komme)\s+ich\b|"
+                        r",\s*i'?ll\s+(?:take|book|go)\b)")
     _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
                  r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b|\bon\s+a\s+(?:course|training)\b|\bauf\s+(?:einem\s+)?lehrgang\b|\btravel+ing\s+(?:for\s+work|on\s+business)\b|\bon\s+the\s+road\b")
     _AWAY_RE = _R(r"\bauf\s+montage\b|\bauf\s+reisen\b|\b(?:beim|bei\s+einem|bei\s+der)\s+(?:kunden|kundin|kunde)\b|\bat\s+a\s+client'?s?\b|"
@@ -1789,7 +1794,7 @@ class _Parser:
             if g == "tomorrow":
                 # "am Morgen" = in the morning
                 pre = w[max(0, mm.start() - 4):mm.start()]
-                if pre.endswith("am ") and mm.group() == "morgen":
+                if pre.endswith("am ") and mm.group() == "morgen" and (len(pre) < 4 or not pre[0].isalnum()):
                     part_hint = "morning"
                     return _blank(mm)
                 return add(mm, [today + timedelta(days=1)])
@@ -1977,7 +1982,7 @@ class _Parser:
                                     and nx not in self.space_words and nx[:2] not in _WD_PREFIX):
                     return mm.group()
                 pw = pv.strip(",")
-                if tok == "so" and (nx in ("ab", "um", "gegen", "ca", "circa", "etwa", "rum", "gut", "viel", "wie", "lange", "i",
+                if tok == "so" and (it.lang == "en" and not mm.group("dot") or nx in ("ab", "um", "gegen", "ca", "circa", "etwa", "rum", "gut", "viel", "wie", "lange", "i",
                                            "i'm", "i'll", "i'd", "we", "we're", "we'll", "you", "that", "it", "there")
                                     or not (
                     mm.group("dot") or pv in ("am", "on", "jeden", "und", "bis", "oder")
@@ -2084,7 +2089,8 @@ class _Parser:
                     mb = None  # "für das Meeting am Freitag einen Platz": the event is why that day is booked
                 ma = None if mb else _EVENT_AFTER.match(s, x.end)
                 if mb or ma:
-                    bound.append((x, mb.start() if mb else x.end, x.start if mb else ma.end()))
+                    pt = _EVENT_PART.match(s, x.end) if mb else None  # "Zahnarzttermin Dienstag früh, danach ..."
+                    bound.append((x, mb.start() if mb else x.end, pt.end() if pt else x.start if mb else ma.end()))
             if bound and len(bound) < len(seq):
                 for x, a0, b0 in bound:
                     seq.remove(x)
@@ -2922,7 +2928,7 @@ _BIN_GATE = frozenset({"bin", "sind", "am", "are"})
 _THIRD_PL = frozenset({"sind", "are", "fahren", "kommen", "planen", "arbeiten", "sitzen", "were", "waren", "wollen", "want", "plan",
                        "go", "work", "sit", "will", "werden", "haben", "have", "treffen", "meet", "bleiben"})  # "Anna and Tom are ..."
 _NIMM = frozenset({"nimm", "nehmt", "nehmen"})
-_REPORT_GATE = frozenset({"ob", "whether", "if"})
+_REPORT_GATE = frozenset({"ob", "whether", "if", "wer", "wo", "who", "where"})
 _HEARSAY_GATE = frozenset({"gehoert", "heard", "hear", "angeblich", "apparently", "rumour", "hoert", "sagt"})
 _TURN_GATE = frozenset({"angesagt", "dran", "an", "geplant", "plan", "programm", "faellig"})
 _SENDER = frozenset({"ich", "i", "mir", "mich", "me", "bin", "i'm", "hab", "habe", "nehme", "nehm", "wir", "we", "uns"})

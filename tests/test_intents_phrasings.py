@@ -348,3 +348,23 @@ def test_a_members_days_with_still_has():
                                   "Hab ich am Freitag einen freien Tag?"])
 def test_blind5_guards(text):
     assert p(text).intent not in ("waitlist", "absence", "book")
+
+
+# Round 3 (probe-49, written after the blind5 fixes): variants, not probe lines; all fail on 48345f3.
+@pytest.mark.parametrize("text,intent,dates,space,part", [
+    ("Vorlesung am Dienstag, deshalb Mittwoch Senden", "book", ["2026-11-25"], "senden", None),
+    ("Flight on Thursday, so book me Dülmen on Wednesday", "book", ["2026-11-25"], "duelmen", None),  # "so" is no Sunday in English
+    ("Olfen on Tuesday, so please book it", "book", ["2026-11-24"], "olfen", None),
+    ("Arzttermin Mittwoch früh, danach Mittwoch nachmittags Olfen", "book", ["2026-11-25"], "olfen", "afternoon"),
+    ("Mein Teamleiter fragt, wer morgen in Dülmen ist", "smalltalk", ["2026-11-24"], "duelmen", None),
+    ("Ist einer aus dem Team morgen in Olfen?", "who", ["2026-11-24"], "olfen", None),  # "Team morgen" is no "am Morgen"
+    ("Wenn Dülmen ausgebucht ist, nehm ich Olfen am Freitag", "book", ["2026-11-27"], "olfen", None),
+])
+def test_probe49_phrasing_families(text, intent, dates, space, part):
+    it = p(text)
+    assert (it.intent, [d.isoformat() for d in it.dates], it.space, it.part) == (intent, dates, space, part)
+
+
+def test_a_business_trip_keeps_its_days():  # guard: a trip is an absence, its days are not another event's
+    it = p("Business trip Tuesday and Wednesday")
+    assert (it.intent, [d.day for d in it.dates]) == ("absence", [24, 25])
