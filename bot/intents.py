@@ -316,7 +316,7 @@ def _compile_regexes() -> None:
     _PART_AM = _R(
         r"\b(?:vormittags?|morgens|frueh|am\s+morgen|in\s+the\s+morning|mornings?|forenoon|a\.m\.)(?=\W|$)"
     )
-    _PART_PM = _R(r"\b(?:nachmittags?|afternoons?|abends?|evenings?|p\.m\.)(?=\W|$)")
+    _PART_PM = _R(r"\b(?:nachmittags?|afternoons?|abends?|evenings?|arvo|p\.m\.)(?=\W|$)")
 
     _T = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|uhr|h)?"
     _TRANGE = _R(
@@ -324,7 +324,7 @@ def _compile_regexes() -> None:
     )
     _TSTART = _R(rf"\b(?:ab|from|starting(?:\s+at)?|um|at|gegen|around|so\s+um|start)\s+(?:ca\.?\s+)?{_T}(?![\d])")
     _HALB = _R(r"\b(?:(?:ab|um|gegen|so\s+um)\s+)?halb\s+(\d{1,2})\b(?!\s*(?:-|bis))")
-    _NOON = _R(r"\b(?:noon|midday)\b|\b(?:bis|von|ab|um|gegen)\s+(mittags?)\b")
+    _NOON = _R(r"\b(?:noon|midday)\b|\b(?:bis|von|ab|um|gegen)\s+(mittags?)\b|\b(?:bis|till|until|til)\s+(?:zur\s+)?(lunch(?:time)?|mittagspause)\b")
     _TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
     _TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
 
@@ -430,13 +430,13 @@ def _compile_phrasings() -> None:
     _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
 
 
-_EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprechtag|party)|deadline|frist|abgabe|praesentation|"
+_EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprechtag|party|tagung)|deadline|frist|abgabe|praesentation|"
              r"vortrag|pruefung|klausur|examen|besprechung|sitzung|geburtstag|zahnarzt|arzt|hochzeit|konzert|presentation|exam|"
              r"appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|review|audit|praesi|flug|abflug|flight|"
              r"vorlesung|seminar|lecture)")
 
 
-_EVENT_ENDS = ("termin", "meeting", "feier", "event", "besuch", "gespraech", "abend", "sprechtag", "party")
+_EVENT_ENDS = ("termin", "meeting", "feier", "event", "besuch", "gespraech", "abend", "sprechtag", "party", "tagung")
 _EVENT_TOKS = frozenset("deadline frist abgabe praesentation vortrag pruefung klausur examen besprechung sitzung geburtstag zahnarzt arzt "
                         "hochzeit konzert presentation exam appointment dentist doctor birthday visit interview call telko workshop "
                         "webinar review audit praesi flug abflug flight vorlesung seminar lecture".split())
@@ -454,7 +454,7 @@ def _has_event_word(toks: list[str]) -> bool:
 def _compile_round3() -> None:
     """Families of phrasings found by probe-48 (2 December, round 3): the date of another event next to a booking
     ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day."""
-    global _EVENT_PART, _FOR_EVENT, _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
+    global _NAME_WHERE, _EVENT_PART, _FOR_EVENT, _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
     _R = re.compile
     _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
     _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|training|"
@@ -462,6 +462,8 @@ def _compile_round3() -> None:
     # "Am 2.12. hab ich einen freien Tag", "Mittwoch frei, Überstunden abbauen": a day off
     _DAYOFF2 = _R(r"^(?!.*\?)(?:.*\b(?:hab\w*|nehm\w*)\s+(?:ich\s+|mir\s+)*(?:\w+\s+){0,2}?(?:einen\s+)?freien\s+tag\b|"
                   r".*\bueberstunden\s+(?:abbauen|abbau|abfeiern|abbummeln|ausgleichen|nehmen)\b)")
+    # "Where's Lena sitting tomorrow?", "Wo sitzt Thomas am Mittwoch?": where a member is
+    _NAME_WHERE = _R(r"\b(?:where'?s|where\s+is|where\s+will|wo\s+(?:ist|sitzt|arbeitet))\s+([a-z]+)\b")
     _EVENT_PART = _R(r"\s*(?:frueh|morgens|vormittags?|mittags?|nachmittags?|abends?|morning|afternoon|evening)\b")
     _FOR_EVENT = _R(r"\b(?:fuer|for|zum|zur|zu)\s+(?:\w+\s+)?$")
     _AROUND_NAMED = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|den\s+|the\s+)?$")
@@ -785,7 +787,7 @@ def _compile_more() -> None:
                  r"falls\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|wenn'?s\s+geht|nach\s+moeglichkeit|wenn\s+moeglich|"
                  r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine))\b")
     global _POLITE_IF
-    _POLITE_IF = _R(r"(?:(?<=[,;.!]\s)(?:falls|wenn|sofern)\s+(?:es\s+|da\s+|der\s+platz\s+)?noch\s+(?:was\s+|etwas\s+|einer\s+)?frei(?:\s+ist)?\s*[.!]*\s*$|"
+    _POLITE_IF = _R(r"(?:(?<=[,;.!]\s)(?:falls|wenn|sofern)\s+(?:es\s+|da\s+|der\s+platz\s+)?(?:noch\s+)?(?:was\s+|etwas\s+|einer\s+)?frei(?:\s+(?:ist|is|waere))?\s*[.!]*\s*$|"
                  r"(?<=[,;.!]\s)if\s+(?:there'?s\s+)?(?:still\s+)?(?:one\s+|a\s+desk\s+|anything\s+)?(?:available|free)\s*[.!]*\s*$|"
                  r"\bif\s+(?:there'?s|there\s+is)\s+(?:still\s+)?(?:space|room|a\s+(?:desk|seat|spot))(?:\s+(?:left|free|available))?\s*[.!]*\s*$)")
     _CLAUSE_Q = _R(r"[,;.:]\s*(?:und\s+|aber\s+|also\s+|and\s+|but\s+)?(?:(?:ist|sind|gibt|gibts|geht|hat|habt|haben|is|are|any|kriegt|kann)\s+"
@@ -843,8 +845,8 @@ def _compile_more() -> None:
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen|unterkommen)\b|"
         r"\bis\s+it\s+ok(?:ay)?\s+if\s+i\b|\bok(?:ay)?\s+wenn\s+ich\b|\bgeht\s+(?:es|das)\s+(?:klar\s+)?wenn\s+ich\b|"
-        r"\b(?:can|could|may)\s+i\s+(?:come|work|sit)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
-        r"\bhaette\s+ich\b|\b(?:can|could|may)\s+i\s+(?:still\s+|also\s+|maybe\s+|perhaps\s+)?(?:get|have|grab)\b"
+        r"\b(?:can|could|may)\s+(?:i|we)\s+(?:come|work|sit)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
+        r"\bhaette\s+ich\b|\b(?:can|could|may)\s+(?:i|we)\s+(?:still\s+|also\s+|maybe\s+|perhaps\s+)?(?:get|have|grab)\b"
     )
     ordsuf = r"(?:\.(?![\d])|st\b|nd\b|rd\b|th\b)"
     sep = r"\s*(?:,|und|and|&|\+)\s*(?:(?:am|den|the|on\s+the)\s+)?"
@@ -1046,7 +1048,7 @@ _REL_WORDS = {"day", "uebermorgen", "ubermorgen", "overmorrow", "heute", "this",
               "heut", "morgen", "tomorrow", "tmrw", "tmr", "tmw", "2morrow", "tomorow", "tommorow", "tommorrow", "morgn",
               "mrgn", "moign", "morge", "vorgestern", "gestern", "yesterday"}
 _AM_WORDS = {"vormittag", "vormittags", "morgens", "frueh", "morgen", "morning", "mornings", "forenoon", "a"}
-_PM_WORDS = {"nachmittag", "nachmittags", "afternoon", "afternoons", "abend", "abends", "evening", "evenings", "p"}
+_PM_WORDS = {"nachmittag", "nachmittags", "afternoon", "afternoons", "abend", "abends", "evening", "evenings", "arvo", "p"}
 _FULL_WORDS = {"vollen", "full", "all", "whole", "entire", "vormittag", "vormittags", "morning"}
 _RECUR_WORDS = {"jeden", "jede", "jedem", "every", "each", "alle", "immer", "all"}
 _TAIL_CHARS = set(" \t\n.!)\ufe0f")
@@ -2269,8 +2271,9 @@ class _Parser:
         if hourw:
             w = _HOURW_UHR.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
         dig = _HAS_DIGIT(w) is not None
-        if tokset & {"noon", "midday", "mittag", "mittags"}:
-            w = _NOON.sub(lambda mm: _pad(mm, "12pm", 1) if mm.group(1) else "12pm" + " " * (len(mm.group()) - 4), w)
+        if tokset & {"noon", "midday", "mittag", "mittags", "lunch", "lunchtime", "mittagspause"}:
+            w = _NOON.sub(lambda mm: _pad(mm, "12pm", 1) if mm.group(1) else _pad(mm, "12pm", 2) if mm.group(2)
+                          else "12pm" + " " * (len(mm.group()) - 4), w)
             dig = True
         if dig:
             w = _TRANGE.sub(_trange, w)
@@ -2715,7 +2718,8 @@ class _Parser:
                                           and not _HOWMUCH.search(s))
                           or (q and (it.dates or it.space) and _WHO_RE.search(s))
                           or ((it.dates or it.space) and ts & {"von", "aus", "of"} and _WHO_OF_US.search(s))
-                          or (q and (it.dates or it.space) and name_after(_NAME_WHO))):
+                          or (q and (it.dates or it.space) and name_after(_NAME_WHO))
+                          or (q and it.dates and not ts.isdisjoint(_WHERE_GATE) and name_after(_NAME_WHERE))):
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
         if past_only or (past_tense and not it.dates and ents):
@@ -2927,6 +2931,7 @@ _AS_AGREED = frozenset({"besprochen", "gesagt", "vereinbart", "abgesprochen", "a
 _BIN_GATE = frozenset({"bin", "sind", "am", "are"})
 _THIRD_PL = frozenset({"sind", "are", "fahren", "kommen", "planen", "arbeiten", "sitzen", "were", "waren", "wollen", "want", "plan",
                        "go", "work", "sit", "will", "werden", "haben", "have", "treffen", "meet", "bleiben"})  # "Anna and Tom are ..."
+_WHERE_GATE = frozenset({"where's", "wheres", "where", "wo"})
 _NIMM = frozenset({"nimm", "nehmt", "nehmen"})
 _REPORT_GATE = frozenset({"ob", "whether", "if", "wer", "wo", "who", "where"})
 _HEARSAY_GATE = frozenset({"gehoert", "heard", "hear", "angeblich", "apparently", "rumour", "hoert", "sagt"})

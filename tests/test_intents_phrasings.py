@@ -368,3 +368,21 @@ def test_probe49_phrasing_families(text, intent, dates, space, part):
 def test_a_business_trip_keeps_its_days():  # guard: a trip is an absence, its days are not another event's
     it = p("Business trip Tuesday and Wednesday")
     assert (it.intent, [d.day for d in it.dates]) == ("absence", [24, 25])
+
+
+# Round 3 (probe-50, native English and colloquial German): variants, not probe lines; all fail on 48345f3.
+@pytest.mark.parametrize("text,intent,dates,space,part,start,end", [
+    ("could you get me Senden tomorrow arvo", "book", ["2026-11-24"], "senden", "afternoon", None, None),
+    ("Can we get Olfen for the four of us on Friday?", "book", ["2026-11-27"], "olfen", None, None, None),
+    ("Thursday from 9 until lunch, Dülmen", "book", ["2026-11-26"], "duelmen", None, "09:00", "12:00"),
+    ("Übermorgen Senden bitte, falls was frei is", "book", ["2026-11-25"], "senden", None, None, None),
+    ("Jahrestagung am Freitag, darum Donnerstag Olfen", "book", ["2026-11-26"], "olfen", None, None, None),
+])
+def test_probe50_phrasing_families(text, intent, dates, space, part, start, end):
+    it = p(text)
+    assert (it.intent, [d.isoformat() for d in it.dates], it.space, it.part, it.start, it.end) == \
+        (intent, dates, space, part, start, end)
+
+
+def test_where_is_a_member_sitting_is_a_who_question():
+    assert p("Where's Jonas sitting on Friday?").intent == "who"
