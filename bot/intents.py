@@ -430,23 +430,25 @@ def _compile_phrasings() -> None:
     _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
 
 
-_EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprechtag|party|tagung)|deadline|frist|abgabe|praesentation|"
-             r"vortrag|pruefung|klausur|examen|besprechung|sitzung|geburtstag|zahnarzt|arzt|hochzeit|konzert|presentation|exam|"
-             r"appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|review|audit|praesi|flug|abflug|flight|"
-             r"vorlesung|seminar|lecture)")
+_EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprechtag|party|tagung|deadline|frist|abgabe|praesentation|"
+             r"vortrag|pruefung|klausur|examen|besprechung|sitzung|geburtstag|arzt|hochzeit|konzert|presentation|exam|"
+             r"appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|review|audit|praesi|flug|flight|"
+             r"vorlesung|seminar|lecture))")
 
 
-_EVENT_ENDS = ("termin", "meeting", "feier", "event", "besuch", "gespraech", "abend", "sprechtag", "party", "tagung")
-_EVENT_TOKS = frozenset("deadline frist abgabe praesentation vortrag pruefung klausur examen besprechung sitzung geburtstag zahnarzt arzt "
-                        "hochzeit konzert presentation exam appointment dentist doctor birthday visit interview call telko workshop "
-                        "webinar review audit praesi flug abflug flight vorlesung seminar lecture".split())
+_EVENT_TOKS = frozenset("termin meeting feier event besuch gespraech abend sprechtag party tagung deadline frist abgabe praesentation "
+                        "vortrag pruefung klausur examen besprechung sitzung geburtstag arzt hochzeit konzert presentation exam "
+                        "appointment dentist doctor birthday visit interview call telko workshop webinar review audit praesi flug "
+                        "flight vorlesung seminar lecture".split())
+_EVENT_ENDS = tuple(_EVENT_TOKS)
+_OFF_WORDS = frozenset({"frei", "schulfrei", "spaetschicht", "nachtschicht", "fruehschicht", "dienst", "homeoffice"})
 _AROUND_GATE = frozenset({"nach", "vor", "after", "before"})
 
 
 def _has_event_word(toks: list[str]) -> bool:
     """A word of _EVENT_RE (an event with a date of its own: deadline, exam, appointment, meeting, birthday)."""
     for t in toks:
-        if t in _EVENT_TOKS or t.endswith(_EVENT_ENDS) or t[-1:] == "s" and t[:-1] in _EVENT_TOKS:
+        if t.endswith(_EVENT_ENDS) or t[-1:] == "s" and t[:-1].endswith(_EVENT_ENDS):
             return True
     return False
 
@@ -454,7 +456,7 @@ def _has_event_word(toks: list[str]) -> bool:
 def _compile_round3() -> None:
     """Families of phrasings found by probe-48 (2 December, round 3): the date of another event next to a booking
     ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day."""
-    global _NAME_WHERE, _EVENT_PART, _FOR_EVENT, _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
+    global _FORGET_IT, _OFF_BEFORE, _OFF_AFTER1, _OFF_AFTER2, _NAME_WHERE, _EVENT_PART, _FOR_EVENT, _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
     _R = re.compile
     _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
     _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|training|"
@@ -464,6 +466,12 @@ def _compile_round3() -> None:
                   r".*\bueberstunden\s+(?:abbauen|abbau|abfeiern|abbummeln|ausgleichen|nehmen)\b)")
     # "Where's Lena sitting tomorrow?", "Wo sitzt Thomas am Mittwoch?": where a member is
     _NAME_WHERE = _R(r"\b(?:where'?s|where\s+is|where\s+will|wo\s+(?:ist|sitzt|arbeitet))\s+([a-z]+)\b")
+    # a day off or a shift of the sender's own: "hab Freitag frei", "Übermorgen hab ich Spätschicht", "Kinder haben Mittwoch schulfrei"
+    _FORGET_IT = _R(r"\b(?:kannst\s+du|koennen\s+wir|kann\s+man|koennt\s+ihr)\s+(?:\w+\s+)?vergessen\b|\bvergessen\s+wir\b")
+    _OFF_BEFORE = _R(r"\b(?:hab|habe|hat|haben|nehm\w*)\s+(?:(?:ich|wir|mir|sie|die\s+kinder)\s+)*(?:am\s+|den\s+)?$")
+    _OFF_AFTER1 = _R(r"\s+(?:\w+\s+)?(?:frei|schulfrei|spaetschicht|nachtschicht|fruehschicht|dienst|homeoffice)\b")
+    _OFF_AFTER2 = _R(r"\s+(?:hab|habe|hat|haben)\s+(?:ich|wir|sie)\s+(?:\w+\s+)?(?:eine?\s+)?(?:frei|schulfrei|spaetschicht|"
+                     r"nachtschicht|fruehschicht|dienst|homeoffice)\b|\s+homeoffice\b")
     _EVENT_PART = _R(r"\s*(?:frueh|morgens|vormittags?|mittags?|nachmittags?|abends?|morning|afternoon|evening)\b")
     _FOR_EVENT = _R(r"\b(?:fuer|for|zum|zur|zu)\s+(?:\w+\s+)?$")
     _AROUND_NAMED = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|den\s+|the\s+)?$")
@@ -2082,9 +2090,21 @@ class _Parser:
         seq = sorted((x for x in items if not x.label), key=lambda x: x.start)
         event = (len(seq) > 1 or "nach" in tokset or "vor" in tokset or "after" in tokset or "before" in tokset) \
             and _has_event_word(toks)
-        if len(seq) > 1 and (event or any(x.mod == "named" for x in seq)):  # "Präsentation am Donnerstag, deshalb Mittwoch Senden"
+        placed = len(seq) > 1 and not tokset.isdisjoint(self.space_words)  # only next to a booking that names a place
+        offday = placed and not tokset.isdisjoint(_OFF_WORDS)
+        dropped_event = False
+        if placed and (event or offday or any(x.mod == "named" for x in seq)):  # "Präsentation am Donnerstag, deshalb Mittwoch Senden"
             bound = []
             for x in seq:
+                if not event and not (offday and (_OFF_BEFORE.search(s, max(0, x.start - 24), x.start) and _OFF_AFTER1.match(s, x.end)
+                                                  or _OFF_AFTER2.match(s, x.end))):
+                    if x.mod != "named":
+                        continue
+                elif offday and (_OFF_BEFORE.search(s, max(0, x.start - 24), x.start) and _OFF_AFTER1.match(s, x.end)
+                                 or _OFF_AFTER2.match(s, x.end)):
+                    m_off = _OFF_AFTER1.match(s, x.end) or _OFF_AFTER2.match(s, x.end)
+                    bound.append((x, x.end, m_off.end()))  # "Ich hab Freitag frei, aber Donnerstag brauch ich Olfen"
+                    continue
                 mb = _EVENT_BEFORE.search(s, max(0, x.start - 40), x.start) or x.mod == "named" and \
                     _AROUND_NAMED.search(s, max(0, x.start - 12), x.start)  # "..., brauch Ruhe vor Weihnachten"
                 if mb and _FOR_EVENT.search(s, max(0, mb.start() - 16), mb.start()):
@@ -2094,6 +2114,7 @@ class _Parser:
                     pt = _EVENT_PART.match(s, x.end) if mb else None  # "Zahnarzttermin Dienstag früh, danach ..."
                     bound.append((x, mb.start() if mb else x.end, pt.end() if pt else x.start if mb else ma.end()))
             if bound and len(bound) < len(seq):
+                dropped_event = True
                 for x, a0, b0 in bound:
                     seq.remove(x)
                     w = w[:a0] + " " * (b0 - a0) + w[b0:]
@@ -2434,6 +2455,8 @@ class _Parser:
                 it.args = [x.lower() for x in body.split()]
             return it
         it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words, today, jt)
+        if dropped_event and it.intent == "absence" and it.space and it.dates:  # "Übermorgen hab ich Spätschicht, also morgen Dülmen"
+            it.intent, conf, it.alternative = "book", 0.8, "absence"
         if month_ctx is not None and it.intent in _VIEWS and month_ctx[0] == today.year + 1 \
                 and 1 <= today.month - month_ctx[1] <= 3 and not re.search(r"\b20\d\d\b", s):
             it.month = f"{today.year:04d}-{month_ctx[1]:02d}"  # a report on a month just past: "Team-Buchungen Oktober"
@@ -2646,7 +2669,8 @@ class _Parser:
         if q and ts & {"i", "ich", "man", "one"} and _HOWTO_Q.search(s) and (
                 ts & (_K_CHECKIN | _K_CANCEL | _K_BOOK | {"check", "einchecken"}) or _CHECKIN_RE.search(s, ts)):
             return "help", 0.8, None  # "Do I need to check in when I arrive?", "Muss ich absagen?"
-        cphrase = bool(_CANCEL_PHRASE.search(s, ts | {"<stem>"} if _S_CANC.search(jt) else ts))
+        cphrase = bool(_CANCEL_PHRASE.search(s, ts | {"<stem>"} if _S_CANC.search(jt) else ts)) \
+            or "vergessen" in ts and (it.dates or it.space) and bool(_FORGET_IT.search(s))  # "Das mit Senden morgen kannst du vergessen"
         weak_cancel = bool(ts & _K_CANCEL_WEAK) and (bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
                                                       or bool(it.dates or it.space) and not topic)
         me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich", "bin", "komme", "schaffe",
@@ -2715,7 +2739,7 @@ class _Parser:
                           and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or " team" in jt)
                                           and (it.dates or it.space) and not desk and it.desks == 1
-                                          and not _HOWMUCH.search(s))
+                                          and not _HOWMUCH.search(s) and not _ACQUIRE_RE.search(s))
                           or (q and (it.dates or it.space) and _WHO_RE.search(s))
                           or ((it.dates or it.space) and ts & {"von", "aus", "of"} and _WHO_OF_US.search(s))
                           or (q and (it.dates or it.space) and name_after(_NAME_WHO))
@@ -2753,7 +2777,8 @@ class _Parser:
         if avail and it.space and ts & {"wenn", "falls", "if"} and _COND_FALLBACK.search(s):
             return "book", 0.7, "availability"  # "Wenn Senden morgen voll ist, dann Dülmen": ask before booking
         if avail and not (_DAYOFF_RE.search(s)):
-            if (topic or not q and not _INTERJ.isdisjoint(rest)) and not desk:  # "Samstag ist endlich frei 🥳"
+            if (topic or not q and not _INTERJ.isdisjoint(rest)
+                    or not q and past_tense and it.dates and max(it.dates) <= today) and not desk:  # "Samstag ist endlich frei 🥳"
                 return "smalltalk", 0.65, "availability"
             return "availability", (0.9 if q else 0.8), "book"
         if q:

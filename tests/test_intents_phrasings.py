@@ -386,3 +386,27 @@ def test_probe50_phrasing_families(text, intent, dates, space, part, start, end)
 
 def test_where_is_a_member_sitting_is_a_who_question():
     assert p("Where's Jonas sitting on Friday?").intent == "who"
+
+
+# Round 3 (probe-51): variants, not probe lines; all fail on 48345f3 except the guards.
+@pytest.mark.parametrize("text,intent,dates,space", [
+    ("Teamworkshop am Mittwoch, davor Dienstag bitte Olfen", "book", ["2026-11-24"], "olfen"),  # an event compound
+    ("Ich hab Mittwoch frei, aber Dienstag brauch ich Senden", "book", ["2026-11-24"], "senden"),  # one's own day off
+    ("Donnerstag hab ich Nachtschicht, also Mittwoch früh Coesfeld", "book", ["2026-11-25"], "coesfeld"),
+    ("Die Kinder haben Freitag schulfrei, deshalb Donnerstag Dülmen", "book", ["2026-11-26"], "duelmen"),
+    ("Our team call is on Wednesday, so can I get Olfen on Thursday?", "book", ["2026-11-26"], "olfen"),
+    ("Das mit Olfen am Freitag kannst du vergessen", "cancel", ["2026-11-27"], "olfen"),
+    ("Heute war Senden ziemlich voll", "smalltalk", ["2026-11-23"], "senden"),  # how full it was today: a report
+])
+def test_probe51_phrasing_families(text, intent, dates, space):
+    it = p(text)
+    assert (it.intent, [d.isoformat() for d in it.dates], it.space) == (intent, dates, space)
+
+
+@pytest.mark.parametrize("text,intent,dates", [  # guards: without a place, days off keep all their days
+    ("Ich hab Donnerstag frei und Freitag auch", "absence", ["2026-11-26", "2026-11-27"]),
+    ("Hab ich Freitag frei oder Donnerstag?", "availability", ["2026-11-26", "2026-11-27"]),
+])
+def test_probe51_guards(text, intent, dates):
+    it = p(text)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, dates)
