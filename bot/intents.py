@@ -411,7 +411,9 @@ def _compile_phrasings() -> None:
                  r"\b(?:nachrichten|messages|benachrichtigung\w*|notification\w*|pings)\s+(?:\w+\s+){0,2}?"
                  r"(?:jeden|jede|every|each|taeglich|daily)\b")
     _IFSTILL = _R(r"\b(?:falls|wenn|sobald|if)\b[^.?!]*\b(?:doch\s+noch|doch\s+was|still\s+(?:gets?|has|opens?))\b")
-    _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?(?:urlaub|holiday|holidays|vacation)\b")
+    _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?(?:urlaub|holiday|holidays|vacation)\b|"
+                       r"\b(?:danach|anschliessend|nachher|vorher|davor|afterwards|after\s+that)\s+(?:\w+\s+){0,2}?"
+                       r"(?:termin|meeting|beim|bei|zum|zur|at|with)\b")  # "Morgen bis 13 Uhr Ascheberg, danach Termin beim Kunden"
     _OUR_CONT = _R(r"\b(?:unser\w*|our)\s+(?:\w+\s+)?(?:\w*kontingent|\w*contingent|quota|budget|guthaben|tage|days)\b")
     _NAME_GEN = _R(r"\b([a-z]{3,}s)\s+(?:rest)?(?:kontingent|contingent|tage|guthaben|budget|resttage|quota)\b")
     _GRANT = _R(r"\b(?:gib|gebe|geb|give|grant|schenk\w*|bewillig\w*|genehmig\w*)\s+(?:der\s+|dem\s+|die\s+)?(?=([a-z]+)\b)")
@@ -441,6 +443,7 @@ _EVENT_TOKS = frozenset("termin meeting feier event besuch gespraech abend sprec
                         "appointment dentist doctor birthday visit interview call telko workshop webinar review audit praesi flug "
                         "flight vorlesung seminar lecture".split())
 _EVENT_ENDS = tuple(_EVENT_TOKS)
+_GIVE_UP = frozenset({"trete", "tret", "tritt", "gebe", "geb", "gib"})
 _OFF_WORDS = frozenset({"frei", "schulfrei", "spaetschicht", "nachtschicht", "fruehschicht", "dienst", "homeoffice"})
 _AROUND_GATE = frozenset({"nach", "vor", "after", "before"})
 
@@ -456,7 +459,7 @@ def _has_event_word(toks: list[str]) -> bool:
 def _compile_round3() -> None:
     """Families of phrasings found by probe-48 (2 December, round 3): the date of another event next to a booking
     ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day."""
-    global _FORGET_IT, _OFF_BEFORE, _OFF_AFTER1, _OFF_AFTER2, _NAME_WHERE, _EVENT_PART, _FOR_EVENT, _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
+    global _GIVE_UP_RE, _FORGET_IT, _OFF_BEFORE, _OFF_AFTER1, _OFF_AFTER2, _NAME_WHERE, _EVENT_PART, _FOR_EVENT, _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
     _R = re.compile
     _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
     _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|training|"
@@ -467,6 +470,7 @@ def _compile_round3() -> None:
     # "Where's Lena sitting tomorrow?", "Wo sitzt Thomas am Mittwoch?": where a member is
     _NAME_WHERE = _R(r"\b(?:where'?s|where\s+is|where\s+will|wo\s+(?:ist|sitzt|arbeitet))\s+([a-z]+)\b")
     # a day off or a shift of the sender's own: "hab Freitag frei", "Übermorgen hab ich Spätschicht", "Kinder haben Mittwoch schulfrei"
+    _GIVE_UP_RE = _R(r"\b(?:trete|tret|tritt|gebe|geb|gib)\s+(?:\w+\s+){0,2}?(?:platz|tisch|buchung|reservierung|schreibtisch)\b.*\bab\s*[.!]*\s*$")
     _FORGET_IT = _R(r"\b(?:kannst\s+du|koennen\s+wir|kann\s+man|koennt\s+ihr)\s+(?:\w+\s+)?vergessen\b|\bvergessen\s+wir\b")
     _OFF_BEFORE = _R(r"\b(?:hab|habe|hat|haben|nehm\w*)\s+(?:(?:ich|wir|mir|sie|die\s+kinder)\s+)*(?:am\s+|den\s+)?$")
     _OFF_AFTER1 = _R(r"\s+(?:\w+\s+)?(?:frei|schulfrei|spaetschicht|nachtschicht|fruehschicht|dienst|homeoffice)\b")
@@ -2670,7 +2674,8 @@ class _Parser:
                 ts & (_K_CHECKIN | _K_CANCEL | _K_BOOK | {"check", "einchecken"}) or _CHECKIN_RE.search(s, ts)):
             return "help", 0.8, None  # "Do I need to check in when I arrive?", "Muss ich absagen?"
         cphrase = bool(_CANCEL_PHRASE.search(s, ts | {"<stem>"} if _S_CANC.search(jt) else ts)) \
-            or "vergessen" in ts and (it.dates or it.space) and bool(_FORGET_IT.search(s))  # "Das mit Senden morgen kannst du vergessen"
+            or "vergessen" in ts and (it.dates or it.space) and bool(_FORGET_IT.search(s)) \
+            or "ab" in ts and not ts.isdisjoint(_GIVE_UP) and bool(_GIVE_UP_RE.search(s))  # "Ich trete meinen Platz morgen ab"
         weak_cancel = bool(ts & _K_CANCEL_WEAK) and (bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
                                                       or bool(it.dates or it.space) and not topic)
         me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich", "bin", "komme", "schaffe",
@@ -2736,7 +2741,7 @@ class _Parser:
         if has_book and who_words and who_words <= _SOMEONE and not ts.isdisjoint(_TO_ME):
             who_words = set()  # "Bucht mir bitte jemand Senden für morgen?": asked to book, not who is there
         if not topic and ((who_words or ts & {"welche", "which"} and ts & _PEOPLE)
-                          and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
+                          and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and not has_book and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or " team" in jt)
                                           and (it.dates or it.space) and not desk and it.desks == 1
                                           and not _HOWMUCH.search(s) and not _ACQUIRE_RE.search(s))

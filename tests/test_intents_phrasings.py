@@ -410,3 +410,14 @@ def test_probe51_phrasing_families(text, intent, dates, space):
 def test_probe51_guards(text, intent, dates):
     it = p(text)
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, dates)
+
+
+# Round 3 (probe-52): variants, not probe lines; all fail on 48345f3.
+@pytest.mark.parametrize("text,intent,dates,space", [
+    ("Ich gebe meinen Platz am Freitag in Olfen ab", "cancel", ["2026-11-27"], "olfen"),  # separable "abgeben/abtreten"
+    ("Kannst du für meine Kollegen übermorgen Senden buchen?", "book", ["2026-11-25"], "senden"),  # a booking, not who
+    ("Übermorgen bis 12 Uhr in Dülmen, danach Termin beim Kunden", "book", ["2026-11-25"], "duelmen"),
+])
+def test_probe52_phrasing_families(text, intent, dates, space):
+    it = p(text)
+    assert (it.intent, [d.isoformat() for d in it.dates], it.space) == (intent, dates, space)
