@@ -324,7 +324,8 @@ def _compile_regexes() -> None:
     )
     _TSTART = _R(rf"\b(?:ab|from|starting(?:\s+at)?|um|at|gegen|around|so\s+um|start)\s+(?:ca\.?\s+)?{_T}(?![\d])")
     _HALB = _R(r"\b(?:(?:ab|um|gegen|so\s+um)\s+)?halb\s+(\d{1,2})\b(?!\s*(?:-|bis))")
-    _NOON = _R(r"\b(?:noon|midday)\b|\b(?:bis|von|ab|um|gegen)\s+(mittags?)\b|\b(?:bis|till|until|til)\s+(?:zur\s+)?(lunch(?:time)?|mittagspause)\b")
+    _NOON = _R(r"\b(?:noon|midday)\b|\b(?:bis|von|ab|um|gegen)\s+(mittags?)\b|"
+               r"\b(?:bis|till|until|til)\s+(?:zur\s+)?(lunch(?:time)?|mittagspause)\b")
     _TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
     _TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
 
@@ -411,9 +412,11 @@ def _compile_phrasings() -> None:
                  r"\b(?:nachrichten|messages|benachrichtigung\w*|notification\w*|pings)\s+(?:\w+\s+){0,2}?"
                  r"(?:jeden|jede|every|each|taeglich|daily)\b")
     _IFSTILL = _R(r"\b(?:falls|wenn|sobald|if)\b[^.?!]*\b(?:doch\s+noch|doch\s+was|still\s+(?:gets?|has|opens?))\b")
-    _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?(?:urlaub|holiday|holidays|vacation)\b|"
+    # "vor dem Urlaub", "Morgen bis 13 Uhr Ascheberg, danach Termin beim Kunden": the day is a booking
+    _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?"
+                       r"(?:urlaub|holiday|holidays|vacation)\b|"
                        r"\b(?:danach|anschliessend|nachher|vorher|davor|afterwards|after\s+that)\s+(?:\w+\s+){0,2}?"
-                       r"(?:termin|meeting|beim|bei|zum|zur|at|with)\b")  # "Morgen bis 13 Uhr Ascheberg, danach Termin beim Kunden"
+                       r"(?:termin|meeting|beim|bei|zum|zur|at|with)\b")
     _OUR_CONT = _R(r"\b(?:unser\w*|our)\s+(?:\w+\s+)?(?:\w*kontingent|\w*contingent|quota|budget|guthaben|tage|days)\b")
     _NAME_GEN = _R(r"\b([a-z]{3,}s)\s+(?:rest)?(?:kontingent|contingent|tage|guthaben|budget|resttage|quota)\b")
     _GRANT = _R(r"\b(?:gib|gebe|geb|give|grant|schenk\w*|bewillig\w*|genehmig\w*)\s+(?:der\s+|dem\s+|die\s+)?(?=([a-z]+)\b)")
@@ -432,16 +435,17 @@ def _compile_phrasings() -> None:
     _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
 
 
-_EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprechtag|party|tagung|deadline|frist|abgabe|praesentation|"
-             r"vortrag|pruefung|klausur|examen|besprechung|sitzung|geburtstag|arzt|hochzeit|konzert|presentation|exam|"
-             r"appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|review|audit|praesi|flug|flight|"
-             r"vorlesung|seminar|lecture))")
+_EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprechtag|party|tagung|deadline|frist|abgabe|"
+             r"praesentation|vortrag|pruefung|klausur|examen|besprechung|sitzung|geburtstag|arzt|hochzeit|konzert|"
+             r"presentation|exam|appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|"
+             r"review|audit|praesi|flug|flight|vorlesung|seminar|lecture))")
 
 
-_EVENT_TOKS = frozenset("termin meeting feier event besuch gespraech abend sprechtag party tagung deadline frist abgabe praesentation "
-                        "vortrag pruefung klausur examen besprechung sitzung geburtstag arzt hochzeit konzert presentation exam "
-                        "appointment dentist doctor birthday visit interview call telko workshop webinar review audit praesi flug "
-                        "flight vorlesung seminar lecture".split())
+_EVENT_TOKS = frozenset(
+    "termin meeting feier event besuch gespraech abend sprechtag party tagung deadline frist abgabe praesentation "
+    "vortrag pruefung klausur examen besprechung sitzung geburtstag arzt hochzeit konzert presentation exam "
+    "appointment dentist doctor birthday visit interview call telko workshop webinar review audit praesi flug "
+    "flight vorlesung seminar lecture".split())
 _EVENT_ENDS = tuple(_EVENT_TOKS)
 _GIVE_UP = frozenset({"trete", "tret", "tritt", "gebe", "geb", "gib"})
 _OFF_WORDS = frozenset({"frei", "schulfrei", "spaetschicht", "nachtschicht", "fruehschicht", "dienst", "homeoffice"})
@@ -457,49 +461,65 @@ def _has_event_word(toks: list[str]) -> bool:
 
 
 def _compile_round3() -> None:
-    """Families of phrasings found by probe-48 (2 December, round 3): the date of another event next to a booking
-    ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day."""
-    global _GIVE_UP_RE, _FORGET_IT, _OFF_BEFORE, _OFF_AFTER1, _OFF_AFTER2, _NAME_WHERE, _EVENT_PART, _FOR_EVENT, _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
+    """Families of phrasings found by probe-48 … -52 and blind5 (2 December, round 3): the date of another event next
+    to a booking ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day,
+    someone else's questions and news, the sender's own plans and days off."""
+    global _GIVE_UP_RE, _FORGET_IT, _OFF_BEFORE, _OFF_AFTER1, _OFF_AFTER2, _NAME_WHERE, _EVENT_PART, _FOR_EVENT, \
+        _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, \
+        _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
     _R = re.compile
     _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
-    _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|training|"
-                      r"strom|heizung|internet|wlan)\s+(?:\w+\s+){0,2}?(?:faellt|fallen|fiel|fielen)\s+(?:\w+\s+){0,2}?aus\b")
+    _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|"
+                      r"training|strom|heizung|internet|wlan)\s+(?:\w+\s+){0,2}?(?:faellt|fallen|fiel|fielen)\s+"
+                      r"(?:\w+\s+){0,2}?aus\b")
     # "Am 2.12. hab ich einen freien Tag", "Mittwoch frei, Überstunden abbauen": a day off
     _DAYOFF2 = _R(r"^(?!.*\?)(?:.*\b(?:hab\w*|nehm\w*)\s+(?:ich\s+|mir\s+)*(?:\w+\s+){0,2}?(?:einen\s+)?freien\s+tag\b|"
                   r".*\bueberstunden\s+(?:abbauen|abbau|abfeiern|abbummeln|ausgleichen|nehmen)\b)")
     # "Where's Lena sitting tomorrow?", "Wo sitzt Thomas am Mittwoch?": where a member is
     _NAME_WHERE = _R(r"\b(?:where'?s|where\s+is|where\s+will|wo\s+(?:ist|sitzt|arbeitet))\s+([a-z]+)\b")
-    # a day off or a shift of the sender's own: "hab Freitag frei", "Übermorgen hab ich Spätschicht", "Kinder haben Mittwoch schulfrei"
-    _GIVE_UP_RE = _R(r"\b(?:trete|tret|tritt|gebe|geb|gib)\s+(?:\w+\s+){0,2}?(?:platz|tisch|buchung|reservierung|schreibtisch)\b.*\bab\s*[.!]*\s*$")
-    _FORGET_IT = _R(r"\b(?:kannst\s+du|koennen\s+wir|kann\s+man|koennt\s+ihr)\s+(?:\w+\s+)?vergessen\b|\bvergessen\s+wir\b")
+    # "Ich trete meinen Platz morgen ab", "gebe meine Buchung ... ab": cancelled
+    _GIVE_UP_RE = _R(r"\b(?:trete|tret|tritt|gebe|geb|gib)\s+(?:\w+\s+){0,2}?"
+                     r"(?:platz|tisch|buchung|reservierung|schreibtisch)\b.*\bab\s*[.!]*\s*$")
+    _FORGET_IT = _R(r"\b(?:kannst\s+du|koennen\s+wir|kann\s+man|koennt\s+ihr)\s+(?:\w+\s+)?vergessen\b|"
+                    r"\bvergessen\s+wir\b")
+    # a day off or a shift of the sender's own: "hab Freitag frei", "Übermorgen hab ich Spätschicht",
+    # "Kinder haben Mittwoch schulfrei"
     _OFF_BEFORE = _R(r"\b(?:hab|habe|hat|haben|nehm\w*)\s+(?:(?:ich|wir|mir|sie|die\s+kinder)\s+)*(?:am\s+|den\s+)?$")
     _OFF_AFTER1 = _R(r"\s+(?:\w+\s+)?(?:frei|schulfrei|spaetschicht|nachtschicht|fruehschicht|dienst|homeoffice)\b")
-    _OFF_AFTER2 = _R(r"\s+(?:hab|habe|hat|haben)\s+(?:ich|wir|sie)\s+(?:\w+\s+)?(?:eine?\s+)?(?:frei|schulfrei|spaetschicht|"
-                     r"nachtschicht|fruehschicht|dienst|homeoffice)\b|\s+homeoffice\b")
+    _OFF_AFTER2 = _R(r"\s+(?:hab|habe|hat|haben)\s+(?:ich|wir|sie)\s+(?:\w+\s+)?(?:eine?\s+)?"
+                     r"(?:frei|schulfrei|spaetschicht|nachtschicht|fruehschicht|dienst|homeoffice)\b|\s+homeoffice\b")
     _EVENT_PART = _R(r"\s*(?:frueh|morgens|vormittags?|mittags?|nachmittags?|abends?|morning|afternoon|evening)\b")
     _FOR_EVENT = _R(r"\b(?:fuer|for|zum|zur|zu)\s+(?:\w+\s+)?$")
     _AROUND_NAMED = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|den\s+|the\s+)?$")
     # "nimm mich für übermorgen in Nordkirchen auf": the separable verb "aufnehmen" books
     _TAKE_ME_ON = _R(r"\b(?:nimm|nehmt|nehmen\s+sie)\s+(?:mich|uns)\b.*\bauf\s*[.!]*\s*$")
     # "Bin ich am 3.12. in Coesfeld drin?": asks about the sender's own booking
-    _BIN_ICH_DRIN = _R(r"^\s*(?:und\s+)?(?:bin\s+ich|sind\s+wir|am\s+i|are\s+we)\b.*\b(?:drin|eingetragen|eingebucht|gebucht|"
+    _BIN_ICH_DRIN = _R(r"^\s*(?:und\s+)?(?:bin\s+ich|sind\s+wir|am\s+i|are\s+we)\b.*\b"
+                       r"(?:drin|eingetragen|eingebucht|gebucht|"
                        r"angemeldet|dabei|booked(?:\s+in)?|registered|signed\s+up|on\s+the\s+list)\b")
     # "Bei mir wäre übermorgen Lüdinghausen dran", "Für mich steht Donnerstag Nordkirchen an": the sender's own plan
-    _MY_TURN = _R(r"^\s*(?:(?:also|ok|und|dann|so)\s+)?(?:bei|fuer)\s+(?:mir|mich|uns)\s+(?:ist|waere|waer|wird|steht|stuende|stehen|"
+    _MY_TURN = _R(r"^\s*(?:(?:also|ok|und|dann|so)\s+)?(?:bei|fuer)\s+(?:mir|mich|uns)\s+"
+                  r"(?:ist|waere|waer|wird|steht|stuende|stehen|"
                   r"geht|sind|waeren)\b.*\b(?:angesagt|dran|an|geplant|auf\s+dem\s+(?:plan|programm)|faellig)\b")
     # "Mein Chef fragt, ob wir Freitag alle in Dülmen sind", "My manager asked whether ...": someone else's question
-    _REPORTED = _R(r"^\s*(?!(?:ich|i|wir|we)\b)(?:[a-z]+\s+){1,3}?(?:fragt|fragte|fragen|fragten|hat\s+gefragt|haben\s+gefragt|"
-                   r"(?:will|wollte|moechte|moechten|wollen)\s+wissen|asks|asked|is\s+asking|was\s+asking|wants\s+to\s+know|"
-                   r"wanted\s+to\s+know|wonders|wondered)\b[\s,]*(?:mich\s+|me\s+)?(?:ob|whether|if|wer|wo|who|where)\b")
-    _HEARSAY = _R(r"^\s*(?:(?:ich\s+)?(?:hab|habe|hab's|habs)\s+(?:\w+\s+)?gehoert|i(?:'ve)?\s+(?:heard|hear)|angeblich|"
+    _REPORTED = _R(r"^\s*(?!(?:ich|i|wir|we)\b)(?:[a-z]+\s+){1,3}?"
+                   r"(?:fragt|fragte|fragen|fragten|hat\s+gefragt|haben\s+gefragt|"
+                   r"(?:will|wollte|moechte|moechten|wollen)\s+wissen|asks|asked|is\s+asking|was\s+asking|"
+                   r"wants\s+to\s+know|"
+                   r"wanted\s+to\s+know|wonders|wondered)\b[\s,]*(?:mich\s+|me\s+)?"
+                   r"(?:ob|whether|if|wer|wo|who|where)\b")
+    _HEARSAY = _R(r"^\s*(?:(?:ich\s+)?(?:hab|habe|hab's|habs)\s+(?:\w+\s+)?gehoert|i(?:'ve)?\s+(?:heard|hear)|"
+                  r"angeblich|"
                   r"(?:man\s+)?(?:hoert|sagt)\s+man|rumour\s+has\s+it|apparently)\b")
-    _EVENT_BEFORE = _R(rf"\b{_EVENT_RE}s?\s+(?:(?:ist|is|endet|ends|war|was|due|faellig|laeuft|beginnt|starts|steht|leaves|departs|"
+    _EVENT_BEFORE = _R(rf"\b{_EVENT_RE}s?\s+"
+                       r"(?:(?:ist|is|endet|ends|war|was|due|faellig|laeuft|beginnt|starts|steht|leaves|departs|"
                        r"geht|startet|fliegt|goes)\s+)?"
                        r"(?:(?:am|on|ist|is|this|den|der|bis|until|by|an|at)\s+)?$")
     _EVENT_AFTER = _R(r"\s*(?:(?:hab|habe|hat|haben|ist|is|have|has|gibts|gibt's|gibt\s+es)\s+(?:ich\s+|i\s+|es\s+)?)?"
                       r"(?:(?:eine|einen|ein|ne|nen|a|an|the|my|mein|meine|meinen|meinem|unser|unsere|our)\s+)?"
                       rf"{_EVENT_RE}s?\b")
-    _AROUND_EVENT = _R(rf"\b(?:nach|vor|after|before)\s+(?:dem|der|meinem|meiner|unserem|unserer|my|the|our)\s+{_EVENT_RE}\w*\b")
+    _AROUND_EVENT = _R(r"\b(?:nach|vor|after|before)\s+(?:dem|der|meinem|meiner|unserem|unserer|my|the|our)\s+"
+                       rf"{_EVENT_RE}\w*\b")
 
 
 def _compile_more() -> None:
@@ -1060,7 +1080,8 @@ _REL_WORDS = {"day", "uebermorgen", "ubermorgen", "overmorrow", "heute", "this",
               "heut", "morgen", "tomorrow", "tmrw", "tmr", "tmw", "2morrow", "tomorow", "tommorow", "tommorrow", "morgn",
               "mrgn", "moign", "morge", "vorgestern", "gestern", "yesterday"}
 _AM_WORDS = {"vormittag", "vormittags", "morgens", "frueh", "morgen", "morning", "mornings", "forenoon", "a"}
-_PM_WORDS = {"nachmittag", "nachmittags", "afternoon", "afternoons", "abend", "abends", "evening", "evenings", "arvo", "p"}
+_PM_WORDS = {"nachmittag", "nachmittags", "afternoon", "afternoons", "abend", "abends", "evening", "evenings", "arvo",
+             "p"}
 _FULL_WORDS = {"vollen", "full", "all", "whole", "entire", "vormittag", "vormittags", "morning"}
 _RECUR_WORDS = {"jeden", "jede", "jedem", "every", "each", "alle", "immer", "all"}
 _TAIL_CHARS = set(" \t\n.!)\ufe0f")
@@ -1222,7 +1243,8 @@ def _skeleton(w: str) -> str:
 
 
 _CLAUSE_CUT = (",", ";", ":", "!", "?", " - ")
-_AGAIN_NOW = frozenset({"nochmal", "nochmals", "wieder", "again", "jetzt", "now", "bitte", "please", "pls", "diesmal", "erneut"})
+_AGAIN_NOW = frozenset({"nochmal", "nochmals", "wieder", "again", "jetzt", "now", "bitte", "please", "pls", "diesmal",
+                        "erneut"})
 
 
 def _clause_at(s: str, a: int, b: int) -> tuple[int, int]:
@@ -2097,17 +2119,18 @@ class _Parser:
         placed = len(seq) > 1 and not tokset.isdisjoint(self.space_words)  # only next to a booking that names a place
         offday = placed and not tokset.isdisjoint(_OFF_WORDS)
         dropped_event = False
-        if placed and (event or offday or any(x.mod == "named" for x in seq)):  # "Präsentation am Donnerstag, deshalb Mittwoch Senden"
+        # "Präsentation am Donnerstag, deshalb Mittwoch Senden": the other event's day is no booking day
+        if placed and (event or offday or any(x.mod == "named" for x in seq)):
             bound = []
             for x in seq:
-                if not event and not (offday and (_OFF_BEFORE.search(s, max(0, x.start - 24), x.start) and _OFF_AFTER1.match(s, x.end)
-                                                  or _OFF_AFTER2.match(s, x.end))):
-                    if x.mod != "named":
-                        continue
-                elif offday and (_OFF_BEFORE.search(s, max(0, x.start - 24), x.start) and _OFF_AFTER1.match(s, x.end)
-                                 or _OFF_AFTER2.match(s, x.end)):
-                    m_off = _OFF_AFTER1.match(s, x.end) or _OFF_AFTER2.match(s, x.end)
-                    bound.append((x, x.end, m_off.end()))  # "Ich hab Freitag frei, aber Donnerstag brauch ich Olfen"
+                m_off = None
+                if offday:  # "Ich hab Freitag frei, aber Donnerstag brauch ich Olfen": the sender's own day off
+                    m_off = _OFF_BEFORE.search(s, max(0, x.start - 24), x.start) and _OFF_AFTER1.match(s, x.end) \
+                        or _OFF_AFTER2.match(s, x.end)
+                if m_off:
+                    bound.append((x, x.end, m_off.end()))
+                    continue
+                if not event and x.mod != "named":
                     continue
                 mb = _EVENT_BEFORE.search(s, max(0, x.start - 40), x.start) or x.mod == "named" and \
                     _AROUND_NAMED.search(s, max(0, x.start - 12), x.start)  # "..., brauch Ruhe vor Weihnachten"
@@ -2162,7 +2185,7 @@ class _Parser:
         if len(seq) == 1 and seq[0].kind == "wd" and not seq[0].mod and len(it.dates) == 1 \
                 and (not tokset.isdisjoint(_STORY_PAST) or "was" in tokset and not tokset.isdisjoint(_EN_STORY)) \
                 and tokset.isdisjoint(_K_BOOK) and tokset.isdisjoint(_REQ_NOT_PAST) \
-                and not _in_other_clause(s, seq[0].start, seq[0].end, _STORY_PAST | _K_PAST):  # "Nochmal Freitag Dülmen, war super"
+                and not _in_other_clause(s, seq[0].start, seq[0].end, _STORY_PAST | _K_PAST):  # "Nochmal Fr Olfen, war gut"
             d0 = it.dates[0]  # a bare weekday in a story is the last one: "Freitag war ich in Coesfeld", "Friday was lovely"
             it.dates = [d0 - timedelta(days=7 * ((d0 - today).days // 7 + (1 if (d0 - today).days % 7 else 0)))]
         if len(it.dates) == 1 and ("tage" in w or "days" in w):
@@ -2459,7 +2482,7 @@ class _Parser:
                 it.args = [x.lower() for x in body.split()]
             return it
         it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words, today, jt)
-        if dropped_event and it.intent == "absence" and it.space and it.dates:  # "Übermorgen hab ich Spätschicht, also morgen Dülmen"
+        if dropped_event and it.intent == "absence" and it.space and it.dates:  # "Übermorgen Spätschicht, also morgen Olfen"
             it.intent, conf, it.alternative = "book", 0.8, "absence"
         if month_ctx is not None and it.intent in _VIEWS and month_ctx[0] == today.year + 1 \
                 and 1 <= today.month - month_ctx[1] <= 3 and not re.search(r"\b20\d\d\b", s):
@@ -2528,8 +2551,8 @@ class _Parser:
             return "book", 0.8, "cancel"  # "Termin beim Kunden fällt aus, also doch morgen Dülmen": plans changed
         if not ts.isdisjoint(_IF_WORDS) and not ts.isdisjoint(_WEATHER) and not _K_BOOK & ts and not _K_CANCEL & ts:
             return "smalltalk", 0.7, "cancel"  # "Wenn es Donnerstag schneit, komm ich eh nicht": a condition, no request
-        if (it.dates or it.space) and not ts.isdisjoint(_REPORT_GATE) and ts.isdisjoint(_K_BOOK) and _REPORTED.search(s) \
-                and ts.isdisjoint(_K_AVAIL) and ts.isdisjoint(_K_DESK):
+        if (it.dates or it.space) and not ts.isdisjoint(_REPORT_GATE) and ts.isdisjoint(_K_BOOK) \
+                and _REPORTED.search(s) and ts.isdisjoint(_K_AVAIL) and ts.isdisjoint(_K_DESK):
             return "smalltalk", 0.65, "who"  # "Mein Chef fragt, ob wir Freitag alle in Dülmen sind": someone else asks
         if (it.dates or it.space) and not ts.isdisjoint(_HEARSAY_GATE) and "?" not in text and ts.isdisjoint(_K_BOOK) \
                 and _HEARSAY.search(s):
@@ -2675,7 +2698,7 @@ class _Parser:
             return "help", 0.8, None  # "Do I need to check in when I arrive?", "Muss ich absagen?"
         cphrase = bool(_CANCEL_PHRASE.search(s, ts | {"<stem>"} if _S_CANC.search(jt) else ts)) \
             or "vergessen" in ts and (it.dates or it.space) and bool(_FORGET_IT.search(s)) \
-            or "ab" in ts and not ts.isdisjoint(_GIVE_UP) and bool(_GIVE_UP_RE.search(s))  # "Ich trete meinen Platz morgen ab"
+            or "ab" in ts and not ts.isdisjoint(_GIVE_UP) and bool(_GIVE_UP_RE.search(s))  # "trete meinen Platz ab"
         weak_cancel = bool(ts & _K_CANCEL_WEAK) and (bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
                                                       or bool(it.dates or it.space) and not topic)
         me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich", "bin", "komme", "schaffe",
@@ -2686,7 +2709,7 @@ class _Parser:
         cant = bool(it.dates and ts & _K_NEG and ts & {"kann", "can", "koennen"} and ts & {"ich", "i", "wir", "we"}
                     and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see", "check"}))
         if cphrase and has_book and not kw_cancel and not weak_cancel and _THING_FALLS.search(s):
-            cphrase = False  # "mein Zug fällt ständig aus ... Reserviert mir bitte Freitag Dülmen": the train, not the booking
+            cphrase = False  # "mein Zug fällt ständig aus ... Reserviert mir bitte Freitag Dülmen": the train
         cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic) and not _DAY_SUBJ.search(s)
                     and not ("klar" in ts or "zurecht" in ts) ) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
@@ -2814,8 +2837,8 @@ class _Parser:
                 it.topic = "smalltalk"
             return "unknown", 0.5, None
         if ents or desk:
-            if it.dates and it.space and not topic and not ts.isdisjoint(_TURN_GATE) and not ts.isdisjoint(_TO_ME | {"uns"}) \
-                    and _MY_TURN.search(s):
+            if it.dates and it.space and not topic and not ts.isdisjoint(_TURN_GATE) \
+                    and not ts.isdisjoint(_TO_ME | {"uns"}) and _MY_TURN.search(s):
                 return "book", 0.8, "smalltalk"  # "Bei mir wäre übermorgen Lüdinghausen dran": the sender's plan
             if not has_book and _THIRD.match(s) or (words and words[0][3] and _fold_word(words[0][2]) not in self.known
                                                     and len(toks) > 1 and toks[1] in _THIRD_VERBS) \
@@ -2837,7 +2860,7 @@ class _Parser:
                 first_w, first_s = w.split(",", 1)[0], s.split(",", 1)[0]
                 if all(t in _FILLER for t in _WORDS.findall(first_w.replace(".", " "))) and len(_WORDS.findall(first_s)) >= 2:
                     return "book", 0.7, "smalltalk"
-            if it.dates and it.space and ("," in w or ";" in w or ": " in w):  # "kein Bock auf Homeoffice, morgen Olfen"
+            if it.dates and it.space and ("," in w or ";" in w or ": " in w):  # "kein Bock auf Homeoffice, morgen X"
                 last_w = w.rsplit(",", 1)[-1].rsplit(";", 1)[-1].rsplit(": ", 1)[-1]
                 last_s = s.rsplit(",", 1)[-1].rsplit(";", 1)[-1].rsplit(": ", 1)[-1]
                 if all(t in _FILLER or t in _AGAIN_NOW for t in _WORDS.findall(last_w.replace(".", " "))) \
@@ -2956,11 +2979,13 @@ _MEANS_GATE = frozenset({"bedeutet", "bedeuten", "heisst", "mean", "means"})
 _DAYS_GATE = frozenset({"tage", "days", "resttage"})
 _OF_GATE = frozenset({"von", "of", "for", "fuer"})
 _BOOKPH2_GATE = frozenset({"fest", "festmachen", "frei", "freihalten", "anmelden", "hold"})
-_AS_AGREED = frozenset({"besprochen", "gesagt", "vereinbart", "abgesprochen", "angekuendigt", "gewohnt", "ueblich", "immer",
-                        "erwaehnt", "geplant", "discussed", "agreed", "planned", "usual", "always", "announced", "mentioned"})
+_AS_AGREED = frozenset({"besprochen", "gesagt", "vereinbart", "abgesprochen", "angekuendigt", "gewohnt", "ueblich",
+                        "immer", "erwaehnt", "geplant", "discussed", "agreed", "planned", "usual", "always",
+                        "announced", "mentioned"})
 _BIN_GATE = frozenset({"bin", "sind", "am", "are"})
-_THIRD_PL = frozenset({"sind", "are", "fahren", "kommen", "planen", "arbeiten", "sitzen", "were", "waren", "wollen", "want", "plan",
-                       "go", "work", "sit", "will", "werden", "haben", "have", "treffen", "meet", "bleiben"})  # "Anna and Tom are ..."
+_THIRD_PL = frozenset({"sind", "are", "fahren", "kommen", "planen", "arbeiten", "sitzen", "were", "waren", "wollen",
+                       "want", "plan", "go", "work", "sit", "will", "werden", "haben", "have", "treffen", "meet",
+                       "bleiben"})  # "Anna and Tom are ..."
 _WHERE_GATE = frozenset({"where's", "wheres", "where", "wo"})
 _NIMM = frozenset({"nimm", "nehmt", "nehmen"})
 _REPORT_GATE = frozenset({"ob", "whether", "if", "wer", "wo", "who", "where"})
