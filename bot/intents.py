@@ -295,7 +295,7 @@ def _compile_regexes() -> None:
         r"|\b(?P<mod>naechste[nrs]?|kommende[nrs]?|next|coming|diese[nrs]?|this|current|letzte[nrsm]?|vorige[nrsm]?|"
         r"vergangene[nrsm]?|last|previous|past)\s+(?:monat|month)\b"
     )
-    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle(?!\s+(?:nach|in|ins|im|zusammen|gemeinsam|zum|zur|hin|dort|da|mit)\b)|(?<!wie\s)immer|(?<!after\s)all(?![\s-]day))\b")
+    _RECUR = _R(r"\b(?:jeden|jede|jedem|every|each|alle(?!\s+(?:nach|in|ins|im|zusammen|gemeinsam|zum|zur|hin|dort|da|mit)\b)|(?<!wie\s)immer|(?<!after\s)all(?![\s-]day|\s+(?:in|at|there|here|together|go|be|meet|of\s+us)\b))\b")
     _EVERYDAY = _R(
         r"\b(?:(?:jeden|every|each|alle)\s+(?:tag|day|werktag|weekday|arbeitstag|working\s+day|wochentag)e?n?|taeglich|daily|werktags)\b"
     )
@@ -316,7 +316,7 @@ def _compile_regexes() -> None:
     _PART_AM = _R(
         r"\b(?:vormittags?|morgens|frueh|am\s+morgen|in\s+the\s+morning|mornings?|forenoon|a\.m\.)(?=\W|$)"
     )
-    _PART_PM = _R(r"\b(?:nachmittags?|afternoons?|abends?|evenings?|p\.m\.)(?=\W|$)")
+    _PART_PM = _R(r"\b(?:nachmittags?|afternoons?|abends?|evenings?|arvo|p\.m\.)(?=\W|$)")
 
     _T = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|uhr|h)?"
     _TRANGE = _R(
@@ -324,7 +324,8 @@ def _compile_regexes() -> None:
     )
     _TSTART = _R(rf"\b(?:ab|from|starting(?:\s+at)?|um|at|gegen|around|so\s+um|start)\s+(?:ca\.?\s+)?{_T}(?![\d])")
     _HALB = _R(r"\b(?:(?:ab|um|gegen|so\s+um)\s+)?halb\s+(\d{1,2})\b(?!\s*(?:-|bis))")
-    _NOON = _R(r"\b(?:noon|midday)\b|\b(?:bis|von|ab|um|gegen)\s+(mittags?)\b")
+    _NOON = _R(r"\b(?:noon|midday)\b|\b(?:bis|von|ab|um|gegen)\s+(mittags?)\b|"
+               r"\b(?:bis|till|until|til)\s+(?:zur\s+)?(lunch(?:time)?|mittagspause)\b")
     _TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
     _TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
 
@@ -335,6 +336,7 @@ def _compile_regexes() -> None:
     _LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
     _compile_more()
     _compile_phrasings()
+    _compile_round3()
     _REGEXES_READY = True
 
 
@@ -410,7 +412,11 @@ def _compile_phrasings() -> None:
                  r"\b(?:nachrichten|messages|benachrichtigung\w*|notification\w*|pings)\s+(?:\w+\s+){0,2}?"
                  r"(?:jeden|jede|every|each|taeglich|daily)\b")
     _IFSTILL = _R(r"\b(?:falls|wenn|sobald|if)\b[^.?!]*\b(?:doch\s+noch|doch\s+was|still\s+(?:gets?|has|opens?))\b")
-    _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?(?:urlaub|holiday|holidays|vacation)\b")
+    # "vor dem Urlaub", "Morgen bis 13 Uhr Ascheberg, danach Termin beim Kunden": the day is a booking
+    _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?"
+                       r"(?:urlaub|holiday|holidays|vacation)\b|"
+                       r"\b(?:danach|anschliessend|nachher|vorher|davor|afterwards|after\s+that)\s+(?:\w+\s+){0,2}?"
+                       r"(?:termin|meeting|beim|bei|zum|zur|at|with)\b")
     _OUR_CONT = _R(r"\b(?:unser\w*|our)\s+(?:\w+\s+)?(?:\w*kontingent|\w*contingent|quota|budget|guthaben|tage|days)\b")
     _NAME_GEN = _R(r"\b([a-z]{3,}s)\s+(?:rest)?(?:kontingent|contingent|tage|guthaben|budget|resttage|quota)\b")
     _GRANT = _R(r"\b(?:gib|gebe|geb|give|grant|schenk\w*|bewillig\w*|genehmig\w*)\s+(?:der\s+|dem\s+|die\s+)?(?=([a-z]+)\b)")
@@ -422,11 +428,98 @@ def _compile_phrasings() -> None:
     _DESKS_COMES = _R(r"\b(?:mein|meine|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*|praktikant\w*|azubi)\s+"
                       r"(?:kommt\s+(?:auch\s+)?mit|comes\s+(?:along|too|with\s+me)|is\s+(?:coming\s+(?:along|too|with\s+me)|joining(?:\s+me)?)|"
                       r"joins(?:\s+me)?)\b")
-    _NAME_VFINAL = _R(r"\b(?:tage|kontingent|days)\s+(?:der\s+|die\s+)?(?=([a-z]+)\s+(?:noch\s+|schon\s+|diesen\s+monat\s+)*"
-                      r"(?:hat|haben|uebrig|verbraucht|left)\b)")
+    _NAME_VFINAL = _R(r"\b(?:tage|kontingent|days)\s+(?:der\s+|die\s+)?(?=([a-z]+)\s+(?:noch\s+|schon\s+|diesen\s+monat\s+|still\s+)*"
+                      r"(?:hat|haben|uebrig|verbraucht|left|has|have)\b)")
     _OFF_START = _R(r"\s*off\s+(?:on|the|next|this|tomorrow|today|all|from|until)\b")  # "Off on Friday, dentist"
     _MEANS = _R(r"\bwas\s+(?:bedeutet|bedeuten|heisst)\b|\bwhat\s+(?:does|do|is\s+meant\s+by)\b.*\bmeans?\b|\bwhat\s+is\s+meant\b")
     _HOW_OFTEN = _R(r"\b(?:wie\s+oft|how\s+often|how\s+many\s+times|wie\s*viele\s+male?)\b")
+
+
+_EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprechtag|party|tagung|deadline|frist|abgabe|"
+             r"praesentation|vortrag|pruefung|klausur|examen|besprechung|sitzung|geburtstag|arzt|hochzeit|konzert|"
+             r"presentation|exam|appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|"
+             r"review|audit|praesi|flug|flight|vorlesung|seminar|lecture))")
+
+
+_EVENT_TOKS = frozenset(
+    "termin meeting feier event besuch gespraech abend sprechtag party tagung deadline frist abgabe praesentation "
+    "vortrag pruefung klausur examen besprechung sitzung geburtstag arzt hochzeit konzert presentation exam "
+    "appointment dentist doctor birthday visit interview call telko workshop webinar review audit praesi flug "
+    "flight vorlesung seminar lecture".split())
+_EVENT_ENDS = tuple(_EVENT_TOKS)
+_GIVE_UP = frozenset({"trete", "tret", "tritt", "gebe", "geb", "gib"})
+_OFF_WORDS = frozenset({"frei", "schulfrei", "spaetschicht", "nachtschicht", "fruehschicht", "dienst", "homeoffice"})
+_AROUND_GATE = frozenset({"nach", "vor", "after", "before"})
+
+
+def _has_event_word(toks: list[str]) -> bool:
+    """A word of _EVENT_RE (an event with a date of its own: deadline, exam, appointment, meeting, birthday)."""
+    for t in toks:
+        if t.endswith(_EVENT_ENDS) or t[-1:] == "s" and t[:-1].endswith(_EVENT_ENDS):
+            return True
+    return False
+
+
+def _compile_round3() -> None:
+    """Families of phrasings found by probe-48 … -52 and blind5 (2 December, round 3): the date of another event next
+    to a booking ("Präsentation am Donnerstag, deshalb Mittwoch Senden"), "nach dem Zahnarzt" as a time of day,
+    someone else's questions and news, the sender's own plans and days off."""
+    global _GIVE_UP_RE, _FORGET_IT, _OFF_BEFORE, _OFF_AFTER1, _OFF_AFTER2, _NAME_WHERE, _EVENT_PART, _FOR_EVENT, \
+        _RESERVIERT_MIR, _THING_FALLS, _DAYOFF2, _EVENT_BEFORE, _EVENT_AFTER, _AROUND_EVENT, _MY_TURN, _REPORTED, \
+        _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
+    _R = re.compile
+    _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
+    _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|"
+                      r"training|strom|heizung|internet|wlan)\s+(?:\w+\s+){0,2}?(?:faellt|fallen|fiel|fielen)\s+"
+                      r"(?:\w+\s+){0,2}?aus\b")
+    # "Am 2.12. hab ich einen freien Tag", "Mittwoch frei, Überstunden abbauen": a day off
+    _DAYOFF2 = _R(r"^(?!.*\?)(?:.*\b(?:hab\w*|nehm\w*)\s+(?:ich\s+|mir\s+)*(?:\w+\s+){0,2}?(?:einen\s+)?freien\s+tag\b|"
+                  r".*\bueberstunden\s+(?:abbauen|abbau|abfeiern|abbummeln|ausgleichen|nehmen)\b)")
+    # "Where's Lena sitting tomorrow?", "Wo sitzt Thomas am Mittwoch?": where a member is
+    _NAME_WHERE = _R(r"\b(?:where'?s|where\s+is|where\s+will|wo\s+(?:ist|sitzt|arbeitet))\s+([a-z]+)\b")
+    # "Ich trete meinen Platz morgen ab", "gebe meine Buchung ... ab": cancelled
+    _GIVE_UP_RE = _R(r"\b(?:trete|tret|tritt|gebe|geb|gib)\s+(?:\w+\s+){0,2}?"
+                     r"(?:platz|tisch|buchung|reservierung|schreibtisch)\b.*\bab\s*[.!]*\s*$")
+    _FORGET_IT = _R(r"\b(?:kannst\s+du|koennen\s+wir|kann\s+man|koennt\s+ihr)\s+(?:\w+\s+)?vergessen\b|"
+                    r"\bvergessen\s+wir\b")
+    # a day off or a shift of the sender's own: "hab Freitag frei", "Übermorgen hab ich Spätschicht",
+    # "Kinder haben Mittwoch schulfrei"
+    _OFF_BEFORE = _R(r"\b(?:hab|habe|hat|haben|nehm\w*)\s+(?:(?:ich|wir|mir|sie|die\s+kinder)\s+)*(?:am\s+|den\s+)?$")
+    _OFF_AFTER1 = _R(r"\s+(?:\w+\s+)?(?:frei|schulfrei|spaetschicht|nachtschicht|fruehschicht|dienst|homeoffice)\b")
+    _OFF_AFTER2 = _R(r"\s+(?:hab|habe|hat|haben)\s+(?:ich|wir|sie)\s+(?:\w+\s+)?(?:eine?\s+)?"
+                     r"(?:frei|schulfrei|spaetschicht|nachtschicht|fruehschicht|dienst|homeoffice)\b|\s+homeoffice\b")
+    _EVENT_PART = _R(r"\s*(?:frueh|morgens|vormittags?|mittags?|nachmittags?|abends?|morning|afternoon|evening)\b")
+    _FOR_EVENT = _R(r"\b(?:fuer|for|zum|zur|zu)\s+(?:\w+\s+)?$")
+    _AROUND_NAMED = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|den\s+|the\s+)?$")
+    # "nimm mich für übermorgen in Nordkirchen auf": the separable verb "aufnehmen" books
+    _TAKE_ME_ON = _R(r"\b(?:nimm|nehmt|nehmen\s+sie)\s+(?:mich|uns)\b.*\bauf\s*[.!]*\s*$")
+    # "Bin ich am 3.12. in Coesfeld drin?": asks about the sender's own booking
+    _BIN_ICH_DRIN = _R(r"^\s*(?:und\s+)?(?:bin\s+ich|sind\s+wir|am\s+i|are\s+we)\b.*\b"
+                       r"(?:drin|eingetragen|eingebucht|gebucht|"
+                       r"angemeldet|dabei|booked(?:\s+in)?|registered|signed\s+up|on\s+the\s+list)\b")
+    # "Bei mir wäre übermorgen Lüdinghausen dran", "Für mich steht Donnerstag Nordkirchen an": the sender's own plan
+    _MY_TURN = _R(r"^\s*(?:(?:also|ok|und|dann|so)\s+)?(?:bei|fuer)\s+(?:mir|mich|uns)\s+"
+                  r"(?:ist|waere|waer|wird|steht|stuende|stehen|"
+                  r"geht|sind|waeren)\b.*\b(?:angesagt|dran|an|geplant|auf\s+dem\s+(?:plan|programm)|faellig)\b")
+    # "Mein Chef fragt, ob wir Freitag alle in Dülmen sind", "My manager asked whether ...": someone else's question
+    _REPORTED = _R(r"^\s*(?!(?:ich|i|wir|we)\b)(?:[a-z]+\s+){1,3}?"
+                   r"(?:fragt|fragte|fragen|fragten|hat\s+gefragt|haben\s+gefragt|"
+                   r"(?:will|wollte|moechte|moechten|wollen)\s+wissen|asks|asked|is\s+asking|was\s+asking|"
+                   r"wants\s+to\s+know|"
+                   r"wanted\s+to\s+know|wonders|wondered)\b[\s,]*(?:mich\s+|me\s+)?"
+                   r"(?:ob|whether|if|wer|wo|who|where)\b")
+    _HEARSAY = _R(r"^\s*(?:(?:ich\s+)?(?:hab|habe|hab's|habs)\s+(?:\w+\s+)?gehoert|i(?:'ve)?\s+(?:heard|hear)|"
+                  r"angeblich|"
+                  r"(?:man\s+)?(?:hoert|sagt)\s+man|rumour\s+has\s+it|apparently)\b")
+    _EVENT_BEFORE = _R(rf"\b{_EVENT_RE}s?\s+"
+                       r"(?:(?:ist|is|endet|ends|war|was|due|faellig|laeuft|beginnt|starts|steht|leaves|departs|"
+                       r"geht|startet|fliegt|goes)\s+)?"
+                       r"(?:(?:am|on|ist|is|this|den|der|bis|until|by|an|at)\s+)?$")
+    _EVENT_AFTER = _R(r"\s*(?:(?:hab|habe|hat|haben|ist|is|have|has|gibts|gibt's|gibt\s+es)\s+(?:ich\s+|i\s+|es\s+)?)?"
+                      r"(?:(?:eine|einen|ein|ne|nen|a|an|the|my|mein|meine|meinen|meinem|unser|unsere|our)\s+)?"
+                      rf"{_EVENT_RE}s?\b")
+    _AROUND_EVENT = _R(r"\b(?:nach|vor|after|before)\s+(?:dem|der|meinem|meiner|unserem|unserer|my|the|our)\s+"
+                       rf"{_EVENT_RE}\w*\b")
 
 
 def _compile_more() -> None:
@@ -705,6 +798,7 @@ def _compile_more() -> None:
                r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja)\s*\?+\s*$")
     _IFFREE = _R(r"\b(?:if|when|once|as\s+soon\s+as|falls|wenn|sobald|sowie)\b.*\b(?:frei\s+wird|freiwird|frei\s+werden|"
                  r"frees?\s+up|becomes?\s+(?:free|available)|opens?\s+up|gets?\s+(?:free|cancelled|canceled)|"
+                 r"gets?\s+(?:a\s+|an\s+)?(?:free|open)\s+(?:spot|desk|seat|place)|"
                  r"wieder\s+(?:frei|was\s+frei)|absagt|storniert|cancels|drops?\s+out|pulls?\s+out|abspring\w*|ausfaellt)\b")
     _ONLIST = _R(r"\b(?:setz|schreib|trag|pack|put|add)\w*\s+(?:mich|me)\s+(?:\w+\s+){0,3}?(?:auf|on|to)\s+(?:die|the)\s+(?:liste|list)\b")
     _ANCHOR_IN = _R(rf"\b(?P<a>heute|morgen|today|tomorrow|uebermorgen)\s+in\s+(?P<n>{_NUM_RE})\s+(?P<u>tag|tagen|tage|days?|wochen?|weeks?)\b|"
@@ -725,7 +819,7 @@ def _compile_more() -> None:
                  r"falls\s+(?:es\s+|das\s+)?(?:moeglich|geht|passt)|wenn'?s\s+geht|nach\s+moeglichkeit|wenn\s+moeglich|"
                  r"if\s+that'?s\s+(?:ok(?:ay)?|possible|fine))\b")
     global _POLITE_IF
-    _POLITE_IF = _R(r"(?:(?<=[,;.!]\s)(?:falls|wenn|sofern)\s+(?:es\s+|da\s+|der\s+platz\s+)?noch\s+(?:was\s+|etwas\s+|einer\s+)?frei(?:\s+ist)?\s*[.!]*\s*$|"
+    _POLITE_IF = _R(r"(?:(?<=[,;.!]\s)(?:falls|wenn|sofern)\s+(?:es\s+|da\s+|der\s+platz\s+)?(?:noch\s+)?(?:was\s+|etwas\s+|einer\s+)?frei(?:\s+(?:ist|is|waere))?\s*[.!]*\s*$|"
                  r"(?<=[,;.!]\s)if\s+(?:there'?s\s+)?(?:still\s+)?(?:one\s+|a\s+desk\s+|anything\s+)?(?:available|free)\s*[.!]*\s*$|"
                  r"\bif\s+(?:there'?s|there\s+is)\s+(?:still\s+)?(?:space|room|a\s+(?:desk|seat|spot))(?:\s+(?:left|free|available))?\s*[.!]*\s*$)")
     _CLAUSE_Q = _R(r"[,;.:]\s*(?:und\s+|aber\s+|also\s+|and\s+|but\s+)?(?:(?:ist|sind|gibt|gibts|geht|hat|habt|haben|is|are|any|kriegt|kann)\s+"
@@ -746,14 +840,18 @@ def _compile_more() -> None:
     _PRAISE = _R(r"\b(?:good|great|nice|clever|guter|braver|super|toller|feiner)\s+(?:bot|job|work|one|arbeit)\b|\bwell\s+done\b|"
                  r"\b(?:gut|super|toll|prima)\s+gemacht\b")
     _THIRD = _R(r"^\s*(?:he|she|they|er|(?:mein|meine|my|our|unser|unsere|his|her|sein|seine|ihr|ihre)\s+(?!platz|tisch|desk|seat|buchung|booking)[a-z]+"
-                r"|(?:der|die|the)\s+(?:kollegen|kollegin|kollege|chef\w*|boss|bus|zug|bahn|train|team|frau|mann|partner\w*|kinder|kids))\s+"
-                r"(?:faehrt|ist|kommt|arbeitet|sitzt|bleibt|will|wird|hat|war|is|goes|works|was|has|comes|drives|sind|kommen|fahren|are)\b")
+                r"|(?:der|die|the)\s+(?:kollegen|kollegin|kollege|chef\w*|boss|bus|zug|bahn|train|team|frau|mann|partner\w*|kinder|kids|"
+                r"leute|people|folks|guys|jungs|maedels|anderen|others)(?:\s+(?:aus|von|vom|from|of|in)\s+(?:der\s+|dem\s+|den\s+|the\s+)?[a-z]+)?)\s+"
+                r"(?:faehrt|ist|kommt|arbeitet|sitzt|bleibt|will|wird|hat|war|is|goes|works|was|has|comes|drives|sind|kommen|fahren|are|"
+                r"sitzen|arbeiten|bleiben|work|sit)\b")
     _SALUT = _R(r"\s*(?:dear|hi|hello|hallo|liebes|liebe|hey|moin|servus|guten\s+(?:tag|morgen|abend))\s+(?:team|all|everyone|zusammen|deskbot|bot)\b")
     _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
-    _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else)\s+(?:(?:in|nach|im|to|at)\s+)?$")
+    _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else|nehm\s+ich|nehme\s+ich|i'?ll\s+take)\s+"
+                     r"(?:(?:in|nach|im|to|at)\s+)?$")
     _COND_FALLBACK = _R(r"\b(?:wenn|falls|if)\b.*\b(?:voll|ausgebucht|belegt|full|booked\s+(?:out|up)|taken)\b.*"
-                        r"\b(?:dann|then|sonst|otherwise|else)\b")
+                        r"(?:\b(?:dann|then|sonst|otherwise|else)\b|,\s*(?:nehm|nehme|buch|buche|geh|gehe|fahr|fahre|komm|komme)\s+ich\b|"
+                        r",\s*i'?ll\s+(?:take|book|go)\b)")
     _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
                  r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b|\bon\s+a\s+(?:course|training)\b|\bauf\s+(?:einem\s+)?lehrgang\b|\btravel+ing\s+(?:for\s+work|on\s+business)\b|\bon\s+the\s+road\b")
     _AWAY_RE = _R(r"\bauf\s+montage\b|\bauf\s+reisen\b|\b(?:beim|bei\s+einem|bei\s+der)\s+(?:kunden|kundin|kunde)\b|\bat\s+a\s+client'?s?\b|"
@@ -779,8 +877,8 @@ def _compile_more() -> None:
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen|unterkommen)\b|"
         r"\bis\s+it\s+ok(?:ay)?\s+if\s+i\b|\bok(?:ay)?\s+wenn\s+ich\b|\bgeht\s+(?:es|das)\s+(?:klar\s+)?wenn\s+ich\b|"
-        r"\b(?:can|could|may)\s+i\s+(?:come|work|sit)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
-        r"\bhaette\s+ich\b|\b(?:can|could|may)\s+i\s+(?:still\s+|also\s+|maybe\s+|perhaps\s+)?(?:get|have|grab)\b"
+        r"\b(?:can|could|may)\s+(?:i|we)\s+(?:come|work|sit)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
+        r"\bhaette\s+ich\b|\b(?:can|could|may)\s+(?:i|we)\s+(?:still\s+|also\s+|maybe\s+|perhaps\s+)?(?:get|have|grab)\b"
     )
     ordsuf = r"(?:\.(?![\d])|st\b|nd\b|rd\b|th\b)"
     sep = r"\s*(?:,|und|and|&|\+)\s*(?:(?:am|den|the|on\s+the)\s+)?"
@@ -850,7 +948,7 @@ _FEATURE_WORDS = {"stehschreibtisch", "stehschreibtische", "steharbeitsplatz", "
                   "hoehenverstellbares", "hoehenverstellbare"}
 _K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "befehl", "kommandos", "kommando", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
 _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten",
-            "tag", "morning", "good", "evening", "abend", "bot", "deskbot", "heya", "hiya"}
+            "tag", "morning", "good", "evening", "abend", "bot", "deskbot", "heya", "hiya", "morgen"}
 _GREET_FILLER = {"there", "everyone", "all", "zusammen", "leute", "ihr", "du", "folks", "na", "erstmal", "mal"}  # "hi there"
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
                "profil", "profile"}
@@ -874,7 +972,7 @@ _Q_START = {
     "haste", "hasse", "isses", "biste", "kannste", "weisste", "gibbet",
 }
 _Q_START2 = {"kannst du", "koenntest du", "can you", "could you", "would you", "will you", "kann man"}
-_K_AVAIL = _K_AVAIL | {"ruhig", "quiet", "leer", "empty", "voll", "full", "ausgebucht", "belegt", "crowded", "packed", "vacancy", "kapazitaet",
+_K_AVAIL = _K_AVAIL | {"buchbar", "bookable", "reservierbar", "ruhig", "quiet", "leer", "empty", "voll", "full", "ausgebucht", "belegt", "crowded", "packed", "vacancy", "kapazitaet",
                        "kapazitaeten", "capacity", "eng", "taken", "gone", "luft"}
 _K_QDOMAIN = {"lage", "situation", "look", "looks", "looking", "noch", "was", "etwas", "anything", "something", "platz", "plaetze", "tisch", "room", "space",
               "aus", "sieht", "schaut", "geht", "gehts", "possible", "moeglich", "chance", "chancen", "left",
@@ -899,6 +997,7 @@ _FILLER = {
     "datum", "ort", "uhrzeit", "anzahl", "date", "place", "location", "anfrage", "standort", "wunsch",
     "spontan", "kurzfristig", "ueber", "aber", "erst", "actually", "make", "liebsten", "sonst", "alternativ", "otherwise",
     "preferably", "ideally", "idealerweise", "moeglichst", "i'm", "i'll", "i've", "ich'm", "stimmt", "als", "richtig", "genau", "fahr", "lieber", "statt", "anstatt", "instead", "rather", "but", "only", "schon", "spaetestens", "fruehestens",
+    "komma", "punkt", "irgendwann", "anfang", "mitte", "sometime", "someday", "early", "beginning", "deshalb", "darum", "deswegen", "daher", "therefore", "hence", "davor", "danach", "vorher", "nachher",
     "ungefaehr", "circa", "eigentlich", "einfach", "gleich", "danke", "thanks", "thank", "thx", "merci", "cheers", "team", "kollege", "kollegin", "kollegen", "colleague", "colleagues",
 } | set(_NUMWORDS)
 _REQ = {
@@ -951,7 +1050,7 @@ _K_COMPANY = {"laden", "bude", "firma", "company", "unternehmen", "arbeitgeber",
               "gemeindeverwaltung", "kreisverwaltung", "behoerde", "abteilung", "kanzlei", "praxis", "gmbh", "organisation",
               "organization", "department", "employer", "organisation's", "company's", "firm",
               "unternehmens", "betriebs", "arbeitgebers", "firmenkontingents"}  # genitive: "das Kontingent unseres Unternehmens"
-_K_STAFF = {"azubis", "auszubildenden", "auszubildende", "trainees", "praktikanten", "interns", "mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
+_K_STAFF = {"teams", "azubis", "auszubildenden", "auszubildende", "trainees", "praktikanten", "interns", "mitarbeiter", "mitarbeiterinnen", "mitarbeitenden", "employees", "employee", "staff", "team",
             "leute", "belegschaft", "angestellten"}
 _K_STAFF_NOLEUTE = _K_STAFF - {"leute"}
 _DAYOFF_WORDS = {"urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich", "zeitausgleich",
@@ -968,7 +1067,7 @@ _K_WHO = {"ankuenfte", "arrivals", "gaeste", "besucher", "visitors", "guests", "
 _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
            "vorhin", "neulich"}
 _BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag", "nachtrag", "nachbuch", "vormerk", "blockier")
-_NOT_BOOK = {"booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung", "reserviert",
+_NOT_BOOK = {"buchbar", "bookable", "reservierbar", "booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung", "reserviert",
              "reserved", "reservierung", "reservierungen", "reservation", "reservations", "eingetragen", "storniert"}
 _REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
 _TOPIC_HEADS = ("tour", "wanderung", "markt", "fest", "feier", "spiel", "wetter", "regen", "schnee", "stau", "kuchen", "tagessen", "bendessen",
@@ -981,7 +1080,8 @@ _REL_WORDS = {"day", "uebermorgen", "ubermorgen", "overmorrow", "heute", "this",
               "heut", "morgen", "tomorrow", "tmrw", "tmr", "tmw", "2morrow", "tomorow", "tommorow", "tommorrow", "morgn",
               "mrgn", "moign", "morge", "vorgestern", "gestern", "yesterday"}
 _AM_WORDS = {"vormittag", "vormittags", "morgens", "frueh", "morgen", "morning", "mornings", "forenoon", "a"}
-_PM_WORDS = {"nachmittag", "nachmittags", "afternoon", "afternoons", "abend", "abends", "evening", "evenings", "p"}
+_PM_WORDS = {"nachmittag", "nachmittags", "afternoon", "afternoons", "abend", "abends", "evening", "evenings", "arvo",
+             "p"}
 _FULL_WORDS = {"vollen", "full", "all", "whole", "entire", "vormittag", "vormittags", "morning"}
 _RECUR_WORDS = {"jeden", "jede", "jedem", "every", "each", "alle", "immer", "all"}
 _TAIL_CHARS = set(" \t\n.!)\ufe0f")
@@ -1131,6 +1231,39 @@ def _num(tok: str) -> int:
 
 def _blank(m: re.Match) -> str:
     return " " * (m.end() - m.start())
+
+
+_SKEL_DROP = str.maketrans("", "", "aeiouy")
+
+
+def _skeleton(w: str) -> str:
+    """The first letter and the consonants of a folded word, doubled letters once ("luedinghausen" -> "ldnghsn")."""
+    sk = w[0] + w[1:].translate(_SKEL_DROP)
+    return "".join(c for i, c in enumerate(sk) if i == 0 or c != sk[i - 1])
+
+
+_CLAUSE_CUT = (",", ";", ":", "!", "?", " - ")
+_AGAIN_NOW = frozenset({"nochmal", "nochmals", "wieder", "again", "jetzt", "now", "bitte", "please", "pls", "diesmal",
+                        "erneut"})
+
+
+def _clause_at(s: str, a: int, b: int) -> tuple[int, int]:
+    """The clause of s around s[a:b]: from the last separator before a to the next one after b (dots are left alone:
+    they end dates, "27.11.")."""
+    lo = 0
+    for c in _CLAUSE_CUT:
+        k = s.rfind(c, 0, a)
+        if k >= 0 and k + len(c) > lo:
+            lo = k + len(c)
+    ends = [k for k in (s.find(c, b) for c in _CLAUSE_CUT) if k >= 0]
+    return lo, min(ends) if ends else len(s)
+
+
+def _in_other_clause(s: str, a: int, b: int, words) -> bool:
+    """s[a:b] (a date) stands in a clause that says again/now/please and none of `words` (past-tense words)."""
+    c0, c1 = _clause_at(s, a, b)
+    ws = set(_WORDS.findall(s[c0:c1]))
+    return not ws.isdisjoint(_AGAIN_NOW) and ws.isdisjoint(words)
 
 
 def _safe_date(y: int, m: int, d: int) -> date | None:
@@ -1293,6 +1426,13 @@ class _Parser:
             | {k + suf for k in _WEEKDAYS if len(k) > 4 for suf in ("s", "e", "en")}
         )
         self.guess_keys = list(self.space_keys)
+        skel: dict[str, str | None] = {}
+        for k in single:  # "Lüdinghsn", "Nordkrchn": a town written without (some of) its vowels
+            if len(k) >= 6:
+                sk = _skeleton(k)
+                skel[sk] = self.space_keys[k] if skel.get(sk, self.space_keys[k]) == self.space_keys[k] else None
+        self.space_skel = {sk: next(k for k in single if self.space_keys[k] == sl and _skeleton(k) == sk)
+                           for sk, sl in skel.items() if sl and len(sk) >= 5}
         self.space_words = frozenset(w for k in self.space_keys for w in k.split())
         self.first_words = frozenset(k.split()[0] for k in self.space_keys)
         self._corr_cache: dict[str, str] = {}
@@ -1310,14 +1450,17 @@ class _Parser:
         if cands:
             cutoff = 88 if len(w) == 4 else 80
             best = self._process.extractOne(w, cands, scorer=self._fuzz.ratio, score_cutoff=cutoff)
-            if best and self._typo_like(w, best[0]):
-                out = best[0]
+            if best and self._typo_like(w, best[0]) and not (best[0] in _MONTHS and len(w) == len(best[0]) <= 5
+                                                             and sorted(w) != sorted(best[0])):
+                out = best[0]  # a month only through a dropped, added or swapped letter: "Marco" is no "march"
             elif not best:  # short words: one swapped or missing letter is a typo even below the ratio ("dnake", "vile")
                 osa = self._osa
                 for c in cands:  # an added, dropped or swapped letter; no substitution ("bock" is no "book")
                     if (abs(len(c) - len(w)) == 1 or len(c) == len(w) and sorted(c) == sorted(w)) and osa(w, c) <= 1:
                         out = c
                         break
+        if out == w and len(w) >= 6:
+            out = self.space_skel.get(_skeleton(w), w)
         if len(self._corr_cache) < 20000:
             self._corr_cache[w] = out
         return out
@@ -1425,6 +1568,8 @@ class _Parser:
             it.intent, it.args = "start", [stripped]
             return it
 
+        if " u. " in body:
+            body = body.replace(" u. ", " und ")  # "Do u. Fr Nottuln"
         s, words, corrected = self._normalise(body)
         toks = _WORDS.findall(s)
         tokset = set(toks)
@@ -1532,7 +1677,7 @@ class _Parser:
             if mm.lastgroup == "between":  # "zwischen den Jahren": 27. to 31. December
                 d0 = _named_day("xmas2", today) + timedelta(days=1)
                 return add(mm, [d0 + timedelta(days=k) for k in range(5)])
-            return add(mm, [_named_day(mm.lastgroup, today)])
+            return add(mm, [_named_day(mm.lastgroup, today)], mod="named")
 
         if _S_NAMED.search(jt):
             w = _NAMED.sub(_named, w)
@@ -1685,7 +1830,7 @@ class _Parser:
             if g == "tomorrow":
                 # "am Morgen" = in the morning
                 pre = w[max(0, mm.start() - 4):mm.start()]
-                if pre.endswith("am ") and mm.group() == "morgen":
+                if pre.endswith("am ") and mm.group() == "morgen" and (len(pre) < 4 or not pre[0].isalnum()):
                     part_hint = "morning"
                     return _blank(mm)
                 return add(mm, [today + timedelta(days=1)])
@@ -1803,12 +1948,14 @@ class _Parser:
                 week_off = 1
             elif mod.startswith(("letzt", "vergangen", "last", "past")):
                 week_off = -1
+                past_week.append(mm.start())
             else:
                 week_off = 0
             return _blank(mm)
 
         if ("wie" in tokset or "like" in tokset or "as" in tokset) and ("woche" in w or "week" in w or "mal" in w):
             w = _LIKE_LAST.sub(_blank, w)
+        past_week: list[int] = []
         if "woche" in w or "week" in w:
             w = _WEEKCTX.sub(_weekctx, w)
 
@@ -1871,7 +2018,8 @@ class _Parser:
                                     and nx not in self.space_words and nx[:2] not in _WD_PREFIX):
                     return mm.group()
                 pw = pv.strip(",")
-                if tok == "so" and (nx in ("ab", "um", "gegen", "ca", "circa", "etwa", "rum", "gut", "viel", "wie", "lange")
+                if tok == "so" and (it.lang == "en" and not mm.group("dot") or nx in ("ab", "um", "gegen", "ca", "circa", "etwa", "rum", "gut", "viel", "wie", "lange", "i",
+                                           "i'm", "i'll", "i'd", "we", "we're", "we'll", "you", "that", "it", "there")
                                     or not (
                     mm.group("dot") or pv in ("am", "on", "jeden", "und", "bis", "oder")
                     or before.endswith(("-", "+", "/", "&")) or after.startswith(("-", "+", "/", "&"))
@@ -1933,6 +2081,10 @@ class _Parser:
                     and _LIST_GAP.match(s[prev_wd.end:x.start]):
                 x.mod = prev_wd.mod
             prev_wd = x
+        if week_off == -1 and wd_items and len(past_week) == 1 and all(
+                not (lambda c: c[0] <= past_week[0] < c[1])(_clause_at(s, x.start, x.end))
+                and _in_other_clause(s, x.start, x.end, ()) for x in wd_items):
+            week_off = None  # "nochmal Montag Coesfeld, das hat letzte Woche gut geklappt": last week is the story
         if week_whole and week_off == 0 and any(x.mod == "next" for x in wd_items):
             week_off = 1
         for x in wd_items:
@@ -1962,6 +2114,39 @@ class _Parser:
                 items.append(x)
         dates: list[date] = []
         seq = sorted((x for x in items if not x.label), key=lambda x: x.start)
+        event = (len(seq) > 1 or "nach" in tokset or "vor" in tokset or "after" in tokset or "before" in tokset) \
+            and _has_event_word(toks)
+        placed = len(seq) > 1 and not tokset.isdisjoint(self.space_words)  # only next to a booking that names a place
+        offday = placed and not tokset.isdisjoint(_OFF_WORDS)
+        dropped_event = False
+        # "Präsentation am Donnerstag, deshalb Mittwoch Senden": the other event's day is no booking day
+        if placed and (event or offday or any(x.mod == "named" for x in seq)):
+            bound = []
+            for x in seq:
+                m_off = None
+                if offday:  # "Ich hab Freitag frei, aber Donnerstag brauch ich Olfen": the sender's own day off
+                    m_off = _OFF_BEFORE.search(s, max(0, x.start - 24), x.start) and _OFF_AFTER1.match(s, x.end) \
+                        or _OFF_AFTER2.match(s, x.end)
+                if m_off:
+                    bound.append((x, x.end, m_off.end()))
+                    continue
+                if not event and x.mod != "named":
+                    continue
+                mb = _EVENT_BEFORE.search(s, max(0, x.start - 40), x.start) or x.mod == "named" and \
+                    _AROUND_NAMED.search(s, max(0, x.start - 12), x.start)  # "..., brauch Ruhe vor Weihnachten"
+                if mb and _FOR_EVENT.search(s, max(0, mb.start() - 16), mb.start()):
+                    mb = None  # "für das Meeting am Freitag einen Platz": the event is why that day is booked
+                ma = None if mb else _EVENT_AFTER.match(s, x.end)
+                if mb or ma:
+                    pt = _EVENT_PART.match(s, x.end) if mb else None  # "Zahnarzttermin Dienstag früh, danach ..."
+                    bound.append((x, mb.start() if mb else x.end, pt.end() if pt else x.start if mb else ma.end()))
+            if bound and len(bound) < len(seq):
+                dropped_event = True
+                for x, a0, b0 in bound:
+                    seq.remove(x)
+                    w = w[:a0] + " " * (b0 - a0) + w[b0:]
+        if event and not tokset.isdisjoint(_AROUND_GATE):
+            w = _AROUND_EVENT.sub(_blank, w)  # "Nach dem Zahnarzt am Dienstag nachmittags Olfen": a time, not a topic
         used_range = set()
         for a, b in zip(seq, seq[1:]):
             if a.dates and b.dates and (_RANGE_GAP.match(s[a.end:b.start])
@@ -1999,7 +2184,8 @@ class _Parser:
         it.dates = sorted(set(dates))
         if len(seq) == 1 and seq[0].kind == "wd" and not seq[0].mod and len(it.dates) == 1 \
                 and (not tokset.isdisjoint(_STORY_PAST) or "was" in tokset and not tokset.isdisjoint(_EN_STORY)) \
-                and tokset.isdisjoint(_K_BOOK) and tokset.isdisjoint(_REQ_NOT_PAST):
+                and tokset.isdisjoint(_K_BOOK) and tokset.isdisjoint(_REQ_NOT_PAST) \
+                and not _in_other_clause(s, seq[0].start, seq[0].end, _STORY_PAST | _K_PAST):  # "Nochmal Fr Olfen, war gut"
             d0 = it.dates[0]  # a bare weekday in a story is the last one: "Freitag war ich in Coesfeld", "Friday was lovely"
             it.dates = [d0 - timedelta(days=7 * ((d0 - today).days // 7 + (1 if (d0 - today).days % 7 else 0)))]
         if len(it.dates) == 1 and ("tage" in w or "days" in w):
@@ -2133,8 +2319,9 @@ class _Parser:
         if hourw:
             w = _HOURW_UHR.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
         dig = _HAS_DIGIT(w) is not None
-        if tokset & {"noon", "midday", "mittag", "mittags"}:
-            w = _NOON.sub(lambda mm: _pad(mm, "12pm", 1) if mm.group(1) else "12pm" + " " * (len(mm.group()) - 4), w)
+        if tokset & {"noon", "midday", "mittag", "mittags", "lunch", "lunchtime", "mittagspause"}:
+            w = _NOON.sub(lambda mm: _pad(mm, "12pm", 1) if mm.group(1) else _pad(mm, "12pm", 2) if mm.group(2)
+                          else "12pm" + " " * (len(mm.group()) - 4), w)
             dig = True
         if dig:
             w = _TRANGE.sub(_trange, w)
@@ -2295,6 +2482,8 @@ class _Parser:
                 it.args = [x.lower() for x in body.split()]
             return it
         it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words, today, jt)
+        if dropped_event and it.intent == "absence" and it.space and it.dates:  # "Übermorgen Spätschicht, also morgen Olfen"
+            it.intent, conf, it.alternative = "book", 0.8, "absence"
         if month_ctx is not None and it.intent in _VIEWS and month_ctx[0] == today.year + 1 \
                 and 1 <= today.month - month_ctx[1] <= 3 and not re.search(r"\b20\d\d\b", s):
             it.month = f"{today.year:04d}-{month_ctx[1]:02d}"  # a report on a month just past: "Team-Buchungen Oktober"
@@ -2352,7 +2541,8 @@ class _Parser:
         q = tail is not after_q and (
             tail.endswith("?") or ("?" in text and not req) or bool(ts & _G_INDIRECT and _INDIRECT_Q.search(s))
             or bool(_CLAUSE_Q.search(s))
-            or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2))
+            or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2)
+                    and not (toks[0] in ("wie", "as") and len(toks) > 1 and toks[1] in _AS_AGREED and "?" not in text))
             or bool(first_kept and toks[0] in {"haette", "haetten", "haettet", "waere", "waeren"} and len(toks) > 1
                     and toks[1] not in _SUBJUNCTIVE_REQ))
         it.question = q
@@ -2361,11 +2551,19 @@ class _Parser:
             return "book", 0.8, "cancel"  # "Termin beim Kunden fällt aus, also doch morgen Dülmen": plans changed
         if not ts.isdisjoint(_IF_WORDS) and not ts.isdisjoint(_WEATHER) and not _K_BOOK & ts and not _K_CANCEL & ts:
             return "smalltalk", 0.7, "cancel"  # "Wenn es Donnerstag schneit, komm ich eh nicht": a condition, no request
+        if (it.dates or it.space) and not ts.isdisjoint(_REPORT_GATE) and ts.isdisjoint(_K_BOOK) \
+                and _REPORTED.search(s) and ts.isdisjoint(_K_AVAIL) and ts.isdisjoint(_K_DESK):
+            return "smalltalk", 0.65, "who"  # "Mein Chef fragt, ob wir Freitag alle in Dülmen sind": someone else asks
+        if (it.dates or it.space) and not ts.isdisjoint(_HEARSAY_GATE) and "?" not in text and ts.isdisjoint(_K_BOOK) \
+                and _HEARSAY.search(s):
+            return "smalltalk", 0.65, "availability"  # "Hab gehört, in Dülmen ist morgen alles ausgebucht": news
         has_book = bool(ts & _K_BOOK) \
             or bool(_S_BOOKPH.search(jt)) and bool(_BOOK_PHRASE.search(s) or not ts.isdisjoint(_BOOKPH2_GATE)
                                                    and _BOOK_PHRASE2.search(s)) \
-            or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen")) for t in _S_BOOK.findall(jt)) \
-            or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q))
+            or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen", "buchhalt")) for t in _S_BOOK.findall(jt)) \
+            or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q)) \
+            or "auf" in ts and not ts.isdisjoint(_NIMM) and bool(_TAKE_ME_ON.search(s)) \
+            or "reserviert" in ts and bool(_RESERVIERT_MIR.search(s))  # "Reserviert mir bitte Freitag ...": imperative
         if has_book and q and _BEFORE_BOOK.search(s):
             has_book = False  # "Bevor ich buche: wie ist die Lage Freitag in Coesfeld?"
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
@@ -2462,7 +2660,8 @@ class _Parser:
         if (staff or ts & {"gebucht", "booked"} and ts & _K_WHO) and it.month and not (it.space or it.dates) \
                 and ts & (_K_WHO | {"welche", "which"}):
             return "team_bookings", 0.85, "who"
-        if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking"}) \
+        if staff and (ts & {"buchungen", "bookings", "gebucht", "booked", "reservierungen", "booking", "buchungsuebersicht",
+                            "buchungsliste"}) \
                 and not (it.space and it.dates):
             return "team_bookings", 0.9, "list"
         if staff and not contish and not (it.space and it.dates) and q and ts & {"book", "buchen", "booking"} \
@@ -2497,7 +2696,9 @@ class _Parser:
         if q and ts & {"i", "ich", "man", "one"} and _HOWTO_Q.search(s) and (
                 ts & (_K_CHECKIN | _K_CANCEL | _K_BOOK | {"check", "einchecken"}) or _CHECKIN_RE.search(s, ts)):
             return "help", 0.8, None  # "Do I need to check in when I arrive?", "Muss ich absagen?"
-        cphrase = bool(_CANCEL_PHRASE.search(s, ts | {"<stem>"} if _S_CANC.search(jt) else ts))
+        cphrase = bool(_CANCEL_PHRASE.search(s, ts | {"<stem>"} if _S_CANC.search(jt) else ts)) \
+            or "vergessen" in ts and (it.dates or it.space) and bool(_FORGET_IT.search(s)) \
+            or "ab" in ts and not ts.isdisjoint(_GIVE_UP) and bool(_GIVE_UP_RE.search(s))  # "trete meinen Platz ab"
         weak_cancel = bool(ts & _K_CANCEL_WEAK) and (bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
                                                       or bool(it.dates or it.space) and not topic)
         me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich", "bin", "komme", "schaffe",
@@ -2507,6 +2708,8 @@ class _Parser:
             kw_cancel = set()
         cant = bool(it.dates and ts & _K_NEG and ts & {"kann", "can", "koennen"} and ts & {"ich", "i", "wir", "we"}
                     and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see", "check"}))
+        if cphrase and has_book and not kw_cancel and not weak_cancel and _THING_FALLS.search(s):
+            cphrase = False  # "mein Zug fällt ständig aus ... Reserviert mir bitte Freitag Dülmen": the train
         cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic) and not _DAY_SUBJ.search(s)
                     and not ("klar" in ts or "zurecht" in ts) ) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
@@ -2515,6 +2718,7 @@ class _Parser:
         absence = bool(ts & _K_ABSENCE - _DAYOFF_WORDS) or bool(ts & _DAYOFF_WORDS and (ts & _FIRST_PERSON or not ts & _COPULA)) \
             or bool(ts & {"krank", "sick", "ill"} and it.dates and not ts & _K_PAST) \
             or bool(it.dates and not it.space and "frei" in ts and _DAYOFF_RE.search(s)) \
+            or bool(it.dates and not it.space and ("freien" in ts or "ueberstunden" in ts) and _DAYOFF2.search(s)) \
             or bool("ferien" in ts and it.dates and ts.isdisjoint(_FAMILY)) \
             or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
                                                   for t in toks) \
@@ -2546,6 +2750,8 @@ class _Parser:
         if help_start and not (it.dates or it.space or it.start):  # "How do I cancel a booking?"
             return "help", 0.85, None
         others = bool(ts & _K_WHO) or bool(ts & {"welche", "which"} and ts & _PEOPLE)
+        if q and not others and not ts.isdisjoint(_BIN_GATE) and _BIN_ICH_DRIN.search(s):
+            return "list", 0.8, "availability"  # "Bin ich am 3.12. in Coesfeld drin?": the sender's own booking
         if not others and (ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"})
                            or _LIST_RE.search(s, ts)):
             return "list", 0.85, None
@@ -2558,17 +2764,18 @@ class _Parser:
         if has_book and who_words and who_words <= _SOMEONE and not ts.isdisjoint(_TO_ME):
             who_words = set()  # "Bucht mir bitte jemand Senden für morgen?": asked to book, not who is there
         if not topic and ((who_words or ts & {"welche", "which"} and ts & _PEOPLE)
-                          and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
+                          and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and not has_book and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or " team" in jt)
                                           and (it.dates or it.space) and not desk and it.desks == 1
-                                          and not _HOWMUCH.search(s))
+                                          and not _HOWMUCH.search(s) and not _ACQUIRE_RE.search(s))
                           or (q and (it.dates or it.space) and _WHO_RE.search(s))
                           or ((it.dates or it.space) and ts & {"von", "aus", "of"} and _WHO_OF_US.search(s))
-                          or (q and (it.dates or it.space) and name_after(_NAME_WHO))):
+                          or (q and (it.dates or it.space) and name_after(_NAME_WHO))
+                          or (q and it.dates and not ts.isdisjoint(_WHERE_GATE) and name_after(_NAME_WHERE))):
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
         if past_only or (past_tense and not it.dates and ents):
-            if has_book or ts & {"add", "log", "nachtragen", "nachbuchen"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
+            if has_book or ts & {"add", "log", "nachtragen", "nachbuchen", "register", "record", "erfassen", "eintragen"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
                 return "past_day", 0.85, None
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
@@ -2598,7 +2805,8 @@ class _Parser:
         if avail and it.space and ts & {"wenn", "falls", "if"} and _COND_FALLBACK.search(s):
             return "book", 0.7, "availability"  # "Wenn Senden morgen voll ist, dann Dülmen": ask before booking
         if avail and not (_DAYOFF_RE.search(s)):
-            if (topic or not q and not _INTERJ.isdisjoint(rest)) and not desk:  # "Samstag ist endlich frei 🥳"
+            if (topic or not q and not _INTERJ.isdisjoint(rest)
+                    or not q and past_tense and it.dates and max(it.dates) <= today) and not desk:  # "Samstag ist endlich frei 🥳"
                 return "smalltalk", 0.65, "availability"
             return "availability", (0.9 if q else 0.8), "book"
         if q:
@@ -2629,8 +2837,13 @@ class _Parser:
                 it.topic = "smalltalk"
             return "unknown", 0.5, None
         if ents or desk:
+            if it.dates and it.space and not topic and not ts.isdisjoint(_TURN_GATE) \
+                    and not ts.isdisjoint(_TO_ME | {"uns"}) and _MY_TURN.search(s):
+                return "book", 0.8, "smalltalk"  # "Bei mir wäre übermorgen Lüdinghausen dran": the sender's plan
             if not has_book and _THIRD.match(s) or (words and words[0][3] and _fold_word(words[0][2]) not in self.known
-                                                    and len(toks) > 1 and toks[1] in _THIRD_VERBS):
+                                                    and len(toks) > 1 and toks[1] in _THIRD_VERBS) \
+                    or not has_book and len(toks) > 3 and toks[1] in ("und", "and") and len(words) > 2 and words[0][3] \
+                    and words[2][3] and _fold_word(words[0][2]) not in self.known and toks[3] in _THIRD_PL:
                 return "smalltalk", 0.65, "book"  # "Anna fährt morgen nach Olfen", "He will be in Olfen tomorrow"
             if past_tense and not has_book and it.dates and max(it.dates) <= today:
                 return "smalltalk", 0.7, "book"  # "Coesfeld war heute super, danke für den Tipp": a story about today
@@ -2647,9 +2860,11 @@ class _Parser:
                 first_w, first_s = w.split(",", 1)[0], s.split(",", 1)[0]
                 if all(t in _FILLER for t in _WORDS.findall(first_w.replace(".", " "))) and len(_WORDS.findall(first_s)) >= 2:
                     return "book", 0.7, "smalltalk"
-            if it.dates and it.space and ("," in w or ";" in w):  # "kein Bock auf Homeoffice, morgen Olfen"
-                last_w, last_s = w.rsplit(",", 1)[-1].rsplit(";", 1)[-1], s.rsplit(",", 1)[-1].rsplit(";", 1)[-1]
-                if not _WORDS.findall(last_w.replace(".", " ")) and len(_WORDS.findall(last_s)) >= 2:
+            if it.dates and it.space and ("," in w or ";" in w or ": " in w):  # "kein Bock auf Homeoffice, morgen X"
+                last_w = w.rsplit(",", 1)[-1].rsplit(";", 1)[-1].rsplit(": ", 1)[-1]
+                last_s = s.rsplit(",", 1)[-1].rsplit(";", 1)[-1].rsplit(": ", 1)[-1]
+                if all(t in _FILLER or t in _AGAIN_NOW for t in _WORDS.findall(last_w.replace(".", " "))) \
+                        and len(_WORDS.findall(last_s)) >= 2:
                     return "book", 0.7, "smalltalk"  # the last clause is a bare "day + place": ask
             if topic or len(rest) >= 2 or (rest and set(rest) <= _INTERJ | _COPULA and not req and it.desks == 1
                                            and ts.isdisjoint(_ACCEPT)):
@@ -2764,6 +2979,18 @@ _MEANS_GATE = frozenset({"bedeutet", "bedeuten", "heisst", "mean", "means"})
 _DAYS_GATE = frozenset({"tage", "days", "resttage"})
 _OF_GATE = frozenset({"von", "of", "for", "fuer"})
 _BOOKPH2_GATE = frozenset({"fest", "festmachen", "frei", "freihalten", "anmelden", "hold"})
+_AS_AGREED = frozenset({"besprochen", "gesagt", "vereinbart", "abgesprochen", "angekuendigt", "gewohnt", "ueblich",
+                        "immer", "erwaehnt", "geplant", "discussed", "agreed", "planned", "usual", "always",
+                        "announced", "mentioned"})
+_BIN_GATE = frozenset({"bin", "sind", "am", "are"})
+_THIRD_PL = frozenset({"sind", "are", "fahren", "kommen", "planen", "arbeiten", "sitzen", "were", "waren", "wollen",
+                       "want", "plan", "go", "work", "sit", "will", "werden", "haben", "have", "treffen", "meet",
+                       "bleiben"})  # "Anna and Tom are ..."
+_WHERE_GATE = frozenset({"where's", "wheres", "where", "wo"})
+_NIMM = frozenset({"nimm", "nehmt", "nehmen"})
+_REPORT_GATE = frozenset({"ob", "whether", "if", "wer", "wo", "who", "where"})
+_HEARSAY_GATE = frozenset({"gehoert", "heard", "hear", "angeblich", "apparently", "rumour", "hoert", "sagt"})
+_TURN_GATE = frozenset({"angesagt", "dran", "an", "geplant", "plan", "programm", "faellig"})
 _SENDER = frozenset({"ich", "i", "mir", "mich", "me", "bin", "i'm", "hab", "habe", "nehme", "nehm", "wir", "we", "uns"})
 _STORY_PAST = frozenset({"war", "waren", "warst", "gewesen", "were", "went", "had", "hatte", "hatten", "geklappt"})
 _REQ_NOT_PAST = frozenset((_REQ - {"bitte", "please", "pls", "plz"}) | {"waere", "waer", "haette", "haetten", "would", "could",
