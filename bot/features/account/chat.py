@@ -27,7 +27,7 @@ def on_help(dlg, ctx: Ctx) -> list[Reply]:
         for kind, key in router.help_keys.items():
             if ctx.member.has(kind):
                 lines.append(t(ctx.lang, key))
-    return [Reply("\n\n".join(lines))]
+    return [Reply("\n".join(lines))]  # no blank lines: a new member's welcome and this stay within 12 lines
 
 
 def on_unknown(dlg, ctx: Ctx) -> list[Reply]:
