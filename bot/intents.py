@@ -727,8 +727,9 @@ def _compile_more() -> None:
         (("meine", "my", "meiner"), (r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
                                     r"\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b")),
         (("book", "reserve"), r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)"),
-        (("what",), r"\bwhat\s+(?:do\s+i\s+have|have\s+i\s+got)\s+(?:on|for)\b"),
-        (("was",), r"\bwas\s+(?:habe|hab)\s+ich\s+(?:\w+\s+)?(?:am|an|fuer)\b"),
+        (("what",), r"\bwhat\s+(?:do\s+i\s+have|have\s+i\s+got)\s+(?:on|for|next|this|tomorrow|today|coming)\b"),
+        (("was",), r"\bwas\s+(?:habe|hab)\s+ich\s+(?:\w+\s+)?(?:am|an|fuer)\b|"
+                   r"\bwas\s+(?:habe|hab)\s+ich\s+(?:naechste|kommende|diese)\s+woche\b"),
         (("anything",), r"\b(?:do\s+i\s+have|have\s+i\s+got|i\s+have|i'?ve\s+got)\s+anything\s+(?:on|for|booked|planned|scheduled)\b"),
         (("booked", "reserved", "bookings", "reservations"),
          r"\b(?:do|did|have)\s+i\s+(?:have\s+|got\s+)?(?:\w+\s+){0,2}?(?:booked|reserved|bookings|reservations)\b"),
@@ -2544,7 +2545,10 @@ class _Parser:
             or bool(first_kept and (toks[0] in _Q_START or " ".join(toks[:2]) in _Q_START2)
                     and not (toks[0] in ("wie", "as") and len(toks) > 1 and toks[1] in _AS_AGREED and "?" not in text))
             or bool(first_kept and toks[0] in {"haette", "haetten", "haettet", "waere", "waeren"} and len(toks) > 1
-                    and toks[1] not in _SUBJUNCTIVE_REQ))
+                    and toks[1] not in _SUBJUNCTIVE_REQ)
+            # "Würde morgen Olfen gehen", "Würde Freitag in Senden passen": asking whether it works, not "würde gern"
+            or bool(first_kept and toks[0] in {"wuerde", "wuerden"} and not ts.isdisjoint(_WORKS_WORDS)
+                    and ts.isdisjoint({"gern", "gerne", "ich", "bitte", "please"})))
         it.question = q
         if "doch" in ts and not ts.isdisjoint({"also", "dann", "so", "then"}) and it.dates and it.space and not q \
                 and _DOCH_AFTER.search(w):
@@ -2993,6 +2997,7 @@ _HEARSAY_GATE = frozenset({"gehoert", "heard", "hear", "angeblich", "apparently"
 _TURN_GATE = frozenset({"angesagt", "dran", "an", "geplant", "plan", "programm", "faellig"})
 _SENDER = frozenset({"ich", "i", "mir", "mich", "me", "bin", "i'm", "hab", "habe", "nehme", "nehm", "wir", "we", "uns"})
 _STORY_PAST = frozenset({"war", "waren", "warst", "gewesen", "were", "went", "had", "hatte", "hatten", "geklappt"})
+_WORKS_WORDS = frozenset({"gehen", "gehn", "passen", "klappen", "funktionieren", "moeglich", "machbar"})
 _REQ_NOT_PAST = frozenset((_REQ - {"bitte", "please", "pls", "plz"}) | {"waere", "waer", "haette", "haetten", "would", "could",
                                                                     "wuerde", "naechsten", "next", "kommenden", "planned", "geplant",
                                                                     "vorgehabt", "wanted", "going", "hoped", "gehofft"})

@@ -421,3 +421,21 @@ def test_probe51_guards(text, intent, dates):
 def test_probe52_phrasing_families(text, intent, dates, space):
     it = p(text)
     assert (it.intent, [d.isoformat() for d in it.dates], it.space) == (intent, dates, space)
+
+
+@pytest.mark.parametrize("text", ["Würde morgen Olfen gehen", "Würde Freitag in Senden passen",
+                                  "Würden Dienstag und Mittwoch in Dülmen klappen"])
+def test_whether_it_would_work_is_asked_not_booked(text):
+    it = parse(text, NOW, SPACES)
+    assert it.question and not (it.intent == "book" and it.confidence >= CONFIDENT)
+
+
+def test_wuerde_gern_stays_a_request():
+    it = parse("Würde morgen gern nach Olfen", NOW, SPACES)
+    assert it.intent == "book" and it.confidence >= CONFIDENT
+
+
+@pytest.mark.parametrize("text", ["what do I have next week", "what do I have tomorrow?", "Was hab ich nächste Woche?"])
+def test_what_do_i_have_on_a_day_is_the_list(text):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "list" and it.dates
