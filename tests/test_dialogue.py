@@ -422,3 +422,15 @@ def test_my_bookings_narrowed_by_the_day_month_or_place_asked(chat):
     chat.send("tom", "hello", lang_hint="en")
     chat.send("tom", "Friday Olfen")
     assert chat.send("tom", "what did I book in December").startswith("You have no booking in December 2026.")
+
+
+def test_a_time_before_opening_is_no_full_house(chat):
+    """"Ist morgen um 7 irgendwo was frei?" said "Am Di, 24.11. ist leider nirgends ein Platz frei" (every space
+    closed at 07:00, none full); it says no space is open then, with that day's hours."""
+    r = chat.send("anna", "Ist morgen um 7 irgendwo was frei?")
+    assert "nirgends" not in r and "Zur gewünschten Zeit (ab 07:00) ist am Di, 24.11. kein Coworking geöffnet." in r
+    assert "07:30–19:00: Dülmen" in r
+    r = chat.send("anna", "Ist morgen um 7 in Coesfeld was frei?")
+    assert "hat Coworking Coesfeld am Di, 24.11. nicht geöffnet" in r and "von 08:00 bis 18:00 Uhr" in r
+    r = chat.send("anna", "morgen ab 7:30 frei?")
+    assert "• Coworking Dülmen: 6 von 6 frei" in r and "• Coworking Olfen: zu der Zeit zu (geöffnet 08:00–18:00)" in r

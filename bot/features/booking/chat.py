@@ -700,13 +700,30 @@ def availability_reply(dlg, ctx, day, space, part, start, end, desks: int = 1) -
         mine = {r.slug for r in member_refs(dlg.core, ctx.member)}
         avail = [a for a in avail if a.space.slug in mine]
     dstr = fmt_day(day, lang)
-    when = f"{start or '…'}–{end or '…'}" if (start or end) else (PART[lang][part] if part in ("morning", "afternoon") else "")
+    if start and end:
+        when = f"{start}–{end}"
+    elif start or end:
+        when = t(lang, "time_from", time=start) if start else t(lang, "time_until", time=end)
+    else:
+        when = PART[lang][part] if part in ("morning", "afternoon") else ""
     lines = [t(lang, "avail_head", day=f"{dstr} ({when})" if when else dstr)]
+    weekly = dlg.booking.all_space_hours() if any(a.closed == "hours" for a in avail) else {}
     for a in avail:
-        if a.closed:
+        hours = weekly.get(a.space.slug, {}).get(WEEKDAY_KEYS[day.weekday()]) if a.closed == "hours" else None
+        if hours:  # open that day, not at the time asked: say when
+            lines.append(t(lang, "avail_not_then", space=a.space.name, open=hours[0], close=hours[1]))
+        elif a.closed:
             lines.append(t(lang, "avail_closed", space=a.space.name))
         else:
             lines.append(t(lang, "avail_line", space=a.space.name, free=a.free, total=a.total))
+    if (start or end) and avail and all(a.closed for a in avail) and any(a.closed == "hours" for a in avail):
+        # "um 7" before any space opens is no "nirgends frei": say so, with that day's hours
+        facts = space_facts(dlg, ctx, space, "hours", day, named_day=True) if space else \
+            region_facts(dlg, ctx, "hours", day)
+        head = t(lang, "avail_outside_hours_space", when=when, day=dstr, space=avail[0].space.name) if space else \
+            t(lang, "avail_outside_hours", when=when, day=dstr)
+        facts[0].text = head + "\n" + facts[0].text
+        return facts
     free = [a for a in avail if not a.closed and a.free >= max(desks, 1)]
     if not free and len(avail) > 1:
         lines = [t(lang, "avail_none", day=dstr)]
