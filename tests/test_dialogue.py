@@ -434,3 +434,15 @@ def test_a_time_before_opening_is_no_full_house(chat):
     assert "hat Coworking Coesfeld am Di, 24.11. nicht geöffnet" in r and "von 08:00 bis 18:00 Uhr" in r
     r = chat.send("anna", "morgen ab 7:30 frei?")
     assert "• Coworking Dülmen: 6 von 6 frei" in r and "• Coworking Olfen: zu der Zeit zu (geöffnet 08:00–18:00)" in r
+
+
+def test_how_paying_works_is_answered(chat):
+    """"how does payment work?" got the help text, "can I pay by card?" "nicht verstanden"."""
+    r = chat.send("sam", "Hi, I'm self-employed, how does payment work?", lang_hint="en")
+    assert "Without a company code you pay yourself, on site" in r and "€18.00: Coesfeld" in r
+    assert "Without a company code" in chat.send("sam", "can I pay by card?")
+    chat.send("anna", "STADTWERKE-2026")
+    r = chat.send("anna", "Muss ich was bezahlen?")
+    assert "Deine Buchungen zahlt dein Arbeitgeber aus seinem Kontingent; du zahlst nichts." in r and "15,00 €" in r
+    r = chat.send("anna", "Wie viele Tage habe ich noch?")  # the contingent stays the contingent
+    assert "noch 8 von 8 Tagen" in r and "zahlt dein Arbeitgeber aus seinem" not in r

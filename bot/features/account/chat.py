@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.domain import Reply
-from bot.features.booking.chat import do_checkin
+from bot.features.booking.chat import do_checkin, region_facts
 from bot.features.booking.replies import remaining_text
 from bot.i18n import t
 from bot.members import CodeRefused
@@ -20,8 +22,24 @@ def router() -> Router:
     )
 
 
+# "Wie bezahle ich?", "how does payment work?", "can I pay by card?": how paying works, with the region's prices
+_PAYMENT = re.compile(r"\b(?:bezahl\w*|zahl(?:e|st|t|en|ung\w*)|payments?|pay|paying|paid|karte|kreditkarte|ec-?karte|card"
+                      r"|rechnung\w*|invoice\w*|cash|bargeld|paypal|überweis\w*|ueberweis\w*)\b", re.IGNORECASE)
+
+
+def payment_reply(dlg, ctx: Ctx) -> list[Reply] | None:
+    if not _PAYMENT.search(ctx.msg.text or ""):
+        return None
+    key = "payment_employee" if ctx.member.employer_ids("employee") else "payment_self"
+    prices = region_facts(dlg, ctx, "price", ctx.now.date())[0].text
+    return [Reply(t(ctx.lang, key) + "\n" + prices)]
+
+
 def on_help(dlg, ctx: Ctx) -> list[Reply]:
-    """What the bot can do, with a paragraph for each of the member's roles."""
+    """What the bot can do, with a paragraph for each of the member's roles (how paying works, when asked)."""
+    paying = payment_reply(dlg, ctx)
+    if paying is not None:
+        return paying
     lines = [t(ctx.lang, "help"), t(ctx.lang, "help_more")]
     for router in dlg.routes.routers:  # each feature adds the paragraph of the roles it serves
         for kind, key in router.help_keys.items():
@@ -32,6 +50,9 @@ def on_help(dlg, ctx: Ctx) -> list[Reply]:
 
 def on_unknown(dlg, ctx: Ctx) -> list[Reply]:
     """Not understood: an example to copy (small talk without a day or place gets a friendly word instead)."""
+    paying = payment_reply(dlg, ctx)
+    if paying is not None:
+        return paying
     if ctx.intent is not None and ctx.intent.topic == "smalltalk":
         return on_smalltalk(dlg, ctx)
     return [Reply(t(ctx.lang, "unknown"))]
