@@ -201,7 +201,7 @@ _REGEXES_READY = False
 
 def _compile_regexes() -> None:
     """Compile all patterns (once, on the first parser build, so importing stays cheap)."""
-    global _REGEXES_READY, _NOON, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_MON, _DRANGE_MON2, _DNUM, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
+    global _REGEXES_READY, _NOON, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_MON, _DRANGE_MON2, _DNUM, _WEEK_OF, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
     if _REGEXES_READY:
         return
     _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -218,8 +218,10 @@ def _compile_regexes() -> None:
     _GREETING = _R(r"\b(?:guten\s+(?:morgen|tag|abend)|good\s+(?:morning|afternoon|evening)|moin(?:\s+moin)?)\b")
     _ISO = _R(r"(?<![\d.])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")
     _DESKS_PLUS = _R(
-        rf"(?:\b(?:mit|with|plus|und|and)|\+)\s*({_NUM_RE})\s+(?:weiteren\s+|other\s+|more\s+)?"
-        r"(?:kollegen|kolleginnen|kolleg\w*|colleagues?|coworkers?|mitarbeiter\w*|leuten|others|anderen)\b"
+        rf"(?:\b(?:mit|with|plus|und|and)|\+)\s*(?:(?:my|meine[nmr]?|our|unsere[nmr]?)\s+)?({_NUM_RE})\s+"
+        r"(?:weiteren\s+|other\s+|more\s+)?"
+        r"(?:kollegen|kolleginnen|kolleg\w*|colleagues?|coworkers?|co-workers?|teammates?|team\s+members?|teammitglieder\w*"
+        r"|mitarbeiter\w*|leuten|others|anderen)\b"
     )
     _DESKS = _R(
         rf"(?<![\d.:])\b({_NUM_RE})\s+(?:(?:freie?[nrs]?|weitere|more|extra|free|einzelne)\s+)?"
@@ -257,6 +259,11 @@ def _compile_regexes() -> None:
         rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|until|till|through)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(?:\s*,?\s*(\d{{4}}))?"
     )
     _DNUM = _R(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})\.(?:(\d{4}|\d{2})(?![\d]))?")
+    _WEEK_OF = _R(
+        rf"\b(?:(?:in\s+)?der\s+)?woche\s+(?:vom|ab\s+dem|ab|ab\s+montag,?\s+dem)\s+(?:(?P<d1>\d{{1,2}})\.(?P<m1>\d{{1,2}})\.?"
+        rf"|(?P<d2>\d{{1,2}})\.?\s+(?P<mon1>{_MONTH_RE})\b\.?)"
+        rf"|\b(?:the\s+|in\s+the\s+)?week\s+(?:of|starting|beginning)\s+(?:the\s+)?(?:(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?\s+"
+        rf"(?:of\s+)?(?P<mon2>{_MONTH_RE})\b\.?)")
     _DNUM_NODOT = _R(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})(?![\d.:])(?!\s*(?:uhr|h\b|-|bis|to|am\b|pm\b))")
     _DSLASH = _R(r"(?<![\d./])(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])")
     _DMON = _R(
@@ -331,7 +338,8 @@ def _compile_regexes() -> None:
 
     _PREP_PLACE = _R(r"\b(in|nach|at|im|bei|near|to|fuer)\s+([a-z][a-z'-]{2,})\b")
 
-    _RANGE_GAP = _R(r"^\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inkl\.?))?|to|until|till|through|thru|through\s+to)\s*$")
+    _RANGE_GAP = _R(r"^\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inkl\.?))?|to|until|till|through|thru|through\s+to)\s*"
+                    rf"(?:(?:{_WD_LONG}|{_WD_SHORT})\.?,?\s*(?:den\s+|the\s+)?)?$")  # "Mo 7.12. bis Fr 11.12."
     _LABEL_GAP = _R(r"^[\s,(]*(?:den|der|dem|the)?[\s,(]*$")
     _LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
     _compile_more()
@@ -524,7 +532,7 @@ def _compile_round3() -> None:
 
 def _compile_more() -> None:
     """Patterns added for issue 13 (lists of days, counted series, colloquial times, ...)."""
-    global _DLIST, _DLIST_ITEM, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
+    global _DLIST, _DLIST_ITEM, _DLIST_EN, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
@@ -888,6 +896,12 @@ def _compile_more() -> None:
         rf"{sep}(\d{{1,2}})(?:\.(\d{{1,2}})\.(\d{{4}}|\d{{2}})?(?!\d)|{ordsuf}(?:\s*(?:of\s+)?({_MONTH_RE})\b\.?)?)"
     )
     _DLIST_ITEM = _R(r"(?<![\d.])(\d{1,2})(?=\.|st|nd|rd|th)")
+    # English lists without dots: "on 14 and 15 December", "Dec 21 and 22", "December 2, 4 and 9"
+    _DLIST_EN = _R(
+        rf"(?<![\d.:])\b(?:(?:on\s+)?(?:the\s+)?)(\d{{1,2}})(?:st|nd|rd|th)?(?:\s*(?:,|and|&)\s*(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?)+"
+        rf"\s+(?:of\s+)?(?P<mon_after>{_MONTH_RE})\b\.?"
+        rf"|\b(?P<mon_before>{_MONTH_RE})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:\s*(?:,|and|&)\s*(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)?)+\b"
+        rf"(?![.:\d])")
     _SERIES = _R(
         rf"\b(?:(?:die|the|for\s+the)\s+)?(?:naechsten?|kommenden?|folgenden?|next|coming|following)\s+({_NUM_RE})\s+"
         rf"(?:(?P<wd>{_WD_LONG})(?:e|en|s)?|(?P<weeks>wochen|weeks))\b"
@@ -907,8 +921,8 @@ def _compile_more() -> None:
                     rf"|(?:{_MONTH_RE})\b|st\b|nd\b|rd\b|th\b|am\b(?!\s+(?:{_WD_RE}|\d))))")
     _DESKS_PAIR = _R(
         r"\b(?:fuer|for)\s+([a-z]{2,})\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
-        r"\b(?:mich|me|myself|ich|i)\s+(?:und|and|&|\+)\s+(?:(?:meine[nmr]?|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|"
-        r"praktikant\w*|azubi\w*)|([a-z]{2,}))\b"
+        r"\b(?:mich|me|myself|ich|i)\s+(?:und|and|&|\+)\s+(?:(?:meine[nmr]?|my|einen|eine[rn]?|nen|ne|a|an|one)\s+"
+        r"(?:kolleg\w*|colleague|coworker|co-worker|teammate|team\s+member|chef\w*|boss|praktikant\w*|azubi\w*)|([a-z]{2,}))\b"
     )
     _FOR_NAME = _R(
         r"\b(?:fuer|for)\s+(?:(?:meine[nmr]?|my|unsere[nmr]?|our|den|die|der)\s+)?"
@@ -1571,6 +1585,14 @@ class _Parser:
 
         if " u. " in body:
             body = body.replace(" u. ", " und ")  # "Do u. Fr Nottuln"
+        low = body.lower()
+        if "lunch" in low or "mittag" in low:  # "after lunch", "nach der Mittagspause": the afternoon, no talk of food
+            body = _AFTER_LUNCH.sub(lambda mm: "afternoon" if mm.group(1) else "nachmittags", body)
+        if "ohne" in low or "without" in low:  # "hab ... gesessen, ohne zu buchen": no booking verb
+            body = _WITHOUT_BOOKING.sub(lambda mm: "unangemeldet" if mm.group().lower().startswith("o") else "unannounced",
+                                        body)
+        if ("letzt" in low or "vergangen" in low or "last" in low) and ("den" in low or "the" in low):
+            body = _LAST_WD_DAY.sub(r"\1", body)  # "Letzten Dienstag, den 17.": that Tuesday, not the 17th to come
         s, words, corrected = self._normalise(body)
         toks = _WORDS.findall(s)
         tokset = set(toks)
@@ -1718,6 +1740,14 @@ class _Parser:
             y = _year2(mm.group(4), today, mo, b)
             return _span(_safe_date(y, mo, a), _safe_date(y, mo, b), mm)
 
+        def _dlist_en(mm):
+            mo = _MONTHS[mm.group("mon_after") or mm.group("mon_before")]
+            txt = mm.group()
+            days = [int(x) for x in re.findall(r"\d{1,2}", txt)]
+            y = _year_for(today, mo, days[0])
+            ds = [_safe_date(y, mo, d) for d in days]
+            return add(mm, ds) if all(ds) else mm.group()
+
         def _dlist(mm):
             nonlocal unreadable
             txt = mm.group()
@@ -1746,6 +1776,8 @@ class _Parser:
 
         if dig:
             w = _DLIST.sub(_dlist, w)
+        if dig and it.lang == "en" and ("and" in tokset or "&" in w or "," in w):
+            w = _DLIST_EN.sub(_dlist_en, w)
 
         def _series(mm):
             nonlocal series_weeks
@@ -1764,6 +1796,18 @@ class _Parser:
                      "following"}:
             w = _SERIES.sub(_series, w)
 
+        def _week_of(mm):  # "in der Woche vom 14.12.", "the week of 14 December": that week, Monday to Friday
+            g = mm.groupdict()
+            mo = int(g["m1"]) if g.get("m1") else _MONTHS.get(g.get("mon1") or g.get("mon2") or "", 0)
+            day = int(g.get("d1") or g.get("d2") or g.get("d3") or 0)
+            d = _safe_date(_year2(None, today, mo, day), mo, day) if 1 <= mo <= 12 and day else None
+            if d is None:
+                return mm.group()
+            mon = _monday(d)
+            return add(mm, [mon + timedelta(days=k) for k in range(5)])
+
+        if dig and ("woche" in tokset or "week" in tokset) and tokset.isdisjoint(_WEEKDAYS):
+            w = _WEEK_OF.sub(_week_of, w)  # "Woche vom 7.12. Mo bis Mi" names its days itself
         if dig:
             w = _DRANGE_NUM.sub(_drange_num, w)
         if dig:
@@ -2025,8 +2069,8 @@ class _Parser:
                     mm.group("dot") or pv in ("am", "on", "jeden", "und", "bis", "oder")
                     or before.endswith(("-", "+", "/", "&")) or after.startswith(("-", "+", "/", "&"))
                     or before.endswith(",") and (pw in _WEEKDAYS or pw.rstrip(".") in _WEEKDAYS)
-                    or nx in ("und", "bis", "oder")
-                )):
+                    or nx in ("und", "bis", "oder") and _next_is_weekday(after)
+                ) or pw in ("if", "think", "hope", "guess", "not", "say", "said", "believe")):  # "I'll take it if so."
                     return mm.group()
                 if tok == "mi" and pv in ("gib", "give"):
                     return mm.group()
@@ -2506,9 +2550,12 @@ class _Parser:
         it.confidence = conf
         if it.intent == "settings" and it.end and not it.start:
             it.start, it.end = it.end, None  # "Change my reminder to 8 pm"
-        if it.intent == "settings" and it.start and "12" < it.start < "19" and tokset.isdisjoint(_PM_WORDS | {"pm", "p.m."}) \
-                and not re.search(r"\b(?:1[3-8])(?::\d\d|\s*uhr|\b)", s):
-            it.start = f"{int(it.start[:2]) - 12:02d}{it.start[2:]}"  # a reminder hour as written: "Reminder um Viertel vor sieben"
+        if it.intent == "settings" and it.start:
+            pm = not tokset.isdisjoint(_PM_WORDS | {"pm", "p.m."}) or bool(re.search(r"\d\s*p\.?m\b", s))
+            if "12" < it.start < "19" and not pm and not re.search(r"\b(?:1[3-8])(?::\d\d|\s*uhr|\b)", s):
+                it.start = f"{int(it.start[:2]) - 12:02d}{it.start[2:]}"  # a reminder hour as written: "Reminder um Viertel vor sieben"
+            elif "01" <= it.start < "12" and pm:  # "quarter past seven in the evening", "Erinnerung um 7 abends"
+                it.start = f"{int(it.start[:2]) + 12:02d}{it.start[2:]}"
         if it.intent == "settings":
             it.args = [x.lower() for x in re.findall(r"[\wÄÖÜäöüß:.-]+", body) if x.strip(".")]
         if it.intent == "language":
@@ -2939,6 +2986,24 @@ def _lang_code(toks: list[str]) -> str | None:
 
 
 _LANG_NOT = frozenset({"kein", "keine", "nicht", "not", "no", "mein", "meine", "my", "ohne", "without"})
+
+
+_AFTER_LUNCH = re.compile(r"\b(?:(after|post)[- ]lunch(?:time)?|nach\s+(?:dem\s+)?mittag(?:essen)?|nach\s+der\s+mittagspause)\b",
+                          re.IGNORECASE)
+
+
+_WITHOUT_BOOKING = re.compile(r"\bohne\s+(?:vorher\s+|es\s+)?zu\s+(?:buchen|reservieren)\b|\bwithout\s+(?:booking|reserving)\b",
+                              re.IGNORECASE)  # the verb only: "ohne Buchung arbeiten?" stays a how-to question
+_LAST_WD_DAY = re.compile(
+    r"(\b(?:letzte[nmr]?|vergangene[nmr]?|last)\s+(?:woche\s+|week(?:'s)?\s+)?(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday"
+    r"|tuesday|wednesday|thursday|friday|saturday|sunday))\s*,?\s*(?:den|dem|the)\s+\d{1,2}(?:\.|st|nd|rd|th)?(?![\d.])",
+    re.IGNORECASE)
+
+
+def _next_is_weekday(after: str) -> bool:
+    """"So bis Mi": the word after "so und/bis/oder" is a weekday ("so bis mittags" is "about until noon")."""
+    parts = after.split()
+    return len(parts) > 1 and parts[1].strip("?!.,") in _WEEKDAYS
 
 
 def _monday(d: date) -> date:

@@ -439,3 +439,45 @@ def test_wuerde_gern_stays_a_request():
 def test_what_do_i_have_on_a_day_is_the_list(text):
     it = parse(text, NOW, SPACES)
     assert it.intent == "list" and it.dates
+
+
+@pytest.mark.parametrize("text,days", [
+    ("Dülmen Di 8.12. bis Do 10.12.", ["2026-12-08", "2026-12-09", "2026-12-10"]),
+    ("Senden Montag, 14.12. - Mittwoch, den 16.12.", ["2026-12-14", "2026-12-15", "2026-12-16"]),
+    ("Ist in Olfen in der Woche vom 30.11. was frei?", ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"]),
+    ("Coesfeld the week of 7 December", ["2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10", "2026-12-11"]),
+    ("Nottuln on 9 and 10 December please", ["2026-12-09", "2026-12-10"]),
+    ("Senden Dec 1, 3 and 8", ["2026-12-01", "2026-12-03", "2026-12-08"]),
+    ("Olfen morgen früh, so bis elf", ["2026-11-24"]),  # "so bis" is "about until", no Sunday
+    ("Could I book Havixbeck on 2 December? Great if so.", ["2026-12-02"]),
+    ("Letzte Woche Mittwoch, den 18., war ich in Olfen, kann man das nachbuchen?", ["2026-11-18"]),
+])
+def test_day_ranges_lists_and_weeks_in_more_shapes(text, days):
+    assert [d.isoformat() for d in parse(text, NOW, SPACES).dates] == days
+
+
+@pytest.mark.parametrize("text,desks", [("Rosendahl Freitag für mich und nen Kollegen", 2),
+                                        ("Book Olfen for me and my three teammates on Thursday", 4),
+                                        ("Senden Mittwoch, ich und eine Kollegin", 2)])
+def test_me_and_colleagues_is_the_desk_count(text, desks):
+    assert parse(text, NOW, SPACES).desks == desks
+
+
+@pytest.mark.parametrize("text", ["Coesfeld on Thursday after lunch", "Donnerstag Coesfeld nach der Mittagspause",
+                                  "Donnerstag nach dem Mittagessen in Coesfeld"])
+def test_after_lunch_is_the_afternoon(text):
+    it = parse(text, NOW, SPACES)
+    assert it.part == "afternoon" and it.intent == "book"
+
+
+@pytest.mark.parametrize("text,start", [("reminders at 5pm please", "17:00"), ("Erinnerung um 8 abends", "20:00"),
+                                        ("remind me at half past six in the evening", "18:30"),
+                                        ("Erinnerung um halb sieben", "06:30")])
+def test_a_reminder_hour_with_its_evening(text, start):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "settings" and it.start == start
+
+
+def test_having_sat_there_without_booking_is_no_booking():
+    it = parse("Letzten Montag, den 16., war ich in Senden, ohne zu buchen. Kann man das nachtragen?", NOW, SPACES)
+    assert not (it.intent == "book" and it.confidence >= CONFIDENT) and [d.isoformat() for d in it.dates] == ["2026-11-16"]
