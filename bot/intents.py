@@ -3171,4 +3171,72 @@ def _parser_for(spaces: tuple[SpaceRef, ...]) -> _Parser:
 def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     """Understand one chat message. `now` is timezone-aware; dates are relative to its local date."""
     sp = spaces if isinstance(spaces, tuple) else tuple(spaces)
-    return _parser_for(sp).parse(text, now)
+    parser = _parser_for(sp)
+    it = parser.parse(text, now)
+    if (it.intent in _AROUND_A_REQUEST or it.intent == "book") and text and _SENTENCE_END.search(text):
+        return _request_sentence(parser, text, now, it) or it
+    return it
+
+
+# A request in one sentence of several, the rest greeting, story or a side question ("Hallo zusammen, bin neu hier
+# ... Also: morgen Havixbeck, ganzer Tag. Danke schon mal!", "Ich hätte gern für Freitag einen Platz in Coesfeld. Gibt
+# es dort eigentlich auch Kaffee?"): the whole reads as help or small talk, the sentence alone is a booking.
+_AROUND_A_REQUEST = frozenset({"smalltalk", "unknown", "help", "thanks"})
+# a sentence ends at "!" or "?", or at a dot after a word of three letters or more that is no abbreviation (not "5.12.",
+# "Mo.", "bzw.", "...")
+_SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{3})\.(?!\.)|[!?])(?=\s+\S)")
+_NOT_SENTENCE_END = frozenset({
+    "bzw", "usw", "evtl", "ggf", "inkl", "exkl", "str", "tel", "vgl", "geb", "etc", "ca", "nr", "bspw", "mind", "max", "min",
+    "jan", "feb", "mrz", "apr", "jun", "jul", "aug", "sep", "sept", "okt", "nov", "dez", "dec", "oct", "mon", "tue", "wed",
+    "thu", "fri", "sat", "sun", "std", "dr", "prof"})
+
+
+def _sentences(text: str) -> list[str]:
+    out, start = [], 0
+    for mm in _SENTENCE_END.finditer(text):
+        if mm.group() == ".":
+            word = re.search(r"(\w+)$", text[:mm.start()])
+            if word is None or word.group(1).lower() in _NOT_SENTENCE_END:
+                continue
+        out.append(text[start:mm.end()])
+        start = mm.end()
+    out.append(text[start:])
+    return [x.strip() for x in out if x.strip()]
+
+
+_TAKES_BACK = re.compile(r"\b(?:nicht|nee|nein|kein\w*|witz|spa(?:ß|ss)|not|no|joke|kidding|never\s*mind|egal|vergiss)\b",
+                         re.IGNORECASE)
+
+
+def _request_sentence(parser: _Parser, text: str, now: datetime, whole: Intent) -> Intent | None:
+    """The one booking sentence of a message whose other sentences are no request. For a message read as a booking,
+    only when the others are a story, thanks or a greeting ("Gestern war ich in Olfen. Morgen Senden bitte." took
+    yesterday and Olfen into the booking)."""
+    parts = _sentences(text)
+    if not 2 <= len(parts) <= 5:
+        return None
+    found = None
+    others = []
+    for i, part in enumerate(parts):
+        it = parser.parse(part, now)
+        if it.intent == "book" and it.confidence >= CONFIDENT and (it.dates or it.space):
+            if found is not None:
+                return None  # two requests in one message: the whole message's reading stands
+            found = (i, it)
+        else:
+            others.append(it.intent)
+    if found is None:
+        return None
+    i, it = found
+    if any(_TAKES_BACK.search(p) for j, p in enumerate(parts) if j != i):
+        return None  # "Morgen Dülmen. Nee, doch nicht.": taken back
+    if whole.intent == "book":
+        if not all(x in ("smalltalk", "past_day", "thanks", "help") for x in others):
+            return None  # "Morgen brauch ich was. In Olfen bitte.": the sentences make one request
+        if (it.dates, it.space, it.part, it.start, it.end, it.desks) == (whole.dates, whole.space, whole.part, whole.start,
+                                                                         whole.end, whole.desks):
+            return None
+        it.confidence = min(it.confidence, whole.confidence)
+        return it
+    it.confidence = min(it.confidence, 0.8)
+    return it

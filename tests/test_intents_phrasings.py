@@ -481,3 +481,21 @@ def test_a_reminder_hour_with_its_evening(text, start):
 def test_having_sat_there_without_booking_is_no_booking():
     it = parse("Letzten Montag, den 16., war ich in Senden, ohne zu buchen. Kann man das nachtragen?", NOW, SPACES)
     assert not (it.intent == "book" and it.confidence >= CONFIDENT) and [d.isoformat() for d in it.dates] == ["2026-11-16"]
+
+
+@pytest.mark.parametrize("text,days,space", [
+    ("Guten Tag, ich bin neu hier und probiere das mal aus. Also: Freitag Senden, ganzer Tag. Vielen Dank!",
+     ["2026-11-27"], "senden"),
+    ("Ich bräuchte am Mittwoch einen Platz in Olfen. Habt ihr dort eigentlich Kaffee?", ["2026-11-25"], "olfen"),
+    ("Letzte Woche war ich in Dülmen. Morgen Nottuln bitte.", ["2026-11-24"], "nottuln"),
+    ("Hab morgen die Handwerker da... Senden ab neun bitte", ["2026-11-24"], "senden"),
+])
+def test_the_request_sentence_among_story_greeting_or_side_question(text, days, space):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "book" and [d.isoformat() for d in it.dates] == days and it.space == space
+
+
+@pytest.mark.parametrize("text", ["Morgen Dülmen. Nee, war nur Spaß.", "Am 5.12. ist Weihnachtsmarkt in Olfen. Gehst du hin?"])
+def test_a_request_taken_back_or_a_date_with_a_dot_is_no_request_sentence(text):
+    it = parse(text, NOW, SPACES)
+    assert not (it.intent == "book" and it.confidence >= CONFIDENT)
