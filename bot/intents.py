@@ -627,7 +627,9 @@ def _compile_more() -> None:
         (("letzte", "letzten", "letzter", "letztes", "last", "latest", "vorige", "vorigen", "previous"),
          r"\b(?:letzte[nrs]?|last|latest|vorige[nrs]?|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
         (("take",), r"\btake\s+(?:that|it)\s+back\b"),
-        (("zurueck",), r"^\s*(?:nein,?\s+|no,?\s+|nochmal\s+|bitte\s+|einmal\s+)?zurueck\b|[,.!]\s*zurueck\s*(?:bitte|pls|please)?\s*[.!]*\s*$"),
+        (("zurueck",), r"^\s*(?:nein,?\s+|nee,?\s+|no,?\s+|nochmal\s+|bitte\s+|einmal\s+)?zurueck\b|"
+                       r"[,.!]\s*zurueck\s*(?:bitte|pls|please)?\s*[.!]*\s*$|"
+                       r"\bzurueck\s*[,.!]\s*(?:das|die)\s+(?:letzte|eben|gerade)\w*\b"),
         (("das",), (r"\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b|"
                    r"\bdas\s+(?:wollte\s+ich\s+nicht|war\s+nicht\s+(?:so\s+)?gewollt)\b|"
                    r"\bdas\s+(?:eben|gerade|grad|vorhin|letzte)\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|ein\s+fehler|ein\s+versehen)\b")),

@@ -499,3 +499,8 @@ def test_the_request_sentence_among_story_greeting_or_side_question(text, days, 
 def test_a_request_taken_back_or_a_date_with_a_dot_is_no_request_sentence(text):
     it = parse(text, NOW, SPACES)
     assert not (it.intent == "book" and it.confidence >= CONFIDENT)
+
+
+@pytest.mark.parametrize("text", ["Nee, zurück, das letzte wollte ich nicht", "zurück, das eben war falsch"])
+def test_back_the_last_one_is_undo(text):
+    assert parse(text, NOW, SPACES).intent == "undo"
