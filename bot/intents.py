@@ -2537,6 +2537,13 @@ class _Parser:
 
         if it.intent == "smalltalk" and not (it.dates or it.space or it.space_text):
             it.intent, it.topic = "unknown", "smalltalk"
+        if it.space and it.intent in ("book", "smalltalk", "availability", "unknown") and not tokset.isdisjoint(_NEAR_GATE) \
+                and _NEAR.search(s) and tokset.isdisjoint(_K_CANCEL) \
+                and (it.intent in ("book", "availability")
+                     or bool(tokset & _NEAR_WANT - ({"was"} if it.lang == "en" else set()))):
+            # "morgen irgendwo in der Nähe von Nottuln", "a desk near Senden on Friday": the spaces around it, asked
+            it.intent, it.topic, it.alternative = "availability", "near", "book"
+            conf = min(max(conf, 0.8), 0.8)
         if it.intent in ("book", "smalltalk") and (it.dates or it.space) and not tokset.isdisjoint(_TENTATIVE) \
                 and not (it.intent == "book" and conf >= 0.95):
             it.intent, it.alternative = "book", "availability"
@@ -3000,6 +3007,13 @@ _LAST_WD_DAY = re.compile(
     r"(\b(?:letzte[nmr]?|vergangene[nmr]?|last)\s+(?:woche\s+|week(?:'s)?\s+)?(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday"
     r"|tuesday|wednesday|thursday|friday|saturday|sunday))\s*,?\s*(?:den|dem|the)\s+\d{1,2}(?:\.|st|nd|rd|th)?(?![\d.])",
     re.IGNORECASE)
+
+
+_NEAR_WANT = frozenset({"was", "irgendwo", "etwas", "irgendwas", "platz", "plaetze", "arbeitsplatz", "schreibtisch", "frei",
+                        "anything", "something", "somewhere", "anywhere", "desk", "desks", "spot", "seat", "free", "space"})
+_NEAR_GATE = frozenset({"naehe", "nahe", "near", "nearby", "close", "around", "rund", "umgebung", "umkreis", "umland"})
+_NEAR = re.compile(r"\b(?:in\s+der\s+naehe\s+(?:von|vom)|naehe|nahe(?:\s+bei)?|near(?:by)?|close\s+to|around|rund\s+um"
+                   r"|(?:in\s+der\s+)?umgebung\s+(?:von)?|im\s+umkreis\s+(?:von)?|umland\s+von)\s+(?:coworking\s+)?\w")
 
 
 def _next_is_weekday(after: str) -> bool:

@@ -446,3 +446,15 @@ def test_how_paying_works_is_answered(chat):
     assert "Deine Buchungen zahlt dein Arbeitgeber aus seinem Kontingent; du zahlst nichts." in r and "15,00 €" in r
     r = chat.send("anna", "Wie viele Tage habe ich noch?")  # the contingent stays the contingent
     assert "noch 8 von 8 Tagen" in r and "zahlt dein Arbeitgeber aus seinem" not in r
+
+
+def test_desks_near_a_town(chat):
+    """"morgen irgendwo in der Nähe von Nottuln" was small talk; it lists the region's spaces by distance from Nottuln
+    with their free desks, and a button books (nothing booked by asking)."""
+    chat.send("anna", "STADTWERKE-2026")
+    r = chat.send("anna", "morgen irgendwo in der Nähe von Nottuln")
+    assert r.startswith("Freie Plätze am Di, 24.11. in der Nähe von Nottuln:\n• Coworking Nottuln (0 km): 4 von 4 frei\n")
+    assert "Gebucht" not in r and [c.label for c in chat.choices("anna")][:2] == ["Nottuln buchen", "Billerbeck buchen"]
+    assert "Gebucht: Coworking Billerbeck, Di, 24.11." in chat.press("anna", "Billerbeck buchen")
+    chat.send("tom", "hello", lang_hint="en")
+    assert chat.send("tom", "a desk near Senden on Friday?").startswith("Free desks on Fri 27 Nov near Senden:")

@@ -504,3 +504,10 @@ def test_a_request_taken_back_or_a_date_with_a_dot_is_no_request_sentence(text):
 @pytest.mark.parametrize("text", ["Nee, zurück, das letzte wollte ich nicht", "zurück, das eben war falsch"])
 def test_back_the_last_one_is_undo(text):
     assert parse(text, NOW, SPACES).intent == "undo"
+
+
+@pytest.mark.parametrize("text", ["morgen irgendwo in der Nähe von Olfen", "Freitag was rund um Dülmen",
+                                  "Is there a desk near Coesfeld tomorrow?"])
+def test_near_a_town_is_asked_for_the_spaces_around_it(text):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "availability" and it.topic == "near" and it.space

@@ -615,6 +615,8 @@ def on_availability(dlg, ctx: Ctx) -> list[Reply]:
     if it.desk_label or it.desk_features:
         return desk_availability_reply(dlg, ctx, day, it.space, it.desk_label, list(it.desk_features), it.part,
                                        it.start, it.end)
+    if it.topic == "near" and it.space:
+        return near_reply(dlg, ctx, day, it.space, it.part, it.start, it.end, it.desks)
     days = sorted(d for d in set(it.dates) if d >= ctx.now.date())
     if it.space and len(days) > 1:  # "Is Dülmen free on Tuesday and Wednesday mornings?": each day, one button for all
         return days_availability_reply(dlg, ctx, days, it.space, it.part, it.start, it.end, it.desks)
@@ -664,6 +666,30 @@ def region_facts(dlg, ctx: Ctx, topic: str, day: date) -> list[Reply]:
             groups.setdefault(f"{hours[0]}–{hours[1]}" if hours else t(lang, "hours_closed"), []).append(a.space.town)
         head = t(lang, "hours_head", day=fmt_day(day, lang))
     return [Reply("\n".join([head] + [t(lang, "facts_line", value=k, towns=", ".join(v)) for k, v in groups.items()]))]
+
+
+def near_reply(dlg, ctx: Ctx, day: date, slug: str, part, start, end, desks: int = 1) -> list[Reply]:
+    """"morgen irgendwo in der Nähe von Nottuln": the spaces of that region by distance from it, with their free desks;
+    buttons book the nearest ones with room (asked, not booked)."""
+    from bot.features.district.regions import same_region
+
+    lang = ctx.lang
+    every = dlg.booking.availability(day, part=part, start=start, end=end)
+    here = next((a.space for a in every if a.space.slug == slug), None)
+    if here is None:
+        return [Reply(t(lang, "unknown_space"))]
+    region = same_region(dlg.core, slug)
+    near = [a for a in every if region is None or a.space.slug in region]
+    near.sort(key=lambda a: here.km_to(a.space) if here.km_to(a.space) is not None else 1e9)
+    lines = [t(lang, "avail_near_head", day=fmt_day(day, lang), town=here.town)]
+    for a in near[:6]:
+        km = here.km_to(a.space) or 0.0
+        lines.append(t(lang, "avail_near_closed" if a.closed else "avail_near_line", space=a.space.name, km=f"{km:.0f}",
+                       free=a.free, total=a.total))
+    request = {"op": "book", "dates": [day.isoformat()], "part": part, "start": start, "end": end, "desks": max(desks, 1)}
+    opts = [(t(lang, "book_button", space=a.space.town), dict(request, space=a.space.slug))
+            for a in near[:6] if not a.closed and a.free >= max(desks, 1)][:4]
+    return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=2))]
 
 
 def days_availability_reply(dlg, ctx: Ctx, days: list[date], space: str, part, start, end, desks: int = 1) -> list[Reply]:
