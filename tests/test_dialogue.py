@@ -458,3 +458,17 @@ def test_desks_near_a_town(chat):
     assert "Gebucht: Coworking Billerbeck, Di, 24.11." in chat.press("anna", "Billerbeck buchen")
     chat.send("tom", "hello", lang_hint="en")
     assert chat.send("tom", "a desk near Senden on Friday?").startswith("Free desks on Fri 27 Nov near Senden:")
+
+
+def test_a_typed_walk_in_is_asked_first(chat, clock):
+    """"Ich bin jetzt in Olfen" with no booking today booked a desk and spent a contingent day on a statement; it
+    asks first. The QR code at the door (a deliberate scan) still books and checks in at once."""
+    clock.set(datetime(2026, 11, 23, 9, 0, tzinfo=TZ))
+    chat.send("anna", "STADTWERKE-2026")
+    r = chat.send("anna", "Ich bin jetzt in Olfen")
+    assert "Soll ich dir jetzt einen Platz in Coworking Olfen buchen und dich einchecken?" in r
+    assert "keine kommenden Buchungen" in chat.send("anna", "meine Buchungen")  # asking booked nothing
+    chat.send("anna", "Ich bin jetzt in Olfen")
+    assert "Ich habe dir Platz 1 bis 18:00 Uhr gebucht und dich eingecheckt." in chat.send("anna", "ja")
+    r = chat.send("bert", "/start checkin-senden")
+    assert "Willkommen in Coworking Senden" in r and "eingecheckt" in r

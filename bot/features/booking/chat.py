@@ -55,7 +55,7 @@ def router() -> Router:
                  "past_day": on_past_day, "undo": on_undo, "absence": on_absence, "who": on_who},
         buttons={"ics_cancel": op_ics_cancel, "book": op_book, "undo": op_undo, "move_checkin": op_move_checkin, "book_for": op_book_for,
                  "decline": op_decline, "cancel": op_cancel, "cancel_ask": op_cancel_ask, "ics": op_ics,
-                 "waitlist": op_waitlist, "avail": op_avail, "rebook": op_rebook,
+                 "waitlist": op_waitlist, "avail": op_avail, "rebook": op_rebook, "walkin": op_walkin,
                  **notices.BUTTONS},
         notices=notices.DRAFTERS,
         jobs=jobs.JOBS,
@@ -844,7 +844,21 @@ def desk_availability_reply(dlg, ctx: Ctx, day: date, space: str | None, label: 
 
 
 def on_checkin(dlg, ctx: Ctx) -> list[Reply]:
-    return do_checkin(dlg, ctx, ctx.intent.space if ctx.intent else None)
+    """A typed check-in. "Ich bin jetzt in Olfen" without any booking today would book a walk-in desk and spend the
+    contingent on a statement: that is asked first (the QR code at the door, a deliberate scan, books at once)."""
+    slug = ctx.intent.space if ctx.intent else None
+    if slug:
+        today = [b for b in dlg.booking.my_bookings(ctx.member.id, from_day=ctx.now.date()) if b.day == ctx.now.date()]
+        here = dlg.booking.get_space(slug)
+        open_today = here is not None and not any(a.closed for a in dlg.booking.availability(ctx.now.date(), slug))
+        if not today and open_today and foreign_space_reply(dlg.core, ctx, slug) is None:
+            opts = [(t(ctx.lang, "btn_walkin"), {"op": "walkin", "space": slug}), (t(ctx.lang, "no"), {"op": "keep"})]
+            return [Reply(t(ctx.lang, "walkin_ask", space=here.name), dlg.choices(ctx, opts))]
+    return do_checkin(dlg, ctx, slug)
+
+
+def op_walkin(dlg, ctx: Ctx, a: dict) -> list[Reply]:
+    return do_checkin(dlg, ctx, str(a["space"]))
 
 
 def do_checkin(dlg, ctx: Ctx, slug: str | None) -> list[Reply]:
