@@ -421,8 +421,8 @@ def _compile_phrasings() -> None:
                  r"(?:jeden|jede|every|each|taeglich|daily)\b")
     _IFSTILL = _R(r"\b(?:falls|wenn|sobald|if)\b[^.?!]*\b(?:doch\s+noch|doch\s+was|still\s+(?:gets?|has|opens?))\b")
     # "vor dem Urlaub", "Morgen bis 13 Uhr Ascheberg, danach Termin beim Kunden": the day is a booking
-    _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|meinem\s+|my\s+)?"
-                       r"(?:urlaub|holiday|holidays|vacation)\b|"
+    _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|den\s+|meinem\s+|my\s+|the\s+)?"
+                       r"(?:urlaub|ferien|feiertagen|holiday|holidays|vacation)\b|"
                        r"\b(?:danach|anschliessend|nachher|vorher|davor|afterwards|after\s+that)\s+(?:\w+\s+){0,2}?"
                        r"(?:termin|meeting|beim|bei|zum|zur|at|with)\b")
     _OUR_CONT = _R(r"\b(?:unser\w*|our)\s+(?:\w+\s+)?(?:\w*kontingent|\w*contingent|quota|budget|guthaben|tage|days)\b")
@@ -3013,7 +3013,8 @@ _NEAR_WANT = frozenset({"was", "irgendwo", "etwas", "irgendwas", "platz", "plaet
                         "anything", "something", "somewhere", "anywhere", "desk", "desks", "spot", "seat", "free", "space"})
 _NEAR_GATE = frozenset({"naehe", "nahe", "near", "nearby", "close", "around", "rund", "umgebung", "umkreis", "umland"})
 _NEAR = re.compile(r"\b(?:in\s+der\s+naehe\s+(?:von|vom)|naehe|nahe(?:\s+bei)?|near(?:by)?|close\s+to|around|rund\s+um"
-                   r"|(?:in\s+der\s+)?umgebung\s+(?:von)?|im\s+umkreis\s+(?:von)?|umland\s+von)\s+(?:coworking\s+)?\w")
+                   r"|(?:in\s+der\s+)?umgebung\s+(?:von)?|im\s+umkreis\s+(?:von)?|umland\s+von)\s+(?:coworking\s+)?"
+                   r"(?!(?:a|an|the|my|your|our|einem|einer|eine|dem|der|den|meinem|meiner|fenster\w*|window\w*)\b)\w")
 
 
 def _next_is_weekday(after: str) -> bool:

@@ -511,3 +511,13 @@ def test_back_the_last_one_is_undo(text):
 def test_near_a_town_is_asked_for_the_spaces_around_it(text):
     it = parse(text, NOW, SPACES)
     assert it.intent == "availability" and it.topic == "near" and it.space
+
+
+def test_near_a_window_is_no_town_near():
+    it = parse("Desk in Senden on Thursday morning, near a window if possible", NOW, SPACES)
+    assert it.topic != "near" and it.intent == "book"
+
+
+def test_working_before_the_holidays_is_a_booking():
+    it = parse("Please book Olfen on Dec 22 and 23, working before the holidays", NOW, SPACES)
+    assert it.intent == "book" and [d.isoformat() for d in it.dates] == ["2026-12-22", "2026-12-23"]
