@@ -1078,7 +1078,7 @@ _FIRST_PERSON = {"ich", "i", "mir", "mich", "my", "mein", "meinen", "hab", "habe
 _K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
               "fortbildung", "weiterbildung", "schulung", "konferenz", "messe", "tagung", "kongress", "conference", "kur", "reha", "mutterschutz",
               "sabbatical", "betriebsferien", "vacation", "holiday", "holidays", "krankgeschrieben", "abwesend",
-              "abwesenheit", "elternzeit", "ooo", "leave", "dienstreise", "verreist", "absent", "away"}
+              "abwesenheit", "elternzeit", "ooo", "pto", "leave", "dienstreise", "verreist", "absent", "away"}
 _K_WHO = {"ankuenfte", "arrivals", "gaeste", "besucher", "visitors", "guests", "anmeldungen", "wer", "who", "whos", "who's", "jemand", "jemanden", "anyone", "anybody", "someone", "somebody", "wem", "wen",
           "whom"}
 _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
