@@ -314,6 +314,9 @@ def test_booking_for_a_colleague_charges_them_tells_them_and_they_can_decline(sq
     chat.send("carl", "STADTWERKE-2026")
     chat.send("xena", "AGRAR-2026")
     assert "finde ich nicht" in chat.send("anna", "für Xena morgen Dülmen")  # another employer: refused
+    r = chat.send("anna", "Kannst du für Carl morgen Dülmen buchen?")  # a question: still the question for Carl
+    assert "Carls Kontingent" in r and "Freie Plätze" not in r
+    chat.press("anna", "Nein")
     r = chat.send("anna", "für Carl morgen Dülmen")
     assert "Carls Kontingent" in r and "Gebucht" not in r
     r = chat.press("anna", "Für Carl buchen")

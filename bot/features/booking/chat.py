@@ -86,12 +86,12 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
 
     it = ctx.intent
     assert it is not None
+    if it.colleague and (foreign_space_reply(dlg.core, ctx, it.space) is None):
+        return ask_book_for(dlg, ctx, it)  # asks in any case, so "could you book ... for my colleague Peter?" too
     if it.question:  # a question never changes anything: it is answered, and one button then acts
         return on_availability(dlg, ctx)
     if (other := foreign_space_reply(dlg.core, ctx, it.space)) is not None:  # a space of another region (issue 17)
         return other
-    if it.colleague:
-        return ask_book_for(dlg, ctx, it)
     if it.date_text_unreadable and not it.dates:
         return [Reply(t(ctx.lang, "date_unreadable"))]
     if it.space is None and it.space_text:
