@@ -2537,6 +2537,13 @@ class _Parser:
 
         if it.intent == "smalltalk" and not (it.dates or it.space or it.space_text):
             it.intent, it.topic = "unknown", "smalltalk"
+        if (it.intent == "book" or it.intent == "smalltalk" and (it.dates or it.space) and "?" in s
+                and not tokset.isdisjoint({"frei", "free", "platz", "plaetze", "desk", "desks", "room", "seat", "spot"})) \
+                and not tokset.isdisjoint(_LATER_GATE) and _BOOK_LATER.search(s) \
+                and not re.search(r"\b(?:den\s+rest|the\s+rest|die\s+anderen|the\s+others|weitere)\b", s):
+            # "..., nur mal gucken, buchen tu ich später", "just checking ... I'll book later": a question for now
+            it.intent, it.alternative, it.question = "availability", "book", True
+            conf = min(conf, 0.75)
         if it.space and it.intent in ("book", "smalltalk", "availability", "unknown") and not tokset.isdisjoint(_NEAR_GATE) \
                 and _NEAR.search(s) and tokset.isdisjoint(_K_CANCEL) \
                 and (it.intent in ("book", "availability")
@@ -3009,6 +3016,10 @@ _LAST_WD_DAY = re.compile(
     re.IGNORECASE)
 
 
+_LATER_GATE = frozenset({"spaeter", "nachher", "later", "gucken", "schauen", "looking", "checking"})
+_BOOK_LATER = re.compile(r"\bbuch\w*\s+(?:tu\s+|werde\s+|will\s+)?(?:ich\s+)?(?:es\s+|das\s+)?(?:dann\s+)?(?:spaeter|nachher)\b"
+                         r"|\b(?:i'?ll|i\s+will|i'?d|will)\s+book\s+(?:it\s+|one\s+)?later\b|\bbook\s+later\b"
+                         r"|\bnur\s+(?:mal\s+)?(?:gucken|schauen)\b|\bjust\s+(?:looking|checking)\b")
 _NEAR_WANT = frozenset({"was", "irgendwo", "etwas", "irgendwas", "platz", "plaetze", "arbeitsplatz", "schreibtisch", "frei",
                         "anything", "something", "somewhere", "anywhere", "desk", "desks", "spot", "seat", "free", "space"})
 _NEAR_GATE = frozenset({"naehe", "nahe", "near", "nearby", "close", "around", "rund", "umgebung", "umkreis", "umland"})

@@ -521,3 +521,18 @@ def test_near_a_window_is_no_town_near():
 def test_working_before_the_holidays_is_a_booking():
     it = parse("Please book Olfen on Dec 22 and 23, working before the holidays", NOW, SPACES)
     assert it.intent == "book" and [d.isoformat() for d in it.dates] == ["2026-12-22", "2026-12-23"]
+
+
+@pytest.mark.parametrize("text", ["Ist Freitag in Dülmen was frei? Nur mal schauen, buchen tu ich später",
+                                  "just checking: Senden on Thursday, I'll book it later"])
+def test_just_looking_or_booking_later_is_a_question_for_now(text):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "availability"
+
+
+def test_booking_the_rest_later_keeps_todays_request():
+    assert parse("morgen Olfen bitte, den Rest buche ich später", NOW, SPACES).intent == "book"
+
+
+def test_a_free_desk_question_with_just_looking_is_availability():
+    assert parse("Ist Donnerstag in Olfen noch ein Platz frei? Nur mal gucken", NOW, SPACES).intent == "availability"
