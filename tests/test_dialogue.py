@@ -475,3 +475,17 @@ def test_a_typed_walk_in_is_asked_first(chat, clock):
     assert "Ich habe dir Platz 1 bis 18:00 Uhr gebucht und dich eingecheckt." in chat.send("anna", "ja")
     r = chat.send("bert", "/start checkin-senden")
     assert "Willkommen in Coworking Senden" in r and "eingecheckt" in r
+
+
+def test_a_question_about_a_full_space_offers_the_nearest_and_the_waitlist(chat):
+    """"Ist morgen in Rosendahl was frei?" with Rosendahl full answered "0 von 2 frei" and no button at all."""
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("bert", "STADTWERKE-2026")
+    chat.send("anna", "morgen Rosendahl")
+    chat.send("bert", "morgen Rosendahl")
+    chat.send("carl", "STADTWERKE-2026")
+    r = chat.send("carl", "Ist morgen in Rosendahl noch was frei?")
+    assert "Coworking Rosendahl ist am Di, 24.11. ausgebucht." in r and "Gebucht" not in r
+    labels = [c.label for c in chat.choices("carl")]
+    assert "Coesfeld buchen" in labels and any("Warteliste" in x for x in labels)
+    assert "Warteliste" in chat.press("carl", "Warteliste")

@@ -15,6 +15,7 @@ from bot.booking import (
     CheckedIn,
     Closed,
     DeskTaken,
+    Full,
     NoContingent,
     NoMatchingDesk,
     NoSuchFeature,
@@ -751,6 +752,12 @@ def availability_reply(dlg, ctx, day, space, part, start, end, desks: int = 1) -
         facts[0].text = head + "\n" + facts[0].text
         return facts
     free = [a for a in avail if not a.closed and a.free >= max(desks, 1)]
+    if space and len(avail) == 1 and not avail[0].closed and not free:
+        # "Can you sort me out with a desk in Senden tomorrow?" with Senden full: what the booking would say (the
+        # nearest spaces with room, the waitlist), as buttons; nothing is booked by asking
+        request = {"op": "book", "space": space, "dates": [day.isoformat()], "part": part, "start": start, "end": end,
+                   "desks": max(desks, 1)}
+        return [explain(dlg, ctx, Full(avail[0].space, day, avail[0].free), request)]
     if not free and len(avail) > 1:
         lines = [t(lang, "avail_none", day=dstr)]
     request = {"op": "book", "dates": [day.isoformat()], "part": part, "start": start, "end": end, "desks": max(desks, 1)}
