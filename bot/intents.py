@@ -349,7 +349,7 @@ def _compile_regexes() -> None:
 
 
 _ABBREV = {
-    "vorm": "vormittags", "vormitt": "vormittags", "nachm": "nachmittags", "nachmitt": "nachmittags",
+    "vorm": "vormittags", "vormitt": "vormittags", "vm": "vormittags", "nachm": "nachmittags", "nachmitt": "nachmittags",
     "nae": "naechste", "naechst": "naechste", "uebern": "uebermorgen", "ganzt": "ganztags", "angek": "angekommen",
     "kont": "kontingent", "canc": "cancel", "ppl": "people", "dnk": "danke", "thnx": "thanks", "tnx": "thanks",
     "tks": "thanks", "nxt": "next", "wk": "week", "bk": "book", "stor": "storno",
@@ -630,7 +630,8 @@ def _compile_more() -> None:
         (("zurueck",), r"^\s*(?:nein,?\s+|nee,?\s+|no,?\s+|nochmal\s+|bitte\s+|einmal\s+)?zurueck\b|"
                        r"[,.!]\s*zurueck\s*(?:bitte|pls|please)?\s*[.!]*\s*$|"
                        r"\bzurueck\s*[,.!]\s*(?:das|die)\s+(?:letzte|eben|gerade)\w*\b"),
-        (("das",), (r"\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b|"
+        (("das",), (r"\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|"
+                   r"\bdas\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|nicht\s+richtig)\b(?!\s+verbunden)|"
                    r"\bdas\s+(?:wollte\s+ich\s+nicht|war\s+nicht\s+(?:so\s+)?gewollt)\b|"
                    r"\bdas\s+(?:eben|gerade|grad|vorhin|letzte)\s+war\s+(?:\w+\s+)?(?:falsch|verkehrt|ein\s+fehler|ein\s+versehen)\b")),
         (("that", "my"), (r"\bthat\s+was\s+a\s+mistake\b|\bmy\s+mistake\b|\bthat\s+was\s+(?:wrong|an?\s+(?:error|accident))\b|"
@@ -762,7 +763,7 @@ def _compile_more() -> None:
                    r"\bwas\s+ich\s+(?:schreiben|tun|machen|eingeben)\s+(?:soll|muss)\b|\bwas\s+geht\s+hier\b")),
         (("what",), (r"\bwhat\s+can\s+(?:you|this(?:\s+bot|\s+thing)?|it|the\s+bot|deskbot)\s+do\b|\bwhat\s+do\s+you\s+do\b|\bwhat\s+do\s+i\s+(?:type|write|say)\b|"
                     r"\bwhat\s+can\s+i\s+(?:do\s+(?:here|with\s+you|with\s+this)|ask|say|type|write)\b|\bwhat\s+(?:should|do)\s+i\s+(?:ask|say|type|write)\b|\bwhat\s+are\s+the\s+commands\b")),
-        (("wie",), r"\bwie\s+funktioniert\b|\bwie\s+geht\s+das\b|\bwie\s+mach\s+ich\b"),
+        (("wie",), r"\bwie\s+funktioniert\b|\bwie\s+geht\s+das\b|\bwie\s+mach\s+ich\b|\bwie\s+(?:gehe\s+ich|geht\s+man)\s+vor\b"),
         (("how",), r"\bhow\s+(?:does\s+(?:this|it|booking)|do\s+i)\b|\bhow\s+do\s+i\s+use\b|\bhow\s+does\s+this\s+work\b"),
         (("keine", "keinen"), r"\bkeine\s+ahnung\b|\bkeinen\s+plan\b"),
         (("bedeuten", "bedeutet", "mean", "means"), r"\bwas\s+bedeute\w*\b|\bwhat\s+do(?:es)?\s+(?:the\s+)?\w+\s+mean\b"),

@@ -536,3 +536,13 @@ def test_booking_the_rest_later_keeps_todays_request():
 
 def test_a_free_desk_question_with_just_looking_is_availability():
     assert parse("Ist Donnerstag in Olfen noch ein Platz frei? Nur mal gucken", NOW, SPACES).intent == "availability"
+
+
+def test_a_wrong_number_is_no_undo():
+    assert parse("Sorry, das war falsch verbunden", NOW, SPACES).intent != "undo"
+    assert parse("das war falsch", NOW, SPACES).intent == "undo"
+
+
+def test_vm_is_the_morning_and_wie_gehe_ich_vor_is_help():
+    assert parse("senden do vm", NOW, SPACES).part == "morning"
+    assert parse("Hallo, mein Chef hat mir den Bot empfohlen. Wie gehe ich vor?", NOW, SPACES).intent == "help"
