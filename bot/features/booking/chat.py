@@ -243,12 +243,7 @@ def on_absence(dlg, ctx: Ctx) -> list[Reply]:
     lang = ctx.lang
     text += "\n" + t(lang, "absence_booked", days=", ".join(fmt_day(b.day, lang) for b in booked[:5])
                      + (", …" if len(booked) > 5 else ""))
-    if late:
-        text += "\n" + t(lang, "cancel_confirm_late", items=", ".join(sorted({fmt_day(b.day, lang) for b in late})),
-                         hours=dlg.booking.cancel_cutoff_hours(late[0].space.slug))
-    opts = [(t(lang, "btn_yes_cancel"), {"op": "cancel", "ids": [b.id for b in found]}),
-            (t(lang, "btn_keep"), {"op": "keep"})]
-    return [Reply(text, dlg.choices(ctx, opts))]
+    return _ask_cancel(dlg, ctx, text, found, late)
 
 
 def on_who(dlg, ctx: Ctx) -> list[Reply]:
@@ -475,6 +470,12 @@ def confirm_cancel(dlg, ctx: Ctx, found: list[BookingInfo], late: list[BookingIn
     else:
         shown = items[:10] + (["…"] if len(items) > 10 else [])
         text = t(lang, "cancel_confirm_many", n=len(items), items="\n".join("• " + x for x in shown))
+    return _ask_cancel(dlg, ctx, text, found, late)
+
+
+def _ask_cancel(dlg, ctx: Ctx, text: str, found: list[BookingInfo], late: list[BookingInfo]) -> list[Reply]:
+    """The question's tail: the no-refund note for days past the cutoff, then [Ja, stornieren] [Behalten]."""
+    lang = ctx.lang
     if late:
         text += "\n" + t(lang, "cancel_confirm_late", items=", ".join(sorted({fmt_day(b.day, lang) for b in late})),
                          hours=dlg.booking.cancel_cutoff_hours(late[0].space.slug))
