@@ -231,6 +231,14 @@ def fmt_day(d: date, lang: str) -> str:
     return format_date(d, lookup(lang, "format", "day"), locale=_locale(lang))
 
 
+def fmt_span(days, lang: str) -> str:
+    """The days a view is about: "am Di, 24.11." for one day, "vom Mo, 30.11. bis Fr, 04.12." for several."""
+    first, last = min(days), max(days)
+    if first == last:
+        return fill(lookup(lang, "format", "on_day"), {"day": fmt_day(first, lang)})
+    return fill(lookup(lang, "format", "from_to"), {"first": fmt_day(first, lang), "last": fmt_day(last, lang)})
+
+
 @lru_cache(maxsize=4096)
 def fmt_month(key: str, lang: str) -> str:
     """'2026-11' -> 'November 2026'."""

@@ -545,13 +545,12 @@ def _ics_reply(dlg, ctx: Ctx, infos: list[BookingInfo], *, cancel: bool) -> list
 def _list_scope(dlg, lang: str, it: Intent) -> str:
     """What a "meine Buchungen ..." question is about, as it reads after "Deine Buchungen": "am Fr, 27.11. in
     Coworking Senden", "im Dezember 2026"."""
-    from bot.i18n import fmt_month
+    from bot.i18n import fmt_month, fmt_span
 
     parts = []
     days = sorted(set(it.dates))
     if days:
-        parts.append(t(lang, "list_on_day", day=fmt_day(days[0], lang)) if len(days) == 1 else
-                     t(lang, "list_from_to", first=fmt_day(days[0], lang), last=fmt_day(days[-1], lang)))
+        parts.append(fmt_span(days, lang))
     elif it.month:
         parts.append(t(lang, "list_in_month", month=fmt_month(it.month, lang)))
     if it.space:

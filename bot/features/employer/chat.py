@@ -40,7 +40,7 @@ from bot.features.staff import (
     num_days,
     refusal,
 )
-from bot.i18n import Table, days_count, fmt_day, fmt_days, translator
+from bot.i18n import Table, days_count, fmt_day, fmt_days, fmt_span, translator
 from bot.router import Ctx, Router
 from bot.storage.models import (
     Booking,
@@ -171,14 +171,6 @@ def _billed_rows(s, g, employer_id: int, month: str):
     return s.execute(q).all()
 
 
-def _days_label(lang: str, days: tuple[date, ...]) -> str:
-    """"am Di, 24.11." for one day, "vom Mo, 30.11. bis Fr, 04.12." for several."""
-    first, last = min(days), max(days)
-    if first == last:
-        return tr(lang, "team_on_day", day=fmt_day(first, lang))
-    return tr(lang, "team_from_to", first=fmt_day(first, lang), last=fmt_day(last, lang))
-
-
 def team_view(dlg: Dialogue, ctx: Ctx, employer_id: int, month: str, days: tuple[date, ...] = (),
               space: str | None = None) -> list[Reply]:
     """Who of the staff booked what in `month`; with `days` (and a space slug) only those days (and that space):
@@ -209,7 +201,7 @@ def team_view(dlg: Dialogue, ctx: Ctx, employer_id: int, month: str, days: tuple
         return refusal(lang, exc)
     ml = month_label(month, lang)
     if days:
-        when = _days_label(lang, days)
+        when = fmt_span(days, lang)
         at = tr(lang, "team_at_space", town=where.town) if space and where is not None else ""
         if not per:
             return [Reply(tr(lang, "team_days_empty", employer=emp.name, when=when, where=at) + "\n"
