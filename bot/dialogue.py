@@ -282,7 +282,7 @@ class Dialogue:
             self.members.set_lang(member.id, intent.lang)
             ctx.lang = intent.lang
         replies = self.routes.answer(self, ctx, intent.intent)
-        if intent.intent in FOLLOWED and replies and ctx.intent is intent:
+        if (intent.intent in FOLLOWED or intent.intent == "book" and intent.question) and replies and ctx.intent is intent:
             ctx.about = {"intent": intent.intent, "space": intent.space, "dates": [d.isoformat() for d in intent.dates],
                          "part": intent.part, "start": intent.start, "end": intent.end}
         if member.is_new and intent.intent != "start":
@@ -561,20 +561,35 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE)
 
 
+def _fragment(it: Intent, text: str) -> bool:
+    """A bare slot with no verb ("nur vormittags", "Freitag?", "Olfen", "zu zweit") right after a question: it reads
+    with that question, as a person would read it."""
+    return (it.intent in ("availability", "book") and it.confidence < 0.95 and len(text.split()) <= 4
+            and not _QUESTION_OF_ITS_OWN.search(text))
+
+
+# words that make a short message a question or request of its own ("was ist morgen frei?", "any desks Friday?")
+_QUESTION_OF_ITS_OWN = re.compile(
+    r"\b(?:was|wer|wo|wie|wann|welche\w*|ist|sind|gibt|hat|habt|frei(?:e[nrs]?)?|platz|plätze|noch|verfügbar\w*|buch\w*|"
+    r"what|who|where|when|which|how|is|are|any|anything|free|room|space|available|book\w*|desks?)\b", re.IGNORECASE)
+
+
 def _follow_up(it: Intent, about: dict, text: str) -> None:
     """A follow-up to the last question ("und am 9.?" after "Was ist mit Lüdinghausen am 8.12.?", "nee, lieber Olfen",
     "and on Friday?"): the same question, with what the new message leaves out taken from it. A booking verb
     ("und dann buch mir Olfen") keeps the request a booking; nothing is booked on a follow-up without one."""
     from datetime import date
 
-    if not _FOLLOW_UP.match(text.strip()) or it.intent not in ("availability", "who", "book", "unknown"):
+    if it.intent not in ("availability", "who", "book", "unknown"):
+        return
+    if not _FOLLOW_UP.match(text.strip()) and not _fragment(it, text):
         return
     if it.intent == "book" and it.confidence >= 0.95:  # a booking verb: a request of its own, for the day asked about
         if not it.dates and about.get("dates"):
             it.dates = [date.fromisoformat(d) for d in about["dates"]]
             it.confidence = min(it.confidence, 0.7)  # a day taken from the last question is confirmed, not assumed
         return
-    if not (it.dates or it.space or it.part or it.start):
+    if not (it.dates or it.space or it.part or it.start or it.desks > 1):
         return  # "und sonst?": nothing to read with the last question
     if (it.space or it.space_text or not about.get("space")) and (it.dates or not about.get("dates")):
         return  # complete on its own ("dann morgen Olfen"): as it reads

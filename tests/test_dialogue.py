@@ -489,3 +489,21 @@ def test_a_question_about_a_full_space_offers_the_nearest_and_the_waitlist(chat)
     labels = [c.label for c in chat.choices("carl")]
     assert "Coesfeld buchen" in labels and any("Warteliste" in x for x in labels)
     assert "Warteliste" in chat.press("carl", "Warteliste")
+
+
+def test_cancelling_a_weekday_with_that_weekday_booked_later_asks_about_it(chat_both):
+    """"Dienstag stornieren" on a Monday with nothing tomorrow but next Tuesday booked: it said "keine Buchung
+    gefunden" and listed everything; it asks about that Tuesday (nothing is cancelled on the guess)."""
+    chat = chat_both
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "nächsten Di und Mi in Olfen")
+    chat.send("anna", "Fr Senden")
+    r = chat.send("anna", "Dienstag stornieren")
+    assert r.startswith("Am Di, 24.11. hast du nichts gebucht. Di, 01.12. Coworking Olfen stornieren?")
+    assert chat.send("anna", "meine Buchungen").count("• ") == 3  # asking changed nothing
+    chat.send("anna", "Dienstag stornieren")
+    r = chat.send("anna", "ja")
+    assert "Storniert: Di, 01.12. Coworking Olfen." in r
+    assert chat.send("anna", "meine Buchungen").count("• ") == 2
+    r = chat.send("anna", "Donnerstag stornieren")  # no Thursday at all: the list of all, as before
+    assert "Dazu habe ich keine Buchung von dir gefunden." in r and len(chat.choices("anna")) == 2

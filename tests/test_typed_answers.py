@@ -128,3 +128,54 @@ def test_a_follow_up_question_is_read_with_the_last_one(chat_both):
     chat.send("tom", "hello", lang_hint="en")
     chat.send("tom", "what about Senden on Friday?")
     assert "Free desks on Mon 30 Nov:\n• Coworking Senden" in chat.send("tom", "and on Monday?")
+
+
+def test_a_bare_slot_after_a_question_reads_with_that_question(chat_both):
+    """"nur vormittags", "Freitag", "Olfen" or "zu zweit" typed after an availability answer: the same question with
+    that slot changed (it asked the day again, or read "Freitag" as a booking without a place); nothing is booked."""
+    chat = chat_both
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "Kann ich am Donnerstag in Senden einen Platz kriegen?")
+    r = chat.send("anna", "nur vormittags")
+    assert "Freie Plätze am Do, 26.11. (vormittags)" in r and "Coworking Senden" in r and not _bookings(chat)
+    r = chat.send("anna", "Freitag")
+    assert "Freie Plätze am Fr, 27.11." in r and "Coworking Senden" in r and not _bookings(chat)
+    r = chat.send("anna", "Olfen")
+    assert "Freie Plätze am Fr, 27.11." in r and "Coworking Olfen" in r and "Senden" not in r and not _bookings(chat)
+    r = chat.send("anna", "zu zweit")
+    assert [c.label for c in chat.choices("anna")] == ["Olfen buchen (2 Plätze)"] and not _bookings(chat)
+    r = chat.press("anna", "Olfen buchen")
+    assert "Gebucht: Coworking Olfen, Fr, 27.11., vormittags, 2 Plätze" in r  # the morning asked about, kept
+
+
+def test_the_guides_follow_up_words(chat):
+    """The employee guide's words after an answer to "is … free?" (both languages), each read with that question."""
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("tom", "hello", lang_hint="en")
+    chat.send("tom", "STADTWERKE-2026")
+    for user, question, steps in (
+            ("anna", "Ist am Donnerstag in Senden noch was frei?",
+             [("nur vormittags", "Do, 26.11. (vormittags)"), ("und Freitag?", "Fr, 27.11. (vormittags)"),
+              ("Olfen", "Coworking Olfen"), ("zu zweit", "Olfen buchen (2 Plätze)")]),
+            ("tom", "Is anything free in Senden on Thursday?",
+             [("morning only", "Thu 26 Nov (morning)"), ("and Friday?", "Fri 27 Nov (morning)"),
+              ("Olfen", "Coworking Olfen"), ("for two", "Book Olfen (2 desks)")])):
+        chat.send(user, question)
+        for typed, shown in steps:
+            r = chat.send(user, typed)
+            assert shown in r + " ".join(c.label for c in chat.choices(user)), (typed, r)
+        assert not _bookings(chat, user)
+
+
+def test_a_question_of_its_own_after_a_question_is_not_narrowed(chat):
+    """"was ist morgen frei?" after a question about Olfen asks about every space, not Olfen's."""
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "Ist am Freitag in Olfen was frei?")
+    r = chat.send("anna", "was ist morgen frei?")
+    assert "Coworking Dülmen" in r and "Coworking Senden" in r
+    chat.send("tom", "hello", lang_hint="en")
+    chat.send("tom", "can I get a desk in senden on thursday?")
+    r = chat.send("tom", "morning only")
+    assert "Free desks on Thu 26 Nov (morning)" in r and "Senden" in r
+    r = chat.send("tom", "any desks free tomorrow?")
+    assert "Coworking Dülmen" in r and "Coworking Olfen" in r

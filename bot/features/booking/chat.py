@@ -445,6 +445,18 @@ def on_cancel(dlg, ctx: Ctx) -> list[Reply]:
         return cancel_menu(dlg, ctx)
     found, late = dlg.booking.cancel_preview(ctx.member.id, days=it.dates or None, space_slug=it.space)
     if not found:
+        other = _same_weekday(dlg, ctx, it)
+        if other:  # "Dienstag stornieren" with nothing on the coming Tuesday, but the one after booked: that one?
+            lang = ctx.lang
+            head = t(lang, "cancel_none_on_day", day=fmt_day(it.dates[0], lang))
+            if len(other) == 1:
+                found, late = dlg.booking.cancel_preview(ctx.member.id, booking_ids=dlg.booking.group_ids(other[0]))
+                replies = confirm_cancel(dlg, ctx, found, late)
+                replies[0].text = head + " " + replies[0].text
+                return replies
+            opts = [(t(lang, "cancel_button", day=fmt_day(b.day, lang), space=b.space.town),
+                     {"op": "cancel_ask", "ids": dlg.booking.group_ids(b)}) for b in other]
+            return [Reply(head + " " + t(lang, "choose_cancel"), dlg.choices(ctx, opts, per_row=1))]
         replies = [Reply(t(ctx.lang, "nothing_to_cancel"))]
         menu = cancel_menu(dlg, ctx)
         if menu and menu[0].choices:
@@ -455,6 +467,18 @@ def on_cancel(dlg, ctx: Ctx) -> list[Reply]:
         return confirm_cancel(dlg, ctx, found, late)
     res = dlg.booking.cancel(ctx.member.id, booking_ids=[b.id for b in found])
     return [cancelled_reply(dlg, ctx, res)]
+
+
+def _same_weekday(dlg, ctx: Ctx, it: Intent) -> list[BookingInfo]:
+    """Own bookings of the following three weeks on the weekday of the one day named (and at the place named)."""
+    from datetime import timedelta
+
+    if len(it.dates) != 1:
+        return []
+    day = it.dates[0]
+    return [b for b in dlg.booking.my_bookings(ctx.member.id)
+            if b.seat == 0 and b.day.weekday() == day.weekday() and day < b.day <= day + timedelta(days=21)
+            and (not it.space or b.space.slug == it.space)][:3]
 
 
 def confirm_cancel(dlg, ctx: Ctx, found: list[BookingInfo], late: list[BookingInfo]) -> list[Reply]:
@@ -669,6 +693,13 @@ def region_facts(dlg, ctx: Ctx, topic: str, day: date) -> list[Reply]:
     return [Reply("\n".join([head] + [t(lang, "facts_line", value=k, towns=", ".join(v)) for k, v in groups.items()]))]
 
 
+def _book_label(lang: str, town: str, desks: int) -> str:
+    """An availability answer's button: "Olfen buchen", for a team "Olfen buchen (3 Plätze)"."""
+    if desks > 1:
+        return t.n(lang, "book_button_desks", desks, space=town, n=desks)
+    return t(lang, "book_button", space=town)
+
+
 def near_reply(dlg, ctx: Ctx, day: date, slug: str, part, start, end, desks: int = 1) -> list[Reply]:
     """"morgen irgendwo in der Nähe von Nottuln": the spaces of that region by distance from it, with their free desks;
     buttons book the nearest ones with room (asked, not booked)."""
@@ -688,7 +719,7 @@ def near_reply(dlg, ctx: Ctx, day: date, slug: str, part, start, end, desks: int
         lines.append(t(lang, "avail_near_closed" if a.closed else "avail_near_line", space=a.space.name, km=f"{km:.0f}",
                        free=a.free, total=a.total))
     request = {"op": "book", "dates": [day.isoformat()], "part": part, "start": start, "end": end, "desks": max(desks, 1)}
-    opts = [(t(lang, "book_button", space=a.space.town), dict(request, space=a.space.slug))
+    opts = [(_book_label(lang, a.space.town, desks), dict(request, space=a.space.slug))
             for a in near[:6] if not a.closed and a.free >= max(desks, 1)][:4]
     return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=2))]
 
@@ -715,7 +746,7 @@ def days_availability_reply(dlg, ctx: Ctx, days: list[date], space: str, part, s
         return [Reply(text)]
     request = {"op": "book", "space": space, "dates": [d.isoformat() for d in bookable], "part": part, "start": start,
                "end": end, "desks": desks}
-    label = t(lang, "book_button", space=town) if len(bookable) == 1 else \
+    label = _book_label(lang, town, desks) if len(bookable) == 1 else \
         t.n(lang, "book_days_button", len(bookable), space=town, n=len(bookable))
     return [Reply(text, dlg.choices(ctx, [(label, request)]))]
 
@@ -763,7 +794,7 @@ def availability_reply(dlg, ctx, day, space, part, start, end, desks: int = 1) -
     request = {"op": "book", "dates": [day.isoformat()], "part": part, "start": start, "end": end, "desks": max(desks, 1)}
     recent = usual_spaces(dlg, ctx)
     free.sort(key=lambda a: (a.space.slug not in recent, -a.free))
-    opts = [(t(lang, "book_button", space=a.space.town), dict(request, space=a.space.slug)) for a in free[:4]]
+    opts = [(_book_label(lang, a.space.town, desks), dict(request, space=a.space.slug)) for a in free[:4]]
     return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=2))]
 
 
