@@ -341,7 +341,7 @@ def _compile_regexes() -> None:
     _RANGE_GAP = _R(r"^\s*(?:-|bis(?:\s+(?:zum|einschliesslich|inkl\.?))?|to|until|till|through|thru|through\s+to)\s*"
                     rf"(?:(?:{_WD_LONG}|{_WD_SHORT})\.?,?\s*(?:den\s+|the\s+)?)?$")  # "Mo 7.12. bis Fr 11.12."
     _LABEL_GAP = _R(r"^[\s,(]*(?:den|der|dem|the)?[\s,(]*$")
-    _LIST_GAP = _R(r"^\s*(?:,|und|and|\+|/|&|-|oder|or|bis|to)?\s*$")
+    _LIST_GAP = _R(r"^\s*(?:,|und|u|and|n|\+|/|&|-|oder|or|bis|to)?\s*$")
     _compile_more()
     _compile_phrasings()
     _compile_round3()
@@ -352,7 +352,8 @@ _ABBREV = {
     "vorm": "vormittags", "vormitt": "vormittags", "vm": "vormittags", "nachm": "nachmittags", "nachmitt": "nachmittags",
     "nae": "naechste", "naechst": "naechste", "uebern": "uebermorgen", "ganzt": "ganztags", "angek": "angekommen",
     "kont": "kontingent", "canc": "cancel", "ppl": "people", "dnk": "danke", "thnx": "thanks", "tnx": "thanks",
-    "tks": "thanks", "nxt": "next", "wk": "week", "bk": "book", "stor": "storno",
+    "tks": "thanks", "nxt": "next", "wk": "week", "bk": "book", "stor": "storno", "jez": "jetzt", "jetz": "jetzt",
+    "jz": "jetzt", "grad": "gerade",
 }
 _MONTH_GATE = set(_MONTHS) | {"monat", "month"}
 _DOCH_AFTER = re.compile(r"[,;:.]\s*(?:also|dann|so|then)\s+(?:(?:nach|in|ins)\s+)?doch\s+(?:(?:nach|in|ins|to)\s+)?"
@@ -413,7 +414,9 @@ def _compile_phrasings() -> None:
     _LANG_REPLY = _R(r"\b(?:auf|in)\s+(?:englisch|english|deutsch|german)\s+(?:\w+\s+){0,2}?(?:antworten|antwortest|antworte|"
                      r"schreiben|schreibst|reden|sprechen|sprichst|kommunizieren|weiter(?:machen)?)\b|"
                      r"\b(?:answer|reply|respond|write|talk|speak|continue)\s+(?:\w+\s+){0,2}?in\s+(?:english|german)\b|"
-                     r"\b(?:english|englisch|german|deutsch)\s+(?:please|bitte)\b")
+                     r"\b(?:english|englisch|german|deutsch)\s+(?:please|bitte)\b|"
+                     r"\b(?:talk|speak|write|chat)\s+(?:in\s+)?(?:english|german)\s+(?:with|to)\s+(?:me|us)\b|"
+                     r"\bmit\s+(?:mir|uns)\s+(?:auf\s+|in\s+)?(?:englisch|deutsch)\s+(?:reden|sprechen|schreiben|chatten)\b")
     _BEFORE_BOOK = _R(r"\b(?:bevor|ehe|before)\s+(?:ich|wir|i|we)\s+(?:\w+\s+){0,3}?(?:buche|buchen|book|reserviere|reserve)\b")
     _NOTIFY = _R(r"\b(?:jeden|jede|jedes|every|each|taeglich|daily|abends|morgens|staendig|dauernd|immer)\s+(?:\w+\s+){0,3}?"
                  r"(?:nachricht|nachrichten|message|messages|ping|pings|benachrichtigung\w*|notification\w*|push\w*|mails?)\b|"
@@ -2061,7 +2064,9 @@ class _Parser:
                 after = s[mm.end():].lstrip()
                 pv = before.split()[-1] if before else ""
                 nx = after.split()[0].strip("?!.,") if after else ""
-                if tok == "do" and (pv in _DO_BEFORE or nx in _DO_AFTER or it.lang == "en" and not mm.group("dot") and nx
+                listed = pv == "u" and len(before.split()) > 1 and before.split()[-2].strip(",.") in _WEEKDAYS \
+                    and before.split()[-2] != "do"  # "di u do"
+                if tok == "do" and not listed and (pv in _DO_BEFORE or nx in _DO_AFTER or it.lang == "en" and not mm.group("dot") and nx
                                     and pv not in _DO_DE_BEFORE and nx not in _DO_OK_NEXT and not nx[0].isdigit()
                                     and nx not in self.space_words and nx[:2] not in _WD_PREFIX):
                     return mm.group()
@@ -2272,6 +2277,14 @@ class _Parser:
             w = _HALFDAY.sub(_blank, w)
         am = _PART_AM.search(w) if not tokset.isdisjoint(_AM_WORDS) else None
         pm = _PART_PM.search(w) if not tokset.isdisjoint(_PM_WORDS) else None
+        if am and pm and part is None:  # "vormittags ..., nachmittags hab ich einen Arzttermin": the half that is free
+            busy_am, busy_pm = _busy_half(w, _PART_AM), _busy_half(w, _PART_PM)
+            if busy_pm and not busy_am:
+                pm = None
+                w = _PART_PM.sub(_blank, w)
+            elif busy_am and not busy_pm:
+                am = None
+                w = _PART_AM.sub(_blank, w)
         if am:
             w = _PART_AM.sub(_blank, w)
         if pm:
@@ -2688,7 +2701,8 @@ class _Parser:
                 return "cancel", 0.85, "undo"
             return "undo", 0.95, None
         if (ts & _K_THANKS or len(toks) <= 4 and _PRAISE.search(s) or ("geholfen" in s or "help" in s or "hilfreich" in s) and _HELPED.search(s)
-             and ts.isdisjoint(_K_NEG)) and len(toks) <= 8 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
+             and ts.isdisjoint(_K_NEG)) and (len(toks) <= 8 or ts & _K_THANKS and len(toks) <= 12 and _KIND.search(s)) \
+                and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s) \
                 or ts & {"liste", "list"} and _ONLIST.search(s) \
@@ -2772,7 +2786,8 @@ class _Parser:
         me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich", "bin", "komme", "schaffe",
                         "hab", "habe", "muss", "i'm", "im", "i'll", "ill", "we", "wir"})
         kw_cancel = ts & _K_CANCEL
-        if kw_cancel and topic and not me and kw_cancel <= _CANCEL_PART:  # "The bus to Olfen was cancelled"
+        if kw_cancel and topic and (not me or _THING_SUBJ.search(s)) and kw_cancel <= _CANCEL_PART:
+            # "The bus to Olfen was cancelled", "my bus to Lüdinghausen yesterday was cancelled"
             kw_cancel = set()
         cant = bool(it.dates and ts & _K_NEG and ts & {"kann", "can", "koennen"} and ts & {"ich", "i", "wir", "we"}
                     and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see", "check"}))
@@ -2800,7 +2815,8 @@ class _Parser:
             return "smalltalk", 0.7, "book"  # "Friday Olfen would have been nice", "Eigentlich wollte ich ..., aber"
         if absence and ts.isdisjoint(_SENDER) and (_THIRD.match(s) or name_after(_NAME_SUBJ)):
             return "smalltalk", 0.65, "absence"  # "Anna ist morgen krank": someone else's absence, not the sender's
-        if absence and not strong_cancel:
+        if absence and (not strong_cancel or not kw_cancel and _NO_NEED.search(s)):
+            # "Dienstag bin ich auf Fortbildung, da brauch ich keinen Platz": the absence (it asks about booked days)
             return "absence", 0.85, "cancel"
         if cancel and not (q and ts & {"wie", "how"} and not it.dates):
             return "cancel", 0.9, None
@@ -3192,6 +3208,34 @@ def gate(intent: str, conf: float, p: list[float], classes: list[str], has_day_o
     return intent, conf, (choice if choice != "unknown" else None)
 
 
+_KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlich|nett|lieb|hilfreich|kind|helpful|nice|"
+                   r"lovely|sweet)\b(?:\s+(?:von\s+(?:ihnen|dir|euch)|of\s+you))?\W*$")  # "..., das ist sehr freundlich von Ihnen."
+# a thing as the subject of a cancel word ("my bus ... was cancelled", "mein Zug ist ausgefallen")
+_THING_SUBJ = re.compile(r"\b(?:my|mein|meine|our|unser|unsere|the|der|die|das)\s+(?:\w+\s+)?(?:bus|busse|zug|train|bahn|"
+                         r"flight|flug|meeting|termin|spiel|game|match|training|konzert|concert|class|kurs|appointment|"
+                         r"lesson|shift|schicht|veranstaltung|event)\b")
+_NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+|we\s+)?(?:dann\s+|da\s+)?(?:keinen|kein|keine|no)\b|"
+                      r"\b(?:don'?t|do\s+not|won'?t)\s+need\b")
+# what makes a half of the day the one the user cannot come: an appointment or being busy in the same clause
+_BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appointment\w*|meeting\w*|besprechung\w*|"
+                   r"busy|beschaeftigt|keine\s+zeit|no\s+time|not\s+free|nicht\s+(?:da|frei|kann|koennen)|kann\s+ich\s+nicht|"
+                   r"can'?t|cannot|kita|schule|school|abholen|pick\s+up|call|telko|verabredet|weg)\b")
+_CLAUSE_EDGE = re.compile(r"[,.;!?]|\b(?:aber|but|da|weil|because|denn|und|and)\b")
+
+
+def _busy_half(w: str, pattern: re.Pattern) -> bool:
+    """Is every mention of this half of the day in a clause that says the user is busy then?"""
+    hits = list(pattern.finditer(w))
+    if not hits:
+        return False
+    for mm in hits:
+        left = max([e.end() for e in _CLAUSE_EDGE.finditer(w, 0, mm.start())], default=0)
+        nxt = _CLAUSE_EDGE.search(w, mm.end())
+        if not _BUSY.search(w[left:nxt.start() if nxt else len(w)]):
+            return False
+    return True
+
+
 @lru_cache(maxsize=16)
 def _parser_for(spaces: tuple[SpaceRef, ...]) -> _Parser:
     return _Parser(spaces)
@@ -3202,9 +3246,52 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     sp = spaces if isinstance(spaces, tuple) else tuple(spaces)
     parser = _parser_for(sp)
     it = parser.parse(text, now)
+    if it.intent in ("book", "smalltalk", "unknown") and text and "?" not in text:
+        fixed = _corrected(parser, text, now, it)
+        if fixed is not None:
+            return fixed
     if (it.intent in _AROUND_A_REQUEST or it.intent == "book") and text and _SENTENCE_END.search(text):
         return _request_sentence(parser, text, now, it) or it
     return it
+
+
+# A correction inside the message ("morgen Dülmen, nee doch Senden", "Senden tomorrow, no wait, Dülmen", "Fr Ascheberg.
+# ach nee, Do."): what follows the last correction replaces the same kind of slot before it (place, days, part, time).
+_CORRECTION = re.compile(
+    r"(?:^|(?<=[\s,.;:!(-]))(?:"
+    r"(?:(?:ach|oh|äh|aeh|ähm|aehm|hm+)\s*,?\s*)?(?:nee|ne|nö|noe|nein|no|nope)\s*[,.!]?\s*"
+    r"(?:doch|warte|wait|lieber|besser|eher|sorry|i\s+mean|ich\s+mein\w*|actually|rather|make\s+(?:it|that))\b"
+    r"|(?:ach|oh)\s*,?\s*(?:nee|ne|nö|noe|no)\b"
+    r"|(?:sorry|pardon|korrektur|correction)\s*[,:]?\s*(?:i\s+mean|ich\s+mein\w*)\b"
+    r"|(?:korrektur|correction)\s*:"
+    r"|oder\s+doch(?:\s+lieber)?\b|make\s+that\b)\s*[,.:!]?", re.IGNORECASE)
+
+
+def _corrected(parser: _Parser, text: str, now: datetime, whole: Intent) -> Intent | None:
+    marks = [m for m in _CORRECTION.finditer(text) if m.start() > 0]
+    if not marks:
+        return None
+    head, tail = text[:marks[-1].start()], text[marks[-1].end():]
+    if not tail.strip() or not head.strip():
+        return None
+    before, after = parser.parse(head, now), parser.parse(tail, now)
+    if after.intent not in ("book", "unknown") or before.intent != "book" or not (before.dates or before.space):
+        return None
+    if not (after.dates or after.space or after.part or after.start or after.end):
+        return None  # "morgen Dülmen, nee doch nicht": no new slot (taken back, as the whole reads)
+    out = before
+    if after.space:
+        out.space, out.space_fuzzy, out.space_guess, out.space_text = (after.space, after.space_fuzzy, after.space_guess,
+                                                                       after.space_text)
+    if after.dates:
+        out.dates = after.dates
+    if after.part or after.start or after.end:
+        out.part, out.start, out.end = after.part, after.start, after.end
+    if after.desks > 1:
+        out.desks = after.desks
+    out.intent = "book"
+    out.confidence = min(max(whole.confidence, before.confidence, 0.8), 0.85)
+    return out
 
 
 # A request in one sentence of several, the rest greeting, story or a side question ("Hallo zusammen, bin neu hier

@@ -546,3 +546,50 @@ def test_a_wrong_number_is_no_undo():
 def test_vm_is_the_morning_and_wie_gehe_ich_vor_is_help():
     assert parse("senden do vm", NOW, SPACES).part == "morning"
     assert parse("Hallo, mein Chef hat mir den Bot empfohlen. Wie gehe ich vor?", NOW, SPACES).intent == "help"
+
+
+@pytest.mark.parametrize("text, space, days", [
+    ("übermorgen Olfen, nee doch lieber Havixbeck", "havixbeck", ["2026-11-25"]),
+    ("Thursday Nottuln, no wait, Billerbeck", "billerbeck", ["2026-11-26"]),
+    ("Mi Senden. ach nee, Do.", "senden", ["2026-11-26"]),
+    ("morgen Coesfeld, korrektur: Freitag", "coesfeld", ["2026-11-27"]),
+    ("Friday Olfen, make that Thursday", "olfen", ["2026-11-26"]),
+])
+def test_a_correction_inside_the_message_replaces_what_it_names(text, space, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.space, [d.isoformat() for d in it.dates]) == ("book", space, days)
+
+
+def test_a_correction_that_takes_back_books_nothing():
+    assert parse("morgen Olfen, ach nee, doch nicht", NOW, SPACES).intent != "book"
+
+
+@pytest.mark.parametrize("text, part", [
+    ("Freitag Senden vormittags, nachmittags hab ich einen Termin beim Zahnarzt", "morning"),
+    ("Do in Olfen bitte nur nachmittags, vormittags bin ich beim Arzt", "afternoon"),
+    ("Tuesday Dülmen in the afternoon, the morning I have a meeting at school", "afternoon"),
+    ("morgen Nottuln vormittags und nachmittags", "full"),
+    ("morgen Havixbeck vormittags, nachmittags hab ich auch Zeit", "full"),
+])
+def test_the_half_of_the_day_the_user_is_busy_is_not_booked(text, part):
+    assert parse(text, NOW, SPACES).part == part
+
+
+def test_u_and_n_join_weekdays():
+    assert [d.isoformat() for d in parse("nächste woche mo u do senden", NOW, SPACES).dates] == ["2026-11-30", "2026-12-03"]
+    assert [d.isoformat() for d in parse("di u mi olfen", NOW, SPACES).dates] == ["2026-11-24", "2026-11-25"]
+    assert parse("what do u do on friday", NOW, SPACES).dates == [parse("friday", NOW, SPACES).dates[0]]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("bin jetz in olfen", "checkin"), ("bin grad in senden", "checkin"),
+    ("Herzlichen Dank, das ist wirklich sehr nett von Ihnen!", "thanks"),
+    ("Thank you so much, that was really helpful of you", "thanks"),
+    ("Could you speak English with me? My German is bad", "language"),
+    ("kannst du mit mir deutsch reden", "language"),
+    ("our train to Coesfeld on Friday got cancelled again", "smalltalk"),
+    ("Am Mittwoch bin ich auf Dienstreise, da brauch ich keinen Platz", "absence"),
+    ("Monday I'm on a business trip so I don't need a desk", "absence"),
+])
+def test_more_everyday_phrasings(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
