@@ -353,7 +353,7 @@ _ABBREV = {
     "nae": "naechste", "naechst": "naechste", "uebern": "uebermorgen", "ganzt": "ganztags", "angek": "angekommen",
     "kont": "kontingent", "canc": "cancel", "ppl": "people", "dnk": "danke", "thnx": "thanks", "tnx": "thanks",
     "tks": "thanks", "nxt": "next", "wk": "week", "bk": "book", "stor": "storno", "jez": "jetzt", "jetz": "jetzt",
-    "jz": "jetzt", "grad": "gerade",
+    "jz": "jetzt", "grad": "gerade", "vorige": "letzte", "vorigen": "letzten", "voriger": "letzter", "voriges": "letztes",
 }
 _MONTH_GATE = set(_MONTHS) | {"monat", "month"}
 _DOCH_AFTER = re.compile(r"[,;:.]\s*(?:also|dann|so|then)\s+(?:(?:nach|in|ins)\s+)?doch\s+(?:(?:nach|in|ins|to)\s+)?"
@@ -2718,7 +2718,7 @@ class _Parser:
         if contish and ts & _K_PRICE and (it.space or ts & {"ohne", "without"}):
             it.topic = "price"
             return "availability", 0.85, None  # "Was zahlt man in Rosendahl ohne Kontingent?"
-        if contish and ts.isdisjoint(me_words) and _OUR_CONT.search(s):
+        if contish and (ts.isdisjoint(me_words) and _OUR_CONT.search(s) or _OUR_FIRM.search(s)):
             return "company_contingent", 0.85, "contingent"  # "Als Admin: wie steht unser Gesamtkontingent?"
         if company and ts & {"buchungen", "bookings", "reservierungen"} and ts.isdisjoint(me_words) \
                 and not (it.space and it.dates) and not contish:
@@ -2790,7 +2790,8 @@ class _Parser:
             # "The bus to Olfen was cancelled", "my bus to Lüdinghausen yesterday was cancelled"
             kw_cancel = set()
         cant = bool(it.dates and ts & _K_NEG and ts & {"kann", "can", "koennen"} and ts & {"ich", "i", "wir", "we"}
-                    and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see", "check"}))
+                    and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see", "check", "remember",
+                                                  "recall", "erinnern", "sagen", "say", "tell", "sure"}))
         if cphrase and has_book and not kw_cancel and not weak_cancel and _THING_FALLS.search(s):
             cphrase = False  # "mein Zug fällt ständig aus ... Reserviert mir bitte Freitag Dülmen": the train
         cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic) and not _DAY_SUBJ.search(s)
@@ -3215,7 +3216,8 @@ _THING_SUBJ = re.compile(r"\b(?:my|mein|meine|our|unser|unsere|the|der|die|das)\
                          r"flight|flug|meeting|termin|spiel|game|match|training|konzert|concert|class|kurs|appointment|"
                          r"lesson|shift|schicht|veranstaltung|event)\b")
 _NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+|we\s+)?(?:dann\s+|da\s+)?(?:keinen|kein|keine|no)\b|"
-                      r"\b(?:don'?t|do\s+not|won'?t)\s+need\b")
+                      r"\bkein\w*\s+(?:\w+\s+)?(?:brauch\w*|benoetig\w*)\b|"
+                      r"\b(?:don'?t|do\s+not|won'?t|will\s+not)\s+(?:be\s+)?need(?:ing)?\b|\bno\s+need\s+for\b")
 # what makes a half of the day the one the user cannot come: an appointment or being busy in the same clause
 _BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appointment\w*|meeting\w*|besprechung\w*|"
                    r"busy|beschaeftigt|keine\s+zeit|no\s+time|not\s+free|nicht\s+(?:da|frei|kann|koennen)|kann\s+ich\s+nicht|"
@@ -3246,13 +3248,48 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     sp = spaces if isinstance(spaces, tuple) else tuple(spaces)
     parser = _parser_for(sp)
     it = parser.parse(text, now)
-    if it.intent in ("book", "smalltalk", "unknown") and text and "?" not in text:
+    if it.intent == "absence" and len(it.dates) == 1 and it.dates[0] > now.date() and _UNTIL_ONLY.search(text) \
+            and not _FROM_WORD.search(text):  # "Krankgeschrieben bis Mittwoch": from today
+        today = now.date()
+        it.dates = [today + timedelta(days=k) for k in range((it.dates[0] - today).days + 1)
+                    if (today + timedelta(days=k)).weekday() < 5 or k == (it.dates[0] - today).days]
+    if it.intent in ("book", "smalltalk", "unknown", "cancel") and text and "?" not in text:
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:
             return fixed
     if (it.intent in _AROUND_A_REQUEST or it.intent == "book") and text and _SENTENCE_END.search(text):
-        return _request_sentence(parser, text, now, it) or it
+        res = _request_sentence(parser, text, now, it) or it
+        if res.intent == "book" and res.space and _ALSO.search(text):
+            _add_days_too(parser, text, now, res)
+        return res
     return it
+
+
+# "Donnerstag Nottuln. Ach und Freitag auch, gleicher Ort.", "Thursday in Olfen please. Oh and Friday too, same place."
+_ALSO = re.compile(r"\b(?:auch|ebenfalls|too|as\s+well|also)\b", re.IGNORECASE)
+_ALSO_SENTENCE = re.compile(r"^\W*(?:(?:ach|oh|und|and|plus|also)\b\W*)+", re.IGNORECASE)
+
+
+def _add_days_too(parser: _Parser, text: str, now: datetime, it: Intent) -> bool:
+    added = False
+    for part in _sentences(text)[1:]:
+        if not _ALSO_SENTENCE.match(part) or not _ALSO.search(part):
+            continue
+        if any(parser.space_keys.get(_fold_word(w), it.space) != it.space for w in re.findall(r"\w+", part)):
+            continue  # "Und Freitag auch Senden": another place, another request
+        more = parser.parse(part, now)
+        if more.dates and more.intent in ("book", "unknown", "smalltalk") and min(more.dates) >= now.date() \
+                and not set(more.dates) <= set(it.dates):
+            it.dates = sorted(set(it.dates) | set(more.dates))
+            added = True
+    return added
+
+
+# "our company contingent", "unserem Unternehmen": the employer's view, even from an "I" ("I'm the office manager")
+_OUR_FIRM = re.compile(r"\b(?:our|unser\w*)\s+(?:company|firm|firma|unternehmen\w*|betrieb\w*|organisation|organization|"
+                       r"abteilung|department)\b")
+_UNTIL_ONLY = re.compile(r"\b(?:bis|until|till|through|thru)\b", re.IGNORECASE)
+_FROM_WORD = re.compile(r"\b(?:ab|von|vom|from|starting|zwischen|between|nach|after|am|on)\b", re.IGNORECASE)
 
 
 # A correction inside the message ("morgen Dülmen, nee doch Senden", "Senden tomorrow, no wait, Dülmen", "Fr Ascheberg.
@@ -3261,13 +3298,22 @@ _CORRECTION = re.compile(
     r"(?:^|(?<=[\s,.;:!(-]))(?:"
     r"(?:(?:ach|oh|äh|aeh|ähm|aehm|hm+)\s*,?\s*)?(?:nee|ne|nö|noe|nein|no|nope)\s*[,.!]?\s*"
     r"(?:doch|warte|wait|lieber|besser|eher|sorry|i\s+mean|ich\s+mein\w*|actually|rather|make\s+(?:it|that))\b"
-    r"|(?:ach|oh)\s*,?\s*(?:nee|ne|nö|noe|no)\b"
+    r"|(?:ach|oh|oder|or|actually)\s*,?\s*(?:nee|ne|nö|noe|no|nein)\b"
+    r"|(?:actually\s+)?scratch\s+that\b(?:\s*,?\s*make\s+it\b)?|hab\s+mich\s+vertan\b|i\s+made\s+a\s+mistake\b"
     r"|(?:sorry|pardon|korrektur|correction)\s*[,:]?\s*(?:i\s+mean|ich\s+mein\w*)\b"
     r"|(?:korrektur|correction)\s*:"
-    r"|oder\s+doch(?:\s+lieber)?\b|make\s+that\b)\s*[,.:!]?", re.IGNORECASE)
+    r"|oder\s+doch(?:\s+lieber)?\b|make\s+that\b)\s*[,.:!–—-]*", re.IGNORECASE)
+
+
+_LEAD_CORRECTION = re.compile(r"^\W*(?:sorry\s*,?\s*)?(?:hab(?:e)?\s+mich\s+vertan|ich\s+hab\s+mich\s+vertan|korrektur|correction|"
+                              r"i\s+made\s+a\s+mistake|my\s+mistake|my\s+bad)\b\s*[,.:!–—-]*", re.IGNORECASE)
 
 
 def _corrected(parser: _Parser, text: str, now: datetime, whole: Intent) -> Intent | None:
+    lead = _LEAD_CORRECTION.match(text)
+    if lead and whole.intent in ("smalltalk", "unknown"):  # "hab mich vertan, nicht Ascheberg sondern Nordkirchen, morgen"
+        rest = parser.parse(text[lead.end():], now)
+        return rest if rest.intent == "book" and (rest.dates or rest.space) else None
     marks = [m for m in _CORRECTION.finditer(text) if m.start() > 0]
     if not marks:
         return None
@@ -3333,8 +3379,14 @@ def _request_sentence(parser: _Parser, text: str, now: datetime, whole: Intent) 
         return None
     found = None
     others = []
+    readings = [parser.parse(part, now) for part in parts]
+    if whole.intent == "book" and all(r.intent == "smalltalk" for r in readings):
+        # "Kennt jemand nen guten Italiener in Nordkirchen? Wollen Freitag ... essen gehen": chit-chat in each sentence;
+        # the place of one and the day of the other make no request
+        whole.intent, whole.confidence, whole.alternative = "smalltalk", 0.6, "book"
+        return whole
     for i, part in enumerate(parts):
-        it = parser.parse(part, now)
+        it = readings[i]
         if it.intent == "book" and it.confidence >= CONFIDENT and (it.dates or it.space):
             if found is not None:
                 return None  # two requests in one message: the whole message's reading stands

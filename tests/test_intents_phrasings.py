@@ -593,3 +593,49 @@ def test_u_and_n_join_weekdays():
 ])
 def test_more_everyday_phrasings(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, space, days", [
+    ("Freitag Senden, oder nee – Donnerstag. Senden bleibt.", "senden", ["2026-11-26"]),
+    ("Wednesday Olfen - actually scratch that, make it Nottuln. Same day.", "nottuln", ["2026-11-25"]),
+    ("my bad, thursday coesfeld not dülmen", "coesfeld", ["2026-11-26"]),
+])
+def test_more_corrections(text, space, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.space, [d.isoformat() for d in it.dates]) == ("book", space, days)
+
+
+@pytest.mark.parametrize("text, days", [
+    ("Mittwoch Senden. Und Donnerstag auch, gleicher Ort.", ["2026-11-25", "2026-11-26"]),
+    ("Tuesday in Dülmen please. Oh and Wednesday too, same place.", ["2026-11-24", "2026-11-25"]),
+])
+def test_a_day_added_in_a_second_sentence(text, days):
+    assert [d.isoformat() for d in parse(text, NOW, SPACES).dates] == days
+
+
+@pytest.mark.parametrize("text, days", [
+    ("krankgeschrieben bis Donnerstag", ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26"]),
+    ("out sick until Tuesday", ["2026-11-23", "2026-11-24"]),
+])
+def test_an_absence_until_a_day_starts_today(text, days):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "absence" and [d.isoformat() for d in it.dates] == days
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("vorige Woche Mittwoch Olfen nachtragen bitte", "past_day"),
+    ("I'm the HR lead here. How many days does our company have left this month?", "company_contingent"),
+    ("Als Teamleitung frage ich: wie viele Tage hat unser Unternehmen noch?", "company_contingent"),
+    ("Bin heute krank, werde keinen Platz brauchen", "absence"),
+    ("Off sick tomorrow, won't be needing my desk", "absence"),
+    ("Do I have anything booked on Friday? Can't remember", "list"),
+])
+def test_and_more_everyday_phrasings(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+def test_chit_chat_in_each_sentence_makes_no_request_across_them():
+    """The place of one chatty sentence and the day of another are no booking."""
+    it = parse("Kennt ihr ein nettes Café in Billerbeck? Wollen Samstag nach dem Markt Kuchen essen", NOW, SPACES)
+    assert it.intent == "smalltalk"
+    assert parse("Morgen brauch ich was. In Olfen bitte.", NOW, SPACES).intent == "book"

@@ -1,5 +1,5 @@
 """Issue 13's first target end to end: a message that is not a booking request books nothing. Every non-booking line
-of the writers' dev sets (blind3, blind5, blind6) and every third of the project corpus goes through the real
+of the writers' dev sets (blind3, blind5, blind6, blind7a, blind7b) and every third of the project corpus goes through the real
 Dialogue, from a fresh employee of a company with a contingent, and the store's active bookings are counted before and
 after each one (the parser's "confident booking" is one step; the handlers, buttons and follow-ups are the others)."""
 
@@ -14,7 +14,7 @@ from bot.domain import IncomingMessage
 from bot.storage.models import Booking
 
 CORPUS = Path(__file__).parent / "corpus"
-FILES = ("blind3_dev.jsonl", "blind5_dev.jsonl", "blind6_dev.jsonl")
+FILES = ("blind3_dev.jsonl", "blind5_dev.jsonl", "blind6_dev.jsonl", "blind7a_dev.jsonl", "blind7b_dev.jsonl")
 
 
 def _lines() -> list[dict]:
