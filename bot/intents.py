@@ -354,6 +354,9 @@ _ABBREV = {
     "kont": "kontingent", "canc": "cancel", "ppl": "people", "dnk": "danke", "thnx": "thanks", "tnx": "thanks",
     "tks": "thanks", "nxt": "next", "wk": "week", "bk": "book", "stor": "storno", "jez": "jetzt", "jetz": "jetzt",
     "jz": "jetzt", "grad": "gerade", "vorige": "letzte", "vorigen": "letzten", "voriger": "letzter", "voriges": "letztes",
+    # Münsterland Platt: "wat kost dat", "för Friedag"
+    "wat": "was", "dat": "das", "kost": "kostet", "maandag": "montag", "dingsdag": "dienstag", "middeweeken": "mittwoch",
+    "donnerdag": "donnerstag", "friedag": "freitag",
 }
 _MONTH_GATE = set(_MONTHS) | {"monat", "month"}
 _DOCH_AFTER = re.compile(r"[,;:.]\s*(?:also|dann|so|then)\s+(?:(?:nach|in|ins)\s+)?doch\s+(?:(?:nach|in|ins|to)\s+)?"
@@ -2064,6 +2067,9 @@ class _Parser:
                 after = s[mm.end():].lstrip()
                 pv = before.split()[-1] if before else ""
                 nx = after.split()[0].strip("?!.,") if after else ""
+                if tok == "mi" and (pv in ("ihr", "du", "sie", "kannst", "koennt", "koennen", "gebt", "gib", "mach")
+                                    or nx in ("foer", "och", "een", "wat")):
+                    return mm.group()  # Platt "mi" = mir: "wenn ihr mi för Friedag ..."
                 listed = pv == "u" and len(before.split()) > 1 and before.split()[-2].strip(",.") in _WEEKDAYS \
                     and before.split()[-2] != "do"  # "di u do"
                 if tok == "do" and not listed and (pv in _DO_BEFORE or nx in _DO_AFTER or it.lang == "en" and not mm.group("dot") and nx

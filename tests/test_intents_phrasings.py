@@ -639,3 +639,11 @@ def test_chit_chat_in_each_sentence_makes_no_request_across_them():
     it = parse("Kennt ihr ein nettes Café in Billerbeck? Wollen Samstag nach dem Markt Kuchen essen", NOW, SPACES)
     assert it.intent == "smalltalk"
     assert parse("Morgen brauch ich was. In Olfen bitte.", NOW, SPACES).intent == "book"
+
+
+def test_muensterland_platt():
+    it = parse("Könnt ihr mi för Donnerdag in Billerbeck wat freihalten?", NOW, SPACES)
+    assert [d.isoformat() for d in it.dates] == ["2026-11-26"] and it.space == "billerbeck"
+    it = parse("wat kost dat in Olfen", NOW, SPACES)
+    assert it.intent == "availability" and it.topic == "price"
+    assert [d.isoformat() for d in parse("Mi bitte Senden", NOW, SPACES).dates] == ["2026-11-25"]
