@@ -917,7 +917,7 @@ def _compile_more() -> None:
     )
     hw = "|".join(sorted(_HOURWORDS, key=len, reverse=True))
     _COLLOQ = _R(rf"\b(?:(?P<q>dreiviertel|viertel|quarter)\s+(?:(?P<rel>nach|vor|after|past|to)\s+)?|(?P<h>halb)\s+|"
-                 rf"(?P<hp>half)\s+(?:past|after)\s+)(?P<n>{hw}|\d{{1,2}})\b")
+                 rf"(?P<hp>half)\s+(?:(?:past|after)\s+)?)(?P<n>{hw}|\d{{1,2}})\b(?!\s*(?:days?|tage?|desks?|of))")
     unitless = r"(?!\s*(?:tage|tagen|tag|wochen|woche|personen|person|plaetze|platz|leute|kollegen|people|desks?|weeks?|days?|of|mal|x)\b)"
     _HOURW_AFTER = _R(rf"\b(?:um|ab|bis|von|gegen|from|at|until|till|zwischen|between)\s+({hw})\b{unitless}")
     _HOURW_RANGE = _R(rf"(\d{{1,2}}(?::\d\d)?)\s*(?:-|bis|to|und|and)\s*({hw})\b{unitless}")
@@ -2360,7 +2360,7 @@ class _Parser:
             h = int(n) if n.isdigit() else _HOURWORDS[n]
             if not 1 <= h <= 24:
                 return mm.group()
-            if mm.group("hp"):  # "half past three" = 3:30
+            if mm.group("hp"):  # "half past three" = 3:30, British "half nine" = 9:30
                 txt = f"{h}:30"
                 return txt + " " * (len(mm.group()) - len(txt))
             if mm.group("q") == "quarter" and not mm.group("rel"):
@@ -2844,7 +2844,8 @@ class _Parser:
         if q and not others and not ts.isdisjoint(_BIN_GATE) and _BIN_ICH_DRIN.search(s):
             return "list", 0.8, "availability"  # "Bin ich am 3.12. in Coesfeld drin?": the sender's own booking
         if not others and (ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"})
-                           or _LIST_RE.search(s, ts)):
+                           or _LIST_RE.search(s, ts)) \
+                and not ((it.dates or it.space) and (_BOOKING_FOR.match(s) or _BOOK_LATER.search(s))):
             return "list", 0.85, None
         if help_start and not (it.dates or it.space or it.start) or ts & _K_HELP \
                 or _HELP_RE.search(s, ts) or "?" in s and s.strip().strip("?") == "":
@@ -3041,7 +3042,10 @@ _LAST_WD_DAY = re.compile(
 
 
 _LATER_GATE = frozenset({"spaeter", "nachher", "later", "gucken", "schauen", "looking", "checking"})
+# "Hiya, booking for the week after next — Tuesday and Thursday in Havixbeck": the gerund is the request, not the list
+_BOOKING_FOR = re.compile(r"^\W*(?:(?:hi|hiya|hey|hello|moin|hallo|ok|so|right)\W+)?booking\s+(?:a\s+desk\s+|one\s+)?(?:for|in|at)\b")
 _BOOK_LATER = re.compile(r"\bbuch\w*\s+(?:tu\s+|werde\s+|will\s+)?(?:ich\s+)?(?:es\s+|das\s+)?(?:dann\s+)?(?:spaeter|nachher)\b"
+                         r"|\bnot\s+booking\s+(?:it\s+|anything\s+)?(?:yet|now|just\s+yet)\b|\bnoch\s+nicht\s+buchen\b"
                          r"|\b(?:i'?ll|i\s+will|i'?d|will)\s+book\s+(?:it\s+|one\s+)?later\b|\bbook\s+later\b"
                          r"|\bnur\s+(?:mal\s+)?(?:gucken|schauen)\b|\bjust\s+(?:looking|checking)\b")
 _NEAR_WANT = frozenset({"was", "irgendwo", "etwas", "irgendwas", "platz", "plaetze", "arbeitsplatz", "schreibtisch", "frei",

@@ -647,3 +647,18 @@ def test_muensterland_platt():
     it = parse("wat kost dat in Olfen", NOW, SPACES)
     assert it.intent == "availability" and it.topic == "price"
     assert [d.isoformat() for d in parse("Mi bitte Senden", NOW, SPACES).dates] == ["2026-11-25"]
+
+
+def test_british_half_hours():
+    it = parse("desk in Senden on Friday from half eight to half three please", NOW, SPACES)
+    assert (it.start, it.end) == ("08:30", "15:30")
+    assert parse("Olfen tomorrow, half day", NOW, SPACES).part == "morning"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Hi, booking for next Wednesday in Nottuln please", "book"),
+    ("Is Olfen free on Friday? Not booking yet, just looking", "availability"),
+    ("my bookings for next week", "list"),
+])
+def test_booking_as_a_verb_and_not_booking_yet(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
