@@ -507,3 +507,13 @@ def test_cancelling_a_weekday_with_that_weekday_booked_later_asks_about_it(chat_
     assert chat.send("anna", "meine Buchungen").count("• ") == 2
     r = chat.send("anna", "Donnerstag stornieren")  # no Thursday at all: the list of all, as before
     assert "Dazu habe ich keine Buchung von dir gefunden." in r and len(chat.choices("anna")) == 2
+
+
+def test_a_day_with_a_price_question_gets_both(chat):
+    """"Kann ich Fr in Olfen arbeiten, und wie teuer ist das?" answered the price only; the day's free desks come too."""
+    chat.send("anna", "STADTWERKE-2026")
+    r = chat.send("anna", "kann ich fr in olfen arbeiten, und wie teuer ist das?")
+    assert "Freie Plätze am Fr, 27.11." in r and "Coworking Olfen: 3 von 3 frei" in r and "kostet 15,00 €" in r
+    assert [c.label for c in chat.choices("anna")] == ["Olfen buchen"]
+    r = chat.send("anna", "was kostet Olfen?")  # no day: the price alone, as before
+    assert r.startswith("💶 Ein Tag in Coworking Olfen kostet 15,00 €")

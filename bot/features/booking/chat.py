@@ -633,6 +633,12 @@ def on_availability(dlg, ctx: Ctx) -> list[Reply]:
     if (other := foreign_space_reply(dlg.core, ctx, it.space)) is not None:
         return other
     day = it.dates[0] if it.dates else dlg.core.clock.today()
+    if it.topic == "price" and it.space and it.dates and (info := dlg.booking.get_space(it.space)) is not None:
+        # "Kann ich Fr in Olfen arbeiten, und wie teuer ist das?": that day's free desks, and the price
+        part = None if it.part_guessed else it.part  # "ein halber Tag": the half-day price, the whole day's desks
+        replies = availability_reply(dlg, ctx, day, it.space, part, it.start, it.end, it.desks)
+        replies[0].text += "\n" + _price_text(ctx.lang, info, it.part)
+        return replies
     if it.topic in ("hours", "price") and it.space:
         return space_facts(dlg, ctx, it.space, it.topic, day, named_day=bool(it.dates), part=it.part)
     if it.topic in ("hours", "price") and not (it.desk_label or it.desk_features):
@@ -664,14 +670,18 @@ def space_facts(dlg, ctx: Ctx, slug: str, topic: str, day: date, *, named_day: b
             head = t(lang, "space_open_on", space=info.name, day=fmt_day(day, lang), open=hours[0], close=hours[1]) \
                 if hours else t(lang, "space_closed_on", space=info.name, day=fmt_day(day, lang))
             text = head + "\n" + text
-    elif part in ("morning", "afternoon"):
-        text = t(lang, "space_price_half", space=info.name, half=fmt_eur(info.day_price_cents // 2, lang),
-                 price=fmt_eur(info.day_price_cents, lang))
     else:
-        text = t(lang, "space_price", space=info.name, price=fmt_eur(info.day_price_cents, lang))
+        text = _price_text(lang, info, part)
     request = {"op": "book", "space": slug, "dates": [day.isoformat()], "part": part if topic == "price" else None,
                "start": None, "end": None, "desks": 1}
     return [Reply(text, dlg.choices(ctx, [(t(ctx.lang, "book_button", space=info.town), request)]))]
+
+
+def _price_text(lang: str, info, part: str | None) -> str:
+    if part in ("morning", "afternoon"):
+        return t(lang, "space_price_half", space=info.name, half=fmt_eur(info.day_price_cents // 2, lang),
+                 price=fmt_eur(info.day_price_cents, lang))
+    return t(lang, "space_price", space=info.name, price=fmt_eur(info.day_price_cents, lang))
 
 
 def region_facts(dlg, ctx: Ctx, topic: str, day: date) -> list[Reply]:
