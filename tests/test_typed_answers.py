@@ -179,3 +179,13 @@ def test_a_question_of_its_own_after_a_question_is_not_narrowed(chat):
     assert "Free desks on Thu 26 Nov (morning)" in r and "Senden" in r
     r = chat.send("tom", "any desks free tomorrow?")
     assert "Coworking Dülmen" in r and "Coworking Olfen" in r
+
+
+def test_yes_or_no_with_no_question_open_says_so(chat):
+    """A "ja" after the question was answered got "nicht verstanden"; it says that nothing is being asked."""
+    chat.send("anna", "STADTWERKE-2026")
+    chat.send("anna", "morgen Olfen")
+    assert chat.send("anna", "Ja").startswith("Gerade ist keine Frage von mir offen.")
+    chat.send("tom", "hello", lang_hint="en")
+    assert chat.send("tom", "no").startswith("There is no question of mine open right now.")
+    assert len(_bookings(chat)) == 1
