@@ -281,6 +281,8 @@ class Dialogue:
         if member.is_new and intent.intent not in ("start", "language") and intent.lang != member.lang and msg.lang_hint is None:
             self.members.set_lang(member.id, intent.lang)
             ctx.lang = intent.lang
+        elif not member.is_new and msg.lang_hint is None and intent.intent != "language":
+            self._follow_language(ctx, intent, text)
         replies = self.routes.answer(self, ctx, intent.intent)
         if (intent.intent in FOLLOWED or intent.intent == "book" and intent.question) and replies and ctx.intent is intent:
             ctx.about = {"intent": intent.intent, "space": intent.space, "dates": [d.isoformat() for d in intent.dates],
@@ -292,6 +294,23 @@ class Dialogue:
             else:
                 replies = [Reply(welcome)]
         return self._finish(ctx, replies)
+
+    def _follow_language(self, ctx: Ctx, intent: Intent, text: str) -> None:
+        """A member who never chose a language and writes two messages in a row clearly in the other one ("need a
+        desk in Coesfeld wed and thu", "whats on my plate next week") is answered in that one from the second on.
+        Writes only when the language differs (or stops differing), never for a member's usual messages."""
+        prefs = ctx.member.prefs or {}
+        if prefs.get("lang_chosen"):
+            return
+        other = intent.lang in ("de", "en") and intent.lang != ctx.lang and len(_LETTER_WORDS.findall(text)) >= 3
+        if other and prefs.get("lang_streak") == intent.lang:
+            self.members.set_lang(ctx.member.id, intent.lang)
+            self.members.set_pref(ctx.member.id, "lang_streak", None)
+            ctx.lang = intent.lang
+        elif other:
+            self.members.set_pref(ctx.member.id, "lang_streak", intent.lang)
+        elif prefs.get("lang_streak") and intent.lang == ctx.lang and len(_LETTER_WORDS.findall(text)) >= 3:
+            self.members.set_pref(ctx.member.id, "lang_streak", None)
 
     # ------------------------------------------------------------------ the pending question
     def _finish(self, ctx: Ctx, replies: list[Reply]) -> list[Reply]:
@@ -552,6 +571,8 @@ def _make_copy_intent():
 
 _copy_intent = _make_copy_intent()
 
+
+_LETTER_WORDS = re.compile(r"[^\W\d_]{2,}")
 
 # questions whose slots a follow-up may take over, and the words that start a follow-up
 FOLLOWED = ("availability", "who")

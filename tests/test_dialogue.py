@@ -517,3 +517,23 @@ def test_a_day_with_a_price_question_gets_both(chat):
     assert [c.label for c in chat.choices("anna")] == ["Olfen buchen"]
     r = chat.send("anna", "was kostet Olfen?")  # no day: the price alone, as before
     assert r.startswith("💶 Ein Tag in Coworking Olfen kostet 15,00 €")
+
+
+def test_a_member_who_writes_english_is_answered_in_english_from_the_second_message(chat):
+    """A member whose first word set German ("hey") and who then writes English got German replies for good; two
+    clearly English messages in a row switch the language (one does not), and a language chosen with /sprache stays."""
+    chat.send("anna", "hey")
+    chat.send("anna", "STADTWERKE-2026")
+    assert "Gebucht" in chat.send("anna", "need a desk in Coesfeld on Wednesday please")  # one English message: German
+    r = chat.send("anna", "what do I have booked next week")
+    assert r.startswith("You have no booking from Mon 30 Nov")
+    r = chat.send("anna", "wie viele Tage habe ich noch")  # one German message: still English
+    assert r.startswith("Your contingent")
+    chat.send("anna", "was habe ich gebucht")
+    assert chat.send("anna", "wie viele Tage habe ich noch").startswith("Dein Kontingent")
+    chat.send("tom", "Hallo")
+    chat.send("tom", "STADTWERKE-2026")
+    chat.send("tom", "/sprache deutsch")
+    for text in ("what do I have booked next week", "what do I have booked next week", "how many days do I have left"):
+        r = chat.send("tom", text)
+    assert r.startswith("Dein Kontingent")  # chosen: it stays German

@@ -81,6 +81,7 @@ def on_language(dlg, ctx: Ctx) -> list[Reply]:
 
 def _set_lang(dlg, ctx: Ctx, lang: str) -> list[Reply]:
     dlg.members.set_lang(ctx.member.id, lang)
+    dlg.members.set_pref(ctx.member.id, "lang_chosen", True)  # chosen: no longer followed from the messages
     ctx.lang = lang
     return [Reply(t(lang, "lang_set"))]
 
