@@ -281,7 +281,7 @@ class Dialogue:
         if member.is_new and intent.intent not in ("start", "language") and intent.lang != member.lang and msg.lang_hint is None:
             self.members.set_lang(member.id, intent.lang)
             ctx.lang = intent.lang
-        elif not member.is_new and msg.lang_hint is None and intent.intent != "language":
+        elif not member.is_new and intent.intent != "language":  # the writing beats the client's language hint
             self._follow_language(ctx, intent, text)
         replies = self.routes.answer(self, ctx, intent.intent)
         if (intent.intent in FOLLOWED or intent.intent == "book" and intent.question) and replies and ctx.intent is intent:
