@@ -507,6 +507,12 @@ def test_cancelling_a_weekday_with_that_weekday_booked_later_asks_about_it(chat_
     assert chat.send("anna", "meine Buchungen").count("• ") == 2
     r = chat.send("anna", "Donnerstag stornieren")  # no Thursday at all: the list of all, as before
     assert "Dazu habe ich keine Buchung von dir gefunden." in r and len(chat.choices("anna")) == 2
+    chat.send("anna", "Di 8.12. Senden")
+    chat.send("anna", "Di 15.12. Senden")
+    r = chat.send("anna", "Dienstag stornieren")  # two later Tuesdays: which one, asked with a button each
+    assert r.startswith("Am Di, 24.11. hast du nichts gebucht. Welche Buchung möchtest du stornieren?")
+    assert [c.label for c in chat.choices("anna")] == ["❌ Di, 08.12. Senden", "❌ Di, 15.12. Senden"]
+    assert chat.send("anna", "meine Buchungen").count("• ") == 4
 
 
 def test_a_day_with_a_price_question_gets_both(chat):

@@ -447,16 +447,14 @@ def on_cancel(dlg, ctx: Ctx) -> list[Reply]:
     if not found:
         other = _same_weekday(dlg, ctx, it)
         if other:  # "Dienstag stornieren" with nothing on the coming Tuesday, but the one after booked: that one?
-            lang = ctx.lang
-            head = t(lang, "cancel_none_on_day", day=fmt_day(it.dates[0], lang))
+            head = t(ctx.lang, "cancel_none_on_day", day=fmt_day(it.dates[0], ctx.lang))
             if len(other) == 1:
-                found, late = dlg.booking.cancel_preview(ctx.member.id, booking_ids=dlg.booking.group_ids(other[0]))
-                replies = confirm_cancel(dlg, ctx, found, late)
-                replies[0].text = head + " " + replies[0].text
-                return replies
-            opts = [(t(lang, "cancel_button", day=fmt_day(b.day, lang), space=b.space.town),
-                     {"op": "cancel_ask", "ids": dlg.booking.group_ids(b)}) for b in other]
-            return [Reply(head + " " + t(lang, "choose_cancel"), dlg.choices(ctx, opts, per_row=1))]
+                replies = op_cancel_ask(dlg, ctx, {"ids": dlg.booking.group_ids(other[0])})
+            else:
+                opts = _cancel_options(dlg, ctx, other)
+                replies = [Reply(t(ctx.lang, "choose_cancel"), dlg.choices(ctx, opts, per_row=1))]
+            replies[0].text = head + " " + replies[0].text
+            return replies
         replies = [Reply(t(ctx.lang, "nothing_to_cancel"))]
         menu = cancel_menu(dlg, ctx)
         if menu and menu[0].choices:
@@ -512,9 +510,13 @@ def cancel_menu(dlg, ctx: Ctx) -> list[Reply]:
     mine = [b for b in dlg.booking.my_bookings(ctx.member.id) if b.seat == 0]
     if not mine:
         return [Reply(t(ctx.lang, "list_empty"))]
-    opts = [(t(ctx.lang, "cancel_button", day=fmt_day(b.day, ctx.lang), space=b.space.town),
-             {"op": "cancel_ask", "ids": dlg.booking.group_ids(b)}) for b in mine[:12]]
-    return [Reply(t(ctx.lang, "choose_cancel"), dlg.choices(ctx, opts, per_row=1))]
+    return [Reply(t(ctx.lang, "choose_cancel"), dlg.choices(ctx, _cancel_options(dlg, ctx, mine[:12]), per_row=1))]
+
+
+def _cancel_options(dlg, ctx: Ctx, bookings: list[BookingInfo]) -> list[tuple[str, dict]]:
+    """One button per booking ("❌ Di, 01.12. Olfen"); pressing it asks before cancelling."""
+    return [(t(ctx.lang, "cancel_button", day=fmt_day(b.day, ctx.lang), space=b.space.town),
+             {"op": "cancel_ask", "ids": dlg.booking.group_ids(b)}) for b in bookings]
 
 
 def op_cancel_ask(dlg, ctx: Ctx, a: dict) -> list[Reply]:
