@@ -46,6 +46,11 @@ __all__ = ["Ctx", "Dialogue", "clean_message"]
 
 PENDING_TTL = timedelta(minutes=30)  # a question not answered within this is forgotten
 CHANGE_OPS = frozenset({"book", "cancel", "undo", "waitlist", "cancel_ask", "rebook"})  # buttons that change bookings
+def answer_words(text: str) -> str:
+    """A typed answer as it is compared with the yes/no words and the options: lower case, single spaces."""
+    return " ".join(text.lower().strip(" .!").split())
+
+
 YES = frozenset({"ja", "jo", "jep", "jawohl", "genau", "klar", "ok", "okay", "yes", "yep", "yeah", "sure", "gerne", "bitte"})
 NO = frozenset({"nein", "nee", "no", "nope", "lieber nicht", "abbrechen", "cancel"})
 # "den zweiten", "the second one", "Nr. 2", "option 3", "die letzte": an offered option by its place
@@ -300,16 +305,15 @@ class Dialogue:
         desk in Coesfeld wed and thu", "whats on my plate next week") is answered in that one from the second on.
         Writes only when the language differs (or stops differing), never for a member's usual messages."""
         prefs = ctx.member.prefs or {}
-        if prefs.get("lang_chosen"):
-            return
-        other = intent.lang in ("de", "en") and intent.lang != ctx.lang and len(_LETTER_WORDS.findall(text)) >= 3
-        if other and prefs.get("lang_streak") == intent.lang:
+        if prefs.get("lang_chosen") or intent.lang not in ("de", "en") or len(_LETTER_WORDS.findall(text)) < 3:
+            return  # chosen, or too short to tell
+        if intent.lang != ctx.lang and prefs.get("lang_streak") == intent.lang:
             self.members.set_lang(ctx.member.id, intent.lang)
             self.members.set_pref(ctx.member.id, "lang_streak", None)
             ctx.lang = intent.lang
-        elif other:
+        elif intent.lang != ctx.lang:
             self.members.set_pref(ctx.member.id, "lang_streak", intent.lang)
-        elif prefs.get("lang_streak") and intent.lang == ctx.lang and len(_LETTER_WORDS.findall(text)) >= 3:
+        elif prefs.get("lang_streak"):
             self.members.set_pref(ctx.member.id, "lang_streak", None)
 
     # ------------------------------------------------------------------ the pending question
@@ -356,7 +360,7 @@ class Dialogue:
         n_words = len(text.split())
         if "?" in text or n_words > 6:
             return None  # a question or a whole new message is not an answer to the pending question
-        low = " ".join(text.lower().strip(" .!").split())
+        low = answer_words(text)
         pick: str | None = None
         place = _option_place(low, len(options))
         if place is not None:

@@ -55,9 +55,9 @@ def on_unknown(dlg, ctx: Ctx) -> list[Reply]:
         return paying
     if ctx.intent is not None and ctx.intent.topic == "smalltalk":
         return on_smalltalk(dlg, ctx)
-    from bot.dialogue import NO, YES
+    from bot.dialogue import NO, YES, answer_words
 
-    if " ".join((ctx.msg.text or "").lower().strip(" .!").split()) in YES | NO:
+    if answer_words(ctx.msg.text or "") in YES | NO:
         return [Reply(t(ctx.lang, "no_question_open"))]  # "ja" when nothing is asked: say so, not "nicht verstanden"
     return [Reply(t(ctx.lang, "unknown"))]
 
