@@ -2070,9 +2070,10 @@ class _Parser:
                 if tok == "mi" and (pv in ("ihr", "du", "sie", "kannst", "koennt", "koennen", "gebt", "gib", "mach")
                                     or nx in ("foer", "och", "een", "wat")):
                     return mm.group()  # Platt "mi" = mir: "wenn ihr mi för Friedag ..."
-                listed = pv == "u" and len(before.split()) > 1 and before.split()[-2].strip(",.") in _WEEKDAYS \
-                    and before.split()[-2] != "do"  # "di u do"
-                if tok == "do" and not listed and (pv in _DO_BEFORE or nx in _DO_AFTER or it.lang == "en" and not mm.group("dot") and nx
+                prior = before.split()[-2] if pv == "u" and len(before.split()) > 1 else ""
+                listed = prior != "do" and prior.strip(",.") in _WEEKDAYS  # "di u do": a list, not "u do" (you do)
+                if tok == "do" and not listed and (pv in _DO_BEFORE or nx in _DO_AFTER or it.lang == "en"
+                                                   and not mm.group("dot") and nx
                                     and pv not in _DO_DE_BEFORE and nx not in _DO_OK_NEXT and not nx[0].isdigit()
                                     and nx not in self.space_words and nx[:2] not in _WD_PREFIX):
                     return mm.group()
@@ -2796,8 +2797,9 @@ class _Parser:
             # "The bus to Olfen was cancelled", "my bus to Lüdinghausen yesterday was cancelled"
             kw_cancel = set()
         cant = bool(it.dates and ts & _K_NEG and ts & {"kann", "can", "koennen"} and ts & {"ich", "i", "wir", "we"}
-                    and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see", "check", "remember",
-                                                  "recall", "erinnern", "sagen", "say", "tell", "sure"}))
+                    and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see",
+                                                  "check", "remember", "recall", "erinnern", "sagen", "say", "tell",
+                                                  "sure"}))
         if cphrase and has_book and not kw_cancel and not weak_cancel and _THING_FALLS.search(s):
             cphrase = False  # "mein Zug fällt ständig aus ... Reserviert mir bitte Freitag Dülmen": the train
         cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic) and not _DAY_SUBJ.search(s)
@@ -3043,7 +3045,8 @@ _LAST_WD_DAY = re.compile(
 
 _LATER_GATE = frozenset({"spaeter", "nachher", "later", "gucken", "schauen", "looking", "checking"})
 # "Hiya, booking for the week after next — Tuesday and Thursday in Havixbeck": the gerund is the request, not the list
-_BOOKING_FOR = re.compile(r"^\W*(?:(?:hi|hiya|hey|hello|moin|hallo|ok|so|right)\W+)?booking\s+(?:a\s+desk\s+|one\s+)?(?:for|in|at)\b")
+_BOOKING_FOR = re.compile(r"^\W*(?:(?:hi|hiya|hey|hello|moin|hallo|ok|so|right)\W+)?"
+                          r"booking\s+(?:a\s+desk\s+|one\s+)?(?:for|in|at)\b")
 _BOOK_LATER = re.compile(r"\bbuch\w*\s+(?:tu\s+|werde\s+|will\s+)?(?:ich\s+)?(?:es\s+|das\s+)?(?:dann\s+)?(?:spaeter|nachher)\b"
                          r"|\bnot\s+booking\s+(?:it\s+|anything\s+)?(?:yet|now|just\s+yet)\b|\bnoch\s+nicht\s+buchen\b"
                          r"|\b(?:i'?ll|i\s+will|i'?d|will)\s+book\s+(?:it\s+|one\s+)?later\b|\bbook\s+later\b"
@@ -3219,13 +3222,15 @@ def gate(intent: str, conf: float, p: list[float], classes: list[str], has_day_o
     return intent, conf, (choice if choice != "unknown" else None)
 
 
+# "..., das ist sehr freundlich von Ihnen.": a kind word that ends a thank-you
 _KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlich|nett|lieb|hilfreich|kind|helpful|nice|"
-                   r"lovely|sweet)\b(?:\s+(?:von\s+(?:ihnen|dir|euch)|of\s+you))?\W*$")  # "..., das ist sehr freundlich von Ihnen."
+                   r"lovely|sweet)\b(?:\s+(?:von\s+(?:ihnen|dir|euch)|of\s+you))?\W*$")
 # a thing as the subject of a cancel word ("my bus ... was cancelled", "mein Zug ist ausgefallen")
 _THING_SUBJ = re.compile(r"\b(?:my|mein|meine|our|unser|unsere|the|der|die|das)\s+(?:\w+\s+)?(?:bus|busse|zug|train|bahn|"
                          r"flight|flug|meeting|termin|spiel|game|match|training|konzert|concert|class|kurs|appointment|"
                          r"lesson|shift|schicht|veranstaltung|event)\b")
-_NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+|we\s+)?(?:dann\s+|da\s+)?(?:keinen|kein|keine|no)\b|"
+_NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+|we\s+)?(?:dann\s+|da\s+)?"
+                      r"(?:keinen|kein|keine|no)\b|"
                       r"\bkein\w*\s+(?:\w+\s+)?(?:brauch\w*|benoetig\w*)\b|"
                       r"\b(?:don'?t|do\s+not|won'?t|will\s+not)\s+(?:be\s+)?need(?:ing)?\b|\bno\s+need\s+for\b")
 # what makes a half of the day the one the user cannot come: an appointment or being busy in the same clause
@@ -3260,9 +3265,9 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     it = parser.parse(text, now)
     if it.intent == "absence" and len(it.dates) == 1 and it.dates[0] > now.date() and _UNTIL_ONLY.search(text) \
             and not _FROM_WORD.search(text):  # "Krankgeschrieben bis Mittwoch": from today
-        today = now.date()
-        it.dates = [today + timedelta(days=k) for k in range((it.dates[0] - today).days + 1)
-                    if (today + timedelta(days=k)).weekday() < 5 or k == (it.dates[0] - today).days]
+        today, last = now.date(), it.dates[0]
+        days = (today + timedelta(days=k) for k in range((last - today).days + 1))
+        it.dates = [d for d in days if d.weekday() < 5 or d == last]
     if it.intent in ("book", "smalltalk", "unknown", "cancel") and text and "?" not in text:
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:
@@ -3315,13 +3320,13 @@ _CORRECTION = re.compile(
     r"|oder\s+doch(?:\s+lieber)?\b|make\s+that\b)\s*[,.:!–—-]*", re.IGNORECASE)
 
 
-_LEAD_CORRECTION = re.compile(r"^\W*(?:sorry\s*,?\s*)?(?:hab(?:e)?\s+mich\s+vertan|ich\s+hab\s+mich\s+vertan|korrektur|correction|"
+_LEAD_CORRECTION = re.compile(r"^\W*(?:sorry\s*,?\s*)?(?:(?:ich\s+hab|hab(?:e)?)\s+mich\s+vertan|korrektur|correction|"
                               r"i\s+made\s+a\s+mistake|my\s+mistake|my\s+bad)\b\s*[,.:!–—-]*", re.IGNORECASE)
 
 
 def _corrected(parser: _Parser, text: str, now: datetime, whole: Intent) -> Intent | None:
     lead = _LEAD_CORRECTION.match(text)
-    if lead and whole.intent in ("smalltalk", "unknown"):  # "hab mich vertan, nicht Ascheberg sondern Nordkirchen, morgen"
+    if lead and whole.intent in ("smalltalk", "unknown"):  # "hab mich vertan, nicht Ascheberg sondern Nordkirchen, …"
         rest = parser.parse(text[lead.end():], now)
         return rest if rest.intent == "book" and (rest.dates or rest.space) else None
     marks = [m for m in _CORRECTION.finditer(text) if m.start() > 0]
