@@ -3394,14 +3394,8 @@ def _request_sentence(parser: _Parser, text: str, now: datetime, whole: Intent) 
         return None
     found = None
     others = []
-    readings = [parser.parse(part, now) for part in parts]
-    if whole.intent == "book" and all(r.intent == "smalltalk" for r in readings):
-        # "Kennt jemand nen guten Italiener in Nordkirchen? Wollen Freitag ... essen gehen": chit-chat in each sentence;
-        # the place of one and the day of the other make no request
-        whole.intent, whole.confidence, whole.alternative = "smalltalk", 0.6, "book"
-        return whole
     for i, part in enumerate(parts):
-        it = readings[i]
+        it = parser.parse(part, now)
         if it.intent == "book" and it.confidence >= CONFIDENT and (it.dates or it.space):
             if found is not None:
                 return None  # two requests in one message: the whole message's reading stands
@@ -3409,6 +3403,11 @@ def _request_sentence(parser: _Parser, text: str, now: datetime, whole: Intent) 
         else:
             others.append(it.intent)
     if found is None:
+        if whole.intent == "book" and all(x == "smalltalk" for x in others):
+            # "Kennt jemand nen guten Italiener in Nordkirchen? Wollen Freitag ... essen gehen": chit-chat in each
+            # sentence; the place of one and the day of the other make no request
+            whole.intent, whole.confidence, whole.alternative = "smalltalk", 0.6, "book"
+            return whole
         return None
     i, it = found
     if any(_TAKES_BACK.search(p) for j, p in enumerate(parts) if j != i):
