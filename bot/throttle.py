@@ -71,6 +71,12 @@ _PAUSE_SQL = (
     " + %(d)s) ON CONFLICT (bucket) DO UPDATE SET tat = greatest(send_budget.tat, excluded.tat)"
 )
 
+_RESTAMP_SQL = (
+    "INSERT INTO send_budget (bucket, tat) SELECT k, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint + d"
+    " FROM unnest(%s::text[], %s::bigint[]) WITH ORDINALITY AS t(k, d, n) ORDER BY n"
+    " ON CONFLICT (bucket) DO UPDATE SET tat = greatest(send_budget.tat, excluded.tat)"
+)
+
 
 class BudgetRequest:
     """One send asking for the budget: its chat (None: only the bot-wide budget counts, e.g. an edit), the
@@ -162,6 +168,22 @@ class PgSendBudget:
                 await conn.execute(_PAUSE_SQL, {"k": self.key(chat), "d": round((seconds + chat_tau) * 1e6)})
             except Exception as exc:  # noqa: BLE001 - the local pause still holds for this instance
                 log.warning("send budget: pause of chat %s not shared: %s", chat, exc)
+
+    async def restamp(self, ahead: dict[object | None, float]) -> None:
+        """Sends were answered late (see `FloodLimiter._landed`): move the bot's (key None) and these chats'
+        theoretical arrival times to at least ``ahead`` seconds from now, for every instance. The bot's row
+        is always written first (a neutral ``greatest(tat, now)`` when it did not move), so this locks rows
+        in the same order as ``send_budget_take`` and cannot deadlock with it."""
+        keys = [self.bot] + [self.key(c) for c in ahead if c is not None]
+        us = [round(ahead.get(None, 0.0) * 1e6)] + [round(d * 1e6) for c, d in ahead.items() if c is not None]
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            try:
+                conn = await self._connection()
+                await conn.execute(_RESTAMP_SQL, (keys, us))
+            except Exception as exc:  # noqa: BLE001 - the local budgets have moved; the next take still checks
+                log.warning("send budget: late sends not shared: %s", exc)
 
     async def close(self) -> None:
         self._lock = None  # a later start may run in another event loop

@@ -110,6 +110,7 @@ def worker(cfg: dict) -> None:
         await asyncio.wait_for(task, 60)
         lim = tr.limiter
         stats = {"granted": lim.granted, "limiter_429": lim.hits_429, "shared_refused": lim.shared_refused,
+                 "landed_late": lim.landed_late,
                  "budget_calls": lim.budget.calls if lim.budget else 0,
                  "handle_p50_ms": round(sorted(handle_ms)[len(handle_ms) // 2]) if handle_ms else None,
                  "handle_max_ms": round(max(handle_ms)) if handle_ms else None, **{k: v for k, v in tr.stats.items() if v}}

@@ -17,6 +17,11 @@ through `FloodLimiter.process_request`:
 * Edits (editMessageText, ...) take a ticket too (class 0) but only count against the bot-wide budget.
 * Everything else (getUpdates, answerCallbackQuery, setMyCommands, ...) is not paced.
 
+Late answers: at most ``max_in_flight`` (12) granted sends are unanswered at a time, and a send answered
+more than ``late_after`` (0.25 s) after its grant is counted as taken when answered (with the ones still in
+flight): Telegram counts a message when it arrives, so what a stalled link delivers at once must not be
+followed by a fresh burst (docs/delivery.md, "Late answers").
+
 On a 429 the chat (for chat-less calls: nothing, the caller decides) is paused for ``retry_after`` and
 the ticket goes back to the head of its queue, keeping its round, so no other chat is held up. No
 delay is added beyond these limits: with an empty queue a send is granted at once.
@@ -71,6 +76,11 @@ class FloodLimits:
     group_burst: int = 20
     safety: float = 1.03  # space requests slightly wider than the nominal rate
     bulk_reserve: int = 10  # shared budget only: cells of the bot-wide burst that bulk leaves to the replies
+    # sends granted but not yet answered, at most: a link that stalls (or a Telegram front end that queues) hands
+    # on at most this many at once, so with two instances together still under Telegram's burst of ~30; at a
+    # ~100 ms round trip 12 allow ~120 sends/s, four times the budget (no wait is added)
+    max_in_flight: int = 12
+    late_after: float = 0.25  # a send answered later than this after its grant is counted as sent when answered
 
 
 @dataclass(frozen=True)
@@ -102,12 +112,22 @@ def _retry_after(seconds: float) -> RetryAfter:
 class _Gcra:
     """Generic cell rate algorithm (a token bucket): ``ready(now)`` is when the next cell may go."""
 
-    __slots__ = ("interval", "tat", "tau")
+    __slots__ = ("inflight", "interval", "tat", "tau")
 
     def __init__(self, per_s: float, burst: int, safety: float) -> None:
         self.interval = safety / per_s
         self.tau = (max(1, burst) - 1) * self.interval
         self.tat = 0.0
+        self.inflight = 0  # granted, not yet answered
+
+    def landed_late(self, done: float) -> float:
+        """A send granted a while ago was answered only at ``done``: Telegram counted it somewhere up to then,
+        so count it (and the ones still in flight) as taken at ``done``. Returns how far ``tat`` moved."""
+        t = done + self.interval * (self.inflight + 1)
+        moved = t - self.tat
+        if moved > 0:
+            self.tat = t
+        return max(0.0, moved)
 
     def ready(self, now: float) -> float:
         return max(now, self.tat - self.tau)
@@ -130,7 +150,7 @@ class _Gcra:
 
 
 class _Ticket:
-    __slots__ = ("bulk", "future", "lane", "round", "seq")
+    __slots__ = ("bulk", "future", "granted_at", "lane", "round", "seq")
 
     def __init__(self, lane: _Lane, rnd: int, seq: int, future: asyncio.Future, bulk: bool) -> None:
         self.lane = lane
@@ -138,6 +158,7 @@ class _Ticket:
         self.seq = seq
         self.future = future
         self.bulk = bulk
+        self.granted_at: float | None = None  # loop time the budget was counted for it
 
 
 class _Lane:
@@ -166,6 +187,9 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
         self._shared_at = [0.0, 0.0]  # per class: the shared bot-wide budget allows the next send then
         self.hits_429 = 0
         self.granted = 0
+        self.landed_late = 0  # sends answered later than limits.late_after after their grant
+        self._restamps: dict[Any, float] = {}  # shared budget: what late answers moved, not yet written
+        self._restamp_task: asyncio.Task | None = None
         self.stop_grace = 5.0
         self._global: _Gcra
         self._bulk: _Gcra
@@ -192,6 +216,10 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
 
     async def shutdown(self) -> None:
         self.abort_waiting()
+        if self._restamp_task is not None and not self._restamp_task.done():
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(self._restamp_task, 2.0)
+        self._restamp_task = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):
@@ -270,7 +298,9 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
                 _, _, lane = heapq.heappop(self._waiting)
                 lane.scheduled = False
                 self._schedule(lane, now)
-            if self._ready:
+            if self._ready and self._global.inflight >= self.limits.max_in_flight:
+                wait = None  # an answer (`_landed`) wakes the dispatcher
+            elif self._ready:
                 wait = self._global.ready(now) - now
                 if wait <= 0 and self.budget is not None:
                     await self._claim_shared(now)
@@ -307,7 +337,8 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
         order), grant what it allows, and let each refused lane wait exactly as long as it says."""
         g = self._global
         room, t = 0, max(g.tat, now)
-        while room < self.shared_batch and t - g.tau <= now:  # what the local budget allows at once
+        most = min(self.shared_batch, self.limits.max_in_flight - g.inflight)
+        while room < most and t - g.tau <= now:  # what the local budget allows at once
             room += 1
             t += g.interval
         batch: list[_Lane] = []
@@ -353,7 +384,7 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
                 while lane.queue and lane.queue[0].future.done():
                     lane.queue.popleft()
                 if lane.queue:
-                    self._grant(lane.queue.popleft(), t)
+                    self._grant(lane.queue.popleft(), t, asked=now)
             elif w > 0 and lane.chat is not None:  # another instance sent to this chat
                 self.shared_refused += 1
                 lane.chat.tat = max(lane.chat.tat, t + w + lane.chat.ready_tau(lane.cls == 1))
@@ -364,17 +395,52 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
                     self._shared_at[c] = max(self._shared_at[c], until)
             self._schedule(lane, t)
 
-    def _grant(self, ticket: _Ticket, now: float) -> None:
+    def _grant(self, ticket: _Ticket, now: float, asked: float | None = None) -> None:
+        """``asked``: when the shared budget was asked (it counted the send at its clock then)."""
         if ticket.future.done():  # given up (deadline, abort) while queued
             return
         self._global.take(now)
+        self._global.inflight += 1
         lane = ticket.lane
         if lane.chat is not None:
             lane.chat.take(now)
+            lane.chat.inflight += 1
         if ticket.bulk:
             self._bulk.take(now)
         self.granted += 1
+        ticket.granted_at = now if asked is None else asked
         ticket.future.set_result(None)
+
+    def _landed(self, ticket: _Ticket) -> None:
+        """The send of a granted ticket was answered (or failed). Telegram counts a message when it arrives,
+        which can be any time up to now: if that is well after the grant (a stalled link or event loop, a
+        slow front end), the budgets count it as taken now, together with the ones still in flight, so that
+        what piled up and arrives at once is not followed by a fresh burst. Shared: for every instance."""
+        if ticket.granted_at is None:
+            return
+        at, ticket.granted_at = ticket.granted_at, None
+        now = asyncio.get_running_loop().time()
+        g, chat = self._global, ticket.lane.chat
+        g.inflight -= 1
+        if chat is not None:
+            chat.inflight -= 1
+        if now - at > self.limits.late_after:
+            self.landed_late += 1
+            moved = g.landed_late(now) > 0
+            if moved and self.budget is not None:
+                self._restamps[None] = max(self._restamps.get(None, 0.0), g.tat - now)
+            if chat is not None and chat.landed_late(now) > 0 and self.budget is not None:
+                key = ticket.lane.key
+                self._restamps[key] = max(self._restamps.get(key, 0.0), chat.tat - now)
+            if self._restamps and (self._restamp_task is None or self._restamp_task.done()):
+                self._restamp_task = asyncio.get_running_loop().create_task(self._write_restamps())
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _write_restamps(self) -> None:
+        while self._restamps and self.budget is not None:
+            items, self._restamps = self._restamps, {}
+            await self.budget.restamp(items)
 
     def _gc_lanes(self) -> None:
         for k in [k for k, lane in self._lanes.items() if not lane.queue and not lane.scheduled]:
@@ -438,8 +504,14 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
             raise
         return ticket
 
-    @staticmethod
-    def _drop(ticket: _Ticket) -> None:
+    def _drop(self, ticket: _Ticket) -> None:
+        if ticket.granted_at is not None:  # granted, but its caller is gone: nothing was sent
+            ticket.granted_at = None
+            self._global.inflight -= 1
+            if ticket.lane.chat is not None:
+                ticket.lane.chat.inflight -= 1
+            if self._wake is not None:
+                self._wake.set()
         if not ticket.future.done():
             ticket.future.cancel()
         with contextlib.suppress(ValueError):
@@ -492,7 +564,10 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
         while True:
             ticket = await self._acquire(chat_id, endpoint, policy, ticket if attempt else None)
             try:
-                return await callback(*args, **kwargs)
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    self._landed(ticket)
             except RetryAfter as exc:
                 self.hits_429 += 1
                 wait = retry_after_seconds(exc)
