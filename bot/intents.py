@@ -1949,6 +1949,8 @@ class _Parser:
             for a0, b0 in kw_wd:  # the weekday named with the week is read, not a second date
                 w = w[:a0] + " " * (b0 - a0) + w[b0:]
 
+        bare_days: set[int] = set()  # where a day of the month without its month was read
+
         def _dayof(mm):
             nonlocal unreadable
             day = int(mm.group(1) or mm.group(2))
@@ -1963,6 +1965,7 @@ class _Parser:
                     y, mo = y + 1, mo - 12
                 d = _safe_date(y, mo, day)
                 if d:
+                    bare_days.add(mm.start())
                     return add(mm, [d])
                 mo += 1
             unreadable = True  # pragma: no cover
@@ -2134,6 +2137,8 @@ class _Parser:
                 gap = s[x.end:y.start] if x.end <= y.start else s[y.end:x.start]
                 if _LABEL_GAP.match(gap) and len(gap) <= 6:
                     x.label = True
+                    if y.start in bare_days and len(y.dates) == 1 and y.dates[0].weekday() != x.wd:
+                        y.dates = [_day_of_month_on(today, y.dates[0].day, x.wd) or y.dates[0]]
                     break
         prev_wd = None
         for x in wd_items:
@@ -3063,6 +3068,20 @@ def _next_is_weekday(after: str) -> bool:
     """"So bis Mi": the word after "so und/bis/oder" is a weekday ("so bis mittags" is "about until noon")."""
     parts = after.split()
     return len(parts) > 1 and parts[1].strip("?!.,") in _WEEKDAYS
+
+
+def _day_of_month_on(today: date, day: int, wd: int) -> date | None:
+    """ "Tuesday the 17th" without a month: the 17th that is a Tuesday nearest to today, from last month on
+    (a 17th that was a Tuesday six days ago is that day, in the past, not a Thursday to come); None when
+    there is none within two months."""
+    found = []
+    for k in range(-1, 12):
+        y, mo = today.year + (today.month - 1 + k) // 12, (today.month - 1 + k) % 12 + 1
+        d = _safe_date(y, mo, day)
+        if d is not None and d.weekday() == wd:
+            found.append(d)
+    best = min(found, key=lambda d: abs((d - today).days), default=None)
+    return best if best is not None and abs((best - today).days) <= 62 else None  # farther: a slip of the weekday
 
 
 def _monday(d: date) -> date:

@@ -662,3 +662,15 @@ def test_british_half_hours():
 ])
 def test_booking_as_a_verb_and_not_booking_yet(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, intent, day", [
+    ("Could you book Olfen for Tuesday the 17th?", "past_day", "2026-11-17"),  # the 17th that was a Tuesday
+    ("Dienstag, den 17. in Senden", "past_day", "2026-11-17"),
+    ("Thursday the 17th in Olfen", "book", "2026-12-17"),  # the 17th to come is a Thursday
+    ("Freitag den 15. Nottuln", "book", "2027-01-15"),  # the next Friday the 15th, in January
+    ("Donnerstag, den 18. Dülmen", "book", "2026-12-18"),  # no Thursday 18th near: the weekday is a slip
+])
+def test_a_weekday_with_a_day_of_the_month_picks_the_month_they_agree_in(text, intent, day):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, [day])
