@@ -81,6 +81,9 @@ class Intent:
     # "Stehpult" -> desk_features ["monitor"], ["quiet"], ["standing"] (the world file's feature names)
     desk_label: str | None = None
     desk_features: list[str] = field(default_factory=list)
+    # "Mittwoch Senden und Donnerstag Olfen": each place with its own days, [(slug, [day, ...]), ...] in the order
+    # written; empty when one place serves all days (then `space` is that place; with legs it is the first one's)
+    legs: list[tuple[str, list[date]]] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {

@@ -2484,6 +2484,10 @@ class _Parser:
                         and not _NEG_PLACE_AFTER.match(w[f[2]:f[2] + 16])]
                 pref = [f for f in keep if _PREF_PLACE.search(w[max(0, f[1] - 14):f[1]])]
                 pick = (pref or keep or found)[0]
+                if len(keep) == len(found) and not pref and len(seq) > 1 and not used_range:
+                    legs = _legs(s, seq, found)
+                    if legs and {d for _, ds in legs for d in ds} == set(it.dates):
+                        it.legs = legs
             space = pick[0]
             for (slug, a0, b0) in found:
                 if slug == space:
@@ -3068,6 +3072,53 @@ def _next_is_weekday(after: str) -> bool:
     """"So bis Mi": the word after "so und/bis/oder" is a weekday ("so bis mittags" is "about until noon")."""
     parts = after.split()
     return len(parts) > 1 and parts[1].strip("?!.,") in _WEEKDAYS
+
+
+_LEG_SEP = re.compile(r"[,.;!?]|\b(?:und|and|aber|but|dann|then|sowie|plus|danach|after\s+that)\b")
+_LEG_ALT = re.compile(r"\b(?:oder|or|bzw|beziehungsweise|alternativ|alternatively|falls|if|wenn|sonst|otherwise)\b")
+
+
+def _legs(s: str, seq: list, found: list[tuple[str, int, int]]) -> list[tuple[str, list[date]]]:
+    """Each named place with its own days ("Mittwoch Senden und Donnerstag Olfen", "Senden am Mi, Olfen am Do",
+    "Mittwoch Senden. Und Donnerstag auch, aber in Olfen."): the message is cut at the separators between its
+    days and places; a piece with days but no place gives them to the next piece with a place (else the one
+    before). [] unless every place gets days of its own and every day one place; "oder"/"falls" between the
+    places is a choice or a fallback, no second leg."""
+    if _LEG_ALT.search(s, found[0][2], found[-1][1]):
+        return []
+    events = sorted([(x.start, x.end, "d", x) for x in seq] + [(a, b, "p", slug) for slug, a, b in found],
+                    key=lambda e: e[0])
+    pieces: list[list] = [[]]
+    for prev, e in zip([None, *events], events):
+        if prev is not None and _LEG_SEP.search(s, prev[1], e[0]):
+            pieces.append([])
+        pieces[-1].append(e)
+    legs: list[tuple[str, list[date]]] = []
+    pending: list[date] = []
+    for piece in pieces:
+        places = {e[3] for e in piece if e[2] == "p"}
+        days = [d for e in piece if e[2] == "d" for d in e[3].dates]
+        if len(places) > 1:
+            return []
+        if not places:
+            pending += days
+            continue
+        days = pending + days
+        pending = []
+        if not days:
+            return []  # "Senden oder Olfen morgen", "Senden, Olfen geht auch": a place without days of its own
+        legs.append((places.pop(), days))
+    if pending:
+        if not legs:
+            return []
+        legs[-1] = (legs[-1][0], legs[-1][1] + pending)
+    merged: dict[str, list[date]] = {}
+    for slug, days in legs:
+        merged.setdefault(slug, []).extend(days)
+    seen = [d for days in merged.values() for d in days]
+    if len(merged) < 2 or len(seen) != len(set(seen)):
+        return []
+    return [(slug, sorted(days)) for slug, days in merged.items()]
 
 
 def _day_of_month_on(today: date, day: int, wd: int) -> date | None:

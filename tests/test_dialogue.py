@@ -543,3 +543,26 @@ def test_a_member_who_writes_english_is_answered_in_english_from_the_second_mess
     for text in ("what do I have booked next week", "what do I have booked next week", "how many days do I have left"):
         r = chat.send("tom", text)
     assert r.startswith("Dein Kontingent")  # chosen: it stays German
+
+
+def test_each_place_gets_its_own_days_in_one_message(chat):
+    """ "Mittwoch Senden und Donnerstag Olfen" booked both days in Senden; each place now gets its days, the
+    confirmation names both, one Undo takes back both, and a conflict is explained for that day's place."""
+    chat.send("anna", "KREIS-2026")
+    r = chat.send("anna", "Mittwoch Senden und Donnerstag Olfen")
+    assert "Coworking Senden, Mi, 25.11." in r and "Coworking Olfen, Do, 26.11." in r
+    listed = chat.send("anna", "meine Buchungen")
+    assert "Mi, 25.11. – Coworking Senden" in listed and "Do, 26.11. – Coworking Olfen" in listed
+    r = chat.send("anna", "Mi Olfen und Do Senden")  # the other way round: each day offers its own move
+    assert "nach Olfen umbuchen" in r and "nach Senden umbuchen" in r
+    r = chat.send("anna", "Mittwoch Senden. Und Donnerstag auch, aber in Olfen.")  # as booked: nothing to move
+    assert "umbuchen" not in r and r.count("schon eine Buchung") == 2
+    r = chat.send("anna", "rückgängig")
+    assert "Olfen" in r and "Senden" in r
+
+
+def test_a_place_without_days_of_its_own_is_no_second_leg(chat):
+    chat.send("anna", "KREIS-2026")
+    r = chat.send("anna", "Mittwoch Senden oder Olfen")
+    assert "Olfen, Mi" not in r
+    assert "Coworking Olfen" not in chat.send("anna", "meine Buchungen")

@@ -674,3 +674,23 @@ def test_booking_as_a_verb_and_not_booking_yet(text, intent):
 def test_a_weekday_with_a_day_of_the_month_picks_the_month_they_agree_in(text, intent, day):
     it = parse(text, NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, [day])
+
+
+@pytest.mark.parametrize("text, legs", [
+    ("Mittwoch Senden und Donnerstag Olfen", [("senden", ["2026-11-25"]), ("olfen", ["2026-11-26"])]),
+    ("Senden am Mittwoch und Olfen am Donnerstag", [("senden", ["2026-11-25"]), ("olfen", ["2026-11-26"])]),
+    ("Mittwoch Senden. Und Donnerstag auch, aber in Olfen.", [("senden", ["2026-11-25"]), ("olfen", ["2026-11-26"])]),
+    ("Mi und Do Senden, Fr Olfen", [("senden", ["2026-11-25", "2026-11-26"]), ("olfen", ["2026-11-27"])]),
+    ("Wed in Senden, Thu in Olfen please", [("senden", ["2026-11-25"]), ("olfen", ["2026-11-26"])]),
+    ("Mittwoch Senden, Donnerstag Olfen, Freitag wieder Senden",
+     [("senden", ["2026-11-25", "2026-11-27"]), ("olfen", ["2026-11-26"])]),
+    ("Senden oder Olfen morgen", []),  # a choice
+    ("Mittwoch Senden, falls voll dann Olfen", []),  # a fallback
+    ("Senden und Olfen morgen", []),  # two places, one day
+    ("morgen nicht Senden sondern Olfen", []),  # a correction
+])
+def test_each_place_with_its_own_days(text, legs):
+    it = parse(text, NOW, SPACES)
+    assert [(slug, [d.isoformat() for d in days]) for slug, days in it.legs] == legs
+    if legs:
+        assert it.intent == "book" and it.space == legs[0][0]

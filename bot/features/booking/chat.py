@@ -64,8 +64,11 @@ def router() -> Router:
 
 
 def _request_of(it: Intent, op: str = "book") -> dict:
-    return _with_wish({"op": op, "space": it.space, "dates": [d.isoformat() for d in it.dates], "part": it.part,
-                       "start": it.start, "end": it.end, "desks": it.desks}, it)
+    request = {"op": op, "space": it.space, "dates": [d.isoformat() for d in it.dates], "part": it.part,
+               "start": it.start, "end": it.end, "desks": it.desks}
+    if it.legs and op == "book":  # "Mittwoch Senden und Donnerstag Olfen": each place with its own days
+        request["legs"] = [[slug, [d.isoformat() for d in days]] for slug, days in it.legs]
+    return _with_wish(request, it)
 
 
 def _with_wish(request: dict, it: Intent) -> dict:
@@ -343,7 +346,18 @@ def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
     desks = int(request.get("desks") or 1)
     if label and desks > 1:  # "zu dritt Platz 3": one desk is not three; ask which was meant
         return ask_team_or_desk(dlg, ctx, request, label, desks)
-    outcomes = book_request(dlg, ctx, request, days)
+    leg_of: dict[date, dict] = {}  # a day's own request (its place), for what is explained about it
+    if request.get("legs"):  # each place with its own days, all in this message's one unit of work
+        outcomes = []
+        for slug, ds in request["legs"]:
+            if (other := foreign_space_reply(dlg.core, ctx, slug)) is not None:
+                return other
+            leg = {k: v for k, v in request.items() if k != "legs"} | {"space": slug, "dates": ds}
+            leg_days = [date.fromisoformat(d) for d in ds]
+            leg_of |= dict.fromkeys(leg_days, leg)
+            outcomes += book_request(dlg, ctx, leg, leg_days)
+    else:
+        outcomes = book_request(dlg, ctx, request, days)
     booked = [o for o in outcomes if isinstance(o, Booked)]
     failed = [o for o in outcomes if not isinstance(o, Booked)]
     # one message per answer: the confirmation, then why the other days did not work (closed weekdays in one line)
@@ -357,9 +371,9 @@ def do_book(dlg, ctx: Ctx, request: dict) -> list[Reply]:
         parts.append(Reply(t(ctx.lang, "closed_days_note", days=", ".join(fmt_day(o.day, ctx.lang) for o in closed_days))))
         closed_days = []
     for o in closed_days + others[:MAX_EXPLAINED]:
-        parts.append(explain(dlg, ctx, o, request))
+        parts.append(explain(dlg, ctx, o, leg_of.get(o.day, request)))
     if len(short) > 1:
-        parts.append(explain_short(dlg, ctx, short, request))
+        parts.append(explain_short(dlg, ctx, short, leg_of.get(short[0].day, request)))
     if len(others) > MAX_EXPLAINED:
         parts.append(Reply(t(ctx.lang, "summary_failed") + " " + ", ".join(fmt_day(o.day, ctx.lang) for o in others[MAX_EXPLAINED:])))
     if len(parts) == 1:

@@ -84,23 +84,10 @@ def confirmation(dlg, ctx: Ctx, booked: list[Booked], *, wish: bool = False) -> 
     if wish:
         booked = with_desk_features(dlg, lang, booked)
     first = booked[0].booking
-    opening = first.opening or (first.start_min, first.end_min)
-    if len(booked) == 1:
-        bs = booked[0].bookings
-        if len(bs) == 1:
-            text = t(lang, "booked", space=first.space.name, day=fmt_day(first.day, lang), part=part_text(lang, first),
-                     desk=first.desk_label, address=first.space.address, open=fmt_min(opening[0]), close=fmt_min(opening[1]))
-        else:
-            text = t(lang, "booked_team", space=first.space.name, day=fmt_day(first.day, lang), part=part_text(lang, first),
-                     n=len(bs), desks=", ".join(b.desk_label or "" for b in bs), address=first.space.address,
-                     open=fmt_min(opening[0]), close=fmt_min(opening[1]))
-    else:
-        lines = [t(lang, "booked_many_head", space=first.space.name, address=first.space.address)]
-        for o in booked:
-            b = o.booking
-            desks = ", ".join(x.desk_label or "" for x in o.bookings)
-            lines.append(t(lang, "booked_line", day=fmt_day(b.day, lang), part=part_text(lang, b), desk=desks))
-        text = "\n".join(lines)
+    by_space: dict[int, list[Booked]] = {}  # "Mittwoch Senden und Donnerstag Olfen": one block per place
+    for o in booked:
+        by_space.setdefault(o.booking.space.id, []).append(o)
+    text = "\n\n".join(_booked_text(lang, group) for group in by_space.values())
     if first.payer == "employer":
         # a series over two months shows what is left in each of them (the last figure of each month)
         per_month = {o.remaining.month: o.remaining for o in booked if o.remaining is not None}
@@ -113,6 +100,26 @@ def confirmation(dlg, ctx: Ctx, booked: list[Booked], *, wish: bool = False) -> 
     buttons = dlg.choices(ctx, [(t(lang, "undo"), {"op": "undo", "ids": ids}),
                                 (t(lang, "ics_button"), {"op": "ics", "ids": seat0})], ask=False)
     return Reply(text, buttons)
+
+
+def _booked_text(lang: str, booked: list[Booked]) -> str:
+    """What was booked in one space."""
+    first = booked[0].booking
+    opening = first.opening or (first.start_min, first.end_min)
+    if len(booked) == 1:
+        bs = booked[0].bookings
+        if len(bs) == 1:
+            return t(lang, "booked", space=first.space.name, day=fmt_day(first.day, lang), part=part_text(lang, first),
+                     desk=first.desk_label, address=first.space.address, open=fmt_min(opening[0]), close=fmt_min(opening[1]))
+        return t(lang, "booked_team", space=first.space.name, day=fmt_day(first.day, lang), part=part_text(lang, first),
+                 n=len(bs), desks=", ".join(b.desk_label or "" for b in bs), address=first.space.address,
+                 open=fmt_min(opening[0]), close=fmt_min(opening[1]))
+    lines = [t(lang, "booked_many_head", space=first.space.name, address=first.space.address)]
+    for o in booked:
+        b = o.booking
+        desks = ", ".join(x.desk_label or "" for x in o.bookings)
+        lines.append(t(lang, "booked_line", day=fmt_day(b.day, lang), part=part_text(lang, b), desk=desks))
+    return "\n".join(lines)
 
 
 def self_pay_text(lang: str, bookings: list) -> str:
