@@ -201,7 +201,7 @@ _REGEXES_READY = False
 
 def _compile_regexes() -> None:
     """Compile all patterns (once, on the first parser build, so importing stays cheap)."""
-    global _REGEXES_READY, _NOON, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_MON, _DRANGE_MON2, _DNUM, _WEEK_OF, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
+    global _REGEXES_READY, _NOON, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_NODOT, _DRANGE_MON, _DRANGE_MON2, _DNUM, _WEEK_OF, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
     if _REGEXES_READY:
         return
     _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -249,7 +249,13 @@ def _compile_regexes() -> None:
 
     # numeric day ranges with a month: "1.-3.12.", "vom 1. bis 3. Dezember", "1-3 December", "Dec 1-3"
     _DRANGE_NUM = _R(
-        r"(?<![\d.])(\d{1,2})\.?\s*(?:-|bis(?:\s+zum)?|to|until|till|through)\s*(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})?(?![\d])"
+        r"(?<![\d.])(\d{1,2})\.?\s*(?:-|bis(?:\s+zum)?|to|until|till|through)\s*(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2})?)?"
+        r"(?![\d:])(?!\s*(?:uhr|h)\b)"  # "14.-16.12" without the last dot too
+    )
+    # "1.12 bis 3.12", "28.11-2.12": day.month without the dots on both sides (no clock: months are 1-12)
+    _DRANGE_NODOT = _R(
+        r"(?<![\d.:])(\d{1,2})\.(\d{1,2})\.?\s*(?:-|bis(?:\s+zum)?|to|until|till)\s*(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2})?)?"
+        r"(?![\d:])(?!\s*(?:uhr|h)\b)"
     )
     _DRANGE_MON = _R(
         rf"(?<![\d.])(\d{{1,2}})(?:\.|st|nd|rd|th)?\s*(?:-|bis(?:\s+zum)?|to|until|till|through)\s*(?:the\s+)?"
@@ -644,7 +650,9 @@ def _compile_more() -> None:
                          r"\bthat\s+was\s+not\s+what\s+i\s+wanted\b")),
         (("falscher", "falsche", "falschen", "falsches", "wrong"),
          r"\b(?:falsche[rns]?|wrong)\s+(?:tag|day|buchung|booking|platz|ort|space|datum|date)\b(?!.*\b(?:statt|instead|sondern)\b)"),
-        (("oops", "ups", "hoppla", "huch", "upsi", "whoops", "uups"), r"^\s*(?:oops|ups|hoppla|huch|upsi|whoops|uups)\b"),
+        # a bare "ups" or "ups, das war falsch"; not "ups hab gestern vergessen Havixbeck zu buchen" (a story with a day)
+        (("oops", "ups", "hoppla", "huch", "upsi", "whoops", "uups"),
+         r"^\s*(?:oops|ups|hoppla|huch|upsi|whoops|uups)\b(?!\W*(?:\w+\W+){0,3}?(?:vergessen|forgot)\b)"),
         (("didn't", "didnt"), r"\bi\s+didn'?t\s+(?:want|mean)\s+(?:that|to)\b"),
         (("vergiss",), r"^\s*(?:\w+,?\s+)?vergiss\s+(?:das|es)\s*(?:(?:gerade|grad|eben|vorhin|wieder|bitte)\s*)*[.!]*\s*$"),
     ])
@@ -667,8 +675,15 @@ def _compile_more() -> None:
         (("tagen",), r"\bmit\s+(?:den|seinen|ihren|meinen|deinen)\s+(?:\w+\s+)?tagen\b"),
         (("wie", "how"), (r"\bwie\s+(?:oft|viele\s+male?)\s+(?:darf|kann)\s+ich\s+(?:\w+\s+){0,4}?noch\b|"
                          r"\bhow\s+(?:often|many\s+times)\s+(?:can|may)\s+i\s+still\b")),
-        (("hab", "habe", "have"), r"\b(?:hab|habe|have)\s+(?:ich|i)\s+(?:\S+\s+){0,3}?(?:noch|still|any)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
+        (("hab", "habe", "have", "haben"), r"\b(?:hab|habe|have|haben)\s+(?:ich|i|wir|we)\s+(?:\S+\s+){0,3}?(?:noch|still|any)\s+"
+                                           r"(?:\S+\s+){0,2}?\S*(?:tage|days)\b"),
         (("was",), r"\bwas\s+hab\w*\s+ich\s+noch\b(?!.*\b(?:gebucht|booked)\b)"),
+        # "zahlt mein Chef eigentlich noch was", "übernimmt die Firma noch Tage für mich": the employer's share
+        (("zahlt", "bezahlt", "uebernimmt", "pays", "cover", "covers"),
+         r"\b(?:zahlt|bezahlt|uebernimmt)\s+(?:mein\w*|der|die|unser\w*)\s+(?:chef\w*|arbeitgeber\w*|firma|boss|unternehmen|betrieb)"
+         r"\s+(?:\w+\s+){0,2}?noch\b|\b(?:does|will)\s+my\s+(?:employer|company|boss)\s+still\s+(?:pay|cover)\b"),
+        # "bin ich für November schon durch?": used up
+        (("durch",), r"\bbin\s+ich\s+(?:\w+\s+){0,3}?schon\s+durch\b"),
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat|was\s+ist\s+(?:bei|von|fuer))\b")
     _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|stehen|steht|bei|darf|kann|can|may|bekommt|kriegt|gets|restkontingent|"
@@ -734,6 +749,9 @@ def _compile_more() -> None:
         (("gesetzt",), r"\b(?:mich|hin)\s+(?:\w+\s+){0,4}?gesetzt\b"),
         (("sitz", "hock", "hocke"), r"\b(?:sitz|hocke?)\s+(?:\w+\s+){0,2}?(?:schon|jetzt|grad|gerade|nun|hier|am|im)\b"),
         (("i've", "ive"), r"\bi'?ve\s+arrived\b"),
+        # "bin grad reingekommen", "gerade reingekommen", "eben angekommen": arriving now, not a past story
+        (("reingekommen", "hereingekommen", "reinkomme", "reingeschneit"),
+         r"\b(?:bin|gerade|grad|eben|jetzt|soeben)\s+(?:\w+\s+){0,2}?(?:rein|herein)(?:gekommen|komme|geschneit)\b"),
     ])
     _LIST_RE = _Cues([
         (("gebucht", "booked", "reserviert", "reserved", "eingetragen"),
@@ -817,12 +835,15 @@ def _compile_more() -> None:
     _IFFREE = _R(r"\b(?:if|when|once|as\s+soon\s+as|falls|wenn|sobald|sowie)\b.*\b(?:frei\s+wird|freiwird|frei\s+werden|"
                  r"frees?\s+up|becomes?\s+(?:free|available)|opens?\s+up|gets?\s+(?:free|cancelled|canceled)|"
                  r"gets?\s+(?:a\s+|an\s+)?(?:free|open)\s+(?:spot|desk|seat|place)|"
-                 r"wieder\s+(?:frei|was\s+frei)|absagt|storniert|cancels|drops?\s+out|pulls?\s+out|abspring\w*|ausfaellt)\b")
+                 r"wieder\s+(?:frei|was\s+frei)|absagt|storniert|cancels|drops?\s+out|pulls?\s+out|abspring\w*|ausfaellt|"
+                 r"(?:was|etwas|ein\s+platz|ein\s+tisch|platz|plaetze)\s+(?:auf|frei)(?:geht|gehen|wird|werden)|"  # "was aufgeht"
+                 r"aufgeht|aufgehen|freigeht)\b")
     _ONLIST = _R(r"\b(?:setz|schreib|trag|pack|put|add)\w*\s+(?:mich|me)\s+(?:\w+\s+){0,3}?(?:auf|on|to)\s+(?:die|the)\s+(?:liste|list)\b")
     _ANCHOR_IN = _R(rf"\b(?P<a>heute|morgen|today|tomorrow|uebermorgen)\s+in\s+(?P<n>{_NUM_RE})\s+(?P<u>tag|tagen|tage|days?|wochen?|weeks?)\b|"
                     rf"\b(?P<n2>{_NUM_RE})\s+(?P<u2>days?|weeks?)\s+from\s+(?P<a2>today|tomorrow|now)\b")
     _NDAYS = _R(rf"\b(?:fuer\s+|for\s+)?({_NUM_RE})\s+(?:(?:ganze|volle|whole|full)\s+)?(?:tage|tagen|days|werktage|arbeitstage|"
-                r"working\s+days)\b(?!\s+(?:vorher|before|frueher|spaeter|later|lang\b|im\b|in\b|pro\b|per\b|die\b|a\b))")
+                r"working\s+days)\b(?!\s+(?:vorher|before|frueher|spaeter|later|lang\b|im\b|in\s+(?:der|the|a|einer|jeder|every|diesem|this)\b"
+                r"|pro\b|per\b|die\b|a\b))")  # "für drei Tage in Dülmen" is three days; "3 Tage in der Woche" a rate
     _DESKS_PAIR2 = _R(r"\b(?:(?:mein|meine[rmn]?|my|a|ein|eine)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*)|([a-z]{2,}))"
                       r"\s+(?:und|and|&|\+)\s+(?:ich|i)\b")
     _DESKS_MEPLUS = _R(rf"\b(?:ich|me|myself|mich)\s*(?:plus|\+|und|and|&)\s*({_NUM_RE})\b"
@@ -875,7 +896,8 @@ def _compile_more() -> None:
     _AWAY_RE = _R(r"\bauf\s+montage\b|\bauf\s+reisen\b|\b(?:beim|bei\s+einem|bei\s+der)\s+(?:kunden|kundin|kunde)\b|\bat\s+a\s+client'?s?\b|"
                   r"\bim\s+aussendienst\b|\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
-    _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
+    _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b"  # "am zweiten Dezember"; "vom siebten bis zum elften Dez."
+                  rf"|\s*(?:-|bis(?:\s+zum)?|to|till|until|und|and|,)\s*(?:the\s+)?(?:{ordw}|\d{{1,2}}\.?)\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
     _MY_PEOPLE = _R(r"\b(?:meine[nmr]?|my|unsere[nmr]?|our)\s+leuten?\b|\bmy\s+people\b")
     _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will)\s+(?:mein|meine|my|unser|unsere|our)\s+"
                  r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
@@ -930,7 +952,7 @@ def _compile_more() -> None:
                     rf"|(?:{_MONTH_RE})\b|st\b|nd\b|rd\b|th\b|am\b(?!\s+(?:{_WD_RE}|\d))))")
     _DESKS_PAIR = _R(
         r"\b(?:fuer|for)\s+([a-z]{2,})\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
-        r"\b(?:mich|me|myself|ich|i)\s+(?:und|and|&|\+)\s+(?:(?:meine[nmr]?|my|einen|eine[rn]?|nen|ne|a|an|one)\s+"
+        r"\b(?:mich|me|myself|ich|i)\s+(?:und|and|&|\+)\s+(?:(?:mein|meine[nmr]?|my|einen|eine[rn]?|nen|ne|a|an|one)\s+"
         r"(?:kolleg\w*|colleague|coworker|co-worker|teammate|team\s+member|chef\w*|boss|praktikant\w*|azubi\w*)|([a-z]{2,}))\b"
     )
     _FOR_NAME = _R(
@@ -1185,6 +1207,11 @@ _HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
 _ROLE_BEFORE_NAME = _HONORIFIC | {"mitarbeiter", "mitarbeiterin", "kollege", "kollegen", "kollegin", "employee", "colleague",
                                   "azubi", "praktikant", "praktikantin", "member", "user", "nutzer", "nutzerin"}
 # first names that end in "s" in the nominative (a German genitive "Lisas Kontingent" drops its "s", these keep it)
+# words in a name's place that name nobody ("wie viel hat jeder noch", "how many days has everyone left")
+_NOBODY = frozenset({"jeder", "jede", "jedes", "jedem", "jeden", "alle", "allen", "jemand", "niemand", "keiner", "keine",
+                       "wer", "man", "ihr", "sie", "ihm", "ihn", "uns", "euch", "everyone", "everybody", "anyone",
+                       "anybody", "someone", "somebody", "nobody", "noone", "each", "all", "who", "she", "her", "him",
+                       "they", "them", "you", "one", "the", "der", "die", "das", "dem", "den"})
 _NAMES_IN_S = {"jonas", "niklas", "nicklas", "lukas", "lucas", "tobias", "andreas", "matthias", "markus", "marcus", "klaus",
                "thomas", "elias", "linus", "mats", "lars", "hans", "nils", "jens", "julius", "marius", "agnes", "doris",
                "iris", "kilian", "boris", "mathis", "mattis", "janis", "jannis", "yannis", "louis", "carlos", "dennis",
@@ -1643,7 +1670,9 @@ class _Parser:
         desks: list[int] = []
 
         def _d_plus(mm):
-            desks.append(_num(mm.group(1)) + 1)
+            # "ich mit 3 Kollegen": four; "wir sind mit 4 Leuten da": four in all
+            whole = "wir" in tokset or "we" in tokset
+            desks.append(_num(mm.group(1)) + (0 if whole and mm.group().endswith(("leuten", "others")) else 1))
             return _blank(mm)
 
         def _d(mm):
@@ -1739,6 +1768,16 @@ class _Parser:
             y = _year2(mm.group(4), today, mo, b)
             return _span(_safe_date(y, mo, a), _safe_date(y, mo, b), mm)
 
+        def _drange_nodot(mm):
+            a, m1, b, m2 = (int(mm.group(k)) for k in range(1, 5))
+            if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
+                return mm.group()  # "9.30-12.30": hours
+            y2 = _year2(mm.group(5), today, m2, b)
+            d1, d2 = _safe_date(y2 - (1 if m1 > m2 else 0), m1, a), _safe_date(y2, m2, b)
+            if d1 is None or d2 is None or not 0 <= (d2 - d1).days <= 62:
+                return mm.group()
+            return _span(d1, d2, mm)
+
         def _drange_mon(mm):
             a, b, mo = int(mm.group(1)), int(mm.group(2)), _MONTHS[mm.group(3)]
             y = _year2(mm.group(4), today, mo, b)
@@ -1819,6 +1858,8 @@ class _Parser:
             w = _WEEK_OF.sub(_week_of, w)  # "Woche vom 7.12. Mo bis Mi" names its days itself
         if dig:
             w = _DRANGE_NUM.sub(_drange_num, w)
+        if dig and ("bis" in w or "-" in w or "to" in tokset or "until" in tokset or "till" in tokset):
+            w = _DRANGE_NODOT.sub(_drange_nodot, w)
         if dig:
             w = _DRANGE_MON.sub(_drange_mon, w)
         if dig:
@@ -2682,7 +2723,11 @@ class _Parser:
             or bool(rest) and any(len(t) > 6 and t.endswith(_TOPIC_HEADS) for t in rest)
         desk = bool(ts & _K_DESK) or bool(it.desk_label or it.desk_features)
 
-        def name_after(rx) -> str | None:
+        lower = not any(cap for (_a, _b, _o, cap) in words[1:])  # "wie viele tage hat jan noch": names in lower case too
+
+        def name_after(rx, in_lower: bool = False) -> str | None:
+            """The capitalised name right after the match (``in_lower``: in a message written in lower case,
+            any word not in the lexicon: "wie viele tage hat jan noch")."""
             for mm in rx.finditer(s):
                 start = mm.start(1)
                 if mm.group(1) in _ROLE_BEFORE_NAME:  # "Kontingent von Herrn Meier", "für Mitarbeiter Schneider"
@@ -2693,9 +2738,11 @@ class _Parser:
                 for (a, b, o, cap) in words:
                     if a == start:
                         f = _fold_word(o)
-                        if cap and o.isalpha() and len(o) >= 3 and (f not in self.known or f in _MONTH_NAMES) and f not in _TOPIC \
+                        if (cap or in_lower and lower and f not in _NOBODY) and o.isalpha() and len(o) >= 3 \
+                                and (f not in self.known or f in _MONTH_NAMES) \
+                                and f not in _TOPIC \
                                 and f not in _NOT_NAMES and w[a:b].strip():
-                            return o
+                            return o if cap else o[:1].upper() + o[1:]
             return None
 
         # --- intents named by their own words -------------------------------------------------
@@ -2784,7 +2831,8 @@ class _Parser:
         if contish or ts & {"noch", "left", "uebrig", "remaining"} and _HOWMUCH.search(s) \
                 or "'s" in s and not it.dates and not it.space and _NAME_POSS.search(s) \
                 or len(toks) <= 5 and not ts.isdisjoint(_DAYS_GATE) and not ts.isdisjoint(_OF_GATE):
-            nm = name_after(_NAME_CONT) or ("'s" in s and name_after(_NAME_POSS)) or name_after(_NAME_VFINAL) or None
+            nm = name_after(_NAME_CONT, True) or ("'s" in s and name_after(_NAME_POSS, True)) \
+                or name_after(_NAME_VFINAL, True) or None
             if not nm and contish:
                 g = name_after(_NAME_GEN)  # "Wie steht's um Lisas Kontingent?"
                 nm = g and (g if _fold_word(g) in _NAMES_IN_S or not g.endswith("s") else g[:-1])
@@ -2828,6 +2876,9 @@ class _Parser:
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and it.space and _AROUND_LEAVE.search(s):
             absence = False  # "Für den 18.12. Olfen, letzter Tag vor Urlaub": the day is a booking
+        if absence and it.space and it.dates and (has_book or ts >= {"trag", "ein"}) and not kw_cancel and not ts.isdisjoint({"mich", "mir", "me"}) \
+                and ts.isdisjoint(_K_ABSENCE_SELF):
+            absence = False  # "trag mich jeden Dienstag in Olfen ein, ich hab da meinen Reha-Termin": the reason
         if not kw_cancel and not has_book and (it.dates or it.space) and not ts.isdisjoint(_FELL_GATE) \
                 and _FELL_THROUGH.search(s):
             return "smalltalk", 0.7, "book"  # "Friday Olfen would have been nice", "Eigentlich wollte ich ..., aber"
@@ -2866,6 +2917,9 @@ class _Parser:
         who_words = ts & _K_WHO - ({"jemanden", "someone", "somebody"} if it.desks > 1 else set())
         if has_book and who_words and who_words <= _SOMEONE and not ts.isdisjoint(_TO_ME):
             who_words = set()  # "Bucht mir bitte jemand Senden für morgen?": asked to book, not who is there
+        if desk and who_words and who_words <= {"wer", "jemand", "anyone", "anybody", "someone", "somebody"} \
+                and not ts.isdisjoint({"noch", "still"}) and _ANYONE_STILL.search(s):
+            who_words = set()  # "hat da wer noch nen Tisch?": free desks, not people
         if not topic and ((who_words or ts & {"welche", "which"} and ts & _PEOPLE)
                           and (it.dates or it.space or it.space_text or ts & _PRESENT) or (q and not has_book and (ts & {"kollegen", "colleagues", "kolleginnen", "leute", "team"}
                                                  or " team" in jt)
@@ -3299,14 +3353,16 @@ _KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlic
 _THING_SUBJ = re.compile(r"\b(?:my|mein|meine|our|unser|unsere|the|der|die|das)\s+(?:\w+\s+)?(?:bus|busse|zug|train|bahn|"
                          r"flight|flug|meeting|termin|spiel|game|match|training|konzert|concert|class|kurs|appointment|"
                          r"lesson|shift|schicht|veranstaltung|event)\b")
-_NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+|we\s+)?(?:dann\s+|da\s+)?"
+_NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+|we\s+)?"
+                      r"(?:(?:dann|da|also|ja|eh|sowieso|somit|folglich|natuerlich|wohl)\s+)*"
                       r"(?:keinen|kein|keine|no)\b|"
                       r"\bkein\w*\s+(?:\w+\s+)?(?:brauch\w*|benoetig\w*)\b|"
                       r"\b(?:don'?t|do\s+not|won'?t|will\s+not)\s+(?:be\s+)?need(?:ing)?\b|\bno\s+need\s+for\b")
 # what makes a half of the day the one the user cannot come: an appointment or being busy in the same clause
 _BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appointment\w*|meeting\w*|besprechung\w*|"
                    r"busy|beschaeftigt|keine\s+zeit|no\s+time|not\s+free|nicht\s+(?:da|frei|kann|koennen)|kann\s+ich\s+nicht|"
-                   r"can'?t|cannot|kita|schule|school|abholen|pick\s+up|call|telko|verabredet|weg)\b")
+                   r"can'?t|cannot|kita|schule|school|abholen|pick\s+up|call|telko|verabredet|weg|"
+                   r"muss|muessen|have\s+to|has\s+to|must)\b")  # "... weil ich nachmittags noch nach Münster muss"
 _CLAUSE_EDGE = re.compile(r"[,.;!?]|\b(?:aber|but|da|weil|because|denn|und|and)\b")
 
 
@@ -3371,8 +3427,14 @@ def _add_days_too(parser: _Parser, text: str, now: datetime, it: Intent) -> bool
 
 
 # "our company contingent", "unserem Unternehmen": the employer's view, even from an "I" ("I'm the office manager")
+# absence words that say the sender is away on that day (not only why they want the desk)
+_K_ABSENCE_SELF = frozenset({"urlaub", "krank", "sick", "ill", "vacation", "holiday", "holidays", "ferien", "krankgeschrieben",
+                             "abwesend", "away", "off", "elternzeit", "dienstreise"})
+_ANYONE_STILL = re.compile(r"\b(?:hat|has)\s+(?:da\s+|dort\s+|denn\s+)?(?:wer|jemand|anyone|anybody)\s+(?:noch|still)\b"
+                           r"|\b(?:wer|anyone|anybody)\s+(?:hat|has)\s+(?:noch|still)\b")
 _OUR_FIRM = re.compile(r"\b(?:our|unser\w*)\s+(?:company|firm|firma|unternehmen\w*|betrieb\w*|organisation|organization|"
-                       r"abteilung|department)\b")
+                       r"abteilung|department)\b|\b(?:wir|we)\s+(?:\w+\s+){0,2}?(?:als|as\s+an?)\s+(?:company|firm|firma|"
+                       r"unternehmen|betrieb|arbeitgeber|employer|organisation|organization)\b")  # "haben wir als Unternehmen noch"
 _UNTIL_ONLY = re.compile(r"\b(?:bis|until|till|through|thru)\b", re.IGNORECASE)
 _FROM_WORD = re.compile(r"\b(?:ab|von|vom|from|starting|zwischen|between|nach|after|am|on)\b", re.IGNORECASE)
 

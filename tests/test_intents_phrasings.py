@@ -694,3 +694,63 @@ def test_each_place_with_its_own_days(text, legs):
     assert [(slug, [d.isoformat() for d in days]) for slug, days in it.legs] == legs
     if legs:
         assert it.intent == "book" and it.space == legs[0][0]
+
+
+@pytest.mark.parametrize("text, days", [
+    ("mach mal 1.12 bis 3.12 nordkirchen vormittags", ["2026-12-01", "2026-12-02", "2026-12-03"]),  # no dots
+    ("14.-16.12 rosendahl bitte", ["2026-12-14", "2026-12-15", "2026-12-16"]),
+    ("28.11-1.12 Senden", ["2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01"]),
+    ("vom siebten bis zum elften Dezember Olfen", ["2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10", "2026-12-11"]),
+    ("bin ab morgen für drei tage in dülmen, kannst du das buchen", ["2026-11-24", "2026-11-25", "2026-11-26"]),
+])
+def test_lowercase_and_dotless_day_ranges(text, days):
+    assert [d.isoformat() for d in parse(text, NOW, SPACES).dates] == days
+
+
+def test_clock_ranges_with_dots_stay_hours():
+    it = parse("morgen 9.30-12.30 Senden", NOW, SPACES)
+    assert ([d.isoformat() for d in it.dates], it.start, it.end) == (["2026-11-24"], "09:30", "12:30")
+
+
+@pytest.mark.parametrize("text, name", [
+    ("wie viele tage hat frau schulte noch", "Schulte"),
+    ("hat der jan hölscher sein kontingent schon aufgebraucht", "Jan"),
+    ("how many days has mark jansen got left", "Mark"),
+    ("remaining days for employee lisa brinkmann pls", "Lisa"),
+])
+def test_a_member_named_in_lower_case(text, name):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.name) == ("member_contingent", name)
+
+
+@pytest.mark.parametrize("text", ["how many days has everyone left", "wieviel kontingent hat jeder noch",
+                                  "wie viele tage hab ich noch"])
+def test_nobody_in_particular_is_no_member(text):
+    assert parse(text, NOW, SPACES).intent == "contingent"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("wenn übermorgen in olfen was aufgeht gib mir ne info", "waitlist"),  # not a booking
+    ("wie schauts fr in ascheberg aus, hat da wer noch nen tisch", "availability"),
+    ("wer hat Donnerstag in Havixbeck einen Platz?", "who"),
+    ("ups hab gestern vergessen havixbeck zu buchen geht das noch", "past_day"),
+    ("ups", "undo"),
+    ("bin grad reingekommen", "checkin"),
+    ("zahlt mein chef eigentlich noch was oder bin ich für november schon durch", "contingent"),
+    ("haben wir als unternehmen noch tage im paket oder müssen wir aufstocken", "company_contingent"),
+    ("nächste woche dienstreise nach hamburg, brauch also keinen platz", "absence"),
+    ("trag mich bitte jeden dienstag in olfen ein, ich hab da immer meinen reha termin in der nähe", "book"),
+])
+def test_blind9_classes(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, desks, part", [
+    ("wir sind nächsten mi mit 4 leuten in lüdinghausen", 4, None),  # four in all
+    ("ich mit 3 kollegen freitag olfen", 4, None),
+    ("ich und mein azubi brauchen fr nen platz in olfen", 2, None),
+    ("donnerstag coesfeld nur vormittags weil ich nachmittags noch nach münster muss", 1, "morning"),
+])
+def test_team_sizes_and_the_busy_half(text, desks, part):
+    it = parse(text, NOW, SPACES)
+    assert (it.desks, it.part) == (desks, part)
