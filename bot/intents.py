@@ -884,7 +884,7 @@ def _compile_more() -> None:
                 r"(?:faehrt|ist|kommt|arbeitet|sitzt|bleibt|will|wird|hat|war|is|goes|works|was|has|comes|drives|sind|kommen|fahren|are|"
                 r"sitzen|arbeiten|bleiben|work|sit)\b")
     _SALUT = _R(r"\s*(?:dear|hi|hello|hallo|liebes|liebe|hey|moin|servus|guten\s+(?:tag|morgen|abend))\s+(?:team|all|everyone|zusammen|deskbot|bot)\b")
-    _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein)\s+(?:(?:in|nach|im|to|at)\s+)?$")
+    _NEG_PLACE = _R(r"\b(?:nicht|not|statt|anstatt|instead\s+of|kein|als|than)\s+(?:(?:in|nach|im|to|at)\s+)?$")  # "lieber X als Y"
     _NEG_PLACE_AFTER = _R(r"\s*(?:geht\s+nicht|klappt\s+nicht|ist\s+voll|is\s+full)\b")
     _PREF_PLACE = _R(r"\b(?:sondern|lieber|but|rather|besser|instead|dann|then|sonst|otherwise|else|nehm\s+ich|nehme\s+ich|i'?ll\s+take)\s+"
                      r"(?:(?:in|nach|im|to|at)\s+)?$")
@@ -2525,6 +2525,12 @@ class _Parser:
                         and not _NEG_PLACE_AFTER.match(w[f[2]:f[2] + 16])]
                 pref = [f for f in keep if _PREF_PLACE.search(w[max(0, f[1] - 14):f[1]])]
                 pick = (pref or keep or found)[0]
+                if keep and len(keep) < len(found):  # "nicht Ascheberg, sondern Nordkirchen": the correction's words
+                    for f in found:  # are no topic of their own (else the message read as small talk)
+                        rx = _PREF_PLACE if f in keep else _NEG_PLACE
+                        mm = rx.search(w, max(0, f[1] - 14), f[1])
+                        if mm and f[0] == pick[0] or mm and f not in keep:
+                            w = w[:mm.start()] + " " * (mm.end() - mm.start()) + w[mm.end():]
                 if len(keep) == len(found) and not pref and len(seq) > 1 and not used_range:
                     legs = _legs(s, seq, found)
                     if legs and {d for _, ds in legs for d in ds} == set(it.dates):
@@ -3362,7 +3368,7 @@ _NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+
 _BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appointment\w*|meeting\w*|besprechung\w*|"
                    r"busy|beschaeftigt|keine\s+zeit|no\s+time|not\s+free|nicht\s+(?:da|frei|kann|koennen)|kann\s+ich\s+nicht|"
                    r"can'?t|cannot|kita|schule|school|abholen|pick\s+up|call|telko|verabredet|weg|"
-                   r"muss|muessen|have\s+to|has\s+to|must)\b")  # "... weil ich nachmittags noch nach Münster muss"
+                   r"muss|muessen|have\s+to|has\s+to|must|homeoffice|home\s+office|wfh|zu\s*hause|daheim|at\s+home)\b")  # "... weil ich nachmittags noch nach Münster muss"
 _CLAUSE_EDGE = re.compile(r"[,.;!?]|\b(?:aber|but|da|weil|because|denn|und|and)\b")
 
 

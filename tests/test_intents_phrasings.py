@@ -754,3 +754,18 @@ def test_blind9_classes(text, intent):
 def test_team_sizes_and_the_busy_half(text, desks, part):
     it = parse(text, NOW, SPACES)
     assert (it.desks, it.part) == (desks, part)
+
+
+@pytest.mark.parametrize("text, space", [
+    ("nicht Ascheberg sondern Nordkirchen morgen", "nordkirchen"),  # the correction's words are no small talk
+    ("morgen nicht Senden sondern Olfen", "olfen"),
+    ("Freitag nicht in Senden, lieber in Olfen", "olfen"),
+    ("morgen lieber nach Senden als nach Olfen", "senden"),
+])
+def test_a_place_corrected_in_the_message_is_a_request(text, space):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.space) == ("book", space) and it.confidence >= 0.8
+
+
+def test_the_half_spent_at_home_is_the_busy_one():
+    assert parse("morgen vormittag coesfeld, nachmittag bin ich im homeoffice", NOW, SPACES).part == "morning"
