@@ -566,3 +566,17 @@ def test_a_place_without_days_of_its_own_is_no_second_leg(chat):
     r = chat.send("anna", "Mittwoch Senden oder Olfen")
     assert "Olfen, Mi" not in r
     assert "Coworking Olfen" not in chat.send("anna", "meine Buchungen")
+
+
+def test_a_question_about_two_places_answers_each_and_books_nothing(chat):
+    chat.send("anna", "KREIS-2026")
+    r = chat.send("anna", "Ist Mittwoch in Senden und Donnerstag in Olfen was frei?")
+    senden, olfen = r.split("Coworking Olfen")
+    assert "Coworking Senden" in senden and "Mi, 25.11." in senden and "Do, 26.11." not in senden
+    assert "Do, 26.11." in olfen and "Mi, 25.11." not in olfen
+    assert chat.send("anna", "meine Buchungen").startswith("Du hast keine kommenden Buchungen")  # a question books nothing
+    chat.send("anna", "Ist Mittwoch in Senden und Donnerstag in Olfen was frei?")
+    (book,) = chat.choices("anna")
+    assert book.label == "Senden + Olfen buchen"
+    r = chat.press_data("anna", book.data)  # one button books each place on its day
+    assert "Coworking Senden, Mi, 25.11." in r and "Coworking Olfen, Do, 26.11." in r

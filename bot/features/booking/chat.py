@@ -665,6 +665,8 @@ def on_availability(dlg, ctx: Ctx) -> list[Reply]:
     if it.topic == "near" and it.space:
         return near_reply(dlg, ctx, day, it.space, it.part, it.start, it.end, it.desks)
     days = sorted(d for d in set(it.dates) if d >= ctx.now.date())
+    if it.legs and not it.topic:  # each place on its own days
+        return legs_availability_reply(dlg, ctx, it.legs, it.part, it.start, it.end, it.desks)
     if it.space and len(days) > 1:  # "Is Dülmen free on Tuesday and Wednesday mornings?": each day, one button for all
         return days_availability_reply(dlg, ctx, days, it.space, it.part, it.start, it.end, it.desks)
     return availability_reply(dlg, ctx, day, it.space, it.part, it.start, it.end, it.desks)
@@ -750,16 +752,16 @@ def near_reply(dlg, ctx: Ctx, day: date, slug: str, part, start, end, desks: int
     return [Reply("\n".join(lines), dlg.choices(ctx, opts, per_row=2))]
 
 
-def days_availability_reply(dlg, ctx: Ctx, days: list[date], space: str, part, start, end, desks: int = 1) -> list[Reply]:
-    """Free desks of one space on each of several days; one button books the days with room (asked, not booked)."""
-    lang = ctx.lang
+def _days_lines(dlg, lang: str, days: list[date], space: str, part, start, end, desks: int):
+    """The free desks of one space on each day (its head line first), the days with room and the town; None for a
+    space that does not exist."""
     lines: list[str] = []
     bookable: list[date] = []
     name = town = None
     for day in days[:10]:
         a = next(iter(dlg.booking.availability(day, space, part=part, start=start, end=end)), None)
         if a is None:
-            return [Reply(t(lang, "unknown_space"))]
+            return None
         name, town = a.space.name, a.space.town
         if a.closed:
             lines.append(t(lang, "avail_day_closed", day=fmt_day(day, lang)))
@@ -767,7 +769,44 @@ def days_availability_reply(dlg, ctx: Ctx, days: list[date], space: str, part, s
         lines.append(t(lang, "avail_day_line", day=fmt_day(day, lang), free=a.free, total=a.total))
         if a.free >= desks:
             bookable.append(day)
-    text = "\n".join([t(lang, "avail_space_head", space=name)] + lines)
+    return [t(lang, "avail_space_head", space=name)] + lines, bookable, town
+
+
+def legs_availability_reply(dlg, ctx: Ctx, legs: list, part, start, end, desks: int = 1) -> list[Reply]:
+    """ "Ist Mittwoch in Senden und Donnerstag in Olfen was frei?": each place on its own days; one button books
+    the days with room, each in its place (asked, not booked)."""
+    lang = ctx.lang
+    blocks: list[str] = []
+    book_legs: list[list] = []
+    for slug, days in legs:
+        got = _days_lines(dlg, lang, [d for d in days if d >= ctx.now.date()], slug, part, start, end, desks)
+        if got is None:
+            return [Reply(t(lang, "unknown_space"))]
+        lines, bookable, town = got
+        blocks.append("\n".join(lines))
+        if bookable:
+            book_legs.append([slug, [d.isoformat() for d in bookable], town])
+    text = "\n\n".join(blocks)
+    if not book_legs:
+        return [Reply(text)]
+    if len(book_legs) == 1:
+        slug, ds, town = book_legs[0]
+        request = {"op": "book", "space": slug, "dates": ds, "part": part, "start": start, "end": end, "desks": desks}
+        return [Reply(text, dlg.choices(ctx, [(_book_label(lang, town, desks), request)]))]
+    request = {"op": "book", "space": book_legs[0][0], "dates": sorted(d for leg in book_legs for d in leg[1]),
+               "part": part, "start": start, "end": end, "desks": desks, "legs": [leg[:2] for leg in book_legs]}
+    label = t(lang, "book_legs_button", places=" + ".join(leg[2] for leg in book_legs))
+    return [Reply(text, dlg.choices(ctx, [(label, request)]))]
+
+
+def days_availability_reply(dlg, ctx: Ctx, days: list[date], space: str, part, start, end, desks: int = 1) -> list[Reply]:
+    """Free desks of one space on each of several days; one button books the days with room (asked, not booked)."""
+    lang = ctx.lang
+    got = _days_lines(dlg, lang, days, space, part, start, end, desks)
+    if got is None:
+        return [Reply(t(lang, "unknown_space"))]
+    lines, bookable, town = got
+    text = "\n".join(lines)
     if not bookable:
         return [Reply(text)]
     request = {"op": "book", "space": space, "dates": [d.isoformat() for d in bookable], "part": part, "start": start,
