@@ -425,7 +425,9 @@ def _compile_phrasings() -> None:
                      r"\b(?:answer|reply|respond|write|talk|speak|continue)\s+(?:\w+\s+){0,2}?in\s+(?:english|german)\b|"
                      r"\b(?:english|englisch|german|deutsch)\s+(?:please|bitte)\b|"
                      r"\b(?:talk|speak|write|chat)\s+(?:in\s+)?(?:english|german)\s+(?:with|to)\s+(?:me|us)\b|"
-                     r"\bmit\s+(?:mir|uns)\s+(?:auf\s+|in\s+)?(?:englisch|deutsch)\s+(?:reden|sprechen|schreiben|chatten)\b")
+                     r"\bmit\s+(?:mir|uns)\s+(?:auf\s+|in\s+)?(?:englisch|deutsch)\s+(?:reden|sprechen|schreiben|chatten)\b|"
+                     r"\b(?:switch|change|go)\s+(?:back\s+)?(?:over\s+)?(?:to|into)\s+(?:english|german)\b|"  # "Can we switch to German?"
+                     r"\b(?:auf|zu|nach)\s+(?:englisch|deutsch)\s+(?:umstellen|umschalten|wechseln)\b")
     _BEFORE_BOOK = _R(r"\b(?:bevor|ehe|before)\s+(?:ich|wir|i|we)\s+(?:\w+\s+){0,3}?(?:buche|buchen|book|reserviere|reserve)\b")
     _NOTIFY = _R(r"\b(?:jeden|jede|jedes|every|each|taeglich|daily|abends|morgens|staendig|dauernd|immer)\s+(?:\w+\s+){0,3}?"
                  r"(?:nachricht|nachrichten|message|messages|ping|pings|benachrichtigung\w*|notification\w*|push\w*|mails?)\b|"
@@ -705,7 +707,8 @@ def _compile_more() -> None:
         (("ab",), r"\bmelde\w*\s+(?:\S+\s+){0,6}?ab\b"),
         (("sausen", "ausfallen"), r"\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b"),
         (("skip", "scratch", "drop", "loswerden", "planaenderung", "entfallen"),
-         r"\bskip\b|\bscratch\b|\bdrop\b|\bloswerden\b|\bplanaenderung\b|\bentfallen\b"),
+         r"\bskip\b|\bscratch\b|\bdrop\b|\bloswerden\b|\bentfallen\b|"
+         r"\bplanaenderung\b(?!\W+(?:\w+\W+){0,5}?(?:lieber|stattdessen|doch)\b)"),  # "Planänderung: statt X lieber Y": a request
         (("take",), r"\btake\s+(?:\w+\s+){0,2}off\s+(?:my|the)\b|\btake\s+me\s+off\b"),
         (("rausnehmen", "rausnimmst", "rausstreichen"), r"\braus(?:nehmen|nimmst|streichen)\b"),
         (("<stem>",), r"\bstreich\w*\b|\bdazwischen\w*\b|\bentfaell\w*|\bgestrichen\s+werden\b"),
@@ -828,7 +831,7 @@ def _compile_more() -> None:
     ])
     _OPEN_RE = _R(r"\b(?:hat|ist|is|haben)\b.*\bauf\s*[?!.]*\s*$")
     _PRICE_RE = _R(r"\bhow\s+much\s+is\s+(?:a|one)\b|\bwas\s+kostet\b")
-    _DAYOFF_RE = _R(r"\b(?:hab\w*|nehm\w*\s+mir|nehm\w*\s+ich(?:\s+mir)?)\s+(?:\w+\s+){0,2}?frei\b(?!\s*\?)(?!.*\?)")
+    _DAYOFF_RE = _R(r"\b(?:hab\w*|nehm\w*\s+mir|nehm\w*\s+ich(?:\s+mir)?|ich\s+nehm\w*)\s+(?:\w+\s+){0,3}?frei\b(?!\s*\?)(?!.*\?)")
     _TAGQ = _R(r"(?:[,;.!-]\s*|\s)(?:(?:und|and|also|so)\s+)?(?:geht\s+(?:(?:das|es)\s+klar|das|klar|es|sowas)|mach(?:st)?\s+du\s+(?:das|es)|erledigst\s+du\s+das|kriegst\s+du\s+das\s+hin|passt\s+(?:das|es)|klappt\s+(?:das|es)|"
                r"ok(?:ay)?|in\s+ordnung|moeglich|machbar|possible|doable|is\s+that\s+(?:ok(?:ay)?|possible|fine|alright)|"
                r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja)\s*\?+\s*$")
@@ -997,7 +1000,7 @@ _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "
             "tag", "morning", "good", "evening", "abend", "bot", "deskbot", "heya", "hiya", "morgen"}
 _GREET_FILLER = {"there", "everyone", "all", "zusammen", "leute", "ihr", "du", "folks", "na", "erstmal", "mal"}  # "hi there"
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
-               "profil", "profile"}
+               "profil", "profile", "standardort", "heimatort", "stammort", "lieblingsort", "heimatspace"}
 _K_UNDO = {"rueckgaengig", "undo", "widerrufen", "revert", "zuruecknehmen", "ungeschehen"}
 _K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist", "queue", "nachrueckliste",
             "nachruecker", "nachrueckerliste", "nachrueckerplatz", "wartelistenplatz", "warteplatz", "standby"}
@@ -1024,6 +1027,7 @@ _K_QDOMAIN = {"lage", "situation", "look", "looks", "looking", "noch", "was", "e
               "aus", "sieht", "schaut", "geht", "gehts", "possible", "moeglich", "chance", "chancen", "left",
               "uebrig", "kriegen", "kriegt", "bekommen", "get", "still", "los", "spot", "desk", "desks"}
 _FILLER = {
+    "planaenderung",
     "ich", "i", "mir", "mich", "me", "my", "mein", "meine", "wir", "we", "uns", "us", "du", "you", "dir",
     "in", "im", "am", "um", "an", "at", "on", "the", "a", "fuer", "for", "den", "der", "die", "das",
     "dem", "des", "ein", "einen", "eine", "einem", "nen", "ne", "n", "und", "and", "oder", "or", "noch",
@@ -1734,9 +1738,12 @@ class _Parser:
         if dig:
             w = _ISO.sub(_iso, w)
 
+        between: list[int] = []  # where "zwischen den Jahren" was read
+
         def _named(mm):
             if mm.lastgroup == "between":  # "zwischen den Jahren": 27. to 31. December
                 d0 = _named_day("xmas2", today) + timedelta(days=1)
+                between.append(mm.start())
                 return add(mm, [d0 + timedelta(days=k) for k in range(5)])
             return add(mm, [_named_day(mm.lastgroup, today)], mod="named")
 
@@ -2146,7 +2153,11 @@ class _Parser:
                     "last" if pm.startswith(("letzt", "vergangen", "last", "past")) else (
                         "next2" if pm.startswith("uebernaechst") else "next"))
                 mod_spans.append((pre.start(), pre.end()))
-            item = _Item(pre.start() if pre else st, mm.end(), "wd", None, wd, mod)
+            end = mm.end()
+            if "after" in tokset and (an := _AFTER_NEXT.match(w, end)):  # "the Monday after next"
+                mod, end = "next2", an.end()
+                mod_spans.append((mm.end(), end))
+            item = _Item(pre.start() if pre else st, end, "wd", None, wd, mod)
             items.append(item)
             wd_items.append(item)
             return _blank(mm)
@@ -2171,6 +2182,22 @@ class _Parser:
             inn_weeks = inn[0].wd
             items.remove(inn[0])
         items.sort(key=lambda x: x.start)
+        if between and len(items) > 1:  # "zwischen den Jahren Dienstag + Mittwoch", "... bitte 28.12. bis 30.12.": the
+            period = next(x for x in items if x.start == between[0])  # period only says when; its days are the others
+            others = [x for x in items if x is not period]
+            if any(x.kind == "date" for x in others):
+                items.remove(period)
+            elif wd_items and all(not x.mod for x in wd_items):
+                for x in wd_items:
+                    x.mod, x.dates = "label", [d for d in period.dates if d.weekday() == x.wd][:1] or None
+                if all(x.dates for x in wd_items):
+                    for x in wd_items:
+                        x.kind = "date"
+                    wd_items = []
+                    items.remove(period)
+                else:
+                    for x in wd_items:
+                        x.mod, x.dates = "", None
         explicit = [x for x in items if x.kind == "date"]
         for x in wd_items:
             # a weekday written next to an explicit date is only a label
@@ -2273,6 +2300,18 @@ class _Parser:
             keep = [x for x in seq if not _NEG_DATE.search(s[max(0, x.start - 14):x.start])]
             if keep and len(keep) < len(seq):
                 seq = keep
+        excluded: list = []  # "the whole of next week except Thursday and Friday", "Mo-Fr außer Mittwoch"
+        if not tokset.isdisjoint(_EXCEPT_GATE) and len(seq) > 1 or week_off is not None or everyday:
+            prev = None
+            for x in seq:
+                if _EXCEPT.search(s, max(0, x.start - 24), x.start) \
+                        or prev is not None and prev in excluded and _LIST_GAP.match(s[prev.end:x.start]):
+                    excluded.append(x)
+                prev = x
+            if excluded and (len(excluded) < len(seq) or week_off is not None or everyday):
+                seq = [x for x in seq if x not in excluded]
+            else:
+                excluded = []
         for x in seq:
             if id(x) not in used_range:
                 dates.extend(x.dates)
@@ -2287,6 +2326,15 @@ class _Parser:
         if week_whole and len(set(dates)) == 1 and dates[0].weekday() < 5:  # "ab nächsten Montag die ganze Woche"
             d0 = dates[0]
             dates = [d0 + timedelta(days=k) for k in range(5 - d0.weekday())]
+        if excluded:  # an excepted weekday is every such day of the span; an excepted date that day
+            drop = {d for x in excluded if x.kind != "wd" for d in (x.dates or ())}
+            drop_wd = {x.wd for x in excluded if x.kind == "wd"}
+            dates = [d for d in dates if d not in drop and d.weekday() not in drop_wd]
+        if dates and not tokset.isdisjoint(_DAY_AFTER_GATE) and (mm := _DAY_AFTER.search(s)) \
+                and not any(x.start <= mm.start() < x.end for x in seq):
+            before = [x for x in seq if x.end <= mm.start() and x.dates]  # "tomorrow and the day after": the day named
+            if before:  # right before the phrase, and the next one
+                dates.append(max(max(before, key=lambda x: x.end).dates) + timedelta(days=1))
         it.dates = sorted(set(dates))
         if len(seq) == 1 and seq[0].kind == "wd" and not seq[0].mod and len(it.dates) == 1 \
                 and (not tokset.isdisjoint(_STORY_PAST) or "was" in tokset and not tokset.isdisjoint(_EN_STORY)) \
@@ -2605,6 +2653,8 @@ class _Parser:
             elif cmd_intent == "settings":
                 it.args = [x.lower() for x in body.split()]
             return it
+        if not tokset.isdisjoint(_INSTEAD_GATE) and not tokset.isdisjoint(_HOME_GATE):  # "statt Homeoffice lieber Di X"
+            w = _INSTEAD_HOME.sub(lambda mm: " " * len(mm.group()), w)
         it.intent, conf, it.alternative = self._classify(toks, tokset, it, s, w, text, words, today, jt)
         if dropped_event and it.intent == "absence" and it.space and it.dates:  # "Übermorgen Spätschicht, also morgen Olfen"
             it.intent, conf, it.alternative = "book", 0.8, "absence"
@@ -2737,7 +2787,7 @@ class _Parser:
             for mm in rx.finditer(s):
                 start = mm.start(1)
                 if mm.group(1) in _ROLE_BEFORE_NAME:  # "Kontingent von Herrn Meier", "für Mitarbeiter Schneider"
-                    nxt = re.match(r"\.?\s+([a-z]+)", s[mm.end(1):])
+                    nxt = re.match(r"\.?\s+(?:[a-z]\.\s*)?([a-z]+)", s[mm.end(1):])  # "employee M. Overbeck": the surname
                     if not nxt:
                         continue
                     start = mm.end(1) + nxt.start(1)
@@ -2808,6 +2858,9 @@ class _Parser:
             return "company_contingent", 0.85, "contingent"  # "Wie viele Tage hat das Team insgesamt noch?"
         if staff and _E_BUCHUNGEN.search(jt) and not (it.space or it.dates):
             return "team_bookings", 0.85, "list"  # "Liste der Mitarbeiterbuchungen"
+        if company and not it.space and ts & {"gebucht", "booked"} and ts & {"wer", "who"} and ts & {"aus", "from", "of", "in"} \
+                and _WHO_OF_FIRM.search(s):
+            return "team_bookings", 0.85, "who"  # "Als Admin: wer aus der Firma hat für den 21.12. gebucht?"
         if (staff or ts & {"gebucht", "booked"} and ts & _K_WHO) and it.month and not (it.space or it.dates) \
                 and ts & (_K_WHO | {"welche", "which"}):
             return "team_bookings", 0.85, "who"
@@ -2878,7 +2931,9 @@ class _Parser:
             or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
                                                   for t in toks) \
             or bool(_OFF_RE.search(s) and not topic) or s.startswith(("off ", " off ")) and bool(_OFF_START.match(s)) or bool(_E_REISE.search(jt)) \
-            or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK))
+            or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK)) \
+            or bool(it.dates and not it.space and not ts.isdisjoint(_HOME_GATE) and _HOMEOFFICE.search(s) and not q
+                    and (ts & _FIRST_PERSON or _NO_NEED.search(s) or len(toks) <= 4))  # "Am 2. und 3. bin ich im Homeoffice"
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and it.space and _AROUND_LEAVE.search(s):
             absence = False  # "Für den 18.12. Olfen, letzter Tag vor Urlaub": the day is a booking
@@ -3363,7 +3418,8 @@ _NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+
                       r"(?:(?:dann|da|also|ja|eh|sowieso|somit|folglich|natuerlich|wohl)\s+)*"
                       r"(?:keinen|kein|keine|no)\b|"
                       r"\bkein\w*\s+(?:\w+\s+)?(?:brauch\w*|benoetig\w*)\b|"
-                      r"\b(?:don'?t|do\s+not|won'?t|will\s+not)\s+(?:be\s+)?need(?:ing)?\b|\bno\s+need\s+for\b")
+                      r"\b(?:don'?t|do\s+not|won'?t|will\s+not)\s+(?:be\s+)?need(?:ing)?\b|\bno\s+need\s+for\b|"
+                      r"\bno\s+(?:desk|seat|space|spot)\s+(?:needed|required)\b|\bkein\s+platz\s+(?:noetig|gebraucht)\b")
 # what makes a half of the day the one the user cannot come: an appointment or being busy in the same clause
 _BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appointment\w*|meeting\w*|besprechung\w*|"
                    r"busy|beschaeftigt|keine\s+zeit|no\s+time|not\s+free|nicht\s+(?:da|frei|kann|koennen)|kann\s+ich\s+nicht|"
@@ -3436,6 +3492,21 @@ def _add_days_too(parser: _Parser, text: str, now: datetime, it: Intent) -> bool
 # absence words that say the sender is away on that day (not only why they want the desk)
 _K_ABSENCE_SELF = frozenset({"urlaub", "krank", "sick", "ill", "vacation", "holiday", "holidays", "ferien", "krankgeschrieben",
                              "abwesend", "away", "off", "elternzeit", "dienstreise"})
+_INSTEAD_GATE = frozenset({"statt", "anstatt", "instead"})
+_INSTEAD_HOME = re.compile(r"\b(?:statt|anstatt|instead\s+of)\s+(?:(?:im|dem|the|of)\s+)?(?:homeoffice|home[\s-]?office|wfh|"
+                           r"zu\s*hause|daheim|working\s+from\s+home|home|buero|office)\b")
+_HOME_GATE = frozenset({"homeoffice", "home", "wfh", "hause", "zuhause", "daheim", "mobil"})
+_HOMEOFFICE = re.compile(r"\b(?:homeoffice|home[\s-]?office|wfh|(?:work(?:ing)?|arbeite\w*)\s+from\s+home|zu\s*hause|daheim|"
+                         r"mobil\w*\s+arbeit\w*)\b")
+_DAY_AFTER_GATE = frozenset({"after", "danach", "drauf", "darauf", "next"})
+_DAY_AFTER = re.compile(r"\b(?:and|und|plus|\+|&)\s+(?:the\s+day\s+after(?!\s+(?:tomorrow|next|that\s+\w+day))|the\s+next\s+day|"
+                        r"(?:den|am)\s+tag\s+(?:danach|drauf|darauf)|(?:den\s+)?tag\s+drauf)\b")
+_EXCEPT_GATE = frozenset({"ausser", "auf", "except", "excluding", "but", "apart", "other", "ohne", "ausgenommen"})
+_EXCEPT = re.compile(r"\b(?:ausser|bis\s+auf|ausgenommen|except(?:\s+for)?|excluding|but\s+not|apart\s+from|other\s+than|ohne)"
+                     r"\s+(?:(?:den|dem|am|on|the|a)\s+)?$")
+_WHO_OF_FIRM = re.compile(r"\b(?:wer|who)\s+(?:aus|von|from|of|in|at)\s+(?:der|unserer|meiner|dem|unserem|the|our|my)\s+"
+                          r"(?:firma|company|unternehmen|betrieb|abteilung|team|department|firm)\b")
+_AFTER_NEXT = re.compile(r"\s+after\s+next\b")
 _ANYONE_STILL = re.compile(r"\b(?:hat|has)\s+(?:da\s+|dort\s+|denn\s+)?(?:wer|jemand|anyone|anybody)\s+(?:noch|still)\b"
                            r"|\b(?:wer|anyone|anybody)\s+(?:hat|has)\s+(?:noch|still)\b")
 _OUR_FIRM = re.compile(r"\b(?:our|unser\w*)\s+(?:company|firm|firma|unternehmen\w*|betrieb\w*|organisation|organization|"
@@ -3455,7 +3526,9 @@ _CORRECTION = re.compile(
     r"|(?:actually\s+)?scratch\s+that\b(?:\s*,?\s*make\s+it\b)?|hab\s+mich\s+vertan\b|i\s+made\s+a\s+mistake\b"
     r"|(?:sorry|pardon|korrektur|correction)\s*[,:]?\s*(?:i\s+mean|ich\s+mein\w*)\b"
     r"|(?:korrektur|correction)\s*:"
-    r"|oder\s+doch(?:\s+lieber)?\b|make\s+that\b)\s*[,.:!–—-]*", re.IGNORECASE)
+    r"|oder\s+doch(?:\s+lieber)?\b|make\s+that\b"
+    r"|(?:nee|ne|nein|no|ach|ach\s+was)\s*,?\s*(?:quatsch|unsinn|nonsense|rubbish)\b)\s*[,.:!–—-]*",  # "..., ne Quatsch, Freitag"
+    re.IGNORECASE)
 
 
 _LEAD_CORRECTION = re.compile(r"^\W*(?:sorry\s*,?\s*)?(?:(?:ich\s+hab|hab(?:e)?)\s+mich\s+vertan|korrektur|correction|"

@@ -769,3 +769,39 @@ def test_a_place_corrected_in_the_message_is_a_request(text, space):
 
 def test_the_half_spent_at_home_is_the_busy_one():
     assert parse("morgen vormittag coesfeld, nachmittag bin ich im homeoffice", NOW, SPACES).part == "morning"
+
+
+@pytest.mark.parametrize("text, now, days", [
+    ("the Monday after next, Billerbeck, full day", NOW, ["2026-12-07"]),
+    ("Zwischen den Jahren Dienstag + Mittwoch Olfen", NOW, ["2026-12-29", "2026-12-30"]),  # the period says when
+    ("Zwischen den Jahren will ich nicht pendeln. Bitte 28.12. bis 30.12. Ascheberg", NOW,
+     ["2026-12-28", "2026-12-29", "2026-12-30"]),
+    ("zwischen den Jahren Olfen", NOW, ["2026-12-27", "2026-12-28", "2026-12-29", "2026-12-30", "2026-12-31"]),
+    ("book senden for the whole of next week except Thursday and Friday", NOW, ["2026-11-30", "2026-12-01", "2026-12-02"]),
+    ("Montag bis Freitag außer Mittwoch Senden", NOW, ["2026-11-30", "2026-12-01", "2026-12-03", "2026-12-04"]),
+    ("Can you sort out Ascheberg for tomorrow and the day after?", NOW, ["2026-11-24", "2026-11-25"]),
+    ("Freitag und den Tag danach Olfen", NOW, ["2026-11-27", "2026-11-28"]),
+    ("Ich würde gern am Wochenende vor Weihnachten... ne Quatsch, Freitag 18.12. in Senden", NOW, ["2026-12-18"]),
+])
+def test_blind10_day_readings(text, now, days):
+    assert [d.isoformat() for d in parse(text, now, SPACES).dates] == days
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("WFH tomorrow, no desk needed", "absence"),
+    ("Am 2. und 3. Dezember bin ich im Homeoffice", "absence"),  # no desk needed those days
+    ("kein Bock auf Homeoffice, morgen Olfen", "book"),
+    ("Planänderung: statt Homeoffice lieber Dienstag in Nordkirchen", "book"),
+    ("Stell meinen Standardort auf Dülmen", "settings"),
+    ("Can we switch to German? I want to practise", "language"),
+    ("Als Admin: wer aus der Firma hat für den 21.12. gebucht?", "team_bookings"),
+    ("wer aus der Firma ist morgen in Dülmen?", "who"),
+    ("Ich nehm zwischen den Jahren frei", "absence"),
+])
+def test_blind10_classes(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+def test_a_member_named_with_an_initial():
+    it = parse("check remaining quota for employee M. Overbeck", NOW, SPACES)
+    assert (it.intent, it.name) == ("member_contingent", "Overbeck")
