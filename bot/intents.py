@@ -2281,6 +2281,7 @@ class _Parser:
         if event and not tokset.isdisjoint(_AROUND_GATE):
             w = _AROUND_EVENT.sub(_blank, w)  # "Nach dem Zahnarzt am Dienstag nachmittags Olfen": a time, not a topic
         used_range = set()
+        spans: list[_Item] = []  # each range read, as one item (for the places' own days, `_legs`)
         for a, b in zip(seq, seq[1:]):
             if a.dates and b.dates and (_RANGE_GAP.match(s[a.end:b.start])
                                         or _FROM_BEFORE.search(s[max(0, a.start - 6):a.start])
@@ -2296,10 +2297,17 @@ class _Parser:
                     dates.extend(d1 + timedelta(days=k) for k in range((d2 - d1).days + 1))
                     used_range.add(id(a))
                     used_range.add(id(b))
+                    spans.append(_Item(a.start, b.end, "span", [d1 + timedelta(days=k) for k in range((d2 - d1).days + 1)]))
         if len(seq) > 1 and tokset & {"statt", "anstatt", "instead", "nicht", "not"}:
             keep = [x for x in seq if not _NEG_DATE.search(s[max(0, x.start - 14):x.start])]
             if keep and len(keep) < len(seq):
                 seq = keep
+        for sp_ in spans:  # "Montag bis Mittwoch Senden und Donnerstag Olfen": the Thursday after that Wednesday
+            for x in seq:
+                if x.kind == "wd" and not x.mod and id(x) not in used_range and x.start > sp_.end and x.dates \
+                        and len(x.dates) == 1 and x.dates[0] < sp_.dates[0] and not recur \
+                        and not any(y.start > sp_.end and y.end < x.start and id(y) not in used_range for y in seq):
+                    x.dates = [x.dates[0] + timedelta(days=7 * ((sp_.dates[0] - x.dates[0]).days // 7 + 1))]
         excluded: list = []  # "the whole of next week except Thursday and Friday", "Mo-Fr außer Mittwoch"
         if not tokset.isdisjoint(_EXCEPT_GATE) and len(seq) > 1 or week_off is not None or everyday:
             prev = None
@@ -2579,8 +2587,8 @@ class _Parser:
                         mm = rx.search(w, max(0, f[1] - 14), f[1])
                         if mm and f[0] == pick[0] or mm and f not in keep:
                             w = w[:mm.start()] + " " * (mm.end() - mm.start()) + w[mm.end():]
-                if len(keep) == len(found) and not pref and len(seq) > 1 and not used_range:
-                    legs = _legs(s, seq, found)
+                if len(keep) == len(found) and not pref and len(seq) > 1:
+                    legs = _legs(s, [x for x in seq if id(x) not in used_range] + spans, found)
                     if legs and {d for _, ds in legs for d in ds} == set(it.dates):
                         it.legs = legs
             space = pick[0]

@@ -805,3 +805,16 @@ def test_blind10_classes(text, intent):
 def test_a_member_named_with_an_initial():
     it = parse("check remaining quota for employee M. Overbeck", NOW, SPACES)
     assert (it.intent, it.name) == ("member_contingent", "Overbeck")
+
+
+@pytest.mark.parametrize("text, days, legs", [
+    ("Montag bis Mittwoch Senden und Donnerstag Olfen", ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"],
+     [("senden", ["2026-11-30", "2026-12-01", "2026-12-02"]), ("olfen", ["2026-12-03"])]),
+    ("Montag bis Mittwoch und Freitag Senden", ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-04"], []),
+    ("Mo-Mi Senden, Do Olfen", ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"],
+     [("senden", ["2026-11-30", "2026-12-01", "2026-12-02"]), ("olfen", ["2026-12-03"])]),
+])
+def test_a_weekday_after_a_range_goes_on_in_its_week(text, days, legs):
+    it = parse(text, NOW, SPACES)
+    assert [d.isoformat() for d in it.dates] == days
+    assert [(slug, [d.isoformat() for d in ds]) for slug, ds in it.legs] == legs
