@@ -2318,6 +2318,9 @@ class _Parser:
                 prev = x
             if excluded and (len(excluded) < len(seq) or week_off is not None or everyday):
                 seq = [x for x in seq if x not in excluded]
+                for x in excluded:  # the "außer" itself is no word of its own (else: small talk, asked)
+                    if (mx := _EXCEPT.search(s, max(0, x.start - 24), x.start)) is not None:
+                        w = w[:mx.start()] + " " * (mx.end() - mx.start()) + w[mx.end():]
             else:
                 excluded = []
         for x in seq:

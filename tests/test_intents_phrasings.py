@@ -818,3 +818,9 @@ def test_a_weekday_after_a_range_goes_on_in_its_week(text, days, legs):
     it = parse(text, NOW, SPACES)
     assert [d.isoformat() for d in it.dates] == days
     assert [(slug, [d.isoformat() for d in ds]) for slug, ds in it.legs] == legs
+
+
+def test_an_excepted_day_leaves_a_sure_request():
+    it = parse("nächste woche außer freitag coesfeld", NOW, SPACES)
+    assert [d.isoformat() for d in it.dates] == ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"]
+    assert it.confidence >= 0.8  # "außer" is no unknown word that makes it small talk
