@@ -84,6 +84,9 @@ class Intent:
     # "Mittwoch Senden und Donnerstag Olfen": each place with its own days, [(slug, [day, ...]), ...] in the order
     # written; empty when one place serves all days (then `space` is that place; with legs it is the first one's)
     legs: list[tuple[str, list[date]]] = field(default_factory=list)
+    # every place named when the message names several without choosing one ("ist Freitag in Senden und Olfen was
+    # frei?"), in the order written; [] for one place or a choice made ("nicht Senden, sondern Olfen")
+    places: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {

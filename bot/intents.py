@@ -2590,6 +2590,8 @@ class _Parser:
                         mm = rx.search(w, max(0, f[1] - 14), f[1])
                         if mm and f[0] == pick[0] or mm and f not in keep:
                             w = w[:mm.start()] + " " * (mm.end() - mm.start()) + w[mm.end():]
+                if len(keep) == len(found) and not pref:
+                    it.places = list(dict.fromkeys(f[0] for f in found))
                 if len(keep) == len(found) and not pref and len(seq) > 1:
                     legs = _legs(s, [x for x in seq if id(x) not in used_range] + spans, found)
                     if legs and {d for _, ds in legs for d in ds} == set(it.dates):

@@ -580,3 +580,12 @@ def test_a_question_about_two_places_answers_each_and_books_nothing(chat):
     assert book.label == "Senden + Olfen buchen"
     r = chat.press_data("anna", book.data)  # one button books each place on its day
     assert "Coworking Senden, Mi, 25.11." in r and "Coworking Olfen, Do, 26.11." in r
+
+
+def test_a_question_about_either_of_two_places_answers_both(chat):
+    """ "ist freitag in senden und olfen was frei" answered Senden only; now both, one button per place."""
+    chat.send("anna", "KREIS-2026")
+    r = chat.send("anna", "ist freitag in senden und olfen was frei")
+    assert "Coworking Senden" in r and "Coworking Olfen" in r and r.count("Fr, 27.11.") == 2
+    assert [c.label for c in chat.choices("anna")] == ["Senden buchen", "Olfen buchen"]
+    assert chat.send("anna", "meine Buchungen").startswith("Du hast keine kommenden Buchungen")

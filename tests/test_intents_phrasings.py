@@ -824,3 +824,13 @@ def test_an_excepted_day_leaves_a_sure_request():
     it = parse("nächste woche außer freitag coesfeld", NOW, SPACES)
     assert [d.isoformat() for d in it.dates] == ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"]
     assert it.confidence >= 0.8  # "außer" is no unknown word that makes it small talk
+
+
+@pytest.mark.parametrize("text, places", [
+    ("ist freitag in senden und olfen was frei", ["senden", "olfen"]),
+    ("Senden oder Olfen morgen?", ["senden", "olfen"]),
+    ("morgen nicht Senden sondern Olfen", []),  # a choice made
+    ("morgen Olfen", []),
+])
+def test_the_places_named_without_a_choice(text, places):
+    assert parse(text, NOW, SPACES).places == places

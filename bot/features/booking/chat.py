@@ -667,6 +667,8 @@ def on_availability(dlg, ctx: Ctx) -> list[Reply]:
     days = sorted(d for d in set(it.dates) if d >= ctx.now.date())
     if it.legs and not it.topic:  # each place on its own days
         return legs_availability_reply(dlg, ctx, it.legs, it.part, it.start, it.end, it.desks)
+    if len(it.places) > 1 and not it.topic and not (it.desk_label or it.desk_features):
+        return places_availability_reply(dlg, ctx, it.places, days or [day], it.part, it.start, it.end, it.desks)
     if it.space and len(days) > 1:  # "Is Dülmen free on Tuesday and Wednesday mornings?": each day, one button for all
         return days_availability_reply(dlg, ctx, days, it.space, it.part, it.start, it.end, it.desks)
     return availability_reply(dlg, ctx, day, it.space, it.part, it.start, it.end, it.desks)
@@ -797,6 +799,30 @@ def legs_availability_reply(dlg, ctx: Ctx, legs: list, part, start, end, desks: 
                "part": part, "start": start, "end": end, "desks": desks, "legs": [leg[:2] for leg in book_legs]}
     label = t(lang, "book_legs_button", places=" + ".join(leg[2] for leg in book_legs))
     return [Reply(text, dlg.choices(ctx, [(label, request)]))]
+
+
+def places_availability_reply(dlg, ctx: Ctx, places: list[str], days: list[date], part, start, end,
+                              desks: int = 1) -> list[Reply]:
+    """ "Ist Freitag in Senden und Olfen was frei?": each place on the days asked, one button per place with room
+    (either place, not both: asked, not booked)."""
+    lang = ctx.lang
+    blocks: list[str] = []
+    opts: list[tuple[str, dict]] = []
+    for slug in places[:4]:
+        got = _days_lines(dlg, lang, days, slug, part, start, end, desks)
+        if got is None:
+            continue
+        lines, bookable, town = got
+        blocks.append("\n".join(lines))
+        if bookable:
+            label = _book_label(lang, town, desks) if len(bookable) == 1 else \
+                t.n(lang, "book_days_button", len(bookable), space=town, n=len(bookable))
+            opts.append((label, {"op": "book", "space": slug, "dates": [d.isoformat() for d in bookable], "part": part,
+                                 "start": start, "end": end, "desks": desks}))
+    if not blocks:
+        return [Reply(t(lang, "unknown_space"))]
+    text = "\n\n".join(blocks)
+    return [Reply(text, dlg.choices(ctx, opts, per_row=2))] if opts else [Reply(text)]
 
 
 def days_availability_reply(dlg, ctx: Ctx, days: list[date], space: str, part, start, end, desks: int = 1) -> list[Reply]:
