@@ -873,7 +873,9 @@ def _compile_more() -> None:
                   r"\bbrauche?\s+ich\s+(?:\w+\s+)?(?:zu|to)\b|\bbrauch\w*\s+(?:ich|man)\b.*\b(?:buchung|reservierung|anmeldung)\b|"
                   r"\b(?:kann|darf)\s+(?:ich|man)\b.*\bohne\s+(?:\w+\s+)?(?:buchung|anmeldung|reservierung|buchen)\b|"
                   r"\b(?:do|does)\s+(?:i|one)\s+need\s+(?:a\s+|to\s+)?(?:booking|book|reservation|reserve)\b|"
-                  r"\b(?:can|may)\s+i\b.*\bwithout\s+(?:a\s+)?(?:booking|reservation|booking)\b")
+                  r"\b(?:can|may)\s+i\b.*\bwithout\s+(?:a\s+)?(?:booking|reservation|booking)\b|"
+                  r"^\W*(?:and\s+|so\s+|und\s+|also\s+)?(?:how\s+(?:do|can|should)\s+i|wie\s+(?:kann|soll|muss)\s+ich|"
+                  r"wie\s+(?:checke|buche|storniere)\s+ich|wie\s+geht\s+(?:das\s+)?(?:mit\s+dem\s+)?)\b")  # "how do I check in"
     _DAY_IS = _R(r"\b(?:heute|today|morgen|tomorrow|uebermorgen|gestern|yesterday)\s+(?:ist|is|war|was|wird|will\s+be)\s+(?:schon\s+|endlich\s+|already\s+|finally\s+)?$")
     _LIKE_LAST = _R(r"\b(?:wie|like|as)\s+(?:letzte|vorige|vergangene|last|the\s+last)\s+(?:woche|week|mal|time)\b")
     _HOURS_RE = _R(r"\bbis\s+wann\b|\bab\s+wann\b|\bab\s+wie\s*viel\s+uhr\b|\buntil\s+when\b|\bhow\s+long\s+(?:can|is|are)\b")

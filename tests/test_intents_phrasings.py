@@ -834,3 +834,11 @@ def test_an_excepted_day_leaves_a_sure_request():
 ])
 def test_the_places_named_without_a_choice(text, places):
     assert parse(text, NOW, SPACES).places == places
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("how do I check in", "help"), ("wie checke ich ein", "help"), ("how do I book", "help"),
+    ("check in", "checkin"), ("I'm at my desk", "checkin"),
+])
+def test_how_do_i_is_a_question_about_the_bot(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
