@@ -589,3 +589,20 @@ def test_a_question_about_either_of_two_places_answers_both(chat):
     assert "Coworking Senden" in r and "Coworking Olfen" in r and r.count("Fr, 27.11.") == 2
     assert [c.label for c in chat.choices("anna")] == ["Senden buchen", "Olfen buchen"]
     assert chat.send("anna", "meine Buchungen").startswith("Du hast keine kommenden Buchungen")
+
+
+def test_a_day_changed_right_after_a_booking_moves_it_after_asking(chat):
+    """ "actually make that Thursday" after booking Friday asked for a place (and would have booked a second day)."""
+    chat.send("anna", "KREIS-2026")
+    chat.send("anna", "Freitag vormittags Olfen")
+    r = chat.send("anna", "nee, lieber Donnerstag")
+    assert "Fr, 27.11. Coworking Olfen, vormittags auf Do, 26.11. verschieben?" in r
+    assert "Do, 26.11." not in chat.send("anna", "meine Buchungen")  # asked, nothing changed yet
+    chat.send("anna", "nee, lieber Donnerstag")
+    r = chat.send("anna", "1")
+    assert "Verschoben: Fr, 27.11. Coworking Olfen, vormittags ist storniert." in r
+    assert "Gebucht: Coworking Olfen, Do, 26.11., vormittags" in r
+    listed = chat.send("anna", "meine Buchungen")
+    assert "Do, 26.11., vormittags – Coworking Olfen" in listed and "Fr, 27.11." not in listed
+    r = chat.send("anna", "Montag")  # no change word: a new request, which asks for the place
+    assert "verschieben" not in r

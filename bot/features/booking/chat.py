@@ -6,6 +6,7 @@ what to ask and which buttons to offer, and `replies.py` says it.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from bot.booking import (
@@ -112,7 +113,7 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
             return quick_book(dlg, ctx, request)
         return ask_date(dlg, ctx, request)
     if it.space is None:
-        return ask_space(dlg, ctx, request)
+        return ask_move(dlg, ctx, it) or ask_space(dlg, ctx, request)
     if it.part_guessed:  # "halbtags": which half?
         opts = [(t(ctx.lang, "btn_morning"), dict(request, part="morning")),
                 (t(ctx.lang, "btn_afternoon"), dict(request, part="afternoon"))]
@@ -120,6 +121,33 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
     if it.confidence < CONFIDENT:  # unsure it is a request: ask instead of spending the contingent on a guess
         return ask_book_or_look(dlg, ctx, request)
     return do_book(dlg, ctx, request)
+
+
+# "actually make that Thursday", "nee, lieber Donnerstag", "ich meinte Donnerstag" right after a booking: that booking
+# on the other day (asked first), not a new booking that asks for the place
+_CHANGE_LEAD = re.compile(r"^\W*(?:(?:actually|sorry|oh|oops|ach|äh|aeh|oder|nee?|nö|no|nein|doch)\W+)*"
+                          r"(?:make\s+(?:that|it)|change\s+(?:that|it)\s+to|move\s+(?:it|that)\s+to|i\s+meant|"
+                          r"ich\s+mein\w*|(?:doch\s+)?lieber|besser|instead|stattdessen|nicht\s+\w+\W+sondern)\b",
+                          re.IGNORECASE)
+
+
+def ask_move(dlg, ctx: Ctx, it: Intent) -> list[Reply] | None:
+    """A day without a place, written as a change, within 30 minutes of a one-day booking: move that booking?"""
+    if len(it.dates) != 1 or it.desks > 1 or not _CHANGE_LEAD.match(ctx.msg.text or ""):
+        return None
+    last = dlg.booking.last_booking(ctx.member.id, within_minutes=30)
+    if last is None or last.day == it.dates[0] or len(dlg.booking.group_ids(last)) != 1:
+        return None
+    new_day = it.dates[0]
+    part = it.part or (last.part if last.part in ("morning", "afternoon") else None)
+    request = {"op": "book", "space": last.space.slug, "dates": [new_day.isoformat()], "part": part,
+               "start": it.start or (last.start if last.part == "hours" else None),
+               "end": it.end or (last.end if last.part == "hours" else None), "desks": 1}
+    opts = [(t(ctx.lang, "btn_move_day", day=fmt_day(new_day, ctx.lang)), {"op": "rebook", "request": request,
+                                                                           "cancel_ids": [last.id]}),
+            (t(ctx.lang, "btn_keep"), {"op": "keep"})]
+    return [Reply(t(ctx.lang, "move_day_ask", what=_day_space(ctx.lang, last), day=fmt_day(new_day, ctx.lang)),
+                  dlg.choices(ctx, opts))]
 
 
 def ask_book_for(dlg, ctx: Ctx, it: Intent) -> list[Reply]:
@@ -420,7 +448,8 @@ def op_rebook(dlg, ctx: Ctx, a: dict) -> list[Reply]:
         step.commit()
     old = res.cancelled[0]
     reply = confirmation(dlg, ctx, booked, wish=bool(label or features))
-    note = t(lang, "rebooked", space=old.space.name)
+    note = t(lang, "rebooked", space=old.space.name) if old.day == booked[0].booking.day else \
+        t(lang, "moved_day", what=_day_space(lang, old))
     if res.not_refunded:
         note += " " + t(lang, "rebooked_not_refunded")
     reply.text = note + "\n" + reply.text
