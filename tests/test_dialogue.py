@@ -606,3 +606,13 @@ def test_a_day_changed_right_after_a_booking_moves_it_after_asking(chat):
     assert "Do, 26.11., vormittags – Coworking Olfen" in listed and "Fr, 27.11." not in listed
     r = chat.send("anna", "Montag")  # no change word: a new request, which asks for the place
     assert "verschieben" not in r
+
+
+def test_two_places_for_one_day_asks_which(chat):
+    """ "Senden und Olfen morgen" booked Senden (the first named); a day has one desk: the bot asks which place."""
+    chat.send("anna", "KREIS-2026")
+    r = chat.send("anna", "Senden und Olfen morgen")
+    assert "Welcher der Orte" in r and [c.label for c in chat.choices("anna")] == ["Senden buchen", "Olfen buchen"]
+    assert chat.send("anna", "meine Buchungen").startswith("Du hast keine kommenden Buchungen")
+    chat.send("anna", "Senden und Olfen morgen")
+    assert "Coworking Olfen, Di, 24.11." in chat.send("anna", "2")

@@ -114,6 +114,11 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
         return ask_date(dlg, ctx, request)
     if it.space is None:
         return ask_move(dlg, ctx, it) or ask_space(dlg, ctx, request)
+    if len(it.places) > 1 and not it.legs:  # "Senden und Olfen morgen": one of them (a day has one desk), which?
+        towns = {r.slug: r.town for r in dlg.core.space_refs()}
+        opts = [(_book_label(ctx.lang, towns.get(slug, slug), int(request.get("desks") or 1)), dict(request, space=slug))
+                for slug in it.places[:4]]
+        return [Reply(t(ctx.lang, "ask_which_place"), dlg.choices(ctx, opts))]
     if it.part_guessed:  # "halbtags": which half?
         opts = [(t(ctx.lang, "btn_morning"), dict(request, part="morning")),
                 (t(ctx.lang, "btn_afternoon"), dict(request, part="afternoon"))]
