@@ -2222,6 +2222,17 @@ class _Parser:
             week_off = None  # "nochmal Montag Coesfeld, das hat letzte Woche gut geklappt": last week is the story
         if week_whole and week_off == 0 and any(x.mod == "next" for x in wd_items):
             week_off = 1
+        series_from = None  # "ab dem 7. Dezember jeden Montag": the series starts on that day, not after today
+        if recur and not month_ctx and wd_items:
+            starts = [y for y in items if y.kind == "date" and len(y.dates) == 1 and _SERIES_FROM.search(s, max(0, y.start - 12),
+                                                                                                        y.start)]
+            if len(starts) == 1 and starts[0].dates[0] > today:
+                series_from = starts[0].dates[0]
+                items.remove(starts[0])
+                for x in wd_items:  # "ab 7.12. montags": the weekday next to the start is the series' own
+                    x.label = False
+                if series_weeks is None and (mw := _FOR_WEEKS.search(s)):
+                    series_weeks = _num(mw.group(1)) if 1 <= _num(mw.group(1)) <= 12 else None
         for x in wd_items:
             if x.label:
                 continue
@@ -2240,7 +2251,8 @@ class _Parser:
             elif x.mod == "this":
                 x.dates = [today + timedelta(days=(x.wd - today.weekday()) % 7)]
             else:
-                first = today + timedelta(days=(x.wd - today.weekday() - 1) % 7 + 1)
+                first = today + timedelta(days=(x.wd - today.weekday() - 1) % 7 + 1) if series_from is None else \
+                    series_from + timedelta(days=(x.wd - series_from.weekday()) % 7)
                 x.dates = [first + timedelta(days=7 * k) for k in range((series_weeks or 4) if recur else 1)]
         if recur and month_ctx and not wd_items and everyday:
             wd_items = []
@@ -3560,6 +3572,9 @@ _HOMEOFFICE = re.compile(r"\b(?:homeoffice|home[\s-]?office|wfh|(?:work(?:ing)?|
 _DAY_AFTER_GATE = frozenset({"after", "danach", "drauf", "darauf", "next"})
 _DAY_AFTER = re.compile(r"\b(?:and|und|plus|\+|&)\s+(?:the\s+day\s+after(?!\s+(?:tomorrow|next|that\s+\w+day))|the\s+next\s+day|"
                         r"(?:den|am)\s+tag\s+(?:danach|drauf|darauf)|(?:den\s+)?tag\s+drauf)\b")
+_SERIES_FROM = re.compile(r"\b(?:ab|from|starting(?:\s+on)?|beginning(?:\s+on)?|beginnend)\s+(?:dem\s+|den\s+|the\s+|on\s+)?$")
+_FOR_WEEKS = re.compile(rf"\b(?:fuer|for|erstmal|erst\s+mal|zunaechst|first)\s+(?:(?:die|the)\s+)?(?:naechsten\s+|next\s+)?"
+                        rf"(\d{{1,2}}|{'|'.join(sorted((k for k in _NUMWORDS if len(k) > 2), key=len, reverse=True))})\s+(?:wochen|weeks)\b")
 _EXCEPT_GATE = frozenset({"ausser", "auf", "except", "excluding", "but", "apart", "other", "ohne", "ausgenommen"})
 _EXCEPT = re.compile(r"\b(?:ausser|bis\s+auf|ausgenommen|except(?:\s+for)?|excluding|but\s+not|apart\s+from|other\s+than|ohne)"
                      r"\s+(?:(?:den|dem|am|on|the|a)\s+)?$")

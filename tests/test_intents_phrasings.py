@@ -842,3 +842,14 @@ def test_the_places_named_without_a_choice(text, places):
 ])
 def test_how_do_i_is_a_question_about_the_bot(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, days", [
+    ("ab dem 7.12. jeden Montag Nottuln", ["2026-12-07", "2026-12-14", "2026-12-21", "2026-12-28"]),
+    ("Ab dem 7. Dezember immer montags und dienstags Nottuln, erstmal zwei Wochen",
+     ["2026-12-07", "2026-12-08", "2026-12-14", "2026-12-15"]),
+    ("ab 7.12. montags Olfen für zwei Wochen", ["2026-12-07", "2026-12-14"]),
+    ("jeden Dienstag Olfen", ["2026-11-24", "2026-12-01", "2026-12-08", "2026-12-15"]),
+])
+def test_a_series_from_a_start_day(text, days):
+    assert [d.isoformat() for d in parse(text, NOW, SPACES).dates] == days
