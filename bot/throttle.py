@@ -66,12 +66,8 @@ class FloodWindow:
 # positive = the chat's budget, negative = the bot-wide one. A bulk send needs ``reserve`` microseconds
 # of the bot-wide burst left, so interactive replies always find some burst free and bulk gets only what
 # the replies leave.
-_PAUSE_SQL = (
-    "INSERT INTO send_budget (bucket, tat) VALUES (%(k)s, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
-    " + %(d)s) ON CONFLICT (bucket) DO UPDATE SET tat = greatest(send_budget.tat, excluded.tat)"
-)
-
-_RESTAMP_SQL = (
+# A 429 pause or late answers (`PgSendBudget.move_ahead`): each row's ``tat`` to at least now + its microseconds.
+_AHEAD_SQL = (
     "INSERT INTO send_budget (bucket, tat) SELECT k, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint + d"
     " FROM unnest(%s::text[], %s::bigint[]) WITH ORDINALITY AS t(k, d, n) ORDER BY n"
     " ON CONFLICT (bucket) DO UPDATE SET tat = greatest(send_budget.tat, excluded.tat)"
@@ -160,20 +156,18 @@ class PgSendBudget:
 
     async def pause(self, chat: object, seconds: float, chat_tau: float) -> None:
         """Telegram answered 429 for this chat: no instance sends to it for ``seconds``."""
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            try:
-                conn = await self._connection()
-                await conn.execute(_PAUSE_SQL, {"k": self.key(chat), "d": round((seconds + chat_tau) * 1e6)})
-            except Exception as exc:  # noqa: BLE001 - the local pause still holds for this instance
-                log.warning("send budget: pause of chat %s not shared: %s", chat, exc)
+        await self.move_ahead({chat: seconds + chat_tau}, f"pause of chat {chat}")
 
     async def restamp(self, ahead: dict[object | None, float]) -> None:
-        """Sends were answered late (see `FloodLimiter._landed`): move the bot's (key None) and these chats'
-        theoretical arrival times to at least ``ahead`` seconds from now, for every instance. The bot's row
-        is always written first (a neutral ``greatest(tat, now)`` when it did not move), so this locks rows
-        in the same order as ``send_budget_take`` and cannot deadlock with it."""
+        """Sends were answered late (see `FloodLimiter._landed`): the bot's (key None) and these chats' budgets
+        move to at least ``ahead`` seconds from now, for every instance."""
+        await self.move_ahead(ahead, "late sends")
+
+    async def move_ahead(self, ahead: dict[object | None, float], what: str) -> None:
+        """Move the theoretical arrival times of the bot (key None) and of these chats to at least ``ahead``
+        seconds from now (never back). The bot's row is always written first (a neutral ``greatest(tat, now)``
+        when it is not named), so this locks rows in the same order as ``send_budget_take`` and cannot deadlock
+        with it. A database that cannot be reached is logged: the instance's own budgets have moved anyway."""
         keys = [self.bot] + [self.key(c) for c in ahead if c is not None]
         us = [round(ahead.get(None, 0.0) * 1e6)] + [round(d * 1e6) for c, d in ahead.items() if c is not None]
         if self._lock is None:
@@ -181,9 +175,9 @@ class PgSendBudget:
         async with self._lock:
             try:
                 conn = await self._connection()
-                await conn.execute(_RESTAMP_SQL, (keys, us))
+                await conn.execute(_AHEAD_SQL, (keys, us))
             except Exception as exc:  # noqa: BLE001 - the local budgets have moved; the next take still checks
-                log.warning("send budget: late sends not shared: %s", exc)
+                log.warning("send budget: %s not shared: %s", what, exc)
 
     async def close(self) -> None:
         self._lock = None  # a later start may run in another event loop

@@ -416,14 +416,11 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
         which can be any time up to now: if that is well after the grant (a stalled link or event loop, a
         slow front end), the budgets count it as taken now, together with the ones still in flight, so that
         what piled up and arrives at once is not followed by a fresh burst. Shared: for every instance."""
-        if ticket.granted_at is None:
+        at = self._release(ticket)
+        if at is None:
             return
-        at, ticket.granted_at = ticket.granted_at, None
         now = asyncio.get_running_loop().time()
         g, chat = self._global, ticket.lane.chat
-        g.inflight -= 1
-        if chat is not None:
-            chat.inflight -= 1
         if now - at > self.limits.late_after:
             self.landed_late += 1
             moved = g.landed_late(now) > 0
@@ -434,8 +431,18 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
                 self._restamps[key] = max(self._restamps.get(key, 0.0), chat.tat - now)
             if self._restamps and (self._restamp_task is None or self._restamp_task.done()):
                 self._restamp_task = asyncio.get_running_loop().create_task(self._write_restamps())
-        if self._wake is not None:
-            self._wake.set()
+
+    def _release(self, ticket: _Ticket) -> float | None:
+        """A granted ticket's send is over (answered, failed or never made): its in-flight place is free again
+        and the dispatcher is woken. Returns when it was granted (None: not granted, or released already)."""
+        at, ticket.granted_at = ticket.granted_at, None
+        if at is not None:
+            self._global.inflight -= 1
+            if ticket.lane.chat is not None:
+                ticket.lane.chat.inflight -= 1
+            if self._wake is not None:
+                self._wake.set()
+        return at
 
     async def _write_restamps(self) -> None:
         while self._restamps and self.budget is not None:
@@ -505,13 +512,7 @@ class FloodLimiter(BaseRateLimiter[SendPolicy]):
         return ticket
 
     def _drop(self, ticket: _Ticket) -> None:
-        if ticket.granted_at is not None:  # granted, but its caller is gone: nothing was sent
-            ticket.granted_at = None
-            self._global.inflight -= 1
-            if ticket.lane.chat is not None:
-                ticket.lane.chat.inflight -= 1
-            if self._wake is not None:
-                self._wake.set()
+        self._release(ticket)  # granted, but its caller is gone: nothing was sent
         if not ticket.future.done():
             ticket.future.cancel()
         with contextlib.suppress(ValueError):
