@@ -1212,12 +1212,12 @@ _HONORIFIC = {"herr", "herrn", "frau", "mr", "mrs", "ms", "dr"}
 # role nouns before a member's name ("Kontingent für Mitarbeiter Schneider"), only where a name is looked for
 _ROLE_BEFORE_NAME = _HONORIFIC | {"mitarbeiter", "mitarbeiterin", "kollege", "kollegen", "kollegin", "employee", "colleague",
                                   "azubi", "praktikant", "praktikantin", "member", "user", "nutzer", "nutzerin"}
-# first names that end in "s" in the nominative (a German genitive "Lisas Kontingent" drops its "s", these keep it)
 # words in a name's place that name nobody ("wie viel hat jeder noch", "how many days has everyone left")
 _NOBODY = frozenset({"jeder", "jede", "jedes", "jedem", "jeden", "alle", "allen", "jemand", "niemand", "keiner", "keine",
-                       "wer", "man", "ihr", "sie", "ihm", "ihn", "uns", "euch", "everyone", "everybody", "anyone",
-                       "anybody", "someone", "somebody", "nobody", "noone", "each", "all", "who", "she", "her", "him",
-                       "they", "them", "you", "one", "the", "der", "die", "das", "dem", "den"})
+                     "wer", "man", "ihr", "sie", "ihm", "ihn", "uns", "euch", "everyone", "everybody", "anyone",
+                     "anybody", "someone", "somebody", "nobody", "noone", "each", "all", "who", "she", "her", "him",
+                     "they", "them", "you", "one", "the", "der", "die", "das", "dem", "den"})
+# first names that end in "s" in the nominative (a German genitive "Lisas Kontingent" drops its "s", these keep it)
 _NAMES_IN_S = {"jonas", "niklas", "nicklas", "lukas", "lucas", "tobias", "andreas", "matthias", "markus", "marcus", "klaus",
                "thomas", "elias", "linus", "mats", "lars", "hans", "nils", "jens", "julius", "marius", "agnes", "doris",
                "iris", "kilian", "boris", "mathis", "mattis", "janis", "jannis", "yannis", "louis", "carlos", "dennis",
@@ -2190,16 +2190,12 @@ class _Parser:
             if any(x.kind == "date" for x in others):
                 items.remove(period)
             elif wd_items and all(not x.mod for x in wd_items):
-                for x in wd_items:
-                    x.mod, x.dates = "label", [d for d in period.dates if d.weekday() == x.wd][:1] or None
-                if all(x.dates for x in wd_items):
-                    for x in wd_items:
-                        x.kind = "date"
+                inside = [[d for d in period.dates if d.weekday() == x.wd][:1] for x in wd_items]
+                if all(inside):  # every weekday named lies in the period: those days
+                    for x, ds in zip(wd_items, inside):
+                        x.kind, x.dates = "date", ds
                     wd_items = []
                     items.remove(period)
-                else:
-                    for x in wd_items:
-                        x.mod, x.dates = "", None
         explicit = [x for x in items if x.kind == "date"]
         for x in wd_items:
             # a weekday written next to an explicit date is only a label
@@ -2308,10 +2304,11 @@ class _Parser:
                     if d2 < d1 and b.kind == "wd":
                         d2 += timedelta(days=7)
                 if d1 <= d2 and (d2 - d1).days <= 62:
-                    dates.extend(d1 + timedelta(days=k) for k in range((d2 - d1).days + 1))
+                    span = [d1 + timedelta(days=k) for k in range((d2 - d1).days + 1)]
+                    dates.extend(span)
                     used_range.add(id(a))
                     used_range.add(id(b))
-                    spans.append(_Item(a.start, b.end, "span", [d1 + timedelta(days=k) for k in range((d2 - d1).days + 1)]))
+                    spans.append(_Item(a.start, b.end, "span", span))
         if len(seq) > 1 and tokset & {"statt", "anstatt", "instead", "nicht", "not"}:
             keep = [x for x in seq if not _NEG_DATE.search(s[max(0, x.start - 14):x.start])]
             if keep and len(keep) < len(seq):
@@ -2323,18 +2320,19 @@ class _Parser:
                         and not any(y.start > sp_.end and y.end < x.start and id(y) not in used_range for y in seq):
                     x.dates = [x.dates[0] + timedelta(days=7 * ((sp_.dates[0] - x.dates[0]).days // 7 + 1))]
         excluded: list = []  # "the whole of next week except Thursday and Friday", "Mo-Fr außer Mittwoch"
-        if not tokset.isdisjoint(_EXCEPT_GATE) and len(seq) > 1 or week_off is not None or everyday:
+        if not tokset.isdisjoint(_EXCEPT_GATE) and (len(seq) > 1 or week_off is not None or everyday):
+            cues = []  # where each "außer" is, to blank it
             prev = None
             for x in seq:
-                if _EXCEPT.search(s, max(0, x.start - 24), x.start) \
-                        or prev is not None and prev in excluded and _LIST_GAP.match(s[prev.end:x.start]):
+                mx = _EXCEPT.search(s, max(0, x.start - 24), x.start)
+                if mx or prev is not None and prev in excluded and _LIST_GAP.match(s[prev.end:x.start]):
                     excluded.append(x)
+                    cues += [mx] if mx else []
                 prev = x
             if excluded and (len(excluded) < len(seq) or week_off is not None or everyday):
                 seq = [x for x in seq if x not in excluded]
-                for x in excluded:  # the "außer" itself is no word of its own (else: small talk, asked)
-                    if (mx := _EXCEPT.search(s, max(0, x.start - 24), x.start)) is not None:
-                        w = w[:mx.start()] + " " * (mx.end() - mx.start()) + w[mx.end():]
+                for mx in cues:  # the "außer" itself is no word of its own (else: small talk, asked)
+                    w = w[:mx.start()] + " " * (mx.end() - mx.start()) + w[mx.end():]
             else:
                 excluded = []
         for x in seq:
@@ -3487,9 +3485,9 @@ def _quick_request(parser: _Parser, text: str, today: date) -> Intent | None:
     mm = _QUICK.match(text)
     if mm is None:
         return None
-    word = mm.group("p1") or mm.group("p2") or mm.group("p3") or mm.group("p4")
-    slug = parser.space_keys.get(_fold_word(word))
-    if slug is None or _fold_word(word) in _QUICK_NOT:
+    word = _fold_word(mm.group("p1") or mm.group("p2") or mm.group("p3") or mm.group("p4"))
+    slug = parser.space_keys.get(word)
+    if slug is None or word in _QUICK_NOT:
         return None
     rel = mm.group("r1") or mm.group("r2")
     if rel:

@@ -116,8 +116,8 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
         return ask_move(dlg, ctx, it) or ask_space(dlg, ctx, request)
     if len(it.places) > 1 and not it.legs:  # "Senden und Olfen morgen": one of them (a day has one desk), which?
         towns = {r.slug: r.town for r in dlg.core.space_refs()}
-        opts = [(_book_label(ctx.lang, towns.get(slug, slug), int(request.get("desks") or 1)), dict(request, space=slug))
-                for slug in it.places[:4]]
+        desks = int(request.get("desks") or 1)
+        opts = [(_book_label(ctx.lang, towns.get(slug, slug), desks), dict(request, space=slug)) for slug in it.places[:4]]
         return [Reply(t(ctx.lang, "ask_which_place"), dlg.choices(ctx, opts))]
     if it.part_guessed:  # "halbtags": which half?
         opts = [(t(ctx.lang, "btn_morning"), dict(request, part="morning")),
@@ -849,10 +849,7 @@ def places_availability_reply(dlg, ctx: Ctx, places: list[str], days: list[date]
         lines, bookable, town = got
         blocks.append("\n".join(lines))
         if bookable:
-            label = _book_label(lang, town, desks) if len(bookable) == 1 else \
-                t.n(lang, "book_days_button", len(bookable), space=town, n=len(bookable))
-            opts.append((label, {"op": "book", "space": slug, "dates": [d.isoformat() for d in bookable], "part": part,
-                                 "start": start, "end": end, "desks": desks}))
+            opts.append(_book_days_option(lang, slug, town, bookable, part, start, end, desks))
     if not blocks:
         return [Reply(t(lang, "unknown_space"))]
     text = "\n\n".join(blocks)
@@ -869,11 +866,16 @@ def days_availability_reply(dlg, ctx: Ctx, days: list[date], space: str, part, s
     text = "\n".join(lines)
     if not bookable:
         return [Reply(text)]
-    request = {"op": "book", "space": space, "dates": [d.isoformat() for d in bookable], "part": part, "start": start,
-               "end": end, "desks": desks}
+    return [Reply(text, dlg.choices(ctx, [_book_days_option(lang, space, town, bookable, part, start, end, desks)]))]
+
+
+def _book_days_option(lang: str, slug: str, town: str, bookable: list[date], part, start, end,
+                      desks: int) -> tuple[str, dict]:
+    """The button that books one place's days with room ("Olfen buchen", "Olfen buchen (2 Tage)")."""
     label = _book_label(lang, town, desks) if len(bookable) == 1 else \
         t.n(lang, "book_days_button", len(bookable), space=town, n=len(bookable))
-    return [Reply(text, dlg.choices(ctx, [(label, request)]))]
+    return label, {"op": "book", "space": slug, "dates": [d.isoformat() for d in bookable], "part": part,
+                   "start": start, "end": end, "desks": desks}
 
 
 def availability_reply(dlg, ctx, day, space, part, start, end, desks: int = 1) -> list[Reply]:
