@@ -201,7 +201,7 @@ _REGEXES_READY = False
 
 def _compile_regexes() -> None:
     """Compile all patterns (once, on the first parser build, so importing stays cheap)."""
-    global _REGEXES_READY, _NOON, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_NODOT, _DRANGE_MON, _DRANGE_MON2, _DNUM, _WEEK_OF, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
+    global _REGEXES_READY, _NOON, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_NODOT, _DRANGE_MON, _DRANGE_MON2, _DNUM, _WEEK_OF, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _AM_DAY, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
     if _REGEXES_READY:
         return
     _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -231,7 +231,8 @@ def _compile_regexes() -> None:
     _DESKS_ZU = _R(r"\bzu\s+(" + "|".join(_ZU) + r")\b")
     _DESKS_OFUS = _R(rf"\b({_NUM_RE})\s+of\s+us\b")
 
-    _NAMED = _R(
+    _NAMED = _R(  # a wish names no day: "frohe Weihnachten", "merry Christmas", "happy new year", "frohes neues"
+        r"(?<!frohe )(?<!froehliche )(?<!schoene )(?<!gesegnete )(?<!merry )(?<!happy )(?<!frohes )(?<!gutes )"
         r"\b(?:(?P<xmaseve>heilig(?:en)?\s*abend|heiligabend|christmas\s+eve|x-?mas\s+eve)"
         r"|(?P<nye>silvester|new\s+year'?s?\s+eve|nye)"
         r"|(?P<xmas2>(?:2\.|zweiter|zweiten)\s+weihnachts(?:feier)?tag|boxing\s+day|st\.?\s+stephen'?s\s+day)"
@@ -341,6 +342,8 @@ def _compile_regexes() -> None:
                r"\b(?:bis|till|until|til)\s+(?:zur\s+)?(lunch(?:time)?|mittagspause)\b")
     _TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
     _TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
+    # German "am" before a day is no a.m.: "Rosendahl 8-12 am Dienstag"
+    _AM_DAY = _R(rf"(?<=\d)\s*\bam(?=\s+(?:den\s+|dem\s+)?(?:(?:{_WD_RE})\b|\d|(?:naechsten|kommenden|ersten|letzten|wochenende)\b))")
 
     _PREP_PLACE = _R(r"\b(in|nach|at|im|bei|near|to|fuer)\s+([a-z][a-z'-]{2,})\b")
 
@@ -359,12 +362,14 @@ _ABBREV = {
     "nae": "naechste", "naechst": "naechste", "uebern": "uebermorgen", "ganzt": "ganztags", "angek": "angekommen",
     "kont": "kontingent", "canc": "cancel", "ppl": "people", "dnk": "danke", "thnx": "thanks", "tnx": "thanks",
     "tks": "thanks", "nxt": "next", "wk": "week", "bk": "book", "stor": "storno", "jez": "jetzt", "jetz": "jetzt",
-    "jz": "jetzt", "grad": "gerade", "vorige": "letzte", "vorigen": "letzten", "voriger": "letzter", "voriges": "letztes",
+    "jz": "jetzt", "grad": "gerade", "uebermo": "uebermorgen", "ubermo": "uebermorgen", "heut": "heute", "vorige": "letzte", "vorigen": "letzten", "voriger": "letzter", "voriges": "letztes",
     # Münsterland Platt: "wat kost dat", "för Friedag"
     "wat": "was", "dat": "das", "kost": "kostet", "maandag": "montag", "dingsdag": "dienstag", "middeweeken": "mittwoch",
     "donnerdag": "donnerstag", "friedag": "freitag",
 }
 _MONTH_GATE = set(_MONTHS) | {"monat", "month"}
+_LIKE_AFTER = frozenset({"are", "is", "was", "were", "looks", "look", "looked", "feels", "feel", "seems", "sounds", "just"})
+_WO_WEEK = frozenset({"naechste", "naechsten", "kommende", "kommenden", "diese", "dieser", "letzte", "uebernaechste"})
 _DOCH_AFTER = re.compile(r"[,;:.]\s*(?:also|dann|so|then)\s+(?:(?:nach|in|ins)\s+)?doch\s+(?:(?:nach|in|ins|to)\s+)?"
                          r"(?:(?:bitte|please)\s*)?[.!]*\s*$")
 _KW_GATE = frozenset({"kalenderwoche", "cw", "calendar", "week", "woche"})
@@ -396,6 +401,7 @@ _ORDINALS.update({"twentieth": 20, "thirtieth": 30})
 for _i, _u in enumerate(["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"], 1):
     _ORDINALS[f"twenty-{_u}"] = 20 + _i
 _ORDINALS["thirty-first"] = 31
+_LETTERS = re.compile(r"[^\W\d_]+")
 _HAS_DIGIT = re.compile(r"\d").search  # compiling one tiny pattern at import costs nothing noticeable
 
 _HOURWORDS = {
@@ -492,7 +498,7 @@ def _compile_round3() -> None:
     _R = re.compile
     _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
     _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|"
-                      r"training|strom|heizung|internet|wlan)\s+(?:\w+\s+){0,2}?(?:faellt|fallen|fiel|fielen)\s+"
+                      r"training|strom|heizung|internet|wlan|linie|schulbus|buslinie|\d{1,3}er|\d{2,3}(?![.\d])|[rsx]\d{1,3}|r[be]\d{1,3})\s+(?:\w+\s+){0,2}?(?:faellt|fallen|fiel|fielen)\s+"
                       r"(?:\w+\s+){0,2}?aus\b")
     # "Am 2.12. hab ich einen freien Tag", "Mittwoch frei, Überstunden abbauen": a day off
     _DAYOFF2 = _R(r"^(?!.*\?)(?:.*\b(?:hab\w*|nehm\w*)\s+(?:ich\s+|mir\s+)*(?:\w+\s+){0,2}?(?:einen\s+)?freien\s+tag\b|"
@@ -550,7 +556,7 @@ def _compile_more() -> None:
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
         _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
-        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _SALUT, _PRAISE, _THIRD, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _ONLIST, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
+        _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _SALUT, _PRAISE, _THIRD, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NAME_WHO_LOW, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _ONLIST, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
     _S_REQ = _stems(*_REQ_STEMS)
@@ -808,6 +814,10 @@ def _compile_more() -> None:
         (("weiss",), r"\bweiss\s+nicht,?\s+(?:wie|was)\b"),
         (("bedienung",), r"\bbedienung\b"),
     ])
+    # in a message written in lower case, a word we do not know is a name when a place follows: "is tom in olfen
+    # tomorrow?", "ist die anna freitag auch in coesfeld?"
+    _NAME_WHO_LOW = _R(r"\b(?:ist|is|sitzt|kommt|arbeitet|faehrt|will|wird)\s+(?:(?:der|die)\s+)?([a-z]+)\s+(?:[a-z]+\s+){0,2}?"
+                       r"(?:auch\s+|also\s+|too\s+)?(?:in|im|at|bei|nach)\s")
     _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether|will|wird|does|did)\s+(?:(?:der|die|den)\s+)?([a-z]+)\b")
     _AVAIL_RE = _Cues([
         (("wie",), r"\bwie\s+(?:voll|leer|belegt)\b|\bwie\s*viele\s+(?:leute|personen|menschen)\b"),
@@ -956,7 +966,8 @@ def _compile_more() -> None:
                     rf"(?!\s*(?:uhr|h\b|tage?n?|days?|wochen?|weeks?|stunden|hours?|monate?n?|months?|:|\.\d|pm\b|-|bis|to\b"
                     rf"|(?:{_MONTH_RE})\b|st\b|nd\b|rd\b|th\b|am\b(?!\s+(?:{_WD_RE}|\d))))")
     _DESKS_PAIR = _R(
-        r"\b(?:fuer|for)\s+([a-z]{2,})\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
+        r"\b(?:fuer|for)\s+(?:(?:meine[nmr]?|my|den|die|der|unsere[nmr]?|our)\s+(?:kolleg\w*|colleague|coworker|co-worker|"
+        r"teammate|chef\w*|boss|praktikant\w*|azubi\w*|partner\w*)|([a-z]{2,}))\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
         r"\b(?:mich|me|myself|ich|i)\s+(?:und|and|&|\+)\s+(?:(?:mein|meine[nmr]?|my|einen|eine[rn]?|nen|ne|a|an|one)\s+"
         r"(?:kolleg\w*|colleague|coworker|co-worker|teammate|team\s+member|chef\w*|boss|praktikant\w*|azubi\w*)|([a-z]{2,}))\b"
     )
@@ -1029,7 +1040,7 @@ _K_QDOMAIN = {"lage", "situation", "look", "looks", "looking", "noch", "was", "e
               "aus", "sieht", "schaut", "geht", "gehts", "possible", "moeglich", "chance", "chancen", "left",
               "uebrig", "kriegen", "kriegt", "bekommen", "get", "still", "los", "spot", "desk", "desks"}
 _FILLER = {
-    "planaenderung",
+    "planaenderung", "anyway", "anyways", "anyhow", "jedenfalls",
     "ich", "i", "mir", "mich", "me", "my", "mein", "meine", "wir", "we", "uns", "us", "du", "you", "dir",
     "in", "im", "am", "um", "an", "at", "on", "the", "a", "fuer", "for", "den", "der", "die", "das",
     "dem", "des", "ein", "einen", "eine", "einem", "nen", "ne", "n", "und", "and", "oder", "or", "noch",
@@ -1200,6 +1211,12 @@ _TENTATIVE = {"vielleicht", "eventuell", "evtl", "maybe", "perhaps", "possibly",
               "unsicher", "unsure", "vermutlich", "wahrscheinlich", "probably", "considering", "thinking"}
 _THIRD_VERBS = {"faehrt", "ist", "kommt", "arbeitet", "sitzt", "bleibt", "will", "wird", "hat", "war", "is", "goes", "works",
                 "was", "has", "comes", "drives"}
+_DEFAULT_GATE = frozenset({"default", "standard", "usual", "preferred", "home"})
+_DEFAULT_PLACE = re.compile(r"\b(?:default|standard|usual|preferred|home)\s+(?:place|location|space|town|coworking|site|hub)\b"
+                            r"|\bmy\s+default\b|\bals\s+standard\b")  # "set my default place to Coesfeld"
+_ACK_WORDS = frozenset({"ok", "okay", "oki", "okey", "super", "prima", "perfekt", "perfect", "klasse", "top", "great", "cool",
+                        "passt", "alles", "klar", "sounds", "good", "wunderbar", "toll", "fein", "nice", "awesome", "spitze",
+                        "sehr", "gut", "mega", "geil", "laeuft", "sweet", "lovely", "brilliant", "excellent", "astrein"})
 _ACCEPT = {"fine", "ok", "okay", "good", "great", "perfect", "gut", "super", "prima", "perfekt", "passt", "klasse", "top"}
 _TAKE_WORDS = {"nehm", "nehme", "nehms", "nehm's", "take", "eintragen", "klarmachen", "reservieren", "buchen"}
 _COPULA = {"ist", "is", "war", "was"}
@@ -1522,6 +1539,22 @@ class _Parser:
             self._corr_cache[w] = out
         return out
 
+    def _join_split_towns(self, body: str) -> str:
+        """A town name typed in two pieces ("Biller beck", "Nord-kirchen", "lüdings hausen"): joined when the two
+        pieces together are a place and one of them alone is no word we know (both, for a typo in the joined word)."""
+        pieces = list(_LETTERS.finditer(body))
+        for a, b in zip(pieces, pieces[1:]):
+            if b.start() - a.end() != 1 or body[a.end()] not in " -":
+                continue
+            x, y = _fold_word(a.group()), _fold_word(b.group())
+            if len(x) + len(y) < 6 or x in self.space_keys or y in self.space_keys \
+                    or (x in self.known and y in self.known):
+                continue
+            if self.space_keys.get(x + y) or len(x) + len(y) >= 8 and x not in self.known and y not in self.known \
+                    and self.space_keys.get(self._correct(x + y)):
+                return body[:a.end()] + body[b.start():]
+        return body
+
     def _typo_like(self, w: str, c: str) -> bool:
         """A typo changes a letter or two (a swap counts once), not a part of a compound: "uebertragen" is no
         "uebermorgen", "weihnachtsmann" no "weihnachten", "macht" no "march". An inflection ending is allowed
@@ -1562,6 +1595,7 @@ class _Parser:
         corrected: list[tuple[int, int, str]] = []
         pos = 0
         abbrev = False
+        prev = ""
         cache = self._piece_cache
         for m in _TOKEN.finditer(text):
             tok = m.group()
@@ -1575,6 +1609,11 @@ class _Parser:
                     if len(cache) < 20000:
                         cache[tok] = hit
                 piece, ab, fixed = hit
+                if piece == "wo" and prev in _WO_WEEK:  # "nächste wo", "diese wo": the week (else "wo" asks where)
+                    piece, ab = "woche", True
+                elif piece == "like" and prev in _LIKE_AFTER:  # "the roads are like an ice rink": no wish
+                    piece, ab = "similar", True
+                prev = piece
                 if ab:
                     abbrev = True
                     out.append(piece)
@@ -1635,6 +1674,8 @@ class _Parser:
                                         body)
         if ("letzt" in low or "vergangen" in low or "last" in low) and ("den" in low or "the" in low):
             body = _LAST_WD_DAY.sub(r"\1", body)  # "Letzten Dienstag, den 17.": that Tuesday, not the 17th to come
+        if " " in body or "-" in body:
+            body = self._join_split_towns(body)
         s, words, corrected = self._normalise(body)
         toks = _WORDS.findall(s)
         tokset = set(toks)
@@ -2430,6 +2471,9 @@ class _Parser:
         # a range is increasing ("9-3" = 09:00-15:00) and ends by 21:00 when read as the afternoon.
         start = end = None
         morning = bool(am) or part_hint == "morning"
+        if "am" in tokset and _HAS_DIGIT(w):
+            for mm in _AM_DAY.finditer(s):  # found in the text before the days were blanked out of `w`
+                w = w[:mm.start()] + " " * (mm.end() - mm.start()) + w[mm.end():]
 
         def _ampm(suf: str | None) -> bool:
             return bool(suf) and suf[0] in "ap"
@@ -2698,7 +2742,7 @@ class _Parser:
             conf = min(conf, 0.75)
         if it.space and it.intent in ("book", "smalltalk", "availability", "unknown") and not tokset.isdisjoint(_NEAR_GATE) \
                 and _NEAR.search(s) and tokset.isdisjoint(_K_CANCEL) \
-                and (it.intent in ("book", "availability")
+                and (it.intent == "availability" or it.intent == "book" and conf >= CONFIDENT
                      or bool(tokset & _NEAR_WANT - ({"was"} if it.lang == "en" else set()))):
             # "morgen irgendwo in der Nähe von Nottuln", "a desk near Senden on Friday": the spaces around it, asked
             it.intent, it.topic, it.alternative = "availability", "near", "book"
@@ -2782,7 +2826,9 @@ class _Parser:
             or any(t not in _NOT_BOOK and not t.startswith(("buchungs", "buchungen", "buchhalt")) for t in _S_BOOK.findall(jt)) \
             or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q)) \
             or "auf" in ts and not ts.isdisjoint(_NIMM) and bool(_TAKE_ME_ON.search(s)) \
-            or "reserviert" in ts and bool(_RESERVIERT_MIR.search(s))  # "Reserviert mir bitte Freitag ...": imperative
+            or "reserviert" in ts and bool(_RESERVIERT_MIR.search(s)) \
+            or not ts.isdisjoint(_GIVE_GATE) and not ts.isdisjoint(_K_DESK_NOUN) and bool(_GIVE_DESK.search(s))
+        # "Reserviert mir bitte Freitag ...": imperative; "Könnt ihr mir morgen einen Platz in Nottuln geben?", "get me a desk"
         if has_book and q and _BEFORE_BOOK.search(s):
             has_book = False  # "Bevor ich buche: wie ist die Lage Freitag in Coesfeld?"
         ents = bool(it.dates or it.space or it.space_text or it.start or it.end or it.part or it.desks > 1
@@ -2836,7 +2882,8 @@ class _Parser:
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
             if not (it.dates or it.space):
                 return "language", 0.9, None
-        if ts & _K_SETTINGS or ((ts & _K_REMIND or _S_REMIND.search(jt) or not ts.isdisjoint(_NOTIFY_GATE) and _NOTIFY.search(s)
+        if ts & _K_SETTINGS or not ts.isdisjoint(_DEFAULT_GATE) and _DEFAULT_PLACE.search(s) and not (has_book and it.dates) \
+                or ((ts & _K_REMIND or _S_REMIND.search(jt) or not ts.isdisjoint(_NOTIFY_GATE) and _NOTIFY.search(s)
                                  or ("erinnerung" in jt or "reminder" in jt or "benachrichtigung" in jt) and _E_REMIND.search(jt))
                                  and not (has_book and it.dates)):
             return "settings", 0.9, None
@@ -2848,6 +2895,8 @@ class _Parser:
              and ts.isdisjoint(_K_NEG)) and (len(toks) <= 8 or ts & _K_THANKS and len(toks) <= 12 and _KIND.search(s)) \
                 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
+        if len(toks) <= 5 and ts <= _ACK_WORDS and not ts <= {"ok", "okay", "oki", "okey"}:
+            return "thanks", 0.9, None  # "ok super", "alles klar", "perfekt": an acknowledgement (a bare "ok" stays unknown)
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s) \
                 or ts & {"liste", "list"} and _ONLIST.search(s) \
                 or ts & _G_IFFREE and _IFSTILL.search(s) and (has_book or ts & {"bescheid", "melde", "let", "tell", "notify"}):
@@ -2941,8 +2990,8 @@ class _Parser:
                     and not ts & (_K_BOOK | _K_CHECKIN | {"finden", "sehen", "einloggen", "login", "find", "see",
                                                   "check", "remember", "recall", "erinnern", "sagen", "say", "tell",
                                                   "sure"}))
-        if cphrase and has_book and not kw_cancel and not weak_cancel and _THING_FALLS.search(s):
-            cphrase = False  # "mein Zug fällt ständig aus ... Reserviert mir bitte Freitag Dülmen": the train
+        if cphrase and not kw_cancel and not weak_cancel and _THING_FALLS.search(s):
+            cphrase = False  # "mein Zug fällt ständig aus ... Reserviert mir bitte Freitag Dülmen", "der 560er fällt aus": the bus
         cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic) and not _DAY_SUBJ.search(s)
                     and not ("klar" in ts or "zurecht" in ts) ) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
@@ -2958,7 +3007,8 @@ class _Parser:
             or bool(_OFF_RE.search(s) and not topic) or s.startswith(("off ", " off ")) and bool(_OFF_START.match(s)) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK)) \
             or bool(it.dates and not it.space and not ts.isdisjoint(_HOME_GATE) and _HOMEOFFICE.search(s) and not q
-                    and (ts & _FIRST_PERSON or _NO_NEED.search(s) or len(toks) <= 4))  # "Am 2. und 3. bin ich im Homeoffice"
+                    and (ts & _FIRST_PERSON or _NO_NEED.search(s) or len(toks) <= 4
+                         or _HOMEOFFICE.match(s.lstrip())))  # "Am 2. und 3. bin ich im Homeoffice", "working from home on Friday"
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and it.space and _AROUND_LEAVE.search(s):
             absence = False  # "Für den 18.12. Olfen, letzter Tag vor Urlaub": the day is a booking
@@ -3013,7 +3063,7 @@ class _Parser:
                                           and not _HOWMUCH.search(s) and not _ACQUIRE_RE.search(s))
                           or (q and (it.dates or it.space) and _WHO_RE.search(s))
                           or ((it.dates or it.space) and ts & {"von", "aus", "of"} and _WHO_OF_US.search(s))
-                          or (q and (it.dates or it.space) and name_after(_NAME_WHO))
+                          or (q and (it.dates or it.space) and (name_after(_NAME_WHO) or name_after(_NAME_WHO_LOW, True)))
                           or (q and it.dates and not ts.isdisjoint(_WHERE_GATE) and name_after(_NAME_WHERE))):
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
@@ -3049,7 +3099,9 @@ class _Parser:
             return "book", 0.7, "availability"  # "Wenn Senden morgen voll ist, dann Dülmen": ask before booking
         if avail and not (_DAYOFF_RE.search(s)):
             if (topic or not q and not _INTERJ.isdisjoint(rest)
-                    or not q and past_tense and it.dates and max(it.dates) <= today) and not desk:  # "Samstag ist endlich frei 🥳"
+                    or not q and past_tense and it.dates and max(it.dates) <= today
+                    or not q and not ts.isdisjoint(_COPULA_ALL) and _REMARK.search(s)) and not desk:
+                # "Samstag ist endlich frei 🥳", "Rosendahl is still so quiet today": a remark
                 return "smalltalk", 0.65, "availability"
             return "availability", (0.9 if q else 0.8), "book"
         if q:
@@ -3202,6 +3254,9 @@ _BOOK_LATER = re.compile(r"\bbuch\w*\s+(?:tu\s+|werde\s+|will\s+)?(?:ich\s+)?(?:
                          r"|\bnur\s+(?:mal\s+)?(?:gucken|schauen)\b|\bjust\s+(?:looking|checking)\b")
 _NEAR_WANT = frozenset({"was", "irgendwo", "etwas", "irgendwas", "platz", "plaetze", "arbeitsplatz", "schreibtisch", "frei",
                         "anything", "something", "somewhere", "anywhere", "desk", "desks", "spot", "seat", "free", "space"})
+_COPULA_ALL = frozenset({"ist", "is", "are", "sind", "war", "was", "wirkt", "seems", "looks"})
+_REMARK = re.compile(r"\b(?:ist|is|are|sind|war|was|wirkt|seems|looks)\s+(?:\w+\s+){0,3}?(?:so|soo+|echt|total|richtig|really|very|"
+                     r"super|mega|ziemlich|pretty|quite)\s+(?:\w+\s+)?(?:quiet|ruhig|leer|empty|voll|full|packed|crowded|busy)\b")
 _NEAR_GATE = frozenset({"naehe", "nahe", "near", "nearby", "close", "around", "rund", "umgebung", "umkreis", "umland"})
 _NEAR = re.compile(r"\b(?:in\s+der\s+naehe\s+(?:von|vom)|naehe|nahe(?:\s+bei)?|near(?:by)?|close\s+to|around|rund\s+um"
                    r"|(?:in\s+der\s+)?umgebung\s+(?:von)?|im\s+umkreis\s+(?:von)?|umland\s+von)\s+(?:coworking\s+)?"
@@ -3316,6 +3371,12 @@ _TO_ME = frozenset({"mir", "me", "mich"})
 _MEANS_GATE = frozenset({"bedeutet", "bedeuten", "heisst", "mean", "means"})
 _DAYS_GATE = frozenset({"tage", "days", "resttage"})
 _OF_GATE = frozenset({"von", "of", "for", "fuer"})
+_GIVE_GATE = frozenset({"gib", "gebt", "geben", "give", "get", "besorg", "besorgen", "besorgt", "organisier", "organisieren",
+                        "sort", "grab"})
+_GIVE_DESK = re.compile(
+    r"\b(?:gib|gebt|give|get|besorg\w*|organisier\w*|sort|grab)\s+(?:mir|uns|me|us)\b[^.?!]{0,60}?"
+    r"\b(?:platz|arbeitsplatz|schreibtisch|tisch|desk|seat|spot|workstation)\b"
+    r"|\b(?:mir|uns)\b[^.?!]{0,60}?\b(?:platz|arbeitsplatz|schreibtisch|tisch)\b[^.?!]{0,40}?\b(?:geben|besorgen|organisieren)\b")
 _BOOKPH2_GATE = frozenset({"fest", "festmachen", "frei", "freihalten", "anmelden", "hold"})
 _AS_AGREED = frozenset({"besprochen", "gesagt", "vereinbart", "abgesprochen", "angekuendigt", "gewohnt", "ueblich",
                         "immer", "erwaehnt", "geplant", "discussed", "agreed", "planned", "usual", "always",
@@ -3529,12 +3590,65 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:
             return fixed
+    if it.intent in _CLAUSE_INTENTS and text and (it.dates or it.intent == "absence") and _CLAUSE_GATE.search(text):
+        res = _request_clause(parser, text, now, it)
+        if res is not None:
+            return res
     if (it.intent in _AROUND_A_REQUEST or it.intent == "book") and text and _SENTENCE_END.search(text):
         res = _request_sentence(parser, text, now, it) or it
         if res.intent == "book" and res.space and _ALSO.search(text):
             _add_days_too(parser, text, now, res)
         return res
     return it
+
+
+# A request in one clause, an aside with its own days in another ("kita hat am do zu, also mach mir lieber fr in senden",
+# "mittwoch und donnerstag duelmen, freitag bin ich eh nicht da", "am 23.12 noch coesfeld, danach urlaub", "glatteis
+# heute, aber morgen will ich nach coesfeld"): the aside is small talk, an absence or a past day; its days are no booking.
+_CLAUSE_INTENTS = frozenset({"book", "absence", "smalltalk", "unknown"})
+_CLAUSE_GATE = re.compile(r"[,;.!?]|\s[–—-]\s|\b(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|darum|trotzdem|danach)\b",
+                          re.IGNORECASE)
+_CLAUSE_SPLIT = re.compile(r"\s*[,;]\s*|\s+[–—-]\s+|(?<=[.!?])\s+|\s+(?=(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|"
+                           r"darum|trotzdem|danach)\b)", re.IGNORECASE)
+_ASIDE = frozenset({"smalltalk", "absence", "past_day"})
+
+
+def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent) -> Intent | None:
+    parts = [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
+    if not 2 <= len(parts) <= 8:
+        return None
+    if _CORRECTION.search(text):
+        return None  # "Friday? Actually no, Thursday works better — Friday I've got the kids": the correction decides
+    kept, aside, talk = [], 0, 0
+    for p in parts:
+        got = parser.parse(p, now).intent
+        if got in _ASIDE and not _ALSO.search(p):  # "Oh and Friday too if you can": a request
+            aside += 1
+            talk += got == "smalltalk"
+        else:
+            kept.append(p)
+    if not kept and talk == len(parts) and whole.intent == "book":
+        # "preussen münster plays on sunday, half of ascheberg will be watching haha": chit-chat in every clause
+        whole.intent, whole.confidence, whole.alternative = "smalltalk", 0.6, "book"
+        return whole
+    if not aside or not kept:
+        return None
+    if _TAKES_BACK.search(", ".join(kept)):
+        return None  # "morgen Dülmen, nee doch nicht, ...": taken back
+    rest = parser.parse(", ".join(kept), now)
+    if rest.intent != "book" or not rest.dates or rest.confidence < CONFIDENT or rest.legs:
+        return None
+    if whole.intent == "book":
+        if not set(rest.dates) < set(whole.dates) or whole.space and rest.space != whole.space:
+            return None
+        rest.confidence = min(rest.confidence, whole.confidence)
+        return rest
+    if not rest.space:
+        return None
+    # the whole read as an absence or small talk: a request beside it is acted on only after a question, unless it
+    # says "book" itself
+    rest.confidence, rest.alternative = (0.8 if rest.confidence >= 0.95 else 0.7), whole.intent
+    return rest
 
 
 # "Donnerstag Nottuln. Ach und Freitag auch, gleicher Ort.", "Thursday in Olfen please. Oh and Friday too, same place."
@@ -3592,9 +3706,9 @@ _FROM_WORD = re.compile(r"\b(?:ab|von|vom|from|starting|zwischen|between|nach|af
 # ach nee, Do."): what follows the last correction replaces the same kind of slot before it (place, days, part, time).
 _CORRECTION = re.compile(
     r"(?:^|(?<=[\s,.;:!(-]))(?:"
-    r"(?:(?:ach|oh|äh|aeh|ähm|aehm|hm+)\s*,?\s*)?(?:nee|ne|nö|noe|nein|no|nope)\s*[,.!]?\s*"
+    r"(?:(?:ach|oh|äh|aeh|ähm|aehm|hm+)\b\s*,?\s*)?(?:nee|ne|nö|noe|nein|no|nope)\s*[,.!]?\s*"
     r"(?:doch|warte|wait|lieber|besser|eher|sorry|i\s+mean|ich\s+mein\w*|actually|rather|make\s+(?:it|that))\b"
-    r"|(?:ach|oh|oder|or|actually)\s*,?\s*(?:nee|ne|nö|noe|no|nein)\b"
+    r"|(?:ach|oh|oder|or|actually)\b\s*,?\s*(?:nee|ne|nö|noe|no|nein)\b"
     r"|(?:actually\s+)?scratch\s+that\b(?:\s*,?\s*make\s+it\b)?|hab\s+mich\s+vertan\b|i\s+made\s+a\s+mistake\b"
     r"|(?:sorry|pardon|korrektur|correction)\s*[,:]?\s*(?:i\s+mean|ich\s+mein\w*)\b"
     r"|(?:korrektur|correction)\s*:"

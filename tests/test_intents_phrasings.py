@@ -853,3 +853,74 @@ def test_how_do_i_is_a_question_about_the_bot(text, intent):
 ])
 def test_a_series_from_a_start_day(text, days):
     assert [d.isoformat() for d in parse(text, NOW, SPACES).dates] == days
+
+
+# ---- blind13a's classes (variants written for each family, not the set's lines) ----------------------------------
+
+@pytest.mark.parametrize("text, intent, days, space", [
+    # chat shorthand: "übermo", "heut", "nächste wo"
+    ("übermo olfen pls", "book", ["2026-11-25"], "olfen"),
+    ("heut morgen war der bus in dülmen pünktlich", "smalltalk", ["2026-11-23"], "duelmen"),
+    ("nächste wo di und do senden", "book", ["2026-12-01", "2026-12-03"], "senden"),
+    ("wo ist das coworking in senden", "availability", [], "senden"),  # "wo" alone still asks where
+    # a town typed in two pieces
+    ("freitag havix beck", "book", ["2026-11-27"], "havixbeck"),
+    ("morgen nord-kirchen bitte", "book", ["2026-11-24"], "nordkirchen"),
+    # an aside with its own day beside the request
+    ("schule hat am mi zu, also gib mir do in olfen", "book", ["2026-11-26"], "olfen"),
+    ("schnee ohne ende heute, aber übermorgen will ich nach senden", "book", ["2026-11-25"], "senden"),
+    ("Dienstag Coesfeld, Mittwoch bin ich krank", "book", ["2026-11-24"], "coesfeld"),
+    ("am 22.12. noch olfen, danach bin ich im urlaub", "book", ["2026-12-22"], "olfen"),
+    ("Donnerstag Olfen. Oh und Freitag auch, gleicher Ort.", "book", ["2026-11-26", "2026-11-27"], "olfen"),
+    ("rain all day lol. anyway friday senden", "book", ["2026-11-27"], "senden"),
+    # a bus line that is cancelled is no cancellation
+    ("die 560 fällt heute aus, ätzend", "smalltalk", ["2026-11-23"], None),
+    ("der S1 fällt wieder aus", "unknown", [], None),
+    # "give me a desk"
+    ("gebt mir bitte Freitag einen Platz in Senden", "book", ["2026-11-27"], "senden"),
+    ("Könnt ihr mir für Mittwoch einen Tisch in Olfen besorgen?", "book", ["2026-11-25"], "olfen"),
+    ("get me a desk in Dülmen on Thursday", "book", ["2026-11-26"], "duelmen"),
+    # remarks are no questions
+    ("Senden is really packed today", "smalltalk", ["2026-11-23"], "senden"),
+    ("in Olfen ist es heute echt ruhig", "smalltalk", ["2026-11-23"], "olfen"),
+    ("the streets around Senden are like a skating rink today", "smalltalk", ["2026-11-23"], "senden"),
+    ("football on saturday, half of billerbeck will be there haha", "smalltalk", ["2026-11-28"], "billerbeck"),
+    ("merry christmas from olfen", "smalltalk", [], "olfen"),
+])
+def test_blind13a_classes(text, intent, days, space):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates], it.space) == (intent, days, space)
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("Olfen 9-13 am Donnerstag", "09:00", "13:00"),  # German "am" before a day is no a.m.
+    ("senden 8-12 am 3.12.", "08:00", "12:00"),
+    ("olfen tomorrow 8 am to 12", "08:00", "12:00"),
+])
+def test_am_before_a_day_is_no_am(text, start, end):
+    it = parse(text, NOW, SPACES)
+    assert (it.start, it.end) == (start, end)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("alles klar, super", "thanks"), ("perfekt", "thanks"), ("sounds good", "thanks"), ("ok", "unknown"),
+    ("mach Senden zu meinem Standardort", "settings"), ("set my default location to Olfen", "settings"),
+    ("book my usual place tomorrow", "book"),
+    ("WFH on thursday", "absence"), ("working from home tomorrow, the heating guy comes", "absence"),
+    ("is lisa in senden on friday?", "who"), ("ist der tom morgen auch in olfen?", "who"),
+    ("is olfen full tomorrow?", "availability"),
+])
+def test_blind13a_small_intents(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, desks", [
+    ("für meine Kollegin und mich Freitag Senden", 2), ("for my coworker and me tomorrow in Olfen", 2),
+])
+def test_a_colleague_and_me_are_two(text, desks):
+    assert parse(text, NOW, SPACES).desks == desks
+
+
+def test_a_request_beside_an_absence_is_asked_first():
+    it = parse("Dienstag Coesfeld, Mittwoch bin ich krank", NOW, SPACES)  # read as an absence before: not booked blind
+    assert it.intent == "book" and it.confidence < CONFIDENT and it.alternative == "absence"
