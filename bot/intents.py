@@ -466,14 +466,14 @@ def _compile_phrasings() -> None:
 _EVENT_RE = (r"(?:\w*(?:termin|meeting|feier|event|besuch|gespraech|abend|sprechtag|party|tagung|deadline|frist|abgabe|"
              r"praesentation|vortrag|pruefung|klausur|examen|besprechung|sitzung|geburtstag|arzt|hochzeit|konzert|"
              r"presentation|exam|appointment|dentist|doctor|birthday|visit|interview|call|telko|workshop|webinar|"
-             r"review|audit|praesi|flug|flight|vorlesung|seminar|lecture))")
+             r"review|audit|praesi|flug|flight|vorlesung|seminar|lecture|tour|ausflug|wanderung))")
 
 
 _EVENT_TOKS = frozenset(
     "termin meeting feier event besuch gespraech abend sprechtag party tagung deadline frist abgabe praesentation "
     "vortrag pruefung klausur examen besprechung sitzung geburtstag arzt hochzeit konzert presentation exam "
     "appointment dentist doctor birthday visit interview call telko workshop webinar review audit praesi flug "
-    "flight vorlesung seminar lecture".split())
+    "flight vorlesung seminar lecture tour ausflug wanderung".split())
 _EVENT_ENDS = tuple(_EVENT_TOKS)
 _GIVE_UP = frozenset({"trete", "tret", "tritt", "gebe", "geb", "gib"})
 _OFF_WORDS = frozenset({"frei", "schulfrei", "spaetschicht", "nachtschicht", "fruehschicht", "dienst", "homeoffice"})
@@ -555,7 +555,7 @@ def _compile_more() -> None:
     global _DLIST, _DLIST_ITEM, _DLIST_EN, _SERIES, _COLLOQ, _HOURW_AFTER, _HOURW_RANGE, _HOURW_UHR, _HALFDAY, _DESKS_UNS, \
         _DESKS_PAIR, _FOR_NAME, _BOOK_PHRASE, _CHITCHAT, _REQ_PHRASE, _UNDO_PHRASE, _CONT_RE, _HOWMUCH, \
         _NAME_CONT, _NAME_POSS, _CANCEL_PHRASE, _CHECKIN_RE, _LIST_RE, _HELP_START, _HELP_AFTER, _HELP_RE, _NAME_WHO, _AVAIL_RE, _OPEN_RE, \
-        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _WHO_RE, _MY_PEOPLE, \
+        _PRICE_RE, _DAYOFF_RE, _ACQUIRE_RE, _ASK_DO_RE, _OFF_RE, _INDIRECT_Q, _AWAY_RE, _AMPM_END, _NOW_DAY, _FROM_BEFORE, _LOOSE_GAP, _ORDWORD, _ORDPAIR, _WHO_RE, _MY_PEOPLE, \
         _NEG_PLACE, _NEG_PLACE_AFTER, _PREF_PLACE, _SALUT, _PRAISE, _THIRD, _DAY_SUBJ, _DAY_IS, _LIKE_LAST, _HOURS_RE, _WHO_OF_US, _NAME_WHO_LOW, _NEG_DATE, _HOWTO_Q, _COND_FALLBACK, _TAGQ, _CLAUSE_Q, _WEEKEND, _IFFREE, _ONLIST, _POLITE, _ANCHOR_IN, _NDAYS, _DESKS_WITH1, _DESKS_PAIR2, _DESKS_MEPLUS, _DESKS_BRING, _DESK_LABEL, _FEATURES, _FEAT_NEG
     _R = re.compile
     global _S_REQ, _S_BOOKPH, _S_BOOK, _S_REMIND, _S_SAVED, _S_FIRM, _S_CONT, _E_TAGE, _S_STAFF, _E_URLAUB, _S_NAMED, _S_WD
@@ -906,11 +906,13 @@ def _compile_more() -> None:
     _COND_FALLBACK = _R(r"\b(?:wenn|falls|if)\b.*\b(?:voll|ausgebucht|belegt|full|booked\s+(?:out|up)|taken)\b.*"
                         r"(?:\b(?:dann|then|sonst|otherwise|else)\b|,\s*(?:nehm|nehme|buch|buche|geh|gehe|fahr|fahre|komm|komme)\s+ich\b|"
                         r",\s*i'?ll\s+(?:take|book|go)\b)")
-    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
+    _OFF_RE = _R(r"\bi'?\s*a?m\s+off\b(?!\s+to\b)|\bout\s+of\s+(?:the\s+)?office\b|\bnicht\s+im\s+buero\b|\bdays?\s+off\b|\bt(?:ake|aking|ook)\s+(?:\w+\s+)?off\b(?!\s+(?:for|my|the|meine|from))|"
                  r"\bbusiness\s+trip\b|\bon\s+a\s+trip\b|\bon\s+a\s+(?:course|training)\b|\bauf\s+(?:einem\s+)?lehrgang\b|\btravel+ing\s+(?:for\s+work|on\s+business)\b|\bon\s+the\s+road\b")
     _AWAY_RE = _R(r"\bauf\s+montage\b|\bauf\s+reisen\b|\b(?:beim|bei\s+einem|bei\s+der)\s+(?:kunden|kundin|kunde)\b|\bat\s+a\s+client'?s?\b|"
                   r"\bim\s+aussendienst\b|\bbin\s+(?:\S+\s+){0,8}?nicht\s+da\b|\bbin\s+(?:ich\s+)?(?:\S+\s+){0,3}?(?:weg|verreist|unterwegs)\b|\bnot\s+(?:around|here|in\s+the\s+office)\b|\bwill\s+be\s+away\b")
     ordw = "|".join(sorted((re.escape(k) for k in _ORDINALS), key=len, reverse=True))
+    ordde = "|".join(sorted((re.escape(k) for k in _ORDINALS if k.endswith("en")), key=len, reverse=True))
+    _ORDPAIR = _R(rf"\b({ordde})\s+({ordde})\b")  # day and month as German ordinals: "am dritten zwölften"
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b"  # "am zweiten Dezember"; "vom siebten bis zum elften Dez."
                   rf"|\s*(?:-|bis(?:\s+zum)?|to|till|until|und|and|,)\s*(?:the\s+)?(?:{ordw}|\d{{1,2}}\.?)\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
     _MY_PEOPLE = _R(r"\b(?:meine[nmr]?|my|unsere[nmr]?|our)\s+leuten?\b|\bmy\s+people\b")
@@ -1094,7 +1096,13 @@ _TOPIC = {
     "pancakes", "bahnhof", "haltestelle", "bushaltestelle", "station", "cake", "cookies", "kekse", "bbq", "breakfast", "fruehstueck", "rockt", "rocks", "awesome", "geil", "weihnachtsmann", "nikolaus", "christkind", "osterhase", "hairdresser", "turnier", "tournament", "home", "zuhause", "daheim", "gluehwein", "bier", "beer", "wein", "wine",
     "drinks", "feierabendbier", "cocktails", "rezept", "recipe", "kuehlschrank", "fridge", "drucker", "printer",
     "kaffeemaschine", "spuelmaschine", "mikrowelle", "microwave", "heizung", "heating", "toilette", "klo", "hagel", "gehagelt", "hail", "stuermt", "gewittert", "ampel",
+    # outings and local sights: "Radtour in die Baumberge", "bike tour from Nottuln", "an der Stever standen Reiher"
+    "tour", "radtour", "fahrradtour", "bike", "biking", "cycling", "hike", "hiking", "wanderung", "ausflug", "picknick",
+    "picnic", "baumberge", "stever", "berkel", "kiepenkerl", "schuetzenfest", "vischering", "reiher", "enten",
 }
+_OUTING = frozenset({"tour", "radtour", "fahrradtour", "bike", "biking", "cycling", "hike", "hiking", "wanderung", "wandern",
+                     "ausflug", "picknick", "picnic", "spaziergang", "walk", "grillen", "bbq", "kirmes",
+                     "schuetzenfest", "stadtfest", "konzert", "party", "fussball", "football", "kino", "baumberge"})
 _NOT_NAMES = {"adresse", "anschrift", "address", "lage", "nummer", "telefonnummer", "email", "wlan", "internet", "kueche",
               "toilette", "miete", "stand", "status", "info", "infos", "uebersicht", "details", "aktuell", "gesamt", "insgesamt", "rest", "total",
               "abfrage", "anzeigen", "zeigen", "bitte", "check", "urlaub", "kontingent", "firma", "team", "buchung", "buchungen", "platz", "tage", "tag",
@@ -1793,6 +1801,8 @@ class _Parser:
         if _S_NAMED.search(jt):
             w = _NAMED.sub(_named, w)
         if not tokset.isdisjoint(_ORDINAL_KEYS):  # "am zweiten Dezember", "the twelfth of December" -> digits
+            w = _ORDPAIR.sub(lambda mm: f"{_ORDINALS[mm.group(1)]}.{_ORDINALS[mm.group(2)]}.".ljust(len(mm.group()))
+                             if _ORDINALS[mm.group(2)] <= 12 else mm.group(), w)  # "am ersten zwölften" = 1.12.
             w = _ORDWORD.sub(lambda mm: f"{_ORDINALS[mm.group(1)]}.".ljust(len(mm.group(1))), w)
             dig = _HAS_DIGIT(w) is not None
 
@@ -2748,7 +2758,7 @@ class _Parser:
             it.intent, it.topic, it.alternative = "availability", "near", "book"
             conf = min(max(conf, 0.8), 0.8)
         if it.intent in ("book", "smalltalk") and (it.dates or it.space) and not tokset.isdisjoint(_TENTATIVE) \
-                and not (it.intent == "book" and conf >= 0.95):
+                and not (it.intent == "book" and conf >= 0.95) and not (it.intent == "smalltalk" and not tokset.isdisjoint(_OUTING)):
             it.intent, it.alternative = "book", "availability"
             conf = min(conf, 0.6)  # not decided yet: the dialogue asks before booking
         if it.space_fuzzy or it.part_guessed:
@@ -2879,7 +2889,8 @@ class _Parser:
             return "help", 0.85, None  # "Was bedeutet Kontingent?", "What does waitlist mean?"
         if ts & _K_LANG.keys() and _LANG_REPLY.search(s) and not (it.dates or it.space):
             return "language", 0.9, None  # "Kannst du auf Englisch antworten? ...", "reply in English"
-        if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7):
+        if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7
+                                    or len(toks) <= 15 and _CAN_LANG.search(s)):  # "Kannst du auch Englisch? ..."
             if not (it.dates or it.space):
                 return "language", 0.9, None
         if ts & _K_SETTINGS or not ts.isdisjoint(_DEFAULT_GATE) and _DEFAULT_PLACE.search(s) and not (has_book and it.dates) \
@@ -2993,7 +3004,7 @@ class _Parser:
         if cphrase and not kw_cancel and not weak_cancel and _THING_FALLS.search(s):
             cphrase = False  # "mein Zug fällt ständig aus ... Reserviert mir bitte Freitag Dülmen", "der 560er fällt aus": the bus
         cancel = bool(kw_cancel) or weak_cancel or cant or bool(ts & _K_NEG and ts & _K_COME and (me or not topic) and not _DAY_SUBJ.search(s)
-                    and not ("klar" in ts or "zurecht" in ts) ) \
+                    and not ("klar" in ts or "zurecht" in ts) and _neg_come_clause(s)) \
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & {"need", "brauche", "brauch", "brauchen", "benoetige"})
@@ -3004,7 +3015,7 @@ class _Parser:
             or bool("ferien" in ts and it.dates and ts.isdisjoint(_FAMILY)) \
             or bool(_E_URLAUB.search(jt)) and any(t.endswith(("urlaub", "ferien")) and len(t) > 7 and t != "schulferien"
                                                   for t in toks) \
-            or bool(_OFF_RE.search(s) and not topic) or s.startswith(("off ", " off ")) and bool(_OFF_START.match(s)) or bool(_E_REISE.search(jt)) \
+            or bool(_OFF_RE.search(s) and (not topic or _IM_OFF.search(s))) or s.startswith(("off ", " off ")) and bool(_OFF_START.match(s)) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK)) \
             or bool(it.dates and not it.space and not ts.isdisjoint(_HOME_GATE) and _HOMEOFFICE.search(s) and not q
                     and (ts & _FIRST_PERSON or _NO_NEED.search(s) or len(toks) <= 4
@@ -3031,7 +3042,8 @@ class _Parser:
         past_tense = bool(ts & _K_PAST) or (it.lang == "en" and "was" in ts)
         if (ts & _K_CHECKIN or _CHECKIN_RE.search(s, ts)
                 or toks in (["da"], ["hier"], ["here"], ["bin", "da"], ["bin", "hier"])) and not (it.dates and any(d != today for d in it.dates)) \
-                and ts.isdisjoint(_K_WHO):
+                and ts.isdisjoint(_K_WHO) and not (has_book and it.space and ts.isdisjoint(_K_CHECKIN)):
+            # ("..., we live here now. Today I need a quiet place, please book me Dülmen today": the booking)
             return "checkin", 0.9, None
         if contish or toks in (["tage"], ["days"], ["tage", "noch"], ["days", "left"]):
             return "contingent", 0.9, None
@@ -3145,6 +3157,8 @@ class _Parser:
             if not rest and not topic:  # a bare "day + place" fragment
                 full = bool(it.dates) and bool(it.space)
                 return "book", 0.9 if full else 0.8, None
+            if topic and not desk and not has_book and not ts.isdisjoint(_OUTING):
+                return "smalltalk", 0.65, "book"  # "Planning a bike tour from Nottuln on Saturday": the plan is the outing
             if (req or it.colleague
                     or not ts.isdisjoint(_G_ASK) and (_ACQUIRE_RE.search(s) or _ASK_DO_RE.search(s))) \
                     and (not topic or (it.dates and it.space)):
@@ -3177,7 +3191,7 @@ _PRONOUNS = {"i", "you", "we", "they", "he", "she", "it", "the", "a", "in", "im"
 _DO_BEFORE = {"you", "i", "we", "they", "can", "could", "to", "how", "what", "please", "will", "would", "why",
               "where", "when", "did", "does", "should", "i'll", "we'll", "lets", "let's", "not", "dont",
               "don't", "u", "ya", "can't", "cant", "cannot", "won't", "wont", "couldn't", "wouldn't", "shouldn't",
-              "didn't", "doesn't", "i'd", "we'd"}
+              "didn't", "doesn't", "i'd", "we'd", "only", "just", "still", "really", "always", "never"}
 _DO_DE_BEFORE = {"am", "jeden", "bis", "und", "ab", "oder", "von", "naechsten", "diesen", "kommenden", "letzten", "mo", "di",
                  "mi", "fr", "sa", "-", "+", "/", "&", "bzw"}
 _DO_OK_NEXT = {"in", "im", "nach", "bei", "ab", "von", "bis", "und", "oder", "den", "der", "+", "-", "/", "&", "vormittag",
@@ -3229,6 +3243,9 @@ def _lang_code(toks: list[str]) -> str | None:
     return found
 
 
+_IM_OFF = re.compile(r"\b(?:i'?m|i\s+am)\s+off\b(?!\s+(?:to|for|the\s+hook)\b)")  # "..., so I'm off" (not "I'm off to Senden")
+_CAN_LANG = re.compile(r"\b(?:kannst|koennen|koennt|can|could)\s+(?:du|sie|ihr|you)\s+(?:auch\s+|also\s+|even\s+)?"
+                       r"(?:english|englisch|deutsch|german)\b")
 _LANG_NOT = frozenset({"kein", "keine", "nicht", "not", "no", "mein", "meine", "my", "ohne", "without"})
 
 
@@ -3271,6 +3288,19 @@ def _next_is_weekday(after: str) -> bool:
 
 _LEG_SEP = re.compile(r"[,.;!?]|\b(?:und|and|aber|but|dann|then|sowie|plus|danach|after\s+that)\b")
 _LEG_ALT = re.compile(r"\b(?:oder|or|bzw|beziehungsweise|alternativ|alternatively|falls|if|wenn|sonst|otherwise)\b")
+
+
+_NEG_CLAUSE_CUT = re.compile(r"[,;!?]|(?<!\d)\.|\b(?:und|aber|and|but|sondern)\b")
+
+
+def _neg_come_clause(s: str) -> bool:
+    """A negation and a coming verb in one clause ("schaffe es Freitag doch nicht"), not across clauses ("mein Auto
+    springt nicht an und ... da komm ich mit dem Rad hin")."""
+    for clause in _NEG_CLAUSE_CUT.split(s):
+        words = set(clause.split())
+        if not words.isdisjoint(_K_NEG) and not words.isdisjoint(_K_COME):
+            return True
+    return False
 
 
 def _legs(s: str, seq: list, found: list[tuple[str, int, int]]) -> list[tuple[str, list[date]]]:
@@ -3509,7 +3539,8 @@ _NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+
 # what makes a half of the day the one the user cannot come: an appointment or being busy in the same clause
 _BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appointment\w*|meeting\w*|besprechung\w*|"
                    r"busy|beschaeftigt|keine\s+zeit|no\s+time|not\s+free|nicht\s+(?:da|frei|kann|koennen)|kann\s+ich\s+nicht|"
-                   r"can'?t|cannot|kita|schule|school|abholen|pick\s+up|call|telko|verabredet|weg|"
+                   r"can'?t|cannot|kita|schule|school|abholen|pick\s+up|call|telko|verabredet|weg|\w*sprechtag\w*|"
+                   r"elternabend|\w*gespraech\w*|\w*schulung\w*|\w*training\w*|kurs|vorlesung|lecture|class|interview|"
                    r"muss|muessen|have\s+to|has\s+to|must|homeoffice|home\s+office|wfh|zu\s*hause|daheim|at\s+home)\b")  # "... weil ich nachmittags noch nach Münster muss"
 _CLAUSE_EDGE = re.compile(r"[,.;!?]|\b(?:aber|but|da|weil|because|denn|und|and)\b")
 
@@ -3606,10 +3637,11 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
 # "mittwoch und donnerstag duelmen, freitag bin ich eh nicht da", "am 23.12 noch coesfeld, danach urlaub", "glatteis
 # heute, aber morgen will ich nach coesfeld"): the aside is small talk, an absence or a past day; its days are no booking.
 _CLAUSE_INTENTS = frozenset({"book", "absence", "smalltalk", "unknown"})
-_CLAUSE_GATE = re.compile(r"[,;.!?]|\s[–—-]\s|\b(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|darum|trotzdem|danach)\b",
-                          re.IGNORECASE)
-_CLAUSE_SPLIT = re.compile(r"\s*[,;]\s*|\s+[–—-]\s+|(?<=[.!?])\s+|\s+(?=(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|"
-                           r"darum|trotzdem|danach)\b)", re.IGNORECASE)
+_CLAUSE_GATE = re.compile(r"[,;.!?\U0001F300-\U0001FAFF\u2600-\u27BF]|\s[–—-]\s|"
+                          r"\b(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|darum|trotzdem|danach|so)\b", re.IGNORECASE)
+_CLAUSE_SPLIT = re.compile(r"\s*[,;]\s*|\s+[–—-]\s+|(?<=[.!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+|"
+                           r"\s+(?=(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|darum|trotzdem|danach)\b)|"
+                           r"\s+(?=so\s+(?:i|we|i'd|i'll|i'm|ich|wir|kannst|could|can)\b)", re.IGNORECASE)  # "..., so I need"
 _ASIDE = frozenset({"smalltalk", "absence", "past_day"})
 
 
@@ -3707,7 +3739,7 @@ _FROM_WORD = re.compile(r"\b(?:ab|von|vom|from|starting|zwischen|between|nach|af
 _CORRECTION = re.compile(
     r"(?:^|(?<=[\s,.;:!(-]))(?:"
     r"(?:(?:ach|oh|äh|aeh|ähm|aehm|hm+)\b\s*,?\s*)?(?:nee|ne|nö|noe|nein|no|nope)\s*[,.!]?\s*"
-    r"(?:doch|warte|wait|lieber|besser|eher|sorry|i\s+mean|ich\s+mein\w*|actually|rather|make\s+(?:it|that))\b"
+    r"(?:doch|warte|wait|lieber|besser|eher|eigentlich|sorry|i\s+mean|ich\s+mein\w*|actually|rather|make\s+(?:it|that))\b"
     r"|(?:ach|oh|oder|or|actually)\b\s*,?\s*(?:nee|ne|nö|noe|no|nein)\b"
     r"|(?:actually\s+)?scratch\s+that\b(?:\s*,?\s*make\s+it\b)?|hab\s+mich\s+vertan\b|i\s+made\s+a\s+mistake\b"
     r"|(?:sorry|pardon|korrektur|correction)\s*[,:]?\s*(?:i\s+mean|ich\s+mein\w*)\b"
@@ -3717,6 +3749,8 @@ _CORRECTION = re.compile(
     re.IGNORECASE)
 
 
+_NEW_END = re.compile(r"^\W*(?:nur\s+|only\s+|just\s+)?(?:bis|until|till|to)\s+(?:zum\s+|the\s+)?(\d{1,2})\.?(?:st|nd|rd|th)?\W*$",
+                      re.IGNORECASE)
 _LEAD_CORRECTION = re.compile(r"^\W*(?:sorry\s*,?\s*)?(?:(?:ich\s+hab|hab(?:e)?)\s+mich\s+vertan|korrektur|correction|"
                               r"i\s+made\s+a\s+mistake|my\s+mistake|my\s+bad)\b\s*[,.:!–—-]*", re.IGNORECASE)
 
@@ -3733,6 +3767,16 @@ def _corrected(parser: _Parser, text: str, now: datetime, whole: Intent) -> Inte
     if not tail.strip() or not head.strip():
         return None
     before, after = parser.parse(head, now), parser.parse(tail, now)
+    end = _NEW_END.match(tail)
+    if end and before.intent == "book" and len(before.dates) > 1:
+        # "ascheberg 11.1. bis 13.1., ne eigentlich nur bis 12.": the range ends earlier (or later: "nee, bis zum 14.")
+        first, last = before.dates[0], _safe_date(before.dates[-1].year, before.dates[-1].month, int(end.group(1)))
+        whole_span = (before.dates[-1] - first).days + 1 == len(before.dates)
+        if last is not None and first <= last and (last < before.dates[-1] or whole_span and last <= first + timedelta(days=62)):
+            before.dates = [d for d in before.dates if d <= last] + \
+                [before.dates[-1] + timedelta(days=k) for k in range(1, (last - before.dates[-1]).days + 1)]
+            before.confidence = min(max(whole.confidence, before.confidence, 0.8), 0.85)
+            return before
     if after.intent not in ("book", "unknown") or before.intent != "book" or not (before.dates or before.space):
         return None
     if not (after.dates or after.space or after.part or after.start or after.end):

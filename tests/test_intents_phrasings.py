@@ -924,3 +924,62 @@ def test_a_colleague_and_me_are_two(text, desks):
 def test_a_request_beside_an_absence_is_asked_first():
     it = parse("Dienstag Coesfeld, Mittwoch bin ich krank", NOW, SPACES)  # read as an absence before: not booked blind
     assert it.intent == "book" and it.confidence < CONFIDENT and it.alternative == "absence"
+
+
+@pytest.mark.parametrize("text, days", [
+    ("am zweiten zwölften und vierten zwölften in Senden", ["2026-12-02", "2026-12-04"]),  # day and month as ordinals
+    ("Olfen am fünften ersten", ["2027-01-05"]),
+    ("Senden 7. bis 11.12., nee doch nur bis zum 9.", ["2026-12-07", "2026-12-08", "2026-12-09"]),  # the end moved
+    ("olfen dec 7 to 10, no wait, until the 12th", ["2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10",
+                                                    "2026-12-11", "2026-12-12"]),
+])
+def test_blind13a_days(text, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", days)
+
+
+@pytest.mark.parametrize("text, intent", [
+    # a negation and a coming verb in different clauses make no cancellation
+    ("Mein Fahrrad ist nicht fahrbereit und der Bus kommt erst um 9. Gebt mir bitte Freitag einen Platz in Olfen",
+     "book"),
+    ("ich schaff es am 3. nicht nach Olfen, gib den Platz bitte frei", "cancel"),
+    ("I can't make it on Friday", "cancel"),
+])
+def test_a_negation_cancels_in_its_own_clause(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+# ---- blind14a's classes -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, intent, days", [
+    # an outing is no booking, and its day is no request
+    ("Thinking about a hike around Billerbeck on Sunday if the weather holds", "smalltalk", ["2026-11-29"]),
+    ("Samstag Radtour ab Nottuln in die Baumberge, wer ist dabei?", "smalltalk", ["2026-11-28"]),
+    ("Nach dem Ausflug am Samstag brauch ich Montag einen Platz in Senden", "book", ["2026-11-30"]),
+    # a reason with its own day, cut at "so I ..." or after an emoji
+    ("the car is at the garage until friday so we need a desk in olfen on wednesday", "book", ["2026-11-25"]),
+    ("Zug fällt Donnerstag aus 😤 Kannst du mir Mittwoch was in Olfen reservieren?", "book", ["2026-11-25"]),
+    # English "do" after "only"/"just" is no Thursday
+    ("I can only do afternoons. Put me in Olfen on Tuesday", "book", ["2026-11-24"]),
+    # a booking verb beats "here now" in a story
+    ("We just moved here now. Please book me Senden tomorrow", "book", ["2026-11-24"]),
+    # "so I'm off" after a reason is an absence; "I'm off to <town>" is going there
+    ("Got a workshop in Köln on Thursday, so I'm off", "absence", ["2026-11-26"]),
+    ("I'm off to Olfen on Friday", "book", ["2026-11-27"]),
+])
+def test_blind14a_classes(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+
+
+@pytest.mark.parametrize("text, part", [
+    ("morgen Olfen nur vormittags, nachmittags hab ich Elternabend", "morning"),
+    ("Freitag Senden nachmittags, vormittags ist Schulung", "afternoon"),
+])
+def test_the_busy_half_with_school_and_training_words(text, part):
+    assert parse(text, NOW, SPACES).part == part
+
+
+@pytest.mark.parametrize("text", ["Kannst du auch Deutsch? Mein Englisch ist nicht so gut, sorry", "can you also english"])
+def test_can_you_speak_a_language(text):
+    assert parse(text, NOW, SPACES).intent == "language"

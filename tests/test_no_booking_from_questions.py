@@ -15,7 +15,8 @@ from bot.storage.models import Booking
 
 CORPUS = Path(__file__).parent / "corpus"
 FILES = ("blind3_dev.jsonl", "blind5_dev.jsonl", "blind6_dev.jsonl", "blind7a_dev.jsonl", "blind7b_dev.jsonl",
-         "blind9a_dev.jsonl", "blind10a_dev.jsonl", "blind13a_dev.jsonl")
+         "blind9a_dev.jsonl", "blind10a_dev.jsonl", "blind13a_dev.jsonl",
+         "blind14a_dev.jsonl")
 
 
 def _lines() -> list[dict]:
