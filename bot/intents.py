@@ -1493,6 +1493,9 @@ class _Parser:
         self.space_keys = {k: v for k, v in keys.items() if v}
         self.max_key_words = max((k.count(" ") + 1 for k in self.space_keys), default=1)
         single = [k for k in self.space_keys if " " not in k]
+        # the second pieces of a town typed in two ("Biller beck"), as typed in lower case: a cheap first test
+        tails = {k[i:] for k in single if len(k) >= 6 for i in range(3, len(k) - 2)}
+        self._town_tails = frozenset(tails | {t.replace("ue", "ü").replace("oe", "ö").replace("ae", "ä") for t in tails})
         lex = set(_LEXICON) | set(single)
         self.lex_by_letter: dict[str, list[str]] = {}
         for w in lex:
@@ -1551,8 +1554,9 @@ class _Parser:
         """A town name typed in two pieces ("Biller beck", "Nord-kirchen", "lüdings hausen"): joined when the two
         pieces together are a place and one of them alone is no word we know (both, for a typo in the joined word)."""
         pieces = list(_LETTERS.finditer(body))
+        tails = self._town_tails
         for a, b in zip(pieces, pieces[1:]):
-            if b.start() - a.end() != 1 or body[a.end()] not in " -":
+            if b.group().lower() not in tails or b.start() - a.end() != 1 or body[a.end()] not in " -":
                 continue
             x, y = _fold_word(a.group()), _fold_word(b.group())
             if len(x) + len(y) < 6 or x in self.space_keys or y in self.space_keys \
@@ -3621,7 +3625,10 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:
             return fixed
-    if it.intent in _CLAUSE_INTENTS and text and (it.dates or it.intent == "absence") and _CLAUSE_GATE.search(text):
+    if it.intent in _CLAUSE_INTENTS and text and (it.dates or it.intent == "absence") \
+            and ((len(it.dates) > 1 or it.confidence < CONFIDENT or not _TOPIC.isdisjoint(_LETTERS.findall(text.lower())))
+                 if it.intent == "book" else bool(it.space)) and _CLAUSE_GATE.search(text):
+        # (gated: each clause is parsed again, so only where an aside can change the reading)
         res = _request_clause(parser, text, now, it)
         if res is not None:
             return res
