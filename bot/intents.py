@@ -3680,7 +3680,9 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent) ->
     if whole.intent == "book":
         if not set(rest.dates) < set(whole.dates) or whole.space and rest.space != whole.space:
             return None
-        rest.confidence = min(rest.confidence, whole.confidence)
+        # the aside's words made the whole unsure; a request that is sure without them stands ("kita hat am do zu,
+        # also mach mir lieber fr in senden")
+        rest.confidence = min(rest.confidence, 0.9) if rest.confidence >= 0.9 else min(rest.confidence, whole.confidence)
         return rest
     if not rest.space:
         return None

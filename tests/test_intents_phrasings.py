@@ -983,3 +983,8 @@ def test_the_busy_half_with_school_and_training_words(text, part):
 @pytest.mark.parametrize("text", ["Kannst du auch Deutsch? Mein Englisch ist nicht so gut, sorry", "can you also english"])
 def test_can_you_speak_a_language(text):
     assert parse(text, NOW, SPACES).intent == "language"
+
+
+def test_a_sure_request_beside_an_aside_is_acted_on():
+    it = parse("schule hat am mi zu, also mach mir lieber do in olfen", NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", ["2026-11-26"]) and it.confidence >= CONFIDENT
