@@ -87,6 +87,9 @@ class Intent:
     # every place named when the message names several without choosing one ("ist Freitag in Senden und Olfen was
     # frei?"), in the order written; [] for one place or a choice made ("nicht Senden, sondern Olfen")
     places: list[str] = field(default_factory=list)
+    # "verschieb mein Olfen von Dienstag auf Donnerstag", "move my Senden booking from Thursday to Friday": the days
+    # moved away from (`dates` are the new ones); [] for any other message
+    move_from: list[date] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {

@@ -616,3 +616,21 @@ def test_two_places_for_one_day_asks_which(chat):
     assert chat.send("anna", "meine Buchungen").startswith("Du hast keine kommenden Buchungen")
     chat.send("anna", "Senden und Olfen morgen")
     assert "Coworking Olfen, Di, 24.11." in chat.send("anna", "2")
+
+
+def test_a_booking_moved_by_name_from_one_day_to_another(chat):
+    """ "verschieb mein Olfen von Freitag auf Donnerstag" read both days as a booking request for two days; now it
+    offers to move the Friday booking (nothing changes before the press), and a move without a booking on the old day
+    is an ordinary request for the new one."""
+    chat.send("anna", "KREIS-2026")
+    chat.send("anna", "Freitag vormittags Olfen")
+    r = chat.send("anna", "kannst du mein Olfen von Freitag auf Donnerstag schieben?")
+    assert "Fr, 27.11. Coworking Olfen, vormittags auf Do, 26.11. verschieben?" in r
+    assert "Do, 26.11." not in chat.send("anna", "meine Buchungen")  # asked, nothing changed yet
+    chat.send("anna", "move my friday booking to thursday please")
+    r = chat.send("anna", "1")
+    assert "Gebucht: Coworking Olfen, Do, 26.11., vormittags" in r
+    listed = chat.send("anna", "meine Buchungen")
+    assert "Do, 26.11., vormittags – Coworking Olfen" in listed and "Fr, 27.11." not in listed
+    r = chat.send("anna", "verschieb Senden von Montag auf Dienstag")  # nothing booked on Monday: books Tuesday
+    assert "Gebucht: Coworking Senden, Di, 24.11." in r and "verschieben" not in r

@@ -988,3 +988,42 @@ def test_can_you_speak_a_language(text):
 def test_a_sure_request_beside_an_aside_is_acted_on():
     it = parse("schule hat am mi zu, also mach mir lieber do in olfen", NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", ["2026-11-26"]) and it.confidence >= CONFIDENT
+
+
+# ---- blind15a's classes -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, days, moved_from", [
+    ("verschieb mein Senden von Mittwoch auf Freitag", ["2026-11-27"], ["2026-11-25"]),
+    ("could you move my Olfen booking from Friday to Monday?", ["2026-11-30"], ["2026-11-27"]),
+    ("leg meinen Platz vom 3.12. auf den 4.12. um", ["2026-12-04"], ["2026-12-03"]),
+    ("reschedule my tuesday to thursday", ["2026-11-26"], ["2026-11-24"]),
+    ("von Montag bis Mittwoch Olfen", ["2026-11-30", "2026-12-01", "2026-12-02"], []),  # a range, no move
+])
+def test_a_move_names_the_new_days(text, days, moved_from):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "book" and not it.question
+    assert ([d.isoformat() for d in it.dates], [d.isoformat() for d in it.move_from]) == (days, moved_from)
+
+
+@pytest.mark.parametrize("text, intent", [
+    # a question about the bot next to a request: the request (asked first when the whole read as help)
+    ("Hallo, ich kenne mich hier noch nicht aus. Ich bräuchte Dienstag einen Platz in Olfen.", "book"),
+    ("hey, first time here, no idea how this works – I need a desk in Senden on Friday", "book"),
+    ("I don't need my desk on Friday", "cancel"),
+    ("Bin gerade in Olfen angekommen. Wie geht das jetzt mit dem Einchecken?", "checkin"),
+    ("what's left of the contingent for my company?", "company_contingent"),
+    ("Ich bin bei uns für das Kontingent zuständig – wie viel haben wir noch?", "company_contingent"),
+    ("Wie viele Tage hat unsere Praktikantin Mia noch?", "member_contingent"),
+    ("Mittwoch Homeoffice, nur zur Info", "absence"),
+])
+def test_blind15a_intents(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+def test_a_request_with_is_it_possible_is_asked_first():
+    it = parse("I'd like to book Senden on Thursday, is that possible?", NOW, SPACES)
+    assert it.intent == "book" and it.confidence < CONFIDENT and it.alternative == "availability"
+
+
+def test_me_and_my_intern_are_two():
+    assert parse("me and my trainee tomorrow in Olfen", NOW, SPACES).desks == 2

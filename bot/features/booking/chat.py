@@ -112,6 +112,8 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
         if it.space is None:
             return quick_book(dlg, ctx, request)
         return ask_date(dlg, ctx, request)
+    if it.move_from and (moving := ask_move_from(dlg, ctx, it)) is not None:
+        return moving
     if it.space is None:
         return ask_move(dlg, ctx, it) or ask_space(dlg, ctx, request)
     if len(it.places) > 1 and not it.legs:  # "Senden und Olfen morgen": one of them (a day has one desk), which?
@@ -152,6 +154,32 @@ def ask_move(dlg, ctx: Ctx, it: Intent) -> list[Reply] | None:
                                                                            "cancel_ids": [last.id]}),
             (t(ctx.lang, "btn_keep"), {"op": "keep"})]
     return [Reply(t(ctx.lang, "move_day_ask", what=_day_space(ctx.lang, last), day=fmt_day(new_day, ctx.lang)),
+                  dlg.choices(ctx, opts))]
+
+
+def ask_move_from(dlg, ctx: Ctx, it: Intent) -> list[Reply] | None:
+    """"verschieb mein Olfen von Dienstag auf Donnerstag", "move my Senden booking from Thursday to Friday": the
+    booking on the old day to the new one, after asking (the press cancels and books in one step, `op_rebook`).
+    None when nothing is booked on the old day (then the new day is an ordinary request) or the old days hold more
+    than one booking."""
+    if len(it.dates) != 1:
+        return None
+    found, _late = dlg.booking.cancel_preview(ctx.member.id, days=it.move_from, space_slug=it.space)
+    if not found:
+        return None
+    old = found[0]
+    ids = dlg.booking.group_ids(old)
+    if any(b.id not in ids for b in found):
+        return None  # several bookings on the old days: which one is meant is not clear, the request is asked as usual
+    new_day = it.dates[0]
+    request = {"op": "book", "space": it.space or old.space.slug, "dates": [new_day.isoformat()],
+               "part": it.part or (old.part if old.part in ("morning", "afternoon") else None),
+               "start": it.start or (old.start if old.part == "hours" else None),
+               "end": it.end or (old.end if old.part == "hours" else None), "desks": max(1, len(ids))}
+    opts = [(t(ctx.lang, "btn_move_day", day=fmt_day(new_day, ctx.lang)), {"op": "rebook", "request": request,
+                                                                           "cancel_ids": ids}),
+            (t(ctx.lang, "btn_keep"), {"op": "keep"})]
+    return [Reply(t(ctx.lang, "move_day_ask", what=_day_space(ctx.lang, old), day=fmt_day(new_day, ctx.lang)),
                   dlg.choices(ctx, opts))]
 
 
