@@ -201,7 +201,7 @@ _REGEXES_READY = False
 
 def _compile_regexes() -> None:
     """Compile all patterns (once, on the first parser build, so importing stays cheap)."""
-    global _REGEXES_READY, _NOON, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_NODOT, _DRANGE_MON, _DRANGE_MON2, _DNUM, _WEEK_OF, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _AM_DAY, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
+    global _REGEXES_READY, _NOON, _HALB, _MONTH_RE, _NUM_RE, _WD_RE, _SLASH, _CODE, _WORDS, _TIMEISH, _TOKEN, _GREETING, _ISO, _DESKS_PLUS, _DESKS, _DESKS_ZU, _DESKS_OFUS, _NAMED, _DRANGE_NUM, _DRANGE_NODOT, _DRANGE_MON, _DRANGE_MON2, _DNUM, _WEEK_OF, _WD_LIST_AFTER, _WD_LIST_BEFORE, _DNUM_NODOT, _DSLASH, _DMON, _MOND, _DAYOF, _BADNUM, _REL, _INN, _KW, _WEEKCTX, _MONTHCTX, _RECUR, _EVERYDAY, _WD_LONG, _WD_SHORT, _WDAY, _THIS_NEXT, _PART_FULL, _PART_AM, _PART_PM, _T, _TRANGE, _TSTART, _TEND, _TBARE, _AM_DAY, _PREP_PLACE, _RANGE_GAP, _LABEL_GAP, _LIST_GAP
     if _REGEXES_READY:
         return
     _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -270,7 +270,12 @@ def _compile_regexes() -> None:
         rf"\b(?:(?:in\s+)?der\s+)?woche\s+(?:vom|ab\s+dem|ab|ab\s+montag,?\s+dem)\s+(?:(?P<d1>\d{{1,2}})\.(?P<m1>\d{{1,2}})\.?"
         rf"|(?P<d2>\d{{1,2}})\.?\s+(?P<mon1>{_MONTH_RE})\b\.?)"
         rf"|\b(?:the\s+|in\s+the\s+)?week\s+(?:of|starting|beginning)\s+(?:the\s+)?(?:(?P<d3>\d{{1,2}})(?:st|nd|rd|th)?\s+"
-        rf"(?:of\s+)?(?P<mon2>{_MONTH_RE})\b\.?)")
+        rf"(?:of\s+)?(?P<mon2>{_MONTH_RE})\b\.?|(?P<mon3>{_MONTH_RE})\.?\s+(?P<d4>\d{{1,2}})(?:st|nd|rd|th)?\b)")
+    # weekdays named with a week ("KW 49 Mo+Di", "Monday to Wednesday in the week of Dec 14"): those days of that week
+    wd_sep = r"\s*(?:\+|,|&|/|und|u|and|n|-|–|bis|to|till|until|through|thru)\s*(?:(?:am|den|on|the)\s+)?"
+    _WD_LIST_AFTER = _R(rf"^[\s,:]*(?:(?:am|den|on|the|jeweils)\s+)?(?:{_WD_RE})\b\.?(?:{wd_sep}(?:{_WD_RE})\b\.?)*")
+    _WD_LIST_BEFORE = _R(rf"(?:{_WD_RE})\b\.?(?:{wd_sep}(?:{_WD_RE})\b\.?)*[\s,]*(?:in\s+(?:der\s+)?|der\s+|in\s+the\s+|"
+                         rf"of\s+the\s+|the\s+)?$")
     _DNUM_NODOT = _R(r"(?<![\d.:])(\d{1,2})\.(\d{1,2})(?![\d.:])(?!\s*(?:uhr|h\b|-|bis|to|am\b|pm\b))")
     _DSLASH = _R(r"(?<![\d./])(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?(?![\d/])")
     _DMON = _R(
@@ -701,6 +706,8 @@ def _compile_more() -> None:
     _NAME_POSS = _R(r"\b([a-z]+)'s\s+(?:\w+\s+){0,2}?(?:contingent|quota|days|allowance|balance|kontingent|tage|budget|guthaben)\b")
     _CANCEL_PHRASE = _Cues([  # word-gated: "<stem>" stands for streich*/dazwischen*/entfaell*/gestrichen (see _S_CANC)
         (("doch",), r"\bdoch\s+nicht\b"),
+        (("raus",), r"\b(?:nimm|nehmt|nehmen|trag|tragt|streich|schmeiss)\w*\s+(?:mich|uns)\b.{0,60}\braus\b"),  # "nimm mich ... raus"
+        (("aus",), r"\b(?:trag|tragt|tragen)\w*\s+(?:mich|uns)\b.{0,60}\baus\s*[.!]*\s*$"),  # "trag mich für Freitag aus"
         (("mehr",), r"\bnicht\s+mehr\b"),
         (("call",), r"\bcall\s+off\b"),
         (("faellt",), r"\bfaellt\s+(?:\w+\s+){0,3}?(?:aus|weg|flach)\b"),
@@ -1690,6 +1697,8 @@ class _Parser:
                                         body)
         if ("letzt" in low or "vergangen" in low or "last" in low) and ("den" in low or "the" in low):
             body = _LAST_WD_DAY.sub(r"\1", body)  # "Letzten Dienstag, den 17.": that Tuesday, not the 17th to come
+        if ("heute" in low or "today" in low or "sofort" in low) and _FROM_TODAY.search(body) and _SPAN_CUE.search(body):
+            body = _FROM_TODAY.sub(" ", body)  # "jeden Tag diese Woche, ab heute": the span starts today anyway
         if " " in body or "-" in body:
             body = self._join_split_towns(body)
         s, words, corrected = self._normalise(body)
@@ -1912,18 +1921,42 @@ class _Parser:
                      "following"}:
             w = _SERIES.sub(_series, w)
 
+        week_wd: list[tuple[int, int]] = []  # the weekdays read with their week, blanked after the week is read
+
+        def _days_of_week(mon: date, mm) -> list[date]:
+            """The days of the week of `mon`: the weekdays named right after or before it, else Monday to Friday."""
+            for found, off in ((_WD_LIST_AFTER.match(w[mm.end():]), mm.end()), (_WD_LIST_BEFORE.search(w[:mm.start()]), 0)):
+                if found is None:
+                    continue
+                names = re.findall(rf"\b(?:{_WD_RE})\b", found.group())
+                wds = [(_WEEKDAYS[x.group()], x.end()) for x in re.finditer(rf"\b(?:{_WD_RE})\b", found.group())]
+                if not wds or len(names) == 1 and len(names[0]) <= 2 and (off == 0 or names[0] == "so"):
+                    continue  # one short form alone before the week, or "so", may be a word ("so", "do", "mi")
+                picked: list[int] = []
+                for k, (wd, end) in enumerate(wds):
+                    if k and re.search(r"-|–|\bbis\b|\bto\b|\btill\b|\buntil\b|\bthrough\b|\bthru\b",
+                                       found.group()[wds[k - 1][1]:end]) and wd > picked[-1]:
+                        picked.extend(range(picked[-1] + 1, wd + 1))
+                    else:
+                        picked.append(wd)
+                week_wd.append((off + found.start(), off + found.end()))
+                return [mon + timedelta(days=k) for k in sorted(set(picked))]
+            return [mon + timedelta(days=k) for k in range(5)]
+
         def _week_of(mm):  # "in der Woche vom 14.12.", "the week of 14 December": that week, Monday to Friday
             g = mm.groupdict()
-            mo = int(g["m1"]) if g.get("m1") else _MONTHS.get(g.get("mon1") or g.get("mon2") or "", 0)
-            day = int(g.get("d1") or g.get("d2") or g.get("d3") or 0)
+            mo = int(g["m1"]) if g.get("m1") else _MONTHS.get(g.get("mon1") or g.get("mon2") or g.get("mon3") or "", 0)
+            day = int(g.get("d1") or g.get("d2") or g.get("d3") or g.get("d4") or 0)
             d = _safe_date(_year2(None, today, mo, day), mo, day) if 1 <= mo <= 12 and day else None
             if d is None:
                 return mm.group()
-            mon = _monday(d)
-            return add(mm, [mon + timedelta(days=k) for k in range(5)])
+            return add(mm, _days_of_week(_monday(d), mm))
 
-        if dig and ("woche" in tokset or "week" in tokset) and tokset.isdisjoint(_WEEKDAYS):
-            w = _WEEK_OF.sub(_week_of, w)  # "Woche vom 7.12. Mo bis Mi" names its days itself
+        if dig and ("woche" in tokset or "week" in tokset):
+            w = _WEEK_OF.sub(_week_of, w)  # "Woche vom 7.12. Mo bis Mi": those days of that week
+            for a0, b0 in week_wd:
+                w = w[:a0] + " " * (b0 - a0) + w[b0:]
+            week_wd.clear()
         if dig:
             w = _DRANGE_NUM.sub(_drange_num, w)
         if dig and ("bis" in w or "-" in w or "to" in tokset or "until" in tokset or "till" in tokset):
@@ -2043,19 +2076,11 @@ class _Parser:
             except ValueError:
                 unreadable = True
                 return _blank(mm)
-            days = [mon + timedelta(days=k) for k in range(5)]
-            nxt = re.match(r"[\s,]*(?:am\s+|den\s+|on\s+)?([a-z]+)\b", w[mm.end():])
-            prv = re.search(r"\b([a-z]+)[\s,]*(?:in\s+(?:der\s+)?|der\s+)?$", w[:mm.start()])
-            for cand, off in ((nxt, mm.end()), (prv, 0)):  # "KW 49 Montag", "Montag in KW 49": that day only
-                if cand and cand.group(1) in _WEEKDAYS and len(cand.group(1)) > 2:
-                    kw_wd.append((off + cand.start(1), off + cand.end(1)))
-                    return add(mm, [mon + timedelta(days=_WEEKDAYS[cand.group(1)])])
-            return add(mm, days)
+            return add(mm, _days_of_week(mon, mm))  # "KW 49 Montag", "Montag in KW 49", "KW 49 Mo+Di"
 
         if dig and ("kw" in w or "cw" in w or not tokset.isdisjoint(_KW_GATE)):
-            kw_wd: list[tuple[int, int]] = []
             w = _KW.sub(_kw, w)
-            for a0, b0 in kw_wd:  # the weekday named with the week is read, not a second date
+            for a0, b0 in week_wd:  # the weekdays named with the week are read, not more dates
                 w = w[:a0] + " " * (b0 - a0) + w[b0:]
 
         bare_days: set[int] = set()  # where a day of the month without its month was read
@@ -2927,6 +2952,8 @@ class _Parser:
         me_words = _ME_WORDS
         contish = bool(ts & _K_CONT) or "kontingent" in jt or "contingent" in jt or bool(_S_CONT.search(jt)) \
             or _CONT_RE.search(s, ts | {"tage"} if _E_TAGE.search(jt) else ts)
+        if contish and q and not (it.dates or it.space) and not ts.isdisjoint(_WORKS_GATE) and _HOW_WORKS.search(s):
+            return "help", 0.85, "contingent"  # "Wie funktioniert das mit den Kontingenten?": how it works, not how much
         if contish and ts & _K_PRICE and (it.space or ts & {"ohne", "without"}):
             it.topic = "price"
             return "availability", 0.85, None  # "Was zahlt man in Rosendahl ohne Kontingent?"
@@ -3253,6 +3280,11 @@ def _lang_code(toks: list[str]) -> str | None:
     return found
 
 
+_FROM_TODAY = re.compile(r",?\s*\b(?:ab\s+heute|ab\s+sofort|von\s+heute\s+an|starting\s+(?:from\s+)?today|from\s+today(?:\s+on)?|"
+                         r"beginning\s+today)\b", re.IGNORECASE)
+_SPAN_CUE = re.compile(r"\b(?:woche|week|jeden\s+tag|every\s+day|each\s+day|taeglich|täglich|daily)\b", re.IGNORECASE)
+_WORKS_GATE = frozenset({"funktioniert", "funktionieren", "work", "works", "laeuft", "klappt"})
+_HOW_WORKS = re.compile(r"\bwie\s+(?:funktioniert|funktionieren|laeuft|klappt)\b|\bhow\s+(?:does|do)\b.*\bwork\b")
 _TAG_POSSIBLE = re.compile(r"[,.;]\s*(?:is\s+(?:it|that|this)\s+possible|(?:ist|waere)\s+das\s+(?:moeglich|machbar|ok|okay)|"
                            r"geht\s+das|klappt\s+das|passt\s+das|would\s+that\s+(?:work|be\s+possible)|can\s+you\s+do\s+that)"
                            r"\s*\?+\s*$")
@@ -3650,7 +3682,8 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         res = _request_clause(parser, text, now, it)
         if res is not None:
             return res
-    if (it.intent in _AROUND_A_REQUEST or it.intent == "book") and text and _SENTENCE_END.search(text):
+    if (it.intent in _AROUND_A_REQUEST or it.intent in ("book", "cancel", "contingent", "list")) and text \
+            and _SENTENCE_END.search(text):
         res = _request_sentence(parser, text, now, it) or it
         if res.intent == "book" and res.space and _ALSO.search(text):
             _add_days_too(parser, text, now, res)
@@ -3914,6 +3947,12 @@ def _request_sentence(parser: _Parser, text: str, now: datetime, whole: Intent) 
     i, it = found
     if any(_TAKES_BACK.search(p) for j, p in enumerate(parts) if j > i):
         return None  # "Morgen Dülmen. Nee, doch nicht.": taken back (a "nicht" before it is the story's: "weiß nicht, wie ...")
+    if whole.intent in ("cancel", "contingent", "list"):
+        # "Can you book Havixbeck on Dec 15 and 16? Also how do I cancel later?": the request; the rest asks how
+        if it.confidence < 0.8 or not all(x in ("help", "thanks") for x in others):
+            return None
+        it.confidence = min(it.confidence, 0.85)
+        return it
     if whole.intent == "book":
         if not all(x in ("smalltalk", "past_day", "thanks", "help") for x in others):
             return None  # "Morgen brauch ich was. In Olfen bitte.": the sentences make one request

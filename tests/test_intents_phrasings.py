@@ -1027,3 +1027,28 @@ def test_a_request_with_is_it_possible_is_asked_first():
 
 def test_me_and_my_intern_are_two():
     assert parse("me and my trainee tomorrow in Olfen", NOW, SPACES).desks == 2
+
+
+@pytest.mark.parametrize("text, days", [
+    ("KW 50 Di+Do Senden", ["2026-12-08", "2026-12-10"]),  # weekdays named with a calendar week: those days of it
+    ("KW 50 Mo-Mi Olfen", ["2026-12-07", "2026-12-08", "2026-12-09"]),
+    ("kw 50 fr olfen", ["2026-12-11"]),
+    ("KW 50 Senden", ["2026-12-07", "2026-12-08", "2026-12-09", "2026-12-10", "2026-12-11"]),
+    ("Tuesday and Thursday in the week of Dec 7, Olfen", ["2026-12-08", "2026-12-10"]),
+    ("in der Woche vom 7.12. Montag bis Mittwoch Senden", ["2026-12-07", "2026-12-08", "2026-12-09"]),
+    ("jeden Tag diese Woche Olfen, ab heute", ["2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]),
+])
+def test_weekdays_in_a_named_week(text, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", days)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("nimm mich Donnerstag in Olfen wieder raus", "cancel"), ("trag mich für Mittwoch in Senden aus", "cancel"),
+    ("trag mich für Mittwoch in Senden ein", "book"),
+    ("Wie funktioniert das eigentlich mit dem Kontingent?", "help"),
+    ("Book me Olfen on Friday please. And how do I cancel if I get sick?", "book"),
+    ("Wie läuft das mit den Kontingenten? Egal, buch mir Montag Senden", "book"),
+])
+def test_blind15a_more_intents(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
