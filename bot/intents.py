@@ -1229,6 +1229,7 @@ _TENTATIVE = {"vielleicht", "eventuell", "evtl", "maybe", "perhaps", "possibly",
               "unsicher", "unsure", "vermutlich", "wahrscheinlich", "probably", "considering", "thinking"}
 _THIRD_VERBS = {"faehrt", "ist", "kommt", "arbeitet", "sitzt", "bleibt", "will", "wird", "hat", "war", "is", "goes", "works",
                 "was", "has", "comes", "drives"}
+_HOME_PLACE_WORDS = frozenset({"standardort", "heimatort", "stammort", "lieblingsort", "heimatspace", "heimat", "standard"})
 _DEFAULT_GATE = frozenset({"default", "standard", "usual", "preferred", "home"})
 _DEFAULT_PLACE = re.compile(r"\b(?:default|standard|usual|preferred|home)\s+(?:place|location|space|town|coworking|site|hub)\b"
                             r"|\bmy\s+default\b|\bals\s+standard\b")  # "set my default place to Coesfeld"
@@ -2930,6 +2931,9 @@ class _Parser:
                 or ((ts & _K_REMIND or _S_REMIND.search(jt) or not ts.isdisjoint(_NOTIFY_GATE) and _NOTIFY.search(s)
                                  or ("erinnerung" in jt or "reminder" in jt or "benachrichtigung" in jt) and _E_REMIND.search(jt))
                                  and not (has_book and it.dates)):
+            if it.space and (not ts.isdisjoint(_HOME_PLACE_WORDS)
+                             or not ts.isdisjoint(_DEFAULT_GATE) and _DEFAULT_PLACE.search(s)):
+                it.topic = "home"  # "mein Standardort ist Coesfeld", "set my default place to Olfen": the home space
             return "settings", 0.9, None
         if ts & _K_UNDO or _UNDO_PHRASE.search(s, ts):
             if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"

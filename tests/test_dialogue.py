@@ -634,3 +634,14 @@ def test_a_booking_moved_by_name_from_one_day_to_another(chat):
     assert "Do, 26.11., vormittags – Coworking Olfen" in listed and "Fr, 27.11." not in listed
     r = chat.send("anna", "verschieb Senden von Montag auf Dienstag")  # nothing booked on Monday: books Tuesday
     assert "Gebucht: Coworking Senden, Di, 24.11." in r and "verschieben" not in r
+
+
+def test_the_default_place_typed_in_words_is_the_home_space(chat):
+    """ "mein Standardort ist Olfen" got "Das kenne ich nicht als Einstellung"; it sets the home space (/heimat)."""
+    chat.send("anna", "KREIS-2026")
+    assert "Olfen ist dein Heimat-Space" in chat.send("anna", "mein Standardort ist Olfen")
+    assert "Dein Heimat-Space: Olfen" in chat.send("anna", "/heimat")
+    chat.send("anna", "set my default place to Senden")
+    assert "Senden" in chat.send("anna", "/heimat")
+    r = chat.send("anna", "morgen")  # the place question offers the home space first
+    assert [c.label for c in chat.choices("anna")][0] == "🏠 Senden", r

@@ -1122,11 +1122,17 @@ def cmd_home(dlg, ctx: Ctx) -> list[Reply]:
     it = dlg.parse(args, ctx.now)
     if it.space is None:
         return [Reply(t(lang, "no_such_space", text=args, towns=", ".join(r.town for r in member_refs(dlg.core, ctx.member))))]
-    if (other := foreign_space_reply(dlg.core, ctx, it.space)) is not None:
+    return set_home(dlg, ctx, it.space)
+
+
+def set_home(dlg, ctx: Ctx, slug: str) -> list[Reply]:
+    """The member's home space (also typed: "mein Standardort ist Coesfeld", "set my default place to Olfen")."""
+    if (other := foreign_space_reply(dlg.core, ctx, slug)) is not None:
         return other
-    dlg.members.set_pref(ctx.member.id, "home_space", it.space)
+    refs = {r.slug: r for r in dlg.core.space_refs()}
+    dlg.members.set_pref(ctx.member.id, "home_space", slug)
     nudge = dict((ctx.member.prefs or {}).get("nudge") or {})
     if not nudge.get("spaces"):
-        nudge["spaces"] = [it.space]
+        nudge["spaces"] = [slug]
         dlg.members.set_pref(ctx.member.id, "nudge", nudge)
-    return [Reply(t(lang, "home_set", town=refs[it.space].town))]
+    return [Reply(t(ctx.lang, "home_set", town=refs[slug].town))]

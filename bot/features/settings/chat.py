@@ -239,6 +239,10 @@ def free_text_args(words: list[str], start: str | None) -> list[str] | None:
 
 
 def on_settings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
+    if ctx.intent is not None and ctx.intent.topic == "home" and ctx.intent.space:
+        from bot.features.booking.chat import set_home  # the home space is the booking feature's ("/heimat")
+
+        return set_home(dlg, ctx, ctx.intent.space)
     args = [a.lower() for a in (ctx.intent.args if ctx.intent else [])]
     if args and args[0] in ("/settings", "/einstellungen", "settings", "einstellungen"):
         args = args[1:]
