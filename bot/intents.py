@@ -1164,6 +1164,9 @@ _AM_WORDS = {"vormittag", "vormittags", "morgens", "frueh", "morgen", "morning",
 _PM_WORDS = {"nachmittag", "nachmittags", "afternoon", "afternoons", "abend", "abends", "evening", "evenings", "arvo",
              "p"}
 _FULL_WORDS = {"vollen", "full", "all", "whole", "entire", "vormittag", "vormittags", "morning"}
+_EVERY_OTHER = re.compile(r"\b(?:jeden|jede|jedem)\s+zweiten\b|\bevery\s+(?:other|second)\b|\balle\s+(?:zwei|2)\s+wochen\b|"
+                          r"\bevery\s+(?:two|2)\s+weeks\b")
+_EVERY_WEEK = re.compile(r"\s*(?:woche|week)\b")
 _RECUR_WORDS = {"jeden", "jede", "jedem", "every", "each", "alle", "immer", "all"}
 _TAIL_CHARS = set(" \t\n.!)\ufe0f")
 
@@ -1698,6 +1701,8 @@ class _Parser:
                                         body)
         if ("letzt" in low or "vergangen" in low or "last" in low) and ("den" in low or "the" in low):
             body = _LAST_WD_DAY.sub(r"\1", body)  # "Letzten Dienstag, den 17.": that Tuesday, not the 17th to come
+        if "jeden fall" in low:
+            body = _IN_ANY_CASE.sub("jedenfalls", body)  # "auf jeden Fall vormittags": no series, no unknown "Fall"
         if ("heute" in low or "today" in low or "sofort" in low) and _FROM_TODAY.search(body) and _SPAN_CUE.search(body):
             body = _FROM_TODAY.sub(" ", body)  # "jeden Tag diese Woche, ab heute": the span starts today anyway
         if " " in body or "-" in body:
@@ -2255,8 +2260,16 @@ class _Parser:
         for a, b in mod_spans:
             w = w[:a] + " " * (b - a) + w[b:]
 
-        if wd_items and not tokset.isdisjoint(_RECUR_WORDS) and _RECUR.search(w):
-            recur = True
+        if wd_items and not tokset.isdisjoint(_RECUR_WORDS):
+            # "jeden Freitag", "every Monday and Thursday", "Di und Do, jede Woche": a series; an "alle" or "all"
+            # elsewhere is none ("Freitag zu viert ..., Plätze für uns alle", "show all employee bookings for Thursday")
+            starts = [x.start for x in wd_items]
+            for mm in _RECUR.finditer(w):
+                if any(0 <= st_ - mm.end() <= 14 for st_ in starts) or _EVERY_WEEK.match(w, mm.end()):
+                    recur = True
+                    break
+            if recur and ("zweit" in w or "other" in tokset or "second" in tokset or "zwei" in tokset):
+                w = _EVERY_OTHER.sub(_blank, w)  # read below from `s` (the step of the series)
 
         # resolve weekday items
         inn_weeks = None
@@ -2334,7 +2347,9 @@ class _Parser:
             else:
                 first = today + timedelta(days=(x.wd - today.weekday() - 1) % 7 + 1) if series_from is None else \
                     series_from + timedelta(days=(x.wd - series_from.weekday()) % 7)
-                x.dates = [first + timedelta(days=7 * k) for k in range((series_weeks or 4) if recur else 1)]
+                step = 14 if recur and ("zweit" in s or "other" in tokset or "second" in tokset or "zwei" in tokset) \
+                    and _EVERY_OTHER.search(s) else 7  # "jeden zweiten Dienstag", "every other Monday": every 2 weeks
+                x.dates = [first + timedelta(days=step * k) for k in range((series_weeks or 4) if recur else 1)]
         if recur and month_ctx and not wd_items and everyday:
             wd_items = []
             for k in range(5):
@@ -3284,6 +3299,7 @@ def _lang_code(toks: list[str]) -> str | None:
     return found
 
 
+_IN_ANY_CASE = re.compile(r"\bauf\s+jeden\s+fall\b", re.IGNORECASE)
 _FROM_TODAY = re.compile(r",?\s*\b(?:ab\s+heute|ab\s+sofort|von\s+heute\s+an|starting\s+(?:from\s+)?today|from\s+today(?:\s+on)?|"
                          r"beginning\s+today)\b", re.IGNORECASE)
 _SPAN_CUE = re.compile(r"\b(?:woche|week|jeden\s+tag|every\s+day|each\s+day|taeglich|täglich|daily)\b", re.IGNORECASE)

@@ -1052,3 +1052,26 @@ def test_weekdays_in_a_named_week(text, days):
 ])
 def test_blind15a_more_intents(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+# ---- blind16b's classes -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, days", [
+    # "alle" / "all" / "jeden" elsewhere in the message make no series of the weekday
+    ("Wir kommen Donnerstag zu fünft nach Olfen, bitte Plätze für alle", ["2026-11-26"]),
+    ("Freitag Senden, auf jeden Fall vormittags", ["2026-11-27"]),
+    ("jeden Donnerstag Olfen", ["2026-11-26", "2026-12-03", "2026-12-10", "2026-12-17"]),
+    ("Mo und Mi Senden, jede Woche", ["2026-11-25", "2026-11-30", "2026-12-02", "2026-12-07", "2026-12-09",
+                                     "2026-12-14", "2026-12-16", "2026-12-21"]),
+    # every other week
+    ("jeden zweiten Mittwoch Olfen", ["2026-11-25", "2026-12-09", "2026-12-23", "2027-01-06"]),
+    ("every other Friday in Senden", ["2026-11-27", "2026-12-11", "2026-12-25", "2027-01-08"]),
+])
+def test_a_series_only_with_its_own_words(text, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", days) and it.confidence >= CONFIDENT
+
+
+def test_all_bookings_for_a_weekday_is_that_day():
+    it = parse("show me all employee bookings for Friday", NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("team_bookings", ["2026-11-27"])
