@@ -853,7 +853,9 @@ def _compile_more() -> None:
     _DAYOFF_RE = _R(r"\b(?:hab\w*|nehm\w*\s+mir|nehm\w*\s+ich(?:\s+mir)?|ich\s+nehm\w*)\s+(?:\w+\s+){0,3}?frei\b(?!\s*\?)(?!.*\?)")
     _TAGQ = _R(r"(?:[,;.!-]\s*|\s)(?:(?:und|and|also|so)\s+)?(?:geht\s+(?:(?:das|es)\s+klar|das|klar|es|sowas)|mach(?:st)?\s+du\s+(?:das|es)|erledigst\s+du\s+das|kriegst\s+du\s+das\s+hin|passt\s+(?:das|es)|klappt\s+(?:das|es)|"
                r"ok(?:ay)?|in\s+ordnung|moeglich|machbar|possible|doable|is\s+that\s+(?:ok(?:ay)?|possible|fine|alright)|"
-               r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja)\s*\?+\s*$")
+               r"would\s+that\s+work|does\s+that\s+work|works?|alright|fine|ja|ginge\s+(?:das|es)(?:\s+noch)?|"
+               r"geht\s+(?:das|es)\s+noch|waere\s+das\s+(?:ok(?:ay)?|moeglich|machbar|drin)|"
+               r"(?:is\s+)?that\s+ok(?:ay)?)(?:\s+(?:oder|or|right|ne|nich|gell|gelle|bitte|please))?\s*\?+\s*$")
     _IFFREE = _R(r"\b(?:if|when|once|as\s+soon\s+as|falls|wenn|sobald|sowie)\b.*\b(?:frei\s+wird|freiwird|frei\s+werden|"
                  r"frees?\s+up|becomes?\s+(?:free|available)|opens?\s+up|gets?\s+(?:free|cancelled|canceled)|"
                  r"gets?\s+(?:a\s+|an\s+)?(?:free|open)\s+(?:spot|desk|seat|place)|"
@@ -1052,7 +1054,7 @@ _K_QDOMAIN = {"lage", "situation", "look", "looks", "looking", "noch", "was", "e
               "aus", "sieht", "schaut", "geht", "gehts", "possible", "moeglich", "chance", "chancen", "left",
               "uebrig", "kriegen", "kriegt", "bekommen", "get", "still", "los", "spot", "desk", "desks"}
 _FILLER = {
-    "planaenderung", "anyway", "anyways", "anyhow", "jedenfalls",
+    "planaenderung", "anyway", "anyways", "anyhow", "jedenfalls", "schnell", "kurz", "spontan", "kurzfristig",
     "ich", "i", "mir", "mich", "me", "my", "mein", "meine", "wir", "we", "uns", "us", "du", "you", "dir",
     "in", "im", "am", "um", "an", "at", "on", "the", "a", "fuer", "for", "den", "der", "die", "das",
     "dem", "des", "ein", "einen", "eine", "einem", "nen", "ne", "n", "und", "and", "oder", "or", "noch",
@@ -2886,7 +2888,8 @@ class _Parser:
             or tail is after_q and any(_fold_word(x) in _TAKE_WORDS for x in re.findall(r"[\w']+", after_q)) \
             or "auf" in ts and not ts.isdisjoint(_NIMM) and bool(_TAKE_ME_ON.search(s)) \
             or "reserviert" in ts and bool(_RESERVIERT_MIR.search(s)) \
-            or not ts.isdisjoint(_GIVE_GATE) and not ts.isdisjoint(_K_DESK_NOUN) and bool(_GIVE_DESK.search(s))
+            or not ts.isdisjoint(_GIVE_GATE) and not ts.isdisjoint(_K_DESK_NOUN) and bool(_GIVE_DESK.search(s)) \
+            or not ts.isdisjoint(_GET_IN_GATE) and bool(_GET_ME_IN.search(s))  # "get me into Havixbeck", "squeeze me in"
         # "Reserviert mir bitte Freitag ...": imperative; "Könnt ihr mir morgen einen Platz in Nottuln geben?", "get me a desk"
         if has_book and q and _BEFORE_BOOK.search(s):
             has_book = False  # "Bevor ich buche: wie ist die Lage Freitag in Coesfeld?"
@@ -3186,6 +3189,8 @@ class _Parser:
                 return "book", 0.7, "availability"
             if ents and not topic and ts & {"ob", "whether", "if"} and _INDIRECT_Q.search(s):
                 return "availability", 0.75, "book"  # "Ich hätte gern gewusst, ob in Olfen Freitag noch was geht"
+            if ents and not topic and desk and it.dates and it.space and not ts.isdisjoint(_FOR_ME_GATE) and _FOR_ME.search(s):
+                return "book", 0.7, "availability"  # "Haste für übermorgen nen Platz in Havixbeck für mich?"
             if ents and not topic and (not rest and it.dates and it.space and not ts & _Q_START
                                        and not (first_kept and toks[0] in {"haette", "haetten", "haettet", "waere", "waeren"})
                                        or req and ts & {"ich", "i", "mir", "me", "wir", "we"}):
@@ -3210,6 +3215,10 @@ class _Parser:
                 return "smalltalk", 0.65, "book"  # "Anna fährt morgen nach Olfen", "He will be in Olfen tomorrow"
             if past_tense and not has_book and it.dates and max(it.dates) <= today:
                 return "smalltalk", 0.7, "book"  # "Coesfeld war heute super, danke für den Tipp": a story about today
+            if it.dates and it.space and not topic and (_ILL_BE.search(s) or it.desks > 1 and _THERE_WILL.search(s)):
+                # "I'll be in Dülmen tomorrow if that works", "ich wär dann morgen in Olfen, passt das?", "there'll
+                # be 5 of us in Nordkirchen on 10/12": the sender's plan, a request to ask about
+                return "book", 0.7, "availability"
             if not rest and not topic:  # a bare "day + place" fragment
                 full = bool(it.dates) and bool(it.space)
                 return "book", 0.9 if full else 0.8, None
@@ -3299,6 +3308,11 @@ def _lang_code(toks: list[str]) -> str | None:
     return found
 
 
+_ILL_BE = re.compile(r"\b(?:i'?ll|i\s+will|we'?ll|we\s+will|i'?d|we'?d)\s+be\s+(?:\w+ing\s+)?(?:in|at|from)\b"
+                     r"|\b(?:ich|wir)\s+(?:waer\w*|wär\w*)\s+(?:\w+\s+){0,4}?(?:in|im|nach|bei)\b"
+                     r"|\b(?:ich|wir)\s+(?:bin|sind)\s+dann\s+(?:\w+\s+){0,4}?(?:in|im|nach|bei)\b"
+                     r"|\bdann\s+(?:sitz|arbeite|bin)\s*(?:e\s+)?ich\b")
+_THERE_WILL = re.compile(r"\bthere(?:'?ll|\s+will)\s+be\b|\bwe(?:'?ll|\s+will)\s+be\b")
 _IN_ANY_CASE = re.compile(r"\bauf\s+jeden\s+fall\b", re.IGNORECASE)
 _FROM_TODAY = re.compile(r",?\s*\b(?:ab\s+heute|ab\s+sofort|von\s+heute\s+an|starting\s+(?:from\s+)?today|from\s+today(?:\s+on)?|"
                          r"beginning\s+today)\b", re.IGNORECASE)
@@ -3471,6 +3485,12 @@ _TO_ME = frozenset({"mir", "me", "mich"})
 _MEANS_GATE = frozenset({"bedeutet", "bedeuten", "heisst", "mean", "means"})
 _DAYS_GATE = frozenset({"tage", "days", "resttage"})
 _OF_GATE = frozenset({"von", "of", "for", "fuer"})
+_WISH_AFTER = re.compile(r"\?\s*(?:ich\s+|i\s+)?(?:würd\w*|wuerd\w*|möcht\w*|moecht\w*|would|i'?d)\s+(?:gern\w*|like|love)\b",
+                         re.IGNORECASE)
+_FOR_ME_GATE = frozenset({"mich", "me", "uns", "us"})
+_FOR_ME = re.compile(r"\b(?:fuer|for)\s+(?:mich|me|uns|us)\b")
+_GET_IN_GATE = frozenset({"get", "squeeze", "fit", "slot"})
+_GET_ME_IN = re.compile(r"\b(?:get|squeeze|fit|slot)\s+(?:me|us)\s+in(?:to)?\b(?!\s+(?:touch|trouble))")
 _GIVE_GATE = frozenset({"gib", "gebt", "geben", "give", "get", "besorg", "besorgen", "besorgt", "organisier", "organisieren",
                         "sort", "grab"})
 _GIVE_DESK = re.compile(
@@ -3691,6 +3711,10 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         today, last = now.date(), it.dates[0]
         days = (today + timedelta(days=k) for k in range((last - today).days + 1))
         it.dates = [d for d in days if d.weekday() < 5 or d == last]
+    if it.intent == "availability" and it.dates and it.space and "?" in text and _WISH_AFTER.search(text):
+        # "gehts am Donnerstag in Coesfeld? würd gern kommen": the question, then the wish: a request, asked first
+        it.intent, it.alternative, it.confidence, it.question = "book", "availability", 0.7, False
+        return it
     if it.intent in ("book", "smalltalk", "unknown", "cancel") and text and "?" not in text:
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:

@@ -1075,3 +1075,26 @@ def test_a_series_only_with_its_own_words(text, days):
 def test_all_bookings_for_a_weekday_is_that_day():
     it = parse("show me all employee bookings for Friday", NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == ("team_bookings", ["2026-11-27"])
+
+
+@pytest.mark.parametrize("text", [
+    # requests phrased as a check or a plan: read as a booking the bot asks about (never booked without the press)
+    "Donnerstag zu zweit in Senden, geht klar oder?", "Morgen Nachmittag Olfen, ginge das noch?",
+    "Heiligabend vormittags noch schnell Senden?", "Hast du Freitag nen Platz in Olfen für mich?",
+    "I'll be in Senden on Thursday if that works", "ich wär dann Freitag in Olfen, passt das?",
+    "there'll be 3 of us in Olfen on Friday",
+    "ist Donnerstag in Coesfeld was frei? würde gern kommen",
+])
+def test_a_plan_or_a_check_is_a_request_asked_first(text):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "book" and it.confidence < CONFIDENT, (it.intent, it.confidence)
+
+
+def test_get_me_into_is_a_booking_verb():
+    it = parse("could you squeeze me into Senden on Friday?", NOW, SPACES)  # like "kannst du ... buchen?": 0.8
+    assert (it.intent, it.space, it.confidence) == ("book", "senden", 0.8)
+
+
+def test_a_question_is_still_a_question():
+    assert parse("Hast du morgen einen Platz in Olfen?", NOW, SPACES).intent == "availability"
+    assert parse("He will be in Olfen tomorrow", NOW, SPACES).intent == "smalltalk"
