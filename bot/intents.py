@@ -673,7 +673,8 @@ def _compile_more() -> None:
         (_DAYWORDS, (r"\b(?:wie\s*viele?|how\s+many|how\s+much)\s+(?:\S+\s+){0,2}?\S*(?:tage|days)\b|"
                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu|"
                     r"aufgebraucht|ausgeschoepft|verplant)\b|"
-                    r"\b(?:bezahlte|paid)\s+(?:\S+\s+)?\S*(?:tage|days)\b|\bremaining\s+days\b|"
+                    r"\b(?:bezahlte|paid)\s+(?:\S+\s+)?\S*(?:tage|days)\b|\bremaining\s+days\b|\bout\s+of\s+days\b|"
+                    r"\b(?:keine|no)\s+(?:\w+\s+)?(?:tage|days)\s+(?:mehr|left)\b|"
                     r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b|"
                     r"\b(?:does|do)\s+[a-z]+\s+(?:still\s+)?have\s+(?:any\s+)?(?:\S+\s+)?days\b|"
                     r"\bhat\s+(?:der\s+|die\s+)?[a-z]+\s+(?:noch|schon)\s+(?:\S+\s+)?\S*tage\b|"
@@ -935,7 +936,8 @@ def _compile_more() -> None:
     _NOW_DAY = _R(r"\b(?:jetzt\s+gleich|gleich\s+jetzt|ab\s+sofort|sofort|right\s+now|right\s+away|asap)\b")
     _INDIRECT_Q = _R(r"\b(?:checking|check)\s+(?:if|whether)\b|\bwondering\s+(?:if|whether)\b|"
                      r"\b(?:frage|fragen)\s*,?\s+ob\b|\bwissen\s*,?\s+ob\b|\bi\s+wonder\b|"
-                     r"\b(?:guck|schau|check|sieh|look)\w*\s+(?:mal\s+)?(?:nach\s*,?\s*)?(?:ob|was|wie|if|whether|what)\b|"
+                     r"\b(?:guck|schau|check|sieh|look|zeig|show)\w*\s+(?:(?:mal|mir|me|uns)\s*,?\s*)*(?:nach\s*,?\s*)?"
+                     r"(?:ob|was|wie|if|whether|what)\b|"
                      r"\b(?:interessier\w*|wuesste\w*|frag\w*|wissen|weiss|gewusst|erfahren|sag\w*|tell|unsicher|unschluessig|ueberleg\w*|neugierig|curious|"
                      r"ask|asking|wondering|know|sure)\b[^.?!]{0,30}?\b(?:ob|whether|if)\b|"
                      r"^\s*(?:kurze\s+|eine\s+)?(?:frage|question|quick\s+question)\b")
@@ -1703,6 +1705,10 @@ class _Parser:
                                         body)
         if ("letzt" in low or "vergangen" in low or "last" in low) and ("den" in low or "the" in low):
             body = _LAST_WD_DAY.sub(r"\1", body)  # "Letzten Dienstag, den 17.": that Tuesday, not the 17th to come
+        if _HAS_DIGIT(body) and _DIGIT_ORD.search(body):
+            body = _DIGIT_ORD.sub(r"\1.", body)  # "am 4ten Dez", "den 3ten": the day of the month
+        if ("zwischen" in low or "between" in low) and (" und " in low or " and " in low):
+            body = _BETWEEN.sub(_between_to_range, body)  # "zwischen dem 28.12. und 30.12.": a range
         if "jeden fall" in low:
             body = _IN_ANY_CASE.sub("jedenfalls", body)  # "auf jeden Fall vormittags": no series, no unknown "Fall"
         if ("heute" in low or "today" in low or "sofort" in low) and _FROM_TODAY.search(body) and _SPAN_CUE.search(body):
@@ -2945,6 +2951,8 @@ class _Parser:
                                     or len(toks) <= 15 and _CAN_LANG.search(s)):  # "Kannst du auch Englisch? ..."
             if not (it.dates or it.space):
                 return "language", 0.9, None
+        if "remind" in ts and _REMIND_WHERE.search(s):
+            return "list", 0.85, "settings"  # "Remind me where I'm booked this week": tell me, no reminder setting
         if ts & _K_SETTINGS or not ts.isdisjoint(_DEFAULT_GATE) and _DEFAULT_PLACE.search(s) and not (has_book and it.dates) \
                 or ((ts & _K_REMIND or _S_REMIND.search(jt) or not ts.isdisjoint(_NOTIFY_GATE) and _NOTIFY.search(s)
                                  or ("erinnerung" in jt or "reminder" in jt or "benachrichtigung" in jt) and _E_REMIND.search(jt))
@@ -3047,7 +3055,8 @@ class _Parser:
             or "vergessen" in ts and (it.dates or it.space) and bool(_FORGET_IT.search(s)) \
             or "ab" in ts and not ts.isdisjoint(_GIVE_UP) and bool(_GIVE_UP_RE.search(s))  # "trete meinen Platz ab"
         weak_cancel = bool(ts & _K_CANCEL_WEAK) and (bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
-                                                      or bool(it.dates or it.space) and not topic)
+                                                      or bool(it.dates or it.space) and not topic
+                                                      or bool(it.dates) and toks[0] in _K_CANCEL_WEAK)  # "Scrap tomorrow, ..."
         me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich", "bin", "komme", "schaffe",
                         "hab", "habe", "muss", "i'm", "im", "i'll", "ill", "we", "wir"})
         kw_cancel = ts & _K_CANCEL
@@ -3313,6 +3322,19 @@ _ILL_BE = re.compile(r"\b(?:i'?ll|i\s+will|we'?ll|we\s+will|i'?d|we'?d)\s+be\s+(
                      r"|\b(?:ich|wir)\s+(?:bin|sind)\s+dann\s+(?:\w+\s+){0,4}?(?:in|im|nach|bei)\b"
                      r"|\bdann\s+(?:sitz|arbeite|bin)\s*(?:e\s+)?ich\b")
 _THERE_WILL = re.compile(r"\bthere(?:'?ll|\s+will)\s+be\b|\bwe(?:'?ll|\s+will)\s+be\b")
+_REMIND_WHERE = re.compile(r"\bremind\s+me\s+(?:where|when|what|which)\b")
+_DIGIT_ORD = re.compile(r"\b(\d{1,2})(?:ten|te|tem|ter|tes)\b", re.IGNORECASE)
+_BETWEEN = re.compile(r"\b(zwischen|between)\b((?:\s+(?:dem|den|the)\b)?(?:\s+[^\s,]+){1,2}?)\s+(und|and)\s+"
+                      r"(?=(?:dem\s+|den\s+|the\s+)?(?:\d|[^\W\d_]{2,10}\.?(?:\s+\d|\b)))", re.IGNORECASE)
+
+
+def _between_to_range(mm: re.Match) -> str:
+    first = mm.group(2)
+    if not (re.search(r"\d", first) or any(_fold_word(x) in _WEEKDAYS for x in re.findall(r"[^\W\d_]+", first))):
+        return mm.group()  # "zwischen Olfen und Senden": two places
+    return f"{mm.group(1)}{first} {'bis' if mm.group(3).lower() == 'und' else 'to'} "
+
+
 _IN_ANY_CASE = re.compile(r"\bauf\s+jeden\s+fall\b", re.IGNORECASE)
 _FROM_TODAY = re.compile(r",?\s*\b(?:ab\s+heute|ab\s+sofort|von\s+heute\s+an|starting\s+(?:from\s+)?today|from\s+today(?:\s+on)?|"
                          r"beginning\s+today)\b", re.IGNORECASE)
@@ -3743,7 +3765,7 @@ _CLAUSE_GATE = re.compile(r"[,;.!?\U0001F300-\U0001FAFF\u2600-\u27BF]|\s[–—-
                           r"\b(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|darum|trotzdem|danach|so)\b", re.IGNORECASE)
 _CLAUSE_SPLIT = re.compile(r"\s*[,;]\s*|\s+[–—-]\s+|(?<=[^\W\d_]{3}\.)\s+|(?<=[!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+|"
                            r"\s+(?=(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|darum|trotzdem|danach)\b)|"
-                           r"\s+(?=so\s+(?:i|we|i'd|i'll|i'm|ich|wir|kannst|could|can)\b)", re.IGNORECASE)  # "..., so I need"
+                           r"\s+(?=so\s+(?:i|we|i'd|i'll|i'm|ich|wir|kannst|could|can|let'?s)\b)", re.IGNORECASE)  # "..., so I need"
 _ASIDE = frozenset({"smalltalk", "absence", "past_day", "help"})
 
 
@@ -3753,7 +3775,7 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent) ->
         return None
     if _CORRECTION.search(text):
         return None  # "Friday? Actually no, Thursday works better — Friday I've got the kids": the correction decides
-    kept, aside, talk = [], 0, 0
+    kept, aside, talk, kept_its = [], 0, 0, []
     for p in parts:
         got = parser.parse(p, now)
         if got.intent in _ASIDE and not _ALSO.search(p) and (got.dates or got.intent != "help" or whole.intent != "book"):
@@ -3762,6 +3784,7 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent) ->
             talk += got.intent == "smalltalk"
         else:
             kept.append(p)
+            kept_its.append(got)
     if not kept and talk == len(parts) and whole.intent == "book":
         # "preussen münster plays on sunday, half of ascheberg will be watching haha": chit-chat in every clause
         whole.intent, whole.confidence, whole.alternative = "smalltalk", 0.6, "book"
@@ -3770,11 +3793,17 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent) ->
         return None
     if _TAKES_BACK.search(", ".join(kept)):
         return None  # "morgen Dülmen, nee doch nicht, ...": taken back
-    rest = parser.parse(", ".join(kept), now)
+    sure = [x for x in kept_its if x.intent == "book" and x.confidence >= 0.85 and x.dates and x.space]
+    if len(sure) == 1 and whole.intent != "book" and all(x is sure[0] or x.confidence < CONFIDENT for x in kept_its):
+        rest = sure[0]  # "I was going to go to Coesfeld Friday but ..., so let's do Senden on Friday instead"
+    else:
+        rest = parser.parse(", ".join(kept), now)
     if rest.intent != "book" or not rest.dates or rest.confidence < CONFIDENT or rest.legs:
         return None
     if whole.intent == "book":
-        if not set(rest.dates) < set(whole.dates) or whole.space and rest.space != whole.space:
+        other_place = bool(rest.space and whole.space and rest.space != whole.space)  # "... Coesfeld ..., so let's do Senden"
+        if not (set(rest.dates) < set(whole.dates) and (not whole.space or rest.space == whole.space)
+                or other_place and set(rest.dates) <= set(whole.dates)):
             return None
         # the aside's words made the whole unsure; a request that is sure without them stands ("kita hat am do zu,
         # also mach mir lieber fr in senden")
@@ -3841,7 +3870,7 @@ _HOME_GATE = frozenset({"homeoffice", "home", "wfh", "hause", "zuhause", "daheim
 _HOMEOFFICE = re.compile(r"\b(?:homeoffice|home[\s-]?office|wfh|(?:work(?:ing)?|arbeite\w*)\s+from\s+home|zu\s*hause|daheim|"
                          r"mobil\w*\s+arbeit\w*)\b")
 _DAY_AFTER_GATE = frozenset({"after", "danach", "drauf", "darauf", "next"})
-_DAY_AFTER = re.compile(r"\b(?:and|und|plus|\+|&)\s+(?:the\s+day\s+after(?!\s+(?:tomorrow|next|that\s+\w+day))|the\s+next\s+day|"
+_DAY_AFTER = re.compile(r"(?:\b(?:and|und|plus)|[+&])\s+(?:(?:the\s+)?day\s+after(?!\s+(?:tomorrow|next|that\s+\w+day))|the\s+next\s+day|"
                         r"(?:den|am)\s+tag\s+(?:danach|drauf|darauf)|(?:den\s+)?tag\s+drauf)\b")
 _SERIES_FROM = re.compile(r"\b(?:ab|from|starting(?:\s+on)?|beginning(?:\s+on)?|beginnend)\s+(?:dem\s+|den\s+|the\s+|on\s+)?$")
 _FOR_WEEKS = re.compile(rf"\b(?:fuer|for|erstmal|erst\s+mal|zunaechst|first)\s+(?:(?:die|the)\s+)?(?:naechsten\s+|next\s+)?"
@@ -3870,7 +3899,7 @@ _CORRECTION = re.compile(
     r"(?:^|(?<=[\s,.;:!(-]))(?:"
     r"(?:(?:ach|oh|äh|aeh|ähm|aehm|hm+)\b\s*,?\s*)?(?:nee|ne|nö|noe|nein|no|nope)\s*[,.!]?\s*"
     r"(?:doch|warte|wait|lieber|besser|eher|eigentlich|sorry|i\s+mean|ich\s+mein\w*|actually|rather|make\s+(?:it|that))\b"
-    r"|(?:ach|oh|oder|or|actually)\b\s*,?\s*(?:nee|ne|nö|noe|no|nein)\b"
+    r"|(?:ach|oh|oder|or|actually|warte|wait)\b\s*,?\s*(?:nee|ne|nö|noe|no|nein)\b"
     r"|(?:actually\s+)?scratch\s+that\b(?:\s*,?\s*make\s+it\b)?|hab\s+mich\s+vertan\b|i\s+made\s+a\s+mistake\b"
     r"|(?:sorry|pardon|korrektur|correction)\s*[,:]?\s*(?:i\s+mean|ich\s+mein\w*)\b"
     r"|(?:korrektur|correction)\s*:"

@@ -1098,3 +1098,24 @@ def test_get_me_into_is_a_booking_verb():
 def test_a_question_is_still_a_question():
     assert parse("Hast du morgen einen Platz in Olfen?", NOW, SPACES).intent == "availability"
     assert parse("He will be in Olfen tomorrow", NOW, SPACES).intent == "smalltalk"
+
+
+@pytest.mark.parametrize("text, intent, days", [
+    ("zwischen dem 7.12. und 9.12. Senden", "book", ["2026-12-07", "2026-12-08", "2026-12-09"]),  # a range
+    ("between Dec 7 and Dec 9 in Olfen", "book", ["2026-12-07", "2026-12-08", "2026-12-09"]),
+    ("zwischen Olfen und Senden, morgen", "book", ["2026-11-24"]),  # two places, no range
+    ("morgen + day after, Senden", "book", ["2026-11-24", "2026-11-25"]),
+    ("am 3ten dez in olfen", "book", ["2026-12-03"]),
+    ("Ditch Friday, I'm stuck at home with a cold", "cancel", ["2026-11-27"]),
+    ("Zeig mal, ob Donnerstag in Olfen noch was frei ist", "availability", ["2026-11-26"]),
+    ("remind me where I'm booked next week", "list", ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03",
+                                                     "2026-12-04"]),
+    ("am I out of days for December?", "contingent", []),
+    ("I was going to do Olfen on Friday, but Anna says Senden is quieter, so let's do Senden on Friday", "book",
+     ["2026-11-27"]),
+])
+def test_blind16b_classes(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+    if "let's do Senden" in text:
+        assert it.space == "senden"
