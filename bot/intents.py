@@ -1709,6 +1709,8 @@ class _Parser:
             body = _DIGIT_ORD.sub(r"\1.", body)  # "am 4ten Dez", "den 3ten": the day of the month
         if ("zwischen" in low or "between" in low) and (" und " in low or " and " in low):
             body = _BETWEEN.sub(_between_to_range, body)  # "zwischen dem 28.12. und 30.12.": a range
+        if ("nicht" in low or "not" in low) and _NOT_WD_DASH.search(body):
+            body = _NOT_WD_DASH.sub(r"\1, ", body)  # "nicht Dienstag — Mittwoch": a correction, no range
         if "jeden fall" in low:
             body = _IN_ANY_CASE.sub("jedenfalls", body)  # "auf jeden Fall vormittags": no series, no unknown "Fall"
         if ("heute" in low or "today" in low or "sofort" in low) and _FROM_TODAY.search(body) and _SPAN_CUE.search(body):
@@ -3323,6 +3325,12 @@ _ILL_BE = re.compile(r"\b(?:i'?ll|i\s+will|we'?ll|we\s+will|i'?d|we'?d)\s+be\s+(
                      r"|\bdann\s+(?:sitz|arbeite|bin)\s*(?:e\s+)?ich\b")
 _THERE_WILL = re.compile(r"\bthere(?:'?ll|\s+will)\s+be\b|\bwe(?:'?ll|\s+will)\s+be\b")
 _REMIND_WHERE = re.compile(r"\bremind\s+me\s+(?:where|when|what|which)\b")
+_CHOICE_PICK = re.compile(r"\b(?:oder|or)\b.*[,;:.!–—-]\s*(?:(?:na\s+)?(?:dann|then|ok|also)\s+)?(?:nimm|nehmt|nehm\w*|take|"
+                          r"mach|make\s+it|let'?s\s+(?:say|do)|sagen\s+wir|lieber|rather|go\s+with)\s+(.{2,30}?)\s*[.!]*\s*$",
+                          re.IGNORECASE)
+_WD_WORDS = "|".join(sorted((k for k in _WEEKDAYS if len(k) > 2), key=len, reverse=True))
+_NOT_WD_DASH = re.compile(rf"\b((?:nicht|not)\s+(?:am\s+|on\s+)?(?:{_WD_WORDS})\b\.?)\s*[–—-]\s*(?=(?:{_WD_WORDS})\b)",
+                          re.IGNORECASE)
 _DIGIT_ORD = re.compile(r"\b(\d{1,2})(?:ten|te|tem|ter|tes)\b", re.IGNORECASE)
 _BETWEEN = re.compile(r"\b(zwischen|between)\b((?:\s+(?:dem|den|the)\b)?(?:\s+[^\s,]+){1,2}?)\s+(und|and)\s+"
                       r"(?=(?:dem\s+|den\s+|the\s+)?(?:\d|[^\W\d_]{2,10}\.?(?:\s+\d|\b)))", re.IGNORECASE)
@@ -3741,6 +3749,21 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:
             return fixed
+    if it.intent == "cancel" and len(it.dates) >= 2 and _CLAUSE_GATE.search(text):
+        # "Ich hatte ja für Mittwoch und Freitag Dülmen, den Freitag brauch ich nicht mehr": only that day
+        parts = [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
+        its = [parser.parse(p, now) for p in parts] if 2 <= len(parts) <= 6 else []
+        cancels = [x for x in its if x.intent == "cancel" and x.dates]
+        if len(cancels) == 1 and set(cancels[0].dates) < set(it.dates) \
+                and all(x is cancels[0] or x.intent != "cancel" for x in its):
+            it.dates = cancels[0].dates
+            return it
+    if it.intent == "book" and len(it.dates) >= 2 and _CHOICE_PICK.search(text):
+        # "Mittwoch oder Donnerstag Billerbeck, egal welcher – nimm Mittwoch": the day picked at the end
+        picked = parser.parse(_CHOICE_PICK.search(text).group(1), now).dates
+        if picked and set(picked) < set(it.dates):
+            it.dates = picked
+            return it
     if it.intent in _CLAUSE_INTENTS and text and (it.dates or it.intent == "absence") \
             and ((len(it.dates) > 1 or it.confidence < CONFIDENT or not _TOPIC.isdisjoint(_LETTERS.findall(text.lower())))
                  if it.intent == "book" else bool(it.space)) and _CLAUSE_GATE.search(text):

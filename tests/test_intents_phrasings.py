@@ -1119,3 +1119,16 @@ def test_blind16b_classes(text, intent, days):
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
     if "let's do Senden" in text:
         assert it.space == "senden"
+
+
+@pytest.mark.parametrize("text, intent, days", [
+    ("nicht Donnerstag — Freitag, Olfen bitte", "book", ["2026-11-27"]),  # a correction, no range
+    ("Donnerstag - Freitag Olfen", "book", ["2026-11-26", "2026-11-27"]),  # a range
+    ("Dienstag oder Mittwoch Senden, ist egal – nimm Dienstag", "book", ["2026-11-24"]),  # the day picked
+    ("Thursday or Friday in Olfen, whichever... let's say Friday", "book", ["2026-11-27"]),
+    ("I booked Senden for Monday and Tuesday, but I don't need Tuesday anymore", "cancel", ["2026-11-24"]),
+    ("Mittwoch und Freitag Olfen bitte stornieren", "cancel", ["2026-11-25", "2026-11-27"]),
+])
+def test_a_negated_picked_or_dropped_day(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
