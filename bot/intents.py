@@ -3732,7 +3732,7 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
 
 def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
     it = parser.parse(text, now)
-    if it.intent in _MOVE_INTENTS and len(it.dates) >= 2 and _MOVE_VERB.search(text):
+    if it.intent in _MOVE_INTENTS and it.dates and _MOVE_VERB.search(text):
         moved = _moved(parser, text, now, it)
         if moved is not None:
             return moved
@@ -3843,13 +3843,25 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent) ->
 # A booking moved to other days: "kannst du mein Olfen von Dienstag auf Donnerstag schieben?", "move my wednesday
 # booking to thursday", "postpone my Olfen day from Tuesday to next Monday": the days after the "to" are the request,
 # the ones before it the booking to move (`move_from`; the booking handler offers the move, nothing is cancelled first)
-_MOVE_INTENTS = frozenset({"book", "cancel", "list", "unknown", "smalltalk", "availability"})
+_MOVE_INTENTS = frozenset({"book", "cancel", "list", "unknown", "smalltalk", "availability", "settings"})
 _MOVE_VERB = re.compile(r"\b(?:verschieb\w*|schieb\w*|verleg\w*|umbuch\w*|umleg\w*|move|moving|postpone|shift|reschedule|"
-                        r"change|switch|tausch\w*)\b|\b(?:leg|lege|legt|buch|buche|bucht)\b.{0,60}\bum\b", re.IGNORECASE)
+                        r"change|switch|tausch\w*|push)\b|\b(?:leg|lege|legt|buch|buche|bucht)\b.{0,60}\bum\b", re.IGNORECASE)
+_MOVE_IT = re.compile(r"^\W*(?:(?:kannst\s+du|could\s+you|can\s+you|bitte|please)\s+)?(?:verschieb\w*|schieb\w*|verleg\w*|move|"
+                      r"shift|push|postpone)\s+(?:das|es|sie|die\s+buchung|den\s+platz|it|that|this|the\s+booking)\s+"
+                      r"(?:bitte\s+|please\s+)?(?:auf|to|onto)\b"
+                      r"|\b(?:kannst\s+du|koenntest\s+du|könntest\s+du|bitte)\s+(?:das|es|sie|die\s+buchung)\s+"
+                      r"(?:bitte\s+)?auf\s+(?:\S+\s+){1,3}?(?:verschieben|schieben|verlegen)\b", re.IGNORECASE)
 _MOVE_TO = re.compile(r"\s(?:auf|to|onto|until|till)\s+(?:den\s+|dem\s+|the\s+)?", re.IGNORECASE)
 
 
 def _moved(parser: _Parser, text: str, now: datetime, whole: Intent) -> Intent | None:
+    if len(whole.dates) == 1 and (whole.intent != "book" or whole.question or whole.confidence < CONFIDENT) \
+            and _MOVE_IT.search(text) and whole.dates[0] >= now.date():
+        # "verschieb das auf Donnerstag", "move it to Friday": a change of the booking just made (the booking
+        # feature offers it when there is one, else asks for the place)
+        whole.intent, whole.alternative, whole.question = "book", "cancel", False
+        whole.confidence = 0.8
+        return whole
     for mm in _MOVE_TO.finditer(text):
         head, tail = text[:mm.start()], text[mm.start():]
         old, new = parser.parse(head, now).dates, parser.parse(tail, now).dates

@@ -645,3 +645,16 @@ def test_the_default_place_typed_in_words_is_the_home_space(chat):
     assert "Senden" in chat.send("anna", "/heimat")
     r = chat.send("anna", "morgen")  # the place question offers the home space first
     assert [c.label for c in chat.choices("anna")][0] == "🏠 Senden", r
+
+
+def test_verschieb_das_moves_the_booking_just_made_team_included(chat):
+    """ "verschieb das auf Donnerstag" right after a team booking got "Dabei kann ich leider nicht helfen"; it offers
+    to move all four desks (a team's booking moves with every seat)."""
+    chat.send("anna", "KREIS-2026")
+    assert "4 Plätze" in chat.send("anna", "Wir sind Freitag zu viert in Senden, bitte Plätze für uns alle")
+    r = chat.send("anna", "verschieb das auf Donnerstag")
+    assert "Fr, 27.11. Coworking Senden auf Do, 26.11. verschieben?" in r
+    r = chat.send("anna", "1")
+    assert "Gebucht: Coworking Senden, Do, 26.11., 4 Plätze" in r
+    listed = chat.send("anna", "meine Buchungen")
+    assert "Do, 26.11." in listed and "Fr, 27.11." not in listed

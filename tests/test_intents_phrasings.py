@@ -1132,3 +1132,10 @@ def test_blind16b_classes(text, intent, days):
 def test_a_negated_picked_or_dropped_day(text, intent, days):
     it = parse(text, NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+
+
+@pytest.mark.parametrize("text", ["verschieb das auf Donnerstag", "kannst du es auf Freitag schieben?",
+                                  "move it to Friday please", "could you push that to Thursday?"])
+def test_moving_the_booking_just_made(text):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "book" and len(it.dates) == 1 and not it.question and it.move_from == []

@@ -134,6 +134,10 @@ def on_book(dlg, ctx: Ctx) -> list[Reply]:
 # on the other day (asked first), not a new booking that asks for the place
 _CHANGE_LEAD = re.compile(r"^\W*(?:(?:actually|sorry|oh|oops|ach|äh|aeh|oder|nee?|nö|no|nein|doch)\W+)*"
                           r"(?:make\s+(?:that|it)|change\s+(?:that|it)\s+to|move\s+(?:it|that)\s+to|i\s+meant|"
+                          r"(?:kannst\s+du\s+|bitte\s+)?(?:verschieb\w*|schieb\w*|verleg\w*)\s+(?:das|es|sie|die\s+buchung)\s+"
+                          r"(?:bitte\s+)?auf|(?:could\s+you\s+|please\s+)?(?:move|shift|push)\s+(?:it|that|this)\s+to|"
+                          r"(?:kannst|könntest|koenntest)\s+du\s+(?:das|es|sie)\s+(?:bitte\s+)?auf\s+(?:\S+\s+){1,3}?"
+                          r"(?:verschieben|schieben|verlegen)|"
                           r"ich\s+mein\w*|(?:doch\s+)?lieber|besser|instead|stattdessen|nicht\s+\w+\W+sondern)\b",
                           re.IGNORECASE)
 
@@ -143,15 +147,18 @@ def ask_move(dlg, ctx: Ctx, it: Intent) -> list[Reply] | None:
     if len(it.dates) != 1 or it.desks > 1 or not _CHANGE_LEAD.match(ctx.msg.text or ""):
         return None
     last = dlg.booking.last_booking(ctx.member.id, within_minutes=30)
-    if last is None or last.day == it.dates[0] or len(dlg.booking.group_ids(last)) != 1:
+    if last is None or last.day == it.dates[0]:
         return None
+    ids = dlg.booking.group_ids(last)  # a team's booking moves with all its desks
+    if len({b.day for b in dlg.booking.bookings_by_id(ctx.member.id, ids)}) != 1:
+        return None  # a series: which of its days is meant is not clear
     new_day = it.dates[0]
     part = it.part or (last.part if last.part in ("morning", "afternoon") else None)
     request = {"op": "book", "space": last.space.slug, "dates": [new_day.isoformat()], "part": part,
                "start": it.start or (last.start if last.part == "hours" else None),
-               "end": it.end or (last.end if last.part == "hours" else None), "desks": 1}
+               "end": it.end or (last.end if last.part == "hours" else None), "desks": max(1, len(ids))}
     opts = [(t(ctx.lang, "btn_move_day", day=fmt_day(new_day, ctx.lang)), {"op": "rebook", "request": request,
-                                                                           "cancel_ids": [last.id]}),
+                                                                           "cancel_ids": ids}),
             (t(ctx.lang, "btn_keep"), {"op": "keep"})]
     return [Reply(t(ctx.lang, "move_day_ask", what=_day_space(ctx.lang, last), day=fmt_day(new_day, ctx.lang)),
                   dlg.choices(ctx, opts))]
