@@ -367,7 +367,8 @@ _ABBREV = {
     "nae": "naechste", "naechst": "naechste", "uebern": "uebermorgen", "ganzt": "ganztags", "angek": "angekommen",
     "kont": "kontingent", "canc": "cancel", "ppl": "people", "dnk": "danke", "thnx": "thanks", "tnx": "thanks",
     "tks": "thanks", "nxt": "next", "wk": "week", "bk": "book", "stor": "storno", "jez": "jetzt", "jetz": "jetzt",
-    "jz": "jetzt", "grad": "gerade", "uebermo": "uebermorgen", "ubermo": "uebermorgen", "heut": "heute", "vorige": "letzte", "vorigen": "letzten", "voriger": "letzter", "voriges": "letztes",
+    "jz": "jetzt", "grad": "gerade", "uebermo": "uebermorgen", "ubermo": "uebermorgen", "heut": "heute",
+    "fuern": "fuer den", "fuers": "fuer das", "aufn": "auf den", "vorige": "letzte", "vorigen": "letzten", "voriger": "letzter", "voriges": "letztes",
     # Münsterland Platt: "wat kost dat", "för Friedag"
     "wat": "was", "dat": "das", "kost": "kostet", "maandag": "montag", "dingsdag": "dienstag", "middeweeken": "mittwoch",
     "donnerdag": "donnerstag", "friedag": "freitag",
@@ -674,6 +675,7 @@ def _compile_more() -> None:
                     r"\b(?:\w*tage|days|bookings|buchungen)\b.*\b(?:uebrig|left|remaining|bleiben|verbleibend|verbraucht|used|zu|"
                     r"aufgebraucht|ausgeschoepft|verplant)\b|"
                     r"\b(?:bezahlte|paid)\s+(?:\S+\s+)?\S*(?:tage|days)\b|\bremaining\s+days\b|\bout\s+of\s+days\b|"
+                    r"\b(?:restliche[nm]?|uebrige[nm]?|verbleibende[nm]?)\s+(?:\w+\s+)?tage\b|\bverfall\w*\b.*\btage\b|"
                     r"\b(?:keine|no)\s+(?:\w+\s+)?(?:tage|days)\s+(?:mehr|left)\b|"
                     r"\bdays?\s+(?:do\s+i\s+get|per\s+month)\b|"
                     r"\b(?:does|do)\s+[a-z]+\s+(?:still\s+)?have\s+(?:any\s+)?(?:\S+\s+)?days\b|"
@@ -1001,10 +1003,11 @@ _K_CANCEL = {
     "absagen", "absage", "cancel", "cancle", "cancell", "canceln", "cancelled", "canceled", "cancellation",
     "austragen", "austrage", "revoke", "loeschen", "loesche", "loesch", "delete", "remove", "streichen", "streiche", "abbestellen",
     "abmelden", "freigeben", "zurueckziehen", "zurueckgeben", "release", "unbook", "aufheben", "aufhebe", "annullieren",
-    "annulliere", "abblasen", "entfernen", "entferne", "wegmachen", "wegnehmen",
+    "annulliere", "abblasen", "entfernen", "entferne", "wegmachen", "wegnehmen", "weggeben", "hergeben",
 }
 _CANCEL_PART = {"cancelled", "canceled", "storniert", "cancellation"}
 _K_CANCEL_WEAK = {"kill", "scrap", "ditch", "axe", "nuke", "kicken", "kick", "killen", "undo", "nix"}
+_NIX_NOTHING = re.compile(r"\b(?:noch|ist|gar|sonst|so|echt|hier|da)\s+nix\b")  # "noch nix geschmückt": nothing, no cancel
 _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", "not", "don't", "dont", "unable", "nich"}
 _K_COME = {"komm", "kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
            "attend", "hinkommen", "da", "dabei"}
@@ -1035,7 +1038,7 @@ _K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist"
             "nachruecker", "nachrueckerliste", "nachrueckerplatz", "wartelistenplatz", "warteplatz", "standby"}
 _K_LANG = {"english": "en", "englisch": "en", "englisch?": "en", "deutsch": "de", "german": "de",
            "germany": "de"}
-_K_LANGREQ = {"please", "bitte", "auf", "in", "speak", "sprich", "sprechen", "sprache", "language", "switch",
+_K_LANGREQ = {"please", "pls", "plz", "bitte", "auf", "in", "speak", "sprich", "sprechen", "sprache", "language", "switch",
               "wechsel", "wechseln", "umstellen", "antworte", "reply", "answer", "talk", "change", "to", "lieber",
               "rather", "use", "nutze", "schreib", "write", "mit", "mir"}
 _K_ALL = {"alle", "all", "saemtliche", "everything", "alles"}
@@ -1151,7 +1154,8 @@ _K_WHO = {"ankuenfte", "arrivals", "gaeste", "besucher", "visitors", "guests", "
           "whom"}
 _K_PAST = {"war", "waren", "warst", "wars", "gewesen", "hatte", "hatten", "were", "went", "had",
            "vorhin", "neulich"}
-_BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag", "nachtrag", "nachbuch", "vormerk", "blockier")
+_BOOK_STEMS = ("buch", "reservier", "book", "klarmach", "einbuch", "eintrag", "nachtrag", "nachbuch", "vormerk", "blockier",
+               "einzubuch", "einzutrag", "vorzumerk", "nachzutrag")  # "mich ... einzubuchen"
 _NOT_BOOK = {"buchbar", "bookable", "reservierbar", "booked", "bookings", "booking", "buchungen", "gebucht", "ausgebucht", "eingebucht", "buchung", "reserviert",
              "reserved", "reservierung", "reservierungen", "reservation", "reservations", "eingetragen", "storniert"}
 _REQ_STEMS = ("braeucht", "brauch", "moecht", "haett", "wuerd", "woll", "benoetig")
@@ -2950,7 +2954,8 @@ class _Parser:
         if ts & _K_LANG.keys() and _LANG_REPLY.search(s) and not (it.dates or it.space):
             return "language", 0.9, None  # "Kannst du auf Englisch antworten? ...", "reply in English"
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7
-                                    or len(toks) <= 15 and _CAN_LANG.search(s)):  # "Kannst du auch Englisch? ..."
+                                    or len(toks) <= 15 and (_CAN_LANG.search(s) or _LANG_FIRST.match(s))):
+            # "Kannst du auch Englisch? ...", "english pls, my german is not so good"
             if not (it.dates or it.space):
                 return "language", 0.9, None
         if "remind" in ts and _REMIND_WHERE.search(s):
@@ -2971,7 +2976,7 @@ class _Parser:
              and ts.isdisjoint(_K_NEG)) and (len(toks) <= 8 or ts & _K_THANKS and len(toks) <= 12 and _KIND.search(s)) \
                 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
-        if len(toks) <= 5 and ts <= _ACK_WORDS and not ts <= {"ok", "okay", "oki", "okey"}:
+        if len(toks) <= 5 and ts <= _ACK_WORDS | {"jo", "ja", "yes", "yep"} and not ts <= {"ok", "okay", "oki", "okey", "jo", "ja", "yes", "yep"}:
             return "thanks", 0.9, None  # "ok super", "alles klar", "perfekt": an acknowledgement (a bare "ok" stays unknown)
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s) \
                 or ts & {"liste", "list"} and _ONLIST.search(s) \
@@ -3056,7 +3061,8 @@ class _Parser:
         cphrase = bool(_CANCEL_PHRASE.search(s, ts | {"<stem>"} if _S_CANC.search(jt) else ts)) \
             or "vergessen" in ts and (it.dates or it.space) and bool(_FORGET_IT.search(s)) \
             or "ab" in ts and not ts.isdisjoint(_GIVE_UP) and bool(_GIVE_UP_RE.search(s))  # "trete meinen Platz ab"
-        weak_cancel = bool(ts & _K_CANCEL_WEAK) and (bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
+        weak_cancel = bool(ts & _K_CANCEL_WEAK) and not (ts & _K_CANCEL_WEAK == {"nix"} and _NIX_NOTHING.search(s)) \
+            and (bool(ts & (_K_LISTN | _K_DESK | {"it", "that", "das", "den", "die"}))
                                                       or bool(it.dates or it.space) and not topic
                                                       or bool(it.dates) and toks[0] in _K_CANCEL_WEAK)  # "Scrap tomorrow, ..."
         me = bool(ts & {"ich", "i", "mir", "my", "mein", "meine", "meinen", "me", "bei", "mich", "bin", "komme", "schaffe",
@@ -3099,6 +3105,9 @@ class _Parser:
             return "smalltalk", 0.7, "book"  # "Friday Olfen would have been nice", "Eigentlich wollte ich ..., aber"
         if absence and ts.isdisjoint(_SENDER) and (_THIRD.match(s) or name_after(_NAME_SUBJ)):
             return "smalltalk", 0.65, "absence"  # "Anna ist morgen krank": someone else's absence, not the sender's
+        if not absence and it.dates and not it.space and not ts.isdisjoint(_AWAY_EVENTS) and ts.isdisjoint(_K_DESK) \
+                and _NO_NEED.search(s):
+            absence = True  # "Training in Münster Wednesday and Thursday, so I don't need anything": away, no desk
         if absence and (not strong_cancel or not kw_cancel and _NO_NEED.search(s)):
             # "Dienstag bin ich auf Fortbildung, da brauch ich keinen Platz": the absence (it asks about booked days)
             return "absence", 0.85, "cancel"
@@ -3148,7 +3157,8 @@ class _Parser:
             return "who", 0.85, "availability"
         # --- past days never book --------------------------------------------------------------
         if past_only or (past_tense and not it.dates and ents):
-            if has_book or ts & {"add", "log", "nachtragen", "nachbuchen", "register", "record", "erfassen", "eintragen"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
+            if has_book or ts & {"add", "log", "nachtragen", "nachbuchen", "register", "record", "erfassen", "eintragen",
+                                 "nachtraeglich", "retroactively", "rueckwirkend"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
                 return "past_day", 0.85, None
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
@@ -3200,8 +3210,6 @@ class _Parser:
                 return "book", 0.7, "availability"
             if ents and not topic and ts & {"ob", "whether", "if"} and _INDIRECT_Q.search(s):
                 return "availability", 0.75, "book"  # "Ich hätte gern gewusst, ob in Olfen Freitag noch was geht"
-            if ents and not topic and desk and it.dates and it.space and not ts.isdisjoint(_FOR_ME_GATE) and _FOR_ME.search(s):
-                return "book", 0.7, "availability"  # "Haste für übermorgen nen Platz in Havixbeck für mich?"
             if ents and not topic and (not rest and it.dates and it.space and not ts & _Q_START
                                        and not (first_kept and toks[0] in {"haette", "haetten", "haettet", "waere", "waeren"})
                                        or req and ts & {"ich", "i", "mir", "me", "wir", "we"}):
@@ -3352,10 +3360,13 @@ _HOW_WORKS = re.compile(r"\bwie\s+(?:funktioniert|funktionieren|laeuft|klappt)\b
 _TAG_POSSIBLE = re.compile(r"[,.;]\s*(?:is\s+(?:it|that|this)\s+possible|(?:ist|waere)\s+das\s+(?:moeglich|machbar|ok|okay)|"
                            r"geht\s+das|klappt\s+das|passt\s+das|would\s+that\s+(?:work|be\s+possible)|can\s+you\s+do\s+that)"
                            r"\s*\?+\s*$")
+_AWAY_EVENTS = frozenset({"training", "schulung", "fortbildung", "seminar", "workshop", "kurs", "lehrgang", "course",
+                          "conference", "konferenz", "messe", "dienstreise", "kundentermin", "offsite"})
 _FYI = frozenset({"nur", "zur", "info", "fyi", "just", "so", "you", "know", "bescheid", "btw", "uebrigens", "as", "an"})
 _IM_OFF = re.compile(r"\b(?:i'?m|i\s+am)\s+off\b(?!\s+(?:to|for|the\s+hook)\b)")  # "..., so I'm off" (not "I'm off to Senden")
 _CAN_LANG = re.compile(r"\b(?:kannst|koennen|koennt|can|could)\s+(?:du|sie|ihr|you)\s+(?:auch\s+|also\s+|even\s+)?"
                        r"(?:english|englisch|deutsch|german)\b")
+_LANG_FIRST = re.compile(r"^\W*(?:(?:in|auf)\s+)?(?:english|englisch|deutsch|german)\s+(?:please|pls|plz|bitte)\b")
 _LANG_NOT = frozenset({"kein", "keine", "nicht", "not", "no", "mein", "meine", "my", "ohne", "without"})
 
 
@@ -3517,8 +3528,6 @@ _DAYS_GATE = frozenset({"tage", "days", "resttage"})
 _OF_GATE = frozenset({"von", "of", "for", "fuer"})
 _WISH_AFTER = re.compile(r"\?\s*(?:ich\s+|i\s+)?(?:würd\w*|wuerd\w*|möcht\w*|moecht\w*|would|i'?d)\s+(?:gern\w*|like|love)\b",
                          re.IGNORECASE)
-_FOR_ME_GATE = frozenset({"mich", "me", "uns", "us"})
-_FOR_ME = re.compile(r"\b(?:fuer|for)\s+(?:mich|me|uns|us)\b")
 _GET_IN_GATE = frozenset({"get", "squeeze", "fit", "slot"})
 _GET_ME_IN = re.compile(r"\b(?:get|squeeze|fit|slot)\s+(?:me|us)\s+in(?:to)?\b(?!\s+(?:touch|trouble))")
 _GIVE_GATE = frozenset({"gib", "gebt", "geben", "give", "get", "besorg", "besorgen", "besorgt", "organisier", "organisieren",
@@ -3652,7 +3661,7 @@ _THING_SUBJ = re.compile(r"\b(?:my|mein|meine|our|unser|unsere|the|der|die|das)\
                          r"lesson|shift|schicht|veranstaltung|event)\b")
 _NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+|we\s+)?"
                       r"(?:(?:dann|da|also|ja|eh|sowieso|somit|folglich|natuerlich|wohl)\s+)*"
-                      r"(?:keinen|kein|keine|no)\b|"
+                      r"(?:keinen|kein|keine|no|nix|nichts)\b|"
                       r"\bkein\w*\s+(?:\w+\s+)?(?:brauch\w*|benoetig\w*)\b|"
                       r"\b(?:don'?t|do\s+not|won'?t|will\s+not)\s+(?:be\s+)?need(?:ing)?\b|\bno\s+need\s+for\b|"
                       r"\bno\s+(?:desk|seat|space|spot)\s+(?:needed|required)\b|\bkein\s+platz\s+(?:noetig|gebraucht)\b")
@@ -3749,6 +3758,10 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:
             return fixed
+    if it.intent == "cancel" and it.dates and _SWAP_GATE.search(text):
+        swapped = _cancel_and_book(parser, text, now, it)
+        if swapped is not None:
+            return swapped
     if it.intent == "cancel" and len(it.dates) >= 2 and _CLAUSE_GATE.search(text):
         # "Ich hatte ja für Mittwoch und Freitag Dülmen, den Freitag brauch ich nicht mehr": only that day
         parts = [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
@@ -3854,6 +3867,30 @@ _MOVE_IT = re.compile(r"^\W*(?:(?:kannst\s+du|could\s+you|can\s+you|bitte|please
 _MOVE_TO = re.compile(r"\s(?:auf|to|onto|until|till)\s+(?:den\s+|dem\s+|the\s+)?", re.IGNORECASE)
 
 
+# A cancellation and a new booking in one message ("Storno für Donnerstag in Billerbeck, dafür bitte Freitag dort",
+# "cancel my thursday in olfen and put me in for friday instead"): a move, offered as one step (`move_from`)
+_SWAP_GATE = re.compile(r"\b(?:dafuer|dafür|stattdessen|statt\s*dessen|instead|and\s+then|und\s+dann|book|buch\w*|put\s+me)\b",
+                        re.IGNORECASE)
+_SWAP_CUT = re.compile(r"[,;.]\s*|\s+(?=(?:und|and|aber|but)\b)|\s+[–—-]\s+")
+
+
+def _cancel_and_book(parser: _Parser, text: str, now: datetime, whole: Intent) -> Intent | None:
+    for mm in _SWAP_CUT.finditer(text):
+        head, tail = text[:mm.start()], text[mm.end():]
+        if not tail.strip() or not head.strip():
+            continue
+        old, new = parser.parse(head, now), parser.parse(tail, now)
+        if old.intent != "cancel" or not old.dates or new.intent != "book" or not new.dates or not _SWAP_GATE.search(tail):
+            continue
+        if set(old.dates) & set(new.dates) or min(new.dates) < now.date():
+            return None
+        new.space = new.space or old.space  # "dafür bitte Freitag dort": the same place
+        new.move_from, new.alternative, new.question = old.dates, "cancel", False
+        new.confidence = min(max(new.confidence, 0.8), 0.85)
+        return new
+    return None
+
+
 def _moved(parser: _Parser, text: str, now: datetime, whole: Intent) -> Intent | None:
     if len(whole.dates) == 1 and (whole.intent != "book" or whole.question or whole.confidence < CONFIDENT) \
             and _MOVE_IT.search(text) and whole.dates[0] >= now.date():
@@ -3919,6 +3956,8 @@ _AFTER_NEXT = re.compile(r"\s+after\s+next\b")
 _ANYONE_STILL = re.compile(r"\b(?:hat|has)\s+(?:da\s+|dort\s+|denn\s+)?(?:wer|jemand|anyone|anybody)\s+(?:noch|still)\b"
                            r"|\b(?:wer|anyone|anybody)\s+(?:hat|has)\s+(?:noch|still)\b")
 _OUR_FIRM = re.compile(r"\b(?:for|fuer|of|von)\s+(?:my|meine|meinen|mein)\s+(?:company|firm|firma|unternehmen|betrieb|employer)\b|"
+                       r"\b(?:hr|personaler\w*|personalabteilung|admin\w*|office\s+manager\w*|geschaeftsfuehr\w*|inhaber\w*|owner)\b"
+                       r".{0,80}\b(?:our|unser\w*)\b|"  # "I'm the HR person at ... – how much of our contingent ...?"
                        r"\b(?:zustaendig|verantwortlich|responsible|in\s+charge)\b.*\b(?:budget|kontingent|contingent)"
                        r"|\b(?:budget|kontingent|contingent)\w*\s+(?:\w+\s+)?(?:zustaendig|verantwortlich|responsible)\b"
                        r"|\b(?:our|unser\w*)\s+(?:company|firm|firma|unternehmen\w*|betrieb\w*|organisation|organization|"

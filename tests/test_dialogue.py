@@ -658,3 +658,15 @@ def test_verschieb_das_moves_the_booking_just_made_team_included(chat):
     assert "Gebucht: Coworking Senden, Do, 26.11., 4 Plätze" in r
     listed = chat.send("anna", "meine Buchungen")
     assert "Do, 26.11." in listed and "Fr, 27.11." not in listed
+
+
+def test_a_cancellation_with_a_new_booking_offers_the_move(chat):
+    """ "Storno für Donnerstag in Olfen, dafür bitte Freitag dort" cancelled Thursday and left the Friday unbooked;
+    it offers the move (one press cancels and books)."""
+    chat.send("anna", "KREIS-2026")
+    chat.send("anna", "Donnerstag Olfen")
+    r = chat.send("anna", "Storno für Donnerstag in Olfen, dafür bitte Freitag dort")
+    assert "Do, 26.11. Coworking Olfen auf Fr, 27.11. verschieben?" in r
+    assert "Gebucht: Coworking Olfen, Fr, 27.11." in chat.send("anna", "1")
+    listed = chat.send("anna", "meine Buchungen")
+    assert "Fr, 27.11." in listed and "Do, 26.11." not in listed

@@ -1080,7 +1080,7 @@ def test_all_bookings_for_a_weekday_is_that_day():
 @pytest.mark.parametrize("text", [
     # requests phrased as a check or a plan: read as a booking the bot asks about (never booked without the press)
     "Donnerstag zu zweit in Senden, geht klar oder?", "Morgen Nachmittag Olfen, ginge das noch?",
-    "Heiligabend vormittags noch schnell Senden?", "Hast du Freitag nen Platz in Olfen für mich?",
+    "Heiligabend vormittags noch schnell Senden?",
     "I'll be in Senden on Thursday if that works", "ich wär dann Freitag in Olfen, passt das?",
     "there'll be 3 of us in Olfen on Friday",
     "ist Donnerstag in Coesfeld was frei? würde gern kommen",
@@ -1097,6 +1097,7 @@ def test_get_me_into_is_a_booking_verb():
 
 def test_a_question_is_still_a_question():
     assert parse("Hast du morgen einen Platz in Olfen?", NOW, SPACES).intent == "availability"
+    assert parse("Habt ihr Freitag noch nen Tisch für mich in Senden?", NOW, SPACES).intent == "availability"
     assert parse("He will be in Olfen tomorrow", NOW, SPACES).intent == "smalltalk"
 
 
@@ -1139,3 +1140,39 @@ def test_a_negated_picked_or_dropped_day(text, intent, days):
 def test_moving_the_booking_just_made(text):
     it = parse(text, NOW, SPACES)
     assert it.intent == "book" and len(it.dates) == 1 and not it.question and it.move_from == []
+
+
+# ---- blind18a's classes -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, days, moved_from, space", [
+    # a cancellation and a new booking in one message: a move (offered as one step)
+    ("Storno für Mittwoch in Olfen, dafür bitte Donnerstag dort", ["2026-11-26"], ["2026-11-25"], "olfen"),
+    ("bitte den Dienstag in Senden streichen und stattdessen Freitag buchen", ["2026-11-27"], ["2026-11-24"], "senden"),
+    ("cancel my friday in olfen and put me in for monday instead", ["2026-11-30"], ["2026-11-27"], "olfen"),
+])
+def test_a_cancellation_with_a_new_booking_is_a_move(text, days, moved_from, space):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates], [d.isoformat() for d in it.move_from], it.space) == \
+        ("book", days, moved_from, space)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Schulung in Köln am Dienstag, da brauch ich nix", "absence"),
+    ("Seminar Thursday and Friday, so I don't need anything", "absence"),
+    ("heute Olfen doch nicht, Kind ist krank", "cancel"),
+    ("Übermorgen ist schon Nikolaus und in Olfen ist noch nix geschmückt", "smalltalk"),
+    ("heute wird das nix mit Olfen, kannst den Platz weggeben", "cancel"),
+    ("Wäre es möglich, mich am 3. Dezember in Senden einzubuchen?", "book"),
+    ("nachträglich für letzten Freitag in Olfen bitte", "past_day"),
+    ("jo passt", "thanks"), ("ja", "unknown"),
+    ("english pls, my german is really not good", "language"),
+    ("I'm the office manager at Agrartech – how much of our contingent is left?", "company_contingent"),
+    ("Verfallen meine restlichen Tage am Monatsende?", "contingent"),
+])
+def test_blind18a_intents(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+def test_fuern_is_fuer_den():
+    it = parse("fürn 4. ne Buchung in Olfen", NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", ["2026-12-04"])
