@@ -650,6 +650,7 @@ def _compile_more() -> None:
         (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bmach\w*\s+(?:das|es)\s+(?:wieder\s+)?weg\b|"
                                                         r"\bmach\w*\s+(?:das|es)\s+(?:\w+\s+)?zurueck\b"),
         (("nimm",), r"\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b"),
+        (("zurueck",), r"^\W*(?:(?:nee|nein|no|ne|oh|ups|oops)\W+)*zurueck\b.*\b(?:wollt\w*|meinte)\s+ich\s+nich"),  # "nee, zurück, das wollt ich nich"
         (("letzte", "letzten", "letzter", "letztes", "last", "latest", "vorige", "vorigen", "previous"),
          r"\b(?:letzte[nrs]?|last|latest|vorige[nrs]?|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
         (("take",), r"\btake\s+(?:that|it)\s+back\b"),
@@ -892,7 +893,8 @@ def _compile_more() -> None:
                    r"(?:da|es|man|there|it|noch|dort|was)|wie\s+(?:ist|sieht|schaut|steht)|how\s+(?:is|does|about|are)|what\s+about)\b")
     _WEEKEND = _R(r"\b(?:(?P<after>nach\s+dem|after\s+the)|(?P<mod>uebernaechste[ns]?|naechste[ns]?|kommende[ns]?|next|coming|this|"
                   r"dieses|diesem|am|an\s+dem|uebers|ueber\s+das|on\s+the|at\s+the|over\s+the|the))\s+(?:wochenende|weekend)\b")
-    _NEG_DATE = _R(r"\b(?:statt|anstatt|instead\s+of|nicht\s+(?:am|mehr)?|not\s+(?:on)?)\s*(?:am|den|on|the)?\s*$")
+    _NEG_DATE = _R(r"\b(?:statt|anstatt|instead\s+of|nicht\s+(?:am|mehr)?|not\s+(?:on)?|(?:don'?t|do\s+not)\s+want|"
+                   r"(?:will|moechte|mag)\s+(?:ich\s+)?nicht)\s*(?:am|den|on|the)?\s*$")
     _HOWTO_Q = _R(r"\b(?:do|did)\s+i\s+(?:need|have)\s+to\b|\b(?:must|should)\s+i\b|\b(?:muss|soll|sollte)\s+ich\b|"
                   r"\bbrauche?\s+ich\s+(?:\w+\s+)?(?:zu|to)\b|\bbrauch\w*\s+(?:ich|man)\b.*\b(?:buchung|reservierung|anmeldung)\b|"
                   r"\b(?:kann|darf)\s+(?:ich|man)\b.*\bohne\s+(?:\w+\s+)?(?:buchung|anmeldung|reservierung|buchen)\b|"
@@ -2423,7 +2425,7 @@ class _Parser:
                     used_range.add(id(a))
                     used_range.add(id(b))
                     spans.append(_Item(a.start, b.end, "span", span))
-        if len(seq) > 1 and tokset & {"statt", "anstatt", "instead", "nicht", "not"}:
+        if len(seq) > 1 and tokset & {"statt", "anstatt", "instead", "nicht", "not", "don't", "want"}:
             keep = [x for x in seq if not _NEG_DATE.search(s[max(0, x.start - 14):x.start])]
             if keep and len(keep) < len(seq):
                 seq = keep
@@ -3982,6 +3984,7 @@ _CORRECTION = re.compile(
     re.IGNORECASE)
 
 
+_PREFER_TAIL = re.compile(r"^\W*(?:doch\s+)?(?:lieber|eher|besser|rather|instead)\b|^\W*(?:doch|lieber)\b", re.IGNORECASE)
 _NEW_END = re.compile(r"^\W*(?:nur\s+|only\s+|just\s+)?(?:bis|until|till|to)\s+(?:zum\s+|the\s+)?(\d{1,2})\.?(?:st|nd|rd|th)?\W*$",
                       re.IGNORECASE)
 _LEAD_CORRECTION = re.compile(r"^\W*(?:sorry\s*,?\s*)?(?:(?:ich\s+hab|hab(?:e)?)\s+mich\s+vertan|korrektur|correction|"
@@ -4010,6 +4013,8 @@ def _corrected(parser: _Parser, text: str, now: datetime, whole: Intent) -> Inte
                 [before.dates[-1] + timedelta(days=k) for k in range(1, (last - before.dates[-1]).days + 1)]
             before.confidence = min(max(whole.confidence, before.confidence, 0.8), 0.85)
             return before
+    if before.intent == "smalltalk" and before.alternative == "book" and after.dates and _PREFER_TAIL.match(tail):
+        before.intent = "book"  # "Ich wollte eigentlich Dienstag nach Coesfeld, aber nee, doch lieber Mittwoch."
     if after.intent not in ("book", "unknown") or before.intent != "book" or not (before.dates or before.space):
         return None
     if not (after.dates or after.space or after.part or after.start or after.end):

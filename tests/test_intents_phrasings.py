@@ -1176,3 +1176,14 @@ def test_blind18a_intents(text, intent):
 def test_fuern_is_fuer_den():
     it = parse("fürn 4. ne Buchung in Olfen", NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", ["2026-12-04"])
+
+
+@pytest.mark.parametrize("text, intent, days", [
+    ("Ich wollte eigentlich Montag nach Olfen, aber nee, doch lieber Dienstag.", "book", ["2026-11-24"]),
+    ("Ich wollte eigentlich Montag nach Olfen, aber nee, doch nicht", "smalltalk", ["2026-11-30"]),
+    ("I don't want Friday. Thursday in Senden please.", "book", ["2026-11-26"]),
+    ("nee, zurück, das wollte ich nicht", "undo", []),
+])
+def test_blind18a_more(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
