@@ -3804,6 +3804,10 @@ _CLAUSE_GATE = re.compile(r"[,;.!?\U0001F300-\U0001FAFF\u2600-\u27BF]|\s[–—-
 _CLAUSE_SPLIT = re.compile(r"\s*[,;]\s*|\s+[–—-]\s+|(?<=[^\W\d_]{3}\.)\s+|(?<=[!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+|"
                            r"\s+(?=(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|darum|trotzdem|danach)\b)|"
                            r"\s+(?=so\s+(?:i|we|i'd|i'll|i'm|ich|wir|kannst|could|can|let'?s)\b)", re.IGNORECASE)  # "..., so I need"
+_DAY_CUE = re.compile(r"\d|\b(?:heute?|morgen|uebermorgen|übermorgen|gestern|today|tomorrow|tmrw|yesterday|tonight|woche|week|"
+                      r"wochenende|weekend|kw|weihnacht\w*|silvester|heiligabend|christmas|xmas|new\s+year|neujahr|"
+                      r"(?:mon|diens|mittwoch|donners|frei|sams|sonn)\w*|mo|di|mi|do|fr|sa|so|"
+                      r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\w*|mon|tue|wed|thu|fri|sat|sun)\b", re.IGNORECASE)
 _ASIDE = frozenset({"smalltalk", "absence", "past_day", "help"})
 
 
@@ -3811,6 +3815,9 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent) ->
     parts = [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
     if not 2 <= len(parts) <= 8:
         return None
+    if whole.intent == "book" and len(whole.places) < 2 and sum(bool(_DAY_CUE.search(p)) for p in parts) < 2 \
+            and not (whole.confidence < CONFIDENT or not _TOPIC.isdisjoint(_LETTERS.findall(text.lower()))):
+        return None  # a sure booking whose days are all in one clause: dropping another clause changes nothing
     if _CORRECTION.search(text):
         return None  # "Friday? Actually no, Thursday works better — Friday I've got the kids": the correction decides
     kept, aside, talk, kept_its = [], 0, 0, []
