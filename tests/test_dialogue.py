@@ -620,8 +620,8 @@ def test_two_places_for_one_day_asks_which(chat):
 
 def test_a_booking_moved_by_name_from_one_day_to_another(chat):
     """ "verschieb mein Olfen von Freitag auf Donnerstag" read both days as a booking request for two days; now it
-    offers to move the Friday booking (nothing changes before the press), and a move without a booking on the old day
-    is an ordinary request for the new one."""
+    offers to move the Friday booking (nothing changes before the press); a move without a booking on the old day asks
+    whether to book the new one."""
     chat.send("anna", "KREIS-2026")
     chat.send("anna", "Freitag vormittags Olfen")
     r = chat.send("anna", "kannst du mein Olfen von Freitag auf Donnerstag schieben?")
@@ -632,8 +632,11 @@ def test_a_booking_moved_by_name_from_one_day_to_another(chat):
     assert "Gebucht: Coworking Olfen, Do, 26.11., vormittags" in r
     listed = chat.send("anna", "meine Buchungen")
     assert "Do, 26.11., vormittags – Coworking Olfen" in listed and "Fr, 27.11." not in listed
-    r = chat.send("anna", "verschieb Senden von Montag auf Dienstag")  # nothing booked on Monday: books Tuesday
-    assert "Gebucht: Coworking Senden, Di, 24.11." in r and "verschieben" not in r
+    r = chat.send("anna", "verschieb Senden von Mittwoch auf Dienstag")  # nothing booked on Wednesday: asked first
+    assert "Am Mi, 25.11. hast du in Coworking Senden keine Buchung. Soll ich Di, 24.11. buchen?" in r
+    assert "Di, 24.11." not in chat.send("anna", "meine Buchungen")
+    chat.send("anna", "verschieb Senden von Mittwoch auf Dienstag")
+    assert "Gebucht: Coworking Senden, Di, 24.11." in chat.send("anna", "1")
 
 
 def test_the_default_place_typed_in_words_is_the_home_space(chat):

@@ -167,13 +167,21 @@ def ask_move(dlg, ctx: Ctx, it: Intent) -> list[Reply] | None:
 def ask_move_from(dlg, ctx: Ctx, it: Intent) -> list[Reply] | None:
     """"verschieb mein Olfen von Dienstag auf Donnerstag", "move my Senden booking from Thursday to Friday": the
     booking on the old day to the new one, after asking (the press cancels and books in one step, `op_rebook`).
-    None when nothing is booked on the old day (then the new day is an ordinary request) or the old days hold more
-    than one booking."""
+    Nothing booked on the old day: asks whether to book the new one. None when the old days hold more than one
+    booking, or nothing and no place is named (the request then goes on as usual)."""
     if len(it.dates) != 1:
         return None
     found, _late = dlg.booking.cancel_preview(ctx.member.id, days=it.move_from, space_slug=it.space)
     if not found:
-        return None
+        if not it.space:
+            return None  # the place is asked for as usual
+        # nothing to move: the new day is asked about, not booked on a guess ("von Montag" was a slip, or booked elsewhere)
+        refs = {r.slug: r for r in dlg.core.space_refs()}
+        request = _request_of(it)
+        old_days = ", ".join(fmt_day(d, ctx.lang) for d in it.move_from[:3])
+        opts = [(t(ctx.lang, "btn_book_it"), dict(request)), (t(ctx.lang, "no"), {"op": "keep"})]
+        return [Reply(t(ctx.lang, "move_nothing_booked", day=old_days, space=refs[it.space].name,
+                        new=fmt_day(it.dates[0], ctx.lang)), dlg.choices(ctx, opts))]
     old = found[0]
     ids = dlg.booking.group_ids(old)
     if any(b.id not in ids for b in found):
