@@ -1176,6 +1176,7 @@ _PM_WORDS = {"nachmittag", "nachmittags", "afternoon", "afternoons", "abend", "a
 _FULL_WORDS = {"vollen", "full", "all", "whole", "entire", "vormittag", "vormittags", "morning"}
 _EVERY_OTHER = re.compile(r"\b(?:jeden|jede|jedem)\s+zweiten\b|\bevery\s+(?:other|second)\b|\balle\s+(?:zwei|2)\s+wochen\b|"
                           r"\bevery\s+(?:two|2)\s+weeks\b")
+_OTHER_GATE = frozenset({"other", "second", "zwei"})
 _EVERY_WEEK = re.compile(r"\s*(?:woche|week)\b")
 _RECUR_WORDS = {"jeden", "jede", "jedem", "every", "each", "alle", "immer", "all"}
 _TAIL_CHARS = set(" \t\n.!)\ufe0f")
@@ -1950,10 +1951,10 @@ class _Parser:
             for found, off in ((_WD_LIST_AFTER.match(w[mm.end():]), mm.end()), (_WD_LIST_BEFORE.search(w[:mm.start()]), 0)):
                 if found is None:
                     continue
-                names = re.findall(rf"\b(?:{_WD_RE})\b", found.group())
-                wds = [(_WEEKDAYS[x.group()], x.end()) for x in re.finditer(rf"\b(?:{_WD_RE})\b", found.group())]
-                if not wds or len(names) == 1 and len(names[0]) <= 2 and (off == 0 or names[0] == "so"):
+                named = list(re.finditer(rf"\b(?:{_WD_RE})\b", found.group()))
+                if not named or len(named) == 1 and len(named[0].group()) <= 2 and (off == 0 or named[0].group() == "so"):
                     continue  # one short form alone before the week, or "so", may be a word ("so", "do", "mi")
+                wds = [(_WEEKDAYS[x.group()], x.end()) for x in named]
                 picked: list[int] = []
                 for k, (wd, end) in enumerate(wds):
                     if k and re.search(r"-|–|\bbis\b|\bto\b|\btill\b|\buntil\b|\bthrough\b|\bthru\b",
@@ -2284,8 +2285,10 @@ class _Parser:
                 if any(0 <= st_ - mm.end() <= 14 for st_ in starts) or _EVERY_WEEK.match(w, mm.end()):
                     recur = True
                     break
-            if recur and ("zweit" in w or "other" in tokset or "second" in tokset or "zwei" in tokset):
-                w = _EVERY_OTHER.sub(_blank, w)  # read below from `s` (the step of the series)
+        # "jeden zweiten Dienstag", "every other Monday": a series every two weeks (read from `s`, once)
+        every_other = bool(wd_items and ("zweit" in s or not tokset.isdisjoint(_OTHER_GATE)) and _EVERY_OTHER.search(s))
+        if recur and every_other:
+            w = _EVERY_OTHER.sub(_blank, w)
 
         # resolve weekday items
         inn_weeks = None
@@ -2363,8 +2366,7 @@ class _Parser:
             else:
                 first = today + timedelta(days=(x.wd - today.weekday() - 1) % 7 + 1) if series_from is None else \
                     series_from + timedelta(days=(x.wd - series_from.weekday()) % 7)
-                step = 14 if recur and ("zweit" in s or "other" in tokset or "second" in tokset or "zwei" in tokset) \
-                    and _EVERY_OTHER.search(s) else 7  # "jeden zweiten Dienstag", "every other Monday": every 2 weeks
+                step = 14 if recur and every_other else 7
                 x.dates = [first + timedelta(days=step * k) for k in range((series_weeks or 4) if recur else 1)]
         if recur and month_ctx and not wd_items and everyday:
             wd_items = []
@@ -3773,19 +3775,19 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
                 and all(x is cancels[0] or x.intent != "cancel" for x in its):
             it.dates = cancels[0].dates
             return it
-    if it.intent == "book" and len(it.dates) >= 2 and _CHOICE_PICK.search(text):
+    if it.intent == "book" and len(it.dates) >= 2 and (pick := _CHOICE_PICK.search(text)):
         # "Mittwoch oder Donnerstag Billerbeck, egal welcher – nimm Mittwoch": the day picked at the end
-        picked = parser.parse(_CHOICE_PICK.search(text).group(1), now).dates
+        picked = parser.parse(pick.group(1), now).dates
         if picked and set(picked) < set(it.dates):
             it.dates = picked
             return it
-    if it.intent in _CLAUSE_INTENTS and text and (it.dates or it.intent == "absence") \
-            and ((len(it.dates) > 1 or it.confidence < CONFIDENT or not _TOPIC.isdisjoint(_LETTERS.findall(text.lower())))
-                 if it.intent == "book" else bool(it.space)) and _CLAUSE_GATE.search(text):
-        # (gated: each clause is parsed again, so only where an aside can change the reading)
-        res = _request_clause(parser, text, now, it)
-        if res is not None:
-            return res
+    if it.intent in _CLAUSE_INTENTS and text and (it.dates or it.intent == "absence") and _CLAUSE_GATE.search(text):
+        # gated: each clause is parsed again, so only where an aside can change the reading
+        unsure = it.intent != "book" or it.confidence < CONFIDENT or not _TOPIC.isdisjoint(_LETTERS.findall(text.lower()))
+        if (unsure or len(it.dates) > 1) if it.intent == "book" else bool(it.space):
+            res = _request_clause(parser, text, now, it, unsure)
+            if res is not None:
+                return res
     if (it.intent in _AROUND_A_REQUEST or it.intent in ("book", "cancel", "contingent", "list")) and text \
             and _SENTENCE_END.search(text):
         res = _request_sentence(parser, text, now, it) or it
@@ -3811,12 +3813,12 @@ _DAY_CUE = re.compile(r"\d|\b(?:heute?|morgen|uebermorgen|übermorgen|gestern|to
 _ASIDE = frozenset({"smalltalk", "absence", "past_day", "help"})
 
 
-def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent) -> Intent | None:
+def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent, unsure: bool) -> Intent | None:
+    """`unsure`: the whole is no booking, or an unsure one, or one with a small-talk word (see `_parse_whole`)."""
     parts = [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
     if not 2 <= len(parts) <= 8:
         return None
-    if whole.intent == "book" and len(whole.places) < 2 and sum(bool(_DAY_CUE.search(p)) for p in parts) < 2 \
-            and not (whole.confidence < CONFIDENT or not _TOPIC.isdisjoint(_LETTERS.findall(text.lower()))):
+    if not unsure and len(whole.places) < 2 and sum(bool(_DAY_CUE.search(p)) for p in parts) < 2:
         return None  # a sure booking whose days are all in one clause: dropping another clause changes nothing
     if _CORRECTION.search(text):
         return None  # "Friday? Actually no, Thursday works better — Friday I've got the kids": the correction decides
@@ -4080,7 +4082,7 @@ def _request_sentence(parser: _Parser, text: str, now: datetime, whole: Intent) 
         return None
     found = None
     others = []
-    checkins = []
+    checkins = []  # the sentences read as a check-in
     for i, part in enumerate(parts):
         it = parser.parse(part, now)
         if it.intent == "book" and it.confidence >= CONFIDENT and (it.dates or it.space):
@@ -4089,10 +4091,10 @@ def _request_sentence(parser: _Parser, text: str, now: datetime, whole: Intent) 
             found = (i, it)
         else:
             others.append(it.intent)
-            if it.intent == "checkin" and it.confidence >= CONFIDENT:
+            if it.intent == "checkin":
                 checkins.append(it)
-    if found is None and len(checkins) == 1 and whole.intent in ("help", "unknown", "smalltalk") \
-            and sum(x == "checkin" for x in others) == 1 and set(others) <= {"checkin", "help", "thanks", "unknown"}:
+    if found is None and len(checkins) == 1 and checkins[0].confidence >= CONFIDENT \
+            and whole.intent in ("help", "unknown", "smalltalk") and set(others) <= {"checkin", "help", "thanks", "unknown"}:
         # "Guten Morgen, ich bin jetzt im Coworking Olfen. Muss ich noch was machen?": the check-in, then a question
         checkins[0].confidence = min(checkins[0].confidence, 0.85)
         return checkins[0]

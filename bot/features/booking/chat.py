@@ -152,15 +152,22 @@ def ask_move(dlg, ctx: Ctx, it: Intent) -> list[Reply] | None:
     ids = dlg.booking.group_ids(last)  # a team's booking moves with all its desks
     if len({b.day for b in dlg.booking.bookings_by_id(ctx.member.id, ids)}) != 1:
         return None  # a series: which of its days is meant is not clear
+    return _offer_move(dlg, ctx, it, last, ids, last.space.slug)
+
+
+def _offer_move(dlg, ctx: Ctx, it: Intent, old, ids: list[int], slug: str) -> list[Reply]:
+    """"Fr, 27.11. Coworking Olfen auf Do, 26.11. verschieben?": the booking `old` (with all of `ids`, a team's seats)
+    to the message's one day in `slug`, keeping its half day or hours unless the message names others; the press
+    cancels and books in one step (`op_rebook`)."""
     new_day = it.dates[0]
-    part = it.part or (last.part if last.part in ("morning", "afternoon") else None)
-    request = {"op": "book", "space": last.space.slug, "dates": [new_day.isoformat()], "part": part,
-               "start": it.start or (last.start if last.part == "hours" else None),
-               "end": it.end or (last.end if last.part == "hours" else None), "desks": max(1, len(ids))}
+    request = {"op": "book", "space": slug, "dates": [new_day.isoformat()],
+               "part": it.part or (old.part if old.part in ("morning", "afternoon") else None),
+               "start": it.start or (old.start if old.part == "hours" else None),
+               "end": it.end or (old.end if old.part == "hours" else None), "desks": max(1, len(ids))}
     opts = [(t(ctx.lang, "btn_move_day", day=fmt_day(new_day, ctx.lang)), {"op": "rebook", "request": request,
                                                                            "cancel_ids": ids}),
             (t(ctx.lang, "btn_keep"), {"op": "keep"})]
-    return [Reply(t(ctx.lang, "move_day_ask", what=_day_space(ctx.lang, last), day=fmt_day(new_day, ctx.lang)),
+    return [Reply(t(ctx.lang, "move_day_ask", what=_day_space(ctx.lang, old), day=fmt_day(new_day, ctx.lang)),
                   dlg.choices(ctx, opts))]
 
 
@@ -186,16 +193,7 @@ def ask_move_from(dlg, ctx: Ctx, it: Intent) -> list[Reply] | None:
     ids = dlg.booking.group_ids(old)
     if any(b.id not in ids for b in found):
         return None  # several bookings on the old days: which one is meant is not clear, the request is asked as usual
-    new_day = it.dates[0]
-    request = {"op": "book", "space": it.space or old.space.slug, "dates": [new_day.isoformat()],
-               "part": it.part or (old.part if old.part in ("morning", "afternoon") else None),
-               "start": it.start or (old.start if old.part == "hours" else None),
-               "end": it.end or (old.end if old.part == "hours" else None), "desks": max(1, len(ids))}
-    opts = [(t(ctx.lang, "btn_move_day", day=fmt_day(new_day, ctx.lang)), {"op": "rebook", "request": request,
-                                                                           "cancel_ids": ids}),
-            (t(ctx.lang, "btn_keep"), {"op": "keep"})]
-    return [Reply(t(ctx.lang, "move_day_ask", what=_day_space(ctx.lang, old), day=fmt_day(new_day, ctx.lang)),
-                  dlg.choices(ctx, opts))]
+    return _offer_move(dlg, ctx, it, old, ids, it.space or old.space.slug)
 
 
 def ask_book_for(dlg, ctx: Ctx, it: Intent) -> list[Reply]:
