@@ -240,3 +240,52 @@ def test_sqlite_units_of_work_reuse_a_kept_session_cleanly(tmp_path):
     finally:
         db.dispose()
     assert not db._warm and db._warm_made == 0
+
+
+def test_sqlite_unit_of_work_on_driver_sql_alone_commits_or_rolls_back_as_one(tmp_path):
+    """A unit of work on a kept SQLite session opens its transaction on the connection itself: a message that runs
+    only driver SQL (the booking path) commits once without a session transaction, a failure rolls all of it back,
+    and driver SQL and the ORM in one unit share the one transaction (after the session's own rollback too)."""
+    from bot.storage.db import Database
+    from bot.storage.models import Region
+    from bot.storage.sql import connection, run
+
+    db = Database(f"sqlite:///{tmp_path / 'raw.sqlite3'}")
+    db.migrate()
+    commits: list[int] = []
+    event.listen(db.engine, "commit", lambda conn: commits.append(1))
+    row = ("INSERT INTO regions (slug, name, holiday_region, timezone) VALUES (?, ?, 'NW', 'Europe/Berlin')")
+    try:
+        with db.unit_of_work() as s:
+            run(connection(s), row, ("raw", "Raw"))
+            assert not s.in_transaction()  # no session transaction was needed
+        assert commits == [1]
+        with pytest.raises(ZeroDivisionError), db.unit_of_work() as s:
+            run(connection(s), row, ("raw-lost", "Lost"))
+            s.add(Region(slug="orm-lost", name="Lost", holiday_region="NW", timezone="Europe/Berlin"))
+            s.flush()
+            run(connection(s), row, ("raw-lost-2", "Lost"))
+            raise ZeroDivisionError
+        with db.unit_of_work() as s:
+            s.add(Region(slug="orm", name="Orm", holiday_region="NW", timezone="Europe/Berlin"))
+            s.flush()
+            run(connection(s), row, ("raw-2", "Raw 2"))
+        with db.unit_of_work() as s:  # a dry run: the session's rollback, then more work in the same unit
+            s.add(Region(slug="dry", name="Dry", holiday_region="NW", timezone="Europe/Berlin"))
+            s.flush()
+            s.rollback()
+            run(connection(s), row, ("after-dry", "After"))
+            assert s.bind.connection.dbapi_connection.in_transaction  # not autocommitted statement by statement
+        with db.unit_of_work() as s:  # Connection.execute begins the connection's own transaction; a session joins it
+            connection(s).execute(text("SELECT 1"))
+            run(connection(s), row, ("conn-exec", "Conn"))
+            s.add(Region(slug="orm-3", name="Orm 3", holiday_region="NW", timezone="Europe/Berlin"))
+        assert len(commits) == 4  # one per unit that ended normally
+        with db.unit_of_work() as s:  # and the kept session begins the next unit cleanly
+            run(connection(s), row, ("next", "Next"))
+        with db.session() as s:
+            slugs = set(s.scalars(select(Region.slug)))
+        assert {"raw", "orm", "raw-2", "after-dry", "conn-exec", "orm-3", "next"} <= slugs
+        assert not {"raw-lost", "orm-lost", "raw-lost-2", "dry"} & slugs
+    finally:
+        db.dispose()

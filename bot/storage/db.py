@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from bot.storage.sql import run
+from bot.storage.sql import end_raw, run
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -70,8 +70,10 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, connect_tim
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:
             # on the DBAPI cursor like the hot-path statements (bot/storage/sql.py: the engine's cursor events
-            # see it; ~40 µs less than `exec_driver_sql` per transaction)
-            run(conn, "BEGIN IMMEDIATE")
+            # see it; ~40 µs less than `exec_driver_sql` per transaction). A unit of work on a kept session opens
+            # its transaction itself (`Database.unit_of_work`); the session's own begin then joins it.
+            if not conn.connection.dbapi_connection.in_transaction:
+                run(conn, "BEGIN IMMEDIATE")
 
         return engine
     if u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2"):
@@ -308,14 +310,21 @@ class Database:
                     self._current.reset(token)
             return
         token = self._current.set(s)
+        conn = s.bind
         ok = False
         try:
+            run(conn, "BEGIN IMMEDIATE")
+            s.info["_raw"] = conn
             yield s
-            s.commit()
+            self._commit_raw(s, conn)
             ok = True
         except BaseException:
             try:
-                s.rollback()
+                if s.in_transaction():
+                    s.rollback()
+                if conn.in_transaction():
+                    conn.rollback()
+                end_raw(conn, commit=False)
             finally:
                 s.info.pop("after_commit", None)
             raise
@@ -325,6 +334,24 @@ class Database:
             self._put_warm(s, keep=ok)
         for fn in callbacks:
             fn()
+
+    @staticmethod
+    def _commit_raw(s: Session, conn) -> None:
+        """The end of a unit of work on a kept session: its transaction was opened on the connection itself, so a
+        message that used only driver SQL (the booking path) commits without a session transaction. If the ORM
+        was used, the session began its own transaction inside the open one (the begin listener sees it open) and
+        its commit flushes, runs the before-commit hooks and commits the connection; otherwise the hooks run here
+        (the outbox rows deferred by the message) and the connection commits. A `Connection.execute` on the
+        unit's connection begins that connection's own transaction (which a later session joins): it is
+        committed here. Every path fires the engine's `commit` event once."""
+        if not s.in_transaction():
+            s.dispatch.before_commit(s)
+        if s.in_transaction():  # the ORM was used (in the message or in a hook)
+            s.commit()
+        if conn.in_transaction():
+            conn.commit()
+        else:
+            end_raw(conn, commit=True)
 
     # SQLite: a unit of work on a kept session. Per message, taking a pooled connection and building a session
     # and a connection for it (pool checkout and check-in, the event dispatchers of each new object) cost
@@ -375,7 +402,8 @@ class Database:
             raise
         finally:
             s.info.clear()
-            if keep and mark == (self.engine, self._warm_gen) and not conn.closed and not conn.invalidated:
+            if keep and mark == (self.engine, self._warm_gen) and not conn.closed and not conn.invalidated \
+                    and not conn.in_transaction() and not conn.connection.dbapi_connection.in_transaction:
                 s.info["_warm"] = mark
                 self._warm.append(s)
             else:

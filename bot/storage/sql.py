@@ -128,21 +128,51 @@ def run(conn, sql: str, params: tuple | list = (), *, many: bool = False):
         else:
             cursor.execute(sql, params)
     except Exception as exc:
-        error = conn.dialect.loaded_dbapi.Error
-        if not isinstance(exc, error):
-            raise
-        from sqlalchemy.exc import DBAPIError
-
-        raise DBAPIError.instance(sql, None, exc, error, hide_parameters=True, dialect=conn.dialect) from exc
+        _raise_driver_error(conn, sql, exc)
     if after:
         for fn in after:
             fn(conn, cursor, sql, params, None, many)
     return cursor
 
 
+def _raise_driver_error(conn, sql: str, exc: Exception):
+    error = conn.dialect.loaded_dbapi.Error
+    if not isinstance(exc, error):
+        raise exc
+    from sqlalchemy.exc import DBAPIError
+
+    raise DBAPIError.instance(sql, None, exc, error, hide_parameters=True, dialect=conn.dialect) from exc
+
+
+def end_raw(conn, *, commit: bool) -> None:
+    """COMMIT (or ROLLBACK) the transaction that `run(conn, "BEGIN IMMEDIATE")` opened on the DBAPI connection, as
+    `Connection.commit()` would: the engine's `commit` / `rollback` listeners fire, a driver error is raised as
+    SQLAlchemy's. Nothing happens when the driver has no transaction open (a ROLLBACK after a failed BEGIN)."""
+    dbapi_conn = conn.connection.dbapi_connection
+    if not dbapi_conn.in_transaction:
+        return
+    dispatch = conn.dispatch if conn._has_events else conn.engine.dispatch if conn.engine._has_events else None
+    if dispatch is not None:
+        for fn in (dispatch.commit if commit else dispatch.rollback):
+            fn(conn)
+    try:
+        if commit:
+            dbapi_conn.commit()
+        else:
+            dbapi_conn.rollback()
+    except Exception as exc:
+        _raise_driver_error(conn, "COMMIT" if commit else "ROLLBACK", exc)
+
+
 def connection(s):
     """The session's `Connection` of its current transaction (`Session.connection()`, remembered for the
-    transaction: the hot path asks for it several times per message)."""
+    transaction: the hot path asks for it several times per message). In a unit of work on a kept SQLite session
+    (`Database.unit_of_work`) that is the session's own connection, whose transaction the unit opened itself."""
+    raw = s.info.get("_raw")
+    if raw is not None:
+        if not raw.connection.dbapi_connection.in_transaction:  # the session's rollback ended it (a dry run)
+            run(raw, "BEGIN IMMEDIATE")
+        return raw
     tx = s.get_transaction()
     cached = s.info.get("_sql_conn")
     if cached is not None and tx is not None and cached[0] is tx:
