@@ -372,6 +372,10 @@ _ABBREV = {
     # Münsterland Platt: "wat kost dat", "för Friedag"
     "wat": "was", "dat": "das", "kost": "kostet", "maandag": "montag", "dingsdag": "dienstag", "middeweeken": "mittwoch",
     "donnerdag": "donnerstag", "friedag": "freitag",
+    # the Ruhr/Westphalian "-tach" for "-tag" ("Donnerstach ab mittach")
+    "montach": "montag", "dienstach": "dienstag", "donnerstach": "donnerstag", "freitach": "freitag",
+    "samstach": "samstag", "sonntach": "sonntag", "mittach": "mittag", "mittachs": "mittags",
+    "nachmittach": "nachmittag", "nachmittachs": "nachmittags",
 }
 _MONTH_GATE = set(_MONTHS) | {"monat", "month"}
 _LIKE_AFTER = frozenset({"are", "is", "was", "were", "looks", "look", "looked", "feels", "feel", "seems", "sounds", "just"})
@@ -942,12 +946,12 @@ def _compile_more() -> None:
                      r"\b(?:frage|fragen)\s*,?\s+ob\b|\bwissen\s*,?\s+ob\b|\bi\s+wonder\b|"
                      r"\b(?:guck|schau|check|sieh|look|zeig|show)\w*\s+(?:(?:mal|mir|me|uns)\s*,?\s*)*(?:nach\s*,?\s*)?"
                      r"(?:ob|was|wie|if|whether|what)\b|"
-                     r"\b(?:interessier\w*|wuesste\w*|frag\w*|wissen|weiss|gewusst|erfahren|sag\w*|tell|unsicher|unschluessig|ueberleg\w*|neugierig|curious|"
+                     r"\b(?:interessier\w*|wuesste\w*|frag\w*|wissen|weiss|gewusst|erfahren|sag\w*|mitteil\w*|verrat\w*|tell|unsicher|unschluessig|ueberleg\w*|neugierig|curious|"
                      r"ask|asking|wondering|know|sure)\b[^.?!]{0,30}?\b(?:ob|whether|if)\b|"
                      r"^\s*(?:kurze\s+|eine\s+)?(?:frage|question|quick\s+question)\b")
     _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
                     r"would\s+you|will\s+you|wuerdest\s+du|wuerden\s+sie|schaffst\s+du(?:\s+es)?|(?:kriegst|bekommst)\s+du(?=.*\bhin\b)|kriegste(?=.*\bhin\b))\b"
-                    r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|gucken|look)\b)")
+                    r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|nachschauen|gucken|look|mitteilen|verraten)\b)")
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen|unterkommen)\b|"
         r"\bis\s+it\s+ok(?:ay)?\s+if\s+i\b|\bok(?:ay)?\s+wenn\s+ich\b|\bgeht\s+(?:es|das)\s+(?:klar\s+)?wenn\s+ich\b|"
@@ -1014,13 +1018,14 @@ _K_NEG = {"nicht", "kein", "keine", "can't", "cant", "cannot", "won't", "wont", 
 _K_COME = {"komm", "kommen", "komme", "kommt", "schaffe", "schaffen", "schaffs", "schaff", "make", "come", "coming",
            "attend", "hinkommen", "da", "dabei"}
 _K_CHECKIN = {"einchecken", "checkin", "eingecheckt", "checke", "angekommen", "arrived", "ankunft", "arrival"}
-_K_CONT = {"balance", "saldo", "kontostand", "konto", "tagekonto", "topf", "pott", "kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent"}
+_K_CONT = {"balance", "saldo", "kontostand", "konto", "tagekonto", "topf", "pott", "kontingent", "contingent", "quota", "guthaben", "allowance", "budget", "restguthaben", "kontigent",
+           "restbudget", "restkontingent"}
 _K_LISTN = {"buchungsuebersicht", "buchungsliste", "reservierungsuebersicht", "buchungen", "buchung", "bookings", "booking", "reservierungen", "reservierung", "reservations",
             "reservation", "termine"}
 _K_LISTM = {"what", "have", "habe", "hab", "hast", "naechsten", "next", "kommenden", "meine", "meiner", "my", "show", "zeige", "zeig", "anzeigen", "list", "liste", "alle", "all",
             "welche", "which", "uebersicht", "overview", "upcoming", "anstehende", "aktuelle", "current"}
 _K_AVAIL = {"frei", "freie", "freier", "freies", "freien", "free", "available", "availability", "verfuegbar",
-            "verfuegbarkeit", "belegt", "belegung", "auslastung", "occupancy", "occupied", "busy", "vacant"}
+            "verfuegbarkeit", "verfuegung", "belegt", "belegung", "auslastung", "occupancy", "occupied", "busy", "vacant"}
 _K_BOOK = {"buchen", "buche", "bucht", "buch", "reservieren", "reserviere", "reservier", "book", "reserve",
            "booke", "buchung", "buchen?"}
 _K_DESK = {"platz", "plaetze", "arbeitsplatz", "schreibtisch", "tisch", "desk", "desks", "seat", "spot"}
@@ -1070,7 +1075,7 @@ _FILLER = {
     "space", "hub", "einmal", "wie", "immer", "as", "usual", "gleiche", "same", "zeit", "time", "es", "it",
     "da", "there", "dort", "hier", "here", "so", "auch", "too", "also", "gern", "gerne",
     "hallo", "hello", "hi", "hey", "moin", "servus", "tag", "guten", "good", "morning", "dann", "then", "heya", "hiya",
-    "huhu", "hallihallo", "zusammen", "folks", "guys",
+    "huhu", "hallihallo", "zusammen", "folks", "guys", "ey", "bot", "deskbot",
     "ca", "etwa", "about", "around", "gegen", "bei", "with", "mit", "klar", "mittags", "mittag", "noon",
     "geht", "passt", "gut", "fine", "wars", "s", "sein", "bin", "m", "mach", "machen", "zu",
     "was", "etwas", "something", "brauch", "bräuchte", "nur", "just", "wochen", "weeks", "woche", "week",
@@ -1382,11 +1387,15 @@ def _safe_date(y: int, m: int, d: int) -> date | None:
 
 
 def _year_for(today: date, month: int, day: int) -> int:
-    """Year of a day-month without year: this year unless > 90 days past, then next year."""
+    """Year of a day-month without year: the first of last year's, this year's and next year's that is at most 90 days
+    past (in January "den 30.12." is the December just gone, not the one in eleven months)."""
     d = _safe_date(today.year, month, day)
     if d is None:  # 29.2. in a non-leap year: next year if that is a leap year and near, else invalid
         nxt = _safe_date(today.year + 1, month, day)
         return today.year + 1 if nxt and (nxt - today).days <= 180 else today.year
+    if d > today:
+        prev = _safe_date(today.year - 1, month, day)
+        return today.year - 1 if prev is not None and (today - prev).days <= 90 else today.year
     return today.year + 1 if (today - d).days > 90 else today.year
 
 
@@ -1705,7 +1714,7 @@ class _Parser:
         if " u. " in body:
             body = body.replace(" u. ", " und ")  # "Do u. Fr Nottuln"
         low = body.lower()
-        if "lunch" in low or "mittag" in low:  # "after lunch", "nach der Mittagspause": the afternoon, no talk of food
+        if "lunch" in low or "mitta" in low:  # "after lunch", "nach der Mittagspause": the afternoon, no talk of food
             body = _AFTER_LUNCH.sub(lambda mm: "afternoon" if mm.group(1) else "nachmittags", body)
         if "ohne" in low or "without" in low:  # "hab ... gesessen, ohne zu buchen": no booking verb
             body = _WITHOUT_BOOKING.sub(lambda mm: "unangemeldet" if mm.group().lower().startswith("o") else "unannounced",
@@ -2351,6 +2360,14 @@ class _Parser:
                 continue
             if recur and month_ctx:
                 x.dates = _weekdays_in_month(month_ctx, x.wd, today)
+            elif week_off is not None and recur and week_off >= 0 and _WEEK_START.search(s):
+                # "jeden Montag ab nächster Woche", "every other Monday, starting next week": a week holds one Monday,
+                # so the week is where the series starts
+                first = _monday(today) + timedelta(days=7 * week_off + x.wd)
+                if first <= today:
+                    first += timedelta(days=7)
+                step = 14 if every_other else 7
+                x.dates = [first + timedelta(days=step * k) for k in range(series_weeks or 4)]
             elif week_off is not None:
                 x.dates = [_monday(today) + timedelta(days=7 * week_off + x.wd)]
             elif inn_weeks is not None:  # "in drei Wochen am Freitag": that weekday in the week N weeks ahead
@@ -2964,6 +2981,15 @@ class _Parser:
                 return "language", 0.9, None
         if "remind" in ts and _REMIND_WHERE.search(s):
             return "list", 0.85, "settings"  # "Remind me where I'm booked this week": tell me, no reminder setting
+        if not ts.isdisjoint(_SHARE_GATE) and not it.dates and not it.space:
+            # "I don't want colleagues to see where I'm booked, can you hide this?", "mach mich für Kollegen
+            # sichtbar": the colleagues' view of one's bookings (a question about it changes nothing)
+            if _SHARE_OFF.search(s):
+                it.topic = "share_off"
+                return "settings", 0.9, None
+            if not q and _SHARE_ON.search(s):
+                it.topic = "share_on"
+                return "settings", 0.9, None
         if ts & _K_SETTINGS or not ts.isdisjoint(_DEFAULT_GATE) and _DEFAULT_PLACE.search(s) and not (has_book and it.dates) \
                 or ((ts & _K_REMIND or _S_REMIND.search(jt) or not ts.isdisjoint(_NOTIFY_GATE) and _NOTIFY.search(s)
                                  or ("erinnerung" in jt or "reminder" in jt or "benachrichtigung" in jt) and _E_REMIND.search(jt))
@@ -3136,10 +3162,13 @@ class _Parser:
             return "list", 0.8, "availability"  # "Bin ich am 3.12. in Coesfeld drin?": the sender's own booking
         if not others and (ts & _K_LISTN and (ts & _K_LISTM or len(toks) <= 2) and not (ts & _K_BOOK - {"buchung"})
                            or _LIST_RE.search(s, ts)) \
-                and not ((it.dates or it.space) and (_BOOKING_FOR.match(s) or _BOOK_LATER.search(s))):
+                and not ((it.dates or it.space) and (_BOOKING_FOR.match(s) or _BOOK_LATER.search(s))) \
+                and not (past_only and not ts.isdisjoint(_RECORD_LATE)):  # "... die Buchung versäumt, nachträglich erfassen?"
             return "list", 0.85, None
         if help_start and not (it.dates or it.space or it.start) or ts & _K_HELP \
                 or _HELP_RE.search(s, ts) or "?" in s and s.strip().strip("?") == "":
+            if ts & _K_THANKS and not q and _THANKS_FOR_HELP.search(s):
+                return "thanks", 0.9, None  # "Herzlichen Dank für Ihre schnelle Hilfe, das hat geklappt": no question
             if not (has_book and ents) and not (ents and ts & _K_PRICE):
                 return "help", 0.85, None
         # --- who is where ----------------------------------------------------------------------
@@ -3162,7 +3191,7 @@ class _Parser:
         # --- past days never book --------------------------------------------------------------
         if past_only or (past_tense and not it.dates and ents):
             if has_book or ts & {"add", "log", "nachtragen", "nachbuchen", "register", "record", "erfassen", "eintragen",
-                                 "nachtraeglich", "retroactively", "rueckwirkend"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
+                                 "nachtraeglich", "retroactively", "rueckwirkend", "versaeumt"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
                 return "past_day", 0.85, None
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
@@ -3374,8 +3403,9 @@ _LANG_FIRST = re.compile(r"^\W*(?:(?:in|auf)\s+)?(?:english|englisch|deutsch|ger
 _LANG_NOT = frozenset({"kein", "keine", "nicht", "not", "no", "mein", "meine", "my", "ohne", "without"})
 
 
-_AFTER_LUNCH = re.compile(r"\b(?:(after|post)[- ]lunch(?:time)?|nach\s+(?:dem\s+)?mittag(?:essen)?|nach\s+der\s+mittagspause)\b",
-                          re.IGNORECASE)
+# "after lunch", "nach dem Mittag", and "(erst) ab mittags" without a clock end ("ab Mittag bis 17 Uhr" keeps 12:00)
+_AFTER_LUNCH = re.compile(r"\b(?:(after|post)[- ]lunch(?:time)?|nach\s+(?:dem\s+)?mittag(?:essen)?|nach\s+der\s+mittagspause|"
+                          r"ab\s+mitta(?:g|ch)s?\b(?!\s*(?:bis|-|–)\s*\d))\b", re.IGNORECASE)
 
 
 _WITHOUT_BOOKING = re.compile(r"\bohne\s+(?:vorher\s+|es\s+)?zu\s+(?:buchen|reservieren)\b|\bwithout\s+(?:booking|reserving)\b",
@@ -3657,6 +3687,24 @@ def gate(intent: str, conf: float, p: list[float], classes: list[str], has_day_o
 
 
 # "..., das ist sehr freundlich von Ihnen.": a kind word that ends a thank-you
+_WEEK_START = re.compile(r"\b(?:ab|starting|start|starts|beginning|from|fang\w*|los|beginn\w*|anfang\w*)\b")
+_RECORD_LATE = frozenset({"nachtragen", "nachbuchen", "erfassen", "nachtraeglich", "rueckwirkend", "versaeumt", "vergessen",
+                          "verpasst", "verpennt", "retroactively", "forgot", "forgotten", "missed", "log", "record"})
+_SHARE_GATE = frozenset({"sehen", "sieht", "see", "sees", "seeing", "hide", "verbergen", "verberge", "verstecken",
+                         "verstecke", "ausblenden", "unsichtbar", "invisible", "sichtbar", "visible", "teilen", "share",
+                         "anonym", "anonymous", "private", "privat", "wissen", "know"})
+_SHARE_OFF = re.compile(
+    r"\b(?:hide|verberg\w*|versteck\w*|ausblend\w*)\b[^.?!]{0,40}\b(?:mich|me|my|mein\w*|buchung\w*|bookings?|this|das|"
+    r"presence|anwesenheit|standort|location|where|wo)\b|\b(?:unsichtbar|invisible|anonym|anonymous)\b|"
+    r"\b(?:nicht|niemand|keiner|keine|no\s*one|nobody|don'?t|do\s+not|dont|not|doesn'?t|shouldn'?t)\b[^.?!]{0,40}?"
+    r"\b(?:sehen|sieht|see|sees|wissen|know)\b[^.?!]{0,30}?\b(?:wo|where|wann|when)\s+(?:ich|i)\b|"
+    r"\b(?:nicht|not|no\s+longer|nicht\s+mehr|stop)\s+(?:mehr\s+)?(?:teilen|sharing|share)\b")
+_SHARE_ON = re.compile(
+    r"\b(?:mach\w*|make|set)\s+(?:mich|me|my\s+bookings?|meine\s+buchungen)\s+(?:\w+\s+){0,3}?(?:sichtbar|visible)\b|"
+    r"\b(?:duerfen|koennen|sollen|can|may|should)\s+(?:\w+\s+){0,3}?(?:sehen|see)\b[^.?!]{0,30}?\b(?:wo|where)\s+(?:ich|i)\b|"
+    r"\b(?:share|teile|teilen)\s+(?:\w+\s+){0,3}?(?:mit|with)\s+(?:den\s+|my\s+|meinen\s+)?(?:kolleg\w*|colleagues?|team)\b")
+_THANKS_FOR_HELP = re.compile(r"\b(?:dank\w*|thanks?|thx)\s+(?:you\s+)?(?:fuer|for)\s+(?:\w+\s+){0,3}?"
+                              r"(?:hilfe|help|unterstuetzung|support|assistance)\b")
 _KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlich|nett|lieb|hilfreich|kind|helpful|nice|"
                    r"lovely|sweet)\b(?:\s+(?:von\s+(?:ihnen|dir|euch)|of\s+you))?\W*$")
 # a thing as the subject of a cancel word ("my bus ... was cancelled", "mein Zug ist ausgefallen")
@@ -3740,7 +3788,30 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     sp = spaces if isinstance(spaces, tuple) else tuple(spaces)
     parser = _parser_for(sp)
     quick = _quick_request(parser, text, now.date())
-    return quick if quick is not None else _parse_whole(parser, text, now)
+    if quick is not None:
+        return quick
+    it = _parse_whole(parser, text, now)
+    if it.intent == "book" and _NOT_YET_GATE.search(text) and _NOT_YET.search(text) and not _NOT_YET_BUT.search(text):
+        # "ob ... noch Plätze frei sind? Buchen möchte ich noch nicht": the booking verb is denied; what is left is
+        # the question (a button books once they want it)
+        it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
+    return it
+
+
+# a booking verb denied: "(noch|bitte) nicht buchen", "buchen möchte ich noch nicht", "ohne zu buchen",
+# "don't book it yet", "not booking yet", "without booking" (a correction "nicht X sondern Y" is not one)
+_NOT_YET_GATE = re.compile(r"\b(?:nicht|not|dont|ohne|without|keine)\b|n't\b", re.IGNORECASE)
+_NOT_YET = re.compile(
+    r"\b(?:noch|bitte|erst\s*mal|vorerst|jetzt|gleich|sofort|direkt|aber)\s+(?:noch\s+)?nicht\s+(?:\w+\s+){0,2}?"
+    r"(?:buch|reservier|fest\s*mach)\w*|"
+    r"\bnicht\s+(?:gleich|sofort|direkt|schon)\s+(?:buch|reservier)\w*|"
+    r"\b(?:buch|reservier)\w*\s+(?:m(?:ö|oe|o)chte|will|werde|w(?:ü|ue|u)rde|muss|soll|brauch\w*)\s+ich\s+(?:\w+\s+){0,2}?nicht\b|"
+    r"\bohne\s+(?:gleich\s+|direkt\s+|sofort\s+)?zu\s+(?:buchen|reservieren)\b|\bnoch\s+keine\s+buchung\b|"
+    r"\bnot\s+(?:to\s+)?(?:book|reserv)\w*\s+(?:it\s+|anything\s+|that\s+)?(?:just\s+)?yet\b|"
+    r"\b(?:don'?t|do\s+not|dont)\s+(?:actually\s+)?(?:book|reserve)\s+(?:it\s+|anything\s+|that\s+)?(?:just\s+)?(?:yet|now|for\s+now)\b|"
+    r"\bwithout\s+booking\b|\bno\s+booking\s+(?:yet|for\s+now|needed)\b|\bnot\s+(?:ready|going)\s+to\s+book\b",
+    re.IGNORECASE)
+_NOT_YET_BUT = re.compile(r"\b(?:sondern|stattdessen|lieber|instead|rather)\b", re.IGNORECASE)
 
 
 def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
@@ -3754,6 +3825,15 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         today, last = now.date(), it.dates[0]
         days = (today + timedelta(days=k) for k in range((last - today).days + 1))
         it.dates = [d for d in days if d.weekday() < 5 or d == last]
+    if it.intent == "smalltalk" and "?" in text and (qi := text.find("?")) < len(text.rstrip()) - 1:
+        # "Any colleagues booked in Senden next tuesday? Would be nice to have lunch with someone": the question
+        # asks; the remark after it names no day and no place
+        first, after = text[:qi + 1], text[qi + 1:]
+        asked = parser.parse(first, now)
+        if asked.intent in ("who", "availability") and asked.confidence >= 0.85 and not _DAY_CUE.search(after):
+            later = parser.parse(after, now)
+            if not later.space and not later.dates and later.intent in ("smalltalk", "unknown", "thanks", "help"):
+                return asked
     if it.intent == "availability" and it.dates and it.space and "?" in text and _WISH_AFTER.search(text):
         # "gehts am Donnerstag in Coesfeld? würd gern kommen": the question, then the wish: a request, asked first
         it.intent, it.alternative, it.confidence, it.question = "book", "availability", 0.7, False
@@ -3811,6 +3891,8 @@ _DAY_CUE = re.compile(r"\d|\b(?:heute?|morgen|uebermorgen|übermorgen|gestern|to
                       r"(?:mon|diens|mittwoch|donners|frei|sams|sonn)\w*|mo|di|mi|do|fr|sa|so|"
                       r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\w*|mon|tue|wed|thu|fri|sat|sun)\b", re.IGNORECASE)
 _ASIDE = frozenset({"smalltalk", "absence", "past_day", "help"})
+_WORD = re.compile(r"[^\W\d_]+")
+_ASIDE_TALK = _WEATHER | {"wetter", "regen", "regnen", "schnee", "nebel", "kalt", "weather", "rain", "snow", "fog", "cold"}
 
 
 def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent, unsure: bool) -> Intent | None:
@@ -3829,6 +3911,10 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent, un
             # ("Oh and Friday too if you can": a request; a greeting beside a booking changes nothing)
             aside += 1
             talk += got.intent == "smalltalk"
+        elif got.intent == "unknown" and not got.dates and not got.space and not _ASIDE_TALK.isdisjoint(
+                _fold_word(w) for w in _WORD.findall(p)):
+            aside += 1  # "Morgen Coesfeld bitte, und regnet das eigentlich wieder?": a remark on the weather, no day
+            talk += 1
         else:
             kept.append(p)
             kept_its.append(got)

@@ -673,3 +673,24 @@ def test_a_cancellation_with_a_new_booking_offers_the_move(chat):
     assert "Gebucht: Coworking Olfen, Fr, 27.11." in chat.send("anna", "1")
     listed = chat.send("anna", "meine Buchungen")
     assert "Fr, 27.11." in listed and "Do, 26.11." not in listed
+
+
+def test_colleagues_view_of_ones_bookings_is_switched_in_words_and_a_question_changes_nothing(chat):
+    """ "I don't want colleagues to see where I'm booked, can you hide this?" got the booking list; it switches off
+    what /einstellungen sichtbar switches, in words and both ways, and asking about it switches nothing."""
+    from bot.features.settings.chat import _prefs
+
+    chat.send("anna", "KREIS-2026")
+    mid = chat.dialogue.core.members.resolve("terminal", "anna", "anna", "Anna").id
+
+    def shared():
+        return _prefs(chat.dialogue, mid).get("share_presence")
+
+    assert "unsichtbar" in chat.send("anna", "Kollegen sollen nicht sehen, wo ich gebucht bin")
+    assert shared() is False
+    chat.send("anna", "Kollegen dürfen sehen, wo ich bin")
+    assert shared() is True
+    chat.send("anna", "Können Kollegen sehen, wo ich gebucht bin?")  # a question: nothing switched
+    assert shared() is True
+    assert "unsichtbar" in chat.send("anna", "I dont want colleagues to see where I am booked, can you hide this?")
+    assert shared() is False

@@ -1187,3 +1187,64 @@ def test_fuern_is_fuer_den():
 def test_blind18a_more(text, intent, days):
     it = parse(text, NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+
+
+@pytest.mark.parametrize("text, intent, days, extra", [
+    # a booking verb denied is no booking: the question stands
+    ("Könnten Sie mir bitte mitteilen, ob in Olfen am 2. Dezember noch Arbeitsplätze zur Verfügung stehen? "
+     "Buchen möchte ich noch nicht.", "availability", ["2026-12-02"], {}),
+    ("Olfen Freitag, aber noch nicht buchen", "availability", ["2026-11-27"], {}),
+    ("Is there space in Senden on Friday? Don't book it yet", "availability", ["2026-11-27"], {}),
+    ("bitte nicht Montag buchen sondern Dienstag, Olfen", "book", ["2026-11-24"], {}),
+    # "(erst) ab mittag(s)" is the afternoon; with a clock end it stays a time
+    ("morgen Havixbeck, aber erst ab mittags", "book", ["2026-11-24"], {"part": "afternoon"}),
+    ("Donnerstach Olfen, ab mittach", "book", ["2026-11-26"], {"part": "afternoon"}),
+    ("morgen ab mittag bis 17 Uhr olfen", "book", ["2026-11-24"], {"start": "12:00", "end": "17:00"}),
+    # a series whose start is a week
+    ("jeden Montag in Rosendahl ab nächster Woche", "book", ["2026-11-30", "2026-12-07", "2026-12-14", "2026-12-21"], {}),
+    ("every other Monday in Rosendahl starting next week", "book",
+     ["2026-11-30", "2026-12-14", "2026-12-28", "2027-01-11"], {}),
+    ("jeden Montag und Mittwoch nächste Woche Senden", "book", ["2026-11-30", "2026-12-02"], {}),
+    # a request beside a weather question; a question beside a remark
+    ("Morgen Coesfeld bitte, und regnet das eigentlich wieder den ganzen Tag?", "book", ["2026-11-24"], {}),
+    ("Wer ist morgen in Senden? Wir könnten zusammen Mittag essen", "who", ["2026-11-24"], {}),
+    ("Eigentlich wollte ich Mittwoch nach Olfen, aber die Kinder sind krank", "smalltalk", ["2026-11-25"], {}),
+    # a past day to be recorded, not the booking list; thanks for the help, not help
+    ("ich habe am 17. November im Coworking Havixbeck gearbeitet, aber die Buchung versäumt. Nachträglich erfassen?",
+     "past_day", ["2026-11-17"], {}),
+    ("Herzlichen Dank für Ihre schnelle Hilfe, das hat wunderbar geklappt.", "thanks", [], {}),
+    ("Restbudget Firma?", "company_contingent", [], {}),
+    ("Ey bot, Donnerstag Olfen", "book", ["2026-11-26"], {}),
+])
+def test_blind20a_classes(text, intent, days, extra):
+    it = parse(text, NOW, SPACES)
+    got = it.to_json()
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+    assert {k: got[k] for k in extra} == extra
+    if intent != "book":
+        assert it.intent != "book"
+
+
+def test_a_day_month_just_past_at_new_year_is_last_years():
+    """In January "den 30.12." is the December just gone (a past day), not the one in eleven months."""
+    jan = datetime(2027, 1, 5, 9, 0, tzinfo=NOW.tzinfo)
+    it = parse("Kann ich den 30.12. noch für Billerbeck buchen? War da, hab's verpennt", jan, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("past_day", ["2026-12-30"])
+    assert [d.isoformat() for d in parse("am 3.2. Olfen", jan, SPACES).dates] == ["2027-02-03"]
+    assert [d.isoformat() for d in parse("am 3.1. Olfen", NOW, SPACES).dates] == ["2027-01-03"]
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("I dont want colleagues to see where I am booked, can you hide this?", "share_off"),
+    ("Kollegen sollen nicht sehen, wo ich gebucht bin", "share_off"),
+    ("make me invisible to colleagues", "share_off"),
+    ("Kollegen dürfen sehen, wo ich bin", "share_on"),
+    ("share my bookings with my colleagues", "share_on"),
+])
+def test_the_colleagues_view_in_words_is_a_setting(text, topic):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.topic) == ("settings", topic)
+
+
+def test_asking_whether_colleagues_see_is_no_setting():
+    assert parse("Können Kollegen sehen, wo ich gebucht bin?", NOW, SPACES).intent != "settings"

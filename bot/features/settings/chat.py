@@ -243,6 +243,11 @@ def on_settings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
         from bot.features.booking.chat import set_home  # the home space is the booking feature's ("/heimat")
 
         return set_home(dlg, ctx, ctx.intent.space)
+    if ctx.intent is not None and ctx.intent.topic in ("share_on", "share_off"):
+        # "I don't want colleagues to see where I'm booked": the switch /einstellungen sichtbar sets
+        on = ctx.intent.topic == "share_on"
+        dlg.members.set_pref(ctx.member.id, "share_presence", on)
+        return [Reply(tx(ctx.lang, "saved_share_" + ("on" if on else "off")))]
     args = [a.lower() for a in (ctx.intent.args if ctx.intent else [])]
     if args and args[0] in ("/settings", "/einstellungen", "settings", "einstellungen"):
         args = args[1:]
