@@ -2845,6 +2845,12 @@ class _Parser:
                 and not (it.intent == "book" and conf >= 0.95) and not (it.intent == "smalltalk" and not tokset.isdisjoint(_OUTING)):
             it.intent, it.alternative = "book", "availability"
             conf = min(conf, 0.6)  # not decided yet: the dialogue asks before booking
+        if it.intent in ("smalltalk", "unknown") and (it.dates or it.space or it.part) and not tokset.isdisjoint(_PREFER_GATE) \
+                and _PREFER.search(s) and not it.question and tokset.isdisjoint(_TOPIC):
+            # "Thursday works better for me, Ascheberg", "afternoon is better", "Olfen wär am besten": a preference
+            # for a booking (asked before booking)
+            it.intent, it.alternative = "book", "smalltalk"
+            conf = min(conf, 0.6)
         if it.space_fuzzy or it.part_guessed:
             conf = min(conf, 0.7)
         if it.date_text_unreadable:
@@ -2903,6 +2909,9 @@ class _Parser:
             or bool(first_kept and toks[0] in {"wuerde", "wuerden"} and not ts.isdisjoint(_WORKS_WORDS)
                     and ts.isdisjoint({"gern", "gerne", "ich", "bitte", "please"})))
         it.question = q
+        if q and len(toks) <= 3 and not it.dates and not it.space and all(t in _K_GREET or t in _GREET_FILLER for t in toks) \
+                and any(t in _K_GREET and t != "morgen" for t in toks):
+            return "help", 0.7, None  # "Hallo?", "Moin?": anyone there
         if "doch" in ts and not ts.isdisjoint({"also", "dann", "so", "then"}) and it.dates and it.space and not q \
                 and _DOCH_AFTER.search(w):
             return "book", 0.8, "cancel"  # "Termin beim Kunden fällt aus, also doch morgen Dülmen": plans changed
@@ -3687,6 +3696,9 @@ def gate(intent: str, conf: float, p: list[float], classes: list[str], has_day_o
 
 
 # "..., das ist sehr freundlich von Ihnen.": a kind word that ends a thank-you
+_PREFER_GATE = frozenset({"better", "besser", "best", "besten", "lieber", "prefer", "preferably"})
+_PREFER = re.compile(r"\b(?:works?|would\s+be|is|d\s+be|passt|passen|waere?|wär|ist|geht|fits?|suits?)\s+(?:\w+\s+){0,2}?"
+                     r"(?:better|besser|am\s+besten|best)\b|\b(?:i'?d\s+)?prefer\b")
 _WEEK_START = re.compile(r"\b(?:ab|starting|start|starts|beginning|from|fang\w*|los|beginn\w*|anfang\w*)\b")
 _RECORD_LATE = frozenset({"nachtragen", "nachbuchen", "erfassen", "nachtraeglich", "rueckwirkend", "versaeumt", "vergessen",
                           "verpasst", "verpennt", "retroactively", "forgot", "forgotten", "missed", "log", "record"})
@@ -3892,7 +3904,11 @@ _DAY_CUE = re.compile(r"\d|\b(?:heute?|morgen|uebermorgen|übermorgen|gestern|to
                       r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\w*|mon|tue|wed|thu|fri|sat|sun)\b", re.IGNORECASE)
 _ASIDE = frozenset({"smalltalk", "absence", "past_day", "help"})
 _WORD = re.compile(r"[^\W\d_]+")
-_ASIDE_TALK = _WEATHER | {"wetter", "regen", "regnen", "schnee", "nebel", "kalt", "weather", "rain", "snow", "fog", "cold"}
+_ASIDE_TALK = _WEATHER | {"wetter", "regen", "regnen", "schnee", "nebel", "kalt", "weather", "rain", "snow", "fog", "cold",
+                          # the place's facilities, asked beside a request
+                          "kaffee", "coffee", "tee", "tea", "parken", "parkplatz", "parkplaetze", "parking", "kuehlschrank",
+                          "fridge", "wlan", "wifi", "internet", "drucker", "printer", "kueche", "kitchen", "mikrowelle",
+                          "microwave", "dusche", "shower", "spind", "locker", "toilette", "toilet", "snacks", "heizung"}
 
 
 def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent, unsure: bool) -> Intent | None:
@@ -3904,7 +3920,7 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent, un
         return None  # a sure booking whose days are all in one clause: dropping another clause changes nothing
     if _CORRECTION.search(text):
         return None  # "Friday? Actually no, Thursday works better — Friday I've got the kids": the correction decides
-    kept, aside, talk, kept_its = [], 0, 0, []
+    kept, aside, talk, kept_its, side_q = [], 0, 0, [], 0
     for p in parts:
         got = parser.parse(p, now)
         if got.intent in _ASIDE and not _ALSO.search(p) and (got.dates or got.intent != "help" or whole.intent != "book"):
@@ -3914,7 +3930,8 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent, un
         elif got.intent == "unknown" and not got.dates and not got.space and not _ASIDE_TALK.isdisjoint(
                 _fold_word(w) for w in _WORD.findall(p)):
             aside += 1  # "Morgen Coesfeld bitte, und regnet das eigentlich wieder?": a remark on the weather, no day
-            talk += 1
+            talk += 1   # "Senden for Wednesday and also could you tell me if parking is free there?": the place's
+            side_q += 1  # kitchen, parking or coffee asked beside the request
         else:
             kept.append(p)
             kept_its.append(got)
@@ -3931,6 +3948,12 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent, un
         rest = sure[0]  # "I was going to go to Coesfeld Friday but ..., so let's do Senden on Friday instead"
     else:
         rest = parser.parse(", ".join(kept), now)
+    if rest.intent == "book" and rest.dates and rest.space and not rest.legs and aside == side_q \
+            and 0.6 <= rest.confidence < CONFIDENT and whole.intent != "book":
+        # "Kannst du Freitag Nordkirchen machen? Und sag mal, gibts da Kaffee?": an unsure request beside a side
+        # question stays an unsure request (asked with buttons), not small talk
+        rest.confidence, rest.alternative = min(rest.confidence, 0.7), whole.intent
+        return rest
     if rest.intent != "book" or not rest.dates or rest.confidence < CONFIDENT or rest.legs:
         return None
     if whole.intent == "book":

@@ -1248,3 +1248,23 @@ def test_the_colleagues_view_in_words_is_a_setting(text, topic):
 
 def test_asking_whether_colleagues_see_is_no_setting():
     assert parse("Können Kollegen sehen, wo ich gebucht bin?", NOW, SPACES).intent != "settings"
+
+
+@pytest.mark.parametrize("text, intent, days", [
+    # an unsure request beside a question about the place's facilities stays an unsure request
+    ("Kannst du Freitag Nordkirchn machen? Und sag mal, gibts da Kaffee?", "book", ["2026-11-27"]),
+    ("Senden for Wednesday and also could you tell me if parking is free there?", "book", ["2026-11-25"]),
+    ("Morgen Olfen bitte. Gibt es dort WLAN?", "book", ["2026-11-24"]),
+    ("Ist in Senden am Freitag noch was frei? Und gibts da Parkplätze?", "availability", ["2026-11-27"]),
+    # a preference is a request, asked first; a remark comparing things is not
+    ("Thursday works better for me, same place as usual, Ascheberg", "book", ["2026-11-26"]),
+    ("afternoon is better", "book", []),
+    ("The coffee in Dülmen is way better than in Olfen lol", "smalltalk", []),
+    # a greeting asked: anyone there
+    ("Hallo?", "help", []), ("Moin?", "help", []), ("Morgen?", "availability", ["2026-11-24"]),
+])
+def test_side_questions_preferences_and_greetings(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+    if intent == "book":
+        assert it.confidence < CONFIDENT  # asked before anything is booked
