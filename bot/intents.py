@@ -507,8 +507,11 @@ def _compile_round3() -> None:
         _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
     _R = re.compile
     _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
-    _THING_FALLS = _R(r"\b(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|"
-                      r"training|strom|heizung|internet|wlan|linie|schulbus|buslinie|\d{1,3}er|\d{2,3}(?![.\d])|[rsx]\d{1,3}|r[be]\d{1,3})\s+(?:\w+\s+){0,2}?(?:faellt|fallen|fiel|fielen)\s+"
+    _thing = (r"(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|"
+              r"training|strom|heizung|internet|wlan|linie|schulbus|buslinie|\d{1,3}er|\d{2,3}(?![.\d])|[rsx]\d{1,3}|r[be]\d{1,3})")
+    # "der 560er fällt aus", "RB 45 fällt morgen wohl wieder aus", "hoffentlich fällt der Strom nicht aus": a thing
+    _THING_FALLS = _R(rf"\b{_thing}\s+(?:\w+\s+){{0,2}}?(?:faellt|fallen|fiel|fielen)\s+(?:\w+\s+){{0,3}}?aus\b|"
+                      rf"\b(?:faellt|fallen|fiel|fielen)\s+(?:\w+\s+)?(?:der|die|das|mein|meine|unser|unsere)\s+{_thing}\s+"
                       r"(?:\w+\s+){0,2}?aus\b")
     # "Am 2.12. hab ich einen freien Tag", "Mittwoch frei, Überstunden abbauen": a day off
     _DAYOFF2 = _R(r"^(?!.*\?)(?:.*\b(?:hab\w*|nehm\w*)\s+(?:ich\s+|mir\s+)*(?:\w+\s+){0,2}?(?:einen\s+)?freien\s+tag\b|"
@@ -686,7 +689,7 @@ def _compile_more() -> None:
                     r"\b(?:does|do)\s+[a-z]+\s+(?:still\s+)?have\s+(?:any\s+)?(?:\S+\s+)?days\b|"
                     r"\bhat\s+(?:der\s+|die\s+)?[a-z]+\s+(?:noch|schon)\s+(?:\S+\s+)?\S*tage\b|"
                     r"\bhas\s+[a-z]+\s+(?:still\s+)?got\s+(?:any\s+)?(?:\S+\s+)?days\b|"
-                    r"\b(?:has|have|did)\s+[a-z]+\s+(?:already\s+)?use[d]?\s+(?:up\s+)?(?:all\s+)?(?:\S+\s+)?days\b")),
+                    r"\b(?:has|have|did)\s+[a-z]+(?:\s+[a-z]+)?\s+(?:already\s+)?use[d]?\s+(?:up\s+)?(?:all\s+)?(?:\S+\s+)?days\b")),
         (("wie", "wieviel", "wieviele"), (r"\bwie\s*viel\w*\s+(?:\w+\s+)?(?:darf|kann|habe|hab|have)\s+(?:ich|i)\s+(?:\w+\s+){0,3}?(?:noch|still|left|verbraucht|genutzt|used|aufgebraucht)\b|"
                                          r"\bwie\s*viel\w*\s+(?:habe|hab)\s+ich\s+noch\b|\bwie\s*viel\s+ist\s+noch\s+uebrig\b|"
                                          r"\bwie\s*viel\w*\s+(?:\w+\s+)?(?:hat|haben)\s+(?:der\s+|die\s+)?[a-z]+\s+(?:\S+\s+){0,3}?"
@@ -721,7 +724,7 @@ def _compile_more() -> None:
         (("faellt",), r"\bfaellt\s+(?:\w+\s+){0,3}?(?:aus|weg|flach)\b"),
         (("klappt",), r"\bklappt\s+(?:\w+\s+){0,2}?nicht\b"),
         (("wird",), r"\bwird\s+(?:\w+\s+)?(?:nix|nichts)\b"),
-        (("weg",), r"\bkann\s+weg\b|\b(?:mach|tu|nimm|schmeiss)\w*\s+(?:\S+\s+){0,5}?weg\b"),
+        (("weg",), r"\bkann\s+weg\b|\b(?:mach|tu|nimm|schmeiss)\w*\s+(?:\S+\s+){0,7}?weg\b"),
         (("ohne", "without", "count"), r"\bohne\s+mich\b|\bwithout\s+me\b|\bcount\s+me\s+out\b"),
         (("raus",), r"\bbin\s+(?:\w+\s+){0,2}?raus\b"),
         (("raus",), (r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\b(?:hau|schmeiss|wirf|werf|kick|streich)\w*\s+(?:\S+\s+){0,5}?raus\b|"
@@ -949,13 +952,13 @@ def _compile_more() -> None:
                      r"\b(?:interessier\w*|wuesste\w*|frag\w*|wissen|weiss|gewusst|erfahren|sag\w*|mitteil\w*|verrat\w*|tell|unsicher|unschluessig|ueberleg\w*|neugierig|curious|"
                      r"ask|asking|wondering|know|sure)\b[^.?!]{0,30}?\b(?:ob|whether|if)\b|"
                      r"^\s*(?:kurze\s+|eine\s+)?(?:frage|question|quick\s+question)\b")
-    _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|"
+    _ASK_DO_RE = _R(r"\b(?:kannst\s+du|kannste|koenntest\s+du|koenn(?:t|tet|en|ten)\s+(?:ihr|sie)|can\s+you|could\s+you|can\s+u|could\s+u|"
                     r"would\s+you|will\s+you|wuerdest\s+du|wuerden\s+sie|schaffst\s+du(?:\s+es)?|(?:kriegst|bekommst)\s+du(?=.*\bhin\b)|kriegste(?=.*\bhin\b))\b"
                     r"(?!.*\b(?:sagen|tell|say|zeigen|show|check|pruefen|schauen|nachsehen|nachschauen|gucken|look|mitteilen|verraten)\b)")
     _ACQUIRE_RE = _R(
         r"\b(?:kann|koennte|darf)\s+ich\b.*\b(?:haben|bekommen|kriegen|kommen|arbeiten|sitzen|vorbeikommen|unterkommen)\b|"
         r"\bis\s+it\s+ok(?:ay)?\s+if\s+i\b|\bok(?:ay)?\s+wenn\s+ich\b|\bgeht\s+(?:es|das)\s+(?:klar\s+)?wenn\s+ich\b|"
-        r"\b(?:can|could|may)\s+(?:i|we)\s+(?:come|work|sit)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
+        r"\b(?:can|could|may)\s+(?:i|we|my\s+(?:\w+\s+){1,2}?and\s+(?:me|i))\s+(?:come|work|sit)\b|\bkrieg\w*\s+ich\b|\bbekomme?\s+ich\b|"
         r"\bhaette\s+ich\b|\b(?:can|could|may)\s+(?:i|we)\s+(?:still\s+|also\s+|maybe\s+|perhaps\s+)?(?:get|have|grab)\b"
     )
     ordsuf = r"(?:\.(?![\d])|st\b|nd\b|rd\b|th\b)"
@@ -1152,6 +1155,7 @@ _DAYOFF_WORDS = {"urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freize
                  "ueberstundenabbau", "ueberstundenausgleich", "dienstfrei", "arbeitsfrei", "schichtfrei", "freigenommen",
                  "ueberstundenfrei", "abfeiern", "brueckentage", "spaetschicht", "nachtschicht", "fruehschicht",
                  "schichtdienst"}
+_SHIFT_WORDS = frozenset({"spaetschicht", "nachtschicht", "fruehschicht", "schichtdienst"})  # "nach der Nachtschicht Mi Olfen"
 _FIRST_PERSON = {"ich", "i", "mir", "mich", "my", "mein", "meinen", "hab", "habe", "nehm", "nehme", "bin", "i'm", "im"}
 _K_ABSENCE = {"urlaub", "urlaubs", "urlaubstag", "urlaubstage", "brueckentag", "gleittag", "freizeitausgleich",
               "fortbildung", "weiterbildung", "schulung", "konferenz", "messe", "tagung", "kongress", "conference", "kur", "reha", "mutterschutz",
@@ -1245,7 +1249,8 @@ _G_IFFREE = {"if", "when", "once", "soon", "falls", "wenn", "sobald", "sowie"}
 _SUBJUNCTIVE_REQ = {"gern", "gerne", "ich", "wir", "mir", "uns", "super", "toll", "gut", "nett", "schoen", "klasse",
                     "prima", "cool", "top", "lieb", "perfekt", "es", "das"}
 _TENTATIVE = {"vielleicht", "eventuell", "evtl", "maybe", "perhaps", "possibly", "ueberlege", "ueberlegen", "unschluessig",
-              "unsicher", "unsure", "vermutlich", "wahrscheinlich", "probably", "considering", "thinking"}
+              "unsicher", "unsure", "vermutlich", "wahrscheinlich", "probably", "considering", "thinking", "likely",
+              "voraussichtlich"}
 _THIRD_VERBS = {"faehrt", "ist", "kommt", "arbeitet", "sitzt", "bleibt", "will", "wird", "hat", "war", "is", "goes", "works",
                 "was", "has", "comes", "drives"}
 _HOME_PLACE_WORDS = frozenset({"standardort", "heimatort", "stammort", "lieblingsort", "heimatspace", "heimat", "standard"})
@@ -1714,6 +1719,10 @@ class _Parser:
         if " u. " in body:
             body = body.replace(" u. ", " und ")  # "Do u. Fr Nottuln"
         low = body.lower()
+        if "weiteres" in low or "further notice" in low:  # "jeden Di vm in Nottuln bis auf weiteres": no end given
+            body = _UNTIL_FURTHER.sub(lambda mm: " " * len(mm.group()), body)
+        if "frei" in low and "halt" in low:  # "wäre cool, wenn da ein Tisch für mich frei gehalten wird": keep one for me
+            body = _KEEP_FREE.sub("freihalten", body)
         if "lunch" in low or "mitta" in low:  # "after lunch", "nach der Mittagspause": the afternoon, no talk of food
             body = _AFTER_LUNCH.sub(lambda mm: "afternoon" if mm.group(1) else "nachmittags", body)
         if "ohne" in low or "without" in low:  # "hab ... gesessen, ohne zu buchen": no booking verb
@@ -2845,6 +2854,20 @@ class _Parser:
                 and not (it.intent == "book" and conf >= 0.95) and not (it.intent == "smalltalk" and not tokset.isdisjoint(_OUTING)):
             it.intent, it.alternative = "book", "availability"
             conf = min(conf, 0.6)  # not decided yet: the dialogue asks before booking
+        if it.intent in ("book", "smalltalk") and it.dates and not it.space and not it.question and "off" in tokset \
+                and _OFF_DAY.search(s):
+            it.intent, it.alternative = "absence", None  # "off Fri, parent-teacher day", "taking Friday off"
+            conf = 0.85
+        if it.intent == "smalltalk" and it.space and it.dates and max(it.dates) >= today and not it.question \
+                and _HEDGED_PLAN.search(s):
+            # "I think I'll pop into the Olfen space on Friday", "ich glaube ich bin die nächsten Donnerstage in
+            # Nordkirchen": the sender's own plan, hedged: asked before booking
+            it.intent, it.alternative = "book", "smalltalk"
+            conf = 0.6
+        if it.intent == "smalltalk" and it.space and "coworking" in tokset and not it.question and _GO_COWORKING.search(s):
+            # "ich geh dann lieber nach Coesfeld ins Coworking an dem Tag": a plan to work there, said as a fact
+            it.intent, it.alternative = "book", "smalltalk"
+            conf = 0.85 if it.dates and max(it.dates) >= today else 0.6
         if it.intent in ("smalltalk", "unknown") and (it.dates or it.space or it.part) and not tokset.isdisjoint(_PREFER_GATE) \
                 and _PREFER.search(s) and not it.question and tokset.isdisjoint(_TOPIC):
             # "Thursday works better for me, Ascheberg", "afternoon is better", "Olfen wär am besten": a preference
@@ -3121,7 +3144,8 @@ class _Parser:
             or bool(cphrase and not (topic and not ts & {"ich", "i", "mir", "my", "bei"})) \
             or ({"sag", "sage"} & ts and toks and toks[-1] == "ab") \
             or bool(ts & _K_NEG and ts & _NEED_WORDS and _neg_come_clause(s, _NEED_WORDS))
-        absence = bool(ts & _K_ABSENCE - _DAYOFF_WORDS) or bool(ts & _DAYOFF_WORDS and (ts & _FIRST_PERSON or not ts & _COPULA)) \
+        absence = bool(ts & _K_ABSENCE - _DAYOFF_WORDS) or bool(ts & _DAYOFF_WORDS and (ts & _FIRST_PERSON or not ts & _COPULA)
+                                                                  and not (it.space and ts & _SHIFT_WORDS)) \
             or bool(ts & {"krank", "sick", "ill"} and it.dates and not ts & _K_PAST) \
             or bool(it.dates and not it.space and "frei" in ts and _DAYOFF_RE.search(s)) \
             or bool(it.dates and not it.space and ("freien" in ts or "ueberstunden" in ts) and _DAYOFF2.search(s)) \
@@ -3161,8 +3185,8 @@ class _Parser:
                 and ts.isdisjoint(_K_WHO) and not (has_book and it.space and ts.isdisjoint(_K_CHECKIN)):
             # ("..., we live here now. Today I need a quiet place, please book me Dülmen today": the booking)
             return "checkin", 0.9, None
-        if contish or toks in (["tage"], ["days"], ["tage", "noch"], ["days", "left"]):
-            return "contingent", 0.9, None
+        if (contish or toks in (["tage"], ["days"], ["tage", "noch"], ["days", "left"])) and not (past_only and has_book):
+            return "contingent", 0.9, None  # ("Am 30.12. war ich in Lüdinghausen, bitte noch buchen fürs Kontingent")
         help_start = bool(ts & {"wie", "how"}) and bool(_HELP_START.match(s) or _HELP_AFTER.search(s))
         if help_start and not (it.dates or it.space or it.start):  # "How do I cancel a booking?"
             return "help", 0.85, None
@@ -3370,6 +3394,7 @@ def _lang_code(toks: list[str]) -> str | None:
 
 
 _ILL_BE = re.compile(r"\b(?:i'?ll|i\s+will|we'?ll|we\s+will|i'?d|we'?d)\s+be\s+(?:\w+ing\s+)?(?:in|at|from)\b"
+
                      r"|\b(?:ich|wir)\s+(?:waer\w*|wär\w*)\s+(?:\w+\s+){0,4}?(?:in|im|nach|bei)\b"
                      r"|\b(?:ich|wir)\s+(?:bin|sind)\s+dann\s+(?:\w+\s+){0,4}?(?:in|im|nach|bei)\b"
                      r"|\bdann\s+(?:sitz|arbeite|bin)\s*(?:e\s+)?ich\b")
@@ -3696,6 +3721,19 @@ def gate(intent: str, conf: float, p: list[float], classes: list[str], has_day_o
 
 
 # "..., das ist sehr freundlich von Ihnen.": a kind word that ends a thank-you
+_UNTIL_FURTHER = re.compile(r"\b(?:bis\s+auf\s+(?:weiteres|weiteres)|until\s+further\s+notice)\b", re.IGNORECASE)
+_OFF_DAY = re.compile(r"^\W*(?:i'?m\s+|i\s+am\s+)?off\s+(?:on\s+)?(?:mon|tue|wed|thu|fri|tomorrow|today|next|this)\w*|"
+                      r"\b(?:i\s+have|i'?ve\s+got|i\s+got|i'?m\s+having|having|i'?ll\s+have)\s+(?:a\s+|the\s+)?(?:\w+\s+)?days?\s+off\b|"
+                      r"^\W*(?:(?:mon|tues|wednes|thurs|fri)day|tomorrow)\s+off\b|"
+                      r"\b(?:i'?m\s+|i\s+am\s+|i'?ll\s+be\s+)?tak(?:e|ing)\s+(?:\w+\s+){0,2}?off\b")
+_KEEP_FREE = re.compile(r"\bfrei\s*(?:ge)?halten\b|\bfrei\s+h(?:ä|ae)lt(?:st)?\b", re.IGNORECASE)
+_HEDGED_PLAN = re.compile(r"\b(?:i'?ll|i\s+will|we'?ll|i'?m\s+going\s+to|gonna)\s+(?:probably\s+|just\s+)?"
+                          r"(?:pop|drop|swing|head|come|go|work)\s+(?:over\s+)?(?:in(?:to)?|by|to|from|at)\b"
+                          r"|\b(?:ich|wir)\s+(?:glaub\w*|denk\w*)\s*,?\s+(?:ich|wir)\s+(?:bin|sind|komm\w*|fahr\w*|"
+                          r"arbeit\w*|sitz\w*)\b")
+_GO_COWORKING = re.compile(r"\b(?:ich|i|wir|we)\s+(?:\w+\s+){0,3}?(?:geh\w*|fahr\w*|komm\w*|bin|sind|arbeite\w*|sitz\w*|"
+                           r"go|going|head\w*|work\w*|will\s+be|'ll\s+be)\s+(?:\w+\s+){0,5}?"
+                           r"(?:ins|zum|in\s+(?:den|das|dem)|im|into\s+the|to\s+the|at\s+the|in\s+the)\s+coworking\b")
 _PREFER_GATE = frozenset({"better", "besser", "best", "besten", "lieber", "prefer", "preferably"})
 _PREFER = re.compile(r"\b(?:works?|would\s+be|is|d\s+be|passt|passen|waere?|wär|ist|geht|fits?|suits?)\s+(?:\w+\s+){0,2}?"
                      r"(?:better|besser|am\s+besten|best)\b|\b(?:i'?d\s+)?prefer\b")
@@ -3728,14 +3766,16 @@ _NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+
                       r"(?:keinen|kein|keine|no|nix|nichts)\b|"
                       r"\bkein\w*\s+(?:\w+\s+)?(?:brauch\w*|benoetig\w*)\b|"
                       r"\b(?:don'?t|do\s+not|won'?t|will\s+not)\s+(?:be\s+)?need(?:ing)?\b|\bno\s+need\s+for\b|"
-                      r"\bno\s+(?:desk|seat|space|spot)\s+(?:needed|required)\b|\bkein\s+platz\s+(?:noetig|gebraucht)\b")
+                      r"\bno\s+(?:desk|seat|space|spot)\s+(?:needed|required)\b|\bkein\s+platz\s+(?:noetig|gebraucht)\b|"
+                      r"\b(?:nix|nichts)\s+mit\s+(?:dem\s+)?(?:coworking|buero|platz|tisch)\b|\bno\s+coworking\b")
 # what makes a half of the day the one the user cannot come: an appointment or being busy in the same clause
 _BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appointment\w*|meeting\w*|besprechung\w*|"
                    r"busy|beschaeftigt|keine\s+zeit|no\s+time|not\s+free|nicht\s+(?:da|frei|kann|koennen)|kann\s+ich\s+nicht|"
                    r"can'?t|cannot|kita|schule|school|abholen|pick\s+up|call|telko|verabredet|weg|\w*sprechtag\w*|"
                    r"elternabend|\w*gespraech\w*|\w*schulung\w*|\w*training\w*|kurs|vorlesung|lecture|class|interview|"
-                   r"muss|muessen|have\s+to|has\s+to|must|homeoffice|home\s+office|wfh|zu\s*hause|daheim|at\s+home)\b")  # "... weil ich nachmittags noch nach Münster muss"
-_CLAUSE_EDGE = re.compile(r"[,.;!?]|\b(?:aber|but|da|weil|because|denn|und|and)\b")
+                   r"muss|muessen|have\s+to|has\s+to|must|homeoffice|home\s+office|wfh|zu\s*hause|daheim|at\s+home|"
+                   r"\w*feier\w*|party|im\s+buero|in\s+the\s+office|at\s+the\s+office|\w*schicht)\b")  # "... weil ich nachmittags noch nach Münster muss"
+_CLAUSE_EDGE = re.compile(r"[,.;!?()]|\b(?:aber|but|da|weil|because|denn|und|and)\b")
 
 
 def _busy_half(w: str, pattern: re.Pattern) -> bool:
@@ -3846,6 +3886,17 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
             later = parser.parse(after, now)
             if not later.space and not later.dates and later.intent in ("smalltalk", "unknown", "thanks", "help"):
                 return asked
+    if it.intent == "smalltalk" and _CLAUSE_GATE.search(text):
+        # "streich mal meinen Platz heute in Havixbeck, Zug fällt aus": a clear cancellation, and its reason in a clause
+        # that names no day and no place
+        parts = [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
+        if 2 <= len(parts) <= 4:
+            its = [parser.parse(p, now) for p in parts]
+            acts = [x for x in its if (x.intent == "cancel" and x.confidence >= 0.9 or x.intent == "absence"
+                                       and x.confidence >= 0.85) and x.dates]
+            if len(acts) == 1 and all(x is acts[0] or not (x.dates or x.space or x.intent == "book") for x in its):
+                acts[0].confidence = 0.85
+                return acts[0]
     if it.intent == "availability" and it.dates and it.space and "?" in text and _WISH_AFTER.search(text):
         # "gehts am Donnerstag in Coesfeld? würd gern kommen": the question, then the wish: a request, asked first
         it.intent, it.alternative, it.confidence, it.question = "book", "availability", 0.7, False
@@ -3854,7 +3905,7 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:
             return fixed
-    if it.intent == "cancel" and it.dates and _SWAP_GATE.search(text):
+    if it.intent == "cancel" and it.dates and (_SWAP_GATE.search(text) or "+" in text):
         swapped = _cancel_and_book(parser, text, now, it)
         if swapped is not None:
             return swapped
@@ -3864,7 +3915,8 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         its = [parser.parse(p, now) for p in parts] if 2 <= len(parts) <= 6 else []
         cancels = [x for x in its if x.intent == "cancel" and x.dates]
         if len(cancels) == 1 and set(cancels[0].dates) < set(it.dates) \
-                and all(x is cancels[0] or x.intent != "cancel" for x in its):
+                and all(x is cancels[0] or x.intent != "cancel" for x in its) \
+                and not any(_ALSO_SENTENCE.match(p) and _ALSO.search(p) for p in parts[1:]):  # "…, und Do auch"
             it.dates = cancels[0].dates
             return it
     if it.intent == "book" and len(it.dates) >= 2 and (pick := _CHOICE_PICK.search(text)):
@@ -3873,7 +3925,8 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         if picked and set(picked) < set(it.dates):
             it.dates = picked
             return it
-    if it.intent in _CLAUSE_INTENTS and text and (it.dates or it.intent == "absence") and _CLAUSE_GATE.search(text):
+    if (it.intent in _CLAUSE_INTENTS or it.intent == "who" and "?" in text and "," in text) and text \
+            and (it.dates or it.intent == "absence") and _CLAUSE_GATE.search(text):
         # gated: each clause is parsed again, so only where an aside can change the reading
         unsure = it.intent != "book" or it.confidence < CONFIDENT or not _TOPIC.isdisjoint(_LETTERS.findall(text.lower()))
         if (unsure or len(it.dates) > 1) if it.intent == "book" else bool(it.space):
@@ -3927,6 +3980,10 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent, un
             # ("Oh and Friday too if you can": a request; a greeting beside a booking changes nothing)
             aside += 1
             talk += got.intent == "smalltalk"
+        elif got.intent == "who" and not got.dates and not got.space and "?" in p and len(parts) == 2 \
+                and whole.intent == "who":
+            aside += 1  # "morgen Coesfeld, und wer ist da sonst noch so?": the request, and who else is there
+            side_q += 1
         elif got.intent == "unknown" and not got.dates and not got.space and not _ASIDE_TALK.isdisjoint(
                 _fold_word(w) for w in _WORD.findall(p)):
             aside += 1  # "Morgen Coesfeld bitte, und regnet das eigentlich wieder?": a remark on the weather, no day
@@ -3991,7 +4048,9 @@ _MOVE_TO = re.compile(r"\s(?:auf|to|onto|until|till)\s+(?:den\s+|dem\s+|the\s+)?
 # "cancel my thursday in olfen and put me in for friday instead"): a move, offered as one step (`move_from`)
 _SWAP_GATE = re.compile(r"\b(?:dafuer|dafür|stattdessen|statt\s*dessen|instead|and\s+then|und\s+dann|book|buch\w*|put\s+me)\b",
                         re.IGNORECASE)
-_SWAP_CUT = re.compile(r"[,;.]\s*|\s+(?=(?:und|and|aber|but)\b)|\s+[–—-]\s+")
+_SWAP_CUT = re.compile(r"[,;.]\s*|\s+(?=(?:und|and|aber|but)\b)|\s+[–—-]\s+|\s*\+\s*")
+_CANCEL_VERB_AFTER = re.compile(r"^\W*(?:(?:und|and|dann|then|bitte|please|pls|aber|but|mal)\W+)*(?:streich\w*|stornier\w*|storno|cancel\w*|absag\w*|sag\w*\s+(?:\w+\s+)?ab|"
+                                r"loesch\w*|lösch\w*|drop|remove|raus)\b", re.IGNORECASE)
 
 
 def _cancel_and_book(parser: _Parser, text: str, now: datetime, whole: Intent) -> Intent | None:
@@ -4000,7 +4059,10 @@ def _cancel_and_book(parser: _Parser, text: str, now: datetime, whole: Intent) -
         if not tail.strip() or not head.strip():
             continue
         old, new = parser.parse(head, now), parser.parse(tail, now)
-        if old.intent != "cancel" or not old.dates or new.intent != "book" or not new.dates or not _SWAP_GATE.search(tail):
+        if old.intent == "book" and old.dates and new.intent == "cancel" and new.dates and not new.question \
+                and _CANCEL_VERB_AFTER.search(tail):
+            old, new = new, old  # "buch mal eben Do Coesfeld, und streich dafür den Mittwoch", "Fr Rosendahl + streich Do"
+        elif old.intent != "cancel" or not old.dates or new.intent != "book" or not new.dates or not _SWAP_GATE.search(tail):
             continue
         if set(old.dates) & set(new.dates) or min(new.dates) < now.date():
             return None

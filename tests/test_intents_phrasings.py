@@ -1268,3 +1268,56 @@ def test_side_questions_preferences_and_greetings(text, intent, days):
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
     if intent == "book":
         assert it.confidence < CONFIDENT  # asked before anything is booked
+
+
+@pytest.mark.parametrize("text, intent, days, extra", [
+    ("mach den Donnerstag in Senden bitte wieder weg", "cancel", ["2026-11-26"], {}),
+    ("streich mal meinen platz heute in havixbeck, zug fällt aus", "cancel", ["2026-11-23"], {}),
+    ("streich mal Mi Dülmen, und Do auch", "cancel", ["2026-11-25", "2026-11-26"], {}),
+    ("Olfen Do + Fr absagen", "cancel", ["2026-11-26", "2026-11-27"], {}),
+    ("RB 45 fällt morgen wohl wieder aus, also dann eben Coworking Dülmen morgen", "book", ["2026-11-24"], {}),
+    ("Morgen soll's in Coesfeld ja richtig stürmen, hoffentlich fällt der Strom nicht aus", "smalltalk", ["2026-11-24"], {}),
+    ("Donnerstag bin ich auf Schulung in Münster, also nix mit Coworking", "absence", ["2026-11-26"], {}),
+    ("morgen home office, Kita hat zu", "absence", ["2026-11-24"], {}),
+    ("off Fri, parent-teacher day + kids at home", "absence", ["2026-11-27"], {}),
+    ("My kids have a day off on Friday", "smalltalk", ["2026-11-27"], {}),
+    ("I'll most likely be working from Senden this Thursday", "book", ["2026-11-26"], {}),
+    ("I think I'll pop into the Olfen space on Friday afternoon", "book", ["2026-11-27"], {"part": "afternoon"}),
+    ("ich glaube ich bin die nächsten drei Donnerstage in Nordkirchen", "book", ["2026-11-26", "2026-12-03", "2026-12-10"], {}),
+    ("ich glaube Olfen ist am Freitag voll", "smalltalk", ["2026-11-27"], {}),
+    ("ich geh morgen nach Coesfeld ins Coworking", "book", ["2026-11-24"], {}),
+    ("nach der Nachtschicht Mi ab 14 uhr in Lüdinghausen", "book", ["2026-11-25"], {"start": "14:00"}),
+    ("Mittwoch hab ich Nachtschicht", "absence", ["2026-11-25"], {}),
+    ("jeden Di vm in Nottuln bis auf weiteres", "book", ["2026-11-24", "2026-12-01", "2026-12-08", "2026-12-15"],
+     {"part": "morning"}),
+    ("Morgen und übermorgen Nottuln vm, Kinder haben Weihnachtsfeier nachm.", "book", ["2026-11-24", "2026-11-25"],
+     {"part": "morning"}),
+    ("jeden Mittwoch nachmittag Senden (Teilzeit, vormittags bin ich im Büro)", "book",
+     ["2026-11-25", "2026-12-02", "2026-12-09", "2026-12-16"], {"part": "afternoon"}),
+    ("Can u do Olfen for next Tuesday afternoon? 🙏", "book", ["2026-12-01"], {"part": "afternoon"}),
+    ("Can my coworker Piotr and me sit in Dülmen tomorrow? 2 desks", "book", ["2026-11-24"], {"desks": 2}),
+    ("morgen Coesfeld, und wer ist da sonst noch so?", "book", ["2026-11-24"], {}),
+    ("Nächsten Dienstag bin ich in Havixbeck, wäre cool wenn da ein Schreibtisch für mich frei gehalten wird",
+     "book", ["2026-12-01"], {}),
+    ("has Tobias Kemper used up his days?", "member_contingent", [], {}),
+])
+def test_blind21_classes(text, intent, days, extra):
+    it = parse(text, NOW, SPACES)
+    got = it.to_json()
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+    assert {k: got[k] for k in extra} == extra
+
+
+@pytest.mark.parametrize("text, days, moved_from", [
+    ("buch mal eben Do Coesfeld, und streich dafür den Mittwoch", ["2026-11-26"], ["2026-11-25"]),
+    ("Fr nachm. Rosendahl + streich bitte Do", ["2026-11-27"], ["2026-11-26"]),
+])
+def test_a_booking_with_a_cancellation_after_it_is_a_move(text, days, moved_from):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates], [d.isoformat() for d in it.move_from]) == ("book", days, moved_from)
+
+
+def test_a_past_day_written_in_january_to_be_booked_for_the_contingent():
+    jan = datetime(2027, 1, 4, 8, 30, tzinfo=NOW.tzinfo)
+    it = parse("Am 30.12. war ich in Lüdinghausen, bitte noch buchen fürs Kontingent", jan, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("past_day", ["2026-12-30"])
