@@ -3721,6 +3721,9 @@ def gate(intent: str, conf: float, p: list[float], classes: list[str], has_day_o
 
 
 # "..., das ist sehr freundlich von Ihnen.": a kind word that ends a thank-you
+# a cancellation's or an absence's words (the gate of the clause check above)
+_STOP_CUE = re.compile(r"streich|stornier|storno|cancel|absag|\bab\b|abmeld|\braus\b|\bweg\b|krank|sick|\bill\b|home|urlaub|"
+                       r"\boff\b|frei|schicht|\bnicht|\bnot\b|n't|wont|\bkein|\bnix\b", re.IGNORECASE)
 _UNTIL_FURTHER = re.compile(r"\b(?:bis\s+auf\s+(?:weiteres|weiteres)|until\s+further\s+notice)\b", re.IGNORECASE)
 _OFF_DAY = re.compile(r"^\W*(?:i'?m\s+|i\s+am\s+)?off\s+(?:on\s+)?(?:mon|tue|wed|thu|fri|tomorrow|today|next|this)\w*|"
                       r"\b(?:i\s+have|i'?ve\s+got|i\s+got|i'?m\s+having|having|i'?ll\s+have)\s+(?:a\s+|the\s+)?(?:\w+\s+)?days?\s+off\b|"
@@ -3886,7 +3889,7 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
             later = parser.parse(after, now)
             if not later.space and not later.dates and later.intent in ("smalltalk", "unknown", "thanks", "help"):
                 return asked
-    if it.intent == "smalltalk" and _CLAUSE_GATE.search(text):
+    if it.intent == "smalltalk" and it.dates and _CLAUSE_GATE.search(text) and _STOP_CUE.search(text):
         # "streich mal meinen Platz heute in Havixbeck, Zug fällt aus": a clear cancellation, and its reason in a clause
         # that names no day and no place
         parts = [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
