@@ -728,7 +728,8 @@ def _compile_more() -> None:
         (("ohne", "without", "count"), r"\bohne\s+mich\b|\bwithout\s+me\b|\bcount\s+me\s+out\b"),
         (("raus",), r"\bbin\s+(?:\w+\s+){0,2}?raus\b"),
         (("raus",), (r"\bnimm\s+(?:\w+\s+){0,4}?raus\b|\b(?:hau|schmeiss|wirf|werf|kick|streich)\w*\s+(?:\S+\s+){0,5}?raus\b|"
-                     r"[,.!]\s*(?:bitte\s+)?raus\s*(?:damit|bitte)?\s*[.!]*\s*$")),
+                     r"[,.!]\s*(?:bitte\s+)?raus\s*(?:damit|bitte)?\s*[.!]*\s*$|"
+                     r"\b(?:bitte|pls|please)\s+(?:wieder\s+)?raus\b(?!\s+(?:aus|nach|in|ins|zum|zur|an|auf))")),
         (("aus",), r"\btrag\w*\s+(?:\S+\s+){0,5}?aus\b(?!\s+(?:und|dem|der))"),
         (("ab",), r"\bmelde\w*\s+(?:\S+\s+){0,6}?ab\b"),
         (("sausen", "ausfallen"), r"\blass\w*\s+(?:\w+\s+){0,3}?(?:sausen|ausfallen)\b"),
@@ -838,7 +839,7 @@ def _compile_more() -> None:
     # tomorrow?", "ist die anna freitag auch in coesfeld?"
     _NAME_WHO_LOW = _R(r"\b(?:ist|is|sitzt|kommt|arbeitet|faehrt|will|wird)\s+(?:(?:der|die)\s+)?([a-z]+)\s+(?:[a-z]+\s+){0,2}?"
                        r"(?:auch\s+|also\s+|too\s+)?(?:in|im|at|bei|nach)\s")
-    _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether|will|wird|does|did)\s+(?:(?:der|die|den)\s+)?([a-z]+)\b")
+    _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether|will|wird|does|did|sind|are)\s+(?:(?:der|die|den)\s+)?([a-z]+)\b")
     _AVAIL_RE = _Cues([
         (("wie",), r"\bwie\s+(?:voll|leer|belegt)\b|\bwie\s*viele\s+(?:leute|personen|menschen)\b"),
         (("wieviele",), r"\bwie\s*viele\s+(?:leute|personen|menschen)\b"),
@@ -1719,6 +1720,8 @@ class _Parser:
         if " u. " in body:
             body = body.replace(" u. ", " und ")  # "Do u. Fr Nottuln"
         low = body.lower()
+        if "name" in low or "heiße" in low or "heisse" in low:  # "Hi, my name is Joost, I like to sit in Senden ...": no one asked about
+            body = _MY_NAME.sub(lambda mm: " " * len(mm.group()), body)
         if "weiteres" in low or "further notice" in low:  # "jeden Di vm in Nottuln bis auf weiteres": no end given
             body = _UNTIL_FURTHER.sub(lambda mm: " " * len(mm.group()), body)
         if "frei" in low and "halt" in low:  # "wäre cool, wenn da ein Tisch für mich frei gehalten wird": keep one for me
@@ -3724,6 +3727,8 @@ def gate(intent: str, conf: float, p: list[float], classes: list[str], has_day_o
 # a cancellation's or an absence's words (the gate of the clause check above)
 _STOP_CUE = re.compile(r"streich|stornier|storno|cancel|absag|\bab\b|abmeld|\braus\b|\bweg\b|krank|sick|\bill\b|home|urlaub|"
                        r"\boff\b|frei|schicht|\bnicht|\bnot\b|n't|wont|\bkein|\bnix\b", re.IGNORECASE)
+_MY_NAME = re.compile(r"\b(?:my\s+name\s+is|mein\s+name\s+ist|ich\s+hei(?:ß|ss)e)\s+[^\W\d_]+(?:\s+[A-ZÄÖÜ][^\W\d_]+)?",
+                      re.IGNORECASE)
 _UNTIL_FURTHER = re.compile(r"\b(?:bis\s+auf\s+(?:weiteres|weiteres)|until\s+further\s+notice)\b", re.IGNORECASE)
 _OFF_DAY = re.compile(r"^\W*(?:i'?m\s+|i\s+am\s+)?off\s+(?:on\s+)?(?:mon|tue|wed|thu|fri|tomorrow|today|next|this)\w*|"
                       r"\b(?:i\s+have|i'?ve\s+got|i\s+got|i'?m\s+having|having|i'?ll\s+have)\s+(?:a\s+|the\s+)?(?:\w+\s+)?days?\s+off\b|"
@@ -3908,6 +3913,25 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:
             return fixed
+    if it.intent == "cancel" and len(it.dates) >= 2 and _STAYS.search(text):
+        # "morgen Billerbeck canceln bitte + Di bleibt": the day that stays is not cancelled
+        kept_days = set()
+        for part in _SWAP_CUT.split(text):
+            if part and _STAYS.search(part):
+                kept_days |= set(parser.parse(part, now).dates)
+        if kept_days and set(it.dates) - kept_days:
+            it.dates = [d for d in it.dates if d not in kept_days]
+    if len(it.dates) >= 3 and it.intent in ("book", "availability") and _PLURAL_DAY_GATE.search(text) \
+            and not _RECUR_WORD.search(text):
+        # "Is it possible to book Rosendahl on Wednesday morning? I work only until 12 on Wednesdays", "usually packed
+        # on Thursdays? Thinking about this Thursday": the plural is a habit, the singular the day asked for
+        for mm in _PLURAL_DAY_GATE.finditer(text):
+            one = re.search(rf"\b{mm.group(1)}(?!s)\b", text, re.IGNORECASE)
+            if one is not None:
+                days = parser.parse(text[max(0, one.start() - 12):one.end()], now).dates
+                if len(days) == 1 and days[0] in it.dates:
+                    it.dates = days
+                    break
     if it.intent == "cancel" and it.dates and (_SWAP_GATE.search(text) or "+" in text):
         swapped = _cancel_and_book(parser, text, now, it)
         if swapped is not None:
@@ -4052,6 +4076,10 @@ _MOVE_TO = re.compile(r"\s(?:auf|to|onto|until|till)\s+(?:den\s+|dem\s+|the\s+)?
 _SWAP_GATE = re.compile(r"\b(?:dafuer|dafür|stattdessen|statt\s*dessen|instead|and\s+then|und\s+dann|book|buch\w*|put\s+me)\b",
                         re.IGNORECASE)
 _SWAP_CUT = re.compile(r"[,;.]\s*|\s+(?=(?:und|and|aber|but)\b)|\s+[–—-]\s+|\s*\+\s*")
+_STAYS = re.compile(r"\b(?:bleibt|bleiben|bleibt\s+bestehen|stays|remains|stay)\b", re.IGNORECASE)
+_PLURAL_DAY_GATE = re.compile(r"\b((?:mon|tues|wednes|thurs|fri)day|montag|dienstag|mittwoch|donnerstag|freitag)s\b", re.IGNORECASE)
+_RECUR_WORD = re.compile(r"\b(?:every|each|jeden|jede|jedem|immer|alle|regelm(?:ä|ae)(?:ß|ss)ig|regularly|weekly|w(?:ö|oe)chentlich)\b",
+                         re.IGNORECASE)
 _CANCEL_VERB_AFTER = re.compile(r"^\W*(?:(?:und|and|dann|then|bitte|please|pls|aber|but|mal)\W+)*(?:streich\w*|stornier\w*|storno|cancel\w*|absag\w*|sag\w*\s+(?:\w+\s+)?ab|"
                                 r"loesch\w*|lösch\w*|drop|remove|raus)\b", re.IGNORECASE)
 

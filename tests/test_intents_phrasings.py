@@ -1321,3 +1321,19 @@ def test_a_past_day_written_in_january_to_be_booked_for_the_contingent():
     jan = datetime(2027, 1, 4, 8, 30, tzinfo=NOW.tzinfo)
     it = parse("Am 30.12. war ich in Lüdinghausen, bitte noch buchen fürs Kontingent", jan, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == ("past_day", ["2026-12-30"])
+
+
+@pytest.mark.parametrize("text, intent, days", [
+    ("Mo Coesfeld bitte raus, Schicht getauscht", "cancel", ["2026-11-30"]),
+    ("Sind Marta und Tobi Mi in Ascheberg?", "who", ["2026-11-25"]),
+    ("Sind morgen Plätze in Olfen frei?", "availability", ["2026-11-24"]),
+    ("Hi, my name is Joost, I like to sit in Senden next Friday, whole day. Is that ok?", "book", ["2026-12-04"]),
+    ("morgen Olfen canceln bitte + Mittwoch bleibt", "cancel", ["2026-11-24"]),
+    # a plural weekday beside the singular one is a habit, not a series
+    ("Is it possible to book Rosendahl on Wednesday morning? I work only until 12 on Wednesdays", "book", ["2026-11-25"]),
+    ("Is the Senden space usually packed on Thursdays? Thinking about this Thursday", "availability", ["2026-11-26"]),
+    ("Olfen on Wednesdays", "book", ["2026-11-25", "2026-12-02", "2026-12-09", "2026-12-16"]),
+])
+def test_blind21a_more(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
