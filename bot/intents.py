@@ -3913,6 +3913,15 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:
             return fixed
+    if it.intent in ("book", "availability", "smalltalk", "unknown") and len(it.dates) == 1 \
+            and now.date() < it.dates[0] <= now.date() + timedelta(days=7) \
+            and (_RECORD_PAST.search(text) or _FORGOT_WAS.match(text)) \
+            and _WEEKDAY_WORD.search(text) and not _NOT_BARE_DAY.search(text):
+        # "could you log Tuesday for me in Coesfeld? forgot to book, I was there all day", "Kannst du Dienstag in
+        # Coesfeld nachtragen? War den ganzen Tag da": the weekday just gone, a past day (never booked)
+        it.dates = [it.dates[0] - timedelta(days=7)]
+        it.intent, it.alternative, it.confidence = "past_day", None, 0.85
+        return it
     if it.intent == "cancel" and len(it.dates) >= 2 and _STAYS.search(text):
         # "morgen Billerbeck canceln bitte + Di bleibt": the day that stays is not cancelled
         kept_days = set()
@@ -4076,6 +4085,16 @@ _MOVE_TO = re.compile(r"\s(?:auf|to|onto|until|till)\s+(?:den\s+|dem\s+|the\s+)?
 _SWAP_GATE = re.compile(r"\b(?:dafuer|dafür|stattdessen|statt\s*dessen|instead|and\s+then|und\s+dann|book|buch\w*|put\s+me)\b",
                         re.IGNORECASE)
 _SWAP_CUT = re.compile(r"[,;.]\s*|\s+(?=(?:und|and|aber|but)\b)|\s+[–—-]\s+|\s*\+\s*")
+_RECORD_PAST = re.compile(r"\b(?:nachtragen|nachbuchen|nachtr(?:ä|ae)glich|log\s+(?:\w+\s+)?(?:for\s+me|retroactively)|"
+                          r"retroactively|r(?:ü|ue)ckwirkend)", re.IGNORECASE)
+# "forgot to book" alone may be the coming day; with "I was there" it is the one gone
+_FORGOT_WAS = re.compile(r"(?=.*\b(?:forgot|forgotten|vergessen|verpennt|verschwitzt)\b)"
+                         r"(?=.*\b(?:i\s+was\s+(?:there|in)|was\s+there|war\s+(?:ich\s+)?(?:\w+\s+){0,3}?(?:da|dort|in)\b|"
+                         r"gearbeitet|worked\s+(?:there|in|from))\b)", re.IGNORECASE | re.DOTALL)
+_WEEKDAY_WORD = re.compile(r"\b(?:montag|dienstag|mittwoch|donnerstag|freitag|monday|tuesday|wednesday|thursday|friday|"
+                           r"mo|di|mi|do|fr|mon|tue|tues|wed|thu|thurs|fri)\b\.?", re.IGNORECASE)
+_NOT_BARE_DAY = re.compile(r"\d|\b(?:n(?:ä|ae)chste\w*|kommende\w*|next|coming|morgen|tomorrow|(?:ü|ue)bermorgen|"
+                           r"diese\w*|this|heute|today)\b", re.IGNORECASE)
 _STAYS = re.compile(r"\b(?:bleibt|bleiben|bleibt\s+bestehen|stays|remains|stay)\b", re.IGNORECASE)
 _PLURAL_DAY_GATE = re.compile(r"\b((?:mon|tues|wednes|thurs|fri)day|montag|dienstag|mittwoch|donnerstag|freitag)s\b", re.IGNORECASE)
 _RECUR_WORD = re.compile(r"\b(?:every|each|jeden|jede|jedem|immer|alle|regelm(?:ä|ae)(?:ß|ss)ig|regularly|weekly|w(?:ö|oe)chentlich)\b",

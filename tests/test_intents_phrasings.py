@@ -1337,3 +1337,17 @@ def test_a_past_day_written_in_january_to_be_booked_for_the_contingent():
 def test_blind21a_more(text, intent, days):
     it = parse(text, NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+
+
+@pytest.mark.parametrize("text, intent, days", [
+    # a weekday to be recorded after the fact is the one gone, never a booking of the coming one
+    ("could you log Tuesday for me in Coesfeld? forgot to book, I was there all day", "past_day", ["2026-11-17"]),
+    ("Kannst du Dienstag in Coesfeld nachtragen? War den ganzen Tag da", "past_day", ["2026-11-17"]),
+    ("hab vergessen Dienstag zu buchen, war aber in Coesfeld", "past_day", ["2026-11-17"]),
+    # "forgot to book" alone may be the coming day; a story about last week is no record
+    ("Ich hab vergessen, Freitag Olfen zu buchen – geht das noch?", "availability", ["2026-11-27"]),
+    ("I was in Olfen last week, loved it. Tuesday Olfen please", "book", ["2026-11-24"]),
+])
+def test_a_weekday_recorded_after_the_fact(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
