@@ -3922,6 +3922,11 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         it.dates = [it.dates[0] - timedelta(days=7)]
         it.intent, it.alternative, it.confidence = "past_day", None, 0.85
         return it
+    if it.intent == "book" and it.dates and min(it.dates) < now.date() and _RECORD_PAST.search(text):
+        # "... Ich meinte Freitag, den 20. Kannst du den noch nachtragen?": recorded after the fact: the days gone
+        it.dates = [d for d in it.dates if d < now.date()]
+        it.intent, it.alternative, it.confidence = "past_day", None, 0.85
+        return it
     if it.intent == "cancel" and len(it.dates) >= 2 and _STAYS.search(text):
         # "morgen Billerbeck canceln bitte + Di bleibt": the day that stays is not cancelled
         kept_days = set()

@@ -1351,3 +1351,9 @@ def test_blind21a_more(text, intent, days):
 def test_a_weekday_recorded_after_the_fact(text, intent, days):
     it = parse(text, NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+
+
+def test_days_to_be_recorded_after_the_fact_are_never_a_booking():
+    it = parse("Gestern war ich ja in Senden... hm, nee, Sonntag war ja zu. Ich meinte Freitag, den 20. Kannst du den "
+               "noch nachtragen?", NOW, SPACES)
+    assert it.intent == "past_day" and all(d < NOW.date() for d in it.dates) and it.dates[0].isoformat() == "2026-11-20"
