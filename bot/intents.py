@@ -4347,6 +4347,9 @@ def _request_sentence(parser: _Parser, text: str, now: datetime, whole: Intent) 
                                                                          whole.end, whole.desks):
             return None
         it.confidence = min(it.confidence, whole.confidence)
+        if it.space is None and whole.space and not it.space_text:
+            # "I can use the coworking in Dülmen. tomorrow would be great": the place of another sentence, asked first
+            it.space, it.confidence = whole.space, min(it.confidence, 0.7)
         return it
     it.confidence = min(it.confidence, 0.8)
     return it

@@ -1357,3 +1357,14 @@ def test_days_to_be_recorded_after_the_fact_are_never_a_booking():
     it = parse("Gestern war ich ja in Senden... hm, nee, Sonntag war ja zu. Ich meinte Freitag, den 20. Kannst du den "
                "noch nachtragen?", NOW, SPACES)
     assert it.intent == "past_day" and all(d < NOW.date() for d in it.dates) and it.dates[0].isoformat() == "2026-11-20"
+
+
+@pytest.mark.parametrize("text, space, days", [
+    ("I can use the coworking in Dülmen. tomorrow would be great", "duelmen", ["2026-11-24"]),
+    ("Die B525 ist ab Donnerstag wegen Bauarbeiten gesperrt, da bleib ich lieber in Nottuln. Kannst du mir Donnerstag "
+     "und Freitag da nen Tisch geben?", "nottuln", ["2026-11-26", "2026-11-27"]),
+    ("Gestern war ich in Olfen. Morgen Senden bitte.", "senden", ["2026-11-24"]),
+])
+def test_the_place_of_another_sentence_is_the_requests_place(text, space, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.space, [d.isoformat() for d in it.dates]) == ("book", space, days)
