@@ -3729,7 +3729,7 @@ _STOP_CUE = re.compile(r"streich|stornier|storno|cancel|absag|\bab\b|abmeld|\bra
                        r"\boff\b|frei|schicht|\bnicht|\bnot\b|n't|wont|\bkein|\bnix\b", re.IGNORECASE)
 _MY_NAME = re.compile(r"\b(?:my\s+name\s+is|mein\s+name\s+ist|ich\s+hei(?:ß|ss)e)\s+[^\W\d_]+(?:\s+[A-ZÄÖÜ][^\W\d_]+)?",
                       re.IGNORECASE)
-_UNTIL_FURTHER = re.compile(r"\b(?:bis\s+auf\s+(?:weiteres|weiteres)|until\s+further\s+notice)\b", re.IGNORECASE)
+_UNTIL_FURTHER = re.compile(r"\b(?:bis\s+auf\s+weiteres|until\s+further\s+notice)\b", re.IGNORECASE)
 _OFF_DAY = re.compile(r"^\W*(?:i'?m\s+|i\s+am\s+)?off\s+(?:on\s+)?(?:mon|tue|wed|thu|fri|tomorrow|today|next|this)\w*|"
                       r"\b(?:i\s+have|i'?ve\s+got|i\s+got|i'?m\s+having|having|i'?ll\s+have)\s+(?:a\s+|the\s+)?(?:\w+\s+)?days?\s+off\b|"
                       r"^\W*(?:(?:mon|tues|wednes|thurs|fri)day|tomorrow)\s+off\b|"
@@ -3897,7 +3897,7 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
     if it.intent == "smalltalk" and it.dates and _CLAUSE_GATE.search(text) and _STOP_CUE.search(text):
         # "streich mal meinen Platz heute in Havixbeck, Zug fällt aus": a clear cancellation, and its reason in a clause
         # that names no day and no place
-        parts = [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
+        parts = _clauses(text)
         if 2 <= len(parts) <= 4:
             its = [parser.parse(p, now) for p in parts]
             acts = [x for x in its if (x.intent == "cancel" and x.confidence >= 0.9 or x.intent == "absence"
@@ -3952,7 +3952,7 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
             return swapped
     if it.intent == "cancel" and len(it.dates) >= 2 and _CLAUSE_GATE.search(text):
         # "Ich hatte ja für Mittwoch und Freitag Dülmen, den Freitag brauch ich nicht mehr": only that day
-        parts = [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
+        parts = _clauses(text)
         its = [parser.parse(p, now) for p in parts] if 2 <= len(parts) <= 6 else []
         cancels = [x for x in its if x.intent == "cancel" and x.dates]
         if len(cancels) == 1 and set(cancels[0].dates) < set(it.dates) \
@@ -3997,7 +3997,11 @@ _DAY_CUE = re.compile(r"\d|\b(?:heute?|morgen|uebermorgen|übermorgen|gestern|to
                       r"(?:mon|diens|mittwoch|donners|frei|sams|sonn)\w*|mo|di|mi|do|fr|sa|so|"
                       r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\w*|mon|tue|wed|thu|fri|sat|sun)\b", re.IGNORECASE)
 _ASIDE = frozenset({"smalltalk", "absence", "past_day", "help"})
-_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _clauses(text: str) -> list[str]:
+    """The clauses of a message (`_CLAUSE_SPLIT`), the empty ones and bare punctuation left out."""
+    return [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
 _ASIDE_TALK = _WEATHER | {"wetter", "regen", "regnen", "schnee", "nebel", "kalt", "weather", "rain", "snow", "fog", "cold",
                           # the place's facilities, asked beside a request
                           "kaffee", "coffee", "tee", "tea", "parken", "parkplatz", "parkplaetze", "parking", "kuehlschrank",
@@ -4007,7 +4011,7 @@ _ASIDE_TALK = _WEATHER | {"wetter", "regen", "regnen", "schnee", "nebel", "kalt"
 
 def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent, unsure: bool) -> Intent | None:
     """`unsure`: the whole is no booking, or an unsure one, or one with a small-talk word (see `_parse_whole`)."""
-    parts = [p for p in _CLAUSE_SPLIT.split(text) if p and p.strip(" .!?")]
+    parts = _clauses(text)
     if not 2 <= len(parts) <= 8:
         return None
     if not unsure and len(whole.places) < 2 and sum(bool(_DAY_CUE.search(p)) for p in parts) < 2:
@@ -4026,7 +4030,7 @@ def _request_clause(parser: _Parser, text: str, now: datetime, whole: Intent, un
             aside += 1  # "morgen Coesfeld, und wer ist da sonst noch so?": the request, and who else is there
             side_q += 1
         elif got.intent == "unknown" and not got.dates and not got.space and not _ASIDE_TALK.isdisjoint(
-                _fold_word(w) for w in _WORD.findall(p)):
+                _fold_word(w) for w in _LETTERS.findall(p)):
             aside += 1  # "Morgen Coesfeld bitte, und regnet das eigentlich wieder?": a remark on the weather, no day
             talk += 1   # "Senden for Wednesday and also could you tell me if parking is free there?": the place's
             side_q += 1  # kitchen, parking or coffee asked beside the request

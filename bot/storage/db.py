@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from bot.storage.sql import end_raw, run
+from bot.storage.sql import begin_raw, end_raw
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -72,8 +72,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5, connect_tim
             # on the DBAPI cursor like the hot-path statements (bot/storage/sql.py: the engine's cursor events
             # see it; ~40 µs less than `exec_driver_sql` per transaction). A unit of work on a kept session opens
             # its transaction itself (`Database.unit_of_work`); the session's own begin then joins it.
-            if not conn.connection.dbapi_connection.in_transaction:
-                run(conn, "BEGIN IMMEDIATE")
+            begin_raw(conn)
 
         return engine
     if u.get_backend_name() == "postgresql" and u.get_driver_name() in ("", "psycopg2"):
@@ -313,7 +312,7 @@ class Database:
         conn = s.bind
         ok = False
         try:
-            run(conn, "BEGIN IMMEDIATE")
+            begin_raw(conn)
             s.info["_raw"] = conn
             yield s
             self._commit_raw(s, conn)

@@ -114,8 +114,7 @@ def run(conn, sql: str, params: tuple | list = (), *, many: bool = False):
     (`IntegrityError`, `OperationalError`, ...), as `Connection.execute` would."""
     cursor = conn.connection.dbapi_connection.cursor()
     after = None
-    # the engine's listeners directly unless the connection has its own (its dispatcher joins both, at a cost)
-    dispatch = conn.dispatch if conn._has_events else conn.engine.dispatch if conn.engine._has_events else None
+    dispatch = _listeners(conn)
     if dispatch is not None:
         before = dispatch.before_cursor_execute
         if before:
@@ -135,6 +134,12 @@ def run(conn, sql: str, params: tuple | list = (), *, many: bool = False):
     return cursor
 
 
+def _listeners(conn):
+    """The engine's event listeners directly, unless the connection has its own (its dispatcher joins both, at a
+    cost); None when nobody listens."""
+    return conn.dispatch if conn._has_events else conn.engine.dispatch if conn.engine._has_events else None
+
+
 def _raise_driver_error(conn, sql: str, exc: Exception):
     error = conn.dialect.loaded_dbapi.Error
     if not isinstance(exc, error):
@@ -144,6 +149,12 @@ def _raise_driver_error(conn, sql: str, exc: Exception):
     raise DBAPIError.instance(sql, None, exc, error, hide_parameters=True, dialect=conn.dialect) from exc
 
 
+def begin_raw(conn) -> None:
+    """`BEGIN IMMEDIATE` on the DBAPI connection (SQLite), unless the driver has a transaction open already."""
+    if not conn.connection.dbapi_connection.in_transaction:
+        run(conn, "BEGIN IMMEDIATE")
+
+
 def end_raw(conn, *, commit: bool) -> None:
     """COMMIT (or ROLLBACK) the transaction that `run(conn, "BEGIN IMMEDIATE")` opened on the DBAPI connection, as
     `Connection.commit()` would: the engine's `commit` / `rollback` listeners fire, a driver error is raised as
@@ -151,7 +162,7 @@ def end_raw(conn, *, commit: bool) -> None:
     dbapi_conn = conn.connection.dbapi_connection
     if not dbapi_conn.in_transaction:
         return
-    dispatch = conn.dispatch if conn._has_events else conn.engine.dispatch if conn.engine._has_events else None
+    dispatch = _listeners(conn)
     if dispatch is not None:
         for fn in (dispatch.commit if commit else dispatch.rollback):
             fn(conn)
@@ -170,8 +181,7 @@ def connection(s):
     (`Database.unit_of_work`) that is the session's own connection, whose transaction the unit opened itself."""
     raw = s.info.get("_raw")
     if raw is not None:
-        if not raw.connection.dbapi_connection.in_transaction:  # the session's rollback ended it (a dry run)
-            run(raw, "BEGIN IMMEDIATE")
+        begin_raw(raw)  # again if the session's rollback ended it (a dry run)
         return raw
     tx = s.get_transaction()
     cached = s.info.get("_sql_conn")

@@ -238,6 +238,12 @@ def free_text_args(words: list[str], start: str | None) -> list[str] | None:
     return [key, *value]
 
 
+def _save_share(dlg: Dialogue, ctx: Ctx, on: bool) -> list[Reply]:
+    """Colleagues may (or may not) see one's coworking days: /einstellungen sichtbar, or said in words."""
+    dlg.members.set_pref(ctx.member.id, "share_presence", on)
+    return [Reply(tx(ctx.lang, "saved_share_" + ("on" if on else "off")))]
+
+
 def on_settings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     if ctx.intent is not None and ctx.intent.topic == "home" and ctx.intent.space:
         from bot.features.booking.chat import set_home  # the home space is the booking feature's ("/heimat")
@@ -245,9 +251,7 @@ def on_settings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
         return set_home(dlg, ctx, ctx.intent.space)
     if ctx.intent is not None and ctx.intent.topic in ("share_on", "share_off"):
         # "I don't want colleagues to see where I'm booked": the switch /einstellungen sichtbar sets
-        on = ctx.intent.topic == "share_on"
-        dlg.members.set_pref(ctx.member.id, "share_presence", on)
-        return [Reply(tx(ctx.lang, "saved_share_" + ("on" if on else "off")))]
+        return _save_share(dlg, ctx, ctx.intent.topic == "share_on")
     args = [a.lower() for a in (ctx.intent.args if ctx.intent else [])]
     if args and args[0] in ("/settings", "/einstellungen", "settings", "einstellungen"):
         args = args[1:]
@@ -282,8 +286,7 @@ def on_settings(dlg: Dialogue, ctx: Ctx) -> list[Reply]:
     if key == "share_presence":
         if on is None:
             on = not bool(_prefs(dlg, ctx.member.id).get("share_presence"))
-        dlg.members.set_pref(ctx.member.id, "share_presence", on)
-        return [Reply(tx(ctx.lang, "saved_share_" + ("on" if on else "off")))]
+        return _save_share(dlg, ctx, on)
     if key == "reminder_morning" and tm is not None:
         dlg.members.set_pref(ctx.member.id, "reminder_morning_time", tm)
         if on is not None:
