@@ -876,7 +876,13 @@ def _compile_more() -> None:
                  r"aufgeht|aufgehen|freigeht)\b")
     _ONLIST = _R(r"\b(?:setz|schreib|trag|pack|put|add)\w*\s+(?:mich|me)\s+(?:\w+\s+){0,3}?(?:auf|on|to)\s+(?:die|the)\s+(?:liste|list)\b")
     _ANCHOR_IN = _R(rf"\b(?P<a>heute|morgen|today|tomorrow|uebermorgen)\s+in\s+(?P<n>{_NUM_RE})\s+(?P<u>tag|tagen|tage|days?|wochen?|weeks?)\b|"
-                    rf"\b(?P<n2>{_NUM_RE})\s+(?P<u2>days?|weeks?)\s+from\s+(?P<a2>today|tomorrow|now)\b")
+                    rf"\b(?P<n2>{_NUM_RE})\s+(?P<u2>days?|weeks?)\s+from\s+(?P<a2>today|tomorrow|now)\b|"
+                    # a weekday as the anchor: "Freitag in einer Woche", "Freitag in acht Tagen", "a week from Friday",
+                    # "Thursday week" (British: the Thursday after the coming one)
+                    rf"\b(?P<a3>{_WD_LONG})\s+in\s+(?P<n3>{_NUM_RE})\s+(?P<u3>tagen|wochen?)\b|"
+                    r"\b(?P<n4>a|one|two|1|2)\s+(?P<u4>weeks?)\s+(?:from|after)\s+(?:this\s+|next\s+)?"
+                    r"(?P<a4>monday|tuesday|wednesday|thursday|friday)\b|"
+                    r"\b(?<!this\s)(?<!next\s)(?P<a5>monday|tuesday|wednesday|thursday|friday)\s+week\b(?!\s+(?:after|from))")
     _NDAYS = _R(rf"\b(?:fuer\s+|for\s+)?({_NUM_RE})\s+(?:(?:ganze|volle|whole|full)\s+)?(?:tage|tagen|days|werktage|arbeitstage|"
                 r"working\s+days)\b(?!\s+(?:vorher|before|frueher|spaeter|later|lang\b|im\b|in\s+(?:der|the|a|einer|jeder|every|diesem|this)\b"
                 r"|pro\b|per\b|die\b|a\b))")  # "für drei Tage in Dülmen" is three days; "3 Tage in der Woche" a rate
@@ -1490,6 +1496,56 @@ class _Item:
 _ORDINAL_KEYS = frozenset(_ORDINALS)
 _NUMWORD_KEYS = frozenset(_NUMWORDS)
 _HOURWORD_KEYS = frozenset(_HOURWORDS)
+_WEEKDAY_KEYS = frozenset(_WEEKDAYS)
+_NTH = {"ersten": 1, "erste": 1, "erster": 1, "zweiten": 2, "zweite": 2, "dritten": 3, "dritte": 3, "vierten": 4,
+        "vierte": 4, "letzten": -1, "letzte": -1, "first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1,
+        "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
+_NTH_KEYS = frozenset(_NTH)
+_NTH_MONTH_KEYS = frozenset(_MONTHS) | {"monat", "monats", "month"}
+
+
+@lru_cache(maxsize=None)
+def _nth_weekday_re() -> re.Pattern:
+    wd = "|".join(sorted((k for k in _WEEKDAYS if len(k) > 3), key=len, reverse=True))
+    months = "|".join(sorted(_MONTHS, key=len, reverse=True))
+    return re.compile(rf"\b(?:(?:am|an\s+dem|den|on|the)\s+)?({'|'.join(_NTH)})\s+({wd})\s+(?:(?:im|in|of|des|vom)\s+)?"
+                      rf"(?:(?:the\s+)?({months})\b\.?|((?:naechste|kommende)[nms]?\s+monats?|next\s+month)\b)")
+
+
+def _nth_weekday(mm: re.Match, today: date) -> date | None:
+    """The n-th (or last) weekday of the month named by `_nth_weekday_re`'s match, the coming such month."""
+    n, wd = _NTH[mm.group(1)], _WEEKDAYS[mm.group(2)]
+    if mm.group(3):
+        month = _MONTHS[mm.group(3)]
+        year = today.year + (month < today.month)
+    else:
+        nxt = _add_months(today.replace(day=1), 1)
+        year, month = nxt.year, nxt.month
+    first = date(year, month, 1)
+    if n > 0:
+        d = first + timedelta(days=(wd - first.weekday()) % 7 + 7 * (n - 1))
+        return d if d.month == month else None
+    last = _add_months(first, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - wd) % 7)
+
+
+_WEEK_EDGE = re.compile(r"\b(?:(anfang|beginn|mitte|ende|beginning\s+of|start\s+of|middle\s+of|mid|end\s+of)\s+"
+                        r"(?:(der|dieser|diese|naechster|naechste|kommender|kommende|the|this|next|the\s+next|the\s+coming)\s+)?"
+                        r"|(early|late)\s+(next)\s+)(woche|week)\b")
+_WD_LONG_WORD = re.compile(r"\b(?:montag|dienstag|mittwoch|donnerstag|freitag|monday|tuesday|wednesday|thursday|friday)\b")
+
+
+def _week_edge(mm: re.Match) -> str:
+    edge, which, unit = mm.group(1) or mm.group(3), mm.group(2) or mm.group(4) or "", mm.group(5)
+    de = unit == "woche"
+    day = "fr" if edge.startswith(("ende", "end", "late")) else "mi" if edge.startswith("mi") else "mo"
+    nxt = which.split()[-1:] in (["naechster"], ["naechste"], ["kommender"], ["kommende"], ["next"], ["coming"])
+    if not de:
+        day = {"mo": "mon", "mi": "wed", "fr": "fri"}[day]
+    out = f"{day} {('naechste' if nxt else 'diese') if de else ('next' if nxt else 'this')} {unit}"
+    return out.ljust(len(mm.group())) if len(out) <= len(mm.group()) else mm.group()
+
+
 _THIS_MONTH = re.compile(r"\b(?:diese[nrms]?|this|current|laufende[nrms]?)\s+(?:monat|month)\b")
 
 
@@ -1728,6 +1784,11 @@ class _Parser:
             body = _KEEP_FREE.sub("freihalten", body)
         if "lunch" in low or "mitta" in low:  # "after lunch", "nach der Mittagspause": the afternoon, no talk of food
             body = _AFTER_LUNCH.sub(lambda mm: "afternoon" if mm.group(1) else "nachmittags", body)
+            # "before lunch", "vor der Mittagspause": the morning; "bis mittags eins": 1 pm
+            body = _BEFORE_LUNCH.sub(lambda mm: "morning" if mm.group(1) else "vormittags", body)
+            body = _MIDDAY_ONE.sub("13 Uhr", body)
+        if " nm" in low:  # "Di nm", "morgen nm": a chat "nachmittags" after a day ("nm" alone may be "never mind")
+            body = _NM_AFTER_DAY.sub(r"\1 nachmittags", body)
         if "ohne" in low or "without" in low:  # "hab ... gesessen, ohne zu buchen": no booking verb
             body = _WITHOUT_BOOKING.sub(lambda mm: "unangemeldet" if mm.group().lower().startswith("o") else "unannounced",
                                         body)
@@ -1746,6 +1807,9 @@ class _Parser:
         if " " in body or "-" in body:
             body = self._join_split_towns(body)
         s, words, corrected = self._normalise(body)
+        if ("woche" in s or "week" in s) and _WEEK_EDGE.search(s) and _WD_LONG_WORD.search(s) is None:
+            # "Ende der Woche", "Mitte nächster Woche", "early next week": that week's Friday, Wednesday, Monday
+            s = _WEEK_EDGE.sub(_week_edge, s)
         toks = _WORDS.findall(s)
         tokset = set(toks)
         jt = " " + " ".join(toks) + " "  # the words joined, for stem tests in one search
@@ -1861,6 +1925,10 @@ class _Parser:
 
         if _S_NAMED.search(jt):
             w = _NAMED.sub(_named, w)
+        if not tokset.isdisjoint(_NTH_KEYS) and not tokset.isdisjoint(_WEEKDAY_KEYS) \
+                and not tokset.isdisjoint(_NTH_MONTH_KEYS):
+            # "am ersten Montag im Dezember", "the last Friday of next month": that one day
+            w = _nth_weekday_re().sub(lambda mm: (add(mm, [d]) if (d := _nth_weekday(mm, today)) else mm.group()), w)
         if not tokset.isdisjoint(_ORDINAL_KEYS):  # "am zweiten Dezember", "the twelfth of December" -> digits
             w = _ORDPAIR.sub(lambda mm: f"{_ORDINALS[mm.group(1)]}.{_ORDINALS[mm.group(2)]}.".ljust(len(mm.group()))
                              if _ORDINALS[mm.group(2)] <= 12 else mm.group(), w)  # "am ersten zwölften" = 1.12.
@@ -2079,14 +2147,22 @@ class _Parser:
             return add(mm, [today - timedelta(days=1)])
 
         # "am morgen" check needs the text before the match: do the substitution on a snapshot
-        def _anchor_in(mm):  # "heute in einer Woche", "morgen in 8 Tagen", "a week from tomorrow"
-            a = mm.group("a") or mm.group("a2")
-            n = _num(mm.group("n") or mm.group("n2"))
-            u = mm.group("u") or mm.group("u2")
-            base = today + timedelta(days={"morgen": 1, "tomorrow": 1, "uebermorgen": 2}.get(a, 0))
+        def _anchor_in(mm):  # "heute in einer Woche", "morgen in 8 Tagen", "a week from tomorrow", "Friday week"
+            a = mm.group("a") or mm.group("a2") or mm.group("a3") or mm.group("a4") or mm.group("a5")
+            n = _num(mm.group("n") or mm.group("n2") or mm.group("n3") or mm.group("n4") or "1")
+            u = mm.group("u") or mm.group("u2") or mm.group("u3") or mm.group("u4") or "week"
+            if a in _WEEKDAYS:  # that weekday on or after the day n weeks on ("Montag in einer Woche", said on a Monday)
+                if not u.startswith(("woch", "week")):  # "Freitag in acht / 14 Tagen": German for a week / two
+                    if n % 7 not in (0, 1):
+                        return mm.group()
+                    n = n // 7
+                base = today + timedelta(days=7 * n)
+                return add(mm, [base + timedelta(days=(_WEEKDAYS[a] - base.weekday()) % 7)])
+            else:
+                base = today + timedelta(days={"morgen": 1, "tomorrow": 1, "uebermorgen": 2}.get(a, 0))
             return add(mm, [base + timedelta(days=n * (7 if u.startswith(("woch", "week")) else 1))])
 
-        if tokset & {"in", "from"} and not tokset.isdisjoint(_REL_WORDS | {"now"}):
+        if tokset & {"in", "from", "after", "week"} and not tokset.isdisjoint(_REL_WORDS | _WEEKDAY_KEYS | {"now"}):
             w = _ANCHOR_IN.sub(_anchor_in, w)
         if not tokset.isdisjoint(_REL_WORDS):
             w = _REL.sub(_rel, w)
@@ -2655,8 +2731,8 @@ class _Parser:
             w = _HOURW_UHR.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
         dig = _HAS_DIGIT(w) is not None
         if tokset & {"noon", "midday", "mittag", "mittags", "lunch", "lunchtime", "mittagspause"}:
-            w = _NOON.sub(lambda mm: _pad(mm, "12pm", 1) if mm.group(1) else _pad(mm, "12pm", 2) if mm.group(2)
-                          else "12pm" + " " * (len(mm.group()) - 4), w)
+            w = _NOON.sub(lambda mm: _pad(mm, "12pm", 1) if mm.group(1) else "12pm" + " " * (len(mm.group()) - 4)
+                          if not mm.group(2) else (mm.group().split()[0] + " 12pm").ljust(len(mm.group())), w)  # "bis zur …"
             dig = True
         if dig:
             w = _TRANGE.sub(_trange, w)
@@ -3445,6 +3521,11 @@ _AFTER_LUNCH = re.compile(r"\b(?:(after|post)[- ]lunch(?:time)?|nach\s+(?:dem\s+
                           r"ab\s+mitta(?:g|ch)s?\b(?!\s*(?:bis|-|–)\s*\d))\b", re.IGNORECASE)
 
 
+_BEFORE_LUNCH = re.compile(r"\b(?:(before|pre)[- ]lunch(?:time)?|vor\s+(?:dem\s+)?mittag(?:essen)?|vor\s+der\s+mittagspause)\b",
+                           re.IGNORECASE)
+_MIDDAY_ONE = re.compile(r"\bmittags?\s+(?:um\s+)?(?:eins|ein\s+uhr|1\s*uhr|1)\b(?![.:]\d)", re.IGNORECASE)
+_NM_AFTER_DAY = re.compile(r"\b(mo|di|mi|do|fr|montag|dienstag|mittwoch|donnerstag|freitag|heute|morgen|(?:ü|ue)bermorgen|"
+                           r"\d{1,2}\.\d{1,2}\.?)\s+nm\b", re.IGNORECASE)
 _WITHOUT_BOOKING = re.compile(r"\bohne\s+(?:vorher\s+|es\s+)?zu\s+(?:buchen|reservieren)\b|\bwithout\s+(?:booking|reserving)\b",
                               re.IGNORECASE)  # the verb only: "ohne Buchung arbeiten?" stays a how-to question
 _LAST_WD_DAY = re.compile(
@@ -3597,8 +3678,13 @@ _TO_ME = frozenset({"mir", "me", "mich"})
 _MEANS_GATE = frozenset({"bedeutet", "bedeuten", "heisst", "mean", "means"})
 _DAYS_GATE = frozenset({"tage", "days", "resttage"})
 _OF_GATE = frozenset({"von", "of", "for", "fuer"})
-_WISH_AFTER = re.compile(r"\?\s*(?:ich\s+|i\s+)?(?:würd\w*|wuerd\w*|möcht\w*|moecht\w*|would|i'?d)\s+(?:gern\w*|like|love)\b",
-                         re.IGNORECASE)
+_WISH_COND = (r"(?:if\s+(?:so|yes)|wenn\s+ja|falls\s+ja|wenn\s+(?:ja\s+)?(?:das|es)\s+geht|falls\s+(?:das|es)\s+geht|"
+              r"if\s+(?:it\s+is|there\s+is|possible))\W*(?:dann\s+|then\s+)?")
+_WISH_AFTER = re.compile(rf"\?\s*(?:{_WISH_COND})?(?:ich\s+|i\s+)?(?:würd\w*|wuerd\w*|möcht\w*|moecht\w*|would|i'?d)\s+"
+                         r"(?:gern\w*|like|love)\b|"
+                         # "Kann man Do in Senden buchen? Wenn ja, mach bitte.": the condition, then the request
+                         rf"\?\s*{_WISH_COND}(?:bitte\s+|please\s+)?(?:mach|machs|buch|buche|book|reserv\w*|nimm|take|grab|"
+                         r"put\s+me)\b", re.IGNORECASE)
 _GET_IN_GATE = frozenset({"get", "squeeze", "fit", "slot"})
 _GET_ME_IN = re.compile(r"\b(?:get|squeeze|fit|slot)\s+(?:me|us)\s+in(?:to)?\b(?!\s+(?:touch|trouble))")
 _GIVE_GATE = frozenset({"gib", "gebt", "geben", "give", "get", "besorg", "besorgen", "besorgt", "organisier", "organisieren",

@@ -1368,3 +1368,54 @@ def test_days_to_be_recorded_after_the_fact_are_never_a_booking():
 def test_the_place_of_another_sentence_is_the_requests_place(text, space, days):
     it = parse(text, NOW, SPACES)
     assert (it.intent, it.space, [d.isoformat() for d in it.dates]) == ("book", space, days)
+
+
+@pytest.mark.parametrize("text, days", [
+    # the n-th or last weekday of a month
+    ("Senden am ersten Montag im Dezember", ["2026-12-07"]),
+    ("am zweiten Dienstag im Januar Olfen", ["2027-01-12"]),
+    ("the last Wednesday in January, Olfen", ["2027-01-27"]),
+    ("first Monday of next month in Olfen", ["2026-12-07"]),
+    # a weekday as the anchor of "in n weeks" (German "in acht Tagen" is a week), British "Thursday week"
+    ("Senden Freitag in 8 Tagen", ["2026-12-04"]),
+    ("Am Montag in einer Woche Senden", ["2026-11-30"]),
+    ("Dülmen a week from Friday", ["2026-12-04"]),
+    ("Dülmen Thursday week", ["2026-12-03"]),
+    # the edge of a week is one day of it; a weekday named beside it decides
+    ("Senden Ende der Woche", ["2026-11-27"]),
+    ("Senden Mitte nächster Woche", ["2026-12-02"]),
+    ("Senden early next week", ["2026-11-30"]),
+    ("Anfang nächster Woche, Dienstag am besten, Rosendahl", ["2026-12-01"]),
+])
+def test_days_named_by_their_place_in_a_month_or_week(text, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", days)
+
+
+@pytest.mark.parametrize("text, part, start, end", [
+    ("Olfen morgen vor der Mittagspause", "morning", None, None),
+    ("Olfen tomorrow before lunch", "morning", None, None),
+    ("Olfen morgen bis zur Mittagspause", None, None, "12:00"),
+    ("ich brauch morgen einen platz in olfen so ab viertel nach acht bis mittags eins", None, "08:15", "13:00"),
+    ("di nm olfen pls", "afternoon", None, None),
+])
+def test_lunch_as_the_edge_of_a_half_day(text, part, start, end):
+    j = parse(text, NOW, SPACES).to_json()
+    assert (j["intent"], j["part"], j["start"], j["end"]) == ("book", part, start, end)
+
+
+def test_nm_alone_is_never_mind_not_an_afternoon():
+    assert parse("nm, forget it", NOW, SPACES).intent != "book"
+
+
+@pytest.mark.parametrize("text, intent", [
+    # a question, then the request made on its answer: a request (asked first)
+    ("Is Billerbek open on Friday? If so I'd like a desk", "book"),
+    ("Kann man für Do in Senden buchen? Wenn ja, mach bitte.", "book"),
+    ("Ist Olfen morgen frei? wenn ja buch mir einen", "book"),
+    # a remark after the question is no request
+    ("Ist Olfen morgen frei? Mach dir keinen Stress", "availability"),
+])
+def test_a_request_conditional_on_the_question(text, intent):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == intent and (intent != "book" or it.confidence < CONFIDENT)
