@@ -662,6 +662,7 @@ def _compile_more() -> None:
     _REQ_PHRASE = _R(r"\bi'?d\s+like\b|\bmake\s+(?:that|it)\b|\bi'?ll\s+take\b|\bich\s+komme?\b|\bwir\s+kommen\b|\bwaere?\s+(?:\w+\s+){0,2}?(?:super|toll|gut|nett|top|klasse|prima|cool|great|schoen|perfekt|ideal)\b")
     _UNDO_PHRASE = _Cues([
         (("mach", "macht", "machen", "mache", "machs"), r"\bmach\w*\s+(?:das\s+)?rueckgaengig\b|\bmach\w*\s+(?:das|es)\s+(?:wieder\s+)?weg\b|"
+                                                        r"\bmach\w*\s+(?:das|die)\s+letzte\s+(?:\w+\s+)?(?:wieder\s+)?weg\b|"
                                                         r"\bmach\w*\s+(?:das|es)\s+(?:\w+\s+)?zurueck\b"),
         (("nimm",), r"\bnimm\s+(?:das|(?:die|meine)\s+letzte\s+\w+)\s+zurueck\b"),
         (("zurueck",), r"^\W*(?:(?:nee|nein|no|ne|oh|ups|oops)\W+)*zurueck\b.*\b(?:wollt\w*|meinte)\s+ich\s+nich"),  # "nee, zurück, das wollt ich nich"
@@ -1279,7 +1280,8 @@ _THIRD_VERBS = {"faehrt", "ist", "kommt", "arbeitet", "sitzt", "bleibt", "will",
 _HOME_PLACE_WORDS = frozenset({"standardort", "heimatort", "stammort", "lieblingsort", "heimatspace", "heimat", "standard"})
 _DEFAULT_GATE = frozenset({"default", "standard", "usual", "preferred", "home"})
 _DEFAULT_PLACE = re.compile(r"\b(?:default|standard|usual|preferred|home)\s+(?:place|location|space|town|coworking|site|hub)\b"
-                            r"|\bmy\s+default\b|\bals\s+standard\b")  # "set my default place to Coesfeld"
+                            r"|\bmy\s+default\b|\bals\s+standard\b"  # "set my default place to Coesfeld"
+                            r"|\bmein\s+standard\s+(?:soll|ist|sei|waere|wäre)\b")  # "Mein Standard soll Lüdinghausen sein"
 _ACK_WORDS = frozenset({"ok", "okay", "oki", "okey", "super", "prima", "perfekt", "perfect", "klasse", "top", "great", "cool",
                         "passt", "alles", "klar", "sounds", "good", "wunderbar", "toll", "fein", "nice", "awesome", "spitze",
                         "sehr", "gut", "mega", "geil", "laeuft", "sweet", "lovely", "brilliant", "excellent", "astrein"})
@@ -2456,7 +2458,9 @@ class _Parser:
         if recur and not month_ctx and wd_items:
             starts = [y for y in items if y.kind == "date" and len(y.dates) == 1 and _SERIES_FROM.search(s, max(0, y.start - 12),
                                                                                                         y.start)]
-            if len(starts) == 1 and starts[0].dates[0] > today:
+            if len(starts) == 1 and starts[0].dates[0] > today \
+                    and not (everyday and _UNTIL_GAP.match(s[starts[0].end:min((x.start for x in wd_items
+                                                                                  if x.start > starts[0].end), default=0)])):
                 series_from = starts[0].dates[0]
                 items.remove(starts[0])
                 for x in wd_items:  # "ab 7.12. montags": the weekday next to the start is the series' own
@@ -2551,7 +2555,7 @@ class _Parser:
                                         or _FROM_BEFORE.search(s[max(0, a.start - 6):a.start])
                                         and _LOOSE_GAP.match(s[a.end:b.start])):  # "ab Mittwoch im Urlaub bis Freitag"
                 d1 = min(a.dates)
-                if b.kind == "wd" and not recur:
+                if b.kind == "wd" and (not recur or everyday and a.kind != "wd"):  # "every day from tomorrow till Friday"
                     d2 = d1 + timedelta(days=(b.wd - d1.weekday()) % 7)
                 else:
                     d2 = max(b.dates)
@@ -3890,7 +3894,9 @@ _SHARE_ON = re.compile(
 _THANKS_FOR_HELP = re.compile(r"\b(?:dank\w*|thanks?|thx)\s+(?:you\s+)?(?:fuer|for)\s+(?:\w+\s+){0,3}?"
                               r"(?:hilfe|help|unterstuetzung|support|assistance)\b")
 _KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlich|nett|lieb|hilfreich|kind|helpful|nice|"
-                   r"lovely|sweet)\b(?:\s+(?:von\s+(?:ihnen|dir|euch)|of\s+you))?\W*$")
+                   r"lovely|sweet)\b(?:\s+(?:von\s+(?:ihnen|dir|euch)|of\s+you))?\W*$|"
+                   # "Vielen Dank, Sie sind ja fixer als meine Bank": praise by comparison
+                   r"\b(?:schneller|fixer|besser|flotter|faster|quicker|better)\s+als\b")
 # a thing as the subject of a cancel word ("my bus ... was cancelled", "mein Zug ist ausgefallen")
 _THING_SUBJ = re.compile(r"\b(?:my|mein|meine|our|unser|unsere|the|der|die|das)\s+(?:\w+\s+)?(?:bus|busse|zug|train|bahn|"
                          r"flight|flug|meeting|termin|spiel|game|match|training|konzert|concert|class|kurs|appointment|"
@@ -3985,6 +3991,10 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "ob ... noch Plätze frei sind? Buchen möchte ich noch nicht": the booking verb is denied; what is left is
         # the question (a button books once they want it)
         it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
+    if it.intent == "smalltalk" and not it.space and text.rstrip().endswith("?") and _WEATHER_Q.search(text) \
+            and not _IN_PLACE.search(text):
+        # "what's the weather like tomorrow?": a question the bot cannot answer, about no place of its own
+        it.intent, it.alternative, it.confidence = "unknown", "smalltalk", 0.7
     if it.intent == "book" and "?" in text and (qi := text.rfind("?")) < len(text.rstrip()) - 1 \
             and _THEN_I_BOOK.match(text[qi + 1:]):
         # "Wäre am Do in Billerbeck noch ein Platz für mich? Würde dann gern buchen", "gibts ... platz für 5 leute? dann
@@ -3995,6 +4005,10 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     return it
 
 
+_WEATHER_Q = re.compile(r"^\W*(?:what'?s|what\s+is|how'?s|how\s+is|wie\s+(?:wird|ist)|wird\s+es|will\s+it|is\s+it\s+going\s+to)\b"
+                        r".{0,30}\b(?:weather|wetter|rain|regnen|snow|schneien|temperature\w*|temperatur\w*)\b",
+                        re.IGNORECASE)
+_IN_PLACE = re.compile(r"\b(?:in|im|bei|near|at|around|um)\s+[A-ZÄÖÜ]")
 # "…? dann würde ich buchen", "…? Würde dann gern buchen", "…? then I'd book it": a booking on the answer's terms
 _THEN_I_BOOK = re.compile(
     r"\W*(?:(?:dann|then)\s+(?:w(?:ü|ue|u)rd\w*|m(?:ö|oe|o)cht\w*|would|will|i'?d|i'?ll|i\s+would|i\s+will)\s+(?:ich\s+)?"
@@ -4056,7 +4070,8 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         # "gehts am Donnerstag in Coesfeld? würd gern kommen": the question, then the wish: a request, asked first
         it.intent, it.alternative, it.confidence, it.question = "book", "availability", 0.7, False
         return it
-    if it.intent in ("book", "smalltalk", "unknown", "cancel") and text and "?" not in text:
+    if it.intent in ("book", "smalltalk", "unknown", "cancel") and text \
+            and ("?" not in text or (cm := list(_CORRECTION.finditer(text))) and cm[-1].start() > text.rfind("?")):
         fixed = _corrected(parser, text, now, it)
         if fixed is not None:
             return fixed
@@ -4377,9 +4392,10 @@ _FROM_WORD = re.compile(r"\b(?:ab|von|vom|from|starting|zwischen|between|nach|af
 # ach nee, Do."): what follows the last correction replaces the same kind of slot before it (place, days, part, time).
 _CORRECTION = re.compile(
     r"(?:^|(?<=[\s,.;:!(-]))(?:"
-    r"(?:(?:ach|oh|äh|aeh|ähm|aehm|hm+)\b\s*,?\s*)?(?:nee|ne|nö|noe|nein|no|nope)\s*[,.!]?\s*"
+    r"(?:(?:ach|oh|äh|aeh|ähm|aehm|hm+)\b\s*,?\s*)?(?:nee|ne|nö|noe|nein|no|nope|nah)\s*[,.!]?\s*"
     r"(?:doch|warte|wait|lieber|besser|eher|eigentlich|sorry|i\s+mean|ich\s+mein\w*|actually|rather|make\s+(?:it|that))\b"
-    r"|(?:ach|oh|oder|or|actually|warte|wait)\b\s*,?\s*(?:nee|ne|nö|noe|no|nein)\b"
+    r"|(?:ach|oh|oder|or|actually|warte|wait)\b\s*,?\s*(?:actually\s+|eigentlich\s+)?(?:nee|ne|nö|noe|no|nein|nah)\b"
+    r"|(?<=[,.;!?]\s)nah\b|(?:so|also|dann|then)\s+(?:doch\s+)?(?:rather|lieber)\b"  # "…? nah, …", "so rather Dec 9"
     r"|(?:actually\s+)?scratch\s+that\b(?:\s*,?\s*make\s+it\b)?|hab\s+mich\s+vertan\b|i\s+made\s+a\s+mistake\b"
     r"|(?:sorry|pardon|korrektur|correction)\s*[,:]?\s*(?:i\s+mean|ich\s+mein\w*)\b"
     r"|(?:korrektur|correction)\s*:"
@@ -4407,6 +4423,13 @@ def _corrected(parser: _Parser, text: str, now: datetime, whole: Intent) -> Inte
     if not tail.strip() or not head.strip():
         return None
     before, after = parser.parse(head, now), parser.parse(tail, now)
+    if len(parts := [p for p in re.split(r"(?<=[^\W\d_]\.)\s+|(?<=[!?])\s+", tail) if p.strip(" .!?")]) > 1:
+        # "no wait, dentist tomorrow. thursday then", "No wait, the one on 4 Dec! The 3rd stays.": the sentence that
+        # names the new day, not its reason nor the day that stays
+        named = [x for p in parts if not _STAYS.search(p) and not _BUSY.search(p.lower())
+                 and ((x := parser.parse(p, now)).dates or x.space)]
+        if named:
+            after = named[-1]
     end = _NEW_END.match(tail)
     if end and before.intent == "book" and len(before.dates) > 1:
         # "ascheberg 11.1. bis 13.1., ne eigentlich nur bis 12.": the range ends earlier (or later: "nee, bis zum 14.")
@@ -4419,6 +4442,13 @@ def _corrected(parser: _Parser, text: str, now: datetime, whole: Intent) -> Inte
             return before
     if before.intent == "smalltalk" and before.alternative == "book" and after.dates and _PREFER_TAIL.match(tail):
         before.intent = "book"  # "Ich wollte eigentlich Dienstag nach Coesfeld, aber nee, doch lieber Mittwoch."
+    if before.intent == "cancel" and whole.intent == "cancel" and after.dates and not after.space \
+            and after.intent in ("book", "unknown", "cancel") and before.dates:
+        before.dates = after.dates  # "Please delete my booking in Senden on 3 Dec. No wait, the one on 4 Dec!"
+        before.confidence = min(before.confidence, 0.85)
+        return before
+    if before.intent in ("availability", "smalltalk") and whole.intent == "book" and (before.dates or before.space):
+        before.intent = "book"  # "i think i'll take … the day after tomorrow, or tomorrow? nah, day after tomorrow."
     if after.intent not in ("book", "unknown") or before.intent != "book" or not (before.dates or before.space):
         return None
     if not (after.dates or after.space or after.part or after.start or after.end):

@@ -1481,3 +1481,37 @@ def test_series_to_an_end_day_and_ranges(text, days):
 def test_team_sizes_of_blind24(text, desks):
     it = parse(text, NOW, SPACES)
     assert (it.intent, it.desks) == ("book", desks)
+
+
+@pytest.mark.parametrize("text, intent, space, days", [
+    # a correction decides, also after a question, in the sentence that names the new day (not its reason)
+    ("Friday Billerbeck. Or actually no, Havixbeck is closer for me. So Friday Havixbeck.", "book", "havixbeck",
+     ["2026-11-27"]),
+    ("I was thinking of the 8th first, but that's my daughter's birthday... so rather Dec 9 in Billerbeck", "book",
+     "billerbeck", ["2026-12-09"]),
+    ("i think i'll take havixbeck the day after tomorrow, or tomorrow? nah, day after tomorrow.", "book", "havixbeck",
+     ["2026-11-25"]),
+    ("need something in nordkirchen tomorrow, no wait, dentist tomorrow. thursday then", "book", "nordkirchen",
+     ["2026-11-26"]),
+    ("Please delete my booking in Senden on 3 Dec. No wait, the one on 4 Dec! The 3rd stays.", "cancel", "senden",
+     ["2026-12-04"]),
+    ("Ich würde gern am Wochenende vor Weihnachten... ne Quatsch, Freitag 18.12. in Senden", "book", "senden",
+     ["2026-12-18"]),
+    # every day of a range is the range
+    ("every day from tomorrow till Friday in Coesfeld please", "book", "coesfeld",
+     ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]),
+])
+def test_corrections_and_daily_ranges(text, intent, space, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.space, [d.isoformat() for d in it.dates]) == (intent, space, days)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("what's the weather like tomorrow?", "unknown"),
+    ("is it gonna rain in Senden tomorrow?", "smalltalk"),
+    ("Mein Standard soll Lüdinghausen sein, da bin ich fast immer", "settings"),
+    ("Nee, dat wollt ick nich! Mach dat letzte wedder weg", "undo"),
+    ("Vielen lieben Dank, Sie sind ja fixer als meine Bank 😄", "thanks"),
+])
+def test_blind24c_small_kinds(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
