@@ -796,6 +796,8 @@ def _compile_more() -> None:
          (r"\b(?:was|wo|wann|what|where|when|which|welche)\b.*\b(?:gebucht|booked|reserviert|reserved)\b|"
          r"\b(?:habe|hab|have|bin|am)\s+(?:ich|i)\b.*\b(?:gebucht|booked|reserviert|eingetragen|reserved)\b|"
          r"\bwhat'?s\s+booked\b|\bwas\s+ist\s+(?:fuer\s+mich\s+)?gebucht\b|"
+         r"\bob\s+ich\s+(?:\w+\s+){0,5}?(?:gebucht|eingetragen|reserviert)\s+(?:bin|habe|hab|war)\b|"
+         r"\b(?:whether|if)\s+i'?(?:\s+a)?m\s+(?:already\s+)?(?:booked|registered|signed\s+up)\b|"
          r"\b(?:ist|is)\s+(?:\w+\s+){0,4}?(?:gebucht|booked|reserviert|reserved)\s+(?:fuer|for)\s+(?:mich|me)\b")),
         (("meine", "my", "meiner"), (r"\b(?:meine|my|meiner)\s+(?:termine|plaetze|desks|reservierungen|reservations)\b|"
                                     r"\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b")),
@@ -2470,7 +2472,15 @@ class _Parser:
         for x in wd_items:
             if x.label:
                 continue
-            if recur and month_ctx:
+            if everyday and week_off is not None and week_off >= 0 and not month_ctx:
+                day = _monday(today) + timedelta(days=7 * week_off + x.wd)  # "jeden Tag nächste Woche ab Dienstag"
+                if re.search(r"\b(?:bis|until|till|to|through)\s+(?:zum\s+|einschlie\w+\s+)?$", s[max(0, x.start - 20):x.start]):
+                    # "nächste Woche jeden Tag bis Donnerstag": from the week's first day (today, this week) to it
+                    first = max(_monday(day), today)
+                    x.dates = [first + timedelta(days=k) for k in range((day - first).days + 1)] or [day]
+                else:
+                    x.dates = [day]
+            elif recur and month_ctx:
                 x.dates = _weekdays_in_month(month_ctx, x.wd, today)
             elif week_off is not None and recur and week_off >= 0 and _WEEK_START.search(s):
                 # "jeden Montag ab nächster Woche", "every other Monday, starting next week": a week holds one Monday,
@@ -2604,7 +2614,8 @@ class _Parser:
         elif not dates and everyday and month_ctx is None:
             start = today + timedelta(days=1)
             dates = [start + timedelta(days=k) for k in range(7) if (start + timedelta(days=k)).weekday() < 5]
-        if week_whole and len(set(dates)) == 1 and dates[0].weekday() < 5:  # "ab nächsten Montag die ganze Woche"
+        if (week_whole or everyday and week_off is not None) and len(set(dates)) == 1 and dates[0].weekday() < 5:
+            # "ab nächsten Montag die ganze Woche", "diese Woche noch ab morgen jeden Tag": from that day to Friday
             d0 = dates[0]
             dates = [d0 + timedelta(days=k) for k in range(5 - d0.weekday())]
         if excluded:  # an excepted weekday is every such day of the span; an excepted date that day
@@ -3189,6 +3200,8 @@ class _Parser:
                                        "unserer", "our"} \
                 and not ts & {"mir", "ich", "i", "me", "my", "mein", "meine"}:
             return "company_contingent", 0.85, "contingent"  # "Wie viele Tage hat das Team insgesamt noch?"
+        if contish and _MY_TEAM.search(s) and not it.dates and not it.space and ts.isdisjoint({"ich", "i", "i'm", "i've"}):
+            return "company_contingent", 0.85, "contingent"  # "how many days are left for my team in December?"
         if staff and _E_BUCHUNGEN.search(jt) and not (it.space or it.dates):
             return "team_bookings", 0.85, "list"  # "Liste der Mitarbeiterbuchungen"
         if company and not it.space and ts & {"gebucht", "booked"} and ts & {"wer", "who"} and ts & {"aus", "from", "of", "in"} \
@@ -3893,6 +3906,8 @@ _SHARE_ON = re.compile(
     r"\b(?:share|teile|teilen)\s+(?:\w+\s+){0,3}?(?:mit|with)\s+(?:den\s+|my\s+|meinen\s+)?(?:kolleg\w*|colleagues?|team)\b")
 _THANKS_FOR_HELP = re.compile(r"\b(?:dank\w*|thanks?|thx)\s+(?:you\s+)?(?:fuer|for)\s+(?:\w+\s+){0,3}?"
                               r"(?:hilfe|help|unterstuetzung|support|assistance)\b")
+_MY_TEAM = re.compile(r"\b(?:mein(?:em|es|er|e)?|my|unser\w*|our)\s+(?:team|staff|mitarbeiter\w*|leute|people|employees|"
+                      r"abteilung|department|belegschaft)\b")
 _KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlich|nett|lieb|hilfreich|kind|helpful|nice|"
                    r"lovely|sweet)\b(?:\s+(?:von\s+(?:ihnen|dir|euch)|of\s+you))?\W*$|"
                    # "Vielen Dank, Sie sind ja fixer als meine Bank": praise by comparison

@@ -1515,3 +1515,25 @@ def test_corrections_and_daily_ranges(text, intent, space, days):
 ])
 def test_blind24c_small_kinds(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, days", [
+    # every day of a week from or until a day of it
+    ("Diese Woche noch ab morgen jeden Tag Lüdinghausen", ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]),
+    ("jeden Tag nächste Woche ab Dienstag Olfen", ["2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"]),
+    ("nächste Woche jeden Tag bis Donnerstag Olfen", ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"]),
+])
+def test_every_day_of_a_week_from_or_until_a_day(text, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", days)
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("how many days are left for my team in December?", "company_contingent"),
+    ("Wie viele Tage hat mein Team noch?", "company_contingent"),
+    ("wie viele tage hab ich noch? mein team fragt auch", "contingent"),
+    ("Kannst du mir sagen ob ich morgen in Olfen gebucht bin?", "list"),
+    ("can you check if I'm booked in Olfen tomorrow?", "list"),
+])
+def test_whose_days_and_whose_bookings(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
