@@ -246,7 +246,9 @@ def _compile_regexes() -> None:
         r"|(?P<eastermon>ostermontag|easter\s+monday)"
         r"|(?P<ascension>(?:christi\s+)?himmelfahrt|ascension(?:\s+day)?)"
         r"|(?P<whitmon>pfingstmontag|whit\s+monday)"
-        r"|(?P<corpus>fronleichnam|corpus\s+christi)|(?P<between>zwischen\s+den\s+jahren))\b"
+        r"|(?P<corpus>fronleichnam|corpus\s+christi)|(?P<between>zwischen\s+den\s+jahren)"
+        r"|(?P<epiphany>(?:heilige[nm]?\s+)?drei\s*koenige\w*|dreikoenig\w*|epiphany)"
+        r"|(?P<rosenmontag>rosenmontag)|(?P<nikolaus>nikolaustag))\b"
     )
 
     # numeric day ranges with a month: "1.-3.12.", "vom 1. bis 3. Dezember", "1-3 December", "Dec 1-3"
@@ -905,7 +907,7 @@ def _compile_more() -> None:
                        r"(?!\s*(?:uhr|h\b|tage?n?\b|days?\b|wochen?\b|weeks?\b|:|\.\d|bis\b|-|pm\b|am\b))")
     _DESKS_BRING = _R(r"\bbring\w*\s+(?:noch\s+|auch\s+)?(?:jemanden|einen\s+kollegen|eine\s+kollegin|meine[nr]?\s+kolleg\w*|"
                       r"someone|somebody|a\s+colleague|a\s+friend|my\s+colleague)\b(?:\s+(?:mit|along))?|\bplus\s+one\b|\+1\b")
-    _DESKS_WITH1 = _R(r"\b(?:mit|with)\s+(?:kollege|kollegin|colleague|coworker|chefin|partnerin|praktikantin)\b|"
+    _DESKS_WITH1 = _R(r"\b(?:mit|with)\s+(?:kollege|kollegin|colleague|coworker|chefin|partnerin|praktikantin|kommilitonin|kommilitone)\b|"
                       r"\b(?:mit|with)\s+(?:meinem|meiner|einem|einer|my|a|one|unserem|unserer|our)\s+(?:\w+\s+)?"
                       r"(?:kollegen|kollegin|kollege|colleague|coworker|co-worker|chef|chefin|boss|praktikant|praktikantin|"
                       r"azubi|partner|partnerin|teamkollegen|teamkollegin)\b(?!s)")
@@ -1006,7 +1008,7 @@ def _compile_more() -> None:
     _HOURW_RANGE = _R(rf"(\d{{1,2}}(?::\d\d)?)\s*(?:-|bis|to|und|and)\s*({hw})\b{unitless}")
     _HOURW_UHR = _R(rf"\b({hw})\s+uhr\b")
     _HALFDAY = _R(r"\b(?:halbtags?|halbtaegig\w*|(?:einen\s+)?halbe[nr]?\s+tag|half[\s-]?(?:a[\s-])?day)\b")
-    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|team\s+of|group\s+of|party\s+of|gruppe\s+(?:von|aus))\s+({_NUM_RE})\b(?!\s*(?:uhr|:))|"
+    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|we'?re|team\s+of|group\s+of|party\s+of|gruppe\s+(?:von|aus))\s+({_NUM_RE})\b(?!\s*(?:uhr|:))|"
                     r"(?<![\d.:])\b([2-9])er[\s-]?(?:team|gruppe|truppe|runde|grueppchen)\b|"  # "ein 3er-Team"
                     r"(?<![\d.:])\b(\d{1,2})\s*x\s+(?:platz|plaetze|desks?|tische?|seats?)\b|"
                     rf"\b(?:fuer|for)\s+(\d{{1,2}}|{'|'.join(k for k in _NUMWORDS if _NUMWORDS[k] > 1)})\b"
@@ -1228,7 +1230,8 @@ def _strip_tail(text: str) -> str:
 # word beginnings of the named days (" w1 w2 ..." is searched for them before the big pattern runs)
 _NAMED_STEMS = ("zwischen den", "heilig", "christ", "xmas", "x mas", "silvester", "new year", "nye", "weihnacht", "neujahr",
                 "tag der", "allerheilig", "all saints", "labo", "may day", "karfreit", "good friday", "oster", "easter",
-                "himmelfahrt", "ascension", "pfingst", "whit", "fronleich", "corpus", "boxing", "st stephen")
+                "himmelfahrt", "ascension", "pfingst", "whit", "fronleich", "corpus", "boxing", "st stephen", "drei",
+                "dreikoenig", "epiphany", "rosenmontag", "nikolaustag")
 _G_ASK = {"kann", "kannst", "kannste", "koennte", "koenntest", "koennt", "koenntet", "koennen", "koennten", "darf",
           "can", "could", "would", "will", "may", "krieg", "krieg'", "kriege", "kriegen", "bekomme", "bekomm",
           "haette", "ok", "okay", "wenn", "kriegst", "kriegste", "bekommst",
@@ -1453,14 +1456,58 @@ def _easter(year: int) -> date:
     return date(year, month, day)
 
 
-_EASTER_OFFS = {"goodfri": -2, "eastermon": 1, "ascension": 39, "whitmon": 50, "corpus": 60}
+_EASTER_OFFS = {"goodfri": -2, "eastermon": 1, "ascension": 39, "whitmon": 50, "corpus": 60, "rosenmontag": -48, "easter": 0}
 _FIXED = {"xmaseve": (12, 24), "nye": (12, 31), "xmas": (12, 25), "xmas2": (12, 26), "newyear": (1, 1),
-          "unity": (10, 3), "allsaints": (11, 1), "labour": (5, 1)}
+          "unity": (10, 3), "allsaints": (11, 1), "labour": (5, 1), "epiphany": (1, 6), "nikolaus": (12, 6)}
+_NRW_HOLIDAYS = ("xmas", "xmas2", "newyear", "unity", "allsaints", "labour", "goodfri", "eastermon", "ascension", "whitmon",
+                 "corpus")
+# a day named by its place next to a named day: "den Tag nach Nikolaus", "Tag vor Silvester", "the Monday after New
+# Year", "Monday and Tuesday after Christmas", "der erste Werktag nach Neujahr", "am Tag nach dem ersten Advent"
+_NEXT_TO_NAMED_KEYS = (
+    ("nikolaus", r"nikolaus(?:tag)?"), ("xmaseve", r"heilig(?:en)?\s*abend|heiligabend|christmas\s+eve|x-?mas\s+eve"),
+    ("nye", r"silvester|new\s+year'?s?\s+eve"), ("xmas", r"weihnachten|christmas(?:\s+day)?|x-?mas"),
+    ("newyear", r"neujahr(?:stag)?|new\s+year'?s?(?:\s+day)?|new\s+year"), ("advent1", r"(?:ersten?|1\.?)\s+advent"),
+    ("epiphany", r"(?:heilige[nm]?\s+)?drei\s*koenige\w*|dreikoenig\w*|epiphany"), ("rosenmontag", r"rosenmontag"),
+    ("easter", r"ostern|easter"))
+_WD_FULL = r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_NEXT_TO_NAMED = re.compile(
+    r"\b(?:(?:am|an|den|dem|the|on)\s+)?(?:(?:tag|day)\s+(?P<dir>nach|after|vor|before)"
+    rf"|(?P<wds>(?:{_WD_FULL})(?:\s*(?:,|und|and|&)\s*(?:{_WD_FULL}))*)\s+(?P<dir2>nach|after|vor|before)"
+    r"|(?:(?:der|den|dem|the)\s+)?(?:erste[nrm]?|first)\s+(?:werktag|arbeitstag|working\s+day|weekday|business\s+day)\s+"
+    r"(?P<dir3>nach|after))\s+(?:dem\s+|der\s+|den\s+|the\s+)?"
+    + "(?:" + "|".join(f"(?P<k_{k}>{rx})" for k, rx in _NEXT_TO_NAMED_KEYS) + r")\b")
+
+
+def _around_named(mm: re.Match, today: date) -> str:
+    """`_NEXT_TO_NAMED`'s match as the days it names, written as dates ("7.12.2026")."""
+    key = next(k[2:] for k, v in mm.groupdict().items() if k.startswith("k_") and v)
+    base = _named_day(key, today - timedelta(days=7))
+    holidays = {_named_day(k, base - timedelta(days=1)) for k in _NRW_HOLIDAYS}
+    after = (mm.group("dir") or mm.group("dir2") or mm.group("dir3")) in ("nach", "after")
+    if mm.group("dir"):
+        days = [base + timedelta(days=1 if after else -1)]
+    elif mm.group("wds"):
+        step = 1 if after else -1
+        days = []
+        for name in re.findall(_WD_FULL, mm.group("wds")):
+            d = base + timedelta(days=step)
+            while d.weekday() != _WEEKDAYS[name]:
+                d += timedelta(days=step)
+            days.append(d)
+    else:
+        d = base + timedelta(days=1)
+        while d.weekday() >= 5 or d in holidays:
+            d += timedelta(days=1)
+        days = [d]
+    return " und ".join(f"{d.day}.{d.month}.{d.year}" for d in sorted(days))
 
 
 def _named_day(key: str, today: date) -> date:
     for y in (today.year, today.year + 1):
-        if key in _FIXED:
+        if key.startswith("advent"):  # the fourth Sunday before Christmas is the first Advent
+            xmas = date(y, 12, 25)
+            d = xmas - timedelta(days=(xmas.weekday() + 1) % 7 or 7) - timedelta(days=7 * (4 - int(key[-1])))
+        elif key in _FIXED:
             d = date(y, *_FIXED[key])
         else:
             d = _easter(y) + timedelta(days=_EASTER_OFFS[key])
@@ -1806,6 +1853,10 @@ class _Parser:
             body = _UNTIL_FURTHER.sub(lambda mm: " " * len(mm.group()), body)
         if "frei" in low and "halt" in low:  # "wäre cool, wenn da ein Tisch für mich frei gehalten wird": keep one for me
             body = _KEEP_FREE.sub("freihalten", body)
+        if ("holidays" in low or "ferien" in low) and _HOLIDAYS_FRAME.search(body):
+            # "over the holidays I need Lüdinghausen on the 28th", "In den Weihnachtsferien bräucht ich …": a time frame,
+            # not the sender's absence
+            body = _HOLIDAYS_FRAME.sub(lambda mm: " " * len(mm.group()), body)
         if "lunch" in low or "mitta" in low:  # "after lunch", "nach der Mittagspause": the afternoon, no talk of food
             body = _AFTER_LUNCH.sub(lambda mm: "afternoon" if mm.group(1) else "nachmittags", body)
             # "before lunch", "vor der Mittagspause": the morning; "bis mittags eins": 1 pm
@@ -1834,6 +1885,8 @@ class _Parser:
         if ("woche" in s or "week" in s) and _WEEK_EDGE.search(s) and _WD_LONG_WORD.search(s) is None:
             # "Ende der Woche", "Mitte nächster Woche", "early next week": that week's Friday, Wednesday, Monday
             s = _WEEK_EDGE.sub(_week_edge, s)
+        if (" nach " in s or " vor " in s or " after " in s or " before " in s) and _NEXT_TO_NAMED.search(s):
+            s = _NEXT_TO_NAMED.sub(lambda mm: _around_named(mm, today), s)
         toks = _WORDS.findall(s)
         tokset = set(toks)
         jt = " " + " ".join(toks) + " "  # the words joined, for stem tests in one search
@@ -2626,7 +2679,8 @@ class _Parser:
                 and not any(x.start <= mm.start() < x.end for x in seq):
             before = [x for x in seq if x.end <= mm.start() and x.dates]  # "tomorrow and the day after": the day named
             if before:  # right before the phrase, and the next one
-                dates.append(max(max(before, key=lambda x: x.end).dates) + timedelta(days=1))
+                last = max(before, key=lambda x: x.end).dates
+                dates.append(min(last) - timedelta(days=1) if mm.group("before") else max(last) + timedelta(days=1))
         it.dates = sorted(set(dates))
         if len(seq) == 1 and seq[0].kind == "wd" and not seq[0].mod and len(it.dates) == 1 \
                 and (not tokset.isdisjoint(_STORY_PAST) or "was" in tokset and not tokset.isdisjoint(_EN_STORY)) \
@@ -3281,6 +3335,7 @@ class _Parser:
                                                   for t in toks) \
             or bool(_OFF_RE.search(s) and (not topic or _IM_OFF.search(s))) or s.startswith(("off ", " off ")) and bool(_OFF_START.match(s)) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK)) \
+            or bool(it.dates and not it.space and "coworking" in ts and _NO_COWORKING.search(s)) \
             or bool(it.dates and not it.space and not q and ts & {"buero", "office"} and _AT_THE_OFFICE.search(s)
                     and not ts & (_K_LISTN | _K_DESK)) \
             or bool(it.dates and not it.space and not ts.isdisjoint(_HOME_GATE) and _HOMEOFFICE.search(s) and not q
@@ -3303,7 +3358,8 @@ class _Parser:
         if absence and (not strong_cancel or not kw_cancel and _NO_NEED.search(s)):
             # "Dienstag bin ich auf Fortbildung, da brauch ich keinen Platz": the absence (it asks about booked days)
             return "absence", 0.85, "cancel"
-        if (absence or cancel and not kw_cancel and not q and _AWAY_REASON.search(s)) and it.dates and not it.space \
+        if (absence or cancel and not kw_cancel and not q and _AWAY_REASON.search(s)) and it.dates \
+                and not it.space \
                 and not _CANCEL_OBJECT.search(jt) and ts.isdisjoint({"doch", "after", "anymore", "mehr"}):
             # "Sick today, sorry, not coming in", "Kind krank, bin morgen raus": the sender is away and names no booking
             # to remove: the absence (the bot then asks about any booking on those days, never cancels on a guess)
@@ -3577,6 +3633,10 @@ _AFTER_LUNCH = re.compile(r"\b(?:(after|post)[- ]lunch(?:time)?|nach\s+(?:dem\s+
                           r"ab\s+mitta(?:g|ch)s?\b(?!\s*(?:bis|-|–)\s*\d))\b", re.IGNORECASE)
 
 
+_HOLIDAYS_FRAME = re.compile(r"\b(?:over|during|in)\s+the\s+(?:christmas\s+|xmas\s+|school\s+|easter\s+|summer\s+)?holidays\b(?=.*\b(?:need|book|want|like|please|pls)\b)|"
+                             r"\b(?:in|w(?:ä|ae)hrend)\s+(?:den|der)\s+(?:weihnachts|herbst|oster|sommer|schul)?ferien\b"
+                             r"(?=.*\b(?:brauch\w*|br(?:ä|ae)ucht\w*|buch\w*|bitte|m(?:ö|oe)cht\w*|h(?:ä|ae)tte)\b)",
+                             re.IGNORECASE)
 _BEFORE_LUNCH = re.compile(r"\b(?:(before|pre)[- ]lunch(?:time)?|vor\s+(?:dem\s+)?mittag(?:essen)?|vor\s+der\s+mittagspause)\b",
                            re.IGNORECASE)
 _MIDDAY_ONE = re.compile(r"\bmittags?\s+(?:um\s+)?(?:eins|ein\s+uhr|1\s*uhr|1)\b(?![.:]\d)", re.IGNORECASE)
@@ -3922,14 +3982,17 @@ _NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+
                       r"\bkein\w*\s+(?:\w+\s+)?(?:brauch\w*|benoetig\w*)\b|"
                       r"\b(?:don'?t|do\s+not|won'?t|will\s+not)\s+(?:be\s+)?need(?:ing)?\b|\bno\s+need\s+for\b|"
                       r"\bno\s+(?:desk|seat|space|spot)\s+(?:needed|required)\b|\bkein\s+platz\s+(?:noetig|gebraucht)\b|"
-                      r"\b(?:nix|nichts)\s+mit\s+(?:dem\s+)?(?:coworking|buero|platz|tisch)\b|\bno\s+coworking\b")
+                      r"\b(?:nix|nichts)\s+mit\s+(?:dem\s+)?(?:coworking|buero|platz|tisch)\b|\bno\s+coworking\b|"
+                      r"\bkein\s+coworking\b")
 # what makes a half of the day the one the user cannot come: an appointment or being busy in the same clause
 _BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appointment\w*|meeting\w*|besprechung\w*|"
                    r"busy|beschaeftigt|keine\s+zeit|no\s+time|not\s+free|nicht\s+(?:da|frei|kann|koennen)|kann\s+ich\s+nicht|"
                    r"can'?t|cannot|kita|schule|school|abholen|pick\s+up|call|telko|verabredet|weg|\w*sprechtag\w*|"
                    r"elternabend|\w*gespraech\w*|\w*schulung\w*|\w*training\w*|kurs|vorlesung|lecture|class|interview|"
                    r"muss|muessen|have\s+to|has\s+to|must|homeoffice|home\s+office|wfh|zu\s*hause|daheim|at\s+home|"
-                   r"\w*feier\w*|party|im\s+buero|in\s+the\s+office|at\s+the\s+office|\w*schicht)\b")  # "... weil ich nachmittags noch nach Münster muss"
+                   r"\w*feier\w*|party|im\s+buero|in\s+the\s+office|at\s+the\s+office|\w*schicht|kids|kinder|seminars?|"
+                   r"got\s+the\s+kids|practice|uni)\b")  # "... weil ich nachmittags noch nach Münster muss"
+_NO_COWORKING = re.compile(r"\b(?:kein|nix\s+mit|nichts\s+mit|no)\s+(?:dem\s+)?coworking\b")  # "Heute kein Coworking für mich"
 # "morgen bin ich im Büro in Münster", "I'm in the office on Friday": a day at the office, no desk here
 _AT_THE_OFFICE = re.compile(r"\b(?:bin|sind|arbeite|arbeiten|sitze|sitzen)\s+(?:\S+\s+){0,3}?(?:im|ins)\s+(?:buero|office)\b|"
                             r"\b(?:i'?m|i\s+am|i'?ll\s+be|i\s+will\s+be|we'?re|we\s+are|working|back)\s+(?:\S+\s+){0,3}?"
@@ -4001,6 +4064,14 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     quick = _quick_request(parser, text, now.date())
     if quick is not None:
         return quick
+    if text and len(text) <= 40 and _EMOJI.search(text):
+        bare = _EMOJI.sub(" ", text).strip()
+        if not bare and _REACTION.search(text):  # "👍", "🙏🙏": a reaction to the bot's reply
+            return Intent(intent="thanks", confidence=0.85, lang=parser.parse("", now).lang)
+        if bare and len(bare.split()) <= 3:  # "ok 👍", "danke 🙏": the words decide
+            it = _parse_whole(parser, bare, now)
+            if it.intent != "unknown":
+                return it
     it = _parse_whole(parser, text, now)
     if it.intent == "book" and _NOT_YET_GATE.search(text) and _NOT_YET.search(text) and not _NOT_YET_BUT.search(text):
         # "ob ... noch Plätze frei sind? Buchen möchte ich noch nicht": the booking verb is denied; what is left is
@@ -4024,6 +4095,9 @@ _WEATHER_Q = re.compile(r"^\W*(?:what'?s|what\s+is|how'?s|how\s+is|wie\s+(?:wird
                         r".{0,30}\b(?:weather|wetter|rain|regnen|snow|schneien|temperature\w*|temperatur\w*)\b",
                         re.IGNORECASE)
 _IN_PLACE = re.compile(r"\b(?:in|im|bei|near|at|around|um)\s+[A-ZÄÖÜ]")
+_EMOJI = re.compile(r"[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+")
+_REACTION = re.compile(r"[\U0001F44C\U0001F44D\U0001F64F\u2764\U0001F60A\U0001F642\U0001F600\U0001F601\U0001F603\U0001F604\u2705\u2714"
+                       r"\U0001F4AA\U0001F389\U0001F973\U0001F44F\U0001F91D\U0001F618\U0001F970\U0001F929]")
 # "…? dann würde ich buchen", "…? Würde dann gern buchen", "…? then I'd book it": a booking on the answer's terms
 _THEN_I_BOOK = re.compile(
     r"\W*(?:(?:dann|then)\s+(?:w(?:ü|ue|u)rd\w*|m(?:ö|oe|o)cht\w*|would|will|i'?d|i'?ll|i\s+would|i\s+will)\s+(?:ich\s+)?"
@@ -4070,6 +4144,17 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
             later = parser.parse(after, now)
             if not later.space and not later.dates and later.intent in ("smalltalk", "unknown", "thanks", "help"):
                 return asked
+    if it.intent == "settings" and it.dates and it.space \
+            and (_CLAUSE_GATE.search(text) or " und " in text or " and " in text or "+" in text):
+        # "next wed billerbeck pls and can u switch my reminders to 6:45", "Rosendahl nächsten Freitag absagen bitte und
+        # erinner mich auch nicht mehr dran": the booking or cancellation is the message's act; the setting waits
+        parts = [p for p in re.split(r"[,;.!?]\s*|\s+(?=(?:und|and|\+)\s)", text) if p.strip(" .!?")]
+        if 2 <= len(parts) <= 4:
+            its = [parser.parse(p, now) for p in parts]
+            acts = [x for x in its if x.intent in ("book", "cancel") and x.dates and x.confidence >= 0.85]
+            if len(acts) == 1 and any(x.intent == it.intent for x in its):
+                acts[0].alternative, acts[0].confidence = it.intent, min(acts[0].confidence, 0.85)
+                return acts[0]
     if it.intent == "smalltalk" and it.dates and _CLAUSE_GATE.search(text) and _STOP_CUE.search(text):
         # "streich mal meinen Platz heute in Havixbeck, Zug fällt aus": a clear cancellation, and its reason in a clause
         # that names no day and no place
@@ -4092,7 +4177,7 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
             return fixed
     if it.intent in ("book", "availability", "smalltalk", "unknown") and len(it.dates) == 1 \
             and now.date() < it.dates[0] <= now.date() + timedelta(days=7) \
-            and (_RECORD_PAST.search(text) or _FORGOT_WAS.match(text)) \
+            and (_RECORD_PAST.search(text) or _FORGOT_WAS.match(text) or _WAS_I_THERE.search(text) and _RECORD_ASK.search(text)) \
             and _WEEKDAY_WORD.search(text) and not _NOT_BARE_DAY.search(text):
         # "could you log Tuesday for me in Coesfeld? forgot to book, I was there all day", "Kannst du Dienstag in
         # Coesfeld nachtragen? War den ganzen Tag da": the weekday just gone, a past day (never booked)
@@ -4187,7 +4272,7 @@ _AWAY_REASON = re.compile(r"\b(?:\w*feier\w*|party|training\w*|schulung\w*|fortb
                           r"konferenz\w*|conference|messe|dentist\w*|\w*arzt\w*|doctor\w*|termin\w*|appointment\w*|krank\w*|"
                           r"sick|ill|grippe|flu|fever|fieber|erk(?:ä|ae)ltet|urlaub\w*|vacation|holiday\w*|day\s+off|frei|"
                           r"kind\w*|kids?|child\w*|kita|schule|school|handwerker|homeoffice|home\s+office|wfh|dienstreise|"
-                          r"business\s+trip|kunde\w*|client\w*|beerdigung|funeral|hochzeit|wedding)\b")
+                          r"business\s+trip|kunde\w*|client\w*|beerdigung|funeral|hochzeit|wedding|\w*streik\w*|strike)\b")
 _PAST_RECORD_GONE = frozenset({"einzuchecken", "einchecken", "eingecheckt", "abrechnung",
                                "statistik", "fehlt", "missing", "gezaehlt", "counted", "taucht", "angerechnet", "credited",
                                "gutschreiben", "gutgeschrieben", "billing", "invoice", "rechnung", "unangemeldet",
@@ -4295,8 +4380,13 @@ _RECORD_PAST = re.compile(r"\b(?:nachtragen|nachbuchen|nachtr(?:ä|ae)glich|log\
 _FORGOT_WAS = re.compile(r"(?=.*\b(?:forgot|forgotten|vergessen|verpennt|verschwitzt)\b)"
                          r"(?=.*\b(?:i\s+was\s+(?:there|in)|was\s+there|war\s+(?:ich\s+)?(?:\w+\s+){0,3}?(?:da|dort|in)\b|"
                          r"gearbeitet|worked\s+(?:there|in|from))\b)", re.IGNORECASE | re.DOTALL)
-_WEEKDAY_WORD = re.compile(r"\b(?:montag|dienstag|mittwoch|donnerstag|freitag|monday|tuesday|wednesday|thursday|friday|"
-                           r"mo|di|mi|do|fr|mon|tue|tues|wed|thu|thurs|fri)\b\.?", re.IGNORECASE)
+_WEEKDAY_WORD = re.compile(r"\b(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|monday|tuesday|wednesday|thursday|friday|"
+                           r"saturday|mo|di|mi|do|fr|sa|mon|tue|tues|wed|thu|thurs|fri|sat)\b\.?", re.IGNORECASE)
+# "Samstag war ich in Senden, zählt das auch? Bitte eintragen": the sender was there, and asks for the record
+_WAS_I_THERE = re.compile(r"\b(?:war\s+ich|ich\s+war|i\s+was|was\s+i|sa(?:ß|ss)\s+ich|ich\s+sa(?:ß|ss)|i\s+sat|sat\s+in|"
+                          r"i\s+worked|hab\s+ich\s+(?:\w+\s+){0,3}?gearbeitet)\b", re.IGNORECASE)
+_RECORD_ASK = re.compile(r"\b(?:eintragen|eingetragen|erfassen|z(?:ä|ae)hlt|anrechnen|angerechnet|gutschreiben|add(?:ed)?|"
+                         r"log(?:ged)?|count(?:s|ed)?|record(?:ed)?|register(?:ed)?)\b", re.IGNORECASE)
 _NOT_BARE_DAY = re.compile(r"\d|\b(?:n(?:ä|ae)chste\w*|kommende\w*|next|coming|morgen|tomorrow|(?:ü|ue)bermorgen|"
                            r"diese\w*|this|heute|today)\b", re.IGNORECASE)
 _STAYS = re.compile(r"\b(?:bleibt|bleiben|bleibt\s+bestehen|stays|remains|stay)\b", re.IGNORECASE)
@@ -4377,9 +4467,10 @@ _INSTEAD_HOME = re.compile(r"\b(?:statt|anstatt|instead\s+of)\s+(?:(?:im|dem|the
 _HOME_GATE = frozenset({"homeoffice", "home", "wfh", "hause", "zuhause", "daheim", "mobil"})
 _HOMEOFFICE = re.compile(r"\b(?:homeoffice|home[\s-]?office|wfh|(?:work(?:ing)?|arbeite\w*)\s+from\s+home|zu\s*hause|daheim|"
                          r"mobil\w*\s+arbeit\w*)\b")
-_DAY_AFTER_GATE = frozenset({"after", "danach", "drauf", "darauf", "next"})
+_DAY_AFTER_GATE = frozenset({"after", "danach", "drauf", "darauf", "next", "before", "davor", "vorher"})
 _DAY_AFTER = re.compile(r"(?:\b(?:and|und|plus)|[+&])\s+(?:(?:the\s+)?day\s+after(?!\s+(?:tomorrow|next|that\s+\w+day))|the\s+next\s+day|"
-                        r"(?:den|am)\s+tag\s+(?:danach|drauf|darauf)|(?:den\s+)?tag\s+drauf)\b")
+                        r"(?:den|am)\s+tag\s+(?:danach|drauf|darauf)|(?:den\s+)?tag\s+drauf|"
+                        r"(?P<before>(?:the\s+)?day\s+before(?!\s+(?:yesterday|\w+day|christmas|new))|(?:den|am)\s+tag\s+(?:davor|vorher)))\b")
 _SERIES_FROM = re.compile(r"\b(?:ab|from|starting(?:\s+on)?|beginning(?:\s+on)?|beginnend)\s+(?:dem\s+|den\s+|the\s+|on\s+)?$")
 _FOR_WEEKS = re.compile(rf"\b(?:fuer|for|erstmal|erst\s+mal|zunaechst|first)\s+(?:(?:die|the)\s+)?(?:naechsten\s+|next\s+)?"
                         rf"(\d{{1,2}}|{'|'.join(sorted((k for k in _NUMWORDS if len(k) > 2), key=len, reverse=True))})\s+(?:wochen|weeks)\b")

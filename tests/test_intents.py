@@ -332,7 +332,7 @@ def test_import_is_cheap():
 
 def test_robust_against_odd_input():
     for text in ("", "   ", "🙂🙂", "/", "//", "@@@", "9999-99-99", "1" * 500, "a" * 2000, "\x00\n\t"):
-        assert p(text).intent in ("unknown", "help", "book")
+        assert p(text).intent in ("unknown", "help", "book", "thanks")  # "🙂🙂" is a reaction
 
 
 # ---------------------------------------------------------------- issue 13: confidence, questions, new intents

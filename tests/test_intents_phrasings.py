@@ -1537,3 +1537,43 @@ def test_every_day_of_a_week_from_or_until_a_day(text, days):
 ])
 def test_whose_days_and_whose_bookings(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, days", [
+    # a day named by its place next to a named day
+    ("Den Tag nach Nikolaus hätte ich gern einen Platz in Billerbeck", ["2026-12-07"]),
+    ("Tag vor Silvester Rosendahl", ["2026-12-30"]),
+    ("Book me Lüdinghausen for the Monday after New Year, please", ["2027-01-04"]),
+    ("Monday and Tuesday after Christmas, Billerbeck", ["2026-12-28", "2026-12-29"]),
+    ("der erste Werktag nach Neujahr Olfen", ["2027-01-04"]),
+    ("Am Tag nach dem ersten Advent würde ich gerne nach Nordkirchen", ["2026-11-30"]),
+    ("Dreikönige Havixbeck, ganztags", ["2027-01-06"]),
+    ("Rosenmontag bitte Havixbeck", ["2027-02-08"]),
+    # "and the day before"
+    ("Olfen Freitag und den Tag davor", ["2026-11-26", "2026-11-27"]),
+    # the holidays as a time frame are no absence
+    ("In den Weihnachtsferien bräucht ich vom 28. bis 30.12. was in Olfen, die Kinder sind dann bei Oma",
+     ["2026-12-28", "2026-12-29", "2026-12-30"]),
+])
+def test_days_next_to_named_days(text, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", days)
+
+
+@pytest.mark.parametrize("text, intent", [
+    # a booking or cancellation beside a setting: the act of the message
+    ("next wed billerbeck pls and can u switch my reminders to 6:45", "book"),
+    ("Rosendahl nächsten Freitag absagen bitte und erinner mich auch nicht mehr dran", "cancel"),
+    ("Erinnere mich morgen früh an Olfen", "settings"),
+    # a past weekday the sender was at, asked to be recorded
+    ("Samstag war ich in Senden, zählt das auch? Bitte eintragen", "past_day"),
+    # no coworking today: an absence, never a booking
+    ("Heute kein Coworking für mich, Kita ist wegen Grippewelle zu", "absence"),
+    ("heute kein Coworking", "absence"),
+    # a reaction to the reply
+    ("👍", "thanks"),
+    ("danke 🙏", "thanks"),
+    ("😂", "unknown"),
+])
+def test_blind25_kinds(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
