@@ -2645,7 +2645,7 @@ class _Parser:
             cues = []  # where each "außer" is, to blank it
             prev = None
             for x in seq:
-                mx = _EXCEPT.search(s, max(0, x.start - 24), x.start)
+                mx = _EXCEPT.search(s, max(0, x.start - 24), x.start) or _EXCEPT_AFTER.match(s, x.end)
                 if mx or prev is not None and prev in excluded and _LIST_GAP.match(s[prev.end:x.start]):
                     excluded.append(x)
                     cues += [mx] if mx else []
@@ -3336,6 +3336,8 @@ class _Parser:
             or bool(_OFF_RE.search(s) and (not topic or _IM_OFF.search(s))) or s.startswith(("off ", " off ")) and bool(_OFF_START.match(s)) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK)) \
             or bool(it.dates and not it.space and "coworking" in ts and _NO_COWORKING.search(s)) \
+            or bool(it.dates and not it.space and it.space_text and not has_book and not q and not ts & _K_DESK
+                    and not topic and any(d.weekday() < 5 for d in it.dates) and _IN_OTHER_TOWN.search(s)) \
             or bool(it.dates and not it.space and not q and ts & {"buero", "office"} and _AT_THE_OFFICE.search(s)
                     and not ts & (_K_LISTN | _K_DESK)) \
             or bool(it.dates and not it.space and not ts.isdisjoint(_HOME_GATE) and _HOMEOFFICE.search(s) and not q
@@ -3992,6 +3994,10 @@ _BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appoi
                    r"muss|muessen|have\s+to|has\s+to|must|homeoffice|home\s+office|wfh|zu\s*hause|daheim|at\s+home|"
                    r"\w*feier\w*|party|im\s+buero|in\s+the\s+office|at\s+the\s+office|\w*schicht|kids|kinder|seminars?|"
                    r"got\s+the\s+kids|practice|uni)\b")  # "... weil ich nachmittags noch nach Münster muss"
+# "morgen bin ich in Münster", "ich fahr morgen eh nach Münster", "Thursday I'm in Münster anyway": a day in a town
+# with no space of ours (the place is `space_text`), so no desk here
+_IN_OTHER_TOWN = re.compile(r"\b(?:bin|sind|fahr\w*|muss|i'?m|i\s+am|we'?re|we\s+are|i'?ll\s+be|i\s+will\s+be|going|"
+                            r"driving|heading)\s+(?:\S+\s+){0,3}?(?:in|nach|to)\s+[a-z]")
 _NO_COWORKING = re.compile(r"\b(?:kein|nix\s+mit|nichts\s+mit|no)\s+(?:dem\s+)?coworking\b")  # "Heute kein Coworking für mich"
 # "morgen bin ich im Büro in Münster", "I'm in the office on Friday": a day at the office, no desk here
 _AT_THE_OFFICE = re.compile(r"\b(?:bin|sind|arbeite|arbeiten|sitze|sitzen)\s+(?:\S+\s+){0,3}?(?:im|ins)\s+(?:buero|office)\b|"
@@ -4077,6 +4083,11 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "ob ... noch Plätze frei sind? Buchen möchte ich noch nicht": the booking verb is denied; what is left is
         # the question (a button books once they want it)
         it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
+    if it.intent in ("smalltalk", "cancel", "unknown") and it.dates and it.space and _NOT_X_BUT.search(text) \
+            and not _NOT_YET_GATE.search(text[_NOT_X_BUT.search(text).end():]):
+        # "Nicht heute, sondern morgen – Rosendahl", "not friday but thursday olfen", "Ich kann nicht am Freitag, aber
+        # Donnerstag Olfen": the day said not is left out (see `_EXCEPT`); the other one is asked for
+        it.intent, it.alternative, it.confidence = "book", it.intent, 0.8
     if it.intent == "smalltalk" and not it.space and text.rstrip().endswith("?") and _WEATHER_Q.search(text) \
             and not _IN_PLACE.search(text):
         # "what's the weather like tomorrow?": a question the bot cannot answer, about no place of its own
@@ -4091,6 +4102,8 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     return it
 
 
+_NOT_X_BUT = re.compile(r"\b(?:nicht|not)\s+(?:(?:am|on|the|den)\s+)?[\w.]+(?:\s+[\w.]+)?\s*[,–—-]?\s*(?:sondern|but|aber)\b",
+                        re.IGNORECASE)
 _WEATHER_Q = re.compile(r"^\W*(?:what'?s|what\s+is|how'?s|how\s+is|wie\s+(?:wird|ist)|wird\s+es|will\s+it|is\s+it\s+going\s+to)\b"
                         r".{0,30}\b(?:weather|wetter|rain|regnen|snow|schneien|temperature\w*|temperatur\w*)\b",
                         re.IGNORECASE)
@@ -4474,9 +4487,13 @@ _DAY_AFTER = re.compile(r"(?:\b(?:and|und|plus)|[+&])\s+(?:(?:the\s+)?day\s+afte
 _SERIES_FROM = re.compile(r"\b(?:ab|from|starting(?:\s+on)?|beginning(?:\s+on)?|beginnend)\s+(?:dem\s+|den\s+|the\s+|on\s+)?$")
 _FOR_WEEKS = re.compile(rf"\b(?:fuer|for|erstmal|erst\s+mal|zunaechst|first)\s+(?:(?:die|the)\s+)?(?:naechsten\s+|next\s+)?"
                         rf"(\d{{1,2}}|{'|'.join(sorted((k for k in _NUMWORDS if len(k) > 2), key=len, reverse=True))})\s+(?:wochen|weeks)\b")
-_EXCEPT_GATE = frozenset({"ausser", "auf", "except", "excluding", "but", "apart", "other", "ohne", "ausgenommen"})
-_EXCEPT = re.compile(r"\b(?:ausser|bis\s+auf|ausgenommen|except(?:\s+for)?|excluding|but\s+not|apart\s+from|other\s+than|ohne)"
+_EXCEPT_GATE = frozenset({"ausser", "auf", "except", "excluding", "but", "apart", "other", "ohne", "ausgenommen", "nicht", "not"})
+# "außer Freitag", "but not Friday", "aber bloß nicht am Freitag", "nicht heute, sondern morgen": that day is left out
+_EXCEPT = re.compile(r"\b(?:ausser|bis\s+auf|ausgenommen|except(?:\s+for)?|excluding|but\s+not|apart\s+from|other\s+than|ohne|"
+                     r"(?:(?:aber|und|doch)\s+)?(?:(?:bloss|blos|nur|halt|eben|bitte)\s+)?nicht|(?:but|and)\s+(?:please\s+)?not|"
+                     r"^\W*not)"
                      r"\s+(?:(?:den|dem|am|on|the|a)\s+)?$")
+_EXCEPT_AFTER = re.compile(r"\s+(?:nicht|not)\s*(?=[,.;!?]|$)")  # "Montag Olfen, Dienstag nicht"
 _WHO_OF_FIRM = re.compile(r"\b(?:wer|who)\s+(?:aus|von|from|of|in|at)\s+(?:der|unserer|meiner|dem|unserem|the|our|my)\s+"
                           r"(?:firma|company|unternehmen|betrieb|abteilung|team|department|firm)\b")
 _AFTER_NEXT = re.compile(r"\s+after\s+next\b")

@@ -1577,3 +1577,22 @@ def test_days_next_to_named_days(text, days):
 ])
 def test_blind25_kinds(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, intent, days", [
+    # a day said not is left out, the other one asked for; never the one said not
+    ("Buch mir nächste Woche Nottuln, aber bloß nicht am Freitag, da hab ich Zahnarzt", "book",
+     ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"]),
+    ("nächste Woche Nottuln, aber nicht Freitag", "book", ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"]),
+    ("Nicht heute, sondern morgen – Rosendahl", "book", ["2026-11-24"]),
+    ("Olfen nicht Freitag sondern Donnerstag", "book", ["2026-11-26"]),
+    ("Ich kann nicht am Freitag, aber Donnerstag Olfen", "book", ["2026-11-26"]),
+    ("Montag Olfen, Dienstag nicht", "book", ["2026-11-30"]),
+    # a day in a town with no space of ours is no booking
+    ("morgen bin ich in Münster", "absence", ["2026-11-24"]),
+    ("ich fahr morgen eh nach Münster, aber übermorgen brauch ich Senden", "book", ["2026-11-25"]),
+    ("Thursday I'm in Münster anyway, but Friday book me into Olfen", "book", ["2026-11-27"]),
+])
+def test_days_said_not_and_days_elsewhere(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
