@@ -3179,6 +3179,9 @@ class _Parser:
             return None
 
         # --- intents named by their own words -------------------------------------------------
+        if q and ("funktioniert" in ts or "work" in ts or "works" in ts) and _HOW_WORKS.search(s) \
+                and not (it.dates or it.space) and not ts & _K_CONT:
+            return "help", 0.85, None  # "Wie funktioniert das mit dem Einchecken?", "How does check-in work?"
         if ts & {"sprache", "language"} and len(toks) <= 3:
             return "language", 0.95, None
         if q and not ts.isdisjoint(_MEANS_GATE) and _MEANS.search(s) and not (it.dates or it.space):
@@ -3235,6 +3238,9 @@ class _Parser:
         if contish and ts & _K_PRICE and (it.space or ts & {"ohne", "without"}):
             it.topic = "price"
             return "availability", 0.85, None  # "Was zahlt man in Rosendahl ohne Kontingent?"
+        if contish and ts & {"firmenkontingent", "gesamtkontingent", "firmenbudget", "unternehmenskontingent"} \
+                and not it.dates and not it.space:
+            return "company_contingent", 0.85, "contingent"  # "Ich bin Admin bei uns: wie viel ist vom Firmenkontingent …"
         if contish and (ts.isdisjoint(me_words) and _OUR_CONT.search(s) or _OUR_FIRM.search(s)):
             return "company_contingent", 0.85, "contingent"  # "Als Admin: wie steht unser Gesamtkontingent?"
         if company and ts & {"buchungen", "bookings", "reservierungen"} and ts.isdisjoint(me_words) \
@@ -3258,6 +3264,12 @@ class _Parser:
             return "company_contingent", 0.85, "contingent"  # "how many days are left for my team in December?"
         if staff and _E_BUCHUNGEN.search(jt) and not (it.space or it.dates):
             return "team_bookings", 0.85, "list"  # "Liste der Mitarbeiterbuchungen"
+        if (_E_BUCHUNGEN.search(jt) or staff and (q or ts & {"uebersicht", "overview", "liste", "zeig", "show"})
+                and _STAFF_BOOKED.search(s)) and not has_book_request(s):
+            # "Übersicht Teambuchungen Lüdinghausen bitte", "Admin here: what did my staff book in Coesfeld this week?"
+            return "team_bookings", 0.85, "list"
+        if ts & _MANAGER_WORDS and ts & {"booked", "gebucht", "buchungen", "bookings"} and _MANAGER_OF.search(s):
+            return "team_bookings", 0.85, "list"  # "What has Anna actually booked? I'm her manager"
         if company and not it.space and ts & {"gebucht", "booked"} and ts & {"wer", "who"} and ts & {"aus", "from", "of", "in"} \
                 and _WHO_OF_FIRM.search(s):
             return "team_bookings", 0.85, "who"  # "Als Admin: wer aus der Firma hat für den 21.12. gebucht?"
@@ -4499,6 +4511,19 @@ _WHO_OF_FIRM = re.compile(r"\b(?:wer|who)\s+(?:aus|von|from|of|in|at)\s+(?:der|u
 _AFTER_NEXT = re.compile(r"\s+after\s+next\b")
 _ANYONE_STILL = re.compile(r"\b(?:hat|has)\s+(?:da\s+|dort\s+|denn\s+)?(?:wer|jemand|anyone|anybody)\s+(?:noch|still)\b"
                            r"|\b(?:wer|anyone|anybody)\s+(?:hat|has)\s+(?:noch|still)\b")
+_STAFF_BOOKED = re.compile(r"\b(?:did|have|has|had)\b.*\b(?:book|booked|reserved?)\b|\bgebucht\b|\bbuchungen\b|\bbookings\b")
+_MANAGER_WORDS = frozenset({"chef", "chefin", "manager", "boss", "vorgesetzte", "vorgesetzter", "teamleiter", "teamleiterin",
+                            "supervisor", "teamlead", "lead"})
+_MANAGER_OF = re.compile(r"\b(?:i'?m|i\s+am|ich\s+bin)\s+(?:his|her|their|sein\w*|ihr\w*)\s+(?:chef|chefin|manager|boss|"
+                         r"vorgesetzte\w*|teamleiter\w*|supervisor|lead)\b")
+
+
+def has_book_request(s: str) -> bool:
+    """A request to book in the words ("buch mir", "book me", "reservier"), not a question about bookings."""
+    return bool(_BOOK_ME.search(s))
+
+
+_BOOK_ME = re.compile(r"\b(?:buch|buche|reservier\w*)\s+(?:mir|uns|mich)\b|\b(?:book|reserve)\s+(?:me|us)\b")
 _OUR_FIRM = re.compile(r"\b(?:for|fuer|of|von)\s+(?:my|meine|meinen|mein)\s+(?:company|firm|firma|unternehmen|betrieb|employer)\b|"
                        r"\b(?:hr|personaler\w*|personalabteilung|admin\w*|office\s+manager\w*|geschaeftsfuehr\w*|inhaber\w*|owner)\b"
                        r".{0,80}\b(?:our|unser\w*)\b|"  # "I'm the HR person at ... – how much of our contingent ...?"

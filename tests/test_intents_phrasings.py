@@ -1596,3 +1596,20 @@ def test_blind25_kinds(text, intent):
 def test_days_said_not_and_days_elsewhere(text, intent, days):
     it = parse(text, NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+
+
+@pytest.mark.parametrize("text, intent", [
+    # an employer's views asked in the admin's own words
+    ("Admin here: what did my staff book in Coesfeld this week?", "team_bookings"),
+    ("Übersicht Teambuchungen Lüdinghausen bitte", "team_bookings"),
+    ("What has Anna actually booked? I'm her manager", "team_bookings"),
+    ("Welche Buchungen hat Anna? Ich bin ihre Chefin", "team_bookings"),
+    ("Ich bin Admin bei uns: wie viel ist vom Firmenkontingent noch übrig?", "company_contingent"),
+    ("what did i book?", "list"),
+    ("buch mir und meinen mitarbeitern morgen olfen", "book"),
+    # how something works is the help
+    ("Wie funktioniert das mit dem Einchecken?", "help"),
+    ("How does check-in work?", "help"),
+])
+def test_admin_views_and_how_it_works(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
