@@ -1470,6 +1470,8 @@ _NEXT_TO_NAMED_KEYS = (
     ("epiphany", r"(?:heilige[nm]?\s+)?drei\s*koenige\w*|dreikoenig\w*|epiphany"), ("rosenmontag", r"rosenmontag"),
     ("easter", r"ostern|easter"))
 _WD_FULL = r"montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+_NAMED_NEAR_GATE = re.compile(r"nikolaus|abend|silvester|weihnacht|christmas|xmas|neujahr|new year|advent|koenig|epiphany|"
+                              r"rosenmontag|ostern|easter")
 _NEXT_TO_NAMED = re.compile(
     r"\b(?:(?:am|an|den|dem|the|on)\s+)?(?:(?:tag|day)\s+(?P<dir>nach|after|vor|before)"
     rf"|(?P<wds>(?:{_WD_FULL})(?:\s*(?:,|und|and|&)\s*(?:{_WD_FULL}))*)\s+(?P<dir2>nach|after|vor|before)"
@@ -1564,6 +1566,9 @@ _ORDINAL_KEYS = frozenset(_ORDINALS)
 _NUMWORD_KEYS = frozenset(_NUMWORDS)
 _HOURWORD_KEYS = frozenset(_HOURWORDS)
 _WEEKDAY_KEYS = frozenset(_WEEKDAYS)
+_REL_NOW = frozenset(_REL_WORDS) | {"now"}
+_WEEK_UNITS = frozenset({"woche", "wochen", "week", "weeks", "tagen"})
+_WEEKDAY_LONG = frozenset(k for k in _WEEKDAYS if len(k) > 3)
 _NTH = {"ersten": 1, "erste": 1, "erster": 1, "zweiten": 2, "zweite": 2, "dritten": 3, "dritte": 3, "vierten": 4,
         "vierte": 4, "letzten": -1, "letzte": -1, "first": 1, "second": 2, "third": 3, "fourth": 4, "last": -1,
         "1st": 1, "2nd": 2, "3rd": 3, "4th": 4}
@@ -1860,8 +1865,10 @@ class _Parser:
         if "lunch" in low or "mitta" in low:  # "after lunch", "nach der Mittagspause": the afternoon, no talk of food
             body = _AFTER_LUNCH.sub(lambda mm: "afternoon" if mm.group(1) else "nachmittags", body)
             # "before lunch", "vor der Mittagspause": the morning; "bis mittags eins": 1 pm
-            body = _BEFORE_LUNCH.sub(lambda mm: "morning" if mm.group(1) else "vormittags", body)
-            body = _MIDDAY_ONE.sub("13 Uhr", body)
+            if "vor" in low or "before" in low or "pre" in low:
+                body = _BEFORE_LUNCH.sub(lambda mm: "morning" if mm.group(1) else "vormittags", body)
+            if "ein" in low or "1" in low:
+                body = _MIDDAY_ONE.sub("13 Uhr", body)
         if " nm" in low:  # "Di nm", "morgen nm": a chat "nachmittags" after a day ("nm" alone may be "never mind")
             body = _NM_AFTER_DAY.sub(r"\1 nachmittags", body)
         if "ohne" in low or "without" in low:  # "hab ... gesessen, ohne zu buchen": no booking verb
@@ -1885,7 +1892,8 @@ class _Parser:
         if ("woche" in s or "week" in s) and _WEEK_EDGE.search(s) and _WD_LONG_WORD.search(s) is None:
             # "Ende der Woche", "Mitte nächster Woche", "early next week": that week's Friday, Wednesday, Monday
             s = _WEEK_EDGE.sub(_week_edge, s)
-        if (" nach " in s or " vor " in s or " after " in s or " before " in s) and _NEXT_TO_NAMED.search(s):
+        if (" nach " in s or " vor " in s or " after " in s or " before " in s) and _NAMED_NEAR_GATE.search(s) \
+                and _NEXT_TO_NAMED.search(s):
             s = _NEXT_TO_NAMED.sub(lambda mm: _around_named(mm, today), s)
         toks = _WORDS.findall(s)
         tokset = set(toks)
@@ -1946,7 +1954,8 @@ class _Parser:
             w = _DESKS_ZU.sub(lambda mm: (desks.append(_ZU[mm.group(1)]), _blank(mm))[1], w)
         if "us" in tokset:
             w = _DESKS_OFUS.sub(_d, w)
-        if tokset & {"uns", "wir", "we", "team", "group", "party", "fuer", "for", "x"} or "x " in w or "er" in w:
+        if tokset & {"uns", "wir", "we", "team", "group", "party", "fuer", "for", "x", "we're"} or "x " in w \
+                or any(c + "er" in w for c in "23456789"):  # "ein 3er-Team"
             w = _DESKS_UNS.sub(lambda mm: (desks.append(_num(next(g for g in mm.groups() if g))), _blank(mm))[1], w)
 
         def _d_pair(mm):
@@ -2239,7 +2248,8 @@ class _Parser:
                 base = today + timedelta(days={"morgen": 1, "tomorrow": 1, "uebermorgen": 2}.get(a, 0))
             return add(mm, [base + timedelta(days=n * (7 if u.startswith(("woch", "week")) else 1))])
 
-        if tokset & {"in", "from", "after", "week"} and not tokset.isdisjoint(_REL_WORDS | _WEEKDAY_KEYS | {"now"}):
+        if tokset & {"in", "from", "after", "week"} and (not tokset.isdisjoint(_REL_NOW) or not tokset.isdisjoint(_WEEK_UNITS)
+                                                         and not tokset.isdisjoint(_WEEKDAY_LONG)):
             w = _ANCHOR_IN.sub(_anchor_in, w)
         if not tokset.isdisjoint(_REL_WORDS):
             w = _REL.sub(_rel, w)
@@ -3264,8 +3274,9 @@ class _Parser:
             return "company_contingent", 0.85, "contingent"  # "how many days are left for my team in December?"
         if staff and _E_BUCHUNGEN.search(jt) and not (it.space or it.dates):
             return "team_bookings", 0.85, "list"  # "Liste der Mitarbeiterbuchungen"
-        if (_E_BUCHUNGEN.search(jt) or staff and (q or ts & {"uebersicht", "overview", "liste", "zeig", "show"})
-                and _STAFF_BOOKED.search(s)) and not has_book_request(s):
+        if (("buchungen" in jt or "bookings" in jt) and _E_BUCHUNGEN.search(jt)
+                or staff and (q or ts & {"uebersicht", "overview", "liste", "zeig", "show"}) and _STAFF_BOOKED.search(s)) \
+                and not has_book_request(s):
             # "Übersicht Teambuchungen Lüdinghausen bitte", "Admin here: what did my staff book in Coesfeld this week?"
             return "team_bookings", 0.85, "list"
         if ts & _MANAGER_WORDS and ts & {"booked", "gebucht", "buchungen", "bookings"} and _MANAGER_OF.search(s):
@@ -4082,7 +4093,7 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     quick = _quick_request(parser, text, now.date())
     if quick is not None:
         return quick
-    if text and len(text) <= 40 and _EMOJI.search(text):
+    if text and len(text) <= 40 and not text.isascii() and _EMOJI.search(text):
         bare = _EMOJI.sub(" ", text).strip()
         if not bare and _REACTION.search(text):  # "👍", "🙏🙏": a reaction to the bot's reply
             return Intent(intent="thanks", confidence=0.85, lang=parser.parse("", now).lang)
@@ -4095,7 +4106,8 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "ob ... noch Plätze frei sind? Buchen möchte ich noch nicht": the booking verb is denied; what is left is
         # the question (a button books once they want it)
         it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
-    if it.intent in ("smalltalk", "cancel", "unknown") and it.dates and it.space and _NOT_X_BUT.search(text) \
+    if it.intent in ("smalltalk", "cancel", "unknown") and it.dates and it.space and _NOT_YET_GATE.search(text) \
+            and _NOT_X_BUT.search(text) \
             and not _NOT_YET_GATE.search(text[_NOT_X_BUT.search(text).end():]):
         # "Nicht heute, sondern morgen – Rosendahl", "not friday but thursday olfen", "Ich kann nicht am Freitag, aber
         # Donnerstag Olfen": the day said not is left out (see `_EXCEPT`); the other one is asked for
