@@ -457,7 +457,10 @@ def _compile_phrasings() -> None:
     _NOTIFY = _R(r"\b(?:jeden|jede|jedes|every|each|taeglich|daily|abends|morgens|staendig|dauernd|immer)\s+(?:\w+\s+){0,3}?"
                  r"(?:nachricht|nachrichten|message|messages|ping|pings|benachrichtigung\w*|notification\w*|push\w*|mails?)\b|"
                  r"\b(?:nachrichten|messages|benachrichtigung\w*|notification\w*|pings)\s+(?:\w+\s+){0,2}?"
-                 r"(?:jeden|jede|every|each|taeglich|daily)\b")
+                 r"(?:jeden|jede|every|each|taeglich|daily)\b|"
+                 # "keine Nachrichten mehr am Wochenende", "no more messages on Sundays"
+                 r"\b(?:keine|no|nicht\s+mehr|stop|stopp)\s+(?:\w+\s+)?(?:nachrichten|messages|mails|pings|push\w*|"
+                 r"benachrichtigung\w*|notification\w*)\b")
     _IFSTILL = _R(r"\b(?:falls|wenn|sobald|if)\b[^.?!]*\b(?:doch\s+noch|doch\s+was|still\s+(?:gets?|has|opens?))\b")
     # "vor dem Urlaub", "Morgen bis 13 Uhr Ascheberg, danach Termin beim Kunden": the day is a booking
     _AROUND_LEAVE = _R(r"\b(?:vor|nach|before|after)\s+(?:dem\s+|den\s+|meinem\s+|my\s+|the\s+)?"
@@ -852,7 +855,8 @@ def _compile_more() -> None:
     ])
     # in a message written in lower case, a word we do not know is a name when a place follows: "is tom in olfen
     # tomorrow?", "ist die anna freitag auch in coesfeld?"
-    _NAME_WHO_LOW = _R(r"\b(?:ist|is|sitzt|kommt|arbeitet|faehrt|will|wird)\s+(?:(?:der|die)\s+)?([a-z]+)\s+(?:[a-z]+\s+){0,2}?"
+    _NAME_WHO_LOW = _R(r"\b(?:ist|is|sitzt|kommt|arbeitet|faehrt|will|wird)\s+(?:(?:der|die|frau|herr|mr|mrs|ms)\s+)?([a-z]+)\s+"
+                       r"(?:[a-z]+\s+|am\s+[\d.]+\s+){0,2}?"
                        r"(?:auch\s+|also\s+|too\s+)?(?:in|im|at|bei|nach)\s")
     _NAME_WHO = _R(r"\b(?:ist|is|sitzt|kommt|ob|arbeitet|faehrt|if|whether|will|wird|does|did|sind|are)\s+(?:(?:der|die|den)\s+)?([a-z]+)\b")
     _AVAIL_RE = _Cues([
@@ -3198,6 +3202,9 @@ class _Parser:
             return "help", 0.85, None  # "Was bedeutet Kontingent?", "What does waitlist mean?"
         if ts & _K_LANG.keys() and _LANG_REPLY.search(s) and not it.dates and (not it.space or not has_book):
             return "language", 0.9, None  # "Kannst du auf Englisch antworten? ...", "reply in English"
+        if ts & _K_LANG.keys() and not (it.dates or it.space) and len(toks) <= 15 and _IN_LANGUAGE.search(s) \
+                and (q or ts & _K_LANGREQ):
+            return "language", 0.85, None  # "Geht das auch auf Türkisch? …", "Kun je ook in het Nederlands antwoorden?"
         if ts & _K_LANG.keys() and (len(toks) <= 3 or ts & _K_LANGREQ and len(toks) <= 7
                                     or len(toks) <= 15 and (_CAN_LANG.search(s) or _LANG_FIRST.match(s))):
             # "Kannst du auch Englisch? ...", "english pls, my german is not so good"
@@ -3609,6 +3616,7 @@ def _lang_code(toks: list[str]) -> str | None:
     return found
 
 
+_IN_LANGUAGE = re.compile(r"\b(?:auf|in|in\s+het|en|em|na)\s+(?:" + "|".join(k for k in _K_LANG if k.isalpha()) + r")\b")
 _ILL_BE = re.compile(r"\b(?:i'?ll|i\s+will|we'?ll|we\s+will|i'?d|we'?d)\s+be\s+(?:\w+ing\s+)?(?:in|at|from)\b"
 
                      r"|\b(?:ich|wir)\s+(?:waer\w*|wär\w*)\s+(?:\w+\s+){0,4}?(?:in|im|nach|bei)\b"
@@ -4295,7 +4303,7 @@ _DAY_CUE = re.compile(r"\d|\b(?:heute?|morgen|uebermorgen|übermorgen|gestern|to
                       r"wochenende|weekend|kw|weihnacht\w*|silvester|heiligabend|christmas|xmas|new\s+year|neujahr|"
                       r"(?:mon|diens|mittwoch|donners|frei|sams|sonn)\w*|mo|di|mi|do|fr|sa|so|"
                       r"(?:mon|tues|wednes|thurs|fri|satur|sun)day\w*|mon|tue|wed|thu|fri|sat|sun)\b", re.IGNORECASE)
-_ASIDE = frozenset({"smalltalk", "absence", "past_day", "help"})
+_ASIDE = frozenset({"smalltalk", "absence", "past_day", "help", "thanks"})
 # a past day whose record is missing: "war ich in Havixbeck, taucht nicht in der Abrechnung auf", "vergessen einzuchecken"
 _FORGOT_RECORD = re.compile(r"\bforgot\s+to\s+(?:check\s*in|book|log|register|sign\s+in|scan)\b|"
                             r"\bvergessen\b.{0,24}\b(?:zu\s+buchen|einzuchecken|einzutragen|anzumelden)\b|"

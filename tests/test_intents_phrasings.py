@@ -1613,3 +1613,18 @@ def test_days_said_not_and_days_elsewhere(text, intent, days):
 ])
 def test_admin_views_and_how_it_works(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("keine nachrichten mehr am wochenende bitte", "settings"),
+    ("ist frau hölscher am 3.12 in havixbeck?", "who"),
+    # thanks beside a request is an aside
+    ("coesfeld friday 🙏 thx in advance bro", "book"),
+    ("danke, und morgen olfen bitte", "book"),
+    # a language asked for in any language
+    ("Kun je ook in het Nederlands antwoorden? Ik woon net over de grens.", "language"),
+    ("Geht das auch auf Türkisch? Für meinen Vater wäre das einfacher", "language"),
+    ("Ich hab heute einen Kurs in Spanisch", "smalltalk"),
+])
+def test_blind25_more(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
