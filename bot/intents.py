@@ -337,9 +337,11 @@ def _compile_regexes() -> None:
         r"vormittags?\s+und\s+nachmittags?|morning\s+and\s+afternoon)\b"
     )
     _PART_AM = _R(
-        r"\b(?:vormittags?|morgens|frueh|am\s+morgen|in\s+the\s+morning|mornings?|forenoon|a\.m\.)(?=\W|$)"
+        r"\b(?:vormittags?|morgens|frueh|am\s+morgen|in\s+the\s+morning|mornings?|forenoon|a\.m\.|"
+        r"(?:die\s+|der\s+)?erste[n]?\s+tageshaelfte|(?:the\s+)?first\s+half(?:\s+of\s+the\s+day)?)(?=\W|$)"
     )
-    _PART_PM = _R(r"\b(?:nachmittags?|afternoons?|abends?|evenings?|arvo|p\.m\.)(?=\W|$)")
+    _PART_PM = _R(r"\b(?:nachmittags?|afternoons?|abends?|evenings?|arvo|p\.m\.|(?:die\s+|der\s+)?zweite[n]?\s+tageshaelfte|"
+                  r"(?:the\s+)?second\s+half(?:\s+of\s+the\s+day)?)(?=\W|$)")
 
     _T = r"(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.|uhr|h)?"
     _TRANGE = _R(
@@ -347,7 +349,7 @@ def _compile_regexes() -> None:
     )
     _TSTART = _R(rf"\b(?:ab|from|starting(?:\s+at)?|um|at|gegen|around|so\s+um|start)\s+(?:ca\.?\s+)?{_T}(?![\d])")
     _HALB = _R(r"\b(?:(?:ab|um|gegen|so\s+um)\s+)?halb\s+(\d{1,2})\b(?!\s*(?:-|bis))")
-    _NOON = _R(r"\b(?:noon|midday)\b|\b(?:bis|von|ab|um|gegen)\s+(mittags?)\b|"
+    _NOON = _R(r"\b(?:noon|midday)\b|\b(?:bis|von|ab|um|gegen)\s+(?:zum\s+|zu\s+)?(mittags?)\b|"
                r"\b(?:bis|till|until|til)\s+(?:zur\s+)?(lunch(?:time)?|mittagspause)\b")
     _TEND = _R(rf"\b(?:bis|until|till|untill|by|to)\s+{_T}(?![\d])")
     _TBARE = _R(r"(?<![\d.:])(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm|uhr|h)\b|(?<![\d.:])(\d{1,2}):(\d{2})(?![\d])")
@@ -1211,9 +1213,10 @@ _WD_PREFIX = {k[:2] for k in _WEEKDAYS}
 _REL_WORDS = {"day", "uebermorgen", "ubermorgen", "overmorrow", "heute", "this", "today", "tdy", "2day", "tonight",
               "heut", "morgen", "tomorrow", "tmrw", "tmr", "tmw", "2morrow", "tomorow", "tommorow", "tommorrow", "morgn",
               "mrgn", "moign", "morge", "vorgestern", "gestern", "yesterday"}
-_AM_WORDS = {"vormittag", "vormittags", "morgens", "frueh", "morgen", "morning", "mornings", "forenoon", "a"}
+_AM_WORDS = {"vormittag", "vormittags", "morgens", "frueh", "morgen", "morning", "mornings", "forenoon", "a", "half",
+             "tageshaelfte"}
 _PM_WORDS = {"nachmittag", "nachmittags", "afternoon", "afternoons", "abend", "abends", "evening", "evenings", "arvo",
-             "p"}
+             "p", "half", "tageshaelfte"}
 _FULL_WORDS = {"vollen", "full", "all", "whole", "entire", "vormittag", "vormittags", "morning"}
 _EVERY_OTHER = re.compile(r"\b(?:jeden|jede|jedem)\s+zweiten\b|\bevery\s+(?:other|second)\b|\balle\s+(?:zwei|2)\s+wochen\b|"
                           r"\bevery\s+(?:two|2)\s+weeks\b")
@@ -1320,6 +1323,7 @@ _NAMES_IN_S = {"jonas", "niklas", "nicklas", "lukas", "lucas", "tobias", "andrea
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh", "endlich", "finally", "yippie",
            "woohoo", "hurra", "juchu"}
+_LATE_PART = re.compile(r"\blate\s+(?:morning|afternoon|evening|shift)\b|\b(?:be|running|ran|am|i'?m)\s+late\b")
 _K_HOURS = {"late", "oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
 _K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "costs", "zahlen", "bezahlen", "zahle", "pay",
             "rate", "rates", "teuer", "expensive", "cheap", "guenstig", "tagespreis", "tagesticket", "pass", "zahlt", "zahlst", "bezahlt", "kostets"}
@@ -1622,6 +1626,8 @@ def _week_edge(mm: re.Match) -> str:
     return out.ljust(len(mm.group())) if len(out) <= len(mm.group()) else mm.group()
 
 
+_DRANGE_DAYS = re.compile(r"(?<![\d.:])(\d{1,2})\.\s*(?:-|–|bis(?:\s+(?:zum|einschlie(?:ss|ß)lich))?)\s*(\d{1,2})\.(?![\d])"
+                          r"(?!\s*(?:uhr|h)\b)")
 _THIS_MONTH = re.compile(r"\b(?:diese[nrms]?|this|current|laufende[nrms]?)\s+(?:monat|month)\b")
 
 
@@ -2047,6 +2053,15 @@ class _Parser:
             y = _year2(mm.group(4), today, mo, b)
             return _span(_safe_date(y, mo, a), _safe_date(y, mo, b), mm)
 
+        def _drange_days(mm):
+            a, b = int(mm.group(1)), int(mm.group(2))
+            if not (1 <= a < b <= 31):
+                return mm.group()
+            first = today.replace(day=1) if a >= today.day else _add_months(today.replace(day=1), 1)
+            if _safe_date(first.year, first.month, b) is None:  # "vom 28. bis 31." in November: December's
+                first = _add_months(first, 1)
+            return _span(_safe_date(first.year, first.month, a), _safe_date(first.year, first.month, b), mm)
+
         def _drange_nodot(mm):
             a, m1, b, m2 = (int(mm.group(k)) for k in range(1, 5))
             if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
@@ -2161,6 +2176,8 @@ class _Parser:
             week_wd.clear()
         if dig:
             w = _DRANGE_NUM.sub(_drange_num, w)
+            if "." in w:
+                w = _DRANGE_DAYS.sub(_drange_days, w)  # "vom 1. bis 3.", "25.-27.": days of this month or the next
         if dig and ("bis" in w or "-" in w or "to" in tokset or "until" in tokset or "till" in tokset):
             w = _DRANGE_NODOT.sub(_drange_nodot, w)
         if dig:
@@ -2844,9 +2861,10 @@ class _Parser:
         if hourw:
             w = _HOURW_UHR.sub(lambda mm: _pad(mm, str(_HOURWORDS[mm.group(1)]), 1), w)
         dig = _HAS_DIGIT(w) is not None
-        if tokset & {"noon", "midday", "mittag", "mittags", "lunch", "lunchtime", "mittagspause"}:
-            w = _NOON.sub(lambda mm: _pad(mm, "12pm", 1) if mm.group(1) else "12pm" + " " * (len(mm.group()) - 4)
-                          if not mm.group(2) else (mm.group().split()[0] + " 12pm").ljust(len(mm.group())), w)  # "bis zur …"
+        noon_end = bool(tokset & {"noon", "midday", "mittag", "mittags", "lunch", "lunchtime", "mittagspause"})
+        if noon_end:
+            w = _NOON.sub(lambda mm: "12pm" + " " * (len(mm.group()) - 4) if not (mm.group(1) or mm.group(2))
+                          else (mm.group().split()[0] + " 12pm").ljust(len(mm.group())), w)  # "bis zur …", "bis zum Mittag"
             dig = True
         if dig:
             w = _TRANGE.sub(_trange, w)
@@ -2904,6 +2922,8 @@ class _Parser:
             part = None
         elif (start or end) and part == "full":
             part = None
+        elif end == "12:00" and not start and part is None and noon_end:
+            part = "morning"  # "morgen bis mittags", "until lunchtime": the morning half, ending at noon
         it.part = part
 
         # ---- space ----
@@ -3464,7 +3484,7 @@ class _Parser:
             return "book", (0.95 if not q else 0.8 if ents or desk else 0.7), None
         wts = set(_WORDS.findall(w))
         avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s_av, ts))
-        hours = bool(wts & _K_HOURS) or bool(q and _OPEN_RE.search(s)) or bool(ts & {"wann", "when", "long", "uhr"} and _HOURS_RE.search(s))
+        hours = bool(wts & _K_HOURS and not (wts & _K_HOURS == {"late"} and _LATE_PART.search(s))) or bool(q and _OPEN_RE.search(s)) or bool(ts & {"wann", "when", "long", "uhr"} and _HOURS_RE.search(s))
         price = bool(wts & _K_PRICE) or bool(_PRICE_RE.search(s))
         if q and it.space and not ts.isdisjoint(_FACILITIES) and not past_tense and not it.dates:
             return "availability", 0.75, "smalltalk"  # "Is there parking in Billerbeck?", "Gibt es in Senden Kaffee?"

@@ -1395,7 +1395,7 @@ def test_days_named_by_their_place_in_a_month_or_week(text, days):
 @pytest.mark.parametrize("text, part, start, end", [
     ("Olfen morgen vor der Mittagspause", "morning", None, None),
     ("Olfen tomorrow before lunch", "morning", None, None),
-    ("Olfen morgen bis zur Mittagspause", None, None, "12:00"),
+    ("Olfen morgen bis zur Mittagspause", "morning", None, "12:00"),
     ("ich brauch morgen einen platz in olfen so ab viertel nach acht bis mittags eins", None, "08:15", "13:00"),
     ("di nm olfen pls", "afternoon", None, None),
 ])
@@ -1628,3 +1628,25 @@ def test_admin_views_and_how_it_works(text, intent):
 ])
 def test_blind25_more(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, days, part, end", [
+    # days of a month without the month: this month's if they are to come, else the next month's
+    ("Olfen vom 1. bis 3.", ["2026-12-01", "2026-12-02", "2026-12-03"], None, None),
+    ("Olfen vom 25. bis 27.", ["2026-11-25", "2026-11-26", "2026-11-27"], None, None),
+    # until noon is the morning half, ending at noon
+    ("Olfen morgen bis mittags", ["2026-11-24"], "morning", "12:00"),
+    ("Olfen morgen, aber nur bis zum Mittag", ["2026-11-24"], "morning", "12:00"),
+    # halves of the day by their names
+    ("Olfen tomorrow first half", ["2026-11-24"], "morning", None),
+    ("Olfen morgen zweite Tageshälfte", ["2026-11-24"], "afternoon", None),
+    ("Olfen tomorrow late afternoon", ["2026-11-24"], "afternoon", None),
+])
+def test_days_of_a_month_and_halves_of_a_day(text, days, part, end):
+    j = parse(text, NOW, SPACES).to_json()
+    assert (j["intent"], j["dates"], j["part"], j["end"]) == ("book", days, part, end)
+
+
+def test_a_range_of_days_ending_past_the_month_is_the_next_months():
+    it = parse("Urlaub vom 28. bis 31.", NOW, SPACES)
+    assert it.intent == "absence" and [d.isoformat() for d in it.dates][0] == "2026-12-28"
