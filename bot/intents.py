@@ -215,7 +215,8 @@ def _compile_regexes() -> None:
     _TIMEISH = _R(r"(?i)^\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|uhr|h)?\s*-\s*\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|uhr|h)?$")
     _TOKEN = _R(r"\w+|\s+|.", re.S)
 
-    _GREETING = _R(r"\b(?:guten\s+(?:morgen|tag|abend)|good\s+(?:morning|afternoon|evening)|moin(?:\s+moin)?)\b")
+    _GREETING = _R(r"\b(?:(?:guten|gudn|guden|gueden|gun|gutn|juten)\s+(?:morgen|tag|abend)|good\s+(?:morning|afternoon|evening)|"
+                   r"moin(?:\s+moin)?)\b")
     _ISO = _R(r"(?<![\d.])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")
     _DESKS_PLUS = _R(
         rf"(?:\b(?:mit|with|plus|und|and)|\+)\s*(?:(?:my|meine[nmr]?|our|unsere[nmr]?)\s+)?({_NUM_RE})\s+"
@@ -1014,7 +1015,8 @@ def _compile_more() -> None:
     _HOURW_RANGE = _R(rf"(\d{{1,2}}(?::\d\d)?)\s*(?:-|bis|to|und|and)\s*({hw})\b{unitless}")
     _HOURW_UHR = _R(rf"\b({hw})\s+uhr\b")
     _HALFDAY = _R(r"\b(?:halbtags?|halbtaegig\w*|(?:einen\s+)?halbe[nr]?\s+tag|half[\s-]?(?:a[\s-])?day)\b")
-    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|we'?re|team\s+of|group\s+of|party\s+of|gruppe\s+(?:von|aus))\s+({_NUM_RE})\b(?!\s*(?:uhr|:))|"
+    _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|we'?re|team\s+of|group\s+of|party\s+of|gruppe\s+(?:von|aus))\s+"
+                    rf"(?:(?:insgesamt|zusammen|total|in\s+total|altogether)\s+)?({_NUM_RE})\b(?!\s*(?:uhr|:))|"
                     r"(?<![\d.:])\b([2-9])er[\s-]?(?:team|gruppe|truppe|runde|grueppchen)\b|"  # "ein 3er-Team"
                     r"(?<![\d.:])\b(\d{1,2})\s*x\s+(?:platz|plaetze|desks?|tische?|seats?)\b|"
                     rf"\b(?:fuer|for)\s+(\d{{1,2}}|{'|'.join(k for k in _NUMWORDS if _NUMWORDS[k] > 1)})\b"
@@ -1922,7 +1924,7 @@ class _Parser:
         it.lang = "en" if en > de else "de"
 
         # ---- greetings ----
-        if tokset & {"guten", "good", "moin"}:
+        if tokset & {"guten", "good", "moin", "gudn", "guden", "gueden", "gun", "gutn", "juten"}:
             w = _GREETING.sub(_blank, w)
 
         # ---- desk choice: "Platz 3", "mit Monitor", "ein ruhiger Platz", "Stehpult" (issue 17) ----
@@ -3412,7 +3414,7 @@ class _Parser:
             return "absence", 0.85, "cancel"
         if (absence or cancel and not kw_cancel and not q and _AWAY_REASON.search(s)) and it.dates \
                 and not it.space \
-                and not _CANCEL_OBJECT.search(jt) and ts.isdisjoint({"doch", "after", "anymore", "mehr"}):
+                and not _CANCEL_OBJECT.search(jt) and ts.isdisjoint({"doch", "anymore", "mehr"}) and "after all" not in s:
             # "Sick today, sorry, not coming in", "Kind krank, bin morgen raus": the sender is away and names no booking
             # to remove: the absence (the bot then asks about any booking on those days, never cancels on a guess)
             return "absence", 0.85, "cancel"

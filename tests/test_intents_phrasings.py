@@ -1650,3 +1650,13 @@ def test_days_of_a_month_and_halves_of_a_day(text, days, part, end):
 def test_a_range_of_days_ending_past_the_month_is_the_next_months():
     it = parse("Urlaub vom 28. bis 31.", NOW, SPACES)
     assert it.intent == "absence" and [d.isoformat() for d in it.dates][0] == "2026-12-28"
+
+
+@pytest.mark.parametrize("text, intent, desks, days", [
+    ("Gudn Morgen, eventuell bräuchte ich am Mittwoch 2.12. nen Platz in Senden", "book", 1, ["2026-12-02"]),
+    ("Mittwoch kommen wir mit dem ganzen Projektteam nach Ascheberg, wir sind insgesamt vier", "book", 4, ["2026-11-25"]),
+    ("The day after tomorrow I'm at a client's in Münster, so I won't be around", "absence", 1, ["2026-11-25"]),
+])
+def test_greeting_typos_team_totals_and_days_at_a_client(text, intent, desks, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.desks, [d.isoformat() for d in it.dates]) == (intent, desks, days)
