@@ -1870,6 +1870,10 @@ class _Parser:
             body = _UNTIL_FURTHER.sub(lambda mm: " " * len(mm.group()), body)
         if "frei" in low and "halt" in low:  # "wäre cool, wenn da ein Tisch für mich frei gehalten wird": keep one for me
             body = _KEEP_FREE.sub("freihalten", body)
+        if ("leav" in low or "weg" in low or "los" in low or "heim" in low or "hause" in low or "home" in low) \
+                and _LEAVE_AT.search(body):
+            # "I'll leave around 3 pm", "um 15 Uhr muss ich wieder weg": the end of the stay
+            body = _LEAVE_AT.sub(lambda mm: f" bis {mm.group('t1') or mm.group('t2')} ", body)
         if ("holidays" in low or "ferien" in low) and _HOLIDAYS_FRAME.search(body):
             # "over the holidays I need Lüdinghausen on the 28th", "In den Weihnachtsferien bräucht ich …": a time frame,
             # not the sender's absence
@@ -3688,6 +3692,10 @@ _AFTER_LUNCH = re.compile(r"\b(?:(after|post)[- ]lunch(?:time)?|nach\s+(?:dem\s+
                           r"ab\s+mitta(?:g|ch)s?\b(?!\s*(?:bis|-|–)\s*\d))\b", re.IGNORECASE)
 
 
+_LEAVE_AT = re.compile(r"\b(?:i'?ll\s+|i\s+will\s+|i\s+have\s+to\s+|i\s+must\s+|i\s+need\s+to\s+)?(?:leave|be\s+leaving|head\s+(?:home|off|out)|"
+                       r"go\s+home)\s+(?:at|around|about|by)\s+(?:about\s+)?(?P<t1>\d{1,2}(?::\d\d)?\s*(?:am|pm)?)(?!\s*(?:days?|weeks?))\b|"
+                       r"\b(?:um|gegen|ab)\s+(?P<t2>\d{1,2}(?::\d\d)?)\s*(?:uhr\s+)?(?:muss|bin|geh\w*|fahr\w*)\s+(?:ich\s+)?"
+                       r"(?:\w+\s+)?(?:wieder\s+)?(?:weg|los|raus|nach\s+hause|heim)\b", re.IGNORECASE)
 _HOLIDAYS_FRAME = re.compile(r"\b(?:over|during|in)\s+the\s+(?:christmas\s+|xmas\s+|school\s+|easter\s+|summer\s+)?holidays\b(?=.*\b(?:need|book|want|like|please|pls)\b)|"
                              r"\b(?:in|w(?:ä|ae)hrend)\s+(?:den|der)\s+(?:weihnachts|herbst|oster|sommer|schul)?ferien\b"
                              r"(?=.*\b(?:brauch\w*|br(?:ä|ae)ucht\w*|buch\w*|bitte|m(?:ö|oe)cht\w*|h(?:ä|ae)tte)\b)",
