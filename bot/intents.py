@@ -4144,6 +4144,12 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "ob ... noch Plätze frei sind? Buchen möchte ich noch nicht": the booking verb is denied; what is left is
         # the question (a button books once they want it)
         it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
+    if it.intent in ("smalltalk", "availability") and it.dates and it.space and not it.legs and _ASKS_FOR_DESK.search(text) \
+            and not _STATE_Q.search(text) and all(d >= now.date() for d in it.dates):
+        # "… die Straße nach Lüdinghausen ist zu. Bin dann morgen lieber in Olfen, kannste das machen?", "Can I get Havixbeck
+        # for Wednesday …? Working from there while my car's in the shop": a request in the sender's words beside a story
+        # or asked as a question; it is asked before it books (below CONFIDENT)
+        it.intent, it.alternative, it.confidence = "book", it.intent, 0.7
     if it.intent in ("smalltalk", "cancel", "unknown") and it.dates and it.space and _NOT_YET_GATE.search(text) \
             and _NOT_X_BUT.search(text) \
             and not _NOT_YET_GATE.search(text[_NOT_X_BUT.search(text).end():]):
@@ -4164,6 +4170,21 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     return it
 
 
+# the sender asks for a desk: "kannste das machen?", "kriegt ihr das hin?", "brauch ich … im Coworking", "nehm ich da ma nen
+# Tisch", "Can I get …", "could you sort me a desk", "I need …", "please book"
+_ASKS_FOR_DESK = re.compile(
+    r"\b(?:kannst\s*e?|kannste|koenntest|könntest)\s+(?:du\s+)?(?:das|mir|mich|uns)\s+(?:\w+\s+){0,3}?(?:machen|klarmachen|"
+    r"eintragen|buchen|reservieren|fest\s*machen|freihalten|geben|besorgen)\b|\bkriegt\s+ihr\s+das\s+hin\b|"
+    r"\b(?:brauch|brauche|br(?:ä|ae)uchte?|ben(?:ö|oe)tige)\s+(?:ich\s+)?(?:\w+\s+){0,5}?(?:platz|tisch|schreibtisch|arbeitsplatz|"
+    r"tag\s+im\s+coworking)\b|\b(?:nehm|nehme)\s+ich\s+(?:da\s+)?(?:\w+\s+){0,2}?(?:tisch|platz)\b|"
+    r"\b(?:ich\s+)?w(?:ä|ae)r(?:e)?\s+(?:da\s+)?(?:\w+\s+){0,3}?gern(?:e)?\b|\bmach\s+(?:mir\s+)?\w+\s+draus\b|"
+    r"\b(?:can|could)\s+i\s+(?:get|have|grab|book|come)\b|\bany\s+chance\s+i\s+could\s+(?:have|get|book)\b|"
+    r"\bcould\s+you\s+(?:please\s+)?(?:sort|get|book|put|reserve)\s+me\b|\bi\s+(?:really\s+)?need\s+(?:a|the|some)\b|"
+    r"\b(?:please|pls)\s+book\b|\bbook\s+me\b|\bsame\s+again\b", re.IGNORECASE)
+# a question about the state of a space, not a request: "noch was frei?", "wie voll", "is it open", "how much"
+_STATE_Q = re.compile(r"(?<!i'm )(?<!\bam )(?<!bin )(?<!\bich )\b(?:frei|free)\b|"  # "I'm free" is the sender's day
+                      r"\b(?:voll|full|belegt|busy|offen|open|geöffnet|geoeffnet|kostet|cost|price|preis|"
+                      r"available|verfügbar|verfuegbar|wer|who|wie\s+lange|how\s+long|opening)\b", re.IGNORECASE)
 _NOT_X_BUT = re.compile(r"\b(?:nicht|not)\s+(?:(?:am|on|the|den)\s+)?[\w.]+(?:\s+[\w.]+)?\s*[,–—-]?\s*(?:sondern|but|aber)\b",
                         re.IGNORECASE)
 _WEATHER_Q = re.compile(r"^\W*(?:what'?s|what\s+is|how'?s|how\s+is|wie\s+(?:wird|ist)|wird\s+es|will\s+it|is\s+it\s+going\s+to)\b"

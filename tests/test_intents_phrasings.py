@@ -1660,3 +1660,25 @@ def test_a_range_of_days_ending_past_the_month_is_the_next_months():
 def test_greeting_typos_team_totals_and_days_at_a_client(text, intent, desks, days):
     it = parse(text, NOW, SPACES)
     assert (it.intent, it.desks, [d.isoformat() for d in it.dates]) == (intent, desks, days)
+
+
+@pytest.mark.parametrize("text", [
+    # a request in the sender's words beside a story, or asked as a question: a booking, asked before it books
+    "Stever ist mal wieder übers Ufer getreten, die Straße nach Lüdinghausen ist zu. Bin dann morgen lieber in Olfen, "
+    "kannste das machen?",
+    "Can I get Havixbeck for Wednesday, Thursday and Friday this week? Working from there while my car's in the shop.",
+    "Moinsen, Donnerstag ich und drei Kollegen nach Lüdinghausen, kriegt ihr das hin?",
+    "Right, so I've got a client call at 2 but otherwise I'm free, could you sort me a desk in Ascheberg this afternoon?",
+])
+def test_a_request_in_the_senders_words_is_asked_before_it_books(text):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "book" and it.confidence < CONFIDENT
+
+
+@pytest.mark.parametrize("text, intent", [
+    # whether something is left is a question; a state asked about is no request
+    ("Can I still get a seat in Billerbeck tomorrow?", "availability"),
+    ("Is there any chance Senden is free on Friday?", "availability"),
+])
+def test_whether_something_is_left_stays_a_question(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
