@@ -459,8 +459,8 @@ def _compile_phrasings() -> None:
     _BEFORE_BOOK = _R(r"\b(?:bevor|ehe|before)\s+(?:ich|wir|i|we)\s+(?:\w+\s+){0,3}?(?:buche|buchen|book|reserviere|reserve)\b")
     _NOTIFY = _R(r"\b(?:jeden|jede|jedes|every|each|taeglich|daily|abends|morgens|staendig|dauernd|immer)\s+(?:\w+\s+){0,3}?"
                  r"(?:nachricht|nachrichten|message|messages|ping|pings|benachrichtigung\w*|notification\w*|push\w*|mails?)\b|"
-                 r"\b(?:nachrichten|messages|benachrichtigung\w*|notification\w*|pings)\s+(?:\w+\s+){0,2}?"
-                 r"(?:jeden|jede|every|each|taeglich|daily)\b|"
+                 r"\b(?:nachrichten|messages|benachrichtigung\w*|notification\w*|pings)\s+(?:\w+\s+){0,3}?"
+                 r"(?:jeden|jede|every|each|taeglich|daily|immer|staendig|always)\b|"
                  # "keine Nachrichten mehr am Wochenende", "no more messages on Sundays"
                  r"\b(?:keine|no|nicht\s+mehr|stop|stopp)\s+(?:\w+\s+)?(?:nachrichten|messages|mails|pings|push\w*|"
                  r"benachrichtigung\w*|notification\w*)\b")
@@ -727,6 +727,8 @@ def _compile_more() -> None:
     ])
     _HOWMUCH = _R(r"\b(?:wie\s*viel\w*|how\s+(?:much|many)|what'?s\s+left|was\s+hat|was\s+ist\s+(?:bei|von|fuer))\b")
     _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|stehen|steht|bei|darf|kann|can|may|bekommt|kriegt|gets|restkontingent|"
+                    # "how many days Tobias Reher has left": the name before its verb
+                    r"days(?=\s+[a-z]+\s+(?:[a-z]+\s+)?(?:has|have)\s+(?:still\s+|got\s+)*(?:left|remaining))|"
                     r"kontingent|contingent|quota)\s+(?:(?:der|die|den|dem)\s+)?(?:(?:unser|unsere[mnr]?|mein|meine[mnr]?|our|my)\s+"
                     r"(?=(?:azubi|praktikant|praktikantin|mitarbeiter|mitarbeiterin|kollege|kollegin|employee|colleague|"
                     r"intern|trainee)\b))?(?=([a-z]+)\b)")
@@ -912,7 +914,7 @@ def _compile_more() -> None:
                       r"\s+(?:und|and|&|\+)\s+(?:ich|i)\b")
     _DESKS_MEPLUS = _R(rf"\b(?:ich|me|myself|mich)\s*(?:plus|\+|und|and|&)\s*({_NUM_RE})\b"
                        r"(?!\s*(?:uhr|h\b|tage?n?\b|days?\b|wochen?\b|weeks?\b|:|\.\d|bis\b|-|pm\b|am\b))")
-    _DESKS_BRING = _R(r"\bbring\w*\s+(?:noch\s+|auch\s+)?(?:jemanden|einen\s+kollegen|eine\s+kollegin|meine[nr]?\s+kolleg\w*|"
+    _DESKS_BRING = _R(r"\bbring\w*\s+(?:noch\s+|auch\s+)?(?:jemanden|(?:einen|nen|'nen)\s+kollegen|(?:eine|ne|'ne)\s+kollegin|meine[nr]?\s+kolleg\w*|"
                       r"someone|somebody|a\s+colleague|a\s+friend|my\s+colleague)\b(?:\s+(?:mit|along))?|\bplus\s+one\b|\+1\b")
     _DESKS_WITH1 = _R(r"\b(?:mit|with)\s+(?:kollege|kollegin|colleague|coworker|chefin|partnerin|praktikantin|kommilitonin|kommilitone)\b|"
                       r"\b(?:mit|with)\s+(?:meinem|meiner|einem|einer|my|a|one|unserem|unserer|our)\s+(?:\w+\s+)?"
@@ -1332,7 +1334,7 @@ _K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "c
 
 # words that are the same in both languages (in, am, an, was, will, so, ...) count for neither
 _EN = set(
-    """the a i i'm my me you is are does did can could would should what where when which
+    """settling settle settled bet the a i i'm my me you is are does did can could would should what where when which
     who how why please thanks thank hi hello desk desks seat book booking bookings booked cancel
     today tomorrow tmrw tomorow tommorow yesterday on at for in of to from and with any anything there
     free available availability morning afternoon evening next week weeks every each day days this that
@@ -1878,6 +1880,9 @@ class _Parser:
             # "over the holidays I need Lüdinghausen on the 28th", "In den Weihnachtsferien bräucht ich …": a time frame,
             # not the sender's absence
             body = _HOLIDAYS_FRAME.sub(lambda mm: " " * len(mm.group()), body)
+        if ("nicht" in low or "mehr" in low) and _DONT_KNOW.search(body):
+            # "Weiß nicht mehr ob Olfen oder Senden", "Ich trau mich gar nicht mehr zu buchen": no negation of a booking
+            body = _DONT_KNOW.sub(lambda mm: " " * len(mm.group()), body)
         if "lunch" in low or "mitta" in low:  # "after lunch", "nach der Mittagspause": the afternoon, no talk of food
             body = _AFTER_LUNCH.sub(lambda mm: "afternoon" if mm.group(1) else "nachmittags", body)
             # "before lunch", "vor der Mittagspause": the morning; "bis mittags eins": 1 pm
@@ -2924,8 +2929,9 @@ class _Parser:
             eh = int(end[:2])
             end = f"{eh + 12:02d}{end[2:]}" if eh < 12 and f"{eh + 12:02d}{end[2:]}" > start else None
         it.start, it.end = start, end
-        if start and end:  # explicit hours replace the part of day
-            part = None
+        if start and end:  # explicit hours replace the part of day (a half named beside them and within it stays)
+            if not (part == "morning" and end <= "13:00" or part == "afternoon" and start >= "12:00"):
+                part = None
         elif (start or end) and part == "full":
             part = None
         elif end == "12:00" and not start and part is None and noon_end:
@@ -3256,7 +3262,7 @@ class _Parser:
                 it.topic = "home"  # "mein Standardort ist Coesfeld", "set my default place to Olfen": the home space
             return "settings", 0.9, None
         if ts & _K_UNDO or _UNDO_PHRASE.search(s, ts):
-            if it.dates and ts & (_K_LISTN | {"platz", "desk"}):  # "Buchung für Mittwoch rückgängig machen"
+            if it.dates and (ts & (_K_LISTN | {"platz", "desk"}) or it.space):  # "Buchung für Mittwoch rückgängig machen"
                 return "cancel", 0.85, "undo"
             return "undo", 0.95, None
         if (ts & _K_THANKS or len(toks) <= 4 and _PRAISE.search(s) or ("geholfen" in s or "help" in s or "hilfreich" in s) and _HELPED.search(s)
@@ -3275,6 +3281,8 @@ class _Parser:
         company = bool(ts & _K_COMPANY) or bool(_S_FIRM.search(jt))
         me_words = _ME_WORDS
         contish = bool(ts & _K_CONT) or "kontingent" in jt or "contingent" in jt or bool(_S_CONT.search(jt)) \
+            or bool(("viele" in ts or "tage" in ts) and not it.space and not ts & {"gebucht", "booked", "buchungen"}
+                    and _MY_DAYS_Q.search(s)) \
             or _CONT_RE.search(s, ts | {"tage"} if _E_TAGE.search(jt) else ts)
         if contish and q and not (it.dates or it.space) and not ts.isdisjoint(_WORKS_GATE) and _HOW_WORKS.search(s):
             return "help", 0.85, "contingent"  # "Wie funktioniert das mit den Kontingenten?": how it works, not how much
@@ -3433,7 +3441,8 @@ class _Parser:
                 and ts.isdisjoint(_K_WHO) and not (has_book and it.space and ts.isdisjoint(_K_CHECKIN)):
             # ("..., we live here now. Today I need a quiet place, please book me Dülmen today": the booking)
             return "checkin", 0.9, None
-        if (contish or toks in (["tage"], ["days"], ["tage", "noch"], ["days", "left"])) and not (past_only and has_book):
+        if (contish or toks in (["tage"], ["days"], ["tage", "noch"], ["days", "left"])) and not (past_only and has_book) \
+                and not (it.space and it.dates and not q and ts.isdisjoint(_K_CONT) and "kontingent" not in jt):
             return "contingent", 0.9, None  # ("Am 30.12. war ich in Lüdinghausen, bitte noch buchen fürs Kontingent")
         help_start = bool(ts & {"wie", "how"}) and bool(_HELP_START.match(s) or _HELP_AFTER.search(s))
         if help_start and not (it.dates or it.space or it.start):  # "How do I cancel a booking?"
@@ -3692,6 +3701,9 @@ _AFTER_LUNCH = re.compile(r"\b(?:(after|post)[- ]lunch(?:time)?|nach\s+(?:dem\s+
                           r"ab\s+mitta(?:g|ch)s?\b(?!\s*(?:bis|-|–)\s*\d))\b", re.IGNORECASE)
 
 
+_DONT_KNOW = re.compile(r"\b(?:ich\s+)?wei(?:ss|ß)\s+(?:es\s+|das\s+)?(?:gar\s+|auch\s+)?nicht\s+mehr\b|"
+                        r"\btrau(?:e)?\s+mich\s+(?:gar\s+|echt\s+)?nicht\s+(?:mehr\s+)?(?=zu\s+(?:buchen|reservieren))",
+                        re.IGNORECASE)
 _LEAVE_AT = re.compile(r"\b(?:i'?ll\s+|i\s+will\s+|i\s+have\s+to\s+|i\s+must\s+|i\s+need\s+to\s+)?(?:leave|be\s+leaving|head\s+(?:home|off|out)|"
                        r"go\s+home)\s+(?:at|around|about|by)\s+(?:about\s+)?(?P<t1>\d{1,2}(?::\d\d)?\s*(?:am|pm)?)(?!\s*(?:days?|weeks?))\b|"
                        r"\b(?:um|gegen|ab)\s+(?P<t2>\d{1,2}(?::\d\d)?)\s*(?:uhr\s+)?(?:muss|bin|geh\w*|fahr\w*)\s+(?:ich\s+)?"
@@ -4029,6 +4041,7 @@ _SHARE_ON = re.compile(
     r"\b(?:share|teile|teilen)\s+(?:\w+\s+){0,3}?(?:mit|with)\s+(?:den\s+|my\s+|meinen\s+)?(?:kolleg\w*|colleagues?|team)\b")
 _THANKS_FOR_HELP = re.compile(r"\b(?:dank\w*|thanks?|thx)\s+(?:you\s+)?(?:fuer|for)\s+(?:\w+\s+){0,3}?"
                               r"(?:hilfe|help|unterstuetzung|support|assistance)\b")
+_MY_DAYS_Q = re.compile(r"\bwie\s*viele\s+(?:hab|habe)\s+ich\b|\b(?:sind|werden)\s+meine\s+tage\b")  # "Wie viele hab ich für Januar?"
 _MY_TEAM = re.compile(r"\b(?:mein(?:em|es|er|e)?|my|unser\w*|our)\s+(?:team|staff|mitarbeiter\w*|leute|people|employees|"
                       r"abteilung|department|belegschaft)\b")
 _KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlich|nett|lieb|hilfreich|kind|helpful|nice|"
@@ -4160,6 +4173,9 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
             and not _IN_PLACE.search(text):
         # "what's the weather like tomorrow?": a question the bot cannot answer, about no place of its own
         it.intent, it.alternative, it.confidence = "unknown", "smalltalk", 0.7
+    if it.intent == "book" and "?" in text and _BEFORE_BOOK.search(text.lower()) and not _NOT_YET_BUT.search(text):
+        # "Bevor ich buche: ab wann kann man in Billerbeck morgens rein? …": asked before booking; the question first
+        it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
     if it.intent == "book" and "?" in text and (qi := text.rfind("?")) < len(text.rstrip()) - 1 \
             and _THEN_I_BOOK.match(text[qi + 1:]):
         # "Wäre am Do in Billerbeck noch ein Platz für mich? Würde dann gern buchen", "gibts ... platz für 5 leute? dann

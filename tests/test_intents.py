@@ -516,7 +516,8 @@ def test_probe7_slot_readings():
     assert p("Olfen für 2 Tage").desks == 1
     it = p("in Senden morgen Vormittag ab 9")  # a start time keeps the named part of day
     assert (it.part, it.start) == ("morning", "09:00")
-    assert p("morgen vormittag 9-12 Olfen").part is None  # explicit hours replace it
+    assert p("morgen vormittag 9-12 Olfen").part == "morning"  # explicit hours within the named half keep it
+    assert p("morgen vormittag 9-15 Olfen").part is None  # hours beyond it replace it
 
 
 def test_chat_abbreviations():

@@ -1682,3 +1682,32 @@ def test_a_request_in_the_senders_words_is_asked_before_it_books(text):
 ])
 def test_whether_something_is_left_stays_a_question(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, intent", [
+    # asked before booking: the question first
+    ("Bevor ich buche: ab wann kann man in Billerbeck morgens rein? Ich fang gern früh an", "availability"),
+    # not remembering is no negation of a booking
+    ("Was hab ich morgen gebucht? Weiß nicht mehr ob Olfen oder Senden", "list"),
+    ("Ich trau mich gar nicht mehr zu buchen, weil ich Angst hab, dass mein Budget leer ist. Kannst du nachschauen?",
+     "contingent"),
+    ("Olfen brauch ich nicht mehr", "cancel"),
+    # someone's days, asked in English word order; one's own days asked without the word
+    ("Can you check how many days Tobias Reher has left? I'm his team lead", "member_contingent"),
+    ("Frohes Neues! Sind meine Tage jetzt wieder aufgefüllt? Wie viele hab ich für Januar?", "contingent"),
+    ("Die Nachrichten kommen immer um 6 Uhr morgens, viel zu früh! Kann man das später stellen?", "settings"),
+    # "remaining days" with a place and a week is the booking of them
+    ("Olfen diese Woche, alle restlichen Tage", "book"),
+    # a booked day named as wrong is cancelled, not the last action undone
+    ("Ich hab den 2.12. in Dülmen gebucht, das war falsch – der soll einfach weg", "cancel"),
+])
+def test_blind26d_kinds(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+def test_a_half_named_beside_its_hours_stays():
+    j = parse("ich hätte gern am Mittwoch vormittags einen Schreibtisch in Lüdinghausen, also so von 8 bis 12", NOW,
+              SPACES).to_json()
+    assert (j["part"], j["start"], j["end"]) == ("morning", "08:00", "12:00")
+    j = parse("Olfen morgen vormittags 8 bis 15", NOW, SPACES).to_json()
+    assert (j["part"], j["start"], j["end"]) == (None, "08:00", "15:00")
