@@ -397,7 +397,8 @@ _KW_GATE = frozenset({"kalenderwoche", "cw", "calendar", "week", "woche"})
 _LOOK_WORDS = frozenset({"gucken", "guckt"})
 _IF_WORDS = frozenset({"wenn", "falls", "if", "sollte"})
 _WEATHER = frozenset({"regnet", "schneit", "stuermt", "hagelt", "gewittert", "glatteis", "rains", "snows", "raining",
-                      "snowing", "glatt", "unwetter", "sturm", "storm"})
+                      "snowing", "glatt", "unwetter", "sturm", "storm", "foggy", "neblig", "nebelig", "icy", "stormy", "rainy",
+                      "snowy", "windy", "verschneit", "stuermisch"})
 _MONTH_NAMES = frozenset({"jan"})  # month words that are also first names ("Hat Jan noch Tage?")
 _PAIR_PEOPLE = frozenset({"kollege", "kollegin", "colleague", "coworker", "chef", "chefin", "boss", "partner", "partnerin",
                           "praktikant", "praktikantin", "azubi", "nachbar", "nachbarin", "jan"})  # "Kollegin und ich kommen ..."
@@ -1880,6 +1881,8 @@ class _Parser:
             # "over the holidays I need Lüdinghausen on the 28th", "In den Weihnachtsferien bräucht ich …": a time frame,
             # not the sender's absence
             body = _HOLIDAYS_FRAME.sub(lambda mm: " " * len(mm.group()), body)
+        if "could" in low and _COULD_PAST.search(body):  # "could barely see the road": what was, not a request
+            body = _COULD_PAST.sub(lambda mm: " " * len(mm.group()), body)
         if ("nicht" in low or "mehr" in low) and _DONT_KNOW.search(body):
             # "Weiß nicht mehr ob Olfen oder Senden", "Ich trau mich gar nicht mehr zu buchen": no negation of a booking
             body = _DONT_KNOW.sub(lambda mm: " " * len(mm.group()), body)
@@ -3701,6 +3704,7 @@ _AFTER_LUNCH = re.compile(r"\b(?:(after|post)[- ]lunch(?:time)?|nach\s+(?:dem\s+
                           r"ab\s+mitta(?:g|ch)s?\b(?!\s*(?:bis|-|–)\s*\d))\b", re.IGNORECASE)
 
 
+_COULD_PAST = re.compile(r"\bcould\s+(?=(?:barely|hardly|scarcely|finally|only\s+just)\b)", re.IGNORECASE)
 _DONT_KNOW = re.compile(r"\b(?:ich\s+)?wei(?:ss|ß)\s+(?:es\s+|das\s+)?(?:gar\s+|auch\s+)?nicht\s+mehr\b|"
                         r"\btrau(?:e)?\s+mich\s+(?:gar\s+|echt\s+)?nicht\s+(?:mehr\s+)?(?=zu\s+(?:buchen|reservieren))",
                         re.IGNORECASE)

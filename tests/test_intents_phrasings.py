@@ -1711,3 +1711,12 @@ def test_a_half_named_beside_its_hours_stays():
     assert (j["part"], j["start"], j["end"]) == ("morning", "08:00", "12:00")
     j = parse("Olfen morgen vormittags 8 bis 15", NOW, SPACES).to_json()
     assert (j["part"], j["start"], j["end"]) == (None, "08:00", "15:00")
+
+
+@pytest.mark.parametrize("text", [
+    # weather small talk with a past "could" is no request
+    "So foggy between Nottuln and Appelhülsen this morning, could barely see the road",
+    "Heavy fog on the road to Rosendahl this morning, could barely see anything",
+])
+def test_what_one_could_barely_do_is_small_talk(text):
+    assert parse(text, NOW, SPACES).intent == "smalltalk"
