@@ -1614,6 +1614,7 @@ def _nth_weekday(mm: re.Match, today: date) -> date | None:
     return last - timedelta(days=(last.weekday() - wd) % 7)
 
 
+_AND_SO = re.compile(r"\b(\w+)\s+(?:und|oder)\s+so\b(?!\s*(?:\d|den\b|am\b|bis\b|-))")
 _WEEK_EDGE = re.compile(r"\b(?:(anfang|beginn|mitte|ende|beginning\s+of|start\s+of|middle\s+of|mid|end\s+of)\s+"
                         r"(?:(der|dieser|diese|naechster|naechste|kommender|kommende|the|this|next|the\s+next|the\s+coming)\s+)?"
                         r"|(early|late)\s+(next)\s+)(woche|week)\b")
@@ -1881,6 +1882,10 @@ class _Parser:
             # "over the holidays I need Lüdinghausen on the 28th", "In den Weihnachtsferien bräucht ich …": a time frame,
             # not the sender's absence
             body = _HOLIDAYS_FRAME.sub(lambda mm: " " * len(mm.group()), body)
+        if ("ab" in low or "cancel" in low or "stornier" in low) and _CAN_CANCEL_LATER.search(body):
+            # "reservier mal vorsorglich, absagen kann ich ja immer noch", "zur Not sag ich halt wieder ab", "I can always
+            # cancel later": a hedge on the booking, no cancellation
+            body = _CAN_CANCEL_LATER.sub(lambda mm: " " * len(mm.group()), body)
         if "could" in low and _COULD_PAST.search(body):  # "could barely see the road": what was, not a request
             body = _COULD_PAST.sub(lambda mm: " " * len(mm.group()), body)
         if ("nicht" in low or "mehr" in low) and _DONT_KNOW.search(body):
@@ -1913,6 +1918,8 @@ class _Parser:
         if " " in body or "-" in body:
             body = self._join_split_towns(body)
         s, words, corrected = self._normalise(body)
+        if " so" in s and _AND_SO.search(s):  # "Sturm und so", "oder so": no Sunday after a word that is no weekday
+            s = _AND_SO.sub(lambda mm: mm.group() if mm.group(1) in _WEEKDAYS else mm.group()[:-2] + "sowas", s)
         if ("woche" in s or "week" in s) and _WEEK_EDGE.search(s) and _WD_LONG_WORD.search(s) is None:
             # "Ende der Woche", "Mitte nächster Woche", "early next week": that week's Friday, Wednesday, Monday
             s = _WEEK_EDGE.sub(_week_edge, s)
@@ -3704,6 +3711,11 @@ _AFTER_LUNCH = re.compile(r"\b(?:(after|post)[- ]lunch(?:time)?|nach\s+(?:dem\s+
                           r"ab\s+mitta(?:g|ch)s?\b(?!\s*(?:bis|-|–)\s*\d))\b", re.IGNORECASE)
 
 
+_CAN_CANCEL_LATER = re.compile(
+    r"\b(?:absagen|stornieren|canceln|abmelden)\s+kann\s+ich\s+(?:\w+\s+){0,3}?(?:noch|sp(?:ä|ae)ter|dann)\b|"
+    r"\b(?:zur\s+not|notfalls|sonst|im\s+zweifel)\s+sag\s+ich\s+(?:\w+\s+){0,2}?ab\b|"
+    r"\bich\s+kann\s+(?:\w+\s+){0,2}?(?:immer\s+noch|ja\s+noch|sp(?:ä|ae)ter)\s+(?:absagen|stornieren|canceln)\b|"
+    r"\b(?:i\s+can|i\s+could|i'?ll)\s+(?:always\s+|still\s+)?cancel\s+(?:it\s+)?(?:later|if\s+[^,.;!?]*|afterwards)?", re.IGNORECASE)
 _COULD_PAST = re.compile(r"\bcould\s+(?=(?:barely|hardly|scarcely|finally|only\s+just)\b)", re.IGNORECASE)
 _DONT_KNOW = re.compile(r"\b(?:ich\s+)?wei(?:ss|ß)\s+(?:es\s+|das\s+)?(?:gar\s+|auch\s+)?nicht\s+mehr\b|"
                         r"\btrau(?:e)?\s+mich\s+(?:gar\s+|echt\s+)?nicht\s+(?:mehr\s+)?(?=zu\s+(?:buchen|reservieren))",
@@ -4251,6 +4263,14 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         today, last = now.date(), it.dates[0]
         days = (today + timedelta(days=k) for k in range((last - today).days + 1))
         it.dates = [d for d in days if d.weekday() < 5 or d == last]
+    if it.intent == "cancel" and "?" in text and (qi := text.find("?")) < len(text.rstrip()) - 1 \
+            and not _CANCEL_WORD.search(text):
+        # "was hab ich nächste Woche gebucht? ich blick da nicht mehr durch", "ist der Freitag in Billerbeck? der sagt mir
+        # ja nix": the question asks; a "nicht" or "nix" in the remark after it cancels nothing
+        asked = parser.parse(text[:qi + 1], now)
+        if asked.intent in ("list", "contingent", "availability", "who", "help", "company_contingent", "team_bookings",
+                            "member_contingent") and asked.confidence >= 0.75:
+            return asked
     if it.intent == "smalltalk" and "?" in text and (qi := text.find("?")) < len(text.rstrip()) - 1:
         # "Any colleagues booked in Senden next tuesday? Would be nice to have lunch with someone": the question
         # asks; the remark after it names no day and no place
@@ -4370,6 +4390,8 @@ _CLAUSE_GATE = re.compile(r"[,;.!?\U0001F300-\U0001FAFF\u2600-\u27BF]|\s[–—-
 _CLAUSE_SPLIT = re.compile(r"\s*[,;]\s*|\s+[–—-]\s+|(?<=[^\W\d_]{3}\.)\s+|(?<=[!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+|"
                            r"\s+(?=(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|darum|trotzdem|danach)\b)|"
                            r"\s+(?=so\s+(?:i|we|i'd|i'll|i'm|ich|wir|kannst|could|can|let'?s)\b)", re.IGNORECASE)  # "..., so I need"
+_CANCEL_WORD = re.compile(r"\b(?:stornier\w*|storno\w*|absag\w*|sag\w*\s+(?:\w+\s+)?ab\b|l(?:ö|oe)sch\w*|cancel\w*|streich\w*|"
+                          r"raus(?:nehmen)?\b|delete|remove|drop|weg\b)", re.IGNORECASE)
 _DAY_CUE = re.compile(r"\d|\b(?:heute?|morgen|uebermorgen|übermorgen|gestern|today|tomorrow|tmrw|yesterday|tonight|woche|week|"
                       r"wochenende|weekend|kw|weihnacht\w*|silvester|heiligabend|christmas|xmas|new\s+year|neujahr|"
                       r"(?:mon|diens|mittwoch|donners|frei|sams|sonn)\w*|mo|di|mi|do|fr|sa|so|"

@@ -1720,3 +1720,22 @@ def test_a_half_named_beside_its_hours_stays():
 ])
 def test_what_one_could_barely_do_is_small_talk(text):
     assert parse(text, NOW, SPACES).intent == "smalltalk"
+
+
+@pytest.mark.parametrize("text, intent", [
+    # a question, and a remark after it with a "nicht" or "nix", cancels nothing
+    ("was hab ich eigentlich nächste Woche alles gebucht? ich blick da nicht mehr durch", "list"),
+    # a hedge on a booking ("I can always cancel") is no cancellation
+    ("wenn das Wetter morgen hält fahr ich mitm Rad nach Havixbeck, also mach mal bitte einen Platz da fest, zur Not "
+     "sag ich halt wieder ab", "book"),
+    ("falls es Mittwoch glatt ist, bleib ich im Dorf, also Rosendahl, reservier mal vorsorglich, absagen kann ich ja "
+     "immer noch oder?", "book"),
+    ("bitte Freitag Olfen absagen", "cancel"),
+])
+def test_remarks_and_hedges_cancel_nothing(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+def test_and_so_is_no_sunday():
+    assert [d.isoformat() for d in parse("morgen Olfen und so", NOW, SPACES).dates] == ["2026-11-24"]
+    assert [d.isoformat() for d in parse("Olfen Sa und So", NOW, SPACES).dates] == ["2026-11-28", "2026-11-29"]
