@@ -216,7 +216,7 @@ def _compile_regexes() -> None:
     _TOKEN = _R(r"\w+|\s+|.", re.S)
 
     _GREETING = _R(r"\b(?:(?:guten|gudn|guden|gueden|gun|gutn|juten)\s+(?:morgen|tag|abend)|good\s+(?:morning|afternoon|evening)|"
-                   r"moin(?:\s+moin)?)\b")
+                   r"moin(?:\s+moin)?)\b|^\W*morgen\s+(?:zusammen|allerseits|leute|ihr\s+lieben|miteinander)\b(?=\s*(?:[,!.:;]|$))")
     _ISO = _R(r"(?<![\d.])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d])")
     _DESKS_PLUS = _R(
         rf"(?:\b(?:mit|with|plus|und|and)|\+)\s*(?:(?:my|meine[nmr]?|our|unsere[nmr]?)\s+)?({_NUM_RE})\s+"
@@ -480,7 +480,7 @@ def _compile_phrasings() -> None:
                     r"employee|azubi|praktikant|praktikantin|herr|frau)\s+)?(?=([a-z]+)\s+(?:ist|hat|is|has|nimmt|takes|braucht|needs|"
                     r"bekommt|kriegt|gets|soll|should|will|wird|bleibt|fehlt|macht|geht|faehrt)\b)")
     _DESKS_COMES = _R(r"\b(?:mein|meine|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*|praktikant\w*|azubi)\s+"
-                      r"(?:kommt\s+(?:auch\s+)?mit|comes\s+(?:along|too|with\s+me)|is\s+(?:coming\s+(?:along|too|with\s+me)|joining(?:\s+me)?)|"
+                      r"(?:kommt\s+(?:auch\s+|doch\s+|noch\s+)?mit|comes\s+(?:along|too|with\s+me)|is\s+(?:coming\s+(?:along|too|with\s+me)|joining(?:\s+me)?)|"
                       r"joins(?:\s+me)?)\b")
     _NAME_VFINAL = _R(r"\b(?:tage|kontingent|days)\s+(?:der\s+|die\s+)?(?=([a-z]+)\s+(?:noch\s+|schon\s+|diesen\s+monat\s+|still\s+)*"
                       r"(?:hat|haben|uebrig|verbraucht|left|has|have)\b)")
@@ -678,7 +678,7 @@ def _compile_more() -> None:
         (("letzte", "letzten", "letzter", "letztes", "last", "latest", "vorige", "vorigen", "previous"),
          r"\b(?:letzte[nrs]?|last|latest|vorige[nrs]?|previous)\s+(?:buchung|booking|aktion|action|reservierung|reservation)\b"),
         (("take",), r"\btake\s+(?:that|it)\s+back\b"),
-        (("zurueck",), r"^\s*(?:nein,?\s+|nee,?\s+|no,?\s+|nochmal\s+|bitte\s+|einmal\s+)?zurueck\b|"
+        (("zurueck",), r"^\s*(?:(?:hups|ups|oops|upps|mist|oh|ach)\W+)?(?:nein,?\s+|nee,?\s+|no,?\s+|nochmal\s+|bitte\s+|einmal\s+)?zurueck\b|"
                        r"[,.!]\s*zurueck\s*(?:bitte|pls|please)?\s*[.!]*\s*$|"
                        r"\bzurueck\s*[,.!]\s*(?:das|die)\s+(?:letzte|eben|gerade)\w*\b"),
         (("das",), (r"\bdas\s+war\s+(?:ein\s+)?(?:fehler|versehen|irrtum)\b|"
@@ -730,6 +730,7 @@ def _compile_more() -> None:
     _NAME_CONT = _R(r"\b(?:hat|does|has|von|for|of|fuer|bleiben|bleibt|stehen|steht|bei|darf|kann|can|may|bekommt|kriegt|gets|restkontingent|"
                     # "how many days Tobias Reher has left": the name before its verb
                     r"days(?=\s+[a-z]+\s+(?:[a-z]+\s+)?(?:has|have)\s+(?:still\s+|got\s+)*(?:left|remaining))|"
+                    r"mitarbeiterin|mitarbeiter|kollegin|kollege|employee|colleague|"  # "meine Mitarbeiterin Frau Demir fragt"
                     r"kontingent|contingent|quota)\s+(?:(?:der|die|den|dem)\s+)?(?:(?:unser|unsere[mnr]?|mein|meine[mnr]?|our|my)\s+"
                     r"(?=(?:azubi|praktikant|praktikantin|mitarbeiter|mitarbeiterin|kollege|kollegin|employee|colleague|"
                     r"intern|trainee)\b))?(?=([a-z]+)\b)")
@@ -971,8 +972,11 @@ def _compile_more() -> None:
     _ORDWORD = _R(rf"\b({ordw})(?=\s+(?:of\s+)?(?:{_MONTH_RE})\b"  # "am zweiten Dezember"; "vom siebten bis zum elften Dez."
                   rf"|\s*(?:-|bis(?:\s+zum)?|to|till|until|und|and|,)\s*(?:the\s+)?(?:{ordw}|\d{{1,2}}\.?)\s+(?:of\s+)?(?:{_MONTH_RE})\b)")
     _MY_PEOPLE = _R(r"\b(?:meine[nmr]?|my|unsere[nmr]?|our)\s+leuten?\b|\bmy\s+people\b")
-    _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will)\s+(?:mein|meine|my|unser|unsere|our)\s+"
-                 r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*)")
+    _WHO_RE = _R(r"\b(?:ist|is|kommt|sitzt|arbeitet|comes|will|ob|whether)\s+(?:mein|meine|my|unser|unsere|our)\s+"
+                 r"(?:chef\w*|kolleg\w*|boss|colleague\w*|team\w*|manager\w*|vorgesetzte\w*|teamleit\w*|mann|frau|partner\w*)|"
+                 r"\b(?:ob|whether|if)\s+(?:die|der|er|sie|he|she|they)\s+(?:\w+\s+)?(?:schon\s+|already\s+)?(?:da|dort|there|here)\b|"
+                 r"\b(?:irgendwer|irgendjemand|jemand|anyone|anybody|someone)\s+(?:von|aus|from|of)\s+(?:der|dem|unserer|unserem|meiner|"
+                 r"meinem|the|our|my)\s+(?:firma|team|abteilung|company|office|department)\b")
     _FROM_BEFORE = _R(r"\b(?:ab|von|vom|from)\s+$")
     _LOOSE_GAP = _R(r"^\s*(?:[^\s\d]+\s+){1,4}?(?:bis|until|till|to)\s+(?:zum\s+|einschliesslich\s+)?$")
     _AMPM_END = _R(r"(?<![\d:.])\s(am|pm)\s*[.!?]*\s*$")
@@ -1085,7 +1089,8 @@ _K_LANG = {"english": "en", "englisch": "en", "englisch?": "en", "deutsch": "de"
 # languages the bot does not speak, named in German, English or themselves: asked for, they get the choice it has
 for _w in ("tuerkisch turkish turkce tuerkce spanisch spanish espanol franzoesisch french francais italienisch italian italiano "
            "polnisch polish polski russisch russian ukrainisch ukrainian arabisch arabic niederlaendisch dutch nederlands "
-           "portugiesisch portuguese portugues rumaenisch romanian griechisch greek kurdisch kurdish persisch farsi").split():
+           "portugiesisch portuguese portugues rumaenisch romanian griechisch greek kurdisch kurdish persisch farsi polsku "
+           "espanol francais turkce").split():
     _K_LANG[_w] = "other"
 _K_LANGREQ = {"please", "pls", "plz", "bitte", "auf", "in", "speak", "sprich", "sprechen", "sprache", "language", "switch",
               "wechsel", "wechseln", "umstellen", "antworte", "reply", "answer", "talk", "change", "to", "lieber",
@@ -1943,7 +1948,8 @@ class _Parser:
         it.lang = "en" if en > de else "de"
 
         # ---- greetings ----
-        if tokset & {"guten", "good", "moin", "gudn", "guden", "gueden", "gun", "gutn", "juten"}:
+        if tokset & {"guten", "good", "moin", "gudn", "guden", "gueden", "gun", "gutn", "juten", "zusammen", "allerseits",
+                     "miteinander"}:
             w = _GREETING.sub(_blank, w)
 
         # ---- desk choice: "Platz 3", "mit Monitor", "ein ruhiger Platz", "Stehpult" (issue 17) ----
@@ -3661,7 +3667,7 @@ def _lang_code(toks: list[str]) -> str | None:
     return found
 
 
-_IN_LANGUAGE = re.compile(r"\b(?:auf|in|in\s+het|en|em|na)\s+(?:" + "|".join(k for k in _K_LANG if k.isalpha()) + r")\b")
+_IN_LANGUAGE = re.compile(r"\b(?:auf|in|in\s+het|en|em|na|po)\s+(?:" + "|".join(k for k in _K_LANG if k.isalpha()) + r")\b")
 _ILL_BE = re.compile(r"\b(?:i'?ll|i\s+will|we'?ll|we\s+will|i'?d|we'?d)\s+be\s+(?:\w+ing\s+)?(?:in|at|from)\b"
 
                      r"|\b(?:ich|wir)\s+(?:waer\w*|wär\w*)\s+(?:\w+\s+){0,4}?(?:in|im|nach|bei)\b"
@@ -4063,7 +4069,9 @@ _MY_TEAM = re.compile(r"\b(?:mein(?:em|es|er|e)?|my|unser\w*|our)\s+(?:team|staf
 _KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlich|nett|lieb|hilfreich|kind|helpful|nice|"
                    r"lovely|sweet)\b(?:\s+(?:von\s+(?:ihnen|dir|euch)|of\s+you))?\W*$|"
                    # "Vielen Dank, Sie sind ja fixer als meine Bank": praise by comparison
-                   r"\b(?:schneller|fixer|besser|flotter|faster|quicker|better)\s+als\b")
+                   r"\b(?:schneller|fixer|besser|flotter|einfacher|leichter|faster|quicker|better|easier)\s+(?:als|than)\b|"
+                   # "danke, hat geklappt, …": it worked
+                   r"\b(?:hat|hats|has)\s+(?:\w+\s+)?(?:geklappt|funktioniert)\b|\bit\s+worked\b")
 # a thing as the subject of a cancel word ("my bus ... was cancelled", "mein Zug ist ausgefallen")
 _THING_SUBJ = re.compile(r"\b(?:my|mein|meine|our|unser|unsere|the|der|die|das)\s+(?:\w+\s+)?(?:bus|busse|zug|train|bahn|"
                          r"flight|flug|meeting|termin|spiel|game|match|training|konzert|concert|class|kurs|appointment|"
@@ -4660,7 +4668,7 @@ _CORRECTION = re.compile(
     r"|(?:actually\s+)?scratch\s+that\b(?:\s*,?\s*make\s+it\b)?|hab\s+mich\s+vertan\b|i\s+made\s+a\s+mistake\b"
     r"|(?:sorry|pardon|korrektur|correction)\s*[,:]?\s*(?:i\s+mean|ich\s+mein\w*)\b"
     r"|(?:korrektur|correction)\s*:"
-    r"|oder\s+doch(?:\s+lieber)?\b|make\s+that\b"
+    r"|oder\s+doch(?:\s+lieber)?\b|make\s+that\b|(?:but|aber)\s+(?:actually|eigentlich\s+doch)\b"
     r"|(?:nee|ne|nein|no|ach|ach\s+was)\s*,?\s*(?:quatsch|unsinn|nonsense|rubbish)\b)\s*[,.:!–—-]*",  # "..., ne Quatsch, Freitag"
     re.IGNORECASE)
 

@@ -1739,3 +1739,27 @@ def test_remarks_and_hedges_cancel_nothing(text, intent):
 def test_and_so_is_no_sunday():
     assert [d.isoformat() for d in parse("morgen Olfen und so", NOW, SPACES).dates] == ["2026-11-24"]
     assert [d.isoformat() for d in parse("Olfen Sa und So", NOW, SPACES).dates] == ["2026-11-28", "2026-11-29"]
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("hups, zurück bitte, das wollt ich nicht", "undo"),
+    ("czy możesz pisać po polsku? ok if not, English is also fine", "language"),
+    ("morgen zusammen, bin jetzt in Havixbeck am Platz, mein Kollege kommt später", "checkin"),
+    ("morgen zusammen in Olfen", "book"),
+    ("sag mal, weißt du ob meine Kollegin Frau Brüggemann Mittwoch in Lüdinghausen ist", "who"),
+    ("Jana wollte heute auch nach Rosendahl kommen, weißt du ob die schon da ist?", "who"),
+    ("weißt du ob Olfen morgen offen ist?", "availability"),
+    ("kurze Frage als Admin, meine Mitarbeiterin Frau Demir fragt wie viel sie noch hat", "member_contingent"),
+    ("danke, hat geklappt, mein Mann war auch ganz begeistert lol", "thanks"),
+    ("Super, vielen lieben Dank! Das war ja einfacher als gedacht", "thanks"),
+])
+def test_blind26b_kinds(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+def test_a_colleague_coming_along_after_all_is_a_second_desk_and_actually_corrects():
+    assert parse("ja passt so, aber mach bitte noch einen zweiten Platz dazu, mein Kollege kommt doch mit", NOW,
+                 SPACES).desks == 2
+    it = parse("i was gonna say friday but actually thursday works better, so thursday in ascheberg from 9 to 3 please",
+               NOW, SPACES)
+    assert [d.isoformat() for d in it.dates] == ["2026-11-26"]
