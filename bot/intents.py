@@ -1333,6 +1333,8 @@ _NAMES_IN_S = {"jonas", "niklas", "nicklas", "lukas", "lucas", "tobias", "andrea
 _INTERJ = {"ugh", "oh", "ohh", "nein", "juhu", "yay", "haha", "hahaha", "lol", "puh", "boah", "mist", "menno",
            "yeah", "wow", "hmm", "naja", "ach", "oje", "ojeh", "jippie", "argh", "meh", "endlich", "finally", "yippie",
            "woohoo", "hurra", "juchu"}
+_WHEN_OPEN = re.compile(r"\bwann\s+(?:macht|machen|oeffnet|öffnet|schliesst|schließt|sperrt)\b.{0,40}?\b(?:auf|zu|morgens|abends)?\b|"
+                        r"\b(?:what\s+time|when)\s+(?:does|do|will)\b.{0,40}?\b(?:open|close|shut)\b")
 _LATE_PART = re.compile(r"\blate\s+(?:morning|afternoon|evening|shift)\b|\b(?:be|running|ran|am|i'?m)\s+late\b")
 _K_HOURS = {"late", "oeffnungszeiten", "oeffnungszeit", "geoeffnet", "offen", "open", "opening", "hours"}
 _K_PRICE = {"kostet", "kosten", "preis", "preise", "price", "prices", "cost", "costs", "zahlen", "bezahlen", "zahle", "pay",
@@ -3515,7 +3517,8 @@ class _Parser:
             return "book", (0.95 if not q else 0.8 if ents or desk else 0.7), None
         wts = set(_WORDS.findall(w))
         avail = bool(wts & _K_AVAIL) or bool(_AVAIL_RE.search(s_av, ts))
-        hours = bool(wts & _K_HOURS and not (wts & _K_HOURS == {"late"} and _LATE_PART.search(s))) or bool(q and _OPEN_RE.search(s)) or bool(ts & {"wann", "when", "long", "uhr"} and _HOURS_RE.search(s))
+        hours = bool(wts & _K_HOURS and not (wts & _K_HOURS == {"late"} and _LATE_PART.search(s))) \
+            or bool(q and ("wann" in ts or "time" in ts or "when" in ts) and _WHEN_OPEN.search(s)) or bool(q and _OPEN_RE.search(s)) or bool(ts & {"wann", "when", "long", "uhr"} and _HOURS_RE.search(s))
         price = bool(wts & _K_PRICE) or bool(_PRICE_RE.search(s))
         if q and it.space and not ts.isdisjoint(_FACILITIES) and not past_tense and not it.dates:
             return "availability", 0.75, "smalltalk"  # "Is there parking in Billerbeck?", "Gibt es in Senden Kaffee?"
@@ -4284,7 +4287,8 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         # asks; the remark after it names no day and no place
         first, after = text[:qi + 1], text[qi + 1:]
         asked = parser.parse(first, now)
-        if asked.intent in ("who", "availability") and asked.confidence >= 0.85 and not _DAY_CUE.search(after):
+        if asked.intent in ("who", "availability") and asked.confidence >= 0.85 \
+                and (not _DAY_CUE.search(after) or asked.topic == "hours" and not parser.parse(after, now).dates):
             later = parser.parse(after, now)
             if not later.space and not later.dates and later.intent in ("smalltalk", "unknown", "thanks", "help"):
                 return asked

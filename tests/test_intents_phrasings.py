@@ -1763,3 +1763,14 @@ def test_a_colleague_coming_along_after_all_is_a_second_desk_and_actually_correc
     it = parse("i was gonna say friday but actually thursday works better, so thursday in ascheberg from 9 to 3 please",
                NOW, SPACES)
     assert [d.isoformat() for d in it.dates] == ["2026-11-26"]
+
+
+@pytest.mark.parametrize("text", [
+    # when a space opens or closes is asked, whatever remark follows
+    "wann macht Lüdinghausen morgens auf? mein Bus kommt um 7:20 an und ich will nicht in der Kälte stehen",
+    "what time does Nordkirchen close on Fridays? I might have to wait for the late bus",
+    "wann macht Olfen auf?",
+])
+def test_opening_hours_asked(text):
+    it = parse(text, NOW, SPACES)
+    assert it.intent == "availability" and it.topic == "hours"
