@@ -1621,6 +1621,8 @@ def _nth_weekday(mm: re.Match, today: date) -> date | None:
     return last - timedelta(days=(last.weekday() - wd) % 7)
 
 
+_A_WEEKDAY = re.compile(r"\b(?:a|ein|einem|einen)\s+(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|"
+                        r"tuesday|wednesday|thursday|friday|saturday|sunday)\b(?!\s+(?:im|in|of|next|naechste\w*|kommende\w*))")
 _AND_SO = re.compile(r"\b(\w+)\s+(?:und|oder)\s+so\b(?!\s*(?:\d|den\b|am\b|bis\b|-))")
 _WEEK_EDGE = re.compile(r"\b(?:(anfang|beginn|mitte|ende|beginning\s+of|start\s+of|middle\s+of|mid|end\s+of)\s+"
                         r"(?:(der|dieser|diese|naechster|naechste|kommender|kommende|the|this|next|the\s+next|the\s+coming)\s+)?"
@@ -1893,6 +1895,8 @@ class _Parser:
             # "reservier mal vorsorglich, absagen kann ich ja immer noch", "zur Not sag ich halt wieder ab", "I can always
             # cancel later": a hedge on the booking, no cancellation
             body = _CAN_CANCEL_LATER.sub(lambda mm: " " * len(mm.group()), body)
+        if ("give" in low or "geben" in low) and _GIVE_BACK.search(body):  # "Can I give back my whole booking …?"
+            body = _GIVE_BACK.sub(lambda mm: "cancel" if mm.group(1) else "stornieren", body)
         if "could" in low and _COULD_PAST.search(body):  # "could barely see the road": what was, not a request
             body = _COULD_PAST.sub(lambda mm: " " * len(mm.group()), body)
         if ("nicht" in low or "mehr" in low) and _DONT_KNOW.search(body):
@@ -1925,6 +1929,9 @@ class _Parser:
         if " " in body or "-" in body:
             body = self._join_split_towns(body)
         s, words, corrected = self._normalise(body)
+        if (" a " in s or " ein" in s) and _A_WEEKDAY.search(s):
+            # "on a Sunday", "Is that a Monday?", "ist der 2. ein Dienstag?": a kind of day, not one of them
+            s = _A_WEEKDAY.sub(lambda mm: " " * len(mm.group()), s)
         if " so" in s and _AND_SO.search(s):  # "Sturm und so", "oder so": no Sunday after a word that is no weekday
             s = _AND_SO.sub(lambda mm: mm.group() if mm.group(1) in _WEEKDAYS else mm.group()[:-2] + "sowas", s)
         if ("woche" in s or "week" in s) and _WEEK_EDGE.search(s) and _WD_LONG_WORD.search(s) is None:
@@ -3381,7 +3388,8 @@ class _Parser:
                 it.name = nm
                 return "member_contingent", 0.85, "contingent"
         if q and ts & {"i", "ich", "man", "one"} and _HOWTO_Q.search(s) and (
-                ts & (_K_CHECKIN | _K_CANCEL | _K_BOOK | {"check", "einchecken"}) or _CHECKIN_RE.search(s, ts)):
+                ts & (_K_CHECKIN | _K_CANCEL | _K_BOOK | {"check", "einchecken", "bring", "mitbringen", "ausweis", "id"})
+                or _CHECKIN_RE.search(s, ts)) and not (ts & _K_NEG and ts & _K_COME and ts & _TELL_WORDS):
             return "help", 0.8, None  # "Do I need to check in when I arrive?", "Muss ich absagen?"
         cphrase = bool(_CANCEL_PHRASE.search(s, ts | {"<stem>"} if _S_CANC.search(jt) else ts)) \
             or "vergessen" in ts and (it.dates or it.space) and bool(_FORGET_IT.search(s)) \
@@ -3442,6 +3450,8 @@ class _Parser:
         if absence and (not strong_cancel or not kw_cancel and _NO_NEED.search(s)):
             # "Dienstag bin ich auf Fortbildung, da brauch ich keinen Platz": the absence (it asks about booked days)
             return "absence", 0.85, "cancel"
+        if cancel and not kw_cancel and q and it.dates and not it.space and ts & _TELL_WORDS and _TELL_IF_NOT.search(s):
+            return "absence", 0.8, "help"  # "Do I need to tell you if I'm not coming on Thursday? I have a doctor's …"
         if (absence or cancel and not kw_cancel and not q and _AWAY_REASON.search(s)) and it.dates \
                 and not it.space \
                 and not _CANCEL_OBJECT.search(jt) and ts.isdisjoint({"doch", "anymore", "mehr"}) and "after all" not in s:
@@ -3725,6 +3735,8 @@ _CAN_CANCEL_LATER = re.compile(
     r"\b(?:zur\s+not|notfalls|sonst|im\s+zweifel)\s+sag\s+ich\s+(?:\w+\s+){0,2}?ab\b|"
     r"\bich\s+kann\s+(?:\w+\s+){0,2}?(?:immer\s+noch|ja\s+noch|sp(?:ä|ae)ter)\s+(?:absagen|stornieren|canceln)\b|"
     r"\b(?:i\s+can|i\s+could|i'?ll)\s+(?:always\s+|still\s+)?cancel\s+(?:it\s+)?(?:later|if\s+[^,.;!?]*|afterwards)?", re.IGNORECASE)
+_GIVE_BACK = re.compile(r"\b(give\s+back)(?=\s+(?:my|the|this|that)\s+(?:\w+\s+)?(?:booking|desk|day|days|reservation|seat))|"
+                        r"\bzur(?:ü|ue)ckgeben\b", re.IGNORECASE)
 _COULD_PAST = re.compile(r"\bcould\s+(?=(?:barely|hardly|scarcely|finally|only\s+just)\b)", re.IGNORECASE)
 _DONT_KNOW = re.compile(r"\b(?:ich\s+)?wei(?:ss|ß)\s+(?:es\s+|das\s+)?(?:gar\s+|auch\s+)?nicht\s+mehr\b|"
                         r"\btrau(?:e)?\s+mich\s+(?:gar\s+|echt\s+)?nicht\s+(?:mehr\s+)?(?=zu\s+(?:buchen|reservieren))",
@@ -4099,6 +4111,9 @@ _BUSY = re.compile(r"\b(?:termin\w*|\w*arzt\w*|doktor|doctor\w*|dentist\w*|appoi
 # with no space of ours (the place is `space_text`), so no desk here
 _IN_OTHER_TOWN = re.compile(r"\b(?:bin|sind|fahr\w*|muss|i'?m|i\s+am|we'?re|we\s+are|i'?ll\s+be|i\s+will\s+be|going|"
                             r"driving|heading)\s+(?:\S+\s+){0,3}?(?:in|nach|to)\s+[a-z]")
+_TELL_WORDS = frozenset({"tell", "inform", "know", "bescheid", "melden", "sagen", "abmelden"})
+_TELL_IF_NOT = re.compile(r"\b(?:do\s+i\s+(?:need|have)\s+to|should\s+i|must\s+i|muss\s+ich|soll\s+ich|sollte\s+ich)\s+"
+                          r"(?:\w+\s+){0,3}?(?:tell|inform|let\s+you\s+know|bescheid|melden|sagen|abmelden)\b")
 _NO_COWORKING = re.compile(r"\b(?:kein|nix\s+mit|nichts\s+mit|no)\s+(?:dem\s+)?coworking\b")  # "Heute kein Coworking für mich"
 # "morgen bin ich im Büro in Münster", "I'm in the office on Friday": a day at the office, no desk here
 _AT_THE_OFFICE = re.compile(r"\b(?:bin|sind|arbeite|arbeiten|sitze|sitzen)\s+(?:\S+\s+){0,3}?(?:im|ins)\s+(?:buero|office)\b|"
@@ -4426,7 +4441,7 @@ _AWAY_REASON = re.compile(r"\b(?:\w*feier\w*|party|training\w*|schulung\w*|fortb
 _PAST_RECORD_GONE = frozenset({"einzuchecken", "einchecken", "eingecheckt", "abrechnung",
                                "statistik", "fehlt", "missing", "gezaehlt", "counted", "taucht", "angerechnet", "credited",
                                "gutschreiben", "gutgeschrieben", "billing", "invoice", "rechnung", "unangemeldet",
-                               "unannounced", "verbucht"})
+                               "unannounced", "verbucht", "recorded", "logged", "erfasst", "registered"})
 
 
 def _clauses(text: str) -> list[str]:

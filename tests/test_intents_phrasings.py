@@ -1774,3 +1774,21 @@ def test_a_colleague_coming_along_after_all_is_a_second_desk_and_actually_correc
 def test_opening_hours_asked(text):
     it = parse(text, NOW, SPACES)
     assert it.intent == "availability" and it.topic == "hours"
+
+
+@pytest.mark.parametrize("text, intent, days", [
+    # a kind of day ("on a Sunday", "Is that a Monday?") is none of them
+    ("Sorry for the late message on a Sunday, I need Coesfeld tomorrow", None, ["2026-11-24"]),
+    ("Book me Lüdinghausen on the 7th of December, please. Is that a Monday? I always mix up the days", "book",
+     ["2026-12-07"]),
+    ("Ich dachte an Donnerstag, Ort egal – ach nee, Olfen wär am besten, da wohn ich ja.", "book", ["2026-11-26"]),
+    # a record missing, a booking given back, what to bring, whether to tell
+    ("Why wasn't I recorded in Coesfeld yesterday? I was there!", "past_day", ["2026-11-22"]),
+    ("Can I give back my whole booking for next week?", "cancel",
+     ["2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"]),
+    ("Do I need to bring anything, like an ID, or is the booking via this bot enough?", "help", []),
+    ("Do I need to tell you if I'm not coming on Thursday? I have a doctor's appointment", "absence", ["2026-11-26"]),
+])
+def test_blind26d_more(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (intent is None or it.intent == intent) and [d.isoformat() for d in it.dates] == days
