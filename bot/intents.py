@@ -4211,6 +4211,11 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "Nicht heute, sondern morgen – Rosendahl", "not friday but thursday olfen", "Ich kann nicht am Freitag, aber
         # Donnerstag Olfen": the day said not is left out (see `_EXCEPT`); the other one is asked for
         it.intent, it.alternative, it.confidence = "book", it.intent, 0.8
+    if it.intent == "availability" and not it.dates and _SENTENCE_END.search(text) \
+            and 2 <= len(parts := _sentences(text)) <= 4 \
+            and "smalltalk" in (kinds := {parser.parse(p, now).intent for p in parts}) and kinds <= {"smalltalk", "unknown"}:
+        # "Raining cats and dogs in Rosendahl again. Is it ever not raining in the Münsterland on a Monday?": chat in each
+        it.intent, it.alternative, it.confidence = "smalltalk", "availability", 0.65
     if it.intent == "smalltalk" and not it.space and text.rstrip().endswith("?") and _WEATHER_Q.search(text) \
             and not _IN_PLACE.search(text):
         # "what's the weather like tomorrow?": a question the bot cannot answer, about no place of its own

@@ -1792,3 +1792,9 @@ def test_opening_hours_asked(text):
 def test_blind26d_more(text, intent, days):
     it = parse(text, NOW, SPACES)
     assert (intent is None or it.intent == intent) and [d.isoformat() for d in it.dates] == days
+
+
+def test_chat_in_every_sentence_is_small_talk():
+    it = parse("Raining cats and dogs in Rosendahl again. Is it ever not raining in the Münsterland on a Monday?", NOW,
+               SPACES)
+    assert it.intent == "smalltalk"
