@@ -90,6 +90,9 @@ class Intent:
     # "verschieb mein Olfen von Dienstag auf Donnerstag", "move my Senden booking from Thursday to Friday": the days
     # moved away from (`dates` are the new ones); [] for any other message
     move_from: list[date] = field(default_factory=list)
+    # the learned second opinion turned a booking into a reading that changes nothing: no later rule makes it a
+    # booking again (bot.intents._second_opinion)
+    vetoed: bool = False
 
     def to_json(self) -> dict:
         return {

@@ -4004,6 +4004,7 @@ def _second_opinion(it: Intent, conf: float, w: str, today: date) -> float:
     intent, conf, alt = gate(it.intent, conf, p, model.classes, bool(it.dates or it.space), p_book)
     if intent != it.intent:
         it.topic = None
+        it.vetoed = it.intent == "book"
     it.intent = intent
     if alt is not None:
         it.alternative = alt
@@ -4199,13 +4200,14 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "ob ... noch Plätze frei sind? Buchen möchte ich noch nicht": the booking verb is denied; what is left is
         # the question (a button books once they want it)
         it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
-    if it.intent in ("smalltalk", "availability") and it.dates and it.space and not it.legs and _ASKS_FOR_DESK.search(text) \
+    if it.intent in ("smalltalk", "availability") and it.dates and it.space and not it.legs and not it.vetoed \
+            and _ASKS_FOR_DESK.search(text) \
             and not _STATE_Q.search(text) and all(d >= now.date() for d in it.dates):
         # "… die Straße nach Lüdinghausen ist zu. Bin dann morgen lieber in Olfen, kannste das machen?", "Can I get Havixbeck
         # for Wednesday …? Working from there while my car's in the shop": a request in the sender's words beside a story
         # or asked as a question; it is asked before it books (below CONFIDENT)
         it.intent, it.alternative, it.confidence = "book", it.intent, 0.7
-    if it.intent in ("smalltalk", "cancel", "unknown") and it.dates and it.space and _NOT_YET_GATE.search(text) \
+    if it.intent in ("smalltalk", "cancel", "unknown") and it.dates and it.space and not it.vetoed and _NOT_YET_GATE.search(text) \
             and _NOT_X_BUT.search(text) \
             and not _NOT_YET_GATE.search(text[_NOT_X_BUT.search(text).end():]):
         # "Nicht heute, sondern morgen – Rosendahl", "not friday but thursday olfen", "Ich kann nicht am Freitag, aber
