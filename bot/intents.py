@@ -462,6 +462,8 @@ def _compile_phrasings() -> None:
                  r"(?:nachricht|nachrichten|message|messages|ping|pings|benachrichtigung\w*|notification\w*|push\w*|mails?)\b|"
                  r"\b(?:nachrichten|messages|benachrichtigung\w*|notification\w*|pings)\s+(?:\w+\s+){0,3}?"
                  r"(?:jeden|jede|every|each|taeglich|daily|immer|staendig|always)\b|"
+                 r"\b(?:schick|schicke|sende|send)\w*\s+(?:mir\s+|me\s+)?(?:die|the|deine|your|eure)\s+(?:nachrichten|messages|"
+                 r"erinnerung\w*|reminders?|benachrichtigung\w*|notifications?)\b|"
                  # "keine Nachrichten mehr am Wochenende", "no more messages on Sundays"
                  r"\b(?:keine|no|nicht\s+mehr|stop|stopp)\s+(?:\w+\s+)?(?:nachrichten|messages|mails|pings|push\w*|"
                  r"benachrichtigung\w*|notification\w*)\b")
@@ -479,7 +481,8 @@ def _compile_phrasings() -> None:
     _NAME_SUBJ = _R(r"^\s*(?:(?:der|die|unser|unsere|mein|meine|my|our)\s+)?(?:(?:kollege|kollegin|mitarbeiter|mitarbeiterin|colleague|"
                     r"employee|azubi|praktikant|praktikantin|herr|frau)\s+)?(?=([a-z]+)\s+(?:ist|hat|is|has|nimmt|takes|braucht|needs|"
                     r"bekommt|kriegt|gets|soll|should|will|wird|bleibt|fehlt|macht|geht|faehrt)\b)")
-    _DESKS_COMES = _R(r"\b(?:mein|meine|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*|praktikant\w*|azubi)\s+"
+    _DESKS_COMES = _R(r"\b(?:mein|meine|my)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*|praktikant\w*|azubi|mann|frau|"
+                      r"freund\w*|husband|wife|kompagnon|geschaeftspartner\w*)\s+"
                       r"(?:kommt\s+(?:auch\s+|doch\s+|noch\s+)?mit|comes\s+(?:along|too|with\s+me)|is\s+(?:coming\s+(?:along|too|with\s+me)|joining(?:\s+me)?)|"
                       r"joins(?:\s+me)?)\b")
     _NAME_VFINAL = _R(r"\b(?:tage|kontingent|days)\s+(?:der\s+|die\s+)?(?=([a-z]+)\s+(?:noch\s+|schon\s+|diesen\s+monat\s+|still\s+)*"
@@ -523,7 +526,8 @@ def _compile_round3() -> None:
         _HEARSAY, _AROUND_NAMED, _TAKE_ME_ON, _BIN_ICH_DRIN
     _R = re.compile
     _RESERVIERT_MIR = _R(r"(?:^|[.!?,]\s*|\bbitte\s+)reserviert\s+(?:mir|uns)\b")
-    _thing = (r"(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|kita|"
+    _thing = (r"(?:zug|zuege|bus|busse|bahn|sbahn|regionalbahn|train|trains|bus|unterricht|schule|berufsschule|kita|vorlesung|"
+              r"kurs|seminar|termin|meeting|"
               r"training|strom|heizung|internet|wlan|linie|schulbus|buslinie|\d{1,3}er|\d{2,3}(?![.\d])|[rsx]\d{1,3}|r[be]\d{1,3})")
     # "der 560er fällt aus", "RB 45 fällt morgen wohl wieder aus", "hoffentlich fällt der Strom nicht aus": a thing
     _THING_FALLS = _R(rf"\b{_thing}\s+(?:\w+\s+){{0,2}}?(?:faellt|fallen|fiel|fielen)\s+(?:\w+\s+){{0,3}}?aus\b|"
@@ -731,6 +735,7 @@ def _compile_more() -> None:
                     # "how many days Tobias Reher has left": the name before its verb
                     r"days(?=\s+[a-z]+\s+(?:[a-z]+\s+)?(?:has|have)\s+(?:still\s+|got\s+)*(?:left|remaining))|"
                     r"mitarbeiterin|mitarbeiter|kollegin|kollege|employee|colleague|"  # "meine Mitarbeiterin Frau Demir fragt"
+                    r"viel(?=\s+(?:die\s+|der\s+)?[a-z]+\s+(?:noch\s+)?(?:hat|uebrig|hätte|haette)\b)|"  # "wie viel die anja noch hat"
                     r"kontingent|contingent|quota)\s+(?:(?:der|die|den|dem)\s+)?(?:(?:unser|unsere[mnr]?|mein|meine[mnr]?|our|my)\s+"
                     r"(?=(?:azubi|praktikant|praktikantin|mitarbeiter|mitarbeiterin|kollege|kollegin|employee|colleague|"
                     r"intern|trainee)\b))?(?=([a-z]+)\b)")
@@ -912,7 +917,8 @@ def _compile_more() -> None:
     _NDAYS = _R(rf"\b(?:fuer\s+|for\s+)?({_NUM_RE})\s+(?:(?:ganze|volle|whole|full)\s+)?(?:tage|tagen|days|werktage|arbeitstage|"
                 r"working\s+days)\b(?!\s+(?:vorher|before|frueher|spaeter|later|lang\b|im\b|in\s+(?:der|the|a|einer|jeder|every|diesem|this)\b"
                 r"|pro\b|per\b|die\b|a\b))")  # "für drei Tage in Dülmen" is three days; "3 Tage in der Woche" a rate
-    _DESKS_PAIR2 = _R(r"\b(?:(?:mein|meine[rmn]?|my|a|ein|eine)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*)|([a-z]{2,}))"
+    _DESKS_PAIR2 = _R(r"\b(?:(?:mein|meine[rmn]?|my|a|ein|eine)\s+(?:kolleg\w*|colleague|coworker|chef\w*|boss|partner\w*|kompagnon|"
+                      r"geschaeftspartner\w*|mann|frau|husband|wife)|([a-z]{2,}))"
                       r"\s+(?:und|and|&|\+)\s+(?:ich|i)\b")
     _DESKS_MEPLUS = _R(rf"\b(?:ich|me|myself|mich)\s*(?:plus|\+|und|and|&)\s*({_NUM_RE})\b"
                        r"(?!\s*(?:uhr|h\b|tage?n?\b|days?\b|wochen?\b|weeks?\b|:|\.\d|bis\b|-|pm\b|am\b))")
@@ -1024,6 +1030,8 @@ def _compile_more() -> None:
     _HALFDAY = _R(r"\b(?:halbtags?|halbtaegig\w*|(?:einen\s+)?halbe[nr]?\s+tag|half[\s-]?(?:a[\s-])?day)\b")
     _DESKS_UNS = _R(rf"\b(?:fuer\s+uns|wir\s+sind|we\s+are|we'?re|team\s+of|group\s+of|party\s+of|gruppe\s+(?:von|aus))\s+"
                     rf"(?:(?:insgesamt|zusammen|total|in\s+total|altogether)\s+)?({_NUM_RE})\b(?!\s*(?:uhr|:))|"
+                    rf"\b(?:fuer|for)\s+(?:unsere|meine|die|our|my|the)\s+(\d{{1,2}}|zwei|drei|vier|fuenf|two|three|four|five)\s+"
+                    r"(?:azubis|auszubildende\w*|praktikant\w*|mitarbeiter\w*|kolleg\w*|leute|jungs|interns|trainees|colleagues|people)\b|"
                     r"(?<![\d.:])\b([2-9])er[\s-]?(?:team|gruppe|truppe|runde|grueppchen)\b|"  # "ein 3er-Team"
                     r"(?<![\d.:])\b(\d{1,2})\s*x\s+(?:platz|plaetze|desks?|tische?|seats?)\b|"
                     rf"\b(?:fuer|for)\s+(\d{{1,2}}|{'|'.join(k for k in _NUMWORDS if _NUMWORDS[k] > 1)})\b"
@@ -1034,7 +1042,8 @@ def _compile_more() -> None:
         r"teammate|chef\w*|boss|praktikant\w*|azubi\w*|partner\w*)|([a-z]{2,}))\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
         r"\b(?:mich|me|myself|ich|i)\s+(?:und|and|&|\+)\s+(?:(?:mein|meine[nmr]?|my|einen|eine[rn]?|nen|ne|a|an|one)\s+"
         r"(?:kolleg\w*|colleague|coworker|co-worker|teammate|team\s+member|chef\w*|boss|praktikant\w*|azubi\w*|intern|"
-        r"trainee|apprentice|assistant|werkstudent\w*)|([a-z]{2,}))\b"
+        r"trainee|apprentice|assistant|werkstudent\w*|kompagnon|geschaeftspartner\w*|partner\w*|mann|frau|husband|wife|"
+        r"freund\w*)|([a-z]{2,}))\b"
     )
     _FOR_NAME = _R(
         r"\b(?:fuer|for)\s+(?:(?:meine[nmr]?|my|unsere[nmr]?|our|den|die|der)\s+)?"
@@ -1076,7 +1085,7 @@ _FEATURE_WORDS = {"stehschreibtisch", "stehschreibtische", "steharbeitsplatz", "
                   "ruhebereich", "ruheraum", "stillarbeitsplatz", "hoehenverstellbaren", "hoehenverstellbarer",
                   "hoehenverstellbares", "hoehenverstellbare"}
 _K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "befehl", "kommandos", "kommando", "commands", "anleitung", "tutorial", "menu", "menue", "faq"}
-_K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten",
+_K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten", "tach",
             "tag", "morning", "good", "evening", "abend", "bot", "deskbot", "heya", "hiya", "morgen"}
 _GREET_FILLER = {"there", "everyone", "all", "zusammen", "leute", "ihr", "du", "folks", "na", "erstmal", "mal"}  # "hi there"
 _K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
@@ -1301,7 +1310,7 @@ _THIRD_VERBS = {"faehrt", "ist", "kommt", "arbeitet", "sitzt", "bleibt", "will",
                 "was", "has", "comes", "drives"}
 _HOME_PLACE_WORDS = frozenset({"standardort", "heimatort", "stammort", "lieblingsort", "heimatspace", "heimat", "standard"})
 _DEFAULT_GATE = frozenset({"default", "standard", "usual", "preferred", "home"})
-_DEFAULT_PLACE = re.compile(r"\b(?:default|standard|usual|preferred|home)\s+(?:place|location|space|town|coworking|site|hub)\b"
+_DEFAULT_PLACE = re.compile(r"\b(?:default|standard|usual|preferred|home)[\s-]+(?:place|location|space|town|coworking|site|hub|standort|ort)\b"
                             r"|\bmy\s+default\b|\bals\s+standard\b"  # "set my default place to Coesfeld"
                             r"|\bmein\s+standard\s+(?:soll|ist|sei|waere|wäre)\b")  # "Mein Standard soll Lüdinghausen sein"
 _ACK_WORDS = frozenset({"ok", "okay", "oki", "okey", "super", "prima", "perfekt", "perfect", "klasse", "top", "great", "cool",
@@ -1321,7 +1330,8 @@ _ROLE_BEFORE_NAME = _HONORIFIC | {"mitarbeiter", "mitarbeiterin", "kollege", "ko
                                   "azubi", "praktikant", "praktikantin", "member", "user", "nutzer", "nutzerin", "intern",
                                   "trainee"}
 # words in a name's place that name nobody ("wie viel hat jeder noch", "how many days has everyone left")
-_NOBODY = frozenset({"jeder", "jede", "jedes", "jedem", "jeden", "alle", "allen", "jemand", "niemand", "keiner", "keine",
+_NOBODY = frozenset({"dieses", "diesen", "dieser", "diese", "jahr", "monat", "jahresende",
+                     "jeder", "jede", "jedes", "jedem", "jeden", "alle", "allen", "jemand", "niemand", "keiner", "keine",
                      "wer", "man", "ihr", "sie", "ihm", "ihn", "uns", "euch", "everyone", "everybody", "anyone",
                      "anybody", "someone", "somebody", "nobody", "noone", "each", "all", "who", "she", "her", "him",
                      "they", "them", "you", "one", "the", "der", "die", "das", "dem", "den"})
@@ -3269,7 +3279,7 @@ class _Parser:
                 return "language", 0.9, None
         if "remind" in ts and _REMIND_WHERE.search(s):
             return "list", 0.85, "settings"  # "Remind me where I'm booked this week": tell me, no reminder setting
-        if not ts.isdisjoint(_SHARE_GATE) and not it.dates and not it.space:
+        if not ts.isdisjoint(_SHARE_GATE) and not it.dates and (not it.space or _SHARE_THAT_I.search(s)):
             # "I don't want colleagues to see where I'm booked, can you hide this?", "mach mich für Kollegen
             # sichtbar": the colleagues' view of one's bookings (a question about it changes nothing)
             if _SHARE_OFF.search(s):
@@ -3294,7 +3304,8 @@ class _Parser:
              and ts.isdisjoint(_K_NEG)) and (len(toks) <= 8 or ts & _K_THANKS and len(toks) <= 12 and _KIND.search(s)) \
                 and not (ts & (_K_BOOK - {"buchung"}) or ts & _K_CANCEL or it.space):
             return "thanks", 0.95, None
-        if len(toks) <= 5 and ts <= _ACK_WORDS | {"jo", "ja", "yes", "yep"} and not ts <= {"ok", "okay", "oki", "okey", "jo", "ja", "yes", "yep"}:
+        if len(toks) <= 5 and ts <= _ACK_WORDS | {"jo", "ja", "yes", "yep", "jau", "jep", "jupp"} \
+                and not ts <= {"ok", "okay", "oki", "okey", "jo", "ja", "yes", "yep", "jau", "jep", "jupp"}:
             return "thanks", 0.9, None  # "ok super", "alles klar", "perfekt": an acknowledgement (a bare "ok" stays unknown)
         if ts & _K_WAIT or "waiting list" in s or "wait list" in s or ts & _G_IFFREE and _IFFREE.search(s) \
                 or ts & {"liste", "list"} and _ONLIST.search(s) \
@@ -3314,7 +3325,12 @@ class _Parser:
         if contish and ts & _K_PRICE and (it.space or ts & {"ohne", "without"}):
             it.topic = "price"
             return "availability", 0.85, None  # "Was zahlt man in Rosendahl ohne Kontingent?"
-        if contish and ts & {"firmenkontingent", "gesamtkontingent", "firmenbudget", "unternehmenskontingent"} \
+        if (contish or ts & {"budget", "tage", "days"}) and (nm := name_after(_ROLE_NAME, True)) and not it.space:
+            it.name = nm
+            return "member_contingent", 0.85, "contingent"  # "Wie viel Budget hat unser Azubi Lukas noch übrig?"
+        if (contish and ts & {"firmenkontingent", "gesamtkontingent", "firmenbudget", "unternehmenskontingent"}
+                or ts & {"gesamtbudget", "firmenbudget", "teambudget", "unternehmensbudget"}
+                or contish and _OUR_POOL.search(s) and ts.isdisjoint({"mein", "meine", "my", "mir"})) \
                 and not it.dates and not it.space:
             return "company_contingent", 0.85, "contingent"  # "Ich bin Admin bei uns: wie viel ist vom Firmenkontingent …"
         if contish and (ts.isdisjoint(me_words) and _OUR_CONT.search(s) or _OUR_FIRM.search(s)):
@@ -3345,6 +3361,8 @@ class _Parser:
                 and not has_book_request(s):
             # "Übersicht Teambuchungen Lüdinghausen bitte", "Admin here: what did my staff book in Coesfeld this week?"
             return "team_bookings", 0.85, "list"
+        if ts & {"eingebucht", "gebucht", "booked", "buchungen", "bookings", "angemeldet"} and _WHICH_OF_OURS.search(s):
+            return "team_bookings", 0.85, "who"  # "Welche von unseren Jungs sind am Mittwoch eingebucht?"
         if ts & _MANAGER_WORDS and ts & {"booked", "gebucht", "buchungen", "bookings"} and _MANAGER_OF.search(s):
             return "team_bookings", 0.85, "list"  # "What has Anna actually booked? I'm her manager"
         if company and not it.space and ts & {"gebucht", "booked"} and ts & {"wer", "who"} and ts & {"aus", "from", "of", "in"} \
@@ -3426,6 +3444,7 @@ class _Parser:
             or bool(_OFF_RE.search(s) and (not topic or _IM_OFF.search(s))) or s.startswith(("off ", " off ")) and bool(_OFF_START.match(s)) or bool(_E_REISE.search(jt)) \
             or bool(it.dates and _AWAY_RE.search(s) and not ts & (_K_LISTN | _K_DESK)) \
             or bool(it.dates and not it.space and "coworking" in ts and _NO_COWORKING.search(s)) \
+            or bool(it.dates and not it.space and _NOT_THAT_DAY.match(s) and _AWAY_REASON.search(s)) \
             or bool(it.dates and not it.space and it.space_text and not has_book and not q and not ts & _K_DESK
                     and not topic and any(d.weekday() < 5 for d in it.dates) and _IN_OTHER_TOWN.search(s)) \
             or bool(it.dates and not it.space and not q and ts & {"buero", "office"} and _AT_THE_OFFICE.search(s)
@@ -4067,11 +4086,12 @@ _RECORD_LATE = frozenset({"nachtragen", "nachbuchen", "erfassen", "nachtraeglich
 _SHARE_GATE = frozenset({"sehen", "sieht", "see", "sees", "seeing", "hide", "verbergen", "verberge", "verstecken",
                          "verstecke", "ausblenden", "unsichtbar", "invisible", "sichtbar", "visible", "teilen", "share",
                          "anonym", "anonymous", "private", "privat", "wissen", "know"})
+_SHARE_THAT_I = re.compile(r"\b(?:sehen|sieht|see|wissen|know)\s*,?\s+(?:dass|that|wo|where)\s+(?:ich|i)\b")
 _SHARE_OFF = re.compile(
     r"\b(?:hide|verberg\w*|versteck\w*|ausblend\w*)\b[^.?!]{0,40}\b(?:mich|me|my|mein\w*|buchung\w*|bookings?|this|das|"
     r"presence|anwesenheit|standort|location|where|wo)\b|\b(?:unsichtbar|invisible|anonym|anonymous)\b|"
     r"\b(?:nicht|niemand|keiner|keine|no\s*one|nobody|don'?t|do\s+not|dont|not|doesn'?t|shouldn'?t)\b[^.?!]{0,40}?"
-    r"\b(?:sehen|sieht|see|sees|wissen|know)\b[^.?!]{0,30}?\b(?:wo|where|wann|when)\s+(?:ich|i)\b|"
+    r"\b(?:sehen|sieht|see|sees|wissen|know)\b[^.?!]{0,30}?\b(?:wo|where|wann|when|dass|that)\s+(?:ich|i)\b|"
     r"\b(?:nicht|not|no\s+longer|nicht\s+mehr|stop)\s+(?:mehr\s+)?(?:teilen|sharing|share)\b")
 _SHARE_ON = re.compile(
     r"\b(?:mach\w*|make|set)\s+(?:mich|me|my\s+bookings?|meine\s+buchungen)\s+(?:\w+\s+){0,3}?(?:sichtbar|visible)\b|"
@@ -4080,6 +4100,9 @@ _SHARE_ON = re.compile(
 _THANKS_FOR_HELP = re.compile(r"\b(?:dank\w*|thanks?|thx)\s+(?:you\s+)?(?:fuer|for)\s+(?:\w+\s+){0,3}?"
                               r"(?:hilfe|help|unterstuetzung|support|assistance)\b")
 _MY_DAYS_Q = re.compile(r"\bwie\s*viele\s+(?:hab|habe)\s+ich\b|\b(?:sind|werden)\s+meine\s+tage\b")  # "Wie viele hab ich für Januar?"
+_ROLE_NAME = re.compile(r"\b(?:unser\w*|mein\w*|our|my)\s+(?:azubi|auszubildende[rn]?|praktikant\w*|mitarbeiter\w*|kolleg\w*|"
+                        r"employee|colleague|intern|trainee|werkstudent\w*)\s+(?=([a-z]+)\b)")
+_OUR_POOL = re.compile(r"\b(?:unser|unsere|unserem|unseres|our)\s+(?:kontingent|budget|gesamtkontingent|pool|tage|days|contingent)\b")
 _MY_TEAM = re.compile(r"\b(?:mein(?:em|es|er|e)?|my|unser\w*|our)\s+(?:team|staff|mitarbeiter\w*|leute|people|employees|"
                       r"abteilung|department|belegschaft)\b")
 _KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlich|nett|lieb|hilfreich|kind|helpful|nice|"
@@ -4115,6 +4138,7 @@ _IN_OTHER_TOWN = re.compile(r"\b(?:bin|sind|fahr\w*|muss|i'?m|i\s+am|we'?re|we\s
 _TELL_WORDS = frozenset({"tell", "inform", "know", "bescheid", "melden", "sagen", "abmelden"})
 _TELL_IF_NOT = re.compile(r"\b(?:do\s+i\s+(?:need|have)\s+to|should\s+i|must\s+i|muss\s+ich|soll\s+ich|sollte\s+ich)\s+"
                           r"(?:\w+\s+){0,3}?(?:tell|inform|let\s+you\s+know|bescheid|melden|sagen|abmelden)\b")
+_NOT_THAT_DAY = re.compile(r"\W*(?:heute?|morgen|uebermorgen|today|tomorrow)\s+(?:nicht|nich|not|no)\b")  # "heut nich, kind …"
 _NO_COWORKING = re.compile(r"\b(?:kein|nix\s+mit|nichts\s+mit|no)\s+(?:dem\s+)?coworking\b")  # "Heute kein Coworking für mich"
 # "morgen bin ich im Büro in Münster", "I'm in the office on Friday": a day at the office, no desk here
 _AT_THE_OFFICE = re.compile(r"\b(?:bin|sind|arbeite|arbeiten|sitze|sitzen)\s+(?:\S+\s+){0,3}?(?:im|ins)\s+(?:buero|office)\b|"
@@ -4296,6 +4320,10 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         today, last = now.date(), it.dates[0]
         days = (today + timedelta(days=k) for k in range((last - today).days + 1))
         it.dates = [d for d in days if d.weekday() < 5 or d == last]
+    if it.intent == "contingent" and "?" in text and (qi := text.find("?")) < len(text.rstrip()) - 1:
+        asked = parser.parse(text[:qi + 1], now)  # "was hat der mehmet noch an tagen? der will nächste woche …"
+        if asked.intent == "member_contingent":
+            return asked
     if it.intent == "cancel" and "?" in text and (qi := text.find("?")) < len(text.rstrip()) - 1 \
             and not _CANCEL_WORD.search(text):
         # "was hab ich nächste Woche gebucht? ich blick da nicht mehr durch", "ist der Freitag in Billerbeck? der sagt mir
@@ -4444,11 +4472,13 @@ _AWAY_REASON = re.compile(r"\b(?:\w*feier\w*|party|training\w*|schulung\w*|fortb
                           r"konferenz\w*|conference|messe|dentist\w*|\w*arzt\w*|doctor\w*|termin\w*|appointment\w*|krank\w*|"
                           r"sick|ill|grippe|flu|fever|fieber|erk(?:ä|ae)ltet|urlaub\w*|vacation|holiday\w*|day\s+off|frei|"
                           r"kind\w*|kids?|child\w*|kita|schule|school|handwerker|homeoffice|home\s+office|wfh|dienstreise|"
-                          r"business\s+trip|kunde\w*|client\w*|beerdigung|funeral|hochzeit|wedding|\w*streik\w*|strike)\b")
+                          r"business\s+trip|kunde\w*|client\w*|beerdigung|funeral|hochzeit|wedding|\w*streik\w*|strike|"
+                          r"springt\s+nicht\s+an|panne|breakdown|won'?t\s+start|fieber)\b")
 _PAST_RECORD_GONE = frozenset({"einzuchecken", "einchecken", "eingecheckt", "abrechnung",
                                "statistik", "fehlt", "missing", "gezaehlt", "counted", "taucht", "angerechnet", "credited",
                                "gutschreiben", "gutgeschrieben", "billing", "invoice", "rechnung", "unangemeldet",
-                               "unannounced", "verbucht", "recorded", "logged", "erfasst", "registered"})
+                               "unannounced", "verbucht", "recorded", "logged", "erfasst", "registered", "uebersicht",
+                               "overview"})
 
 
 def _clauses(text: str) -> list[str]:
@@ -4658,6 +4688,8 @@ _WHO_OF_FIRM = re.compile(r"\b(?:wer|who)\s+(?:aus|von|from|of|in|at)\s+(?:der|u
 _AFTER_NEXT = re.compile(r"\s+after\s+next\b")
 _ANYONE_STILL = re.compile(r"\b(?:hat|has)\s+(?:da\s+|dort\s+|denn\s+)?(?:wer|jemand|anyone|anybody)\s+(?:noch|still)\b"
                            r"|\b(?:wer|anyone|anybody)\s+(?:hat|has)\s+(?:noch|still)\b")
+_WHICH_OF_OURS = re.compile(r"\b(?:welche|wer|which|who)\s+(?:von|of)\s+(?:unseren|meinen|den|our|my)\s+(?:jungs|maedels|leuten|"
+                            r"mitarbeiter\w*|kolleg\w*|azubis|people|staff|guys|employees|team)\b")
 _STAFF_BOOKED = re.compile(r"\b(?:did|have|has|had)\b.*\b(?:book|booked|reserved?)\b|\bgebucht\b|\bbuchungen\b|\bbookings\b")
 _MANAGER_WORDS = frozenset({"chef", "chefin", "manager", "boss", "vorgesetzte", "vorgesetzter", "teamleiter", "teamleiterin",
                             "supervisor", "teamlead", "lead"})

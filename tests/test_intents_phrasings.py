@@ -1798,3 +1798,36 @@ def test_chat_in_every_sentence_is_small_talk():
     it = parse("Raining cats and dogs in Rosendahl again. Is it ever not raining in the Münsterland on a Monday?", NOW,
                SPACES)
     assert it.intent == "smalltalk"
+
+
+@pytest.mark.parametrize("text, intent", [
+    # blind27d: settings, desks, absences, records, views, greetings
+    ("schick mir die nachrichten bitte erst ab 9, nich so früh", "settings"),
+    ("Standard-Standort bitte auf Lüdinghausen setzen", "settings"),
+    ("Die anderen sollen nicht sehen, dass ich in Coesfeld bin", "settings"),
+    ("hallo hier ist renate ich wollte nur sagen dass ich heute nicht komme mein auto springt nicht an", "absence"),
+    ("heut nich, kind hat fieber", "absence"),
+    ("Am 18.11. war ich in Billerbeck, das steht aber nicht in meiner Übersicht", "past_day"),
+    ("wie viel budget is bei mir noch übrig für dieses jahr", "contingent"),
+    ("Hallo, ich mach bei uns die Verwaltung (Dachdeckerei, 8 Leute). Reicht unser Kontingent noch bis Jahresende?",
+     "company_contingent"),
+    ("Als Admin: wie ist der Stand von unserem Gesamtbudget?", "company_contingent"),
+    ("Admin hier. Wie viel Budget hat unser Azubi Lukas noch übrig?", "member_contingent"),
+    ("kannst du mir sagen wie viel die anja noch hat? bin ihre chefin", "member_contingent"),
+    ("was hat der mehmet noch an tagen? der will nächste woche jeden tag nach dülmen", "member_contingent"),
+    ("Hallo, Elektro Schürmann hier. Welche von unseren Jungs sind am Mittwoch eingebucht?", "team_bookings"),
+    ("Tach zusammen", "help"),
+    ("jau, passt", "thanks"),
+])
+def test_blind27d_kinds(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, desks", [
+    ("Kannst du für uns beide morgen in Senden was buchen? Mein Mann kommt mit", 2),
+    ("Ich und mein Kompagnon brauchen Montag Plätze in Ascheberg", 2),
+    ("Für unsere 2 Azubis bitte am 3.12. Plätze in Coesfeld, die Berufsschule fällt aus", 2),
+])
+def test_blind27d_desks(text, desks):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.desks) == ("book", desks)

@@ -19,7 +19,8 @@ FILES = ("blind3_dev.jsonl", "blind5_dev.jsonl", "blind6_dev.jsonl", "blind7a_de
          "blind9a_dev.jsonl", "blind10a_dev.jsonl", "blind13a_dev.jsonl",
          "blind14a_dev.jsonl", "blind15a_dev.jsonl", "blind16b_dev.jsonl", "blind18a_dev.jsonl", "blind20a_dev.jsonl",
          "blind21a_dev.jsonl", "blind21b_dev.jsonl", "blind24c_dev.jsonl", "blind24d_dev.jsonl",
-         "blind25b_dev.jsonl", "blind25d_dev.jsonl", "blind26b_dev.jsonl", "blind26d_dev.jsonl")
+         "blind25b_dev.jsonl", "blind25d_dev.jsonl", "blind26b_dev.jsonl", "blind26d_dev.jsonl", "blind27c_dev.jsonl",
+         "blind27d_dev.jsonl")
 
 
 def _lines() -> list[dict]:
