@@ -382,7 +382,7 @@ _ABBREV = {
     "saoterdag": "samstag", "ick": "ich", "buen": "bin", "suend": "sind", "dor": "da", "bruk": "brauche",
     "bruuk": "brauche", "geiht": "geht", "hett": "hat", "wedder": "wieder", "wuellt": "wollen", "dree": "drei",
     "luee": "leute", "heb": "hab", "maak": "mach", "oever": "uebrig", "gistern": "gestern", "vandag": "heute",
-    "fastmaken": "festmachen", "schriewen": "schreiben", "nu": "jetzt",
+    "fastmaken": "festmachen", "schriewen": "schreiben", "nu": "jetzt", "rn": "right now",
     # the Ruhr/Westphalian "-tach" for "-tag" ("Donnerstach ab mittach")
     "montach": "montag", "dienstach": "dienstag", "donnerstach": "donnerstag", "freitach": "freitag",
     "samstach": "samstag", "sonntach": "sonntag", "mittach": "mittag", "mittachs": "mittags",
@@ -398,7 +398,7 @@ _LOOK_WORDS = frozenset({"gucken", "guckt"})
 _IF_WORDS = frozenset({"wenn", "falls", "if", "sollte"})
 _WEATHER = frozenset({"regnet", "schneit", "stuermt", "hagelt", "gewittert", "glatteis", "rains", "snows", "raining",
                       "snowing", "glatt", "unwetter", "sturm", "storm", "foggy", "neblig", "nebelig", "icy", "stormy", "rainy",
-                      "snowy", "windy", "verschneit", "stuermisch"})
+                      "snowy", "windy", "verschneit", "stuermisch", "freezing", "eiskalt", "arschkalt", "boiling", "muggy"})
 _MONTH_NAMES = frozenset({"jan"})  # month words that are also first names ("Hat Jan noch Tage?")
 _PAIR_PEOPLE = frozenset({"kollege", "kollegin", "colleague", "coworker", "chef", "chefin", "boss", "partner", "partnerin",
                           "praktikant", "praktikantin", "azubi", "nachbar", "nachbarin", "jan"})  # "Kollegin und ich kommen ..."
@@ -820,7 +820,7 @@ def _compile_more() -> None:
                                     r"\bwhat'?s\s+on\s+my\s+(?:schedule|calendar|plan)\b")),
         (("book", "reserve"), r"\b(?:what|which|where|when)\s+(?:did|have|do)\s+i\s+(?:book|reserve)|"
                               r"^\W*(?:\w+\W+){0,2}?did\s+i\s+(?:already\s+|actually\s+|even\s+)?(?:book|reserve)\b"),
-        (("days",), r"\bwhich\s+days\s+(?:am|will)\s+i\b|\bwhat\s+days\s+(?:am|will)\s+i\b"),
+        (("days",), r"\b(?:which|what)\s+days\s+(?:am|will|have|do)\s+i\b"),
         (("tage", "tagen"), r"\b(?:an\s+)?welchen\s+tagen\s+(?:bin|sitze|arbeite)\s+ich\b"),
         (("what",), r"\bwhat\s+(?:do\s+i\s+have|have\s+i\s+got)\s+(?:on|for|next|this|tomorrow|today|coming)\b"),
         (("was",), r"\bwas\s+(?:habe|hab)\s+ich\s+(?:\w+\s+)?(?:am|an|fuer)\b|"
@@ -1035,7 +1035,7 @@ def _compile_more() -> None:
                     r"(?<![\d.:])\b([2-9])er[\s-]?(?:team|gruppe|truppe|runde|grueppchen)\b|"  # "ein 3er-Team"
                     r"(?<![\d.:])\b(\d{1,2})\s*x\s+(?:platz|plaetze|desks?|tische?|seats?)\b|"
                     rf"\b(?:fuer|for)\s+(\d{{1,2}}|{'|'.join(k for k in _NUMWORDS if _NUMWORDS[k] > 1)})\b"
-                    rf"(?!\s*(?:uhr|h\b|tage?n?|days?|wochen?|weeks?|stunden|hours?|monate?n?|months?|:|\.\d|pm\b|-|bis|to\b"
+                    rf"(?!\s*(?:uhr|h\b|tage?n?|days?|wochen?|weeks?|stunden|hours?|monate?n?|months?|:|\.\d|/\d|pm\b|-|bis|to\b"
                     rf"|(?:{_MONTH_RE})\b|st\b|nd\b|rd\b|th\b|am\b(?!\s+(?:{_WD_RE}|\d))))")
     _DESKS_PAIR = _R(
         r"\b(?:fuer|for)\s+(?:(?:meine[nmr]?|my|den|die|der|unsere[nmr]?|our)\s+(?:kolleg\w*|colleague|coworker|co-worker|"
@@ -1153,6 +1153,7 @@ _REQ = {
     "gonna", "planning", "plan", "plane", "geplant", "werde",
 }
 _TOPIC = {
+    "freezing", "eiskalt", "arschkalt", "icy", "windy", "stormy", "rainy", "snowy",
     "wetter", "regen", "regnen", "regnet", "schnee", "schneien", "schneit", "sonne", "sonnig", "nebel",
     "neblig", "glatt", "glatteis", "kalt", "warm", "heiss", "gewitter", "sturm", "weather", "rain", "raining",
     "snow", "sunny", "fog", "foggy", "cold", "hot", "storm", "stau", "bus", "busse", "buses", "zug", "zuege", "trains", "bahn", "streik",
@@ -1907,6 +1908,10 @@ class _Parser:
             body = _CAN_CANCEL_LATER.sub(lambda mm: " " * len(mm.group()), body)
         if ("give" in low or "geben" in low) and _GIVE_BACK.search(body):  # "Can I give back my whole booking …?"
             body = _GIVE_BACK.sub(lambda mm: "cancel" if mm.group(1) else "stornieren", body)
+        if "cancel" in low and _THING_CANCELLED.search(body):  # "my RE42 got cancelled AGAIN": the train, not a booking
+            body = _THING_CANCELLED.sub(lambda mm: " " * len(mm.group()), body)
+        if " away" in low and _RIGHT_AWAY.search(body):  # "I'll book straight away": at once, nobody away
+            body = _RIGHT_AWAY.sub(lambda mm: " " * len(mm.group()), body)
         if "could" in low and _COULD_PAST.search(body):  # "could barely see the road": what was, not a request
             body = _COULD_PAST.sub(lambda mm: " " * len(mm.group()), body)
         if ("nicht" in low or "mehr" in low) and _DONT_KNOW.search(body):
@@ -2256,6 +2261,13 @@ class _Parser:
 
         def _dslash(mm):
             day, mo = int(mm.group(1)), int(mm.group(2))
+            if it.lang == "en" and not 1 <= mo <= 12 and 1 <= day <= 12 and mo <= 31:
+                day, mo = mo, day  # an English "12/15": only the US order is a date
+            elif it.lang == "en" and 1 <= day <= 12 and 1 <= mo <= 12 and day != mo and not mm.group(3):
+                # an English "12/4", "12/1": the reading that comes first of the two (German "4.12." stays)
+                us, de = _safe_date(_year_for(today, day, mo), day, mo), _safe_date(_year_for(today, mo, day), mo, day)
+                if us and de and today <= us < de:
+                    day, mo = mo, day
             if 1 <= mo <= 12 and 1 <= day <= 31:
                 return _dm(day, mo, mm.group(3), mm)
             return mm.group()
@@ -2321,7 +2333,7 @@ class _Parser:
         if not tokset.isdisjoint(_REL_WORDS):
             w = _REL.sub(_rel, w)
         if tokset & {"jetzt", "gleich", "sofort", "now", "away", "asap"}:
-            w = _NOW_DAY.sub(lambda mm: add(mm, [today]), w)
+            w = _NOW_DAY.sub(lambda mm: add(mm, [today], mod="now"), w)
 
         def _inn(mm):
             n = _num(mm.group(1))
@@ -2644,6 +2656,8 @@ class _Parser:
                 items.append(x)
         dates: list[date] = []
         seq = sorted((x for x in items if not x.label), key=lambda x: x.start)
+        if len(seq) > 1 and any(x.mod == "now" for x in seq) and any(x.mod != "now" for x in seq):
+            seq = [x for x in seq if x.mod != "now"]  # "… dann nehm ich das sofort", "… a nightmare rn": the day named
         event = (len(seq) > 1 or "nach" in tokset or "vor" in tokset or "after" in tokset or "before" in tokset) \
             and _has_event_word(toks)
         placed = len(seq) > 1 and not tokset.isdisjoint(self.space_words)  # only next to a booking that names a place
@@ -3756,15 +3770,19 @@ _CAN_CANCEL_LATER = re.compile(
     r"\b(?:i\s+can|i\s+could|i'?ll)\s+(?:always\s+|still\s+)?cancel\s+(?:it\s+)?(?:later|if\s+[^,.;!?]*|afterwards)?", re.IGNORECASE)
 _GIVE_BACK = re.compile(r"\b(give\s+back)(?=\s+(?:my|the|this|that)\s+(?:\w+\s+)?(?:booking|desk|day|days|reservation|seat))|"
                         r"\bzur(?:ü|ue)ckgeben\b", re.IGNORECASE)
+_THING_CANCELLED = re.compile(r"\b(?:my|the|our)\s+(?:\w+\s+)?(?:bus|train|zug|bahn|flight|r[be]\s?\d{1,3}|s\d{1,2}|x\d{1,3})\s+"
+                              r"(?:got|was|is|has\s+been)\s+(?:\w+\s+)?cancell?ed\b", re.IGNORECASE)
+_RIGHT_AWAY = re.compile(r"\b(?:straight|right)\s+away\b", re.IGNORECASE)
 _COULD_PAST = re.compile(r"\bcould\s+(?=(?:barely|hardly|scarcely|finally|only\s+just)\b)", re.IGNORECASE)
 _DONT_KNOW = re.compile(r"\b(?:ich\s+)?wei(?:ss|ß)\s+(?:es\s+|das\s+)?(?:gar\s+|auch\s+)?nicht\s+mehr\b|"
                         r"\btrau(?:e)?\s+mich\s+(?:gar\s+|echt\s+)?nicht\s+(?:mehr\s+)?(?=zu\s+(?:buchen|reservieren))",
                         re.IGNORECASE)
-_LEAVE_AT = re.compile(r"\b(?:i'?ll\s+|i\s+will\s+|i\s+have\s+to\s+|i\s+must\s+|i\s+need\s+to\s+)?(?:leave|be\s+leaving|head\s+(?:home|off|out)|"
+_LEAVE_AT = re.compile(r"\b(?:i'?ll\s+|i\s+will\s+|i\s+have\s+to\s+|i\s+must\s+|i\s+need\s+to\s+|and\s+)?(?:leave|leaving|be\s+leaving|head\s+(?:home|off|out)|"
                        r"go\s+home)\s+(?:at|around|about|by)\s+(?:about\s+)?(?P<t1>\d{1,2}(?::\d\d)?\s*(?:am|pm)?)(?!\s*(?:days?|weeks?))\b|"
                        r"\b(?:um|gegen|ab)\s+(?P<t2>\d{1,2}(?::\d\d)?)\s*(?:uhr\s+)?(?:muss|bin|geh\w*|fahr\w*)\s+(?:ich\s+)?"
                        r"(?:\w+\s+)?(?:wieder\s+)?(?:weg|los|raus|nach\s+hause|heim)\b", re.IGNORECASE)
 _HOLIDAYS_FRAME = re.compile(r"\b(?:over|during|in)\s+the\s+(?:christmas\s+|xmas\s+|school\s+|easter\s+|summer\s+)?holidays\b(?=.*\b(?:need|book|want|like|please|pls)\b)|"
+                             r"(?:(?<=closed )|(?<=open ))(?:over|during)\s+the\s+(?:christmas\s+)?holidays\b|"
                              r"\b(?:in|w(?:ä|ae)hrend)\s+(?:den|der)\s+(?:weihnachts|herbst|oster|sommer|schul)?ferien\b"
                              r"(?=.*\b(?:brauch\w*|br(?:ä|ae)ucht\w*|buch\w*|bitte|m(?:ö|oe)cht\w*|h(?:ä|ae)tte)\b)",
                              re.IGNORECASE)
@@ -4114,7 +4132,7 @@ _KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlic
 # a thing as the subject of a cancel word ("my bus ... was cancelled", "mein Zug ist ausgefallen")
 _THING_SUBJ = re.compile(r"\b(?:my|mein|meine|our|unser|unsere|the|der|die|das)\s+(?:\w+\s+)?(?:bus|busse|zug|train|bahn|"
                          r"flight|flug|meeting|termin|spiel|game|match|training|konzert|concert|class|kurs|appointment|"
-                         r"lesson|shift|schicht|veranstaltung|event)\b")
+                         r"lesson|shift|schicht|veranstaltung|event|r[be]\s?\d{1,3}|s\d{1,2}|x\d{1,3})\b")
 _NO_NEED = re.compile(r"\b(?:brauch\w*|benoetig\w*|need)\s+(?:ich\s+|i\s+|wir\s+|we\s+)?"
                       r"(?:(?:dann|da|also|ja|eh|sowieso|somit|folglich|natuerlich|wohl)\s+)*"
                       r"(?:keinen|kein|keine|no|nix|nichts)\b|"
@@ -4290,7 +4308,10 @@ _THEN_I_BOOK = re.compile(
 
     r"(?:(?:ich|i)\s+)?(?:w(?:ü|ue|u)rd\w*|m(?:ö|oe|o)cht\w*|would|i'?d)\s+(?:ich\s+)?(?:dann|then|it)\s+(?:\w+\s+){0,2}?"
     r"(?:buchen|reservieren|book|reserve)\b|"
-    r"(?:i'?d|i\s+would|i'?ll)\s+(?:book|reserve)\s+(?:it\s+|one\s+)?then\b)", re.IGNORECASE)
+    r"(?:i'?d|i\s+would|i'?ll)\s+(?:book|reserve)\s+(?:it\s+|one\s+)?then\b|"
+    # "…? If yes I'll book straight away", "…? Wenn ja, buche ich sofort": what one will do on the answer
+    r"(?:if\s+(?:so|yes)|wenn\s+ja|falls\s+ja)\W+(?:i'?ll|i\s+will|i'?d|i\s+would|(?:dann\s+)?(?:buche|w(?:ü|ue|u)rde|nehme)\s+ich)\s+"
+    r"(?:\w+\s+)?(?:book|reserve|buchen)\b)", re.IGNORECASE)
 
 
 # a booking verb denied: "(noch|bitte) nicht buchen", "buchen möchte ich noch nicht", "ohne zu buchen",
@@ -4473,7 +4494,8 @@ _AWAY_REASON = re.compile(r"\b(?:\w*feier\w*|party|training\w*|schulung\w*|fortb
                           r"sick|ill|grippe|flu|fever|fieber|erk(?:ä|ae)ltet|urlaub\w*|vacation|holiday\w*|day\s+off|frei|"
                           r"kind\w*|kids?|child\w*|kita|schule|school|handwerker|homeoffice|home\s+office|wfh|dienstreise|"
                           r"business\s+trip|kunde\w*|client\w*|beerdigung|funeral|hochzeit|wedding|\w*streik\w*|strike|"
-                          r"springt\s+nicht\s+an|panne|breakdown|won'?t\s+start|fieber)\b")
+                          r"springt\s+nicht\s+an|panne|breakdown|won'?t\s+start|fieber|snow\s+day|schneechaos|glatteis|"
+                          r"unwetter|blizzard)\b")
 _PAST_RECORD_GONE = frozenset({"einzuchecken", "einchecken", "eingecheckt", "abrechnung",
                                "statistik", "fehlt", "missing", "gezaehlt", "counted", "taucht", "angerechnet", "credited",
                                "gutschreiben", "gutgeschrieben", "billing", "invoice", "rechnung", "unangemeldet",

@@ -1831,3 +1831,31 @@ def test_blind27d_kinds(text, intent):
 def test_blind27d_desks(text, desks):
     it = parse(text, NOW, SPACES)
     assert (it.intent, it.desks) == ("book", desks)
+
+
+@pytest.mark.parametrize("text, intent, days", [
+    # English dates in the US order, when only that order is a date or it comes first
+    ("Please book the Coesfeld space for 12/15 thru 12/17.", "book", ["2026-12-15", "2026-12-16", "2026-12-17"]),
+    ("Could you reserve Olfen on 12/4? (that's December 4th, US format 🙂)", "book", ["2026-12-04"]),
+    ("Olfen am 3/12", "book", ["2026-12-03"]),
+    # "now" beside a day named is that day
+    ("can u put me in rosendahl for thursday pls, driving to enschede is a nightmare rn", "book", ["2026-11-26"]),
+    ("any free desks in coesfeld rn?", "availability", ["2026-11-23"]),
+    ("wenn in Dülmen Donnerstag doch noch was frei wird, sag mir bitte Bescheid, dann nehm ich das sofort", "waitlist",
+     ["2026-11-26"]),
+    # a train cancelled is no booking cancelled; "straight away" nobody away; weather asked
+    ("my RE42 got cancelled AGAIN 🙄 just put me in Dülmen for today pls", "book", ["2026-11-23"]),
+    ("Is there room in Havixbeck on Thursday for 3 of us? If yes I'll book straight away", "availability",
+     ["2026-11-26"]),
+    ("Is it just me or is it absolutely freezing in Coesfeld today?", "smalltalk", ["2026-11-23"]),
+    ("Snow day, I'm not going anywhere today ❄️", "absence", ["2026-11-23"]),
+    ("Which days have I got in Coesfeld at the moment?", "list", []),
+])
+def test_blind27c_kinds(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+
+
+def test_leaving_at_is_the_end():
+    j = parse("Please reserve Coesfeld for Wednesday 2nd December, arriving at 10 and leaving at 3", NOW, SPACES).to_json()
+    assert (j["start"], j["end"]) == ("10:00", "15:00")
