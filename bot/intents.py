@@ -4630,8 +4630,17 @@ def _cancel_and_book(parser: _Parser, text: str, now: datetime, whole: Intent) -
         if old.intent == "book" and old.dates and new.intent == "cancel" and new.dates and not new.question \
                 and _CANCEL_VERB_AFTER.search(tail):
             old, new = new, old  # "buch mal eben Do Coesfeld, und streich dafür den Mittwoch", "Fr Rosendahl + streich Do"
-        elif old.intent != "cancel" or not old.dates or new.intent != "book" or not new.dates or not _SWAP_GATE.search(tail):
+        elif old.intent != "cancel" or not old.dates or new.intent != "book" or not _SWAP_GATE.search(tail) \
+                or not (new.dates or new.space and old.space and new.space != old.space):
             continue
+        if not new.dates or set(new.dates) == set(old.dates) and new.space and old.space and new.space != old.space:
+            # "Cancel Tuesday in Havixbeck and book me Nottuln instead": the same day in the other place; the booking
+            # feature offers to move the day's booking there (a day booked elsewhere is asked about, never doubled)
+            if min(old.dates) < now.date():
+                return None
+            new.dates, new.alternative, new.question = list(old.dates), "cancel", False
+            new.confidence = min(max(new.confidence, 0.8), 0.85)
+            return new
         if set(old.dates) & set(new.dates) or min(new.dates) < now.date():
             return None
         new.space = new.space or old.space  # "dafür bitte Freitag dort": the same place

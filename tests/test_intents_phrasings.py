@@ -1859,3 +1859,13 @@ def test_blind27c_kinds(text, intent, days):
 def test_leaving_at_is_the_end():
     j = parse("Please reserve Coesfeld for Wednesday 2nd December, arriving at 10 and leaving at 3", NOW, SPACES).to_json()
     assert (j["start"], j["end"]) == ("10:00", "15:00")
+
+
+@pytest.mark.parametrize("text, space", [
+    # cancel one place and book another the same day: the booking in the other place (the move is offered)
+    ("Cancel Tuesday in Havixbeck and book me Nottuln instead, the parking's easier", "nottuln"),
+    ("Storniere bitte Dienstag in Senden und buch mir stattdessen Dienstag Dülmen", "duelmen"),
+])
+def test_cancel_here_book_there_the_same_day(text, space):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.space, [d.isoformat() for d in it.dates]) == ("book", space, ["2026-11-24"])

@@ -49,3 +49,14 @@ def test_keep_and_same_space(chat):
     chat.send("anna", "morgen Olfen")
     chat.send("anna", "nein")
     assert _mine(chat)[0] == [("coesfeld", "2026-11-24")]
+
+
+def test_cancel_one_place_and_book_another_instead_is_offered_as_the_move(chat):
+    chat.send("anna", "STADTWERKE-2026")
+    assert "Gebucht: Coworking Havixbeck" in chat.send("anna", "Dienstag Havixbeck")
+    before, _ = _mine(chat)
+    r = chat.send("anna", "Cancel Tuesday in Havixbeck and book me Nottuln instead, the parking's easier")
+    assert "schon eine Buchung: Coworking Havixbeck" in r and "umbuchen" in r
+    assert _mine(chat)[0] == before  # asked, nothing changed
+    r = chat.press("anna", "umbuchen")
+    assert "Umgebucht" in r and _mine(chat)[0] == [("nottuln", "2026-11-24")]
