@@ -449,7 +449,8 @@ def _compile_phrasings() -> None:
                  r"\byou(?:'ve|\s+have)?\s+(?:really\s+|been\s+)?(?:helped|a\s+(?:great\s+|big\s+)?help)\b|\bthat\s+helped\b|"
                  r"\b(?:sehr|echt|mega|super)\s+hilfreich\b|\b(?:very|really|super)\s+helpful\b")
     langs = "|".join(k for k in _K_LANG if k.isalpha())
-    _LANG_REPLY = _R(rf"\b(?:auf|in)\s+(?:{langs})\s+(?:\w+\s+){{0,2}}?(?:antworten|antwortest|antworte|"
+    _LANG_REPLY = _R(rf"\b(?:an?\s+)?(?:english|englische|german|deutsche)\s+(?:version|variante|fassung)\b|"
+                     rf"\b(?:auf|in)\s+(?:{langs})\s+(?:\w+\s+){{0,2}}?(?:antworten|antwortest|antworte|"
                      r"schreiben|schreibst|reden|sprechen|sprichst|kommunizieren|weiter(?:machen)?)\b|"
                      r"\b(?:answer|reply|respond|write|talk|speak|continue)\s+(?:\w+\s+){0,2}?in\s+(?:english|german)\b|"
                      r"\b(?:english|englisch|german|deutsch)\s+(?:please|bitte)\b|"
@@ -1088,7 +1089,8 @@ _K_HELP = {"hilfe", "help", "hilf", "helfen", "hilfst", "befehle", "befehl", "ko
 _K_GREET = {"hallo", "hello", "hi", "hey", "moin", "servus", "huhu", "gruess", "gruezi", "yo", "howdy", "guten", "tach",
             "tag", "morning", "good", "evening", "abend", "bot", "deskbot", "heya", "hiya", "morgen"}
 _GREET_FILLER = {"there", "everyone", "all", "zusammen", "leute", "ihr", "du", "folks", "na", "erstmal", "mal"}  # "hi there"
-_K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options",
+_K_SETTINGS = {"einstellungen", "einstellung", "settings", "setting", "preferences", "optionen", "options", "summary",
+               "zusammenfassung", "wochenbericht", "digest",
                "profil", "profile", "standardort", "heimatort", "stammort", "lieblingsort", "heimatspace"}
 _K_UNDO = {"rueckgaengig", "undo", "widerrufen", "revert", "zuruecknehmen", "ungeschehen"}
 _K_WAIT = {"warteliste", "waitlist", "warteschlange", "nachruecken", "wartelist", "queue", "nachrueckliste",
@@ -3344,7 +3346,8 @@ class _Parser:
             return "member_contingent", 0.85, "contingent"  # "Wie viel Budget hat unser Azubi Lukas noch übrig?"
         if (contish and ts & {"firmenkontingent", "gesamtkontingent", "firmenbudget", "unternehmenskontingent"}
                 or ts & {"gesamtbudget", "firmenbudget", "teambudget", "unternehmensbudget"}
-                or contish and _OUR_POOL.search(s) and ts.isdisjoint({"mein", "meine", "my", "mir"})) \
+                or (contish or ts & {"limit", "allowance", "quota"}) and _OUR_POOL.search(s)
+                and ts.isdisjoint({"mein", "meine", "my", "mir"})) \
                 and not it.dates and not it.space:
             return "company_contingent", 0.85, "contingent"  # "Ich bin Admin bei uns: wie viel ist vom Firmenkontingent …"
         if contish and (ts.isdisjoint(me_words) and _OUR_CONT.search(s) or _OUR_FIRM.search(s)):
@@ -3508,6 +3511,8 @@ class _Parser:
         help_start = bool(ts & {"wie", "how"}) and bool(_HELP_START.match(s) or _HELP_AFTER.search(s))
         if help_start and not (it.dates or it.space or it.start):  # "How do I cancel a booking?"
             return "help", 0.85, None
+        if q and not (it.dates or it.space) and _NEWCOMER.search(s) and _HELP_RE.search(s, ts):
+            return "help", 0.85, None  # "Hi, I'm new here. Is this the bot for booking desks? What do I type?"
         others = bool(ts & _K_WHO) or bool(ts & {"welche", "which"} and ts & _PEOPLE)
         if q and not others and not ts.isdisjoint(_BIN_GATE) and _BIN_ICH_DRIN.search(s):
             return "list", 0.8, "availability"  # "Bin ich am 3.12. in Coesfeld drin?": the sender's own booking
@@ -4120,7 +4125,9 @@ _THANKS_FOR_HELP = re.compile(r"\b(?:dank\w*|thanks?|thx)\s+(?:you\s+)?(?:fuer|f
 _MY_DAYS_Q = re.compile(r"\bwie\s*viele\s+(?:hab|habe)\s+ich\b|\b(?:sind|werden)\s+meine\s+tage\b")  # "Wie viele hab ich für Januar?"
 _ROLE_NAME = re.compile(r"\b(?:unser\w*|mein\w*|our|my)\s+(?:azubi|auszubildende[rn]?|praktikant\w*|mitarbeiter\w*|kolleg\w*|"
                         r"employee|colleague|intern|trainee|werkstudent\w*)\s+(?=([a-z]+)\b)")
-_OUR_POOL = re.compile(r"\b(?:unser|unsere|unserem|unseres|our)\s+(?:kontingent|budget|gesamtkontingent|pool|tage|days|contingent)\b")
+_OUR_POOL = re.compile(r"\b(?:unser|unsere|unserem|unseres|our)\s+(?:monthly\s+|monatliche[sn]?\s+)?(?:kontingent|budget|"
+                       r"gesamtkontingent|pool|tage|days|contingent|limit|allowance|quota)\b")
+_NEWCOMER = re.compile(r"\b(?:i'?m|i\s+am|ich\s+bin|bin)\s+(?:\w+\s+)?(?:new|neu)\b|\bnew\s+here\b|\bneu\s+hier\b")
 _MY_TEAM = re.compile(r"\b(?:mein(?:em|es|er|e)?|my|unser\w*|our)\s+(?:team|staff|mitarbeiter\w*|leute|people|employees|"
                       r"abteilung|department|belegschaft)\b")
 _KIND = re.compile(r"\b(?:(?:sehr|so|echt|wirklich|very|really)\s+)?(?:freundlich|nett|lieb|hilfreich|kind|helpful|nice|"

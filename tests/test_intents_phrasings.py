@@ -1869,3 +1869,13 @@ def test_leaving_at_is_the_end():
 def test_cancel_here_book_there_the_same_day(text, space):
     it = parse(text, NOW, SPACES)
     assert (it.intent, it.space, [d.isoformat() for d in it.dates]) == ("book", space, ["2026-11-24"])
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("Hi, I'm new here. Is this the bot for booking desks? What do I type?", "help"),
+    ("Is there an English version? Your last message came in German and I couldn't read it", "language"),
+    ("Hi, I look after the coworking contract for our firm. Are we close to our monthly limit?", "company_contingent"),
+    ("turn off the weekly summary pls", "settings"),
+])
+def test_blind27c_more(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
