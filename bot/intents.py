@@ -1040,7 +1040,7 @@ def _compile_more() -> None:
                     rf"|(?:{_MONTH_RE})\b|st\b|nd\b|rd\b|th\b|am\b(?!\s+(?:{_WD_RE}|\d))))")
     _DESKS_PAIR = _R(
         r"\b(?:fuer|for)\s+(?:(?:meine[nmr]?|my|den|die|der|unsere[nmr]?|our)\s+(?:kolleg\w*|colleague|coworker|co-worker|"
-        r"teammate|chef\w*|boss|praktikant\w*|azubi\w*|partner\w*)|([a-z]{2,}))\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
+        r"teammate|chef\w*|boss|praktikant\w*|azubi\w*|partner\w*)(?:\s+[a-z]{2,})?|([a-z]{2,}))\s+(?:und|and|&)\s+(?:mich|me|myself)\b|"
         r"\b(?:mich|me|myself|ich|i)\s+(?:und|and|&|\+)\s+(?:(?:mein|meine[nmr]?|my|einen|eine[rn]?|nen|ne|a|an|one)\s+"
         r"(?:kolleg\w*|colleague|coworker|co-worker|teammate|team\s+member|chef\w*|boss|praktikant\w*|azubi\w*|intern|"
         r"trainee|apprentice|assistant|werkstudent\w*|kompagnon|geschaeftspartner\w*|partner\w*|mann|frau|husband|wife|"
@@ -4249,6 +4249,10 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "ob ... noch Plätze frei sind? Buchen möchte ich noch nicht": the booking verb is denied; what is left is
         # the question (a button books once they want it)
         it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
+    if it.intent in ("smalltalk", "availability", "checkin", "book") and it.confidence < 0.9 and _ORDER_THING.search(text) \
+            and not _BOOK_WORD.search(text):
+        # "Kannst du mir ne Pizza nach Ascheberg bestellen?", "Can you order a pizza to the Coesfeld space?": not ours
+        it.intent, it.alternative, it.confidence = "unknown", it.intent, 0.75
     if it.intent in ("smalltalk", "availability") and it.dates and it.space and not it.legs and not it.vetoed \
             and _ASKS_FOR_DESK.search(text) \
             and not _STATE_Q.search(text) and all(d >= now.date() for d in it.dates):
@@ -4284,6 +4288,11 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
     return it
 
 
+_ORDER_THING = re.compile(r"\b(?:bestell\w*|order\w*|liefer\w*|deliver\w*|ruf\w*\s+(?:mir\s+)?(?:ein|an)\w*|call\s+me\s+an?)\b"
+                          r".{0,40}?\b(?:pizza|pizzen|essen|food|lunch|mittagessen|taxi|uber|sushi|burger|d(?:ö|oe)ner|kebab|"
+                          r"blumen|flowers)\b|\b(?:pizza|taxi|sushi|d(?:ö|oe)ner)\b.{0,40}?\b(?:bestell\w*|order\w*|liefer\w*)\b",
+                          re.IGNORECASE)
+_BOOK_WORD = re.compile(r"\b(?:buch\w*|reservier\w*|book\w*|reserve\w*|platz|tisch|desk|schreibtisch)\b", re.IGNORECASE)
 # the sender asks for a desk: "kannste das machen?", "kriegt ihr das hin?", "brauch ich … im Coworking", "nehm ich da ma nen
 # Tisch", "Can I get …", "could you sort me a desk", "I need …", "please book"
 _ASKS_FOR_DESK = re.compile(

@@ -1879,3 +1879,15 @@ def test_cancel_here_book_there_the_same_day(text, space):
 ])
 def test_blind27c_more(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, intent, desks", [
+    ("Can you order a pizza to the Coesfeld space for lunch?", "unknown", 1),
+    ("Kannst du mir ne Pizza nach Ascheberg bestellen?", "unknown", 1),
+    ("buch mir Olfen morgen, und bestell mir ne Pizza", "book", 1),
+    ("Good afternoon, I'd like to arrange desks for my colleague Priya and myself in Lüdinghausen on Friday 4 December.",
+     "book", 2),
+])
+def test_orders_we_cannot_serve_and_a_named_colleague(text, intent, desks):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.desks) == (intent, desks)
