@@ -1656,6 +1656,7 @@ def _week_edge(mm: re.Match) -> str:
 
 _DRANGE_DAYS = re.compile(r"(?<![\d.:])(\d{1,2})\.\s*(?:-|–|bis(?:\s+(?:zum|einschlie(?:ss|ß)lich))?)\s*(\d{1,2})\.(?![\d])"
                           r"(?!\s*(?:uhr|h)\b)")
+_PREP_PIECES = re.compile(r"\b(in|to|nach|at|im)\s+([^\W\d_]{2,})\s([^\W\d_]{2,})(?:\s([^\W\d_]{2,}))?", re.IGNORECASE)
 _THIS_MONTH = re.compile(r"\b(?:diese[nrms]?|this|current|laufende[nrms]?)\s+(?:monat|month)\b")
 
 
@@ -1776,6 +1777,19 @@ class _Parser:
             if self.space_keys.get(x + y) or len(x) + len(y) >= 8 and x not in self.known and y not in self.known \
                     and self.space_keys.get(self._correct(x + y)):
                 return body[:a.end()] + body[b.start():]
+        if " in " in body.lower() or " to " in body.lower() or " nach " in body.lower():
+            # a town dictated in pieces after its preposition ("in loo ding hausen", "in dull men"): the pieces that
+            # sound like one place together (the same consonants)
+            for mm in _PREP_PIECES.finditer(body):
+                words = [g for g in mm.groups()[1:] if g]
+                for n in (3, 2):
+                    if len(words) < n:
+                        continue
+                    joined = "".join(_fold_word(w) for w in words[:n])
+                    if len(joined) >= 6 and joined not in self.space_keys and self.space_skel.get(_skeleton(joined)) \
+                            and not any(self._correct(_fold_word(w)) in self.space_keys for w in words[:n]):
+                        end = mm.start(2) + len(" ".join(words[:n]))
+                        return body[:mm.start(2)] + "".join(words[:n]) + body[end:]
         return body
 
     def _typo_like(self, w: str, c: str) -> bool:

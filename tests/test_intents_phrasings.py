@@ -1891,3 +1891,9 @@ def test_blind27c_more(text, intent):
 def test_orders_we_cannot_serve_and_a_named_colleague(text, intent, desks):
     it = parse(text, NOW, SPACES)
     assert (it.intent, it.desks) == (intent, desks)
+
+
+def test_a_town_dictated_in_pieces():
+    it = parse("hey deskbot book me a desk in loo ding hausen for next monday", NOW, SPACES)
+    assert (it.intent, it.space) == ("book", "luedinghausen")
+    assert parse("need a place in coesfield day after tomorrow", NOW, SPACES).dates[0].isoformat() == "2026-11-25"
