@@ -1023,7 +1023,7 @@ def _compile_more() -> None:
         rf"(?:(?P<wd>{_WD_LONG})(?:e|en|s)?|(?P<weeks>wochen|weeks))\b"
     )
     hw = "|".join(sorted(_HOURWORDS, key=len, reverse=True))
-    _COLLOQ = _R(rf"\b(?:(?P<q>dreiviertel|viertel|quarter)\s+(?:(?P<rel>nach|vor|after|past|to)\s+)?|(?P<h>halb)\s+|"
+    _COLLOQ = _R(rf"\b(?:a\s+)?(?:(?P<q>dreiviertel|viertel|quarter)\s+(?:(?P<rel>nach|vor|after|past|to)\s+)?|(?P<h>halb)\s+|"
                  rf"(?P<hp>half)\s+(?:(?:past|after)\s+)?)(?P<n>{hw}|\d{{1,2}})\b(?!\s*(?:days?|tage?|desks?|of))")
     unitless = r"(?!\s*(?:tage|tagen|tag|wochen|woche|personen|person|plaetze|platz|leute|kollegen|people|desks?|weeks?|days?|of|mal|x)\b)"
     _HOURW_AFTER = _R(rf"\b(?:um|ab|bis|von|gegen|from|at|until|till|zwischen|between)\s+({hw})\b{unitless}")
@@ -1917,6 +1917,8 @@ class _Parser:
                 and _LEAVE_AT.search(body):
             # "I'll leave around 3 pm", "um 15 Uhr muss ich wieder weg": the end of the stay
             body = _LEAVE_AT.sub(lambda mm: f" bis {mm.group('t1') or mm.group('t2')} ", body)
+        if ("AM" in body or "PM" in body) and _DAY_AMPM.search(body):  # "Wednesday AM, Ascheberg": that half
+            body = _DAY_AMPM.sub(lambda mm: f"{mm.group(1)} {'morning' if mm.group(2) == 'AM' else 'afternoon'}", body)
         if ("holidays" in low or "ferien" in low) and _HOLIDAYS_FRAME.search(body):
             # "over the holidays I need Lüdinghausen on the 28th", "In den Weihnachtsferien bräucht ich …": a time frame,
             # not the sender's absence
@@ -2423,7 +2425,7 @@ class _Parser:
             if not tokset.isdisjoint(_K_PAST) and not mm.group("mod").startswith(("naechst", "kommend", "next", "coming")):
                 sat -= timedelta(days=7)  # "Am Wochenende war ich in Nottuln": the last one
                 return add(mm, [sat, sat + timedelta(days=1)])
-            return add(mm, [d for d in (sat, sat + timedelta(days=1)) if d >= today])
+            return add(mm, [d for d in (sat, sat + timedelta(days=1)) if d >= today], mod="weekend")
 
         if ("wochenende" in tokset or "weekend" in tokset) and (
                 not tokset.isdisjoint(self.space_words) or not tokset.isdisjoint(_K_BOOK | _K_DESK | _REQ)):
@@ -2676,6 +2678,11 @@ class _Parser:
                 items.append(x)
         dates: list[date] = []
         seq = sorted((x for x in items if not x.label), key=lambda x: x.start)
+        if len(seq) > 1 and any(x.mod == "weekend" for x in seq):
+            # "this weekend …, can I grab a desk there on Saturday?": the day of the weekend named
+            named = {x.wd for x in items if x.kind == "wd"} & {5, 6}
+            if len(named) == 1:
+                seq = [x for x in seq if x.mod != "weekend"]
         if len(seq) > 1 and any(x.mod == "now" for x in seq) and any(x.mod != "now" for x in seq):
             seq = [x for x in seq if x.mod != "now"]  # "… dann nehm ich das sofort", "… a nightmare rn": the day named
         event = (len(seq) > 1 or "nach" in tokset or "vor" in tokset or "after" in tokset or "before" in tokset) \
@@ -3804,6 +3811,8 @@ _LEAVE_AT = re.compile(r"\b(?:i'?ll\s+|i\s+will\s+|i\s+have\s+to\s+|i\s+must\s+|
                        r"go\s+home)\s+(?:at|around|about|by)\s+(?:about\s+)?(?P<t1>\d{1,2}(?::\d\d)?\s*(?:am|pm)?)(?!\s*(?:days?|weeks?))\b|"
                        r"\b(?:um|gegen|ab)\s+(?P<t2>\d{1,2}(?::\d\d)?)\s*(?:uhr\s+)?(?:muss|bin|geh\w*|fahr\w*)\s+(?:ich\s+)?"
                        r"(?:\w+\s+)?(?:wieder\s+)?(?:weg|los|raus|nach\s+hause|heim)\b", re.IGNORECASE)
+_DAY_AMPM = re.compile(r"\b((?:[Mm]on|[Tt]ues|[Ww]ednes|[Tt]hurs|[Ff]ri|[Ss]atur|[Ss]un)day|[Tt]omorrow|[Tt]oday|"
+                       r"[Mm]o|[Dd]i|[Mm]i|[Dd]o|[Ff]r|[Mm]orgen|[Hh]eute)\s+(AM|PM)\b(?!\s*\d)")
 _HOLIDAYS_FRAME = re.compile(r"\b(?:over|during|in)\s+the\s+(?:christmas\s+|xmas\s+|school\s+|easter\s+|summer\s+)?holidays\b(?=.*\b(?:need|book|want|like|please|pls)\b)|"
                              r"(?:(?<=closed )|(?<=open ))(?:over|during)\s+the\s+(?:christmas\s+)?holidays\b|"
                              r"\b(?:in|w(?:ä|ae)hrend)\s+(?:den|der)\s+(?:weihnachts|herbst|oster|sommer|schul)?ferien\b"

@@ -1897,3 +1897,16 @@ def test_a_town_dictated_in_pieces():
     it = parse("hey deskbot book me a desk in loo ding hausen for next monday", NOW, SPACES)
     assert (it.intent, it.space) == ("book", "luedinghausen")
     assert parse("need a place in coesfield day after tomorrow", NOW, SPACES).dates[0].isoformat() == "2026-11-25"
+
+
+@pytest.mark.parametrize("text, days, part, end", [
+    ("Wednesday AM, Ascheberg, ta", ["2026-11-25"], "morning", None),
+    ("Olfen tomorrow PM", ["2026-11-24"], "afternoon", None),
+    ("Can I book Coesfeld tomorrow from 8:45 a.m. until a quarter to five?", ["2026-11-24"], None, "16:45"),
+    # the day of a weekend named beside it
+    ("Gonna be in Olfen visiting my gran this weekend, can I grab a desk there on Saturday?", ["2026-11-28"], None, None),
+    ("Olfen am Wochenende, Samstag und Sonntag", ["2026-11-28", "2026-11-29"], None, None),
+])
+def test_halves_quarters_and_weekend_days(text, days, part, end):
+    j = parse(text, NOW, SPACES).to_json()
+    assert (j["dates"], j["part"], j["end"]) == (days, part, end)
