@@ -1932,6 +1932,8 @@ class _Parser:
             body = _GIVE_BACK.sub(lambda mm: "cancel" if mm.group(1) else "stornieren", body)
         if "cancel" in low and _THING_CANCELLED.search(body):  # "my RE42 got cancelled AGAIN": the train, not a booking
             body = _THING_CANCELLED.sub(lambda mm: " " * len(mm.group()), body)
+        if (" weg" in low or " raus" in low) and _BOTH_GONE.search(body):  # "…, beide weg.": both cancelled
+            body = _BOTH_GONE.sub(lambda mm: mm.group(1) + " stornieren", body)
         if " away" in low and _RIGHT_AWAY.search(body):  # "I'll book straight away": at once, nobody away
             body = _RIGHT_AWAY.sub(lambda mm: " " * len(mm.group()), body)
         if "could" in low and _COULD_PAST.search(body):  # "could barely see the road": what was, not a request
@@ -3802,6 +3804,7 @@ _GIVE_BACK = re.compile(r"\b(give\s+back)(?=\s+(?:my|the|this|that)\s+(?:\w+\s+)
                         r"\bzur(?:ü|ue)ckgeben\b", re.IGNORECASE)
 _THING_CANCELLED = re.compile(r"\b(?:my|the|our)\s+(?:\w+\s+)?(?:bus|train|zug|bahn|flight|r[be]\s?\d{1,3}|s\d{1,2}|x\d{1,3})\s+"
                               r"(?:got|was|is|has\s+been)\s+(?:\w+\s+)?cancell?ed\b", re.IGNORECASE)
+_BOTH_GONE = re.compile(r"\b(beide|alle\s+beide|alle|die\s+beiden|both|all)\s+(?:weg|raus)\b(?=\s*[.!,]|\s*$)", re.IGNORECASE)
 _RIGHT_AWAY = re.compile(r"\b(?:straight|right)\s+away\b", re.IGNORECASE)
 _COULD_PAST = re.compile(r"\bcould\s+(?=(?:barely|hardly|scarcely|finally|only\s+just)\b)", re.IGNORECASE)
 _DONT_KNOW = re.compile(r"\b(?:ich\s+)?wei(?:ss|ß)\s+(?:es\s+|das\s+)?(?:gar\s+|auch\s+)?nicht\s+mehr\b|"
@@ -4315,6 +4318,8 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "Wäre am Do in Billerbeck noch ein Platz für mich? Würde dann gern buchen", "gibts ... platz für 5 leute? dann
         # würd ich buchen": the booking waits for the answer; the question is answered, a button books
         asked = parser.parse(text[:qi + 1], now)
+        if asked.intent == "who" and asked.dates:
+            return asked  # "Gibt's Kollegen, die Mittwoch in Nordkirchen sind? Dann würd ich mich … melden"
         if asked.intent in ("availability", "book") and asked.dates:
             it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
     return it
@@ -4368,7 +4373,10 @@ _THEN_I_BOOK = re.compile(
     r"(?:i'?d|i\s+would|i'?ll)\s+(?:book|reserve)\s+(?:it\s+|one\s+)?then\b|"
     # "…? If yes I'll book straight away", "…? Wenn ja, buche ich sofort": what one will do on the answer
     r"(?:if\s+(?:so|yes)|wenn\s+ja|falls\s+ja)\W+(?:i'?ll|i\s+will|i'?d|i\s+would|(?:dann\s+)?(?:buche|w(?:ü|ue|u)rde|nehme)\s+ich)\s+"
-    r"(?:\w+\s+)?(?:book|reserve|buchen)\b)", re.IGNORECASE)
+    r"(?:\w+\s+)?(?:book|reserve|buchen)\b|"
+    # "…? Je nachdem nehm ich dann vormittags oder nachmittags", "…? Dann würd ich mich … melden"
+    r"(?:je\s+nachdem|depending)\W+|(?:dann|then)\s+(?:w(?:ü|ue|u)rd\w*|m(?:ö|oe)cht\w*|would|i'?d)\s+(?:ich\s+)?(?:mich|me)\b)",
+    re.IGNORECASE)
 
 
 def _has_neg(low: str) -> bool:
@@ -4466,6 +4474,20 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         it.dates = [it.dates[0] - timedelta(days=7)]
         it.intent, it.alternative, it.confidence = "past_day", None, 0.85
         return it
+    if it.intent in ("book", "smalltalk", "availability", "unknown") and len(it.dates) == 1 and it.dates[0] > now.date() \
+            and (_WAS_I_THERE.search(text) or _HAD_SAT.search(text)) and _DAY_ONLY.search(text) and not _MONTH_OR_NEXT.search(text):
+        # "Hatte am 19. in Olfen gesessen, die Buchung fehlt aber bei mir": the 19th gone, not the one to come
+        d = it.dates[0]
+        back = _safe_date(now.year, now.month, d.day) if d.day < now.day else None
+        if back is None:
+            prev = _add_months(now.date().replace(day=1), -1)
+            back = _safe_date(prev.year, prev.month, d.day)
+        if back is not None:
+            it.dates = [back]
+            gone = _RECORD_PAST.search(text) or _RECORD_ASK.search(text) \
+                or not _PAST_RECORD_GONE.isdisjoint(_fold_word(x) for x in _LETTERS.findall(text))
+            it.intent, it.alternative, it.confidence = ("past_day", None, 0.85) if gone else ("smalltalk", "past_day", 0.7)
+            return it
     if it.intent == "book" and it.dates and min(it.dates) < now.date() and _RECORD_PAST.search(text):
         # "... Ich meinte Freitag, den 20. Kannst du den noch nachtragen?": recorded after the fact: the days gone
         it.dates = [d for d in it.dates if d < now.date()]
@@ -4672,6 +4694,11 @@ _WEEKDAY_WORD = re.compile(r"\b(?:montag|dienstag|mittwoch|donnerstag|freitag|sa
 # "Samstag war ich in Senden, zählt das auch? Bitte eintragen": the sender was there, and asks for the record
 _WAS_I_THERE = re.compile(r"\b(?:war\s+ich|ich\s+war|i\s+was|was\s+i|sa(?:ß|ss)\s+ich|ich\s+sa(?:ß|ss)|i\s+sat|sat\s+in|"
                           r"i\s+worked|hab\s+ich\s+(?:\w+\s+){0,3}?gearbeitet)\b", re.IGNORECASE)
+_HAD_SAT = re.compile(r"\b(?:hatte|habe|hab)\s+(?:ich\s+)?(?:\w+\s+){0,4}?(?:gesessen|gearbeitet)\b|\bgesessen\b", re.IGNORECASE)
+_DAY_ONLY = re.compile(r"\b(?:am|den|dem|on\s+the|the)\s+\d{1,2}(?:\.|st|nd|rd|th)(?!\s*\d)", re.IGNORECASE)
+_MONTH_OR_NEXT = re.compile(r"\b(?:n(?:ä|ae)chste\w*|kommende\w*|next|coming|januar|februar|m(?:ä|ae)rz|april|mai|juni|juli|august|"
+                            r"september|oktober|november|dezember|january|february|march|may|june|july|october|december|"
+                            r"jan|feb|dez|dec|nov|okt|oct)\b", re.IGNORECASE)
 _RECORD_ASK = re.compile(r"\b(?:eintragen|eingetragen|erfassen|z(?:ä|ae)hlt|anrechnen|angerechnet|gutschreiben|add(?:ed)?|"
                          r"log(?:ged)?|count(?:s|ed)?|record(?:ed)?|register(?:ed)?)\b", re.IGNORECASE)
 _NOT_BARE_DAY = re.compile(r"\d|\b(?:n(?:ä|ae)chste\w*|kommende\w*|next|coming|morgen|tomorrow|(?:ü|ue)bermorgen|"
@@ -4867,6 +4894,10 @@ def _corrected(parser: _Parser, text: str, now: datetime, whole: Intent) -> Inte
             and after.intent in ("book", "unknown", "cancel") and before.dates:
         before.dates = after.dates  # "Please delete my booking in Senden on 3 Dec. No wait, the one on 4 Dec!"
         before.confidence = min(before.confidence, 0.85)
+        return before
+    if after.intent == "cancel" and not after.dates and before.intent == "book" and before.dates:
+        # "Die zwei Plätze in Rosendahl für Donnerstag – einer würde reichen. Nee, wisst ihr was, beide weg."
+        before.intent, before.alternative, before.confidence = "cancel", "book", 0.85
         return before
     if before.intent in ("availability", "smalltalk") and whole.intent == "book" and (before.dates or before.space):
         before.intent = "book"  # "i think i'll take … the day after tomorrow, or tomorrow? nah, day after tomorrow."

@@ -1910,3 +1910,20 @@ def test_a_town_dictated_in_pieces():
 def test_halves_quarters_and_weekend_days(text, days, part, end):
     j = parse(text, NOW, SPACES).to_json()
     assert (j["dates"], j["part"], j["end"]) == (days, part, end)
+
+
+@pytest.mark.parametrize("text, intent, days", [
+    # blind28b's confident bookings from non-booking lines: a question and what one would do on its answer, both
+    # desks given up after a correction, a day of the month gone told in the past tense
+    ("Was ist am Freitag in Nordkirchen noch frei? Je nachdem nehm ich dann vormittags oder nachmittags",
+     "availability", ["2026-11-27"]),
+    ("Gibt's Kollegen, die Mittwoch in Nordkirchen sind? Dann würd ich mich für ne Fahrgemeinschaft melden", "who",
+     ["2026-11-25"]),
+    ("Die zwei Plätze in Rosendahl für Donnerstag – einer würde reichen. Nee, wisst ihr was, beide weg.", "cancel",
+     ["2026-11-26"]),
+    ("Hatte am 19. in Olfen gesessen, die Buchung fehlt aber bei mir", "past_day", ["2026-11-19"]),
+    ("am 19. bin ich in Olfen", "book", ["2026-12-19"]),
+])
+def test_blind28b_confident_non_bookings(text, intent, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
