@@ -1514,6 +1514,16 @@ _NEXT_TO_NAMED = re.compile(
     + "(?:" + "|".join(f"(?P<k_{k}>{rx})" for k, rx in _NEXT_TO_NAMED_KEYS) + r")\b")
 
 
+# "Nach Neujahr der erste Werktag": the named day first, the first working day after it
+_NAMED_THEN_FIRST = re.compile(
+    r"\b(?:nach|after)\s+(?:dem\s+|der\s+|the\s+)?(" + "|".join(rx for _k, rx in _NEXT_TO_NAMED_KEYS) + r")\s*[,–-]?\s*"
+    r"(?:der|den|the)\s+(?:erste[nrm]?|first)\s+(?:werktag|arbeitstag|working\s+day|weekday|business\s+day)\b")
+
+
+def _named_then_first(mm: re.Match, today: date) -> str:
+    return _NEXT_TO_NAMED.sub(lambda m2: _around_named(m2, today), f"der erste werktag nach {mm.group(1)}")
+
+
 def _around_named(mm: re.Match, today: date) -> str:
     """`_NEXT_TO_NAMED`'s match as the days it names, written as dates ("7.12.2026")."""
     key = next(k[2:] for k, v in mm.groupdict().items() if k.startswith("k_") and v)
@@ -1658,6 +1668,8 @@ def _week_edge(mm: re.Match) -> str:
 _DRANGE_DAYS = re.compile(r"(?<![\d.:])(\d{1,2})\.\s*(?:-|–|bis(?:\s+(?:zum|einschlie(?:ss|ß)lich))?)\s*(\d{1,2})\.(?![\d])"
                           r"(?!\s*(?:uhr|h)\b)")
 _PREP_PIECES = re.compile(r"\b(in|to|nach|at|im)\s+([^\W\d_]{2,})\s([^\W\d_]{2,})(?:\s([^\W\d_]{2,}))?", re.IGNORECASE)
+_EN_DO = re.compile(r"\b(and|to|i|you|we|pls|please|can|could|would|will|then|just)\s+do(?=\s+(?:monday|tuesday|wednesday|thursday|"
+                    r"friday|saturday|sunday|mon|tue|wed|thu|fri|that|it|this|the|a|an|me|us)\b)")
 _THIS_MONTH = re.compile(r"\b(?:diese[nrms]?|this|current|laufende[nrms]?)\s+(?:monat|month)\b")
 
 
@@ -1979,6 +1991,8 @@ class _Parser:
         if (" nach " in s or " vor " in s or " after " in s or " before " in s) and _NAMED_NEAR_GATE.search(s) \
                 and _NEXT_TO_NAMED.search(s):
             s = _NEXT_TO_NAMED.sub(lambda mm: _around_named(mm, today), s)
+        if (" nach " in s or " after " in s or s.startswith(("nach ", "after "))) and _NAMED_THEN_FIRST.search(s):
+            s = _NAMED_THEN_FIRST.sub(lambda mm: _named_then_first(mm, today), s)
         toks = _WORDS.findall(s)
         tokset = set(toks)
         jt = " " + " ".join(toks) + " "  # the words joined, for stem tests in one search
@@ -2559,6 +2573,8 @@ class _Parser:
             return _blank(mm)
 
         mod_spans: list[tuple[int, int]] = []
+        if it.lang == "en" and " do " in w and _EN_DO.search(w):  # "and do friday billerbeck instead": the verb
+            w = _EN_DO.sub(lambda mm: mm.group(1).ljust(len(mm.group())), w)
         if _S_WD.search(jt):
             w = _WDAY.sub(_wday, w)
         for a, b in mod_spans:
@@ -4797,13 +4813,17 @@ _DAY_AFTER = re.compile(r"(?:\b(?:and|und|plus)|[+&])\s+(?:(?:the\s+)?day\s+afte
 _SERIES_FROM = re.compile(r"\b(?:ab|from|starting(?:\s+on)?|beginning(?:\s+on)?|beginnend)\s+(?:dem\s+|den\s+|the\s+|on\s+)?$")
 _FOR_WEEKS = re.compile(rf"\b(?:fuer|for|erstmal|erst\s+mal|zunaechst|first)\s+(?:(?:die|the)\s+)?(?:naechsten\s+|next\s+)?"
                         rf"(\d{{1,2}}|{'|'.join(sorted((k for k in _NUMWORDS if len(k) > 2), key=len, reverse=True))})\s+(?:wochen|weeks)\b")
-_EXCEPT_GATE = frozenset({"ausser", "auf", "except", "excluding", "but", "apart", "other", "ohne", "ausgenommen", "nicht", "not"})
+_EXCEPT_GATE = frozenset({"ausser", "auf", "except", "excluding", "but", "apart", "other", "ohne", "ausgenommen", "nicht", "not",
+                          "won't", "wont", "doesn't", "doesnt"})
 # "außer Freitag", "but not Friday", "aber bloß nicht am Freitag", "nicht heute, sondern morgen": that day is left out
 _EXCEPT = re.compile(r"\b(?:ausser|bis\s+auf|ausgenommen|except(?:\s+for)?|excluding|but\s+not|apart\s+from|other\s+than|ohne|"
                      r"(?:(?:aber|und|doch)\s+)?(?:(?:bloss|blos|nur|halt|eben|bitte)\s+)?nicht|(?:but|and)\s+(?:please\s+)?not|"
                      r"^\W*not)"
                      r"\s+(?:(?:den|dem|am|on|the|a)\s+)?$")
-_EXCEPT_AFTER = re.compile(r"\s+(?:nicht|not)\s*(?=[,.;!?]|$)")  # "Montag Olfen, Dienstag nicht"
+_EXCEPT_AFTER = re.compile(r"\s+(?:nicht|not)\s*(?=[,.;!?]|$)|"  # "Montag Olfen, Dienstag nicht"
+                           # "Saturday in Lüdinghausen won't work I guess, so Friday then", "Mittwoch geht nicht, …"
+                           r"\s+(?:(?:in|im|at)\s+\w+\s+)?(?:won'?t|doesn'?t|does\s+not|will\s+not)\s+work\b|"
+                           r"\s+(?:(?:in|im)\s+\w+\s+)?(?:geht|klappt|passt)\s+(?:(?:bei\s+mir|leider|eh|ja)\s+)?nicht\b")
 _WHO_OF_FIRM = re.compile(r"\b(?:wer|who)\s+(?:aus|von|from|of|in|at)\s+(?:der|unserer|meiner|dem|unserem|the|our|my)\s+"
                           r"(?:firma|company|unternehmen|betrieb|abteilung|team|department|firm)\b")
 _AFTER_NEXT = re.compile(r"\s+after\s+next\b")

@@ -1927,3 +1927,16 @@ def test_halves_quarters_and_weekend_days(text, days, part, end):
 def test_blind28b_confident_non_bookings(text, intent, days):
     it = parse(text, NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == (intent, days)
+
+
+@pytest.mark.parametrize("text, days", [
+    ("Nach Neujahr der erste Werktag – Lüdinghausen, bitte", ["2027-01-04"]),
+    ("Saturday in Lüdinghausen won't work I guess, so Friday then", ["2026-11-27"]),
+    ("Mittwoch geht bei mir nicht, also Donnerstag Olfen", ["2026-11-26"]),
+    # English "do" is the verb, not Donnerstag
+    ("cancel thursday billerbeck and do friday billerbeck instead", ["2026-11-27"]),
+    ("Olfen do und fr", ["2026-11-26", "2026-11-27"]),
+])
+def test_days_that_do_not_work_and_the_verb_do(text, days):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", days)
