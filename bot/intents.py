@@ -4301,6 +4301,13 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "ob ... noch Plätze frei sind? Buchen möchte ich noch nicht": the booking verb is denied; what is left is
         # the question (a button books once they want it)
         it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
+    if it.intent in ("book", "availability", "waitlist") and it.desks == 1 and (" and me" in low or " und mich" in low
+                                                                             or " und ich" in low) \
+            and (mm := _NAMES_AND_ME.search(text)):
+        it.desks = len(re.findall(r"[A-ZÄÖÜ][a-zäöüß]+", mm.group(1))) + 1  # "for Anna, Ben and me": three desks
+    if it.intent in ("book", "availability", "waitlist") and it.desks == 1 and "x" in low and (mm := _TIMES_X.search(low)) \
+            and it.space and parser.space_keys.get(_fold_word(mm.group(2))) == it.space:
+        it.desks = int(mm.group(1))  # "bitte 3x Nottuln morgen nachmittag"
     if it.intent in ("smalltalk", "availability", "checkin", "book") and it.confidence < 0.9 \
             and _ORDER_GATE.search(low) and _ORDER_THING.search(low) and not _BOOK_WORD.search(low):
         # "Kannst du mir ne Pizza nach Ascheberg bestellen?", "Can you order a pizza to the Coesfeld space?": not ours
@@ -4344,6 +4351,8 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
 _ORDER_THING = re.compile(r"\b(?:bestell\w*|order\w*|liefer\w*|deliver\w*|ruf\w*\s+(?:mir\s+)?(?:ein|an)\w*|call\s+me\s+an?)\b"
                           r".{0,40}?\b(?:pizza|pizzen|essen|food|lunch|mittagessen|taxi|uber|sushi|burger|d(?:ö|oe)ner|kebab|"
                           r"blumen|flowers)\b|\b(?:pizza|taxi|sushi|d(?:ö|oe)ner)\b.{0,40}?\b(?:bestell\w*|order\w*|liefer\w*)\b")
+_NAMES_AND_ME = re.compile(r"\b(?:for|für|fuer)\s+((?:[A-ZÄÖÜ][a-zäöüß]+\s*,\s*)+[A-ZÄÖÜ][a-zäöüß]+)\s+(?:and|und)\s+(?:me|myself|mich)\b")
+_TIMES_X = re.compile(r"\b([2-9])\s?x\s+([^\W\d_]+)")
 _ORDER_GATE = re.compile(r"bestell|order|liefer|deliver|pizza|taxi|sushi")
 _BOOK_WORD = re.compile(r"\b(?:buch\w*|reservier\w*|book\w*|reserve\w*|platz|tisch|desk|schreibtisch)\b")
 # the sender asks for a desk: "kannste das machen?", "kriegt ihr das hin?", "brauch ich … im Coworking", "nehm ich da ma nen

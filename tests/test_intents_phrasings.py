@@ -1940,3 +1940,13 @@ def test_blind28b_confident_non_bookings(text, intent, days):
 def test_days_that_do_not_work_and_the_verb_do(text, days):
     it = parse(text, NOW, SPACES)
     assert (it.intent, [d.isoformat() for d in it.dates]) == ("book", days)
+
+
+@pytest.mark.parametrize("text, desks", [
+    ("Could you reserve Havixbeck for Anna, Ben and me next Friday?", 3),
+    ("für Lisa, Tom und mich morgen Olfen", 3),
+    ("bitte 3x Nottuln morgen nachmittag", 3),
+])
+def test_desks_for_named_people_and_times_x(text, desks):
+    it = parse(text, NOW, SPACES)
+    assert (it.intent, it.desks) == ("book", desks)
