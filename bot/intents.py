@@ -4333,6 +4333,11 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
             and not _IN_PLACE.search(text):
         # "what's the weather like tomorrow?": a question the bot cannot answer, about no place of its own
         it.intent, it.alternative, it.confidence = "unknown", "smalltalk", 0.7
+    if it.intent == "book" and it.confidence < 0.9 and it.dates and it.space and "?" in text and _OPEN_Q_TAIL.search(low) \
+            and not has_book_request(low):
+        # "Can you even work in Billerbeck on Christmas Eve or is it closed?", "… habt ihr da überhaupt auf?": whether
+        # it is open decides; the opening hours are answered, a button books
+        it.intent, it.alternative, it.confidence, it.question, it.topic = "availability", "book", 0.75, True, "hours"
     if it.intent == "book" and "?" in text and _BEFORE_BOOK.search(text.lower()) and not _NOT_YET_BUT.search(text):
         # "Bevor ich buche: ab wann kann man in Billerbeck morgens rein? …": asked before booking; the question first
         it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
@@ -4353,6 +4358,8 @@ _ORDER_THING = re.compile(r"\b(?:bestell\w*|order\w*|liefer\w*|deliver\w*|ruf\w*
                           r"blumen|flowers)\b|\b(?:pizza|taxi|sushi|d(?:ö|oe)ner)\b.{0,40}?\b(?:bestell\w*|order\w*|liefer\w*)\b")
 _NAMES_AND_ME = re.compile(r"\b(?:for|für|fuer)\s+((?:[A-ZÄÖÜ][a-zäöüß]+\s*,\s*)+[A-ZÄÖÜ][a-zäöüß]+)\s+(?:and|und)\s+(?:me|myself|mich)\b")
 _TIMES_X = re.compile(r"\b([2-9])\s?x\s+([^\W\d_]+)")
+_OPEN_Q_TAIL = re.compile(r"\b(?:is\s+it|are\s+you|is\s+(?:the\s+)?(?:space|place|coworking)|habt\s+ihr|hat\s+(?:es|das|der|die)|"
+                          r"ist\s+(?:es|das|der|die|da))\s+(?:\w+\s+){0,3}?(?:closed|open|offen|auf|geschlossen|zu)\s*\?")
 _ORDER_GATE = re.compile(r"bestell|order|liefer|deliver|pizza|taxi|sushi")
 _BOOK_WORD = re.compile(r"\b(?:buch\w*|reservier\w*|book\w*|reserve\w*|platz|tisch|desk|schreibtisch)\b")
 # the sender asks for a desk: "kannste das machen?", "kriegt ihr das hin?", "brauch ich … im Coworking", "nehm ich da ma nen

@@ -1950,3 +1950,14 @@ def test_days_that_do_not_work_and_the_verb_do(text, days):
 def test_desks_for_named_people_and_times_x(text, desks):
     it = parse(text, NOW, SPACES)
     assert (it.intent, it.desks) == ("book", desks)
+
+
+@pytest.mark.parametrize("text, intent", [
+    # whether the space is open decides: the question first
+    ("Can you even work in Billerbeck on Christmas Eve or is it closed?", "availability"),
+    ("Ich will Samstag in Billerbeck arbeiten, habt ihr da überhaupt auf?", "availability"),
+    # an explicit booking with a side question about the hours stays the booking
+    ("Buch mir bitte Mi in Nottuln – und sag mal, ab wann ist da morgens offen?", "book"),
+])
+def test_whether_it_is_open_decides(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
