@@ -4444,6 +4444,18 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         today, last = now.date(), it.dates[0]
         days = (today + timedelta(days=k) for k in range((last - today).days + 1))
         it.dates = [d for d in days if d.weekday() < 5 or d == last]
+    if it.intent == "availability" and it.topic in ("price", "hours") and _CLAUSE_GATE.search(text):
+        # "donnerstag billerbeck. und was kostet eigentlich ein tag?", "Morgen Coesfeld, und wie lange habt ihr da
+        # offen?": the request, and a side question the booking's reply answers (it shows the price and the hours)
+        parts = [p for p in re.split(r"[,;.!?]\s*|\s+[–—-]\s+", text) if p.strip(" .!?")]
+        if 2 <= len(parts) <= 4:
+            its = [parser.parse(p, now) for p in parts]
+            reqs = [x for x in its if x.intent == "book" and x.dates and x.space and x.confidence >= 0.85]
+            if len(reqs) == 1 and not _REFERS_BACK.search(text) \
+                    and all(x is reqs[0] or x.intent in ("availability", "unknown", "smalltalk", "thanks")
+                            and not x.dates and not x.space for x in its):
+                reqs[0].alternative, reqs[0].confidence = "availability", 0.85
+                return reqs[0]
     if it.intent == "contingent" and "?" in text and (qi := text.find("?")) < len(text.rstrip()) - 1:
         asked = parser.parse(text[:qi + 1], now)  # "was hat der mehmet noch an tagen? der will nächste woche …"
         if asked.intent == "member_contingent":
@@ -4590,6 +4602,8 @@ _CLAUSE_GATE = re.compile(r"[,;.!?\U0001F300-\U0001FAFF\u2600-\u27BF]|\s[–—-
 _CLAUSE_SPLIT = re.compile(r"\s*[,;]\s*|\s+[–—-]\s+|(?<=[^\W\d_]{3}\.)\s+|(?<=[!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+|"
                            r"\s+(?=(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|darum|trotzdem|danach)\b)|"
                            r"\s+(?=so\s+(?:i|we|i'd|i'll|i'm|ich|wir|kannst|could|can|let'?s)\b)", re.IGNORECASE)  # "..., so I need"
+_REFERS_BACK = re.compile(r"\b(?:kostet|kosten|geht|klappt|passt|cost|costs|is|would)\s+(?:mich\s+|me\s+)?(?:das|dies|es|it|that|this)\b|"
+                          r"\bhow\s+much\s+(?:is|would\s+be)\s+(?:that|it|this)\b", re.IGNORECASE)
 _CANCEL_WORD = re.compile(r"\b(?:stornier\w*|storno\w*|absag\w*|sag\w*\s+(?:\w+\s+)?ab\b|l(?:ö|oe)sch\w*|cancel\w*|streich\w*|"
                           r"raus(?:nehmen)?\b|delete|remove|drop|weg\b)", re.IGNORECASE)
 _DAY_CUE = re.compile(r"\d|\b(?:heute?|morgen|uebermorgen|übermorgen|gestern|today|tomorrow|tmrw|yesterday|tonight|woche|week|"

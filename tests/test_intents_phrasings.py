@@ -1961,3 +1961,14 @@ def test_desks_for_named_people_and_times_x(text, desks):
 ])
 def test_whether_it_is_open_decides(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text, intent", [
+    # a request and a side question the booking's reply answers (price, hours)
+    ("donnerstag billerbeck. und was kostet eigentlich ein tag?", "book"),
+    # a question about that very request waits for the answer
+    ("Olfen morgen, was kostet das?", "availability"),
+    ("Olfen tomorrow, how much is that?", "availability"),
+])
+def test_a_side_question_about_price_or_hours(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
