@@ -3515,7 +3515,9 @@ class _Parser:
         strong_cancel = bool(kw_cancel) or cphrase or weak_cancel
         if absence and it.space and _AROUND_LEAVE.search(s):
             absence = False  # "Für den 18.12. Olfen, letzter Tag vor Urlaub": the day is a booking
-        if absence and it.space and it.dates and (has_book or ts >= {"trag", "ein"}) and not kw_cancel and not ts.isdisjoint({"mich", "mir", "me"}) \
+        if absence and it.space and it.dates and (has_book or req or ts >= {"trag", "ein"}) and not kw_cancel \
+                and not ts.isdisjoint({"mich", "mir", "me", "bitte", "please", "pls", "braeuchte", "brauche", "need",
+                                       "could", "koenntest", "kannst"}) \
                 and ts.isdisjoint(_K_ABSENCE_SELF):
             absence = False  # "trag mich jeden Dienstag in Olfen ein, ich hab da meinen Reha-Termin": the reason
         if not kw_cancel and not has_book and (it.dates or it.space) and not ts.isdisjoint(_FELL_GATE) \

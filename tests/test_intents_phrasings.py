@@ -1972,3 +1972,17 @@ def test_whether_it_is_open_decides(text, intent):
 ])
 def test_a_side_question_about_price_or_hours(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text", [
+    # a request with its place and days, an absence word only its reason or its setting
+    "Bitte die ganze nächste Woche Ascheberg buchen, bin dann da in der Gegend auf Montage",
+    "äh also ich bin Pflegekraft, hab Spätschicht die ganze Woche und bräuchte vormittags halt nen ruhigen Platz für "
+    "meine Weiterbildung, geht Mittwoch und Freitag in Dülmen",
+])
+def test_a_request_beside_an_absence_word_is_the_request(text):
+    assert parse(text, NOW, SPACES).intent == "book"
+
+
+def test_an_absence_with_a_cancellation_stays_the_cancellation():
+    assert parse("bin nächste Woche auf Montage, bitte Olfen stornieren", NOW, SPACES).intent == "cancel"
