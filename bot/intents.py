@@ -4855,7 +4855,8 @@ _EXCEPT = re.compile(r"\b(?:ausser|bis\s+auf|ausgenommen|except(?:\s+for)?|exclu
 _EXCEPT_AFTER = re.compile(r"\s+(?:nicht|not)\s*(?=[,.;!?]|$)|"  # "Montag Olfen, Dienstag nicht"
                            # "Saturday in Lüdinghausen won't work I guess, so Friday then", "Mittwoch geht nicht, …"
                            r"\s+(?:(?:in|im|at)\s+\w+\s+)?(?:won'?t|doesn'?t|does\s+not|will\s+not)\s+work\b|"
-                           r"\s+(?:(?:in|im)\s+\w+\s+)?(?:geht|klappt|passt)\s+(?:(?:bei\s+mir|leider|eh|ja)\s+)?nicht\b")
+                           r"\s+(?:(?:in|im)\s+\w+\s+)?(?:geht|klappt|passt)\s+(?:(?:bei\s+mir|leider|eh|ja|irgendwie|halt|doch|"
+                           r"wohl|dann|auch)\s+){0,2}nicht\b")
 _WHO_OF_FIRM = re.compile(r"\b(?:wer|who)\s+(?:aus|von|from|of|in|at)\s+(?:der|unserer|meiner|dem|unserem|the|our|my)\s+"
                           r"(?:firma|company|unternehmen|betrieb|abteilung|team|department|firm)\b")
 _AFTER_NEXT = re.compile(r"\s+after\s+next\b")
