@@ -1628,6 +1628,11 @@ def _nth_weekday_re() -> re.Pattern:
                       rf"(?:(?:the\s+)?({months})\b\.?|((?:naechste|kommende)[nms]?\s+monats?|next\s+month)\b)")
 
 
+@lru_cache(maxsize=None)
+def _tstart_from() -> re.Pattern:
+    return re.compile(rf"\b(?:ab|from|starting(?:\s+at)?)\s+(?:ca\.?\s+)?{_T}(?![\d])")
+
+
 def _nth_weekday(mm: re.Match, today: date) -> date | None:
     """The n-th (or last) weekday of the month named by `_nth_weekday_re`'s match, the coming such month."""
     n, wd = _NTH[mm.group(1)], _WEEKDAYS[mm.group(2)]
@@ -1647,6 +1652,7 @@ def _nth_weekday(mm: re.Match, today: date) -> date | None:
 
 _A_WEEKDAY = re.compile(r"\b(?:a|ein|einem|einen)\s+(?:montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|monday|"
                         r"tuesday|wednesday|thursday|friday|saturday|sunday)\b(?!\s+(?:im|in|of|next|naechste\w*|kommende\w*))")
+_IT_IS_WEEKEND = re.compile(r"\b(?:it'?s|it\s+is|es\s+ist|ist\s+ja|ist\s+doch)\s+(?:ja\s+|doch\s+)?(?:the\s+|a\s+|)?(?:weekend|wochenende)\b")
 _AND_SO = re.compile(r"\b(\w+)\s+(?:und|oder)\s+so\b(?!\s*(?:\d|den\b|am\b|bis\b|-))")
 _WEEK_EDGE = re.compile(r"\b(?:(anfang|beginn|mitte|ende|beginning\s+of|start\s+of|middle\s+of|mid|end\s+of)\s+"
                         r"(?:(der|dieser|diese|naechster|naechste|kommender|kommende|the|this|next|the\s+next|the\s+coming)\s+)?"
@@ -1983,6 +1989,8 @@ class _Parser:
         if (" a " in s or " ein" in s) and _A_WEEKDAY.search(s):
             # "on a Sunday", "Is that a Monday?", "ist der 2. ein Dienstag?": a kind of day, not one of them
             s = _A_WEEKDAY.sub(lambda mm: " " * len(mm.group()), s)
+        if ("weekend" in s or "wochenende" in s) and _IT_IS_WEEKEND.search(s):  # "I know it's the weekend 😅 but …"
+            s = _IT_IS_WEEKEND.sub(lambda mm: " " * len(mm.group()), s)
         if " so" in s and _AND_SO.search(s):  # "Sturm und so", "oder so": no Sunday after a word that is no weekday
             s = _AND_SO.sub(lambda mm: mm.group() if mm.group(1) in _WEEKDAYS else mm.group()[:-2] + "sowas", s)
         if ("woche" in s or "week" in s) and _WEEK_EDGE.search(s) and _WD_LONG_WORD.search(s) is None:
@@ -2622,6 +2630,9 @@ class _Parser:
             for y in explicit:
                 gap = s[x.end:y.start] if x.end <= y.start else s[y.end:x.start]
                 if _LABEL_GAP.match(gap) and len(gap) <= 6:
+                    if len(y.dates) == 1 and y.dates[0].weekday() != x.wd and not _HAS_DIGIT(s[y.start:y.end]) \
+                            and x.end - x.start > 3:
+                        continue  # "morgen, Mittwoch und Freitag": a list, not tomorrow's name
                     x.label = True
                     if y.start in bare_days and len(y.dates) == 1 and y.dates[0].weekday() != x.wd:
                         y.dates = [_day_of_month_on(today, y.dates[0].day, x.wd) or y.dates[0]]
@@ -3002,6 +3013,8 @@ class _Parser:
         if dig:
             w = _HALB.sub(_halb, w)
         if dig:
+            if " ab " in w or "from " in w or "starting" in w:  # "um 10 Zahnarzt …, also ab 12": the start asked for
+                w = _tstart_from().sub(_tstart, w)
             w = _TSTART.sub(_tstart, w)
         if dig:
             w = _TEND.sub(_tend, w)
@@ -4924,7 +4937,8 @@ def _corrected(parser: _Parser, text: str, now: datetime, whole: Intent) -> Inte
     if not tail.strip() or not head.strip():
         return None
     before, after = parser.parse(head, now), parser.parse(tail, now)
-    if len(parts := [p for p in re.split(r"(?<=[^\W\d_]\.)\s+|(?<=[!?])\s+", tail) if p.strip(" .!?")]) > 1:
+    if len(parts := [p for p in re.split(r"(?<=[^\W\d_]\.)\s+|(?<=[!?])\s+|\s*[,;]\s+|\s+[–—-]\s+", tail)
+                     if p.strip(" .!?")]) > 1:
         # "no wait, dentist tomorrow. thursday then", "No wait, the one on 4 Dec! The 3rd stays.": the sentence that
         # names the new day, not its reason nor the day that stays
         named = [x for p in parts if not _STAYS.search(p) and not _BUSY.search(p.lower())

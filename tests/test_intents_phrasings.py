@@ -1986,3 +1986,21 @@ def test_a_request_beside_an_absence_word_is_the_request(text):
 
 def test_an_absence_with_a_cancellation_stays_the_cancellation():
     assert parse("bin nächste Woche auf Montage, bitte Olfen stornieren", NOW, SPACES).intent == "cancel"
+
+
+@pytest.mark.parametrize("text, days, start", [
+    # a correction read clause by clause: the new day, not the one with the dentist
+    ("Platz in Dülmen für den 8. Dezember bitte – ach nee, 9. Dezember, am 8. hab ich Zahnarzt", ["2026-12-09"], None),
+    ("Dienstag Dülmen... ach nee, Dienstag hab ich Zahnarzt, mach Donnerstag draus", ["2026-11-26"], None),
+    ("Could you put me down for a desk in Ascheberg on Friday? Actually no, Thursday works better — Friday I've got "
+     "the kids.", ["2026-11-26"], None),
+    # the start asked for, not the appointment's
+    ("Am Montag hab ich Zahnarzt in Coesfeld um 10, danach könnte ich dort arbeiten. Also Montag ab 12 in Coesfeld bitte",
+     ["2026-11-30"], "12:00"),
+    # a list after a relative day
+    ("morgen, Mittwoch und Freitag in Coesfeld", ["2026-11-24", "2026-11-25", "2026-11-27"], None),
+    ("Gueden Morgen, ick bün krank, de Grippe hett mi. Heute und morgen wird nix", ["2026-11-23", "2026-11-24"], None),
+])
+def test_corrections_by_clause_starts_and_lists(text, days, start):
+    j = parse(text, NOW, SPACES).to_json()
+    assert (j["dates"], j["start"]) == (days, start)
