@@ -4459,6 +4459,19 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         today, last = now.date(), it.dates[0]
         days = (today + timedelta(days=k) for k in range((last - today).days + 1))
         it.dates = [d for d in days if d.weekday() < 5 or d == last]
+    if it.intent == "availability" and not it.topic and it.dates and it.space and _CLAUSE_GATE.search(text):
+        # "ich will heute nachmittag nach nottuln, die bib an der uni ist voll 😤": the full place is another one, in a
+        # remark that asks nothing and points at nothing of the request ("…, ist da noch was frei?" stays the question)
+        parts = [p for p in _clauses(text)]
+        if 2 <= len(parts) <= 4:
+            its = [parser.parse(p, now) for p in parts]
+            reqs = [x for x in its if x.intent == "book" and x.dates and x.space and x.confidence >= 0.85]
+            if len(reqs) == 1 and all(x is reqs[0] or not x.dates and not x.space and "?" not in p
+                                      and not _POINTS_BACK.search(p) and not _Q_WORD_ANY.search(p)
+                                      and x.intent in ("smalltalk", "unknown", "availability")
+                                      for x, p in zip(its, parts)):
+                reqs[0].alternative, reqs[0].confidence = "availability", min(reqs[0].confidence, 0.85)
+                return reqs[0]
     if it.intent == "availability" and it.topic in ("price", "hours") and _CLAUSE_GATE.search(text):
         # "donnerstag billerbeck. und was kostet eigentlich ein tag?", "Morgen Coesfeld, und wie lange habt ihr da
         # offen?": the request, and a side question the booking's reply answers (it shows the price and the hours)
@@ -4617,6 +4630,9 @@ _CLAUSE_GATE = re.compile(r"[,;.!?\U0001F300-\U0001FAFF\u2600-\u27BF]|\s[–—-
 _CLAUSE_SPLIT = re.compile(r"\s*[,;]\s*|\s+[–—-]\s+|(?<=[^\W\d_]{3}\.)\s+|(?<=[!?])\s+|(?<=[\U0001F300-\U0001FAFF\u2600-\u27BF])\s+|"
                            r"\s+(?=(?:aber|but|also|anyway|anyhow|jedenfalls|deshalb|daher|darum|trotzdem|danach)\b)|"
                            r"\s+(?=so\s+(?:i|we|i'd|i'll|i'm|ich|wir|kannst|could|can|let'?s)\b)", re.IGNORECASE)  # "..., so I need"
+_Q_WORD_ANY = re.compile(r"\b(?:wie|was|wo|wer|wann|ob|how|what|which|whichever|where|who|when|whether|if|falls|wenn)\b",
+                         re.IGNORECASE)
+_POINTS_BACK = re.compile(r"\b(?:da|dort|dann|there|it|es|that|das)\b", re.IGNORECASE)
 _REFERS_BACK = re.compile(r"\b(?:kostet|kosten|geht|klappt|passt|cost|costs|is|would)\s+(?:mich\s+|me\s+)?(?:das|dies|es|it|that|this)\b|"
                           r"\bhow\s+much\s+(?:is|would\s+be)\s+(?:that|it|this)\b", re.IGNORECASE)
 _CANCEL_WORD = re.compile(r"\b(?:stornier\w*|storno\w*|absag\w*|sag\w*\s+(?:\w+\s+)?ab\b|l(?:ö|oe)sch\w*|cancel\w*|streich\w*|"

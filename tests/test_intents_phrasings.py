@@ -2004,3 +2004,15 @@ def test_an_absence_with_a_cancellation_stays_the_cancellation():
 def test_corrections_by_clause_starts_and_lists(text, days, start):
     j = parse(text, NOW, SPACES).to_json()
     assert (j["dates"], j["start"]) == (days, start)
+
+
+@pytest.mark.parametrize("text, intent", [
+    # a full place in a remark about another place is no question about the request
+    ("ich will heute nachmittag nach nottuln, die bib an der uni ist voll 😤", "book"),
+    # a remark that asks or points back stays the question
+    ("Morgen Olfen, ist da noch was frei?", "availability"),
+    ("tomorrow or wednesday in senden, whichever is free", "availability"),
+    ("Senden morgen, wie ist die Lage", "availability"),
+])
+def test_a_full_place_elsewhere_beside_a_request(text, intent):
+    assert parse(text, NOW, SPACES).intent == intent
