@@ -4459,7 +4459,8 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
         today, last = now.date(), it.dates[0]
         days = (today + timedelta(days=k) for k in range((last - today).days + 1))
         it.dates = [d for d in days if d.weekday() < 5 or d == last]
-    if it.intent == "availability" and not it.topic and it.dates and it.space and _CLAUSE_GATE.search(text):
+    if it.intent == "availability" and not it.topic and it.dates and it.space and "?" not in text \
+            and _CLAUSE_GATE.search(text):
         # "ich will heute nachmittag nach nottuln, die bib an der uni ist voll 😤": the full place is another one, in a
         # remark that asks nothing and points at nothing of the request ("…, ist da noch was frei?" stays the question)
         parts = [p for p in _clauses(text)]
