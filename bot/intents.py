@@ -3431,7 +3431,7 @@ class _Parser:
             return "team_bookings", 0.85, "list"  # "Liste der Mitarbeiterbuchungen"
         if (("buchungen" in jt or "bookings" in jt) and _E_BUCHUNGEN.search(jt)
                 or staff and (q or ts & {"uebersicht", "overview", "liste", "zeig", "show"}) and _STAFF_BOOKED.search(s)) \
-                and not has_book_request(s):
+                and not _has_book_request(s):
             # "Übersicht Teambuchungen Lüdinghausen bitte", "Admin here: what did my staff book in Coesfeld this week?"
             return "team_bookings", 0.85, "list"
         if ts & {"eingebucht", "gebucht", "booked", "buchungen", "bookings", "angemeldet"} and _WHICH_OF_OURS.search(s):
@@ -4349,11 +4349,11 @@ def parse(text: str, now: datetime, spaces: Sequence[SpaceRef]) -> Intent:
         # "what's the weather like tomorrow?": a question the bot cannot answer, about no place of its own
         it.intent, it.alternative, it.confidence = "unknown", "smalltalk", 0.7
     if it.intent == "book" and it.confidence < 0.9 and it.dates and it.space and "?" in text and _OPEN_Q_TAIL.search(low) \
-            and not has_book_request(low):
+            and not _has_book_request(low):
         # "Can you even work in Billerbeck on Christmas Eve or is it closed?", "… habt ihr da überhaupt auf?": whether
         # it is open decides; the opening hours are answered, a button books
         it.intent, it.alternative, it.confidence, it.question, it.topic = "availability", "book", 0.75, True, "hours"
-    if it.intent == "book" and "?" in text and _BEFORE_BOOK.search(text.lower()) and not _NOT_YET_BUT.search(text):
+    if it.intent == "book" and "?" in text and _BEFORE_BOOK.search(low) and not _NOT_YET_BUT.search(text):
         # "Bevor ich buche: ab wann kann man in Billerbeck morgens rein? …": asked before booking; the question first
         it.intent, it.alternative, it.confidence, it.question = "availability", "book", 0.75, True
     if it.intent == "book" and "?" in text and (qi := text.rfind("?")) < len(text.rstrip()) - 1 \
@@ -4463,47 +4463,40 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
             and _CLAUSE_GATE.search(text):
         # "ich will heute nachmittag nach nottuln, die bib an der uni ist voll 😤": the full place is another one, in a
         # remark that asks nothing and points at nothing of the request ("…, ist da noch was frei?" stays the question)
-        parts = [p for p in _clauses(text)]
-        if 2 <= len(parts) <= 4:
-            its = [parser.parse(p, now) for p in parts]
-            reqs = [x for x in its if x.intent == "book" and x.dates and x.space and x.confidence >= 0.85]
-            if len(reqs) == 1 and all(x is reqs[0] or not x.dates and not x.space and "?" not in p
-                                      and not _POINTS_BACK.search(p) and not _Q_WORD_ANY.search(p)
-                                      and x.intent in ("smalltalk", "unknown", "availability")
-                                      for x, p in zip(its, parts)):
-                reqs[0].alternative, reqs[0].confidence = "availability", min(reqs[0].confidence, 0.85)
-                return reqs[0]
+        req = _one_act(parser, _clauses(text), now, _sure_request,
+                       lambda x, p: not x.dates and not x.space and "?" not in p and not _POINTS_BACK.search(p)
+                       and not _Q_WORD_ANY.search(p) and x.intent in ("smalltalk", "unknown", "availability"))
+        if req is not None:
+            req.alternative, req.confidence = "availability", min(req.confidence, 0.85)
+            return req
     if it.intent == "availability" and it.topic in ("price", "hours") and _CLAUSE_GATE.search(text):
         # "donnerstag billerbeck. und was kostet eigentlich ein tag?", "Morgen Coesfeld, und wie lange habt ihr da
         # offen?": the request, and a side question the booking's reply answers (it shows the price and the hours)
         parts = [p for p in re.split(r"[,;.!?]\s*|\s+[–—-]\s+", text) if p.strip(" .!?")]
-        if 2 <= len(parts) <= 4:
-            its = [parser.parse(p, now) for p in parts]
-            reqs = [x for x in its if x.intent == "book" and x.dates and x.space and x.confidence >= 0.85]
-            if len(reqs) == 1 and not _REFERS_BACK.search(text) \
-                    and all(x is reqs[0] or x.intent in ("availability", "unknown", "smalltalk", "thanks")
-                            and not x.dates and not x.space for x in its):
-                reqs[0].alternative, reqs[0].confidence = "availability", 0.85
-                return reqs[0]
-    if it.intent == "contingent" and "?" in text and (qi := text.find("?")) < len(text.rstrip()) - 1:
-        asked = parser.parse(text[:qi + 1], now)  # "was hat der mehmet noch an tagen? der will nächste woche …"
-        if asked.intent == "member_contingent":
-            return asked
-    if it.intent == "cancel" and "?" in text and (qi := text.find("?")) < len(text.rstrip()) - 1 \
-            and not _CANCEL_WORD.search(text):
+        req = None if _REFERS_BACK.search(text) else _one_act(
+            parser, parts, now, _sure_request,
+            lambda x, p: x.intent in ("availability", "unknown", "smalltalk", "thanks") and not x.dates and not x.space)
+        if req is not None:
+            req.alternative, req.confidence = "availability", 0.85
+            return req
+    qi = text.find("?") if it.intent in ("contingent", "cancel", "smalltalk") else -1
+    if 0 <= qi < len(text.rstrip()) - 1:  # a question with a remark after it: what the question alone reads
+        asked, after = parser.parse(text[:qi + 1], now), text[qi + 1:]
+    else:
+        asked = after = None
+    if asked is not None and it.intent == "contingent" and asked.intent == "member_contingent":
+        return asked  # "was hat der mehmet noch an tagen? der will nächste woche …"
+    if asked is not None and it.intent == "cancel" and not _CANCEL_WORD.search(text) \
+            and asked.intent in ("list", "contingent", "availability", "who", "help", "company_contingent",
+                                 "team_bookings", "member_contingent") and asked.confidence >= 0.75:
         # "was hab ich nächste Woche gebucht? ich blick da nicht mehr durch", "ist der Freitag in Billerbeck? der sagt mir
         # ja nix": the question asks; a "nicht" or "nix" in the remark after it cancels nothing
-        asked = parser.parse(text[:qi + 1], now)
-        if asked.intent in ("list", "contingent", "availability", "who", "help", "company_contingent", "team_bookings",
-                            "member_contingent") and asked.confidence >= 0.75:
-            return asked
-    if it.intent == "smalltalk" and "?" in text and (qi := text.find("?")) < len(text.rstrip()) - 1:
+        return asked
+    if asked is not None and it.intent == "smalltalk":
         # "Any colleagues booked in Senden next tuesday? Would be nice to have lunch with someone": the question
         # asks; the remark after it names no day and no place
-        first, after = text[:qi + 1], text[qi + 1:]
-        asked = parser.parse(first, now)
         if asked.intent in ("who", "availability") and asked.confidence >= 0.85 \
-                and (not _DAY_CUE.search(after) or asked.topic == "hours" and not parser.parse(after, now).dates):
+                and (asked.topic == "hours" or not _DAY_CUE.search(after)):  # (a time after an hours question)
             later = parser.parse(after, now)
             if not later.space and not later.dates and later.intent in ("smalltalk", "unknown", "thanks", "help"):
                 return asked
@@ -4521,14 +4514,13 @@ def _parse_whole(parser: _Parser, text: str, now: datetime) -> Intent:
     if it.intent == "smalltalk" and it.dates and _CLAUSE_GATE.search(text) and _STOP_CUE.search(text):
         # "streich mal meinen Platz heute in Havixbeck, Zug fällt aus": a clear cancellation, and its reason in a clause
         # that names no day and no place
-        parts = _clauses(text)
-        if 2 <= len(parts) <= 4:
-            its = [parser.parse(p, now) for p in parts]
-            acts = [x for x in its if (x.intent == "cancel" and x.confidence >= 0.9 or x.intent == "absence"
-                                       and x.confidence >= 0.85) and x.dates]
-            if len(acts) == 1 and all(x is acts[0] or not (x.dates or x.space or x.intent == "book") for x in its):
-                acts[0].confidence = 0.85
-                return acts[0]
+        act = _one_act(parser, _clauses(text), now,
+                       lambda x: (x.intent == "cancel" and x.confidence >= 0.9 or x.intent == "absence"
+                                  and x.confidence >= 0.85) and bool(x.dates),
+                       lambda x, p: not (x.dates or x.space or x.intent == "book"))
+        if act is not None:
+            act.confidence = 0.85
+            return act
     if it.intent == "availability" and it.dates and it.space and "?" in text and _WISH_AFTER.search(text):
         # "gehts am Donnerstag in Coesfeld? würd gern kommen": the question, then the wish: a request, asked first
         it.intent, it.alternative, it.confidence, it.question = "book", "availability", 0.7, False
@@ -4657,13 +4649,29 @@ _AWAY_REASON = re.compile(r"\b(?:\w*feier\w*|party|training\w*|schulung\w*|fortb
                           r"sick|ill|grippe|flu|fever|fieber|erk(?:ä|ae)ltet|urlaub\w*|vacation|holiday\w*|day\s+off|frei|"
                           r"kind\w*|kids?|child\w*|kita|schule|school|handwerker|homeoffice|home\s+office|wfh|dienstreise|"
                           r"business\s+trip|kunde\w*|client\w*|beerdigung|funeral|hochzeit|wedding|\w*streik\w*|strike|"
-                          r"springt\s+nicht\s+an|panne|breakdown|won'?t\s+start|fieber|snow\s+day|schneechaos|glatteis|"
+                          r"springt\s+nicht\s+an|panne|breakdown|won'?t\s+start|snow\s+day|schneechaos|glatteis|"
                           r"unwetter|blizzard)\b")
 _PAST_RECORD_GONE = frozenset({"einzuchecken", "einchecken", "eingecheckt", "abrechnung",
                                "statistik", "fehlt", "missing", "gezaehlt", "counted", "taucht", "angerechnet", "credited",
                                "gutschreiben", "gutgeschrieben", "billing", "invoice", "rechnung", "unangemeldet",
                                "unannounced", "verbucht", "recorded", "logged", "erfasst", "registered", "uebersicht",
                                "overview"})
+
+
+def _sure_request(x: Intent) -> bool:
+    """A clause that is a sure booking of a day in a place."""
+    return x.intent == "book" and bool(x.dates) and bool(x.space) and x.confidence >= 0.85
+
+
+def _one_act(parser: _Parser, parts: list[str], now: datetime, is_act, is_remark) -> Intent | None:
+    """The one clause of 2 to 4 `parts` that `is_act` accepts, when `is_remark(intent, text)` accepts every other."""
+    if not 2 <= len(parts) <= 4:
+        return None
+    its = [parser.parse(p, now) for p in parts]
+    acts = [x for x in its if is_act(x)]
+    if len(acts) != 1 or not all(x is acts[0] or is_remark(x, p) for x, p in zip(its, parts)):
+        return None
+    return acts[0]
 
 
 def _clauses(text: str) -> list[str]:
@@ -4901,7 +4909,7 @@ _MANAGER_OF = re.compile(r"\b(?:i'?m|i\s+am|ich\s+bin)\s+(?:his|her|their|sein\w
                          r"vorgesetzte\w*|teamleiter\w*|supervisor|lead)\b")
 
 
-def has_book_request(s: str) -> bool:
+def _has_book_request(s: str) -> bool:
     """A request to book in the words ("buch mir", "book me", "reservier"), not a question about bookings."""
     return bool(_BOOK_ME.search(s))
 
