@@ -2748,6 +2748,7 @@ class _Parser:
         if event and not tokset.isdisjoint(_AROUND_GATE):
             w = _AROUND_EVENT.sub(_blank, w)  # "Nach dem Zahnarzt am Dienstag nachmittags Olfen": a time, not a topic
         used_range = set()
+        negated: list[_Item] = []  # the days said not ("nicht am Freitag", "statt Dienstag")
         spans: list[_Item] = []  # each range read, as one item (for the places' own days, `_legs`)
         for a, b in zip(seq, seq[1:]):
             if recur and a.kind == "wd" and b.kind != "wd" and a.dates and b.dates and _UNTIL_GAP.match(s[a.end:b.start]):
@@ -2780,6 +2781,7 @@ class _Parser:
         if len(seq) > 1 and tokset & {"statt", "anstatt", "instead", "nicht", "not", "don't", "want"}:
             keep = [x for x in seq if not _NEG_DATE.search(s[max(0, x.start - 14):x.start])]
             if keep and len(keep) < len(seq):
+                negated = [x for x in seq if x not in keep]
                 seq = keep
         for sp_ in spans:  # "Montag bis Mittwoch Senden und Donnerstag Olfen": the Thursday after that Wednesday
             for x in seq:
@@ -2788,6 +2790,9 @@ class _Parser:
                         and not any(y.start > sp_.end and y.end < x.start and id(y) not in used_range for y in seq):
                     x.dates = [x.dates[0] + timedelta(days=7 * ((sp_.dates[0] - x.dates[0]).days // 7 + 1))]
         excluded: list = []  # "the whole of next week except Thursday and Friday", "Mo-Fr außer Mittwoch"
+        if negated and (spans or any(len(x.dates) > 1 for x in seq)):
+            # "Mo 30.11 bis Mi 2.12 Olfen, aber bloß nicht Dienstag": a day said not inside a range is left out of it
+            excluded.extend(x for x in negated if id(x) not in used_range)
         if not tokset.isdisjoint(_EXCEPT_GATE) and (len(seq) > 1 or week_off is not None or everyday):
             cues = []  # where each "außer" is, to blank it
             prev = None

@@ -2016,3 +2016,12 @@ def test_corrections_by_clause_starts_and_lists(text, days, start):
 ])
 def test_a_full_place_elsewhere_beside_a_request(text, intent):
     assert parse(text, NOW, SPACES).intent == intent
+
+
+@pytest.mark.parametrize("text", [
+    # a day said not inside a range is left out of the range (it was dropped as a day and kept inside the range)
+    "Mo 30.11 bis Mi 2.12 Olfen, aber bloß nicht Dienstag",
+    "Montag bis Mittwoch Olfen, aber nicht Dienstag",
+])
+def test_a_day_said_not_inside_a_range(text):
+    assert [d.isoformat() for d in parse(text, NOW, SPACES).dates] == ["2026-11-30", "2026-12-02"]
